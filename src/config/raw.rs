@@ -1,0 +1,180 @@
+//! The config file as written: serde structs whose doc comments are the user
+//! documentation (they become the JSON Schema of `watchkeeper config schema`).
+//!
+//! Nothing here is validated beyond types; `compile` turns this into `Config`.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A Watchkeeper config file.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Engine-wide settings.
+    #[serde(default)]
+    pub settings: Option<RawSettings>,
+    /// The things to watch.
+    #[serde(default)]
+    pub check: Vec<RawCheck>,
+    /// Recovery actions that checks, the CLI and the API can run by id.
+    #[serde(default)]
+    pub action: Vec<RawAction>,
+}
+
+/// Engine-wide settings.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    /// Most probes running at once across all checks (default 256).
+    #[schemars(with = "Option<u32>")]
+    pub max_in_flight: Option<Spanned<u32>>,
+    /// How long raw results are kept, e.g. `7d` (default 7d).
+    #[schemars(with = "Option<String>")]
+    pub retention: Option<Spanned<String>>,
+    /// Default interval for checks that set none, e.g. `30s`.
+    #[schemars(with = "Option<String>")]
+    pub interval: Option<Spanned<String>>,
+}
+
+/// One `[[check]]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheck {
+    /// Unique id: letters, digits, `-` and `_`.
+    #[schemars(with = "String")]
+    pub id: Spanned<String>,
+    /// Display name (defaults to the id). For a process check without `process`,
+    /// `cmdline` or `pid_file`, also the process name to look for.
+    #[schemars(with = "Option<String>")]
+    pub name: Option<Spanned<String>>,
+    /// The probe: http, tcp, system, process, command, or self (Watchkeeper itself).
+    #[schemars(with = "String")]
+    pub kind: Spanned<String>,
+
+    /// http: the URL to request.
+    #[schemars(with = "Option<String>")]
+    pub url: Option<Spanned<String>>,
+    /// http: the method (default GET).
+    #[schemars(with = "Option<String>")]
+    pub method: Option<Spanned<String>>,
+    /// http: request headers. Values may be `${env:NAME}` or `${file:PATH}`.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub headers: Option<Spanned<BTreeMap<String, String>>>,
+    /// http: the request body.
+    pub body: Option<String>,
+    /// http: verify TLS certificates (default true).
+    pub verify_tls: Option<bool>,
+    /// http: most redirects to follow; 0 follows none (default 5).
+    pub max_redirects: Option<u32>,
+    /// http: the largest response body read, e.g. `1MB` (default 1MB). A larger body
+    /// fails the check as `body_too_large`.
+    #[schemars(with = "Option<String>")]
+    pub max_body: Option<Spanned<String>>,
+
+    /// tcp: the host to connect to.
+    #[schemars(with = "Option<String>")]
+    pub host: Option<Spanned<String>>,
+    /// tcp: the port to connect to.
+    #[schemars(with = "Option<u16>")]
+    pub port: Option<Spanned<i64>>,
+
+    /// system: cpu, memory, swap, disk, load1, load5 or load15.
+    #[schemars(with = "Option<String>")]
+    pub metric: Option<Spanned<String>>,
+    /// system: the mount point for `metric = "disk"` (default `/`).
+    pub mount: Option<String>,
+
+    /// process: the process name to look for (exact match).
+    #[schemars(with = "Option<String>")]
+    pub process: Option<Spanned<String>>,
+    /// process: a regular expression matched against the full command line.
+    #[schemars(with = "Option<String>")]
+    pub cmdline: Option<Spanned<String>>,
+    /// process: a pid file; the check looks for the process it names.
+    pub pid_file: Option<String>,
+
+    /// command: the program and its arguments, run without a shell.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub command: Option<Spanned<Vec<String>>>,
+    /// command: extra environment variables.
+    pub env: Option<BTreeMap<String, String>>,
+    /// command: the working directory.
+    pub cwd: Option<String>,
+
+    /// How often to probe, e.g. `30s` (default: settings.interval, else 30s).
+    #[schemars(with = "Option<String>")]
+    pub interval: Option<Spanned<String>>,
+    /// How long one probe may take, e.g. `5s` (default 10s, at most the interval).
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Spanned<String>>,
+    /// Conditions that must all hold for the check to be up, e.g. `status == 200`.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub expect: Option<Vec<Spanned<String>>>,
+    /// Conditions any of which makes an otherwise-up check degraded.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub degraded_if: Option<Vec<Spanned<String>>>,
+    /// Consecutive failures that turn the check down (default 2).
+    #[schemars(with = "Option<u32>")]
+    pub failure_threshold: Option<Spanned<i64>>,
+    /// Consecutive successes that bring a down check back up (default 1).
+    #[schemars(with = "Option<u32>")]
+    pub success_threshold: Option<Spanned<i64>>,
+    /// The group (service) this check is a component of.
+    pub group: Option<String>,
+    /// Whether the group is in major outage when this check is down (default true).
+    pub critical: Option<bool>,
+    /// Checks this one depends on, by id.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub depends_on: Option<Vec<Spanned<String>>>,
+    /// Recovery actions offered for this check, by id.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub actions: Option<Vec<Spanned<String>>>,
+    /// The circuit breaker in front of a remote check (http, tcp).
+    pub breaker: Option<RawBreaker>,
+}
+
+/// A circuit breaker's settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBreaker {
+    /// Whether the breaker is in front of the check at all (default true).
+    pub enabled: Option<bool>,
+    /// Consecutive failures that open the breaker (default 5).
+    #[schemars(with = "Option<u32>")]
+    pub failure_threshold: Option<Spanned<i64>>,
+    /// How long the breaker stays open before a trial, e.g. `30s` (default 30s).
+    #[schemars(with = "Option<String>")]
+    pub open_for: Option<Spanned<String>>,
+}
+
+/// One `[[action]]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAction {
+    /// Unique id: letters, digits, `-` and `_`.
+    #[schemars(with = "String")]
+    pub id: Spanned<String>,
+    /// Display name (defaults to the id).
+    pub name: Option<String>,
+    /// The kind of action: command.
+    #[schemars(with = "String")]
+    pub kind: Spanned<String>,
+    /// command: the program and its arguments, run without a shell.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub command: Option<Spanned<Vec<String>>>,
+    /// command: extra environment variables.
+    pub env: Option<BTreeMap<String, String>>,
+    /// command: the working directory.
+    pub cwd: Option<String>,
+    /// How long the action may run before its process group is killed (default 60s).
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Spanned<String>>,
+    /// Whether the UI asks for confirmation before running it (default true).
+    pub confirm: Option<bool>,
+    /// Whether the checks that offer this action are re-run afterwards to verify the
+    /// fix (default true).
+    pub verify: Option<bool>,
+}

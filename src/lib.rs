@@ -1,0 +1,7 @@
+//! Watchkeeper's core: config, probes, engine, history, actions and the loopback API.
+//!
+//! This crate never depends on Tauri and builds and tests without a display.
+
+pub mod condition;
+pub mod config;
+pub mod model;

@@ -1,0 +1,99 @@
+use std::fmt;
+
+/// Why a result is not "up", classified so the user gets a resolution they can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureClass {
+    /// The connection was refused: nothing listens on the port.
+    Refused,
+    /// The probe ran out of time.
+    Timeout,
+    /// The host name did not resolve.
+    Dns,
+    /// The TLS handshake or certificate verification failed.
+    Tls,
+    /// The HTTP status did not meet `expect`.
+    HttpStatus,
+    /// A condition of `expect` did not hold.
+    Condition,
+    /// The response body was larger than the cap.
+    BodyTooLarge,
+    /// A connection-level failure other than refused (reset, unreachable, ...).
+    Connection,
+    /// The breaker is open: the target was not contacted.
+    BreakerOpen,
+    /// The probe itself failed (panicked, could not start, bad set-up).
+    ProbeError,
+}
+
+impl FailureClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::Refused => "refused",
+            FailureClass::Timeout => "timeout",
+            FailureClass::Dns => "dns",
+            FailureClass::Tls => "tls",
+            FailureClass::HttpStatus => "http_status",
+            FailureClass::Condition => "condition",
+            FailureClass::BodyTooLarge => "body_too_large",
+            FailureClass::Connection => "connection",
+            FailureClass::BreakerOpen => "breaker_open",
+            FailureClass::ProbeError => "probe_error",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FailureClass> {
+        use FailureClass::*;
+        [Refused, Timeout, Dns, Tls, HttpStatus, Condition, BodyTooLarge, Connection, BreakerOpen, ProbeError]
+            .into_iter()
+            .find(|c| c.as_str() == text)
+    }
+
+    /// What the operator can do about it.
+    pub fn resolution(self) -> &'static str {
+        match self {
+            FailureClass::Refused => "nothing accepts connections on that port: start the service or fix the port",
+            FailureClass::Timeout => {
+                "the target did not answer in time: check that it is not hung or overloaded, or raise `timeout`"
+            }
+            FailureClass::Dns => "the name does not resolve: check the spelling and your DNS or VPN",
+            FailureClass::Tls => {
+                "the TLS handshake failed: check the certificate (expiry, host name, chain) or the port"
+            }
+            FailureClass::HttpStatus => {
+                "the service answered with an unexpected status: read its logs, or adjust `expect`"
+            }
+            FailureClass::Condition => "the service answered but a condition did not hold: see expected and got",
+            FailureClass::BodyTooLarge => {
+                "the response is larger than the cap: point the check at a smaller endpoint or raise `max_body`"
+            }
+            FailureClass::Connection => {
+                "the connection failed: check that the host is reachable (network, firewall, VPN)"
+            }
+            FailureClass::BreakerOpen => {
+                "the target kept failing so probing is paused: a trial runs when the breaker half-opens"
+            }
+            FailureClass::ProbeError => {
+                "the probe itself could not run: read the message, fix the check's config or the environment"
+            }
+        }
+    }
+}
+
+impl fmt::Display for FailureClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A classified failure with its human message, e.g. "connection refused".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub class: FailureClass,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(class: FailureClass, message: impl Into<String>) -> Failure {
+        Failure { class, message: message.into() }
+    }
+}
