@@ -1,0 +1,142 @@
+//! http: one request, the body read up to a cap, failures classified.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::config::units::format_size;
+use crate::config::HttpSpec;
+use crate::model::{FailureClass, Observation, Value};
+
+/// Connection pools, one per (verify TLS, redirect limit), shared by every http check so
+/// keep-alive connections are reused.
+#[derive(Clone, Default)]
+pub struct HttpClients {
+    clients: Arc<Mutex<HashMap<(bool, u32), reqwest::Client>>>,
+}
+
+impl HttpClients {
+    fn get(&self, verify_tls: bool, max_redirects: u32) -> Result<reqwest::Client, String> {
+        let mut clients = self.clients.lock().map_err(|_| "http client cache poisoned".to_owned())?;
+        if let Some(client) = clients.get(&(verify_tls, max_redirects)) {
+            return Ok(client.clone());
+        }
+        let redirect = match max_redirects {
+            0 => reqwest::redirect::Policy::none(),
+            n => reqwest::redirect::Policy::limited(n as usize),
+        };
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("watchkeeper/", env!("CARGO_PKG_VERSION")))
+            .redirect(redirect)
+            .tls_danger_accept_invalid_certs(!verify_tls)
+            .no_proxy()
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(32)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        clients.insert((verify_tls, max_redirects), client.clone());
+        Ok(client)
+    }
+}
+
+pub async fn probe(clients: &HttpClients, spec: &HttpSpec, timeout: Duration) -> Observation {
+    let client = match clients.get(spec.verify_tls, spec.max_redirects) {
+        Ok(client) => client,
+        Err(message) => return Observation::failed(FailureClass::ProbeError, message),
+    };
+    let method = reqwest::Method::from_bytes(spec.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut request = client.request(method, &spec.url).timeout(timeout);
+    for (name, value) in &spec.headers {
+        request = request.header(name, value.expose());
+    }
+    if let Some(body) = &spec.body {
+        request = request.body(body.clone());
+    }
+    let started = Instant::now();
+    let mut response = match request.send().await {
+        Ok(response) => response,
+        Err(e) => return classify(&e, &spec.url),
+    };
+    let status = response.status();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    if response.content_length().is_some_and(|n| n > spec.max_body) {
+        return too_large(status.as_u16(), spec.max_body, headers, started.elapsed());
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > spec.max_body as usize {
+                    return too_large(status.as_u16(), spec.max_body, headers, started.elapsed());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return classify(&e, &spec.url),
+        }
+    }
+    let latency = started.elapsed();
+    Observation {
+        latency: Some(latency),
+        values: vec![("status", Value::Int(i64::from(status.as_u16())))],
+        body: Some(String::from_utf8_lossy(&body).into_owned()),
+        headers,
+        summary: format!("HTTP {}", status.as_u16()),
+        failure: None,
+    }
+}
+
+fn too_large(status: u16, max: u64, headers: Vec<(String, String)>, latency: Duration) -> Observation {
+    let mut observation = Observation::failed(
+        FailureClass::BodyTooLarge,
+        format!("HTTP {status}: the body is larger than the {} cap", format_size(max)),
+    );
+    observation.values.push(("status", Value::Int(i64::from(status))));
+    observation.headers = headers;
+    observation.latency = Some(latency);
+    observation
+}
+
+/// Classifies a transport error by walking its source chain.
+fn classify(error: &reqwest::Error, url: &str) -> Observation {
+    let mut chain = Vec::new();
+    let mut refused = false;
+    let mut source: Option<&dyn std::error::Error> = Some(error);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+        }
+        chain.push(e.to_string());
+        source = e.source();
+    }
+    let text = chain.join(": ").to_ascii_lowercase();
+    let class = if error.is_timeout() {
+        FailureClass::Timeout
+    } else if refused || text.contains("connection refused") {
+        FailureClass::Refused
+    } else if text.contains("dns error")
+        || text.contains("failed to lookup address")
+        || text.contains("name or service not known")
+    {
+        FailureClass::Dns
+    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+        FailureClass::Tls
+    } else if error.is_redirect() {
+        FailureClass::ProbeError
+    } else {
+        FailureClass::Connection
+    };
+    // The innermost cause is the most telling part; the URL is already on the check.
+    let detail = chain.last().cloned().unwrap_or_else(|| error.to_string());
+    let message = match class {
+        FailureClass::Refused => format!("connection refused ({url})"),
+        FailureClass::Timeout => "timed out waiting for the response".to_owned(),
+        _ => detail,
+    };
+    Observation::failed(class, message)
+}

@@ -1,0 +1,203 @@
+//! system and process: this machine's figures through sysinfo.
+//!
+//! One sampler is shared by all checks: refreshes are done on a blocking thread and
+//! process tables are refreshed at most once per second however many checks ask.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sysinfo::{Disks, ProcessRefreshKind, ProcessesToUpdate, System};
+
+use crate::config::units::format_size;
+use crate::config::{ProcessMatch, SystemMetric};
+use crate::model::{FailureClass, Observation, Value};
+
+const PROCESS_REFRESH_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Default)]
+pub struct Sampler {
+    state: Mutex<SamplerState>,
+}
+
+#[derive(Default)]
+struct SamplerState {
+    system: Option<System>,
+    cpu_primed: bool,
+    processes_at: Option<Instant>,
+}
+
+impl Sampler {
+    pub async fn probe(self: &std::sync::Arc<Self>, metric: SystemMetric, mount: Option<&Path>) -> Observation {
+        let sampler = self.clone();
+        let mount = mount.map(Path::to_owned);
+        blocking(move || sampler.sample(metric, mount.as_deref())).await
+    }
+
+    pub async fn process(self: &std::sync::Arc<Self>, matcher: &ProcessMatch) -> Observation {
+        let sampler = self.clone();
+        let matcher = matcher.clone();
+        blocking(move || sampler.find(&matcher)).await
+    }
+
+    fn sample(&self, metric: SystemMetric, mount: Option<&Path>) -> Observation {
+        let Ok(mut state) = self.state.lock() else {
+            return Observation::failed(FailureClass::ProbeError, "system sampler poisoned");
+        };
+        let primed = state.cpu_primed;
+        let system = state.system.get_or_insert_with(System::new);
+        let (value, summary) = match metric {
+            SystemMetric::Cpu => {
+                system.refresh_cpu_usage();
+                if !primed {
+                    // CPU usage is a difference between two samples.
+                    std::thread::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
+                    system.refresh_cpu_usage();
+                }
+                let usage = f64::from(system.global_cpu_usage());
+                (usage, format!("cpu {usage:.1}%"))
+            }
+            SystemMetric::Memory => {
+                system.refresh_memory();
+                let (used, total) = (system.used_memory(), system.total_memory());
+                (percent(used, total), format!("memory {} of {}", format_size(used), format_size(total)))
+            }
+            SystemMetric::Swap => {
+                system.refresh_memory();
+                let (used, total) = (system.used_swap(), system.total_swap());
+                if total == 0 {
+                    (0.0, "no swap configured".to_owned())
+                } else {
+                    (percent(used, total), format!("swap {} of {}", format_size(used), format_size(total)))
+                }
+            }
+            SystemMetric::Disk => {
+                let mount = mount.unwrap_or(Path::new("/"));
+                let disks = Disks::new_with_refreshed_list();
+                let Some(disk) = disks.list().iter().find(|d| d.mount_point() == mount) else {
+                    return Observation::failed(
+                        FailureClass::ProbeError,
+                        format!("no file system is mounted at {}", mount.display()),
+                    );
+                };
+                let total = disk.total_space();
+                let used = total.saturating_sub(disk.available_space());
+                (
+                    percent(used, total),
+                    format!("{} used {} of {}", mount.display(), format_size(used), format_size(total)),
+                )
+            }
+            SystemMetric::Load1 | SystemMetric::Load5 | SystemMetric::Load15 => {
+                let load = System::load_average();
+                let value = match metric {
+                    SystemMetric::Load1 => load.one,
+                    SystemMetric::Load5 => load.five,
+                    _ => load.fifteen,
+                };
+                (value, format!("load {value:.2}"))
+            }
+        };
+        if metric == SystemMetric::Cpu {
+            state.cpu_primed = true;
+        }
+        Observation {
+            values: vec![("value", Value::Float((value * 10.0).round() / 10.0))],
+            summary,
+            ..Default::default()
+        }
+    }
+
+    fn find(&self, matcher: &ProcessMatch) -> Observation {
+        let Ok(mut state) = self.state.lock() else {
+            return Observation::failed(FailureClass::ProbeError, "system sampler poisoned");
+        };
+        let fresh = state.processes_at.is_some_and(|at| at.elapsed() < PROCESS_REFRESH_EVERY);
+        if !fresh {
+            state.processes_at = Some(Instant::now());
+        }
+        let system = state.system.get_or_insert_with(System::new);
+        if !fresh {
+            let refresh =
+                ProcessRefreshKind::nothing().with_cpu().with_memory().with_cmd(sysinfo::UpdateKind::OnlyIfNotSet);
+            system.refresh_processes_specifics(ProcessesToUpdate::All, true, refresh);
+        }
+        let pid_from_file = match matcher {
+            ProcessMatch::PidFile(path) => match std::fs::read_to_string(path) {
+                Ok(text) => match text.trim().parse::<u32>() {
+                    Ok(pid) => Some(pid),
+                    Err(_) => {
+                        return Observation::failed(
+                            FailureClass::ProbeError,
+                            format!("pid file {} does not hold a pid", path.display()),
+                        )
+                    }
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Observation {
+                        values: vec![("count", Value::Int(0))],
+                        summary: format!("no pid file at {}", path.display()),
+                        ..Default::default()
+                    }
+                }
+                Err(e) => {
+                    return Observation::failed(
+                        FailureClass::ProbeError,
+                        format!("cannot read pid file {}: {e}", path.display()),
+                    )
+                }
+            },
+            _ => None,
+        };
+        let own_pid = std::process::id();
+        let matches = system.processes().values().filter(|p| {
+            // Threads are listed as processes on Linux; count each process once.
+            if p.thread_kind().is_some() || p.pid().as_u32() == own_pid {
+                return false;
+            }
+            match matcher {
+                ProcessMatch::Name(name) => p.name() == name.as_str(),
+                ProcessMatch::Cmdline(re) => {
+                    let cmdline = p.cmd().iter().map(|part| part.to_string_lossy()).collect::<Vec<_>>().join(" ");
+                    re.is_match(&cmdline)
+                }
+                ProcessMatch::PidFile(_) => Some(p.pid().as_u32()) == pid_from_file,
+            }
+        });
+        let (mut count, mut cpu, mut memory, mut uptime) = (0i64, 0f64, 0u64, 0u64);
+        for process in matches {
+            count += 1;
+            cpu += f64::from(process.cpu_usage());
+            memory += process.memory();
+            uptime = uptime.max(process.run_time());
+        }
+        Observation {
+            values: vec![
+                ("count", Value::Int(count)),
+                ("cpu", Value::Float(cpu)),
+                ("memory", Value::Bytes(memory)),
+                ("uptime", Value::Duration(Duration::from_secs(uptime))),
+            ],
+            summary: match count {
+                0 => "no matching process".to_owned(),
+                1 => format!("1 process, {}", format_size(memory)),
+                n => format!("{n} processes, {}", format_size(memory)),
+            },
+            ..Default::default()
+        }
+    }
+}
+
+fn percent(part: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / total as f64
+    }
+}
+
+async fn blocking(work: impl FnOnce() -> Observation + Send + 'static) -> Observation {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(observation) => observation,
+        Err(e) => Observation::failed(FailureClass::ProbeError, format!("the system probe failed: {e}")),
+    }
+}

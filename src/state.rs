@@ -1,0 +1,227 @@
+//! A check's state machine: results in, status and incident transitions out.
+//!
+//! `failure_threshold` consecutive failures turn a check down and open an incident;
+//! `success_threshold` consecutive successes resolve it. A probe error or a stale
+//! result makes the check unknown without touching the incident. Pure: `now` and
+//! every input are arguments; it must not do I/O or read a clock.
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{Failure, ProbeResult, Status, Verdict};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckState {
+    pub status: Status,
+    pub since: DateTime<Utc>,
+    /// Why the status is what it is, when that is not obvious: `stale`, `parent down`,
+    /// the probe error, or progress towards a threshold.
+    pub reason: Option<String>,
+    pub consecutive_failures: u32,
+    pub consecutive_successes: u32,
+    pub last_result_at: Option<DateTime<Utc>>,
+    pub open_incident: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Thresholds {
+    pub failure: u32,
+    pub success: u32,
+}
+
+/// What one input changed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transition {
+    /// `Some((from, to))` when the status changed.
+    pub status: Option<(Status, Status)>,
+    /// An incident to open with this cause (the caller supplies the id).
+    pub open: Option<Failure>,
+    /// The incident that this input resolved.
+    pub resolved: Option<i64>,
+}
+
+impl CheckState {
+    pub fn new(now: DateTime<Utc>) -> CheckState {
+        CheckState {
+            status: Status::Unknown,
+            since: now,
+            reason: Some("not checked yet".to_owned()),
+            consecutive_failures: 0,
+            consecutive_successes: 0,
+            last_result_at: None,
+            open_incident: None,
+        }
+    }
+
+    /// Applies one result. `parent_down` names a parent that is down: a failure is then
+    /// blamed on it (unknown, no incident) rather than raising its own.
+    pub fn apply(&mut self, result: &ProbeResult, thresholds: Thresholds, parent_down: Option<&str>) -> Transition {
+        let from = self.status;
+        let mut transition = Transition::default();
+        self.last_result_at = Some(result.at);
+        match &result.verdict {
+            Verdict::Up | Verdict::Degraded(_) => {
+                self.consecutive_successes = self.consecutive_successes.saturating_add(1);
+                self.consecutive_failures = 0;
+                let target = if matches!(result.verdict, Verdict::Up) { Status::Up } else { Status::Degraded };
+                let recovering = self.open_incident.is_some() || from == Status::Down;
+                if recovering && self.consecutive_successes < thresholds.success {
+                    self.reason =
+                        Some(format!("recovering: {} of {} successes", self.consecutive_successes, thresholds.success));
+                } else {
+                    transition.resolved = self.open_incident.take();
+                    self.set(
+                        target,
+                        result.at,
+                        match &result.verdict {
+                            Verdict::Degraded(why) => Some(why.clone()),
+                            _ => None,
+                        },
+                    );
+                }
+            }
+            Verdict::Down(failure) => {
+                self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+                self.consecutive_successes = 0;
+                if let Some(parent) = parent_down {
+                    self.set(Status::Unknown, result.at, Some(format!("parent `{parent}` is down")));
+                } else if self.consecutive_failures >= thresholds.failure {
+                    if self.open_incident.is_none() {
+                        transition.open = Some(failure.clone());
+                    }
+                    self.set(Status::Down, result.at, Some(failure.message.clone()));
+                } else if self.status != Status::Down {
+                    let progress = format!(
+                        "failing: {} of {} failures ({})",
+                        self.consecutive_failures, thresholds.failure, failure.message
+                    );
+                    self.reason = Some(progress);
+                }
+            }
+            Verdict::Unknown(why) => {
+                self.set(Status::Unknown, result.at, Some(format!("probe error: {why}")));
+            }
+        }
+        if self.status != from {
+            transition.status = Some((from, self.status));
+        }
+        transition
+    }
+
+    /// Never green without data: no result for two intervals makes the check unknown.
+    pub fn check_stale(&mut self, now: DateTime<Utc>, interval: std::time::Duration) -> Transition {
+        let limit = chrono::Duration::from_std(interval * 2).unwrap_or(chrono::Duration::MAX);
+        let last = self.last_result_at.unwrap_or(self.since);
+        let from = self.status;
+        if now - last > limit && from != Status::Unknown {
+            self.set(Status::Unknown, now, Some(format!("stale: no result since {}", last.format("%H:%M:%S UTC"))));
+            return Transition { status: Some((from, Status::Unknown)), ..Transition::default() };
+        }
+        Transition::default()
+    }
+
+    fn set(&mut self, status: Status, at: DateTime<Utc>, reason: Option<String>) {
+        if self.status != status {
+            self.since = at;
+        }
+        self.status = status;
+        self.reason = reason;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FailureClass;
+    use expect_test::{expect, Expect};
+
+    /// Replays results: `u` up, `g` degraded, `d` down, `e` probe error, `p` down while
+    /// the parent is down, `+N` advances N seconds and checks staleness (interval 10s).
+    fn check(thresholds: (u32, u32), script: &str, expect: Expect) {
+        let thresholds = Thresholds { failure: thresholds.0, success: thresholds.1 };
+        let start = DateTime::<Utc>::from_timestamp(0, 0).unwrap();
+        let mut now = start;
+        let mut state = CheckState::new(now);
+        let mut next_id = 1;
+        let mut out = String::new();
+        for step in script.split_whitespace() {
+            let (transition, label) = if let Some(seconds) = step.strip_prefix('+') {
+                now += chrono::Duration::seconds(seconds.parse().unwrap());
+                (state.check_stale(now, std::time::Duration::from_secs(10)), step.to_owned())
+            } else {
+                let verdict = match step {
+                    "u" => Verdict::Up,
+                    "g" => Verdict::Degraded("latency high".into()),
+                    "d" | "p" => Verdict::Down(Failure::new(FailureClass::Refused, "connection refused")),
+                    "e" => Verdict::Unknown("panicked".into()),
+                    other => panic!("unknown step {other}"),
+                };
+                let result = ProbeResult { at: now, latency: None, verdict, message: String::new() };
+                (state.apply(&result, thresholds, (step == "p").then_some("db")), step.to_owned())
+            };
+            let mut line =
+                format!("{label:<4} {:<8} {:?}", state.status.as_str(), state.reason.as_deref().unwrap_or(""));
+            if transition.open.is_some() {
+                state.open_incident = Some(next_id);
+                line.push_str(&format!(" OPEN #{next_id}"));
+                next_id += 1;
+            }
+            if let Some(id) = transition.resolved {
+                line.push_str(&format!(" RESOLVE #{id}"));
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        expect.assert_eq(&out);
+    }
+
+    #[test]
+    fn thresholds_open_and_resolve_one_incident() {
+        check(
+            (3, 2),
+            "u d d d d u u d",
+            expect![[r#"
+                u    up       ""
+                d    up       "failing: 1 of 3 failures (connection refused)"
+                d    up       "failing: 2 of 3 failures (connection refused)"
+                d    down     "connection refused" OPEN #1
+                d    down     "connection refused"
+                u    down     "recovering: 1 of 2 successes"
+                u    up       "" RESOLVE #1
+                d    up       "failing: 1 of 3 failures (connection refused)"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn probe_errors_and_staleness_make_it_unknown_but_keep_the_incident() {
+        check(
+            (1, 1),
+            "d e d +25 u d +15 +10",
+            expect![[r#"
+                d    down     "connection refused" OPEN #1
+                e    unknown  "probe error: panicked"
+                d    down     "connection refused"
+                +25  unknown  "stale: no result since 00:00:00 UTC"
+                u    up       "" RESOLVE #1
+                d    down     "connection refused" OPEN #2
+                +15  down     "connection refused"
+                +10  unknown  "stale: no result since 00:00:25 UTC"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_down_parent_takes_the_blame() {
+        check(
+            (1, 1),
+            "u p p u g",
+            expect![[r#"
+                u    up       ""
+                p    unknown  "parent `db` is down"
+                p    unknown  "parent `db` is down"
+                u    up       ""
+                g    degraded "latency high"
+            "#]],
+        );
+    }
+}
