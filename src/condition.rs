@@ -134,14 +134,19 @@ impl Condition {
 
     /// `Ok` when the condition holds; otherwise "expected X, got Y".
     pub fn evaluate(&self, observation: &Observation, json: &mut JsonCache) -> Result<(), String> {
-        let got = match self.resolve(observation, json) {
-            Ok(value) => value,
-            Err(missing) => return Err(format!("expected {}, got {missing}", self.source)),
-        };
-        if self.holds(&got) {
+        let (holds, got) = self.test(observation, json);
+        if holds {
             Ok(())
         } else {
-            Err(format!("expected {}, got {}", self.source, got.display()))
+            Err(format!("expected {}, got {got}", self.source))
+        }
+    }
+
+    /// Whether the condition holds, and what was seen.
+    pub fn test(&self, observation: &Observation, json: &mut JsonCache) -> (bool, String) {
+        match self.resolve(observation, json) {
+            Ok(got) => (self.holds(&got), got.display()),
+            Err(missing) => (false, missing),
         }
     }
 

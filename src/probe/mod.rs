@@ -9,11 +9,11 @@ mod http;
 mod system;
 mod tcp;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::ProbeSpec;
+use crate::figures::OwnFigures;
 use crate::model::{FailureClass, Observation, Value};
 
 pub use self::http::HttpClients;
@@ -39,20 +39,6 @@ impl Default for ProbeContext {
     }
 }
 
-/// Watchkeeper's own figures, updated by the engine and the writer and read by the
-/// `self` probe and `/metrics`.
-#[derive(Debug, Default)]
-pub struct OwnFigures {
-    /// Scheduler lag p99 over recent probes, in microseconds.
-    pub lag_p99_us: AtomicU64,
-    /// Results waiting in the write queue.
-    pub queue_depth: AtomicU64,
-    /// Results dropped because the write queue was full.
-    pub dropped: AtomicU64,
-    /// Duration of the last batch commit, in microseconds.
-    pub db_commit_us: AtomicU64,
-}
-
 /// Runs one probe. The deadline bounds everything the probe does.
 pub async fn run(context: &ProbeContext, spec: &ProbeSpec, timeout: Duration) -> Observation {
     let probe = async {
@@ -75,9 +61,9 @@ pub async fn run(context: &ProbeContext, spec: &ProbeSpec, timeout: Duration) ->
 }
 
 fn itself(own: &OwnFigures) -> Observation {
-    let lag = Duration::from_micros(own.lag_p99_us.load(Ordering::Relaxed));
-    let queue = own.queue_depth.load(Ordering::Relaxed);
-    let dropped = own.dropped.load(Ordering::Relaxed);
+    let lag = own.lag_percentile(0.99);
+    let queue = OwnFigures::get(&own.queue_depth);
+    let dropped = OwnFigures::get(&own.dropped);
     let memory = own_rss().unwrap_or(0);
     Observation {
         values: vec![

@@ -1,0 +1,36 @@
+//! Embeds the built dashboard (ui/dist) into the binary when it exists. Without it the
+//! daemon serves a short page that says how to build the dashboard.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let dist = manifest.join("ui").join("dist");
+    println!("cargo::rerun-if-changed=ui/dist");
+    let mut files = Vec::new();
+    if dist.is_dir() {
+        collect(&dist, &dist, &mut files);
+    }
+    files.sort();
+    let mut out = String::from("/// The built dashboard: (path, bytes).\npub static ASSETS: &[(&str, &[u8])] = &[\n");
+    for (relative, absolute) in &files {
+        writeln!(out, "    ({relative:?}, include_bytes!({:?})),", absolute.display().to_string()).expect("write to string");
+    }
+    out.push_str("];\n");
+    let target = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("ui_assets.rs");
+    std::fs::write(target, out).expect("OUT_DIR is writable");
+}
+
+fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(root, &path, files);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            let relative = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            files.push((relative, path));
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Recovery actions: run a configured action by id, capture its outcome.
+//!
+//! Only actions declared in config can run; there is no way to run an arbitrary
+//! command. Verification and recording are the engine's: this module runs and reports.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::ActionConfig;
+use crate::exec;
+
+/// Output kept from an action run.
+pub const MAX_OUTPUT: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Ok,
+    Failed,
+    Timeout,
+    /// The program could not be started.
+    Error,
+    DryRun,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Failed => "failed",
+            RunStatus::Timeout => "timeout",
+            RunStatus::Error => "error",
+            RunStatus::DryRun => "dry_run",
+        }
+    }
+}
+
+/// Who asked for a run, for the audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requester {
+    Cli,
+    Api,
+    Auto,
+}
+
+impl Requester {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Requester::Cli => "cli",
+            Requester::Api => "api",
+            Requester::Auto => "auto",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub status: RunStatus,
+    pub exit_code: Option<i32>,
+    pub output: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub duration: Duration,
+}
+
+/// Runs an action, or with `dry_run` describes what it would run.
+pub async fn run(action: &ActionConfig, dry_run: bool) -> RunOutcome {
+    let started_at = Utc::now();
+    if dry_run {
+        let mut output = format!("would run: {}", shell_words(&action.command.argv));
+        if let Some(cwd) = &action.command.cwd {
+            output.push_str(&format!("\nin: {}", cwd.display()));
+        }
+        for (key, _) in &action.command.env {
+            output.push_str(&format!("\nwith env: {key}"));
+        }
+        output.push_str(&format!("\ntimeout: {}", crate::config::units::format_duration(action.timeout)));
+        return RunOutcome {
+            status: RunStatus::DryRun,
+            exit_code: None,
+            output,
+            started_at,
+            finished_at: started_at,
+            duration: Duration::ZERO,
+        };
+    }
+    let request = exec::Request {
+        argv: &action.command.argv,
+        env: &action.command.env,
+        cwd: action.command.cwd.as_deref(),
+        timeout: action.timeout,
+        max_output: MAX_OUTPUT,
+    };
+    let (status, exit_code, mut output, duration, truncated) = match exec::run(request).await {
+        Ok(outcome) => {
+            let status = if outcome.timed_out {
+                RunStatus::Timeout
+            } else if outcome.exit_code == Some(0) {
+                RunStatus::Ok
+            } else {
+                RunStatus::Failed
+            };
+            let mut output = outcome.output.clone();
+            if status != RunStatus::Ok {
+                if !output.is_empty() && !output.ends_with('\n') {
+                    output.push('\n');
+                }
+                output.push_str(&format!("[{}]", outcome.describe()));
+            }
+            (status, outcome.exit_code, output, outcome.duration, outcome.truncated)
+        }
+        Err(e) => (RunStatus::Error, None, e.to_string(), Utc::now().signed_duration_since(started_at).to_std().unwrap_or_default(), false),
+    };
+    if truncated {
+        output.push_str("\n[output truncated]");
+    }
+    RunOutcome { status, exit_code, output, started_at, finished_at: Utc::now(), duration }
+}
+
+/// An argv as a person would type it, for previews.
+fn shell_words(argv: &[String]) -> String {
+    argv.iter()
+        .map(|word| {
+            if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c)) {
+                word.clone()
+            } else {
+                format!("'{}'", word.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

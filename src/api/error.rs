@@ -1,0 +1,84 @@
+//! API errors: a stable code, a message and a resolution. The code is for programs to
+//! branch on; the message and resolution are for people.
+
+use crate::store::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    pub resolution: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>, resolution: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into(), resolution: resolution.into() }
+    }
+
+    pub fn unknown_check(id: &str) -> ApiError {
+        ApiError::new(404, "unknown_check", format!("no check has the id `{id}`"), "GET /api/v1/status lists the checks")
+    }
+
+    pub fn unknown_action<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> ApiError {
+        let known: Vec<&str> = known.collect();
+        let resolution = if known.is_empty() {
+            "no actions are configured; declare one in an [[action]] table".to_owned()
+        } else {
+            format!("the configured actions are: {}", known.join(", "))
+        };
+        ApiError::new(404, "unknown_action", format!("no action has the id `{id}`"), resolution)
+    }
+
+    pub fn store(error: StoreError) -> ApiError {
+        ApiError::new(500, "store_error", error.to_string(), error.resolution())
+    }
+
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(
+            401,
+            "unauthorized",
+            "missing or wrong bearer token",
+            "send `Authorization: Bearer <token>` with the token from api.json in the data dir",
+        )
+    }
+
+    pub fn foreign_host(host: &str) -> ApiError {
+        ApiError::new(
+            403,
+            "foreign_host",
+            format!("requests for host `{host}` are refused: the API serves loopback only"),
+            "connect to 127.0.0.1, [::1] or localhost",
+        )
+    }
+
+    pub fn foreign_origin(origin: &str) -> ApiError {
+        ApiError::new(
+            403,
+            "foreign_origin",
+            format!("requests from origin `{origin}` are refused"),
+            "use the dashboard served by watchkeeper itself",
+        )
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            400,
+            "bad_request",
+            message,
+            "send JSON as documented in docs/API.md, with `Content-Type: application/json`",
+        )
+    }
+
+    pub fn not_found(path: &str) -> ApiError {
+        ApiError::new(404, "not_found", format!("no route for `{path}`"), "see docs/API.md for the routes")
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.message, self.code, self.resolution)
+    }
+}
+
+impl std::error::Error for ApiError {}

@@ -1,0 +1,187 @@
+//! `watchkeeper run`: the headless daemon. Locks the data dir, opens the history,
+//! starts the engine and the loopback server, writes `api.json` (0600) once listening,
+//! and on SIGINT/SIGTERM stops probes, flushes the writer and removes `api.json`.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::os::unix::io::AsRawFd as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{self, Origin};
+use crate::doctor::{self, Level};
+use crate::engine::Engine;
+use crate::paths::API_FILE;
+use crate::store::Store;
+
+pub struct Options {
+    pub config_path: PathBuf,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+}
+
+/// What `api.json` holds: how clients find and authenticate to the daemon.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiFile {
+    pub url: String,
+    pub token: String,
+    pub pid: u32,
+}
+
+impl ApiFile {
+    pub fn read(data_dir: &Path) -> std::io::Result<ApiFile> {
+        let text = std::fs::read_to_string(data_dir.join(API_FILE))?;
+        serde_json::from_str(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
+}
+
+/// Holds an exclusive lock on the data dir for the daemon's lifetime.
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
+
+impl DataDirLock {
+    pub fn acquire(data_dir: &Path) -> anyhow::Result<DataDirLock> {
+        let path = data_dir.join("watchkeeper.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("while opening {}", path.display()))?;
+        // SAFETY: flock on a file descriptor we own; no memory is shared.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            let holder = ApiFile::read(data_dir).map(|a| format!(" (pid {}, {})", a.pid, a.url)).unwrap_or_default();
+            anyhow::bail!(
+                "another watchkeeper is already using {}{holder}\n  help: stop it, or pass another --data-dir",
+                data_dir.display()
+            );
+        }
+        Ok(DataDirLock { _file: file })
+    }
+}
+
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    create_private_dir(&options.data_dir)?;
+    let _lock = DataDirLock::acquire(&options.data_dir)?;
+    let mut degraded = Vec::new();
+    for finding in doctor::run(&options.config_path, &options.data_dir) {
+        match finding.level {
+            Level::Fail if finding.name == "config" => {}
+            Level::Warn | Level::Fail => {
+                tracing::warn!(check = finding.name, resolution = %finding.resolution, "pre-flight: {}", finding.message)
+            }
+            _ => tracing::info!(check = finding.name, "pre-flight: {}", finding.message),
+        }
+        if finding.name == "disk space" && finding.level == Level::Warn {
+            degraded.push(format!("history: {}", finding.message));
+        }
+    }
+
+    let (compiled, origin) = config::load(&options.config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for warning in &compiled.warnings {
+        tracing::warn!("config: {warning}");
+    }
+    match &origin {
+        Origin::File(path) => tracing::info!(path = %path.display(), "config loaded"),
+        Origin::Default { written_to: Ok(path) } => {
+            tracing::info!(path = %path.display(), "no config found: watching this machine; the default config was written for you to edit")
+        }
+        Origin::Default { written_to: Err(e) } => {
+            tracing::warn!(error = %e, "no config found: watching this machine; the default config could not be written")
+        }
+    }
+
+    let (store, report) = Store::open(&options.data_dir).map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.resolution()))?;
+    if let Some(aside) = report.moved_aside {
+        degraded.push(format!("history: the database was damaged and moved to {}; a new one was started", aside.display()));
+    }
+    let running = Engine::start(compiled.config, store, degraded).context("while starting the engine")?;
+
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}; pass another --listen address", options.listen))?;
+    let address = listener.local_addr()?;
+    let token = random_token();
+    let api = ApiFile { url: format!("http://{address}"), token: token.clone(), pid: std::process::id() };
+    write_api_file(&options.data_dir, &api)?;
+
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let server = {
+        let app = crate::server::app(running.engine.clone(), &token);
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { crate::server::serve(listener, app, async move { shutdown.cancelled().await }).await })
+    };
+
+    println!("watchkeeper is running");
+    println!("  dashboard  {}/#token={}", api.url, api.token);
+    println!("  api        {}/api/v1/status  (token in {})", api.url, options.data_dir.join(API_FILE).display());
+    println!("  config     {}", options.config_path.display());
+    println!("  data       {}", options.data_dir.display());
+    let _ = std::io::stdout().flush();
+
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+    running.shutdown().await;
+    let _ = std::fs::remove_file(options.data_dir.join(API_FILE));
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    let terminated = async {
+        match terminate.as_mut() {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminated => {}
+    }
+}
+
+/// Creates the data dir readable by its owner only.
+pub fn create_private_dir(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .with_context(|| format!("cannot create the data dir {}; pass another --data-dir", path.display()))
+}
+
+/// Written to a temporary file with mode 0600, then renamed: never readable by others,
+/// never seen half-written.
+fn write_api_file(data_dir: &Path, api: &ApiFile) -> anyhow::Result<()> {
+    let target = data_dir.join(API_FILE);
+    let temporary = data_dir.join(format!(".{API_FILE}.{}", std::process::id()));
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(&temporary)
+        .with_context(|| format!("while writing {}", temporary.display()))?;
+    file.write_all(serde_json::to_string_pretty(api)?.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, &target).with_context(|| format!("while writing {}", target.display()))?;
+    Ok(())
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

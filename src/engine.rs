@@ -1,0 +1,669 @@
+//! The composition root: schedules every check, runs its probe through its breaker,
+//! evaluates conditions, drives its state machine, and hands results, state changes
+//! and incidents to the writer and to event subscribers.
+//!
+//! Invariants: a check never has two probes in flight (its own task runs them one
+//! after another); probes in flight across checks are bounded by a semaphore; every
+//! probe has a timeout; a probe that panics makes its check unknown and never stops
+//! the engine; no lock is held across an await.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{broadcast, mpsc, oneshot, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::action::{self, Requester, RunOutcome};
+use crate::breaker::{Breaker, BreakerState, Permit};
+use crate::condition::{JsonCache, Subject};
+use crate::config::{CheckConfig, Config};
+use crate::figures::OwnFigures;
+use crate::model::{Failure, FailureClass, GroupLevel, Observation, ProbeResult, Status, Verdict};
+use crate::probe::{self, ProbeContext};
+use crate::state::{CheckState, Thresholds};
+use crate::store::{IncidentRecord, NewActionRun, PersistedState, ResultRecord, Store, StoreError, WriteOp, Writer, WriterHandle};
+
+/// Events kept for slow subscribers before they lag (and resynchronise).
+pub const EVENT_CAPACITY: usize = 4096;
+/// How often staleness is checked.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// Verification of an action: re-probes, one per second, until the check is up.
+const VERIFY_ATTEMPTS: u32 = 10;
+
+/// A check as the API and CLI see it.
+#[derive(Debug, Clone)]
+pub struct CheckSnapshot {
+    pub config: Arc<CheckConfig>,
+    pub status: Status,
+    pub since: DateTime<Utc>,
+    pub reason: Option<String>,
+    pub breaker: Option<BreakerSnapshot>,
+    pub last: Option<ProbeResult>,
+    pub open_incident: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BreakerSnapshot {
+    pub state: BreakerState,
+    pub consecutive_failures: u32,
+    pub next_trial_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    Check(Box<CheckSnapshot>),
+    IncidentOpened(IncidentRecord),
+    IncidentResolved { id: i64, check_id: String, at: DateTime<Utc> },
+}
+
+/// The engine handle: a cheap clone around shared state.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    checks: Vec<Arc<CheckRuntime>>,
+    index: HashMap<String, usize>,
+    probes: ProbeContext,
+    writer: WriterHandle,
+    store: Store,
+    events: broadcast::Sender<Event>,
+    figures: Arc<OwnFigures>,
+    next_incident: AtomicI64,
+    in_flight: Arc<Semaphore>,
+    degraded: Mutex<Vec<String>>,
+    started_at: DateTime<Utc>,
+}
+
+struct CheckRuntime {
+    config: Arc<CheckConfig>,
+    live: Mutex<Live>,
+    run_now: mpsc::Sender<oneshot::Sender<ProbeResult>>,
+}
+
+struct Live {
+    state: CheckState,
+    breaker: Breaker,
+    last: Option<ProbeResult>,
+}
+
+/// The running engine's tasks, for shutdown.
+pub struct Running {
+    pub engine: Engine,
+    cancel: CancellationToken,
+    tasks: JoinSet<()>,
+    writer: Writer,
+}
+
+impl Running {
+    /// Stops probing, then commits everything queued and stops the writer.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        while self.tasks.join_next().await.is_some() {}
+        self.writer.stop().await;
+    }
+}
+
+impl Engine {
+    /// Restores each check's state from the store and starts its schedule.
+    pub fn start(config: Config, store: Store, degraded: Vec<String>) -> Result<Running, StoreError> {
+        let figures = Arc::new(OwnFigures::default());
+        let writer = store.writer(config.settings.retention, figures.clone())?;
+        let persisted: HashMap<String, PersistedState> =
+            store.load_states()?.into_iter().map(|s| (s.check_id.clone(), s)).collect();
+        let next_incident = store.max_incident_id()?;
+        let now = Utc::now();
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let mut receivers = Vec::new();
+        let mut checks = Vec::new();
+        let mut index = HashMap::new();
+        for check in &config.checks {
+            let (run_now, receiver) = mpsc::channel(8);
+            let live = restore(check, persisted.get(check.id.as_str()), now);
+            index.insert(check.id.as_str().to_owned(), checks.len());
+            checks.push(Arc::new(CheckRuntime { config: Arc::new(check.clone()), live: Mutex::new(live), run_now }));
+            receivers.push(receiver);
+        }
+        let inner = Arc::new(Inner {
+            in_flight: Arc::new(Semaphore::new(config.settings.max_in_flight)),
+            config,
+            checks,
+            index,
+            probes: ProbeContext::new(figures.clone()),
+            writer: writer.handle(),
+            store,
+            events,
+            figures,
+            next_incident: AtomicI64::new(next_incident),
+            degraded: Mutex::new(degraded),
+            started_at: now,
+        });
+        let engine = Engine { inner };
+        let cancel = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+        for (position, receiver) in receivers.into_iter().enumerate() {
+            let engine = engine.clone();
+            let cancel = cancel.clone();
+            tasks.spawn(async move { engine.schedule(position, receiver, cancel).await });
+        }
+        let sweeper = engine.clone();
+        let sweep_cancel = cancel.clone();
+        tasks.spawn(async move { sweeper.sweep(sweep_cancel).await });
+        Ok(Running { engine, cancel, tasks, writer })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn figures(&self) -> &OwnFigures {
+        &self.inner.figures
+    }
+
+    pub fn writer(&self) -> &WriterHandle {
+        &self.inner.writer
+    }
+
+    pub fn started_at(&self) -> DateTime<Utc> {
+        self.inner.started_at
+    }
+
+    /// Features that are off, each with its reason ("history: ...").
+    pub fn degraded(&self) -> Vec<String> {
+        self.inner.degraded.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn snapshot(&self) -> Vec<CheckSnapshot> {
+        self.inner.checks.iter().map(|c| snapshot_of(c)).collect()
+    }
+
+    pub fn check(&self, id: &str) -> Option<CheckSnapshot> {
+        self.inner.index.get(id).map(|&i| snapshot_of(&self.inner.checks[i]))
+    }
+
+    /// Each group's level, rolled up from its components.
+    pub fn groups(&self, snapshot: &[CheckSnapshot]) -> Vec<(String, GroupLevel)> {
+        let mut groups: Vec<(String, Vec<(Status, bool)>)> = Vec::new();
+        for check in snapshot {
+            let Some(group) = &check.config.group else { continue };
+            let component = (check.status, check.config.critical);
+            match groups.iter_mut().find(|(name, _)| name == group) {
+                Some((_, components)) => components.push(component),
+                None => groups.push((group.clone(), vec![component])),
+            }
+        }
+        groups.into_iter().map(|(name, components)| (name, GroupLevel::rollup(components))).collect()
+    }
+
+    /// Probes a check now, outside its schedule, and returns the result. The probe goes
+    /// through the check's own task, so it never overlaps a scheduled one.
+    pub async fn probe_now(&self, id: &str) -> Option<ProbeResult> {
+        let runtime = self.inner.checks.get(*self.inner.index.get(id)?)?;
+        let (tx, rx) = oneshot::channel();
+        runtime.run_now.send(tx).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Runs a configured action, verifies it by re-probing the checks that offer it,
+    /// and records the run. `None` when no action has that id.
+    pub async fn run_action(&self, id: &str, dry_run: bool, requester: Requester) -> Option<Result<ActionRun, StoreError>> {
+        let action = self.inner.config.action(id)?.clone();
+        let outcome = action::run(&action, dry_run).await;
+        let offering: Vec<Arc<CheckRuntime>> =
+            self.inner.checks.iter().filter(|c| c.config.actions.iter().any(|a| a == id)).cloned().collect();
+        let verified = if action.verify && !dry_run && outcome.status == action::RunStatus::Ok && !offering.is_empty() {
+            Some(self.verify(&offering).await)
+        } else {
+            None
+        };
+        // The run is filed on the first offering check's open incident, if any.
+        let (check_id, incident_id) = offering
+            .iter()
+            .find_map(|c| {
+                let live = c.live.lock().ok()?;
+                live.state.open_incident.map(|i| (Some(c.config.id.as_str().to_owned()), Some(i)))
+            })
+            .unwrap_or_else(|| (offering.first().map(|c| c.config.id.as_str().to_owned()), None));
+        let record = NewActionRun {
+            action_id: id.to_owned(),
+            check_id,
+            incident_id,
+            requested_by: requester.as_str().to_owned(),
+            dry_run,
+            started_at: outcome.started_at,
+            finished_at: outcome.finished_at,
+            status: outcome.status.as_str().to_owned(),
+            exit_code: outcome.exit_code,
+            output: outcome.output.clone(),
+            duration_ms: outcome.duration.as_millis() as i64,
+            verified,
+        };
+        tracing::info!(action = id, status = record.status, verified, requester = record.requested_by, "action run");
+        Some(self.inner.writer.record_action_run(record).await.map(|run_id| ActionRun { id: run_id, outcome, verified }))
+    }
+
+    async fn verify(&self, offering: &[Arc<CheckRuntime>]) -> bool {
+        for attempt in 0..VERIFY_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            let mut all_up = true;
+            for check in offering {
+                let result = self.probe_now(check.config.id.as_str()).await;
+                all_up &= result.is_some_and(|r| r.ok());
+            }
+            if all_up {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// One check's schedule: fixed rate, first run soon after start, later runs spread
+    /// over half an interval so a thousand checks do not fire together.
+    async fn schedule(
+        self,
+        position: usize,
+        mut run_now: mpsc::Receiver<oneshot::Sender<ProbeResult>>,
+        cancel: CancellationToken,
+    ) {
+        let runtime = self.inner.checks[position].clone();
+        let interval = runtime.config.interval;
+        let mut next = Instant::now() + jitter(interval.min(Duration::from_millis(100)));
+        let mut first = true;
+        loop {
+            let mut waiters = Vec::new();
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep_until(next) => {}
+                request = run_now.recv() => match request {
+                    Some(reply) => waiters.push(reply),
+                    None => return,
+                },
+            }
+            let forced = !waiters.is_empty();
+            let scheduled = if forced { Instant::now() } else { next };
+            let permit = tokio::select! {
+                _ = cancel.cancelled() => return,
+                permit = self.inner.in_flight.clone().acquire_owned() => permit,
+            };
+            self.inner.figures.record_lag(Instant::now().saturating_duration_since(scheduled));
+            let result = self.run_once(&runtime, forced).await;
+            drop(permit);
+            while let Ok(reply) = run_now.try_recv() {
+                waiters.push(reply);
+            }
+            for waiter in waiters {
+                let _ = waiter.send(result.clone());
+            }
+            if !forced {
+                next += if first { interval.mul_f64(0.5 + fastrand_unit() * 0.5) } else { interval };
+                first = false;
+                let now = Instant::now();
+                if next < now {
+                    // Overran (or the machine slept): skip the missed ticks, never pile up.
+                    next = now + jitter(interval.min(Duration::from_millis(50)));
+                }
+            }
+        }
+    }
+
+    /// Probes once (through the breaker), applies the result and publishes it.
+    async fn run_once(&self, runtime: &CheckRuntime, forced: bool) -> ProbeResult {
+        let check = &runtime.config;
+        let now = Utc::now();
+        let permit = match runtime.live.lock() {
+            Ok(mut live) => {
+                if forced && live.breaker.state == BreakerState::Open {
+                    // An explicit probe (verification) is a trial.
+                    live.breaker.state = BreakerState::HalfOpen;
+                }
+                live.breaker.permit(now)
+            }
+            Err(_) => Permit::Allow,
+        };
+        let (result, failed) = match permit {
+            Permit::Deny { until } => {
+                let message = format!("breaker open: not probed until {}", until.format("%H:%M:%S UTC"));
+                let failure = Failure::new(FailureClass::BreakerOpen, message.clone());
+                (ProbeResult { at: now, latency: None, verdict: Verdict::Down(failure), message }, Vec::new())
+            }
+            Permit::Allow => {
+                let context = self.inner.probes.clone();
+                let spec = check.probe.clone();
+                let timeout = check.timeout;
+                let probe = tokio::spawn(async move { probe::run(&context, &spec, timeout).await });
+                let observation = match tokio::time::timeout(timeout + Duration::from_secs(1), probe).await {
+                    Ok(Ok(observation)) => observation,
+                    Ok(Err(join)) => Observation::failed(FailureClass::ProbeError, panic_message(join)),
+                    Err(_) => Observation::failed(FailureClass::Timeout, "the probe did not end within its timeout"),
+                };
+                let (verdict, failed) = evaluate(check, &observation);
+                let message = match (&verdict, observation.summary.is_empty()) {
+                    (Verdict::Down(failure), _) => failure.message.clone(),
+                    (Verdict::Degraded(why), _) => format!("{}; degraded: {why}", observation.summary),
+                    (Verdict::Unknown(why), _) => why.clone(),
+                    (Verdict::Up, _) => observation.summary.clone(),
+                };
+                (ProbeResult { at: Utc::now(), latency: observation.latency, verdict, message }, failed)
+            }
+        };
+        self.apply(runtime, &result, failed, matches!(permit, Permit::Allow)).await;
+        result
+    }
+
+    async fn apply(&self, runtime: &CheckRuntime, result: &ProbeResult, failed: Vec<String>, probed: bool) {
+        let check = &runtime.config;
+        let parent_down = check.depends_on.iter().find(|parent| {
+            self.inner
+                .index
+                .get(parent.as_str())
+                .and_then(|&i| self.inner.checks[i].live.lock().ok().map(|l| l.state.status == Status::Down))
+                .unwrap_or(false)
+        });
+        let thresholds = Thresholds { failure: check.failure_threshold, success: check.success_threshold };
+        let mut ops = Vec::new();
+        let persisted = {
+            let Ok(mut live) = runtime.live.lock() else { return };
+            if probed && !matches!(result.verdict, Verdict::Unknown(_)) {
+                live.breaker.record(result.ok(), result.at);
+            }
+            let transition = live.state.apply(result, thresholds, parent_down.map(|p| p.as_str()));
+            if let Some(cause) = transition.open {
+                let id = self.inner.next_incident.fetch_add(1, Ordering::SeqCst) + 1;
+                live.state.open_incident = Some(id);
+                ops.push(WriteOp::OpenIncident(IncidentRecord {
+                    id,
+                    check_id: check.id.as_str().to_owned(),
+                    started_at: result.at,
+                    resolved_at: None,
+                    cause_class: cause.class.as_str().to_owned(),
+                    cause: cause.message,
+                    failed_conditions: failed,
+                    acked: false,
+                    note: None,
+                }));
+            }
+            if let Some(id) = transition.resolved {
+                ops.push(WriteOp::ResolveIncident { id, at: result.at });
+            }
+            live.last = Some(result.clone());
+            let persisted = persist(check.id.as_str(), &live);
+            if let Some((from, to)) = transition.status {
+                tracing::info!(check = %check.id, from = %from, to = %to, reason = live.state.reason.as_deref().unwrap_or(""), "status changed");
+                ops.push(WriteOp::StateChange {
+                    at: result.at,
+                    from: from.as_str().to_owned(),
+                    to: to.as_str().to_owned(),
+                    reason: live.state.reason.clone(),
+                    state: persisted.clone(),
+                });
+            }
+            persisted
+        };
+        self.inner.writer.result(result_record(check.id.as_str(), result), persisted);
+        for op in ops {
+            let event = match &op {
+                WriteOp::OpenIncident(incident) => Some(Event::IncidentOpened(incident.clone())),
+                WriteOp::ResolveIncident { id, at } => {
+                    Some(Event::IncidentResolved { id: *id, check_id: check.id.as_str().to_owned(), at: *at })
+                }
+                _ => None,
+            };
+            if self.inner.writer.send(op).await.is_err() {
+                self.note_degraded("history: the writer stopped; results are not being recorded");
+            }
+            if let Some(event) = event {
+                let _ = self.inner.events.send(event);
+            }
+        }
+        self.publish(runtime);
+    }
+
+    fn publish(&self, runtime: &CheckRuntime) {
+        if self.inner.events.receiver_count() > 0 {
+            let _ = self.inner.events.send(Event::Check(Box::new(snapshot_of(runtime))));
+        }
+    }
+
+    fn note_degraded(&self, reason: &str) {
+        if let Ok(mut degraded) = self.inner.degraded.lock() {
+            if !degraded.iter().any(|d| d == reason) {
+                tracing::warn!(reason, "degraded");
+                degraded.push(reason.to_owned());
+            }
+        }
+    }
+
+    /// Never green without data: checks with no fresh result turn unknown.
+    async fn sweep(self, cancel: CancellationToken) {
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let now = Utc::now();
+            for runtime in &self.inner.checks {
+                let change = {
+                    let Ok(mut live) = runtime.live.lock() else { continue };
+                    let transition = live.state.check_stale(now, runtime.config.interval);
+                    transition.status.map(|(from, to)| (from, to, live.state.reason.clone(), persist(runtime.config.id.as_str(), &live)))
+                };
+                if let Some((from, to, reason, state)) = change {
+                    tracing::warn!(check = %runtime.config.id, "stale: no fresh result");
+                    let op = WriteOp::StateChange { at: now, from: from.as_str().into(), to: to.as_str().into(), reason, state };
+                    let _ = self.inner.writer.send(op).await;
+                    self.publish(runtime);
+                }
+            }
+        }
+    }
+}
+
+/// What a run of an action came to.
+#[derive(Debug, Clone)]
+pub struct ActionRun {
+    pub id: i64,
+    pub outcome: RunOutcome,
+    pub verified: Option<bool>,
+}
+
+/// Applies `expect` and `degraded_if` to an observation. Returns the verdict and the
+/// failed conditions ("expected X, got Y").
+pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec<String>) {
+    if let Some(failure) = &observation.failure {
+        if failure.class == FailureClass::ProbeError {
+            return (Verdict::Unknown(failure.message.clone()), Vec::new());
+        }
+        return (Verdict::Down(failure.clone()), Vec::new());
+    }
+    let mut json = JsonCache::default();
+    let mut failed = Vec::new();
+    let mut status_failed = false;
+    for condition in &check.expect {
+        if let Err(message) = condition.evaluate(observation, &mut json) {
+            status_failed |= condition.subject == Subject::Field("status".into());
+            failed.push(message);
+        }
+    }
+    if !failed.is_empty() {
+        let class = if status_failed { FailureClass::HttpStatus } else { FailureClass::Condition };
+        return (Verdict::Down(Failure::new(class, failed.join("; "))), failed);
+    }
+    for condition in &check.degraded_if {
+        let (holds, got) = condition.test(observation, &mut json);
+        if holds {
+            return (Verdict::Degraded(format!("{} (got {got})", condition.source)), Vec::new());
+        }
+    }
+    (Verdict::Up, Vec::new())
+}
+
+/// Runs every check once, concurrently within the in-flight bound, without a store:
+/// `watchkeeper check`.
+pub async fn check_once(config: &Config, ids: &[String]) -> Vec<(Arc<CheckConfig>, ProbeResult)> {
+    let context = ProbeContext::default();
+    let semaphore = Arc::new(Semaphore::new(config.settings.max_in_flight));
+    let mut tasks = JoinSet::new();
+    for (position, check) in config.checks.iter().enumerate() {
+        if !ids.is_empty() && !ids.iter().any(|id| id == check.id.as_str()) {
+            continue;
+        }
+        let check = Arc::new(check.clone());
+        let context = context.clone();
+        let semaphore = semaphore.clone();
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            let spec = check.probe.clone();
+            let timeout = check.timeout;
+            let probe = tokio::spawn(async move { probe::run(&context, &spec, timeout).await });
+            let observation = match probe.await {
+                Ok(observation) => observation,
+                Err(join) => Observation::failed(FailureClass::ProbeError, panic_message(join)),
+            };
+            let (verdict, _) = evaluate(&check, &observation);
+            let message = match &verdict {
+                Verdict::Down(failure) => failure.message.clone(),
+                Verdict::Unknown(why) => why.clone(),
+                Verdict::Degraded(why) => format!("{}; degraded: {why}", observation.summary),
+                Verdict::Up => observation.summary.clone(),
+            };
+            (position, check, ProbeResult { at: Utc::now(), latency: observation.latency, verdict, message })
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(result) = joined {
+            results.push(result);
+        }
+    }
+    results.sort_by_key(|(position, _, _)| *position);
+    results.into_iter().map(|(_, check, result)| (check, result)).collect()
+}
+
+fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTime<Utc>) -> Live {
+    let Some(p) = persisted else {
+        return Live { state: CheckState::new(now), breaker: Breaker::new(check.breaker), last: None };
+    };
+    let state = CheckState {
+        status: Status::parse(&p.status).unwrap_or(Status::Unknown),
+        since: p.since,
+        reason: p.reason.clone(),
+        consecutive_failures: p.consecutive_failures,
+        consecutive_successes: p.consecutive_successes,
+        last_result_at: p.last_result_at,
+        open_incident: p.open_incident,
+    };
+    let breaker = Breaker::restore(
+        check.breaker,
+        BreakerState::parse(&p.breaker_state).unwrap_or(BreakerState::Closed),
+        p.breaker_failures,
+        p.breaker_next_trial_at,
+    );
+    Live { state, breaker, last: None }
+}
+
+fn persist(check_id: &str, live: &Live) -> PersistedState {
+    PersistedState {
+        check_id: check_id.to_owned(),
+        status: live.state.status.as_str().to_owned(),
+        since: live.state.since,
+        reason: live.state.reason.clone(),
+        consecutive_failures: live.state.consecutive_failures,
+        consecutive_successes: live.state.consecutive_successes,
+        last_result_at: live.state.last_result_at,
+        open_incident: live.state.open_incident,
+        breaker_state: live.breaker.state.as_str().to_owned(),
+        breaker_failures: live.breaker.consecutive_failures,
+        breaker_next_trial_at: live.breaker.next_trial_at,
+    }
+}
+
+fn result_record(check_id: &str, result: &ProbeResult) -> ResultRecord {
+    let (status, class) = match &result.verdict {
+        Verdict::Up => ("up", None),
+        Verdict::Degraded(_) => ("degraded", None),
+        Verdict::Down(failure) => ("down", Some(failure.class.as_str().to_owned())),
+        Verdict::Unknown(_) => ("unknown", Some(FailureClass::ProbeError.as_str().to_owned())),
+    };
+    ResultRecord {
+        check_id: check_id.to_owned(),
+        at: result.at,
+        status: status.to_owned(),
+        latency_us: result.latency.map(|l| l.as_micros() as i64),
+        class,
+        message: result.message.clone(),
+    }
+}
+
+fn snapshot_of(runtime: &CheckRuntime) -> CheckSnapshot {
+    let config = runtime.config.clone();
+    match runtime.live.lock() {
+        Ok(live) => CheckSnapshot {
+            status: live.state.status,
+            since: live.state.since,
+            reason: live.state.reason.clone(),
+            breaker: config.breaker.map(|_| BreakerSnapshot {
+                state: live.breaker.state,
+                consecutive_failures: live.breaker.consecutive_failures,
+                next_trial_at: live.breaker.next_trial_at,
+            }),
+            last: live.last.clone(),
+            open_incident: live.state.open_incident,
+            config,
+        },
+        Err(_) => CheckSnapshot {
+            status: Status::Unknown,
+            since: Utc::now(),
+            reason: Some("internal error: state poisoned".into()),
+            breaker: None,
+            last: None,
+            open_incident: None,
+            config,
+        },
+    }
+}
+
+fn panic_message(join: tokio::task::JoinError) -> String {
+    if join.is_panic() {
+        let payload = join.into_panic();
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        format!("the probe panicked: {text}")
+    } else {
+        "the probe was cancelled".to_owned()
+    }
+}
+
+fn jitter(max: Duration) -> Duration {
+    max.mul_f64(fastrand_unit())
+}
+
+/// A uniform number in [0, 1) from the OS; good enough to spread schedules.
+fn fastrand_unit() -> f64 {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        return 0.5;
+    }
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}

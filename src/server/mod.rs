@@ -1,0 +1,143 @@
+//! The loopback HTTP server: routes onto the API layer, the guard, server-sent
+//! events, `/metrics` and the embedded dashboard.
+//!
+//! It must not hold logic of its own: every route is a thin call into `api`.
+
+mod assets;
+mod guard;
+mod metrics;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::{Stream, StreamExt as _};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::action::Requester;
+use crate::api::{self, dto, ApiError};
+use crate::engine::Engine;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub token: Arc<str>,
+}
+
+/// The whole application: API, metrics, health and the dashboard.
+pub fn app(engine: Engine, token: &str) -> Router {
+    let state = AppState { engine, token: Arc::from(token) };
+    let api = Router::new()
+        .route("/status", get(status))
+        .route("/checks/{id}", get(check))
+        .route("/incidents", get(incidents))
+        .route("/actions/{id}/run", post(run_action))
+        .route("/action-runs", get(action_runs))
+        .route("/events", get(events))
+        .fallback(api_not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::metrics))
+        .fallback(assets::serve)
+        .layer(axum::middleware::from_fn(guard::loopback_only))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::json!({"code": self.code, "message": self.message, "resolution": self.resolution});
+        (status, Json(body)).into_response()
+    }
+}
+
+async fn healthz(State(state): State<AppState>) -> Json<dto::HealthDto> {
+    Json(api::health(&state.engine))
+}
+
+async fn status(State(state): State<AppState>) -> Json<dto::StatusDto> {
+    Json(api::status(&state.engine))
+}
+
+async fn check(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<dto::CheckDto>, ApiError> {
+    api::check(&state.engine, &id).map(Json)
+}
+
+async fn incidents(
+    State(state): State<AppState>,
+    query: Result<Query<dto::IncidentQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<dto::IncidentsDto>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    api::incidents(&state.engine, query).await.map(Json)
+}
+
+async fn run_action(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<dto::ActionRunDto>, ApiError> {
+    let request: dto::RunActionRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        dto::RunActionRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?
+    };
+    api::run_action(&state.engine, &id, request, Requester::Api).await.map(Json)
+}
+
+#[derive(serde::Deserialize)]
+struct LimitQuery {
+    limit: Option<u32>,
+}
+
+async fn action_runs(
+    State(state): State<AppState>,
+    query: Result<Query<LimitQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<dto::ActionRunsDto>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    api::action_runs(&state.engine, query.limit).await.map(Json)
+}
+
+async fn api_not_found(uri: Uri) -> ApiError {
+    ApiError::not_found(uri.path())
+}
+
+/// Live updates: `hello` on connect (and after falling behind: refetch), then `check`,
+/// `incident` and `incident_resolved` events.
+async fn events(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let receiver = state.engine.subscribe();
+    let hello = futures_util::stream::once(async { Ok(SseEvent::default().event("hello").data("{}")) });
+    let updates = BroadcastStream::new(receiver).map(|item| {
+        Ok(match item {
+            Ok(event) => {
+                let (name, data) = dto::event(&event);
+                SseEvent::default().event(name).data(data)
+            }
+            Err(BroadcastStreamRecvError::Lagged(missed)) => {
+                SseEvent::default().event("hello").data(format!("{{\"missed\":{missed}}}"))
+            }
+        })
+    });
+    Sse::new(hello.chain(updates)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}

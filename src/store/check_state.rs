@@ -1,0 +1,101 @@
+//! The `check_state` table (each check's live state, for restarts) and the
+//! `state_changes` log.
+
+use rusqlite::{params, Connection, OptionalExtension as _, Transaction};
+
+use super::{from_millis, to_millis};
+use chrono::{DateTime, Utc};
+
+/// A check's state as persisted; the engine restores its state machine and breaker
+/// from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersistedState {
+    pub check_id: String,
+    pub status: String,
+    pub since: DateTime<Utc>,
+    pub reason: Option<String>,
+    pub consecutive_failures: u32,
+    pub consecutive_successes: u32,
+    pub last_result_at: Option<DateTime<Utc>>,
+    pub open_incident: Option<i64>,
+    pub breaker_state: String,
+    pub breaker_failures: u32,
+    pub breaker_next_trial_at: Option<DateTime<Utc>>,
+}
+
+pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::Result<()> {
+    let mut statement = tx.prepare_cached(
+        "INSERT INTO check_state (check_id, status, since, reason, consecutive_failures, consecutive_successes,
+             last_result_at, open_incident, breaker_state, breaker_failures, breaker_next_trial_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (check_id) DO UPDATE SET status = excluded.status, since = excluded.since,
+             reason = excluded.reason, consecutive_failures = excluded.consecutive_failures,
+             consecutive_successes = excluded.consecutive_successes, last_result_at = excluded.last_result_at,
+             open_incident = excluded.open_incident, breaker_state = excluded.breaker_state,
+             breaker_failures = excluded.breaker_failures, breaker_next_trial_at = excluded.breaker_next_trial_at",
+    )?;
+    statement.execute(params![
+        state.check_id,
+        state.status,
+        to_millis(state.since),
+        state.reason,
+        state.consecutive_failures,
+        state.consecutive_successes,
+        state.last_result_at.map(to_millis),
+        state.open_incident,
+        state.breaker_state,
+        state.breaker_failures,
+        state.breaker_next_trial_at.map(to_millis),
+    ])?;
+    Ok(())
+}
+
+pub(super) fn load_all(connection: &Connection) -> rusqlite::Result<Vec<PersistedState>> {
+    let mut statement = connection.prepare(
+        "SELECT check_id, status, since, reason, consecutive_failures, consecutive_successes, last_result_at,
+                open_incident, breaker_state, breaker_failures, breaker_next_trial_at
+         FROM check_state",
+    )?;
+    let rows = statement.query_map([], |row| {
+        Ok(PersistedState {
+            check_id: row.get(0)?,
+            status: row.get(1)?,
+            since: from_millis(row.get(2)?),
+            reason: row.get(3)?,
+            consecutive_failures: row.get(4)?,
+            consecutive_successes: row.get(5)?,
+            last_result_at: row.get::<_, Option<i64>>(6)?.map(from_millis),
+            open_incident: row.get(7)?,
+            breaker_state: row.get(8)?,
+            breaker_failures: row.get(9)?,
+            breaker_next_trial_at: row.get::<_, Option<i64>>(10)?.map(from_millis),
+        })
+    })?;
+    rows.collect()
+}
+
+pub(super) fn record_change(
+    tx: &Transaction<'_>,
+    check_id: &str,
+    at: DateTime<Utc>,
+    from: &str,
+    to: &str,
+    reason: Option<&str>,
+) -> rusqlite::Result<()> {
+    let mut statement = tx.prepare_cached(
+        "INSERT INTO state_changes (check_id, at, from_status, to_status, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    statement.execute(params![check_id, to_millis(at), from, to, reason])?;
+    Ok(())
+}
+
+/// The most recent change of a check, for tests and the CLI.
+pub fn last_change(connection: &Connection, check_id: &str) -> rusqlite::Result<Option<(String, String)>> {
+    connection
+        .query_row(
+            "SELECT from_status, to_status FROM state_changes WHERE check_id = ?1 ORDER BY at DESC, id DESC LIMIT 1",
+            params![check_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+}

@@ -1,0 +1,206 @@
+//! History in SQLite: schema migrations, one module per table (its reads and
+//! writes), and the batching writer.
+//!
+//! The only module with SQL. It must not know about probes, the engine or the API's
+//! wire shapes. Invariant: every write goes through the writer thread's transactions,
+//! except action runs recorded by the one-shot CLI.
+
+mod action_runs;
+pub mod check_state;
+mod incidents;
+mod results;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::Connection;
+
+pub use action_runs::{ActionRunRecord, NewActionRun};
+pub use check_state::PersistedState;
+pub use incidents::{IncidentFilter, IncidentRecord};
+pub use results::ResultRecord;
+pub use writer::{WriteOp, Writer, WriterHandle, QUEUE_CAPACITY};
+
+/// Schema versions, each a migration embedded in the binary.
+const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+
+pub const DB_FILE: &str = "history.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("history database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{path} was written by a newer watchkeeper (schema {found}); this one reads up to schema {supported}")]
+    TooNew { path: PathBuf, found: u32, supported: u32 },
+    #[error("{path} is damaged: {detail}")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("the history writer has stopped")]
+    WriterGone,
+    #[error("history query failed: {0}")]
+    Join(String),
+}
+
+impl StoreError {
+    pub fn resolution(&self) -> &'static str {
+        match self {
+            StoreError::Sqlite(_) => "check that the data dir is writable and the disk is not full",
+            StoreError::TooNew { .. } => "upgrade watchkeeper, or point --data-dir at another directory",
+            StoreError::Corrupt { .. } => {
+                "watchkeeper moves a damaged database aside at start; restore it from a backup if you need it"
+            }
+            StoreError::WriterGone | StoreError::Join(_) => "restart watchkeeper; the logs in the data dir say why",
+        }
+    }
+}
+
+/// A read handle on the history; cheap to clone. Reads run on a blocking thread.
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    reader: Arc<Mutex<Connection>>,
+}
+
+/// What opening the database found.
+#[derive(Debug, Default)]
+pub struct OpenReport {
+    /// A damaged database moved aside, and where to.
+    pub moved_aside: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens (creating and migrating) `history.db` in `data_dir`. A database that fails
+    /// its integrity check is moved aside and a new one started: history is degraded,
+    /// never lost and never a reason not to start.
+    pub fn open(data_dir: &Path) -> Result<(Store, OpenReport), StoreError> {
+        let path = data_dir.join(DB_FILE);
+        let mut report = OpenReport::default();
+        let connection = match open_connection(&path).and_then(|c| migrate(&path, c)) {
+            Ok(connection) => connection,
+            Err(StoreError::Corrupt { .. }) | Err(StoreError::Sqlite(_)) if path.exists() && is_corrupt(&path) => {
+                let aside = path.with_extension(format!("db.corrupt-{}", Utc::now().format("%Y%m%dT%H%M%S")));
+                std::fs::rename(&path, &aside).map_err(|e| StoreError::Corrupt {
+                    path: path.clone(),
+                    detail: format!("cannot move it aside: {e}"),
+                })?;
+                for suffix in ["-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+                tracing::warn!(path = %path.display(), aside = %aside.display(), "history database damaged, moved aside");
+                report.moved_aside = Some(aside);
+                migrate(&path, open_connection(&path)?)?
+            }
+            Err(e) => return Err(e),
+        };
+        drop(connection);
+        let reader = open_connection(&path)?;
+        Ok((Store { path, reader: Arc::new(Mutex::new(reader)) }, report))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Starts the writer thread on its own connection.
+    pub fn writer(&self, retention: Duration, figures: Arc<crate::figures::OwnFigures>) -> Result<Writer, StoreError> {
+        let connection = open_connection(&self.path)?;
+        Ok(Writer::start(connection, retention, figures))
+    }
+
+    /// Runs a read on a blocking thread.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let connection = reader.lock().map_err(|_| StoreError::Join("reader poisoned".into()))?;
+            query(&connection).map_err(StoreError::from)
+        })
+        .await
+        .map_err(|e| StoreError::Join(e.to_string()))?
+    }
+
+    /// Runs a read on the calling thread (for start-up and the CLI).
+    pub fn read_now<T>(&self, query: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>) -> Result<T, StoreError> {
+        let connection = self.reader.lock().map_err(|_| StoreError::Join("reader poisoned".into()))?;
+        query(&connection).map_err(StoreError::from)
+    }
+
+    pub fn load_states(&self) -> Result<Vec<PersistedState>, StoreError> {
+        self.read_now(check_state::load_all)
+    }
+
+    pub fn max_incident_id(&self) -> Result<i64, StoreError> {
+        self.read_now(incidents::max_id)
+    }
+
+    pub async fn incidents(&self, filter: IncidentFilter) -> Result<Vec<IncidentRecord>, StoreError> {
+        self.read(move |c| incidents::list(c, &filter)).await
+    }
+
+    pub async fn results(&self, check_id: String, limit: u32) -> Result<Vec<ResultRecord>, StoreError> {
+        self.read(move |c| results::recent(c, &check_id, limit)).await
+    }
+
+    pub async fn action_runs(&self, limit: u32) -> Result<Vec<ActionRunRecord>, StoreError> {
+        self.read(move |c| action_runs::list(c, limit)).await
+    }
+
+    /// Records an action run directly (the one-shot CLI has no writer).
+    pub fn record_action_run_now(&self, run: &NewActionRun) -> Result<i64, StoreError> {
+        let connection = open_connection(&self.path)?;
+        action_runs::insert(&connection, run).map_err(StoreError::from)
+    }
+
+    /// `PRAGMA quick_check`, for doctor.
+    pub fn quick_check(&self) -> Result<String, StoreError> {
+        self.read_now(|c| c.query_row("PRAGMA quick_check", [], |row| row.get::<_, String>(0)))
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(Duration::from_secs(5))?;
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(connection)
+}
+
+fn is_corrupt(path: &Path) -> bool {
+    let Ok(connection) = Connection::open(path) else { return true };
+    match connection.query_row("PRAGMA quick_check", [], |row| row.get::<_, String>(0)) {
+        Ok(answer) => answer != "ok",
+        Err(_) => true,
+    }
+}
+
+fn migrate(path: &Path, mut connection: Connection) -> Result<Connection, StoreError> {
+    let supported = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    let found: u32 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found > supported {
+        return Err(StoreError::TooNew { path: path.to_owned(), found, supported });
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
+        let tx = connection.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::info!(version, "history schema migrated");
+    }
+    Ok(connection)
+}
+
+pub(crate) fn to_millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+pub(crate) fn from_millis(millis: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(millis).single().unwrap_or_default()
+}

@@ -1,0 +1,53 @@
+//! The `results` table: one row per probe run.
+
+use rusqlite::{params, Connection, Transaction};
+
+use super::{from_millis, to_millis};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone)]
+pub struct ResultRecord {
+    pub check_id: String,
+    pub at: DateTime<Utc>,
+    pub status: String,
+    pub latency_us: Option<i64>,
+    pub class: Option<String>,
+    pub message: String,
+}
+
+pub(super) fn insert(tx: &Transaction<'_>, result: &ResultRecord) -> rusqlite::Result<()> {
+    let mut statement = tx.prepare_cached(
+        "INSERT INTO results (check_id, at, status, latency_us, class, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    statement.execute(params![
+        result.check_id,
+        to_millis(result.at),
+        result.status,
+        result.latency_us,
+        result.class,
+        result.message
+    ])?;
+    Ok(())
+}
+
+pub(super) fn recent(connection: &Connection, check_id: &str, limit: u32) -> rusqlite::Result<Vec<ResultRecord>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT check_id, at, status, latency_us, class, message FROM results
+         WHERE check_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+    )?;
+    let rows = statement.query_map(params![check_id, limit], |row| {
+        Ok(ResultRecord {
+            check_id: row.get(0)?,
+            at: from_millis(row.get(1)?),
+            status: row.get(2)?,
+            latency_us: row.get(3)?,
+            class: row.get(4)?,
+            message: row.get(5)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub(super) fn prune(tx: &Transaction<'_>, before: DateTime<Utc>) -> rusqlite::Result<usize> {
+    tx.execute("DELETE FROM results WHERE at < ?1", params![to_millis(before)])
+}
