@@ -109,7 +109,13 @@ pub async fn run(action: &ActionConfig, dry_run: bool) -> RunOutcome {
             }
             (status, outcome.exit_code, output, outcome.duration, outcome.truncated)
         }
-        Err(e) => (RunStatus::Error, None, e.to_string(), Utc::now().signed_duration_since(started_at).to_std().unwrap_or_default(), false),
+        Err(e) => (
+            RunStatus::Error,
+            None,
+            e.to_string(),
+            Utc::now().signed_duration_since(started_at).to_std().unwrap_or_default(),
+            false,
+        ),
     };
     if truncated {
         output.push_str("\n[output truncated]");

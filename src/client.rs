@@ -34,11 +34,12 @@ impl Client {
             message: format!("no running watchkeeper found for {} ({e})", data_dir.display()),
             resolution: "start it with `watchkeeper run` (or `cargo xtask run`), or pass the --data-dir it uses".into(),
         })?;
-        let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(120)).build().map_err(|e| UserError {
-            code: "client_error",
-            message: format!("cannot build the HTTP client: {e}"),
-            resolution: "report this as a bug".into(),
-        })?;
+        let http =
+            reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(120)).build().map_err(|e| UserError {
+                code: "client_error",
+                message: format!("cannot build the HTTP client: {e}"),
+                resolution: "report this as a bug".into(),
+            })?;
         Ok(Client { api, http })
     }
 

@@ -66,7 +66,21 @@ impl DataDirLock {
     }
 }
 
-pub async fn run(options: Options) -> anyhow::Result<()> {
+/// Where the running daemon can be reached, for its banner.
+#[derive(Debug, Clone)]
+pub struct Ready {
+    pub api: ApiFile,
+    pub api_file: PathBuf,
+}
+
+impl Ready {
+    pub fn dashboard_url(&self) -> String {
+        format!("{}/#token={}", self.api.url, self.api.token)
+    }
+}
+
+/// Runs until SIGINT or SIGTERM; `on_ready` is called once the API listens.
+pub async fn run(options: Options, on_ready: impl FnOnce(&Ready)) -> anyhow::Result<()> {
     create_private_dir(&options.data_dir)?;
     let _lock = DataDirLock::acquire(&options.data_dir)?;
     let mut degraded = Vec::new();
@@ -97,9 +111,11 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         }
     }
 
-    let (store, report) = Store::open(&options.data_dir).map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.resolution()))?;
+    let (store, report) =
+        Store::open(&options.data_dir).map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.resolution()))?;
     if let Some(aside) = report.moved_aside {
-        degraded.push(format!("history: the database was damaged and moved to {}; a new one was started", aside.display()));
+        degraded
+            .push(format!("history: the database was damaged and moved to {}; a new one was started", aside.display()));
     }
     let running = Engine::start(compiled.config, store, degraded).context("while starting the engine")?;
 
@@ -115,15 +131,13 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let server = {
         let app = crate::server::app(running.engine.clone(), &token);
         let shutdown = shutdown.clone();
-        tokio::spawn(async move { crate::server::serve(listener, app, async move { shutdown.cancelled().await }).await })
+        tokio::spawn(
+            async move { crate::server::serve(listener, app, async move { shutdown.cancelled().await }).await },
+        )
     };
 
-    println!("watchkeeper is running");
-    println!("  dashboard  {}/#token={}", api.url, api.token);
-    println!("  api        {}/api/v1/status  (token in {})", api.url, options.data_dir.join(API_FILE).display());
-    println!("  config     {}", options.config_path.display());
-    println!("  data       {}", options.data_dir.display());
-    let _ = std::io::stdout().flush();
+    tracing::info!(url = %api.url, "listening");
+    on_ready(&Ready { api, api_file: options.data_dir.join(API_FILE) });
 
     wait_for_signal().await;
     tracing::info!("shutting down");

@@ -66,10 +66,18 @@ pub fn run(config_path: &Path, data_dir: &Path) -> Vec<Finding> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => finding(
             "config",
             Level::Info,
-            format!("{} does not exist: the default config (this machine) will be used and written there", config_path.display()),
+            format!(
+                "{} does not exist: the default config (this machine) will be used and written there",
+                config_path.display()
+            ),
             "",
         ),
-        Err(e) => finding("config", Level::Fail, format!("cannot read {}: {e}", config_path.display()), "fix the file's permissions"),
+        Err(e) => finding(
+            "config",
+            Level::Fail,
+            format!("cannot read {}: {e}", config_path.display()),
+            "fix the file's permissions",
+        ),
     });
     findings.push(data_dir_writable(data_dir));
     findings.push(disk_space(data_dir));
@@ -79,7 +87,9 @@ pub fn run(config_path: &Path, data_dir: &Path) -> Vec<Finding> {
         _ => finding("display", Level::Ok, "a display is available for the desktop app", ""),
     });
     findings.push(match std::env::var_os("DBUS_SESSION_BUS_ADDRESS") {
-        Some(_) => finding("notifications", Level::Ok, "a D-Bus session bus is available for desktop notifications", ""),
+        Some(_) => {
+            finding("notifications", Level::Ok, "a D-Bus session bus is available for desktop notifications", "")
+        }
         None => finding(
             "notifications",
             Level::Info,
@@ -92,7 +102,12 @@ pub fn run(config_path: &Path, data_dir: &Path) -> Vec<Finding> {
 
 fn data_dir_writable(data_dir: &Path) -> Finding {
     if let Err(e) = std::fs::create_dir_all(data_dir) {
-        return finding("data dir", Level::Fail, format!("cannot create {}: {e}", data_dir.display()), "choose another --data-dir or fix permissions");
+        return finding(
+            "data dir",
+            Level::Fail,
+            format!("cannot create {}: {e}", data_dir.display()),
+            "choose another --data-dir or fix permissions",
+        );
     }
     let probe = data_dir.join(format!(".doctor-{}", std::process::id()));
     match std::fs::write(&probe, b"ok") {
@@ -100,7 +115,12 @@ fn data_dir_writable(data_dir: &Path) -> Finding {
             let _ = std::fs::remove_file(&probe);
             finding("data dir", Level::Ok, format!("{} is writable", data_dir.display()), "")
         }
-        Err(e) => finding("data dir", Level::Fail, format!("{} is not writable: {e}", data_dir.display()), "fix its permissions or pass another --data-dir"),
+        Err(e) => finding(
+            "data dir",
+            Level::Fail,
+            format!("{} is not writable: {e}", data_dir.display()),
+            "fix its permissions or pass another --data-dir",
+        ),
     }
 }
 
@@ -140,8 +160,15 @@ fn database(data_dir: &Path) -> Finding {
                 format!("the database was damaged and moved to {}; a new one was started", aside.display()),
                 "restore a backup if you need the old history",
             ),
-            (None, Ok(answer)) if answer == "ok" => finding("database", Level::Ok, format!("{} passes its integrity check", path.display()), ""),
-            (None, Ok(answer)) => finding("database", Level::Fail, format!("integrity check: {answer}"), "stop watchkeeper and move the database aside"),
+            (None, Ok(answer)) if answer == "ok" => {
+                finding("database", Level::Ok, format!("{} passes its integrity check", path.display()), "")
+            }
+            (None, Ok(answer)) => finding(
+                "database",
+                Level::Fail,
+                format!("integrity check: {answer}"),
+                "stop watchkeeper and move the database aside",
+            ),
             (None, Err(e)) => finding("database", Level::Fail, e.to_string(), e.resolution()),
         },
         Err(e) => finding("database", Level::Fail, e.to_string(), e.resolution()),

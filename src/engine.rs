@@ -26,7 +26,9 @@ use crate::figures::OwnFigures;
 use crate::model::{Failure, FailureClass, GroupLevel, Observation, ProbeResult, Status, Verdict};
 use crate::probe::{self, ProbeContext};
 use crate::state::{CheckState, Thresholds};
-use crate::store::{IncidentRecord, NewActionRun, PersistedState, ResultRecord, Store, StoreError, WriteOp, Writer, WriterHandle};
+use crate::store::{
+    IncidentRecord, NewActionRun, PersistedState, ResultRecord, Store, StoreError, WriteOp, Writer, WriterHandle,
+};
 
 /// Events kept for slow subscribers before they lag (and resynchronise).
 pub const EVENT_CAPACITY: usize = 4096;
@@ -221,7 +223,12 @@ impl Engine {
 
     /// Runs a configured action, verifies it by re-probing the checks that offer it,
     /// and records the run. `None` when no action has that id.
-    pub async fn run_action(&self, id: &str, dry_run: bool, requester: Requester) -> Option<Result<ActionRun, StoreError>> {
+    pub async fn run_action(
+        &self,
+        id: &str,
+        dry_run: bool,
+        requester: Requester,
+    ) -> Option<Result<ActionRun, StoreError>> {
         let action = self.inner.config.action(id)?.clone();
         let outcome = action::run(&action, dry_run).await;
         let offering: Vec<Arc<CheckRuntime>> =
@@ -254,7 +261,11 @@ impl Engine {
             verified,
         };
         tracing::info!(action = id, status = record.status, verified, requester = record.requested_by, "action run");
-        Some(self.inner.writer.record_action_run(record).await.map(|run_id| ActionRun { id: run_id, outcome, verified }))
+        Some(self.inner.writer.record_action_run(record).await.map(|run_id| ActionRun {
+            id: run_id,
+            outcome,
+            verified,
+        }))
     }
 
     async fn verify(&self, offering: &[Arc<CheckRuntime>]) -> bool {
@@ -464,11 +475,19 @@ impl Engine {
                 let change = {
                     let Ok(mut live) = runtime.live.lock() else { continue };
                     let transition = live.state.check_stale(now, runtime.config.interval);
-                    transition.status.map(|(from, to)| (from, to, live.state.reason.clone(), persist(runtime.config.id.as_str(), &live)))
+                    transition.status.map(|(from, to)| {
+                        (from, to, live.state.reason.clone(), persist(runtime.config.id.as_str(), &live))
+                    })
                 };
                 if let Some((from, to, reason, state)) = change {
                     tracing::warn!(check = %runtime.config.id, "stale: no fresh result");
-                    let op = WriteOp::StateChange { at: now, from: from.as_str().into(), to: to.as_str().into(), reason, state };
+                    let op = WriteOp::StateChange {
+                        at: now,
+                        from: from.as_str().into(),
+                        to: to.as_str().into(),
+                        reason,
+                        state,
+                    };
                     let _ = self.inner.writer.send(op).await;
                     self.publish(runtime);
                 }

@@ -133,7 +133,17 @@ fn main() -> ExitCode {
 async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> anyhow::Result<u8> {
     match command {
         Command::Run { listen } => {
-            daemon::run(daemon::Options { config_path, data_dir, listen }).await?;
+            let options = daemon::Options { config_path: config_path.clone(), data_dir: data_dir.clone(), listen };
+            daemon::run(options, |ready| {
+                println!("watchkeeper is running");
+                println!("  dashboard  {}", ready.dashboard_url());
+                println!("  api        {}/api/v1/status  (token in {})", ready.api.url, ready.api_file.display());
+                println!("  config     {}", config_path.display());
+                println!("  data       {}", data_dir.display());
+                use std::io::Write as _;
+                let _ = std::io::stdout().flush();
+            })
+            .await?;
             Ok(0)
         }
         Command::Check { ids, json } => check(&config_path, &ids, json).await,
@@ -167,8 +177,11 @@ async fn check(config_path: &std::path::Path, ids: &[String], json: bool) -> any
     let config = load(config_path)?;
     for id in ids {
         if config.check(id).is_none() {
-            anyhow::bail!("no check has the id `{id}`\n  help: the config at {} defines: {}", config_path.display(),
-                config.checks.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", "));
+            anyhow::bail!(
+                "no check has the id `{id}`\n  help: the config at {} defines: {}",
+                config_path.display(),
+                config.checks.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")
+            );
         }
     }
     if !json && config.checks.len() > 20 {
@@ -198,7 +211,10 @@ async fn check(config_path: &std::path::Path, ids: &[String], json: bool) -> any
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"overall": worst.as_str(), "checks": checks}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"overall": worst.as_str(), "checks": checks}))?
+        );
     } else {
         let mut rows = vec![["STATUS".to_owned(), "CHECK".to_owned(), "LATENCY".to_owned(), "MESSAGE".to_owned()]];
         for (check, result) in &results {
@@ -212,7 +228,13 @@ async fn check(config_path: &std::path::Path, ids: &[String], json: bool) -> any
         print_table(&rows);
         for (check, result) in &results {
             if let Some(failure) = result.failure() {
-                println!("\n{}: {} ({})\n  help: {}", check.id, failure.message, failure.class, failure.class.resolution());
+                println!(
+                    "\n{}: {} ({})\n  help: {}",
+                    check.id,
+                    failure.message,
+                    failure.class,
+                    failure.class.resolution()
+                );
             }
         }
     }
@@ -245,7 +267,13 @@ async fn status(data_dir: &std::path::Path, json: bool) -> anyhow::Result<u8> {
     Ok(overall.exit_code() as u8)
 }
 
-async fn incidents(data_dir: &std::path::Path, check: Option<String>, open: bool, limit: u32, json: bool) -> anyhow::Result<u8> {
+async fn incidents(
+    data_dir: &std::path::Path,
+    check: Option<String>,
+    open: bool,
+    limit: u32,
+    json: bool,
+) -> anyhow::Result<u8> {
     let client = Client::discover(data_dir)?;
     let mut path = format!("/api/v1/incidents?limit={limit}&open={open}");
     if let Some(check) = check {
@@ -259,7 +287,9 @@ async fn incidents(data_dir: &std::path::Path, check: Option<String>, open: bool
     let mut rows = vec![["ID", "CHECK", "STARTED", "RESOLVED", "CAUSE"].map(String::from)];
     for incident in body["incidents"].as_array().into_iter().flatten() {
         let time = |v: &serde_json::Value| {
-            v.as_str().map(|s| s.chars().take(19).collect::<String>().replace('T', " ")).unwrap_or_else(|| "open".into())
+            v.as_str()
+                .map(|s| s.chars().take(19).collect::<String>().replace('T', " "))
+                .unwrap_or_else(|| "open".into())
         };
         rows.push([
             incident["id"].to_string(),
@@ -277,10 +307,18 @@ async fn incidents(data_dir: &std::path::Path, check: Option<String>, open: bool
     Ok(0)
 }
 
-async fn run_action(config_path: &std::path::Path, data_dir: &std::path::Path, id: &str, dry_run: bool, json: bool) -> anyhow::Result<u8> {
+async fn run_action(
+    config_path: &std::path::Path,
+    data_dir: &std::path::Path,
+    id: &str,
+    dry_run: bool,
+    json: bool,
+) -> anyhow::Result<u8> {
     // Through the daemon when it runs, so the run is verified and shown live; else here.
     let body = match Client::discover(data_dir) {
-        Ok(client) => client.post(&format!("/api/v1/actions/{id}/run"), serde_json::json!({"dry_run": dry_run})).await?,
+        Ok(client) => {
+            client.post(&format!("/api/v1/actions/{id}/run"), serde_json::json!({"dry_run": dry_run})).await?
+        }
         Err(_) => run_action_here(config_path, data_dir, id, dry_run).await?,
     };
     if json {
@@ -300,11 +338,19 @@ async fn run_action(config_path: &std::path::Path, data_dir: &std::path::Path, i
     Ok(if body["status"] == "ok" || body["status"] == "dry_run" { 0 } else { 1 })
 }
 
-async fn run_action_here(config_path: &std::path::Path, data_dir: &std::path::Path, id: &str, dry_run: bool) -> anyhow::Result<serde_json::Value> {
+async fn run_action_here(
+    config_path: &std::path::Path,
+    data_dir: &std::path::Path,
+    id: &str,
+    dry_run: bool,
+) -> anyhow::Result<serde_json::Value> {
     let config = load(config_path)?;
     let Some(action) = config.action(id) else {
         let known: Vec<&str> = config.actions.iter().map(|a| a.id.as_str()).collect();
-        anyhow::bail!("no action has the id `{id}`\n  help: the configured actions are: {}", if known.is_empty() { "none".into() } else { known.join(", ") });
+        anyhow::bail!(
+            "no action has the id `{id}`\n  help: the configured actions are: {}",
+            if known.is_empty() { "none".into() } else { known.join(", ") }
+        );
     };
     let outcome = watchkeeper::action::run(action, dry_run).await;
     std::fs::create_dir_all(data_dir).with_context(|| format!("while creating {}", data_dir.display()))?;
@@ -337,7 +383,12 @@ fn validate(path: &std::path::Path) -> anyhow::Result<u8> {
             for warning in &compiled.warnings {
                 println!("warning: {warning}");
             }
-            println!("{}: valid ({} checks, {} actions)", path.display(), compiled.config.checks.len(), compiled.config.actions.len());
+            println!(
+                "{}: valid ({} checks, {} actions)",
+                path.display(),
+                compiled.config.checks.len(),
+                compiled.config.actions.len()
+            );
             Ok(0)
         }
         Err(errors) => {

@@ -17,7 +17,12 @@ impl ApiError {
     }
 
     pub fn unknown_check(id: &str) -> ApiError {
-        ApiError::new(404, "unknown_check", format!("no check has the id `{id}`"), "GET /api/v1/status lists the checks")
+        ApiError::new(
+            404,
+            "unknown_check",
+            format!("no check has the id `{id}`"),
+            "GET /api/v1/status lists the checks",
+        )
     }
 
     pub fn unknown_action<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> ApiError {

@@ -1,3 +1,5 @@
+//! Failure classes, each with the resolution an operator can act on.
+
 use std::fmt;
 
 /// Why a result is not "up", classified so the user gets a resolution they can act on.

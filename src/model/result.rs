@@ -1,3 +1,5 @@
+//! What a probe observed, the verdict on it, and the recorded result.
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};

@@ -1,3 +1,5 @@
+//! Statuses of checks and levels of groups, and how they roll up.
+
 use std::fmt;
 
 /// The derived health of a check.

@@ -16,11 +16,7 @@ pub async fn serve(uri: Uri) -> Response {
     let path = if path.is_empty() { "index.html" } else { path };
     if let Some((_, bytes)) = ASSETS.iter().find(|(name, _)| *name == path) {
         let cache = if path == "index.html" { "no-cache" } else { "public, max-age=31536000, immutable" };
-        return (
-            [(header::CONTENT_TYPE, mime(path)), (header::CACHE_CONTROL, cache)],
-            *bytes,
-        )
-            .into_response();
+        return ([(header::CONTENT_TYPE, mime(path)), (header::CACHE_CONTROL, cache)], *bytes).into_response();
     }
     if path == "index.html" {
         return Html(NOT_BUILT).into_response();

@@ -24,33 +24,75 @@ pub fn render(engine: &crate::engine::Engine) -> String {
     for check in &snapshot {
         for status in Status::ALL {
             let value = u8::from(check.status == status);
-            let _ = writeln!(out, "watchkeeper_check_status{{check=\"{}\",status=\"{status}\"}} {value}", label(check.config.id.as_str()));
+            let _ = writeln!(
+                out,
+                "watchkeeper_check_status{{check=\"{}\",status=\"{status}\"}} {value}",
+                label(check.config.id.as_str())
+            );
         }
     }
     let _ = writeln!(out, "# HELP watchkeeper_check_latency_seconds Latency of the check's last probe.");
     let _ = writeln!(out, "# TYPE watchkeeper_check_latency_seconds gauge");
     for check in &snapshot {
         if let Some(latency) = check.last.as_ref().and_then(|r| r.latency) {
-            let _ = writeln!(out, "watchkeeper_check_latency_seconds{{check=\"{}\"}} {}", label(check.config.id.as_str()), latency.as_secs_f64());
+            let _ = writeln!(
+                out,
+                "watchkeeper_check_latency_seconds{{check=\"{}\"}} {}",
+                label(check.config.id.as_str()),
+                latency.as_secs_f64()
+            );
         }
     }
     let _ = writeln!(out, "# HELP watchkeeper_breaker_state Breaker state: 0 closed, 1 open, 2 half-open, 3 disabled.");
     let _ = writeln!(out, "# TYPE watchkeeper_breaker_state gauge");
     for check in &snapshot {
         if let Some(breaker) = &check.breaker {
-            let _ = writeln!(out, "watchkeeper_breaker_state{{check=\"{}\"}} {}", label(check.config.id.as_str()), breaker.state.as_metric());
+            let _ = writeln!(
+                out,
+                "watchkeeper_breaker_state{{check=\"{}\"}} {}",
+                label(check.config.id.as_str()),
+                breaker.state.as_metric()
+            );
         }
     }
     let figures = engine.figures();
     let gauges: [(&str, &str, f64); 8] = [
-        ("watchkeeper_scheduler_lag_p50_seconds", "Median scheduler lag over recent probes.", figures.lag_percentile(0.5).as_secs_f64()),
-        ("watchkeeper_scheduler_lag_p99_seconds", "99th percentile scheduler lag over recent probes.", figures.lag_percentile(0.99).as_secs_f64()),
-        ("watchkeeper_write_queue_depth", "Operations waiting in the history write queue.", engine.writer().depth() as f64),
-        ("watchkeeper_db_commit_seconds", "Duration of the last history commit.", OwnFigures::get(&figures.db_commit_us) as f64 / 1e6),
-        ("watchkeeper_results_dropped_total", "Results dropped because the write queue was full.", OwnFigures::get(&figures.dropped) as f64),
-        ("watchkeeper_write_failures_total", "History batches that failed to commit.", OwnFigures::get(&figures.write_failures) as f64),
+        (
+            "watchkeeper_scheduler_lag_p50_seconds",
+            "Median scheduler lag over recent probes.",
+            figures.lag_percentile(0.5).as_secs_f64(),
+        ),
+        (
+            "watchkeeper_scheduler_lag_p99_seconds",
+            "99th percentile scheduler lag over recent probes.",
+            figures.lag_percentile(0.99).as_secs_f64(),
+        ),
+        (
+            "watchkeeper_write_queue_depth",
+            "Operations waiting in the history write queue.",
+            engine.writer().depth() as f64,
+        ),
+        (
+            "watchkeeper_db_commit_seconds",
+            "Duration of the last history commit.",
+            OwnFigures::get(&figures.db_commit_us) as f64 / 1e6,
+        ),
+        (
+            "watchkeeper_results_dropped_total",
+            "Results dropped because the write queue was full.",
+            OwnFigures::get(&figures.dropped) as f64,
+        ),
+        (
+            "watchkeeper_write_failures_total",
+            "History batches that failed to commit.",
+            OwnFigures::get(&figures.write_failures) as f64,
+        ),
         ("watchkeeper_probes_total", "Probes run since start.", OwnFigures::get(&figures.probes) as f64),
-        ("watchkeeper_resident_memory_bytes", "Resident memory of the watchkeeper process.", crate::probe::own_rss().unwrap_or(0) as f64),
+        (
+            "watchkeeper_resident_memory_bytes",
+            "Resident memory of the watchkeeper process.",
+            crate::probe::own_rss().unwrap_or(0) as f64,
+        ),
     ];
     for (name, help, value) in gauges {
         let kind = if name.ends_with("_total") { "counter" } else { "gauge" };

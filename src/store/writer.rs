@@ -25,11 +25,23 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 #[derive(Debug)]
 pub enum WriteOp {
     /// A result and the check state after it.
-    Result { result: ResultRecord, state: PersistedState },
+    Result {
+        result: ResultRecord,
+        state: PersistedState,
+    },
     /// A status change (and the state after it).
-    StateChange { at: DateTime<Utc>, from: String, to: String, reason: Option<String>, state: PersistedState },
+    StateChange {
+        at: DateTime<Utc>,
+        from: String,
+        to: String,
+        reason: Option<String>,
+        state: PersistedState,
+    },
     OpenIncident(IncidentRecord),
-    ResolveIncident { id: i64, at: DateTime<Utc> },
+    ResolveIncident {
+        id: i64,
+        at: DateTime<Utc>,
+    },
     ActionRun(NewActionRun, oneshot::Sender<Result<i64, String>>),
     /// Answers once everything queued before it is committed.
     Flush(oneshot::Sender<()>),
@@ -121,8 +133,8 @@ fn run(mut connection: Connection, mut receiver: mpsc::Receiver<WriteOp>, retent
                 Err(_) => break,
             }
         }
-        let prune_before =
-            (last_prune.elapsed() >= PRUNE_EVERY).then(|| Utc::now() - chrono::Duration::from_std(retention).unwrap_or_default());
+        let prune_before = (last_prune.elapsed() >= PRUNE_EVERY)
+            .then(|| Utc::now() - chrono::Duration::from_std(retention).unwrap_or_default());
         if prune_before.is_some() {
             last_prune = Instant::now();
         }
@@ -137,7 +149,12 @@ fn run(mut connection: Connection, mut receiver: mpsc::Receiver<WriteOp>, retent
 }
 
 /// Writes one batch in one transaction; returns whether a `Stop` was seen.
-fn commit(connection: &mut Connection, batch: &mut Vec<WriteOp>, prune_before: Option<DateTime<Utc>>, figures: &OwnFigures) -> bool {
+fn commit(
+    connection: &mut Connection,
+    batch: &mut Vec<WriteOp>,
+    prune_before: Option<DateTime<Utc>>,
+    figures: &OwnFigures,
+) -> bool {
     let mut stop = false;
     let mut acks = Vec::new();
     let mut run_replies = Vec::new();

@@ -1,0 +1,99 @@
+//! The command line: config validation and schema, one-shot checks, doctor.
+
+use crate::support::{run_cli, Behaviour, Target};
+
+fn write(dir: &tempfile::TempDir, text: &str) -> String {
+    let path = dir.path().join("wk.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn config_validate_reports_every_error_with_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "[[check]]\nid = \"a\"\nkind = \"http\"\nurl = \"http://127.0.0.1:1/\"\ninterval = \"5 parsecs\"\n\n[[check]]\nid = \"a\"\nkind = \"tcp\"\nhots = \"x\"\n",
+    );
+    let (code, _, stderr) = run_cli(&["config", "validate", &path]);
+    assert_eq!(code, 1, "an invalid config exits 1");
+    assert!(stderr.contains("4 errors"), "all errors are reported at once:\n{stderr}");
+    assert!(stderr.contains(&format!("{path}:9:8: check `a` needs `host`")), "the missing field is located:\n{stderr}");
+    assert!(stderr.contains(&format!("{path}:5:12:")), "the bad duration is located:\n{stderr}");
+    assert!(stderr.contains(&format!("{path}:8:6: duplicate check id `a`")), "the duplicate id is located:\n{stderr}");
+    assert!(stderr.contains(&format!("{path}:10:1: unknown key `hots`")), "the unknown key is located:\n{stderr}");
+    assert!(stderr.contains("did you mean `host`?"), "a typo gets a suggestion:\n{stderr}");
+
+    let good = write(&dir, "[[check]]\nid = \"a\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n");
+    let (code, stdout, _) = run_cli(&["config", "validate", &good]);
+    assert_eq!(code, 0, "a valid config exits 0: {stdout}");
+    assert!(stdout.contains("valid (1 checks, 0 actions)"));
+}
+
+#[test]
+fn config_schema_is_json_schema_with_documented_keys() {
+    let (code, stdout, _) = run_cli(&["config", "schema"]);
+    assert_eq!(code, 0);
+    let schema: serde_json::Value = serde_json::from_str(&stdout).expect("the schema is JSON");
+    let text = stdout.to_lowercase();
+    assert!(schema["properties"]["check"].is_object(), "the schema describes [[check]]");
+    assert!(text.contains("consecutive failures that turn the check down"), "field docs become descriptions");
+}
+
+#[test]
+fn doctor_reports_each_preflight_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("missing.toml");
+    let data = dir.path().join("data");
+    let (code, stdout, _) =
+        run_cli(&["doctor", "--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap()]);
+    assert_eq!(code, 0, "nothing fails on a fresh set-up:\n{stdout}");
+    for name in ["config", "data dir", "disk space", "database", "display", "notifications"] {
+        assert!(stdout.contains(name), "doctor reports `{name}`:\n{stdout}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_exits_like_a_monitoring_plugin() {
+    let target = Target::start(Behaviour::Ok).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        &dir,
+        &format!(
+            "[[check]]\nid = \"web\"\nkind = \"http\"\nurl = \"{}\"\nexpect = [\"status == 200\", \"json.status == \\\"UP\\\"\"]\ndegraded_if = [\"latency > 5s\"]\n",
+            target.url()
+        ),
+    );
+    let run = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || run_cli(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+    };
+    let args = |extra: &[&str]| {
+        let mut a = vec!["check".to_owned(), "--config".to_owned(), config.clone()];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+
+    let (code, stdout, _) = run(args(&[])).await.unwrap();
+    assert_eq!(code, 0, "all up exits 0:\n{stdout}");
+    assert!(stdout.contains("UP") && stdout.contains("web"));
+
+    target.set(Behaviour::Body("{\"status\":\"DOWN\"}".into()));
+    let (code, stdout, _) = run(args(&["--json"])).await.unwrap();
+    assert_eq!(code, 2, "down exits 2:\n{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["checks"][0]["failure"]["class"], "condition");
+    assert!(report["checks"][0]["message"].as_str().unwrap().contains("expected json.status == \"UP\", got \"DOWN\""));
+
+    let (code, _, stderr) = run(args(&["nope"])).await.unwrap();
+    assert_eq!(code, 3, "an unknown check id is an error (unknown):\n{stderr}");
+    assert!(stderr.contains("no check has the id `nope`"));
+}
+
+#[test]
+fn status_without_a_daemon_says_how_to_start_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run_cli(&["status", "--data-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 3);
+    assert!(stderr.contains("no running watchkeeper found"), "{stderr}");
+    assert!(stderr.contains("watchkeeper run"), "the error says how to start the daemon: {stderr}");
+}

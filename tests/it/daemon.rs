@@ -1,0 +1,249 @@
+//! The daemon driven through its API: status flips, incidents, auth, breaker, actions,
+//! live events.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::{run_cli, Behaviour, Daemon, Target};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn config(target: &Target, extra: &str) -> String {
+    format!(
+        r#"
+[[check]]
+id = "api"
+name = "Orders API"
+kind = "http"
+url = "{url}"
+interval = "300ms"
+timeout = "250ms"
+failure_threshold = 2
+expect = ["status == 200"]
+actions = ["fix"]
+{extra}
+
+[[action]]
+id = "fix"
+kind = "command"
+command = ["sh", "-c", "echo fixing; echo done >&2"]
+timeout = "5s"
+"#,
+        url = target.url()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_flips_down_and_back_with_one_incident() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&config(&target, "breaker = { enabled = false }")).await;
+    daemon.wait_status("api", "up", WAIT).await;
+
+    target.set(Behaviour::Status(500));
+    let down = daemon.wait_status("api", "down", WAIT).await;
+    assert_eq!(down["last"]["failure"]["class"], "http_status", "a 500 is classified as http_status: {down}");
+    assert!(
+        down["last"]["message"].as_str().unwrap().contains("expected status == 200, got 500"),
+        "the failed condition reads expected X, got Y: {down}"
+    );
+    let incidents = daemon.incidents().await;
+    assert_eq!(incidents.len(), 1, "going down opens exactly one incident: {incidents:?}");
+    assert_eq!(incidents[0]["check"], "api");
+    assert!(incidents[0]["resolved_at"].is_null(), "the incident is open while the check is down");
+    assert_eq!(incidents[0]["cause_class"], "http_status");
+
+    let data_dir = daemon.data_dir();
+    let (code, stdout, stderr) = run_cli(&["incidents", "--data-dir", data_dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "watchkeeper incidents succeeds: {stderr}");
+    assert!(stdout.contains("api") && stdout.contains("open"), "the CLI lists the open incident:\n{stdout}");
+
+    target.set(Behaviour::Ok);
+    daemon.wait_status("api", "up", WAIT).await;
+    let incidents = daemon.incidents().await;
+    assert_eq!(incidents.len(), 1, "recovery resolves the incident rather than opening another: {incidents:?}");
+    assert!(incidents[0]["resolved_at"].is_string(), "the incident is resolved once the check is up");
+    assert!(incidents[0]["duration_ms"].as_i64().unwrap() > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_refuses_strangers_and_explains_errors() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&config(&target, "")).await;
+
+    let response = daemon.request(reqwest::Method::GET, "/api/v1/status").await.send().await.unwrap();
+    assert_eq!(response.status(), 401, "the API needs the token");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "unauthorized");
+    assert!(body["resolution"].as_str().unwrap().contains("api.json"), "the error says where the token is");
+
+    let wrong = daemon.request(reqwest::Method::GET, "/api/v1/status").await.bearer_auth("not-the-token");
+    assert_eq!(wrong.send().await.unwrap().status(), 401, "a wrong token is refused");
+
+    let foreign = daemon
+        .request(reqwest::Method::GET, "/api/v1/status")
+        .await
+        .bearer_auth(&daemon.token)
+        .header("Host", "evil.example:80");
+    let response = foreign.send().await.unwrap();
+    assert_eq!(response.status(), 403, "a non-loopback Host is refused, even with the token");
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["code"], "foreign_host");
+
+    let cross_site = daemon
+        .request(reqwest::Method::GET, "/api/v1/status")
+        .await
+        .bearer_auth(&daemon.token)
+        .header("Origin", "https://evil.example");
+    assert_eq!(cross_site.send().await.unwrap().status(), 403, "a foreign Origin is refused");
+
+    let health = daemon.request(reqwest::Method::GET, "/healthz").await.send().await.unwrap();
+    assert_eq!(health.status(), 200, "/healthz needs no token");
+    let health: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+
+    let (status, body) = daemon.post("/api/v1/actions/nope/run", json!({"dry_run": false})).await;
+    assert_eq!(status, 404, "an unknown action is 404");
+    assert_eq!(body["code"], "unknown_action");
+    assert!(body["resolution"].as_str().unwrap().contains("fix"), "the error lists the configured actions");
+
+    let bad = daemon
+        .request(reqwest::Method::POST, "/api/v1/actions/fix/run")
+        .await
+        .bearer_auth(&daemon.token)
+        .header("content-type", "application/json")
+        .body("{\"dry_run\": \"yes\"}");
+    let response = bad.send().await.unwrap();
+    assert_eq!(response.status(), 400, "a malformed body is a 400");
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["code"], "bad_request");
+
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(daemon.data_dir().join("api.json")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "api.json holds the token and is readable by its owner only");
+
+    let metrics = daemon.request(reqwest::Method::GET, "/metrics").await.send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("watchkeeper_check_status{check=\"api\""), "metrics export per-check status");
+    assert!(metrics.contains("watchkeeper_scheduler_lag_p99_seconds"), "metrics export the scheduler lag");
+    assert!(metrics.contains("watchkeeper_write_queue_depth"), "metrics export the write-queue depth");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_breaker_spares_the_target() {
+    let target = Target::start(Behaviour::Status(503)).await;
+    let extra = "breaker = { failure_threshold = 2, open_for = \"3s\" }";
+    let daemon = Daemon::start(&config(&target, extra)).await;
+    let open = crate::support::eventually(WAIT, "the breaker opens after 2 failures", || async {
+        let check = daemon.check("api").await;
+        (check["breaker"]["state"] == "open").then_some(check)
+    })
+    .await;
+    assert!(open["breaker"]["next_trial_at"].is_string(), "an open breaker shows its next trial time");
+    let hits_when_opened = target.hits();
+    // Wait for two skipped probes (at 300ms intervals) while the breaker stays open.
+    let mut skipped = std::collections::BTreeSet::new();
+    let deadline = std::time::Instant::now() + WAIT;
+    while skipped.len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "two probes are skipped while the breaker is open");
+        let check = daemon.check("api").await;
+        if check["breaker"]["state"] == "open" && check["last"]["failure"]["class"] == "breaker_open" {
+            skipped.insert(check["last"]["at"].as_str().unwrap().to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(target.hits(), hits_when_opened, "while the breaker is open the target gets no requests");
+    assert_eq!(daemon.check("api").await["status"], "down", "an open breaker keeps the check down, not stale");
+
+    target.set(Behaviour::Ok);
+    let recovered = daemon.wait_status("api", "up", WAIT).await;
+    assert_eq!(recovered["breaker"]["state"], "closed", "a successful trial closes the breaker");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actions_run_from_the_api_are_verified_and_recorded() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&config(&target, "")).await;
+    daemon.wait_status("api", "up", WAIT).await;
+
+    let (status, preview) = daemon.post("/api/v1/actions/fix/run", json!({"dry_run": true})).await;
+    assert_eq!(status, 200);
+    assert_eq!(preview["status"], "dry_run");
+    assert!(preview["output"].as_str().unwrap().contains("would run: sh -c"), "a dry run shows the command: {preview}");
+
+    let (status, run) = daemon.post("/api/v1/actions/fix/run", json!({"dry_run": false})).await;
+    assert_eq!(status, 200);
+    assert_eq!(run["status"], "ok", "{run}");
+    assert_eq!(run["exit_code"], 0);
+    let output = run["output"].as_str().unwrap();
+    assert!(output.contains("fixing") && output.contains("done"), "stdout and stderr are captured: {output}");
+    assert_eq!(run["verified"], true, "the offering check was re-probed and is up");
+
+    let data_dir = daemon.data_dir();
+    let (code, stdout, stderr) = run_cli(&["action", "run", "fix", "--data-dir", data_dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "the CLI runs the action through the daemon: {stderr}");
+    assert!(stdout.contains("fixing"), "the CLI prints the action's output:\n{stdout}");
+
+    let runs = daemon.get("/api/v1/action-runs").await;
+    let runs = runs["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 3, "every run is recorded, dry runs included: {runs:?}");
+    assert!(runs.iter().all(|r| r["requested_by"] == "api" && r["action"] == "fix" && r["check"] == "api"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_stream_status_changes_live() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&config(&target, "")).await;
+    daemon.wait_status("api", "up", WAIT).await;
+
+    let mut response =
+        daemon.request(reqwest::Method::GET, "/api/v1/events").await.bearer_auth(&daemon.token).send().await.unwrap();
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    target.set(Behaviour::Status(500));
+    let mut seen = String::new();
+    let found = tokio::time::timeout(WAIT, async {
+        while let Ok(Some(chunk)) = response.chunk().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: hello") && seen.contains("event: incident") && seen.contains("\"status\":\"down\"")
+            {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(found, Ok(true), "the stream says hello, then the check going down and its incident:\n{seen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_starved_check_turns_unknown_never_stays_green() {
+    let target = Target::start(Behaviour::Ok).await;
+    // One probe at a time: the hanging command holds the only slot for 2.9s, so the
+    // http check gets no result for far longer than two of its intervals.
+    let daemon = Daemon::start(&format!(
+        r#"
+[settings]
+max_in_flight = 1
+
+[[check]]
+id = "api"
+kind = "http"
+url = "{}"
+interval = "200ms"
+timeout = "150ms"
+
+[[check]]
+id = "hog"
+kind = "command"
+command = ["sleep", "10"]
+interval = "3s"
+timeout = "2900ms"
+"#,
+        target.url()
+    ))
+    .await;
+    daemon.wait_status("api", "up", WAIT).await;
+    let stale = crate::support::eventually(WAIT, "a check without fresh results turns unknown (stale)", || async {
+        let check = daemon.check("api").await;
+        check["reason"].as_str().is_some_and(|r| r.starts_with("stale")).then_some(check)
+    })
+    .await;
+    assert_eq!(stale["status"], "unknown", "never green without data: {stale}");
+}

@@ -1,0 +1,11 @@
+//! All integration tests in one binary, against real things: loopback HTTP and TCP,
+//! real child processes, real SQLite files, the daemon as a process.
+
+mod support;
+
+mod cli;
+mod daemon;
+mod probes;
+mod restart;
+mod store;
+mod tidy;

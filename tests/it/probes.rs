@@ -1,0 +1,194 @@
+//! Each probe against real things: a loopback HTTP target, TCP ports, child processes.
+
+use std::time::Duration;
+
+use watchkeeper::config::{compile, CheckConfig};
+use watchkeeper::engine::evaluate;
+use watchkeeper::model::{FailureClass, Verdict};
+use watchkeeper::probe::{self, ProbeContext};
+
+use crate::support::{Behaviour, Target};
+
+fn one_check(body: &str) -> CheckConfig {
+    let text = format!("[[check]]\nid = \"c\"\n{body}\n");
+    let compiled = compile(&text, "test.toml").unwrap_or_else(|e| panic!("test config compiles: {e}"));
+    compiled.config.checks.into_iter().next().unwrap()
+}
+
+async fn verdict(check: &CheckConfig) -> Verdict {
+    let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout).await;
+    evaluate(check, &observation).0
+}
+
+fn class(verdict: &Verdict) -> Option<FailureClass> {
+    match verdict {
+        Verdict::Down(failure) => Some(failure.class),
+        _ => None,
+    }
+}
+
+/// A port with nothing listening on it.
+async fn closed_port() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn http_failures_are_classified() {
+    let mut target = Target::start(Behaviour::Ok).await;
+    let check = one_check(&format!(
+        "kind = \"http\"\nurl = \"{}\"\ntimeout = \"300ms\"\nmax_body = \"1MB\"\nexpect = [\"status == 200\", \"json.status == \\\"UP\\\"\"]\ndegraded_if = [\"latency > 150ms\"]",
+        target.url()
+    ));
+    assert_eq!(verdict(&check).await, Verdict::Up, "a healthy target is up");
+
+    target.set(Behaviour::Status(500));
+    let failed = verdict(&check).await;
+    assert_eq!(class(&failed), Some(FailureClass::HttpStatus), "{failed:?}");
+
+    target.set(Behaviour::Body("{\"status\":\"DOWN\"}".into()));
+    assert_eq!(class(&verdict(&check).await), Some(FailureClass::Condition), "a JSON condition failing");
+
+    target.set(Behaviour::Slow(Duration::from_millis(200)));
+    let slow = verdict(&check).await;
+    assert!(matches!(&slow, Verdict::Down(_)), "a slow body that is not JSON fails the json condition: {slow:?}");
+
+    target.set(Behaviour::Hang);
+    let hung = verdict(&check).await;
+    assert_eq!(class(&hung), Some(FailureClass::Timeout), "a hanging target times out: {hung:?}");
+
+    target.set(Behaviour::Huge(2_000_000));
+    assert_eq!(class(&verdict(&check).await), Some(FailureClass::BodyTooLarge), "a body over the cap");
+
+    target.close().await;
+    let refused = verdict(&check).await;
+    assert_eq!(class(&refused), Some(FailureClass::Refused), "nothing listening is refused: {refused:?}");
+
+    target.reopen().await;
+    target.set(Behaviour::Ok);
+    assert_eq!(verdict(&check).await, Verdict::Up, "the target is back");
+}
+
+#[tokio::test]
+async fn http_degraded_if_holds() {
+    let target = Target::start(Behaviour::Slow(Duration::from_millis(120))).await;
+    let check = one_check(&format!(
+        "kind = \"http\"\nurl = \"{}\"\ntimeout = \"2s\"\ndegraded_if = [\"latency > 100ms\"]",
+        target.url()
+    ));
+    match verdict(&check).await {
+        Verdict::Degraded(why) => assert!(why.starts_with("latency > 100ms (got "), "{why}"),
+        other => panic!("a slow answer is degraded, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn tcp_connects_or_is_refused() {
+    let target = Target::start(Behaviour::Ok).await;
+    let open = one_check(&format!("kind = \"tcp\"\nhost = \"127.0.0.1\"\nport = {}", target.addr.port()));
+    assert_eq!(verdict(&open).await, Verdict::Up);
+    let closed = one_check(&format!("kind = \"tcp\"\nhost = \"127.0.0.1\"\nport = {}", closed_port().await));
+    assert_eq!(class(&verdict(&closed).await), Some(FailureClass::Refused));
+}
+
+#[tokio::test]
+async fn command_exit_codes_timeouts_and_missing_programs() {
+    let ok = one_check("kind = \"command\"\ncommand = [\"sh\", \"-c\", \"echo hello\"]\nexpect = [\"exit == 0\", \"stdout contains \\\"hello\\\"\"]");
+    assert_eq!(verdict(&ok).await, Verdict::Up);
+
+    let failing = one_check("kind = \"command\"\ncommand = [\"sh\", \"-c\", \"exit 3\"]");
+    match verdict(&failing).await {
+        Verdict::Down(failure) => assert_eq!(failure.message, "expected exit == 0, got 3"),
+        other => panic!("exit 3 fails the default expect, got {other:?}"),
+    }
+
+    let missing = one_check("kind = \"command\"\ncommand = [\"/nonexistent/program\"]");
+    match verdict(&missing).await {
+        Verdict::Unknown(why) => assert!(why.contains("cannot start `/nonexistent/program`"), "{why}"),
+        other => panic!("a program that cannot start is a probe error (unknown), got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_timed_out_command_is_killed_with_its_process_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("grandchild.pid");
+    let script = format!("sleep 60 & echo $! > {}; wait", pid_file.display());
+    let argv = vec!["sh".to_owned(), "-c".to_owned(), script];
+    let outcome = watchkeeper::exec::run(watchkeeper::exec::Request {
+        argv: &argv,
+        env: &[],
+        cwd: None,
+        timeout: Duration::from_millis(500),
+        max_output: 1024,
+    })
+    .await
+    .unwrap();
+    assert!(outcome.timed_out, "the command outlived its timeout");
+    let grandchild: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    crate::support::eventually(Duration::from_secs(5), "the grandchild in the process group is killed too", || async {
+        // A killed child of an exited shell is reaped by init; signal 0 tests existence.
+        let alive = unsafe { libc::kill(grandchild, 0) } == 0
+            && !std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default().contains(") Z ");
+        (!alive).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn command_output_is_capped() {
+    let argv: Vec<String> = ["sh", "-c", "yes 0123456789 | head -c 1000000"].iter().map(|s| s.to_string()).collect();
+    let outcome = watchkeeper::exec::run(watchkeeper::exec::Request {
+        argv: &argv,
+        env: &[],
+        cwd: None,
+        timeout: Duration::from_secs(10),
+        max_output: 4096,
+    })
+    .await
+    .unwrap();
+    assert_eq!(outcome.exit_code, Some(0), "the program was drained and ran to its end");
+    assert_eq!(outcome.output.len(), 4096, "output is capped");
+    assert!(outcome.truncated);
+}
+
+#[tokio::test]
+async fn process_checks_find_real_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = format!("{}.{}", 3000 + std::process::id() % 1000, std::process::id());
+    let mut child = std::process::Command::new("sleep").arg(&marker).spawn().unwrap();
+    let pid_file = dir.path().join("app.pid");
+    std::fs::write(&pid_file, child.id().to_string()).unwrap();
+
+    let by_pid = one_check(&format!("kind = \"process\"\npid_file = \"{}\"", pid_file.display()));
+    let by_cmdline = one_check(&format!("kind = \"process\"\ncmdline = \"^sleep {}$\"", regex_escape(&marker)));
+    let by_name = one_check("kind = \"process\"\nprocess = \"sleep\"");
+    // Process tables are shared and refreshed at most once a second: use a fresh
+    // context per round so the child's exit is seen.
+    assert_eq!(verdict(&by_pid).await, Verdict::Up, "the pid file's process is found");
+    assert_eq!(verdict(&by_cmdline).await, Verdict::Up, "the command line matches");
+    assert_eq!(verdict(&by_name).await, Verdict::Up, "the process name matches");
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    match verdict(&by_pid).await {
+        Verdict::Down(failure) => assert_eq!(failure.message, "expected count >= 1, got 0"),
+        other => panic!("a dead process is down, got {other:?}"),
+    }
+    std::fs::remove_file(&pid_file).unwrap();
+    assert!(matches!(verdict(&by_pid).await, Verdict::Down(_)), "a missing pid file means no process");
+}
+
+fn regex_escape(text: &str) -> String {
+    text.replace('.', "\\\\.")
+}
+
+#[tokio::test]
+async fn system_metrics_read_this_machine() {
+    for metric in ["cpu", "memory", "disk", "swap", "load1"] {
+        let check = one_check(&format!("kind = \"system\"\nmetric = \"{metric}\"\nexpect = [\"value >= 0\"]"));
+        let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout).await;
+        assert!(observation.failure.is_none(), "{metric}: {:?}", observation.failure);
+        assert_eq!(evaluate(&check, &observation).0, Verdict::Up, "{metric} has a value: {}", observation.summary);
+    }
+}

@@ -1,0 +1,52 @@
+//! Test support: a scripted loopback HTTP target, the daemon as a real process, temp
+//! dirs, and bounded waiting.
+
+#![allow(dead_code)]
+
+pub mod daemon;
+pub mod target;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+pub use daemon::Daemon;
+pub use target::{Behaviour, Target};
+
+/// Polls `probe` until it returns `Some`, for at most `limit`; panics with `what`
+/// (the invariant that did not come true) otherwise.
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out after {limit:?}: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The `watchkeeper` binary built for these tests.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_watchkeeper")
+}
+
+/// Runs the binary with arguments; returns (exit code, stdout, stderr).
+pub fn run_cli(args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(binary())
+        .args(args)
+        .env_remove("WATCHKEEPER_CONFIG")
+        .env_remove("WATCHKEEPER_DATA_DIR")
+        .output()
+        .expect("the watchkeeper binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

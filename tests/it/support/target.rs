@@ -1,0 +1,111 @@
+//! A loopback HTTP target whose behaviour a test switches at will, counting hits.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone)]
+pub enum Behaviour {
+    /// 200 with a small JSON body `{"status":"UP"}`.
+    Ok,
+    /// This status with a short body.
+    Status(u16),
+    /// 200 with this body.
+    Body(String),
+    /// Never answers.
+    Hang,
+    /// Answers 200 after this long.
+    Slow(Duration),
+    /// 200 with a body of this many bytes.
+    Huge(usize),
+}
+
+#[derive(Clone)]
+struct Shared {
+    behaviour: Arc<Mutex<Behaviour>>,
+    hits: Arc<AtomicU64>,
+}
+
+pub struct Target {
+    pub addr: SocketAddr,
+    shared: Shared,
+    server: Option<JoinHandle<()>>,
+}
+
+impl Target {
+    pub async fn start(behaviour: Behaviour) -> Target {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        let addr = listener.local_addr().expect("local addr");
+        let shared = Shared { behaviour: Arc::new(Mutex::new(behaviour)), hits: Arc::new(AtomicU64::new(0)) };
+        let server = Some(spawn(listener, shared.clone()));
+        Target { addr, shared, server }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/health", self.addr)
+    }
+
+    pub fn set(&self, behaviour: Behaviour) {
+        *self.shared.behaviour.lock().expect("behaviour lock") = behaviour;
+    }
+
+    pub fn hits(&self) -> u64 {
+        self.shared.hits.load(Ordering::SeqCst)
+    }
+
+    /// Stops listening: connections are refused until `reopen`.
+    pub async fn close(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+            let _ = server.await;
+        }
+    }
+
+    /// Listens again on the same port.
+    pub async fn reopen(&mut self) {
+        let listener = TcpListener::bind(self.addr).await.expect("rebind the target's port");
+        self.server = Some(spawn(listener, self.shared.clone()));
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+fn spawn(listener: TcpListener, shared: Shared) -> JoinHandle<()> {
+    let app = Router::new().fallback(respond).with_state(shared);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    })
+}
+
+async fn respond(State(shared): State<Shared>) -> Response {
+    shared.hits.fetch_add(1, Ordering::SeqCst);
+    let behaviour = shared.behaviour.lock().expect("behaviour lock").clone();
+    match behaviour {
+        Behaviour::Ok => ([("content-type", "application/json")], "{\"status\":\"UP\"}").into_response(),
+        Behaviour::Status(code) => (StatusCode::from_u16(code).expect("valid status"), "failing").into_response(),
+        Behaviour::Body(body) => body.into_response(),
+        Behaviour::Hang => {
+            std::future::pending::<()>().await;
+            unreachable!()
+        }
+        Behaviour::Slow(delay) => {
+            tokio::time::sleep(delay).await;
+            "slow but fine".into_response()
+        }
+        Behaviour::Huge(size) => "x".repeat(size).into_response(),
+    }
+}
