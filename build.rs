@@ -15,7 +15,8 @@ fn main() {
     files.sort();
     let mut out = String::from("/// The built dashboard: (path, bytes).\npub static ASSETS: &[(&str, &[u8])] = &[\n");
     for (relative, absolute) in &files {
-        writeln!(out, "    ({relative:?}, include_bytes!({:?})),", absolute.display().to_string()).expect("write to string");
+        writeln!(out, "    ({relative:?}, include_bytes!({:?})),", absolute.display().to_string())
+            .expect("write to string");
     }
     out.push_str("];\n");
     let target = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("ui_assets.rs");

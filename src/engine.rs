@@ -427,7 +427,8 @@ impl Engine {
             }
             persisted
         };
-        self.inner.writer.result(result_record(check.id.as_str(), result), persisted);
+        // Incidents and state changes go first: the state queued with the result may
+        // name an incident, and the database holds it to that (foreign key).
         for op in ops {
             let event = match &op {
                 WriteOp::OpenIncident(incident) => Some(Event::IncidentOpened(incident.clone())),
@@ -443,6 +444,7 @@ impl Engine {
                 let _ = self.inner.events.send(event);
             }
         }
+        self.inner.writer.result(result_record(check.id.as_str(), result), persisted);
         self.publish(runtime);
     }
 

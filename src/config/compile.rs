@@ -160,23 +160,21 @@ impl Cx<'_> {
         let known = known_keys::<T>();
         let nested = nested_tables::<T>();
         let mut kept = DeTable::default();
-        let mut clean = true;
+        let label = format!("[[{what}]]");
         for (key, item) in table.iter() {
             let name = key.get_ref().as_ref();
-            if known.iter().any(|k| k == name) {
-                let item = match (nested.iter().find(|(k, _)| k == name), item.get_ref()) {
-                    (Some((_, keys)), DeValue::Table(inner)) => {
-                        let inner = self.drop_unknown(&format!("{what}.{name}"), inner, keys, &[]);
-                        clean &= inner.len() == inner_len(item);
-                        Spanned::new(item.span(), DeValue::Table(inner))
-                    }
-                    _ => item.clone(),
-                };
-                kept.insert(key.clone(), item);
+            if !known.iter().any(|k| k == name) {
+                self.unknown_key(&label, name, &key.span(), &known, planned);
                 continue;
             }
-            clean = false;
-            self.unknown_key(what, name, &key.span(), &known, planned);
+            let item = match (nested.iter().find(|(k, _)| k == name), item.get_ref()) {
+                (Some((_, keys)), DeValue::Table(inner)) => {
+                    let inner = self.drop_unknown(&format!("the `{name}` table of {label}"), inner, keys);
+                    Spanned::new(item.span(), DeValue::Table(inner))
+                }
+                _ => item.clone(),
+            };
+            kept.insert(key.clone(), item);
         }
         let deserializer = ValueDeserializer::from(Spanned::new(value.span(), DeValue::Table(kept)));
         match T::deserialize(deserializer) {
@@ -189,31 +187,30 @@ impl Cx<'_> {
                 } else {
                     "give the value the type the key takes (see `watchkeeper config schema`)"
                 };
-                self.error(&span, format!("in [[{what}]]: {message}"), resolution);
-                let _ = clean;
+                self.error(&span, format!("in {label}: {message}"), resolution);
                 None
             }
         }
     }
 
-    fn drop_unknown<'i>(&mut self, what: &str, table: &DeTable<'i>, known: &[String], planned: &[&str]) -> DeTable<'i> {
+    fn drop_unknown<'i>(&mut self, label: &str, table: &DeTable<'i>, known: &[String]) -> DeTable<'i> {
         let mut kept = DeTable::default();
         for (key, item) in table.iter() {
             let name = key.get_ref().as_ref();
             if known.iter().any(|k| k == name) {
                 kept.insert(key.clone(), item.clone());
             } else {
-                self.unknown_key(what, name, &key.span(), known, planned);
+                self.unknown_key(label, name, &key.span(), known, &[]);
             }
         }
         kept
     }
 
-    fn unknown_key(&mut self, what: &str, name: &str, span: &Range<usize>, known: &[String], planned: &[&str]) {
+    fn unknown_key(&mut self, label: &str, name: &str, span: &Range<usize>, known: &[String], planned: &[&str]) {
         if planned.contains(&name) {
             self.error(
                 span,
-                format!("`{name}` in [[{what}]] is not supported by this version of watchkeeper yet"),
+                format!("`{name}` in {label} is not supported by this version of watchkeeper yet"),
                 "remove it; `watchkeeper config schema` lists the keys this version reads",
             );
             return;
@@ -222,7 +219,7 @@ impl Cx<'_> {
         let hint = did_you_mean(name, &known);
         self.error(
             span,
-            format!("unknown key `{name}` in [[{what}]]"),
+            format!("unknown key `{name}` in {label}"),
             format!("{hint}`watchkeeper config schema` lists every key"),
         );
     }
@@ -691,7 +688,7 @@ impl Cx<'_> {
                     return None;
                 }
                 if let Some(name) = &raw.process {
-                    return Some(ProcessSpecOrName::name(name.get_ref()));
+                    return Some(process_by_name(name.get_ref()));
                 }
                 if let Some(pattern) = &raw.cmdline {
                     return match regex::Regex::new(pattern.get_ref()) {
@@ -710,7 +707,7 @@ impl Cx<'_> {
                     return Some(ProbeSpec::Process(ProcessMatch::PidFile(PathBuf::from(path))));
                 }
                 match &raw.name {
-                    Some(name) => Some(ProcessSpecOrName::name(name.get_ref())),
+                    Some(name) => Some(process_by_name(name.get_ref())),
                     None => {
                         self.error(
                             &kind_span,
@@ -852,20 +849,8 @@ impl Cx<'_> {
     }
 }
 
-/// A process check by name.
-struct ProcessSpecOrName;
-
-impl ProcessSpecOrName {
-    fn name(name: &str) -> ProbeSpec {
-        ProbeSpec::Process(ProcessMatch::Name(name.to_owned()))
-    }
-}
-
-fn inner_len(item: &Spanned<DeValue<'_>>) -> usize {
-    match item.get_ref() {
-        DeValue::Table(t) => t.len(),
-        _ => 0,
-    }
+fn process_by_name(name: &str) -> ProbeSpec {
+    ProbeSpec::Process(ProcessMatch::Name(name.to_owned()))
 }
 
 fn default_expect(kind: &str, probe: Option<&ProbeSpec>) -> Vec<Condition> {
@@ -1122,10 +1107,10 @@ kind = "shell"
         check(
             "[[check]]\nid=\"a\"\nkind=\"tcp\"\nhost=\"h\"\nport=1\nbreaker = { open_fr = \"1s\" }\n",
             expect![[r#"
-            1 error in config
-            wk.toml:6:13: unknown key `open_fr` in [[check.breaker]]
-              help: did you mean `open_for`? `watchkeeper config schema` lists every key
-        "#]],
+                1 error in config
+                wk.toml:6:13: unknown key `open_fr` in the `breaker` table of [[check]]
+                  help: did you mean `open_for`? `watchkeeper config schema` lists every key
+            "#]],
         );
         check(
             "[[check]]\nid=\"a\"\nkind=\"tcp\"\nurl=\"http://x\"\nhost=\"h\"\nport=1\n",

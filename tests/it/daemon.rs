@@ -64,6 +64,33 @@ async fn status_flips_down_and_back_with_one_incident() {
     assert_eq!(incidents.len(), 1, "recovery resolves the incident rather than opening another: {incidents:?}");
     assert!(incidents[0]["resolved_at"].is_string(), "the incident is resolved once the check is up");
     assert!(incidents[0]["duration_ms"].as_i64().unwrap() > 0);
+
+    let metrics = daemon.request(reqwest::Method::GET, "/metrics").await.send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("watchkeeper_write_failures_total 0\n"),
+        "every history batch committed (incidents are written before the state naming them):\n{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_daemon_on_the_same_data_dir_is_refused() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&config(&target, "")).await;
+    let data_dir = daemon.data_dir();
+    let config_path = daemon.path().join("watchkeeper.toml");
+    let (code, _, stderr) = run_cli(&[
+        "run",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config_path.to_str().unwrap(),
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "the second daemon exits with an error");
+    assert!(stderr.contains("another watchkeeper is already using"), "it says why:\n{stderr}");
+    assert!(stderr.contains(&format!("pid {}", daemon.pid())), "and which process holds the dir:\n{stderr}");
+    daemon.wait_status("api", "up", WAIT).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
