@@ -395,10 +395,10 @@ impl Engine {
                 live.breaker.record(result.ok(), result.at);
             }
             let transition = live.state.apply(result, thresholds, parent_down.map(|p| p.as_str()));
-            if let Some(cause) = transition.open {
+            let opened = transition.open.map(|cause| {
                 let id = self.inner.next_incident.fetch_add(1, Ordering::SeqCst) + 1;
                 live.state.open_incident = Some(id);
-                ops.push(WriteOp::OpenIncident(IncidentRecord {
+                IncidentRecord {
                     id,
                     check_id: check.id.as_str().to_owned(),
                     started_at: result.at,
@@ -408,13 +408,18 @@ impl Engine {
                     failed_conditions: failed,
                     acked: false,
                     note: None,
-                }));
+                }
+            });
+            live.last = Some(result.clone());
+            // Every op carries the check's state after this result, so an incident and
+            // the state naming it commit together: a crash cannot split them.
+            let persisted = persist(check.id.as_str(), &live);
+            if let Some(incident) = opened {
+                ops.push(WriteOp::OpenIncident { incident, state: persisted.clone() });
             }
             if let Some(id) = transition.resolved {
-                ops.push(WriteOp::ResolveIncident { id, at: result.at });
+                ops.push(WriteOp::ResolveIncident { id, at: result.at, state: persisted.clone() });
             }
-            live.last = Some(result.clone());
-            let persisted = persist(check.id.as_str(), &live);
             if let Some((from, to)) = transition.status {
                 tracing::info!(check = %check.id, from = %from, to = %to, reason = live.state.reason.as_deref().unwrap_or(""), "status changed");
                 ops.push(WriteOp::StateChange {
@@ -431,8 +436,8 @@ impl Engine {
         // name an incident, and the database holds it to that (foreign key).
         for op in ops {
             let event = match &op {
-                WriteOp::OpenIncident(incident) => Some(Event::IncidentOpened(incident.clone())),
-                WriteOp::ResolveIncident { id, at } => {
+                WriteOp::OpenIncident { incident, .. } => Some(Event::IncidentOpened(incident.clone())),
+                WriteOp::ResolveIncident { id, at, .. } => {
                     Some(Event::IncidentResolved { id: *id, check_id: check.id.as_str().to_owned(), at: *at })
                 }
                 _ => None,

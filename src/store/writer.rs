@@ -1,7 +1,10 @@
 //! The one writer: a thread that drains a bounded queue and commits each batch in one
-//! transaction. A `kill -9` loses at most the batch being built (at most
-//! `MAX_BATCH` operations, usually far less: a batch is what queued while the last one
-//! committed); committed batches survive (WAL, `synchronous=NORMAL`).
+//! transaction. When the queue was idle, it gathers for `BATCH_WINDOW` before
+//! committing, so a steady trickle of results costs a few commits a second, not one
+//! each; a backlog, an incident opening or resolving, a flush, a stop or an action run
+//! (someone waits for its id) is committed at once. A `kill -9` loses at most the batch being gathered: the last
+//! `BATCH_WINDOW` of results (at most `MAX_BATCH` operations); committed batches
+//! survive (WAL, `synchronous=NORMAL`).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -19,7 +22,9 @@ use crate::figures::OwnFigures;
 /// The write queue's bound. Results beyond it are dropped (and counted); state,
 /// incidents and action runs wait for room instead.
 pub const QUEUE_CAPACITY: usize = 16_384;
-const MAX_BATCH: usize = 4096;
+const MAX_BATCH: usize = 8192;
+/// How long an idle writer gathers before committing.
+pub const BATCH_WINDOW: Duration = Duration::from_millis(100);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 #[derive(Debug)]
@@ -37,10 +42,16 @@ pub enum WriteOp {
         reason: Option<String>,
         state: PersistedState,
     },
-    OpenIncident(IncidentRecord),
+    /// An incident opened, committed in one transaction with the state naming it.
+    OpenIncident {
+        incident: IncidentRecord,
+        state: PersistedState,
+    },
+    /// An incident resolved, with the state no longer naming it.
     ResolveIncident {
         id: i64,
         at: DateTime<Utc>,
+        state: PersistedState,
     },
     ActionRun(NewActionRun, oneshot::Sender<Result<i64, String>>),
     /// Answers once everything queued before it is committed.
@@ -124,9 +135,21 @@ impl Writer {
 fn run(mut connection: Connection, mut receiver: mpsc::Receiver<WriteOp>, retention: Duration, figures: &OwnFigures) {
     let mut last_prune = Instant::now() - PRUNE_EVERY;
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut backlog = false;
     loop {
         let Some(first) = receiver.blocking_recv() else { return };
+        let urgent = matches!(
+            first,
+            WriteOp::Flush(_)
+                | WriteOp::Stop
+                | WriteOp::ActionRun(..)
+                | WriteOp::OpenIncident { .. }
+                | WriteOp::ResolveIncident { .. }
+        );
         batch.push(first);
+        if !backlog && !urgent {
+            std::thread::sleep(BATCH_WINDOW);
+        }
         while batch.len() < MAX_BATCH {
             match receiver.try_recv() {
                 Ok(op) => batch.push(op),
@@ -141,6 +164,7 @@ fn run(mut connection: Connection, mut receiver: mpsc::Receiver<WriteOp>, retent
         let started = Instant::now();
         let stop = commit(&mut connection, &mut batch, prune_before, figures);
         figures.db_commit_us.store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        backlog = !receiver.is_empty();
         figures.queue_depth.store(receiver.len() as u64, Ordering::Relaxed);
         if stop {
             return;
@@ -173,8 +197,14 @@ fn commit(
                     check_state::record_change(&tx, &state.check_id, at, &from, &to, reason.as_deref())?;
                     states.insert(state.check_id.clone(), state);
                 }
-                WriteOp::OpenIncident(incident) => incidents::open(&tx, &incident)?,
-                WriteOp::ResolveIncident { id, at } => incidents::resolve(&tx, id, at)?,
+                WriteOp::OpenIncident { incident, state } => {
+                    incidents::open(&tx, &incident)?;
+                    states.insert(state.check_id.clone(), state);
+                }
+                WriteOp::ResolveIncident { id, at, state } => {
+                    incidents::resolve(&tx, id, at)?;
+                    states.insert(state.check_id.clone(), state);
+                }
                 WriteOp::ActionRun(run, reply) => {
                     let id = action_runs::insert(&tx, &run)?;
                     run_replies.push((reply, id));

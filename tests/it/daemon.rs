@@ -47,7 +47,7 @@ async fn status_flips_down_and_back_with_one_incident() {
         down["last"]["message"].as_str().unwrap().contains("expected status == 200, got 500"),
         "the failed condition reads expected X, got Y: {down}"
     );
-    let incidents = daemon.incidents().await;
+    let incidents = daemon.wait_incidents("the incident is recorded", |i| !i.is_empty()).await;
     assert_eq!(incidents.len(), 1, "going down opens exactly one incident: {incidents:?}");
     assert_eq!(incidents[0]["check"], "api");
     assert!(incidents[0]["resolved_at"].is_null(), "the incident is open while the check is down");
@@ -60,7 +60,8 @@ async fn status_flips_down_and_back_with_one_incident() {
 
     target.set(Behaviour::Ok);
     daemon.wait_status("api", "up", WAIT).await;
-    let incidents = daemon.incidents().await;
+    let incidents =
+        daemon.wait_incidents("the incident is resolved", |i| i.iter().all(|i| i["resolved_at"].is_string())).await;
     assert_eq!(incidents.len(), 1, "recovery resolves the incident rather than opening another: {incidents:?}");
     assert!(incidents[0]["resolved_at"].is_string(), "the incident is resolved once the check is up");
     assert!(incidents[0]["duration_ms"].as_i64().unwrap() > 0);

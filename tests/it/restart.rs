@@ -30,7 +30,7 @@ async fn a_restart_continues_the_same_incident() {
     let target = Target::start(Behaviour::Status(500)).await;
     let daemon = Daemon::start(&config(&target)).await;
     daemon.wait_status("api", "down", WAIT).await;
-    let before = daemon.incidents().await;
+    let before = daemon.wait_incidents("the incident is recorded", |i| !i.is_empty()).await;
     assert_eq!(before.len(), 1);
     let stopped_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
 
@@ -45,7 +45,8 @@ async fn a_restart_continues_the_same_incident() {
 
     target.set(Behaviour::Ok);
     daemon.wait_status("api", "up", WAIT).await;
-    let resolved = daemon.incidents().await;
+    let resolved =
+        daemon.wait_incidents("the incident is resolved", |i| i.iter().all(|i| i["resolved_at"].is_string())).await;
     assert_eq!(resolved.len(), 1);
     assert_eq!(resolved[0]["id"], before[0]["id"], "the original incident is the one resolved");
     assert!(resolved[0]["resolved_at"].is_string());
@@ -76,7 +77,7 @@ async fn kill_9_keeps_the_database_and_its_incidents() {
     let target = Target::start(Behaviour::Status(500)).await;
     let daemon = Daemon::start(&config(&target)).await;
     daemon.wait_status("api", "down", WAIT).await;
-    let incidents = daemon.incidents().await;
+    let incidents = daemon.wait_incidents("the incident is committed", |i| !i.is_empty()).await;
     assert_eq!(incidents.len(), 1, "the API reads incidents from the database, so this one is committed");
     let data_dir = daemon.data_dir();
     let dir = daemon.kill();
@@ -93,7 +94,8 @@ async fn kill_9_keeps_the_database_and_its_incidents() {
     let daemon = Daemon::start_in(dir).await;
     target.set(Behaviour::Ok);
     daemon.wait_status("api", "up", WAIT).await;
-    let incidents = daemon.incidents().await;
+    let incidents =
+        daemon.wait_incidents("the incident is resolved", |i| i.iter().all(|i| i["resolved_at"].is_string())).await;
     assert_eq!(incidents.len(), 1, "after kill -9 and restart there is still one incident: {incidents:?}");
     assert!(incidents[0]["resolved_at"].is_string(), "and recovery resolves it");
 }

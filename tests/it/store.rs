@@ -44,7 +44,7 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
         acked: false,
         note: None,
     };
-    handle.send(WriteOp::OpenIncident(incident.clone())).await.unwrap();
+    handle.send(WriteOp::OpenIncident { incident: incident.clone(), state: state("db", 1, Some(7)) }).await.unwrap();
     for i in 0..5000 {
         let result = ResultRecord {
             check_id: "db".into(),

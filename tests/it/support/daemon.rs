@@ -123,6 +123,16 @@ impl Daemon {
         self.get("/api/v1/incidents").await["incidents"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Waits until the recorded incidents satisfy `done`: the live status leads the
+    /// history by the writer's commit.
+    pub async fn wait_incidents(&self, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        super::eventually(Duration::from_secs(20), what, || async {
+            let incidents = self.incidents().await;
+            done(&incidents).then_some(incidents)
+        })
+        .await
+    }
+
     /// SIGTERM, then waits for a clean exit; returns the temp dir for a restart.
     pub fn stop(mut self) -> tempfile::TempDir {
         let mut child = self.child.take().expect("running");
