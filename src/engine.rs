@@ -355,15 +355,7 @@ impl Engine {
                 (ProbeResult { at: now, latency: None, verdict: Verdict::Down(failure), message }, Vec::new())
             }
             Permit::Allow => {
-                let context = self.inner.probes.clone();
-                let spec = check.probe.clone();
-                let timeout = check.timeout;
-                let probe = tokio::spawn(async move { probe::run(&context, &spec, timeout).await });
-                let observation = match tokio::time::timeout(timeout + Duration::from_secs(1), probe).await {
-                    Ok(Ok(observation)) => observation,
-                    Ok(Err(join)) => Observation::failed(FailureClass::ProbeError, panic_message(join)),
-                    Err(_) => Observation::failed(FailureClass::Timeout, "the probe did not end within its timeout"),
-                };
+                let observation = guarded_probe(&self.inner.probes, check).await;
                 let (verdict, failed) = evaluate(check, &observation);
                 let message = match (&verdict, observation.summary.is_empty()) {
                     (Verdict::Down(failure), _) => failure.message.clone(),
@@ -557,13 +549,7 @@ pub async fn check_once(config: &Config, ids: &[String]) -> Vec<(Arc<CheckConfig
         let semaphore = semaphore.clone();
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            let spec = check.probe.clone();
-            let timeout = check.timeout;
-            let probe = tokio::spawn(async move { probe::run(&context, &spec, timeout).await });
-            let observation = match probe.await {
-                Ok(observation) => observation,
-                Err(join) => Observation::failed(FailureClass::ProbeError, panic_message(join)),
-            };
+            let observation = guarded_probe(&context, &check).await;
             let (verdict, _) = evaluate(&check, &observation);
             let message = match &verdict {
                 Verdict::Down(failure) => failure.message.clone(),
@@ -667,18 +653,29 @@ fn snapshot_of(runtime: &CheckRuntime) -> CheckSnapshot {
     }
 }
 
-fn panic_message(join: tokio::task::JoinError) -> String {
-    if join.is_panic() {
-        let payload = join.into_panic();
-        let text = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_owned());
-        format!("the probe panicked: {text}")
-    } else {
-        "the probe was cancelled".to_owned()
+/// Runs a check's probe in the calling task: a panic becomes a probe error, and a
+/// probe that ignores its own deadline is cut off a second after it.
+async fn guarded_probe(context: &ProbeContext, check: &CheckConfig) -> Observation {
+    guard(probe::run(context, &check.probe, check.timeout), check.timeout).await
+}
+
+async fn guard(probe: impl std::future::Future<Output = Observation>, timeout: Duration) -> Observation {
+    use futures_util::FutureExt as _;
+    let probe = std::panic::AssertUnwindSafe(probe).catch_unwind();
+    match tokio::time::timeout(timeout + Duration::from_secs(1), probe).await {
+        Ok(Ok(observation)) => observation,
+        Ok(Err(panic)) => Observation::failed(FailureClass::ProbeError, panic_message(panic.as_ref())),
+        Err(_) => Observation::failed(FailureClass::Timeout, "the probe did not end within its timeout"),
     }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    format!("the probe panicked: {text}")
 }
 
 fn jitter(max: Duration) -> Duration {
@@ -692,4 +689,23 @@ fn fastrand_unit() -> f64 {
         return 0.5;
     }
     (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_probe_is_a_probe_error_not_a_crash() {
+        let observation = guard(async { panic!("boom") }, Duration::from_secs(1)).await;
+        let failure = observation.failure.expect("a panic is a failure");
+        assert_eq!(failure.class, FailureClass::ProbeError);
+        assert_eq!(failure.message, "the probe panicked: boom");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_that_ignores_its_deadline_is_cut_off() {
+        let observation = guard(std::future::pending(), Duration::from_secs(2)).await;
+        assert_eq!(observation.failure.map(|f| f.class), Some(FailureClass::Timeout));
+    }
 }

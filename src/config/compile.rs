@@ -731,9 +731,8 @@ impl Cx<'_> {
             self.error(kind_span, format!("{what} needs `url`"), "add `url = \"https://example.com/health\"`");
             return None;
         };
-        let parsed = reqwest::Url::parse(url.get_ref());
-        match parsed {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        let parsed = match reqwest::Url::parse(url.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
             Ok(u) => {
                 self.error(
                     &url.span(),
@@ -750,7 +749,7 @@ impl Cx<'_> {
                 );
                 return None;
             }
-        }
+        };
         let method = raw.method.as_ref().map_or("GET".to_owned(), |m| m.get_ref().to_ascii_uppercase());
         if reqwest::Method::from_bytes(method.as_bytes()).is_err() {
             let span = raw.method.as_ref().map_or(kind_span.clone(), |m| m.span());
@@ -804,7 +803,7 @@ impl Cx<'_> {
             );
         }
         Some(ProbeSpec::Http(HttpSpec {
-            url: url.get_ref().clone(),
+            url: parsed,
             method,
             headers,
             body: raw.body.clone(),

@@ -116,7 +116,8 @@ impl ProbeSpec {
 
 #[derive(Debug, Clone)]
 pub struct HttpSpec {
-    pub url: String,
+    /// Parsed once here, not on every request.
+    pub url: reqwest::Url,
     pub method: String,
     pub headers: Vec<(String, Secret)>,
     pub body: Option<String>,

@@ -46,7 +46,7 @@ pub async fn probe(clients: &HttpClients, spec: &HttpSpec, timeout: Duration) ->
         Err(message) => return Observation::failed(FailureClass::ProbeError, message),
     };
     let method = reqwest::Method::from_bytes(spec.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-    let mut request = client.request(method, &spec.url).timeout(timeout);
+    let mut request = client.request(method, spec.url.clone()).timeout(timeout);
     for (name, value) in &spec.headers {
         request = request.header(name, value.expose());
     }
@@ -56,7 +56,7 @@ pub async fn probe(clients: &HttpClients, spec: &HttpSpec, timeout: Duration) ->
     let started = Instant::now();
     let mut response = match request.send().await {
         Ok(response) => response,
-        Err(e) => return classify(&e, &spec.url),
+        Err(e) => return classify(&e, spec.url.as_str()),
     };
     let status = response.status();
     let headers: Vec<(String, String)> = response
@@ -77,7 +77,7 @@ pub async fn probe(clients: &HttpClients, spec: &HttpSpec, timeout: Duration) ->
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,
-            Err(e) => return classify(&e, &spec.url),
+            Err(e) => return classify(&e, spec.url.as_str()),
         }
     }
     let latency = started.elapsed();
