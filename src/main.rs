@@ -99,6 +99,13 @@ enum ConfigCommand {
 }
 
 fn main() -> ExitCode {
+    // Two malloc arenas, not one per thread: the daemon's threads are few and mostly
+    // idle, and per-thread arenas cost resident memory for nothing.
+    // SAFETY: mallopt is called before any other thread exists.
+    #[cfg(target_env = "gnu")]
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
     let cli = Cli::parse();
     let config_path = cli.config.clone().unwrap_or_else(paths::default_config);
     let data_dir = cli.data_dir.clone().unwrap_or_else(paths::default_data_dir);

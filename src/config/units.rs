@@ -134,8 +134,8 @@ mod tests {
         let mut out = String::new();
         for input in inputs {
             let line = match parse_duration(input) {
-                Ok(d) => format!("{input:>8} => {d:?} ({})\n", format_duration(d)),
-                Err(e) => format!("{input:>8} => error: {e}\n"),
+                Ok(d) => format!("{input:<6} => {d:?} ({})\n", format_duration(d)),
+                Err(e) => format!("{input:<6} => error: {e}\n"),
             };
             out.push_str(&line);
         }
@@ -147,16 +147,16 @@ mod tests {
         check(
             &["500ms", "10s", "1m30s", "2h", "7d", "1.5s", "10", "", "5x", "ms"],
             expect![[r#"
-                   500ms => 500ms (500ms)
-                     10s => 10s (10s)
-                   1m30s => 90s (1m30s)
-                      2h => 7200s (2h)
-                      7d => 604800s (7d)
-                    1.5s => 1.5s (1.5s)
-                      10 => error: `10` is not a valid duration: expected a unit: ms, s, m, h or d (e.g. `30s`)
-                         => error: `` is not a valid duration: expected a number with a unit, like `10s`
-                      5x => error: `5x` is not a valid duration: expected one of the units ms, s, m, h, d
-                      ms => error: `ms` is not a valid duration: expected a number before each unit, like `1m30s`
+                500ms  => 500ms (500ms)
+                10s    => 10s (10s)
+                1m30s  => 90s (1m30s)
+                2h     => 7200s (2h)
+                7d     => 604800s (7d)
+                1.5s   => 1.5s (1.5s)
+                10     => error: `10` is not a valid duration: expected a unit: ms, s, m, h or d (e.g. `30s`)
+                       => error: `` is not a valid duration: expected a number with a unit, like `10s`
+                5x     => error: `5x` is not a valid duration: expected one of the units ms, s, m, h, d
+                ms     => error: `ms` is not a valid duration: expected a number before each unit, like `1m30s`
             "#]],
         );
     }

@@ -1,0 +1,315 @@
+//! `cargo xtask`: the project's two commands and their helpers, in Rust instead of
+//! shell scripts.
+//!
+//! - `cargo xtask run [ARGS]`: set up what is missing, build, run Watchkeeper.
+//! - `cargo xtask test`: set up, then format check, clippy and every test.
+//! - `cargo xtask bench [ARGS]`: set up, then the daemon load benchmark.
+//! - `cargo xtask ui`: build the dashboard only.
+//!
+//! Set-up is a table of requirements, each with how to detect it and the Debian
+//! packages that provide it: add a row when the project needs something new.
+//! Dependencies: std only, so this builds in seconds.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::SystemTime;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let outcome = match task {
+        "run" => run(rest),
+        "test" => test(),
+        "bench" => bench(rest),
+        "ui" => setup(Purpose::Ui).and_then(|()| build_ui()),
+        "help" | "--help" | "-h" => {
+            println!("usage: cargo xtask <run [ARGS]|test|bench [ARGS]|ui>");
+            Ok(())
+        }
+        other => Err(format!("unknown task `{other}`; the tasks are run, test, bench and ui")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("\nxtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    setup(Purpose::Run)?;
+    build_ui()?;
+    // The one place that picks what `run` starts: the headless daemon, for now. The
+    // desktop app (next issue) takes over here when a display is available.
+    let mut command = vec!["run", "--release", "--locked", "--bin", "watchkeeper", "--", "run"];
+    command.extend(args.iter().map(String::as_str));
+    step("run watchkeeper", "cargo", &command)
+}
+
+fn test() -> Result<(), String> {
+    setup(Purpose::Test)?;
+    build_ui()?;
+    step("format", "cargo", &["fmt", "--all", "--", "--check"])
+        .map_err(|e| format!("{e}\n  fix: run `cargo fmt --all`"))?;
+    step("clippy", "cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
+    // Ignored tests carry their reason; they still run here, where they can.
+    step("tests", "cargo", &["test", "--workspace", "--locked", "--", "--include-ignored"])
+}
+
+fn bench(args: &[String]) -> Result<(), String> {
+    setup(Purpose::Bench)?;
+    build_ui()?;
+    let mut command = vec!["bench", "--locked", "--bench", "daemon_load"];
+    if !args.is_empty() {
+        command.push("--");
+        command.extend(args.iter().map(String::as_str));
+    }
+    step("benchmark", "cargo", &command)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Run,
+    Test,
+    Bench,
+    Ui,
+}
+
+/// Something the project needs, how to tell it is there, and what provides it.
+struct Requirement {
+    name: &'static str,
+    present: fn() -> Result<(), String>,
+    debian: &'static [&'static str],
+    /// A command that installs it when it is not a Debian package.
+    other: Option<&'static [&'static str]>,
+    purposes: &'static [Purpose],
+}
+
+const ALL: &[Purpose] = &[Purpose::Run, Purpose::Test, Purpose::Bench, Purpose::Ui];
+const BUILD: &[Purpose] = &[Purpose::Run, Purpose::Test, Purpose::Bench];
+
+/// Vite 6 runs on Node 18, the version Debian 12 ships (`apt-get install nodejs npm`).
+const MIN_NODE: (u32, u32) = (18, 0);
+
+const REQUIREMENTS: &[Requirement] = &[
+    Requirement {
+        name: "a C compiler (for the bundled SQLite)",
+        present: || found("cc", &["--version"]),
+        debian: &["gcc", "libc6-dev"],
+        other: None,
+        purposes: BUILD,
+    },
+    Requirement {
+        name: "Node.js 18 or newer (for the dashboard)",
+        present: node_recent_enough,
+        debian: &["nodejs"],
+        other: None,
+        purposes: ALL,
+    },
+    Requirement { name: "npm", present: || found("npm", &["--version"]), debian: &["npm"], other: None, purposes: ALL },
+    Requirement {
+        name: "rustfmt and clippy",
+        present: || found("cargo", &["fmt", "--version"]).and_then(|()| found("cargo", &["clippy", "--version"])),
+        debian: &[],
+        other: Some(&["rustup", "component", "add", "rustfmt", "clippy"]),
+        purposes: &[Purpose::Test],
+    },
+];
+
+fn found(program: &str, args: &[&str]) -> Result<(), String> {
+    match Command::new(program).args(args).output() {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => Err(format!("`{program}` failed: {}", String::from_utf8_lossy(&output.stderr).trim())),
+        Err(_) => Err(format!("`{program}` is not installed")),
+    }
+}
+
+fn node_recent_enough() -> Result<(), String> {
+    let output = Command::new("node").arg("--version").output().map_err(|_| "`node` is not installed".to_owned())?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    match parse_version(&text) {
+        Some(version) if version >= MIN_NODE => Ok(()),
+        Some((major, minor)) => {
+            Err(format!("Node.js {major}.{minor} is too old; {}.{} or newer is needed", MIN_NODE.0, MIN_NODE.1))
+        }
+        None => Err(format!("cannot read the Node.js version from `{}`", text.trim())),
+    }
+}
+
+/// `v20.19.2` → (20, 19).
+fn parse_version(text: &str) -> Option<(u32, u32)> {
+    let mut parts = text.trim().trim_start_matches('v').split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// Checks every requirement of `purpose` and installs what is missing, or stops with
+/// the exact command to run.
+fn setup(purpose: Purpose) -> Result<(), String> {
+    let missing: Vec<(&Requirement, String)> = REQUIREMENTS
+        .iter()
+        .filter(|r| r.purposes.contains(&purpose))
+        .filter_map(|r| (r.present)().err().map(|why| (r, why)))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    for (requirement, why) in &missing {
+        println!("xtask: missing {}: {why}", requirement.name);
+    }
+    let packages: Vec<&str> = missing.iter().flat_map(|(r, _)| r.debian.iter().copied()).collect();
+    if !packages.is_empty() {
+        install_debian(&packages)?;
+    }
+    for (requirement, _) in &missing {
+        if let Some(command) = requirement.other {
+            step(&format!("install {}", requirement.name), command[0], &command[1..])
+                .map_err(|e| format!("{e}\n  fix: run `{}`", command.join(" ")))?;
+        }
+    }
+    for (requirement, _) in &missing {
+        (requirement.present)()
+            .map_err(|why| format!("{} is still missing after installing it: {why}", requirement.name))?;
+    }
+    Ok(())
+}
+
+fn install_debian(packages: &[&str]) -> Result<(), String> {
+    let install = format!("apt-get update && apt-get install -y --no-install-recommends {}", packages.join(" "));
+    let on_debian = Path::new("/etc/debian_version").exists() && found("apt-get", &["--version"]).is_ok();
+    if !on_debian {
+        return Err(format!(
+            "install these with your system's package manager, then run xtask again: {}",
+            packages.join(", ")
+        ));
+    }
+    let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let sudo = if is_root {
+        None
+    } else if found("sudo", &["--version"]).is_ok() && std::io::stdin().is_terminal() {
+        Some("sudo")
+    } else {
+        return Err(format!(
+            "some packages are missing; install them as root, then run xtask again:\n  sudo sh -c '{install}'"
+        ));
+    };
+    let with_sudo = |args: &[&str]| -> (String, Vec<String>) {
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        match sudo {
+            Some(sudo) => (sudo.to_owned(), all),
+            None => {
+                let program = all.remove(0);
+                (program, all)
+            }
+        }
+    };
+    let (program, args) = with_sudo(&["apt-get", "update"]);
+    step("apt-get update", &program, &args.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let mut install_args = vec!["apt-get", "install", "-y", "--no-install-recommends"];
+    install_args.extend(packages);
+    let (program, args) = with_sudo(&install_args);
+    let mut command = Command::new(&program);
+    command.args(&args).env("DEBIAN_FRONTEND", "noninteractive");
+    run_command(&format!("install {}", packages.join(" ")), command)
+        .map_err(|e| format!("{e}\n  fix: run `sudo sh -c '{install}'`"))
+}
+
+/// Builds ui/dist when it is missing or older than its sources; installs the npm
+/// packages from the lockfile when they are missing or stale.
+fn build_ui() -> Result<(), String> {
+    let ui = root().join("ui");
+    let lock = ui.join("package-lock.json");
+    let installed = ui.join("node_modules/.package-lock.json");
+    if is_stale(&installed, std::slice::from_ref(&lock)) {
+        let mut command = Command::new("npm");
+        command.args(["ci", "--no-audit", "--no-fund"]).current_dir(&ui);
+        run_command("npm ci (ui)", command)?;
+    }
+    let sources = ["src", "index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json"]
+        .iter()
+        .map(|name| ui.join(name))
+        .collect::<Vec<_>>();
+    if is_stale(&ui.join("dist/index.html"), &sources) {
+        let mut command = Command::new("npm");
+        command.args(["run", "build"]).current_dir(&ui);
+        run_command("build the dashboard", command)?;
+    }
+    Ok(())
+}
+
+/// `output` is stale when missing or older than any file under `inputs`.
+fn is_stale(output: &Path, inputs: &[PathBuf]) -> bool {
+    let Some(built) = modified(output) else { return true };
+    inputs.iter().filter_map(|input| newest(input)).any(|source| source > built)
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+fn newest(path: &Path) -> Option<SystemTime> {
+    if path.is_dir() {
+        std::fs::read_dir(path).ok()?.flatten().filter_map(|entry| newest(&entry.path())).max()
+    } else {
+        modified(path)
+    }
+}
+
+fn step(name: &str, program: &str, args: &[&str]) -> Result<(), String> {
+    let mut command = Command::new(program);
+    command.args(args).current_dir(root());
+    run_command(name, command)
+}
+
+fn run_command(name: &str, mut command: Command) -> Result<(), String> {
+    let shown = std::iter::once(command.get_program().to_string_lossy().into_owned())
+        .chain(command.get_args().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    println!("\n== {name}\n$ {shown}");
+    match command.status() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!("step `{name}` failed ({status}): {shown}")),
+        Err(e) => Err(format!("step `{name}` could not start `{shown}`: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_versions() {
+        assert_eq!(parse_version("v20.19.2\n"), Some((20, 19)));
+        assert_eq!(parse_version("18.20.4"), Some((18, 20)));
+        assert_eq!(parse_version("node"), None);
+        assert!(parse_version("v18.20.4").unwrap() >= MIN_NODE);
+        assert!(parse_version("v16.20.0").unwrap() < MIN_NODE);
+    }
+
+    #[test]
+    fn staleness() {
+        let dir = std::env::temp_dir().join(format!("xtask-stale-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        let output = dir.join("out");
+        assert!(is_stale(&output, &[dir.join("src")]), "a missing output is stale");
+        std::fs::write(dir.join("src/a.ts"), "a").unwrap();
+        std::fs::write(&output, "built").unwrap();
+        let past = SystemTime::now() - std::time::Duration::from_secs(60);
+        std::fs::File::options().write(true).open(dir.join("src/a.ts")).unwrap().set_modified(past).unwrap();
+        assert!(!is_stale(&output, &[dir.join("src")]), "an output newer than its sources is fresh");
+        std::fs::write(dir.join("src/b.ts"), "b").unwrap();
+        let future = SystemTime::now() + std::time::Duration::from_secs(60);
+        std::fs::File::options().write(true).open(dir.join("src/b.ts")).unwrap().set_modified(future).unwrap();
+        assert!(is_stale(&output, &[dir.join("src")]), "a newer source makes it stale");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
