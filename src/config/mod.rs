@@ -299,6 +299,57 @@ pub fn schema() -> serde_json::Value {
     serde_json::to_value(schema).unwrap_or_default()
 }
 
+/// The config reference in Markdown, generated from the schema (the doc comments in
+/// `raw.rs`): `docs/config.md`, kept fresh by a test.
+pub fn reference() -> String {
+    let sections: [(&str, &str, serde_json::Value); 4] = [
+        ("[settings]", "Engine-wide settings.", table_schema::<raw::RawSettings>()),
+        (
+            "[[check]]",
+            "A thing to watch. Keys marked with a kind apply to that kind only.",
+            table_schema::<raw::RawCheck>(),
+        ),
+        (
+            "breaker",
+            "The `breaker` table of a remote check: `breaker = { failure_threshold = 5 }`.",
+            table_schema::<raw::RawBreaker>(),
+        ),
+        (
+            "[[action]]",
+            "A recovery action, run by id from the CLI, the API or the dashboard.",
+            table_schema::<raw::RawAction>(),
+        ),
+    ];
+    let mut out = String::from(
+        "# Config reference\n\nGenerated from the config schema by `UPDATE_EXPECT=1 cargo test`; edit the doc comments in\n`src/config/raw.rs`, not this file. Durations are written `500ms`, `10s`, `5m`, `7d`; sizes\n`64KB`, `10MB`. `watchkeeper config schema` prints the JSON Schema for editors.\n",
+    );
+    for (title, about, schema) in sections {
+        out.push_str(&format!(
+            "\n## `{title}`\n\n{about}\n\n| key | type | required | meaning |\n| --- | --- | --- | --- |\n"
+        ));
+        let required: Vec<&str> =
+            schema["required"].as_array().into_iter().flatten().filter_map(|r| r.as_str()).collect();
+        for (key, property) in schema["properties"].as_object().into_iter().flatten() {
+            let kind = match &property["type"] {
+                serde_json::Value::String(t) => t.clone(),
+                serde_json::Value::Array(types) => {
+                    types.iter().filter_map(|t| t.as_str()).filter(|t| *t != "null").collect::<Vec<_>>().join(" or ")
+                }
+                _ if property.get("$ref").is_some() || property.get("anyOf").is_some() => "table".to_owned(),
+                _ => "any".to_owned(),
+            };
+            let meaning = property["description"].as_str().unwrap_or("").replace('\n', " ");
+            let required = if required.contains(&key.as_str()) { "yes" } else { "" };
+            out.push_str(&format!("| `{key}` | {kind} | {required} | {meaning} |\n"));
+        }
+    }
+    out
+}
+
+fn table_schema<T: schemars::JsonSchema>() -> serde_json::Value {
+    serde_json::to_value(schemars::SchemaGenerator::default().into_root_schema_for::<T>()).unwrap_or_default()
+}
+
 /// Groups from checks, in first-seen order, with their components.
 pub fn groups(config: &Config) -> BTreeMap<String, Vec<CheckId>> {
     let mut groups: BTreeMap<String, Vec<CheckId>> = BTreeMap::new();

@@ -106,10 +106,13 @@ fn too_large(status: u16, max: u64, headers: Vec<(String, String)>, latency: Dur
 fn classify(error: &reqwest::Error, url: &str) -> Observation {
     let mut chain = Vec::new();
     let mut refused = false;
+    // TLS libraries report handshake and certificate failures as invalid data.
+    let mut invalid_data = false;
     let mut source: Option<&dyn std::error::Error> = Some(error);
     while let Some(e) = source {
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+            invalid_data |= io.kind() == std::io::ErrorKind::InvalidData;
         }
         chain.push(e.to_string());
         source = e.source();
@@ -124,7 +127,9 @@ fn classify(error: &reqwest::Error, url: &str) -> Observation {
         || text.contains("name or service not known")
     {
         FailureClass::Dns
-    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+    } else if (invalid_data && url.starts_with("https:"))
+        || ["certificate", "tls", "handshake", "corrupt message"].iter().any(|needle| text.contains(needle))
+    {
         FailureClass::Tls
     } else if error.is_redirect() {
         FailureClass::ProbeError

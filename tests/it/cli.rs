@@ -97,3 +97,28 @@ fn status_without_a_daemon_says_how_to_start_one() {
     assert!(stderr.contains("no running watchkeeper found"), "{stderr}");
     assert!(stderr.contains("watchkeeper run"), "the error says how to start the daemon: {stderr}");
 }
+
+#[test]
+fn action_run_without_a_daemon_runs_here_and_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        write(&dir, "[[action]]\nid = \"fix\"\nkind = \"command\"\ncommand = [\"sh\", \"-c\", \"echo repaired\"]\n");
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let (code, stdout, stderr) = run_cli(&["action", "run", "fix", "--config", &config, "--data-dir", data]);
+    assert_eq!(code, 0, "the action runs without a daemon: {stderr}");
+    assert!(stdout.contains("repaired") && stdout.contains("action `fix`: ok"), "{stdout}");
+
+    let (code, _, stderr) = run_cli(&["action", "run", "nope", "--config", &config, "--data-dir", data]);
+    assert_eq!(code, 3, "an unknown action is an error");
+    assert!(stderr.contains("no action has the id `nope`") && stderr.contains("fix"), "{stderr}");
+
+    let history = crate::support::daemon::open_history(std::path::Path::new(data));
+    let (requested_by, status, output): (String, String, String) = history
+        .query_row("SELECT requested_by, status, output FROM action_runs", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!((requested_by.as_str(), status.as_str()), ("cli", "ok"), "the run is audited as the CLI's");
+    assert!(output.contains("repaired"));
+}

@@ -192,3 +192,25 @@ async fn system_metrics_read_this_machine() {
         assert_eq!(evaluate(&check, &observation).0, Verdict::Up, "{metric} has a value: {}", observation.summary);
     }
 }
+
+#[tokio::test]
+async fn tls_failures_are_classified() {
+    // A plain-HTTP listener spoken to over https: the handshake fails.
+    let target = Target::start(Behaviour::Ok).await;
+    let check = one_check(&format!("kind = \"http\"\nurl = \"https://{}/health\"\ntimeout = \"2s\"", target.addr));
+    let failed = verdict(&check).await;
+    assert_eq!(class(&failed), Some(FailureClass::Tls), "a failed handshake is classified as tls: {failed:?}");
+}
+
+#[tokio::test]
+async fn command_env_and_cwd_are_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = one_check(&format!(
+        "kind = \"command\"\ncommand = [\"sh\", \"-c\", \"echo $GREETING; pwd\"]\nenv = {{ GREETING = \"hello from env\" }}\ncwd = \"{}\"",
+        dir.path().display()
+    ));
+    let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout).await;
+    let output = observation.body.unwrap_or_default();
+    assert!(output.contains("hello from env"), "env reaches the program: {output}");
+    assert!(output.contains(&dir.path().display().to_string()), "the program runs in cwd: {output}");
+}

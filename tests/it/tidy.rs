@@ -85,3 +85,17 @@ fn the_default_config_in_docs_matches_the_embedded_one() {
     let compiled = watchkeeper::config::compile(watchkeeper::config::DEFAULT_CONFIG, "default").unwrap();
     assert!(compiled.warnings.is_empty(), "the default config has no warnings: {:?}", compiled.warnings);
 }
+
+#[test]
+fn the_config_reference_is_fresh() {
+    let path = root().join("docs/config.md");
+    let generated = watchkeeper::config::reference();
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/config.md is stale: run `UPDATE_EXPECT=1 cargo test --test it tidy` and commit it"
+    );
+}
