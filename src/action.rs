@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::ActionConfig;
 use crate::exec;
+use crate::store::NewActionRun;
 
 /// Output kept from an action run.
 pub const MAX_OUTPUT: usize = 256 * 1024;
@@ -61,6 +62,27 @@ pub struct RunOutcome {
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     pub duration: Duration,
+}
+
+impl RunOutcome {
+    /// The audit record of this run; the engine adds the check, incident and
+    /// verification it knows of.
+    pub fn audit(&self, action_id: &str, requester: Requester, dry_run: bool) -> NewActionRun {
+        NewActionRun {
+            action_id: action_id.to_owned(),
+            check_id: None,
+            incident_id: None,
+            requested_by: requester.as_str().to_owned(),
+            dry_run,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+            status: self.status.as_str().to_owned(),
+            exit_code: self.exit_code,
+            output: self.output.clone(),
+            duration_ms: self.duration.as_millis() as i64,
+            verified: None,
+        }
+    }
 }
 
 /// Runs an action, or with `dry_run` describes what it would run.

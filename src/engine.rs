@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::action::{self, Requester, RunOutcome};
+use crate::action::{self, Requester};
 use crate::breaker::{Breaker, BreakerState, Permit};
 use crate::condition::{JsonCache, Subject};
 use crate::config::{CheckConfig, Config};
@@ -27,7 +27,8 @@ use crate::model::{Failure, FailureClass, GroupLevel, Observation, ProbeResult, 
 use crate::probe::{self, ProbeContext};
 use crate::state::{CheckState, Thresholds};
 use crate::store::{
-    IncidentRecord, NewActionRun, PersistedState, ResultRecord, Store, StoreError, WriteOp, Writer, WriterHandle,
+    ActionRunRecord, IncidentRecord, NewActionRun, PersistedState, ResultRecord, Store, StoreError, WriteOp, Writer,
+    WriterHandle,
 };
 
 /// Events kept for slow subscribers before they lag (and resynchronise).
@@ -228,7 +229,7 @@ impl Engine {
         id: &str,
         dry_run: bool,
         requester: Requester,
-    ) -> Option<Result<ActionRun, StoreError>> {
+    ) -> Option<Result<ActionRunRecord, StoreError>> {
         let action = self.inner.config.action(id)?.clone();
         let outcome = action::run(&action, dry_run).await;
         let offering: Vec<Arc<CheckRuntime>> =
@@ -246,26 +247,10 @@ impl Engine {
                 live.state.open_incident.map(|i| (Some(c.config.id.as_str().to_owned()), Some(i)))
             })
             .unwrap_or_else(|| (offering.first().map(|c| c.config.id.as_str().to_owned()), None));
-        let record = NewActionRun {
-            action_id: id.to_owned(),
-            check_id,
-            incident_id,
-            requested_by: requester.as_str().to_owned(),
-            dry_run,
-            started_at: outcome.started_at,
-            finished_at: outcome.finished_at,
-            status: outcome.status.as_str().to_owned(),
-            exit_code: outcome.exit_code,
-            output: outcome.output.clone(),
-            duration_ms: outcome.duration.as_millis() as i64,
-            verified,
-        };
+        let record = NewActionRun { check_id, incident_id, verified, ..outcome.audit(id, requester, dry_run) };
         tracing::info!(action = id, status = record.status, verified, requester = record.requested_by, "action run");
-        Some(self.inner.writer.record_action_run(record).await.map(|run_id| ActionRun {
-            id: run_id,
-            outcome,
-            verified,
-        }))
+        let recorded = self.inner.writer.record_action_run(record.clone()).await;
+        Some(recorded.map(|id| ActionRunRecord { id, run: record }))
     }
 
     async fn verify(&self, offering: &[Arc<CheckRuntime>]) -> bool {
@@ -493,14 +478,6 @@ impl Engine {
             }
         }
     }
-}
-
-/// What a run of an action came to.
-#[derive(Debug, Clone)]
-pub struct ActionRun {
-    pub id: i64,
-    pub outcome: RunOutcome,
-    pub verified: Option<bool>,
 }
 
 /// Applies `expect` and `degraded_if` to an observation. Returns the verdict and the

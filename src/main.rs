@@ -368,20 +368,7 @@ async fn run_action_here(
     let outcome = watchkeeper::action::run(action, dry_run).await;
     std::fs::create_dir_all(data_dir).with_context(|| format!("while creating {}", data_dir.display()))?;
     let (store, _) = store::Store::open(data_dir).map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.resolution()))?;
-    let record = store::NewActionRun {
-        action_id: id.to_owned(),
-        check_id: None,
-        incident_id: None,
-        requested_by: Requester::Cli.as_str().to_owned(),
-        dry_run,
-        started_at: outcome.started_at,
-        finished_at: outcome.finished_at,
-        status: outcome.status.as_str().to_owned(),
-        exit_code: outcome.exit_code,
-        output: outcome.output.clone(),
-        duration_ms: outcome.duration.as_millis() as i64,
-        verified: None,
-    };
+    let record = outcome.audit(id, Requester::Cli, dry_run);
     let run_id = store.record_action_run_now(&record).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(serde_json::json!({
         "id": run_id, "status": record.status, "exit_code": record.exit_code, "output": record.output,

@@ -3,7 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{ActionRun, CheckSnapshot, Event};
+use crate::engine::{CheckSnapshot, Event};
 use crate::model::Verdict;
 use crate::store::{ActionRunRecord, IncidentRecord};
 
@@ -169,25 +169,6 @@ pub struct ActionRunDto {
     pub started_at: String,
     pub duration_ms: i64,
     pub verified: Option<bool>,
-}
-
-impl ActionRunDto {
-    pub fn from_run(action: &str, run: &ActionRun) -> ActionRunDto {
-        ActionRunDto {
-            id: run.id,
-            action: action.to_owned(),
-            check: None,
-            incident: None,
-            requested_by: String::new(),
-            dry_run: run.outcome.status == crate::action::RunStatus::DryRun,
-            status: run.outcome.status.as_str().to_owned(),
-            exit_code: run.outcome.exit_code,
-            output: run.outcome.output.clone(),
-            started_at: rfc3339(&run.outcome.started_at),
-            duration_ms: run.outcome.duration.as_millis() as i64,
-            verified: run.verified,
-        }
-    }
 }
 
 impl From<&ActionRunRecord> for ActionRunDto {

@@ -52,7 +52,7 @@ pub async fn run_action(
     match engine.run_action(id, request.dry_run, requester).await {
         None => Err(ApiError::unknown_action(id, engine.config().actions.iter().map(|a| a.id.as_str()))),
         Some(Err(e)) => Err(ApiError::store(e)),
-        Some(Ok(run)) => Ok(dto::ActionRunDto::from_run(id, &run)),
+        Some(Ok(run)) => Ok(dto::ActionRunDto::from(&run)),
     }
 }
 
