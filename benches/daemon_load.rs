@@ -85,7 +85,9 @@ fn measure(name: &str, config: Option<&str>, warm_up: Duration, window: Duration
         .spawn()
         .expect("start the daemon");
     let pid = child.id();
+    let spawned = Instant::now();
     let api = wait_for_api(&data, &mut child);
+    let first_result = wait_for_first_result(&api, spawned);
     std::thread::sleep(warm_up);
     let (cpu_before, probes_before, started) = (cpu_ticks(pid), probes(&api), Instant::now());
     std::thread::sleep(window);
@@ -96,7 +98,9 @@ fn measure(name: &str, config: Option<&str>, warm_up: Duration, window: Duration
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };
     let _ = child.wait();
 
-    let cpu_seconds = (cpu_after - cpu_before) as f64 / clock_ticks();
+    let user_seconds = (cpu_after.0 - cpu_before.0) as f64 / clock_ticks();
+    let system_seconds = (cpu_after.1 - cpu_before.1) as f64 / clock_ticks();
+    let cpu_seconds = user_seconds + system_seconds;
     let probes = (probes_after - probes_before).max(0.0);
     let figures = Figures {
         cpu_share: cpu_seconds / elapsed.as_secs_f64(),
@@ -107,7 +111,11 @@ fn measure(name: &str, config: Option<&str>, warm_up: Duration, window: Duration
         lag_p99_ms: metric(&metrics, "watchkeeper_scheduler_lag_p99_seconds") * 1000.0,
     };
     println!("  probes:    {probes:.0} in {:.1}s ({:.1}/s)", elapsed.as_secs_f64(), figures.probes_per_second);
-    println!("  cpu:       {cpu_seconds:.3}s = {:.3}% of one core", figures.cpu_share * 100.0);
+    println!("  startup:   first result {:.0} ms after spawn", first_result.as_secs_f64() * 1000.0);
+    println!(
+        "  cpu:       {cpu_seconds:.3}s = {:.3}% of one core (user {user_seconds:.3}s, system {system_seconds:.3}s)",
+        figures.cpu_share * 100.0
+    );
     if probes > 0.0 {
         println!("  per probe: {:.1} µs of CPU", figures.cpu_per_probe_us);
     }
@@ -119,6 +127,20 @@ fn measure(name: &str, config: Option<&str>, warm_up: Duration, window: Duration
 
 struct Api {
     url: String,
+    token: String,
+}
+
+/// Time from spawning the daemon until the API shows a check with a result.
+fn wait_for_first_result(api: &Api, spawned: Instant) -> Duration {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let status = fetch_authorized(api, "/api/v1/status");
+        if status.contains("\"last\":{") {
+            return spawned.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("no result within 30 s of start");
 }
 
 fn wait_for_api(data: &std::path::Path, child: &mut Child) -> Api {
@@ -126,7 +148,10 @@ fn wait_for_api(data: &std::path::Path, child: &mut Child) -> Api {
     loop {
         if let Ok(text) = std::fs::read_to_string(data.join("api.json")) {
             if let Ok(api) = serde_json::from_str::<serde_json::Value>(&text) {
-                return Api { url: api["url"].as_str().expect("url").to_owned() };
+                return Api {
+                    url: api["url"].as_str().expect("url").to_owned(),
+                    token: api["token"].as_str().expect("token").to_owned(),
+                };
             }
         }
         if Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
@@ -139,11 +164,19 @@ fn wait_for_api(data: &std::path::Path, child: &mut Child) -> Api {
 
 /// A plain HTTP/1.1 GET, so the benchmark adds no client of the daemon's own kind.
 fn fetch(api: &Api, path: &str) -> String {
+    get(api, path, "")
+}
+
+fn fetch_authorized(api: &Api, path: &str) -> String {
+    get(api, path, &format!("Authorization: Bearer {}\r\n", api.token))
+}
+
+fn get(api: &Api, path: &str, headers: &str) -> String {
     use std::io::{Read as _, Write as _};
     let address = api.url.trim_start_matches("http://");
     let Ok(mut stream) = std::net::TcpStream::connect(address) else { return String::new() };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let _ = write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let _ = write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\n{headers}Connection: close\r\n\r\n");
     let mut body = String::new();
     let _ = stream.read_to_string(&mut body);
     body
@@ -162,13 +195,14 @@ fn probes(api: &Api) -> f64 {
     metric(&fetch(api, "/metrics"), "watchkeeper_probes_total")
 }
 
-fn cpu_ticks(pid: u32) -> u64 {
+/// User and system CPU ticks of a process.
+fn cpu_ticks(pid: u32) -> (u64, u64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which may hold spaces): utime is 14th, stime 15th.
     let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
     let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    field(11) + field(12)
+    (field(11), field(12))
 }
 
 fn clock_ticks() -> f64 {

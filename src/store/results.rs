@@ -48,6 +48,14 @@ pub(super) fn recent(connection: &Connection, check_id: &str, limit: u32) -> rus
     rows.collect()
 }
 
+/// Deletes results older than `before`. Rows are inserted in time order, so the first
+/// row at or after `before` bounds the deletion by rowid; a clock that stepped back may
+/// keep a few old rows one retention period longer.
 pub(super) fn prune(tx: &Transaction<'_>, before: DateTime<Utc>) -> rusqlite::Result<usize> {
-    tx.execute("DELETE FROM results WHERE at < ?1", params![to_millis(before)])
+    tx.execute(
+        "DELETE FROM results WHERE id < COALESCE(
+             (SELECT id FROM results WHERE at >= ?1 ORDER BY id LIMIT 1),
+             (SELECT MAX(id) + 1 FROM results))",
+        params![to_millis(before)],
+    )
 }

@@ -133,7 +133,9 @@ impl Writer {
 }
 
 fn run(mut connection: Connection, mut receiver: mpsc::Receiver<WriteOp>, retention: Duration, figures: &OwnFigures) {
-    let mut last_prune = Instant::now() - PRUNE_EVERY;
+    // `None` prunes on the first batch. (Subtracting an hour from `Instant::now()`
+    // would panic on a machine up for less than an hour.)
+    let mut last_prune: Option<Instant> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut backlog = false;
     loop {
@@ -156,10 +158,10 @@ fn run(mut connection: Connection, mut receiver: mpsc::Receiver<WriteOp>, retent
                 Err(_) => break,
             }
         }
-        let prune_before = (last_prune.elapsed() >= PRUNE_EVERY)
-            .then(|| Utc::now() - chrono::Duration::from_std(retention).unwrap_or_default());
-        if prune_before.is_some() {
-            last_prune = Instant::now();
+        let due = last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
+        let prune_before = due.then(|| Utc::now() - chrono::Duration::from_std(retention).unwrap_or_default());
+        if due {
+            last_prune = Some(Instant::now());
         }
         let started = Instant::now();
         let stop = commit(&mut connection, &mut batch, prune_before, figures);

@@ -101,3 +101,28 @@ fn a_damaged_database_is_moved_aside_and_a_new_one_started() {
     assert!(aside.exists(), "the damaged file is kept, not deleted");
     assert_eq!(store.quick_check().unwrap(), "ok", "a fresh database was started");
 }
+
+#[tokio::test]
+async fn results_older_than_the_retention_are_pruned() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(dir.path()).unwrap();
+    let writer = store.writer(Duration::from_secs(3600), Arc::new(OwnFigures::default())).unwrap();
+    let handle = writer.handle();
+    let now = Utc::now();
+    for (i, age_minutes) in [180, 120, 61, 59, 1].into_iter().enumerate() {
+        let result = ResultRecord {
+            check_id: "db".into(),
+            at: now - chrono::Duration::minutes(age_minutes),
+            status: "up".into(),
+            latency_us: Some(i as i64),
+            class: None,
+            message: format!("{age_minutes} minutes old"),
+        };
+        handle.result(result, state("db", 0, None));
+    }
+    handle.flush().await.unwrap();
+    writer.stop().await;
+    let kept = store.results("db".into(), 100).await.unwrap();
+    let kept: Vec<&str> = kept.iter().map(|r| r.message.as_str()).collect();
+    assert_eq!(kept, ["1 minutes old", "59 minutes old"], "results older than the retention (1h) are pruned");
+}

@@ -9,8 +9,8 @@ CREATE TABLE results (
     class       TEXT,                          -- failure class when not up
     message     TEXT    NOT NULL
 );
+-- Rows are inserted in time order, so pruning walks the rowid: no index on `at` alone.
 CREATE INDEX results_by_check_time ON results (check_id, at);
-CREATE INDEX results_by_time ON results (at);
 
 CREATE TABLE state_changes (
     id          INTEGER PRIMARY KEY,
