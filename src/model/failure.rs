@@ -64,7 +64,9 @@ impl FailureClass {
             FailureClass::HttpStatus => {
                 "the service answered with an unexpected status: read its logs, or adjust `expect`"
             }
-            FailureClass::Condition => "the service answered but a condition did not hold: see expected and got",
+            FailureClass::Condition => {
+                "a condition of `expect` did not hold: compare expected and got, then fix the service or the condition"
+            }
             FailureClass::BodyTooLarge => {
                 "the response is larger than the cap: point the check at a smaller endpoint or raise `max_body`"
             }

@@ -110,3 +110,29 @@ impl GroupLevel {
         level
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_roll_up_by_criticality() {
+        use Status::*;
+        let level = |components: &[(Status, bool)]| GroupLevel::rollup(components.iter().copied()).as_str();
+        assert_eq!(level(&[(Up, true), (Up, false)]), "operational");
+        assert_eq!(level(&[(Up, true), (Degraded, true)]), "degraded", "a degraded component degrades the group");
+        assert_eq!(level(&[(Up, true), (Down, false)]), "partial_outage", "an optional component down");
+        assert_eq!(level(&[(Down, true), (Up, false)]), "major_outage", "a critical component down");
+        assert_eq!(level(&[(Down, false), (Down, false)]), "major_outage", "every component down");
+        assert_eq!(level(&[(Unknown, false), (Up, true)]), "degraded", "an unknown component is not operational");
+    }
+
+    #[test]
+    fn the_worst_status_wins_and_maps_to_plugin_exit_codes() {
+        use Status::*;
+        assert_eq!(Status::worst([Up, Degraded, Unknown]), Unknown);
+        assert_eq!(Status::worst([Up, Down, Unknown]), Down);
+        assert_eq!(Status::worst([Up, Paused]), Paused);
+        assert_eq!([Up, Degraded, Down, Unknown].map(Status::exit_code), [0, 1, 2, 3]);
+    }
+}
