@@ -28,6 +28,8 @@ impl HttpClients {
         let client = reqwest::Client::builder()
             .user_agent(concat!("watchkeeper/", env!("CARGO_PKG_VERSION")))
             .redirect(redirect)
+            // A probe reports what happened; a silent retry would hide a failure.
+            .retry(reqwest::retry::never())
             .tls_danger_accept_invalid_certs(!verify_tls)
             .no_proxy()
             .tcp_nodelay(true)
