@@ -280,7 +280,11 @@ impl Engine {
     ) {
         let runtime = self.inner.checks[position].clone();
         let interval = runtime.config.interval;
-        let mut next = Instant::now() + jitter(interval.min(Duration::from_millis(100)));
+        // First runs spread over up to a second (a millisecond per check): results come
+        // at once, without a start-up burst of every probe together.
+        let spread = Duration::from_millis(self.inner.checks.len() as u64)
+            .clamp(Duration::from_millis(100), Duration::from_secs(1));
+        let mut next = Instant::now() + jitter(interval.min(spread));
         let mut first = true;
         loop {
             let mut waiters = Vec::new();
