@@ -303,7 +303,12 @@ impl Engine {
                 permit = self.inner.in_flight.clone().acquire_owned() => permit,
             };
             self.inner.figures.record_lag(Instant::now().saturating_duration_since(scheduled));
-            let result = self.run_once(&runtime, forced).await;
+            // At shutdown a probe in flight is dropped (a command's process group with
+            // it) rather than waited for.
+            let result = tokio::select! {
+                _ = cancel.cancelled() => return,
+                result = self.run_once(&runtime, forced) => result,
+            };
             drop(permit);
             while let Ok(reply) = run_now.try_recv() {
                 waiters.push(reply);

@@ -76,6 +76,9 @@ pub async fn run(request: Request<'_>) -> Result<Outcome, SpawnError> {
     }
     let mut child = command.spawn().map_err(|source| SpawnError { program: program.clone(), source })?;
     let pgid = child.id().map(|pid| pid as i32);
+    // If this future is dropped before the program ends (shutdown, an outer timeout),
+    // the whole group goes with it.
+    let mut group = GroupGuard(pgid);
 
     let sink = Arc::new(Mutex::new(Capture { text: Vec::new(), max: request.max_output, truncated: false }));
     let stdout = child.stdout.take().map(|s| tokio::spawn(pump(s, sink.clone())));
@@ -95,6 +98,7 @@ pub async fn run(request: Request<'_>) -> Result<Outcome, SpawnError> {
             kill_group(pgid);
         }
     }
+    group.disarm();
     let capture = sink.lock().map(|c| (String::from_utf8_lossy(&c.text).into_owned(), c.truncated));
     let (output, truncated) = capture.unwrap_or_default();
     use std::os::unix::process::ExitStatusExt;
@@ -106,6 +110,21 @@ pub async fn run(request: Request<'_>) -> Result<Outcome, SpawnError> {
         truncated,
         duration: started.elapsed(),
     })
+}
+
+/// Kills the process group when dropped, unless disarmed once the program has ended.
+struct GroupGuard(Option<i32>);
+
+impl GroupGuard {
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        kill_group(self.0);
+    }
 }
 
 fn kill_group(pgid: Option<i32>) {

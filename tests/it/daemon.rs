@@ -275,3 +275,18 @@ timeout = "2900ms"
     .await;
     assert_eq!(stale["status"], "unknown", "never green without data: {stale}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_does_not_wait_for_a_probe_in_flight() {
+    let daemon = Daemon::start(
+        "[[check]]\nid = \"slow\"\nkind = \"command\"\ncommand = [\"sleep\", \"45\"]\ninterval = \"60s\"\ntimeout = \"50s\"\n",
+    )
+    .await;
+    crate::support::eventually(WAIT, "the slow probe is running", || async {
+        let running = std::process::Command::new("pgrep").args(["-f", "^sleep 45$"]).output().ok()?;
+        running.status.success().then_some(())
+    })
+    .await;
+    // stop() allows 20 s for a clean exit: far less than the probe would take.
+    daemon.stop();
+}

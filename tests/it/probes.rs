@@ -214,3 +214,28 @@ async fn command_env_and_cwd_are_applied() {
     assert!(output.contains("hello from env"), "env reaches the program: {output}");
     assert!(output.contains(&dir.path().display().to_string()), "the program runs in cwd: {output}");
 }
+
+#[tokio::test]
+async fn a_dropped_command_takes_its_process_group_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("grandchild.pid");
+    let script = format!("sleep 60 & echo $! > {}; wait", pid_file.display());
+    let argv = vec!["sh".to_owned(), "-c".to_owned(), script];
+    let run = watchkeeper::exec::run(watchkeeper::exec::Request {
+        argv: &argv,
+        env: &[],
+        cwd: None,
+        timeout: Duration::from_secs(60),
+        max_output: 1024,
+    });
+    // Give up on the run early, as an outer timeout or a shutdown does.
+    let dropped = tokio::time::timeout(Duration::from_millis(500), run).await;
+    assert!(dropped.is_err(), "the run was still going when dropped");
+    let grandchild: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    crate::support::eventually(Duration::from_secs(5), "dropping a run kills its process group", || async {
+        let alive = unsafe { libc::kill(grandchild, 0) } == 0
+            && !std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default().contains(") Z ");
+        (!alive).then_some(())
+    })
+    .await;
+}
