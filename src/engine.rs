@@ -350,14 +350,7 @@ impl Engine {
             }
             Permit::Allow => {
                 let observation = guarded_probe(&self.inner.probes, check).await;
-                let (verdict, failed) = evaluate(check, &observation);
-                let message = match (&verdict, observation.summary.is_empty()) {
-                    (Verdict::Down(failure), _) => failure.message.clone(),
-                    (Verdict::Degraded(why), _) => format!("{}; degraded: {why}", observation.summary),
-                    (Verdict::Unknown(why), _) => why.clone(),
-                    (Verdict::Up, _) => observation.summary.clone(),
-                };
-                (ProbeResult { at: Utc::now(), latency: observation.latency, verdict, message }, failed)
+                judge(check, &observation, Utc::now())
             }
         };
         self.apply(runtime, &result, failed, matches!(permit, Permit::Allow)).await;
@@ -520,6 +513,18 @@ pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec
     (Verdict::Up, Vec::new())
 }
 
+/// The result of an observation, with its one-line message, and the failed conditions.
+fn judge(check: &CheckConfig, observation: &Observation, at: DateTime<Utc>) -> (ProbeResult, Vec<String>) {
+    let (verdict, failed) = evaluate(check, observation);
+    let message = match &verdict {
+        Verdict::Down(failure) => failure.message.clone(),
+        Verdict::Unknown(why) => why.clone(),
+        Verdict::Degraded(why) => format!("{}; degraded: {why}", observation.summary),
+        Verdict::Up => observation.summary.clone(),
+    };
+    (ProbeResult { at, latency: observation.latency, verdict, message }, failed)
+}
+
 /// Runs every check once, concurrently within the in-flight bound, without a store:
 /// `watchkeeper check`.
 pub async fn check_once(config: &Config, ids: &[String]) -> Vec<(Arc<CheckConfig>, ProbeResult)> {
@@ -536,14 +541,8 @@ pub async fn check_once(config: &Config, ids: &[String]) -> Vec<(Arc<CheckConfig
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let observation = guarded_probe(&context, &check).await;
-            let (verdict, _) = evaluate(&check, &observation);
-            let message = match &verdict {
-                Verdict::Down(failure) => failure.message.clone(),
-                Verdict::Unknown(why) => why.clone(),
-                Verdict::Degraded(why) => format!("{}; degraded: {why}", observation.summary),
-                Verdict::Up => observation.summary.clone(),
-            };
-            (position, check, ProbeResult { at: Utc::now(), latency: observation.latency, verdict, message })
+            let (result, _) = judge(&check, &observation, Utc::now());
+            (position, check, result)
         });
     }
     let mut results = Vec::new();
