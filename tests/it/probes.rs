@@ -109,12 +109,30 @@ async fn command_exit_codes_timeouts_and_missing_programs() {
     }
 }
 
+/// A shell that starts a long `sleep` in the background (in its process group) and
+/// writes the sleeper's pid to `pid_file`.
+fn shell_with_grandchild(pid_file: &std::path::Path) -> Vec<String> {
+    let script = format!("sleep 60 & echo $! > {}; wait", pid_file.display());
+    vec!["sh".to_owned(), "-c".to_owned(), script]
+}
+
+/// Waits until the process in `pid_file` is gone (or a zombie awaiting its reaper).
+async fn assert_dies(pid_file: &std::path::Path, what: &str) {
+    let pid: i32 = std::fs::read_to_string(pid_file).unwrap().trim().parse().unwrap();
+    crate::support::eventually(Duration::from_secs(5), what, || async {
+        // SAFETY: signal 0 only tests that the process exists.
+        let exists = unsafe { libc::kill(pid, 0) } == 0;
+        let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ");
+        (!exists || zombie).then_some(())
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_timed_out_command_is_killed_with_its_process_group() {
     let dir = tempfile::tempdir().unwrap();
     let pid_file = dir.path().join("grandchild.pid");
-    let script = format!("sleep 60 & echo $! > {}; wait", pid_file.display());
-    let argv = vec!["sh".to_owned(), "-c".to_owned(), script];
+    let argv = shell_with_grandchild(&pid_file);
     let outcome = watchkeeper::exec::run(watchkeeper::exec::Request {
         argv: &argv,
         env: &[],
@@ -125,14 +143,7 @@ async fn a_timed_out_command_is_killed_with_its_process_group() {
     .await
     .unwrap();
     assert!(outcome.timed_out, "the command outlived its timeout");
-    let grandchild: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
-    crate::support::eventually(Duration::from_secs(5), "the grandchild in the process group is killed too", || async {
-        // A killed child of an exited shell is reaped by init; signal 0 tests existence.
-        let alive = unsafe { libc::kill(grandchild, 0) } == 0
-            && !std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default().contains(") Z ");
-        (!alive).then_some(())
-    })
-    .await;
+    assert_dies(&pid_file, "the grandchild in the process group is killed too").await;
 }
 
 #[tokio::test]
@@ -219,8 +230,7 @@ async fn command_env_and_cwd_are_applied() {
 async fn a_dropped_command_takes_its_process_group_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let pid_file = dir.path().join("grandchild.pid");
-    let script = format!("sleep 60 & echo $! > {}; wait", pid_file.display());
-    let argv = vec!["sh".to_owned(), "-c".to_owned(), script];
+    let argv = shell_with_grandchild(&pid_file);
     let run = watchkeeper::exec::run(watchkeeper::exec::Request {
         argv: &argv,
         env: &[],
@@ -231,11 +241,5 @@ async fn a_dropped_command_takes_its_process_group_with_it() {
     // Give up on the run early, as an outer timeout or a shutdown does.
     let dropped = tokio::time::timeout(Duration::from_millis(500), run).await;
     assert!(dropped.is_err(), "the run was still going when dropped");
-    let grandchild: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
-    crate::support::eventually(Duration::from_secs(5), "dropping a run kills its process group", || async {
-        let alive = unsafe { libc::kill(grandchild, 0) } == 0
-            && !std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default().contains(") Z ");
-        (!alive).then_some(())
-    })
-    .await;
+    assert_dies(&pid_file, "dropping a run kills its process group").await;
 }
