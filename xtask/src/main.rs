@@ -62,7 +62,63 @@ fn test() -> Result<(), String> {
         .map_err(|e| format!("{e}\n  fix: run `cargo fmt --all`"))?;
     step("clippy", "cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
     // Ignored tests carry their reason; they still run here, where they can.
-    step("tests", "cargo", &["test", "--workspace", "--locked", "--", "--include-ignored"])
+    let mut command = Command::new("cargo");
+    command.args(["test", "--workspace", "--locked", "--", "--include-ignored"]).current_dir(root());
+    let tally = run_counting("tests", command)?;
+    // One closing line for every runner above: CI reads it.
+    println!("\ntests: {} passed, {} failed", tally.passed, tally.failed);
+    if tally.passed == 0 {
+        return Err("no test ran".to_owned());
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+/// Adds up `test result: ok. N passed; M failed; ...` lines.
+fn tally(output: &str) -> Tally {
+    let mut tally = Tally::default();
+    for line in output.lines().filter(|l| l.starts_with("test result:")) {
+        for part in line.split(['.', ';']) {
+            let mut words = part.split_whitespace();
+            match (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) {
+                (Some(n), Some("passed")) => tally.passed += n,
+                (Some(n), Some("failed")) => tally.failed += n,
+                _ => {}
+            }
+        }
+    }
+    tally
+}
+
+/// Runs a test command, echoing its output as it comes, and tallies its results.
+fn run_counting(name: &str, mut command: Command) -> Result<Tally, String> {
+    use std::io::{BufRead as _, BufReader};
+    println!("\n== {name}\n$ cargo test --workspace --locked -- --include-ignored");
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("step `{name}` could not start cargo: {e}"))?;
+    let mut seen = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            seen.push_str(&line);
+            seen.push('\n');
+        }
+    }
+    let status = child.wait().map_err(|e| format!("step `{name}`: {e}"))?;
+    let counted = tally(&seen);
+    if status.success() {
+        Ok(counted)
+    } else {
+        println!("\ntests: {} passed, {} failed", counted.passed, counted.failed);
+        Err(format!("step `{name}` failed ({status})"))
+    }
 }
 
 fn bench(args: &[String]) -> Result<(), String> {
@@ -293,6 +349,15 @@ mod tests {
         assert_eq!(parse_version("node"), None);
         assert!(parse_version("v18.20.4").unwrap() >= MIN_NODE);
         assert!(parse_version("v16.20.0").unwrap() < MIN_NODE);
+    }
+
+    #[test]
+    fn tallies_test_results() {
+        let output = "test result: ok. 19 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.12s\n\
+                      noise 3 passed\n\
+                      test result: FAILED. 36 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 6.9s\n\
+                      test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n";
+        assert_eq!(tally(output), Tally { passed: 55, failed: 2 });
     }
 
     #[test]
