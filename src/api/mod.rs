@@ -62,7 +62,18 @@ pub async fn action_runs(engine: &Engine, limit: Option<u32>) -> Result<dto::Act
 }
 
 pub fn health(engine: &Engine) -> dto::HealthDto {
-    let degraded = engine.degraded();
+    let mut degraded = engine.degraded();
+    let figures = engine.figures();
+    let failures = crate::figures::OwnFigures::get(&figures.write_failures);
+    if failures > 0 {
+        degraded.push(format!(
+            "history: {failures} batches failed to commit (disk full or read-only?); see the log in the data dir"
+        ));
+    }
+    let dropped = crate::figures::OwnFigures::get(&figures.dropped);
+    if dropped > 0 {
+        degraded.push(format!("history: {dropped} results dropped because the write queue was full"));
+    }
     dto::HealthDto {
         status: if degraded.is_empty() { "ok" } else { "degraded" },
         degraded,

@@ -290,3 +290,44 @@ async fn shutdown_does_not_wait_for_a_probe_in_flight() {
     // stop() allows 20 s for a clean exit: far less than the probe would take.
     daemon.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_says_degraded_when_history_cannot_be_written() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&config(&target, "")).await;
+    daemon.wait_status("api", "up", WAIT).await;
+    // Another process holds the database's write lock longer than the writer's
+    // busy timeout: its batches fail, and the daemon must say so.
+    let blocker = rusqlite::Connection::open(daemon.data_dir().join("history.db")).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let health =
+        crate::support::eventually(Duration::from_secs(30), "healthz reports failing history writes", || async {
+            let response = daemon.request(reqwest::Method::GET, "/healthz").await.send().await.ok()?;
+            let health: serde_json::Value = response.json().await.ok()?;
+            (health["status"] == "degraded").then_some(health)
+        })
+        .await;
+    assert!(health["degraded"][0].as_str().unwrap().starts_with("history:"), "{health}");
+    blocker.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(daemon.check("api").await["status"], "up", "probing goes on while history is failing");
+}
+
+#[test]
+fn run_with_a_broken_config_exits_with_every_error_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("wk.toml");
+    std::fs::write(&config, "[[check]]\nid = \"a\"\nkind = \"htp\"\n").unwrap();
+    let data = dir.path().join("data");
+    let (code, _, stderr) = run_cli(&[
+        "run",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "a broken config stops the daemon before it starts");
+    assert!(stderr.contains("wk.toml:3:8: unknown check kind `htp`"), "the error is located:\n{stderr}");
+    assert!(!data.join("api.json").exists(), "no api.json is left behind");
+}
