@@ -2,9 +2,15 @@
 //! transaction. When the queue was idle, it gathers for `BATCH_WINDOW` before
 //! committing, so a steady trickle of results costs a few commits a second, not one
 //! each; a backlog, an incident opening or resolving, a flush, a stop or an action run
-//! (someone waits for its id) is committed at once. A `kill -9` loses at most the batch being gathered: the last
-//! `BATCH_WINDOW` of results (at most `MAX_BATCH` operations); committed batches
-//! survive (WAL, `synchronous=NORMAL`).
+//! (someone waits for its id) is committed at once. A `kill -9` loses at most the batch
+//! being gathered: the last `BATCH_WINDOW` of results (at most `MAX_BATCH` operations);
+//! committed batches survive (WAL, `synchronous=NORMAL`).
+//!
+//! A batch that fails to commit (disk full, a lock held too long) is kept and tried
+//! again every `RETRY_AFTER`, growing with what arrives meanwhile. Past `MAX_PENDING`
+//! operations the oldest results are dropped (and counted); incidents, state changes
+//! and action runs are kept. Callers waiting on a failed batch are answered at once.
+//! At shutdown a failing batch is tried `STOP_TRIES` times, then given up, logged.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -23,6 +29,12 @@ use crate::figures::OwnFigures;
 /// incidents and action runs wait for room instead.
 pub const QUEUE_CAPACITY: usize = 16_384;
 const MAX_BATCH: usize = 8192;
+/// How long a failed batch waits before it is tried again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// The most operations kept while commits fail.
+const MAX_PENDING: usize = 4 * MAX_BATCH;
+/// Tries of a failing batch at shutdown.
+const STOP_TRIES: u32 = 3;
 /// How long an idle writer gathers before committing.
 pub const BATCH_WINDOW: Duration = Duration::from_millis(100);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -30,32 +42,17 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 #[derive(Debug)]
 pub enum WriteOp {
     /// A result and the check state after it.
-    Result {
-        result: ResultRecord,
-        state: PersistedState,
-    },
+    Result { result: ResultRecord, state: PersistedState },
     /// A status change (and the state after it).
-    StateChange {
-        at: DateTime<Utc>,
-        from: String,
-        to: String,
-        reason: Option<String>,
-        state: PersistedState,
-    },
+    StateChange { at: DateTime<Utc>, from: String, to: String, reason: Option<String>, state: PersistedState },
     /// An incident opened, committed in one transaction with the state naming it.
-    OpenIncident {
-        incident: IncidentRecord,
-        state: PersistedState,
-    },
+    OpenIncident { incident: IncidentRecord, state: PersistedState },
     /// An incident resolved, with the state no longer naming it.
-    ResolveIncident {
-        id: i64,
-        at: DateTime<Utc>,
-        state: PersistedState,
-    },
-    ActionRun(NewActionRun, oneshot::Sender<Result<i64, String>>),
-    /// Answers once everything queued before it is committed.
-    Flush(oneshot::Sender<()>),
+    ResolveIncident { id: i64, at: DateTime<Utc>, state: PersistedState },
+    /// An action run to record; the sender gets its id (taken once answered).
+    ActionRun(NewActionRun, Option<oneshot::Sender<Result<i64, String>>>),
+    /// Answers once everything queued before it is committed (or has failed to be).
+    Flush(Option<oneshot::Sender<()>>),
     /// Commits what came before and stops the thread.
     Stop,
 }
@@ -84,13 +81,13 @@ impl WriterHandle {
     /// Waits until everything queued so far is committed.
     pub async fn flush(&self) -> Result<(), super::StoreError> {
         let (tx, rx) = oneshot::channel();
-        self.send(WriteOp::Flush(tx)).await?;
+        self.send(WriteOp::Flush(Some(tx))).await?;
         rx.await.map_err(|_| super::StoreError::WriterGone)
     }
 
     pub async fn record_action_run(&self, run: NewActionRun) -> Result<i64, super::StoreError> {
         let (tx, rx) = oneshot::channel();
-        self.send(WriteOp::ActionRun(run, tx)).await?;
+        self.send(WriteOp::ActionRun(run, Some(tx))).await?;
         match rx.await {
             Ok(Ok(id)) => Ok(id),
             Ok(Err(message)) => Err(super::StoreError::Join(message)),
@@ -136,115 +133,219 @@ fn run(mut connection: Connection, mut receiver: mpsc::Receiver<WriteOp>, retent
     // `None` prunes on the first batch. (Subtracting an hour from `Instant::now()`
     // would panic on a machine up for less than an hour.)
     let mut last_prune: Option<Instant> = None;
+    // Operations not yet committed: the batch being built, or one that failed.
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut backlog = false;
+    let mut failing = false;
+    let mut stop_tries = 0;
     loop {
-        let Some(first) = receiver.blocking_recv() else { return };
-        let urgent = matches!(
-            first,
-            WriteOp::Flush(_)
-                | WriteOp::Stop
-                | WriteOp::ActionRun(..)
-                | WriteOp::OpenIncident { .. }
-                | WriteOp::ResolveIncident { .. }
-        );
-        batch.push(first);
-        if !backlog && !urgent {
-            std::thread::sleep(BATCH_WINDOW);
+        if batch.is_empty() {
+            let Some(first) = receiver.blocking_recv() else { return };
+            let urgent = matches!(
+                first,
+                WriteOp::Flush(_)
+                    | WriteOp::Stop
+                    | WriteOp::ActionRun(..)
+                    | WriteOp::OpenIncident { .. }
+                    | WriteOp::ResolveIncident { .. }
+            );
+            batch.push(first);
+            if !backlog && !urgent {
+                std::thread::sleep(BATCH_WINDOW);
+            }
+        } else if failing {
+            std::thread::sleep(RETRY_AFTER);
         }
-        while batch.len() < MAX_BATCH {
+        let limit = batch.len() + MAX_BATCH;
+        while batch.len() < limit {
             match receiver.try_recv() {
                 Ok(op) => batch.push(op),
                 Err(_) => break,
             }
         }
+        shed_results(&mut batch, figures);
         let due = last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
         let prune_before = due.then(|| Utc::now() - chrono::Duration::from_std(retention).unwrap_or_default());
-        if due {
-            last_prune = Some(Instant::now());
-        }
         let started = Instant::now();
-        let stop = commit(&mut connection, &mut batch, prune_before, figures);
+        let stopping = batch.iter().any(|op| matches!(op, WriteOp::Stop));
+        match write(&mut connection, &batch, prune_before) {
+            Ok(ids) => {
+                failing = false;
+                if due {
+                    last_prune = Some(Instant::now());
+                }
+                figures.rows_written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                let mut ids = ids.into_iter();
+                for op in batch.drain(..) {
+                    match op {
+                        WriteOp::ActionRun(_, Some(reply)) => {
+                            let _ = reply.send(ids.next().ok_or_else(|| "no id recorded".to_owned()));
+                        }
+                        WriteOp::Flush(Some(ack)) => {
+                            let _ = ack.send(());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Err(e) => {
+                failing = true;
+                figures.write_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, pending = batch.len(), "history batch failed to commit; it will be tried again");
+                answer_failure(&mut batch, &e.to_string());
+                if stopping {
+                    stop_tries += 1;
+                    if stop_tries >= STOP_TRIES {
+                        tracing::error!(lost = batch.len(), "giving up on the history batch at shutdown");
+                        return;
+                    }
+                }
+            }
+        }
         figures.db_commit_us.store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         backlog = !receiver.is_empty();
-        figures.queue_depth.store(receiver.len() as u64, Ordering::Relaxed);
-        if stop {
+        figures.queue_depth.store((receiver.len() + batch.len()) as u64, Ordering::Relaxed);
+        if stopping && !failing {
             return;
         }
     }
 }
 
-/// Writes one batch in one transaction; returns whether a `Stop` was seen.
-fn commit(
+/// Keeps a failing batch bounded: drops its oldest results past `MAX_PENDING`.
+fn shed_results(batch: &mut Vec<WriteOp>, figures: &OwnFigures) {
+    let mut excess = batch.len().saturating_sub(MAX_PENDING);
+    if excess == 0 {
+        return;
+    }
+    let before = batch.len();
+    batch.retain(|op| {
+        if excess > 0 && matches!(op, WriteOp::Result { .. }) {
+            excess -= 1;
+            return false;
+        }
+        true
+    });
+    figures.dropped.fetch_add((before - batch.len()) as u64, Ordering::Relaxed);
+}
+
+/// Tells whoever waits on a failed batch: flushes are released, action runs get the
+/// error now (their records stay in the batch and are committed later).
+fn answer_failure(batch: &mut [WriteOp], error: &str) {
+    for op in batch.iter_mut() {
+        match op {
+            WriteOp::ActionRun(_, reply) => {
+                if let Some(reply) = reply.take() {
+                    let _ = reply.send(Err(format!("the run could not be recorded yet: {error}")));
+                }
+            }
+            WriteOp::Flush(ack) => {
+                if let Some(ack) = ack.take() {
+                    let _ = ack.send(());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Writes the batch in one transaction; returns the ids of its action runs, in order.
+fn write(
     connection: &mut Connection,
-    batch: &mut Vec<WriteOp>,
+    batch: &[WriteOp],
     prune_before: Option<DateTime<Utc>>,
-    figures: &OwnFigures,
-) -> bool {
-    let mut stop = false;
-    let mut acks = Vec::new();
-    let mut run_replies = Vec::new();
-    let outcome = (|| -> rusqlite::Result<u64> {
-        let tx = connection.transaction()?;
-        let mut rows = 0u64;
-        // The last state of each check in the batch is all that needs writing.
-        let mut states: HashMap<String, PersistedState> = HashMap::new();
-        for op in batch.drain(..) {
-            match op {
-                WriteOp::Result { result, state } => {
-                    results::insert(&tx, &result)?;
-                    states.insert(state.check_id.clone(), state);
-                }
-                WriteOp::StateChange { at, from, to, reason, state } => {
-                    check_state::record_change(&tx, &state.check_id, at, &from, &to, reason.as_deref())?;
-                    states.insert(state.check_id.clone(), state);
-                }
-                WriteOp::OpenIncident { incident, state } => {
-                    incidents::open(&tx, &incident)?;
-                    states.insert(state.check_id.clone(), state);
-                }
-                WriteOp::ResolveIncident { id, at, state } => {
-                    incidents::resolve(&tx, id, at)?;
-                    states.insert(state.check_id.clone(), state);
-                }
-                WriteOp::ActionRun(run, reply) => {
-                    let id = action_runs::insert(&tx, &run)?;
-                    run_replies.push((reply, id));
-                }
-                WriteOp::Flush(ack) => acks.push(ack),
-                WriteOp::Stop => stop = true,
+) -> rusqlite::Result<Vec<i64>> {
+    let tx = connection.transaction()?;
+    let mut ids = Vec::new();
+    // The last state of each check in the batch is all that needs writing.
+    let mut states: HashMap<&str, &PersistedState> = HashMap::new();
+    for op in batch {
+        match op {
+            WriteOp::Result { result, state } => {
+                results::insert(&tx, result)?;
+                states.insert(&state.check_id, state);
             }
-            rows += 1;
-        }
-        for state in states.values() {
-            check_state::upsert(&tx, state)?;
-        }
-        if let Some(before) = prune_before {
-            let pruned = results::prune(&tx, before)?;
-            if pruned > 0 {
-                tracing::info!(pruned, "old results pruned");
+            WriteOp::StateChange { at, from, to, reason, state } => {
+                check_state::record_change(&tx, &state.check_id, *at, from, to, reason.as_deref())?;
+                states.insert(&state.check_id, state);
             }
-        }
-        tx.commit()?;
-        Ok(rows)
-    })();
-    match outcome {
-        Ok(rows) => {
-            figures.rows_written.fetch_add(rows, Ordering::Relaxed);
-            for (reply, id) in run_replies {
-                let _ = reply.send(Ok(id));
+            WriteOp::OpenIncident { incident, state } => {
+                incidents::open(&tx, incident)?;
+                states.insert(&state.check_id, state);
             }
-        }
-        Err(e) => {
-            figures.write_failures.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(error = %e, "history batch failed to commit");
-            for (reply, _) in run_replies {
-                let _ = reply.send(Err(e.to_string()));
+            WriteOp::ResolveIncident { id, at, state } => {
+                incidents::resolve(&tx, *id, *at)?;
+                states.insert(&state.check_id, state);
             }
+            WriteOp::ActionRun(run, _) => ids.push(action_runs::insert(&tx, run)?),
+            WriteOp::Flush(_) | WriteOp::Stop => {}
         }
     }
-    for ack in acks {
-        let _ = ack.send(());
+    for state in states.values() {
+        check_state::upsert(&tx, state)?;
     }
-    stop
+    if let Some(before) = prune_before {
+        let pruned = results::prune(&tx, before)?;
+        if pruned > 0 {
+            tracing::info!(pruned, "old results pruned");
+        }
+    }
+    tx.commit()?;
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> PersistedState {
+        PersistedState {
+            check_id: "c".into(),
+            status: "down".into(),
+            since: Utc::now(),
+            reason: None,
+            consecutive_failures: 1,
+            consecutive_successes: 0,
+            last_result_at: None,
+            open_incident: None,
+            breaker_state: "closed".into(),
+            breaker_failures: 0,
+            breaker_next_trial_at: None,
+        }
+    }
+
+    #[test]
+    fn a_failing_batch_sheds_its_oldest_results_and_keeps_the_rest() {
+        let result = |n: i64| WriteOp::Result {
+            result: ResultRecord {
+                check_id: "c".into(),
+                at: Utc::now(),
+                status: "down".into(),
+                latency_us: Some(n),
+                class: None,
+                message: String::new(),
+            },
+            state: state(),
+        };
+        let change = || WriteOp::StateChange {
+            at: Utc::now(),
+            from: "up".into(),
+            to: "down".into(),
+            reason: None,
+            state: state(),
+        };
+        let mut batch: Vec<WriteOp> = vec![change()];
+        batch.extend((0..MAX_PENDING as i64 + 10).map(result));
+        batch.push(change());
+        let figures = OwnFigures::default();
+        shed_results(&mut batch, &figures);
+        assert_eq!(batch.len(), MAX_PENDING, "the batch is cut back to its bound");
+        assert_eq!(OwnFigures::get(&figures.dropped), 12, "what was shed is counted");
+        let changes = batch.iter().filter(|op| matches!(op, WriteOp::StateChange { .. })).count();
+        assert_eq!(changes, 2, "state changes are never shed");
+        let first_kept = batch.iter().find_map(|op| match op {
+            WriteOp::Result { result, .. } => result.latency_us,
+            _ => None,
+        });
+        assert_eq!(first_kept, Some(12), "the oldest results go first");
+    }
 }

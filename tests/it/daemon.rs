@@ -300,6 +300,7 @@ async fn health_says_degraded_when_history_cannot_be_written() {
     // busy timeout: its batches fail, and the daemon must say so.
     let blocker = rusqlite::Connection::open(daemon.data_dir().join("history.db")).unwrap();
     blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let blocked_at = chrono::Utc::now().timestamp_millis();
     let health =
         crate::support::eventually(Duration::from_secs(30), "healthz reports failing history writes", || async {
             let response = daemon.request(reqwest::Method::GET, "/healthz").await.send().await.ok()?;
@@ -308,8 +309,41 @@ async fn health_says_degraded_when_history_cannot_be_written() {
         })
         .await;
     assert!(health["degraded"][0].as_str().unwrap().starts_with("history:"), "{health}");
+    // Hold the lock through a second failed attempt: a writer that dropped failed
+    // batches would lose seconds of results here.
+    crate::support::eventually(Duration::from_secs(30), "a second commit attempt fails", || async {
+        let metrics = daemon.request(reqwest::Method::GET, "/metrics").await.send().await.ok()?.text().await.ok()?;
+        let failures: f64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("watchkeeper_write_failures_total "))
+            .and_then(|v| v.parse().ok())?;
+        (failures >= 2.0).then_some(())
+    })
+    .await;
+    let released_at = chrono::Utc::now().timestamp_millis();
     blocker.execute_batch("ROLLBACK").unwrap();
     assert_eq!(daemon.check("api").await["status"], "up", "probing goes on while history is failing");
+
+    // The failed batch is kept and committed once the lock is gone: nothing is lost.
+    let history = crate::support::daemon::open_history(&daemon.data_dir());
+    let written: i64 =
+        crate::support::eventually(WAIT, "results from the blocked time are committed later", || async {
+            let n: i64 = history
+                .query_row(
+                    "SELECT COUNT(*) FROM results WHERE check_id = 'api' AND at BETWEEN ?1 AND ?2",
+                    [blocked_at, released_at],
+                    |r| r.get(0),
+                )
+                .ok()?;
+            (n > 0).then_some(n)
+        })
+        .await;
+    let expected = (released_at - blocked_at) / 300;
+    assert!(
+        written + 2 >= expected,
+        "every result of the blocked {} ms is kept ({written} of about {expected})",
+        released_at - blocked_at
+    );
 }
 
 #[test]
