@@ -122,3 +122,22 @@ fn action_run_without_a_daemon_runs_here_and_is_recorded() {
     assert_eq!((requested_by.as_str(), status.as_str()), ("cli", "ok"), "the run is audited as the CLI's");
     assert!(output.contains("repaired"));
 }
+
+#[test]
+fn a_missing_config_gets_the_default_written_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nested/watchkeeper.toml");
+    let (code, stdout, stderr) = run_cli(&["check", "--json", "--config", config.to_str().unwrap()]);
+    assert!(code <= 3, "the default config runs: {stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON report");
+    let ids: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["cpu", "memory", "disk-root", "swap", "watchkeeper"],
+        "the default watches this machine and itself"
+    );
+    let written = std::fs::read_to_string(&config).expect("the default config is written for the user to edit");
+    assert_eq!(written, watchkeeper::config::DEFAULT_CONFIG);
+    let (code, _, _) = run_cli(&["config", "validate", config.to_str().unwrap()]);
+    assert_eq!(code, 0, "the written default is valid");
+}

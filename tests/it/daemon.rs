@@ -365,3 +365,76 @@ fn run_with_a_broken_config_exits_with_every_error_located() {
     assert!(stderr.contains("wk.toml:3:8: unknown check kind `htp`"), "the error is located:\n{stderr}");
     assert!(!data.join("api.json").exists(), "no api.json is left behind");
 }
+
+/// A server that reads each request and never answers, counting a request as in flight
+/// until its client closes the connection: (hits, most at once, most at once per path).
+async fn hanging_server() -> (std::net::SocketAddr, std::sync::Arc<std::sync::Mutex<(u64, u64, u64)>>) {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use tokio::io::AsyncReadExt as _;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let figures = Arc::new(Mutex::new((0u64, 0u64, 0u64)));
+    let open: Arc<Mutex<(u64, HashMap<String, u64>)>> = Arc::default();
+    let shared = figures.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let (figures, open) = (shared.clone(), open.clone());
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let path = String::from_utf8_lossy(&request).split_whitespace().nth(1).unwrap_or("").to_owned();
+                {
+                    let (mut open, mut figures) = (open.lock().unwrap(), figures.lock().unwrap());
+                    open.0 += 1;
+                    let on_path = open.1.entry(path.clone()).or_default();
+                    *on_path += 1;
+                    let on_path = *on_path;
+                    figures.0 += 1;
+                    figures.1 = figures.1.max(open.0);
+                    figures.2 = figures.2.max(on_path);
+                }
+                // Never answer; wait for the client to give up and close.
+                while matches!(socket.read(&mut buffer).await, Ok(n) if n > 0) {}
+                let mut open = open.lock().unwrap();
+                open.0 -= 1;
+                *open.1.get_mut(&path).unwrap() -= 1;
+            });
+        }
+    });
+    (addr, figures)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hanging_targets_never_pile_up_probes() {
+    let (addr, figures) = hanging_server().await;
+    let mut config = String::from("[settings]\nmax_in_flight = 2\n");
+    for i in 0..20 {
+        config.push_str(&format!(
+            "\n[[check]]\nid = \"c{i}\"\nkind = \"http\"\nurl = \"http://{addr}/health/{i}\"\ninterval = \"200ms\"\ntimeout = \"150ms\"\nbreaker = {{ enabled = false }}\n"
+        ));
+    }
+    let daemon = Daemon::start(&config).await;
+    crate::support::eventually(WAIT, "the hanging target is probed many times", || async {
+        (figures.lock().unwrap().0 >= 40).then_some(())
+    })
+    .await;
+    let (_, overall, per_check) = *figures.lock().unwrap();
+    assert_eq!(per_check, 1, "a check never has two probes in flight, however long its target hangs");
+    // An abandoned probe's socket closes a moment after its slot is freed, so the target
+    // may briefly see more than max_in_flight; unbounded, twenty checks would pile up.
+    assert!(overall <= 4, "max_in_flight (2) bounds what hangs at the target (saw {overall} at once)");
+    let timeout = crate::support::eventually(WAIT, "a probe times out", || async {
+        let check = daemon.check("c0").await;
+        (check["last"]["failure"]["class"] == "timeout").then_some(check)
+    })
+    .await;
+    assert_eq!(timeout["last"]["ok"], false);
+}
