@@ -79,15 +79,7 @@ async fn a_second_daemon_on_the_same_data_dir_is_refused() {
     let daemon = Daemon::start(&config(&target, "")).await;
     let data_dir = daemon.data_dir();
     let config_path = daemon.path().join("watchkeeper.toml");
-    let (code, _, stderr) = run_cli(&[
-        "run",
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        config_path.to_str().unwrap(),
-        "--data-dir",
-        data_dir.to_str().unwrap(),
-    ]);
+    let (code, _, stderr) = crate::support::run_daemon_expecting_exit(&config_path, &data_dir);
     assert_eq!(code, 3, "the second daemon exits with an error");
     assert!(stderr.contains("another watchkeeper is already using"), "it says why:\n{stderr}");
     assert!(stderr.contains(&format!("pid {}", daemon.pid())), "and which process holds the dir:\n{stderr}");
@@ -352,15 +344,7 @@ fn run_with_a_broken_config_exits_with_every_error_located() {
     let config = dir.path().join("wk.toml");
     std::fs::write(&config, "[[check]]\nid = \"a\"\nkind = \"htp\"\n").unwrap();
     let data = dir.path().join("data");
-    let (code, _, stderr) = run_cli(&[
-        "run",
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        config.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
+    let (code, _, stderr) = crate::support::run_daemon_expecting_exit(&config, &data);
     assert_eq!(code, 3, "a broken config stops the daemon before it starts");
     assert!(stderr.contains("wk.toml:3:8: unknown check kind `htp`"), "the error is located:\n{stderr}");
     assert!(!data.join("api.json").exists(), "no api.json is left behind");

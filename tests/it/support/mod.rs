@@ -50,3 +50,10 @@ pub fn run_cli(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// Runs `watchkeeper run` in the foreground on port 0, for a daemon expected to refuse
+/// to start; returns (exit code, stdout, stderr).
+pub fn run_daemon_expecting_exit(config: &std::path::Path, data_dir: &std::path::Path) -> (i32, String, String) {
+    let (config, data_dir) = (config.to_str().expect("utf-8 path"), data_dir.to_str().expect("utf-8 path"));
+    run_cli(&["run", "--listen", "127.0.0.1:0", "--config", config, "--data-dir", data_dir])
+}
