@@ -85,8 +85,9 @@ impl RunOutcome {
     }
 }
 
-/// Runs an action, or with `dry_run` describes what it would run.
-pub async fn run(action: &ActionConfig, dry_run: bool) -> RunOutcome {
+/// Runs an action, or with `dry_run` describes what it would run. `on_output` sees the
+/// output as it arrives.
+pub async fn run(action: &ActionConfig, dry_run: bool, on_output: Option<exec::OutputSink>) -> RunOutcome {
     let started_at = Utc::now();
     if dry_run {
         let mut output = format!("would run: {}", shell_words(&action.command.argv));
@@ -112,6 +113,7 @@ pub async fn run(action: &ActionConfig, dry_run: bool) -> RunOutcome {
         cwd: action.command.cwd.as_deref(),
         timeout: action.timeout,
         max_output: MAX_OUTPUT,
+        on_output,
     };
     let (status, exit_code, mut output, duration, truncated) = match exec::run(request).await {
         Ok(outcome) => {

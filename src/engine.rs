@@ -59,9 +59,23 @@ pub struct BreakerSnapshot {
 
 #[derive(Debug, Clone)]
 pub enum Event {
-    Check(Box<CheckSnapshot>),
+    /// The check at this position (in config order) has a new result or state: read it
+    /// with [`Engine::check_at`] when it is needed, so a burst costs one read.
+    Check(usize),
     IncidentOpened(IncidentRecord),
-    IncidentResolved { id: i64, check_id: String, at: DateTime<Utc> },
+    IncidentResolved {
+        id: i64,
+        check_id: String,
+        at: DateTime<Utc>,
+    },
+    /// Output of a running action, as it arrives; `key` names the run (the caller's).
+    ActionOutput {
+        key: Arc<str>,
+        action: Arc<str>,
+        text: String,
+    },
+    /// An action run ended and was recorded.
+    ActionRun(Box<ActionRunRecord>),
 }
 
 /// The engine handle: a cheap clone around shared state.
@@ -85,6 +99,8 @@ struct Inner {
     started_at: DateTime<Utc>,
     /// The origin of the schedule grid.
     epoch: Instant,
+    /// Cancelled when the engine stops.
+    stopping: CancellationToken,
 }
 
 struct CheckRuntime {
@@ -150,9 +166,10 @@ impl Engine {
             degraded: Mutex::new(degraded),
             started_at: now,
             epoch: Instant::now(),
+            stopping: CancellationToken::new(),
         });
         let engine = Engine { inner };
-        let cancel = CancellationToken::new();
+        let cancel = engine.inner.stopping.clone();
         let mut tasks = JoinSet::new();
         for (position, receiver) in receivers.into_iter().enumerate() {
             let engine = engine.clone();
@@ -202,6 +219,16 @@ impl Engine {
         self.inner.index.get(id).map(|&i| snapshot_of(&self.inner.checks[i]))
     }
 
+    /// The check at a position in config order, as named by [`Event::Check`].
+    pub fn check_at(&self, position: usize) -> Option<CheckSnapshot> {
+        self.inner.checks.get(position).map(|c| snapshot_of(c))
+    }
+
+    /// Resolves when the engine begins to stop: long-lived streams end with it.
+    pub fn stopping(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.inner.stopping.clone().cancelled_owned()
+    }
+
     /// Each group's level, rolled up from its components.
     pub fn groups(&self, snapshot: &[CheckSnapshot]) -> Vec<(String, GroupLevel)> {
         let mut groups: Vec<(String, Vec<(Status, bool)>)> = Vec::new();
@@ -226,15 +253,18 @@ impl Engine {
     }
 
     /// Runs a configured action, verifies it by re-probing the checks that offer it,
-    /// and records the run. `None` when no action has that id.
+    /// and records the run. Its output is published as it arrives under `key`.
+    /// `None` when no action has that id.
     pub async fn run_action(
         &self,
         id: &str,
         dry_run: bool,
         requester: Requester,
+        key: Option<&str>,
     ) -> Option<Result<ActionRunRecord, StoreError>> {
         let action = self.inner.config.action(id)?.clone();
-        let outcome = action::run(&action, dry_run).await;
+        let live = key.map(|key| self.output_sink(key, id));
+        let outcome = action::run(&action, dry_run, live).await;
         let offering: Vec<Arc<CheckRuntime>> =
             self.inner.checks.iter().filter(|c| c.config.actions.iter().any(|a| a == id)).cloned().collect();
         let verified = if action.verify && !dry_run && outcome.status == action::RunStatus::Ok && !offering.is_empty() {
@@ -253,7 +283,37 @@ impl Engine {
         let record = NewActionRun { check_id, incident_id, verified, ..outcome.audit(id, requester, dry_run) };
         tracing::info!(action = id, status = record.status, verified, requester = record.requested_by, "action run");
         let recorded = self.inner.writer.record_action_run(record.clone()).await;
-        Some(recorded.map(|id| ActionRunRecord { id, run: record }))
+        let recorded = recorded.map(|id| ActionRunRecord { id, run: record });
+        if let Ok(run) = &recorded {
+            let _ = self.inner.events.send(Event::ActionRun(Box::new(run.clone())));
+        }
+        Some(recorded)
+    }
+
+    /// Publishes output chunks as text; a character split across chunks waits for its
+    /// remaining bytes.
+    fn output_sink(&self, key: &str, action: &str) -> crate::exec::OutputSink {
+        let events = self.inner.events.clone();
+        let key: Arc<str> = Arc::from(key);
+        let action: Arc<str> = Arc::from(action);
+        let carry = Mutex::new(Vec::new());
+        Arc::new(move |chunk: &[u8]| {
+            let Ok(mut carry) = carry.lock() else { return };
+            carry.extend_from_slice(chunk);
+            let complete = match std::str::from_utf8(&carry) {
+                Ok(_) => carry.len(),
+                // An incomplete character at the end (at most 3 bytes) waits; invalid
+                // bytes are replaced.
+                Err(e) if e.error_len().is_none() && carry.len() - e.valid_up_to() < 4 => e.valid_up_to(),
+                Err(_) => carry.len(),
+            };
+            if complete == 0 {
+                return;
+            }
+            let text = String::from_utf8_lossy(&carry[..complete]).into_owned();
+            carry.drain(..complete);
+            let _ = events.send(Event::ActionOutput { key: key.clone(), action: action.clone(), text });
+        })
     }
 
     async fn verify(&self, offering: &[Arc<CheckRuntime>]) -> bool {
@@ -422,6 +482,7 @@ impl Engine {
         };
         // Incidents and state changes go first: the state queued with the result may
         // name an incident, and the database holds it to that (foreign key).
+        let mut events = Vec::new();
         for op in ops {
             let event = match &op {
                 WriteOp::OpenIncident { incident, .. } => Some(Event::IncidentOpened(incident.clone())),
@@ -433,17 +494,21 @@ impl Engine {
             if self.inner.writer.send(op).await.is_err() {
                 self.note_degraded("history: the writer stopped; results are not being recorded");
             }
-            if let Some(event) = event {
-                let _ = self.inner.events.send(event);
-            }
+            events.extend(event);
         }
         self.inner.writer.result(result_record(check.id.as_str(), result), persisted);
+        // Subscribers see the check's new state before the incident it opened.
         self.publish(runtime);
+        for event in events {
+            let _ = self.inner.events.send(event);
+        }
     }
 
     fn publish(&self, runtime: &CheckRuntime) {
         if self.inner.events.receiver_count() > 0 {
-            let _ = self.inner.events.send(Event::Check(Box::new(snapshot_of(runtime))));
+            if let Some(&position) = self.inner.index.get(runtime.config.id.as_str()) {
+                let _ = self.inner.events.send(Event::Check(position));
+            }
         }
     }
 

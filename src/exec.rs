@@ -23,7 +23,12 @@ pub struct Request<'a> {
     pub cwd: Option<&'a Path>,
     pub timeout: Duration,
     pub max_output: usize,
+    /// Called with each chunk of output as it arrives (within the cap), for live views.
+    pub on_output: Option<OutputSink>,
 }
+
+/// Receives output chunks while a program runs.
+pub type OutputSink = Arc<dyn Fn(&[u8]) + Send + Sync>;
 
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -80,7 +85,12 @@ pub async fn run(request: Request<'_>) -> Result<Outcome, SpawnError> {
     // the whole group goes with it.
     let mut group = GroupGuard(pgid);
 
-    let sink = Arc::new(Mutex::new(Capture { text: Vec::new(), max: request.max_output, truncated: false }));
+    let sink = Arc::new(Mutex::new(Capture {
+        text: Vec::new(),
+        max: request.max_output,
+        truncated: false,
+        live: request.on_output.clone(),
+    }));
     let stdout = child.stdout.take().map(|s| tokio::spawn(pump(s, sink.clone())));
     let stderr = child.stderr.take().map(|s| tokio::spawn(pump(s, sink.clone())));
 
@@ -141,6 +151,7 @@ struct Capture {
     text: Vec<u8>,
     max: usize,
     truncated: bool,
+    live: Option<OutputSink>,
 }
 
 /// Reads a pipe to its end, keeping at most the cap; the rest is drained and dropped so
@@ -158,6 +169,9 @@ async fn pump(mut pipe: impl AsyncRead + Unpin, sink: Arc<Mutex<Capture>>) {
                     }
                     let keep = n.min(room);
                     capture.text.extend_from_slice(&buffer[..keep]);
+                    if let (Some(live), true) = (&capture.live, keep > 0) {
+                        live(&buffer[..keep]);
+                    }
                 }
             }
         }

@@ -365,7 +365,7 @@ async fn run_action_here(
             if known.is_empty() { "none".into() } else { known.join(", ") }
         );
     };
-    let outcome = watchkeeper::action::run(action, dry_run).await;
+    let outcome = watchkeeper::action::run(action, dry_run, None).await;
     std::fs::create_dir_all(data_dir).with_context(|| format!("while creating {}", data_dir.display()))?;
     let (store, _) = store::Store::open(data_dir).map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.resolution()))?;
     let record = outcome.audit(id, Requester::Cli, dry_run);

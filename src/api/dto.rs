@@ -3,9 +3,10 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{CheckSnapshot, Event};
+use crate::config::{CheckConfig, ProbeSpec, ProcessMatch};
+use crate::engine::CheckSnapshot;
 use crate::model::Verdict;
-use crate::store::{ActionRunRecord, IncidentRecord};
+use crate::store::{ActionRunRecord, Bucket, IncidentRecord, ResultRecord};
 
 fn rfc3339(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -148,14 +149,202 @@ impl From<&IncidentRecord> for IncidentDto {
     }
 }
 
+/// One check with what it probes and how it is judged: the check page's header.
+#[derive(Debug, Serialize)]
+pub struct CheckDetailDto {
+    #[serde(flatten)]
+    pub check: CheckDto,
+    /// What is probed, for people: `GET https://…`, `db:5432`, `disk /`; passwords in
+    /// URLs are shown as `••••`.
+    pub target: String,
+    pub timeout_ms: u64,
+    pub expect: Vec<String>,
+    pub degraded_if: Vec<String>,
+    pub failure_threshold: u32,
+    pub success_threshold: u32,
+}
+
+impl CheckDetailDto {
+    pub fn new(check: CheckDto, config: &CheckConfig) -> CheckDetailDto {
+        CheckDetailDto {
+            check,
+            target: describe_target(&config.probe),
+            timeout_ms: config.timeout.as_millis() as u64,
+            expect: config.expect.iter().map(|c| c.source.clone()).collect(),
+            degraded_if: config.degraded_if.iter().map(|c| c.source.clone()).collect(),
+            failure_threshold: config.failure_threshold,
+            success_threshold: config.success_threshold,
+        }
+    }
+}
+
+fn describe_target(probe: &ProbeSpec) -> String {
+    match probe {
+        ProbeSpec::Http(http) => {
+            let mut url = http.url.clone();
+            if url.password().is_some() {
+                let _ = url.set_password(Some("••••"));
+            }
+            format!("{} {url}", http.method)
+        }
+        ProbeSpec::Tcp { host, port } => format!("{host}:{port}"),
+        ProbeSpec::System { metric, mount } => match mount {
+            Some(mount) => format!("{} {}", metric.as_str(), mount.display()),
+            None => metric.as_str().to_owned(),
+        },
+        ProbeSpec::Process(ProcessMatch::Name(name)) => format!("process named {name}"),
+        ProbeSpec::Process(ProcessMatch::Cmdline(regex)) => format!("process whose command line matches {regex}"),
+        ProbeSpec::Process(ProcessMatch::PidFile(path)) => format!("process in {}", path.display()),
+        ProbeSpec::Command(command) => command.argv.join(" "),
+        ProbeSpec::Itself => "watchkeeper itself".to_owned(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultsQuery {
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResultsDto {
+    pub check: String,
+    pub results: Vec<ResultDto>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResultDto {
+    pub at: String,
+    pub status: String,
+    pub latency_ms: Option<f64>,
+    pub class: Option<String>,
+    pub message: String,
+}
+
+impl From<&ResultRecord> for ResultDto {
+    fn from(result: &ResultRecord) -> ResultDto {
+        ResultDto {
+            at: rfc3339(&result.at),
+            status: result.status.clone(),
+            latency_ms: result.latency_us.map(|us| us as f64 / 1000.0),
+            class: result.class.clone(),
+            message: result.message.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// How far back: a duration (`1h`, `24h`, `7d`); default `1h`.
+    pub range: Option<String>,
+    /// The window's end, RFC 3339; default now.
+    pub to: Option<String>,
+    /// At most this many buckets; default 360.
+    pub points: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HistoryDto {
+    pub check: String,
+    pub from: String,
+    pub to: String,
+    pub bucket_ms: i64,
+    pub summary: HistorySummaryDto,
+    pub points: Vec<BucketDto>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct HistorySummaryDto {
+    pub count: u64,
+    pub up: u64,
+    pub degraded: u64,
+    pub down: u64,
+    pub unknown: u64,
+    /// Share of known results that were up or degraded, in percent; null with no data.
+    pub uptime_pct: Option<f64>,
+    pub latency_avg_ms: Option<f64>,
+    pub latency_max_ms: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BucketDto {
+    pub at: String,
+    pub count: u32,
+    pub up: u32,
+    pub degraded: u32,
+    pub down: u32,
+    pub unknown: u32,
+    pub latency_avg_ms: Option<f64>,
+    pub latency_max_ms: Option<f64>,
+}
+
+impl From<&Bucket> for BucketDto {
+    fn from(bucket: &Bucket) -> BucketDto {
+        BucketDto {
+            at: rfc3339(&bucket.at),
+            count: bucket.count,
+            up: bucket.up,
+            degraded: bucket.degraded,
+            down: bucket.down,
+            unknown: bucket.unknown,
+            latency_avg_ms: bucket.latency_avg_us.map(|us| (us / 10.0).round() / 100.0),
+            latency_max_ms: bucket.latency_max_us.map(|us| us as f64 / 1000.0),
+        }
+    }
+}
+
+impl HistorySummaryDto {
+    pub fn of(buckets: &[Bucket]) -> HistorySummaryDto {
+        let mut summary = HistorySummaryDto::default();
+        let (mut latency_sum, mut latency_count, mut latency_max) = (0.0, 0u64, None::<i64>);
+        for bucket in buckets {
+            summary.count += u64::from(bucket.count);
+            summary.up += u64::from(bucket.up);
+            summary.degraded += u64::from(bucket.degraded);
+            summary.down += u64::from(bucket.down);
+            summary.unknown += u64::from(bucket.unknown);
+            if let Some(avg) = bucket.latency_avg_us {
+                // Weighted by the bucket's results: close enough where most have a latency.
+                latency_sum += avg * f64::from(bucket.count);
+                latency_count += u64::from(bucket.count);
+            }
+            latency_max = latency_max.max(bucket.latency_max_us);
+        }
+        let known = summary.up + summary.degraded + summary.down;
+        if known > 0 {
+            let pct = (summary.up + summary.degraded) as f64 * 100.0 / known as f64;
+            summary.uptime_pct = Some((pct * 1000.0).round() / 1000.0);
+        }
+        if latency_count > 0 {
+            summary.latency_avg_ms = Some((latency_sum / latency_count as f64 / 10.0).round() / 100.0);
+        }
+        summary.latency_max_ms = latency_max.map(|us| us as f64 / 1000.0);
+        summary
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunActionRequest {
     #[serde(default)]
     pub dry_run: bool,
+    /// A name for this run chosen by the caller (letters, digits, `-`, `_`; at most 64):
+    /// its live output is published as `action_output` events carrying it.
+    #[serde(default, rename = "ref")]
+    pub reference: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRunsQuery {
+    pub action: Option<String>,
+    pub check: Option<String>,
+    pub incident: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct ActionRunDto {
     pub id: i64,
     pub action: String,
@@ -203,18 +392,4 @@ pub struct HealthDto {
     pub version: &'static str,
     pub started_at: DateTime<Utc>,
     pub checks: usize,
-}
-
-/// One server-sent event: its name and JSON data.
-pub fn event(event: &Event) -> (&'static str, String) {
-    match event {
-        Event::Check(check) => ("check", serde_json::to_string(&CheckDto::from(check.as_ref())).unwrap_or_default()),
-        Event::IncidentOpened(incident) => {
-            ("incident", serde_json::to_string(&IncidentDto::from(incident)).unwrap_or_default())
-        }
-        Event::IncidentResolved { id, check_id, at } => (
-            "incident_resolved",
-            serde_json::json!({"id": id, "check": check_id, "resolved_at": rfc3339(at)}).to_string(),
-        ),
-    }
 }

@@ -5,13 +5,17 @@
 
 pub mod dto;
 mod error;
+pub mod live;
 
 pub use error::ApiError;
 
 use crate::action::Requester;
 use crate::engine::Engine;
 use crate::model::Status;
-use crate::store::IncidentFilter;
+use crate::store::{ActionRunFilter, IncidentFilter};
+
+/// The longest history window one query may ask for.
+const MAX_RANGE: std::time::Duration = std::time::Duration::from_secs(31 * 86_400);
 
 pub fn status(engine: &Engine) -> dto::StatusDto {
     let snapshot = engine.snapshot();
@@ -24,8 +28,60 @@ pub fn status(engine: &Engine) -> dto::StatusDto {
     }
 }
 
-pub fn check(engine: &Engine, id: &str) -> Result<dto::CheckDto, ApiError> {
-    engine.check(id).map(|c| dto::CheckDto::from(&c)).ok_or_else(|| ApiError::unknown_check(id))
+pub fn check(engine: &Engine, id: &str) -> Result<dto::CheckDetailDto, ApiError> {
+    let snapshot = engine.check(id).ok_or_else(|| ApiError::unknown_check(id))?;
+    Ok(dto::CheckDetailDto::new(dto::CheckDto::from(&snapshot), &snapshot.config))
+}
+
+/// A check's most recent results, newest first.
+pub async fn results(engine: &Engine, id: &str, query: dto::ResultsQuery) -> Result<dto::ResultsDto, ApiError> {
+    if engine.config().check(id).is_none() {
+        return Err(ApiError::unknown_check(id));
+    }
+    let limit = query.limit.unwrap_or(50).clamp(1, 1000);
+    let records = engine.store().results(id.to_owned(), limit).await.map_err(ApiError::store)?;
+    Ok(dto::ResultsDto { check: id.to_owned(), results: records.iter().map(dto::ResultDto::from).collect() })
+}
+
+/// A check's results over a window, in buckets: the latency chart and uptime figures.
+pub async fn history(engine: &Engine, id: &str, query: dto::HistoryQuery) -> Result<dto::HistoryDto, ApiError> {
+    if engine.config().check(id).is_none() {
+        return Err(ApiError::unknown_check(id));
+    }
+    let range = match query.range.as_deref() {
+        None => std::time::Duration::from_secs(3600),
+        Some(text) => crate::config::units::parse_duration(text)
+            .map_err(|e| ApiError::bad_request(format!("invalid range `{text}`: {e}")))?,
+    };
+    if range.is_zero() || range > MAX_RANGE {
+        return Err(ApiError::new(
+            400,
+            "bad_request",
+            format!("range must be between 1s and 31d, got `{}`", query.range.unwrap_or_default()),
+            "ask for 1h, 24h or 7d",
+        ));
+    }
+    let to = match query.to.as_deref() {
+        None => chrono::Utc::now(),
+        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|e| ApiError::bad_request(format!("invalid `to` `{text}`: {e}; use RFC 3339")))?,
+    };
+    let points = query.points.unwrap_or(360).clamp(10, 2000);
+    let range_ms = range.as_millis() as u64;
+    // Whole seconds, so buckets line up however the window is cut.
+    let bucket_ms = (range_ms.div_ceil(u64::from(points))).max(1000).div_ceil(1000) as i64 * 1000;
+    let range_ms = range_ms as i64;
+    let from = to - chrono::Duration::milliseconds(range_ms);
+    let buckets = engine.store().buckets(id.to_owned(), from, to, bucket_ms).await.map_err(ApiError::store)?;
+    Ok(dto::HistoryDto {
+        check: id.to_owned(),
+        from: from.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        to: to.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        bucket_ms,
+        summary: dto::HistorySummaryDto::of(&buckets),
+        points: buckets.iter().map(dto::BucketDto::from).collect(),
+    })
 }
 
 pub async fn incidents(engine: &Engine, query: dto::IncidentQuery) -> Result<dto::IncidentsDto, ApiError> {
@@ -49,15 +105,44 @@ pub async fn run_action(
     request: dto::RunActionRequest,
     requester: Requester,
 ) -> Result<dto::ActionRunDto, ApiError> {
-    match engine.run_action(id, request.dry_run, requester).await {
+    if let Some(reference) = &request.reference {
+        let valid = !reference.is_empty()
+            && reference.len() <= 64
+            && reference.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            return Err(ApiError::new(
+                400,
+                "bad_request",
+                format!("invalid ref `{reference}`"),
+                "a ref is 1 to 64 letters, digits, `-` or `_`",
+            ));
+        }
+    }
+    match engine.run_action(id, request.dry_run, requester, request.reference.as_deref()).await {
         None => Err(ApiError::unknown_action(id, engine.config().actions.iter().map(|a| a.id.as_str()))),
         Some(Err(e)) => Err(ApiError::store(e)),
         Some(Ok(run)) => Ok(dto::ActionRunDto::from(&run)),
     }
 }
 
-pub async fn action_runs(engine: &Engine, limit: Option<u32>) -> Result<dto::ActionRunsDto, ApiError> {
-    let records = engine.store().action_runs(limit.unwrap_or(50).clamp(1, 500)).await.map_err(ApiError::store)?;
+pub async fn action_runs(engine: &Engine, query: dto::ActionRunsQuery) -> Result<dto::ActionRunsDto, ApiError> {
+    if let Some(check) = &query.check {
+        if engine.config().check(check).is_none() {
+            return Err(ApiError::unknown_check(check));
+        }
+    }
+    if let Some(action) = &query.action {
+        if engine.config().action(action).is_none() {
+            return Err(ApiError::unknown_action(action, engine.config().actions.iter().map(|a| a.id.as_str())));
+        }
+    }
+    let filter = ActionRunFilter {
+        action_id: query.action,
+        check_id: query.check,
+        incident_id: query.incident,
+        limit: query.limit.unwrap_or(50).clamp(1, 500),
+    };
+    let records = engine.store().action_runs(filter).await.map_err(ApiError::store)?;
     Ok(dto::ActionRunsDto { runs: records.iter().map(dto::ActionRunDto::from).collect() })
 }
 

@@ -10,8 +10,14 @@ use crate::model::{FailureClass, Observation, Value};
 const MAX_OUTPUT: usize = 64 * 1024;
 
 pub async fn probe(spec: &CommandSpec, timeout: Duration) -> Observation {
-    let request =
-        exec::Request { argv: &spec.argv, env: &spec.env, cwd: spec.cwd.as_deref(), timeout, max_output: MAX_OUTPUT };
+    let request = exec::Request {
+        argv: &spec.argv,
+        env: &spec.env,
+        cwd: spec.cwd.as_deref(),
+        timeout,
+        max_output: MAX_OUTPUT,
+        on_output: None,
+    };
     let outcome = match exec::run(request).await {
         Ok(outcome) => outcome,
         Err(e) => return Observation::failed(FailureClass::ProbeError, e.to_string()),

@@ -20,8 +20,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::{Stream, StreamExt as _};
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
-use tokio_stream::wrappers::BroadcastStream;
 
 use crate::action::Requester;
 use crate::api::{self, dto, ApiError};
@@ -39,6 +37,8 @@ pub fn app(engine: Engine, token: &str) -> Router {
     let api = Router::new()
         .route("/status", get(status))
         .route("/checks/{id}", get(check))
+        .route("/checks/{id}/results", get(results))
+        .route("/checks/{id}/history", get(history))
         .route("/incidents", get(incidents))
         .route("/actions/{id}/run", post(run_action))
         .route("/action-runs", get(action_runs))
@@ -81,16 +81,37 @@ async fn status(State(state): State<AppState>) -> Json<dto::StatusDto> {
     Json(api::status(&state.engine))
 }
 
-async fn check(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<dto::CheckDto>, ApiError> {
+async fn check(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<dto::CheckDetailDto>, ApiError> {
     api::check(&state.engine, &id).map(Json)
+}
+
+type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
+
+fn query<T>(query: QueryResult<T>) -> Result<T, ApiError> {
+    query.map(|Query(q)| q).map_err(|e| ApiError::bad_request(e.body_text()))
+}
+
+async fn results(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    q: QueryResult<dto::ResultsQuery>,
+) -> Result<Json<dto::ResultsDto>, ApiError> {
+    api::results(&state.engine, &id, query(q)?).await.map(Json)
+}
+
+async fn history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    q: QueryResult<dto::HistoryQuery>,
+) -> Result<Json<dto::HistoryDto>, ApiError> {
+    api::history(&state.engine, &id, query(q)?).await.map(Json)
 }
 
 async fn incidents(
     State(state): State<AppState>,
-    query: Result<Query<dto::IncidentQuery>, axum::extract::rejection::QueryRejection>,
+    q: QueryResult<dto::IncidentQuery>,
 ) -> Result<Json<dto::IncidentsDto>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    api::incidents(&state.engine, query).await.map(Json)
+    api::incidents(&state.engine, query(q)?).await.map(Json)
 }
 
 async fn run_action(
@@ -106,38 +127,21 @@ async fn run_action(
     api::run_action(&state.engine, &id, request, Requester::Api).await.map(Json)
 }
 
-#[derive(serde::Deserialize)]
-struct LimitQuery {
-    limit: Option<u32>,
-}
-
 async fn action_runs(
     State(state): State<AppState>,
-    query: Result<Query<LimitQuery>, axum::extract::rejection::QueryRejection>,
+    q: QueryResult<dto::ActionRunsQuery>,
 ) -> Result<Json<dto::ActionRunsDto>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    api::action_runs(&state.engine, query.limit).await.map(Json)
+    api::action_runs(&state.engine, query(q)?).await.map(Json)
 }
 
 async fn api_not_found(uri: Uri) -> ApiError {
     ApiError::not_found(uri.path())
 }
 
-/// Live updates: `hello` on connect (and after falling behind: refetch), then `check`,
-/// `incident` and `incident_resolved` events.
+/// Live updates (see `api::live`), as server-sent events. The stream ends when the
+/// engine stops, so shutdown never waits on an open dashboard.
 async fn events(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let receiver = state.engine.subscribe();
-    let hello = futures_util::stream::once(async { Ok(SseEvent::default().event("hello").data("{}")) });
-    let updates = BroadcastStream::new(receiver).map(|item| {
-        Ok(match item {
-            Ok(event) => {
-                let (name, data) = dto::event(&event);
-                SseEvent::default().event(name).data(data)
-            }
-            Err(BroadcastStreamRecvError::Lagged(missed)) => {
-                SseEvent::default().event("hello").data(format!("{{\"missed\":{missed}}}"))
-            }
-        })
-    });
-    Sse::new(hello.chain(updates)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    let updates = api::live::updates(state.engine.clone())
+        .map(|update| Ok(SseEvent::default().event(update.name).data(update.data)));
+    Sse::new(updates).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

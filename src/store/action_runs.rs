@@ -51,13 +51,25 @@ pub(super) fn insert(connection: &Connection, run: &NewActionRun) -> rusqlite::R
     Ok(connection.last_insert_rowid())
 }
 
-pub(super) fn list(connection: &Connection, limit: u32) -> rusqlite::Result<Vec<ActionRunRecord>> {
+/// Which runs to list; `None` fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct ActionRunFilter {
+    pub action_id: Option<String>,
+    pub check_id: Option<String>,
+    pub incident_id: Option<i64>,
+    pub limit: u32,
+}
+
+pub(super) fn list(connection: &Connection, filter: &ActionRunFilter) -> rusqlite::Result<Vec<ActionRunRecord>> {
     let mut statement = connection.prepare_cached(
         "SELECT id, action_id, check_id, incident_id, requested_by, dry_run, started_at, finished_at, status,
                 exit_code, output, duration_ms, verified
-         FROM action_runs ORDER BY started_at DESC, id DESC LIMIT ?1",
+         FROM action_runs
+         WHERE (?1 IS NULL OR action_id = ?1) AND (?2 IS NULL OR check_id = ?2) AND (?3 IS NULL OR incident_id = ?3)
+         ORDER BY started_at DESC, id DESC LIMIT ?4",
     )?;
-    let rows = statement.query_map(params![limit], |row| {
+    let limit = if filter.limit == 0 { 50 } else { filter.limit };
+    let rows = statement.query_map(params![filter.action_id, filter.check_id, filter.incident_id, limit], |row| {
         Ok(ActionRunRecord {
             id: row.get(0)?,
             run: NewActionRun {

@@ -18,10 +18,10 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
-pub use action_runs::{ActionRunRecord, NewActionRun};
+pub use action_runs::{ActionRunFilter, ActionRunRecord, NewActionRun};
 pub use check_state::PersistedState;
 pub use incidents::{IncidentFilter, IncidentRecord};
-pub use results::ResultRecord;
+pub use results::{Bucket, ResultRecord};
 pub use writer::{WriteOp, Writer, WriterHandle, QUEUE_CAPACITY};
 
 /// Schema versions, each a migration embedded in the binary.
@@ -145,8 +145,19 @@ impl Store {
         self.read(move |c| results::recent(c, &check_id, limit)).await
     }
 
-    pub async fn action_runs(&self, limit: u32) -> Result<Vec<ActionRunRecord>, StoreError> {
-        self.read(move |c| action_runs::list(c, limit)).await
+    /// A check's results in `[from, to)`, grouped into buckets of `bucket_ms`.
+    pub async fn buckets(
+        &self,
+        check_id: String,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        bucket_ms: i64,
+    ) -> Result<Vec<Bucket>, StoreError> {
+        self.read(move |c| results::buckets(c, &check_id, from, to, bucket_ms)).await
+    }
+
+    pub async fn action_runs(&self, filter: ActionRunFilter) -> Result<Vec<ActionRunRecord>, StoreError> {
+        self.read(move |c| action_runs::list(c, &filter)).await
     }
 
     /// Records an action run directly (the one-shot CLI has no writer).

@@ -5,6 +5,8 @@ mod support;
 
 mod cli;
 mod daemon;
+mod live;
+mod pages;
 mod probes;
 mod restart;
 mod store;

@@ -139,6 +139,7 @@ async fn a_timed_out_command_is_killed_with_its_process_group() {
         cwd: None,
         timeout: Duration::from_millis(500),
         max_output: 1024,
+        on_output: None,
     })
     .await
     .unwrap();
@@ -149,18 +150,22 @@ async fn a_timed_out_command_is_killed_with_its_process_group() {
 #[tokio::test]
 async fn command_output_is_capped() {
     let argv: Vec<String> = ["sh", "-c", "yes 0123456789 | head -c 1000000"].iter().map(|s| s.to_string()).collect();
+    let live = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = live.clone();
     let outcome = watchkeeper::exec::run(watchkeeper::exec::Request {
         argv: &argv,
         env: &[],
         cwd: None,
         timeout: Duration::from_secs(10),
         max_output: 4096,
+        on_output: Some(std::sync::Arc::new(move |chunk: &[u8]| sink.lock().unwrap().extend_from_slice(chunk))),
     })
     .await
     .unwrap();
     assert_eq!(outcome.exit_code, Some(0), "the program was drained and ran to its end");
     assert_eq!(outcome.output.len(), 4096, "output is capped");
     assert!(outcome.truncated);
+    assert_eq!(String::from_utf8(live.lock().unwrap().clone()).unwrap(), outcome.output, "live output is what is kept");
 }
 
 #[tokio::test]
@@ -237,6 +242,7 @@ async fn a_dropped_command_takes_its_process_group_with_it() {
         cwd: None,
         timeout: Duration::from_secs(60),
         max_output: 1024,
+        on_output: None,
     });
     // Give up on the run early, as an outer timeout or a shutdown does.
     let dropped = tokio::time::timeout(Duration::from_millis(500), run).await;

@@ -83,6 +83,13 @@ impl Daemon {
         response.json().await.expect("JSON body")
     }
 
+    /// A GET whose answer may be an error: its status and JSON body.
+    pub async fn get_any(&self, path: &str) -> (u16, Value) {
+        let response = self.http.get(format!("{}{path}", self.url)).bearer_auth(&self.token).send().await.expect("GET");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
     pub async fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http.request(method, format!("{}{path}", self.url))
     }

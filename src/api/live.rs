@@ -1,0 +1,153 @@
+//! Live updates for dashboards, shared by the event stream and the desktop window.
+//!
+//! Check results are coalesced: a check that produced several results within
+//! [`COALESCE`] is sent once, and checks are sent together as one `checks` update, so a
+//! thousand checks every ten seconds cost a dashboard a few messages a second, not a
+//! hundred. Everything else goes out at once, after any checks held before it (so an
+//! incident never arrives ahead of the state that opened it). The stream ends when the
+//! engine stops or the reader goes away.
+
+use std::time::Duration;
+
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::dto;
+use crate::engine::{Engine, Event};
+
+/// How long check results are gathered before they are sent.
+pub const COALESCE: Duration = Duration::from_millis(250);
+/// Updates buffered for a slow reader before the stream waits on it.
+const BUFFER: usize = 64;
+
+/// One update: its event name and JSON data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update {
+    pub name: &'static str,
+    pub data: String,
+}
+
+impl Update {
+    fn new(name: &'static str, data: impl serde::Serialize) -> Update {
+        Update { name, data: serde_json::to_string(&data).unwrap_or_else(|_| "null".into()) }
+    }
+}
+
+/// `hello` first (and again after falling behind: the reader refetches), then `checks`,
+/// `incident`, `incident_resolved`, `action_output` and `action_run`.
+pub fn updates(engine: Engine) -> impl Stream<Item = Update> + Send + 'static {
+    let (sender, receiver) = mpsc::channel(BUFFER);
+    let events = engine.subscribe();
+    tokio::spawn(forward(engine, events, sender));
+    tokio_stream::wrappers::ReceiverStream::new(receiver)
+}
+
+async fn forward(engine: Engine, mut events: tokio::sync::broadcast::Receiver<Event>, sender: mpsc::Sender<Update>) {
+    let stopping = engine.stopping();
+    tokio::pin!(stopping);
+    if sender.send(Update { name: "hello", data: "{}".into() }).await.is_err() {
+        return;
+    }
+    let mut pending = Pending::default();
+    let mut flush_at: Option<Instant> = None;
+    loop {
+        let next = tokio::select! {
+            _ = &mut stopping => return,
+            _ = sender.closed() => return,
+            _ = sleep_until(flush_at) => None,
+            event = events.recv() => Some(event),
+        };
+        let mut out = Vec::new();
+        match next {
+            None => {
+                flush_at = None;
+                out.extend(pending.take(&engine));
+            }
+            Some(Ok(Event::Check(position))) => {
+                pending.add(position);
+                flush_at.get_or_insert_with(|| Instant::now() + COALESCE);
+            }
+            Some(Ok(event)) => {
+                flush_at = None;
+                out.extend(pending.take(&engine));
+                out.extend(update_of(&event));
+            }
+            Some(Err(RecvError::Lagged(missed))) => {
+                flush_at = None;
+                pending.clear();
+                out.push(Update::new("hello", serde_json::json!({ "missed": missed })));
+            }
+            Some(Err(RecvError::Closed)) => return,
+        }
+        for update in out {
+            if sender.send(update).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Checks with results not yet sent, in arrival order, each once.
+#[derive(Default)]
+struct Pending {
+    order: Vec<usize>,
+    seen: Vec<bool>,
+}
+
+impl Pending {
+    fn add(&mut self, position: usize) {
+        if self.seen.len() <= position {
+            self.seen.resize(position + 1, false);
+        }
+        if !self.seen[position] {
+            self.seen[position] = true;
+            self.order.push(position);
+        }
+    }
+
+    fn clear(&mut self) {
+        for position in self.order.drain(..) {
+            self.seen[position] = false;
+        }
+    }
+
+    /// The held checks as one `checks` update, read now (so each is its latest state).
+    fn take(&mut self, engine: &Engine) -> Option<Update> {
+        if self.order.is_empty() {
+            return None;
+        }
+        let checks: Vec<dto::CheckDto> =
+            self.order.iter().filter_map(|&p| engine.check_at(p)).map(|c| dto::CheckDto::from(&c)).collect();
+        self.clear();
+        Some(Update::new("checks", checks))
+    }
+}
+
+/// The update for an event other than a check result (those are coalesced).
+fn update_of(event: &Event) -> Option<Update> {
+    Some(match event {
+        Event::Check(_) => return None,
+        Event::IncidentOpened(incident) => Update::new("incident", dto::IncidentDto::from(incident)),
+        Event::IncidentResolved { id, check_id, at } => Update::new(
+            "incident_resolved",
+            serde_json::json!({
+                "id": id,
+                "check": check_id,
+                "resolved_at": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            }),
+        ),
+        Event::ActionOutput { key, action, text } => {
+            Update::new("action_output", serde_json::json!({ "ref": &**key, "action": &**action, "text": text }))
+        }
+        Event::ActionRun(run) => Update::new("action_run", dto::ActionRunDto::from(run.as_ref())),
+    })
+}
