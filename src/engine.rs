@@ -263,16 +263,10 @@ impl Engine {
         key: Option<&str>,
     ) -> Option<Result<ActionRunRecord, StoreError>> {
         let action = self.inner.config.action(id)?.clone();
-        let live = key.map(|key| self.output_sink(key, id));
-        let outcome = action::run(&action, dry_run, live).await;
         let offering: Vec<Arc<CheckRuntime>> =
             self.inner.checks.iter().filter(|c| c.config.actions.iter().any(|a| a == id)).cloned().collect();
-        let verified = if action.verify && !dry_run && outcome.status == action::RunStatus::Ok && !offering.is_empty() {
-            Some(self.verify(&offering).await)
-        } else {
-            None
-        };
-        // The run is filed on the first offering check's open incident, if any.
+        // The run is filed on the incident open when it starts (the first offering check
+        // with one), even though a successful fix resolves it before the run is recorded.
         let (check_id, incident_id) = offering
             .iter()
             .find_map(|c| {
@@ -280,6 +274,13 @@ impl Engine {
                 live.state.open_incident.map(|i| (Some(c.config.id.as_str().to_owned()), Some(i)))
             })
             .unwrap_or_else(|| (offering.first().map(|c| c.config.id.as_str().to_owned()), None));
+        let live = key.map(|key| self.output_sink(key, id));
+        let outcome = action::run(&action, dry_run, live).await;
+        let verified = if action.verify && !dry_run && outcome.status == action::RunStatus::Ok && !offering.is_empty() {
+            Some(self.verify(&offering).await)
+        } else {
+            None
+        };
         let record = NewActionRun { check_id, incident_id, verified, ..outcome.audit(id, requester, dry_run) };
         tracing::info!(action = id, status = record.status, verified, requester = record.requested_by, "action run");
         let recorded = self.inner.writer.record_action_run(record.clone()).await;
