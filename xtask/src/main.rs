@@ -61,16 +61,43 @@ fn test() -> Result<(), String> {
     step("format", "cargo", &["fmt", "--all", "--", "--check"])
         .map_err(|e| format!("{e}\n  fix: run `cargo fmt --all`"))?;
     step("clippy", "cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
+    let mut total = Tally::default();
+    let mut failures = Vec::new();
     // Ignored tests carry their reason; they still run here, where they can.
-    let mut command = Command::new("cargo");
-    command.args(["test", "--workspace", "--locked", "--", "--include-ignored"]).current_dir(root());
-    let tally = run_counting("tests", command)?;
-    // One closing line for every runner above: CI reads it.
-    println!("\ntests: {} passed, {} failed", tally.passed, tally.failed);
-    if tally.passed == 0 {
-        return Err("no test ran".to_owned());
+    let mut rust = Command::new("cargo");
+    rust.args(["test", "--workspace", "--locked", "--", "--include-ignored"]).current_dir(root());
+    // The UI's unit tests (Vitest), then the dashboard end to end in Chromium against
+    // the daemon that `cargo test` built.
+    let mut unit = Command::new("npm");
+    unit.args(["test", "--silent"]).current_dir(root().join("ui"));
+    let mut browser = Command::new("npm");
+    browser
+        .args(["run", "--silent", "e2e"])
+        .current_dir(root().join("ui"))
+        .env("WATCHKEEPER_BIN", root().join("target/debug/watchkeeper"));
+    let runners: [(&str, Command, Counter); 3] = [
+        ("rust tests", rust, tally),
+        ("ui unit tests", unit, tally_vitest),
+        ("browser end-to-end", browser, tally_node),
+    ];
+    for (name, command, count) in runners {
+        let (tally, outcome) = run_counting(name, command, count);
+        println!("{name}: {} passed, {} failed", tally.passed, tally.failed);
+        total.passed += tally.passed;
+        total.failed += tally.failed;
+        if let Err(e) = outcome {
+            failures.push(e);
+        } else if tally.passed == 0 {
+            failures.push(format!("{name}: no test ran"));
+        }
     }
-    Ok(())
+    // One closing line for every runner above: CI reads it.
+    println!("\ntests: {} passed, {} failed", total.passed, total.failed);
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -95,14 +122,47 @@ fn tally(output: &str) -> Tally {
     tally
 }
 
+/// Reads a runner's output for its pass and fail counts.
+type Counter = fn(&str) -> Tally;
+
+/// Vitest's `Tests  2 failed | 31 passed (33)` line.
+fn tally_vitest(output: &str) -> Tally {
+    let mut tally = Tally::default();
+    for line in output.lines().map(str::trim).filter(|l| l.starts_with("Tests ")) {
+        for part in line["Tests ".len()..].split('|') {
+            let mut words = part.split_whitespace();
+            match (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) {
+                (Some(n), Some("passed")) => tally.passed += n,
+                (Some(n), Some("failed")) => tally.failed += n,
+                _ => {}
+            }
+        }
+    }
+    tally
+}
+
+/// `node --test`'s closing `# pass N` and `# fail N` lines.
+fn tally_node(output: &str) -> Tally {
+    let mut tally = Tally::default();
+    for line in output.lines() {
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next(), words.next().and_then(|n| n.parse::<u64>().ok())) {
+            (Some("#") | Some("ℹ"), Some("pass"), Some(n)) => tally.passed += n,
+            (Some("#") | Some("ℹ"), Some("fail"), Some(n)) => tally.failed += n,
+            _ => {}
+        }
+    }
+    tally
+}
+
 /// Runs a test command, echoing its output as it comes, and tallies its results.
-fn run_counting(name: &str, mut command: Command) -> Result<Tally, String> {
+fn run_counting(name: &str, mut command: Command, count: Counter) -> (Tally, Result<(), String>) {
     use std::io::{BufRead as _, BufReader};
-    println!("\n== {name}\n$ cargo test --workspace --locked -- --include-ignored");
-    let mut child = command
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("step `{name}` could not start cargo: {e}"))?;
+    println!("\n== {name}\n$ {}", shown(&command));
+    let mut child = match command.stdout(std::process::Stdio::piped()).spawn() {
+        Ok(child) => child,
+        Err(e) => return (Tally::default(), Err(format!("step `{name}` could not start: {e}"))),
+    };
     let mut seen = String::new();
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -111,14 +171,19 @@ fn run_counting(name: &str, mut command: Command) -> Result<Tally, String> {
             seen.push('\n');
         }
     }
-    let status = child.wait().map_err(|e| format!("step `{name}`: {e}"))?;
-    let counted = tally(&seen);
-    if status.success() {
-        Ok(counted)
-    } else {
-        println!("\ntests: {} passed, {} failed", counted.passed, counted.failed);
-        Err(format!("step `{name}` failed ({status})"))
+    let counted = count(&seen);
+    match child.wait() {
+        Ok(status) if status.success() => (counted, Ok(())),
+        Ok(status) => (counted, Err(format!("step `{name}` failed ({status})"))),
+        Err(e) => (counted, Err(format!("step `{name}`: {e}"))),
     }
+}
+
+fn shown(command: &Command) -> String {
+    std::iter::once(command.get_program().to_string_lossy().into_owned())
+        .chain(command.get_args().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn bench(args: &[String]) -> Result<(), String> {
@@ -172,6 +237,16 @@ const REQUIREMENTS: &[Requirement] = &[
         purposes: ALL,
     },
     Requirement { name: "npm", present: || found("npm", &["--version"]), debian: &["npm"], other: None, purposes: ALL },
+    Requirement {
+        name: "Chromium (for the dashboard's end-to-end tests)",
+        present: || {
+            let path = std::env::var("WATCHKEEPER_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+            found(&path, &["--version"])
+        },
+        debian: &["chromium"],
+        other: None,
+        purposes: &[Purpose::Test],
+    },
     Requirement {
         name: "rustfmt and clippy",
         present: || found("cargo", &["fmt", "--version"]).and_then(|()| found("cargo", &["clippy", "--version"])),
@@ -326,10 +401,7 @@ fn step(name: &str, program: &str, args: &[&str]) -> Result<(), String> {
 }
 
 fn run_command(name: &str, mut command: Command) -> Result<(), String> {
-    let shown = std::iter::once(command.get_program().to_string_lossy().into_owned())
-        .chain(command.get_args().map(|a| a.to_string_lossy().into_owned()))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let shown = shown(&command);
     println!("\n== {name}\n$ {shown}");
     match command.status() {
         Ok(status) if status.success() => Ok(()),
@@ -349,6 +421,16 @@ mod tests {
         assert_eq!(parse_version("node"), None);
         assert!(parse_version("v18.20.4").unwrap() >= MIN_NODE);
         assert!(parse_version("v16.20.0").unwrap() < MIN_NODE);
+    }
+
+    #[test]
+    fn tallies_vitest_and_node_results() {
+        let vitest = " Test Files  1 failed | 2 passed (3)\n      Tests  2 failed | 31 passed (33)\n";
+        assert_eq!(tally_vitest(vitest), Tally { passed: 31, failed: 2 });
+        assert_eq!(tally_vitest("      Tests  23 passed (23)\n"), Tally { passed: 23, failed: 0 });
+        let node = "ok 1 - a\n# tests 4\n# pass 3\n# fail 1\n# cancelled 0\n";
+        assert_eq!(tally_node(node), Tally { passed: 3, failed: 1 });
+        assert_eq!(tally_node("ℹ tests 2\nℹ pass 2\nℹ fail 0\n"), Tally { passed: 2, failed: 0 });
     }
 
     #[test]

@@ -1,0 +1,168 @@
+// The dashboard in Debian's Chromium against the real daemon: a check goes down
+// without a reload, a recovery action runs from the page with live output and is
+// verified, the dark theme follows the system, and the banner shows when the core
+// goes away. Screenshots land in target/e2e/.
+
+import assert from "node:assert/strict";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { after, before, test } from "node:test";
+
+import { eventually, launchChromium, screenshotPath, startDaemon, startTarget } from "./support.mjs";
+
+const WAIT = 20_000;
+let target;
+let daemon;
+let browser;
+let failing = false;
+let fixedFile;
+
+before(async () => {
+  target = await startTarget(() => !failing || existsSync(fixedFile));
+  const scratch = path.join(process.env.TMPDIR ?? "/tmp", `wk-e2e-fixed-${process.pid}`);
+  fixedFile = scratch;
+  rmSync(fixedFile, { force: true });
+  daemon = await startDaemon(`
+[[check]]
+id = "orders-api"
+name = "Orders API"
+kind = "http"
+url = "${target.url}"
+group = "orders"
+interval = "500ms"
+timeout = "400ms"
+failure_threshold = 1
+expect = ["status == 200"]
+actions = ["restart-orders"]
+breaker = { enabled = false }
+
+[[check]]
+id = "orders-port"
+name = "Orders port"
+kind = "tcp"
+host = "127.0.0.1"
+port = ${target.port}
+group = "orders"
+interval = "1s"
+
+[[check]]
+id = "self"
+name = "Watchkeeper"
+kind = "self"
+interval = "2s"
+
+[[action]]
+id = "restart-orders"
+kind = "command"
+command = ["sh", "-c", "echo restarting orders; sleep 1; touch '${fixedFile}'; echo restarted"]
+timeout = "10s"
+`);
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await daemon?.stop();
+  await target?.close();
+  rmSync(fixedFile, { force: true });
+});
+
+const row = (page, id) => page.locator(`tr.check[data-id="${id}"]`);
+
+test("a failing check shows down live, and a recovery action runs from the page", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: "light" });
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  await page.goto(daemon.dashboard);
+  assert.ok(!page.url().includes("token="), "the token is taken out of the address bar");
+  await row(page, "orders-api").locator(".badge", { hasText: "up" }).waitFor({ timeout: WAIT });
+  await page.evaluate(() => (window.__sameDocument = true));
+
+  failing = true;
+  await row(page, "orders-api").locator(".badge", { hasText: "down" }).waitFor({ timeout: WAIT });
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, "updated live, without a reload");
+  const message = await row(page, "orders-api").locator("td.message").innerText();
+  assert.match(message, /503/, "the row says why");
+  assert.match(message, /unexpected status/, "with the resolution hint");
+  assert.match(await page.locator("#summary").innerText(), /1 down: Orders API/);
+  await page.screenshot({ path: screenshotPath("dashboard-failing.png"), fullPage: true });
+
+  await row(page, "orders-api").click();
+  await page.locator(".check-page h2", { hasText: "Orders API" }).waitFor({ timeout: WAIT });
+  await page.locator(".chart canvas, .chart .empty").first().waitFor({ timeout: WAIT });
+  await page.locator(".incidents tr.open").first().waitFor({ timeout: WAIT });
+
+  await page.locator('button[data-action="restart-orders"]').click();
+  const dialog = page.locator("dialog.action-dialog");
+  await dialog.locator(".preview", { hasText: "would run: sh -c" }).waitFor({ timeout: WAIT });
+  await dialog.locator("#confirm-run").click();
+  // The first line shows while the action still runs (it sleeps before the second).
+  await dialog.locator("pre.live", { hasText: "restarting orders" }).waitFor({ timeout: WAIT });
+  const whileRunning = await dialog.locator(".outcome").innerText();
+  assert.match(whileRunning, /running/, "output is live, before the run ends");
+  await dialog.locator(".outcome", { hasText: "verified" }).waitFor({ timeout: WAIT });
+  const outcome = await dialog.locator(".outcome").innerText();
+  assert.match(outcome, /ok · exit 0/);
+  assert.match(await dialog.locator("pre.live").innerText(), /restarted/);
+  await page.screenshot({ path: screenshotPath("action-run.png") });
+  await dialog.locator("button", { hasText: "Close" }).click();
+
+  await page.locator(".check-page h2 .badge", { hasText: "up" }).waitFor({ timeout: WAIT });
+  await page.locator(".runs li", { hasText: "restart-orders" }).first().waitFor({ timeout: WAIT });
+
+  await page.locator("nav a", { hasText: "Incidents" }).click();
+  await page.locator(".incidents-page tr.resolved", { hasText: "Orders API" }).waitFor({ timeout: WAIT });
+  await page.locator("nav a", { hasText: "Action runs" }).click();
+  const run = await page.locator(".runs-page li").first().innerText();
+  assert.match(run, /restart-orders · orders-api · incident #\d+ · by api/, "the run is filed on the incident");
+  assert.deepEqual(errors, [], "no script errors");
+  await page.close();
+});
+
+test("search, filter and keyboard navigation", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(daemon.dashboard);
+  await row(page, "self").waitFor({ timeout: WAIT });
+  await page.keyboard.press("/");
+  await page.keyboard.type("port");
+  await eventually(WAIT, "only the matching check shows", async () => (await page.locator("tr.check:visible").count()) === 1);
+  assert.equal(await page.locator("tr.check:visible").getAttribute("data-id"), "orders-port");
+  await page.keyboard.press("Escape");
+  await eventually(WAIT, "the search is cleared", async () => (await page.locator("tr.check:visible").count()) === 3);
+  await page.keyboard.press("j");
+  await page.keyboard.press("j");
+  assert.equal(await page.locator("tr.check.selected").getAttribute("data-id"), "orders-port", "groups first, by name");
+  await page.keyboard.press("Enter");
+  await page.locator(".check-page h2", { hasText: "Orders port" }).waitFor({ timeout: WAIT });
+  await page.keyboard.press("Escape");
+  await page.locator(".overview").waitFor({ timeout: WAIT });
+  await page.selectOption("#status-filter", "up");
+  assert.equal(await page.locator("tr.check:visible").count(), 3);
+  await page.close();
+});
+
+test("the dark theme follows the system", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: "dark" });
+  await page.goto(daemon.dashboard);
+  await row(page, "orders-api").waitFor({ timeout: WAIT });
+  const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  const [r, g, b] = background.match(/\d+/g).map(Number);
+  assert.ok(r + g + b < 150, `a dark background, got ${background}`);
+  await page.screenshot({ path: screenshotPath("dashboard-dark.png"), fullPage: true });
+  await page.close();
+});
+
+test("a clear banner when the core goes away", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(daemon.dashboard);
+  await row(page, "orders-api").waitFor({ timeout: WAIT });
+  await daemon.kill();
+  const banner = page.locator("#banner");
+  await banner.waitFor({ state: "visible", timeout: WAIT });
+  assert.match(await banner.innerText(), /Core unreachable/);
+  assert.equal(await page.locator("#retry").count(), 1, "with a retry");
+  assert.equal(await row(page, "orders-api").count(), 1, "the last known state stays on screen");
+  await page.screenshot({ path: screenshotPath("core-unreachable.png") });
+  writeFileSync(screenshotPath("README.txt"), "Screenshots of the dashboard end-to-end tests (ui/e2e).\n");
+  await page.close();
+});

@@ -1,0 +1,104 @@
+// Shared parts of the end-to-end tests: a loopback target whose health a test
+// switches, the real daemon as a child process, and Debian's Chromium.
+
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const ARTIFACTS = path.join(ROOT, "target", "e2e");
+export const CHROMIUM = process.env.WATCHKEEPER_CHROMIUM ?? "/usr/bin/chromium";
+export const BIN = process.env.WATCHKEEPER_BIN ?? path.join(ROOT, "target", "debug", "watchkeeper");
+
+/** Chromium as this machine needs it: headless, no sandbox (root), no network chatter. */
+export async function launchChromium() {
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+  });
+}
+
+/** An HTTP server on loopback answering 200 or 503 as `healthy()` says. */
+export async function startTarget(healthy) {
+  const server = http.createServer((request, response) => {
+    const ok = healthy();
+    response.writeHead(ok ? 200 : 503, { "content-type": "text/plain" });
+    response.end(ok ? "ok" : "unavailable");
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}/health`, port, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** The daemon as a process with its own config and data dir; resolves once api.json exists. */
+export async function startDaemon(config) {
+  const dir = mkdtempSync(path.join(tmpdir(), "wk-e2e-"));
+  const configPath = path.join(dir, "watchkeeper.toml");
+  const dataDir = path.join(dir, "data");
+  mkdirSync(dataDir, { mode: 0o700 });
+  writeFileSync(configPath, config);
+  const child = spawn(BIN, ["run", "--config", configPath, "--data-dir", dataDir, "--listen", "127.0.0.1:0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RUST_LOG: "warn" },
+  });
+  let log = "";
+  child.stdout.on("data", (chunk) => (log += chunk));
+  child.stderr.on("data", (chunk) => (log += chunk));
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  const api = await eventually(20_000, "the daemon writes api.json", () => {
+    if (child.exitCode !== null) throw new Error(`the daemon exited (${child.exitCode}):\n${log}`);
+    try {
+      return JSON.parse(readFileSync(path.join(dataDir, "api.json"), "utf8"));
+    } catch {
+      return null;
+    }
+  });
+  return {
+    dir,
+    api,
+    dashboard: `${api.url}/#token=${api.token}`,
+    log: () => log,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async kill() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await exited;
+      }
+    },
+  };
+}
+
+/** Polls `probe` until it returns something other than null/undefined/false. */
+export async function eventually(limitMs, what, probe) {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null && value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export function screenshotPath(name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return path.join(ARTIFACTS, name);
+}

@@ -1,0 +1,226 @@
+// The app shell: header, banners, routing between pages, live updates and keyboard.
+
+import type { ApiError, Connection, Transport, Update } from "./client";
+import { asApiError } from "./client";
+import { badge, guarded, h } from "./dom";
+import { LiveState, summary, worst } from "./model";
+import { deliverOutput } from "./views/action";
+import { CheckPage } from "./views/check";
+import { IncidentsPage } from "./views/incidents";
+import { Overview } from "./views/overview";
+import { RunsPage } from "./views/runs";
+
+export type Route = { page: "overview" } | { page: "check"; id: string } | { page: "incidents"; check: string | null } | { page: "runs" };
+
+export function parseRoute(hash: string): Route {
+  const [path, search = ""] = hash.replace(/^#/, "").split("?");
+  const params = new URLSearchParams(search);
+  const parts = path.split("/").filter(Boolean);
+  if (parts[0] === "check" && parts[1]) return { page: "check", id: decodeURIComponent(parts[1]) };
+  if (parts[0] === "incidents") return { page: "incidents", check: params.get("check") };
+  if (parts[0] === "runs") return { page: "runs" };
+  return { page: "overview" };
+}
+
+export class App {
+  private readonly state = new LiveState();
+  private readonly overview: Overview;
+  private readonly main = h("main", { id: "view" });
+  private readonly connectionBanner = h("div", { class: "banner down", role: "alert", id: "banner", hidden: true });
+  private readonly degradedBanner = h("div", { class: "banner degraded", role: "status", id: "degraded", hidden: true });
+  private readonly overall = h("span", { id: "overall", class: "badge unknown" }, "…");
+  private readonly summaryText = h("span", { id: "summary", class: "summary" });
+  private readonly nav: HTMLElement;
+  private page: CheckPage | IncidentsPage | RunsPage | Overview | null = null;
+  private stop: (() => void) | null = null;
+  private loaded = false;
+
+  constructor(
+    root: HTMLElement,
+    private readonly transport: Transport,
+  ) {
+    this.overview = new Overview(this.state, (id) => (location.hash = `#/check/${encodeURIComponent(id)}`));
+    this.nav = h(
+      "nav",
+      {},
+      h("a", { href: "#/", "data-page": "overview" }, "Overview"),
+      h("a", { href: "#/incidents", "data-page": "incidents" }, "Incidents"),
+      h("a", { href: "#/runs", "data-page": "runs" }, "Action runs"),
+    );
+    root.replaceChildren(
+      this.connectionBanner,
+      this.degradedBanner,
+      h("header", {}, h("h1", {}, "Watchkeeper"), this.overall, this.summaryText, this.nav),
+      this.main,
+    );
+  }
+
+  start(): void {
+    window.addEventListener("hashchange", () => void this.route());
+    document.addEventListener("keydown", (event) => this.onKey(event));
+    setInterval(() => {
+      if (this.page === this.overview) this.overview.tick();
+    }, 15_000);
+    this.connect();
+    void this.resync().then(() => this.route());
+  }
+
+  /** (Re)starts live updates; the retry button calls it too. */
+  connect(): void {
+    this.stop?.();
+    this.stop = this.transport.subscribe(
+      (update) => this.onUpdate(update),
+      (connection) => this.onConnection(connection),
+    );
+  }
+
+  private onConnection(connection: Connection): void {
+    if (connection.state === "down") this.showDown(connection.error);
+    else if (connection.state === "live") this.connectionBanner.hidden = true;
+  }
+
+  private showDown(error: ApiError): void {
+    const retry = h("button", { type: "button", id: "retry" }, "Retry now");
+    retry.addEventListener("click", () => {
+      this.connect();
+      void this.resync();
+    });
+    this.connectionBanner.replaceChildren(
+      h("strong", {}, "Core unreachable: "),
+      error.message,
+      h("span", { class: "resolution" }, error.resolution ? ` — ${error.resolution}` : ""),
+      " ",
+      retry,
+    );
+    this.connectionBanner.hidden = false;
+  }
+
+  /** Fetches everything again: at start and after every `hello`. */
+  private async resync(): Promise<void> {
+    try {
+      const [status, incidents, health] = await Promise.all([
+        this.transport.call("status", {}),
+        this.transport.call("incidents", { open: true, limit: 100 }),
+        this.transport.call("health", {}).catch(() => null),
+      ]);
+      this.state.replaceChecks(status.checks);
+      this.state.incidents = incidents.incidents;
+      this.loaded = true;
+      this.connectionBanner.hidden = true;
+      if (health && health.degraded.length > 0) {
+        this.degradedBanner.replaceChildren(h("strong", {}, "Degraded: "), health.degraded.join("; "));
+        this.degradedBanner.hidden = false;
+      } else {
+        this.degradedBanner.hidden = true;
+      }
+      this.refreshHeader();
+      this.overview.render();
+      if (this.page instanceof CheckPage) this.page.onCheck();
+    } catch (error) {
+      this.showDown(asApiError(error));
+    }
+  }
+
+  private onUpdate(update: Update): void {
+    if (update.name === "action_output") deliverOutput(update.ref, update.text);
+    const changed = this.state.apply(update);
+    if (changed.resync) {
+      void this.resync();
+      return;
+    }
+    if (changed.checks.length > 0) {
+      this.refreshHeader();
+      this.overview.update(changed.checks);
+      if (this.page instanceof CheckPage && changed.checks.includes(this.page.id)) this.page.onCheck();
+    }
+    if (changed.incidents) {
+      if (this.page instanceof CheckPage) this.page.onIncidents();
+      if (this.page instanceof IncidentsPage) void this.page.load();
+    }
+    if (update.name === "action_run") {
+      if (this.page instanceof CheckPage) this.page.onRun();
+      if (this.page instanceof RunsPage) void this.page.load();
+    }
+  }
+
+  private refreshHeader(): void {
+    const checks = [...this.state.checks.values()];
+    const status = checks.length ? worst(checks.map((c) => c.status)) : "unknown";
+    this.overall.className = `badge ${status}`;
+    this.overall.textContent = status;
+    this.summaryText.textContent = summary(checks);
+    document.title = status === "up" ? "Watchkeeper" : `(${summary(checks)}) Watchkeeper`;
+  }
+
+  private async route(): Promise<void> {
+    const route = parseRoute(location.hash);
+    if (this.page instanceof CheckPage) this.page.destroy();
+    for (const link of this.nav.querySelectorAll("a")) {
+      link.toggleAttribute("aria-current", link.dataset.page === route.page);
+    }
+    switch (route.page) {
+      case "overview":
+        this.page = this.overview;
+        this.main.replaceChildren(this.overview.element);
+        if (!this.loaded) this.overview.render();
+        this.overview.tick();
+        return;
+      case "check": {
+        const page = new CheckPage(this.transport, this.state, route.id);
+        this.page = page;
+        this.main.replaceChildren(page.element);
+        return guarded(page.element, () => page.load());
+      }
+      case "incidents": {
+        const page = new IncidentsPage(this.transport, this.state, route.check);
+        this.page = page;
+        this.main.replaceChildren(page.element);
+        return page.load();
+      }
+      case "runs": {
+        const page = new RunsPage(this.transport);
+        this.page = page;
+        this.main.replaceChildren(page.element);
+        return page.load();
+      }
+    }
+  }
+
+  private onKey(event: KeyboardEvent): void {
+    const target = event.target as HTMLElement;
+    const typing = target.matches?.("input, select, textarea") ?? false;
+    if (document.querySelector("dialog[open]")) return;
+    if (event.key === "Escape") {
+      if (this.page === this.overview && this.overview.clearSearch()) return;
+      if (this.page !== this.overview) location.hash = "#/";
+      return;
+    }
+    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (this.page !== this.overview) return;
+    switch (event.key) {
+      case "/":
+        event.preventDefault();
+        this.overview.focusSearch();
+        break;
+      case "j":
+      case "ArrowDown":
+        event.preventDefault();
+        this.overview.move(1);
+        break;
+      case "k":
+      case "ArrowUp":
+        event.preventDefault();
+        this.overview.move(-1);
+        break;
+      case "Enter":
+        if (this.overview.openSelected()) event.preventDefault();
+        break;
+    }
+  }
+}
+
+/** Shown instead of a blank page when even the shell fails. */
+export function fatal(root: HTMLElement, error: unknown): void {
+  const e = asApiError(error);
+  root.replaceChildren(h("div", { class: "banner down", role: "alert" }, badge("down"), ` ${e.message} — ${e.resolution}`));
+}

@@ -1,0 +1,418 @@
+// The one client of the Watchkeeper core. Two transports behind the same calls: HTTP
+// and the event stream against the daemon (in a browser), Tauri IPC commands and
+// window events (in the desktop app). Views never know which one they talk to.
+
+export type Status = "up" | "degraded" | "down" | "unknown" | "paused" | "maintenance";
+
+export interface Failure {
+  class: string;
+  resolution: string;
+}
+
+export interface Breaker {
+  state: string;
+  consecutive_failures: number;
+  next_trial_at: string | null;
+}
+
+export interface LastResult {
+  at: string;
+  ok: boolean;
+  latency_ms: number | null;
+  message: string;
+  failure: Failure | null;
+}
+
+export interface Check {
+  id: string;
+  name: string;
+  kind: string;
+  group: string | null;
+  critical: boolean;
+  status: Status;
+  since: string;
+  reason: string | null;
+  interval_ms: number;
+  actions: string[];
+  depends_on: string[];
+  open_incident: number | null;
+  breaker: Breaker | null;
+  last: LastResult | null;
+}
+
+export interface CheckDetail extends Check {
+  target: string;
+  timeout_ms: number;
+  expect: string[];
+  degraded_if: string[];
+  failure_threshold: number;
+  success_threshold: number;
+}
+
+export interface StatusReport {
+  overall: Status;
+  checks: Check[];
+  groups: { id: string; level: string }[];
+}
+
+export interface Health {
+  status: "ok" | "degraded";
+  degraded: string[];
+  version: string;
+  started_at: string;
+  checks: number;
+}
+
+export interface Incident {
+  id: number;
+  check: string;
+  started_at: string;
+  resolved_at: string | null;
+  duration_ms: number | null;
+  cause: string;
+  cause_class: string;
+  failed_conditions: string[];
+  acked: boolean;
+  note: string | null;
+}
+
+export interface ResultEntry {
+  at: string;
+  status: string;
+  latency_ms: number | null;
+  class: string | null;
+  message: string;
+}
+
+export interface HistoryPoint {
+  at: string;
+  count: number;
+  up: number;
+  degraded: number;
+  down: number;
+  unknown: number;
+  latency_avg_ms: number | null;
+  latency_max_ms: number | null;
+}
+
+export interface History {
+  check: string;
+  from: string;
+  to: string;
+  bucket_ms: number;
+  summary: {
+    count: number;
+    up: number;
+    degraded: number;
+    down: number;
+    unknown: number;
+    uptime_pct: number | null;
+    latency_avg_ms: number | null;
+    latency_max_ms: number | null;
+  };
+  points: HistoryPoint[];
+}
+
+export interface ActionRun {
+  id: number;
+  action: string;
+  check: string | null;
+  incident: number | null;
+  requested_by: string;
+  dry_run: boolean;
+  status: string;
+  exit_code: number | null;
+  output: string;
+  started_at: string;
+  duration_ms: number;
+  verified: boolean | null;
+}
+
+export interface ApiError {
+  code: string;
+  message: string;
+  resolution: string;
+}
+
+/** One live update from the core. */
+export type Update =
+  | { name: "hello"; missed?: number }
+  | { name: "checks"; checks: Check[] }
+  | { name: "incident"; incident: Incident }
+  | { name: "incident_resolved"; id: number; check: string; resolved_at: string }
+  | { name: "action_output"; ref: string; action: string; text: string }
+  | { name: "action_run"; run: ActionRun };
+
+export type Connection = { state: "connecting" } | { state: "live" } | { state: "down"; error: ApiError };
+
+/** The operations, each with its arguments (snake_case, as the core names them). */
+export interface Operations {
+  status: [Record<string, never>, StatusReport];
+  health: [Record<string, never>, Health];
+  check: [{ id: string }, CheckDetail];
+  results: [{ id: string; limit?: number }, { check: string; results: ResultEntry[] }];
+  history: [{ id: string; range?: string; points?: number }, History];
+  incidents: [{ check?: string; open?: boolean; limit?: number }, { incidents: Incident[] }];
+  action_runs: [{ check?: string; action?: string; incident?: number; limit?: number }, { runs: ActionRun[] }];
+  run_action: [{ id: string; dry_run?: boolean; ref?: string }, ActionRun];
+}
+export type Op = keyof Operations;
+
+export interface Transport {
+  readonly kind: "http" | "tauri";
+  call<K extends Op>(op: K, args: Operations[K][0]): Promise<Operations[K][1]>;
+  /** Starts live updates; reconnects by itself. Returns a function that stops them. */
+  subscribe(onUpdate: (update: Update) => void, onConnection: (connection: Connection) => void): () => void;
+}
+
+export const UNREACHABLE: ApiError = {
+  code: "unreachable",
+  message: "cannot reach the Watchkeeper core",
+  resolution: "is it running? Start it with `watchkeeper run`; retrying by itself",
+};
+
+export function isApiError(value: unknown): value is ApiError {
+  return typeof value === "object" && value !== null && "code" in value && "message" in value;
+}
+
+/** Any thrown value as an ApiError, so views always have a message and a resolution. */
+export function asApiError(value: unknown): ApiError {
+  if (isApiError(value)) return { code: value.code, message: value.message, resolution: value.resolution ?? "" };
+  if (value instanceof TypeError) return UNREACHABLE;
+  return { code: "client_error", message: String(value), resolution: "reload the page; if it persists, report it" };
+}
+
+/** Turns an event stream's event (name and JSON data) into an update. */
+export function toUpdate(name: string, data: string): Update | null {
+  let payload: unknown;
+  try {
+    payload = data ? JSON.parse(data) : {};
+  } catch {
+    return null;
+  }
+  const p = payload as Record<string, unknown>;
+  switch (name) {
+    case "hello":
+      return { name: "hello", missed: typeof p.missed === "number" ? p.missed : undefined };
+    case "checks":
+      return Array.isArray(payload) ? { name: "checks", checks: payload as Check[] } : null;
+    case "incident":
+      return { name: "incident", incident: payload as Incident };
+    case "incident_resolved":
+      return {
+        name: "incident_resolved",
+        id: p.id as number,
+        check: p.check as string,
+        resolved_at: p.resolved_at as string,
+      };
+    case "action_output":
+      return { name: "action_output", ref: p.ref as string, action: p.action as string, text: p.text as string };
+    case "action_run":
+      return { name: "action_run", run: payload as ActionRun };
+    default:
+      return null;
+  }
+}
+
+/** Splits server-sent event text into blocks and parses each; returns the unparsed rest. */
+export function parseEvents(buffer: string, onEvent: (name: string, data: string) => void): string {
+  let end: number;
+  buffer = buffer.replace(/\r\n/g, "\n");
+  while ((end = buffer.indexOf("\n\n")) >= 0) {
+    const block = buffer.slice(0, end);
+    buffer = buffer.slice(end + 2);
+    let name = "message";
+    const data: string[] = [];
+    for (const line of block.split("\n")) {
+      if (line.startsWith(":")) continue;
+      if (line.startsWith("event:")) name = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+    }
+    if (data.length > 0 || name !== "message") onEvent(name, data.join("\n"));
+  }
+  return buffer;
+}
+
+function query(args: Record<string, unknown>, skip: string[] = []): string {
+  const pairs = Object.entries(args)
+    .filter(([key, value]) => value !== undefined && value !== null && !skip.includes(key))
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
+  return pairs.length ? `?${pairs.join("&")}` : "";
+}
+
+/** The route of each operation against the daemon. */
+export function route<K extends Op>(op: K, args: Operations[K][0]): { method: "GET" | "POST"; path: string } {
+  const a = args as Record<string, unknown>;
+  const id = encodeURIComponent(String(a.id ?? ""));
+  switch (op) {
+    case "status":
+      return { method: "GET", path: "/api/v1/status" };
+    case "health":
+      return { method: "GET", path: "/healthz" };
+    case "check":
+      return { method: "GET", path: `/api/v1/checks/${id}` };
+    case "results":
+      return { method: "GET", path: `/api/v1/checks/${id}/results${query(a, ["id"])}` };
+    case "history":
+      return { method: "GET", path: `/api/v1/checks/${id}/history${query(a, ["id"])}` };
+    case "incidents":
+      return { method: "GET", path: `/api/v1/incidents${query(a)}` };
+    case "action_runs":
+      return { method: "GET", path: `/api/v1/action-runs${query(a)}` };
+    case "run_action":
+      return { method: "POST", path: `/api/v1/actions/${id}/run` };
+    default:
+      throw new Error(`unknown operation ${String(op)}`);
+  }
+}
+
+const TOKEN_KEY = "watchkeeper.token";
+
+/** Reads the token from `#token=...` once, keeps it for reloads, hides it from the URL. */
+export function takeToken(location: Location, storage: Storage, history: History_): string {
+  const match = location.hash.match(/token=([0-9a-fA-F]+)/);
+  if (match) {
+    storage.setItem(TOKEN_KEY, match[1]);
+    const rest = location.hash.replace(/[#&]?token=[0-9a-fA-F]+/, "").replace(/^&/, "#");
+    history.replaceState(null, "", location.pathname + location.search + (rest && rest !== "#" ? rest : ""));
+    return match[1];
+  }
+  return storage.getItem(TOKEN_KEY) ?? "";
+}
+type History_ = Pick<globalThis.History, "replaceState">;
+
+/** HTTP and the event stream, against the daemon that served this page (or `base`). */
+export class HttpTransport implements Transport {
+  readonly kind = "http" as const;
+  constructor(
+    private readonly token: string,
+    private readonly base = "",
+    private readonly fetcher: typeof fetch = (...args) => fetch(...args),
+  ) {}
+
+  async call<K extends Op>(op: K, args: Operations[K][0]): Promise<Operations[K][1]> {
+    const { method, path } = route(op, args);
+    let body: string | undefined;
+    if (method === "POST") {
+      const { id: _id, ...rest } = args as Record<string, unknown>;
+      body = JSON.stringify(rest);
+    }
+    let response: Response;
+    try {
+      response = await this.fetcher(this.base + path, {
+        method,
+        body,
+        headers: { Authorization: `Bearer ${this.token}`, "Content-Type": "application/json" },
+      });
+    } catch {
+      throw UNREACHABLE;
+    }
+    const parsed: unknown = await response.json().catch(() => null);
+    if (!response.ok) throw httpError(response.status, parsed);
+    return parsed as Operations[K][1];
+  }
+
+  subscribe(onUpdate: (update: Update) => void, onConnection: (connection: Connection) => void): () => void {
+    let stopped = false;
+    let delay = 1000;
+    const controller = new AbortController();
+    const loop = async () => {
+      while (!stopped) {
+        onConnection({ state: "connecting" });
+        let error: ApiError = UNREACHABLE;
+        try {
+          const response = await this.fetcher(`${this.base}/api/v1/events`, {
+            headers: { Authorization: `Bearer ${this.token}` },
+            signal: controller.signal,
+          });
+          if (!response.ok || !response.body) {
+            error = httpError(response.status, await response.json().catch(() => null));
+            throw error;
+          }
+          onConnection({ state: "live" });
+          delay = 1000;
+          const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+          let buffer = "";
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buffer = parseEvents(buffer + value, (name, data) => {
+              const update = toUpdate(name, data);
+              if (update) onUpdate(update);
+            });
+          }
+        } catch {
+          if (stopped) return;
+        }
+        if (stopped) return;
+        onConnection({ state: "down", error });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 15_000);
+      }
+    };
+    void loop();
+    return () => {
+      stopped = true;
+      controller.abort();
+    };
+  }
+}
+
+function httpError(status: number, body: unknown): ApiError {
+  if (isApiError(body)) {
+    if (body.code === "unauthorized") {
+      return {
+        ...body,
+        resolution: "the daemon has a new token since it restarted: open the dashboard link it printed",
+      };
+    }
+    return body;
+  }
+  return { code: `http_${status}`, message: `the core answered HTTP ${status}`, resolution: "retrying by itself" };
+}
+
+/** Tauri IPC: one command per operation, updates as `watchkeeper://update` window events. */
+export class TauriTransport implements Transport {
+  readonly kind = "tauri" as const;
+
+  async call<K extends Op>(op: K, args: Operations[K][0]): Promise<Operations[K][1]> {
+    const { invoke } = await import("@tauri-apps/api/core");
+    try {
+      return await invoke<Operations[K][1]>(op, { args });
+    } catch (error) {
+      throw asApiError(error);
+    }
+  }
+
+  subscribe(onUpdate: (update: Update) => void, onConnection: (connection: Connection) => void): () => void {
+    let stop: (() => void) | null = null;
+    let stopped = false;
+    onConnection({ state: "connecting" });
+    void import("@tauri-apps/api/event")
+      .then(({ listen }) =>
+        listen<{ name: string; data: string }>("watchkeeper://update", (event) => {
+          const update = toUpdate(event.payload.name, event.payload.data);
+          if (update) onUpdate(update);
+        }),
+      )
+      .then(async (unlisten) => {
+        if (stopped) return unlisten();
+        stop = unlisten;
+        // The shell starts forwarding once the window listens, and says hello first.
+        const { invoke } = await import("@tauri-apps/api/core");
+        await invoke("subscribe", { args: {} });
+        onConnection({ state: "live" });
+      })
+      .catch((error) => onConnection({ state: "down", error: asApiError(error) }));
+    return () => {
+      stopped = true;
+      stop?.();
+    };
+  }
+}
+
+/** The transport for where this page runs. */
+export function connect(): Transport {
+  if (typeof window !== "undefined" && "__TAURI_INTERNALS__" in window) return new TauriTransport();
+  return new HttpTransport(takeToken(window.location, window.sessionStorage, window.history));
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+
+import { check } from "./fixtures";
+import { counts, displayOrder, explain, formatDuration, formatLatency, LiveState, matches, summary, worst } from "./model";
+
+
+describe("severity", () => {
+  it("picks the worst state", () => {
+    expect(worst(["up", "degraded", "up"])).toBe("degraded");
+    expect(worst(["up", "unknown", "down"])).toBe("down");
+    expect(worst([])).toBe("up");
+  });
+
+  it("counts by state", () => {
+    const c = counts([check("a"), check("b", { status: "down" }), check("c", { status: "down" })]);
+    expect(c.down).toBe(2);
+    expect(c.up).toBe(1);
+    expect(c.degraded).toBe(0);
+  });
+
+  it("summarises like the tray", () => {
+    expect(summary([check("a"), check("b")])).toBe("all 2 up");
+    const down = ["orders-api", "db", "vpn", "mail"].map((id) => check(id, { status: "down" }));
+    expect(summary([check("ok"), ...down.slice(0, 3)])).toBe("3 down: orders-api, db, vpn");
+    expect(summary(down)).toBe("4 down: orders-api, db, vpn, +1");
+    expect(summary([check("a", { status: "degraded" })])).toBe("1 degraded: a");
+    expect(summary([])).toBe("no checks configured");
+  });
+});
+
+describe("filtering", () => {
+  const api = check("orders-api", {
+    name: "Orders API",
+    group: "orders",
+    status: "down",
+    last: { at: "", ok: false, latency_ms: null, message: "expected status == 200, got 503", failure: null },
+  });
+
+  it("matches every word anywhere", () => {
+    expect(matches(api, { text: "orders 503", status: "all" })).toBe(true);
+    expect(matches(api, { text: "ORDERS", status: "all" })).toBe(true);
+    expect(matches(api, { text: "orders db", status: "all" })).toBe(false);
+  });
+
+  it("filters by state", () => {
+    expect(matches(api, { text: "", status: "failing" })).toBe(true);
+    expect(matches(check("x"), { text: "", status: "failing" })).toBe(false);
+    expect(matches(api, { text: "", status: "up" })).toBe(false);
+    expect(matches(api, { text: "", status: "down" })).toBe(true);
+  });
+
+  it("orders by group then name, ungrouped last, and never by state", () => {
+    const order = displayOrder([
+      check("z", { name: "Zeta" }),
+      check("b", { name: "Beta", group: "web" }),
+      check("a", { name: "Alpha", group: "web", status: "down" }),
+      check("c", { name: "Gamma", group: "db" }),
+    ]).map((c) => c.id);
+    expect(order).toEqual(["c", "a", "b", "z"]);
+  });
+});
+
+describe("formatting", () => {
+  it("durations", () => {
+    expect(formatDuration(500)).toBe("500 ms");
+    expect(formatDuration(45_000)).toBe("45 s");
+    expect(formatDuration(3 * 3600_000 + 12 * 60_000)).toBe("3 h 12 min");
+    expect(formatDuration(2 * 86400_000 + 4 * 3600_000)).toBe("2 d 4 h");
+    expect(formatDuration(-5)).toBe("0 s");
+  });
+
+  it("latencies", () => {
+    expect(formatLatency(null)).toBe("—");
+    expect(formatLatency(2.345)).toBe("2.3 ms");
+    expect(formatLatency(250.4)).toBe("250 ms");
+    expect(formatLatency(1500)).toBe("1.50 s");
+  });
+
+  it("explains a failing check with its hint, an up one without", () => {
+    const failing = check("a", {
+      status: "down",
+      reason: "expected status == 200, got 500",
+      last: { at: "", ok: false, latency_ms: 1, message: "x", failure: { class: "http_status", resolution: "read its logs" } },
+    });
+    expect(explain(failing)).toEqual({ message: "expected status == 200, got 500", hint: "read its logs" });
+    expect(explain(check("b")).hint).toBeNull();
+    expect(explain(check("c", { last: null })).message).toBe("no result yet");
+  });
+});
+
+describe("live state", () => {
+  it("applies updates and says what changed", () => {
+    const state = new LiveState();
+    state.replaceChecks([check("a"), check("b")]);
+    const changed = state.apply({ name: "checks", checks: [check("a", { status: "down" })] });
+    expect(changed.checks).toEqual(["a"]);
+    expect(state.checks.get("a")?.status).toBe("down");
+
+    const incident = {
+      id: 7,
+      check: "a",
+      started_at: "2026-11-23T10:00:00.000Z",
+      resolved_at: null,
+      duration_ms: null,
+      cause: "x",
+      cause_class: "refused",
+      failed_conditions: [],
+      acked: false,
+      note: null,
+    };
+    expect(state.apply({ name: "incident", incident }).incidents).toBe(true);
+    state.apply({ name: "incident", incident });
+    expect(state.incidents).toHaveLength(1);
+    state.apply({ name: "incident_resolved", id: 7, check: "a", resolved_at: "2026-11-23T10:01:30.000Z" });
+    expect(state.incidents[0].duration_ms).toBe(90_000);
+
+    state.apply({ name: "action_output", ref: "r", action: "fix", text: "one\n" });
+    state.apply({ name: "action_output", ref: "r", action: "fix", text: "two\n" });
+    expect(state.outputs.get("r")).toBe("one\ntwo\n");
+    expect(state.apply({ name: "hello" }).resync).toBe(true);
+  });
+});

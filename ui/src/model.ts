@@ -1,0 +1,162 @@
+// View logic without the DOM: ordering, grouping, filtering, counts, summaries and
+// the live state the updates keep current. Everything here is unit-tested.
+
+import type { Check, Incident, Status, Update } from "./client";
+
+/** Worst first: the order of severity. */
+export const SEVERITY: Status[] = ["down", "unknown", "degraded", "maintenance", "paused", "up"];
+
+export function worst(statuses: Iterable<Status>): Status {
+  let rank = SEVERITY.length - 1;
+  for (const status of statuses) rank = Math.min(rank, SEVERITY.indexOf(status));
+  return SEVERITY[rank];
+}
+
+export type Counts = Record<Status, number>;
+
+export function counts(checks: Iterable<Check>): Counts {
+  const result = Object.fromEntries(SEVERITY.map((s) => [s, 0])) as Counts;
+  for (const check of checks) result[check.status] += 1;
+  return result;
+}
+
+/** "3 down: orders-api, db, vpn", the tray's summary too. */
+export function summary(checks: Check[]): string {
+  if (checks.length === 0) return "no checks configured";
+  const status = worst(checks.map((c) => c.status));
+  if (status === "up") return `all ${checks.length} up`;
+  const failing = checks.filter((c) => c.status === status).map((c) => c.name);
+  const names = failing.slice(0, 3).join(", ") + (failing.length > 3 ? `, +${failing.length - 3}` : "");
+  return `${failing.length} ${status}: ${names}`;
+}
+
+export type StatusFilter = "all" | "failing" | Status;
+
+export interface Filter {
+  text: string;
+  status: StatusFilter;
+}
+
+/** Case-insensitive words, each found in the id, name, group, kind or message. */
+export function matches(check: Check, filter: Filter): boolean {
+  if (filter.status === "failing" && check.status === "up") return false;
+  if (filter.status !== "all" && filter.status !== "failing" && check.status !== filter.status) return false;
+  const words = filter.text.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return true;
+  const haystack = [check.id, check.name, check.group ?? "", check.kind, check.reason ?? "", check.last?.message ?? ""]
+    .join(" ")
+    .toLowerCase();
+  return words.every((word) => haystack.includes(word));
+}
+
+export const UNGROUPED = "Ungrouped";
+
+/** Group names in display order: alphabetical, checks without a group last. */
+export function groupOrder(checks: Iterable<Check>): string[] {
+  const names = new Set<string>();
+  let ungrouped = false;
+  for (const check of checks) {
+    if (check.group) names.add(check.group);
+    else ungrouped = true;
+  }
+  const sorted = [...names].sort((a, b) => a.localeCompare(b));
+  return ungrouped ? [...sorted, UNGROUPED] : sorted;
+}
+
+/** Checks in a stable display order: by group, then name, then id. Rows never jump
+ *  when a status changes, so keyboard selection stays where it was. */
+export function displayOrder(iterable: Iterable<Check>): Check[] {
+  const checks = [...iterable];
+  const groups = groupOrder(checks);
+  return checks.sort(
+    (a, b) =>
+      groups.indexOf(a.group ?? UNGROUPED) - groups.indexOf(b.group ?? UNGROUPED) ||
+      a.name.localeCompare(b.name) ||
+      a.id.localeCompare(b.id),
+  );
+}
+
+/** "3 h 12 min", "45 s", "2 d 4 h". */
+export function formatDuration(ms: number): string {
+  if (ms > 0 && ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 ? `${days} d ${hours % 24} h` : `${days} d`;
+}
+
+export function formatLatency(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "—";
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+/** The message a check shows and the hint that goes with it. */
+export function explain(check: Check): { message: string; hint: string | null } {
+  const message = check.reason ?? check.last?.message ?? (check.last ? "" : "no result yet");
+  const hint = check.status === "up" ? null : (check.last?.failure?.resolution ?? null);
+  return { message, hint };
+}
+
+/** The live state of the core as the dashboard knows it. */
+export class LiveState {
+  readonly checks = new Map<string, Check>();
+  incidents: Incident[] = [];
+  /** Outputs of action runs started here, by ref. */
+  readonly outputs = new Map<string, string>();
+
+  replaceChecks(checks: Check[]): void {
+    this.checks.clear();
+    for (const check of checks) this.checks.set(check.id, check);
+  }
+
+  /** Applies an update; returns what changed, for the views to redraw only that. */
+  apply(update: Update): { checks: string[]; incidents: boolean; resync: boolean } {
+    const changed = { checks: [] as string[], incidents: false, resync: false };
+    switch (update.name) {
+      case "hello":
+        changed.resync = true;
+        break;
+      case "checks":
+        for (const check of update.checks) {
+          this.checks.set(check.id, check);
+          changed.checks.push(check.id);
+        }
+        break;
+      case "incident":
+        this.incidents = [update.incident, ...this.incidents.filter((i) => i.id !== update.incident.id)];
+        changed.incidents = true;
+        break;
+      case "incident_resolved": {
+        this.incidents = this.incidents.map((i) =>
+          i.id === update.id
+            ? {
+                ...i,
+                resolved_at: update.resolved_at,
+                duration_ms: Date.parse(update.resolved_at) - Date.parse(i.started_at),
+              }
+            : i,
+        );
+        changed.incidents = true;
+        break;
+      }
+      case "action_output":
+        this.outputs.set(update.ref, (this.outputs.get(update.ref) ?? "") + update.text);
+        break;
+      case "action_run":
+        break;
+    }
+    return changed;
+  }
+}

@@ -1,0 +1,97 @@
+// Running a recovery action from the dashboard: a confirmation that shows what will
+// run (from a dry run), then the output live as it arrives, then exit, duration and
+// whether the fix was verified.
+
+import type { ActionRun, Transport } from "../client";
+import { asApiError } from "../client";
+import { badge, h } from "../dom";
+import { formatDuration } from "../model";
+
+const listeners = new Map<string, (text: string) => void>();
+
+/** Routes live output to the dialog that started the run. */
+export function deliverOutput(ref: string, text: string): void {
+  listeners.get(ref)?.(text);
+}
+
+function newRef(): string {
+  const random = Math.random().toString(36).slice(2, 10);
+  return `ui-${Date.now().toString(36)}-${random}`;
+}
+
+/** Opens the dialog for an action; resolves with the run, or null when cancelled. */
+export function runActionDialog(transport: Transport, action: string, context: string): Promise<ActionRun | null> {
+  return new Promise((resolve) => {
+    const preview = h("pre", { class: "output preview" }, "…");
+    const output = h("pre", { class: "output live", hidden: true, "aria-live": "polite" });
+    const outcome = h("div", { class: "outcome", role: "status" });
+    const confirm = h("button", { type: "button", class: "primary", id: "confirm-run" }, "Run");
+    const cancel = h("button", { type: "button" }, "Cancel");
+    const dialog = h(
+      "dialog",
+      { class: "action-dialog", "aria-label": `Run ${action}` },
+      h("h2", {}, `Run action “${action}”?`),
+      h("p", { class: "hint" }, context),
+      preview,
+      output,
+      outcome,
+      h("div", { class: "buttons" }, cancel, confirm),
+    );
+    let result: ActionRun | null = null;
+    const close = () => {
+      dialog.close();
+      dialog.remove();
+      resolve(result);
+    };
+    cancel.addEventListener("click", close);
+    dialog.addEventListener("cancel", (event) => {
+      if (confirm.disabled && !result) event.preventDefault();
+    });
+    dialog.addEventListener("close", () => {
+      if (dialog.isConnected) close();
+    });
+    transport
+      .call("run_action", { id: action, dry_run: true })
+      .then((run) => (preview.textContent = run.output))
+      .catch((error) => (preview.textContent = `preview unavailable: ${asApiError(error).message}`));
+    confirm.addEventListener("click", async () => {
+      const ref = newRef();
+      confirm.disabled = true;
+      cancel.disabled = true;
+      output.hidden = false;
+      output.textContent = "";
+      outcome.replaceChildren(h("span", { class: "hint" }, "running…"));
+      listeners.set(ref, (text) => {
+        output.textContent += text;
+        output.scrollTop = output.scrollHeight;
+      });
+      try {
+        result = await transport.call("run_action", { id: action, ref });
+        output.textContent = result.output;
+        outcome.replaceChildren(...describe(result));
+      } catch (error) {
+        const e = asApiError(error);
+        outcome.replaceChildren(h("strong", { class: "error" }, e.message), h("div", { class: "hint" }, e.resolution));
+      } finally {
+        listeners.delete(ref);
+        cancel.disabled = false;
+        cancel.textContent = "Close";
+        confirm.hidden = true;
+      }
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    confirm.focus();
+  });
+}
+
+export function describe(run: ActionRun): Node[] {
+  const verified =
+    run.verified === true ? "verified: the check is up again" : run.verified === false ? "NOT verified: still failing" : "";
+  return [
+    badge(run.status === "ok" ? "up" : run.status === "dry_run" ? "unknown" : "down", run.status),
+    run.exit_code !== null ? ` · exit ${run.exit_code}` : "",
+    ` · ${run.duration_ms < 1000 ? `${run.duration_ms} ms` : formatDuration(run.duration_ms)}`,
+    verified ? ` · ${verified}` : "",
+  ].map((part) => (typeof part === "string" ? document.createTextNode(part) : part));
+}

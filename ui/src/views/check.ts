@@ -1,0 +1,219 @@
+// One check: what it probes, its state and hint, the latency chart over an hour, a day
+// or a week with uptime figures, recent results, its incidents, its actions and their
+// runs.
+
+import type uPlot from "uplot";
+
+import type { Transport } from "../client";
+import { badge, guarded, h } from "../dom";
+import { explain, formatDuration, formatLatency, formatTime, type LiveState } from "../model";
+import { describe, runActionDialog } from "./action";
+import { latencyChart } from "./chart";
+import { incidentTable } from "./incidents";
+
+export const RANGES = [
+  { range: "1h", label: "Hour" },
+  { range: "24h", label: "Day" },
+  { range: "7d", label: "Week" },
+];
+
+export class CheckPage {
+  readonly element: HTMLElement;
+  private readonly header = h("div", { class: "check-header" });
+  private readonly figures = h("div", { class: "figures" });
+  private readonly chart = h("div", { class: "chart", "aria-label": "Latency chart" });
+  private readonly results = h("div", { class: "panel" });
+  private readonly incidents = h("div", { class: "panel" });
+  private readonly actions = h("div", { class: "panel" });
+  private readonly rangeButtons: HTMLButtonElement[];
+  private range = "1h";
+  private plot: uPlot | null = null;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly state: LiveState,
+    readonly id: string,
+  ) {
+    this.rangeButtons = RANGES.map(({ range, label }) =>
+      h("button", { type: "button", "data-range": range, onclick: () => void this.setRange(range) }, label),
+    );
+    this.element = h(
+      "section",
+      { class: "check-page", "aria-label": "Check" },
+      h("a", { href: "#/", class: "back" }, "← Overview"),
+      this.header,
+      h("div", { class: "range", role: "group", "aria-label": "Range" }, ...this.rangeButtons),
+      this.figures,
+      this.chart,
+      h("div", { class: "columns" }, this.actions, this.incidents),
+      this.results,
+    );
+  }
+
+  async load(): Promise<void> {
+    await Promise.all([
+      guarded(this.header, () => this.loadHeader()),
+      this.setRange(this.range),
+      guarded(this.results, () => this.loadResults()),
+      guarded(this.incidents, () => this.loadIncidents()),
+      guarded(this.actions, () => this.loadActions()),
+    ]);
+  }
+
+  /** The check changed: its header now, its results and chart soon after. */
+  onCheck(): void {
+    void guarded(this.header, () => this.loadHeader());
+    void guarded(this.results, () => this.loadResults());
+  }
+
+  onIncidents(): void {
+    void guarded(this.incidents, () => this.loadIncidents());
+  }
+
+  onRun(): void {
+    void guarded(this.actions, () => this.loadActions());
+  }
+
+  destroy(): void {
+    this.plot?.destroy();
+  }
+
+  async setRange(range: string): Promise<void> {
+    this.range = range;
+    for (const button of this.rangeButtons) button.setAttribute("aria-pressed", String(button.dataset.range === range));
+    await guarded(this.chart, async () => {
+      const history = await this.transport.call("history", { id: this.id, range, points: 360 });
+      const s = history.summary;
+      this.figures.replaceChildren(
+        figure("Uptime", s.uptime_pct === null ? "—" : `${s.uptime_pct.toFixed(s.uptime_pct === 100 ? 0 : 2)} %`),
+        figure("Average latency", formatLatency(s.latency_avg_ms)),
+        figure("Worst latency", formatLatency(s.latency_max_ms)),
+        figure("Results", `${s.count}`),
+        figure("Down", `${s.down}`),
+      );
+      this.plot?.destroy();
+      this.chart.replaceChildren();
+      if (history.points.length === 0) {
+        this.chart.append(h("p", { class: "empty" }, "No results in this range yet."));
+        this.plot = null;
+      } else {
+        this.plot = latencyChart(this.chart, history);
+      }
+    });
+  }
+
+  private async loadHeader(): Promise<void> {
+    const detail = await this.transport.call("check", { id: this.id });
+    const live = this.state.checks.get(this.id) ?? detail;
+    const { message, hint } = explain(live);
+    this.header.replaceChildren(
+      h("h2", {}, badge(live.status), " ", detail.name, h("span", { class: "id" }, detail.id)),
+      h(
+        "dl",
+        {},
+        ...pairs([
+          ["Target", `${detail.kind}: ${detail.target}`],
+          ["Since", `${formatTime(live.since)} (${formatDuration(Date.now() - Date.parse(live.since))})`],
+          ["Every", `${formatDuration(detail.interval_ms)}, timeout ${formatDuration(detail.timeout_ms)}`],
+          ["Expect", detail.expect.join(" · ") || "—"],
+          ["Degraded if", detail.degraded_if.join(" · ") || "—"],
+          [
+            "Breaker",
+            live.breaker
+              ? `${live.breaker.state} (${live.breaker.consecutive_failures} failures)${
+                  live.breaker.next_trial_at ? `, next trial ${formatTime(live.breaker.next_trial_at)}` : ""
+                }`
+              : "—",
+          ],
+          ["Group", detail.group ?? "—"],
+          ["Depends on", detail.depends_on.join(", ") || "—"],
+        ]),
+      ),
+      h("p", { class: `message ${live.status}` }, message, hint ? h("div", { class: "hint" }, hint) : null),
+    );
+  }
+
+  private async loadResults(): Promise<void> {
+    const { results } = await this.transport.call("results", { id: this.id, limit: 20 });
+    this.results.replaceChildren(
+      h("h3", {}, "Recent results"),
+      results.length === 0
+        ? h("p", { class: "empty" }, "No results yet.")
+        : h(
+            "table",
+            { class: "results" },
+            h("thead", {}, h("tr", {}, h("th", {}, "At"), h("th", {}, "Status"), h("th", {}, "Latency"), h("th", {}, "Message"))),
+            h(
+              "tbody",
+              {},
+              ...results.map((r) =>
+                h(
+                  "tr",
+                  {},
+                  h("td", {}, formatTime(r.at)),
+                  h("td", {}, badge(r.status)),
+                  h("td", { class: "num" }, formatLatency(r.latency_ms)),
+                  h("td", { class: "message" }, r.message, r.class ? h("span", { class: "id" }, r.class) : null),
+                ),
+              ),
+            ),
+          ),
+    );
+  }
+
+  private async loadIncidents(): Promise<void> {
+    const { incidents } = await this.transport.call("incidents", { check: this.id, limit: 20 });
+    this.incidents.replaceChildren(h("h3", {}, "Incidents"), incidentTable(incidents, false));
+  }
+
+  private async loadActions(): Promise<void> {
+    const live = this.state.checks.get(this.id);
+    const actions = live?.actions ?? [];
+    const { runs } = await this.transport.call("action_runs", { check: this.id, limit: 10 });
+    this.actions.replaceChildren(
+      h("h3", {}, "Actions"),
+      actions.length === 0
+        ? h("p", { class: "empty" }, "No actions are configured for this check.")
+        : h(
+            "div",
+            { class: "action-buttons" },
+            ...actions.map((action) =>
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "action",
+                  "data-action": action,
+                  onclick: () =>
+                    void runActionDialog(this.transport, action, `for ${live?.name ?? this.id}`).then((run) => {
+                      if (run) this.onRun();
+                    }),
+                },
+                `Run ${action}…`,
+              ),
+            ),
+          ),
+      runs.length === 0
+        ? h("p", { class: "empty" }, "No runs yet.")
+        : h(
+            "ul",
+            { class: "runs" },
+            ...runs.map((run) =>
+              h(
+                "li",
+                {},
+                h("details", {}, h("summary", {}, `${formatTime(run.started_at)} · ${run.action} · `, ...describe(run)), h("pre", { class: "output" }, run.output)),
+              ),
+            ),
+          ),
+    );
+  }
+}
+
+function figure(label: string, value: string): HTMLElement {
+  return h("div", { class: "figure" }, h("div", { class: "value" }, value), h("div", { class: "label" }, label));
+}
+
+function pairs(entries: [string, string][]): HTMLElement[] {
+  return entries.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]);
+}

@@ -1,0 +1,73 @@
+// @vitest-environment happy-dom
+import { describe, expect, it } from "vitest";
+
+import { check } from "../fixtures";
+import { LiveState } from "../model";
+import { Overview } from "./overview";
+
+function setup(count: number) {
+  const state = new LiveState();
+  state.replaceChecks(
+    Array.from({ length: count }, (_, i) =>
+      check(`c${String(i).padStart(4, "0")}`, { group: i % 2 ? "odd" : "even", name: `Check ${String(i).padStart(4, "0")}` }),
+    ),
+  );
+  const opened: string[] = [];
+  const overview = new Overview(state, (id) => opened.push(id));
+  document.body.replaceChildren(overview.element);
+  overview.render();
+  return { state, overview, opened };
+}
+
+const visible = () => [...document.querySelectorAll<HTMLTableRowElement>("tr.check")].filter((r) => !r.hidden);
+
+describe("overview", () => {
+  it("renders a thousand checks by group, with counts", () => {
+    setup(1000);
+    expect(document.querySelectorAll("tr.check")).toHaveLength(1000);
+    expect([...document.querySelectorAll("tbody")].map((b) => (b as HTMLElement).dataset.group)).toEqual(["even", "odd"]);
+    expect(document.querySelector(".counts")?.textContent).toBe("1000 up");
+  });
+
+  it("patches only the rows that changed, in place", () => {
+    const { state, overview } = setup(50);
+    const before = document.querySelector('tr[data-id="c0007"]');
+    const other = document.querySelector('tr[data-id="c0008"]')!;
+    const otherCell = other.children[0];
+    state.apply({ name: "checks", checks: [{ ...state.checks.get("c0007")!, status: "down" }] });
+    overview.update(["c0007"]);
+    const after = document.querySelector('tr[data-id="c0007"]')!;
+    expect(after).toBe(before);
+    expect(after.querySelector(".badge")?.textContent).toBe("down");
+    expect(other.children[0]).toBe(otherCell);
+    expect(document.querySelector(".counts")?.textContent).toBe("1 down49 up");
+    expect(document.querySelector('tbody[data-group="odd"] tr.group')?.textContent).toContain("1 of 25 not up");
+  });
+
+  it("filters by text and by state, hiding empty groups", () => {
+    const { state, overview } = setup(20);
+    overview.setFilter({ text: "check 0003", status: "all" });
+    expect(visible().map((r) => r.dataset.id)).toEqual(["c0003"]);
+    expect((document.querySelector('tbody[data-group="even"]') as HTMLElement).hidden).toBe(true);
+    state.apply({ name: "checks", checks: [{ ...state.checks.get("c0004")!, status: "down" }] });
+    overview.update(["c0004"]);
+    overview.setFilter({ text: "", status: "failing" });
+    expect(visible().map((r) => r.dataset.id)).toEqual(["c0004"]);
+    overview.setFilter({ text: "nothing like this", status: "all" });
+    expect((document.querySelector(".empty") as HTMLElement).hidden).toBe(false);
+  });
+
+  it("moves the selection among visible rows and opens it", () => {
+    const { overview, opened } = setup(6);
+    overview.move(1);
+    overview.move(1);
+    expect(document.querySelector("tr.selected")?.getAttribute("data-id")).toBe("c0002");
+    overview.move(-5);
+    expect(document.querySelector("tr.selected")?.getAttribute("data-id")).toBe("c0000");
+    overview.setFilter({ text: "0005", status: "all" });
+    expect(overview.openSelected()).toBe(false);
+    overview.move(1);
+    expect(overview.openSelected()).toBe(true);
+    expect(opened).toEqual(["c0005"]);
+  });
+});
