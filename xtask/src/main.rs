@@ -5,10 +5,13 @@
 //! - `cargo xtask test`: set up, then format check, clippy and every test.
 //! - `cargo xtask bench [ARGS]`: set up, then the daemon load benchmark.
 //! - `cargo xtask ui`: build the dashboard only.
+//! - `cargo xtask icons`: draw the app and tray icons into `icons/`.
 //!
 //! Set-up is a table of requirements, each with how to detect it and the Debian
 //! packages that provide it: add a row when the project needs something new.
 //! Dependencies: std only, so this builds in seconds.
+
+mod icons;
 
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
@@ -26,11 +29,14 @@ fn main() -> ExitCode {
         "test" => test(),
         "bench" => bench(rest),
         "ui" => setup(Purpose::Ui).and_then(|()| build_ui()),
+        "icons" => icons::write_all(&root().join("icons"))
+            .map(|names| println!("wrote {} icons to icons/: {}", names.len(), names.join(", ")))
+            .map_err(|e| format!("cannot write the icons: {e}")),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <run [ARGS]|test|bench [ARGS]|ui>");
+            println!("usage: cargo xtask <run [ARGS]|test|bench [ARGS]|ui|icons>");
             Ok(())
         }
-        other => Err(format!("unknown task `{other}`; the tasks are run, test, bench and ui")),
+        other => Err(format!("unknown task `{other}`; the tasks are run, test, bench, ui and icons")),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
