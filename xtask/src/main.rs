@@ -51,6 +51,14 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
 }
 
+/// Where cargo builds: `CARGO_TARGET_DIR` when set, else `target/`.
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
 fn run(args: &[String]) -> Result<(), String> {
     setup(Purpose::Run)?;
     build_ui()?;
@@ -80,7 +88,7 @@ fn test() -> Result<(), String> {
     browser
         .args(["run", "--silent", "e2e"])
         .current_dir(root().join("ui"))
-        .env("WATCHKEEPER_BIN", root().join("target/debug/watchkeeper"));
+        .env("WATCHKEEPER_BIN", target_dir().join("debug/watchkeeper"));
     let runners: [(&str, Command, Counter); 3] = [
         ("rust tests", rust, tally),
         ("ui unit tests", unit, tally_vitest),
