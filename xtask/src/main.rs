@@ -3,7 +3,8 @@
 //!
 //! - `cargo xtask run [ARGS]`: set up what is missing, build, run Watchkeeper.
 //! - `cargo xtask test`: set up, then format check, clippy and every test.
-//! - `cargo xtask bench [ARGS]`: set up, then the daemon load benchmark.
+//! - `cargo xtask bench [ARGS]`: set up, then the daemon load benchmark;
+//!   `cargo xtask bench dashboard`: the dashboard with 1,000 checks in Chromium.
 //! - `cargo xtask ui`: build the dashboard only.
 //! - `cargo xtask icons`: draw the app and tray icons into `icons/`.
 //!
@@ -203,6 +204,16 @@ fn shown(command: &Command) -> String {
 fn bench(args: &[String]) -> Result<(), String> {
     setup(Purpose::Bench)?;
     build_ui()?;
+    if args.first().map(String::as_str) == Some("dashboard") {
+        // The dashboard with 1,000 checks in Chromium, against a release daemon.
+        step("build the daemon", "cargo", &["build", "--release", "--locked", "--bin", "watchkeeper"])?;
+        let mut command = Command::new("node");
+        command
+            .arg("e2e/bench-dashboard.mjs")
+            .current_dir(root().join("ui"))
+            .env("WATCHKEEPER_BIN", target_dir().join("release/watchkeeper"));
+        return run_command("dashboard benchmark", command);
+    }
     let mut command = vec!["bench", "--locked", "--bench", "daemon_load"];
     if !args.is_empty() {
         command.push("--");
@@ -259,7 +270,7 @@ const REQUIREMENTS: &[Requirement] = &[
         },
         debian: &["chromium"],
         other: None,
-        purposes: &[Purpose::Test],
+        purposes: &[Purpose::Test, Purpose::Bench],
     },
     Requirement {
         name: "rustfmt and clippy",
