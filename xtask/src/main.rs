@@ -125,16 +125,21 @@ struct Tally {
 fn tally(output: &str) -> Tally {
     let mut tally = Tally::default();
     for line in output.lines().filter(|l| l.starts_with("test result:")) {
-        for part in line.split(['.', ';']) {
-            let mut words = part.split_whitespace();
-            match (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) {
-                (Some(n), Some("passed")) => tally.passed += n,
-                (Some(n), Some("failed")) => tally.failed += n,
-                _ => {}
-            }
-        }
+        line.split(['.', ';']).for_each(|part| tally.add(part));
     }
     tally
+}
+
+impl Tally {
+    /// Counts a `N passed` or `N failed` phrase.
+    fn add(&mut self, phrase: &str) {
+        let mut words = phrase.split_whitespace();
+        match (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) {
+            (Some(n), Some("passed")) => self.passed += n,
+            (Some(n), Some("failed")) => self.failed += n,
+            _ => {}
+        }
+    }
 }
 
 /// Reads a runner's output for its pass and fail counts.
@@ -144,14 +149,7 @@ type Counter = fn(&str) -> Tally;
 fn tally_vitest(output: &str) -> Tally {
     let mut tally = Tally::default();
     for line in output.lines().map(str::trim).filter(|l| l.starts_with("Tests ")) {
-        for part in line["Tests ".len()..].split('|') {
-            let mut words = part.split_whitespace();
-            match (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) {
-                (Some(n), Some("passed")) => tally.passed += n,
-                (Some(n), Some("failed")) => tally.failed += n,
-                _ => {}
-            }
-        }
+        line["Tests ".len()..].split('|').for_each(|part| tally.add(part));
     }
     tally
 }
