@@ -104,6 +104,8 @@ struct Inner {
 }
 
 struct CheckRuntime {
+    /// Its place in config order, as [`Event::Check`] names it.
+    position: usize,
     config: Arc<CheckConfig>,
     live: Mutex<Live>,
     run_now: mpsc::Sender<oneshot::Sender<ProbeResult>>,
@@ -149,7 +151,12 @@ impl Engine {
             let (run_now, receiver) = mpsc::channel(8);
             let live = restore(check, persisted.get(check.id.as_str()), now);
             index.insert(check.id.as_str().to_owned(), checks.len());
-            checks.push(Arc::new(CheckRuntime { config: Arc::new(check.clone()), live: Mutex::new(live), run_now }));
+            checks.push(Arc::new(CheckRuntime {
+                position: checks.len(),
+                config: Arc::new(check.clone()),
+                live: Mutex::new(live),
+                run_now,
+            }));
             receivers.push(receiver);
         }
         let inner = Arc::new(Inner {
@@ -507,9 +514,7 @@ impl Engine {
 
     fn publish(&self, runtime: &CheckRuntime) {
         if self.inner.events.receiver_count() > 0 {
-            if let Some(&position) = self.inner.index.get(runtime.config.id.as_str()) {
-                let _ = self.inner.events.send(Event::Check(position));
-            }
+            let _ = self.inner.events.send(Event::Check(runtime.position));
         }
     }
 

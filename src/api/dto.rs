@@ -8,7 +8,8 @@ use crate::engine::CheckSnapshot;
 use crate::model::Verdict;
 use crate::store::{ActionRunRecord, Bucket, IncidentRecord, ResultRecord};
 
-fn rfc3339(at: &DateTime<Utc>) -> String {
+/// RFC 3339 UTC with milliseconds: every timestamp on the wire.
+pub(crate) fn rfc3339(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 

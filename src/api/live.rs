@@ -142,7 +142,7 @@ fn update_of(event: &Event) -> Option<Update> {
             serde_json::json!({
                 "id": id,
                 "check": check_id,
-                "resolved_at": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "resolved_at": dto::rfc3339(at),
             }),
         ),
         Event::ActionOutput { key, action, text } => {

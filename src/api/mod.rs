@@ -17,6 +17,14 @@ use crate::store::{ActionRunFilter, IncidentFilter};
 /// The longest history window one query may ask for.
 const MAX_RANGE: std::time::Duration = std::time::Duration::from_secs(31 * 86_400);
 
+/// A 404 `unknown_check` unless the config has a check with this id.
+fn known_check(engine: &Engine, id: &str) -> Result<(), ApiError> {
+    match engine.config().check(id) {
+        Some(_) => Ok(()),
+        None => Err(ApiError::unknown_check(id)),
+    }
+}
+
 pub fn status(engine: &Engine) -> dto::StatusDto {
     let snapshot = engine.snapshot();
     let overall = Status::worst(snapshot.iter().map(|c| c.status));
@@ -35,9 +43,7 @@ pub fn check(engine: &Engine, id: &str) -> Result<dto::CheckDetailDto, ApiError>
 
 /// A check's most recent results, newest first.
 pub async fn results(engine: &Engine, id: &str, query: dto::ResultsQuery) -> Result<dto::ResultsDto, ApiError> {
-    if engine.config().check(id).is_none() {
-        return Err(ApiError::unknown_check(id));
-    }
+    known_check(engine, id)?;
     let limit = query.limit.unwrap_or(50).clamp(1, 1000);
     let records = engine.store().results(id.to_owned(), limit).await.map_err(ApiError::store)?;
     Ok(dto::ResultsDto { check: id.to_owned(), results: records.iter().map(dto::ResultDto::from).collect() })
@@ -45,9 +51,7 @@ pub async fn results(engine: &Engine, id: &str, query: dto::ResultsQuery) -> Res
 
 /// A check's results over a window, in buckets: the latency chart and uptime figures.
 pub async fn history(engine: &Engine, id: &str, query: dto::HistoryQuery) -> Result<dto::HistoryDto, ApiError> {
-    if engine.config().check(id).is_none() {
-        return Err(ApiError::unknown_check(id));
-    }
+    known_check(engine, id)?;
     let range = match query.range.as_deref() {
         None => std::time::Duration::from_secs(3600),
         Some(text) => crate::config::units::parse_duration(text)
@@ -76,8 +80,8 @@ pub async fn history(engine: &Engine, id: &str, query: dto::HistoryQuery) -> Res
     let buckets = engine.store().buckets(id.to_owned(), from, to, bucket_ms).await.map_err(ApiError::store)?;
     Ok(dto::HistoryDto {
         check: id.to_owned(),
-        from: from.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        to: to.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        from: dto::rfc3339(&from),
+        to: dto::rfc3339(&to),
         bucket_ms,
         summary: dto::HistorySummaryDto::of(&buckets),
         points: buckets.iter().map(dto::BucketDto::from).collect(),
@@ -86,9 +90,7 @@ pub async fn history(engine: &Engine, id: &str, query: dto::HistoryQuery) -> Res
 
 pub async fn incidents(engine: &Engine, query: dto::IncidentQuery) -> Result<dto::IncidentsDto, ApiError> {
     if let Some(check) = &query.check {
-        if engine.config().check(check).is_none() {
-            return Err(ApiError::unknown_check(check));
-        }
+        known_check(engine, check)?;
     }
     let filter = IncidentFilter {
         check_id: query.check,
@@ -127,9 +129,7 @@ pub async fn run_action(
 
 pub async fn action_runs(engine: &Engine, query: dto::ActionRunsQuery) -> Result<dto::ActionRunsDto, ApiError> {
     if let Some(check) = &query.check {
-        if engine.config().check(check).is_none() {
-            return Err(ApiError::unknown_check(check));
-        }
+        known_check(engine, check)?;
     }
     if let Some(action) = &query.action {
         if engine.config().action(action).is_none() {
