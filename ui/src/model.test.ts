@@ -114,9 +114,8 @@ describe("live state", () => {
     state.apply({ name: "incident_resolved", id: 7, check: "a", resolved_at: "2026-11-23T10:01:30.000Z" });
     expect(state.incidents[0].duration_ms).toBe(90_000);
 
-    state.apply({ name: "action_output", ref: "r", action: "fix", text: "one\n" });
-    state.apply({ name: "action_output", ref: "r", action: "fix", text: "two\n" });
-    expect(state.outputs.get("r")).toBe("one\ntwo\n");
+    const output = state.apply({ name: "action_output", ref: "r", action: "fix", text: "one\n" });
+    expect(output).toEqual({ checks: [], incidents: false, resync: false });
     expect(state.apply({ name: "hello" }).resync).toBe(true);
   });
 });

@@ -113,8 +113,6 @@ export function explain(check: Check): { message: string; hint: string | null } 
 export class LiveState {
   readonly checks = new Map<string, Check>();
   incidents: Incident[] = [];
-  /** Outputs of action runs started here, by ref. */
-  readonly outputs = new Map<string, string>();
 
   replaceChecks(checks: Check[]): void {
     this.checks.clear();
@@ -151,9 +149,7 @@ export class LiveState {
         changed.incidents = true;
         break;
       }
-      case "action_output":
-        this.outputs.set(update.ref, (this.outputs.get(update.ref) ?? "") + update.text);
-        break;
+      case "action_output": // routed to the dialog that started the run
       case "action_run":
         break;
     }
