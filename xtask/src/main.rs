@@ -142,6 +142,29 @@ impl Tally {
     }
 }
 
+/// Drops terminal colour codes (`ESC [ ... m` and other CSI sequences): runners colour
+/// their summaries when they think a person reads them (vitest does under `CI=true`).
+fn without_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        if chars.clone().next() == Some('[') {
+            chars.next();
+            // Parameters and intermediates, then one final byte in @..=~.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Reads a runner's output for its pass and fail counts.
 type Counter = fn(&str) -> Tally;
 
@@ -184,7 +207,7 @@ fn run_counting(name: &str, mut command: Command, count: Counter) -> (Tally, Res
             seen.push('\n');
         }
     }
-    let counted = count(&seen);
+    let counted = count(&without_colours(&seen));
     match child.wait() {
         Ok(status) if status.success() => (counted, Ok(())),
         Ok(status) => (counted, Err(format!("step `{name}` failed ({status})"))),
@@ -454,6 +477,15 @@ mod tests {
         let node = "ok 1 - a\n# tests 4\n# pass 3\n# fail 1\n# cancelled 0\n";
         assert_eq!(tally_node(node), Tally { passed: 3, failed: 1 });
         assert_eq!(tally_node("ℹ tests 2\nℹ pass 2\nℹ fail 0\n"), Tally { passed: 2, failed: 0 });
+    }
+
+    #[test]
+    fn tallies_coloured_output() {
+        // Vitest's summary as CI (CI=true) printed it.
+        let ci = "\x1b[2m      Tests \x1b[22m \x1b[1m\x1b[32m23 passed\x1b[39m\x1b[22m\x1b[90m (23)\x1b[39m\n";
+        assert_eq!(tally_vitest(ci), Tally::default(), "raw colour codes hide the count");
+        assert_eq!(tally_vitest(&without_colours(ci)), Tally { passed: 23, failed: 0 });
+        assert_eq!(without_colours("a\x1b[1;32mb\x1b[0m c"), "ab c");
     }
 
     #[test]
