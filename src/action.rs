@@ -42,6 +42,8 @@ pub enum Requester {
     Cli,
     Api,
     Auto,
+    /// The desktop app: its window or its tray.
+    Desktop,
 }
 
 impl Requester {
@@ -50,6 +52,7 @@ impl Requester {
             Requester::Cli => "cli",
             Requester::Api => "api",
             Requester::Auto => "auto",
+            Requester::Desktop => "desktop",
         }
     }
 }

@@ -77,13 +77,47 @@ impl Ready {
     pub fn dashboard_url(&self) -> String {
         format!("{}/#token={}", self.api.url, self.api.token)
     }
+
+    /// What `watchkeeper run` prints once it listens: where everything is.
+    pub fn banner(&self, config_path: &Path, data_dir: &Path) -> String {
+        format!(
+            "watchkeeper is running\n  dashboard  {}\n  api        {}/api/v1/status  (token in {})\n  config     {}\n  data       {}\n",
+            self.dashboard_url(),
+            self.api.url,
+            self.api_file.display(),
+            config_path.display(),
+            data_dir.display()
+        )
+    }
 }
 
 /// Runs until SIGINT or SIGTERM; `on_ready` is called once the API listens.
 pub async fn run(options: Options, on_ready: impl FnOnce(&Ready)) -> anyhow::Result<()> {
+    let daemon = start(options, Vec::new()).await?;
+    on_ready(&daemon.ready);
+    wait_for_signal().await;
+    daemon.stop().await;
+    Ok(())
+}
+
+/// The engine and its loopback API, running: what `watchkeeper run` and the desktop app
+/// both are underneath.
+pub struct Daemon {
+    pub engine: Engine,
+    pub ready: Ready,
+    running: crate::engine::Running,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    shutdown: tokio_util::sync::CancellationToken,
+    data_dir: PathBuf,
+    _lock: DataDirLock,
+}
+
+/// Locks the data dir, runs the pre-flight checks, loads the config, opens the history,
+/// starts the engine and the API, and writes `api.json`. `degraded` lists features the
+/// caller already knows to be off (the desktop app's tray or notifications).
+pub async fn start(options: Options, mut degraded: Vec<String>) -> anyhow::Result<Daemon> {
     create_private_dir(&options.data_dir)?;
-    let _lock = DataDirLock::acquire(&options.data_dir)?;
-    let mut degraded = Vec::new();
+    let lock = DataDirLock::acquire(&options.data_dir)?;
     for finding in doctor::run(&options.config_path, &options.data_dir) {
         match finding.level {
             Level::Fail if finding.name == "config" => {}
@@ -119,9 +153,14 @@ pub async fn run(options: Options, on_ready: impl FnOnce(&Ready)) -> anyhow::Res
     }
     let running = Engine::start(compiled.config, store, degraded).context("while starting the engine")?;
 
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}; pass another --listen address", options.listen))?;
+    let listener = match tokio::net::TcpListener::bind(options.listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            running.shutdown().await;
+            return Err(anyhow::anyhow!(e))
+                .with_context(|| format!("cannot listen on {}; pass another --listen address", options.listen));
+        }
+    };
     let address = listener.local_addr()?;
     let token = random_token();
     let api = ApiFile { url: format!("http://{address}"), token: token.clone(), pid: std::process::id() };
@@ -135,18 +174,28 @@ pub async fn run(options: Options, on_ready: impl FnOnce(&Ready)) -> anyhow::Res
             async move { crate::server::serve(listener, app, async move { shutdown.cancelled().await }).await },
         )
     };
-
     tracing::info!(url = %api.url, "listening");
-    on_ready(&Ready { api, api_file: options.data_dir.join(API_FILE) });
+    Ok(Daemon {
+        engine: running.engine.clone(),
+        ready: Ready { api, api_file: options.data_dir.join(API_FILE) },
+        running,
+        server,
+        shutdown,
+        data_dir: options.data_dir,
+        _lock: lock,
+    })
+}
 
-    wait_for_signal().await;
-    tracing::info!("shutting down");
-    shutdown.cancel();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
-    running.shutdown().await;
-    let _ = std::fs::remove_file(options.data_dir.join(API_FILE));
-    tracing::info!("stopped");
-    Ok(())
+impl Daemon {
+    /// Stops the API, then probes; flushes the history and removes `api.json`.
+    pub async fn stop(self) {
+        tracing::info!("shutting down");
+        self.shutdown.cancel();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.server).await;
+        self.running.shutdown().await;
+        let _ = std::fs::remove_file(self.data_dir.join(API_FILE));
+        tracing::info!("stopped");
+    }
 }
 
 async fn wait_for_signal() {

@@ -115,6 +115,43 @@ struct Live {
     state: CheckState,
     breaker: Breaker,
     last: Option<ProbeResult>,
+    pause: Option<Pause>,
+    /// When a pause last ended: staleness counts from then, not from the last result.
+    resumed_at: Option<DateTime<Utc>>,
+}
+
+/// A check paused by the user: not probed, shown `paused`, raises no alerts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Pause {
+    since: DateTime<Utc>,
+    /// `None`: until resumed.
+    until: Option<DateTime<Utc>>,
+}
+
+impl Pause {
+    fn active(&self, now: DateTime<Utc>) -> bool {
+        self.until.is_none_or(|until| until > now)
+    }
+}
+
+impl Live {
+    fn paused(&self, now: DateTime<Utc>) -> bool {
+        self.pause.is_some_and(|p| p.active(now))
+    }
+
+    /// The status shown: the check's own, unless the user paused it.
+    fn shown(&self, now: DateTime<Utc>) -> (Status, DateTime<Utc>, Option<String>) {
+        match self.pause.filter(|p| p.active(now)) {
+            Some(pause) => {
+                let reason = match pause.until {
+                    Some(until) => format!("paused by the user until {}", until.format("%H:%M UTC")),
+                    None => "paused by the user until resumed".to_owned(),
+                };
+                (Status::Paused, pause.since, Some(reason))
+            }
+            None => (self.state.status, self.state.since, self.state.reason.clone()),
+        }
+    }
 }
 
 /// The running engine's tasks, for shutdown.
@@ -259,6 +296,54 @@ impl Engine {
         rx.await.ok()
     }
 
+    /// Pauses one check (or every check, with `None`) until `until` (`None`: until
+    /// resumed): it is not probed, shows `paused` and raises no alerts. `None` when no
+    /// check has that id; else how many checks were paused.
+    pub async fn pause(&self, id: Option<&str>, until: Option<DateTime<Utc>>) -> Option<usize> {
+        let now = Utc::now();
+        self.set_pause(id, Some(Pause { since: now, until }), now).await
+    }
+
+    /// Ends a pause early (or every pause, with `None`); the check is probed on its next tick.
+    pub async fn resume(&self, id: Option<&str>) -> Option<usize> {
+        self.set_pause(id, None, Utc::now()).await
+    }
+
+    async fn set_pause(&self, id: Option<&str>, pause: Option<Pause>, now: DateTime<Utc>) -> Option<usize> {
+        let targets: Vec<&Arc<CheckRuntime>> = match id {
+            Some(id) => vec![self.inner.checks.get(*self.inner.index.get(id)?)?],
+            None => self.inner.checks.iter().collect(),
+        };
+        let mut changed = 0;
+        for runtime in targets {
+            let op = {
+                let Ok(mut live) = runtime.live.lock() else { continue };
+                let (before, ..) = live.shown(now);
+                if pause.is_none() && live.pause.is_some() {
+                    live.resumed_at = Some(now);
+                }
+                live.pause = pause;
+                let (after, _, reason) = live.shown(now);
+                (before != after).then(|| WriteOp::StateChange {
+                    at: now,
+                    from: before.as_str().to_owned(),
+                    to: after.as_str().to_owned(),
+                    reason,
+                    state: persist(runtime.config.id.as_str(), &live),
+                })
+            };
+            if let Some(op) = op {
+                tracing::info!(check = %runtime.config.id, paused = pause.is_some(), "pause changed by the user");
+                changed += 1;
+                if self.inner.writer.send(op).await.is_err() {
+                    self.note_degraded("history: the writer stopped; results are not being recorded");
+                }
+                self.publish(runtime);
+            }
+        }
+        Some(changed)
+    }
+
     /// Runs a configured action, verifies it by re-probing the checks that offer it,
     /// and records the run. Its output is published as it arrives under `key`.
     /// `None` when no action has that id.
@@ -371,6 +456,12 @@ impl Engine {
                 },
             }
             let forced = !waiters.is_empty();
+            if !forced && runtime.live.lock().is_ok_and(|live| live.paused(Utc::now())) {
+                // Paused: this tick is skipped, the schedule keeps its rhythm.
+                next = next_tick(next, interval, first, on_grid_ok, epoch);
+                first = false;
+                continue;
+            }
             let scheduled = if forced { Instant::now() } else { next };
             let permit = tokio::select! {
                 _ = cancel.cancelled() => return,
@@ -391,16 +482,8 @@ impl Engine {
                 let _ = waiter.send(result.clone());
             }
             if !forced {
-                next += if first { interval.mul_f64(0.5 + fastrand_unit() * 0.5) } else { interval };
-                if on_grid_ok {
-                    next = on_grid(next, epoch);
-                }
+                next = next_tick(next, interval, first, on_grid_ok, epoch);
                 first = false;
-                let now = Instant::now();
-                if next < now {
-                    // Overran (or the machine slept): skip the missed ticks, never pile up.
-                    next = now + jitter(interval.min(Duration::from_millis(50)));
-                }
             }
         }
     }
@@ -540,13 +623,29 @@ impl Engine {
             for runtime in &self.inner.checks {
                 let change = {
                     let Ok(mut live) = runtime.live.lock() else { continue };
-                    let transition = live.state.check_stale(now, runtime.config.interval);
-                    transition.status.map(|(from, to)| {
-                        (from, to, live.state.reason.clone(), persist(runtime.config.id.as_str(), &live))
-                    })
+                    if live.pause.is_some_and(|p| !p.active(now)) {
+                        // The pause ran out: shown as its own status again.
+                        live.pause = None;
+                        live.resumed_at = Some(now);
+                        let (to, _, reason) = live.shown(now);
+                        Some((Status::Paused, to, reason, persist(runtime.config.id.as_str(), &live)))
+                    } else {
+                        let interval = runtime.config.interval;
+                        let grace = chrono::Duration::from_std(interval * 2).unwrap_or(chrono::Duration::MAX);
+                        let resumed = live.resumed_at.is_some_and(|at| now - at <= grace);
+                        let transition = if live.pause.is_some() || resumed {
+                            // Not probed on purpose (or only just resumed): not stale.
+                            Default::default()
+                        } else {
+                            live.state.check_stale(now, interval)
+                        };
+                        transition.status.map(|(from, to)| {
+                            tracing::warn!(check = %runtime.config.id, "stale: no fresh result");
+                            (from, to, live.state.reason.clone(), persist(runtime.config.id.as_str(), &live))
+                        })
+                    }
                 };
                 if let Some((from, to, reason, state)) = change {
-                    tracing::warn!(check = %runtime.config.id, "stale: no fresh result");
                     let op = WriteOp::StateChange {
                         at: now,
                         from: from.as_str().into(),
@@ -560,6 +659,21 @@ impl Engine {
             }
         }
     }
+}
+
+/// The tick after `next`: a whole interval on (half to one after the first), on the
+/// grid when the interval allows; missed ticks are skipped, never piled up.
+fn next_tick(next: Instant, interval: Duration, first: bool, on_grid_ok: bool, epoch: Instant) -> Instant {
+    let mut next = next + if first { interval.mul_f64(0.5 + fastrand_unit() * 0.5) } else { interval };
+    if on_grid_ok {
+        next = on_grid(next, epoch);
+    }
+    let now = Instant::now();
+    if next < now {
+        // Overran (or the machine slept).
+        next = now + jitter(interval.min(Duration::from_millis(50)));
+    }
+    next
 }
 
 /// Applies `expect` and `degraded_if` to an observation. Returns the verdict and the
@@ -637,7 +751,13 @@ pub async fn check_once(config: &Config, ids: &[String]) -> Vec<(Arc<CheckConfig
 
 fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTime<Utc>) -> Live {
     let Some(p) = persisted else {
-        return Live { state: CheckState::new(now), breaker: Breaker::new(check.breaker), last: None };
+        return Live {
+            state: CheckState::new(now),
+            breaker: Breaker::new(check.breaker),
+            last: None,
+            pause: None,
+            resumed_at: None,
+        };
     };
     let state = CheckState {
         status: Status::parse(&p.status).unwrap_or(Status::Unknown),
@@ -654,7 +774,10 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
         p.breaker_failures,
         p.breaker_next_trial_at,
     );
-    Live { state, breaker, last: None }
+    let pause = p.paused.map(|(since, until)| Pause { since, until });
+    // A pause that ran out while Watchkeeper was stopped ends now.
+    let resumed_at = pause.filter(|p| !p.active(now)).map(|_| now);
+    Live { state, breaker, last: None, pause: pause.filter(|p| p.active(now)), resumed_at }
 }
 
 fn persist(check_id: &str, live: &Live) -> PersistedState {
@@ -670,6 +793,7 @@ fn persist(check_id: &str, live: &Live) -> PersistedState {
         breaker_state: live.breaker.state.as_str().to_owned(),
         breaker_failures: live.breaker.consecutive_failures,
         breaker_next_trial_at: live.breaker.next_trial_at,
+        paused: live.pause.map(|p| (p.since, p.until)),
     }
 }
 
@@ -693,19 +817,22 @@ fn result_record(check_id: &str, result: &ProbeResult) -> ResultRecord {
 fn snapshot_of(runtime: &CheckRuntime) -> CheckSnapshot {
     let config = runtime.config.clone();
     match runtime.live.lock() {
-        Ok(live) => CheckSnapshot {
-            status: live.state.status,
-            since: live.state.since,
-            reason: live.state.reason.clone(),
-            breaker: config.breaker.map(|_| BreakerSnapshot {
-                state: live.breaker.state,
-                consecutive_failures: live.breaker.consecutive_failures,
-                next_trial_at: live.breaker.next_trial_at,
-            }),
-            last: live.last.clone(),
-            open_incident: live.state.open_incident,
-            config,
-        },
+        Ok(live) => {
+            let (status, since, reason) = live.shown(Utc::now());
+            CheckSnapshot {
+                status,
+                since,
+                reason,
+                breaker: config.breaker.map(|_| BreakerSnapshot {
+                    state: live.breaker.state,
+                    consecutive_failures: live.breaker.consecutive_failures,
+                    next_trial_at: live.breaker.next_trial_at,
+                }),
+                last: live.last.clone(),
+                open_incident: live.state.open_incident,
+                config,
+            }
+        }
         Err(_) => CheckSnapshot {
             status: Status::Unknown,
             since: Utc::now(),

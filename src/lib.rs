@@ -9,6 +9,7 @@ pub mod client;
 pub mod condition;
 pub mod config;
 pub mod daemon;
+pub mod desktop;
 pub mod doctor;
 pub mod engine;
 pub mod exec;

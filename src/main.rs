@@ -148,11 +148,7 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         Command::Run { listen } => {
             let options = daemon::Options { config_path: config_path.clone(), data_dir: data_dir.clone(), listen };
             daemon::run(options, |ready| {
-                println!("watchkeeper is running");
-                println!("  dashboard  {}", ready.dashboard_url());
-                println!("  api        {}/api/v1/status  (token in {})", ready.api.url, ready.api_file.display());
-                println!("  config     {}", config_path.display());
-                println!("  data       {}", data_dir.display());
+                print!("{}", ready.banner(&config_path, &data_dir));
                 use std::io::Write as _;
                 let _ = std::io::stdout().flush();
             })

@@ -325,6 +325,24 @@ impl HistorySummaryDto {
     }
 }
 
+/// `POST /checks/{id}/pause` and `POST /pause`: for how long (`"1h"`); without it, until
+/// resumed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PauseRequest {
+    #[serde(default, rename = "for")]
+    pub duration: Option<String>,
+}
+
+/// What a pause or resume changed.
+#[derive(Debug, Serialize)]
+pub struct PauseDto {
+    /// Checks whose shown status changed (already paused or running ones are not counted).
+    pub changed: usize,
+    /// When the pause ends; null for a resume or a pause until resumed.
+    pub until: Option<String>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunActionRequest {

@@ -127,6 +127,40 @@ pub async fn run_action(
     }
 }
 
+/// Pauses one check (`Some(id)`) or all of them: not probed, shown `paused`, no alerts.
+pub async fn pause(engine: &Engine, id: Option<&str>, request: dto::PauseRequest) -> Result<dto::PauseDto, ApiError> {
+    if let Some(id) = id {
+        known_check(engine, id)?;
+    }
+    let until = match request.duration.as_deref() {
+        None => None,
+        Some(text) => {
+            let duration = crate::config::units::parse_duration(text)
+                .map_err(|e| ApiError::bad_request(format!("invalid pause `{text}`: {e}")))?;
+            if duration.is_zero() || duration > MAX_RANGE {
+                return Err(ApiError::new(
+                    400,
+                    "bad_request",
+                    format!("a pause must last between 1s and 31d, got `{text}`"),
+                    "ask for 15m, 1h or 4h, or leave `for` out to pause until resumed",
+                ));
+            }
+            Some(chrono::Utc::now() + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX))
+        }
+    };
+    let changed = engine.pause(id, until).await.ok_or_else(|| ApiError::unknown_check(id.unwrap_or_default()))?;
+    Ok(dto::PauseDto { changed, until: until.as_ref().map(dto::rfc3339) })
+}
+
+/// Ends the pause of one check (`Some(id)`) or of all of them.
+pub async fn resume(engine: &Engine, id: Option<&str>) -> Result<dto::PauseDto, ApiError> {
+    if let Some(id) = id {
+        known_check(engine, id)?;
+    }
+    let changed = engine.resume(id).await.ok_or_else(|| ApiError::unknown_check(id.unwrap_or_default()))?;
+    Ok(dto::PauseDto { changed, until: None })
+}
+
 pub async fn action_runs(engine: &Engine, query: dto::ActionRunsQuery) -> Result<dto::ActionRunsDto, ApiError> {
     if let Some(check) = &query.check {
         known_check(engine, check)?;

@@ -39,6 +39,10 @@ pub fn app(engine: Engine, token: &str) -> Router {
         .route("/checks/{id}", get(check))
         .route("/checks/{id}/results", get(results))
         .route("/checks/{id}/history", get(history))
+        .route("/checks/{id}/pause", post(pause_check))
+        .route("/checks/{id}/resume", post(resume_check))
+        .route("/pause", post(pause_all))
+        .route("/resume", post(resume_all))
         .route("/incidents", get(incidents))
         .route("/actions/{id}/run", post(run_action))
         .route("/action-runs", get(action_runs))
@@ -114,17 +118,41 @@ async fn incidents(
     api::incidents(&state.engine, query(q)?).await.map(Json)
 }
 
+/// A JSON body, or the defaults when it is empty.
+fn body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
+    }
+}
+
 async fn run_action(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    bytes: axum::body::Bytes,
 ) -> Result<Json<dto::ActionRunDto>, ApiError> {
-    let request: dto::RunActionRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        dto::RunActionRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?
-    };
-    api::run_action(&state.engine, &id, request, Requester::Api).await.map(Json)
+    api::run_action(&state.engine, &id, body(&bytes)?, Requester::Api).await.map(Json)
+}
+
+async fn pause_check(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<dto::PauseDto>, ApiError> {
+    api::pause(&state.engine, Some(&id), body(&bytes)?).await.map(Json)
+}
+
+async fn resume_check(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<dto::PauseDto>, ApiError> {
+    api::resume(&state.engine, Some(&id)).await.map(Json)
+}
+
+async fn pause_all(State(state): State<AppState>, bytes: axum::body::Bytes) -> Result<Json<dto::PauseDto>, ApiError> {
+    api::pause(&state.engine, None, body(&bytes)?).await.map(Json)
+}
+
+async fn resume_all(State(state): State<AppState>) -> Result<Json<dto::PauseDto>, ApiError> {
+    api::resume(&state.engine, None).await.map(Json)
 }
 
 async fn action_runs(

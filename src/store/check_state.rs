@@ -21,18 +21,22 @@ pub struct PersistedState {
     pub breaker_state: String,
     pub breaker_failures: u32,
     pub breaker_next_trial_at: Option<DateTime<Utc>>,
+    /// Paused by the user: since when, and until when (`None`: until resumed).
+    pub paused: Option<(DateTime<Utc>, Option<DateTime<Utc>>)>,
 }
 
 pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::Result<()> {
     let mut statement = tx.prepare_cached(
         "INSERT INTO check_state (check_id, status, since, reason, consecutive_failures, consecutive_successes,
-             last_result_at, open_incident, breaker_state, breaker_failures, breaker_next_trial_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             last_result_at, open_incident, breaker_state, breaker_failures, breaker_next_trial_at,
+             paused_at, paused_until)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT (check_id) DO UPDATE SET status = excluded.status, since = excluded.since,
              reason = excluded.reason, consecutive_failures = excluded.consecutive_failures,
              consecutive_successes = excluded.consecutive_successes, last_result_at = excluded.last_result_at,
              open_incident = excluded.open_incident, breaker_state = excluded.breaker_state,
-             breaker_failures = excluded.breaker_failures, breaker_next_trial_at = excluded.breaker_next_trial_at",
+             breaker_failures = excluded.breaker_failures, breaker_next_trial_at = excluded.breaker_next_trial_at,
+             paused_at = excluded.paused_at, paused_until = excluded.paused_until",
     )?;
     statement.execute(params![
         state.check_id,
@@ -46,6 +50,8 @@ pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::
         state.breaker_state,
         state.breaker_failures,
         state.breaker_next_trial_at.map(to_millis),
+        state.paused.map(|(at, _)| to_millis(at)),
+        state.paused.and_then(|(_, until)| until.map(to_millis)),
     ])?;
     Ok(())
 }
@@ -53,7 +59,7 @@ pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::
 pub(super) fn load_all(connection: &Connection) -> rusqlite::Result<Vec<PersistedState>> {
     let mut statement = connection.prepare(
         "SELECT check_id, status, since, reason, consecutive_failures, consecutive_successes, last_result_at,
-                open_incident, breaker_state, breaker_failures, breaker_next_trial_at
+                open_incident, breaker_state, breaker_failures, breaker_next_trial_at, paused_at, paused_until
          FROM check_state",
     )?;
     let rows = statement.query_map([], |row| {
@@ -69,6 +75,9 @@ pub(super) fn load_all(connection: &Connection) -> rusqlite::Result<Vec<Persiste
             breaker_state: row.get(8)?,
             breaker_failures: row.get(9)?,
             breaker_next_trial_at: row.get::<_, Option<i64>>(10)?.map(from_millis),
+            paused: row
+                .get::<_, Option<i64>>(11)?
+                .map(|at| (from_millis(at), row.get::<_, Option<i64>>(12).ok().flatten().map(from_millis))),
         })
     })?;
     rows.collect()

@@ -25,7 +25,8 @@ pub use results::{Bucket, ResultRecord};
 pub use writer::{WriteOp, Writer, WriterHandle, QUEUE_CAPACITY};
 
 /// Schema versions, each a migration embedded in the binary.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str)] =
+    &[(1, include_str!("migrations/0001_init.sql")), (2, include_str!("migrations/0002_pause.sql"))];
 
 pub const DB_FILE: &str = "history.db";
 

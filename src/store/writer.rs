@@ -310,6 +310,7 @@ mod tests {
             breaker_state: "closed".into(),
             breaker_failures: 0,
             breaker_next_trial_at: None,
+            paused: None,
         }
     }
 

@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod daemon;
 mod live;
+mod pause;
 mod pages;
 mod probes;
 mod restart;

@@ -21,6 +21,7 @@ fn state(check: &str, failures: u32, incident: Option<i64>) -> PersistedState {
         breaker_state: "open".into(),
         breaker_failures: failures,
         breaker_next_trial_at: Some(Utc::now()),
+        paused: None,
     }
 }
 

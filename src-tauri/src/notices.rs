@@ -1,0 +1,124 @@
+//! Desktop notifications: the core decides what to say and when
+//! (`watchkeeper::desktop::notices`, with burst grouping); this module shows them
+//! through tauri-plugin-notification with two buttons, "Snooze 1 h" and "Open" (on Linux
+//! as D-Bus notification actions; a server without actions shows the plain text).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use tauri::{AppHandle, Manager as _};
+use tauri_plugin_notification::{Action, ActionType, NotificationExt as _};
+use watchkeeper::action::Requester;
+use watchkeeper::api::{self, dto};
+use watchkeeper::desktop::{self, Notice, NoticeOp};
+use watchkeeper::engine::Engine;
+
+use crate::{window, Shell};
+
+const ALERT_ACTIONS: &str = "alert";
+
+/// The checks each shown notification is about, by its id, for its buttons.
+#[derive(Default)]
+pub struct Shown {
+    checks: Mutex<HashMap<i32, Vec<String>>>,
+}
+
+/// Registers the buttons and shows the engine's notices until it stops.
+pub fn start(app: &AppHandle, engine: Engine) {
+    let notification = app.notification();
+    let buttons = ActionType::builder(ALERT_ACTIONS)
+        .actions(vec![Action::builder("snooze", "Snooze 1 h").build(), Action::builder("open", "Open").build()])
+        .build();
+    if let Err(e) = notification.register_action_types(vec![buttons]) {
+        tracing::warn!(error = %e, "notification buttons unavailable");
+    }
+    let handle = app.clone();
+    let _ = notification.on_action(move |performed| {
+        let Some(id) = performed.notification().map(|n| n.id()) else { return };
+        on_button(&handle, id, performed.action_id());
+    });
+    let app = app.clone();
+    tauri::async_runtime::spawn(desktop::notices(engine, move |op| match op {
+        NoticeOp::Show(notice) => show(&app, &notice),
+        NoticeOp::Withdraw(key) => {
+            if let Some(shell) = app.try_state::<Shell>() {
+                if let Ok(mut checks) = shell.notices.checks.lock() {
+                    checks.remove(&(key as i32));
+                }
+            }
+            let _ = app.notification().remove_active(vec![key as i32]);
+        }
+    }));
+}
+
+fn show(app: &AppHandle, notice: &Notice) {
+    if let Some(shell) = app.try_state::<Shell>() {
+        if let Ok(mut checks) = shell.notices.checks.lock() {
+            checks.insert(notice.key as i32, notice.checks.clone());
+        }
+    }
+    tracing::info!(title = %notice.title, "notification");
+    let shown = app
+        .notification()
+        .builder()
+        .id(notice.key as i32)
+        .title(&notice.title)
+        .body(&notice.body)
+        .action_type_id(ALERT_ACTIONS)
+        .show();
+    if let Err(e) = shown {
+        tracing::warn!(error = %e, title = %notice.title, "cannot show a notification");
+    }
+}
+
+fn on_button(app: &AppHandle, id: i32, action: &str) {
+    let Some(shell) = app.try_state::<Shell>() else { return };
+    let checks = shell.notices.checks.lock().ok().and_then(|c| c.get(&id).cloned()).unwrap_or_default();
+    tracing::info!(action, ?checks, "notification button");
+    match action {
+        "snooze" => {
+            let engine = shell.engine.clone();
+            let until = chrono::Utc::now() + chrono::Duration::hours(1);
+            tauri::async_runtime::spawn(async move {
+                for check in checks {
+                    engine.pause(Some(&check), Some(until)).await;
+                }
+            });
+        }
+        // "tap" is a click on the notification itself.
+        "open" | "tap" => {
+            let route = match checks.as_slice() {
+                [one] => format!("#/check/{one}"),
+                _ => "#/".to_owned(),
+            };
+            window::open(app, Some(&route));
+        }
+        _ => {}
+    }
+}
+
+/// Runs an action from the tray and says how it went in a notification.
+pub fn run_action(app: &AppHandle, action: String) {
+    let Some(shell) = app.try_state::<Shell>() else { return };
+    let engine = shell.engine.clone();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let request = dto::RunActionRequest { dry_run: false, reference: None };
+        let (title, body) = match api::run_action(&engine, &action, request, Requester::Desktop).await {
+            Ok(run) => {
+                let verified = match run.verified {
+                    Some(true) => ", verified: the check is back up",
+                    Some(false) => ", but the check is still failing",
+                    None => "",
+                };
+                let exit = run.exit_code.map(|c| format!(" (exit {c})")).unwrap_or_default();
+                (
+                    format!("{action}: {}{exit}{verified}", run.status),
+                    run.output.lines().last().unwrap_or("").to_owned(),
+                )
+            }
+            Err(e) => (format!("{action} could not run"), format!("{}\n{}", e.message, e.resolution)),
+        };
+        let _ = app.notification().builder().title(title).body(body).show();
+    });
+}

@@ -1,0 +1,208 @@
+//! The tray: icon by the worst state, the summary as title, tooltip and first menu
+//! entry (Linux trays show no tooltip and send no clicks, so everything is in the
+//! menu), and a menu of the failing checks with their actions. What it shows comes from
+//! `watchkeeper::desktop::tray_view`; this module only draws it, and only what changed.
+
+use std::time::Duration;
+
+use tauri::image::Image;
+use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::tray::{TrayIcon, TrayIconBuilder};
+use tauri::{AppHandle, Manager as _, Wry};
+use tauri_plugin_autostart::ManagerExt as _;
+use watchkeeper::desktop::{tray_view, TrayLevel, TrayView};
+use watchkeeper::engine::{Engine, Event};
+
+use crate::{window, Shell};
+
+const TRAY_ID: &str = "watchkeeper";
+/// Changes are drawn at most this often: a burst of results is one redraw.
+const REDRAW_EVERY: Duration = Duration::from_millis(250);
+
+fn icon(level: TrayLevel) -> Image<'static> {
+    let bytes: &'static [u8] = match level {
+        TrayLevel::Ok => include_bytes!("../../icons/tray-ok@2x.png"),
+        TrayLevel::Degraded => include_bytes!("../../icons/tray-degraded@2x.png"),
+        TrayLevel::Down => include_bytes!("../../icons/tray-down@2x.png"),
+        TrayLevel::Unknown => include_bytes!("../../icons/tray-unknown@2x.png"),
+    };
+    Image::from_bytes(bytes).expect("the tray icons in icons/ are valid PNG (a test checks them)")
+}
+
+/// Where the tray writes its icon files on Linux (the tray host reads icons from files):
+/// a directory of our own, emptied at start, so a crash leaves nothing that piles up.
+fn icon_dir() -> std::path::PathBuf {
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .unwrap_or_else(std::env::temp_dir);
+    // SAFETY: getuid cannot fail and touches no memory.
+    let uid = unsafe { libc::getuid() };
+    base.join(format!("watchkeeper-tray-{uid}"))
+}
+
+/// Creates the tray and keeps it in step with the engine until the app ends.
+pub fn start(app: &AppHandle, engine: Engine) {
+    let view = tray_view(&engine);
+    let dir = icon_dir();
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    let built = menu(app, &view).and_then(|menu| {
+        TrayIconBuilder::with_id(TRAY_ID)
+            .icon(icon(view.level))
+            .title(&view.summary)
+            .tooltip(&view.summary)
+            .menu(&menu)
+            .show_menu_on_left_click(true)
+            .temp_dir_path(&dir)
+            .on_menu_event(on_menu)
+            .build(app)
+    });
+    let tray = match built {
+        Ok(tray) => tray,
+        Err(e) => {
+            tracing::warn!(error = %e, "no tray icon");
+            return;
+        }
+    };
+    let app = app.clone();
+    tauri::async_runtime::spawn(follow(app, engine, tray, view));
+}
+
+/// Redraws on change: results are gathered for [`REDRAW_EVERY`], then the view is
+/// computed once and only the parts that differ are set.
+async fn follow(app: AppHandle, engine: Engine, tray: TrayIcon, mut shown: TrayView) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut events = engine.subscribe();
+    let stopping = engine.stopping();
+    tokio::pin!(stopping);
+    let mut icon_changes: u64 = 0;
+    loop {
+        tokio::select! {
+            _ = &mut stopping => break,
+            event = events.recv() => match event {
+                Ok(Event::Check(_)) | Err(RecvError::Lagged(_)) => {}
+                Ok(_) => continue,
+                Err(RecvError::Closed) => break,
+            },
+        }
+        tokio::time::sleep(REDRAW_EVERY).await;
+        // Everything that arrived meanwhile is in this one view.
+        while let Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) = events.try_recv() {}
+        let view = tray_view(&engine);
+        if view == shown {
+            continue;
+        }
+        if view.level != shown.level {
+            icon_changes += 1;
+            if let Err(e) = tray.set_icon(Some(icon(view.level))) {
+                tracing::warn!(error = %e, "cannot set the tray icon");
+            }
+            tracing::debug!(level = view.level.as_str(), icon_changes, "tray icon changed");
+        }
+        if view.summary != shown.summary {
+            let _ = tray.set_title(Some(&view.summary));
+            let _ = tray.set_tooltip(Some(&view.summary));
+        }
+        match menu(&app, &view) {
+            Ok(menu) => {
+                let _ = tray.set_menu(Some(menu));
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot rebuild the tray menu"),
+        }
+        shown = view;
+    }
+    tracing::info!(icon_changes, "tray stopped");
+}
+
+/// Menu ids: `open`, `pause_all`, `resume_all`, `autostart`, `quit`, and per failing
+/// check `show:ID`, `pause:ID`, `run:ID:ACTION` (ids are letters, digits, `-`, `_`).
+fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
+    let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
+    items.push(Box::new(MenuItem::with_id(app, "summary", &view.summary, false, None::<&str>)?));
+    items.push(Box::new(PredefinedMenuItem::separator(app)?));
+    for check in &view.failing {
+        let mut entries: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
+        for action in &check.actions {
+            // An action that asks for confirmation is confirmed in the dashboard.
+            let label = if action.confirm { format!("{}…", action.name) } else { action.name.clone() };
+            entries.push(Box::new(MenuItem::with_id(
+                app,
+                format!("run:{}:{}", check.id, action.id),
+                label,
+                true,
+                None::<&str>,
+            )?));
+        }
+        entries.push(Box::new(MenuItem::with_id(app, format!("pause:{}", check.id), "Pause 1 h", true, None::<&str>)?));
+        entries.push(Box::new(MenuItem::with_id(app, format!("show:{}", check.id), "Show", true, None::<&str>)?));
+        let refs: Vec<&dyn IsMenuItem<Wry>> = entries.iter().map(|e| e.as_ref()).collect();
+        let title = format!("{} — {}", check.name, check.status);
+        items.push(Box::new(Submenu::with_id_and_items(app, format!("check:{}", check.id), title, true, &refs)?));
+    }
+    if view.more > 0 {
+        let label = format!("{} more failing…", view.more);
+        items.push(Box::new(MenuItem::with_id(app, "open", label, true, None::<&str>)?));
+    }
+    if !view.failing.is_empty() {
+        items.push(Box::new(PredefinedMenuItem::separator(app)?));
+    }
+    items.push(Box::new(MenuItem::with_id(app, "open", "Open dashboard", true, None::<&str>)?));
+    items.push(Box::new(if view.all_paused {
+        MenuItem::with_id(app, "resume_all", "Resume all", true, None::<&str>)?
+    } else {
+        MenuItem::with_id(app, "pause_all", "Pause all", true, None::<&str>)?
+    }));
+    let autostart = app.autolaunch().is_enabled().unwrap_or(false);
+    items.push(Box::new(CheckMenuItem::with_id(app, "autostart", "Start at login", true, autostart, None::<&str>)?));
+    items.push(Box::new(PredefinedMenuItem::separator(app)?));
+    items.push(Box::new(MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?));
+    let refs: Vec<&dyn IsMenuItem<Wry>> = items.iter().map(|i| i.as_ref()).collect();
+    Menu::with_items(app, &refs)
+}
+
+fn on_menu(app: &AppHandle, event: MenuEvent) {
+    let id = event.id().as_ref().to_owned();
+    let Some(shell) = app.try_state::<Shell>() else { return };
+    let engine = shell.engine.clone();
+    tracing::info!(item = %id, "tray menu");
+    let mut parts = id.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("open"), None, None) => window::open(app, None),
+        (Some("quit"), None, None) => app.exit(0),
+        (Some("pause_all"), None, None) => {
+            tauri::async_runtime::spawn(async move { engine.pause(None, None).await });
+        }
+        (Some("resume_all"), None, None) => {
+            tauri::async_runtime::spawn(async move { engine.resume(None).await });
+        }
+        (Some("autostart"), None, None) => {
+            let autolaunch = app.autolaunch();
+            let outcome = match autolaunch.is_enabled() {
+                Ok(true) => autolaunch.disable(),
+                _ => autolaunch.enable(),
+            };
+            if let Err(e) = outcome {
+                tracing::warn!(error = %e, "cannot change start at login");
+            }
+        }
+        (Some("show"), Some(check), None) => window::open(app, Some(&format!("#/check/{check}"))),
+        (Some("pause"), Some(check), None) => {
+            let check = check.to_owned();
+            let until = chrono::Utc::now() + chrono::Duration::hours(1);
+            tauri::async_runtime::spawn(async move { engine.pause(Some(&check), Some(until)).await });
+        }
+        (Some("run"), Some(check), Some(action)) => {
+            let confirm = engine.config().action(action).is_some_and(|a| a.confirm);
+            if confirm {
+                window::open(app, Some(&format!("#/check/{check}")));
+            } else {
+                crate::notices::run_action(app, action.to_owned());
+            }
+        }
+        _ => {}
+    }
+}
