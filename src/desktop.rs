@@ -409,7 +409,10 @@ mod tests {
         assert_eq!(view.summary, "2 down: c name, e name");
         let listed: Vec<(&str, Status)> = view.failing.iter().map(|c| (c.id.as_str(), c.status)).collect();
         assert_eq!(listed, [("c", Down), ("e", Down), ("d", Unknown), ("b", Degraded)], "worst first");
-        assert_eq!(view.failing[0].actions, [MenuAction { id: "restart".into(), name: "Restart".into(), confirm: true }]);
+        assert_eq!(
+            view.failing[0].actions,
+            [MenuAction { id: "restart".into(), name: "Restart".into(), confirm: true }]
+        );
         assert!(!view.all_paused);
 
         let (checks, config) = snapshots(&[("a", Up), ("b", Up)]);
@@ -418,7 +421,10 @@ mod tests {
 
         let (checks, config) = snapshots(&[("a", Paused), ("b", Paused)]);
         let view = view_of(&checks, &config);
-        assert_eq!((view.level, view.summary.as_str(), view.all_paused), (TrayLevel::Unknown, "2 paused: a name, b name", true));
+        assert_eq!(
+            (view.level, view.summary.as_str(), view.all_paused),
+            (TrayLevel::Unknown, "2 paused: a name, b name", true)
+        );
 
         let many: Vec<(String, Status)> = (0..20).map(|i| (format!("c{i}"), Down)).collect();
         let many: Vec<(&str, Status)> = many.iter().map(|(id, s)| (id.as_str(), *s)).collect();

@@ -122,6 +122,12 @@ fn main() -> ExitCode {
                 forwarder: Mutex::new(None),
                 notices: notices::Shown::default(),
             });
+            // SIGTERM and Ctrl-C end the app as Quit does: history flushed, api.json gone.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                daemon::wait_for_signal().await;
+                handle.exit(0);
+            });
             tray::start(app.handle(), engine.clone());
             notices::start(app.handle(), engine);
             if !minimized {
@@ -145,6 +151,8 @@ fn main() -> ExitCode {
             if let Some(daemon) = daemon {
                 tauri::async_runtime::block_on(daemon.stop());
             }
+            tray::remove_icon_files();
+            tracing::info!(icon_changes = tray::icon_changes(), "tray stopped");
         }
         _ => {}
     });

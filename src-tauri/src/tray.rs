@@ -3,6 +3,7 @@
 //! menu), and a menu of the failing checks with their actions. What it shows comes from
 //! `watchkeeper::desktop::tray_view`; this module only draws it, and only what changed.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tauri::image::Image;
@@ -16,6 +17,13 @@ use watchkeeper::engine::{Engine, Event};
 use crate::{window, Shell};
 
 const TRAY_ID: &str = "watchkeeper";
+
+/// Icon changes drawn since start (logged at exit: the icon-file test reads it).
+static ICON_CHANGES: AtomicU64 = AtomicU64::new(0);
+
+pub fn icon_changes() -> u64 {
+    ICON_CHANGES.load(Ordering::Relaxed)
+}
 /// Changes are drawn at most this often: a burst of results is one redraw.
 const REDRAW_EVERY: Duration = Duration::from_millis(250);
 
@@ -41,15 +49,20 @@ fn icon_dir() -> std::path::PathBuf {
     base.join(format!("watchkeeper-tray-{uid}"))
 }
 
-/// Creates the tray and keeps it in step with the engine until the app ends.
-pub fn start(app: &AppHandle, engine: Engine) {
-    let view = tray_view(&engine);
-    let dir = icon_dir();
-    if let Ok(entries) = std::fs::read_dir(&dir) {
+/// Empties the icon directory: at start (a crash may have left files) and at exit.
+pub fn remove_icon_files() {
+    if let Ok(entries) = std::fs::read_dir(icon_dir()) {
         for entry in entries.flatten() {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// Creates the tray and keeps it in step with the engine until the app ends.
+pub fn start(app: &AppHandle, engine: Engine) {
+    let view = tray_view(&engine);
+    let dir = icon_dir();
+    remove_icon_files();
     let built = menu(app, &view).and_then(|menu| {
         TrayIconBuilder::with_id(TRAY_ID)
             .icon(icon(view.level))
@@ -79,7 +92,6 @@ async fn follow(app: AppHandle, engine: Engine, tray: TrayIcon, mut shown: TrayV
     let mut events = engine.subscribe();
     let stopping = engine.stopping();
     tokio::pin!(stopping);
-    let mut icon_changes: u64 = 0;
     loop {
         tokio::select! {
             _ = &mut stopping => break,
@@ -97,7 +109,7 @@ async fn follow(app: AppHandle, engine: Engine, tray: TrayIcon, mut shown: TrayV
             continue;
         }
         if view.level != shown.level {
-            icon_changes += 1;
+            let icon_changes = ICON_CHANGES.fetch_add(1, Ordering::Relaxed) + 1;
             if let Err(e) = tray.set_icon(Some(icon(view.level))) {
                 tracing::warn!(error = %e, "cannot set the tray icon");
             }
@@ -115,7 +127,6 @@ async fn follow(app: AppHandle, engine: Engine, tray: TrayIcon, mut shown: TrayV
         }
         shown = view;
     }
-    tracing::info!(icon_changes, "tray stopped");
 }
 
 /// Menu ids: `open`, `pause_all`, `resume_all`, `autostart`, `quit`, and per failing

@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's two commands and their helpers, in Rust instead of
 //! shell scripts.
 //!
-//! - `cargo xtask run [ARGS]`: set up what is missing, build, run Watchkeeper.
+//! - `cargo xtask run [--dev] [ARGS]`: set up what is missing, build, run Watchkeeper:
+//!   the tray app where there is a display, else the headless daemon (`--dev`: a
+//!   debug build, quicker to compile).
 //! - `cargo xtask test`: set up, then format check, clippy and every test.
 //! - `cargo xtask bench [ARGS]`: set up, then the daemon load benchmark;
 //!   `cargo xtask bench dashboard`: the dashboard with 1,000 checks in Chromium.
@@ -61,13 +63,33 @@ fn target_dir() -> PathBuf {
 }
 
 fn run(args: &[String]) -> Result<(), String> {
-    setup(Purpose::Run)?;
+    let (dev, args) = match args.split_first() {
+        Some((first, rest)) if first == "--dev" => (true, rest),
+        _ => (false, args),
+    };
+    // The one place that picks what `run` starts: the tray app when there is a display
+    // to show it on, else the headless daemon (which prints where its dashboard is).
+    let desktop = has_display();
+    setup(if desktop { Purpose::Desktop } else { Purpose::Run })?;
     build_ui()?;
-    // The one place that picks what `run` starts: the headless daemon, for now. The
-    // desktop app (next issue) takes over here when a display is available.
-    let mut command = vec!["run", "--release", "--locked", "--bin", "watchkeeper", "--", "run"];
+    let mut command = vec!["run", "--locked"];
+    if !dev {
+        command.push("--release");
+    }
+    if desktop {
+        command.extend(["-p", "watchkeeper-desktop", "--"]);
+    } else {
+        command.extend(["--bin", "watchkeeper", "--", "run"]);
+    }
     command.extend(args.iter().map(String::as_str));
-    step("run watchkeeper", "cargo", &command)
+    let what =
+        if desktop { "run the tray app (a display is available)" } else { "run the headless daemon (no display)" };
+    step(what, "cargo", &command)
+}
+
+/// A display to open windows on: X11 or Wayland.
+fn has_display() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }
 
 fn test() -> Result<(), String> {
@@ -81,15 +103,16 @@ fn test() -> Result<(), String> {
     // Ignored tests carry their reason; they still run here, where they can.
     let mut rust = Command::new("cargo");
     rust.args(["test", "--workspace", "--locked", "--", "--include-ignored"]).current_dir(root());
-    // The UI's unit tests (Vitest), then the dashboard end to end in Chromium against
-    // the daemon that `cargo test` built.
+    // The UI's unit tests (Vitest), then end to end: the dashboard in Chromium against
+    // the daemon, and the desktop app under Xvfb, both as `cargo test` built them.
     let mut unit = Command::new("npm");
     unit.args(["test", "--silent"]).current_dir(root().join("ui"));
     let mut browser = Command::new("npm");
     browser
         .args(["run", "--silent", "e2e"])
         .current_dir(root().join("ui"))
-        .env("WATCHKEEPER_BIN", target_dir().join("debug/watchkeeper"));
+        .env("WATCHKEEPER_BIN", target_dir().join("debug/watchkeeper"))
+        .env("WATCHKEEPER_DESKTOP_BIN", target_dir().join("debug/watchkeeper-desktop"));
     let runners: [(&str, Command, Counter); 3] = [
         ("rust tests", rust, tally),
         ("ui unit tests", unit, tally_vitest),
@@ -246,6 +269,8 @@ fn bench(args: &[String]) -> Result<(), String> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Purpose {
     Run,
+    /// `run` with a display: the tray app.
+    Desktop,
     Test,
     Bench,
     Ui,
@@ -261,8 +286,8 @@ struct Requirement {
     purposes: &'static [Purpose],
 }
 
-const ALL: &[Purpose] = &[Purpose::Run, Purpose::Test, Purpose::Bench, Purpose::Ui];
-const BUILD: &[Purpose] = &[Purpose::Run, Purpose::Test, Purpose::Bench];
+const ALL: &[Purpose] = &[Purpose::Run, Purpose::Desktop, Purpose::Test, Purpose::Bench, Purpose::Ui];
+const BUILD: &[Purpose] = &[Purpose::Run, Purpose::Desktop, Purpose::Test, Purpose::Bench];
 
 /// Vite 6 runs on Node 18, the version Debian 12 ships (`apt-get install nodejs npm`).
 const MIN_NODE: (u32, u32) = (18, 0);
@@ -294,6 +319,27 @@ const REQUIREMENTS: &[Requirement] = &[
         purposes: &[Purpose::Test, Purpose::Bench],
     },
     Requirement {
+        name: "the desktop app's libraries (WebKitGTK 4.1, Ayatana AppIndicator, librsvg, libsoup 3, libxdo)",
+        present: || debian_installed(DESKTOP_LIBRARIES),
+        debian: DESKTOP_LIBRARIES,
+        other: None,
+        purposes: &[Purpose::Desktop, Purpose::Test],
+    },
+    Requirement {
+        name: "a virtual desktop for the desktop tests (Xvfb, D-Bus, dunst, xwd, WebKitWebDriver, python3-dbus)",
+        present: || debian_installed(DESKTOP_TEST_TOOLS),
+        debian: DESKTOP_TEST_TOOLS,
+        other: None,
+        purposes: &[Purpose::Test],
+    },
+    Requirement {
+        name: "tauri-driver (WebDriver for the desktop window)",
+        present: || found("tauri-driver", &["--help"]),
+        debian: &[],
+        other: Some(&["cargo", "install", "tauri-driver", "--version", "^2", "--locked"]),
+        purposes: &[Purpose::Test],
+    },
+    Requirement {
         name: "rustfmt and clippy",
         present: || found("cargo", &["fmt", "--version"]).and_then(|()| found("cargo", &["clippy", "--version"])),
         debian: &[],
@@ -301,6 +347,31 @@ const REQUIREMENTS: &[Requirement] = &[
         purposes: &[Purpose::Test],
     },
 ];
+
+const DESKTOP_LIBRARIES: &[&str] =
+    &["libwebkit2gtk-4.1-dev", "libayatana-appindicator3-dev", "librsvg2-dev", "libsoup-3.0-dev", "libxdo-dev"];
+const DESKTOP_TEST_TOOLS: &[&str] =
+    &["xvfb", "dbus-x11", "dunst", "x11-apps", "webkit2gtk-driver", "python3-dbus", "python3-gi"];
+
+/// Debian packages, all installed.
+fn debian_installed(packages: &[&str]) -> Result<(), String> {
+    let output = Command::new("dpkg-query")
+        .args(["-W", "-f", "${Package} ${db:Status-Status}\n"])
+        .args(packages)
+        .output()
+        .map_err(|_| format!("cannot ask dpkg whether {} are installed", packages.join(", ")))?;
+    let listed = String::from_utf8_lossy(&output.stdout);
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !listed.lines().any(|l| l.split_once(' ') == Some((*p, "installed"))))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("not installed: {}", missing.join(", ")))
+    }
+}
 
 fn found(program: &str, args: &[&str]) -> Result<(), String> {
     match Command::new(program).args(args).output() {

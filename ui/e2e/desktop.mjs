@@ -1,0 +1,293 @@
+// A desktop for the desktop end-to-end tests, made of real parts: an X server (Xvfb),
+// a private D-Bus session bus, a notification server (dunst) watched by dbus-monitor,
+// a minimal tray host (tray_host.py), and watchkeeper-desktop itself.
+
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { deflateSync } from "node:zlib";
+
+import { ROOT, eventually } from "./support.mjs";
+
+export const DESKTOP_BIN =
+  process.env.WATCHKEEPER_DESKTOP_BIN ?? path.join(ROOT, "target", "debug", "watchkeeper-desktop");
+const TRAY_HOST = path.join(ROOT, "ui", "e2e", "tray_host.py");
+
+/** Reads a child's output into a string, and resolves `firstLine` with its first line. */
+function collect(stream) {
+  const out = { text: "", firstLine: null };
+  out.firstLine = new Promise((resolve) => {
+    stream.on("data", (chunk) => {
+      out.text += chunk;
+      const newline = out.text.indexOf("\n");
+      if (newline >= 0) resolve(out.text.slice(0, newline).trim());
+    });
+  });
+  return out;
+}
+
+function within(ms, promise, what) {
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)),
+  ]);
+}
+
+/**
+ * Starts the desktop session. `withTrayHost: false` leaves out the tray host (a
+ * desktop without a tray).
+ */
+export async function startDesktop({ withTrayHost = true } = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), "wk-desktop-"));
+  const runtime = path.join(dir, "run");
+  mkdirSync(runtime, { mode: 0o700 });
+  const children = [];
+  const start = (program, args, env, stdio = ["ignore", "pipe", "pipe"]) => {
+    const child = spawn(program, args, { stdio, env });
+    children.push(child);
+    return child;
+  };
+
+  // Xvfb picks a free display and writes its number to fd 3.
+  const xvfb = start("Xvfb", ["-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp"], process.env, [
+    "ignore",
+    "ignore",
+    "pipe",
+    "pipe",
+  ]);
+  const display = `:${await within(10_000, collect(xvfb.stdio[3]).firstLine, "Xvfb starts")}`;
+  const bus = start("dbus-daemon", ["--session", "--nofork", "--print-address=1"], process.env);
+  const address = await within(10_000, collect(bus.stdout).firstLine, "the session bus starts");
+  const env = {
+    ...process.env,
+    DISPLAY: display,
+    DBUS_SESSION_BUS_ADDRESS: address,
+    XDG_RUNTIME_DIR: runtime,
+    HOME: path.join(dir, "home"),
+    XDG_CONFIG_HOME: path.join(dir, "config"),
+    XDG_DATA_HOME: path.join(dir, "data-home"),
+    XDG_CACHE_HOME: path.join(dir, "cache"),
+    // No accessibility bus and no desktop portal: neither exists in this session.
+    NO_AT_BRIDGE: "1",
+    GTK_USE_PORTAL: "0",
+    WATCHKEEPER_LOG: "info",
+  };
+  mkdirSync(env.HOME, { recursive: true });
+
+  // dbus-monitor first, so it sees every notification.
+  const monitor = start("dbus-monitor", ["--session", "interface='org.freedesktop.Notifications'"], env);
+  const monitored = { text: "" };
+  const arrivals = [];
+  monitor.stdout.on("data", (chunk) => {
+    monitored.text += chunk;
+    arrivals.push({ at: Date.now(), upTo: monitored.text.length });
+  });
+  await eventually(10_000, "dbus-monitor is attached", () => monitored.text.includes("NameAcquired"));
+  start("dunst", [], env);
+  await eventually(10_000, "dunst owns the notification service", () => busHasName(env, "org.freedesktop.Notifications"));
+
+  let host = null;
+  if (withTrayHost) {
+    const child = start("/usr/bin/python3", [TRAY_HOST], env, ["pipe", "pipe", "pipe"]);
+    const lines = [];
+    const waiting = [];
+    let buffered = "";
+    let errors = "";
+    child.stderr.on("data", (chunk) => (errors += chunk));
+    child.stdout.on("data", (chunk) => {
+      buffered += chunk;
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = JSON.parse(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+        const next = waiting.shift();
+        if (next) next(line);
+        else lines.push(line);
+      }
+    });
+    const nextLine = () => (lines.length ? Promise.resolve(lines.shift()) : new Promise((r) => waiting.push(r)));
+    await within(10_000, nextLine(), `the tray host starts ${errors}`);
+    host = {
+      async ask(request) {
+        child.stdin.write(JSON.stringify(request) + "\n");
+        const answer = await within(10_000, nextLine(), `the tray host answers ${JSON.stringify(request)}`);
+        if ("error" in answer) throw new Error(`tray host: ${answer.error}`);
+        return answer.ok;
+      },
+    };
+  }
+
+  return {
+    dir,
+    env,
+    display,
+    host,
+    iconDir: path.join(runtime, `watchkeeper-tray-${process.getuid()}`),
+    /** Notifications sent so far, in order: {summary, body, actions, at}. */
+    notifications: () => parseNotifications(monitored.text, arrivals),
+    /** Notifications closed by their sender so far (a burst's earlier notice). */
+    closed: () => (monitored.text.match(/member=CloseNotification/g) ?? []).length,
+    /** The whole screen as PNG bytes. */
+    screenshot: () => xwdToPng(execFileSync("xwd", ["-root", "-silent", "-display", display], { maxBuffer: 64 << 20 })),
+    /** Top-level window names on the screen. */
+    windows: () => execFileSync("xwininfo", ["-root", "-tree", "-display", display], { encoding: "utf8" }),
+    async stop() {
+      for (const child of children.reverse()) {
+        if (child.exitCode === null) child.kill("SIGTERM");
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function busHasName(env, name) {
+  try {
+    const names = execFileSync(
+      "dbus-send",
+      ["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.ListNames"],
+      { env, encoding: "utf8" },
+    );
+    return names.includes(`"${name}"`);
+  } catch {
+    return false;
+  }
+}
+
+/** dbus-monitor's text → the Notify calls: app name, replaces id, icon, summary, body, actions. */
+function parseNotifications(text, arrivals) {
+  const found = [];
+  // A call's arguments run until the next message (a body may span lines).
+  const pattern = /member=Notify\n([\s\S]*?)(?=\n(?:method call|method return|signal|error) |$)/g;
+  let match;
+  while ((match = pattern.exec(text))) {
+    const strings = [...match[1].matchAll(/^\s+string "((?:[^"\\]|\\.)*)"/gm)].map((m) => m[1]);
+    const at = arrivals.find((a) => a.upTo >= match.index)?.at ?? Date.now();
+    // app name, icon, summary, body, then the actions (id, label, ...).
+    found.push({ summary: strings[2] ?? "", body: strings[3] ?? "", actions: strings.slice(4), at });
+  }
+  return found;
+}
+
+/** Starts watchkeeper-desktop in the session; resolves once its API listens. */
+export async function startApp(session, config, args = ["--minimized"]) {
+  const dir = path.join(session.dir, `app-${Date.now()}`);
+  const dataDir = path.join(dir, "data");
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const configPath = path.join(dir, "watchkeeper.toml");
+  writeFileSync(configPath, config);
+  const child = spawn(DESKTOP_BIN, ["--config", configPath, "--data-dir", dataDir, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: session.env,
+  });
+  let log = "";
+  child.stdout.on("data", (chunk) => (log += chunk));
+  child.stderr.on("data", (chunk) => (log += chunk));
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const api = await eventually(30_000, "the desktop app writes api.json", () => {
+    if (child.exitCode !== null) throw new Error(`the desktop app exited (${child.exitCode}):\n${log}`);
+    try {
+      const api = JSON.parse(readFileSync(path.join(dataDir, "api.json"), "utf8"));
+      return api.pid === child.pid ? api : null;
+    } catch {
+      return null;
+    }
+  });
+  const call = async (method, route, body) => {
+    const response = await fetch(`${api.url}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${api.token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json() };
+  };
+  return {
+    api,
+    dataDir,
+    child,
+    exited,
+    log: () => log,
+    get: async (route) => (await call("GET", route)).body,
+    post: (route, body) => call("POST", route, body ?? {}),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      return within(20_000, exited, `the desktop app exits:\n${log}`);
+    },
+  };
+}
+
+/** The tray item the app registered with the tray host. */
+export async function trayItem(session) {
+  return eventually(20_000, "the app's tray item registers", async () => (await session.host.ask({ op: "items" }))[0]);
+}
+
+/** A menu entry by its label, searched depth first. */
+export function findEntry(menu, label) {
+  if (menu.label === label) return menu;
+  for (const child of menu.children) {
+    const found = findEntry(child, label);
+    if (found) return found;
+  }
+  return null;
+}
+
+// ---- XWD (what `xwd` writes) to PNG, for screenshots of the whole X screen.
+
+function xwdToPng(xwd) {
+  const field = (i) => xwd.readUInt32BE(i * 4);
+  const [headerSize, width, height, byteOrder, bitsPerPixel, bytesPerLine, ncolors] = [
+    field(0),
+    field(4),
+    field(5),
+    field(7),
+    field(11),
+    field(12),
+    field(19),
+  ];
+  if (bitsPerPixel !== 32 && bitsPerPixel !== 24) throw new Error(`xwd: ${bitsPerPixel} bits per pixel is not handled`);
+  const step = bitsPerPixel / 8;
+  const pixels = headerSize + ncolors * 12;
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    raw[y * (width * 3 + 1)] = 0;
+    for (let x = 0; x < width; x++) {
+      const at = pixels + y * bytesPerLine + x * step;
+      const value = byteOrder === 0 ? xwd.readUIntLE(at, step) : xwd.readUIntBE(at, step) >>> (step === 4 ? 8 : 0);
+      const out = y * (width * 3 + 1) + 1 + x * 3;
+      raw[out] = (value >> 16) & 255;
+      raw[out + 1] = (value >> 8) & 255;
+      raw[out + 2] = value & 255;
+    }
+  }
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 255] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(kind, data) {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(kind, "ascii"), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}

@@ -1,0 +1,239 @@
+// The desktop app end to end, under Xvfb with a private session bus: notifications seen
+// on D-Bus, the tray read and clicked through a tray host, the window driven through
+// tauri-driver, and `cargo xtask run`'s choice between the tray app and the daemon.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { test } from "node:test";
+
+import { DESKTOP_BIN, findEntry, startApp, startDesktop, trayItem } from "./desktop.mjs";
+import { ROOT, eventually, screenshotPath, startTarget } from "./support.mjs";
+
+const WAIT = 20_000;
+
+function config(orders, payments) {
+  const http = (id, name, url, extra = "") => `
+[[check]]
+id = "${id}"
+name = "${name}"
+kind = "http"
+url = "${url}"
+interval = "200ms"
+timeout = "150ms"
+failure_threshold = 1
+breaker = { enabled = false }
+${extra}`;
+  return (
+    http("orders-api", "Orders API", orders.url, 'actions = ["restart-orders"]') +
+    http("payments-api", "Payments API", payments.url, 'group = "payments"') +
+    http("payments-db", "Payments DB", payments.url, 'group = "payments"') +
+    http("payments-queue", "Payments queue", payments.url, 'group = "payments"') +
+    `
+[[action]]
+id = "restart-orders"
+name = "Restart orders"
+kind = "command"
+command = ["sh", "-c", "echo restarting orders; sleep 0.3; echo restarted"]
+confirm = false
+verify = false
+`
+  );
+}
+
+/** The tray icon's state, by comparing its pixels with icons/tray-*@2x.png. */
+async function iconState(session, item) {
+  const shown = await session.host.ask({ op: "icon", item });
+  for (const state of ["ok", "degraded", "down", "unknown"]) {
+    const digest = await session.host.ask({ op: "digest", path: path.join(ROOT, "icons", `tray-${state}@2x.png`) });
+    if (digest === shown.digest) return state;
+  }
+  return `unrecognised icon ${shown.path}`;
+}
+
+async function trayShows(session, item, label, state) {
+  return eventually(WAIT, `the tray shows "${label}" with the ${state} icon`, async () => {
+    const props = await session.host.ask({ op: "props", item });
+    return props.XAyatanaLabel === label && (await iconState(session, item)) === state ? props : null;
+  });
+}
+
+async function click(session, item, label) {
+  const menu = await session.host.ask({ op: "layout", item });
+  const entry = findEntry(menu, label);
+  assert.ok(entry, `the tray menu has "${label}": ${JSON.stringify(menu)}`);
+  await session.host.ask({ op: "click", item, id: entry.id });
+}
+
+test("a failure is notified on D-Bus, and the tray shows it and acts on it", async (t) => {
+  let ordersHealthy = true;
+  let paymentsHealthy = true;
+  const orders = await startTarget(() => ordersHealthy);
+  const payments = await startTarget(() => paymentsHealthy);
+  const session = await startDesktop();
+  t.after(async () => {
+    await session.stop();
+    await orders.close();
+    await payments.close();
+  });
+  const app = await startApp(session, config(orders, payments));
+  t.after(() => app.stop());
+
+  const item = await trayItem(session);
+  const props = await trayShows(session, item, "all 4 up", "ok");
+  assert.ok(props.Title, "the item has a title");
+  const health = await app.get("/healthz");
+  assert.ok(!health.degraded.some((d) => d.startsWith("tray:")), `a tray host is there: ${health.degraded}`);
+
+  // One check fails: one notification with its name, cause and resolution.
+  const failedAt = Date.now();
+  ordersHealthy = false;
+  const notice = await eventually(WAIT, "a notification for Orders API", () =>
+    session.notifications().find((n) => n.summary === "Orders API down"),
+  );
+  const latency = notice.at - failedAt;
+  console.log(`# failure to notification: ${latency} ms (interval 200 ms, failure_threshold 1)`);
+  assert.match(notice.body, /503/, "the cause");
+  assert.match(notice.body, /unexpected status/, "the resolution");
+  assert.deepEqual(notice.actions.slice(0, 4), ["snooze", "Snooze 1 h", "open", "Open"], "the buttons");
+  await trayShows(session, item, "1 down: Orders API", "down");
+  const menu = await session.host.ask({ op: "layout", item });
+  assert.equal(menu.children[0].label, "1 down: Orders API", "the summary heads the menu");
+  assert.equal(menu.children[0].enabled, false, "as a disabled entry");
+  const failing = findEntry(menu, "Orders API — down");
+  assert.ok(failing, `the failing check is listed: ${JSON.stringify(menu)}`);
+  assert.deepEqual(
+    failing.children.map((c) => c.label),
+    ["Restart orders", "Pause 1 h", "Show"],
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  writeFileSync(screenshotPath("desktop-notification.png"), session.screenshot());
+
+  // Three fail together, after the first burst (5 s) is over: the first at once, then
+  // one notice for all three in its place.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, notice.at + 5_500 - Date.now())));
+  const before = session.notifications().length;
+  paymentsHealthy = false;
+  const burst = await eventually(WAIT, "one notification for the burst", () =>
+    session.notifications().find((n) => n.summary === "3 checks down"),
+  );
+  assert.match(burst.body, /Payments API, Payments DB, Payments queue|Payments/);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const sent = session.notifications().slice(before);
+  assert.ok(sent.length <= 2, `a burst is one notification, shown once and replaced once: ${JSON.stringify(sent)}`);
+  assert.ok(session.closed() >= 1, "the burst's first notice was replaced");
+  await trayShows(session, item, "4 down: Orders API, Payments API, Payments DB, +1", "down");
+
+  // An action from the tray runs, is recorded as the desktop's, and says how it went.
+  await click(session, item, "Restart orders");
+  const run = await eventually(WAIT, "the action run is recorded", async () => {
+    const runs = (await app.get("/api/v1/action-runs?action=restart-orders")).runs;
+    return runs[0];
+  });
+  assert.equal(run.requested_by, "desktop");
+  assert.equal(run.status, "ok");
+  assert.match(run.output, /restarted/);
+  await eventually(WAIT, "a notification says how the action went", () =>
+    session.notifications().find((n) => n.summary.startsWith("restart-orders: ok")),
+  );
+
+  // Pause 1 h on one check, then Pause all: no notification while paused.
+  await click(session, item, "Pause 1 h");
+  await eventually(WAIT, "Orders API is paused", async () => (await app.get("/api/v1/checks/orders-api")).status === "paused");
+  await click(session, item, "Pause all");
+  await trayShows(session, item, "4 paused: Orders API, Payments API, Payments DB, +1", "unknown");
+  const whilePaused = session.notifications().length;
+  ordersHealthy = true;
+  paymentsHealthy = true;
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(session.notifications().length, whilePaused, "nothing is notified while paused");
+  await click(session, item, "Resume all");
+  await trayShows(session, item, "all 4 up", "ok");
+  await eventually(WAIT, "the recoveries are notified, grouped", () =>
+    session.notifications().slice(whilePaused).find((n) => /recovered/.test(n.summary)),
+  );
+
+  // Open dashboard makes a window; Quit ends the app cleanly.
+  await click(session, item, "Open dashboard");
+  await eventually(WAIT, "the dashboard window is on screen", () => session.windows().includes('"Watchkeeper"'));
+  await click(session, item, "Quit");
+  const exit = await app.exited;
+  assert.deepEqual(exit, { code: 0, signal: null }, app.log());
+  assert.ok(!existsSync(path.join(app.dataDir, "api.json")), "api.json is removed on exit");
+  assert.deepEqual(readdirSync(session.iconDir), [], "no tray icon file is left behind");
+});
+
+test("10,000 state changes leave a handful of tray icon files", async (t) => {
+  const target = await startTarget(() => true);
+  const session = await startDesktop();
+  t.after(async () => {
+    await session.stop();
+    await target.close();
+  });
+  const app = await startApp(
+    session,
+    `[[check]]\nid = "api"\nname = "API"\nkind = "http"\nurl = "${target.url}"\ninterval = "200ms"\n`,
+  );
+  t.after(() => app.stop());
+  const item = await trayItem(session);
+  await trayShows(session, item, "all 1 up", "ok");
+
+  // Each pause and resume turns the check paused and back: a state change, and another
+  // tray icon (unknown / ok). Bounded in count and in time.
+  const deadline = Date.now() + 120_000;
+  let changes = 0;
+  let most = 0;
+  for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
+    const { status, body } = await app.post(i % 2 === 0 ? "/api/v1/checks/api/pause" : "/api/v1/checks/api/resume");
+    assert.equal(status, 200, JSON.stringify(body));
+    changes += body.changed;
+    if (i % 500 === 0) most = Math.max(most, readdirSync(session.iconDir).length);
+  }
+  console.log(`# ${changes} state changes; at most ${most} icon files seen meanwhile`);
+  assert.equal(changes, 10_000, "every pause and resume changed the state");
+  await trayShows(session, item, "all 1 up", "ok");
+  const left = readdirSync(session.iconDir);
+  assert.ok(left.length <= 3 && most <= 3, `a handful of icon files at most: ${left.length} left, ${most} seen`);
+  const exit = await app.stop();
+  assert.deepEqual(exit, { code: 0, signal: null }, "SIGTERM ends the app cleanly");
+  const icons = app.log().match(/tray stopped icon_changes=(\d+)/);
+  assert.ok(icons && Number(icons[1]) >= 10, `the icon really changed many times: ${icons?.[0]}`);
+  console.log(`# ${icons[1]} tray icon changes drawn`);
+  assert.deepEqual(readdirSync(session.iconDir), [], "none is left after exit");
+});
+
+test("without a tray host or a display the app keeps running and says so", async (t) => {
+  const target = await startTarget(() => true);
+  const session = await startDesktop({ withTrayHost: false });
+  t.after(async () => {
+    await session.stop();
+    await target.close();
+  });
+  const cfg = `[[check]]\nid = "api"\nname = "API"\nkind = "http"\nurl = "${target.url}"\ninterval = "200ms"\n`;
+  const app = await startApp(session, cfg);
+  const health = await app.get("/healthz");
+  assert.ok(
+    health.degraded.some((d) => d.startsWith("tray: no tray host")),
+    `degraded names the tray: ${JSON.stringify(health.degraded)}`,
+  );
+  await eventually(WAIT, "the check still runs", async () => (await app.get("/api/v1/checks/api")).status === "up");
+  assert.deepEqual(await app.stop(), { code: 0, signal: null });
+
+  // No display: the headless daemon, and where its dashboard is.
+  const env = { ...session.env };
+  delete env.DISPLAY;
+  delete env.WAYLAND_DISPLAY;
+  const headless = spawn(DESKTOP_BIN, ["--config", path.join(session.dir, "none.toml"), "--data-dir", path.join(session.dir, "headless")], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  headless.stdout.on("data", (chunk) => (out += chunk));
+  headless.stderr.on("data", () => {});
+  const exited = new Promise((resolve) => headless.on("exit", (code) => resolve(code)));
+  await eventually(WAIT, "it runs the daemon and prints its dashboard", () => /dashboard\s+http:\/\/127\.0\.0\.1:\d+\/#token=/.test(out));
+  assert.match(out, /no display \(DISPLAY and WAYLAND_DISPLAY are unset\): running the headless daemon instead/);
+  headless.kill("SIGTERM");
+  assert.equal(await exited, 0);
+});
