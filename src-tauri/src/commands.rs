@@ -115,9 +115,10 @@ struct UpdatePayload {
 }
 
 /// Starts sending live updates to the window (`hello` first), replacing any earlier
-/// stream: a reloaded page asks again and must not get everything twice.
+/// stream: a reloaded page asks again and must not get everything twice. Async, so it
+/// runs on the core's runtime (the stream's task is spawned there).
 #[tauri::command]
-pub fn subscribe(app: AppHandle, shell: State<'_, Shell>, args: NoArgs) {
+pub async fn subscribe(app: AppHandle, shell: State<'_, Shell>, args: NoArgs) -> Answer<()> {
     let NoArgs {} = args;
     let mut updates = api::live::updates(shell.engine.clone());
     let forwarder = tauri::async_runtime::spawn(async move {
@@ -133,4 +134,5 @@ pub fn subscribe(app: AppHandle, shell: State<'_, Shell>, args: NoArgs) {
             previous.abort();
         }
     }
+    Ok(())
 }

@@ -291,3 +291,79 @@ function chunk(kind, data) {
   crc.writeUInt32BE(crc32(body));
   return Buffer.concat([length, body, crc]);
 }
+
+// ---- WebDriver: tauri-driver in front of WebKitWebDriver (Debian webkit2gtk-driver).
+
+async function freePort() {
+  const net = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts tauri-driver and a WebDriver session on watchkeeper-desktop with `args`. */
+export async function driveApp(session, args) {
+  const [port, nativePort] = [await freePort(), await freePort()];
+  const driver = spawn(
+    process.env.TAURI_DRIVER ?? "tauri-driver",
+    ["--port", String(port), "--native-port", String(nativePort), "--native-driver", "/usr/bin/WebKitWebDriver"],
+    { env: session.env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let log = "";
+  driver.stdout.on("data", (chunk) => (log += chunk));
+  driver.stderr.on("data", (chunk) => (log += chunk));
+  const base = `http://127.0.0.1:${port}`;
+  const call = async (method, route, body) => {
+    const response = await fetch(`${base}${route}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(`WebDriver ${method} ${route}: ${response.status} ${JSON.stringify(answer)}`);
+    return answer.value;
+  };
+  await eventually(20_000, `tauri-driver listens ${log}`, async () => {
+    if (driver.exitCode !== null) throw new Error(`tauri-driver exited: ${log}`);
+    return fetch(`${base}/status`).then(
+      (r) => r.ok,
+      () => false,
+    );
+  });
+  const created = await call("POST", "/session", {
+    capabilities: { alwaysMatch: { "tauri:options": { application: DESKTOP_BIN, args } } },
+  });
+  const id = created.sessionId;
+  const s = (route) => `/session/${id}${route}`;
+  const web = {
+    /** The first element matching `css`, waited for. */
+    async find(css, what = css) {
+      let last = "";
+      return eventually(20_000, `the window shows ${what} (last answer: ${last})`, async () => {
+        // While the page (re)loads the driver answers with an error: asked again.
+        const found = await call("POST", s("/elements"), { using: "css selector", value: css }).catch((e) => {
+          last = String(e);
+          return [];
+        });
+        return found.length ? Object.values(found[0])[0] : null;
+      });
+    },
+    click: (element) => call("POST", s(`/element/${element}/click`), {}),
+    text: (element) => call("GET", s(`/element/${element}/text`)),
+    script: (source, args = []) => call("POST", s("/execute/sync"), { script: source, args }),
+    /** Runs `source` with a callback as its last argument; resolves with what it passes. */
+    scriptAsync: (source, args = []) => call("POST", s("/execute/async"), { script: source, args }),
+    screenshot: async () => Buffer.from(await call("GET", s("/screenshot")), "base64"),
+    async close() {
+      await call("DELETE", s("")).catch(() => {});
+      driver.kill("SIGTERM");
+    },
+    log: () => log,
+  };
+  return web;
+}

@@ -4,11 +4,11 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 
-import { DESKTOP_BIN, findEntry, startApp, startDesktop, trayItem } from "./desktop.mjs";
+import { DESKTOP_BIN, driveApp, findEntry, startApp, startDesktop, trayItem } from "./desktop.mjs";
 import { ROOT, eventually, screenshotPath, startTarget } from "./support.mjs";
 
 const WAIT = 20_000;
@@ -236,4 +236,102 @@ test("without a tray host or a display the app keeps running and says so", async
   assert.match(out, /no display \(DISPLAY and WAYLAND_DISPLAY are unset\): running the headless daemon instead/);
   headless.kill("SIGTERM");
   assert.equal(await exited, 0);
+});
+
+test("the dashboard window runs an action through Tauri IPC (tauri-driver)", async (t) => {
+  let healthy = true;
+  const orders = await startTarget(() => healthy);
+  const payments = await startTarget(() => true);
+  const session = await startDesktop();
+  t.after(async () => {
+    await session.stop();
+    await orders.close();
+    await payments.close();
+  });
+  const dataDir = path.join(session.dir, "window-data");
+  const configPath = path.join(session.dir, "window.toml");
+  writeFileSync(configPath, config(orders, payments));
+  const web = await driveApp(session, ["--config", configPath, "--data-dir", dataDir]);
+  t.after(async () => {
+    await web.close();
+    // The window closing leaves the app in the tray: end it as a user's logout would.
+    try {
+      const { pid } = JSON.parse(readFileSync(path.join(dataDir, "api.json"), "utf8"));
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  });
+
+  assert.equal(await web.script("return '__TAURI_INTERNALS__' in window"), true, "the page runs inside Tauri");
+  await web.find('tr.check[data-id="orders-api"] .badge.up', "Orders API up");
+  healthy = false;
+  await web.find('tr.check[data-id="orders-api"] .badge.down', "Orders API down, live over IPC");
+  await web.click(await web.find('tr.check[data-id="orders-api"] td.name'));
+  await web.find(".check-page h2", "the check page");
+  await web.click(await web.find('button[data-action="restart-orders"]'));
+  await web.click(await web.find("dialog.action-dialog #confirm-run", "the confirmation"));
+  const output = await web.find("dialog.action-dialog pre.live", "live output");
+  await eventually(WAIT, "the output arrives", async () => /restarted/.test(await web.text(output)));
+  const outcome = await web.text(await web.find("dialog.action-dialog .outcome"));
+  assert.match(outcome, /ok|exit 0/i, outcome);
+  writeFileSync(screenshotPath("desktop-window-action.png"), await web.screenshot());
+
+  // Recorded as the desktop's, on the incident.
+  const api = JSON.parse(readFileSync(path.join(dataDir, "api.json"), "utf8"));
+  const runs = await fetch(`${api.url}/api/v1/action-runs?action=restart-orders`, {
+    headers: { authorization: `Bearer ${api.token}` },
+  }).then((r) => r.json());
+  assert.equal(runs.runs[0].requested_by, "desktop");
+  assert.ok(runs.runs[0].incident, "filed on the open incident");
+
+  // Only the listed commands: anything else is refused by the capability.
+  const refused = await web.script(
+    "return window.__TAURI_INTERNALS__.invoke('plugin:autostart|enable').then(() => 'allowed', (e) => String(e));",
+  );
+  assert.match(String(refused), /not allowed/i, "autostart is not the window's to call");
+});
+
+test("cargo xtask run starts the tray app with a display, the daemon without", async (t) => {
+  const target = await startTarget(() => true);
+  const session = await startDesktop();
+  t.after(async () => {
+    await session.stop();
+    await target.close();
+  });
+  const configPath = path.join(session.dir, "run.toml");
+  writeFileSync(configPath, `[[check]]\nid = "api"\nname = "API"\nkind = "http"\nurl = "${target.url}"\n`);
+  const run = async (env, dataDir, expected) => {
+    // `--dev`: the debug build the tests already made, not a release build.
+    const args = ["xtask", "run", "--dev", "--", "--config", configPath, "--data-dir", path.join(session.dir, dataDir)];
+    const child = spawn("cargo", args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let out = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    child.stderr.on("data", (chunk) => (out += chunk));
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    try {
+      await eventually(300_000, `cargo xtask run prints "${expected}"`, () => {
+        if (child.exitCode !== null) throw new Error(`cargo xtask run exited:\n${out}`);
+        return out.includes(expected);
+      });
+    } finally {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      await exited;
+    }
+    return out;
+  };
+  // cargo and rustup live in the real home.
+  const withDisplay = { ...session.env, HOME: process.env.HOME };
+  const desktop = await run(withDisplay, "with-display", "watchkeeper-desktop is running in the tray");
+  assert.match(desktop, /run the tray app \(a display is available\)/);
+  const withoutDisplay = { ...withDisplay };
+  delete withoutDisplay.DISPLAY;
+  delete withoutDisplay.WAYLAND_DISPLAY;
+  const headless = await run(withoutDisplay, "without-display", "watchkeeper is running");
+  assert.match(headless, /run the headless daemon \(no display\)/);
+  assert.doesNotMatch(headless, /watchkeeper-desktop is running/);
 });

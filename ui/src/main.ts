@@ -1,5 +1,6 @@
 // Entry point: picks the transport for where the page runs and starts the app.
 
+import "./locale"; // first: before any module builds a formatter
 import "./style.css";
 import { App, fatal } from "./app";
 import { connect } from "./client";

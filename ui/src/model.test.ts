@@ -119,3 +119,14 @@ describe("live state", () => {
     expect(state.apply({ name: "hello" }).resync).toBe(true);
   });
 });
+
+describe("locale", () => {
+  it("tells a locale Intl accepts from one it rejects", async () => {
+    const { usableLocale } = await import("./locale");
+    expect(usableLocale("en-US")).toBe(true);
+    expect(usableLocale("de")).toBe(true);
+    expect(usableLocale("C")).toBe(false);
+    expect(usableLocale("")).toBe(false);
+    expect(usableLocale(undefined)).toBe(false);
+  });
+});

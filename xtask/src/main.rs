@@ -67,6 +67,8 @@ fn run(args: &[String]) -> Result<(), String> {
         Some((first, rest)) if first == "--dev" => (true, rest),
         _ => (false, args),
     };
+    // `cargo xtask run -- --config C`: the separator is cargo's habit, not an argument.
+    let args = args.strip_prefix(&["--".to_owned()]).unwrap_or(args);
     // The one place that picks what `run` starts: the tray app when there is a display
     // to show it on, else the headless daemon (which prints where its dashboard is).
     let desktop = has_display();
@@ -98,6 +100,9 @@ fn test() -> Result<(), String> {
     step("format", "cargo", &["fmt", "--all", "--", "--check"])
         .map_err(|e| format!("{e}\n  fix: run `cargo fmt --all`"))?;
     step("clippy", "cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
+    // The end-to-end tests start the desktop app's binary; `cargo test` builds only its
+    // test harness.
+    step("build the desktop app", "cargo", &["build", "--locked", "-p", "watchkeeper-desktop"])?;
     let mut total = Tally::default();
     let mut failures = Vec::new();
     // Ignored tests carry their reason; they still run here, where they can.
