@@ -130,6 +130,15 @@ export async function startDesktop({ withTrayHost = true } = {}) {
     closed: () => (monitored.text.match(/member=CloseNotification/g) ?? []).length,
     /** The whole screen as PNG bytes. */
     screenshot: () => xwdToPng(execFileSync("xwd", ["-root", "-silent", "-display", display], { maxBuffer: 64 << 20 })),
+    /** Closes a window as its close button would (WM_DELETE_WINDOW); false when none is named so. */
+    closeWindow: (name) => {
+      try {
+        execFileSync("/usr/bin/python3", [path.join(ROOT, "ui", "e2e", "close_window.py"), name], { env });
+        return true;
+      } catch {
+        return false;
+      }
+    },
     /** Top-level window names on the screen. */
     windows: () => execFileSync("xwininfo", ["-root", "-tree", "-display", display], { encoding: "utf8" }),
     async stop() {

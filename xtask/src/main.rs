@@ -6,7 +6,9 @@
 //!   debug build, quicker to compile).
 //! - `cargo xtask test`: set up, then format check, clippy and every test.
 //! - `cargo xtask bench [ARGS]`: set up, then the daemon load benchmark;
-//!   `cargo xtask bench dashboard`: the dashboard with 1,000 checks in Chromium.
+//!   `cargo xtask bench dashboard`: the dashboard with 1,000 checks in Chromium;
+//!   `cargo xtask bench desktop`: the tray app's idle footprint (PSS and CPU of its
+//!   process tree, window closed) and its failure-to-notification time.
 //! - `cargo xtask ui`: build the dashboard only.
 //! - `cargo xtask icons`: draw the app and tray icons into `icons/`.
 //!
@@ -253,6 +255,16 @@ fn shown(command: &Command) -> String {
 fn bench(args: &[String]) -> Result<(), String> {
     setup(Purpose::Bench)?;
     build_ui()?;
+    if args.first().map(String::as_str) == Some("desktop") {
+        // The tray app's idle footprint and its failure-to-notification time, release build.
+        step("build the desktop app", "cargo", &["build", "--release", "--locked", "-p", "watchkeeper-desktop"])?;
+        let mut command = Command::new("node");
+        command
+            .arg("e2e/bench-desktop.mjs")
+            .current_dir(root().join("ui"))
+            .env("WATCHKEEPER_DESKTOP_BIN", target_dir().join("release/watchkeeper-desktop"));
+        return run_command("desktop benchmark", command);
+    }
     if args.first().map(String::as_str) == Some("dashboard") {
         // The dashboard with 1,000 checks in Chromium, against a release daemon.
         step("build the daemon", "cargo", &["build", "--release", "--locked", "--bin", "watchkeeper"])?;
@@ -328,14 +340,15 @@ const REQUIREMENTS: &[Requirement] = &[
         present: || debian_installed(DESKTOP_LIBRARIES),
         debian: DESKTOP_LIBRARIES,
         other: None,
-        purposes: &[Purpose::Desktop, Purpose::Test],
+        purposes: &[Purpose::Desktop, Purpose::Test, Purpose::Bench],
     },
     Requirement {
-        name: "a virtual desktop for the desktop tests (Xvfb, D-Bus, dunst, xwd, WebKitWebDriver, python3-dbus)",
+        name:
+            "a virtual desktop for the desktop tests (Xvfb, D-Bus, dunst, xwd, WebKitWebDriver, python3 dbus/gi/xlib)",
         present: || debian_installed(DESKTOP_TEST_TOOLS),
         debian: DESKTOP_TEST_TOOLS,
         other: None,
-        purposes: &[Purpose::Test],
+        purposes: &[Purpose::Test, Purpose::Bench],
     },
     Requirement {
         name: "tauri-driver (WebDriver for the desktop window)",
@@ -356,7 +369,7 @@ const REQUIREMENTS: &[Requirement] = &[
 const DESKTOP_LIBRARIES: &[&str] =
     &["libwebkit2gtk-4.1-dev", "libayatana-appindicator3-dev", "librsvg2-dev", "libsoup-3.0-dev", "libxdo-dev"];
 const DESKTOP_TEST_TOOLS: &[&str] =
-    &["xvfb", "dbus-x11", "dunst", "x11-apps", "webkit2gtk-driver", "python3-dbus", "python3-gi"];
+    &["xvfb", "dbus-x11", "dunst", "x11-apps", "webkit2gtk-driver", "python3-dbus", "python3-gi", "python3-xlib"];
 
 /// Debian packages, all installed.
 fn debian_installed(packages: &[&str]) -> Result<(), String> {
