@@ -36,9 +36,9 @@ function within(ms, promise, what) {
 
 /**
  * Starts the desktop session. `withTrayHost: false` leaves out the tray host (a
- * desktop without a tray).
+ * desktop without a tray); `withNotifications: false` the notification server.
  */
-export async function startDesktop({ withTrayHost = true } = {}) {
+export async function startDesktop({ withTrayHost = true, withNotifications = true } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "wk-desktop-"));
   const runtime = path.join(dir, "run");
   mkdirSync(runtime, { mode: 0o700 });
@@ -57,7 +57,26 @@ export async function startDesktop({ withTrayHost = true } = {}) {
     "pipe",
   ]);
   const display = `:${await within(10_000, collect(xvfb.stdio[3]).firstLine, "Xvfb starts")}`;
-  const bus = start("dbus-daemon", ["--session", "--nofork", "--print-address=1"], process.env);
+  // A session bus of its own that starts no service on demand: what runs is what the
+  // test started (no portal, no accessibility bus, no notification server unless asked).
+  const busConfig = path.join(dir, "session.conf");
+  writeFileSync(
+    busConfig,
+    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=${runtime}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`,
+  );
+  const bus = start("dbus-daemon", [`--config-file=${busConfig}`, "--nofork", "--print-address=1"], process.env);
   const address = await within(10_000, collect(bus.stdout).firstLine, "the session bus starts");
   const env = {
     ...process.env,
@@ -76,7 +95,13 @@ export async function startDesktop({ withTrayHost = true } = {}) {
   mkdirSync(env.HOME, { recursive: true });
 
   // dbus-monitor first, so it sees every notification.
-  const monitor = start("dbus-monitor", ["--session", "interface='org.freedesktop.Notifications'"], env);
+  // The calls and signals of the notification interface, and replies (the server's id
+  // for each notification is in the reply to its Notify).
+  const monitor = start(
+    "dbus-monitor",
+    ["--session", "interface='org.freedesktop.Notifications'", "type='method_return'"],
+    env,
+  );
   const monitored = { text: "" };
   const arrivals = [];
   monitor.stdout.on("data", (chunk) => {
@@ -84,8 +109,10 @@ export async function startDesktop({ withTrayHost = true } = {}) {
     arrivals.push({ at: Date.now(), upTo: monitored.text.length });
   });
   await eventually(10_000, "dbus-monitor is attached", () => monitored.text.includes("NameAcquired"));
-  start("dunst", [], env);
-  await eventually(10_000, "dunst owns the notification service", () => busHasName(env, "org.freedesktop.Notifications"));
+  if (withNotifications) {
+    start("dunst", [], env);
+    await eventually(10_000, "dunst owns the notification service", () => busHasName(env, "org.freedesktop.Notifications"));
+  }
 
   let host = null;
   if (withTrayHost) {
@@ -126,6 +153,21 @@ export async function startDesktop({ withTrayHost = true } = {}) {
     iconDir: path.join(runtime, `watchkeeper-tray-${process.getuid()}`),
     /** Notifications sent so far, in order: {summary, body, actions, at}. */
     notifications: () => parseNotifications(monitored.text, arrivals),
+    /** Presses a notification's button as the server reports it: ActionInvoked(id, action). */
+    invokeAction: (notification, action) => {
+      execFileSync(
+        "dbus-send",
+        [
+          "--session",
+          "--type=signal",
+          "/org/freedesktop/Notifications",
+          "org.freedesktop.Notifications.ActionInvoked",
+          `uint32:${notification.serverId}`,
+          `string:${action}`,
+        ],
+        { env },
+      );
+    },
     /** Notifications closed by their sender so far (a burst's earlier notice). */
     closed: () => (monitored.text.match(/member=CloseNotification/g) ?? []).length,
     /** The whole screen as PNG bytes. */
@@ -173,7 +215,16 @@ function parseNotifications(text, arrivals) {
     const strings = [...match[1].matchAll(/^\s+string "((?:[^"\\]|\\.)*)"/gm)].map((m) => m[1]);
     const at = arrivals.find((a) => a.upTo >= match.index)?.at ?? Date.now();
     // app name, icon, summary, body, then the actions (id, label, ...).
-    found.push({ summary: strings[2] ?? "", body: strings[3] ?? "", actions: strings.slice(4), at });
+    // The server's id for it is in the reply to this call.
+    const serial = text.slice(text.lastIndexOf("\n", match.index) + 1, match.index).match(/ serial=(\d+)/)?.[1];
+    const reply = serial && text.match(new RegExp(`method return [^\\n]* reply_serial=${serial}\\n\\s+uint32 (\\d+)`));
+    found.push({
+      summary: strings[2] ?? "",
+      body: strings[3] ?? "",
+      actions: strings.slice(4),
+      at,
+      serverId: reply ? Number(reply[1]) : null,
+    });
   }
   return found;
 }

@@ -154,9 +154,47 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
     session.notifications().slice(whilePaused).find((n) => /recovered/.test(n.summary)),
   );
 
-  // Open dashboard makes a window; Quit ends the app cleanly.
+  // A notification's "Snooze 1 h" button pauses its check for an hour.
+  const downs = session.notifications().filter((n) => n.summary === "Orders API down").length;
+  ordersHealthy = false;
+  const again = await eventually(WAIT, "Orders API down, notified again", () =>
+    session.notifications().filter((n) => n.summary === "Orders API down")[downs],
+  );
+  assert.ok(again.serverId, "the server answered with the notification's id");
+  session.invokeAction(again, "snooze");
+  const snoozed = await eventually(WAIT, "Orders API snoozed", async () => {
+    const check = await app.get("/api/v1/checks/orders-api");
+    return check.status === "paused" ? check : null;
+  });
+  assert.match(snoozed.reason, /paused by the user until/);
+  const until = new Date(Date.now() + 3600_000).toISOString().slice(11, 16);
+  assert.ok(snoozed.reason.includes(until) || snoozed.reason.includes(new Date(Date.now() + 3540_000).toISOString().slice(11, 16)), snoozed.reason);
+
+  // Start at login: the autostart entry appears and goes with the menu's check box.
+  const entry = path.join(session.env.HOME, ".config", "autostart", "Watchkeeper.desktop");
+  await click(session, item, "Start at login");
+  await eventually(WAIT, "the autostart entry is written", () => existsSync(entry));
+  assert.match(readFileSync(entry, "utf8"), /--minimized/);
+  await click(session, item, "Start at login");
+  await eventually(WAIT, "the autostart entry is removed", () => !existsSync(entry));
+
+  // Open dashboard makes a window; closing it destroys it and the app stays in the tray.
   await click(session, item, "Open dashboard");
   await eventually(WAIT, "the dashboard window is on screen", () => session.windows().includes('"Watchkeeper"'));
+  assert.ok(session.closeWindow("Watchkeeper"), "the window takes a close request");
+  await eventually(WAIT, "the window is destroyed, not hidden", () => !session.windows().includes('"Watchkeeper"'));
+  assert.equal((await app.get("/api/v1/status")).checks.length, 4, "the app runs on in the tray");
+
+  // A second launch opens the first one's window and ends.
+  const second = spawn(DESKTOP_BIN, ["--config", path.join(session.dir, "unused.toml")], {
+    env: session.env,
+    stdio: "ignore",
+  });
+  const secondExit = await new Promise((resolve) => second.on("exit", (code) => resolve(code)));
+  assert.equal(secondExit, 0, "the second instance hands over and exits");
+  await eventually(WAIT, "the first instance shows its window", () => session.windows().includes('"Watchkeeper"'));
+
+  // Quit ends the app cleanly.
   await click(session, item, "Quit");
   const exit = await app.exited;
   assert.deepEqual(exit, { code: 0, signal: null }, app.log());
@@ -203,9 +241,9 @@ test("10,000 state changes leave a handful of tray icon files", async (t) => {
   assert.deepEqual(readdirSync(session.iconDir), [], "none is left after exit");
 });
 
-test("without a tray host or a display the app keeps running and says so", async (t) => {
+test("without a tray host, a notification service or a display the app keeps running and says so", async (t) => {
   const target = await startTarget(() => true);
-  const session = await startDesktop({ withTrayHost: false });
+  const session = await startDesktop({ withTrayHost: false, withNotifications: false });
   t.after(async () => {
     await session.stop();
     await target.close();
@@ -216,6 +254,10 @@ test("without a tray host or a display the app keeps running and says so", async
   assert.ok(
     health.degraded.some((d) => d.startsWith("tray: no tray host")),
     `degraded names the tray: ${JSON.stringify(health.degraded)}`,
+  );
+  assert.ok(
+    health.degraded.some((d) => d.startsWith("notifications: no notification service")),
+    `degraded names the notifications: ${JSON.stringify(health.degraded)}`,
   );
   await eventually(WAIT, "the check still runs", async () => (await app.get("/api/v1/checks/api")).status === "up");
   assert.deepEqual(await app.stop(), { code: 0, signal: null });
