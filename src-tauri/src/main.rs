@@ -47,6 +47,13 @@ pub struct Shell {
 }
 
 fn main() -> ExitCode {
+    // Two malloc arenas, not one per thread (as the daemon): GTK, WebKit and the core
+    // start many mostly idle threads, and per-thread arenas keep memory for nothing.
+    // SAFETY: mallopt is called before any other thread exists.
+    #[cfg(target_env = "gnu")]
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
     let args = Args::parse();
     let config_path = args.config.clone().unwrap_or_else(watchkeeper::paths::default_config);
     let data_dir = args.data_dir.clone().unwrap_or_else(watchkeeper::paths::default_data_dir);
@@ -109,7 +116,15 @@ fn main() -> ExitCode {
         })
         .setup(move |app| {
             let degraded = preflight::desktop();
-            let started = tauri::async_runtime::block_on(daemon::start(options, degraded))?;
+            let started = match tauri::async_runtime::block_on(daemon::start(options, degraded)) {
+                Ok(started) => started,
+                Err(e) => {
+                    // Tauri would turn an error from here into a panic: say it plainly.
+                    tracing::error!("cannot start: {e:#}");
+                    eprintln!("error: {e:#}");
+                    std::process::exit(3);
+                }
+            };
             print!("watchkeeper-desktop is running in the tray\n{}", started.ready.banner(&config_path, &data_dir));
             {
                 use std::io::Write as _;

@@ -31,12 +31,25 @@ pub fn open(app: &AppHandle, route: Option<&str>) {
     }
 }
 
-/// The window is gone: its live updates stop.
+/// The window is gone: its live updates stop, and the memory its page used goes back
+/// to the system rather than staying in malloc's free lists.
 pub fn destroyed(app: &AppHandle) {
     if let Some(shell) = app.try_state::<Shell>() {
         if let Some(forwarder) = shell.forwarder.lock().ok().and_then(|mut f| f.take()) {
             forwarder.abort();
         }
+    }
+    #[cfg(target_env = "gnu")]
+    {
+        let app = app.clone();
+        // Once WebKit has let go of the page (it does so on the main loop after this).
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            let _ = app.run_on_main_thread(|| {
+                // SAFETY: malloc_trim only returns free memory to the system.
+                unsafe { libc::malloc_trim(0) };
+            });
+        });
     }
 }
 

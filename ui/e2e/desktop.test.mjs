@@ -262,6 +262,20 @@ test("without a tray host, a notification service or a display the app keeps run
   await eventually(WAIT, "the check still runs", async () => (await app.get("/api/v1/checks/api")).status === "up");
   assert.deepEqual(await app.stop(), { code: 0, signal: null });
 
+  // A config error is said plainly (file, line, column, help) and ends the app.
+  const badConfig = path.join(session.dir, "bad.toml");
+  writeFileSync(badConfig, '[[check]]\nid = "x"\nkind = "nope"\n');
+  const bad = spawn(DESKTOP_BIN, ["--config", badConfig, "--data-dir", path.join(session.dir, "bad")], {
+    env: session.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let badOut = "";
+  bad.stderr.on("data", (chunk) => (badOut += chunk));
+  const badExit = await new Promise((resolve) => bad.on("exit", (code) => resolve(code)));
+  assert.equal(badExit, 3, badOut);
+  assert.match(badOut, /error: .*\n?.*bad\.toml:3:8: unknown check kind `nope`/);
+  assert.doesNotMatch(badOut, /panicked/);
+
   // No display: the headless daemon, and where its dashboard is.
   const env = { ...session.env };
   delete env.DISPLAY;

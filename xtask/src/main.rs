@@ -368,8 +368,19 @@ const REQUIREMENTS: &[Requirement] = &[
 
 const DESKTOP_LIBRARIES: &[&str] =
     &["libwebkit2gtk-4.1-dev", "libayatana-appindicator3-dev", "librsvg2-dev", "libsoup-3.0-dev", "libxdo-dev"];
-const DESKTOP_TEST_TOOLS: &[&str] =
-    &["xvfb", "dbus-x11", "dunst", "x11-apps", "webkit2gtk-driver", "python3-dbus", "python3-gi", "python3-xlib"];
+const DESKTOP_TEST_TOOLS: &[&str] = &[
+    "xvfb",
+    "dbus-daemon",
+    "dbus-bin",
+    "dbus-x11",
+    "dunst",
+    "x11-apps",
+    "x11-utils",
+    "webkit2gtk-driver",
+    "python3-dbus",
+    "python3-gi",
+    "python3-xlib",
+];
 
 /// Debian packages, all installed.
 fn debian_installed(packages: &[&str]) -> Result<(), String> {
