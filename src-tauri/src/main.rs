@@ -54,6 +54,13 @@ fn main() -> ExitCode {
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
+    // GTK on X11 sets up OpenGL (Mesa, LLVM: about 25 MB) when it opens the display, for
+    // GL widgets this app has none of; WebKit sets up its own when a window shows. Left
+    // as the user has it when they set it.
+    // Called before any other thread exists.
+    if cfg!(target_os = "linux") && std::env::var_os("GDK_GL").is_none() {
+        std::env::set_var("GDK_GL", "disable");
+    }
     let args = Args::parse();
     let config_path = args.config.clone().unwrap_or_else(watchkeeper::paths::default_config);
     let data_dir = args.data_dir.clone().unwrap_or_else(watchkeeper::paths::default_data_dir);
