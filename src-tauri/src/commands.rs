@@ -108,6 +108,24 @@ pub async fn run_action(shell: State<'_, Shell>, args: RunActionArgs) -> Answer<
     Ok(api::run_action(&shell.engine, &args.id, request, Requester::Desktop).await?)
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PauseArgs {
+    id: String,
+    #[serde(rename = "for")]
+    duration: Option<String>,
+}
+
+#[tauri::command]
+pub async fn pause(shell: State<'_, Shell>, args: PauseArgs) -> Answer<dto::PauseDto> {
+    Ok(api::pause(&shell.engine, Some(&args.id), dto::PauseRequest { duration: args.duration }).await?)
+}
+
+#[tauri::command]
+pub async fn resume(shell: State<'_, Shell>, args: IdArgs) -> Answer<dto::PauseDto> {
+    Ok(api::resume(&shell.engine, Some(&args.id)).await?)
+}
+
 #[derive(Debug, Clone, Serialize)]
 struct UpdatePayload {
     name: &'static str,

@@ -114,6 +114,8 @@ fn main() -> ExitCode {
             commands::incidents,
             commands::action_runs,
             commands::run_action,
+            commands::pause,
+            commands::resume,
             commands::subscribe,
         ])
         .on_window_event(|window, event| {

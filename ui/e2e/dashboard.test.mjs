@@ -110,6 +110,13 @@ test("a failing check shows down live, and a recovery action runs from the page"
   await page.locator(".check-page h2 .badge", { hasText: "up" }).waitFor({ timeout: WAIT });
   await page.locator(".runs li", { hasText: "restart-orders" }).first().waitFor({ timeout: WAIT });
 
+  // Pause from the page: no probes, shown paused; Resume brings it back.
+  await page.locator(".check-page h2 button.pause", { hasText: "Pause 1 h" }).click();
+  await page.locator(".check-page h2 .badge", { hasText: "paused" }).waitFor({ timeout: WAIT });
+  assert.match(await page.locator(".check-page p.message").innerText(), /paused by the user until/);
+  await page.locator(".check-page h2 button.pause", { hasText: "Resume" }).click();
+  await page.locator(".check-page h2 .badge", { hasText: "up" }).waitFor({ timeout: WAIT });
+
   await page.locator("nav a", { hasText: "Incidents" }).click();
   await page.locator(".incidents-page tr.resolved", { hasText: "Orders API" }).waitFor({ timeout: WAIT });
   await page.locator("nav a", { hasText: "Action runs" }).click();

@@ -48,6 +48,8 @@ describe("routes", () => {
     expect(route("incidents", { check: "api", open: true }).path).toBe("/api/v1/incidents?check=api&open=true");
     expect(route("incidents", {}).path).toBe("/api/v1/incidents");
     expect(route("run_action", { id: "fix", ref: "r" })).toEqual({ method: "POST", path: "/api/v1/actions/fix/run" });
+    expect(route("pause", { id: "api", for: "1h" })).toEqual({ method: "POST", path: "/api/v1/checks/api/pause" });
+    expect(route("resume", { id: "api" })).toEqual({ method: "POST", path: "/api/v1/checks/api/resume" });
   });
 });
 

@@ -155,6 +155,14 @@ export interface Operations {
   incidents: [{ check?: string; open?: boolean; limit?: number }, { incidents: Incident[] }];
   action_runs: [{ check?: string; action?: string; incident?: number; limit?: number }, { runs: ActionRun[] }];
   run_action: [{ id: string; dry_run?: boolean; ref?: string }, ActionRun];
+  /** Pause a check (`for`: "1h"; without it, until resumed). */
+  pause: [{ id: string; for?: string }, PauseResult];
+  resume: [{ id: string }, PauseResult];
+}
+
+export interface PauseResult {
+  changed: number;
+  until: string | null;
 }
 export type Op = keyof Operations;
 
@@ -261,6 +269,10 @@ export function route<K extends Op>(op: K, args: Operations[K][0]): { method: "G
       return { method: "GET", path: `/api/v1/action-runs${query(a)}` };
     case "run_action":
       return { method: "POST", path: `/api/v1/actions/${id}/run` };
+    case "pause":
+      return { method: "POST", path: `/api/v1/checks/${id}/pause` };
+    case "resume":
+      return { method: "POST", path: `/api/v1/checks/${id}/resume` };
     default:
       throw new Error(`unknown operation ${String(op)}`);
   }

@@ -106,8 +106,23 @@ export class CheckPage {
     const detail = await this.transport.call("check", { id: this.id });
     const live = this.state.checks.get(this.id) ?? detail;
     const { message, hint } = explain(live);
+    const paused = live.status === "paused";
+    const pause = h(
+      "button",
+      {
+        type: "button",
+        class: "pause",
+        title: paused ? "Probe it again from its next tick" : "No probes and no alerts for an hour",
+        onclick: () =>
+          void guarded(this.header, async () => {
+            await this.transport.call(paused ? "resume" : "pause", paused ? { id: this.id } : { id: this.id, for: "1h" });
+            await this.loadHeader();
+          }),
+      },
+      paused ? "Resume" : "Pause 1 h",
+    );
     this.header.replaceChildren(
-      h("h2", {}, badge(live.status), " ", detail.name, h("span", { class: "id" }, detail.id)),
+      h("h2", {}, badge(live.status), " ", detail.name, h("span", { class: "id" }, detail.id), " ", pause),
       h(
         "dl",
         {},
