@@ -343,6 +343,15 @@ test("the dashboard window runs an action through Tauri IPC (tauri-driver)", asy
   assert.equal(runs.runs[0].requested_by, "desktop");
   assert.ok(runs.runs[0].incident, "filed on the open incident");
 
+  // Pause from the window, over IPC too.
+  await web.script("document.querySelector('dialog.action-dialog').close()");
+  await web.click(await web.find(".check-page h2 button.pause", "the pause button"));
+  await web.find(".check-page h2 .badge.paused", "the check paused");
+  const paused = await fetch(`${api.url}/api/v1/checks/orders-api`, {
+    headers: { authorization: `Bearer ${api.token}` },
+  }).then((r) => r.json());
+  assert.equal(paused.status, "paused");
+
   // Only the listed commands: anything else is refused by the capability.
   const refused = await web.script(
     "return window.__TAURI_INTERNALS__.invoke('plugin:autostart|enable').then(() => 'allowed', (e) => String(e));",
