@@ -1,11 +1,13 @@
 //! `watchkeeper-desktop`: the tray app. A thin shell around the core: the engine and
 //! its loopback API run in-process (`watchkeeper::daemon`), and this crate only draws
-//! what the core decides (`watchkeeper::desktop`): the tray, the notifications, and the
-//! dashboard window that talks to the core over Tauri IPC.
+//! what the core decides (`watchkeeper::desktop`): the tray and the notifications. The
+//! dashboard window is a process of its own (`--window`, see `dashboard`), started when
+//! asked for and gone when closed; its page talks to it over Tauri IPC, and it to the
+//! core over the loopback API.
 //!
 //! With no display it runs the headless daemon instead and says where its dashboard is.
 
-mod commands;
+mod dashboard;
 mod notices;
 mod preflight;
 mod tray;
@@ -36,13 +38,21 @@ struct Args {
     /// Start in the tray without opening the window (as autostart does)
     #[arg(long)]
     minimized: bool,
+    /// Only the dashboard window, of the app already running on --data-dir (what the
+    /// tray's "Open dashboard" starts)
+    #[arg(long)]
+    window: bool,
+    /// The dashboard page to show, such as `#/check/orders-api` (with --window)
+    #[arg(long, requires = "window")]
+    route: Option<String>,
 }
 
-/// What the shell keeps: the core, and the window's live-update forwarder.
+/// What the tray process keeps: the core, its data dir, and the window's process.
 pub struct Shell {
     pub engine: Engine,
     pub daemon: Mutex<Option<Daemon>>,
-    pub forwarder: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    pub data_dir: PathBuf,
+    pub window: window::WindowProcess,
     pub notices: notices::Shown,
 }
 
@@ -64,6 +74,15 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let config_path = args.config.clone().unwrap_or_else(watchkeeper::paths::default_config);
     let data_dir = args.data_dir.clone().unwrap_or_else(watchkeeper::paths::default_data_dir);
+    if args.window {
+        return match dashboard::run(data_dir, args.route) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(3)
+            }
+        };
+    }
     if let Err(e) = daemon::create_private_dir(&data_dir) {
         eprintln!("error: {e:#}");
         return ExitCode::from(3);
@@ -105,24 +124,6 @@ fn main() -> ExitCode {
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--minimized"]),
         ))
-        .invoke_handler(tauri::generate_handler![
-            commands::status,
-            commands::health,
-            commands::check,
-            commands::results,
-            commands::history,
-            commands::incidents,
-            commands::action_runs,
-            commands::run_action,
-            commands::pause,
-            commands::resume,
-            commands::subscribe,
-        ])
-        .on_window_event(|window, event| {
-            if let tauri::WindowEvent::Destroyed = event {
-                window::destroyed(window.app_handle());
-            }
-        })
         .setup(move |app| {
             let degraded = preflight::desktop();
             let started = match tauri::async_runtime::block_on(daemon::start(options, degraded)) {
@@ -143,7 +144,8 @@ fn main() -> ExitCode {
             app.manage(Shell {
                 engine: engine.clone(),
                 daemon: Mutex::new(Some(started)),
-                forwarder: Mutex::new(None),
+                data_dir: data_dir.clone(),
+                window: window::WindowProcess::default(),
                 notices: notices::Shown::default(),
             });
             // SIGTERM and Ctrl-C end the app as Quit does: history flushed, api.json gone.
@@ -168,9 +170,12 @@ fn main() -> ExitCode {
         }
     };
     app.run(|app, event| match event {
-        // The last window closed: stay in the tray. Quit asks with a code.
+        // Never a window here, but stay in the tray whatever asks. Quit asks with a code.
         RunEvent::ExitRequested { code: None, api, .. } => api.prevent_exit(),
         RunEvent::Exit => {
+            if let Some(shell) = app.try_state::<Shell>() {
+                shell.window.stop();
+            }
             let daemon = app.try_state::<Shell>().and_then(|shell| shell.daemon.lock().ok()?.take());
             if let Some(daemon) = daemon {
                 tauri::async_runtime::block_on(daemon.stop());

@@ -1,58 +1,70 @@
-//! The dashboard window: created on demand and destroyed when closed (a hidden WebKit
-//! view keeps costing memory and CPU); the tray and notifications open it again.
+//! Opening the dashboard from the tray process: the window lives in a process of its
+//! own (`watchkeeper-desktop --window`, see `dashboard`), started on demand and gone
+//! when the window closes, so the tray never loads a web page and an idle app costs
+//! no WebKit memory at all.
 
-use tauri::{AppHandle, Manager as _, WebviewUrl, WebviewWindowBuilder};
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::sync::Mutex;
+
+use tauri::{AppHandle, Manager as _};
 
 use crate::Shell;
 
-pub const LABEL: &str = "main";
+/// The window process, while it runs.
+#[derive(Default)]
+pub struct WindowProcess {
+    child: Mutex<Option<Child>>,
+}
 
-/// Shows the window (creating it when closed), on `route` (`#/check/ID`) when given.
+impl WindowProcess {
+    /// Ends the window with the app.
+    pub fn stop(&self) {
+        if let Some(mut child) = self.child.lock().ok().and_then(|mut c| c.take()) {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Shows the dashboard (on `route`, `#/check/ID`, when given): starts the window
+/// process, or, when it runs, asks it to show `route` by starting another, which hands
+/// over to it (the window process is a single instance of its own).
 pub fn open(app: &AppHandle, route: Option<&str>) {
-    if let Some(window) = app.get_webview_window(LABEL) {
-        if let Some(route) = route {
-            let _ = window.eval(format!("location.hash = {}", json_string(route)));
+    let Some(shell) = app.try_state::<Shell>() else { return };
+    let Ok(mut slot) = shell.window.child.lock() else { return };
+    if let Some(child) = slot.as_mut() {
+        if matches!(child.try_wait(), Ok(None)) {
+            focus(&shell.data_dir, route);
+            return;
         }
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-        return;
     }
-    let mut builder = WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App("index.html".into()))
-        .title("Watchkeeper")
-        .inner_size(1100.0, 760.0)
-        .min_inner_size(480.0, 360.0);
+    match spawn(&shell.data_dir, route) {
+        Ok(child) => *slot = Some(child),
+        Err(e) => tracing::warn!(error = %e, "cannot open the dashboard window"),
+    }
+}
+
+fn command(data_dir: &PathBuf, route: Option<&str>) -> std::io::Result<Command> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.arg("--window").arg("--data-dir").arg(data_dir);
     if let Some(route) = route {
-        // Before the page's own scripts, on the first load only.
-        builder = builder.initialization_script(format!("if (!location.hash) location.hash = {};", json_string(route)));
+        command.arg("--route").arg(route);
     }
-    if let Err(e) = builder.build() {
-        tracing::warn!(error = %e, "cannot open the dashboard window");
-    }
+    Ok(command)
 }
 
-/// The window is gone: its live updates stop, and the memory its page used goes back
-/// to the system rather than staying in malloc's free lists.
-pub fn destroyed(app: &AppHandle) {
-    if let Some(shell) = app.try_state::<Shell>() {
-        if let Some(forwarder) = shell.forwarder.lock().ok().and_then(|mut f| f.take()) {
-            forwarder.abort();
+fn spawn(data_dir: &PathBuf, route: Option<&str>) -> std::io::Result<Child> {
+    command(data_dir, route)?.spawn()
+}
+
+/// The running window takes `route` from a second `--window` launch and comes forward.
+fn focus(data_dir: &PathBuf, route: Option<&str>) {
+    if let Ok(mut command) = command(data_dir, route) {
+        // It exits at once; reaped on a thread so it leaves no zombie.
+        if let Ok(mut child) = command.spawn() {
+            std::thread::spawn(move || child.wait());
         }
     }
-    #[cfg(target_env = "gnu")]
-    {
-        let app = app.clone();
-        // Once WebKit has let go of the page (it does so on the main loop after this).
-        tauri::async_runtime::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-            let _ = app.run_on_main_thread(|| {
-                // SAFETY: malloc_trim only returns free memory to the system.
-                unsafe { libc::malloc_trim(0) };
-            });
-        });
-    }
-}
-
-fn json_string(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
 }

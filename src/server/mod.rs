@@ -130,9 +130,15 @@ fn body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiE
 async fn run_action(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     bytes: axum::body::Bytes,
 ) -> Result<Json<dto::ActionRunDto>, ApiError> {
-    api::run_action(&state.engine, &id, body(&bytes)?, Requester::Api).await.map(Json)
+    // The desktop app's window says so; any other caller is the API.
+    let requester = match headers.get("x-watchkeeper-client").and_then(|v| v.to_str().ok()) {
+        Some("desktop") => Requester::Desktop,
+        _ => Requester::Api,
+    };
+    api::run_action(&state.engine, &id, body(&bytes)?, requester).await.map(Json)
 }
 
 async fn pause_check(

@@ -42,6 +42,33 @@ verify = false
   );
 }
 
+/** A process and its descendants, by pid (from /proc). */
+function processTree(root) {
+  const children = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const all = [root];
+  for (let i = 0; i < all.length; i++) all.push(...(children.get(all[i]) ?? []));
+  // Zombies are not running.
+  return all.filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** The tray icon's state, by comparing its pixels with icons/tray-*@2x.png. */
 async function iconState(session, item) {
   const shown = await session.host.ask({ op: "icon", item });
@@ -180,11 +207,14 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   await click(session, item, "Start at login");
   await eventually(WAIT, "the autostart entry is removed", () => !existsSync(entry));
 
-  // Open dashboard makes a window; closing it destroys it and the app stays in the tray.
+  // Open dashboard makes a window, in a process of its own; closing the window ends
+  // that process (and WebKit's with it), and the app stays in the tray.
   await click(session, item, "Open dashboard");
   await eventually(WAIT, "the dashboard window is on screen", () => session.windows().includes('"Watchkeeper"'));
+  assert.ok(processTree(app.child.pid).length > 1, "the window runs in child processes");
   assert.ok(session.closeWindow("Watchkeeper"), "the window takes a close request");
   await eventually(WAIT, "the window is destroyed, not hidden", () => !session.windows().includes('"Watchkeeper"'));
+  await eventually(WAIT, "the window's processes are gone", () => processTree(app.child.pid).length === 1);
   assert.equal((await app.get("/api/v1/status")).checks.length, 4, "the app runs on in the tray");
 
   // A second launch opens the first one's window and ends.
@@ -306,20 +336,12 @@ test("the dashboard window runs an action through Tauri IPC (tauri-driver)", asy
     await orders.close();
     await payments.close();
   });
-  const dataDir = path.join(session.dir, "window-data");
-  const configPath = path.join(session.dir, "window.toml");
-  writeFileSync(configPath, config(orders, payments));
-  const web = await driveApp(session, ["--config", configPath, "--data-dir", dataDir]);
-  t.after(async () => {
-    await web.close();
-    // The window closing leaves the app in the tray: end it as a user's logout would.
-    try {
-      const { pid } = JSON.parse(readFileSync(path.join(dataDir, "api.json"), "utf8"));
-      process.kill(pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  });
+  // The tray app runs; tauri-driver starts its window process, as "Open dashboard" does.
+  const app = await startApp(session, config(orders, payments));
+  t.after(() => app.stop());
+  const web = await driveApp(session, ["--window", "--data-dir", app.dataDir]);
+  t.after(() => web.close());
+  const dataDir = app.dataDir;
 
   assert.equal(await web.script("return '__TAURI_INTERNALS__' in window"), true, "the page runs inside Tauri");
   await web.find('tr.check[data-id="orders-api"] .badge.up', "Orders API up");
