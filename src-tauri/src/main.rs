@@ -88,7 +88,9 @@ fn main() -> ExitCode {
         return ExitCode::from(3);
     }
     let _logs = watchkeeper::telemetry::init("info", Some(&data_dir));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    // One worker, as the daemon: the engine's work is small and cross-thread wake-ups
+    // cost more than it does.
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -5,25 +5,43 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tauri::{AppHandle, Manager as _};
 
 use crate::Shell;
 
-/// The window process, while it runs.
+/// The window process, while it runs: its pid, and whether it still runs (a thread
+/// waits for it, so it never lingers as a zombie).
 #[derive(Default)]
 pub struct WindowProcess {
-    child: Mutex<Option<Child>>,
+    running: Mutex<Option<(u32, Arc<AtomicBool>)>>,
 }
 
 impl WindowProcess {
+    fn alive(&self) -> bool {
+        self.running.lock().ok().and_then(|r| r.as_ref().map(|(_, alive)| alive.load(Ordering::SeqCst))) == Some(true)
+    }
+
+    fn started(&self, mut child: Child) {
+        let alive = Arc::new(AtomicBool::new(true));
+        if let Ok(mut running) = self.running.lock() {
+            *running = Some((child.id(), alive.clone()));
+        }
+        std::thread::spawn(move || {
+            let _ = child.wait();
+            alive.store(false, Ordering::SeqCst);
+        });
+    }
+
     /// Ends the window with the app.
     pub fn stop(&self) {
-        if let Some(mut child) = self.child.lock().ok().and_then(|mut c| c.take()) {
-            // SAFETY: kill(2) on our own child's pid.
-            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-            let _ = child.wait();
+        if let Some((pid, alive)) = self.running.lock().ok().and_then(|mut r| r.take()) {
+            if alive.load(Ordering::SeqCst) {
+                // SAFETY: kill(2) on our own child, not yet reaped (so the pid is still its).
+                unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+            }
         }
     }
 }
@@ -33,15 +51,12 @@ impl WindowProcess {
 /// over to it (the window process is a single instance of its own).
 pub fn open(app: &AppHandle, route: Option<&str>) {
     let Some(shell) = app.try_state::<Shell>() else { return };
-    let Ok(mut slot) = shell.window.child.lock() else { return };
-    if let Some(child) = slot.as_mut() {
-        if matches!(child.try_wait(), Ok(None)) {
-            focus(&shell.data_dir, route);
-            return;
-        }
+    if shell.window.alive() {
+        focus(&shell.data_dir, route);
+        return;
     }
     match spawn(&shell.data_dir, route) {
-        Ok(child) => *slot = Some(child),
+        Ok(child) => shell.window.started(child),
         Err(e) => tracing::warn!(error = %e, "cannot open the dashboard window"),
     }
 }
