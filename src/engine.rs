@@ -322,19 +322,31 @@ impl Engine {
                 if pause.is_none() && live.pause.is_some() {
                     live.resumed_at = Some(now);
                 }
+                // A paused check paused again keeps when it was first paused.
+                let pause = match (live.pause.filter(|p| p.active(now)), pause) {
+                    (Some(old), Some(new)) => Some(Pause { since: old.since, ..new }),
+                    (_, new) => new,
+                };
+                let extended = live.pause != pause;
                 live.pause = pause;
                 let (after, _, reason) = live.shown(now);
-                (before != after).then(|| WriteOp::StateChange {
-                    at: now,
-                    from: before.as_str().to_owned(),
-                    to: after.as_str().to_owned(),
-                    reason,
-                    state: persist(runtime.config.id.as_str(), &live),
-                })
+                let state = persist(runtime.config.id.as_str(), &live);
+                if before != after {
+                    changed += 1;
+                    Some(WriteOp::StateChange {
+                        at: now,
+                        from: before.as_str().to_owned(),
+                        to: after.as_str().to_owned(),
+                        reason,
+                        state,
+                    })
+                } else {
+                    // Still paused, until another time: kept, not logged as a change.
+                    extended.then_some(WriteOp::State(state))
+                }
             };
             if let Some(op) = op {
                 tracing::info!(check = %runtime.config.id, paused = pause.is_some(), "pause changed by the user");
-                changed += 1;
                 if self.inner.writer.send(op).await.is_err() {
                     self.note_degraded("history: the writer stopped; results are not being recorded");
                 }

@@ -43,6 +43,8 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 pub enum WriteOp {
     /// A result and the check state after it.
     Result { result: ResultRecord, state: PersistedState },
+    /// A check's state alone, when no status changed (a pause extended or shortened).
+    State(PersistedState),
     /// A status change (and the state after it).
     StateChange { at: DateTime<Utc>, from: String, to: String, reason: Option<String>, state: PersistedState },
     /// An incident opened, committed in one transaction with the state naming it.
@@ -262,6 +264,9 @@ fn write(
         match op {
             WriteOp::Result { result, state } => {
                 results::insert(&tx, result)?;
+                states.insert(&state.check_id, state);
+            }
+            WriteOp::State(state) => {
                 states.insert(&state.check_id, state);
             }
             WriteOp::StateChange { at, from, to, reason, state } => {

@@ -123,3 +123,28 @@ async fn bad_pauses_are_refused_with_a_resolution() {
     }
     assert_eq!(daemon.check("api").await["status"], "up", "nothing was paused");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pausing_a_paused_check_again_moves_its_end_and_keeps_it() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&config(&target)).await;
+    daemon.wait_status("api", "up", WAIT).await;
+    let (_, first) = daemon.post("/api/v1/checks/api/pause", json!({"for": "1h"})).await;
+    assert_eq!(first["changed"], 1);
+    let since = daemon.check("api").await["since"].clone();
+    let (_, again) = daemon.post("/api/v1/checks/api/pause", json!({"for": "3h"})).await;
+    assert_eq!(again["changed"], 0, "still paused: no status changed");
+    let until = again["until"].as_str().unwrap().to_owned();
+    let api = daemon.check("api").await;
+    assert!(api["reason"].as_str().unwrap().contains(&until[11..16]), "the new end, {until}: {api}");
+    assert_eq!(api["since"], since, "paused since the first pause");
+
+    let dir = daemon.stop();
+    let daemon = Daemon::start_in(dir).await;
+    let api = daemon.check("api").await;
+    assert!(api["reason"].as_str().unwrap().contains(&until[11..16]), "the new end outlives a restart: {api}");
+    let history = crate::support::daemon::open_history(&daemon.data_dir());
+    let logged: i64 =
+        history.query_row("SELECT count(*) FROM state_changes WHERE to_status = 'paused'", [], |r| r.get(0)).unwrap();
+    assert_eq!(logged, 1, "moving the end is not a state change");
+}
