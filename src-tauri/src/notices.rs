@@ -16,6 +16,8 @@ use watchkeeper::engine::Engine;
 use crate::{window, Shell};
 
 const ALERT_ACTIONS: &str = "alert";
+/// Notifications whose buttons still work; older ones have long left the screen.
+const REMEMBERED: usize = 64;
 
 /// The checks each shown notification is about, by its id, for its buttons.
 #[derive(Default)]
@@ -55,6 +57,11 @@ fn show(app: &AppHandle, notice: &Notice) {
     if let Some(shell) = app.try_state::<Shell>() {
         if let Ok(mut checks) = shell.notices.checks.lock() {
             checks.insert(notice.key as i32, notice.checks.clone());
+            // Keys grow: the smallest is the oldest.
+            while checks.len() > REMEMBERED {
+                let Some(oldest) = checks.keys().min().copied() else { break };
+                checks.remove(&oldest);
+            }
         }
     }
     tracing::info!(title = %notice.title, "notification");
