@@ -78,7 +78,8 @@ fn run(args: &[String]) -> Result<(), String> {
     build_ui()?;
     let mut command = vec!["run", "--locked"];
     if !dev {
-        command.push("--release");
+        // The tray app builds for size (see `[profile.desktop]`), the daemon for speed.
+        command.extend(if desktop { ["--profile", "desktop"] } else { ["--profile", "release"] });
     }
     if desktop {
         command.extend(["-p", "watchkeeper-desktop", "--"]);
@@ -256,13 +257,18 @@ fn bench(args: &[String]) -> Result<(), String> {
     setup(Purpose::Bench)?;
     build_ui()?;
     if args.first().map(String::as_str) == Some("desktop") {
-        // The tray app's idle footprint and its failure-to-notification time, release build.
-        step("build the desktop app", "cargo", &["build", "--release", "--locked", "-p", "watchkeeper-desktop"])?;
+        // The tray app's idle footprint and its failure-to-notification time, as
+        // `cargo xtask run` builds it.
+        step(
+            "build the desktop app",
+            "cargo",
+            &["build", "--profile", "desktop", "--locked", "-p", "watchkeeper-desktop"],
+        )?;
         let mut command = Command::new("node");
         command
             .arg("e2e/bench-desktop.mjs")
             .current_dir(root().join("ui"))
-            .env("WATCHKEEPER_DESKTOP_BIN", target_dir().join("release/watchkeeper-desktop"));
+            .env("WATCHKEEPER_DESKTOP_BIN", target_dir().join("desktop/watchkeeper-desktop"));
         return run_command("desktop benchmark", command);
     }
     if args.first().map(String::as_str) == Some("dashboard") {
