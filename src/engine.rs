@@ -642,14 +642,12 @@ impl Engine {
                         let (to, _, reason) = live.shown(now);
                         Some((Status::Paused, to, reason, persist(runtime.config.id.as_str(), &live)))
                     } else {
-                        let interval = runtime.config.interval;
-                        let grace = chrono::Duration::from_std(interval * 2).unwrap_or(chrono::Duration::MAX);
-                        let resumed = live.resumed_at.is_some_and(|at| now - at <= grace);
-                        let transition = if live.pause.is_some() || resumed {
-                            // Not probed on purpose (or only just resumed): not stale.
+                        let transition = if live.pause.is_some() {
+                            // Not probed on purpose: not stale.
                             Default::default()
                         } else {
-                            live.state.check_stale(now, interval)
+                            let resumed_at = live.resumed_at;
+                            live.state.check_stale(now, runtime.config.interval, resumed_at)
                         };
                         transition.status.map(|(from, to)| {
                             tracing::warn!(check = %runtime.config.id, "stale: no fresh result");

@@ -108,11 +108,18 @@ impl CheckState {
     }
 
     /// Never green without data: no result for two intervals makes the check unknown.
-    pub fn check_stale(&mut self, now: DateTime<Utc>, interval: std::time::Duration) -> Transition {
+    /// The wait counts from `quiet_until` when that is later (a pause, during which the
+    /// check was not probed on purpose, ended then).
+    pub fn check_stale(
+        &mut self,
+        now: DateTime<Utc>,
+        interval: std::time::Duration,
+        quiet_until: Option<DateTime<Utc>>,
+    ) -> Transition {
         let limit = chrono::Duration::from_std(interval * 2).unwrap_or(chrono::Duration::MAX);
         let last = self.last_result_at.unwrap_or(self.since);
         let from = self.status;
-        if now - last > limit && from != Status::Unknown {
+        if now - last.max(quiet_until.unwrap_or(last)) > limit && from != Status::Unknown {
             self.set(Status::Unknown, now, Some(format!("stale: no result since {}", last.format("%H:%M:%S UTC"))));
             return Transition { status: Some((from, Status::Unknown)), ..Transition::default() };
         }
@@ -146,7 +153,7 @@ mod tests {
         for step in script.split_whitespace() {
             let (transition, label) = if let Some(seconds) = step.strip_prefix('+') {
                 now += chrono::Duration::seconds(seconds.parse().unwrap());
-                (state.check_stale(now, std::time::Duration::from_secs(10)), step.to_owned())
+                (state.check_stale(now, std::time::Duration::from_secs(10), None), step.to_owned())
             } else {
                 let verdict = match step {
                     "u" => Verdict::Up,
@@ -172,6 +179,21 @@ mod tests {
             out.push('\n');
         }
         expect.assert_eq(&out);
+    }
+
+    #[test]
+    fn staleness_counts_from_the_end_of_a_pause() {
+        let start = DateTime::<Utc>::from_timestamp(0, 0).unwrap();
+        let at = |seconds| start + chrono::Duration::seconds(seconds);
+        let interval = std::time::Duration::from_secs(10);
+        let mut state = CheckState::new(start);
+        let result = ProbeResult { at: start, latency: None, verdict: Verdict::Up, message: String::new() };
+        state.apply(&result, Thresholds { failure: 1, success: 1 }, None);
+        assert_eq!(state.check_stale(at(115), interval, Some(at(100))).status, None, "resumed 15 s ago");
+        assert_eq!(state.status, Status::Up);
+        let stale = state.check_stale(at(121), interval, Some(at(100))).status;
+        assert_eq!(stale, Some((Status::Up, Status::Unknown)), "two intervals after the resume");
+        assert_eq!(state.reason.as_deref(), Some("stale: no result since 00:00:00 UTC"), "names the last result");
     }
 
     #[test]
