@@ -6,32 +6,14 @@
 // - failure to notification: a loopback target starts failing at a random moment; the
 //   time until dbus-monitor sees the notification (check interval 1 s, threshold 1).
 
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 
-import { findEntry, startApp, startDesktop, trayItem } from "./desktop.mjs";
+import { findEntry, processTree, startApp, startDesktop, trayItem } from "./desktop.mjs";
 import { eventually, startTarget } from "./support.mjs";
 
 const IDLE_SECONDS = Number(process.env.WK_BENCH_SECS ?? 60);
 const SAMPLES = Number(process.env.WK_BENCH_SAMPLES ?? 10);
 const TICKS = 100; // USER_HZ on Linux
-
-function tree(root) {
-  const children = new Map();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const all = [root];
-  for (let i = 0; i < all.length; i++) all.push(...(children.get(all[i]) ?? []));
-  return all;
-}
 
 function pss(pid) {
   try {
@@ -64,7 +46,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const mb = (kb) => `${(kb / 1024).toFixed(1)} MB`;
 
 function footprint(root, label) {
-  const pids = tree(root);
+  const pids = processTree(root);
   const parts = pids.map((pid) => ({ pid, name: name(pid), pss: pss(pid) }));
   const total = parts.reduce((sum, p) => sum + p.pss, 0);
   console.log(`${label}: PSS ${mb(total)} in ${pids.length} processes (${parts.map((p) => `${p.name} ${mb(p.pss)}`).join(", ")})`);
@@ -96,10 +78,10 @@ try {
   await eventually(10_000, "the window is gone", () => !session.windows().includes('"Watchkeeper"'));
   await sleep(10_000);
   const closed = footprint(pid, "window closed, settled");
-  const before = tree(pid).reduce((sum, p) => sum + cpuTicks(p), 0);
+  const before = processTree(pid).reduce((sum, p) => sum + cpuTicks(p), 0);
   const started = Date.now();
   await sleep(IDLE_SECONDS * 1000);
-  const used = tree(pid).reduce((sum, p) => sum + cpuTicks(p), 0) - before;
+  const used = processTree(pid).reduce((sum, p) => sum + cpuTicks(p), 0) - before;
   const seconds = (Date.now() - started) / 1000;
   const idle = footprint(pid, `window closed, after ${IDLE_SECONDS} s idle`);
   console.log(

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 
-import { DESKTOP_BIN, driveApp, findEntry, startApp, startDesktop, trayItem } from "./desktop.mjs";
+import { DESKTOP_BIN, driveApp, findEntry, processTree, startApp, startDesktop, trayItem } from "./desktop.mjs";
 import { ROOT, eventually, screenshotPath, startTarget } from "./support.mjs";
 
 const WAIT = 20_000;
@@ -40,33 +40,6 @@ confirm = false
 verify = false
 `
   );
-}
-
-/** A process and its descendants, by pid (from /proc). */
-function processTree(root) {
-  const children = new Map();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const all = [root];
-  for (let i = 0; i < all.length; i++) all.push(...(children.get(all[i]) ?? []));
-  // Zombies are not running.
-  return all.filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-    } catch {
-      return false;
-    }
-  });
 }
 
 /** The tray icon's state, by comparing its pixels with icons/tray-*@2x.png. */
