@@ -7,6 +7,11 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{fmt, EnvFilter, Layer as _};
 
+/// Log lines queued for the file writer before new ones are dropped. The queue is
+/// allocated whole up front (32 bytes a line): tracing-appender's default of 128,000
+/// lines costs 4 MB of memory for a backlog a disk never builds at our log rates.
+const FILE_QUEUE_LINES: usize = 4096;
+
 /// Keeps the file writer flushing; drop it last.
 pub struct LogGuard(#[allow(dead_code)] Option<tracing_appender::non_blocking::WorkerGuard>);
 
@@ -29,7 +34,10 @@ pub fn init(default_level: &str, data_dir: Option<&Path>) -> LogGuard {
             .max_log_files(7)
             .build(dir.join("logs"))
             .ok()?;
-        let (writer, worker) = tracing_appender::non_blocking(appender);
+        let (writer, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+            .buffered_lines_limit(FILE_QUEUE_LINES)
+            .thread_name("watchkeeper-log")
+            .finish(appender);
         guard = Some(worker);
         Some(fmt::layer().with_writer(writer).with_ansi(false).with_filter(EnvFilter::new("info")))
     });
