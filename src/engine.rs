@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{broadcast, mpsc, oneshot, Semaphore};
+use tokio::sync::{broadcast, mpsc, oneshot, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -33,8 +33,11 @@ use crate::store::{
 
 /// Events kept for slow subscribers before they lag (and resynchronise).
 pub const EVENT_CAPACITY: usize = 4096;
-/// How often staleness is checked.
-const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// The staleness sweep sleeps until the next check could turn stale or a pause ends,
+/// within these bounds (at least: a sweep costs a pass over every check; at most: the
+/// deadlines are wall-clock times, and the wall clock can jump).
+const SWEEP_AT_LEAST: Duration = Duration::from_secs(1);
+const SWEEP_AT_MOST: Duration = Duration::from_secs(10);
 /// Verification of an action: re-probes, one per second, until the check is up.
 const VERIFY_ATTEMPTS: u32 = 10;
 
@@ -62,7 +65,7 @@ pub enum Event {
     /// The check at this position (in config order) has a new result or state: read it
     /// with [`Engine::check_at`] when it is needed, so a burst costs one read.
     Check(usize),
-    IncidentOpened(IncidentRecord),
+    IncidentOpened(Box<IncidentRecord>),
     IncidentResolved {
         id: i64,
         check_id: String,
@@ -77,6 +80,10 @@ pub enum Event {
     /// An action run ended and was recorded.
     ActionRun(Box<ActionRunRecord>),
 }
+
+// The event channel allocates all its `EVENT_CAPACITY` slots at start: large payloads
+// are boxed so that costs about 400 KB, not twice that.
+const _: () = assert!(std::mem::size_of::<Event>() <= 64);
 
 /// The engine handle: a cheap clone around shared state.
 #[derive(Clone)]
@@ -101,6 +108,8 @@ struct Inner {
     epoch: Instant,
     /// Cancelled when the engine stops.
     stopping: CancellationToken,
+    /// Wakes the sweep when a pause changes (its deadline may now be sooner).
+    sweep_now: Notify,
 }
 
 struct CheckRuntime {
@@ -211,6 +220,7 @@ impl Engine {
             started_at: now,
             epoch: Instant::now(),
             stopping: CancellationToken::new(),
+            sweep_now: Notify::new(),
         });
         let engine = Engine { inner };
         let cancel = engine.inner.stopping.clone();
@@ -353,6 +363,7 @@ impl Engine {
                 self.publish(runtime);
             }
         }
+        self.inner.sweep_now.notify_one();
         Some(changed)
     }
 
@@ -588,7 +599,7 @@ impl Engine {
         let mut events = Vec::new();
         for op in ops {
             let event = match &op {
-                WriteOp::OpenIncident { incident, .. } => Some(Event::IncidentOpened(incident.clone())),
+                WriteOp::OpenIncident { incident, .. } => Some(Event::IncidentOpened(Box::new(incident.clone()))),
                 WriteOp::ResolveIncident { id, at, .. } => {
                     Some(Event::IncidentResolved { id: *id, check_id: check.id.as_str().to_owned(), at: *at })
                 }
@@ -622,20 +633,18 @@ impl Engine {
         }
     }
 
-    /// Never green without data: checks with no fresh result turn unknown.
+    /// Never green without data: checks with no fresh result turn unknown, and pauses
+    /// that ran out end. Between passes it sleeps until the next such moment (a result
+    /// only moves a check's moment later; a pause change wakes it), so an idle app is
+    /// not woken every second for nothing.
     async fn sweep(self, cancel: CancellationToken) {
-        let mut tick = tokio::time::interval(SWEEP_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = tick.tick() => {}
-            }
             let now = Utc::now();
+            let mut next: Option<DateTime<Utc>> = None;
             for runtime in &self.inner.checks {
                 let change = {
                     let Ok(mut live) = runtime.live.lock() else { continue };
-                    if live.pause.is_some_and(|p| !p.active(now)) {
+                    let change = if live.pause.is_some_and(|p| !p.active(now)) {
                         // The pause ran out: shown as its own status again.
                         live.pause = None;
                         live.resumed_at = Some(now);
@@ -653,7 +662,15 @@ impl Engine {
                             tracing::warn!(check = %runtime.config.id, "stale: no fresh result");
                             (from, to, live.state.reason.clone(), persist(runtime.config.id.as_str(), &live))
                         })
+                    };
+                    let deadline = match live.pause {
+                        Some(pause) => pause.until,
+                        None => live.state.stale_after(runtime.config.interval, live.resumed_at),
+                    };
+                    if let Some(deadline) = deadline {
+                        next = Some(next.map_or(deadline, |next| next.min(deadline)));
                     }
+                    change
                 };
                 if let Some((from, to, reason, state)) = change {
                     let op = WriteOp::StateChange {
@@ -666,6 +683,15 @@ impl Engine {
                     let _ = self.inner.writer.send(op).await;
                     self.publish(runtime);
                 }
+            }
+            // Just past the deadline: staleness is "more than two intervals".
+            let wait = next
+                .map_or(SWEEP_AT_MOST, |at| (at - Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(5))
+                .clamp(SWEEP_AT_LEAST, SWEEP_AT_MOST);
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.inner.sweep_now.notified() => {}
             }
         }
     }

@@ -116,14 +116,30 @@ impl CheckState {
         interval: std::time::Duration,
         quiet_until: Option<DateTime<Utc>>,
     ) -> Transition {
-        let limit = chrono::Duration::from_std(interval * 2).unwrap_or(chrono::Duration::MAX);
-        let last = self.last_result_at.unwrap_or(self.since);
         let from = self.status;
-        if now - last.max(quiet_until.unwrap_or(last)) > limit && from != Status::Unknown {
-            self.set(Status::Unknown, now, Some(format!("stale: no result since {}", last.format("%H:%M:%S UTC"))));
-            return Transition { status: Some((from, Status::Unknown)), ..Transition::default() };
+        match self.stale_after(interval, quiet_until) {
+            Some(deadline) if now > deadline => {
+                let last = self.last_result_at.unwrap_or(self.since);
+                self.set(Status::Unknown, now, Some(format!("stale: no result since {}", last.format("%H:%M:%S UTC"))));
+                Transition { status: Some((from, Status::Unknown)), ..Transition::default() }
+            }
+            _ => Transition::default(),
         }
-        Transition::default()
+    }
+
+    /// When [`check_stale`](Self::check_stale) would next turn the check unknown, if no
+    /// result comes first; `None` when it cannot (already unknown).
+    pub fn stale_after(
+        &self,
+        interval: std::time::Duration,
+        quiet_until: Option<DateTime<Utc>>,
+    ) -> Option<DateTime<Utc>> {
+        if self.status == Status::Unknown {
+            return None;
+        }
+        let limit = chrono::Duration::from_std(interval * 2).ok()?;
+        let last = self.last_result_at.unwrap_or(self.since);
+        last.max(quiet_until.unwrap_or(last)).checked_add_signed(limit)
     }
 
     fn set(&mut self, status: Status, at: DateTime<Utc>, reason: Option<String>) {
@@ -189,11 +205,14 @@ mod tests {
         let mut state = CheckState::new(start);
         let result = ProbeResult { at: start, latency: None, verdict: Verdict::Up, message: String::new() };
         state.apply(&result, Thresholds { failure: 1, success: 1 }, None);
+        assert_eq!(state.stale_after(interval, None), Some(at(20)), "two intervals after the last result");
+        assert_eq!(state.stale_after(interval, Some(at(100))), Some(at(120)), "two intervals after the resume");
         assert_eq!(state.check_stale(at(115), interval, Some(at(100))).status, None, "resumed 15 s ago");
         assert_eq!(state.status, Status::Up);
         let stale = state.check_stale(at(121), interval, Some(at(100))).status;
         assert_eq!(stale, Some((Status::Up, Status::Unknown)), "two intervals after the resume");
         assert_eq!(state.reason.as_deref(), Some("stale: no result since 00:00:00 UTC"), "names the last result");
+        assert_eq!(state.stale_after(interval, Some(at(100))), None, "unknown already: nothing more to wait for");
     }
 
     #[test]

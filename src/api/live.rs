@@ -136,7 +136,7 @@ impl Pending {
 fn update_of(event: &Event) -> Option<Update> {
     Some(match event {
         Event::Check(_) => return None,
-        Event::IncidentOpened(incident) => Update::new("incident", dto::IncidentDto::from(incident)),
+        Event::IncidentOpened(incident) => Update::new("incident", dto::IncidentDto::from(&**incident)),
         Event::IncidentResolved { id, check_id, at } => Update::new(
             "incident_resolved",
             serde_json::json!({

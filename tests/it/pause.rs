@@ -148,3 +148,38 @@ async fn pausing_a_paused_check_again_moves_its_end_and_keeps_it() {
         history.query_row("SELECT count(*) FROM state_changes WHERE to_status = 'paused'", [], |r| r.get(0)).unwrap();
     assert_eq!(logged, 1, "moving the end is not a state change");
 }
+
+/// A pause with an end ends by itself, on time. The API shows the check's own status as
+/// soon as the end passes; the engine's sweep records the change and brings the check
+/// back under staleness rules. The sweep sleeps until the next moment something can
+/// change, so a new pause must wake it: here it would otherwise sleep on for 10 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_ends_by_itself_when_its_time_is_up() {
+    let target = Target::start(Behaviour::Ok).await;
+    // One check, probed hourly: nothing else is due, so the sweep sleeps its longest.
+    let config = format!("[[check]]\nid = \"api\"\nkind = \"http\"\nurl = \"{}\"\ninterval = \"1h\"\n", target.url());
+    let daemon = Daemon::start(&config).await;
+    daemon.wait_status("api", "up", WAIT).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let (code, body) = daemon.post("/api/v1/checks/api/pause", json!({"for": "2s"})).await;
+    assert_eq!(code, 200, "{body}");
+    let until = chrono::DateTime::parse_from_rfc3339(body["until"].as_str().expect("an end")).unwrap();
+    assert_eq!(daemon.check("api").await["status"], "paused");
+    daemon.wait_status("api", "up", WAIT).await;
+    let history = crate::support::daemon::open_history(&daemon.data_dir());
+    let ended_at: i64 = eventually(WAIT, "the end of the pause is recorded", || async {
+        history
+            .query_row(
+                "SELECT at FROM state_changes WHERE check_id = 'api' AND from_status = 'paused' AND to_status = 'up'",
+                [],
+                |r| r.get(0),
+            )
+            .ok()
+    })
+    .await;
+    let late = ended_at - until.timestamp_millis();
+    assert!(late >= 0, "recorded {late} ms before the end");
+    // The sweep passes at least a second apart; the bound is loose for a shared machine.
+    assert!(late < 5000, "recorded {late} ms after the end of a 2 s pause");
+}
