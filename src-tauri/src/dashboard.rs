@@ -67,6 +67,7 @@ pub fn run(data_dir: PathBuf, route: Option<String>) -> Result<(), String> {
                 builder = builder.initialization_script(format!("if (!location.hash) location.hash = {};", js(route)));
             }
             builder.build()?;
+            crate::memory::release_relocation_tables();
             Ok(())
         })
         .run(tauri::generate_context!())

@@ -8,6 +8,7 @@
 //! With no display it runs the headless daemon instead and says where its dashboard is.
 
 mod dashboard;
+mod memory;
 mod notices;
 mod preflight;
 mod tray;
@@ -158,6 +159,9 @@ fn main() -> ExitCode {
             });
             tray::start(app.handle(), engine.clone());
             notices::start(app.handle(), engine);
+            // Everything is loaded by now: the loader's relocation tables are dead.
+            let released = memory::release_relocation_tables();
+            tracing::info!(released_kb = released / 1024, "relocation tables released");
             if !minimized {
                 window::open(app.handle(), None);
             }
