@@ -85,13 +85,16 @@ pub fn start(app: &AppHandle, engine: Engine) {
     tauri::async_runtime::spawn(follow(app, engine, tray, view));
 }
 
-/// Redraws on change: results are gathered for [`REDRAW_EVERY`], then the view is
-/// computed once and only the parts that differ are set.
+/// Redraws on change, at most every [`REDRAW_EVERY`]: a change after a quiet spell is
+/// drawn at once (no timer: an idle app wakes only for the result itself); one soon
+/// after a redraw waits out the rest of the period, gathering everything that arrives
+/// meanwhile into one view. Only the parts that differ are set.
 async fn follow(app: AppHandle, engine: Engine, tray: TrayIcon, mut shown: TrayView) {
     use tokio::sync::broadcast::error::RecvError;
     let mut events = engine.subscribe();
     let stopping = engine.stopping();
     tokio::pin!(stopping);
+    let mut drawn_at: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             _ = &mut stopping => break,
@@ -101,7 +104,9 @@ async fn follow(app: AppHandle, engine: Engine, tray: TrayIcon, mut shown: TrayV
                 Err(RecvError::Closed) => break,
             },
         }
-        tokio::time::sleep(REDRAW_EVERY).await;
+        if let Some(rest) = drawn_at.and_then(|at| REDRAW_EVERY.checked_sub(at.elapsed())) {
+            tokio::time::sleep(rest).await;
+        }
         // Everything that arrived meanwhile is in this one view.
         while let Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) = events.try_recv() {}
         let view = tray_view(&engine);
@@ -126,6 +131,7 @@ async fn follow(app: AppHandle, engine: Engine, tray: TrayIcon, mut shown: TrayV
             Err(e) => tracing::warn!(error = %e, "cannot rebuild the tray menu"),
         }
         shown = view;
+        drawn_at = Some(tokio::time::Instant::now());
     }
 }
 
