@@ -884,7 +884,7 @@ fn snapshot_of(runtime: &CheckRuntime) -> CheckSnapshot {
 /// Runs a check's probe in the calling task: a panic becomes a probe error, and a
 /// probe that ignores its own deadline is cut off a second after it.
 async fn guarded_probe(context: &ProbeContext, check: &CheckConfig) -> Observation {
-    guard(probe::run(context, &check.probe, check.timeout), check.timeout).await
+    guard(probe::run(context, &check.probe, check.timeout, check.interval), check.timeout).await
 }
 
 async fn guard(probe: impl std::future::Future<Output = Observation>, timeout: Duration) -> Observation {

@@ -9,13 +9,36 @@ use crate::config::HttpSpec;
 use crate::model::{FailureClass, Observation, Value};
 
 /// Connection pools, one per (verify TLS, redirect limit), shared by every http check so
-/// keep-alive connections are reused.
+/// keep-alive connections are reused, and what servers said of their own keep-alive.
 #[derive(Clone, Default)]
 pub struct HttpClients {
     clients: Arc<Mutex<HashMap<(bool, u32), reqwest::Client>>>,
+    /// How long each origin keeps an idle connection open, as it said
+    /// (`Keep-Alive: timeout=N`), and when it said so.
+    idle_limits: Arc<Mutex<HashMap<String, (Duration, Instant)>>>,
 }
 
+/// A server's keep-alive limit is asked again (by a request that keeps the connection)
+/// this long after it was learnt, in case it changed.
+const RELEARN_AFTER: Duration = Duration::from_secs(3600);
+
 impl HttpClients {
+    /// Whether `origin` closes idle connections before the next probe, `every` from
+    /// now: then a pooled connection would be dead when wanted, and its closing would
+    /// only wake the app (and hold a socket on the server) for nothing.
+    fn closes_before(&self, origin: &str, every: Duration) -> bool {
+        let Ok(limits) = self.idle_limits.lock() else { return false };
+        limits.get(origin).is_some_and(|(limit, learnt)| *limit < every && learnt.elapsed() < RELEARN_AFTER)
+    }
+
+    fn learn(&self, origin: String, limit: Option<Duration>) {
+        let Ok(mut limits) = self.idle_limits.lock() else { return };
+        match limit {
+            Some(limit) => limits.insert(origin, (limit, Instant::now())),
+            None => limits.remove(&origin),
+        };
+    }
+
     fn get(&self, verify_tls: bool, max_redirects: u32) -> Result<reqwest::Client, String> {
         let mut clients = self.clients.lock().map_err(|_| "http client cache poisoned".to_owned())?;
         if let Some(client) = clients.get(&(verify_tls, max_redirects)) {
@@ -42,7 +65,11 @@ impl HttpClients {
     }
 }
 
-pub async fn probe(clients: &HttpClients, spec: &HttpSpec, timeout: Duration) -> Observation {
+/// One request of a check probed `every` so often. Connections are kept for the next
+/// probe, unless the server said it closes them sooner (`Keep-Alive: timeout=N`, as
+/// Node and Apache send): then the request asks for `Connection: close`, as Monit's
+/// always do, and the connection ends with the answer.
+pub async fn probe(clients: &HttpClients, spec: &HttpSpec, timeout: Duration, every: Duration) -> Observation {
     let client = match clients.get(spec.verify_tls, spec.max_redirects) {
         Ok(client) => client,
         Err(message) => return Observation::failed(FailureClass::ProbeError, message),
@@ -51,6 +78,12 @@ pub async fn probe(clients: &HttpClients, spec: &HttpSpec, timeout: Duration) ->
     let mut request = client.request(method, spec.url.clone()).timeout(timeout);
     for (name, value) in &spec.headers {
         request = request.header(name, value.expose());
+    }
+    let origin = spec.url.origin().ascii_serialization();
+    let own_connection_header = spec.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("connection"));
+    let close = !own_connection_header && clients.closes_before(&origin, every);
+    if close {
+        request = request.header(reqwest::header::CONNECTION, "close");
     }
     if let Some(body) = &spec.body {
         request = request.body(body.clone());
@@ -61,6 +94,9 @@ pub async fn probe(clients: &HttpClients, spec: &HttpSpec, timeout: Duration) ->
         Err(e) => return classify(&e, spec.url.as_str()),
     };
     let status = response.status();
+    if !close && !own_connection_header {
+        clients.learn(origin, keep_alive_timeout(response.headers()));
+    }
     let headers: Vec<(String, String)> = response
         .headers()
         .iter()
@@ -91,6 +127,19 @@ pub async fn probe(clients: &HttpClients, spec: &HttpSpec, timeout: Duration) ->
         summary: format!("HTTP {}", status.as_u16()),
         failure: None,
     }
+}
+
+/// The idle limit a server gives in `Keep-Alive: timeout=N, max=M` (RFC 9112 lists the
+/// header; Node, Apache and others send it).
+fn keep_alive_timeout(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get("keep-alive")?.to_str().ok()?;
+    value.split(',').find_map(|part| {
+        let (name, seconds) = part.trim().split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("timeout") {
+            return None;
+        }
+        seconds.trim().parse::<u64>().ok().map(Duration::from_secs)
+    })
 }
 
 fn too_large(status: u16, max: u64, headers: Vec<(String, String)>, latency: Duration) -> Observation {
@@ -146,4 +195,42 @@ fn classify(error: &reqwest::Error, url: &str) -> Observation {
         _ => detail,
     };
     Observation::failed(class, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(keep_alive: &str) -> reqwest::header::HeaderMap {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("keep-alive", keep_alive.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn the_keep_alive_timeout_is_read_from_the_header() {
+        assert_eq!(keep_alive_timeout(&headers("timeout=5")), Some(Duration::from_secs(5)));
+        assert_eq!(keep_alive_timeout(&headers("max=100, Timeout = 75")), Some(Duration::from_secs(75)));
+        assert_eq!(keep_alive_timeout(&headers("max=100")), None);
+        assert_eq!(keep_alive_timeout(&headers("timeout=soon")), None);
+        assert_eq!(keep_alive_timeout(&reqwest::header::HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn a_limit_shorter_than_the_interval_closes_and_is_asked_again_later() {
+        let clients = HttpClients::default();
+        let origin = "http://127.0.0.1:8080";
+        assert!(!clients.closes_before(origin, Duration::from_secs(10)), "nothing known: keep");
+        clients.learn(origin.to_owned(), Some(Duration::from_secs(5)));
+        assert!(clients.closes_before(origin, Duration::from_secs(10)));
+        assert!(!clients.closes_before(origin, Duration::from_secs(1)), "probed within the limit: keep");
+        assert!(!clients.closes_before("http://127.0.0.1:9090", Duration::from_secs(10)), "per origin");
+        let long_ago = Instant::now().checked_sub(RELEARN_AFTER + Duration::from_secs(1));
+        if let Some(long_ago) = long_ago {
+            clients.idle_limits.lock().unwrap().insert(origin.to_owned(), (Duration::from_secs(5), long_ago));
+            assert!(!clients.closes_before(origin, Duration::from_secs(10)), "learnt an hour ago: ask again");
+        }
+        clients.learn(origin.to_owned(), None);
+        assert!(!clients.closes_before(origin, Duration::from_secs(10)), "the server stopped saying: keep");
+    }
 }

@@ -39,11 +39,12 @@ impl Default for ProbeContext {
     }
 }
 
-/// Runs one probe. The deadline bounds everything the probe does.
-pub async fn run(context: &ProbeContext, spec: &ProbeSpec, timeout: Duration) -> Observation {
+/// Runs one probe, of a check probed every `interval`. The deadline bounds everything
+/// the probe does.
+pub async fn run(context: &ProbeContext, spec: &ProbeSpec, timeout: Duration, interval: Duration) -> Observation {
     let probe = async {
         match spec {
-            ProbeSpec::Http(http) => self::http::probe(&context.http, http, timeout).await,
+            ProbeSpec::Http(http) => self::http::probe(&context.http, http, timeout, interval).await,
             ProbeSpec::Tcp { host, port } => tcp::probe(host, *port).await,
             ProbeSpec::System { metric, mount } => context.system.probe(*metric, mount.as_deref()).await,
             ProbeSpec::Process(matcher) => context.system.process(matcher).await,

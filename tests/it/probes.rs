@@ -16,7 +16,7 @@ fn one_check(body: &str) -> CheckConfig {
 }
 
 async fn verdict(check: &CheckConfig) -> Verdict {
-    let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout).await;
+    let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout, check.interval).await;
     evaluate(check, &observation).0
 }
 
@@ -203,7 +203,7 @@ fn regex_escape(text: &str) -> String {
 async fn system_metrics_read_this_machine() {
     for metric in ["cpu", "memory", "disk", "swap", "load1"] {
         let check = one_check(&format!("kind = \"system\"\nmetric = \"{metric}\"\nexpect = [\"value >= 0\"]"));
-        let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout).await;
+        let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout, check.interval).await;
         assert!(observation.failure.is_none(), "{metric}: {:?}", observation.failure);
         assert_eq!(evaluate(&check, &observation).0, Verdict::Up, "{metric} has a value: {}", observation.summary);
     }
@@ -225,7 +225,7 @@ async fn command_env_and_cwd_are_applied() {
         "kind = \"command\"\ncommand = [\"sh\", \"-c\", \"echo $GREETING; pwd\"]\nenv = {{ GREETING = \"hello from env\" }}\ncwd = \"{}\"",
         dir.path().display()
     ));
-    let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout).await;
+    let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout, check.interval).await;
     let output = observation.body.unwrap_or_default();
     assert!(output.contains("hello from env"), "env reaches the program: {output}");
     assert!(output.contains(&dir.path().display().to_string()), "the program runs in cwd: {output}");
@@ -248,4 +248,76 @@ async fn a_dropped_command_takes_its_process_group_with_it() {
     let dropped = tokio::time::timeout(Duration::from_millis(500), run).await;
     assert!(dropped.is_err(), "the run was still going when dropped");
     assert_dies(&pid_file, "dropping a run kills its process group").await;
+}
+
+/// A loopback HTTP/1.1 server that says it closes idle connections after a second
+/// (`Keep-Alive: timeout=1`, as Node's does after 5). It records each request's
+/// connection number and `Connection` header, and honours `Connection: close`.
+async fn keep_alive_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(usize, String)>>>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/health", listener.local_addr().unwrap());
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let requests = log.clone();
+    tokio::spawn(async move {
+        for connection in 1.. {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let requests = requests.clone();
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                loop {
+                    let mut chunk = [0u8; 1024];
+                    let Ok(n) = socket.read(&mut chunk).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buffer.extend_from_slice(&chunk[..n]);
+                    let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+                    let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+                    buffer.drain(..end + 4);
+                    let header = head
+                        .lines()
+                        .find_map(|line| line.strip_prefix("connection:"))
+                        .map(|value| value.trim().to_owned())
+                        .unwrap_or_default();
+                    let close = header == "close";
+                    requests.lock().unwrap().push((connection, header));
+                    let answer = if close {
+                        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                    } else {
+                        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=1\r\n\r\nok"
+                    };
+                    if socket.write_all(answer.as_bytes()).await.is_err() || close {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, log)
+}
+
+/// A check probed less often than its server keeps an idle connection asks for
+/// `Connection: close` once the server has said so (no pooled connection left to die
+/// and wake the app); one probed more often keeps its connection.
+#[tokio::test]
+async fn connections_a_server_would_close_before_the_next_probe_are_not_kept() {
+    let context = ProbeContext::default();
+    let (url, log) = keep_alive_server().await;
+    let rare = one_check(&format!("kind = \"http\"\nurl = \"{url}\"\ninterval = \"10s\""));
+    for _ in 0..3 {
+        let observation = probe::run(&context, &rare.probe, rare.timeout, rare.interval).await;
+        assert_eq!(evaluate(&rare, &observation).0, Verdict::Up, "{observation:?}");
+    }
+    let headers: Vec<String> = log.lock().unwrap().iter().map(|(_, header)| header.clone()).collect();
+    assert_eq!(headers, ["", "close", "close"], "the first request learns the limit, the next ones close");
+
+    let (url, log) = keep_alive_server().await;
+    let often = one_check(&format!("kind = \"http\"\nurl = \"{url}\"\ninterval = \"500ms\""));
+    for _ in 0..3 {
+        let observation = probe::run(&context, &often.probe, often.timeout, often.interval).await;
+        assert_eq!(evaluate(&often, &observation).0, Verdict::Up, "{observation:?}");
+    }
+    let requests = log.lock().unwrap().clone();
+    assert_eq!(requests, [(1, String::new()), (1, String::new()), (1, String::new())], "one kept connection");
 }
