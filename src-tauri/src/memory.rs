@@ -19,23 +19,36 @@
 /// released (whole pages inside the tables).
 #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
 pub fn release_relocation_tables() -> usize {
+    let mut visit = Visit { release: true, ..Visit::default() };
+    // SAFETY: `collect` only reads the headers the loader hands it, for the duration of
+    // the call, and writes to `visit` through the pointer we pass.
+    unsafe { libc::dl_iterate_phdr(Some(collect), (&mut visit as *mut Visit).cast()) };
+    visit.released
+}
+
+/// What a walk over the loaded objects found, and released when asked to.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+#[derive(Default)]
+struct Visit {
+    release: bool,
+    tables: Vec<Range>,
+    released: usize,
+}
+
+/// Drops whole pages of `range` from this process; returns the bytes dropped.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn release(range: Range) -> usize {
     // SAFETY: sysconf has no memory effects.
     let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
-    let mut tables: Vec<Range> = Vec::new();
-    // SAFETY: `collect` only reads the headers the loader hands it, for the duration of
-    // the call, and writes to `tables` through the pointer we pass.
-    unsafe { libc::dl_iterate_phdr(Some(collect), (&mut tables as *mut Vec<Range>).cast()) };
-    let mut released = 0;
-    for range in tables {
-        let Some((start, len)) = range.whole_pages(page) else { continue };
-        // SAFETY: the range is whole pages of a read-only, never-written file mapping
-        // (see `dead_tables`): dropping them loses nothing, a later read re-faults them
-        // from the file.
-        if unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED) } == 0 {
-            released += len;
-        }
+    let Some((start, len)) = range.whole_pages(page) else { return 0 };
+    // SAFETY: the range is whole pages of a read-only, never-written file mapping (see
+    // `dead_tables`), still mapped (the loader's lock is held, so nothing is unloaded):
+    // dropping them loses nothing, a later read re-faults them from the file.
+    if unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED) } == 0 {
+        len
+    } else {
+        0
     }
-    released
 }
 
 #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
@@ -127,12 +140,13 @@ fn dead_tables(base: usize, segments: &[Segment], dynamic: &[(i64, u64)]) -> Vec
 }
 
 #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-unsafe extern "C" fn collect(info: *mut libc::dl_phdr_info, _size: usize, tables: *mut libc::c_void) -> libc::c_int {
+unsafe extern "C" fn collect(info: *mut libc::dl_phdr_info, _size: usize, visit: *mut libc::c_void) -> libc::c_int {
     // SAFETY (whole function): the loader passes a valid `dl_phdr_info` whose program
     // headers and dynamic section are mapped for as long as the object is loaded, and
-    // it holds the loader's lock during the callback, so none is unloaded meanwhile.
+    // it holds the loader's lock during the callback, so none is unloaded meanwhile
+    // (which is why the pages are released here, not after the walk).
     let info = unsafe { &*info };
-    let tables = unsafe { &mut *tables.cast::<Vec<Range>>() };
+    let visit = unsafe { &mut *visit.cast::<Visit>() };
     if info.dlpi_phdr.is_null() || info.dlpi_phnum == 0 {
         return 0;
     }
@@ -157,7 +171,12 @@ unsafe extern "C" fn collect(info: *mut libc::dl_phdr_info, _size: usize, tables
     // Elf64_Dyn: a signed tag and a value, each 8 bytes.
     let entries = unsafe { std::slice::from_raw_parts(dynamic.range.start as *const [u64; 2], count) };
     let dynamic: Vec<(i64, u64)> = entries.iter().map(|&[tag, value]| (tag as i64, value)).collect();
-    tables.extend(dead_tables(base, &segments, &dynamic));
+    for table in dead_tables(base, &segments, &dynamic) {
+        if visit.release {
+            visit.released += release(table);
+        }
+        visit.tables.push(table);
+    }
     0
 }
 
@@ -270,9 +289,10 @@ mod tests {
         // SAFETY: loading a system library runs its initialisers, as linking it does.
         let webkit = unsafe { libc::dlopen(c"libwebkit2gtk-4.1.so.0".as_ptr(), libc::RTLD_NOW) };
         assert!(!webkit.is_null(), "WebKitGTK 4.1 is not installed (cargo xtask installs it)");
-        let mut tables: Vec<Range> = Vec::new();
+        let mut visit = Visit::default();
         // SAFETY: as in `release_relocation_tables`.
-        unsafe { libc::dl_iterate_phdr(Some(collect), (&mut tables as *mut Vec<Range>).cast()) };
+        unsafe { libc::dl_iterate_phdr(Some(collect), (&mut visit as *mut Visit).cast()) };
+        let tables = visit.tables;
         let listed: usize = tables.iter().map(|r| r.end - r.start).sum();
         assert!(listed > 1 << 20, "expected megabytes of relocation tables, found {listed} bytes");
         // Fault every page back in first, so the drop is seen whatever the kernel did.
