@@ -94,7 +94,9 @@ pub async fn probe(clients: &HttpClients, spec: &HttpSpec, timeout: Duration, ev
         Err(e) => return classify(&e, spec.url.as_str()),
     };
     let status = response.status();
-    if !close && !own_connection_header {
+    // Learnt from a request that kept its connection, answered by the origin itself
+    // (not a server it redirected to).
+    if !close && !own_connection_header && response.url().origin().ascii_serialization() == origin {
         clients.learn(origin, keep_alive_timeout(response.headers()));
     }
     let headers: Vec<(String, String)> = response
@@ -129,8 +131,8 @@ pub async fn probe(clients: &HttpClients, spec: &HttpSpec, timeout: Duration, ev
     }
 }
 
-/// The idle limit a server gives in `Keep-Alive: timeout=N, max=M` (RFC 9112 lists the
-/// header; Node, Apache and others send it).
+/// The idle limit a server gives in `Keep-Alive: timeout=N, max=M` (a header from RFC
+/// 2068 that Node, Apache and others still send).
 fn keep_alive_timeout(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let value = headers.get("keep-alive")?.to_str().ok()?;
     value.split(',').find_map(|part| {
