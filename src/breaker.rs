@@ -8,41 +8,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::BreakerConfig;
+pub use crate::model::BreakerState;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BreakerState {
-    Closed,
-    Open,
-    HalfOpen,
-    Disabled,
-}
-
-impl BreakerState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BreakerState::Closed => "closed",
-            BreakerState::Open => "open",
-            BreakerState::HalfOpen => "half_open",
-            BreakerState::Disabled => "disabled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<BreakerState> {
-        [BreakerState::Closed, BreakerState::Open, BreakerState::HalfOpen, BreakerState::Disabled]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
-
-    /// The number `/metrics` exports: 0 closed, 1 open, 2 half-open, 3 disabled.
-    pub fn as_metric(self) -> u8 {
-        match self {
-            BreakerState::Closed => 0,
-            BreakerState::Open => 1,
-            BreakerState::HalfOpen => 2,
-            BreakerState::Disabled => 3,
-        }
-    }
+/// A breaker's settings, from a check's `breaker` table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BreakerConfig {
+    /// Consecutive failures that open it.
+    pub failure_threshold: u32,
+    /// How long it stays open before a trial.
+    pub open_for: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]

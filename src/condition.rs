@@ -9,8 +9,8 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::time::Duration;
 
-use crate::config::units::{format_duration, format_size, parse_duration, parse_size};
 use crate::model::{Observation, Value};
+use crate::units::{format_duration, format_size, parse_duration, parse_size};
 
 /// A parsed condition, e.g. `latency < 500ms`.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,13 +132,13 @@ impl Condition {
         Ok(Condition { subject, op, literal, source: text.trim().to_owned() })
     }
 
-    /// `Ok` when the condition holds; otherwise "expected X, got Y".
-    pub fn evaluate(&self, observation: &Observation, json: &mut JsonCache) -> Result<(), String> {
+    /// `Ok` when the condition holds; otherwise what was expected and what was seen.
+    pub fn evaluate(&self, observation: &Observation, json: &mut JsonCache) -> Result<(), Mismatch> {
         let (holds, got) = self.test(observation, json);
         if holds {
             Ok(())
         } else {
-            Err(format!("expected {}, got {got}", self.source))
+            Err(Mismatch { expected: self.source.clone(), got })
         }
     }
 
@@ -146,32 +146,28 @@ impl Condition {
     pub fn test(&self, observation: &Observation, json: &mut JsonCache) -> (bool, String) {
         match self.resolve(observation, json) {
             Ok(got) => (self.holds(&got), got.display()),
-            Err(missing) => (false, missing),
+            Err(absent) => (false, absent.to_string()),
         }
     }
 
-    fn resolve(&self, observation: &Observation, json: &mut JsonCache) -> Result<Value, String> {
+    fn resolve(&self, observation: &Observation, json: &mut JsonCache) -> Result<Value, Absent<'_>> {
         match &self.subject {
-            Subject::Field(name) => match name.as_str() {
-                "latency" => observation.latency.map(Value::Duration).ok_or_else(|| "no latency".to_owned()),
-                "body" | "stdout" => observation.body.clone().map(Value::Text).ok_or_else(|| format!("no {name}")),
-                _ => observation.value(name).cloned().ok_or_else(|| format!("no value `{name}`")),
-            },
+            Subject::Field(name) => observation.value(name).map(|v| v.into_owned()).ok_or(Absent::Value(name)),
             Subject::Header(name) => observation
                 .headers
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| Value::Text(v.clone()))
-                .ok_or_else(|| format!("no header `{name}`")),
+                .ok_or(Absent::Header(name)),
             Subject::Json(path) => {
-                let root = json.get(observation).ok_or_else(|| "a body that is not JSON".to_owned())?;
+                let root = json.get(observation).ok_or(Absent::NotJson)?;
                 let mut node = root;
                 for segment in path {
                     let next = match segment {
                         PathSegment::Key(key) => node.get(key),
                         PathSegment::Index(i) => node.get(*i),
                     };
-                    node = next.ok_or_else(|| "nothing at that path".to_owned())?;
+                    node = next.ok_or(Absent::NoPath)?;
                 }
                 Ok(Value::Json(node.clone()))
             }
@@ -207,6 +203,40 @@ impl Condition {
                 n.as_f64().is_some_and(|ms| compare_f64(op, ms, want.as_secs_f64() * 1000.0))
             }
             _ => op == Op::Ne,
+        }
+    }
+}
+
+/// A condition that did not hold: "expected X, got Y".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The condition as written.
+    pub expected: String,
+    /// What was seen, or what was missing.
+    pub got: String,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "expected {}, got {}", self.expected, self.got)
+    }
+}
+
+/// What a condition's subject found missing, as "got ..." reads it.
+enum Absent<'a> {
+    Value(&'a str),
+    Header(&'a str),
+    NotJson,
+    NoPath,
+}
+
+impl fmt::Display for Absent<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Absent::Value(name) => write!(f, "no value `{name}`"),
+            Absent::Header(name) => write!(f, "no header `{name}`"),
+            Absent::NotJson => f.write_str("a body that is not JSON"),
+            Absent::NoPath => f.write_str("nothing at that path"),
         }
     }
 }
@@ -260,9 +290,7 @@ pub struct JsonCache {
 
 impl JsonCache {
     fn get(&mut self, observation: &Observation) -> Option<&serde_json::Value> {
-        self.parsed
-            .get_or_insert_with(|| observation.body.as_deref().and_then(|b| serde_json::from_str(b).ok()))
-            .as_ref()
+        self.parsed.get_or_insert_with(|| observation.body().and_then(|b| serde_json::from_str(b).ok())).as_ref()
     }
 }
 
@@ -456,8 +484,13 @@ mod tests {
                 ("value", Value::Float(93.5)),
                 ("count", Value::Int(0)),
                 ("memory", Value::Bytes(3_000_000_000)),
+                (
+                    "body",
+                    Value::Text(
+                        r#"{"status":"DOWN","components":{"db":{"status":"UP"}},"items":[1,2],"ok":false}"#.into(),
+                    ),
+                ),
             ],
-            body: Some(r#"{"status":"DOWN","components":{"db":{"status":"UP"}},"items":[1,2],"ok":false}"#.into()),
             headers: vec![("content-type".into(), "application/json".into())],
             ..Default::default()
         }

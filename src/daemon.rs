@@ -9,7 +9,9 @@ use std::os::unix::io::AsRawFd as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use serde::{Deserialize, Serialize};
+
+use crate::api::client::read_api_file;
+use crate::api::dto::ApiFile;
 
 use crate::config::{self, Origin};
 use crate::doctor::{self, Level};
@@ -21,21 +23,6 @@ pub struct Options {
     pub config_path: PathBuf,
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
-}
-
-/// What `api.json` holds: how clients find and authenticate to the daemon.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ApiFile {
-    pub url: String,
-    pub token: String,
-    pub pid: u32,
-}
-
-impl ApiFile {
-    pub fn read(data_dir: &Path) -> std::io::Result<ApiFile> {
-        let text = std::fs::read_to_string(data_dir.join(API_FILE))?;
-        serde_json::from_str(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-    }
 }
 
 /// Holds an exclusive lock on the data dir for the daemon's lifetime.
@@ -56,7 +43,7 @@ impl DataDirLock {
         // SAFETY: flock on a file descriptor we own; no memory is shared.
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         if rc != 0 {
-            let holder = ApiFile::read(data_dir).map(|a| format!(" (pid {}, {})", a.pid, a.url)).unwrap_or_default();
+            let holder = read_api_file(data_dir).map(|a| format!(" (pid {}, {})", a.pid, a.url)).unwrap_or_default();
             anyhow::bail!(
                 "another watchkeeper is already using {}{holder}\n  help: stop it, or pass another --data-dir",
                 data_dir.display()

@@ -115,8 +115,8 @@ fn view_of(snapshot: &[CheckSnapshot], config: &crate::config::Config) -> TrayVi
                 .config
                 .actions
                 .iter()
-                .filter_map(|id| config.action(id))
-                .map(|a| MenuAction { id: a.id.clone(), name: a.name.clone(), confirm: a.confirm })
+                .filter_map(|id| config.action(id.as_str()))
+                .map(|a| MenuAction { id: a.id.to_string(), name: a.name.clone(), confirm: a.confirm })
                 .collect(),
         })
         .collect();
@@ -131,12 +131,12 @@ fn view_of(snapshot: &[CheckSnapshot], config: &crate::config::Config) -> TrayVi
 
 /// A desktop notification to show.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Notice {
-    /// Ours, unique per app run: a later notice of the same burst replaces it.
+pub struct Notification {
+    /// Ours, unique per app run: a later notification of the same burst replaces it.
     pub key: u32,
     pub title: String,
     pub body: String,
-    /// The checks it is about (the "Snooze 1 h" button pauses them; "Open" opens the
+    /// The checks it is about (the "Pause 1 h" button pauses them; "Open" opens the
     /// check's page when there is one).
     pub checks: Vec<String>,
     /// A check went down (or several did); false for recoveries.
@@ -145,9 +145,9 @@ pub struct Notice {
 
 /// What the shell does with notifications.
 #[derive(Debug, Clone, PartialEq)]
-pub enum NoticeOp {
-    Show(Notice),
-    /// Take this earlier notice away (it is replaced by the next one shown).
+pub enum NotificationOp {
+    Show(Notification),
+    /// Take this earlier notification away (it is replaced by the next one shown).
     Withdraw(u32),
 }
 
@@ -157,7 +157,7 @@ enum Change {
     Recovered { after: Option<chrono::Duration> },
 }
 
-/// Turns incidents into notices: the first of a burst goes out at once (no added
+/// Turns incidents into notifications: the first of a burst goes out at once (no added
 /// latency), later ones within [`BURST`] are merged into it ("4 checks down"), shown in
 /// its place at most once per second.
 #[derive(Debug, Default)]
@@ -179,7 +179,7 @@ struct Burst {
 }
 
 impl Grouper {
-    fn change(&mut self, id: &str, name: &str, change: Change, now: Instant) -> Vec<NoticeOp> {
+    fn change(&mut self, id: &str, name: &str, change: Change, now: Instant) -> Vec<NotificationOp> {
         let failure = matches!(change, Change::Down { .. });
         let (title, body) = match &change {
             Change::Down { cause, class } => {
@@ -211,11 +211,11 @@ impl Grouper {
             pending: false,
         };
         self.next_key += 1;
-        vec![NoticeOp::Show(Notice { key, title, body, checks: vec![id.to_owned()], failure })]
+        vec![NotificationOp::Show(Notification { key, title, body, checks: vec![id.to_owned()], failure })]
     }
 
-    /// Shows the merged notice of any burst that grew and is due.
-    pub fn flush(&mut self, now: Instant) -> Vec<NoticeOp> {
+    /// Shows the merged notification of any burst that grew and is due.
+    pub fn flush(&mut self, now: Instant) -> Vec<NotificationOp> {
         let mut ops = Vec::new();
         for failure in [true, false] {
             let key = self.next_key;
@@ -233,10 +233,10 @@ impl Grouper {
             let title = format!("{count} checks {}", if failure { "down" } else { "recovered" });
             let body = if failure { format!("{list}\nfirst: {}", burst.first) } else { list };
             if let Some((old, _)) = burst.shown {
-                ops.push(NoticeOp::Withdraw(old));
+                ops.push(NotificationOp::Withdraw(old));
             }
             let checks = burst.checks.iter().map(|(id, _)| id.clone()).collect();
-            ops.push(NoticeOp::Show(Notice { key, title, body, checks, failure }));
+            ops.push(NotificationOp::Show(Notification { key, title, body, checks, failure }));
             burst.shown = Some((key, now));
             burst.pending = false;
             self.next_key += 1;
@@ -263,9 +263,9 @@ fn human(d: chrono::Duration) -> String {
     }
 }
 
-/// Sends the engine's incidents to `show` as notices until the engine stops. A paused
+/// Sends the engine's incidents to `show` as notifications until the engine stops. A paused
 /// check raises none.
-pub async fn notices(engine: Engine, mut show: impl FnMut(NoticeOp) + Send) {
+pub async fn notifications(engine: Engine, mut show: impl FnMut(NotificationOp) + Send) {
     let mut events = engine.subscribe();
     let stopping = engine.stopping();
     tokio::pin!(stopping);
@@ -284,21 +284,20 @@ pub async fn notices(engine: Engine, mut show: impl FnMut(NoticeOp) + Send) {
         let now = Instant::now();
         let ops = match event {
             None => grouper.flush(now),
-            Some(Event::IncidentOpened(incident)) => match engine.check(&incident.check_id) {
+            Some(Event::IncidentOpened(incident)) => match engine.check(incident.check_id.as_str()) {
                 Some(check) if check.status != Status::Paused => {
-                    let class = FailureClass::parse(&incident.cause_class);
-                    let change = Change::Down { cause: incident.cause.clone(), class };
-                    grouper.change(&incident.check_id, &check.config.name, change, now)
+                    let change = Change::Down { cause: incident.cause.clone(), class: Some(incident.failure_class) };
+                    grouper.change(incident.check_id.as_str(), &check.config.name, change, now)
                 }
                 _ => Vec::new(),
             },
-            Some(Event::IncidentResolved { check_id, at, id }) => match engine.check(&check_id) {
+            Some(Event::IncidentResolved { check_id, at, id }) => match engine.check(check_id.as_str()) {
                 Some(check) if check.status != Status::Paused => {
                     let filter = IncidentFilter { check_id: Some(check_id.clone()), open_only: false, limit: 1 };
                     let newest = engine.store().incidents(filter).await.ok().unwrap_or_default();
                     let started = newest.into_iter().find(|i| i.id == id).map(|i| i.started_at);
                     let change = Change::Recovered { after: started.map(|s| at - s) };
-                    grouper.change(&check_id, &check.config.name, change, now)
+                    grouper.change(check_id.as_str(), &check.config.name, change, now)
                 }
                 _ => Vec::new(),
             },
@@ -316,17 +315,17 @@ mod tests {
         Change::Down { cause: cause.into(), class: Some(FailureClass::Refused) }
     }
 
-    fn shown(ops: &[NoticeOp]) -> Vec<String> {
+    fn shown(ops: &[NotificationOp]) -> Vec<String> {
         ops.iter()
             .map(|op| match op {
-                NoticeOp::Show(n) => format!("show {} {} | {}", n.key, n.title, n.body.replace('\n', " / ")),
-                NoticeOp::Withdraw(k) => format!("withdraw {k}"),
+                NotificationOp::Show(n) => format!("show {} {} | {}", n.key, n.title, n.body.replace('\n', " / ")),
+                NotificationOp::Withdraw(k) => format!("withdraw {k}"),
             })
             .collect()
     }
 
     #[test]
-    fn the_first_failure_goes_out_at_once_and_a_burst_becomes_one_notice() {
+    fn the_first_failure_goes_out_at_once_and_a_burst_becomes_one_notification() {
         let mut g = Grouper::default();
         let t = Instant::now();
         let first = g.change("api", "orders-api", down("connection refused"), t);
@@ -348,8 +347,8 @@ mod tests {
                 "show 1 4 checks down | orders-api, db, vpn, cache / first: orders-api down: connection refused"
             ]
         );
-        let NoticeOp::Show(notice) = &merged[1] else { unreachable!() };
-        assert_eq!(notice.checks, ["api", "db", "vpn", "cache"]);
+        let NotificationOp::Show(notification) = &merged[1] else { unreachable!() };
+        assert_eq!(notification.checks, ["api", "db", "vpn", "cache"]);
         assert_eq!(g.due(), None, "nothing pending");
         assert!(g.flush(t + Duration::from_secs(2)).is_empty());
     }

@@ -139,10 +139,10 @@ fn disk_space(data_dir: &Path) -> Finding {
         Some(free) if free < LOW_DISK => finding(
             "disk space",
             Level::Warn,
-            format!("only {} free for the history", config::units::format_size(free)),
+            format!("only {} free for the history", crate::units::format_size(free)),
             "free some space; watchkeeper keeps running but history writes may fail",
         ),
-        Some(free) => finding("disk space", Level::Ok, format!("{} free", config::units::format_size(free)), ""),
+        Some(free) => finding("disk space", Level::Ok, format!("{} free", crate::units::format_size(free)), ""),
         None => finding("disk space", Level::Warn, "cannot read free space", ""),
     }
 }

@@ -2,16 +2,50 @@
 //! stdin closed, stdout and stderr captured together up to a cap, and the whole
 //! group killed when the timeout passes.
 //!
-//! Shared by the command probe and command actions. It must not interpret the
-//! outcome: exit codes mean what the caller says they mean.
+//! Shared by the command probe and command actions, with the keys they both take
+//! (`command`, `env`, `cwd`). It must not interpret the outcome: exit codes mean what
+//! the caller says they mean.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
+
+/// A program to run: its argv (the program first), extra environment, working directory.
+#[derive(Debug, Clone)]
+pub struct CommandSpec {
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: Option<PathBuf>,
+}
+
+impl CommandSpec {
+    /// The `command`, `env` and `cwd` keys of a check or an action, compiled.
+    pub fn compile(
+        command: Option<toml::Spanned<Vec<String>>>,
+        env: Option<BTreeMap<String, String>>,
+        cwd: Option<String>,
+        scope: &mut crate::diagnostic::Scope<'_, '_>,
+    ) -> Option<CommandSpec> {
+        let Some(command) = command else {
+            scope.needs("command", "add `command = [\"program\", \"arg\"]` (run without a shell)");
+            return None;
+        };
+        if command.get_ref().first().is_none_or(|program| program.trim().is_empty()) {
+            scope.error(&command.span(), "command", "is empty", "name the program first, then its arguments");
+            return None;
+        }
+        Some(CommandSpec {
+            argv: command.into_inner(),
+            env: env.unwrap_or_default().into_iter().collect(),
+            cwd: cwd.map(PathBuf::from),
+        })
+    }
+}
 
 /// How long output is still read after the program exits, when a child it left
 /// behind holds the pipes open.
@@ -46,7 +80,7 @@ impl Outcome {
     /// "exit 0", "killed by signal 9", "timed out after 5s".
     pub fn describe(&self) -> String {
         if self.timed_out {
-            return format!("timed out after {}", crate::config::units::format_duration(self.duration));
+            return format!("timed out after {}", crate::units::format_duration(self.duration));
         }
         match (self.exit_code, self.signal) {
             (Some(code), _) => format!("exit {code}"),

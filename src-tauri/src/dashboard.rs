@@ -1,40 +1,41 @@
 //! The window process (`watchkeeper-desktop --window`): the dashboard in a Tauri window,
-//! and nothing else. Its commands are the operations of ui/src/client.ts, each taking
-//! one `args` object; they reach the core of the tray process through its loopback API
-//! (found, with its token, in `api.json`), and `subscribe` forwards its event stream as
-//! the `watchkeeper://update` window event. The process ends when its window closes.
+//! and nothing else. Two commands: `call` passes any operation of the route table on to
+//! the core of the tray process, through the typed client over its loopback API (found,
+//! with its token, in `api.json`); `subscribe` forwards the core's event stream as the
+//! `watchkeeper://update` window event. The process ends when its window closes.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use anyhow::Context as _;
+use serde::Serialize;
+use serde_json::Value;
 use tauri::{AppHandle, Emitter as _, Manager as _, State, WebviewUrl, WebviewWindowBuilder};
-use watchkeeper::daemon::ApiFile;
+use watchkeeper::api::client::{Client, ClientError};
+use watchkeeper::api::dto::{ErrorDto, NoArgs};
 
 /// The window's label, as capabilities/main.json names it.
 pub const LABEL: &str = "main";
 /// The event the window listens to for live updates.
 pub const UPDATE_EVENT: &str = "watchkeeper://update";
 
-/// Where the core is, and the live-update forwarder.
+/// The core's client, and the live-update forwarder.
 pub struct Core {
-    api: ApiFile,
-    http: reqwest::Client,
+    client: Client,
     forwarder: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
 }
 
 /// Runs the window until it closes.
-pub fn run(data_dir: PathBuf, route: Option<String>) -> Result<(), String> {
-    let api = ApiFile::read(&data_dir).map_err(|e| {
-        format!(
-            "no running Watchkeeper for {} ({e})\n  help: start watchkeeper-desktop (or `watchkeeper run`) with this --data-dir first",
+pub fn run(data_dir: PathBuf, route: Option<String>) -> anyhow::Result<()> {
+    let client = match Client::discover(&data_dir) {
+        Ok(client) => client.as_desktop(),
+        Err(ClientError::NotRunning { source, .. }) => anyhow::bail!(
+            "no running Watchkeeper for {} ({source})\n  help: start watchkeeper-desktop (or `watchkeeper run`) with this --data-dir first",
             data_dir.display()
-        )
-    })?;
-    let http =
-        reqwest::Client::builder().no_proxy().build().map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-    let core = Core { api, http, forwarder: std::sync::Mutex::new(None) };
+        ),
+        Err(other) => return Err(other.into()),
+    };
+    let core = Core { client, forwarder: std::sync::Mutex::new(None) };
     tauri::Builder::default()
         // One window: a second `--window` launch hands its route over and ends.
         .plugin(
@@ -44,19 +45,7 @@ pub fn run(data_dir: PathBuf, route: Option<String>) -> Result<(), String> {
                 .build(),
         )
         .manage(core)
-        .invoke_handler(tauri::generate_handler![
-            status,
-            health,
-            check,
-            results,
-            history,
-            incidents,
-            action_runs,
-            run_action,
-            pause,
-            resume,
-            subscribe
-        ])
+        .invoke_handler(tauri::generate_handler![call, subscribe])
         .setup(move |app| {
             let mut builder = WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App("index.html".into()))
                 .title("Watchkeeper")
@@ -71,7 +60,7 @@ pub fn run(data_dir: PathBuf, route: Option<String>) -> Result<(), String> {
             Ok(())
         })
         .run(tauri::generate_context!())
-        .map_err(|e| format!("cannot show the dashboard window: {e}"))
+        .context("cannot show the dashboard window")
 }
 
 /// `--route R` from a second launch's arguments.
@@ -94,198 +83,25 @@ fn js(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
 }
 
-/// An error as the window shows it, as over HTTP.
-#[derive(Debug, Serialize)]
-pub struct CommandError {
-    code: String,
-    message: String,
-    resolution: String,
+/// Any operation of the route table (`watchkeeper::api::operation`), by name: the
+/// dashboard's calls, passed on to the core through the typed client, which reads the
+/// arguments into the operation's own type first.
+#[tauri::command]
+async fn call(core: State<'_, Core>, op: String, args: Value) -> Result<Value, ErrorDto> {
+    core.client.call_named(&op, args).await.map_err(|e| error_of(&core.client, e))
 }
 
-type Answer = Result<Value, CommandError>;
-
-impl Core {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        query: &[(&str, Option<String>)],
-        body: Option<Value>,
-    ) -> Answer {
-        let query: Vec<(&str, String)> = query.iter().filter_map(|(k, v)| v.clone().map(|v| (*k, v))).collect();
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.api.url))
-            .bearer_auth(&self.api.token)
-            // Action runs from here are recorded as the desktop's.
-            .header("x-watchkeeper-client", "desktop")
-            .query(&query);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let unreachable = |e: reqwest::Error| CommandError {
+/// An error as the window shows it: as the core said it, or why the core did not answer.
+fn error_of(client: &Client, error: ClientError) -> ErrorDto {
+    match error {
+        ClientError::Api(error) => error,
+        ClientError::Unreachable { source, .. } => ErrorDto {
             code: "unreachable".into(),
-            message: format!("cannot reach the Watchkeeper core at {}: {e}", self.api.url),
+            message: format!("cannot reach the Watchkeeper core at {}: {source}", client.api().url),
             resolution: "is the tray app still running? Start it again; the window retries by itself".into(),
-        };
-        let response = request.send().await.map_err(unreachable)?;
-        let ok = response.status().is_success();
-        let body: Value = response.json().await.map_err(unreachable)?;
-        if ok {
-            return Ok(body);
-        }
-        let text = |key: &str| body.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
-        Err(CommandError { code: text("code"), message: text("message"), resolution: text("resolution") })
+        },
+        other => ErrorDto { code: other.code().into(), message: other.to_string(), resolution: other.resolution() },
     }
-
-    async fn get(&self, path: &str, query: &[(&str, Option<String>)]) -> Answer {
-        self.call(reqwest::Method::GET, path, query, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Answer {
-        self.call(reqwest::Method::POST, path, &[], Some(body)).await
-    }
-}
-
-/// A path segment: check and action ids are letters, digits, `-` and `_`; anything
-/// else is escaped so it cannot change the path.
-fn segment(id: &str) -> String {
-    id.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn text<T: ToString>(value: Option<T>) -> Option<String> {
-    value.map(|v| v.to_string())
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoArgs {}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IdArgs {
-    id: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ResultsArgs {
-    id: String,
-    limit: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HistoryArgs {
-    id: String,
-    range: Option<String>,
-    to: Option<String>,
-    points: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IncidentArgs {
-    check: Option<String>,
-    open: Option<bool>,
-    limit: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunsArgs {
-    check: Option<String>,
-    action: Option<String>,
-    incident: Option<i64>,
-    limit: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunActionArgs {
-    id: String,
-    #[serde(default)]
-    dry_run: bool,
-    #[serde(rename = "ref")]
-    reference: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PauseArgs {
-    id: String,
-    #[serde(rename = "for")]
-    duration: Option<String>,
-}
-
-#[tauri::command]
-async fn status(core: State<'_, Core>, args: NoArgs) -> Answer {
-    let NoArgs {} = args;
-    core.get("/api/v1/status", &[]).await
-}
-
-#[tauri::command]
-async fn health(core: State<'_, Core>, args: NoArgs) -> Answer {
-    let NoArgs {} = args;
-    core.get("/healthz", &[]).await
-}
-
-#[tauri::command]
-async fn check(core: State<'_, Core>, args: IdArgs) -> Answer {
-    core.get(&format!("/api/v1/checks/{}", segment(&args.id)), &[]).await
-}
-
-#[tauri::command]
-async fn results(core: State<'_, Core>, args: ResultsArgs) -> Answer {
-    core.get(&format!("/api/v1/checks/{}/results", segment(&args.id)), &[("limit", text(args.limit))]).await
-}
-
-#[tauri::command]
-async fn history(core: State<'_, Core>, args: HistoryArgs) -> Answer {
-    let query = [("range", args.range), ("to", args.to), ("points", text(args.points))];
-    core.get(&format!("/api/v1/checks/{}/history", segment(&args.id)), &query).await
-}
-
-#[tauri::command]
-async fn incidents(core: State<'_, Core>, args: IncidentArgs) -> Answer {
-    let query = [("check", args.check), ("open", text(args.open)), ("limit", text(args.limit))];
-    core.get("/api/v1/incidents", &query).await
-}
-
-#[tauri::command]
-async fn action_runs(core: State<'_, Core>, args: RunsArgs) -> Answer {
-    let query = [
-        ("check", args.check),
-        ("action", args.action),
-        ("incident", text(args.incident)),
-        ("limit", text(args.limit)),
-    ];
-    core.get("/api/v1/action-runs", &query).await
-}
-
-#[tauri::command]
-async fn run_action(core: State<'_, Core>, args: RunActionArgs) -> Answer {
-    let body = json!({"dry_run": args.dry_run, "ref": args.reference});
-    core.post(&format!("/api/v1/actions/{}/run", segment(&args.id)), body).await
-}
-
-#[tauri::command]
-async fn pause(core: State<'_, Core>, args: PauseArgs) -> Answer {
-    let body = match args.duration {
-        Some(duration) => json!({"for": duration}),
-        None => json!({}),
-    };
-    core.post(&format!("/api/v1/checks/{}/pause", segment(&args.id)), body).await
-}
-
-#[tauri::command]
-async fn resume(core: State<'_, Core>, args: IdArgs) -> Answer {
-    core.post(&format!("/api/v1/checks/{}/resume", segment(&args.id)), json!({})).await
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -298,12 +114,12 @@ struct UpdatePayload {
 /// any earlier forwarder: a reloaded page asks again and must not get everything twice.
 /// A dropped stream is opened again each second; its `hello` makes the page refetch.
 #[tauri::command]
-async fn subscribe(app: AppHandle, core: State<'_, Core>, args: NoArgs) -> Result<(), CommandError> {
+async fn subscribe(app: AppHandle, core: State<'_, Core>, args: NoArgs) -> Result<(), ErrorDto> {
     let NoArgs {} = args;
-    let (url, token, http) = (format!("{}/api/v1/events", core.api.url), core.api.token.clone(), core.http.clone());
+    let client = core.client.clone();
     let forwarder = tauri::async_runtime::spawn(async move {
         loop {
-            if let Ok(mut response) = http.get(&url).bearer_auth(&token).send().await {
+            if let Ok(mut response) = client.events().await {
                 let mut pending = String::new();
                 while let Ok(Some(chunk)) = response.chunk().await {
                     pending.push_str(&String::from_utf8_lossy(&chunk));
@@ -354,11 +170,5 @@ mod tests {
         let multi = parse_event("event: action_output\ndata: line one\ndata: line two\n").unwrap();
         assert_eq!(multi.data, "line one\nline two");
         assert!(parse_event(": keep-alive\n\n").is_none(), "a comment is no update");
-    }
-
-    #[test]
-    fn ids_cannot_change_the_path() {
-        assert_eq!(segment("orders-api_2"), "orders-api_2");
-        assert_eq!(segment("../x?y"), "%2E%2E%2Fx%3Fy");
     }
 }

@@ -9,7 +9,7 @@
 
 mod dashboard;
 mod memory;
-mod notices;
+mod notifications;
 mod preflight;
 mod tray;
 mod window;
@@ -54,7 +54,7 @@ pub struct Shell {
     pub daemon: Mutex<Option<Daemon>>,
     pub data_dir: PathBuf,
     pub window: window::WindowProcess,
-    pub notices: notices::Shown,
+    pub notifications: notifications::Shown,
 }
 
 fn main() -> ExitCode {
@@ -79,7 +79,7 @@ fn main() -> ExitCode {
         return match dashboard::run(data_dir, args.route) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {e:#}");
                 ExitCode::from(3)
             }
         };
@@ -149,7 +149,7 @@ fn main() -> ExitCode {
                 daemon: Mutex::new(Some(started)),
                 data_dir: data_dir.clone(),
                 window: window::WindowProcess::default(),
-                notices: notices::Shown::default(),
+                notifications: notifications::Shown::default(),
             });
             // SIGTERM and Ctrl-C end the app as Quit does: history flushed, api.json gone.
             let handle = app.handle().clone();
@@ -158,7 +158,7 @@ fn main() -> ExitCode {
                 handle.exit(0);
             });
             tray::start(app.handle(), engine.clone());
-            notices::start(app.handle(), engine);
+            notifications::start(app.handle(), engine);
             // Everything is loaded by now: the loader's relocation tables are dead.
             let released = memory::release_relocation_tables();
             tracing::info!(released_kb = released / 1024, "relocation tables released");

@@ -217,7 +217,7 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
             if confirm {
                 window::open(app, Some(&format!("#/check/{check}")));
             } else {
-                crate::notices::run_action(app, action.to_owned());
+                crate::notifications::run_action(app, action.to_owned());
             }
         }
         _ => {}

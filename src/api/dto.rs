@@ -1,11 +1,18 @@
-//! Wire shapes: what the API sends and receives. Timestamps are RFC 3339 UTC.
+//! Wire shapes: what the API sends and receives, and nothing else does. Each derives
+//! `Serialize` and `Deserialize` (the server writes them, the Rust client reads them)
+//! and `TS`: `ui/src/api/types.ts` is generated from them (`api::typescript`), so the
+//! dashboard's types cannot drift from these. Timestamps are RFC 3339 UTC.
+//!
+//! Domain types come in through `From`; the code enums of `model` have wire twins here
+//! (`StatusDto`, ...), checked against their codes by a test.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
-use crate::config::{CheckConfig, ProbeSpec, ProcessMatch};
+use crate::config::CheckConfig;
 use crate::engine::CheckSnapshot;
-use crate::model::Verdict;
+use crate::model::{BreakerState, FailureClass, GroupLevel, Requester, RunStatus, Status};
 use crate::store::{ActionRunRecord, Bucket, IncidentRecord, ResultRecord};
 
 /// RFC 3339 UTC with milliseconds: every timestamp on the wire.
@@ -13,28 +20,120 @@ pub(crate) fn rfc3339(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-#[derive(Debug, Serialize)]
-pub struct StatusDto {
-    pub overall: &'static str,
+/// Declares the wire twin of a `model` code enum: the same variants, spelt as their
+/// codes (`snake_case`), with `From` both ways.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident($ts:literal) <=> $model:ident { $($variant:ident,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+        #[serde(rename_all = "snake_case")]
+        #[ts(rename = $ts)]
+        pub enum $name {
+            $($variant,)*
+        }
+
+        impl From<$model> for $name {
+            fn from(value: $model) -> $name {
+                match value {
+                    $($model::$variant => $name::$variant,)*
+                }
+            }
+        }
+
+        impl From<$name> for $model {
+            fn from(value: $name) -> $model {
+                match value {
+                    $($name::$variant => $model::$variant,)*
+                }
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// A check's status.
+    StatusDto("Status") <=> Status { Up, Degraded, Down, Unknown, Paused, Maintenance, }
+}
+
+wire_enum! {
+    /// A group's level.
+    GroupLevelDto("GroupLevel") <=> GroupLevel { Operational, Degraded, PartialOutage, MajorOutage, }
+}
+
+wire_enum! {
+    /// A circuit breaker's state.
+    BreakerStateDto("BreakerState") <=> BreakerState { Closed, Open, HalfOpen, Disabled, }
+}
+
+wire_enum! {
+    /// Why a result is not up.
+    FailureClassDto("FailureClass") <=> FailureClass {
+        Refused, Timeout, Dns, Tls, HttpStatus, Condition, BodyTooLarge, Connection, BreakerOpen, ProbeError,
+    }
+}
+
+wire_enum! {
+    /// How an action run ended.
+    RunStatusDto("RunStatus") <=> RunStatus { Ok, Failed, Timeout, Error, DryRun, }
+}
+
+wire_enum! {
+    /// Who asked for an action run.
+    RequesterDto("Requester") <=> Requester { Cli, Api, Auto, Desktop, }
+}
+
+/// An error: a stable `code` for programs, a `message` and a `resolution` for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "ApiError")]
+pub struct ErrorDto {
+    pub code: String,
+    pub message: String,
+    pub resolution: String,
+}
+
+/// The arguments of an operation that takes none.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "NoArgs")]
+pub struct NoArgs {}
+
+/// An operation on one check or action: its id.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "IdArgs")]
+pub struct IdArgs {
+    pub id: String,
+}
+
+/// `GET /api/v1/status`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "StatusReport")]
+pub struct StatusReportDto {
+    /// The worst status of all checks (`up` with none).
+    pub overall: StatusDto,
     pub checks: Vec<CheckDto>,
     pub groups: Vec<GroupDto>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Group")]
 pub struct GroupDto {
     pub id: String,
-    pub level: &'static str,
+    pub level: GroupLevelDto,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A check as `/status` and the live `checks` update show it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Check")]
 pub struct CheckDto {
     pub id: String,
     pub name: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub group: Option<String>,
     pub critical: bool,
-    pub status: &'static str,
+    pub status: StatusDto,
     pub since: String,
+    /// Why the status is what it is, when that is not obvious.
     pub reason: Option<String>,
     pub interval_ms: u64,
     pub actions: Vec<String>,
@@ -44,14 +143,16 @@ pub struct CheckDto {
     pub last: Option<LastResultDto>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Breaker")]
 pub struct BreakerDto {
-    pub state: &'static str,
+    pub state: BreakerStateDto,
     pub consecutive_failures: u32,
     pub next_trial_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "LastResult")]
 pub struct LastResultDto {
     pub at: String,
     pub ok: bool,
@@ -60,30 +161,38 @@ pub struct LastResultDto {
     pub failure: Option<FailureDto>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Failure")]
 pub struct FailureDto {
-    pub class: &'static str,
-    pub resolution: &'static str,
+    pub class: FailureClassDto,
+    /// What the operator can do about it.
+    pub resolution: String,
+}
+
+impl From<FailureClass> for FailureDto {
+    fn from(class: FailureClass) -> FailureDto {
+        FailureDto { class: class.into(), resolution: class.resolution().to_owned() }
+    }
 }
 
 impl From<&CheckSnapshot> for CheckDto {
     fn from(check: &CheckSnapshot) -> CheckDto {
         let config = &check.config;
         CheckDto {
-            id: config.id.as_str().to_owned(),
+            id: config.id.to_string(),
             name: config.name.clone(),
-            kind: config.kind(),
+            kind: config.kind().to_owned(),
             group: config.group.clone(),
             critical: config.critical,
-            status: check.status.as_str(),
+            status: check.status.into(),
             since: rfc3339(&check.since),
             reason: check.reason.clone(),
             interval_ms: config.interval.as_millis() as u64,
-            actions: config.actions.clone(),
-            depends_on: config.depends_on.iter().map(|d| d.as_str().to_owned()).collect(),
+            actions: config.actions.iter().map(ToString::to_string).collect(),
+            depends_on: config.depends_on.iter().map(ToString::to_string).collect(),
             open_incident: check.open_incident,
             breaker: check.breaker.as_ref().map(|b| BreakerDto {
-                state: b.state.as_str(),
+                state: b.state.into(),
                 consecutive_failures: b.consecutive_failures,
                 next_trial_at: b.next_trial_at.as_ref().map(rfc3339),
             }),
@@ -92,66 +201,16 @@ impl From<&CheckSnapshot> for CheckDto {
                 ok: r.ok(),
                 latency_ms: r.latency.map(|l| (l.as_secs_f64() * 1e5).round() / 100.0),
                 message: r.message.clone(),
-                failure: match &r.verdict {
-                    Verdict::Down(failure) => {
-                        Some(FailureDto { class: failure.class.as_str(), resolution: failure.class.resolution() })
-                    }
-                    Verdict::Unknown(_) => Some(FailureDto {
-                        class: crate::model::FailureClass::ProbeError.as_str(),
-                        resolution: crate::model::FailureClass::ProbeError.resolution(),
-                    }),
-                    _ => None,
-                },
+                failure: r.verdict.failure_class().map(FailureDto::from),
             }),
         }
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct IncidentQuery {
-    pub check: Option<String>,
-    pub open: Option<bool>,
-    pub limit: Option<u32>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct IncidentsDto {
-    pub incidents: Vec<IncidentDto>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct IncidentDto {
-    pub id: i64,
-    pub check: String,
-    pub started_at: String,
-    pub resolved_at: Option<String>,
-    pub duration_ms: Option<i64>,
-    pub cause: String,
-    pub cause_class: String,
-    pub failed_conditions: Vec<String>,
-    pub acked: bool,
-    pub note: Option<String>,
-}
-
-impl From<&IncidentRecord> for IncidentDto {
-    fn from(incident: &IncidentRecord) -> IncidentDto {
-        IncidentDto {
-            id: incident.id,
-            check: incident.check_id.clone(),
-            started_at: rfc3339(&incident.started_at),
-            resolved_at: incident.resolved_at.as_ref().map(rfc3339),
-            duration_ms: incident.resolved_at.map(|end| (end - incident.started_at).num_milliseconds()),
-            cause: incident.cause.clone(),
-            cause_class: incident.cause_class.clone(),
-            failed_conditions: incident.failed_conditions.clone(),
-            acked: incident.acked,
-            note: incident.note.clone(),
-        }
-    }
-}
-
-/// One check with what it probes and how it is judged: the check page's header.
-#[derive(Debug, Serialize)]
+/// `GET /api/v1/checks/{id}`: one check with what it probes and how it is judged (the
+/// check page's header).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "CheckDetail")]
 pub struct CheckDetailDto {
     #[serde(flatten)]
     pub check: CheckDto,
@@ -169,7 +228,7 @@ impl CheckDetailDto {
     pub fn new(check: CheckDto, config: &CheckConfig) -> CheckDetailDto {
         CheckDetailDto {
             check,
-            target: describe_target(&config.probe),
+            target: config.probe.target(),
             timeout_ms: config.timeout.as_millis() as u64,
             expect: config.expect.iter().map(|c| c.source.clone()).collect(),
             degraded_if: config.degraded_if.iter().map(|c| c.source.clone()).collect(),
@@ -179,83 +238,77 @@ impl CheckDetailDto {
     }
 }
 
-fn describe_target(probe: &ProbeSpec) -> String {
-    match probe {
-        ProbeSpec::Http(http) => {
-            let mut url = http.url.clone();
-            if url.password().is_some() {
-                let _ = url.set_password(Some("••••"));
-            }
-            format!("{} {url}", http.method)
-        }
-        ProbeSpec::Tcp { host, port } => format!("{host}:{port}"),
-        ProbeSpec::System { metric, mount } => match mount {
-            Some(mount) => format!("{} {}", metric.as_str(), mount.display()),
-            None => metric.as_str().to_owned(),
-        },
-        ProbeSpec::Process(ProcessMatch::Name(name)) => format!("process named {name}"),
-        ProbeSpec::Process(ProcessMatch::Cmdline(regex)) => format!("process whose command line matches {regex}"),
-        ProbeSpec::Process(ProcessMatch::PidFile(path)) => format!("process in {}", path.display()),
-        ProbeSpec::Command(command) => command.argv.join(" "),
-        ProbeSpec::Itself => "watchkeeper itself".to_owned(),
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
+/// `GET /api/v1/checks/{id}/results?limit=N`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
-pub struct ResultsQuery {
+#[ts(rename = "ResultsArgs")]
+pub struct ResultsArgs {
+    pub id: String,
+    /// Most results (default 50, at most 1000).
+    #[ts(optional)]
     pub limit: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Results")]
 pub struct ResultsDto {
     pub check: String,
-    pub results: Vec<ResultDto>,
+    pub results: Vec<ProbeResultDto>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct ResultDto {
+/// One probe run, as recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "ProbeResult")]
+pub struct ProbeResultDto {
     pub at: String,
-    pub status: String,
+    pub status: StatusDto,
     pub latency_ms: Option<f64>,
-    pub class: Option<String>,
+    pub class: Option<FailureClassDto>,
     pub message: String,
 }
 
-impl From<&ResultRecord> for ResultDto {
-    fn from(result: &ResultRecord) -> ResultDto {
-        ResultDto {
+impl From<&ResultRecord> for ProbeResultDto {
+    fn from(result: &ResultRecord) -> ProbeResultDto {
+        ProbeResultDto {
             at: rfc3339(&result.at),
-            status: result.status.clone(),
+            status: result.status.into(),
             latency_ms: result.latency_us.map(|us| us as f64 / 1000.0),
-            class: result.class.clone(),
+            class: result.failure_class.map(FailureClassDto::from),
             message: result.message.clone(),
         }
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `GET /api/v1/checks/{id}/history?range=1h&to=T&points=N`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
-pub struct HistoryQuery {
+#[ts(rename = "HistoryArgs")]
+pub struct HistoryArgs {
+    pub id: String,
     /// How far back: a duration (`1h`, `24h`, `7d`); default `1h`.
+    #[ts(optional)]
     pub range: Option<String>,
     /// The window's end, RFC 3339; default now.
+    #[ts(optional)]
     pub to: Option<String>,
     /// At most this many buckets; default 360.
+    #[ts(optional)]
     pub points: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "History")]
 pub struct HistoryDto {
     pub check: String,
     pub from: String,
     pub to: String,
     pub bucket_ms: i64,
     pub summary: HistorySummaryDto,
-    pub points: Vec<BucketDto>,
+    pub points: Vec<HistoryPointDto>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(rename = "HistorySummary")]
 pub struct HistorySummaryDto {
     pub count: u64,
     pub up: u64,
@@ -268,8 +321,10 @@ pub struct HistorySummaryDto {
     pub latency_max_ms: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct BucketDto {
+/// One bucket of a check's history.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "HistoryPoint")]
+pub struct HistoryPointDto {
     pub at: String,
     pub count: u32,
     pub up: u32,
@@ -280,9 +335,9 @@ pub struct BucketDto {
     pub latency_max_ms: Option<f64>,
 }
 
-impl From<&Bucket> for BucketDto {
-    fn from(bucket: &Bucket) -> BucketDto {
-        BucketDto {
+impl From<&Bucket> for HistoryPointDto {
+    fn from(bucket: &Bucket) -> HistoryPointDto {
+        HistoryPointDto {
             at: rfc3339(&bucket.at),
             count: bucket.count,
             up: bucket.up,
@@ -325,53 +380,142 @@ impl HistorySummaryDto {
     }
 }
 
-/// `POST /checks/{id}/pause` and `POST /pause`: for how long (`"1h"`); without it, until
-/// resumed.
-#[derive(Debug, Default, Deserialize)]
+/// `GET /api/v1/incidents?check=ID&open=true&limit=N`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(rename = "IncidentsArgs")]
+pub struct IncidentsArgs {
+    /// Only this check's.
+    #[ts(optional)]
+    pub check: Option<String>,
+    /// Only open ones.
+    #[ts(optional)]
+    pub open: Option<bool>,
+    /// Most incidents (default 100, at most 1000).
+    #[ts(optional)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Incidents")]
+pub struct IncidentsDto {
+    pub incidents: Vec<IncidentDto>,
+}
+
+/// A span of not-up.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Incident")]
+pub struct IncidentDto {
+    pub id: i64,
+    pub check: String,
+    pub started_at: String,
+    pub resolved_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub cause: String,
+    pub cause_class: FailureClassDto,
+    pub failed_conditions: Vec<String>,
+    pub acked: bool,
+    pub note: Option<String>,
+}
+
+impl From<&IncidentRecord> for IncidentDto {
+    fn from(incident: &IncidentRecord) -> IncidentDto {
+        IncidentDto {
+            id: incident.id,
+            check: incident.check_id.to_string(),
+            started_at: rfc3339(&incident.started_at),
+            resolved_at: incident.resolved_at.as_ref().map(rfc3339),
+            duration_ms: incident.resolved_at.map(|end| (end - incident.started_at).num_milliseconds()),
+            cause: incident.cause.clone(),
+            cause_class: incident.failure_class.into(),
+            failed_conditions: incident.failed_conditions.clone(),
+            acked: incident.acked,
+            note: incident.note.clone(),
+        }
+    }
+}
+
+/// The live `incident_resolved` update.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "IncidentResolved")]
+pub struct IncidentResolvedDto {
+    pub id: i64,
+    pub check: String,
+    pub resolved_at: String,
+}
+
+/// `POST /api/v1/checks/{id}/pause`: for how long (`"1h"`); without it, until resumed.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
-pub struct PauseRequest {
-    #[serde(default, rename = "for")]
+#[ts(rename = "PauseArgs")]
+pub struct PauseArgs {
+    pub id: String,
+    #[serde(default, rename = "for", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub duration: Option<String>,
+}
+
+/// `POST /api/v1/pause`: every check, for how long (`"1h"`); without it, until resumed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "PauseAllArgs")]
+pub struct PauseAllArgs {
+    #[serde(default, rename = "for", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub duration: Option<String>,
 }
 
 /// What a pause or resume changed.
-#[derive(Debug, Serialize)]
-pub struct PauseDto {
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "PauseResult")]
+pub struct PauseResultDto {
     /// Checks whose shown status changed (already paused or running ones are not counted).
     pub changed: usize,
     /// When the pause ends; null for a resume or a pause until resumed.
     pub until: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `POST /api/v1/actions/{id}/run`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
-pub struct RunActionRequest {
+#[ts(rename = "RunActionArgs")]
+pub struct RunActionArgs {
+    pub id: String,
     #[serde(default)]
+    #[ts(as = "Option<bool>", optional)]
     pub dry_run: bool,
-    /// A name for this run chosen by the caller (letters, digits, `-`, `_`; at most 64):
-    /// its live output is published as `action_output` events carrying it.
-    #[serde(default, rename = "ref")]
-    pub reference: Option<String>,
+    /// The caller's name for this run (letters, digits, `-`, `_`; at most 64): its live
+    /// output is published as `action_output` updates carrying it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub r#ref: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `GET /api/v1/action-runs?check=ID&action=ID&incident=N&limit=N`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
-pub struct ActionRunsQuery {
+#[ts(rename = "ActionRunsArgs")]
+pub struct ActionRunsArgs {
+    #[ts(optional)]
     pub action: Option<String>,
+    #[ts(optional)]
     pub check: Option<String>,
+    #[ts(optional)]
     pub incident: Option<i64>,
+    #[ts(optional)]
     pub limit: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One action run, as recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "ActionRun")]
 pub struct ActionRunDto {
     pub id: i64,
     pub action: String,
     pub check: Option<String>,
     pub incident: Option<i64>,
-    pub requested_by: String,
+    pub requested_by: RequesterDto,
     pub dry_run: bool,
-    pub status: String,
+    pub status: RunStatusDto,
     pub exit_code: Option<i32>,
     pub output: String,
     pub started_at: String,
@@ -384,12 +528,12 @@ impl From<&ActionRunRecord> for ActionRunDto {
         let run = &record.run;
         ActionRunDto {
             id: record.id,
-            action: run.action_id.clone(),
-            check: run.check_id.clone(),
+            action: run.action_id.to_string(),
+            check: run.check_id.as_ref().map(ToString::to_string),
             incident: run.incident_id,
-            requested_by: run.requested_by.clone(),
+            requested_by: run.requested_by.into(),
             dry_run: run.dry_run,
-            status: run.status.clone(),
+            status: run.status.into(),
             exit_code: run.exit_code,
             output: run.output.clone(),
             started_at: rfc3339(&run.started_at),
@@ -399,16 +543,99 @@ impl From<&ActionRunRecord> for ActionRunDto {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "ActionRuns")]
 pub struct ActionRunsDto {
     pub runs: Vec<ActionRunDto>,
 }
 
-#[derive(Debug, Serialize)]
+/// The live `action_output` update: output of a run started with a `ref`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "ActionOutput")]
+pub struct ActionOutputDto {
+    pub r#ref: String,
+    pub action: String,
+    pub text: String,
+}
+
+/// The live `hello` update: on connect, and after falling behind (`missed` updates).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(rename = "Hello")]
+pub struct HelloDto {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub missed: Option<u64>,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Health")]
 pub struct HealthDto {
-    pub status: &'static str,
+    pub status: HealthStatusDto,
     pub degraded: Vec<String>,
-    pub version: &'static str,
+    pub version: String,
+    #[ts(type = "string")]
     pub started_at: DateTime<Utc>,
     pub checks: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "HealthStatus")]
+pub enum HealthStatusDto {
+    Ok,
+    Degraded,
+}
+
+/// What `watchkeeper check --json` prints: each check probed once.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "CheckRun")]
+pub struct CheckRunDto {
+    pub overall: StatusDto,
+    pub checks: Vec<CheckOnceDto>,
+}
+
+/// One check probed once, without a daemon.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "CheckOnce")]
+pub struct CheckOnceDto {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub status: StatusDto,
+    pub latency_ms: Option<f64>,
+    pub message: String,
+    pub failure: Option<FailureDto>,
+}
+
+/// `api.json` in the data dir: how clients find and authenticate to the running core.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "ApiFile")]
+pub struct ApiFile {
+    pub url: String,
+    pub token: String,
+    pub pid: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Code;
+
+    fn spelt_as_codes<M: Code + std::fmt::Debug, W: From<M> + Serialize>() {
+        for &value in M::ALL {
+            let wire = serde_json::to_value(W::from(value)).unwrap();
+            assert_eq!(wire, value.code(), "{} {value:?} goes on the wire as its code", M::WHAT);
+        }
+    }
+
+    #[test]
+    fn wire_enums_are_spelt_as_the_model_codes() {
+        spelt_as_codes::<Status, StatusDto>();
+        spelt_as_codes::<GroupLevel, GroupLevelDto>();
+        spelt_as_codes::<BreakerState, BreakerStateDto>();
+        spelt_as_codes::<FailureClass, FailureClassDto>();
+        spelt_as_codes::<RunStatus, RunStatusDto>();
+        spelt_as_codes::<Requester, RequesterDto>();
+    }
 }

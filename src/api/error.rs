@@ -80,6 +80,17 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// As the wire carries it.
+    pub fn to_dto(&self) -> super::dto::ErrorDto {
+        super::dto::ErrorDto {
+            code: self.code.to_owned(),
+            message: self.message.clone(),
+            resolution: self.resolution.clone(),
+        }
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({}): {}", self.message, self.code, self.resolution)

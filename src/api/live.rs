@@ -47,7 +47,7 @@ pub fn updates(engine: Engine) -> impl Stream<Item = Update> + Send + 'static {
 async fn forward(engine: Engine, mut events: tokio::sync::broadcast::Receiver<Event>, sender: mpsc::Sender<Update>) {
     let stopping = engine.stopping();
     tokio::pin!(stopping);
-    if sender.send(Update { name: "hello", data: "{}".into() }).await.is_err() {
+    if sender.send(Update::new("hello", dto::HelloDto::default())).await.is_err() {
         return;
     }
     let mut pending = Pending::default();
@@ -77,7 +77,7 @@ async fn forward(engine: Engine, mut events: tokio::sync::broadcast::Receiver<Ev
             Some(Err(RecvError::Lagged(missed))) => {
                 flush_at = None;
                 pending.clear();
-                out.push(Update::new("hello", serde_json::json!({ "missed": missed })));
+                out.push(Update::new("hello", dto::HelloDto { missed: Some(missed) }));
             }
             Some(Err(RecvError::Closed)) => return,
         }
@@ -139,15 +139,12 @@ fn update_of(event: &Event) -> Option<Update> {
         Event::IncidentOpened(incident) => Update::new("incident", dto::IncidentDto::from(&**incident)),
         Event::IncidentResolved { id, check_id, at } => Update::new(
             "incident_resolved",
-            serde_json::json!({
-                "id": id,
-                "check": check_id,
-                "resolved_at": dto::rfc3339(at),
-            }),
+            dto::IncidentResolvedDto { id: *id, check: check_id.to_string(), resolved_at: dto::rfc3339(at) },
         ),
-        Event::ActionOutput { key, action, text } => {
-            Update::new("action_output", serde_json::json!({ "ref": &**key, "action": &**action, "text": text }))
-        }
+        Event::ActionOutput { r#ref, action, text } => Update::new(
+            "action_output",
+            dto::ActionOutputDto { r#ref: r#ref.to_string(), action: action.to_string(), text: text.clone() },
+        ),
         Event::ActionRun(run) => Update::new("action_run", dto::ActionRunDto::from(run.as_ref())),
     })
 }

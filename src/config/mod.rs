@@ -7,16 +7,18 @@
 
 mod compile;
 pub mod raw;
-pub mod units;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::action::ActionSpec;
+use crate::breaker::BreakerConfig;
 use crate::condition::Condition;
-use crate::model::CheckId;
+use crate::model::{ActionId, CheckId};
+use crate::probe::ProbeSpec;
 
+pub use crate::diagnostic::{ConfigErrors, Diagnostic};
 pub use compile::compile;
 
 /// The config used when the user has none: this machine and Watchkeeper itself.
@@ -36,7 +38,7 @@ impl Config {
     }
 
     pub fn action(&self, id: &str) -> Option<&ActionConfig> {
-        self.actions.iter().find(|a| a.id == id)
+        self.actions.iter().find(|a| a.id.as_str() == id)
     }
 }
 
@@ -60,7 +62,7 @@ pub struct CheckConfig {
     pub group: Option<String>,
     pub critical: bool,
     pub depends_on: Vec<CheckId>,
-    pub actions: Vec<String>,
+    pub actions: Vec<ActionId>,
     /// Present for remote checks whose breaker is enabled.
     pub breaker: Option<BreakerConfig>,
 }
@@ -71,174 +73,16 @@ impl CheckConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BreakerConfig {
-    pub failure_threshold: u32,
-    pub open_for: Duration,
-}
-
-/// What to probe and how: one variant per probe kind.
-#[derive(Debug, Clone)]
-pub enum ProbeSpec {
-    Http(HttpSpec),
-    Tcp {
-        host: String,
-        port: u16,
-    },
-    /// `mount` is set for the disk metric.
-    System {
-        metric: SystemMetric,
-        mount: Option<PathBuf>,
-    },
-    Process(ProcessMatch),
-    Command(CommandSpec),
-    /// Watchkeeper itself: scheduler lag, write queue, its own memory.
-    Itself,
-}
-
-impl ProbeSpec {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ProbeSpec::Http(_) => "http",
-            ProbeSpec::Tcp { .. } => "tcp",
-            ProbeSpec::System { .. } => "system",
-            ProbeSpec::Process(_) => "process",
-            ProbeSpec::Command(_) => "command",
-            ProbeSpec::Itself => "self",
-        }
-    }
-
-    /// Remote checks go through a circuit breaker.
-    pub fn is_remote(&self) -> bool {
-        matches!(self, ProbeSpec::Http(_) | ProbeSpec::Tcp { .. })
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct HttpSpec {
-    /// Parsed once here, not on every request.
-    pub url: reqwest::Url,
-    pub method: String,
-    pub headers: Vec<(String, Secret)>,
-    pub body: Option<String>,
-    pub verify_tls: bool,
-    pub max_redirects: u32,
-    pub max_body: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum SystemMetric {
-    Cpu,
-    Memory,
-    Swap,
-    Disk,
-    Load1,
-    Load5,
-    Load15,
-}
-
-/// How a process check finds its processes.
-#[derive(Debug, Clone)]
-pub enum ProcessMatch {
-    Name(String),
-    Cmdline(regex::Regex),
-    PidFile(PathBuf),
-}
-
-#[derive(Debug, Clone)]
-pub struct CommandSpec {
-    pub argv: Vec<String>,
-    pub env: Vec<(String, String)>,
-    pub cwd: Option<PathBuf>,
-}
-
-impl SystemMetric {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SystemMetric::Cpu => "cpu",
-            SystemMetric::Memory => "memory",
-            SystemMetric::Swap => "swap",
-            SystemMetric::Disk => "disk",
-            SystemMetric::Load1 => "load1",
-            SystemMetric::Load5 => "load5",
-            SystemMetric::Load15 => "load15",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct ActionConfig {
-    pub id: String,
+    pub id: ActionId,
     pub name: String,
-    pub command: CommandSpec,
+    /// What it does, by kind.
+    pub spec: ActionSpec,
     pub timeout: Duration,
     pub confirm: bool,
     pub verify: bool,
 }
-
-/// A value from `${env:...}` or `${file:...}`: never printed, logged or stored.
-#[derive(Clone, PartialEq)]
-pub struct Secret {
-    value: String,
-    pub is_reference: bool,
-}
-
-impl Secret {
-    pub fn plain(value: String) -> Secret {
-        Secret { value, is_reference: false }
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.value
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_reference {
-            f.write_str("\"••••\"")
-        } else {
-            write!(f, "{:?}", self.value)
-        }
-    }
-}
-
-/// One problem in a config file, located and with a resolution.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-    pub resolution: String,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)?;
-        if !self.resolution.is_empty() {
-            write!(f, "\n  help: {}", self.resolution)?;
-        }
-        Ok(())
-    }
-}
-
-/// Every error found in a config file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigErrors(pub Vec<Diagnostic>);
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0.len();
-        writeln!(f, "{n} error{} in config", if n == 1 { "" } else { "s" })?;
-        for diagnostic in &self.0 {
-            writeln!(f, "{diagnostic}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigErrors {}
 
 /// A valid config and what deserves a second look.
 #[derive(Debug, Clone)]
@@ -248,13 +92,13 @@ pub struct Compiled {
 }
 
 /// Where the config came from, for messages and `doctor`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Origin {
     File(PathBuf),
     /// No file existed; the embedded default was used and written to this path
     /// (or could not be written, with the reason).
     Default {
-        written_to: Result<PathBuf, String>,
+        written_to: Result<PathBuf, std::io::Error>,
     },
 }
 
@@ -268,7 +112,7 @@ pub fn load(path: &Path) -> Result<(Compiled, Origin), LoadError> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let compiled = compile(DEFAULT_CONFIG, "<default config>").map_err(LoadError::Invalid)?;
-            let written_to = write_default(path).map(|()| path.to_owned()).map_err(|e| e.to_string());
+            let written_to = write_default(path).map(|()| path.to_owned());
             Ok((compiled, Origin::Default { written_to }))
         }
         Err(source) => Err(LoadError::Read { path: path.to_owned(), source }),
@@ -293,55 +137,99 @@ pub enum LoadError {
     Invalid(ConfigErrors),
 }
 
-/// The JSON Schema of the config file, for editors.
+/// The JSON Schema of the config file, for editors: a check's and an action's own keys
+/// and every kind's, each kind's described as such ("http: the URL to request").
 pub fn schema() -> serde_json::Value {
-    let schema = schemars::schema_for!(raw::RawConfig);
-    serde_json::to_value(schema).unwrap_or_default()
+    let mut schema = serde_json::to_value(schemars::schema_for!(raw::RawConfig)).unwrap_or_default();
+    let checks = crate::probe::kinds().into_iter().map(|k| (k.name, (k.keys)())).collect();
+    merge_kinds(&mut schema, "/$defs/RawCheck/properties", checks);
+    let actions = crate::action::kinds().into_iter().map(|k| (k.name, (k.keys)())).collect();
+    merge_kinds(&mut schema, "/$defs/RawAction/properties", actions);
+    schema
 }
 
-/// The config reference in Markdown, generated from the schema (the doc comments in
-/// `raw.rs`): `docs/config.md`, kept fresh by a test.
-pub fn reference() -> String {
-    let sections: [(&str, &str, serde_json::Value); 4] = [
-        ("[settings]", "Engine-wide settings.", table_schema::<raw::RawSettings>()),
-        (
-            "[[check]]",
-            "A thing to watch. Keys marked with a kind apply to that kind only.",
-            table_schema::<raw::RawCheck>(),
-        ),
-        (
-            "breaker",
-            "The `breaker` table of a remote check: `breaker = { failure_threshold = 5 }`.",
-            table_schema::<raw::RawBreaker>(),
-        ),
-        (
-            "[[action]]",
-            "A recovery action, run by id from the CLI, the API or the dashboard.",
-            table_schema::<raw::RawAction>(),
-        ),
-    ];
-    let mut out = String::from(
-        "# Config reference\n\nGenerated from the config schema by `UPDATE_EXPECT=1 cargo test`; edit the doc comments in\n`src/config/raw.rs`, not this file. Durations are written `500ms`, `10s`, `5m`, `7d`; sizes\n`64KB`, `10MB`. `watchkeeper config schema` prints the JSON Schema for editors.\n",
-    );
-    for (title, about, schema) in sections {
-        out.push_str(&format!(
-            "\n## `{title}`\n\n{about}\n\n| key | type | required | meaning |\n| --- | --- | --- | --- |\n"
-        ));
-        let required: Vec<&str> =
-            schema["required"].as_array().into_iter().flatten().filter_map(|r| r.as_str()).collect();
-        for (key, property) in schema["properties"].as_object().into_iter().flatten() {
-            let kind = match &property["type"] {
-                serde_json::Value::String(t) => t.clone(),
-                serde_json::Value::Array(types) => {
-                    types.iter().filter_map(|t| t.as_str()).filter(|t| *t != "null").collect::<Vec<_>>().join(" or ")
-                }
-                _ if property.get("$ref").is_some() || property.get("anyOf").is_some() => "table".to_owned(),
-                _ => "any".to_owned(),
-            };
-            let meaning = property["description"].as_str().unwrap_or("").replace('\n', " ");
-            let required = if required.contains(&key.as_str()) { "yes" } else { "" };
-            out.push_str(&format!("| `{key}` | {kind} | {required} | {meaning} |\n"));
+/// Adds each kind's keys to a table's properties, each said to be that kind's (or those
+/// kinds', when several have it).
+fn merge_kinds(schema: &mut serde_json::Value, pointer: &str, kinds: Vec<(&str, serde_json::Value)>) {
+    let mut owners: Vec<(String, Vec<&str>, serde_json::Value)> = Vec::new();
+    for (kind, keys) in &kinds {
+        for (key, property) in keys["properties"].as_object().into_iter().flatten() {
+            match owners.iter_mut().find(|(name, ..)| name == key) {
+                Some((_, kinds, _)) => kinds.push(kind),
+                None => owners.push((key.clone(), vec![kind], property.clone())),
+            }
         }
+    }
+    if let Some(properties) = schema.pointer_mut(pointer).and_then(|p| p.as_object_mut()) {
+        for (key, kinds, mut property) in owners {
+            let about = property["description"].as_str().unwrap_or("").to_owned();
+            property["description"] = format!("{}: {about}", kinds.join(", ")).into();
+            properties.insert(key, property);
+        }
+    }
+}
+
+/// The config reference in Markdown, generated from the doc comments of the config's
+/// keys (`raw.rs` and each kind's `Keys`): `docs/config.md`, kept fresh by a test.
+pub fn reference() -> String {
+    let mut out = String::from(
+        "# Config reference\n\nGenerated by `UPDATE_EXPECT=1 cargo test --test it tidy`; edit the doc comments in\n`src/config/raw.rs` and in each probe kind's `Keys` (`src/probe/*.rs`), not this file.\nDurations are written `500ms`, `10s`, `5m`, `7d`; sizes `64KB`, `10MB`. `watchkeeper config\nschema` prints the JSON Schema for editors.\n",
+    );
+    let section = |out: &mut String, title: &str, about: &str, schema: serde_json::Value| {
+        out.push_str(&format!("\n## {title}\n\n"));
+        if !about.is_empty() {
+            out.push_str(&format!("{about}\n\n"));
+        }
+        out.push_str(&key_table(&schema));
+    };
+    section(&mut out, "`[settings]`", "Engine-wide settings.", table_schema::<raw::RawSettings>());
+    section(
+        &mut out,
+        "`[[check]]`",
+        "A thing to watch. These keys apply to every kind; each kind adds its own (below).",
+        table_schema::<raw::RawCheck>(),
+    );
+    for kind in crate::probe::kinds() {
+        let values = kind.fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+        let about = format!("Conditions of these checks can use {values}.");
+        section(&mut out, &format!("`[[check]]` `kind = \"{}\"`", kind.name), &about, (kind.keys)());
+    }
+    section(
+        &mut out,
+        "`breaker`",
+        "The `breaker` table of a remote check: `breaker = { failure_threshold = 5 }`.",
+        table_schema::<raw::RawBreaker>(),
+    );
+    section(
+        &mut out,
+        "`[[action]]`",
+        "A recovery action, run by id from the CLI, the API or the dashboard. These keys apply to every kind; each kind adds its own (below).",
+        table_schema::<raw::RawAction>(),
+    );
+    for kind in crate::action::kinds() {
+        section(&mut out, &format!("`[[action]]` `kind = \"{}\"`", kind.name), "", (kind.keys)());
+    }
+    out
+}
+
+/// A table's keys as a Markdown table, or a line saying it has none.
+fn key_table(schema: &serde_json::Value) -> String {
+    let keys = schema["properties"].as_object().filter(|keys| !keys.is_empty());
+    let Some(keys) = keys else { return "No keys of its own.\n".to_owned() };
+    let required: Vec<&str> = schema["required"].as_array().into_iter().flatten().filter_map(|r| r.as_str()).collect();
+    let mut out = String::from("| key | type | required | meaning |\n| --- | --- | --- | --- |\n");
+    for (key, property) in keys {
+        let kind = match &property["type"] {
+            serde_json::Value::String(t) => t.clone(),
+            serde_json::Value::Array(types) => {
+                types.iter().filter_map(|t| t.as_str()).filter(|t| *t != "null").collect::<Vec<_>>().join(" or ")
+            }
+            _ if property.get("$ref").is_some() || property.get("anyOf").is_some() => "table".to_owned(),
+            _ => "any".to_owned(),
+        };
+        let meaning = property["description"].as_str().unwrap_or("").replace('\n', " ");
+        let required = if required.contains(&key.as_str()) { "yes" } else { "" };
+        out.push_str(&format!("| `{key}` | {kind} | {required} | {meaning} |\n"));
     }
     out
 }

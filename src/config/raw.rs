@@ -1,9 +1,8 @@
 //! The config file as written: serde structs whose doc comments are the user
-//! documentation (they become the JSON Schema of `watchkeeper config schema`).
+//! documentation (they become the JSON Schema of `watchkeeper config schema` and
+//! docs/config.md). A check's kind-specific keys are its kind's (`probe::*::Keys`).
 //!
 //! Nothing here is validated beyond types; `compile` turns this into `Config`.
-
-use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -39,7 +38,8 @@ pub struct RawSettings {
     pub interval: Option<Spanned<String>>,
 }
 
-/// One `[[check]]`.
+/// One `[[check]]`: the keys every kind has. Each kind's own keys (`url` for http,
+/// `host` and `port` for tcp, ...) are its module's in `probe`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCheck {
@@ -51,58 +51,9 @@ pub struct RawCheck {
     #[schemars(with = "Option<String>")]
     pub name: Option<Spanned<String>>,
     /// The probe: http, tcp, system, process, command, or self (Watchkeeper itself).
+    /// Each kind adds keys of its own.
     #[schemars(with = "String")]
     pub kind: Spanned<String>,
-
-    /// http: the URL to request.
-    #[schemars(with = "Option<String>")]
-    pub url: Option<Spanned<String>>,
-    /// http: the method (default GET).
-    #[schemars(with = "Option<String>")]
-    pub method: Option<Spanned<String>>,
-    /// http: request headers. Values may be `${env:NAME}` or `${file:PATH}`.
-    #[schemars(with = "Option<BTreeMap<String, String>>")]
-    pub headers: Option<Spanned<BTreeMap<String, String>>>,
-    /// http: the request body.
-    pub body: Option<String>,
-    /// http: verify TLS certificates (default true).
-    pub verify_tls: Option<bool>,
-    /// http: most redirects to follow; 0 follows none (default 5).
-    pub max_redirects: Option<u32>,
-    /// http: the largest response body read, e.g. `1MB` (default 1MB). A larger body
-    /// fails the check as `body_too_large`.
-    #[schemars(with = "Option<String>")]
-    pub max_body: Option<Spanned<String>>,
-
-    /// tcp: the host to connect to.
-    #[schemars(with = "Option<String>")]
-    pub host: Option<Spanned<String>>,
-    /// tcp: the port to connect to.
-    #[schemars(with = "Option<u16>")]
-    pub port: Option<Spanned<i64>>,
-
-    /// system: cpu, memory, swap, disk, load1, load5 or load15.
-    #[schemars(with = "Option<String>")]
-    pub metric: Option<Spanned<String>>,
-    /// system: the mount point for `metric = "disk"` (default `/`).
-    pub mount: Option<String>,
-
-    /// process: the process name to look for (exact match).
-    #[schemars(with = "Option<String>")]
-    pub process: Option<Spanned<String>>,
-    /// process: a regular expression matched against the full command line.
-    #[schemars(with = "Option<String>")]
-    pub cmdline: Option<Spanned<String>>,
-    /// process: a pid file; the check looks for the process it names.
-    pub pid_file: Option<String>,
-
-    /// command: the program and its arguments, run without a shell.
-    #[schemars(with = "Option<Vec<String>>")]
-    pub command: Option<Spanned<Vec<String>>>,
-    /// command: extra environment variables.
-    pub env: Option<BTreeMap<String, String>>,
-    /// command: the working directory.
-    pub cwd: Option<String>,
 
     /// How often to probe, e.g. `30s` (default: settings.interval, else 30s).
     #[schemars(with = "Option<String>")]
@@ -150,7 +101,8 @@ pub struct RawBreaker {
     pub open_for: Option<Spanned<String>>,
 }
 
-/// One `[[action]]`.
+/// One `[[action]]`: the keys every kind has. Each kind's own keys (`command` for
+/// command, ...) are its module's in `action`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAction {
@@ -159,16 +111,9 @@ pub struct RawAction {
     pub id: Spanned<String>,
     /// Display name (defaults to the id).
     pub name: Option<String>,
-    /// The kind of action: command.
+    /// The kind of action: command. Each kind adds keys of its own.
     #[schemars(with = "String")]
     pub kind: Spanned<String>,
-    /// command: the program and its arguments, run without a shell.
-    #[schemars(with = "Option<Vec<String>>")]
-    pub command: Option<Spanned<Vec<String>>>,
-    /// command: extra environment variables.
-    pub env: Option<BTreeMap<String, String>>,
-    /// command: the working directory.
-    pub cwd: Option<String>,
     /// How long the action may run before its process group is killed (default 60s).
     #[schemars(with = "Option<String>")]
     pub timeout: Option<Spanned<String>>,

@@ -1,55 +1,34 @@
 //! Failure classes, each with the resolution an operator can act on.
 
-use std::fmt;
+use super::code::codes;
 
-/// Why a result is not "up", classified so the user gets a resolution they can act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FailureClass {
-    /// The connection was refused: nothing listens on the port.
-    Refused,
-    /// The probe ran out of time.
-    Timeout,
-    /// The host name did not resolve.
-    Dns,
-    /// The TLS handshake or certificate verification failed.
-    Tls,
-    /// The HTTP status did not meet `expect`.
-    HttpStatus,
-    /// A condition of `expect` did not hold.
-    Condition,
-    /// The response body was larger than the cap.
-    BodyTooLarge,
-    /// A connection-level failure other than refused (reset, unreachable, ...).
-    Connection,
-    /// The breaker is open: the target was not contacted.
-    BreakerOpen,
-    /// The probe itself failed (panicked, could not start, bad set-up).
-    ProbeError,
+codes! {
+    /// Why a result is not "up", classified so the user gets a resolution they can act on.
+    pub enum FailureClass("failure class") {
+        /// The connection was refused: nothing listens on the port.
+        Refused = "refused",
+        /// The probe ran out of time.
+        Timeout = "timeout",
+        /// The host name did not resolve.
+        Dns = "dns",
+        /// The TLS handshake or certificate verification failed.
+        Tls = "tls",
+        /// The HTTP status did not meet `expect`.
+        HttpStatus = "http_status",
+        /// A condition of `expect` did not hold.
+        Condition = "condition",
+        /// The response body was larger than the cap.
+        BodyTooLarge = "body_too_large",
+        /// A connection-level failure other than refused (reset, unreachable, ...).
+        Connection = "connection",
+        /// The breaker is open: the target was not contacted.
+        BreakerOpen = "breaker_open",
+        /// The probe itself failed (panicked, could not start, bad set-up).
+        ProbeError = "probe_error",
+    }
 }
 
 impl FailureClass {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailureClass::Refused => "refused",
-            FailureClass::Timeout => "timeout",
-            FailureClass::Dns => "dns",
-            FailureClass::Tls => "tls",
-            FailureClass::HttpStatus => "http_status",
-            FailureClass::Condition => "condition",
-            FailureClass::BodyTooLarge => "body_too_large",
-            FailureClass::Connection => "connection",
-            FailureClass::BreakerOpen => "breaker_open",
-            FailureClass::ProbeError => "probe_error",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<FailureClass> {
-        use FailureClass::*;
-        [Refused, Timeout, Dns, Tls, HttpStatus, Condition, BodyTooLarge, Connection, BreakerOpen, ProbeError]
-            .into_iter()
-            .find(|c| c.as_str() == text)
-    }
-
     /// What the operator can do about it.
     pub fn resolution(self) -> &'static str {
         match self {
@@ -80,12 +59,6 @@ impl FailureClass {
                 "the probe itself could not run: read the message, fix the check's config or the environment"
             }
         }
-    }
-}
-
-impl fmt::Display for FailureClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

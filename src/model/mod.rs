@@ -1,38 +1,65 @@
-//! The domain vocabulary shared by every layer: ids, results, failures, statuses.
+//! The domain vocabulary shared by every layer: ids, results, failures, statuses,
+//! breaker states, action runs, and the stable codes they are stored under.
 //!
 //! Plain data with no I/O. Wire shapes live in `api::dto`, not here: these types are
 //! not serialized to the API directly.
 
+mod action;
+mod code;
 mod failure;
 mod result;
 mod status;
 
+pub use action::{Requester, RunStatus};
+pub use code::Code;
 pub use failure::{Failure, FailureClass};
 pub use result::{Observation, ProbeResult, Value, Verdict};
-pub use status::{GroupLevel, Status};
+pub use status::{BreakerState, GroupLevel, Status};
 
 use std::fmt;
 use std::sync::Arc;
 
-/// A check's id from config: letters, digits, `-` and `_`. Cheap to clone.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CheckId(Arc<str>);
+/// Declares an id newtype: letters, digits, `-` and `_`, cheap to clone, looked up by
+/// `&str` in maps.
+macro_rules! id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(Arc<str>);
 
-impl CheckId {
-    /// Accepts only valid ids; config compilation reports the rest.
-    pub fn parse(text: &str) -> Option<CheckId> {
-        is_valid_id(text).then(|| CheckId(Arc::from(text)))
-    }
+        impl $name {
+            /// Accepts only valid ids; config compilation reports the rest.
+            pub fn parse(text: &str) -> Option<$name> {
+                is_valid_id(text).then(|| $name(Arc::from(text)))
+            }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+    };
 }
 
-impl fmt::Display for CheckId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+id! {
+    /// A check's id from config.
+    CheckId
+}
+
+id! {
+    /// An action's id from config.
+    ActionId
 }
 
 /// An id is non-empty, at most 64 characters, of letters, digits, `-` and `_`.

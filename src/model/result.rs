@@ -1,10 +1,11 @@
 //! What a probe observed, the verdict on it, and the recorded result.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{Failure, FailureClass};
+use super::{Failure, FailureClass, Status};
 
 /// A value a probe observed, usable on the left of a condition.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +33,8 @@ impl Value {
                 }
                 format!("{shown:?}")
             }
-            Value::Duration(d) => crate::config::units::format_duration(*d),
-            Value::Bytes(b) => crate::config::units::format_size(*b),
+            Value::Duration(d) => crate::units::format_duration(*d),
+            Value::Bytes(b) => crate::units::format_size(*b),
             Value::Json(v) => {
                 let text = v.to_string();
                 if text.len() > 80 {
@@ -51,10 +52,9 @@ impl Value {
 #[derive(Debug, Clone, Default)]
 pub struct Observation {
     pub latency: Option<Duration>,
-    /// Named values: `status`, `exit`, `count`, `value`, `connected`, `cpu`, `memory`, ...
+    /// Named values: `status`, `exit`, `count`, `value`, `connected`, `cpu`, `memory`,
+    /// and text such as the response `body` or a command's `stdout` (capped).
     pub values: Vec<(&'static str, Value)>,
-    /// The response body or standard output, capped.
-    pub body: Option<String>,
     /// Response headers, names lowercased.
     pub headers: Vec<(String, String)>,
     /// A one-line summary, e.g. `HTTP 200` or `3 processes`.
@@ -68,8 +68,20 @@ impl Observation {
         Observation { summary: message.clone(), failure: Some(Failure::new(class, message)), ..Default::default() }
     }
 
-    pub fn value(&self, name: &str) -> Option<&Value> {
-        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    /// A named value; `latency` is every observation's own.
+    pub fn value(&self, name: &str) -> Option<Cow<'_, Value>> {
+        if name == "latency" {
+            return self.latency.map(|latency| Cow::Owned(Value::Duration(latency)));
+        }
+        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| Cow::Borrowed(v))
+    }
+
+    /// The text `json.` conditions read: the `body`, when it is text.
+    pub fn body(&self) -> Option<&str> {
+        match self.values.iter().find(|(n, _)| *n == "body") {
+            Some((_, Value::Text(text))) => Some(text),
+            _ => None,
+        }
     }
 }
 
@@ -87,6 +99,27 @@ pub enum Verdict {
 impl Verdict {
     pub fn is_failure(&self) -> bool {
         matches!(self, Verdict::Down(_))
+    }
+
+    /// The status this verdict alone gives (thresholds aside): the one rule from a
+    /// verdict to a status.
+    pub fn status(&self) -> Status {
+        match self {
+            Verdict::Up => Status::Up,
+            Verdict::Degraded(_) => Status::Degraded,
+            Verdict::Down(_) => Status::Down,
+            Verdict::Unknown(_) => Status::Unknown,
+        }
+    }
+
+    /// The failure class of a verdict that is not up: its failure's, or `probe_error`
+    /// when the probe itself failed.
+    pub fn failure_class(&self) -> Option<FailureClass> {
+        match self {
+            Verdict::Up | Verdict::Degraded(_) => None,
+            Verdict::Down(failure) => Some(failure.class),
+            Verdict::Unknown(_) => Some(FailureClass::ProbeError),
+        }
     }
 }
 

@@ -1,38 +1,21 @@
-//! Statuses of checks and levels of groups, and how they roll up.
+//! Statuses of checks, levels of groups and how they roll up, and breaker states.
 
-use std::fmt;
+use super::code::codes;
 
-/// The derived health of a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Status {
-    Up,
-    Degraded,
-    Down,
-    /// Not yet known, stale, or the probe itself failed.
-    Unknown,
-    Paused,
-    Maintenance,
+codes! {
+    /// The derived health of a check.
+    pub enum Status("status") {
+        Up = "up",
+        Degraded = "degraded",
+        Down = "down",
+        /// Not yet known, stale, or the probe itself failed.
+        Unknown = "unknown",
+        Paused = "paused",
+        Maintenance = "maintenance",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 6] =
-        [Status::Up, Status::Degraded, Status::Down, Status::Unknown, Status::Paused, Status::Maintenance];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Up => "up",
-            Status::Degraded => "degraded",
-            Status::Down => "down",
-            Status::Unknown => "unknown",
-            Status::Paused => "paused",
-            Status::Maintenance => "maintenance",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
     /// Badness for "worst of": down beats unknown beats degraded beats up.
     pub fn severity(self) -> u8 {
         match self {
@@ -59,31 +42,19 @@ impl Status {
     }
 }
 
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+codes! {
+    /// A group's degradation level, rolled up from its components; ordered from best
+    /// to worst.
+    #[derive(PartialOrd, Ord)]
+    pub enum GroupLevel("group level") {
+        Operational = "operational",
+        Degraded = "degraded",
+        PartialOutage = "partial_outage",
+        MajorOutage = "major_outage",
     }
-}
-
-/// A group's degradation level, rolled up from its components.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum GroupLevel {
-    Operational,
-    Degraded,
-    PartialOutage,
-    MajorOutage,
 }
 
 impl GroupLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GroupLevel::Operational => "operational",
-            GroupLevel::Degraded => "degraded",
-            GroupLevel::PartialOutage => "partial_outage",
-            GroupLevel::MajorOutage => "major_outage",
-        }
-    }
-
     /// Rolls up `(status, critical)` of each component: a critical component down is a
     /// major outage, an optional one down a partial outage... unless every component is
     /// down; a degraded component (or an optional one unknown) degrades the group.
@@ -109,6 +80,41 @@ impl GroupLevel {
         }
         level
     }
+
+    /// Each group's level, groups in the order they first appear, from every grouped
+    /// component's `(group, status, critical)`.
+    pub fn of_groups<'a>(components: impl IntoIterator<Item = (&'a str, Status, bool)>) -> Vec<(&'a str, GroupLevel)> {
+        let mut groups: Vec<(&str, Vec<(Status, bool)>)> = Vec::new();
+        for (group, status, critical) in components {
+            match groups.iter_mut().find(|(name, _)| *name == group) {
+                Some((_, members)) => members.push((status, critical)),
+                None => groups.push((group, vec![(status, critical)])),
+            }
+        }
+        groups.into_iter().map(|(name, members)| (name, GroupLevel::rollup(members))).collect()
+    }
+}
+
+codes! {
+    /// A circuit breaker's state.
+    pub enum BreakerState("breaker state") {
+        Closed = "closed",
+        Open = "open",
+        HalfOpen = "half_open",
+        Disabled = "disabled",
+    }
+}
+
+impl BreakerState {
+    /// The number `/metrics` exports: 0 closed, 1 open, 2 half-open, 3 disabled.
+    pub fn as_metric(self) -> u8 {
+        match self {
+            BreakerState::Closed => 0,
+            BreakerState::Open => 1,
+            BreakerState::HalfOpen => 2,
+            BreakerState::Disabled => 3,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -125,6 +131,13 @@ mod tests {
         assert_eq!(level(&[(Down, true), (Up, false)]), "major_outage", "a critical component down");
         assert_eq!(level(&[(Down, false), (Down, false)]), "major_outage", "every component down");
         assert_eq!(level(&[(Unknown, false), (Up, true)]), "degraded", "an unknown component is not operational");
+    }
+
+    #[test]
+    fn groups_keep_their_first_seen_order() {
+        use Status::*;
+        let levels = GroupLevel::of_groups([("shop", Up, true), ("db", Down, true), ("shop", Down, false)]);
+        assert_eq!(levels, [("shop", GroupLevel::PartialOutage), ("db", GroupLevel::MajorOutage)]);
     }
 
     #[test]

@@ -1,15 +1,58 @@
-//! command: run a program; `exit`, `stdout` and `latency` are its values.
+//! `kind = "command"`: run a program (never through a shell); `exit`, `stdout` and
+//! `latency` are its values.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::config::CommandSpec;
-use crate::exec;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Common, ProbeContext};
+use crate::diagnostic::Scope;
+use crate::exec::{self, CommandSpec};
 use crate::model::{FailureClass, Observation, Value};
+
+pub const NAME: &str = "command";
+pub const FIELDS: &[&str] = &["exit", "stdout", "latency"];
+/// A failed condition is a `condition` failure, whatever its value.
+pub const FAILED: &[(&str, FailureClass)] = &[];
 
 /// Output kept from a command probe.
 const MAX_OUTPUT: usize = 64 * 1024;
 
-pub async fn probe(spec: &CommandSpec, timeout: Duration) -> Observation {
+/// The keys of a command check.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Keys {
+    /// The program and its arguments, run without a shell.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub command: Option<Spanned<Vec<String>>>,
+    /// Extra environment variables.
+    pub env: Option<BTreeMap<String, String>>,
+    /// The working directory.
+    pub cwd: Option<String>,
+}
+
+pub type Spec = CommandSpec;
+
+pub fn compile(keys: Keys, _: Common<'_>, scope: &mut Scope<'_, '_>) -> Option<Spec> {
+    CommandSpec::compile(keys.command, keys.env, keys.cwd, scope)
+}
+
+pub fn default_expect(_: &Spec) -> Vec<String> {
+    vec!["exit == 0".into()]
+}
+
+pub fn target(spec: &Spec) -> String {
+    spec.argv.join(" ")
+}
+
+pub fn remote(_: &Spec) -> bool {
+    false
+}
+
+pub async fn probe(spec: &Spec, _: &ProbeContext, timeout: Duration, _: Duration) -> Observation {
     let request = exec::Request {
         argv: &spec.argv,
         env: &spec.env,
@@ -34,8 +77,7 @@ pub async fn probe(spec: &CommandSpec, timeout: Duration) -> Observation {
     };
     Observation {
         latency: Some(outcome.duration),
-        values: vec![("exit", Value::Int(i64::from(exit)))],
-        body: Some(outcome.output),
+        values: vec![("exit", Value::Int(i64::from(exit))), ("stdout", Value::Text(outcome.output))],
         summary,
         ..Default::default()
     }

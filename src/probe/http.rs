@@ -1,12 +1,155 @@
-//! http: one request, the body read up to a cap, failures classified.
+//! `kind = "http"`: one request, the body read up to a cap, failures classified;
+//! `status`, `latency`, `body`, `json.<path>` and `header.<name>` are its values.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::config::units::format_size;
-use crate::config::HttpSpec;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Common, ProbeContext};
+use crate::diagnostic::Scope;
 use crate::model::{FailureClass, Observation, Value};
+use crate::secret::Secret;
+use crate::units::format_size;
+
+pub const NAME: &str = "http";
+pub const FIELDS: &[&str] = &["status", "latency", "body", "json", "header"];
+/// A failed condition on `status` is an `http_status` failure; on the others, `condition`.
+pub const FAILED: &[(&str, FailureClass)] = &[("status", FailureClass::HttpStatus)];
+
+/// The largest body read unless `max_body` says otherwise.
+const DEFAULT_MAX_BODY: u64 = 1_000_000;
+
+/// The keys of an http check.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Keys {
+    /// The URL to request.
+    #[schemars(with = "Option<String>")]
+    pub url: Option<Spanned<String>>,
+    /// The method (default GET).
+    #[schemars(with = "Option<String>")]
+    pub method: Option<Spanned<String>>,
+    /// Request headers. Values may be `${env:NAME}` or `${file:PATH}`.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub headers: Option<Spanned<BTreeMap<String, String>>>,
+    /// The request body.
+    pub body: Option<String>,
+    /// Verify TLS certificates (default true).
+    #[schemars(with = "Option<bool>")]
+    pub verify_tls: Option<Spanned<bool>>,
+    /// Most redirects to follow; 0 follows none (default 5).
+    pub max_redirects: Option<u32>,
+    /// The largest response body read, e.g. `1MB` (default 1MB). A larger body fails
+    /// the check as `body_too_large`.
+    #[schemars(with = "Option<String>")]
+    pub max_body: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Parsed once here, not on every request.
+    pub url: reqwest::Url,
+    pub method: String,
+    pub headers: Vec<(String, Secret)>,
+    pub body: Option<String>,
+    pub verify_tls: bool,
+    pub max_redirects: u32,
+    pub max_body: u64,
+}
+
+pub fn compile(keys: Keys, _: Common<'_>, scope: &mut Scope<'_, '_>) -> Option<Spec> {
+    let Some(url) = keys.url else {
+        scope.needs("url", "add `url = \"https://example.com/health\"`");
+        return None;
+    };
+    let fix_url = "use a URL like `http://127.0.0.1:8080/health`";
+    let parsed = match reqwest::Url::parse(url.get_ref()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
+        Ok(u) => {
+            let message = format_args!("`{}` is not an http or https URL (scheme `{}`)", url.get_ref(), u.scheme());
+            scope.error(&url.span(), "url", message, fix_url);
+            return None;
+        }
+        Err(e) => {
+            scope.error(&url.span(), "url", format_args!("`{}` is not a valid URL: {e}", url.get_ref()), fix_url);
+            return None;
+        }
+    };
+    let method = keys.method.as_ref().map_or("GET".to_owned(), |m| m.get_ref().to_ascii_uppercase());
+    if reqwest::Method::from_bytes(method.as_bytes()).is_err() {
+        let span = keys.method.as_ref().map_or(scope.anchor(), |m| m.span());
+        scope.error(&span, "method", format_args!("`{method}` is not an HTTP method"), "use GET, HEAD, POST, PUT, ...");
+    }
+    let max_body = match &keys.max_body {
+        Some(size) => match scope.size("max_body", size) {
+            Some(0) => {
+                scope.error(&size.span(), "max_body", "must be more than 0", "set e.g. `max_body = \"1MB\"`");
+                1
+            }
+            Some(n) => n,
+            None => 1,
+        },
+        None => DEFAULT_MAX_BODY,
+    };
+    let mut headers = Vec::new();
+    if let Some(raw) = &keys.headers {
+        for (name, value) in raw.get_ref() {
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                let message = format_args!("`{name}` is not a valid header name");
+                scope.error(&raw.span(), "headers", message, "use letters, digits and `-`");
+                continue;
+            }
+            match Secret::resolve(value) {
+                Ok(secret) => headers.push((name.clone(), secret)),
+                Err(e) => scope.error(
+                    &raw.span(),
+                    "headers",
+                    format_args!("header `{name}`: {e}"),
+                    "set the variable or create the file, or write the value inline",
+                ),
+            }
+        }
+    }
+    let verify_tls = keys.verify_tls.as_ref().is_none_or(|v| *v.get_ref());
+    if let Some(off) = keys.verify_tls.as_ref().filter(|v| !*v.get_ref()) {
+        scope.warn(
+            &off.span(),
+            "verify_tls",
+            "TLS verification is off",
+            "a man-in-the-middle would go unnoticed; prefer fixing the certificate",
+        );
+    }
+    Some(Spec {
+        url: parsed,
+        method,
+        headers,
+        body: keys.body,
+        verify_tls,
+        max_redirects: keys.max_redirects.unwrap_or(5),
+        max_body,
+    })
+}
+
+pub fn default_expect(_: &Spec) -> Vec<String> {
+    vec!["status >= 200".into(), "status < 400".into()]
+}
+
+/// The method and URL, with a password in the URL shown as `••••`.
+pub fn target(spec: &Spec) -> String {
+    let mut url = spec.url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(Some("••••"));
+    }
+    format!("{} {url}", spec.method)
+}
+
+pub fn remote(_: &Spec) -> bool {
+    true
+}
 
 /// Connection pools, one per (verify TLS, redirect limit), shared by every http check so
 /// keep-alive connections are reused, and what servers said of their own keep-alive.
@@ -39,8 +182,19 @@ impl HttpClients {
         };
     }
 
-    fn get(&self, verify_tls: bool, max_redirects: u32) -> Result<reqwest::Client, String> {
-        let mut clients = self.clients.lock().map_err(|_| "http client cache poisoned".to_owned())?;
+    /// Builds the pool a check will use, ahead of its first probe: building one loads
+    /// the system's certificates, which on a busy machine takes longer than a short
+    /// timeout, and must not be timed as the target's answer.
+    pub(super) fn prepare(&self, spec: &Spec) {
+        if let Err(e) = self.get(spec.verify_tls, spec.max_redirects) {
+            tracing::warn!(error = %e, "cannot build an HTTP client; its checks will say so");
+        }
+    }
+
+    fn get(&self, verify_tls: bool, max_redirects: u32) -> Result<reqwest::Client, reqwest::Error> {
+        // The map stays whole whatever panicked while holding it: at worst a client is
+        // built twice.
+        let mut clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(client) = clients.get(&(verify_tls, max_redirects)) {
             return Ok(client.clone());
         }
@@ -58,8 +212,7 @@ impl HttpClients {
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(32)
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .build()?;
         clients.insert((verify_tls, max_redirects), client.clone());
         Ok(client)
     }
@@ -69,10 +222,11 @@ impl HttpClients {
 /// probe, unless the server said it closes them sooner (`Keep-Alive: timeout=N`, as
 /// Node and Apache send): then the request asks for `Connection: close`, as Monit's
 /// always do, and the connection ends with the answer.
-pub async fn probe(clients: &HttpClients, spec: &HttpSpec, timeout: Duration, every: Duration) -> Observation {
+pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, every: Duration) -> Observation {
+    let clients = &context.http;
     let client = match clients.get(spec.verify_tls, spec.max_redirects) {
         Ok(client) => client,
-        Err(message) => return Observation::failed(FailureClass::ProbeError, message),
+        Err(e) => return Observation::failed(FailureClass::ProbeError, format!("cannot build the HTTP client: {e}")),
     };
     let method = reqwest::Method::from_bytes(spec.method.as_bytes()).unwrap_or(reqwest::Method::GET);
     let mut request = client.request(method, spec.url.clone()).timeout(timeout);
@@ -123,12 +277,17 @@ pub async fn probe(clients: &HttpClients, spec: &HttpSpec, timeout: Duration, ev
     let latency = started.elapsed();
     Observation {
         latency: Some(latency),
-        values: vec![("status", Value::Int(i64::from(status.as_u16())))],
-        body: Some(String::from_utf8_lossy(&body).into_owned()),
+        values: vec![("status", Value::Int(i64::from(status.as_u16()))), ("body", Value::Text(text(body)))],
         headers,
         summary: format!("HTTP {}", status.as_u16()),
         failure: None,
     }
+}
+
+/// A body as text: as it is when it is UTF-8 (no copy), else with its invalid bytes
+/// replaced.
+fn text(body: Vec<u8>) -> String {
+    String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The idle limit a server gives in `Keep-Alive: timeout=N, max=M` (a header from RFC

@@ -1,22 +1,153 @@
-//! Probes: one module per kind, each doing its I/O and returning an [`Observation`].
+//! Probes: one module per kind, each holding everything about its kind: its keys in a
+//! `[[check]]` (whose doc comments are the user documentation), how they compile into
+//! a valid `Spec`, the values its conditions may use, its default `expect`, how its
+//! target reads for people, and the probe itself, which does its I/O and returns an
+//! [`Observation`]. [`kinds!`] below is the one list of kinds: a new kind is a module
+//! and a line there.
 //!
 //! A probe never touches the store, alerts or check state, and a failed probe is a
 //! value (`Observation::failure`), not an `Err`. Timeouts are applied here as well as
-//! by the engine, so a probe that ignores its own deadline still ends.
+//! by the engine (`guard`), so a probe that ignores its own deadline still ends.
 
-mod command;
-mod http;
-mod system;
-mod tcp;
+pub mod command;
+mod guard;
+pub mod http;
+pub mod itself;
+pub mod process;
+#[cfg(test)]
+pub mod scripted;
+pub mod system;
+pub mod tcp;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::ProbeSpec;
-use crate::figures::OwnFigures;
-use crate::model::{FailureClass, Observation, Value};
+use toml::de::DeTable;
 
+use crate::diagnostic::Scope;
+use crate::figures::OwnFigures;
+use crate::model::{FailureClass, Observation};
+
+pub use self::guard::guard;
 pub use self::http::HttpClients;
+pub use self::itself::own_rss;
+
+/// What a kind may read of the rest of its `[[check]]` when it compiles.
+#[derive(Debug, Clone, Copy)]
+pub struct Common<'a> {
+    /// The check's `name`, when set.
+    pub name: Option<&'a str>,
+}
+
+/// A probe kind as config compilation sees it.
+pub struct Kind {
+    /// `kind = "..."`.
+    pub name: &'static str,
+    /// The values its conditions may use (`status`, `json`, `header`, ...).
+    pub fields: &'static [&'static str],
+    /// The JSON Schema of its keys.
+    pub keys: fn() -> serde_json::Value,
+    /// Compiles its keys (known to be its own) into a spec, reporting what is wrong.
+    pub compile: fn(DeTable<'_>, std::ops::Range<usize>, Common<'_>, &mut Scope<'_, '_>) -> Option<ProbeSpec>,
+}
+
+impl Kind {
+    /// The names of its keys.
+    pub fn key_names(&self) -> Vec<String> {
+        (self.keys)()["properties"].as_object().map(|keys| keys.keys().cloned().collect()).unwrap_or_default()
+    }
+}
+
+/// Declares the kinds: `Variant => module`. Each module has `NAME`, `Keys`, `Spec`,
+/// `FIELDS`, `FAILED`, `compile`, `default_expect`, `target`, `remote` and `probe`.
+macro_rules! kinds {
+    ($($(#[$attr:meta])* $variant:ident => $module:ident,)*) => {
+        /// What to probe and how: one variant per probe kind.
+        #[derive(Debug, Clone)]
+        pub enum ProbeSpec {
+            $($(#[$attr])* $variant($module::Spec),)*
+        }
+
+        impl ProbeSpec {
+            /// The kind's name, as `kind = "..."` says it.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $($(#[$attr])* ProbeSpec::$variant(_) => $module::NAME,)*
+                }
+            }
+
+            /// What is probed, for people: `GET https://…`, `db:5432`, `disk /`; secrets
+            /// are shown as `••••`.
+            pub fn target(&self) -> String {
+                match self {
+                    $($(#[$attr])* ProbeSpec::$variant(spec) => $module::target(spec),)*
+                }
+            }
+
+            /// Remote checks go through a circuit breaker.
+            pub fn is_remote(&self) -> bool {
+                match self {
+                    $($(#[$attr])* ProbeSpec::$variant(spec) => $module::remote(spec),)*
+                }
+            }
+
+            /// `expect` when the check sets none.
+            pub fn default_expect(&self) -> Vec<String> {
+                match self {
+                    $($(#[$attr])* ProbeSpec::$variant(spec) => $module::default_expect(spec),)*
+                }
+            }
+
+            /// The failure class of a failed condition on `value` (`status` for http is
+            /// `http_status`); `None` for a plain `condition` failure.
+            pub fn failure_class_of(&self, value: &str) -> Option<FailureClass> {
+                let classes = match self {
+                    $($(#[$attr])* ProbeSpec::$variant(_) => $module::FAILED,)*
+                };
+                classes.iter().find(|(name, _)| *name == value).map(|(_, class)| *class)
+            }
+
+            async fn probe(&self, context: &ProbeContext, timeout: Duration, interval: Duration) -> Observation {
+                match self {
+                    $($(#[$attr])* ProbeSpec::$variant(spec) => $module::probe(spec, context, timeout, interval).await,)*
+                }
+            }
+        }
+
+        /// Every kind, in the order the documentation lists them.
+        pub fn kinds() -> Vec<Kind> {
+            let mut kinds = Vec::new();
+            $(
+                $(#[$attr])*
+                kinds.push(Kind {
+                    name: $module::NAME,
+                    fields: $module::FIELDS,
+                    keys: schema_of::<$module::Keys>,
+                    compile: |table, span, common, scope| {
+                        let keys = scope.deserialize::<$module::Keys>(table, span)?;
+                        $module::compile(keys, common, scope).map(ProbeSpec::$variant)
+                    },
+                });
+            )*
+            kinds
+        }
+    };
+}
+
+kinds! {
+    Http => http,
+    Tcp => tcp,
+    System => system,
+    Process => process,
+    Command => command,
+    Itself => itself,
+    #[cfg(test)]
+    Scripted => scripted,
+}
+
+fn schema_of<T: schemars::JsonSchema>() -> serde_json::Value {
+    serde_json::to_value(schemars::SchemaGenerator::default().into_root_schema_for::<T>()).unwrap_or_default()
+}
 
 /// Shared state the probes need: HTTP connection pools, the sysinfo snapshot, and the
 /// engine's own figures for the `self` probe. Cheap to clone.
@@ -31,6 +162,15 @@ impl ProbeContext {
     pub fn new(own: Arc<OwnFigures>) -> ProbeContext {
         ProbeContext { http: HttpClients::default(), system: Arc::new(system::Sampler::default()), own }
     }
+
+    /// Sets up, before any probe is timed, what these probes share: the HTTP pools.
+    pub fn prepare<'a>(&self, specs: impl IntoIterator<Item = &'a ProbeSpec>) {
+        for spec in specs {
+            if let ProbeSpec::Http(http) = spec {
+                self.http.prepare(http);
+            }
+        }
+    }
 }
 
 impl Default for ProbeContext {
@@ -42,51 +182,16 @@ impl Default for ProbeContext {
 /// Runs one probe, of a check probed every `interval`. The deadline bounds everything
 /// the probe does.
 pub async fn run(context: &ProbeContext, spec: &ProbeSpec, timeout: Duration, interval: Duration) -> Observation {
-    let probe = async {
-        match spec {
-            ProbeSpec::Http(http) => self::http::probe(&context.http, http, timeout, interval).await,
-            ProbeSpec::Tcp { host, port } => tcp::probe(host, *port).await,
-            ProbeSpec::System { metric, mount } => context.system.probe(*metric, mount.as_deref()).await,
-            ProbeSpec::Process(matcher) => context.system.process(matcher).await,
-            ProbeSpec::Command(command) => self::command::probe(command, timeout).await,
-            ProbeSpec::Itself => itself(&context.own),
-        }
-    };
-    match tokio::time::timeout(timeout, probe).await {
+    match tokio::time::timeout(timeout, spec.probe(context, timeout, interval)).await {
         Ok(observation) => observation,
         Err(_) => Observation::failed(
             FailureClass::Timeout,
-            format!("no answer within {}", crate::config::units::format_duration(timeout)),
+            format!("no answer within {}", crate::units::format_duration(timeout)),
         ),
     }
 }
 
-fn itself(own: &OwnFigures) -> Observation {
-    let lag = own.lag_percentile(0.99);
-    let queue = OwnFigures::get(&own.queue_depth);
-    let dropped = OwnFigures::get(&own.dropped);
-    let memory = own_rss().unwrap_or(0);
-    Observation {
-        values: vec![
-            ("lag", Value::Duration(lag)),
-            ("queue", Value::Int(queue as i64)),
-            ("dropped", Value::Int(dropped as i64)),
-            ("memory", Value::Bytes(memory)),
-        ],
-        summary: format!(
-            "lag p99 {}, queue {queue}, dropped {dropped}, memory {}",
-            crate::config::units::format_duration(lag),
-            crate::config::units::format_size(memory)
-        ),
-        ..Default::default()
-    }
-}
-
-/// This process's resident set size, from /proc on Linux.
-pub fn own_rss() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    // SAFETY: sysconf has no memory-safety preconditions.
-    let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    Some(pages * u64::try_from(page_size).ok()?)
+/// [`run`] under the [`guard`]: what the engine calls.
+pub async fn guarded(context: &ProbeContext, spec: &ProbeSpec, timeout: Duration, interval: Duration) -> Observation {
+    guard(run(context, spec, timeout, interval), timeout).await
 }

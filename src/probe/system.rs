@@ -1,19 +1,130 @@
-//! system and process: this machine's figures through sysinfo.
+//! `kind = "system"`: this machine's figures through sysinfo (cpu, memory, swap, disk
+//! per mount, load); `value` (a percent, or the load) is its value. Also the sampler
+//! the `process` kind shares.
 //!
 //! One sampler is shared by all checks: refreshes are done on a blocking thread and
 //! process tables are refreshed at most once per second however many checks ask.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use schemars::JsonSchema;
+use serde::Deserialize;
 use sysinfo::{Disks, ProcessRefreshKind, ProcessesToUpdate, System};
+use toml::Spanned;
 
-use crate::config::units::format_size;
-use crate::config::{ProcessMatch, SystemMetric};
+use super::process::ProcessMatch;
+use super::{Common, ProbeContext};
+use crate::diagnostic::{did_you_mean, Scope};
 use crate::model::{FailureClass, Observation, Value};
+use crate::units::format_size;
+
+pub const NAME: &str = "system";
+pub const FIELDS: &[&str] = &["value"];
+/// A failed condition is a `condition` failure, whatever its value.
+pub const FAILED: &[(&str, FailureClass)] = &[];
 
 const PROCESS_REFRESH_EVERY: Duration = Duration::from_secs(1);
+
+/// The keys of a system check.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Keys {
+    /// cpu, memory, swap, disk, load1, load5 or load15.
+    #[schemars(with = "Option<String>")]
+    pub metric: Option<Spanned<String>>,
+    /// The mount point for `metric = "disk"` (default `/`).
+    pub mount: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub metric: SystemMetric,
+    /// Set for the disk metric.
+    pub mount: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SystemMetric {
+    Cpu,
+    Memory,
+    Swap,
+    Disk,
+    Load1,
+    Load5,
+    Load15,
+}
+
+impl SystemMetric {
+    const ALL: [SystemMetric; 7] = [
+        SystemMetric::Cpu,
+        SystemMetric::Memory,
+        SystemMetric::Swap,
+        SystemMetric::Disk,
+        SystemMetric::Load1,
+        SystemMetric::Load5,
+        SystemMetric::Load15,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SystemMetric::Cpu => "cpu",
+            SystemMetric::Memory => "memory",
+            SystemMetric::Swap => "swap",
+            SystemMetric::Disk => "disk",
+            SystemMetric::Load1 => "load1",
+            SystemMetric::Load5 => "load5",
+            SystemMetric::Load15 => "load15",
+        }
+    }
+}
+
+pub fn compile(keys: Keys, _: Common<'_>, scope: &mut Scope<'_, '_>) -> Option<Spec> {
+    let Some(metric) = keys.metric else {
+        scope.needs("metric", "add `metric = \"cpu\"` (cpu, memory, swap, disk, load1, load5, load15)");
+        return None;
+    };
+    let Some(found) = SystemMetric::ALL.into_iter().find(|m| m.as_str() == metric.get_ref()) else {
+        let names: Vec<&str> = SystemMetric::ALL.iter().map(|m| m.as_str()).collect();
+        let hint = did_you_mean(metric.get_ref(), &names);
+        let message = format_args!("unknown metric `{}`", metric.get_ref());
+        scope.error(&metric.span(), "metric", message, format!("{hint}the metrics are: {}", names.join(", ")));
+        return None;
+    };
+    if keys.mount.is_some() && found != SystemMetric::Disk {
+        scope.error(&metric.span(), "mount", "only applies to metric = \"disk\"", "remove `mount`");
+        return None;
+    }
+    let mount = (found == SystemMetric::Disk).then(|| PathBuf::from(keys.mount.as_deref().unwrap_or("/")));
+    Some(Spec { metric: found, mount })
+}
+
+pub fn default_expect(spec: &Spec) -> Vec<String> {
+    match spec.metric {
+        SystemMetric::Cpu | SystemMetric::Memory | SystemMetric::Disk => vec!["value < 90".into()],
+        SystemMetric::Swap => vec!["value < 80".into()],
+        SystemMetric::Load1 | SystemMetric::Load5 | SystemMetric::Load15 => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            vec![format!("value < {}", cores * 2)]
+        }
+    }
+}
+
+pub fn target(spec: &Spec) -> String {
+    match &spec.mount {
+        Some(mount) => format!("{} {}", spec.metric.as_str(), mount.display()),
+        None => spec.metric.as_str().to_owned(),
+    }
+}
+
+pub fn remote(_: &Spec) -> bool {
+    false
+}
+
+pub async fn probe(spec: &Spec, context: &ProbeContext, _: Duration, _: Duration) -> Observation {
+    context.system.probe(spec.metric, spec.mount.as_deref()).await
+}
 
 #[derive(Default)]
 pub struct Sampler {

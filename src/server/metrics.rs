@@ -22,7 +22,7 @@ pub fn render(engine: &crate::engine::Engine) -> String {
     let _ = writeln!(out, "# HELP watchkeeper_check_status 1 for the check's current status, 0 for the others.");
     let _ = writeln!(out, "# TYPE watchkeeper_check_status gauge");
     for check in &snapshot {
-        for status in Status::ALL {
+        for &status in Status::ALL {
             let value = u8::from(check.status == status);
             let _ = writeln!(
                 out,

@@ -1,7 +1,7 @@
-//! The loopback HTTP server: routes onto the API layer, the guard, server-sent
-//! events, `/metrics` and the embedded dashboard.
+//! The loopback HTTP server: the route table's operations (`api::operation`), the
+//! guard, server-sent events, `/metrics` and the embedded dashboard.
 //!
-//! It must not hold logic of its own: every route is a thin call into `api`.
+//! It must not hold logic of its own: a route reads its arguments and calls `api`.
 
 mod assets;
 mod guard;
@@ -12,17 +12,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::body::Bytes;
+use axum::extract::{RawPathParams, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::{Stream, StreamExt as _};
+use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 
 use crate::action::Requester;
-use crate::api::{self, dto, ApiError};
+use crate::api::operation::{self, Method, Operation, Visitor};
+use crate::api::{self, ApiError};
 use crate::engine::Engine;
 
 #[derive(Clone)]
@@ -31,31 +34,43 @@ pub struct AppState {
     pub token: Arc<str>,
 }
 
-/// The whole application: API, metrics, health and the dashboard.
+/// The whole application: the operations of the route table (those under `/api/` behind
+/// the token), the event stream, metrics, and the dashboard.
 pub fn app(engine: Engine, token: &str) -> Router {
     let state = AppState { engine, token: Arc::from(token) };
-    let api = Router::new()
-        .route("/status", get(status))
-        .route("/checks/{id}", get(check))
-        .route("/checks/{id}/results", get(results))
-        .route("/checks/{id}/history", get(history))
-        .route("/checks/{id}/pause", post(pause_check))
-        .route("/checks/{id}/resume", post(resume_check))
-        .route("/pause", post(pause_all))
-        .route("/resume", post(resume_all))
-        .route("/incidents", get(incidents))
-        .route("/actions/{id}/run", post(run_action))
-        .route("/action-runs", get(action_runs))
+    let mut routes = Routes { api: Router::new(), root: Router::new() };
+    operation::visit_all(&mut routes);
+    let api = routes
+        .api
         .route("/events", get(events))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token));
-    Router::new()
+    routes
+        .root
         .nest("/api/v1", api)
-        .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))
         .fallback(assets::serve)
         .layer(axum::middleware::from_fn(guard::loopback_only))
         .with_state(state)
+}
+
+/// The routes of the route table: under `/api/v1` (with the token) or at the root.
+struct Routes {
+    api: Router<AppState>,
+    root: Router<AppState>,
+}
+
+impl Visitor for Routes {
+    fn visit<O: Operation>(&mut self) {
+        let route = match O::METHOD {
+            Method::Get => get(handle::<O>),
+            Method::Post => post(handle::<O>),
+        };
+        match O::PATH.strip_prefix("/api/v1") {
+            Some(path) => self.api = std::mem::take(&mut self.api).route(path, route),
+            None => self.root = std::mem::take(&mut self.root).route(O::PATH, route),
+        }
+    }
 }
 
 /// Serves until `shutdown` resolves.
@@ -72,100 +87,59 @@ pub async fn serve(
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::json!({"code": self.code, "message": self.message, "resolution": self.resolution});
-        (status, Json(body)).into_response()
+        (status, Json(self.to_dto())).into_response()
     }
 }
 
-async fn healthz(State(state): State<AppState>) -> Json<dto::HealthDto> {
-    Json(api::health(&state.engine))
-}
-
-async fn status(State(state): State<AppState>) -> Json<dto::StatusDto> {
-    Json(api::status(&state.engine))
-}
-
-async fn check(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<dto::CheckDetailDto>, ApiError> {
-    api::check(&state.engine, &id).map(Json)
-}
-
-type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
-
-fn query<T>(query: QueryResult<T>) -> Result<T, ApiError> {
-    query.map(|Query(q)| q).map_err(|e| ApiError::bad_request(e.body_text()))
-}
-
-async fn results(
+/// Any operation: its arguments read from the path, and the query (GET) or the JSON
+/// body (POST), then the operation called for whoever asks.
+async fn handle<O: Operation>(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    q: QueryResult<dto::ResultsQuery>,
-) -> Result<Json<dto::ResultsDto>, ApiError> {
-    api::results(&state.engine, &id, query(q)?).await.map(Json)
-}
-
-async fn history(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    q: QueryResult<dto::HistoryQuery>,
-) -> Result<Json<dto::HistoryDto>, ApiError> {
-    api::history(&state.engine, &id, query(q)?).await.map(Json)
-}
-
-async fn incidents(
-    State(state): State<AppState>,
-    q: QueryResult<dto::IncidentQuery>,
-) -> Result<Json<dto::IncidentsDto>, ApiError> {
-    api::incidents(&state.engine, query(q)?).await.map(Json)
-}
-
-/// A JSON body, or the defaults when it is empty.
-fn body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(T::default())
-    } else {
-        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
-    }
-}
-
-async fn run_action(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-    bytes: axum::body::Bytes,
-) -> Result<Json<dto::ActionRunDto>, ApiError> {
+    params: RawPathParams,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Json<O::Output>, ApiError> {
+    let id = params.iter().find(|(name, _)| *name == "id").map(|(_, value)| value.to_owned());
+    let args = match O::METHOD {
+        Method::Get => query_args::<O::Args>(uri.query().unwrap_or(""), id)?,
+        Method::Post => body_args::<O::Args>(&body, id)?,
+    };
     // The desktop app's window says so; any other caller is the API.
     let requester = match headers.get("x-watchkeeper-client").and_then(|v| v.to_str().ok()) {
         Some("desktop") => Requester::Desktop,
         _ => Requester::Api,
     };
-    api::run_action(&state.engine, &id, body(&bytes)?, requester).await.map(Json)
+    O::call(&state.engine, args, requester).await.map(Json)
 }
 
-async fn pause_check(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    bytes: axum::body::Bytes,
-) -> Result<Json<dto::PauseDto>, ApiError> {
-    api::pause(&state.engine, Some(&id), body(&bytes)?).await.map(Json)
+/// Arguments from a query string, and the path's `id`.
+fn query_args<T: DeserializeOwned>(query: &str, id: Option<String>) -> Result<T, ApiError> {
+    let mut query = query.to_owned();
+    if let Some(id) = id {
+        let id = serde_urlencoded::to_string([("id", id)]).unwrap_or_default();
+        query = if query.is_empty() { id } else { format!("{query}&{id}") };
+    }
+    serde_urlencoded::from_str(&query).map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))
 }
 
-async fn resume_check(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<dto::PauseDto>, ApiError> {
-    api::resume(&state.engine, Some(&id)).await.map(Json)
-}
-
-async fn pause_all(State(state): State<AppState>, bytes: axum::body::Bytes) -> Result<Json<dto::PauseDto>, ApiError> {
-    api::pause(&state.engine, None, body(&bytes)?).await.map(Json)
-}
-
-async fn resume_all(State(state): State<AppState>) -> Result<Json<dto::PauseDto>, ApiError> {
-    api::resume(&state.engine, None).await.map(Json)
-}
-
-async fn action_runs(
-    State(state): State<AppState>,
-    q: QueryResult<dto::ActionRunsQuery>,
-) -> Result<Json<dto::ActionRunsDto>, ApiError> {
-    api::action_runs(&state.engine, query(q)?).await.map(Json)
+/// Arguments from a JSON body (none when it is empty), and the path's `id`.
+fn body_args<T: DeserializeOwned>(body: &[u8], id: Option<String>) -> Result<T, ApiError> {
+    let mut value = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?
+    };
+    let Some(fields) = value.as_object_mut() else {
+        return Err(ApiError::bad_request("invalid request body: a JSON object is expected"));
+    };
+    if let Some(id) = id {
+        if fields.contains_key("id") {
+            return Err(ApiError::bad_request("invalid request body: unknown field `id` (the id is in the path)"));
+        }
+        fields.insert("id".to_owned(), id.into());
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
 }
 
 async fn api_not_found(uri: Uri) -> ApiError {

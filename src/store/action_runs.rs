@@ -1,20 +1,21 @@
 //! The `action_runs` table: the audit of every action run.
 
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 
-use super::{from_millis, to_millis};
-use chrono::{DateTime, Utc};
+use super::{coded, from_millis, parsed, to_millis};
+use crate::model::{ActionId, CheckId, Requester, RunStatus};
 
 #[derive(Debug, Clone)]
 pub struct NewActionRun {
-    pub action_id: String,
-    pub check_id: Option<String>,
+    pub action_id: ActionId,
+    pub check_id: Option<CheckId>,
     pub incident_id: Option<i64>,
-    pub requested_by: String,
+    pub requested_by: Requester,
     pub dry_run: bool,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
-    pub status: String,
+    pub status: RunStatus,
     pub exit_code: Option<i32>,
     pub output: String,
     pub duration_ms: i64,
@@ -27,6 +28,8 @@ pub struct ActionRunRecord {
     pub run: NewActionRun,
 }
 
+const TABLE: &str = "action_runs";
+
 pub(super) fn insert(connection: &Connection, run: &NewActionRun) -> rusqlite::Result<i64> {
     connection
         .prepare_cached(
@@ -35,14 +38,14 @@ pub(super) fn insert(connection: &Connection, run: &NewActionRun) -> rusqlite::R
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?
         .execute(params![
-            run.action_id,
-            run.check_id,
+            run.action_id.as_str(),
+            run.check_id.as_ref().map(CheckId::as_str),
             run.incident_id,
-            run.requested_by,
+            run.requested_by.as_str(),
             run.dry_run,
             to_millis(run.started_at),
             to_millis(run.finished_at),
-            run.status,
+            run.status.as_str(),
             run.exit_code,
             run.output,
             run.duration_ms,
@@ -54,8 +57,8 @@ pub(super) fn insert(connection: &Connection, run: &NewActionRun) -> rusqlite::R
 /// Which runs to list; `None` fields match everything.
 #[derive(Debug, Clone, Default)]
 pub struct ActionRunFilter {
-    pub action_id: Option<String>,
-    pub check_id: Option<String>,
+    pub action_id: Option<ActionId>,
+    pub check_id: Option<CheckId>,
     pub incident_id: Option<i64>,
     pub limit: u32,
 }
@@ -69,18 +72,25 @@ pub(super) fn list(connection: &Connection, filter: &ActionRunFilter) -> rusqlit
          ORDER BY started_at DESC, id DESC LIMIT ?4",
     )?;
     let limit = if filter.limit == 0 { 50 } else { filter.limit };
-    let rows = statement.query_map(params![filter.action_id, filter.check_id, filter.incident_id, limit], |row| {
+    let action = filter.action_id.as_ref().map(ActionId::as_str);
+    let check = filter.check_id.as_ref().map(CheckId::as_str);
+    let rows = statement.query_map(params![action, check, filter.incident_id, limit], |row| {
+        let id: i64 = row.get(0)?;
+        let at = (TABLE, &id as &dyn std::fmt::Display);
         Ok(ActionRunRecord {
-            id: row.get(0)?,
+            id,
             run: NewActionRun {
-                action_id: row.get(1)?,
-                check_id: row.get(2)?,
+                action_id: parsed(row, 1, at, "action id", ActionId::parse)?,
+                check_id: match row.get::<_, Option<String>>(2)? {
+                    Some(_) => Some(parsed(row, 2, at, "check id", CheckId::parse)?),
+                    None => None,
+                },
                 incident_id: row.get(3)?,
-                requested_by: row.get(4)?,
+                requested_by: coded(row, 4, at)?,
                 dry_run: row.get(5)?,
                 started_at: from_millis(row.get(6)?),
                 finished_at: from_millis(row.get(7)?),
-                status: row.get(8)?,
+                status: coded(row, 8, at)?,
                 exit_code: row.get(9)?,
                 output: row.get(10)?,
                 duration_ms: row.get(11)?,

@@ -1,17 +1,18 @@
 //! The `incidents` table: a span of not-up, opened and resolved by the engine.
 
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, Transaction};
 
-use super::{from_millis, to_millis};
-use chrono::{DateTime, Utc};
+use super::{coded, from_millis, parsed, to_millis};
+use crate::model::{CheckId, FailureClass};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncidentRecord {
     pub id: i64,
-    pub check_id: String,
+    pub check_id: CheckId,
     pub started_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
-    pub cause_class: String,
+    pub failure_class: FailureClass,
     pub cause: String,
     pub failed_conditions: Vec<String>,
     pub acked: bool,
@@ -20,22 +21,24 @@ pub struct IncidentRecord {
 
 #[derive(Debug, Clone, Default)]
 pub struct IncidentFilter {
-    pub check_id: Option<String>,
+    pub check_id: Option<CheckId>,
     pub open_only: bool,
     pub limit: u32,
 }
 
+const TABLE: &str = "incidents";
+
 pub(super) fn open(tx: &Transaction<'_>, incident: &IncidentRecord) -> rusqlite::Result<()> {
     let conditions = serde_json::to_string(&incident.failed_conditions).unwrap_or_else(|_| "[]".into());
     tx.prepare_cached(
-        "INSERT OR IGNORE INTO incidents (id, check_id, started_at, cause_class, cause, failed_conditions)
+        "INSERT OR IGNORE INTO incidents (id, check_id, started_at, failure_class, cause, failed_conditions)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         incident.id,
-        incident.check_id,
+        incident.check_id.as_str(),
         to_millis(incident.started_at),
-        incident.cause_class,
+        incident.failure_class.as_str(),
         incident.cause,
         conditions
     ])?;
@@ -54,20 +57,23 @@ pub(super) fn max_id(connection: &Connection) -> rusqlite::Result<i64> {
 
 pub(super) fn list(connection: &Connection, filter: &IncidentFilter) -> rusqlite::Result<Vec<IncidentRecord>> {
     let mut statement = connection.prepare_cached(
-        "SELECT id, check_id, started_at, resolved_at, cause_class, cause, failed_conditions, acked, note
+        "SELECT id, check_id, started_at, resolved_at, failure_class, cause, failed_conditions, acked, note
          FROM incidents
          WHERE (?1 IS NULL OR check_id = ?1) AND (?2 = 0 OR resolved_at IS NULL)
          ORDER BY started_at DESC, id DESC LIMIT ?3",
     )?;
     let limit = if filter.limit == 0 { 100 } else { filter.limit };
-    let rows = statement.query_map(params![filter.check_id, filter.open_only, limit], |row| {
+    let check = filter.check_id.as_ref().map(CheckId::as_str);
+    let rows = statement.query_map(params![check, filter.open_only, limit], |row| {
+        let id: i64 = row.get(0)?;
+        let at = (TABLE, &id as &dyn std::fmt::Display);
         let conditions: String = row.get(6)?;
         Ok(IncidentRecord {
-            id: row.get(0)?,
-            check_id: row.get(1)?,
+            id,
+            check_id: parsed(row, 1, at, "check id", CheckId::parse)?,
             started_at: from_millis(row.get(2)?),
             resolved_at: row.get::<_, Option<i64>>(3)?.map(from_millis),
-            cause_class: row.get(4)?,
+            failure_class: coded(row, 4, at)?,
             cause: row.get(5)?,
             failed_conditions: serde_json::from_str(&conditions).unwrap_or_default(),
             acked: row.get(7)?,

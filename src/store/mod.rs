@@ -18,6 +18,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
+use crate::model::{CheckId, Code};
+
 pub use action_runs::{ActionRunFilter, ActionRunRecord, NewActionRun};
 pub use check_state::PersistedState;
 pub use incidents::{IncidentFilter, IncidentRecord};
@@ -25,15 +27,20 @@ pub use results::{Bucket, ResultRecord};
 pub use writer::{WriteOp, Writer, WriterHandle, QUEUE_CAPACITY};
 
 /// Schema versions, each a migration embedded in the binary.
-const MIGRATIONS: &[(u32, &str)] =
-    &[(1, include_str!("migrations/0001_init.sql")), (2, include_str!("migrations/0002_pause.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_pause.sql")),
+    (3, include_str!("migrations/0003_failure_class.sql")),
+];
 
 pub const DB_FILE: &str = "history.db";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("history database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    #[error("history database: {0}")]
+    BadValue(BadValue),
     #[error("{path} was written by a newer watchkeeper (schema {found}); this one reads up to schema {supported}")]
     TooNew { path: PathBuf, found: u32, supported: u32 },
     #[error("{path} is damaged: {detail}")]
@@ -42,18 +49,89 @@ pub enum StoreError {
     WriterGone,
     #[error("history query failed: {0}")]
     Join(String),
+    #[error("the action run could not be recorded: {0}")]
+    NotRecorded(String),
 }
 
 impl StoreError {
     pub fn resolution(&self) -> &'static str {
         match self {
             StoreError::Sqlite(_) => "check that the data dir is writable and the disk is not full",
+            StoreError::BadValue(_) => {
+                "the history holds a value this watchkeeper does not know (written by a newer version, or edited by hand): upgrade watchkeeper, or move history.db aside to start a new one"
+            }
             StoreError::TooNew { .. } => "upgrade watchkeeper, or point --data-dir at another directory",
             StoreError::Corrupt { .. } => {
                 "watchkeeper moves a damaged database aside at start; restore it from a backup if you need it"
             }
             StoreError::WriterGone | StoreError::Join(_) => "restart watchkeeper; the logs in the data dir say why",
+            StoreError::NotRecorded(_) => {
+                "it is kept and recorded once the disk takes writes again; the logs in the data dir say why"
+            }
         }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> StoreError {
+        match error {
+            rusqlite::Error::FromSqlConversionFailure(index, kind, source) => match source.downcast::<BadValue>() {
+                Ok(bad) => StoreError::BadValue(*bad),
+                Err(source) => StoreError::Sqlite(rusqlite::Error::FromSqlConversionFailure(index, kind, source)),
+            },
+            other => StoreError::Sqlite(other),
+        }
+    }
+}
+
+/// A stored value this version cannot read, with the row and column that hold it:
+/// never read as a plausible value instead.
+#[derive(Debug, thiserror::Error)]
+#[error("{table} row {row}: {column} holds `{value}`, which is not a {what} this version knows")]
+pub struct BadValue {
+    pub table: &'static str,
+    /// The row's key: its id, or its check's id.
+    pub row: String,
+    pub column: String,
+    pub value: String,
+    pub what: &'static str,
+}
+
+/// Reads a text column through `parse`; a value it refuses is a [`BadValue`] naming
+/// `table`, the row's `key` and the column.
+pub(crate) fn parsed<T>(
+    row: &rusqlite::Row<'_>,
+    index: usize,
+    (table, key): (&'static str, &dyn std::fmt::Display),
+    what: &'static str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let text: String = row.get(index)?;
+    parse(&text).ok_or_else(|| {
+        let column = row.as_ref().column_name(index).unwrap_or("?").to_owned();
+        let bad = BadValue { table, row: key.to_string(), column, value: text, what };
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(bad))
+    })
+}
+
+/// Reads a coded column (a [`Code`] enum) as [`parsed`] does.
+pub(crate) fn coded<T: Code>(
+    row: &rusqlite::Row<'_>,
+    index: usize,
+    at: (&'static str, &dyn std::fmt::Display),
+) -> rusqlite::Result<T> {
+    parsed(row, index, at, T::WHAT, T::from_code)
+}
+
+/// Reads a nullable coded column.
+pub(crate) fn coded_or_null<T: Code>(
+    row: &rusqlite::Row<'_>,
+    index: usize,
+    at: (&'static str, &dyn std::fmt::Display),
+) -> rusqlite::Result<Option<T>> {
+    match row.get_ref(index)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        _ => coded(row, index, at).map(Some),
     }
 }
 
@@ -130,8 +208,11 @@ impl Store {
         query(&connection).map_err(StoreError::from)
     }
 
-    pub fn load_states(&self) -> Result<Vec<PersistedState>, StoreError> {
-        self.read_now(check_state::load_all)
+    /// Every check's persisted state; a row that cannot be read is its own error
+    /// (naming the row), so one bad row costs one check its history, not the start.
+    pub fn load_states(&self) -> Result<Vec<Result<PersistedState, StoreError>>, StoreError> {
+        let rows = self.read_now(check_state::load_all)?;
+        Ok(rows.into_iter().map(|row| row.map_err(StoreError::from)).collect())
     }
 
     pub fn max_incident_id(&self) -> Result<i64, StoreError> {
@@ -142,14 +223,14 @@ impl Store {
         self.read(move |c| incidents::list(c, &filter)).await
     }
 
-    pub async fn results(&self, check_id: String, limit: u32) -> Result<Vec<ResultRecord>, StoreError> {
+    pub async fn results(&self, check_id: CheckId, limit: u32) -> Result<Vec<ResultRecord>, StoreError> {
         self.read(move |c| results::recent(c, &check_id, limit)).await
     }
 
     /// A check's results in `[from, to)`, grouped into buckets of `bucket_ms`.
     pub async fn buckets(
         &self,
-        check_id: String,
+        check_id: CheckId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         bucket_ms: i64,

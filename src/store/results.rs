@@ -1,47 +1,54 @@
 //! The `results` table: one row per probe run.
 
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, Transaction};
 
-use super::{from_millis, to_millis};
-use chrono::{DateTime, Utc};
+use super::{coded, coded_or_null, from_millis, to_millis};
+use crate::model::{CheckId, FailureClass, Status};
 
 #[derive(Debug, Clone)]
 pub struct ResultRecord {
-    pub check_id: String,
+    pub check_id: CheckId,
     pub at: DateTime<Utc>,
-    pub status: String,
+    /// The verdict's status: up, degraded, down or unknown.
+    pub status: Status,
     pub latency_us: Option<i64>,
-    pub class: Option<String>,
+    pub failure_class: Option<FailureClass>,
     pub message: String,
 }
 
+const TABLE: &str = "results";
+
 pub(super) fn insert(tx: &Transaction<'_>, result: &ResultRecord) -> rusqlite::Result<()> {
     let mut statement = tx.prepare_cached(
-        "INSERT INTO results (check_id, at, status, latency_us, class, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO results (check_id, at, status, latency_us, failure_class, message)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     statement.execute(params![
-        result.check_id,
+        result.check_id.as_str(),
         to_millis(result.at),
-        result.status,
+        result.status.as_str(),
         result.latency_us,
-        result.class,
+        result.failure_class.map(FailureClass::as_str),
         result.message
     ])?;
     Ok(())
 }
 
-pub(super) fn recent(connection: &Connection, check_id: &str, limit: u32) -> rusqlite::Result<Vec<ResultRecord>> {
+pub(super) fn recent(connection: &Connection, check_id: &CheckId, limit: u32) -> rusqlite::Result<Vec<ResultRecord>> {
     let mut statement = connection.prepare_cached(
-        "SELECT check_id, at, status, latency_us, class, message FROM results
+        "SELECT id, at, status, latency_us, failure_class, message FROM results
          WHERE check_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
     )?;
-    let rows = statement.query_map(params![check_id, limit], |row| {
+    let rows = statement.query_map(params![check_id.as_str(), limit], |row| {
+        let id: i64 = row.get(0)?;
+        let at = (TABLE, &id as &dyn std::fmt::Display);
         Ok(ResultRecord {
-            check_id: row.get(0)?,
+            check_id: check_id.clone(),
             at: from_millis(row.get(1)?),
-            status: row.get(2)?,
+            status: coded(row, 2, at)?,
             latency_us: row.get(3)?,
-            class: row.get(4)?,
+            failure_class: coded_or_null(row, 4, at)?,
             message: row.get(5)?,
         })
     })?;
@@ -66,7 +73,7 @@ pub struct Bucket {
 /// empty buckets are left out. The `(check_id, at)` index bounds the scan.
 pub(super) fn buckets(
     connection: &Connection,
-    check_id: &str,
+    check_id: &CheckId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     bucket_ms: i64,
@@ -80,7 +87,7 @@ pub(super) fn buckets(
     )?;
     let start = to_millis(from);
     let bucket_ms = bucket_ms.max(1);
-    let rows = statement.query_map(params![check_id, start, to_millis(to), bucket_ms], |row| {
+    let rows = statement.query_map(params![check_id.as_str(), start, to_millis(to), bucket_ms], |row| {
         Ok(Bucket {
             at: from_millis(start + row.get::<_, i64>(0)? * bucket_ms),
             count: row.get(1)?,

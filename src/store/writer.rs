@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{action_runs, check_state, incidents, results, IncidentRecord, NewActionRun, PersistedState, ResultRecord};
 use crate::figures::OwnFigures;
+use crate::model::Status;
 
 /// The write queue's bound. Results beyond it are dropped (and counted); state,
 /// incidents and action runs wait for room instead.
@@ -46,13 +47,13 @@ pub enum WriteOp {
     /// A check's state alone, when no status changed (a pause extended or shortened).
     State(PersistedState),
     /// A status change (and the state after it).
-    StateChange { at: DateTime<Utc>, from: String, to: String, reason: Option<String>, state: PersistedState },
+    StateChange { at: DateTime<Utc>, from: Status, to: Status, reason: Option<String>, state: PersistedState },
     /// An incident opened, committed in one transaction with the state naming it.
     OpenIncident { incident: IncidentRecord, state: PersistedState },
     /// An incident resolved, with the state no longer naming it.
     ResolveIncident { id: i64, at: DateTime<Utc>, state: PersistedState },
     /// An action run to record; the sender gets its id (taken once answered).
-    ActionRun(NewActionRun, Option<oneshot::Sender<Result<i64, String>>>),
+    ActionRun(NewActionRun, Option<oneshot::Sender<Result<i64, super::StoreError>>>),
     /// Answers once everything queued before it is committed (or has failed to be).
     Flush(Option<oneshot::Sender<()>>),
     /// Commits what came before and stops the thread.
@@ -92,7 +93,7 @@ impl WriterHandle {
         self.send(WriteOp::ActionRun(run, Some(tx))).await?;
         match rx.await {
             Ok(Ok(id)) => Ok(id),
-            Ok(Err(message)) => Err(super::StoreError::Join(message)),
+            Ok(Err(error)) => Err(error),
             Err(_) => Err(super::StoreError::WriterGone),
         }
     }
@@ -181,7 +182,9 @@ fn run(mut connection: Connection, mut receiver: mpsc::Receiver<WriteOp>, retent
                 for op in batch.drain(..) {
                     match op {
                         WriteOp::ActionRun(_, Some(reply)) => {
-                            let _ = reply.send(ids.next().ok_or_else(|| "no id recorded".to_owned()));
+                            let recorded =
+                                ids.next().ok_or_else(|| super::StoreError::NotRecorded("no id came back".into()));
+                            let _ = reply.send(recorded);
                         }
                         WriteOp::Flush(Some(ack)) => {
                             let _ = ack.send(());
@@ -237,7 +240,7 @@ fn answer_failure(batch: &mut [WriteOp], error: &str) {
         match op {
             WriteOp::ActionRun(_, reply) => {
                 if let Some(reply) = reply.take() {
-                    let _ = reply.send(Err(format!("the run could not be recorded yet: {error}")));
+                    let _ = reply.send(Err(super::StoreError::NotRecorded(format!("not committed yet: {error}"))));
                 }
             }
             WriteOp::Flush(ack) => {
@@ -264,22 +267,22 @@ fn write(
         match op {
             WriteOp::Result { result, state } => {
                 results::insert(&tx, result)?;
-                states.insert(&state.check_id, state);
+                states.insert(state.check_id.as_str(), state);
             }
             WriteOp::State(state) => {
-                states.insert(&state.check_id, state);
+                states.insert(state.check_id.as_str(), state);
             }
             WriteOp::StateChange { at, from, to, reason, state } => {
-                check_state::record_change(&tx, &state.check_id, *at, from, to, reason.as_deref())?;
-                states.insert(&state.check_id, state);
+                check_state::record_change(&tx, &state.check_id, *at, (*from, *to), reason.as_deref())?;
+                states.insert(state.check_id.as_str(), state);
             }
             WriteOp::OpenIncident { incident, state } => {
                 incidents::open(&tx, incident)?;
-                states.insert(&state.check_id, state);
+                states.insert(state.check_id.as_str(), state);
             }
             WriteOp::ResolveIncident { id, at, state } => {
                 incidents::resolve(&tx, *id, *at)?;
-                states.insert(&state.check_id, state);
+                states.insert(state.check_id.as_str(), state);
             }
             WriteOp::ActionRun(run, _) => ids.push(action_runs::insert(&tx, run)?),
             WriteOp::Flush(_) | WriteOp::Stop => {}
@@ -301,18 +304,19 @@ fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::CheckId;
 
     fn state() -> PersistedState {
         PersistedState {
-            check_id: "c".into(),
-            status: "down".into(),
+            check_id: CheckId::parse("c").unwrap(),
+            status: Status::Down,
             since: Utc::now(),
             reason: None,
             consecutive_failures: 1,
             consecutive_successes: 0,
             last_result_at: None,
             open_incident: None,
-            breaker_state: "closed".into(),
+            breaker_state: crate::model::BreakerState::Closed,
             breaker_failures: 0,
             breaker_next_trial_at: None,
             paused: None,
@@ -323,19 +327,19 @@ mod tests {
     fn a_failing_batch_sheds_its_oldest_results_and_keeps_the_rest() {
         let result = |n: i64| WriteOp::Result {
             result: ResultRecord {
-                check_id: "c".into(),
+                check_id: CheckId::parse("c").unwrap(),
                 at: Utc::now(),
-                status: "down".into(),
+                status: Status::Down,
                 latency_us: Some(n),
-                class: None,
+                failure_class: None,
                 message: String::new(),
             },
             state: state(),
         };
         let change = || WriteOp::StateChange {
             at: Utc::now(),
-            from: "up".into(),
-            to: "down".into(),
+            from: Status::Up,
+            to: Status::Down,
             reason: None,
             state: state(),
         };

@@ -18,10 +18,22 @@ fn config_validate_reports_every_error_with_line_and_column() {
     let (code, _, stderr) = run_cli(&["config", "validate", &path]);
     assert_eq!(code, 1, "an invalid config exits 1");
     assert!(stderr.contains("4 errors"), "all errors are reported at once:\n{stderr}");
-    assert!(stderr.contains(&format!("{path}:9:8: check `a` needs `host`")), "the missing field is located:\n{stderr}");
-    assert!(stderr.contains(&format!("{path}:5:12:")), "the bad duration is located:\n{stderr}");
-    assert!(stderr.contains(&format!("{path}:8:6: duplicate check id `a`")), "the duplicate id is located:\n{stderr}");
-    assert!(stderr.contains(&format!("{path}:10:1: unknown key `hots`")), "the unknown key is located:\n{stderr}");
+    assert!(
+        stderr.contains(&format!("{path}:9:8: check \"a\": needs `host`")),
+        "the missing field is located:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{path}:5:12: check \"a\": interval: `5 parsecs` is not a valid duration")),
+        "the bad duration is located, with its check and key:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{path}:8:6: check \"a\": duplicate id")),
+        "the duplicate id is located:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{path}:10:1: check \"a\": unknown key `hots`")),
+        "the unknown key is located:\n{stderr}"
+    );
     assert!(stderr.contains("did you mean `host`?"), "a typo gets a suggestion:\n{stderr}");
 
     let good = write(&dir, "[[check]]\nid = \"a\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n");

@@ -346,7 +346,7 @@ fn run_with_a_broken_config_exits_with_every_error_located() {
     let data = dir.path().join("data");
     let (code, _, stderr) = crate::support::run_daemon_expecting_exit(&config, &data);
     assert_eq!(code, 3, "a broken config stops the daemon before it starts");
-    assert!(stderr.contains("wk.toml:3:8: unknown check kind `htp`"), "the error is located:\n{stderr}");
+    assert!(stderr.contains("wk.toml:3:8: check \"a\": kind: unknown kind `htp`"), "the error is located:\n{stderr}");
     assert!(!data.join("api.json").exists(), "no api.json is left behind");
 }
 

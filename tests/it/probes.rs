@@ -226,7 +226,10 @@ async fn command_env_and_cwd_are_applied() {
         dir.path().display()
     ));
     let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout, check.interval).await;
-    let output = observation.body.unwrap_or_default();
+    let output = match observation.value("stdout").as_deref() {
+        Some(watchkeeper::model::Value::Text(text)) => text.clone(),
+        other => panic!("a command observes its stdout as text, got {other:?}"),
+    };
     assert!(output.contains("hello from env"), "env reaches the program: {output}");
     assert!(output.contains(&dir.path().display().to_string()), "the program runs in cwd: {output}");
 }

@@ -6,19 +6,24 @@ use std::time::Duration;
 
 use chrono::Utc;
 use watchkeeper::figures::OwnFigures;
+use watchkeeper::model::{BreakerState, CheckId, FailureClass, Status};
 use watchkeeper::store::{IncidentFilter, IncidentRecord, PersistedState, ResultRecord, Store, StoreError, WriteOp};
+
+fn id(check: &str) -> CheckId {
+    CheckId::parse(check).expect("a valid check id")
+}
 
 fn state(check: &str, failures: u32, incident: Option<i64>) -> PersistedState {
     PersistedState {
-        check_id: check.into(),
-        status: "down".into(),
+        check_id: id(check),
+        status: Status::Down,
         since: Utc::now(),
         reason: Some("connection refused".into()),
         consecutive_failures: failures,
         consecutive_successes: 0,
         last_result_at: Some(Utc::now()),
         open_incident: incident,
-        breaker_state: "open".into(),
+        breaker_state: BreakerState::Open,
         breaker_failures: failures,
         breaker_next_trial_at: Some(Utc::now()),
         paused: None,
@@ -35,11 +40,11 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
     let handle = writer.handle();
     let incident = IncidentRecord {
         id: 7,
-        check_id: "db".into(),
+        check_id: id("db"),
         // The store keeps milliseconds.
         started_at: chrono::DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap(),
         resolved_at: None,
-        cause_class: "refused".into(),
+        failure_class: FailureClass::Refused,
         cause: "connection refused".into(),
         failed_conditions: vec!["expected connected == true, got false".into()],
         acked: false,
@@ -48,11 +53,11 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
     handle.send(WriteOp::OpenIncident { incident: incident.clone(), state: state("db", 1, Some(7)) }).await.unwrap();
     for i in 0..5000 {
         let result = ResultRecord {
-            check_id: "db".into(),
+            check_id: id("db"),
             at: Utc::now(),
-            status: "down".into(),
+            status: Status::Down,
             latency_us: Some(i),
-            class: Some("refused".into()),
+            failure_class: Some(FailureClass::Refused),
             message: "connection refused".into(),
         };
         handle.result(result, state("db", i as u32 + 1, Some(7)));
@@ -63,14 +68,14 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
     drop(store);
 
     let (store, _) = Store::open(dir.path()).unwrap();
-    let states = store.load_states().unwrap();
+    let states: Vec<PersistedState> = store.load_states().unwrap().into_iter().map(Result::unwrap).collect();
     assert_eq!(states.len(), 1, "one state row per check, however many results");
     assert_eq!(states[0].consecutive_failures, 5000, "the last state of the batch wins");
     assert_eq!(states[0].open_incident, Some(7));
     assert_eq!(store.max_incident_id().unwrap(), 7, "incident ids continue after a reopen");
     let incidents = store.incidents(IncidentFilter { open_only: true, ..Default::default() }).await.unwrap();
     assert_eq!(incidents, vec![incident], "the incident reads back as written");
-    let results = store.results("db".into(), 10).await.unwrap();
+    let results = store.results(id("db"), 10).await.unwrap();
     assert_eq!(results.len(), 10);
     assert_eq!(results[0].latency_us, Some(4999), "newest first");
 }
@@ -112,18 +117,115 @@ async fn results_older_than_the_retention_are_pruned() {
     let now = Utc::now();
     for (i, age_minutes) in [180, 120, 61, 59, 1].into_iter().enumerate() {
         let result = ResultRecord {
-            check_id: "db".into(),
+            check_id: id("db"),
             at: now - chrono::Duration::minutes(age_minutes),
-            status: "up".into(),
+            status: Status::Up,
             latency_us: Some(i as i64),
-            class: None,
+            failure_class: None,
             message: format!("{age_minutes} minutes old"),
         };
         handle.result(result, state("db", 0, None));
     }
     handle.flush().await.unwrap();
     writer.stop().await;
-    let kept = store.results("db".into(), 100).await.unwrap();
+    let kept = store.results(id("db"), 100).await.unwrap();
     let kept: Vec<&str> = kept.iter().map(|r| r.message.as_str()).collect();
     assert_eq!(kept, ["1 minutes old", "59 minutes old"], "results older than the retention (1h) are pruned");
+}
+
+#[tokio::test]
+async fn a_value_this_version_does_not_know_is_an_error_naming_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(dir.path()).unwrap();
+    let writer = store.writer(Duration::from_secs(86_400), Arc::new(OwnFigures::default())).unwrap();
+    let incident = IncidentRecord {
+        id: 7,
+        check_id: id("db"),
+        started_at: Utc::now(),
+        resolved_at: None,
+        failure_class: FailureClass::Refused,
+        cause: "connection refused".into(),
+        failed_conditions: Vec::new(),
+        acked: false,
+        note: None,
+    };
+    writer.handle().send(WriteOp::OpenIncident { incident, state: state("db", 1, Some(7)) }).await.unwrap();
+    writer.handle().send(WriteOp::State(state("api", 0, None))).await.unwrap();
+    writer.stop().await;
+
+    let raw = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();
+    raw.execute("UPDATE incidents SET failure_class = 'gremlins' WHERE id = 7", []).unwrap();
+    raw.execute("UPDATE check_state SET status = 'sideways' WHERE check_id = 'db'", []).unwrap();
+
+    match store.incidents(IncidentFilter::default()).await {
+        Err(error @ StoreError::BadValue(_)) => {
+            let text = error.to_string();
+            assert!(
+                text.contains("incidents row 7: failure_class holds `gremlins`, which is not a failure class"),
+                "the error names the table, row, column and value: {text}"
+            );
+            assert!(error.resolution().contains("newer version"), "{}", error.resolution());
+        }
+        other => panic!("an unknown failure class must not read as a plausible one: {other:?}"),
+    }
+
+    let states = store.load_states().unwrap();
+    let (good, bad): (Vec<_>, Vec<_>) = states.into_iter().partition(Result::is_ok);
+    assert_eq!(good.len(), 1, "the readable row still reads");
+    let bad = bad.into_iter().next().unwrap().unwrap_err().to_string();
+    assert!(bad.contains("check_state row db: status holds `sideways`"), "{bad}");
+}
+
+#[tokio::test]
+async fn a_check_whose_saved_state_cannot_be_read_starts_afresh_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(dir.path()).unwrap();
+    let writer = store.writer(Duration::from_secs(86_400), Arc::new(OwnFigures::default())).unwrap();
+    writer.handle().send(WriteOp::State(state("db", 3, None))).await.unwrap();
+    writer.stop().await;
+    let raw = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();
+    raw.execute("UPDATE check_state SET breaker_state = 'ajar' WHERE check_id = 'db'", []).unwrap();
+
+    let config = "[[check]]\nid = \"db\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\ninterval = \"1h\"\n";
+    let config = watchkeeper::config::compile(config, "test.toml").unwrap().config;
+    let running =
+        watchkeeper::engine::Engine::start(config, store, Vec::new()).expect("one bad row does not stop the start");
+    let engine = running.engine.clone();
+    let check = engine.check("db").unwrap();
+    assert_eq!(check.reason.as_deref(), Some("not checked yet"), "the check starts afresh");
+    let health = watchkeeper::api::health(&engine);
+    assert!(
+        health.degraded.iter().any(|d| d.contains("check_state row db: breaker_state holds `ajar`")),
+        "and /healthz says which row and why: {:?}",
+        health.degraded
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_database_from_before_the_failure_class_rename_keeps_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.db");
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(include_str!("../../src/store/migrations/0001_init.sql")).unwrap();
+        old.execute_batch(include_str!("../../src/store/migrations/0002_pause.sql")).unwrap();
+        old.pragma_update(None, "user_version", 2).unwrap();
+        old.execute(
+            "INSERT INTO incidents (id, check_id, started_at, cause_class, cause) VALUES (4, 'db', 1000, 'timeout', 'slow')",
+            [],
+        )
+        .unwrap();
+        old.execute(
+            "INSERT INTO results (check_id, at, status, class, message) VALUES ('db', 1000, 'down', 'timeout', 'slow')",
+            [],
+        )
+        .unwrap();
+    }
+    let (store, _) = Store::open(dir.path()).unwrap();
+    let incidents = store.incidents(IncidentFilter::default()).await.unwrap();
+    assert_eq!(incidents.len(), 1, "the incident survives the migration");
+    assert_eq!((incidents[0].id, incidents[0].failure_class), (4, FailureClass::Timeout));
+    let results = store.results(id("db"), 10).await.unwrap();
+    assert_eq!(results[0].failure_class, Some(FailureClass::Timeout), "and so does the result's class");
 }

@@ -36,6 +36,134 @@ fn the_core_never_depends_on_tauri() {
     }
 }
 
+/// The binary's own files: the only ones that may print.
+fn is_binary(file: &Path) -> bool {
+    file.ends_with("src/main.rs") || file.starts_with(root().join("src/cli"))
+}
+
+/// A file's code without its `#[cfg(test)]` module (tests may do what code may not).
+fn code_of(text: &str) -> &str {
+    text.split("\n#[cfg(test)]\nmod tests").next().unwrap_or(text)
+}
+
+/// Lines of the core's code (tests left out) matching `found`, outside the files
+/// `allowed` says may have them: `path:line: text`.
+fn offenders(found: impl Fn(&str) -> bool, allowed: impl Fn(&Path) -> bool) -> Vec<String> {
+    let mut offenders = Vec::new();
+    for file in core_files() {
+        if allowed(&file) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in code_of(&text).lines().enumerate() {
+            if !line.trim_start().starts_with("//") && found(line) {
+                let relative = file.strip_prefix(root()).unwrap().display().to_string();
+                offenders.push(format!("{relative}:{}: {}", number + 1, line.trim()));
+            }
+        }
+    }
+    offenders
+}
+
+#[test]
+fn only_the_store_has_sql() {
+    let sql = ["SELECT ", "INSERT ", "UPDATE ", "DELETE FROM", "CREATE TABLE", "ALTER TABLE", "PRAGMA "];
+    let found = offenders(
+        |line| line.contains('"') && sql.iter().any(|keyword| line.contains(keyword)),
+        |file| file.starts_with(root().join("src/store")),
+    );
+    assert!(found.is_empty(), "SQL belongs in src/store (one module per table):\n{}", found.join("\n"));
+}
+
+#[test]
+fn only_api_dto_has_wire_types() {
+    // Serialize makes a wire type; Deserialize too, but for the config file's own shape
+    // (config::raw and each probe kind's `Keys`).
+    let found = offenders(
+        |line| line.contains("derive(") && (line.contains("Serialize") || line.contains(" TS")),
+        |file| file.ends_with("src/api/dto.rs"),
+    );
+    assert!(found.is_empty(), "wire types belong in src/api/dto.rs:\n{}", found.join("\n"));
+    let found = offenders(
+        |line| line.contains("derive(") && line.contains("Deserialize"),
+        |file| {
+            file.ends_with("src/api/dto.rs")
+                || file.ends_with("src/config/raw.rs")
+                || file.starts_with(root().join("src/probe"))
+                || file.starts_with(root().join("src/action"))
+        },
+    );
+    assert!(
+        found.is_empty(),
+        "wire types belong in src/api/dto.rs, config shapes in config::raw:\n{}",
+        found.join("\n")
+    );
+}
+
+/// The core's layers, lowest first (docs/ARCHITECTURE.md, "Layers"): a module may use
+/// those of its own layer and below, never above.
+const LAYERS: &[&[&str]] = &[
+    &["units", "model", "clock", "secret", "figures", "paths"],
+    &["diagnostic", "exec"],
+    &["condition", "breaker", "state", "store"],
+    &["probe", "action"],
+    &["config", "doctor", "telemetry"],
+    &["engine"],
+    &["api", "desktop"],
+    &["server", "daemon"],
+];
+
+#[test]
+fn layers_point_down_only() {
+    let layer_of = |module: &str| LAYERS.iter().position(|layer| layer.contains(&module));
+    let uses = regex::Regex::new(r"crate::([a-z_]+)").unwrap();
+    let mut upward = Vec::new();
+    for file in core_files() {
+        let relative = file.strip_prefix(root().join("src")).unwrap();
+        let module =
+            relative.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned();
+        if module == "lib" || is_binary(&file) {
+            continue;
+        }
+        let layer = layer_of(&module).unwrap_or_else(|| panic!("`{module}` has no layer in tidy's LAYERS"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in code_of(&text).lines().enumerate() {
+            for used in uses.captures_iter(line).map(|c| c[1].to_owned()) {
+                if layer_of(&used).is_some_and(|above| above > layer) {
+                    upward.push(format!("{}:{}: {module} uses {used}", relative.display(), number + 1));
+                }
+            }
+        }
+    }
+    assert!(upward.is_empty(), "a layer uses only those below it:\n{}", upward.join("\n"));
+}
+
+#[test]
+fn no_result_with_a_string_error() {
+    let found = offenders(|line| line.contains(", String>") && line.contains("Result<"), |_| false);
+    assert!(found.is_empty(), "errors are typed (thiserror), not strings:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_cli_and_the_window_read_no_json_by_key() {
+    // `value["key"]`, `.get("key")`, `json!(...)`: reading or building JSON by hand.
+    let by_key = regex::Regex::new(r#"[A-Za-z0-9_\])]\["|\.get\("|json!\("#).unwrap();
+    let mut files: Vec<PathBuf> = core_files().into_iter().filter(|f| is_binary(f)).collect();
+    rust_files(&root().join("src-tauri/src"), &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in code_of(&text).lines().enumerate() {
+            assert!(
+                !by_key.is_match(line),
+                "{}:{}: the CLI and the window use the typed client and DTOs, not JSON by key: {}",
+                file.display(),
+                number + 1,
+                line.trim()
+            );
+        }
+    }
+}
+
 #[test]
 fn every_module_says_what_it_owns() {
     for file in core_files() {
@@ -47,7 +175,7 @@ fn every_module_says_what_it_owns() {
 #[test]
 fn the_library_does_not_print() {
     for file in core_files() {
-        if file.ends_with("src/main.rs") {
+        if is_binary(&file) {
             continue;
         }
         let text = std::fs::read_to_string(&file).unwrap();
@@ -73,7 +201,7 @@ fn the_architecture_map_names_every_module() {
         let relative = file.strip_prefix(root().join("src")).unwrap();
         let module =
             relative.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned();
-        if module == "lib" || module == "main" {
+        if module == "lib" || module == "main" || module == "cli" {
             continue;
         }
         assert!(map.contains(&format!("`{module}")), "docs/ARCHITECTURE.md must describe the `{module}` module");
@@ -97,5 +225,20 @@ fn the_config_reference_is_fresh() {
     assert!(
         committed == generated,
         "docs/config.md is stale: run `UPDATE_EXPECT=1 cargo test --test it tidy` and commit it"
+    );
+}
+
+#[test]
+fn the_dashboards_types_are_fresh() {
+    let path = root().join("ui/src/api/types.ts");
+    let generated = watchkeeper::api::typescript::typescript();
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "ui/src/api/types.ts is stale: run `UPDATE_EXPECT=1 cargo test --test it tidy` and commit it"
     );
 }

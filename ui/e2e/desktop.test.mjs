@@ -89,14 +89,14 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   // One check fails: one notification with its name, cause and resolution.
   const failedAt = Date.now();
   ordersHealthy = false;
-  const notice = await eventually(WAIT, "a notification for Orders API", () =>
+  const notification = await eventually(WAIT, "a notification for Orders API", () =>
     session.notifications().find((n) => n.summary === "Orders API down"),
   );
-  const latency = notice.at - failedAt;
+  const latency = notification.at - failedAt;
   console.log(`# failure to notification: ${latency} ms (interval 200 ms, failure_threshold 1)`);
-  assert.match(notice.body, /503/, "the cause");
-  assert.match(notice.body, /unexpected status/, "the resolution");
-  assert.deepEqual(notice.actions.slice(0, 4), ["snooze", "Snooze 1 h", "open", "Open"], "the buttons");
+  assert.match(notification.body, /503/, "the cause");
+  assert.match(notification.body, /unexpected status/, "the resolution");
+  assert.deepEqual(notification.actions.slice(0, 4), ["pause", "Pause 1 h", "open", "Open"], "the buttons");
   await trayShows(session, item, "1 down: Orders API", "down");
   const menu = await session.host.ask({ op: "layout", item });
   assert.equal(menu.children[0].label, "1 down: Orders API", "the summary heads the menu");
@@ -111,8 +111,8 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   writeFileSync(screenshotPath("desktop-notification.png"), session.screenshot());
 
   // Three fail together, after the first burst (5 s) is over: the first at once, then
-  // one notice for all three in its place.
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, notice.at + 5_500 - Date.now())));
+  // one notification for all three in its place.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, notification.at + 5_500 - Date.now())));
   const before = session.notifications().length;
   paymentsHealthy = false;
   const burst = await eventually(WAIT, "one notification for the burst", () =>
@@ -122,7 +122,7 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const sent = session.notifications().slice(before);
   assert.ok(sent.length <= 2, `a burst is one notification, shown once and replaced once: ${JSON.stringify(sent)}`);
-  assert.ok(session.closed() >= 1, "the burst's first notice was replaced");
+  assert.ok(session.closed() >= 1, "the burst's first notification was replaced");
   await trayShows(session, item, "4 down: Orders API, Payments API, Payments DB, +1", "down");
 
   // An action from the tray runs, is recorded as the desktop's, and says how it went.
@@ -154,7 +154,7 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
     session.notifications().slice(whilePaused).find((n) => /recovered/.test(n.summary)),
   );
 
-  // A notification's "Snooze 1 h" button pauses its check for an hour. (After the last
+  // A notification's "Pause 1 h" button pauses its check for an hour. (After the last
   // burst of failures is over, so this one is notified on its own.)
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, burst.at + 5_500 - Date.now())));
   const downs = session.notifications().filter((n) => n.summary === "Orders API down").length;
@@ -163,14 +163,14 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
     session.notifications().filter((n) => n.summary === "Orders API down")[downs],
   );
   assert.ok(again.serverId, "the server answered with the notification's id");
-  session.invokeAction(again, "snooze");
-  const snoozed = await eventually(WAIT, "Orders API snoozed", async () => {
+  session.invokeAction(again, "pause");
+  const paused = await eventually(WAIT, "Orders API paused", async () => {
     const check = await app.get("/api/v1/checks/orders-api");
     return check.status === "paused" ? check : null;
   });
-  assert.match(snoozed.reason, /paused by the user until/);
+  assert.match(paused.reason, /paused by the user until/);
   const until = new Date(Date.now() + 3600_000).toISOString().slice(11, 16);
-  assert.ok(snoozed.reason.includes(until) || snoozed.reason.includes(new Date(Date.now() + 3540_000).toISOString().slice(11, 16)), snoozed.reason);
+  assert.ok(paused.reason.includes(until) || paused.reason.includes(new Date(Date.now() + 3540_000).toISOString().slice(11, 16)), paused.reason);
 
   // Start at login: the autostart entry appears and goes with the menu's check box.
   const entry = path.join(session.env.HOME, ".config", "autostart", "Watchkeeper.desktop");
@@ -278,7 +278,7 @@ test("without a tray host, a notification service or a display the app keeps run
   bad.stderr.on("data", (chunk) => (badOut += chunk));
   const badExit = await new Promise((resolve) => bad.on("exit", (code) => resolve(code)));
   assert.equal(badExit, 3, badOut);
-  assert.match(badOut, /error: .*\n?.*bad\.toml:3:8: unknown check kind `nope`/);
+  assert.match(badOut, /error: .*\n?.*bad\.toml:3:8: check "x": kind: unknown kind `nope`/);
   assert.doesNotMatch(badOut, /panicked/);
 
   // No display: the headless daemon, and where its dashboard is.

@@ -2,168 +2,33 @@
 // and the event stream against the daemon (in a browser), Tauri IPC commands and
 // window events (in the desktop app). Views never know which one they talk to.
 
-export type Status = "up" | "degraded" | "down" | "unknown" | "paused" | "maintenance";
+import type {
+  ActionOutput,
+  ActionRun,
+  ApiError,
+  Check,
+  Hello,
+  Incident,
+  IncidentResolved,
+  Operations,
+} from "./api/types";
+import { ROUTES } from "./api/types";
 
-export interface Failure {
-  class: string;
-  resolution: string;
-}
+// The wire types are generated from the Rust DTOs (ui/src/api/types.ts): re-exported
+// here so views import the client and its types from one place.
+export type * from "./api/types";
 
-export interface Breaker {
-  state: string;
-  consecutive_failures: number;
-  next_trial_at: string | null;
-}
-
-export interface LastResult {
-  at: string;
-  ok: boolean;
-  latency_ms: number | null;
-  message: string;
-  failure: Failure | null;
-}
-
-export interface Check {
-  id: string;
-  name: string;
-  kind: string;
-  group: string | null;
-  critical: boolean;
-  status: Status;
-  since: string;
-  reason: string | null;
-  interval_ms: number;
-  actions: string[];
-  depends_on: string[];
-  open_incident: number | null;
-  breaker: Breaker | null;
-  last: LastResult | null;
-}
-
-export interface CheckDetail extends Check {
-  target: string;
-  timeout_ms: number;
-  expect: string[];
-  degraded_if: string[];
-  failure_threshold: number;
-  success_threshold: number;
-}
-
-export interface StatusReport {
-  overall: Status;
-  checks: Check[];
-  groups: { id: string; level: string }[];
-}
-
-export interface Health {
-  status: "ok" | "degraded";
-  degraded: string[];
-  version: string;
-  started_at: string;
-  checks: number;
-}
-
-export interface Incident {
-  id: number;
-  check: string;
-  started_at: string;
-  resolved_at: string | null;
-  duration_ms: number | null;
-  cause: string;
-  cause_class: string;
-  failed_conditions: string[];
-  acked: boolean;
-  note: string | null;
-}
-
-export interface ResultEntry {
-  at: string;
-  status: string;
-  latency_ms: number | null;
-  class: string | null;
-  message: string;
-}
-
-export interface HistoryPoint {
-  at: string;
-  count: number;
-  up: number;
-  degraded: number;
-  down: number;
-  unknown: number;
-  latency_avg_ms: number | null;
-  latency_max_ms: number | null;
-}
-
-export interface History {
-  check: string;
-  from: string;
-  to: string;
-  bucket_ms: number;
-  summary: {
-    count: number;
-    up: number;
-    degraded: number;
-    down: number;
-    unknown: number;
-    uptime_pct: number | null;
-    latency_avg_ms: number | null;
-    latency_max_ms: number | null;
-  };
-  points: HistoryPoint[];
-}
-
-export interface ActionRun {
-  id: number;
-  action: string;
-  check: string | null;
-  incident: number | null;
-  requested_by: string;
-  dry_run: boolean;
-  status: string;
-  exit_code: number | null;
-  output: string;
-  started_at: string;
-  duration_ms: number;
-  verified: boolean | null;
-}
-
-export interface ApiError {
-  code: string;
-  message: string;
-  resolution: string;
-}
-
-/** One live update from the core. */
+/** One live update from the core: its event's name, and its payload (generated types). */
 export type Update =
-  | { name: "hello"; missed?: number }
+  | ({ name: "hello" } & Hello)
   | { name: "checks"; checks: Check[] }
   | { name: "incident"; incident: Incident }
-  | { name: "incident_resolved"; id: number; check: string; resolved_at: string }
-  | { name: "action_output"; ref: string; action: string; text: string }
+  | ({ name: "incident_resolved" } & IncidentResolved)
+  | ({ name: "action_output" } & ActionOutput)
   | { name: "action_run"; run: ActionRun };
 
 export type Connection = { state: "connecting" } | { state: "live" } | { state: "down"; error: ApiError };
 
-/** The operations, each with its arguments (snake_case, as the core names them). */
-export interface Operations {
-  status: [Record<string, never>, StatusReport];
-  health: [Record<string, never>, Health];
-  check: [{ id: string }, CheckDetail];
-  results: [{ id: string; limit?: number }, { check: string; results: ResultEntry[] }];
-  history: [{ id: string; range?: string; points?: number }, History];
-  incidents: [{ check?: string; open?: boolean; limit?: number }, { incidents: Incident[] }];
-  action_runs: [{ check?: string; action?: string; incident?: number; limit?: number }, { runs: ActionRun[] }];
-  run_action: [{ id: string; dry_run?: boolean; ref?: string }, ActionRun];
-  /** Pause a check (`for`: "1h"; without it, until resumed). */
-  pause: [{ id: string; for?: string }, PauseResult];
-  resume: [{ id: string }, PauseResult];
-}
-
-export interface PauseResult {
-  changed: number;
-  until: string | null;
-}
 export type Op = keyof Operations;
 
 export interface Transport {
@@ -248,34 +113,25 @@ function query(args: Record<string, unknown>, skip: string[] = []): string {
   return pairs.length ? `?${pairs.join("&")}` : "";
 }
 
-/** The route of each operation against the daemon. */
+/** The route of an operation against the daemon, from the generated route table: `{id}`
+ * in the path is the `id` argument; a GET's other arguments are its query. */
 export function route<K extends Op>(op: K, args: Operations[K][0]): { method: "GET" | "POST"; path: string } {
+  const { method, path } = ROUTES[op];
+  if (!path) throw new Error(`unknown operation ${String(op)}`);
   const a = args as Record<string, unknown>;
-  const id = encodeURIComponent(String(a.id ?? ""));
-  switch (op) {
-    case "status":
-      return { method: "GET", path: "/api/v1/status" };
-    case "health":
-      return { method: "GET", path: "/healthz" };
-    case "check":
-      return { method: "GET", path: `/api/v1/checks/${id}` };
-    case "results":
-      return { method: "GET", path: `/api/v1/checks/${id}/results${query(a, ["id"])}` };
-    case "history":
-      return { method: "GET", path: `/api/v1/checks/${id}/history${query(a, ["id"])}` };
-    case "incidents":
-      return { method: "GET", path: `/api/v1/incidents${query(a)}` };
-    case "action_runs":
-      return { method: "GET", path: `/api/v1/action-runs${query(a)}` };
-    case "run_action":
-      return { method: "POST", path: `/api/v1/actions/${id}/run` };
-    case "pause":
-      return { method: "POST", path: `/api/v1/checks/${id}/pause` };
-    case "resume":
-      return { method: "POST", path: `/api/v1/checks/${id}/resume` };
-    default:
-      throw new Error(`unknown operation ${String(op)}`);
-  }
+  const filled = path.replace("{id}", encodeURIComponent(String(a.id ?? "")));
+  return { method, path: method === "GET" ? filled + query(a, pathArgs(op)) : filled };
+}
+
+/** The arguments an operation's path carries. */
+function pathArgs(op: Op): string[] {
+  return ROUTES[op].path.includes("{id}") ? ["id"] : [];
+}
+
+/** A POST's JSON body: its arguments but those in its path. */
+export function body<K extends Op>(op: K, args: Operations[K][0]): string {
+  const skip = pathArgs(op);
+  return JSON.stringify(Object.fromEntries(Object.entries(args).filter(([key]) => !skip.includes(key))));
 }
 
 const TOKEN_KEY = "watchkeeper.token";
@@ -304,16 +160,11 @@ export class HttpTransport implements Transport {
 
   async call<K extends Op>(op: K, args: Operations[K][0]): Promise<Operations[K][1]> {
     const { method, path } = route(op, args);
-    let body: string | undefined;
-    if (method === "POST") {
-      const { id: _id, ...rest } = args as Record<string, unknown>;
-      body = JSON.stringify(rest);
-    }
     let response: Response;
     try {
       response = await this.fetcher(this.base + path, {
         method,
-        body,
+        body: method === "POST" ? body(op, args) : undefined,
         headers: { Authorization: `Bearer ${this.token}`, "Content-Type": "application/json" },
       });
     } catch {
@@ -383,14 +234,15 @@ function httpError(status: number, body: unknown): ApiError {
   return { code: `http_${status}`, message: `the core answered HTTP ${status}`, resolution: "retrying by itself" };
 }
 
-/** Tauri IPC: one command per operation, updates as `watchkeeper://update` window events. */
+/** Tauri IPC: the window's `call` command passes any operation on to the core (by name,
+ * through the Rust client); updates come as `watchkeeper://update` window events. */
 export class TauriTransport implements Transport {
   readonly kind = "tauri" as const;
 
   async call<K extends Op>(op: K, args: Operations[K][0]): Promise<Operations[K][1]> {
     const { invoke } = await import("@tauri-apps/api/core");
     try {
-      return await invoke<Operations[K][1]>(op, { args });
+      return await invoke<Operations[K][1]>("call", { op, args });
     } catch (error) {
       throw asApiError(error);
     }

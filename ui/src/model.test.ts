@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { check } from "./fixtures";
+import type { Incident } from "./client";
 import { counts, displayOrder, explain, formatDuration, formatLatency, LiveState, matches, summary, worst } from "./model";
 
 
@@ -96,7 +97,7 @@ describe("live state", () => {
     expect(changed.checks).toEqual(["a"]);
     expect(state.checks.get("a")?.status).toBe("down");
 
-    const incident = {
+    const incident: Incident = {
       id: 7,
       check: "a",
       started_at: "2026-11-23T10:00:00.000Z",

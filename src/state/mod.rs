@@ -1,9 +1,14 @@
-//! A check's state machine: results in, status and incident transitions out.
+//! A check's state machine: results in, status and incident transitions out; and
+//! what is laid over it (`pause`: the user's pause, and soon maintenance windows).
 //!
 //! `failure_threshold` consecutive failures turn a check down and open an incident;
 //! `success_threshold` consecutive successes resolve it. A probe error or a stale
 //! result makes the check unknown without touching the incident. Pure: `now` and
 //! every input are arguments; it must not do I/O or read a clock.
+
+mod pause;
+
+pub use pause::{Change, Pause, PauseOutcome, Shown, Tracked};
 
 use chrono::{DateTime, Utc};
 
@@ -62,7 +67,7 @@ impl CheckState {
             Verdict::Up | Verdict::Degraded(_) => {
                 self.consecutive_successes = self.consecutive_successes.saturating_add(1);
                 self.consecutive_failures = 0;
-                let target = if matches!(result.verdict, Verdict::Up) { Status::Up } else { Status::Degraded };
+                let target = result.verdict.status();
                 let recovering = self.open_incident.is_some() || from == Status::Down;
                 if recovering && self.consecutive_successes < thresholds.success {
                     self.reason =

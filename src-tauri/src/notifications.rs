@@ -1,16 +1,17 @@
 //! Desktop notifications: the core decides what to say and when
-//! (`watchkeeper::desktop::notices`, with burst grouping); this module shows them
-//! through tauri-plugin-notification with two buttons, "Snooze 1 h" and "Open" (on Linux
-//! as D-Bus notification actions; a server without actions shows the plain text).
+//! (`watchkeeper::desktop::notifications`, with burst grouping); this module shows them
+//! through tauri-plugin-notification with two buttons, "Pause 1 h" (stops probing the
+//! checks for an hour) and "Open" (on Linux as D-Bus notification actions; a server
+//! without actions shows the plain text).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use tauri::{AppHandle, Manager as _};
 use tauri_plugin_notification::{Action, ActionType, NotificationExt as _};
-use watchkeeper::action::Requester;
+use watchkeeper::action::{Requester, RunStatus};
 use watchkeeper::api::{self, dto};
-use watchkeeper::desktop::{self, Notice, NoticeOp};
+use watchkeeper::desktop::{self, Notification, NotificationOp};
 use watchkeeper::engine::Engine;
 
 use crate::{window, Shell};
@@ -25,11 +26,11 @@ pub struct Shown {
     checks: Mutex<HashMap<i32, Vec<String>>>,
 }
 
-/// Registers the buttons and shows the engine's notices until it stops.
+/// Registers the buttons and shows the engine's notifications until it stops.
 pub fn start(app: &AppHandle, engine: Engine) {
     let notification = app.notification();
     let buttons = ActionType::builder(ALERT_ACTIONS)
-        .actions(vec![Action::builder("snooze", "Snooze 1 h").build(), Action::builder("open", "Open").build()])
+        .actions(vec![Action::builder("pause", "Pause 1 h").build(), Action::builder("open", "Open").build()])
         .build();
     if let Err(e) = notification.register_action_types(vec![buttons]) {
         tracing::warn!(error = %e, "notification buttons unavailable");
@@ -40,11 +41,11 @@ pub fn start(app: &AppHandle, engine: Engine) {
         on_button(&handle, id, performed.action_id());
     });
     let app = app.clone();
-    tauri::async_runtime::spawn(desktop::notices(engine, move |op| match op {
-        NoticeOp::Show(notice) => show(&app, &notice),
-        NoticeOp::Withdraw(key) => {
+    tauri::async_runtime::spawn(desktop::notifications(engine, move |op| match op {
+        NotificationOp::Show(notification) => show(&app, &notification),
+        NotificationOp::Withdraw(key) => {
             if let Some(shell) = app.try_state::<Shell>() {
-                if let Ok(mut checks) = shell.notices.checks.lock() {
+                if let Ok(mut checks) = shell.notifications.checks.lock() {
                     checks.remove(&(key as i32));
                 }
             }
@@ -53,10 +54,10 @@ pub fn start(app: &AppHandle, engine: Engine) {
     }));
 }
 
-fn show(app: &AppHandle, notice: &Notice) {
+fn show(app: &AppHandle, notification: &Notification) {
     if let Some(shell) = app.try_state::<Shell>() {
-        if let Ok(mut checks) = shell.notices.checks.lock() {
-            checks.insert(notice.key as i32, notice.checks.clone());
+        if let Ok(mut checks) = shell.notifications.checks.lock() {
+            checks.insert(notification.key as i32, notification.checks.clone());
             // Keys grow: the smallest is the oldest.
             while checks.len() > REMEMBERED {
                 let Some(oldest) = checks.keys().min().copied() else { break };
@@ -64,26 +65,26 @@ fn show(app: &AppHandle, notice: &Notice) {
             }
         }
     }
-    tracing::info!(title = %notice.title, "notification");
+    tracing::info!(title = %notification.title, "notification");
     let shown = app
         .notification()
         .builder()
-        .id(notice.key as i32)
-        .title(&notice.title)
-        .body(&notice.body)
+        .id(notification.key as i32)
+        .title(&notification.title)
+        .body(&notification.body)
         .action_type_id(ALERT_ACTIONS)
         .show();
     if let Err(e) = shown {
-        tracing::warn!(error = %e, title = %notice.title, "cannot show a notification");
+        tracing::warn!(error = %e, title = %notification.title, "cannot show a notification");
     }
 }
 
 fn on_button(app: &AppHandle, id: i32, action: &str) {
     let Some(shell) = app.try_state::<Shell>() else { return };
-    let checks = shell.notices.checks.lock().ok().and_then(|c| c.get(&id).cloned()).unwrap_or_default();
+    let checks = shell.notifications.checks.lock().ok().and_then(|c| c.get(&id).cloned()).unwrap_or_default();
     tracing::info!(action, ?checks, "notification button");
     match action {
-        "snooze" => {
+        "pause" => {
             let engine = shell.engine.clone();
             let until = chrono::Utc::now() + chrono::Duration::hours(1);
             tauri::async_runtime::spawn(async move {
@@ -110,8 +111,8 @@ pub fn run_action(app: &AppHandle, action: String) {
     let engine = shell.engine.clone();
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let request = dto::RunActionRequest { dry_run: false, reference: None };
-        let (title, body) = match api::run_action(&engine, &action, request, Requester::Desktop).await {
+        let args = dto::RunActionArgs { id: action.clone(), dry_run: false, r#ref: None };
+        let (title, body) = match api::run_action(&engine, args, Requester::Desktop).await {
             Ok(run) => {
                 let verified = match run.verified {
                     Some(true) => ", verified: the check is back up",
@@ -120,7 +121,7 @@ pub fn run_action(app: &AppHandle, action: String) {
                 };
                 let exit = run.exit_code.map(|c| format!(" (exit {c})")).unwrap_or_default();
                 (
-                    format!("{action}: {}{exit}{verified}", run.status),
+                    format!("{action}: {}{exit}{verified}", RunStatus::from(run.status)),
                     run.output.lines().last().unwrap_or("").to_owned(),
                 )
             }

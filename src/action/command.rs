@@ -1,0 +1,103 @@
+//! `kind = "command"`: a program run with its argv, never through a shell; killed with
+//! its process group at the timeout. Exit 0 is `ok`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Ran, MAX_OUTPUT};
+use crate::diagnostic::Scope;
+use crate::exec::{self, CommandSpec};
+use crate::model::RunStatus;
+
+pub const NAME: &str = "command";
+
+/// The keys of a command action.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Keys {
+    /// The program and its arguments, run without a shell.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub command: Option<Spanned<Vec<String>>>,
+    /// Extra environment variables.
+    pub env: Option<BTreeMap<String, String>>,
+    /// The working directory.
+    pub cwd: Option<String>,
+}
+
+pub type Spec = CommandSpec;
+
+pub fn compile(keys: Keys, scope: &mut Scope<'_, '_>) -> Option<Spec> {
+    CommandSpec::compile(keys.command, keys.env, keys.cwd, scope)
+}
+
+/// What a dry run shows: the command as a person would type it, where and with what.
+pub fn preview(spec: &Spec, timeout: Duration) -> String {
+    let mut output = format!("would run: {}", shell_words(&spec.argv));
+    if let Some(cwd) = &spec.cwd {
+        output.push_str(&format!("\nin: {}", cwd.display()));
+    }
+    for (key, _) in &spec.env {
+        output.push_str(&format!("\nwith env: {key}"));
+    }
+    output.push_str(&format!("\ntimeout: {}", crate::units::format_duration(timeout)));
+    output
+}
+
+pub async fn run(spec: &Spec, timeout: Duration, on_output: Option<exec::OutputSink>) -> Ran {
+    let request = exec::Request {
+        argv: &spec.argv,
+        env: &spec.env,
+        cwd: spec.cwd.as_deref(),
+        timeout,
+        max_output: MAX_OUTPUT,
+        on_output,
+    };
+    let started = std::time::Instant::now();
+    let outcome = match exec::run(request).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            return Ran {
+                status: RunStatus::Error,
+                exit_code: None,
+                output: e.to_string(),
+                duration: started.elapsed(),
+            }
+        }
+    };
+    let status = if outcome.timed_out {
+        RunStatus::Timeout
+    } else if outcome.exit_code == Some(0) {
+        RunStatus::Ok
+    } else {
+        RunStatus::Failed
+    };
+    let mut output = outcome.output.clone();
+    if status != RunStatus::Ok {
+        if !output.is_empty() && !output.ends_with('\n') {
+            output.push('\n');
+        }
+        output.push_str(&format!("[{}]", outcome.describe()));
+    }
+    if outcome.truncated {
+        output.push_str("\n[output truncated]");
+    }
+    Ran { status, exit_code: outcome.exit_code, output, duration: outcome.duration }
+}
+
+/// An argv as a person would type it, for previews.
+fn shell_words(argv: &[String]) -> String {
+    argv.iter()
+        .map(|word| {
+            if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c)) {
+                word.clone()
+            } else {
+                format!("'{}'", word.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,160 @@
+//! Recovery actions: one module per kind, each holding its keys in an `[[action]]`
+//! (`Keys`, documented), how they compile (`compile`), how it runs (`run`) and what a
+//! dry run shows (`preview`). [`kinds!`] below is the one list of kinds: a new kind is
+//! a module and a line there.
+//!
+//! Only actions declared in config can run; there is no way to run an arbitrary
+//! command. Verification and recording are the engine's: this module runs and reports.
+
+pub mod command;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use toml::de::DeTable;
+
+use crate::diagnostic::Scope;
+use crate::exec;
+use crate::model::ActionId;
+pub use crate::model::{Requester, RunStatus};
+use crate::store::NewActionRun;
+
+/// Output kept from an action run.
+pub const MAX_OUTPUT: usize = 256 * 1024;
+
+/// What a kind's run gives back.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    pub status: RunStatus,
+    pub exit_code: Option<i32>,
+    pub output: String,
+    pub duration: Duration,
+}
+
+/// An action kind as config compilation sees it.
+pub struct Kind {
+    /// `kind = "..."`.
+    pub name: &'static str,
+    /// The JSON Schema of its keys.
+    pub keys: fn() -> serde_json::Value,
+    /// Compiles its keys (known to be its own) into a spec, reporting what is wrong.
+    pub compile: fn(DeTable<'_>, std::ops::Range<usize>, &mut Scope<'_, '_>) -> Option<ActionSpec>,
+}
+
+impl Kind {
+    /// The names of its keys.
+    pub fn key_names(&self) -> Vec<String> {
+        (self.keys)()["properties"].as_object().map(|keys| keys.keys().cloned().collect()).unwrap_or_default()
+    }
+}
+
+/// Declares the kinds: `Variant => module`. Each module has `NAME`, `Keys`, `Spec`,
+/// `compile`, `preview` and `run`.
+macro_rules! kinds {
+    ($($variant:ident => $module:ident,)*) => {
+        /// What an action does: one variant per kind.
+        #[derive(Debug, Clone)]
+        pub enum ActionSpec {
+            $($variant($module::Spec),)*
+        }
+
+        impl ActionSpec {
+            /// The kind's name, as `kind = "..."` says it.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(ActionSpec::$variant(_) => $module::NAME,)*
+                }
+            }
+
+            /// What a dry run shows.
+            fn preview(&self, timeout: Duration) -> String {
+                match self {
+                    $(ActionSpec::$variant(spec) => $module::preview(spec, timeout),)*
+                }
+            }
+
+            async fn run(&self, timeout: Duration, on_output: Option<exec::OutputSink>) -> Ran {
+                match self {
+                    $(ActionSpec::$variant(spec) => $module::run(spec, timeout, on_output).await,)*
+                }
+            }
+        }
+
+        /// Every kind, in the order the documentation lists them.
+        pub fn kinds() -> Vec<Kind> {
+            vec![$(
+                Kind {
+                    name: $module::NAME,
+                    keys: schema_of::<$module::Keys>,
+                    compile: |table, span, scope| {
+                        let keys = scope.deserialize::<$module::Keys>(table, span)?;
+                        $module::compile(keys, scope).map(ActionSpec::$variant)
+                    },
+                },
+            )*]
+        }
+    };
+}
+
+kinds! {
+    Command => command,
+}
+
+fn schema_of<T: schemars::JsonSchema>() -> serde_json::Value {
+    serde_json::to_value(schemars::SchemaGenerator::default().into_root_schema_for::<T>()).unwrap_or_default()
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub status: RunStatus,
+    pub exit_code: Option<i32>,
+    pub output: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub duration: Duration,
+}
+
+impl RunOutcome {
+    /// The audit record of this run; the engine adds the check, incident and
+    /// verification it knows of.
+    pub fn audit(&self, action_id: &ActionId, requester: Requester, dry_run: bool) -> NewActionRun {
+        NewActionRun {
+            action_id: action_id.clone(),
+            check_id: None,
+            incident_id: None,
+            requested_by: requester,
+            dry_run,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+            status: self.status,
+            exit_code: self.exit_code,
+            output: self.output.clone(),
+            duration_ms: self.duration.as_millis() as i64,
+            verified: None,
+        }
+    }
+}
+
+/// Runs an action, bounded by `timeout`, or with `dry_run` says what it would do.
+/// `on_output` sees the output as it arrives.
+pub async fn run(
+    spec: &ActionSpec,
+    timeout: Duration,
+    dry_run: bool,
+    on_output: Option<exec::OutputSink>,
+) -> RunOutcome {
+    let started_at = Utc::now();
+    if dry_run {
+        let output = spec.preview(timeout);
+        return RunOutcome {
+            status: RunStatus::DryRun,
+            exit_code: None,
+            output,
+            started_at,
+            finished_at: started_at,
+            duration: Duration::ZERO,
+        };
+    }
+    let Ran { status, exit_code, output, duration } = spec.run(timeout, on_output).await;
+    RunOutcome { status, exit_code, output, started_at, finished_at: Utc::now(), duration }
+}

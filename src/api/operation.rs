@@ -1,0 +1,272 @@
+//! The route table: every operation of the API once, each with its name (the
+//! dashboard's and the desktop window's), method, path, arguments and answer. The
+//! server's routes (`server`), the typed client (`client`) and the dashboard's
+//! `ui/src/api/types.ts` (`typescript`) are all made from [`visit_all`].
+//!
+//! An operation's arguments are one struct: `{id}` in its path is its `id` field; the
+//! other fields travel as the query string (GET) or the JSON body (POST).
+
+use std::future::Future;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::{dto, ApiError};
+use crate::action::Requester;
+use crate::engine::Engine;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// One operation of the API.
+pub trait Operation: 'static {
+    /// Its name, as the dashboard and the desktop window call it: `run_action`.
+    const NAME: &'static str;
+    const METHOD: Method;
+    /// Its path; `{id}` stands for the `id` argument.
+    const PATH: &'static str;
+    type Args: Serialize + DeserializeOwned + TS + Send + Sync + 'static;
+    type Output: Serialize + DeserializeOwned + TS + Send + 'static;
+
+    /// Runs it on the engine, for `requester`.
+    fn call(
+        engine: &Engine,
+        args: Self::Args,
+        requester: Requester,
+    ) -> impl Future<Output = Result<Self::Output, ApiError>> + Send;
+}
+
+/// Something done for every operation.
+pub trait Visitor {
+    fn visit<O: Operation>(&mut self);
+}
+
+/// Visits every operation, in the order the dashboard's table lists them. Adding an
+/// operation is adding its line here.
+pub fn visit_all(visitor: &mut impl Visitor) {
+    visitor.visit::<Status>();
+    visitor.visit::<Health>();
+    visitor.visit::<Check>();
+    visitor.visit::<Results>();
+    visitor.visit::<History>();
+    visitor.visit::<Incidents>();
+    visitor.visit::<ActionRuns>();
+    visitor.visit::<RunAction>();
+    visitor.visit::<Pause>();
+    visitor.visit::<Resume>();
+    visitor.visit::<PauseAll>();
+    visitor.visit::<ResumeAll>();
+}
+
+pub struct Status;
+
+impl Operation for Status {
+    const NAME: &'static str = "status";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/status";
+    type Args = dto::NoArgs;
+    type Output = dto::StatusReportDto;
+
+    async fn call(engine: &Engine, _: dto::NoArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        Ok(super::status(engine))
+    }
+}
+
+pub struct Health;
+
+impl Operation for Health {
+    const NAME: &'static str = "health";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/healthz";
+    type Args = dto::NoArgs;
+    type Output = dto::HealthDto;
+
+    async fn call(engine: &Engine, _: dto::NoArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        Ok(super::health(engine))
+    }
+}
+
+pub struct Check;
+
+impl Operation for Check {
+    const NAME: &'static str = "check";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/checks/{id}";
+    type Args = dto::IdArgs;
+    type Output = dto::CheckDetailDto;
+
+    async fn call(engine: &Engine, args: dto::IdArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::check(engine, &args.id)
+    }
+}
+
+pub struct Results;
+
+impl Operation for Results {
+    const NAME: &'static str = "results";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/checks/{id}/results";
+    type Args = dto::ResultsArgs;
+    type Output = dto::ResultsDto;
+
+    async fn call(engine: &Engine, args: dto::ResultsArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::results(engine, args).await
+    }
+}
+
+pub struct History;
+
+impl Operation for History {
+    const NAME: &'static str = "history";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/checks/{id}/history";
+    type Args = dto::HistoryArgs;
+    type Output = dto::HistoryDto;
+
+    async fn call(engine: &Engine, args: dto::HistoryArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::history(engine, args).await
+    }
+}
+
+pub struct Incidents;
+
+impl Operation for Incidents {
+    const NAME: &'static str = "incidents";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/incidents";
+    type Args = dto::IncidentsArgs;
+    type Output = dto::IncidentsDto;
+
+    async fn call(engine: &Engine, args: dto::IncidentsArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::incidents(engine, args).await
+    }
+}
+
+pub struct ActionRuns;
+
+impl Operation for ActionRuns {
+    const NAME: &'static str = "action_runs";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/action-runs";
+    type Args = dto::ActionRunsArgs;
+    type Output = dto::ActionRunsDto;
+
+    async fn call(engine: &Engine, args: dto::ActionRunsArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::action_runs(engine, args).await
+    }
+}
+
+pub struct RunAction;
+
+impl Operation for RunAction {
+    const NAME: &'static str = "run_action";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/actions/{id}/run";
+    type Args = dto::RunActionArgs;
+    type Output = dto::ActionRunDto;
+
+    async fn call(engine: &Engine, args: dto::RunActionArgs, requester: Requester) -> Result<Self::Output, ApiError> {
+        super::run_action(engine, args, requester).await
+    }
+}
+
+pub struct Pause;
+
+impl Operation for Pause {
+    const NAME: &'static str = "pause";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/checks/{id}/pause";
+    type Args = dto::PauseArgs;
+    type Output = dto::PauseResultDto;
+
+    async fn call(engine: &Engine, args: dto::PauseArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::pause(engine, Some(&args.id), args.duration.as_deref()).await
+    }
+}
+
+pub struct Resume;
+
+impl Operation for Resume {
+    const NAME: &'static str = "resume";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/checks/{id}/resume";
+    type Args = dto::IdArgs;
+    type Output = dto::PauseResultDto;
+
+    async fn call(engine: &Engine, args: dto::IdArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::resume(engine, Some(&args.id)).await
+    }
+}
+
+pub struct PauseAll;
+
+impl Operation for PauseAll {
+    const NAME: &'static str = "pause_all";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/pause";
+    type Args = dto::PauseAllArgs;
+    type Output = dto::PauseResultDto;
+
+    async fn call(engine: &Engine, args: dto::PauseAllArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::pause(engine, None, args.duration.as_deref()).await
+    }
+}
+
+pub struct ResumeAll;
+
+impl Operation for ResumeAll {
+    const NAME: &'static str = "resume_all";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/resume";
+    type Args = dto::NoArgs;
+    type Output = dto::PauseResultDto;
+
+    async fn call(engine: &Engine, _: dto::NoArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::resume(engine, None).await
+    }
+}
+
+/// Every operation's name, method and path, in table order.
+pub fn table() -> Vec<(&'static str, Method, &'static str)> {
+    struct Table(Vec<(&'static str, Method, &'static str)>);
+    impl Visitor for Table {
+        fn visit<O: Operation>(&mut self) {
+            self.0.push((O::NAME, O::METHOD, O::PATH));
+        }
+    }
+    let mut table = Table(Vec::new());
+    visit_all(&mut table);
+    table.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_has_its_own_name_and_route() {
+        let table = table();
+        for (i, (name, method, path)) in table.iter().enumerate() {
+            assert!(
+                !table[..i].iter().any(|(n, m, p)| n == name || (m == method && p == path)),
+                "{name} ({} {path}) is listed once",
+                method.as_str()
+            );
+            assert!(path.starts_with('/'), "{name}: a path starts with /");
+            assert!(!path.contains('{') || path.contains("{id}"), "{name}: `{{id}}` is the only parameter");
+        }
+    }
+}

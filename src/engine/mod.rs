@@ -1,0 +1,384 @@
+//! The composition root: schedules every check, runs its probe through its breaker,
+//! judges the observation, drives its state machine, and hands results, state changes
+//! and incidents to the writer and to event subscribers. One file per concern:
+//!
+//! - `schedule`: each check's task, its ticks on a shared grid, probes on demand;
+//! - `pipeline`: one probe's way, breaker → probe → judge → state → persist → publish;
+//! - `sweep`: what time alone changes (staleness, pauses running out);
+//! - `restore`: a check's state from the store at start, and back for the writer;
+//! - `actions`: action runs with live output and verification;
+//! - `record`: the one front of the writer.
+//!
+//! The rules themselves are pure and live elsewhere (`state`, `breaker`, `model`); the
+//! engine reads the clock once per step and passes `now` to them.
+//!
+//! Invariants: a check never has two probes in flight (its own task runs them one
+//! after another); probes in flight across checks are bounded by a semaphore; every
+//! probe has a timeout; a probe that panics makes its check unknown and never stops
+//! the engine; no lock is held across an await.
+
+mod actions;
+mod pipeline;
+mod record;
+mod restore;
+mod schedule;
+mod sweep;
+#[cfg(test)]
+mod tests;
+
+pub use pipeline::{check_once, evaluate};
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicI64;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{broadcast, mpsc, oneshot, Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::breaker::Breaker;
+use crate::clock::Clock;
+use crate::config::{CheckConfig, Config};
+use crate::figures::OwnFigures;
+use crate::model::{BreakerState, CheckId, GroupLevel, ProbeResult, Status};
+use crate::probe::ProbeContext;
+use crate::state::Tracked;
+use crate::store::{ActionRunRecord, IncidentRecord, Store, StoreError, Writer, WriterHandle};
+
+/// Events kept for slow subscribers before they lag (and resynchronise).
+pub const EVENT_CAPACITY: usize = 4096;
+
+/// A check as the API and CLI see it.
+#[derive(Debug, Clone)]
+pub struct CheckSnapshot {
+    pub config: Arc<CheckConfig>,
+    pub status: Status,
+    pub since: DateTime<Utc>,
+    pub reason: Option<String>,
+    pub breaker: Option<BreakerSnapshot>,
+    pub last: Option<ProbeResult>,
+    pub open_incident: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BreakerSnapshot {
+    pub state: BreakerState,
+    pub consecutive_failures: u32,
+    pub next_trial_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The check at this position (in config order) has a new result or state: read it
+    /// with [`Engine::check_at`] when it is needed, so a burst costs one read.
+    Check(usize),
+    IncidentOpened(Box<IncidentRecord>),
+    IncidentResolved {
+        id: i64,
+        check_id: CheckId,
+        at: DateTime<Utc>,
+    },
+    /// Output of a running action, as it arrives; `ref` is the caller's name for the run.
+    ActionOutput {
+        r#ref: Arc<str>,
+        action: Arc<str>,
+        text: String,
+    },
+    /// An action run ended and was recorded.
+    ActionRun(Box<ActionRunRecord>),
+}
+
+// The event channel allocates all its `EVENT_CAPACITY` slots at start: large payloads
+// are boxed so that costs about 400 KB, not twice that.
+const _: () = assert!(std::mem::size_of::<Event>() <= 64);
+
+/// The engine handle: a cheap clone around shared state.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    checks: Vec<Arc<CheckRuntime>>,
+    index: HashMap<CheckId, usize>,
+    probes: ProbeContext,
+    writer: WriterHandle,
+    store: Store,
+    events: broadcast::Sender<Event>,
+    figures: Arc<OwnFigures>,
+    next_incident: AtomicI64,
+    in_flight: Arc<Semaphore>,
+    degraded: Mutex<Vec<String>>,
+    clock: Clock,
+    started_at: DateTime<Utc>,
+    /// The origin of the schedule grid.
+    epoch: Instant,
+    /// Cancelled when the engine stops.
+    stopping: CancellationToken,
+    /// Wakes the sweep when a pause changes (its deadline may now be sooner).
+    sweep_now: Notify,
+}
+
+struct CheckRuntime {
+    /// Its place in config order, as [`Event::Check`] names it.
+    position: usize,
+    config: Arc<CheckConfig>,
+    live: Mutex<Live>,
+    run_now: mpsc::Sender<oneshot::Sender<ProbeResult>>,
+}
+
+/// A check's mutable part, behind its lock.
+struct Live {
+    tracked: Tracked,
+    breaker: Breaker,
+    last: Option<ProbeResult>,
+}
+
+/// The running engine's tasks, for shutdown.
+pub struct Running {
+    pub engine: Engine,
+    cancel: CancellationToken,
+    tasks: JoinSet<()>,
+    writer: Writer,
+}
+
+impl Running {
+    /// Stops probing, then commits everything queued and stops the writer.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        while self.tasks.join_next().await.is_some() {}
+        self.writer.stop().await;
+    }
+}
+
+impl Engine {
+    /// Restores each check's state from the store and starts its schedule, on the
+    /// system clock. `degraded` lists features already known to be off.
+    pub fn start(config: Config, store: Store, degraded: Vec<String>) -> Result<Running, StoreError> {
+        Engine::start_with_clock(config, store, degraded, Clock::System)
+    }
+
+    /// [`start`](Self::start) on the given clock (a virtual one in timing tests).
+    pub fn start_with_clock(
+        config: Config,
+        store: Store,
+        mut degraded: Vec<String>,
+        clock: Clock,
+    ) -> Result<Running, StoreError> {
+        let figures = Arc::new(OwnFigures::default());
+        let writer = store.writer(config.settings.retention, figures.clone())?;
+        let now = clock.now();
+        let mut restored = restore::load(&store, &config, now)?;
+        degraded.append(&mut restored.degraded);
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let mut receivers = Vec::new();
+        let mut checks = Vec::new();
+        let mut index = HashMap::new();
+        for (check, live) in config.checks.iter().zip(restored.live) {
+            let (run_now, receiver) = mpsc::channel(8);
+            index.insert(check.id.clone(), checks.len());
+            let config = Arc::new(check.clone());
+            checks.push(Arc::new(CheckRuntime { position: checks.len(), config, live: Mutex::new(live), run_now }));
+            receivers.push(receiver);
+        }
+        let probes = ProbeContext::new(figures.clone());
+        probes.prepare(config.checks.iter().map(|c| &c.probe));
+        let inner = Arc::new(Inner {
+            in_flight: Arc::new(Semaphore::new(config.settings.max_in_flight)),
+            config,
+            checks,
+            index,
+            probes,
+            writer: writer.handle(),
+            store,
+            events,
+            figures,
+            next_incident: AtomicI64::new(restored.next_incident),
+            degraded: Mutex::new(degraded),
+            clock,
+            started_at: now,
+            epoch: Instant::now(),
+            stopping: CancellationToken::new(),
+            sweep_now: Notify::new(),
+        });
+        let engine = Engine { inner };
+        let cancel = engine.inner.stopping.clone();
+        let mut tasks = JoinSet::new();
+        for (position, receiver) in receivers.into_iter().enumerate() {
+            let engine = engine.clone();
+            let cancel = cancel.clone();
+            tasks.spawn(async move { engine.schedule(position, receiver, cancel).await });
+        }
+        let sweeper = engine.clone();
+        tasks.spawn(sweeper.sweep(cancel.clone()));
+        Ok(Running { engine, cancel, tasks, writer })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn figures(&self) -> &OwnFigures {
+        &self.inner.figures
+    }
+
+    pub fn writer(&self) -> &WriterHandle {
+        &self.inner.writer
+    }
+
+    pub fn started_at(&self) -> DateTime<Utc> {
+        self.inner.started_at
+    }
+
+    /// The engine's wall clock: what every rule it applies takes as `now`.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    /// Features that are off, each with its reason ("history: ...").
+    pub fn degraded(&self) -> Vec<String> {
+        self.inner.degraded.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn snapshot(&self) -> Vec<CheckSnapshot> {
+        let now = self.now();
+        self.inner.checks.iter().map(|c| snapshot_of(c, now)).collect()
+    }
+
+    pub fn check(&self, id: &str) -> Option<CheckSnapshot> {
+        self.runtime(id).map(|c| snapshot_of(c, self.now()))
+    }
+
+    /// The check at a position in config order, as named by [`Event::Check`].
+    pub fn check_at(&self, position: usize) -> Option<CheckSnapshot> {
+        self.inner.checks.get(position).map(|c| snapshot_of(c, self.now()))
+    }
+
+    /// Resolves when the engine begins to stop: long-lived streams end with it.
+    pub fn stopping(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.inner.stopping.clone().cancelled_owned()
+    }
+
+    /// Each group's level, rolled up from its components.
+    pub fn groups(&self, snapshot: &[CheckSnapshot]) -> Vec<(String, GroupLevel)> {
+        let components =
+            snapshot.iter().filter_map(|c| Some((c.config.group.as_deref()?, c.status, c.config.critical)));
+        GroupLevel::of_groups(components).into_iter().map(|(name, level)| (name.to_owned(), level)).collect()
+    }
+
+    /// Probes a check now, outside its schedule, and returns the result. The probe goes
+    /// through the check's own task, so it never overlaps a scheduled one.
+    pub async fn probe_now(&self, id: &str) -> Option<ProbeResult> {
+        let runtime = self.runtime(id)?;
+        let (tx, rx) = oneshot::channel();
+        runtime.run_now.send(tx).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Pauses one check (or every check, with `None`) until `until` (`None`: until
+    /// resumed): it is not probed, shows `paused` and raises no alerts. `None` when no
+    /// check has that id; else how many checks were paused.
+    pub async fn pause(&self, id: Option<&str>, until: Option<DateTime<Utc>>) -> Option<usize> {
+        self.set_pause(id, |tracked, now| tracked.pause(until, now)).await
+    }
+
+    /// Ends a pause early (or every pause, with `None`); the check is probed on its next tick.
+    pub async fn resume(&self, id: Option<&str>) -> Option<usize> {
+        self.set_pause(id, Tracked::resume).await
+    }
+
+    async fn set_pause(
+        &self,
+        id: Option<&str>,
+        change: impl Fn(&mut Tracked, DateTime<Utc>) -> crate::state::PauseOutcome,
+    ) -> Option<usize> {
+        use crate::state::PauseOutcome;
+        let targets: Vec<&Arc<CheckRuntime>> = match id {
+            Some(id) => vec![self.runtime(id)?],
+            None => self.inner.checks.iter().collect(),
+        };
+        let now = self.now();
+        let mut changed = 0;
+        for runtime in targets {
+            let op = {
+                let Ok(mut live) = runtime.live.lock() else { continue };
+                match change(&mut live.tracked, now) {
+                    PauseOutcome::Unchanged => None,
+                    PauseOutcome::Moved => Some(record::state(restore::persist(&runtime.config.id, &live))),
+                    PauseOutcome::Changed(change) => {
+                        changed += 1;
+                        Some(record::state_change(now, change, restore::persist(&runtime.config.id, &live)))
+                    }
+                }
+            };
+            if let Some(op) = op {
+                tracing::info!(check = %runtime.config.id, "pause changed by the user");
+                self.record(op).await;
+                self.publish(runtime);
+            }
+        }
+        self.inner.sweep_now.notify_one();
+        Some(changed)
+    }
+
+    fn runtime(&self, id: &str) -> Option<&Arc<CheckRuntime>> {
+        self.inner.checks.get(*self.inner.index.get(id)?)
+    }
+
+    fn publish(&self, runtime: &CheckRuntime) {
+        if self.inner.events.receiver_count() > 0 {
+            let _ = self.inner.events.send(Event::Check(runtime.position));
+        }
+    }
+
+    fn note_degraded(&self, reason: &str) {
+        if let Ok(mut degraded) = self.inner.degraded.lock() {
+            if !degraded.iter().any(|d| d == reason) {
+                tracing::warn!(reason, "degraded");
+                degraded.push(reason.to_owned());
+            }
+        }
+    }
+}
+
+fn snapshot_of(runtime: &CheckRuntime, now: DateTime<Utc>) -> CheckSnapshot {
+    let config = runtime.config.clone();
+    match runtime.live.lock() {
+        Ok(live) => {
+            let shown = live.tracked.shown(now);
+            CheckSnapshot {
+                status: shown.status,
+                since: shown.since,
+                reason: shown.reason,
+                breaker: config.breaker.map(|_| BreakerSnapshot {
+                    state: live.breaker.state,
+                    consecutive_failures: live.breaker.consecutive_failures,
+                    next_trial_at: live.breaker.next_trial_at,
+                }),
+                last: live.last.clone(),
+                open_incident: live.tracked.state.open_incident,
+                config,
+            }
+        }
+        Err(_) => CheckSnapshot {
+            status: Status::Unknown,
+            since: now,
+            reason: Some("internal error: state poisoned".into()),
+            breaker: None,
+            last: None,
+            open_incident: None,
+            config,
+        },
+    }
+}

@@ -1,0 +1,234 @@
+//! One probe's way through the engine: the breaker's permit, the guarded probe, the
+//! verdict on what it observed, the check's state machine, then the writer and the
+//! subscribers. `check_once` is the same judging without a store (`watchkeeper check`).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::{record, restore, CheckRuntime, Engine, Event};
+use crate::breaker::Permit;
+use crate::condition::JsonCache;
+use crate::config::{CheckConfig, Config};
+use crate::model::{BreakerState, Failure, FailureClass, Observation, ProbeResult, Status, Verdict};
+use crate::probe::{self, ProbeContext};
+use crate::state::{Change, Thresholds};
+use crate::store::{IncidentRecord, PersistedState, ResultRecord, WriteOp};
+
+/// What applying one result changed, to be written and published.
+struct Applied {
+    /// Incidents opened or resolved, and status changes: written before the result.
+    ops: Vec<WriteOp>,
+    /// The check's state after the result, written with it.
+    state: PersistedState,
+}
+
+impl Engine {
+    /// Probes once (through the breaker), applies the result and publishes it.
+    pub(super) async fn run_once(&self, runtime: &CheckRuntime, forced: bool) -> ProbeResult {
+        let check = &runtime.config;
+        let now = self.now();
+        let (result, failed, probed) = match self.permit(runtime, forced, now) {
+            Permit::Deny { until } => (breaker_open(now, until), Vec::new(), false),
+            Permit::Allow => {
+                let observation = probe::guarded(&self.inner.probes, &check.probe, check.timeout, check.interval).await;
+                let (result, failed) = judge(check, &observation, self.now());
+                (result, failed, true)
+            }
+        };
+        if let Some(applied) = self.apply(runtime, &result, failed, probed) {
+            self.persist_and_publish(runtime, &result, applied).await;
+        }
+        result
+    }
+
+    /// Whether the breaker lets a probe through at `now`. An explicit probe (a
+    /// verification) of an open breaker is a trial.
+    fn permit(&self, runtime: &CheckRuntime, forced: bool, now: DateTime<Utc>) -> Permit {
+        let Ok(mut live) = runtime.live.lock() else { return Permit::Allow };
+        if forced && live.breaker.state == BreakerState::Open {
+            live.breaker.state = BreakerState::HalfOpen;
+        }
+        live.breaker.permit(now)
+    }
+
+    /// Feeds a result to the check's breaker and state machine; `None` when its state
+    /// is poisoned (a bug elsewhere panicked holding it).
+    fn apply(
+        &self,
+        runtime: &CheckRuntime,
+        result: &ProbeResult,
+        failed: Vec<String>,
+        probed: bool,
+    ) -> Option<Applied> {
+        let check = &runtime.config;
+        // Read before this check's own lock is taken: two locks are never held at once.
+        let parent_down = check.depends_on.iter().find(|parent| {
+            self.runtime(parent.as_str())
+                .and_then(|p| p.live.lock().ok().map(|l| l.tracked.state.status == Status::Down))
+                .unwrap_or(false)
+        });
+        let thresholds = Thresholds { failure: check.failure_threshold, success: check.success_threshold };
+        let mut live = runtime.live.lock().ok()?;
+        if probed && !matches!(result.verdict, Verdict::Unknown(_)) {
+            live.breaker.record(result.ok(), result.at);
+        }
+        let transition = live.tracked.state.apply(result, thresholds, parent_down.map(|p| p.as_str()));
+        let opened = transition.open.map(|cause| {
+            let id = self.inner.next_incident.fetch_add(1, Ordering::SeqCst) + 1;
+            live.tracked.state.open_incident = Some(id);
+            IncidentRecord {
+                id,
+                check_id: check.id.clone(),
+                started_at: result.at,
+                resolved_at: None,
+                failure_class: cause.class,
+                cause: cause.message,
+                failed_conditions: failed,
+                acked: false,
+                note: None,
+            }
+        });
+        live.last = Some(result.clone());
+        // Every op carries the check's state after this result, so an incident and the
+        // state naming it commit together: a crash cannot split them.
+        let state = restore::persist(&check.id, &live);
+        let mut ops = Vec::new();
+        if let Some(incident) = opened {
+            ops.push(WriteOp::OpenIncident { incident, state: state.clone() });
+        }
+        if let Some(id) = transition.resolved {
+            ops.push(WriteOp::ResolveIncident { id, at: result.at, state: state.clone() });
+        }
+        if let Some((from, to)) = transition.status {
+            if from == Status::Unknown {
+                // It can turn stale now, and the sweep may be sleeping past that moment.
+                self.inner.sweep_now.notify_one();
+            }
+            let reason = live.tracked.state.reason.clone();
+            tracing::info!(check = %check.id, %from, %to, reason = reason.as_deref().unwrap_or(""), "status changed");
+            ops.push(record::state_change(result.at, Change { from, to, reason }, state.clone()));
+        }
+        Some(Applied { ops, state })
+    }
+
+    /// Incidents and state changes go to the writer first (the state queued with the
+    /// result may name an incident, and the database holds it to that), then the result;
+    /// subscribers see the check's new state before the incident it opened.
+    async fn persist_and_publish(&self, runtime: &CheckRuntime, result: &ProbeResult, applied: Applied) {
+        let check_id = &runtime.config.id;
+        let mut events = Vec::new();
+        for op in applied.ops {
+            match &op {
+                WriteOp::OpenIncident { incident, .. } => {
+                    events.push(Event::IncidentOpened(Box::new(incident.clone())));
+                }
+                WriteOp::ResolveIncident { id, at, .. } => {
+                    events.push(Event::IncidentResolved { id: *id, check_id: check_id.clone(), at: *at });
+                }
+                _ => {}
+            }
+            self.record(op).await;
+        }
+        self.record_result(result_record(check_id, result), applied.state);
+        self.publish(runtime);
+        for event in events {
+            let _ = self.inner.events.send(event);
+        }
+    }
+}
+
+/// The result of a probe the breaker refused: the target was not contacted.
+fn breaker_open(now: DateTime<Utc>, until: DateTime<Utc>) -> ProbeResult {
+    let message = format!("breaker open: not probed until {}", until.format("%H:%M:%S UTC"));
+    let failure = Failure::new(FailureClass::BreakerOpen, message.clone());
+    ProbeResult { at: now, latency: None, verdict: Verdict::Down(failure), message }
+}
+
+/// Applies `expect` and `degraded_if` to an observation. Returns the verdict and the
+/// failed conditions ("expected X, got Y").
+pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec<String>) {
+    if let Some(failure) = &observation.failure {
+        if failure.class == FailureClass::ProbeError {
+            return (Verdict::Unknown(failure.message.clone()), Vec::new());
+        }
+        return (Verdict::Down(failure.clone()), Vec::new());
+    }
+    let mut json = JsonCache::default();
+    let mut failed = Vec::new();
+    let mut class = None;
+    for condition in &check.expect {
+        if let Err(mismatch) = condition.evaluate(observation, &mut json) {
+            class = class.or_else(|| check.probe.failure_class_of(condition.subject.root()));
+            failed.push(mismatch.to_string());
+        }
+    }
+    if !failed.is_empty() {
+        let failure = Failure::new(class.unwrap_or(FailureClass::Condition), failed.join("; "));
+        return (Verdict::Down(failure), failed);
+    }
+    for condition in &check.degraded_if {
+        let (holds, got) = condition.test(observation, &mut json);
+        if holds {
+            return (Verdict::Degraded(format!("{} (got {got})", condition.source)), Vec::new());
+        }
+    }
+    (Verdict::Up, Vec::new())
+}
+
+/// The result of an observation, with its one-line message, and the failed conditions.
+fn judge(check: &CheckConfig, observation: &Observation, at: DateTime<Utc>) -> (ProbeResult, Vec<String>) {
+    let (verdict, failed) = evaluate(check, observation);
+    let message = match &verdict {
+        Verdict::Down(failure) => failure.message.clone(),
+        Verdict::Unknown(why) => why.clone(),
+        Verdict::Degraded(why) => format!("{}; degraded: {why}", observation.summary),
+        Verdict::Up => observation.summary.clone(),
+    };
+    (ProbeResult { at, latency: observation.latency, verdict, message }, failed)
+}
+
+fn result_record(check_id: &crate::model::CheckId, result: &ProbeResult) -> ResultRecord {
+    ResultRecord {
+        check_id: check_id.clone(),
+        at: result.at,
+        status: result.verdict.status(),
+        latency_us: result.latency.map(|l| l.as_micros() as i64),
+        failure_class: result.verdict.failure_class(),
+        message: result.message.clone(),
+    }
+}
+
+/// Runs every check once, concurrently within the in-flight bound, without a store:
+/// `watchkeeper check`.
+pub async fn check_once(config: &Config, ids: &[String]) -> Vec<(Arc<CheckConfig>, ProbeResult)> {
+    let context = ProbeContext::default();
+    context.prepare(config.checks.iter().map(|c| &c.probe));
+    let semaphore = Arc::new(Semaphore::new(config.settings.max_in_flight));
+    let mut tasks = JoinSet::new();
+    for (position, check) in config.checks.iter().enumerate() {
+        if !ids.is_empty() && !ids.iter().any(|id| id == check.id.as_str()) {
+            continue;
+        }
+        let check = Arc::new(check.clone());
+        let context = context.clone();
+        let semaphore = semaphore.clone();
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            let observation = probe::guarded(&context, &check.probe, check.timeout, check.interval).await;
+            let (result, _) = judge(&check, &observation, Utc::now());
+            (position, check, result)
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(result) = joined {
+            results.push(result);
+        }
+    }
+    results.sort_by_key(|(position, _, _)| *position);
+    results.into_iter().map(|(_, check, result)| (check, result)).collect()
+}

@@ -1,0 +1,79 @@
+//! A check's state between the engine and the store: restored at start (streaks,
+//! breaker, pause, open incident; a row that cannot be read costs only its check), and
+//! persisted with every change, so a restart continues where the last run stopped.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::Live;
+use crate::breaker::Breaker;
+use crate::config::{CheckConfig, Config};
+use crate::model::CheckId;
+use crate::state::{CheckState, Pause, Tracked};
+use crate::store::{PersistedState, Store, StoreError};
+
+/// What the store gave back at start.
+pub(super) struct Restored {
+    /// Each check's live state, in config order.
+    pub live: Vec<Live>,
+    /// The last incident id given out.
+    pub next_incident: i64,
+    /// Rows that could not be read, each naming its row.
+    pub degraded: Vec<String>,
+}
+
+pub(super) fn load(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Restored, StoreError> {
+    let mut persisted: HashMap<CheckId, PersistedState> = HashMap::new();
+    let mut degraded = Vec::new();
+    for row in store.load_states()? {
+        match row {
+            Ok(state) => {
+                persisted.insert(state.check_id.clone(), state);
+            }
+            Err(error) => {
+                tracing::error!(%error, "a check's saved state cannot be read; that check starts afresh");
+                degraded.push(format!("history: {error}; that check started afresh"));
+            }
+        }
+    }
+    let live = config.checks.iter().map(|check| restore(check, persisted.get(&check.id), now)).collect();
+    Ok(Restored { live, next_incident: store.max_incident_id()?, degraded })
+}
+
+fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTime<Utc>) -> Live {
+    let Some(p) = persisted else {
+        return Live { tracked: Tracked::new(CheckState::new(now)), breaker: Breaker::new(check.breaker), last: None };
+    };
+    let state = CheckState {
+        status: p.status,
+        since: p.since,
+        reason: p.reason.clone(),
+        consecutive_failures: p.consecutive_failures,
+        consecutive_successes: p.consecutive_successes,
+        last_result_at: p.last_result_at,
+        open_incident: p.open_incident,
+    };
+    let breaker = Breaker::restore(check.breaker, p.breaker_state, p.breaker_failures, p.breaker_next_trial_at);
+    let pause = p.paused.map(|(since, until)| Pause { since, until });
+    Live { tracked: Tracked::restored(state, pause, now), breaker, last: None }
+}
+
+/// The state to keep for a check, as it is now.
+pub(super) fn persist(check_id: &CheckId, live: &Live) -> PersistedState {
+    let state = &live.tracked.state;
+    PersistedState {
+        check_id: check_id.clone(),
+        status: state.status,
+        since: state.since,
+        reason: state.reason.clone(),
+        consecutive_failures: state.consecutive_failures,
+        consecutive_successes: state.consecutive_successes,
+        last_result_at: state.last_result_at,
+        open_incident: state.open_incident,
+        breaker_state: live.breaker.state,
+        breaker_failures: live.breaker.consecutive_failures,
+        breaker_next_trial_at: live.breaker.next_trial_at,
+        paused: live.tracked.pause.map(|p| (p.since, p.until)),
+    }
+}

@@ -1,0 +1,51 @@
+//! The guard around every probe the engine runs: a probe that panics becomes a probe
+//! error (its check turns unknown, the engine goes on), and a probe that ignores its
+//! own deadline is cut off a second after it.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures_util::FutureExt as _;
+
+use crate::model::{FailureClass, Observation};
+
+/// How long past its timeout a probe may run before it is dropped.
+const GRACE: Duration = Duration::from_secs(1);
+
+/// Runs `probe` in the calling task under the guard.
+pub async fn guard(probe: impl Future<Output = Observation>, timeout: Duration) -> Observation {
+    let probe = std::panic::AssertUnwindSafe(probe).catch_unwind();
+    match tokio::time::timeout(timeout + GRACE, probe).await {
+        Ok(Ok(observation)) => observation,
+        Ok(Err(panic)) => Observation::failed(FailureClass::ProbeError, panic_message(panic.as_ref())),
+        Err(_) => Observation::failed(FailureClass::Timeout, "the probe did not end within its timeout"),
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    format!("the probe panicked: {text}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_probe_is_a_probe_error_not_a_crash() {
+        let observation = guard(async { panic!("boom") }, Duration::from_secs(1)).await;
+        let failure = observation.failure.expect("a panic is a failure");
+        assert_eq!(failure.class, FailureClass::ProbeError);
+        assert_eq!(failure.message, "the probe panicked: boom");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_that_ignores_its_deadline_is_cut_off() {
+        let observation = guard(std::future::pending(), Duration::from_secs(2)).await;
+        assert_eq!(observation.failure.map(|f| f.class), Some(FailureClass::Timeout));
+    }
+}

@@ -1,0 +1,63 @@
+//! Secrets in config: a value written inline, or a `${env:NAME}` or `${file:PATH}`
+//! reference resolved when the config compiles. A referenced value is never printed,
+//! logged, stored or shown (`••••`).
+
+use std::fmt;
+
+/// A value that may be a secret.
+#[derive(Clone, PartialEq)]
+pub struct Secret {
+    value: String,
+    /// Came from `${env:...}` or `${file:...}`: shown as `••••`.
+    pub is_reference: bool,
+}
+
+/// Why a reference has no value.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("environment variable `{0}` is not set")]
+    UnsetVariable(String),
+    #[error("cannot read secret file `{path}`: {source}")]
+    Unreadable { path: String, source: std::io::Error },
+    #[error("`${{{0}}}` is neither `${{env:NAME}}` nor `${{file:PATH}}`")]
+    Malformed(String),
+}
+
+impl Secret {
+    pub fn plain(value: String) -> Secret {
+        Secret { value, is_reference: false }
+    }
+
+    /// Resolves `text`: a reference reads its variable or file (trailing newlines
+    /// dropped); anything else is the value itself.
+    pub fn resolve(text: &str) -> Result<Secret, SecretError> {
+        let Some(reference) = text.strip_prefix("${").and_then(|r| r.strip_suffix('}')) else {
+            return Ok(Secret::plain(text.to_owned()));
+        };
+        let value = if let Some(name) = reference.strip_prefix("env:") {
+            std::env::var(name).map_err(|_| SecretError::UnsetVariable(name.to_owned()))?
+        } else if let Some(path) = reference.strip_prefix("file:") {
+            std::fs::read_to_string(path)
+                .map_err(|source| SecretError::Unreadable { path: path.to_owned(), source })?
+                .trim_end()
+                .to_owned()
+        } else {
+            return Err(SecretError::Malformed(reference.to_owned()));
+        };
+        Ok(Secret { value, is_reference: true })
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.value
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_reference {
+            f.write_str("\"••••\"")
+        } else {
+            write!(f, "{:?}", self.value)
+        }
+    }
+}

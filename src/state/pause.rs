@@ -1,0 +1,246 @@
+//! Pausing: the user's pause laid over a check's own state. A paused check is not
+//! probed, shows `paused`, is never stale, and raises nothing; when the pause ends
+//! (resumed, or its time ran out) the check shows its own status again and staleness
+//! counts from then. Pure: `now` is an argument.
+
+use chrono::{DateTime, Utc};
+
+use super::CheckState;
+use crate::model::Status;
+
+/// A check paused by the user.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pause {
+    pub since: DateTime<Utc>,
+    /// `None`: until resumed.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Pause {
+    pub fn active(&self, now: DateTime<Utc>) -> bool {
+        self.until.is_none_or(|until| until > now)
+    }
+}
+
+/// What a check shows: its own status, or `paused`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shown {
+    pub status: Status,
+    pub since: DateTime<Utc>,
+    pub reason: Option<String>,
+}
+
+/// A change of what a check shows: a row of the state change log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub from: Status,
+    pub to: Status,
+    pub reason: Option<String>,
+}
+
+/// What a pause or resume did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PauseOutcome {
+    /// Nothing: not paused and resumed, say.
+    Unchanged,
+    /// Still paused, until another time: to be kept, but not a change of status.
+    Moved,
+    Changed(Change),
+}
+
+/// A check's state machine with the user's pause over it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tracked {
+    pub state: CheckState,
+    pub pause: Option<Pause>,
+    /// When a pause last ended: staleness counts from then, not from the last result.
+    pub resumed_at: Option<DateTime<Utc>>,
+}
+
+impl Tracked {
+    pub fn new(state: CheckState) -> Tracked {
+        Tracked { state, pause: None, resumed_at: None }
+    }
+
+    /// A persisted check: a pause that ran out while Watchkeeper was stopped ends now.
+    pub fn restored(state: CheckState, pause: Option<Pause>, now: DateTime<Utc>) -> Tracked {
+        let expired = pause.is_some_and(|p| !p.active(now));
+        Tracked { state, pause: pause.filter(|p| p.active(now)), resumed_at: expired.then_some(now) }
+    }
+
+    pub fn paused(&self, now: DateTime<Utc>) -> bool {
+        self.pause.is_some_and(|p| p.active(now))
+    }
+
+    pub fn shown(&self, now: DateTime<Utc>) -> Shown {
+        match self.pause.filter(|p| p.active(now)) {
+            Some(pause) => {
+                let reason = match pause.until {
+                    Some(until) => format!("paused by the user until {}", until.format("%H:%M UTC")),
+                    None => "paused by the user until resumed".to_owned(),
+                };
+                Shown { status: Status::Paused, since: pause.since, reason: Some(reason) }
+            }
+            None => Shown { status: self.state.status, since: self.state.since, reason: self.state.reason.clone() },
+        }
+    }
+
+    /// Pauses until `until` (`None`: until resumed). A check paused again keeps when it
+    /// was first paused; only its end moves.
+    pub fn pause(&mut self, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> PauseOutcome {
+        let since = self.pause.filter(|p| p.active(now)).map_or(now, |p| p.since);
+        self.set(Some(Pause { since, until }), now)
+    }
+
+    /// Ends a pause early.
+    pub fn resume(&mut self, now: DateTime<Utc>) -> PauseOutcome {
+        self.set(None, now)
+    }
+
+    fn set(&mut self, pause: Option<Pause>, now: DateTime<Utc>) -> PauseOutcome {
+        let before = self.shown(now).status;
+        if pause.is_none() && self.pause.is_some() {
+            self.resumed_at = Some(now);
+        }
+        let moved = self.pause != pause;
+        self.pause = pause;
+        let after = self.shown(now);
+        if before != after.status {
+            PauseOutcome::Changed(Change { from: before, to: after.status, reason: after.reason })
+        } else if moved {
+            PauseOutcome::Moved
+        } else {
+            PauseOutcome::Unchanged
+        }
+    }
+
+    /// What time alone changes at `now`: a pause that ran out ends, or a check that is
+    /// not paused and has had no fresh result for two intervals turns unknown (stale).
+    pub fn sweep(&mut self, now: DateTime<Utc>, interval: std::time::Duration) -> Option<Change> {
+        match self.pause {
+            Some(pause) if !pause.active(now) => {
+                self.pause = None;
+                self.resumed_at = Some(now);
+                let shown = self.shown(now);
+                Some(Change { from: Status::Paused, to: shown.status, reason: shown.reason })
+            }
+            // Not probed on purpose: not stale.
+            Some(_) => None,
+            None => {
+                let (from, to) = self.state.check_stale(now, interval, self.resumed_at).status?;
+                Some(Change { from, to, reason: self.state.reason.clone() })
+            }
+        }
+    }
+
+    /// When [`sweep`](Self::sweep) can next change something, if no result comes first.
+    pub fn next_sweep(&self, interval: std::time::Duration) -> Option<DateTime<Utc>> {
+        match self.pause {
+            Some(pause) => pause.until,
+            None => self.state.stale_after(interval, self.resumed_at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ProbeResult, Verdict};
+    use crate::state::Thresholds;
+    use expect_test::{expect, Expect};
+
+    /// Replays steps at whole seconds from 0 on a check probed every 10 s: `u` an up
+    /// result, `pN` pause for N seconds (`p` until resumed), `r` resume, `sN` sweep at
+    /// N seconds. Each line: the step, what it did, and what the check shows after.
+    fn check(script: &str, expect: Expect) {
+        let at = |seconds: i64| DateTime::<Utc>::from_timestamp(seconds, 0).unwrap();
+        let interval = std::time::Duration::from_secs(10);
+        let mut tracked = Tracked::new(CheckState::new(at(0)));
+        let mut now = at(0);
+        let mut out = String::new();
+        for step in script.split_whitespace() {
+            let (name, number) = step.split_at(1);
+            let number: Option<i64> = number.parse().ok();
+            let did = match name {
+                "t" => {
+                    now = at(number.expect("t takes seconds"));
+                    continue;
+                }
+                "u" => {
+                    let result = ProbeResult { at: now, latency: None, verdict: Verdict::Up, message: String::new() };
+                    let transition = tracked.state.apply(&result, Thresholds { failure: 1, success: 1 }, None);
+                    format!("{:?}", transition.status)
+                }
+                "p" => format!("{:?}", tracked.pause(number.map(|n| now + chrono::Duration::seconds(n)), now)),
+                "r" => format!("{:?}", tracked.resume(now)),
+                "s" => format!("{:?}", tracked.sweep(now, interval)),
+                other => panic!("unknown step {other}"),
+            };
+            let shown = tracked.shown(now);
+            let next = tracked.next_sweep(interval).map(|t| t.timestamp());
+            out.push_str(&format!(
+                "t={:<4} {step:<4} {did}\n       -> {} since {} ({}), next sweep {next:?}\n",
+                now.timestamp(),
+                shown.status,
+                shown.since.timestamp(),
+                shown.reason.unwrap_or_default()
+            ));
+        }
+        expect.assert_eq(&out);
+    }
+
+    #[test]
+    fn a_pause_shows_paused_keeps_its_start_when_moved_and_ends_by_itself() {
+        check(
+            "u t5 p60 t30 p120 t100 s t151 s",
+            expect![[r#"
+                t=0    u    Some((Unknown, Up))
+                       -> up since 0 (), next sweep Some(20)
+                t=5    p60  Changed(Change { from: Up, to: Paused, reason: Some("paused by the user until 00:01 UTC") })
+                       -> paused since 5 (paused by the user until 00:01 UTC), next sweep Some(65)
+                t=30   p120 Moved
+                       -> paused since 5 (paused by the user until 00:02 UTC), next sweep Some(150)
+                t=100  s    None
+                       -> paused since 5 (paused by the user until 00:02 UTC), next sweep Some(150)
+                t=151  s    Some(Change { from: Paused, to: Up, reason: None })
+                       -> up since 0 (), next sweep Some(171)
+            "#]],
+        );
+    }
+
+    #[test]
+    fn staleness_counts_from_the_end_of_a_pause_not_from_the_last_result() {
+        check(
+            "u t5 p t50 r t65 s t71 s t80 p r r",
+            expect![[r#"
+                t=0    u    Some((Unknown, Up))
+                       -> up since 0 (), next sweep Some(20)
+                t=5    p    Changed(Change { from: Up, to: Paused, reason: Some("paused by the user until resumed") })
+                       -> paused since 5 (paused by the user until resumed), next sweep None
+                t=50   r    Changed(Change { from: Paused, to: Up, reason: None })
+                       -> up since 0 (), next sweep Some(70)
+                t=65   s    None
+                       -> up since 0 (), next sweep Some(70)
+                t=71   s    Some(Change { from: Up, to: Unknown, reason: Some("stale: no result since 00:00:00 UTC") })
+                       -> unknown since 71 (stale: no result since 00:00:00 UTC), next sweep None
+                t=80   p    Changed(Change { from: Unknown, to: Paused, reason: Some("paused by the user until resumed") })
+                       -> paused since 80 (paused by the user until resumed), next sweep None
+                t=80   r    Changed(Change { from: Paused, to: Unknown, reason: Some("stale: no result since 00:00:00 UTC") })
+                       -> unknown since 71 (stale: no result since 00:00:00 UTC), next sweep None
+                t=80   r    Unchanged
+                       -> unknown since 71 (stale: no result since 00:00:00 UTC), next sweep None
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_pause_that_ran_out_while_stopped_ends_at_restore() {
+        let at = |seconds: i64| DateTime::<Utc>::from_timestamp(seconds, 0).unwrap();
+        let pause = Pause { since: at(0), until: Some(at(60)) };
+        let restored = Tracked::restored(CheckState::new(at(0)), Some(pause), at(100));
+        assert_eq!(restored.pause, None, "the pause ended while stopped");
+        assert_eq!(restored.resumed_at, Some(at(100)), "staleness counts from the restore");
+        let kept = Tracked::restored(CheckState::new(at(0)), Some(pause), at(30));
+        assert_eq!(kept.pause, Some(pause), "a pause still running is kept");
+    }
+}

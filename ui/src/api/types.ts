@@ -1,0 +1,176 @@
+// Generated from the Rust wire types (src/api/dto.rs) and the route table
+// (src/api/operation.rs) by `UPDATE_EXPECT=1 cargo test --test it tidy`. Do not edit.
+
+export type ActionOutput = { ref: string, action: string, text: string, };
+
+export type ActionRun = { id: number, action: string, check: string | null, incident: number | null, requested_by: Requester, dry_run: boolean, status: RunStatus, exit_code: number | null, output: string, started_at: string, duration_ms: number, verified: boolean | null, };
+
+export type ActionRuns = { runs: Array<ActionRun>, };
+
+export type ActionRunsArgs = { action?: string, check?: string, incident?: number, limit?: number, };
+
+export type ApiError = { code: string, message: string, resolution: string, };
+
+export type Breaker = { state: BreakerState, consecutive_failures: number, next_trial_at: string | null, };
+
+export type BreakerState = "closed" | "open" | "half_open" | "disabled";
+
+export type Check = { id: string, name: string, kind: string, group: string | null, critical: boolean, status: Status, since: string,
+/**
+ * Why the status is what it is, when that is not obvious.
+ */
+reason: string | null, interval_ms: number, actions: Array<string>, depends_on: Array<string>, open_incident: number | null, breaker: Breaker | null, last: LastResult | null, };
+
+export type CheckDetail = {
+/**
+ * What is probed, for people: `GET https://…`, `db:5432`, `disk /`; passwords in
+ * URLs are shown as `••••`.
+ */
+target: string, timeout_ms: number, expect: Array<string>, degraded_if: Array<string>, failure_threshold: number, success_threshold: number, id: string, name: string, kind: string, group: string | null, critical: boolean, status: Status, since: string,
+/**
+ * Why the status is what it is, when that is not obvious.
+ */
+reason: string | null, interval_ms: number, actions: Array<string>, depends_on: Array<string>, open_incident: number | null, breaker: Breaker | null, last: LastResult | null, };
+
+export type Failure = { class: FailureClass,
+/**
+ * What the operator can do about it.
+ */
+resolution: string, };
+
+export type FailureClass = "refused" | "timeout" | "dns" | "tls" | "http_status" | "condition" | "body_too_large" | "connection" | "breaker_open" | "probe_error";
+
+export type Group = { id: string, level: GroupLevel, };
+
+export type GroupLevel = "operational" | "degraded" | "partial_outage" | "major_outage";
+
+export type Health = { status: HealthStatus, degraded: Array<string>, version: string, started_at: string, checks: number, };
+
+export type HealthStatus = "ok" | "degraded";
+
+export type Hello = { missed?: number, };
+
+export type History = { check: string, from: string, to: string, bucket_ms: number, summary: HistorySummary, points: Array<HistoryPoint>, };
+
+export type HistoryArgs = { id: string,
+/**
+ * How far back: a duration (`1h`, `24h`, `7d`); default `1h`.
+ */
+range?: string,
+/**
+ * The window's end, RFC 3339; default now.
+ */
+to?: string,
+/**
+ * At most this many buckets; default 360.
+ */
+points?: number, };
+
+export type HistoryPoint = { at: string, count: number, up: number, degraded: number, down: number, unknown: number, latency_avg_ms: number | null, latency_max_ms: number | null, };
+
+export type HistorySummary = { count: number, up: number, degraded: number, down: number, unknown: number,
+/**
+ * Share of known results that were up or degraded, in percent; null with no data.
+ */
+uptime_pct: number | null, latency_avg_ms: number | null, latency_max_ms: number | null, };
+
+export type IdArgs = { id: string, };
+
+export type Incident = { id: number, check: string, started_at: string, resolved_at: string | null, duration_ms: number | null, cause: string, cause_class: FailureClass, failed_conditions: Array<string>, acked: boolean, note: string | null, };
+
+export type IncidentResolved = { id: number, check: string, resolved_at: string, };
+
+export type Incidents = { incidents: Array<Incident>, };
+
+export type IncidentsArgs = {
+/**
+ * Only this check's.
+ */
+check?: string,
+/**
+ * Only open ones.
+ */
+open?: boolean,
+/**
+ * Most incidents (default 100, at most 1000).
+ */
+limit?: number, };
+
+export type LastResult = { at: string, ok: boolean, latency_ms: number | null, message: string, failure: Failure | null, };
+
+export type NoArgs = Record<symbol, never>;
+
+export type PauseAllArgs = { for?: string, };
+
+export type PauseArgs = { id: string, for?: string, };
+
+export type PauseResult = {
+/**
+ * Checks whose shown status changed (already paused or running ones are not counted).
+ */
+changed: number,
+/**
+ * When the pause ends; null for a resume or a pause until resumed.
+ */
+until: string | null, };
+
+export type ProbeResult = { at: string, status: Status, latency_ms: number | null, class: FailureClass | null, message: string, };
+
+export type Requester = "cli" | "api" | "auto" | "desktop";
+
+export type Results = { check: string, results: Array<ProbeResult>, };
+
+export type ResultsArgs = { id: string,
+/**
+ * Most results (default 50, at most 1000).
+ */
+limit?: number, };
+
+export type RunActionArgs = { id: string, dry_run?: boolean,
+/**
+ * The caller's name for this run (letters, digits, `-`, `_`; at most 64): its live
+ * output is published as `action_output` updates carrying it.
+ */
+ref?: string, };
+
+export type RunStatus = "ok" | "failed" | "timeout" | "error" | "dry_run";
+
+export type Status = "up" | "degraded" | "down" | "unknown" | "paused" | "maintenance";
+
+export type StatusReport = {
+/**
+ * The worst status of all checks (`up` with none).
+ */
+overall: Status, checks: Array<Check>, groups: Array<Group>, };
+
+/** Every operation: its arguments and its answer. */
+export interface Operations {
+  status: [NoArgs, StatusReport];
+  health: [NoArgs, Health];
+  check: [IdArgs, CheckDetail];
+  results: [ResultsArgs, Results];
+  history: [HistoryArgs, History];
+  incidents: [IncidentsArgs, Incidents];
+  action_runs: [ActionRunsArgs, ActionRuns];
+  run_action: [RunActionArgs, ActionRun];
+  pause: [PauseArgs, PauseResult];
+  resume: [IdArgs, PauseResult];
+  pause_all: [PauseAllArgs, PauseResult];
+  resume_all: [NoArgs, PauseResult];
+}
+
+/** How each operation is called on the daemon; `{id}` is its `id` argument. */
+export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST"; path: string } } = {
+  status: { method: "GET", path: "/api/v1/status" },
+  health: { method: "GET", path: "/healthz" },
+  check: { method: "GET", path: "/api/v1/checks/{id}" },
+  results: { method: "GET", path: "/api/v1/checks/{id}/results" },
+  history: { method: "GET", path: "/api/v1/checks/{id}/history" },
+  incidents: { method: "GET", path: "/api/v1/incidents" },
+  action_runs: { method: "GET", path: "/api/v1/action-runs" },
+  run_action: { method: "POST", path: "/api/v1/actions/{id}/run" },
+  pause: { method: "POST", path: "/api/v1/checks/{id}/pause" },
+  resume: { method: "POST", path: "/api/v1/checks/{id}/resume" },
+  pause_all: { method: "POST", path: "/api/v1/pause" },
+  resume_all: { method: "POST", path: "/api/v1/resume" },
+};
