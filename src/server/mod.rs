@@ -12,9 +12,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{RawPathParams, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{FromRequestParts as _, RawPathParams, Request, State};
+use axum::http::{StatusCode, Uri};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -91,40 +90,88 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Any operation: its arguments read from the path, and the query (GET) or the JSON
-/// body (POST), then the operation called for whoever asks.
-async fn handle<O: Operation>(
-    State(state): State<AppState>,
-    params: RawPathParams,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Bytes,
-) -> Result<Json<O::Output>, ApiError> {
-    let id = params.iter().find(|(name, _)| *name == "id").map(|(_, value)| value.to_owned());
-    let args = match O::METHOD {
-        Method::Get => query_args::<O::Args>(uri.query().unwrap_or(""), id)?,
-        Method::Post => body_args::<O::Args>(&body, id)?,
+/// Any operation: its request read (the same code for all), its arguments made its
+/// own type, then the operation called for whoever asks.
+async fn handle<O: Operation>(State(state): State<AppState>, request: Request) -> Response {
+    let incoming = match Incoming::read(request, O::METHOD).await {
+        Ok(incoming) => incoming,
+        Err(e) => return e.into_response(),
     };
-    // The desktop app's window says so; any other caller is the API.
-    let requester = match headers.get("x-watchkeeper-client").and_then(|v| v.to_str().ok()) {
-        Some("desktop") => Requester::Desktop,
-        _ => Requester::Api,
+    let requester = incoming.requester;
+    let args = match incoming.args::<O::Args>() {
+        Ok(args) => args,
+        Err(e) => return e.into_response(),
     };
-    O::call(&state.engine, args, requester).await.map(Json)
-}
-
-/// Arguments from a query string, and the path's `id`.
-fn query_args<T: DeserializeOwned>(query: &str, id: Option<String>) -> Result<T, ApiError> {
-    let mut query = query.to_owned();
-    if let Some(id) = id {
-        let id = serde_urlencoded::to_string([("id", id)]).unwrap_or_default();
-        query = if query.is_empty() { id } else { format!("{query}&{id}") };
+    match O::call(&state.engine, args, requester).await {
+        Ok(output) => Json(output).into_response(),
+        Err(e) => e.into_response(),
     }
-    serde_urlencoded::from_str(&query).map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))
 }
 
-/// Arguments from a JSON body (none when it is empty), and the path's `id`.
-fn body_args<T: DeserializeOwned>(body: &[u8], id: Option<String>) -> Result<T, ApiError> {
+/// The largest request body read (an operation's arguments are small).
+const MAX_BODY: usize = 64 * 1024;
+
+/// What an operation's request says: its arguments, and who asks.
+struct Incoming {
+    args: Args,
+    requester: Requester,
+}
+
+/// The arguments as they came: a query string (GET) or a JSON object (POST), with the
+/// path's `id` among them.
+enum Args {
+    Query(String),
+    Body(serde_json::Value),
+}
+
+impl Incoming {
+    async fn read(request: Request, method: Method) -> Result<Incoming, ApiError> {
+        let (mut parts, body) = request.into_parts();
+        // The desktop app's window says so; any other caller is the API.
+        let requester = match parts.headers.get("x-watchkeeper-client").and_then(|v| v.to_str().ok()) {
+            Some("desktop") => Requester::Desktop,
+            _ => Requester::Api,
+        };
+        let params = RawPathParams::from_request_parts(&mut parts, &())
+            .await
+            .map_err(|e| ApiError::bad_request(format!("invalid path: {}", e.body_text())))?;
+        let id = params.iter().find(|(name, _)| *name == "id").map(|(_, value)| value.to_owned());
+        let args = match method {
+            Method::Get => Args::Query(query_with_id(parts.uri.query().unwrap_or(""), id)),
+            Method::Post => {
+                let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+                    ApiError::bad_request(format!("invalid request body: larger than {MAX_BODY} bytes"))
+                })?;
+                Args::Body(body_with_id(&body, id)?)
+            }
+        };
+        Ok(Incoming { args, requester })
+    }
+
+    fn args<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        match self.args {
+            Args::Query(query) => serde_urlencoded::from_str(&query)
+                .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}"))),
+            Args::Body(body) => {
+                serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
+            }
+        }
+    }
+}
+
+/// A query string with the path's `id` added.
+fn query_with_id(query: &str, id: Option<String>) -> String {
+    let Some(id) = id else { return query.to_owned() };
+    let id = serde_urlencoded::to_string([("id", id)]).unwrap_or_default();
+    if query.is_empty() {
+        id
+    } else {
+        format!("{query}&{id}")
+    }
+}
+
+/// A JSON object body (none when it is empty) with the path's `id` added.
+fn body_with_id(body: &[u8], id: Option<String>) -> Result<serde_json::Value, ApiError> {
     let mut value = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::Value::Object(Default::default())
     } else {
@@ -139,7 +186,7 @@ fn body_args<T: DeserializeOwned>(body: &[u8], id: Option<String>) -> Result<T, 
         }
         fields.insert("id".to_owned(), id.into());
     }
-    serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
+    Ok(value)
 }
 
 async fn api_not_found(uri: Uri) -> ApiError {

@@ -422,3 +422,20 @@ async fn hanging_targets_never_pile_up_probes() {
     .await;
     assert_eq!(timeout["last"]["ok"], false);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operations_arguments_come_from_its_path_and_nowhere_else() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&config(&target, "")).await;
+    let (status, body) = daemon.post("/api/v1/actions/fix/run", json!({"id": "other", "dry_run": true})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")), "the id is the path's: {body}");
+    let (status, body) = daemon.get_any("/api/v1/checks/api/results?id=other").await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")), "in the query too: {body}");
+    let (status, body) = daemon.post("/api/v1/actions/fix/run", json!(["dry_run"])).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")), "arguments are an object: {body}");
+    let huge = json!({"dry_run": true, "ref": "x".repeat(100_000)});
+    let (status, body) = daemon.post("/api/v1/actions/fix/run", huge).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")), "a body is small: {body}");
+    let (status, run) = daemon.post("/api/v1/actions/fix/run", json!({"dry_run": true})).await;
+    assert_eq!((status, run["status"].as_str()), (200, Some("dry_run")), "{run}");
+}
