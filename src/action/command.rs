@@ -1,12 +1,7 @@
 //! `kind = "command"`: a program run with its argv, never through a shell; killed with
 //! its process group at the timeout. Exit 0 is `ok`.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
-
-use schemars::JsonSchema;
-use serde::Deserialize;
-use toml::Spanned;
 
 use super::{Ran, MAX_OUTPUT};
 use crate::diagnostic::Scope;
@@ -15,18 +10,8 @@ use crate::model::RunStatus;
 
 pub const NAME: &str = "command";
 
-/// The keys of a command action.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Keys {
-    /// The program and its arguments, run without a shell.
-    #[schemars(with = "Option<Vec<String>>")]
-    pub command: Option<Spanned<Vec<String>>>,
-    /// Extra environment variables.
-    pub env: Option<BTreeMap<String, String>>,
-    /// The working directory.
-    pub cwd: Option<String>,
-}
+/// The keys of a command action: those of a command check.
+pub use crate::probe::command::Keys;
 
 pub type Spec = CommandSpec;
 

@@ -21,7 +21,7 @@ pub const FAILED: &[(&str, FailureClass)] = &[];
 /// Output kept from a command probe.
 const MAX_OUTPUT: usize = 64 * 1024;
 
-/// The keys of a command check.
+/// The keys of a command check (and of a command action).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Keys {
