@@ -192,6 +192,17 @@ impl Scope<'_, '_> {
     }
 }
 
+/// The JSON Schema of a table's keys (a serde struct with doc comments): what the
+/// docs, the editor schema and the unknown-key checks read.
+pub fn table_schema<T: schemars::JsonSchema>() -> serde_json::Value {
+    serde_json::to_value(schemars::SchemaGenerator::default().into_root_schema_for::<T>()).unwrap_or_default()
+}
+
+/// The names of the keys a table schema (`table_schema`) has.
+pub fn key_names(schema: &serde_json::Value) -> Vec<String> {
+    schema["properties"].as_object().map(|keys| keys.keys().cloned().collect()).unwrap_or_default()
+}
+
 /// "did you mean `x`? " for the closest candidate, or nothing.
 pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     candidates

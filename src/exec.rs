@@ -45,6 +45,11 @@ impl CommandSpec {
             cwd: cwd.map(PathBuf::from),
         })
     }
+
+    /// A run of this command, bounded by `timeout` and `max_output`.
+    pub fn request(&self, timeout: Duration, max_output: usize, on_output: Option<OutputSink>) -> Request<'_> {
+        Request { argv: &self.argv, env: &self.env, cwd: self.cwd.as_deref(), timeout, max_output, on_output }
+    }
 }
 
 /// How long output is still read after the program exits, when a child it left

@@ -33,16 +33,8 @@ pub fn preview(spec: &Spec, timeout: Duration) -> String {
 }
 
 pub async fn run(spec: &Spec, timeout: Duration, on_output: Option<exec::OutputSink>) -> Ran {
-    let request = exec::Request {
-        argv: &spec.argv,
-        env: &spec.env,
-        cwd: spec.cwd.as_deref(),
-        timeout,
-        max_output: MAX_OUTPUT,
-        on_output,
-    };
     let started = std::time::Instant::now();
-    let outcome = match exec::run(request).await {
+    let outcome = match exec::run(spec.request(timeout, MAX_OUTPUT, on_output)).await {
         Ok(outcome) => outcome,
         Err(e) => {
             return Ran {

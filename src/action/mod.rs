@@ -44,7 +44,7 @@ pub struct Kind {
 impl Kind {
     /// The names of its keys.
     pub fn key_names(&self) -> Vec<String> {
-        (self.keys)()["properties"].as_object().map(|keys| keys.keys().cloned().collect()).unwrap_or_default()
+        crate::diagnostic::key_names(&(self.keys)())
     }
 }
 
@@ -85,7 +85,7 @@ macro_rules! kinds {
             vec![$(
                 Kind {
                     name: $module::NAME,
-                    keys: schema_of::<$module::Keys>,
+                    keys: crate::diagnostic::table_schema::<$module::Keys>,
                     compile: |table, span, scope| {
                         let keys = scope.deserialize::<$module::Keys>(table, span)?;
                         $module::compile(keys, scope).map(ActionSpec::$variant)
@@ -98,10 +98,6 @@ macro_rules! kinds {
 
 kinds! {
     Command => command,
-}
-
-fn schema_of<T: schemars::JsonSchema>() -> serde_json::Value {
-    serde_json::to_value(schemars::SchemaGenerator::default().into_root_schema_for::<T>()).unwrap_or_default()
 }
 
 #[derive(Debug, Clone)]

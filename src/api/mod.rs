@@ -21,7 +21,7 @@ pub use error::ApiError;
 
 use crate::action::Requester;
 use crate::engine::Engine;
-use crate::model::{ActionId, CheckId, Status};
+use crate::model::{is_valid_id, ActionId, CheckId, Status};
 use crate::store::{ActionRunFilter, IncidentFilter};
 
 /// The longest history window one query may ask for, and the longest pause.
@@ -121,22 +121,17 @@ pub async fn run_action(
     args: dto::RunActionArgs,
     requester: Requester,
 ) -> Result<dto::ActionRunDto, ApiError> {
-    if let Some(r#ref) = &args.r#ref {
-        let valid = !r#ref.is_empty()
-            && r#ref.len() <= 64
-            && r#ref.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !valid {
-            return Err(ApiError::new(
-                400,
-                "bad_request",
-                format!("invalid ref `{ref}`"),
-                "a ref is 1 to 64 letters, digits, `-` or `_`",
-            ));
-        }
+    // A ref is spelt as an id is.
+    if let Some(r#ref) = args.r#ref.as_deref().filter(|r#ref| !is_valid_id(r#ref)) {
+        return Err(ApiError::new(
+            400,
+            "bad_request",
+            format!("invalid ref `{ref}`"),
+            "a ref is 1 to 64 letters, digits, `-` or `_`",
+        ));
     }
-    let id = known_action(engine, &args.id)?;
-    match engine.run_action(id.as_str(), args.dry_run, requester, args.r#ref.as_deref()).await {
-        None => Err(ApiError::unknown_action(id.as_str(), engine.config().actions.iter().map(|a| a.id.as_str()))),
+    match engine.run_action(&args.id, args.dry_run, requester, args.r#ref.as_deref()).await {
+        None => Err(ApiError::unknown_action(&args.id, engine.config().actions.iter().map(|a| a.id.as_str()))),
         Some(Err(e)) => Err(ApiError::store(e)),
         Some(Ok(run)) => Ok(dto::ActionRunDto::from(&run)),
     }

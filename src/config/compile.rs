@@ -20,7 +20,7 @@ use super::{ActionConfig, CheckConfig, Compiled, Config, ConfigErrors, Settings}
 use crate::action::{self, ActionSpec};
 use crate::breaker::BreakerConfig;
 use crate::condition::Condition;
-use crate::diagnostic::{did_you_mean, Report, Scope};
+use crate::diagnostic::{did_you_mean, key_names, table_schema, Report, Scope};
 use crate::model::{is_valid_id, ActionId, CheckId};
 use crate::probe::{self, Common, Kind, ProbeSpec};
 use crate::units;
@@ -43,15 +43,28 @@ const CONDITIONS: &str =
 /// Compiles config text; `file` names it in messages.
 pub fn compile(text: &str, file: &str) -> Result<Compiled, ConfigErrors> {
     let kinds = probe::kinds();
+    let action_kinds = action::kinds();
     let mut cx = Compiler {
         report: Report::new(text, file),
-        kind_keys: kinds.iter().map(Kind::key_names).collect(),
+        check_owners: Owners {
+            what: "check",
+            common: known_keys::<RawCheck>(),
+            kinds: kinds.iter().map(|k| k.name).collect(),
+            kind_keys: kinds.iter().map(Kind::key_names).collect(),
+            planned_kinds: PLANNED_KINDS,
+            planned_keys: PLANNED_CHECK_KEYS,
+        },
+        action_owners: Owners {
+            what: "action",
+            common: known_keys::<RawAction>(),
+            kinds: action_kinds.iter().map(|k| k.name).collect(),
+            kind_keys: action_kinds.iter().map(action::Kind::key_names).collect(),
+            planned_kinds: PLANNED_ACTION_KINDS,
+            planned_keys: PLANNED_ACTION_KEYS,
+        },
         kinds,
-        check_keys: known_keys::<RawCheck>(),
+        action_kinds,
         breaker_keys: known_keys::<RawBreaker>(),
-        action_kind_keys: action::kinds().iter().map(action::Kind::key_names).collect(),
-        action_kinds: action::kinds(),
-        action_keys: known_keys::<RawAction>(),
     };
     let document = cx.read(text);
     let config = cx.compile(document);
@@ -68,15 +81,13 @@ pub fn compile(text: &str, file: &str) -> Result<Compiled, ConfigErrors> {
 struct Compiler<'a> {
     report: Report<'a>,
     kinds: Vec<Kind>,
-    /// Each kind's keys, in the order of `kinds` (read once: a schema is not free).
-    kind_keys: Vec<Vec<String>>,
-    /// The keys every check has.
-    check_keys: Vec<String>,
-    breaker_keys: Vec<String>,
     action_kinds: Vec<action::Kind>,
-    action_kind_keys: Vec<Vec<String>>,
-    /// The keys every action has.
-    action_keys: Vec<String>,
+    /// Who owns which keys of a check and of an action: read once per file (a schema
+    /// is not free), in the order of `kinds` and `action_kinds`.
+    check_owners: Owners,
+    action_owners: Owners,
+    /// The keys of a check's `breaker` table.
+    breaker_keys: Vec<String>,
 }
 
 /// The file as read: each table's keys, types checked.
@@ -88,15 +99,15 @@ struct Document {
 }
 
 /// Who owns which keys of a table: the table itself, or one of its kinds.
-struct Owners<'k> {
+struct Owners {
     /// "check" or "action".
     what: &'static str,
-    common: &'k [String],
-    kinds: &'k [&'k str],
+    common: Vec<String>,
+    kinds: Vec<&'static str>,
     /// Each kind's keys, in the order of `kinds`.
-    kind_keys: &'k [Vec<String>],
-    planned_kinds: &'k [&'k str],
-    planned_keys: &'k [&'k str],
+    kind_keys: Vec<Vec<String>>,
+    planned_kinds: &'static [&'static str],
+    planned_keys: &'static [&'static str],
 }
 
 /// A table's keys, split by owner.
@@ -132,8 +143,7 @@ fn label(what: &str, table: &DeTable<'_>) -> String {
 }
 
 fn known_keys<T: JsonSchema>() -> Vec<String> {
-    let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
-    schema.get("properties").and_then(|p| p.as_object()).map(|p| p.keys().cloned().collect()).unwrap_or_default()
+    key_names(&table_schema::<T>())
 }
 
 impl<'a> Compiler<'a> {
@@ -203,8 +213,8 @@ impl<'a> Compiler<'a> {
         items
     }
 
-    /// A table's keys that `T` reads (its nested `breaker` table's too); the rest are
-    /// reported, each once, with a did-you-mean.
+    /// A table's keys that `T` reads; the rest are reported, each once, with a
+    /// did-you-mean.
     fn keep_known<'i, T: JsonSchema + DeserializeOwned>(
         &mut self,
         label: &str,
@@ -216,60 +226,19 @@ impl<'a> Compiler<'a> {
         for (key, item) in table.iter() {
             let name = key.get_ref().as_ref();
             if known.iter().any(|k| k == name) {
-                kept.insert(key.clone(), self.nested(label, name, item));
+                kept.insert(key.clone(), item.clone());
             } else {
-                self.unknown_key(label, name, &key.span(), &known, planned);
+                unknown_key(&mut self.report, label, name, &key.span(), &known, planned);
             }
         }
         kept
-    }
-
-    /// A check's `breaker` table with its unknown keys reported and dropped; any other
-    /// value as it is.
-    fn nested<'i>(&mut self, label: &str, name: &str, item: &Spanned<DeValue<'i>>) -> Spanned<DeValue<'i>> {
-        let DeValue::Table(inner) = item.get_ref() else { return item.clone() };
-        if name != "breaker" {
-            return item.clone();
-        }
-        let known = self.breaker_keys.clone();
-        let mut kept = DeTable::default();
-        for (key, value) in inner.iter() {
-            if known.iter().any(|k| k == key.get_ref().as_ref()) {
-                kept.insert(key.clone(), value.clone());
-            } else {
-                self.unknown_key(&format!("{label}: breaker"), key.get_ref(), &key.span(), &known, &[]);
-            }
-        }
-        Spanned::new(item.span(), DeValue::Table(kept))
-    }
-
-    fn unknown_key(&mut self, label: &str, name: &str, span: &Range<usize>, known: &[String], planned: &[&str]) {
-        let mut scope = self.scope(label, span.clone());
-        if planned.contains(&name) {
-            let message = format_args!("`{name}` is not supported by this version of watchkeeper yet");
-            scope.error(span, "", message, "remove it; `watchkeeper config schema` lists the keys this version reads");
-            return;
-        }
-        let known: Vec<&str> = known.iter().map(String::as_str).collect();
-        let hint = did_you_mean(name, &known);
-        let resolution = format!("{hint}`watchkeeper config schema` lists every key");
-        scope.error(span, "", format_args!("unknown key `{name}`"), resolution);
     }
 
     /// A `[[check]]`: its own keys, and its kind's compiled into its probe.
     fn check_entry(&mut self, value: &Spanned<DeValue<'_>>) -> Option<Entry> {
         let DeValue::Table(table) = value.get_ref() else { return None };
         let label = label("check", table);
-        let kinds: Vec<&str> = self.kinds.iter().map(|k| k.name).collect();
-        let owners = Owners {
-            what: "check",
-            common: &self.check_keys.clone(),
-            kinds: &kinds,
-            kind_keys: &self.kind_keys.clone(),
-            planned_kinds: PLANNED_KINDS,
-            planned_keys: PLANNED_CHECK_KEYS,
-        };
-        let split = self.split(&label, value, &owners);
+        let split = split(&mut self.report, &self.breaker_keys, &label, value, &self.check_owners);
         let raw: Option<RawCheck> = self.scope(&label, value.span()).deserialize(split.own, value.span());
         let kind = split.kind.map(|k| (self.kinds[k].compile, self.kinds[k].fields));
         let probe = kind.and_then(|(compile, _)| {
@@ -283,76 +252,12 @@ impl<'a> Compiler<'a> {
     fn action_entry(&mut self, value: &Spanned<DeValue<'_>>) -> Option<ActionEntry> {
         let DeValue::Table(table) = value.get_ref() else { return None };
         let label = label("action", table);
-        let kinds: Vec<&str> = self.action_kinds.iter().map(|k| k.name).collect();
-        let owners = Owners {
-            what: "action",
-            common: &self.action_keys.clone(),
-            kinds: &kinds,
-            kind_keys: &self.action_kind_keys.clone(),
-            planned_kinds: PLANNED_ACTION_KINDS,
-            planned_keys: PLANNED_ACTION_KEYS,
-        };
-        let split = self.split(&label, value, &owners);
+        let split = split(&mut self.report, &self.breaker_keys, &label, value, &self.action_owners);
         let raw: Option<RawAction> = self.scope(&label, value.span()).deserialize(split.own, value.span());
         let compile = split.kind.map(|k| self.action_kinds[k].compile);
         let spec = compile
             .and_then(|compile| compile(split.kind_keys, value.span(), &mut self.scope(&label, split.kind_span)));
         Some(ActionEntry { raw: raw?, spec })
-    }
-
-    /// Splits a table's keys by owner: the table's own (a nested `breaker` checked too),
-    /// its kind's, and the rest, reported: a planned key as not supported yet, another
-    /// kind's as a mistake, an unknown one with a did-you-mean. An unknown kind is
-    /// reported here too.
-    fn split<'i>(&mut self, label: &str, value: &Spanned<DeValue<'i>>, owners: &Owners<'_>) -> Split<'i> {
-        let mut split =
-            Split { own: DeTable::default(), kind_keys: DeTable::default(), kind: None, kind_span: value.span() };
-        let DeValue::Table(table) = value.get_ref() else { return split };
-        let kind_name = match table.get("kind").map(|k| (k.get_ref(), k.span())) {
-            Some((DeValue::String(name), span)) => {
-                split.kind_span = span;
-                Some(name.as_ref())
-            }
-            _ => None,
-        };
-        split.kind = kind_name.and_then(|name| owners.kinds.iter().position(|k| *k == name));
-        if let (Some(name), None) = (kind_name, split.kind) {
-            self.bad_kind(label, name, &split.kind_span, owners);
-        }
-        let kind_keys = split.kind.map(|k| owners.kind_keys[k].as_slice()).unwrap_or_default();
-        for (key, item) in table.iter() {
-            let name = key.get_ref().as_ref();
-            if owners.common.iter().any(|k| k == name) {
-                split.own.insert(key.clone(), self.nested(label, name, item));
-            } else if kind_keys.iter().any(|k| k == name) {
-                split.kind_keys.insert(key.clone(), item.clone());
-            } else if owners.kind_keys.iter().flatten().any(|k| k == name) {
-                // A key of another kind; with an unknown kind, that error says it all.
-                if let (Some(kind), Some(_)) = (kind_name, split.kind) {
-                    let message = format_args!("`{name}` is not a key of {kind} {}s", owners.what);
-                    let resolution = format!("remove `{name}`, or change `kind`");
-                    self.scope(label, key.span()).error(&key.span(), "", message, resolution);
-                }
-            } else {
-                let candidates: Vec<String> = owners.common.iter().chain(kind_keys).cloned().collect();
-                self.unknown_key(label, name, &key.span(), &candidates, owners.planned_keys);
-            }
-        }
-        split
-    }
-
-    fn bad_kind(&mut self, label: &str, name: &str, span: &Range<usize>, owners: &Owners<'_>) {
-        let mut scope = self.scope(label, span.clone());
-        // The crate's own test kind is not one to offer.
-        let offered: Vec<&str> = owners.kinds.iter().copied().filter(|k| *k != "scripted").collect();
-        let kinds = offered.join(", ");
-        if owners.planned_kinds.contains(&name) {
-            let message = format_args!("`{name}` is not supported by this version of watchkeeper yet");
-            scope.error(span, "kind", message, format!("use one of: {kinds}"));
-        } else {
-            let hint = did_you_mean(name, &offered);
-            scope.error(span, "kind", format_args!("unknown kind `{name}`"), format!("{hint}the kinds are: {kinds}"));
-        }
     }
 
     fn compile(&mut self, document: Document) -> Config {
@@ -668,6 +573,111 @@ impl<'a> Compiler<'a> {
             }
         }
     }
+}
+
+/// Splits a table's keys by owner: the table's own (a nested `breaker` checked too),
+/// its kind's, and the rest, reported: a planned key as not supported yet, another
+/// kind's as a mistake, an unknown one with a did-you-mean. An unknown kind is
+/// reported here too.
+fn split<'i>(
+    report: &mut Report<'_>,
+    breaker_keys: &[String],
+    label: &str,
+    value: &Spanned<DeValue<'i>>,
+    owners: &Owners,
+) -> Split<'i> {
+    let mut split =
+        Split { own: DeTable::default(), kind_keys: DeTable::default(), kind: None, kind_span: value.span() };
+    let DeValue::Table(table) = value.get_ref() else { return split };
+    let kind_name = match table.get("kind").map(|k| (k.get_ref(), k.span())) {
+        Some((DeValue::String(name), span)) => {
+            split.kind_span = span;
+            Some(name.as_ref())
+        }
+        _ => None,
+    };
+    split.kind = kind_name.and_then(|name| owners.kinds.iter().position(|k| *k == name));
+    if let (Some(name), None) = (kind_name, split.kind) {
+        bad_kind(report, label, name, &split.kind_span, owners);
+    }
+    let kind_keys = split.kind.map(|k| owners.kind_keys[k].as_slice()).unwrap_or_default();
+    for (key, item) in table.iter() {
+        let name = key.get_ref().as_ref();
+        if owners.common.iter().any(|k| k == name) {
+            split.own.insert(key.clone(), nested(report, breaker_keys, label, name, item));
+        } else if kind_keys.iter().any(|k| k == name) {
+            split.kind_keys.insert(key.clone(), item.clone());
+        } else if owners.kind_keys.iter().flatten().any(|k| k == name) {
+            // A key of another kind; with an unknown kind, that error says it all.
+            if let (Some(kind), Some(_)) = (kind_name, split.kind) {
+                let message = format_args!("`{name}` is not a key of {kind} {}s", owners.what);
+                let resolution = format!("remove `{name}`, or change `kind`");
+                report.scope(label.to_owned(), key.span()).error(&key.span(), "", message, resolution);
+            }
+        } else {
+            let candidates: Vec<String> = owners.common.iter().chain(kind_keys).cloned().collect();
+            unknown_key(report, label, name, &key.span(), &candidates, owners.planned_keys);
+        }
+    }
+    split
+}
+
+fn bad_kind(report: &mut Report<'_>, label: &str, name: &str, span: &Range<usize>, owners: &Owners) {
+    let mut scope = report.scope(label.to_owned(), span.clone());
+    // The crate's own test kind is not one to offer.
+    let offered: Vec<&str> = owners.kinds.iter().copied().filter(|k| *k != "scripted").collect();
+    let kinds = offered.join(", ");
+    if owners.planned_kinds.contains(&name) {
+        let message = format_args!("`{name}` is not supported by this version of watchkeeper yet");
+        scope.error(span, "kind", message, format!("use one of: {kinds}"));
+    } else {
+        let hint = did_you_mean(name, &offered);
+        scope.error(span, "kind", format_args!("unknown kind `{name}`"), format!("{hint}the kinds are: {kinds}"));
+    }
+}
+
+/// A check's `breaker` table with its unknown keys reported and dropped; any other
+/// value as it is.
+fn nested<'i>(
+    report: &mut Report<'_>,
+    breaker_keys: &[String],
+    label: &str,
+    name: &str,
+    item: &Spanned<DeValue<'i>>,
+) -> Spanned<DeValue<'i>> {
+    let DeValue::Table(inner) = item.get_ref() else { return item.clone() };
+    if name != "breaker" {
+        return item.clone();
+    }
+    let mut kept = DeTable::default();
+    for (key, value) in inner.iter() {
+        if breaker_keys.iter().any(|k| k == key.get_ref().as_ref()) {
+            kept.insert(key.clone(), value.clone());
+        } else {
+            unknown_key(report, &format!("{label}: breaker"), key.get_ref(), &key.span(), breaker_keys, &[]);
+        }
+    }
+    Spanned::new(item.span(), DeValue::Table(kept))
+}
+
+fn unknown_key(
+    report: &mut Report<'_>,
+    label: &str,
+    name: &str,
+    span: &Range<usize>,
+    known: &[String],
+    planned: &[&str],
+) {
+    let mut scope = report.scope(label.to_owned(), span.clone());
+    if planned.contains(&name) {
+        let message = format_args!("`{name}` is not supported by this version of watchkeeper yet");
+        scope.error(span, "", message, "remove it; `watchkeeper config schema` lists the keys this version reads");
+        return;
+    }
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    let hint = did_you_mean(name, &known);
+    let resolution = format!("{hint}`watchkeeper config schema` lists every key");
+    scope.error(span, "", format_args!("unknown key `{name}`"), resolution);
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use crate::condition::Condition;
 use crate::model::{ActionId, CheckId};
 use crate::probe::ProbeSpec;
 
+use crate::diagnostic::table_schema;
 pub use crate::diagnostic::{ConfigErrors, Diagnostic};
 pub use compile::compile;
 
@@ -232,10 +233,6 @@ fn key_table(schema: &serde_json::Value) -> String {
         out.push_str(&format!("| `{key}` | {kind} | {required} | {meaning} |\n"));
     }
     out
-}
-
-fn table_schema<T: schemars::JsonSchema>() -> serde_json::Value {
-    serde_json::to_value(schemars::SchemaGenerator::default().into_root_schema_for::<T>()).unwrap_or_default()
 }
 
 /// Groups from checks, in first-seen order, with their components.

@@ -53,15 +53,7 @@ pub fn remote(_: &Spec) -> bool {
 }
 
 pub async fn probe(spec: &Spec, _: &ProbeContext, timeout: Duration, _: Duration) -> Observation {
-    let request = exec::Request {
-        argv: &spec.argv,
-        env: &spec.env,
-        cwd: spec.cwd.as_deref(),
-        timeout,
-        max_output: MAX_OUTPUT,
-        on_output: None,
-    };
-    let outcome = match exec::run(request).await {
+    let outcome = match exec::run(spec.request(timeout, MAX_OUTPUT, None)).await {
         Ok(outcome) => outcome,
         Err(e) => return Observation::failed(FailureClass::ProbeError, e.to_string()),
     };

@@ -54,7 +54,7 @@ pub struct Kind {
 impl Kind {
     /// The names of its keys.
     pub fn key_names(&self) -> Vec<String> {
-        (self.keys)()["properties"].as_object().map(|keys| keys.keys().cloned().collect()).unwrap_or_default()
+        crate::diagnostic::key_names(&(self.keys)())
     }
 }
 
@@ -122,7 +122,7 @@ macro_rules! kinds {
                 kinds.push(Kind {
                     name: $module::NAME,
                     fields: $module::FIELDS,
-                    keys: schema_of::<$module::Keys>,
+                    keys: crate::diagnostic::table_schema::<$module::Keys>,
                     compile: |table, span, common, scope| {
                         let keys = scope.deserialize::<$module::Keys>(table, span)?;
                         $module::compile(keys, common, scope).map(ProbeSpec::$variant)
@@ -143,10 +143,6 @@ kinds! {
     Itself => itself,
     #[cfg(test)]
     Scripted => scripted,
-}
-
-fn schema_of<T: schemars::JsonSchema>() -> serde_json::Value {
-    serde_json::to_value(schemars::SchemaGenerator::default().into_root_schema_for::<T>()).unwrap_or_default()
 }
 
 /// Shared state the probes need: HTTP connection pools, the sysinfo snapshot, and the

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 
-use super::{coded, from_millis, parsed, to_millis};
+use super::{coded, from_millis, parsed, parsed_or_null, to_millis};
 use crate::model::{ActionId, CheckId, Requester, RunStatus};
 
 #[derive(Debug, Clone)]
@@ -81,10 +81,7 @@ pub(super) fn list(connection: &Connection, filter: &ActionRunFilter) -> rusqlit
             id,
             run: NewActionRun {
                 action_id: parsed(row, 1, at, "action id", ActionId::parse)?,
-                check_id: match row.get::<_, Option<String>>(2)? {
-                    Some(_) => Some(parsed(row, 2, at, "check id", CheckId::parse)?),
-                    None => None,
-                },
+                check_id: parsed_or_null(row, 2, at, "check id", CheckId::parse)?,
                 incident_id: row.get(3)?,
                 requested_by: coded(row, 4, at)?,
                 dry_run: row.get(5)?,

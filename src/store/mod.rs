@@ -123,16 +123,27 @@ pub(crate) fn coded<T: Code>(
     parsed(row, index, at, T::WHAT, T::from_code)
 }
 
+/// Reads a nullable text column as [`parsed`] does.
+pub(crate) fn parsed_or_null<T>(
+    row: &rusqlite::Row<'_>,
+    index: usize,
+    at: (&'static str, &dyn std::fmt::Display),
+    what: &'static str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> rusqlite::Result<Option<T>> {
+    match row.get_ref(index)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        _ => parsed(row, index, at, what, parse).map(Some),
+    }
+}
+
 /// Reads a nullable coded column.
 pub(crate) fn coded_or_null<T: Code>(
     row: &rusqlite::Row<'_>,
     index: usize,
     at: (&'static str, &dyn std::fmt::Display),
 ) -> rusqlite::Result<Option<T>> {
-    match row.get_ref(index)? {
-        rusqlite::types::ValueRef::Null => Ok(None),
-        _ => coded(row, index, at).map(Some),
-    }
+    parsed_or_null(row, index, at, T::WHAT, T::from_code)
 }
 
 /// A read handle on the history; cheap to clone. Reads run on a blocking thread.
