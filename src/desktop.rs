@@ -394,6 +394,7 @@ mod tests {
                 breaker: None,
                 last: None,
                 open_incident: None,
+                healing: None,
             })
             .collect();
         (snapshots, config)

@@ -5,6 +5,7 @@
 pub mod action;
 pub mod api;
 pub mod breaker;
+pub mod budget;
 pub mod clock;
 pub mod condition;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod doctor;
 pub mod engine;
 pub mod exec;
 pub mod figures;
+pub mod healing;
 pub mod model;
 pub mod paths;
 pub mod probe;

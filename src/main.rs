@@ -86,6 +86,17 @@ enum ActionCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the configured actions, what each does and its budget
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reset an action's budget: the runs it counted are forgotten
+    Reset {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -160,6 +171,12 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         }
         Command::Action { command: ActionCommand::Run { id, dry_run, json } } => {
             cli::action::run(&config_path, &data_dir, &id, dry_run, json).await
+        }
+        Command::Action { command: ActionCommand::List { json } } => {
+            cli::action::list(&config_path, &data_dir, json).await
+        }
+        Command::Action { command: ActionCommand::Reset { id, json } } => {
+            cli::action::reset(&config_path, &data_dir, &id, json).await
         }
         Command::Config { command: ConfigCommand::Validate { path } } => {
             cli::config::validate(&path.unwrap_or(config_path))

@@ -19,6 +19,11 @@ pub fn compile(keys: Keys, scope: &mut Scope<'_, '_>) -> Option<Spec> {
     CommandSpec::compile(keys.command, keys.env, keys.cwd, scope)
 }
 
+/// What it does, in one line: `runs systemctl --user restart api`.
+pub fn describe(spec: &Spec) -> String {
+    format!("runs {}", shell_words(&spec.argv))
+}
+
 /// What a dry run shows: the command as a person would type it, where and with what.
 pub fn preview(spec: &Spec, timeout: Duration) -> String {
     let mut output = format!("would run: {}", shell_words(&spec.argv));

@@ -49,7 +49,7 @@ impl Kind {
 }
 
 /// Declares the kinds: `Variant => module`. Each module has `NAME`, `Keys`, `Spec`,
-/// `compile`, `preview` and `run`.
+/// `compile`, `describe`, `preview` and `run`.
 macro_rules! kinds {
     ($($variant:ident => $module:ident,)*) => {
         /// What an action does: one variant per kind.
@@ -63,6 +63,13 @@ macro_rules! kinds {
             pub fn kind(&self) -> &'static str {
                 match self {
                     $(ActionSpec::$variant(_) => $module::NAME,)*
+                }
+            }
+
+            /// What it does, in one line, for lists.
+            pub fn describe(&self) -> String {
+                match self {
+                    $(ActionSpec::$variant(spec) => $module::describe(spec),)*
                 }
             }
 

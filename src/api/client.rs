@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::dto::{ApiFile, ErrorDto};
 use super::operation::{self, Method, Operation, Visitor};
+use crate::model::Requester;
 use crate::paths::API_FILE;
 
 /// How long an operation may take (an action run with its verification included).
@@ -77,8 +78,9 @@ pub fn read_api_file(data_dir: &Path) -> std::io::Result<ApiFile> {
 pub struct Client {
     api: ApiFile,
     http: reqwest::Client,
-    /// Sent as `x-watchkeeper-client`: the desktop window's action runs are the desktop's.
-    caller: Option<&'static str>,
+    /// Sent as `x-watchkeeper-client`: who the runs it asks for are recorded as
+    /// requested by (`cli`, `desktop`); the API when absent.
+    caller: Option<Requester>,
 }
 
 impl Client {
@@ -97,7 +99,12 @@ impl Client {
 
     /// The same client, calling as the desktop app (its action runs are recorded so).
     pub fn as_desktop(self) -> Client {
-        Client { caller: Some("desktop"), ..self }
+        Client { caller: Some(Requester::Desktop), ..self }
+    }
+
+    /// The same client, calling as the CLI (its action runs are recorded so).
+    pub fn as_cli(self) -> Client {
+        Client { caller: Some(Requester::Cli), ..self }
     }
 
     pub fn api(&self) -> &ApiFile {
@@ -158,7 +165,7 @@ impl Client {
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
         let mut request = request.bearer_auth(&self.api.token);
         if let Some(caller) = self.caller {
-            request = request.header("x-watchkeeper-client", caller);
+            request = request.header("x-watchkeeper-client", caller.as_str());
         }
         let unreachable = |source| ClientError::Unreachable { url: self.api.url.clone(), pid: self.api.pid, source };
         let response = request.send().await.map_err(unreachable)?;

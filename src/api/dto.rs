@@ -10,8 +10,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::config::CheckConfig;
-use crate::engine::CheckSnapshot;
+use crate::config::{ActionConfig, CheckConfig};
+use crate::engine::{BudgetSnapshot, CheckSnapshot, HealingSnapshot, RestartLoop};
+use crate::healing::Shown;
 use crate::model::{BreakerState, FailureClass, GroupLevel, Requester, RunStatus, Status};
 use crate::store::{ActionRunRecord, Bucket, IncidentRecord, ResultRecord};
 
@@ -74,7 +75,7 @@ wire_enum! {
 
 wire_enum! {
     /// How an action run ended.
-    RunStatusDto("RunStatus") <=> RunStatus { Ok, Failed, Timeout, Error, DryRun, }
+    RunStatusDto("RunStatus") <=> RunStatus { Ok, Failed, Timeout, Error, DryRun, Running, Interrupted, }
 }
 
 wire_enum! {
@@ -89,6 +90,10 @@ pub struct ErrorDto {
     pub code: String,
     pub message: String,
     pub resolution: String,
+    /// When asking again may succeed (`action_budget_exhausted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub retry_at: Option<String>,
 }
 
 /// The arguments of an operation that takes none.
@@ -141,6 +146,48 @@ pub struct CheckDto {
     pub open_incident: Option<i64>,
     pub breaker: Option<BreakerDto>,
     pub last: Option<LastResultDto>,
+    /// Self-healing, for a check with `auto_action`.
+    pub healing: Option<HealingDto>,
+}
+
+/// What a check's self-healing is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "HealingState")]
+pub enum HealingStateDto {
+    /// Nothing to heal (the check is up, or has not failed `after` times yet).
+    Idle,
+    /// In backoff: the next run is at `next_at`.
+    Waiting,
+    Running,
+    /// The action's budget is spent: no run until `retry_at`, or a reset.
+    GaveUp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Healing")]
+pub struct HealingDto {
+    pub state: HealingStateDto,
+    /// The auto action.
+    pub action: String,
+    /// Automatic runs since the check was last stable.
+    pub attempts: u32,
+    /// When a run is next allowed by the backoff (`waiting`).
+    pub next_at: Option<String>,
+    /// When the budget allows a run again (`gave_up`).
+    pub retry_at: Option<String>,
+}
+
+impl From<&HealingSnapshot> for HealingDto {
+    fn from(healing: &HealingSnapshot) -> HealingDto {
+        let (state, next_at, retry_at) = match healing.shown {
+            Shown::Idle => (HealingStateDto::Idle, None, None),
+            Shown::Waiting { next_at } => (HealingStateDto::Waiting, Some(rfc3339(&next_at)), None),
+            Shown::Running => (HealingStateDto::Running, None, None),
+            Shown::GaveUp { retry_at } => (HealingStateDto::GaveUp, None, Some(rfc3339(&retry_at))),
+        };
+        HealingDto { state, action: healing.action.to_string(), attempts: healing.attempts, next_at, retry_at }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -203,6 +250,7 @@ impl From<&CheckSnapshot> for CheckDto {
                 message: r.message.clone(),
                 failure: r.verdict.failure_class().map(FailureDto::from),
             }),
+            healing: check.healing.as_ref().map(HealingDto::from),
         }
     }
 }
@@ -488,6 +536,101 @@ pub struct RunActionArgs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub r#ref: Option<String>,
+}
+
+/// An action's budget: `max_runs` per `per`, and how it stands.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Budget")]
+pub struct BudgetDto {
+    pub max_runs: u32,
+    /// The window, as config writes it: `10m`.
+    pub per: String,
+    pub per_ms: u64,
+    /// Runs that count now (every run but dry ones, since the last reset).
+    pub runs_in_window: u32,
+    /// Until when no run is allowed; null while one is.
+    pub blocked_until: Option<String>,
+}
+
+impl From<&BudgetSnapshot> for BudgetDto {
+    fn from(budget: &BudgetSnapshot) -> BudgetDto {
+        BudgetDto {
+            max_runs: budget.budget.max_runs,
+            per: crate::units::format_duration(budget.budget.per),
+            per_ms: budget.budget.per.as_millis() as u64,
+            runs_in_window: budget.runs_in_window,
+            blocked_until: budget.blocked_until.as_ref().map(rfc3339),
+        }
+    }
+}
+
+/// One configured action, as `GET /api/v1/actions` lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Action")]
+pub struct ActionDto {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    /// What it does, in one line: `runs systemctl --user restart api`.
+    pub description: String,
+    /// Whether to ask before running it.
+    pub confirm: bool,
+    pub verify: bool,
+    pub timeout_ms: u64,
+    /// The checks that offer it.
+    pub checks: Vec<String>,
+    /// The checks that run it by themselves (`auto_action`).
+    pub auto_for: Vec<String>,
+    pub budget: BudgetDto,
+    /// A run is under way.
+    pub running: bool,
+}
+
+impl ActionDto {
+    pub fn new(action: &ActionConfig, checks: &[CheckConfig], budget: &BudgetSnapshot) -> ActionDto {
+        let offering = checks.iter().filter(|c| c.actions.contains(&action.id));
+        let healing = checks.iter().filter(|c| c.auto_action.as_ref().is_some_and(|a| a.action == action.id));
+        ActionDto {
+            id: action.id.to_string(),
+            name: action.name.clone(),
+            kind: action.spec.kind().to_owned(),
+            description: action.spec.describe(),
+            confirm: action.confirm,
+            verify: action.verify,
+            timeout_ms: action.timeout.as_millis() as u64,
+            checks: offering.map(|c| c.id.to_string()).collect(),
+            auto_for: healing.map(|c| c.id.to_string()).collect(),
+            budget: BudgetDto::from(budget),
+            running: budget.running,
+        }
+    }
+}
+
+/// The live `restart_loop` update: self-healing gave up on a check, its action's
+/// budget spent. Told once until the check is stable again.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "RestartLoop")]
+pub struct RestartLoopDto {
+    pub check: String,
+    pub name: String,
+    pub action: String,
+    pub max_runs: u32,
+    pub per: String,
+    /// When the budget allows a run again.
+    pub retry_at: String,
+}
+
+impl From<&RestartLoop> for RestartLoopDto {
+    fn from(event: &RestartLoop) -> RestartLoopDto {
+        RestartLoopDto {
+            check: event.check_id.to_string(),
+            name: event.check_name.clone(),
+            action: event.action.to_string(),
+            max_runs: event.budget.max_runs,
+            per: crate::units::format_duration(event.budget.per),
+            retry_at: rfc3339(&event.retry_at),
+        }
+    }
 }
 
 /// `GET /api/v1/action-runs?check=ID&action=ID&incident=N&limit=N`.

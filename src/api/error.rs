@@ -1,6 +1,9 @@
 //! API errors: a stable code, a message and a resolution. The code is for programs to
 //! branch on; the message and resolution are for people.
 
+use chrono::{DateTime, Utc};
+
+use crate::engine::{Refused, RunError};
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,11 +12,44 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub resolution: String,
+    /// When asking again may succeed (a spent action budget).
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>, resolution: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), resolution: resolution.into() }
+        ApiError { status, code, message: message.into(), resolution: resolution.into(), retry_at: None }
+    }
+
+    /// A run the engine refused, or could not record.
+    pub fn run<'a>(error: RunError, id: &str, known: impl Iterator<Item = &'a str>) -> ApiError {
+        match error {
+            RunError::Refused(Refused::UnknownAction) => ApiError::unknown_action(id, known),
+            RunError::Refused(Refused::Running) => ApiError::new(
+                409,
+                "action_running",
+                format!("action `{id}` is running already"),
+                "wait for the run under way to end (GET /api/v1/action-runs shows it), then run it again if needed",
+            ),
+            RunError::Refused(Refused::Exhausted { retry_at, budget }) => ApiError {
+                retry_at: Some(retry_at),
+                ..ApiError::new(
+                    429,
+                    "action_budget_exhausted",
+                    format!(
+                        "action `{id}` has run {} times in the last {}, its budget; the next run is allowed at {}",
+                        budget.max_runs,
+                        crate::units::format_duration(budget.per),
+                        super::dto::rfc3339(&retry_at)
+                    ),
+                    format!(
+                        "find out why it keeps being needed; or reset its budget (`watchkeeper action reset {id}`, \
+                         POST /api/v1/actions/{id}/reset) to run it now"
+                    ),
+                )
+            },
+            RunError::Store(error) => ApiError::store(error),
+        }
     }
 
     pub fn unknown_check(id: &str) -> ApiError {
@@ -87,6 +123,7 @@ impl ApiError {
             code: self.code.to_owned(),
             message: self.message.clone(),
             resolution: self.resolution.clone(),
+            retry_at: self.retry_at.as_ref().map(super::dto::rfc3339),
         }
     }
 }

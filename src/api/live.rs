@@ -146,5 +146,6 @@ fn update_of(event: &Event) -> Option<Update> {
             dto::ActionOutputDto { r#ref: r#ref.to_string(), action: action.to_string(), text: text.clone() },
         ),
         Event::ActionRun(run) => Update::new("action_run", dto::ActionRunDto::from(run.as_ref())),
+        Event::RestartLoop(event) => Update::new("restart_loop", dto::RestartLoopDto::from(event.as_ref())),
     })
 }

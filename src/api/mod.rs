@@ -131,10 +131,32 @@ pub async fn run_action(
         ));
     }
     match engine.run_action(&args.id, args.dry_run, requester, args.r#ref.as_deref()).await {
-        None => Err(ApiError::unknown_action(&args.id, engine.config().actions.iter().map(|a| a.id.as_str()))),
-        Some(Err(e)) => Err(ApiError::store(e)),
-        Some(Ok(run)) => Ok(dto::ActionRunDto::from(&run)),
+        Err(e) => Err(ApiError::run(e, &args.id, engine.config().actions.iter().map(|a| a.id.as_str()))),
+        Ok(run) => Ok(dto::ActionRunDto::from(&run)),
     }
+}
+
+/// Every configured action with its budget as it stands.
+pub fn actions(engine: &Engine) -> Vec<dto::ActionDto> {
+    let config = engine.config();
+    config
+        .actions
+        .iter()
+        .filter_map(|action| {
+            let budget = engine.budget(action.id.as_str())?;
+            Some(dto::ActionDto::new(action, &config.checks, &budget))
+        })
+        .collect()
+}
+
+/// Resets an action's budget: its counted runs are forgotten, and the checks that heal
+/// with it start over.
+pub async fn reset_action(engine: &Engine, id: &str, requester: Requester) -> Result<dto::ActionDto, ApiError> {
+    let config = engine.config();
+    let unknown = || ApiError::unknown_action(id, config.actions.iter().map(|a| a.id.as_str()));
+    let action = config.action(id).ok_or_else(unknown)?;
+    let budget = engine.reset_budget(id, requester).await.ok_or_else(unknown)?;
+    Ok(dto::ActionDto::new(action, &config.checks, &budget))
 }
 
 /// Pauses one check (`Some(id)`) or all of them for `duration` (until resumed when

@@ -63,8 +63,10 @@ pub fn visit_all(visitor: &mut impl Visitor) {
     visitor.visit::<Results>();
     visitor.visit::<History>();
     visitor.visit::<Incidents>();
+    visitor.visit::<Actions>();
     visitor.visit::<ActionRuns>();
     visitor.visit::<RunAction>();
+    visitor.visit::<ResetAction>();
     visitor.visit::<Pause>();
     visitor.visit::<Resume>();
     visitor.visit::<PauseAll>();
@@ -152,6 +154,34 @@ impl Operation for Incidents {
 
     async fn call(engine: &Engine, args: dto::IncidentsArgs, _: Requester) -> Result<Self::Output, ApiError> {
         super::incidents(engine, args).await
+    }
+}
+
+pub struct Actions;
+
+impl Operation for Actions {
+    const NAME: &'static str = "actions";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/actions";
+    type Args = dto::NoArgs;
+    type Output = Vec<dto::ActionDto>;
+
+    async fn call(engine: &Engine, _: dto::NoArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        Ok(super::actions(engine))
+    }
+}
+
+pub struct ResetAction;
+
+impl Operation for ResetAction {
+    const NAME: &'static str = "reset_action";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/actions/{id}/reset";
+    type Args = dto::IdArgs;
+    type Output = dto::ActionDto;
+
+    async fn call(engine: &Engine, args: dto::IdArgs, requester: Requester) -> Result<Self::Output, ApiError> {
+        super::reset_action(engine, &args.id, requester).await
     }
 }
 

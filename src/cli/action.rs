@@ -1,23 +1,29 @@
 //! `watchkeeper action run ID [--dry-run]`: through the daemon when it runs (so the run
-//! is verified and shown live), else here, recorded in the history all the same.
+//! is verified and shown live), else here, recorded in the history all the same; within
+//! the action's budget either way. `action list` shows the actions and their budgets;
+//! `action reset ID` clears a spent budget.
 
 use std::path::Path;
 
 use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use watchkeeper::action::Requester;
 use watchkeeper::api::client::{Client, ClientError};
-use watchkeeper::api::dto::{ActionRunDto, RunActionArgs};
+use watchkeeper::api::dto::{ActionDto, ActionRunDto, BudgetDto, IdArgs, NoArgs, RunActionArgs};
 use watchkeeper::api::operation;
+use watchkeeper::budget::Window;
+use watchkeeper::config::ActionConfig;
+use watchkeeper::engine::BudgetSnapshot;
 use watchkeeper::model::RunStatus;
 use watchkeeper::store::{ActionRunRecord, Store};
 
-use super::{client_error, print_json};
+use super::{client_error, print_json, print_table};
 
 pub async fn run(config_path: &Path, data_dir: &Path, id: &str, dry_run: bool, json: bool) -> anyhow::Result<u8> {
     let run = match Client::discover(data_dir) {
         Ok(client) => {
             let args = RunActionArgs { id: id.to_owned(), dry_run, r#ref: None };
-            client.call::<operation::RunAction>(&args).await.map_err(client_error)?
+            client.as_cli().call::<operation::RunAction>(&args).await.map_err(client_error)?
         }
         Err(ClientError::NotRunning { .. }) => run_here(config_path, data_dir, id, dry_run).await?,
         Err(other) => return Err(client_error(other)),
@@ -49,10 +55,135 @@ async fn run_here(config_path: &Path, data_dir: &Path, id: &str, dry_run: bool) 
             if known.is_empty() { "none".into() } else { known.join(", ") }
         );
     };
-    let outcome = watchkeeper::action::run(&action.spec, action.timeout, dry_run, None).await;
     std::fs::create_dir_all(data_dir).with_context(|| format!("while creating {}", data_dir.display()))?;
     let (store, _) = Store::open(data_dir).map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.resolution()))?;
+    if !dry_run {
+        let now = Utc::now();
+        if let Some(retry_at) = window(&store, action, now)?.blocked_until(action.budget, now) {
+            let per = watchkeeper::units::format_duration(action.budget.per);
+            anyhow::bail!(
+                "action `{id}` has run {} times in the last {per}, its budget; the next run is allowed at {} \
+                 [action_budget_exhausted]\n  help: find out why it keeps being needed, or run \
+                 `watchkeeper action reset {id}` to run it now",
+                action.budget.max_runs,
+                retry_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            );
+        }
+    }
+    let outcome = watchkeeper::action::run(&action.spec, action.timeout, dry_run, None).await;
     let run = outcome.audit(&action.id, Requester::Cli, dry_run);
     let id = store.record_action_run_now(&run).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(ActionRunDto::from(&ActionRunRecord { id, run }))
+}
+
+/// An action's budget as the history has it (no daemon runs to keep it).
+fn window(store: &Store, action: &ActionConfig, now: DateTime<Utc>) -> anyhow::Result<Window> {
+    let since = now - chrono::Duration::from_std(action.budget.per)?;
+    let starts = store.budget_starts(&action.id, since).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let resets = store.budget_resets().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Window::restore(action.budget, starts, resets.get(&action.id).copied(), now))
+}
+
+/// `watchkeeper action list`: every action, what it does, and its budget.
+pub async fn list(config_path: &Path, data_dir: &Path, json: bool) -> anyhow::Result<u8> {
+    let actions = match Client::discover(data_dir) {
+        Ok(client) => client.call::<operation::Actions>(&NoArgs {}).await.map_err(client_error)?,
+        Err(ClientError::NotRunning { .. }) => list_here(config_path, data_dir)?,
+        Err(other) => return Err(client_error(other)),
+    };
+    if json {
+        print_json(&actions)?;
+        return Ok(0);
+    }
+    if actions.is_empty() {
+        println!("no actions are configured; declare one in an [[action]] table");
+        return Ok(0);
+    }
+    let mut rows = vec![["ID".to_owned(), "KIND".into(), "BUDGET".into(), "CHECKS".into(), "DOES".into()]];
+    for action in &actions {
+        rows.push([
+            action.id.clone(),
+            action.kind.clone(),
+            budget_text(&action.budget, action.running),
+            checks_text(action),
+            action.description.clone(),
+        ]);
+    }
+    print_table(&rows);
+    Ok(0)
+}
+
+fn list_here(config_path: &Path, data_dir: &Path) -> anyhow::Result<Vec<ActionDto>> {
+    let config = super::config::load(config_path)?;
+    let now = Utc::now();
+    let store = Store::open(data_dir).ok().map(|(store, _)| store);
+    let mut actions = Vec::new();
+    for action in &config.actions {
+        let mut window = match &store {
+            Some(store) => window(store, action, now)?,
+            None => Window::default(),
+        };
+        let budget = BudgetSnapshot {
+            budget: action.budget,
+            runs_in_window: window.runs(action.budget, now),
+            blocked_until: window.blocked_until(action.budget, now),
+            running: false,
+        };
+        actions.push(ActionDto::new(action, &config.checks, &budget));
+    }
+    Ok(actions)
+}
+
+/// `2/3 per 10m`, `3/3 per 10m, blocked until 10:42:00`.
+fn budget_text(budget: &BudgetDto, running: bool) -> String {
+    let mut text = format!("{}/{} per {}", budget.runs_in_window, budget.max_runs, budget.per);
+    if let Some(until) = &budget.blocked_until {
+        text.push_str(&format!(", blocked until {}", super::short_time(until)));
+    }
+    if running {
+        text.push_str(", running");
+    }
+    text
+}
+
+fn checks_text(action: &ActionDto) -> String {
+    let words: Vec<String> = action
+        .checks
+        .iter()
+        .map(|check| if action.auto_for.contains(check) { format!("{check} (auto)") } else { check.clone() })
+        .collect();
+    if words.is_empty() {
+        "-".into()
+    } else {
+        words.join(", ")
+    }
+}
+
+/// `watchkeeper action reset ID`: forgets the runs counted against the action's budget.
+pub async fn reset(config_path: &Path, data_dir: &Path, id: &str, json: bool) -> anyhow::Result<u8> {
+    let action = match Client::discover(data_dir) {
+        Ok(client) => {
+            let args = IdArgs { id: id.to_owned() };
+            client.as_cli().call::<operation::ResetAction>(&args).await.map_err(client_error)?
+        }
+        Err(ClientError::NotRunning { .. }) => {
+            let config = super::config::load(config_path)?;
+            let Some(action) = config.action(id) else {
+                anyhow::bail!(
+                    "no action has the id `{id}` [unknown_action]\n  help: `watchkeeper action list` shows them"
+                );
+            };
+            std::fs::create_dir_all(data_dir).with_context(|| format!("while creating {}", data_dir.display()))?;
+            let (store, _) = Store::open(data_dir).map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.resolution()))?;
+            store.reset_budget_now(&action.id, Utc::now()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            list_here(config_path, data_dir)?.into_iter().find(|a| a.id == id).context("the action vanished")?
+        }
+        Err(other) => return Err(client_error(other)),
+    };
+    if json {
+        print_json(&action)?;
+    } else {
+        println!("action `{id}`: budget reset ({})", budget_text(&action.budget, action.running));
+    }
+    Ok(0)
 }

@@ -15,12 +15,14 @@ use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::raw::{RawAction, RawBreaker, RawCheck, RawSettings};
+use super::raw::{RawAction, RawAutoAction, RawBreaker, RawCheck, RawSettings};
 use super::{ActionConfig, CheckConfig, Compiled, Config, ConfigErrors, Settings};
 use crate::action::{self, ActionSpec};
 use crate::breaker::BreakerConfig;
+use crate::budget::Budget;
 use crate::condition::Condition;
 use crate::diagnostic::{did_you_mean, key_names, table_schema, Report, Scope};
+use crate::healing::AutoAction;
 use crate::model::{is_valid_id, ActionId, CheckId};
 use crate::probe::{self, Common, Kind, ProbeSpec};
 use crate::units;
@@ -30,9 +32,9 @@ const PLANNED_KINDS: &[&str] = &["dns", "tls", "file", "heartbeat", "prometheus"
 const PLANNED_ACTION_KINDS: &[&str] = &["restart", "http", "signal", "cleanup"];
 /// Keys of the public contract that this version does not act on yet: refused with a
 /// clear message rather than silently ignored.
-const PLANNED_CHECK_KEYS: &[&str] = &["auto_action", "alert", "grace"];
+const PLANNED_CHECK_KEYS: &[&str] = &["alert", "grace"];
 const PLANNED_ACTION_KEYS: &[&str] =
-    &["unit", "url", "method", "path", "pattern", "older_than", "keep_newest", "max_total_size", "max_runs", "per"];
+    &["unit", "url", "method", "path", "pattern", "older_than", "keep_newest", "max_total_size"];
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,7 +66,7 @@ pub fn compile(text: &str, file: &str) -> Result<Compiled, ConfigErrors> {
         },
         kinds,
         action_kinds,
-        breaker_keys: known_keys::<RawBreaker>(),
+        nested_keys: vec![("breaker", known_keys::<RawBreaker>()), ("auto_action", known_keys::<RawAutoAction>())],
     };
     let document = cx.read(text);
     let config = cx.compile(document);
@@ -86,8 +88,8 @@ struct Compiler<'a> {
     /// is not free), in the order of `kinds` and `action_kinds`.
     check_owners: Owners,
     action_owners: Owners,
-    /// The keys of a check's `breaker` table.
-    breaker_keys: Vec<String>,
+    /// The keys of a check's nested tables (`breaker`, `auto_action`).
+    nested_keys: Vec<(&'static str, Vec<String>)>,
 }
 
 /// The file as read: each table's keys, types checked.
@@ -238,7 +240,7 @@ impl<'a> Compiler<'a> {
     fn check_entry(&mut self, value: &Spanned<DeValue<'_>>) -> Option<Entry> {
         let DeValue::Table(table) = value.get_ref() else { return None };
         let label = label("check", table);
-        let split = split(&mut self.report, &self.breaker_keys, &label, value, &self.check_owners);
+        let split = split(&mut self.report, &self.nested_keys, &label, value, &self.check_owners);
         let raw: Option<RawCheck> = self.scope(&label, value.span()).deserialize(split.own, value.span());
         let kind = split.kind.map(|k| (self.kinds[k].compile, self.kinds[k].fields));
         let probe = kind.and_then(|(compile, _)| {
@@ -252,7 +254,7 @@ impl<'a> Compiler<'a> {
     fn action_entry(&mut self, value: &Spanned<DeValue<'_>>) -> Option<ActionEntry> {
         let DeValue::Table(table) = value.get_ref() else { return None };
         let label = label("action", table);
-        let split = split(&mut self.report, &self.breaker_keys, &label, value, &self.action_owners);
+        let split = split(&mut self.report, &self.nested_keys, &label, value, &self.action_owners);
         let raw: Option<RawAction> = self.scope(&label, value.span()).deserialize(split.own, value.span());
         let compile = split.kind.map(|k| self.action_kinds[k].compile);
         let spec = compile
@@ -336,6 +338,12 @@ impl<'a> Compiler<'a> {
             }
         }
         let timeout = raw.timeout.as_ref().and_then(|t| scope.duration("timeout", t));
+        let per = raw.per.as_ref().and_then(|p| scope.duration("per", p)).unwrap_or(Budget::default().per);
+        if per.is_zero() {
+            let span = raw.per.as_ref().map_or(raw.id.span(), |p| p.span());
+            scope.error(&span, "per", "must be more than 0", "set `per`, e.g. `10m` (default 10m)");
+        }
+        let max_runs = self.threshold(&label, "max_runs", raw.max_runs.as_ref(), Budget::default().max_runs);
         let spec = spec?;
         let id = ActionId::parse(raw.id.get_ref()).filter(|_| valid)?;
         Some(ActionConfig {
@@ -345,6 +353,7 @@ impl<'a> Compiler<'a> {
             timeout: timeout.unwrap_or(Duration::from_secs(60)),
             confirm: raw.confirm.unwrap_or(true),
             verify: raw.verify.unwrap_or(true),
+            budget: Budget { max_runs, per },
         })
     }
 
@@ -373,7 +382,13 @@ impl<'a> Compiler<'a> {
         let failure_threshold = self.threshold(&label, "failure_threshold", raw.failure_threshold.as_ref(), 2);
         let success_threshold = self.threshold(&label, "success_threshold", raw.success_threshold.as_ref(), 1);
         let depends_on = self.references(&label, &id, raw.depends_on.as_deref(), check_ids);
-        let actions = self.actions(&label, raw.actions.as_deref(), action_ids);
+        let mut actions = self.actions(&label, "actions", raw.actions.as_deref(), action_ids);
+        let auto_action = self.auto_action(&label, &raw, action_ids);
+        if let Some(auto) = &auto_action {
+            if !actions.iter().any(|a| a == auto.action.as_str()) {
+                actions.push(auto.action.to_string());
+            }
+        }
         let probe = probe?;
         if !valid_id || self.report.errors.len() > errors_before {
             return None;
@@ -393,6 +408,48 @@ impl<'a> Compiler<'a> {
             depends_on,
             actions: actions.into_iter().filter_map(|a| ActionId::parse(&a)).collect(),
             breaker,
+            auto_action,
+        })
+    }
+
+    /// `auto_action` and `stable_for`; `stable_for` alone is a warning (it has nothing to settle).
+    fn auto_action(
+        &mut self,
+        label: &str,
+        raw: &RawCheck,
+        action_ids: &HashMap<String, Range<usize>>,
+    ) -> Option<AutoAction> {
+        let mut scope = self.scope(label, raw.id.span());
+        let stable_for = raw.stable_for.as_ref().and_then(|s| scope.duration("stable_for", s));
+        let Some(auto) = &raw.auto_action else {
+            if let Some(given) = &raw.stable_for {
+                let resolution = "add `auto_action = { action = \"ID\" }`, or remove `stable_for`";
+                scope.warn(&given.span(), "stable_for", "has no effect without `auto_action`", resolution);
+            }
+            return None;
+        };
+        let backoff = auto.backoff.as_ref().and_then(|b| scope.duration("auto_action.backoff", b));
+        let max_backoff = auto.max_backoff.as_ref().and_then(|b| scope.duration("auto_action.max_backoff", b));
+        let backoff = backoff.unwrap_or(Duration::from_secs(30));
+        let max_backoff = max_backoff.unwrap_or(Duration::from_secs(600));
+        if max_backoff < backoff {
+            let span = auto.max_backoff.as_ref().map_or(auto.action.span(), |b| b.span());
+            let message = format_args!(
+                "{} is shorter than the backoff {}",
+                units::format_duration(max_backoff),
+                units::format_duration(backoff)
+            );
+            scope.error(&span, "auto_action.max_backoff", message, "make `max_backoff` at least `backoff`");
+        }
+        let after = self.threshold(label, "auto_action.after", auto.after.as_ref(), 3);
+        let known = self.actions(label, "auto_action.action", Some(std::slice::from_ref(&auto.action)), action_ids);
+        let action = ActionId::parse(known.first()?)?;
+        Some(AutoAction {
+            action,
+            after,
+            backoff,
+            max_backoff,
+            stable_for: stable_for.unwrap_or(Duration::from_secs(600)),
         })
     }
 
@@ -523,6 +580,7 @@ impl<'a> Compiler<'a> {
     fn actions(
         &mut self,
         label: &str,
+        key: &str,
         actions: Option<&[Spanned<String>]>,
         action_ids: &HashMap<String, Range<usize>>,
     ) -> Vec<String> {
@@ -536,7 +594,7 @@ impl<'a> Compiler<'a> {
             let hint = did_you_mean(action.get_ref(), &known);
             let message = format_args!("unknown action `{}`", action.get_ref());
             let resolution = format!("{hint}declare it in an [[action]] table");
-            self.scope(label, action.span()).error(&action.span(), "actions", message, resolution);
+            self.scope(label, action.span()).error(&action.span(), key, message, resolution);
         }
         offered
     }
@@ -575,13 +633,13 @@ impl<'a> Compiler<'a> {
     }
 }
 
-/// Splits a table's keys by owner: the table's own (a nested `breaker` checked too),
+/// Splits a table's keys by owner: the table's own (nested tables checked too),
 /// its kind's, and the rest, reported: a planned key as not supported yet, another
 /// kind's as a mistake, an unknown one with a did-you-mean. An unknown kind is
 /// reported here too.
 fn split<'i>(
     report: &mut Report<'_>,
-    breaker_keys: &[String],
+    nested_keys: &[(&str, Vec<String>)],
     label: &str,
     value: &Spanned<DeValue<'i>>,
     owners: &Owners,
@@ -604,7 +662,7 @@ fn split<'i>(
     for (key, item) in table.iter() {
         let name = key.get_ref().as_ref();
         if owners.common.iter().any(|k| k == name) {
-            split.own.insert(key.clone(), nested(report, breaker_keys, label, name, item));
+            split.own.insert(key.clone(), nested(report, nested_keys, label, name, item));
         } else if kind_keys.iter().any(|k| k == name) {
             split.kind_keys.insert(key.clone(), item.clone());
         } else if owners.kind_keys.iter().flatten().any(|k| k == name) {
@@ -636,25 +694,23 @@ fn bad_kind(report: &mut Report<'_>, label: &str, name: &str, span: &Range<usize
     }
 }
 
-/// A check's `breaker` table with its unknown keys reported and dropped; any other
-/// value as it is.
+/// A nested table (a check's `breaker`, `auto_action`) with its unknown keys reported
+/// and dropped; any other value as it is.
 fn nested<'i>(
     report: &mut Report<'_>,
-    breaker_keys: &[String],
+    nested_keys: &[(&str, Vec<String>)],
     label: &str,
     name: &str,
     item: &Spanned<DeValue<'i>>,
 ) -> Spanned<DeValue<'i>> {
     let DeValue::Table(inner) = item.get_ref() else { return item.clone() };
-    if name != "breaker" {
-        return item.clone();
-    }
+    let Some((_, known)) = nested_keys.iter().find(|(table, _)| *table == name) else { return item.clone() };
     let mut kept = DeTable::default();
     for (key, value) in inner.iter() {
-        if breaker_keys.iter().any(|k| k == key.get_ref().as_ref()) {
+        if known.iter().any(|k| k == key.get_ref().as_ref()) {
             kept.insert(key.clone(), value.clone());
         } else {
-            unknown_key(report, &format!("{label}: breaker"), key.get_ref(), &key.span(), breaker_keys, &[]);
+            unknown_key(report, &format!("{label}: {name}"), key.get_ref(), &key.span(), known, &[]);
         }
     }
     Spanned::new(item.span(), DeValue::Table(kept))
@@ -832,6 +888,96 @@ kind = "shell"
                   help: give every action a unique id
                 wk.toml:45:8: action "fix": kind: unknown kind `shell`
                   help: the kinds are: command
+            "#]],
+        );
+    }
+
+    #[test]
+    fn recovery_keys_budgets_and_self_healing() {
+        let config = r#"
+[[check]]
+id = "api"
+kind = "tcp"
+host = "127.0.0.1"
+port = 1
+auto_action = { action = "restart", after = 2, backoff = "5s" }
+stable_for = "1m"
+
+[[action]]
+id = "restart"
+kind = "command"
+command = ["true"]
+max_runs = 5
+per = "1h"
+"#;
+        let compiled = compile(config, "wk.toml").expect("valid");
+        let api = &compiled.config.checks[0];
+        let auto = api.auto_action.as_ref().expect("an auto action");
+        assert_eq!((auto.after, auto.backoff, auto.max_backoff), (2, Duration::from_secs(5), Duration::from_secs(600)));
+        assert_eq!(auto.stable_for, Duration::from_secs(60));
+        assert_eq!(api.actions, [ActionId::parse("restart").unwrap()], "the check offers its auto action");
+        let budget = compiled.config.actions[0].budget;
+        assert_eq!((budget.max_runs, budget.per), (5, Duration::from_secs(3600)));
+
+        check(
+            r#"[[check]]
+id = "a"
+kind = "tcp"
+host = "h"
+port = 1
+auto_action = { action = "restrat", after = 0, backoff = "1m", max_backoff = "10s" }
+
+[[check]]
+id = "b"
+kind = "tcp"
+host = "h"
+port = 1
+stable_for = "1m"
+auto_action = { actoin = "restart" }
+
+[[check]]
+id = "c"
+kind = "tcp"
+host = "h"
+port = 1
+stable_for = "1m"
+
+[[action]]
+id = "restart"
+kind = "command"
+command = ["true"]
+max_runs = 0
+per = "0s"
+"#,
+            expect![[r#"
+                7 errors in config
+                wk.toml:6:26: check "a": auto_action.action: unknown action `restrat`
+                  help: did you mean `restart`? declare it in an [[action]] table
+                wk.toml:6:45: check "a": auto_action.after: must be between 1 and 1000, got 0
+                  help: set `auto_action.after` to 1 or more (default 3)
+                wk.toml:6:78: check "a": auto_action.max_backoff: 10s is shorter than the backoff 1m
+                  help: make `max_backoff` at least `backoff`
+                wk.toml:14:15: check "b": auto_action: missing field `action`
+                  help: add the field; `watchkeeper config schema` lists every key
+                wk.toml:14:17: check "b": auto_action: unknown key `actoin`
+                  help: did you mean `action`? `watchkeeper config schema` lists every key
+                wk.toml:27:12: action "restart": max_runs: must be between 1 and 1000, got 0
+                  help: set `max_runs` to 1 or more (default 3)
+                wk.toml:28:7: action "restart": per: must be more than 0
+                  help: set `per`, e.g. `10m` (default 10m)
+            "#]],
+        );
+    }
+
+    #[test]
+    fn stable_for_without_auto_action_is_a_warning() {
+        check(
+            "[[check]]\nid = \"c\"\nkind = \"tcp\"\nhost = \"h\"\nport = 1\nstable_for = \"1m\"\n",
+            expect![[r#"
+                ok
+                check c kind=tcp interval=30s timeout=10s thresholds=2/1 expect=["connected == true"] breaker=Some(BreakerConfig { failure_threshold: 5, open_for: 30s })
+                warning: wk.toml:6:14: check "c": stable_for: has no effect without `auto_action`
+                  help: add `auto_action = { action = "ID" }`, or remove `stable_for`
             "#]],
         );
     }

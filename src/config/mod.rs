@@ -14,12 +14,14 @@ use std::time::Duration;
 
 use crate::action::ActionSpec;
 use crate::breaker::BreakerConfig;
+use crate::budget::Budget;
 use crate::condition::Condition;
 use crate::model::{ActionId, CheckId};
 use crate::probe::ProbeSpec;
 
 use crate::diagnostic::table_schema;
 pub use crate::diagnostic::{ConfigErrors, Diagnostic};
+use crate::healing::AutoAction;
 pub use compile::compile;
 
 /// The config used when the user has none: this machine and Watchkeeper itself.
@@ -66,6 +68,8 @@ pub struct CheckConfig {
     pub actions: Vec<ActionId>,
     /// Present for remote checks whose breaker is enabled.
     pub breaker: Option<BreakerConfig>,
+    /// Self-healing: the action run by itself (also among `actions`).
+    pub auto_action: Option<AutoAction>,
 }
 
 impl CheckConfig {
@@ -83,6 +87,8 @@ pub struct ActionConfig {
     pub timeout: Duration,
     pub confirm: bool,
     pub verify: bool,
+    /// Most runs in a window: every run counts.
+    pub budget: Budget,
 }
 
 /// A valid config and what deserves a second look.

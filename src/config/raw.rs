@@ -85,6 +85,32 @@ pub struct RawCheck {
     pub actions: Option<Vec<Spanned<String>>>,
     /// The circuit breaker in front of a remote check (http, tcp).
     pub breaker: Option<RawBreaker>,
+    /// Self-healing: an action run by itself after consecutive failures, within the
+    /// action's budget, e.g. `{ action = "restart-api", after = 3 }`.
+    pub auto_action: Option<RawAutoAction>,
+    /// How long the check must stay up after a recovery before its auto action's
+    /// budget and backoff start over, e.g. `10m` (default 10m).
+    #[schemars(with = "Option<String>")]
+    pub stable_for: Option<Spanned<String>>,
+}
+
+/// A check's `auto_action`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutoAction {
+    /// The action to run, by id; the check offers it too.
+    #[schemars(with = "String")]
+    pub action: Spanned<String>,
+    /// Consecutive failed probes before the first run (default 3).
+    #[schemars(with = "Option<u32>")]
+    pub after: Option<Spanned<i64>>,
+    /// The wait after the first run while the check still fails, e.g. `30s`; it
+    /// doubles after each further run (default 30s).
+    #[schemars(with = "Option<String>")]
+    pub backoff: Option<Spanned<String>>,
+    /// The longest wait between runs, e.g. `10m` (default 10m).
+    #[schemars(with = "Option<String>")]
+    pub max_backoff: Option<Spanned<String>>,
 }
 
 /// A circuit breaker's settings.
@@ -122,4 +148,12 @@ pub struct RawAction {
     /// Whether the checks that offer this action are re-run afterwards to verify the
     /// fix (default true).
     pub verify: Option<bool>,
+    /// Most runs in any `per` (default 3): every run counts, by hand or automatic, as
+    /// systemd's StartLimitBurst; past it a run is refused until one leaves the window
+    /// or the budget is reset.
+    #[schemars(with = "Option<u32>")]
+    pub max_runs: Option<Spanned<i64>>,
+    /// The budget's window, e.g. `10m` (default 10m).
+    #[schemars(with = "Option<String>")]
+    pub per: Option<Spanned<String>>,
 }

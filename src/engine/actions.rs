@@ -4,44 +4,115 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::recovery::{Refused, Slot};
 use super::{CheckRuntime, Engine, Event};
 use crate::action::{self, Requester, RunStatus};
+use crate::config::ActionConfig;
 use crate::model::CheckId;
-use crate::store::{ActionRunRecord, NewActionRun, StoreError};
+use crate::store::{ActionRunRecord, NewActionRun, StoreError, WriteOp};
 
 /// Verification of an action: re-probes, one per second, until the check is up.
 const VERIFY_ATTEMPTS: u32 = 10;
 
 impl Engine {
-    /// Runs a configured action, verifies it by re-probing the checks that offer it,
-    /// and records the run. Its output is published as it arrives under `ref`, the
-    /// caller's name for the run. `None` when no action has that id.
+    /// Runs a configured action by hand: admitted when it is not running and its budget
+    /// has room (a dry run always is, and does not count), verified by re-probing the
+    /// checks that offer it, and recorded. Its output is published as it arrives under
+    /// `ref`, the caller's name for the run.
     pub async fn run_action(
         &self,
         id: &str,
         dry_run: bool,
         requester: Requester,
         r#ref: Option<&str>,
-    ) -> Option<Result<ActionRunRecord, StoreError>> {
-        let action = self.inner.config.action(id)?.clone();
+    ) -> Result<ActionRunRecord, RunError> {
+        let action = self.inner.config.action(id).ok_or(RunError::Refused(Refused::UnknownAction))?.clone();
+        let slot = if dry_run { None } else { Some(self.admit(&action).map_err(RunError::Refused)?) };
+        self.execute(&action, dry_run, requester, r#ref, slot, None).await.map_err(RunError::Store)
+    }
+
+    /// Runs an admitted action (its `slot` marks it running until recorded), verifies
+    /// it and records it: at its start, so a stop during the run leaves a trace (and
+    /// the run still counts), then with how it ended. `for_check` is the check a
+    /// self-healing run is for; it is filed on that check's incident.
+    pub(super) async fn execute(
+        &self,
+        action: &ActionConfig,
+        dry_run: bool,
+        requester: Requester,
+        r#ref: Option<&str>,
+        slot: Option<Slot>,
+        for_check: Option<&CheckId>,
+    ) -> Result<ActionRunRecord, StoreError> {
         let offering: Vec<Arc<CheckRuntime>> =
             self.inner.checks.iter().filter(|c| c.config.actions.contains(&action.id)).cloned().collect();
-        let (check_id, incident_id) = filed_on(&offering);
-        let live = r#ref.map(|r#ref| self.output_sink(r#ref, id));
+        let (check_id, incident_id) = match for_check.and_then(|id| self.runtime(id.as_str())) {
+            Some(check) => filed_on(std::slice::from_ref(check)),
+            None => filed_on(&offering),
+        };
+        let started_at = self.now();
+        let start = NewActionRun {
+            action_id: action.id.clone(),
+            check_id,
+            incident_id,
+            requested_by: requester,
+            dry_run,
+            started_at,
+            finished_at: started_at,
+            status: RunStatus::Running,
+            exit_code: None,
+            output: String::new(),
+            duration_ms: 0,
+            verified: None,
+        };
+        let started = match dry_run {
+            true => None,
+            false => match self.inner.writer.record_action_run(start.clone()).await {
+                Ok(id) => Some(id),
+                Err(error) => {
+                    // The run goes on (recovery matters more than its audit); it is
+                    // recorded whole when it ends.
+                    tracing::warn!(%error, action = %action.id, "the start of an action run could not be recorded");
+                    None
+                }
+            },
+        };
+        self.publish_offering(&action.id);
+        let live = r#ref.map(|r#ref| self.output_sink(r#ref, action.id.as_str()));
         let outcome = action::run(&action.spec, action.timeout, dry_run, live).await;
         let verified = if action.verify && !dry_run && outcome.status == RunStatus::Ok && !offering.is_empty() {
             Some(self.verify(&offering).await)
         } else {
             None
         };
-        let record = NewActionRun { check_id, incident_id, verified, ..outcome.audit(&action.id, requester, dry_run) };
-        tracing::info!(action = id, status = %record.status, verified, requester = %record.requested_by, "action run");
-        let recorded = self.inner.writer.record_action_run(record.clone()).await;
+        let finished_at = started_at + chrono::Duration::from_std(outcome.duration).unwrap_or_default();
+        let record = NewActionRun {
+            finished_at,
+            status: outcome.status,
+            exit_code: outcome.exit_code,
+            output: outcome.output,
+            duration_ms: outcome.duration.as_millis() as i64,
+            verified,
+            ..start
+        };
+        tracing::info!(action = %action.id, status = %record.status, verified, requester = %record.requested_by, "action run");
+        let recorded = match started {
+            Some(id) => {
+                let finished = self.inner.writer.send(WriteOp::FinishActionRun { id, run: record.clone() }).await;
+                match finished {
+                    Ok(()) => self.inner.writer.flush().await.map(|()| id),
+                    Err(error) => Err(error),
+                }
+            }
+            None => self.inner.writer.record_action_run(record.clone()).await,
+        };
         let recorded = recorded.map(|id| ActionRunRecord { id, run: record });
+        drop(slot);
+        self.publish_offering(&action.id);
         if let Ok(run) = &recorded {
             let _ = self.inner.events.send(Event::ActionRun(Box::new(run.clone())));
         }
-        Some(recorded)
+        recorded
     }
 
     /// Publishes output chunks as text; a character split across chunks waits for its
@@ -86,6 +157,15 @@ impl Engine {
         }
         false
     }
+}
+
+/// Why a run was not done or not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("the run was refused: {0:?}")]
+    Refused(Refused),
+    #[error(transparent)]
+    Store(StoreError),
 }
 
 /// The check and incident a run is filed on: the incident open when it starts (of the

@@ -7,6 +7,7 @@
 //! - `sweep`: what time alone changes (staleness, pauses running out);
 //! - `restore`: a check's state from the store at start, and back for the writer;
 //! - `actions`: action runs with live output and verification;
+//! - `recovery`: action budgets, and self-healing stepped after each result;
 //! - `record`: the one front of the writer.
 //!
 //! The rules themselves are pure and live elsewhere (`state`, `breaker`, `model`); the
@@ -20,13 +21,16 @@
 mod actions;
 mod pipeline;
 mod record;
+mod recovery;
 mod restore;
 mod schedule;
 mod sweep;
 #[cfg(test)]
 mod tests;
 
+pub use actions::RunError;
 pub use pipeline::{check_once, evaluate};
+pub use recovery::{BudgetSnapshot, HealingSnapshot, Refused, RestartLoop};
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicI64;
@@ -42,6 +46,7 @@ use crate::breaker::Breaker;
 use crate::clock::Clock;
 use crate::config::{CheckConfig, Config};
 use crate::figures::OwnFigures;
+use crate::healing::Healing;
 use crate::model::{BreakerState, CheckId, GroupLevel, ProbeResult, Status};
 use crate::probe::ProbeContext;
 use crate::state::Tracked;
@@ -60,6 +65,8 @@ pub struct CheckSnapshot {
     pub breaker: Option<BreakerSnapshot>,
     pub last: Option<ProbeResult>,
     pub open_incident: Option<i64>,
+    /// Self-healing, for a check with `auto_action`.
+    pub healing: Option<HealingSnapshot>,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +95,8 @@ pub enum Event {
     },
     /// An action run ended and was recorded.
     ActionRun(Box<ActionRunRecord>),
+    /// Self-healing gave up on a check (told once until it is stable again).
+    RestartLoop(Box<RestartLoop>),
 }
 
 // The event channel allocates all its `EVENT_CAPACITY` slots at start: large payloads
@@ -120,6 +129,8 @@ struct Inner {
     stopping: CancellationToken,
     /// Wakes the sweep when a pause changes (its deadline may now be sooner).
     sweep_now: Notify,
+    /// Action budgets and running actions; taken after a check's lock, never before.
+    recovery: Mutex<recovery::Recovery>,
 }
 
 struct CheckRuntime {
@@ -135,6 +146,7 @@ struct Live {
     tracked: Tracked,
     breaker: Breaker,
     last: Option<ProbeResult>,
+    healing: Healing,
 }
 
 /// The running engine's tasks, for shutdown.
@@ -172,6 +184,7 @@ impl Engine {
         let writer = store.writer(config.settings.retention, figures.clone())?;
         let now = clock.now();
         let mut restored = restore::load(&store, &config, now)?;
+        let recovery = recovery::restore(&store, &config, now)?;
         degraded.append(&mut restored.degraded);
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let mut receivers = Vec::new();
@@ -203,6 +216,7 @@ impl Engine {
             epoch: Instant::now(),
             stopping: CancellationToken::new(),
             sweep_now: Notify::new(),
+            recovery: Mutex::new(recovery),
         });
         let engine = Engine { inner };
         let cancel = engine.inner.stopping.clone();
@@ -253,16 +267,16 @@ impl Engine {
 
     pub fn snapshot(&self) -> Vec<CheckSnapshot> {
         let now = self.now();
-        self.inner.checks.iter().map(|c| snapshot_of(c, now)).collect()
+        self.inner.checks.iter().map(|c| snapshot_of(self, c, now)).collect()
     }
 
     pub fn check(&self, id: &str) -> Option<CheckSnapshot> {
-        self.runtime(id).map(|c| snapshot_of(c, self.now()))
+        self.runtime(id).map(|c| snapshot_of(self, c, self.now()))
     }
 
     /// The check at a position in config order, as named by [`Event::Check`].
     pub fn check_at(&self, position: usize) -> Option<CheckSnapshot> {
-        self.inner.checks.get(position).map(|c| snapshot_of(c, self.now()))
+        self.inner.checks.get(position).map(|c| snapshot_of(self, c, self.now()))
     }
 
     /// Resolves when the engine begins to stop: long-lived streams end with it.
@@ -352,7 +366,7 @@ impl Engine {
     }
 }
 
-fn snapshot_of(runtime: &CheckRuntime, now: DateTime<Utc>) -> CheckSnapshot {
+fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, now: DateTime<Utc>) -> CheckSnapshot {
     let config = runtime.config.clone();
     match runtime.live.lock() {
         Ok(live) => {
@@ -368,6 +382,7 @@ fn snapshot_of(runtime: &CheckRuntime, now: DateTime<Utc>) -> CheckSnapshot {
                 }),
                 last: live.last.clone(),
                 open_incident: live.tracked.state.open_incident,
+                healing: engine.healing_of(runtime, &live.healing, live.tracked.state.consecutive_failures),
                 config,
             }
         }
@@ -378,6 +393,7 @@ fn snapshot_of(runtime: &CheckRuntime, now: DateTime<Utc>) -> CheckSnapshot {
             breaker: None,
             last: None,
             open_incident: None,
+            healing: None,
             config,
         },
     }

@@ -42,6 +42,11 @@ impl Engine {
         if let Some(applied) = self.apply(runtime, &result, failed, probed) {
             self.persist_and_publish(runtime, &result, applied).await;
         }
+        if check.auto_action.is_some() {
+            if let Some(runtime) = self.inner.checks.get(runtime.position) {
+                self.heal(runtime).await;
+            }
+        }
         result
     }
 

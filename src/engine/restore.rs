@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::Live;
 use crate::breaker::Breaker;
 use crate::config::{CheckConfig, Config};
+use crate::healing::Healing;
 use crate::model::CheckId;
 use crate::state::{CheckState, Pause, Tracked};
 use crate::store::{PersistedState, Store, StoreError};
@@ -37,13 +38,30 @@ pub(super) fn load(store: &Store, config: &Config, now: DateTime<Utc>) -> Result
             }
         }
     }
-    let live = config.checks.iter().map(|check| restore(check, persisted.get(&check.id), now)).collect();
+    let mut healing = store.load_healing()?;
+    let live = config
+        .checks
+        .iter()
+        .map(|check| {
+            let mut live = restore(check, persisted.get(&check.id), now);
+            // Kept only while the check heals itself.
+            if check.auto_action.is_some() {
+                live.healing = healing.remove(&check.id).unwrap_or_default();
+            }
+            live
+        })
+        .collect();
     Ok(Restored { live, next_incident: store.max_incident_id()?, degraded })
 }
 
 fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTime<Utc>) -> Live {
     let Some(p) = persisted else {
-        return Live { tracked: Tracked::new(CheckState::new(now)), breaker: Breaker::new(check.breaker), last: None };
+        return Live {
+            tracked: Tracked::new(CheckState::new(now)),
+            breaker: Breaker::new(check.breaker),
+            last: None,
+            healing: Healing::default(),
+        };
     };
     let state = CheckState {
         status: p.status,
@@ -56,7 +74,7 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
     };
     let breaker = Breaker::restore(check.breaker, p.breaker_state, p.breaker_failures, p.breaker_next_trial_at);
     let pause = p.paused.map(|(since, until)| Pause { since, until });
-    Live { tracked: Tracked::restored(state, pause, now), breaker, last: None }
+    Live { tracked: Tracked::restored(state, pause, now), breaker, last: None, healing: Healing::default() }
 }
 
 /// The state to keep for a check, as it is now.

@@ -11,6 +11,10 @@ codes! {
         /// The program could not be started.
         Error = "error",
         DryRun = "dry_run",
+        /// Recorded at its start, not ended yet.
+        Running = "running",
+        /// Watchkeeper stopped during the run: its outcome is unknown.
+        Interrupted = "interrupted",
     }
 }
 

@@ -127,10 +127,14 @@ enum Args {
 impl Incoming {
     async fn read(request: Request, method: Method) -> Result<Incoming, ApiError> {
         let (mut parts, body) = request.into_parts();
-        // The desktop app's window says so; any other caller is the API.
+        // The desktop app and the CLI say so; any other caller is the API (`auto` is the
+        // engine's own and cannot be claimed).
         let requester = match parts.headers.get("x-watchkeeper-client").and_then(|v| v.to_str().ok()) {
-            Some("desktop") => Requester::Desktop,
-            _ => Requester::Api,
+            Some(caller) => match Requester::parse(caller) {
+                Some(requester @ (Requester::Desktop | Requester::Cli)) => requester,
+                _ => Requester::Api,
+            },
+            None => Requester::Api,
         };
         let params = RawPathParams::from_request_parts(&mut parts, &())
             .await

@@ -54,6 +54,58 @@ pub(super) fn insert(connection: &Connection, run: &NewActionRun) -> rusqlite::R
     Ok(connection.last_insert_rowid())
 }
 
+/// Writes how a run recorded at its start ended.
+pub(super) fn finish(connection: &Connection, id: i64, run: &NewActionRun) -> rusqlite::Result<()> {
+    connection
+        .prepare_cached(
+            "UPDATE action_runs SET check_id = ?2, incident_id = ?3, finished_at = ?4, status = ?5, exit_code = ?6,
+                 output = ?7, duration_ms = ?8, verified = ?9
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            run.check_id.as_ref().map(CheckId::as_str),
+            run.incident_id,
+            to_millis(run.finished_at),
+            run.status.as_str(),
+            run.exit_code,
+            run.output,
+            run.duration_ms,
+            run.verified,
+        ])?;
+    Ok(())
+}
+
+/// Marks runs still `running` (the process stopped during them) `interrupted`;
+/// returns how many.
+pub(super) fn interrupt_running(connection: &Connection) -> rusqlite::Result<usize> {
+    connection.execute(
+        "UPDATE action_runs SET status = ?1,
+             output = output || ?2
+         WHERE status = ?3",
+        params![
+            RunStatus::Interrupted.as_str(),
+            "\n[watchkeeper stopped during this run; its outcome is unknown]",
+            RunStatus::Running.as_str()
+        ],
+    )
+}
+
+/// When each run of `action_id` that counts against its budget (every run but dry
+/// ones) started, since `since`.
+pub(super) fn starts_since(
+    connection: &Connection,
+    action_id: &ActionId,
+    since: DateTime<Utc>,
+) -> rusqlite::Result<Vec<DateTime<Utc>>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT started_at FROM action_runs WHERE action_id = ?1 AND dry_run = 0 AND started_at > ?2",
+    )?;
+    let rows =
+        statement.query_map(params![action_id.as_str(), to_millis(since)], |row| Ok(from_millis(row.get(0)?)))?;
+    rows.collect()
+}
+
 /// Which runs to list; `None` fields match everything.
 #[derive(Debug, Clone, Default)]
 pub struct ActionRunFilter {

@@ -8,6 +8,7 @@
 mod action_runs;
 pub mod check_state;
 mod incidents;
+mod recovery;
 mod results;
 mod writer;
 
@@ -18,7 +19,10 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
-use crate::model::{CheckId, Code};
+use std::collections::HashMap;
+
+use crate::healing::Healing;
+use crate::model::{ActionId, CheckId, Code};
 
 pub use action_runs::{ActionRunFilter, ActionRunRecord, NewActionRun};
 pub use check_state::PersistedState;
@@ -31,6 +35,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_pause.sql")),
     (3, include_str!("migrations/0003_failure_class.sql")),
+    (4, include_str!("migrations/0004_recovery.sql")),
 ];
 
 pub const DB_FILE: &str = "history.db";
@@ -257,6 +262,36 @@ impl Store {
     pub fn record_action_run_now(&self, run: &NewActionRun) -> Result<i64, StoreError> {
         let connection = open_connection(&self.path)?;
         action_runs::insert(&connection, run).map_err(StoreError::from)
+    }
+
+    /// Marks runs left `running` by a process that stopped `interrupted` (at start,
+    /// before the writer runs); returns how many.
+    pub fn interrupt_running(&self) -> Result<usize, StoreError> {
+        let connection = open_connection(&self.path)?;
+        action_runs::interrupt_running(&connection).map_err(StoreError::from)
+    }
+
+    /// The starts of `action_id`'s runs that count against its budget, since `since`.
+    pub fn budget_starts(&self, action_id: &ActionId, since: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        self.read_now(|c| action_runs::starts_since(c, action_id, since))
+    }
+
+    /// When each action's budget was last reset.
+    pub fn budget_resets(&self) -> Result<HashMap<ActionId, DateTime<Utc>>, StoreError> {
+        self.read_now(recovery::budget_resets)
+    }
+
+    /// Resets an action's budget directly (the one-shot CLI has no writer).
+    pub fn reset_budget_now(&self, action_id: &ActionId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut connection = open_connection(&self.path)?;
+        let tx = connection.transaction()?;
+        recovery::reset_budget(&tx, action_id, at)?;
+        tx.commit().map_err(StoreError::from)
+    }
+
+    /// Every check's self-healing state.
+    pub fn load_healing(&self) -> Result<HashMap<CheckId, Healing>, StoreError> {
+        self.read_now(recovery::load_healing)
     }
 
     /// `PRAGMA quick_check`, for doctor.

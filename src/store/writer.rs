@@ -22,9 +22,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{action_runs, check_state, incidents, results, IncidentRecord, NewActionRun, PersistedState, ResultRecord};
+use super::{
+    action_runs, check_state, incidents, recovery, results, IncidentRecord, NewActionRun, PersistedState, ResultRecord,
+};
 use crate::figures::OwnFigures;
-use crate::model::Status;
+use crate::healing::Healing;
+use crate::model::{ActionId, CheckId, Status};
 
 /// The write queue's bound. Results beyond it are dropped (and counted); state,
 /// incidents and action runs wait for room instead.
@@ -54,6 +57,12 @@ pub enum WriteOp {
     ResolveIncident { id: i64, at: DateTime<Utc>, state: PersistedState },
     /// An action run to record; the sender gets its id (taken once answered).
     ActionRun(NewActionRun, Option<oneshot::Sender<Result<i64, super::StoreError>>>),
+    /// How a run recorded at its start ended.
+    FinishActionRun { id: i64, run: NewActionRun },
+    /// An action's budget reset: its runs before `at` no longer count.
+    BudgetReset { action_id: ActionId, at: DateTime<Utc> },
+    /// A check's self-healing state.
+    Healing { check_id: CheckId, healing: Healing },
     /// Answers once everything queued before it is committed (or has failed to be).
     Flush(Option<oneshot::Sender<()>>),
     /// Commits what came before and stops the thread.
@@ -149,6 +158,7 @@ fn run(mut connection: Connection, mut receiver: mpsc::Receiver<WriteOp>, retent
                 WriteOp::Flush(_)
                     | WriteOp::Stop
                     | WriteOp::ActionRun(..)
+                    | WriteOp::FinishActionRun { .. }
                     | WriteOp::OpenIncident { .. }
                     | WriteOp::ResolveIncident { .. }
             );
@@ -285,6 +295,9 @@ fn write(
                 states.insert(state.check_id.as_str(), state);
             }
             WriteOp::ActionRun(run, _) => ids.push(action_runs::insert(&tx, run)?),
+            WriteOp::FinishActionRun { id, run } => action_runs::finish(&tx, *id, run)?,
+            WriteOp::BudgetReset { action_id, at } => recovery::reset_budget(&tx, action_id, *at)?,
+            WriteOp::Healing { check_id, healing } => recovery::save_healing(&tx, check_id, healing)?,
             WriteOp::Flush(_) | WriteOp::Stop => {}
         }
     }

@@ -204,7 +204,9 @@ async fn actions_run_from_the_api_are_verified_and_recorded() {
     let runs = daemon.get("/api/v1/action-runs").await;
     let runs = runs["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 3, "every run is recorded, dry runs included: {runs:?}");
-    assert!(runs.iter().all(|r| r["requested_by"] == "api" && r["action"] == "fix" && r["check"] == "api"));
+    assert!(runs.iter().all(|r| r["action"] == "fix" && r["check"] == "api"), "{runs:?}");
+    let by: Vec<&str> = runs.iter().map(|r| r["requested_by"].as_str().unwrap()).collect();
+    assert_eq!(by, ["cli", "api", "api"], "newest first; the CLI's run through the daemon is the CLI's");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,7 @@ mod live;
 mod pages;
 mod pause;
 mod probes;
+mod recovery;
 mod restart;
 mod store;
 mod tidy;

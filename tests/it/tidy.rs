@@ -105,7 +105,7 @@ fn only_api_dto_has_wire_types() {
 const LAYERS: &[&[&str]] = &[
     &["units", "model", "clock", "secret", "figures", "paths"],
     &["diagnostic", "exec"],
-    &["condition", "breaker", "state", "store"],
+    &["condition", "breaker", "budget", "healing", "state", "store"],
     &["probe", "action"],
     &["config", "doctor", "telemetry"],
     &["engine"],

@@ -111,6 +111,17 @@ test("a failing check shows down live, and a recovery action runs from the page"
 
   await page.locator(".check-page h2 .badge", { hasText: "up" }).waitFor({ timeout: WAIT });
   await page.locator(".runs li", { hasText: "restart-orders" }).first().waitFor({ timeout: WAIT });
+  // The run counts against the action's budget, and the page resets it.
+  const item = page.locator('li[data-item="restart-orders"]');
+  await item.locator(".budget", { hasText: "1 of 3 runs in 10m" }).waitFor({ timeout: WAIT });
+  await item.locator("button[data-reset]").click();
+  await item.locator(".budget", { hasText: "0 of 3 runs in 10m" }).waitFor({ timeout: WAIT });
+
+  // The tray opens an action that needs confirmation as this page with `?run=`.
+  await page.goto(`${daemon.api.url}/#/check/orders-api?run=restart-orders`);
+  await page.locator("dialog.action-dialog .preview", { hasText: "would run: sh -c" }).waitFor({ timeout: WAIT });
+  await page.locator("dialog.action-dialog button", { hasText: "Cancel" }).click();
+  assert.ok(!page.url().includes("run="), "the dialog opens once, not on every reload");
 
   // Pause from the page: no probes, shown paused; Resume brings it back.
   await page.locator(".check-page h2 button.pause", { hasText: "Pause 1 h" }).click();
@@ -124,7 +135,8 @@ test("a failing check shows down live, and a recovery action runs from the page"
   const caused = page.locator(".incidents-page tr.resolved", { hasText: "Orders API" }).filter({ hasText: "503" });
   await caused.waitFor({ timeout: WAIT });
   await page.locator("nav a", { hasText: "Action runs" }).click();
-  const run = await page.locator(".runs-page li").first().innerText();
+  // The newest real run (the dialog opened through `?run=` made a dry run since).
+  const run = await page.locator(".runs-page li", { hasNotText: "dry run" }).first().innerText();
   assert.match(run, /restart-orders · orders-api · incident #\d+ · by api/, "the run is filed on the incident");
   assert.deepEqual(errors, [], "no script errors");
   await page.close();
@@ -161,6 +173,59 @@ test("the dark theme follows the system", async () => {
   assert.ok(r + g + b < 150, `a dark background, got ${background}`);
   await page.screenshot({ path: screenshotPath("dashboard-dark.png"), fullPage: true });
   await page.close();
+});
+
+test("self-healing that gives up shows why, with a countdown, and a reset starts it over", async () => {
+  const healing = await startDaemon(`
+[[check]]
+id = "worker"
+name = "Queue worker"
+kind = "command"
+command = ["false"]
+interval = "300ms"
+timeout = "250ms"
+failure_threshold = 1
+auto_action = { action = "kick-worker", after = 1, backoff = "200ms" }
+
+[[action]]
+id = "kick-worker"
+name = "Kick the worker"
+kind = "command"
+command = ["sh", "-c", "echo kicked"]
+confirm = false
+verify = false
+max_runs = 2
+per = "1h"
+`);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  try {
+    await page.goto(healing.dashboard);
+    await row(page, "worker").click();
+    const line = page.locator(".check-page p.healing.gave_up");
+    await line.waitFor({ timeout: WAIT });
+    assert.match(await line.innerText(), /Self-healing gave up: kick-worker ran 2 times and the check is still down; next try in \d+ min/);
+    const item = page.locator('li[data-item="kick-worker"]');
+    await item.locator(".budget.spent", { hasText: "2 of 2 runs in 1h · budget spent" }).waitFor({ timeout: WAIT });
+    assert.match(await item.innerText(), /runs by itself when this check fails/);
+    assert.match(await page.locator(".runs").innerText(), /kick-worker · auto/, "the runs say who asked");
+    await page.screenshot({ path: screenshotPath("healing-gave-up.png"), fullPage: true });
+
+    // A reset: two more automatic runs, and it gives up again.
+    await item.locator("button[data-reset]").click();
+    await eventually(WAIT, "two more runs after the reset", async () => {
+      const runs = await healing.get("/api/v1/action-runs?action=kick-worker");
+      return runs.runs.filter((r) => r.status !== "running").length === 4;
+    });
+    await page.reload();
+    await page.locator(".check-page p.healing.gave_up").waitFor({ timeout: WAIT });
+    assert.deepEqual(errors, [], "no script errors");
+  } finally {
+    writeFileSync(screenshotPath("healing-daemon.log"), healing.log());
+    await page.close();
+    await healing.stop();
+  }
 });
 
 test("a clear banner when the core goes away", async () => {

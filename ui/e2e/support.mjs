@@ -71,6 +71,12 @@ export async function startDaemon(config) {
     api,
     dashboard: `${api.url}/#token=${api.token}`,
     log: () => log,
+    /** A GET of the API, as JSON. */
+    async get(route) {
+      const response = await fetch(`${api.url}${route}`, { headers: { authorization: `Bearer ${api.token}` } });
+      if (!response.ok) throw new Error(`GET ${route} answered ${response.status}`);
+      return response.json();
+    },
     async stop() {
       if (child.exitCode === null) {
         child.kill("SIGTERM");

@@ -10,13 +10,13 @@ import { IncidentsPage } from "./views/incidents";
 import { Overview } from "./views/overview";
 import { RunsPage } from "./views/runs";
 
-export type Route = { page: "overview" } | { page: "check"; id: string } | { page: "incidents"; check: string | null } | { page: "runs" };
+export type Route = { page: "overview" } | { page: "check"; id: string; run: string | null } | { page: "incidents"; check: string | null } | { page: "runs" };
 
 export function parseRoute(hash: string): Route {
   const [path, search = ""] = hash.replace(/^#/, "").split("?");
   const params = new URLSearchParams(search);
   const parts = path.split("/").filter(Boolean);
-  if (parts[0] === "check" && parts[1]) return { page: "check", id: decodeURIComponent(parts[1]) };
+  if (parts[0] === "check" && parts[1]) return { page: "check", id: decodeURIComponent(parts[1]), run: params.get("run") };
   if (parts[0] === "incidents") return { page: "incidents", check: params.get("check") };
   if (parts[0] === "runs") return { page: "runs" };
   return { page: "overview" };
@@ -169,7 +169,13 @@ export class App {
         const page = new CheckPage(this.transport, this.state, route.id);
         this.page = page;
         this.main.replaceChildren(page.element);
-        return guarded(page.element, () => page.load());
+        await guarded(page.element, () => page.load());
+        // The tray asks for an action that needs confirmation: its dialog, once.
+        if (route.run) {
+          history.replaceState(null, "", `#/check/${encodeURIComponent(route.id)}`);
+          void page.openRun(route.run);
+        }
+        return;
       }
       case "incidents": {
         const page = new IncidentsPage(this.transport, this.state, route.check);

@@ -2,7 +2,19 @@ import { describe, expect, it } from "vitest";
 
 import { check } from "./fixtures";
 import type { Incident } from "./client";
-import { counts, displayOrder, explain, formatDuration, formatLatency, LiveState, matches, summary, worst } from "./model";
+import {
+  budgetText,
+  counts,
+  displayOrder,
+  explain,
+  formatDuration,
+  formatLatency,
+  healingText,
+  LiveState,
+  matches,
+  summary,
+  worst,
+} from "./model";
 
 
 describe("severity", () => {
@@ -129,5 +141,30 @@ describe("locale", () => {
     expect(usableLocale("C")).toBe(false);
     expect(usableLocale("")).toBe(false);
     expect(usableLocale(undefined)).toBe(false);
+  });
+});
+
+describe("recovery", () => {
+  const now = Date.parse("2026-11-23T10:00:00.000Z");
+
+  it("says what self-healing does, with its countdown", () => {
+    const healing = { action: "restart-api", attempts: 3, next_at: null, retry_at: null };
+    expect(healingText(null, now)).toBeNull();
+    expect(healingText({ ...healing, state: "idle" }, now)).toBeNull();
+    expect(healingText({ ...healing, state: "waiting", attempts: 1, next_at: "2026-11-23T10:00:40.000Z" }, now)).toBe(
+      "Self-healing: restart-api ran once; next run in 40 s",
+    );
+    expect(healingText({ ...healing, state: "gave_up", retry_at: "2026-11-23T10:07:00.000Z" }, now)).toBe(
+      "Self-healing gave up: restart-api ran 3 times and the check is still down; next try in 7 min, or reset its budget",
+    );
+    expect(healingText({ ...healing, state: "running" }, now)).toBe("Self-healing: running restart-api (attempt 3)");
+  });
+
+  it("reads a budget, spent or not", () => {
+    const budget = { max_runs: 3, per: "10m", per_ms: 600_000, runs_in_window: 2, blocked_until: null };
+    expect(budgetText(budget, now)).toBe("2 of 3 runs in 10m");
+    expect(budgetText({ ...budget, runs_in_window: 3, blocked_until: "2026-11-23T10:02:05.000Z" }, now)).toBe(
+      "3 of 3 runs in 10m · budget spent, next run allowed in 2 min",
+    );
   });
 });

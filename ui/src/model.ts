@@ -1,7 +1,7 @@
 // View logic without the DOM: ordering, grouping, filtering, counts, summaries and
 // the live state the updates keep current. Everything here is unit-tested.
 
-import type { Check, Incident, Status, Update } from "./client";
+import type { Budget, Check, Healing, Incident, Status, Update } from "./client";
 
 /** Worst first: the order of severity. */
 export const SEVERITY: Status[] = ["down", "unknown", "degraded", "maintenance", "paused", "up"];
@@ -107,6 +107,34 @@ export function explain(check: Check): { message: string; hint: string | null } 
   const message = check.reason ?? check.last?.message ?? (check.last ? "" : "no result yet");
   const hint = check.status === "up" ? null : (check.last?.failure?.resolution ?? null);
   return { message, hint };
+}
+
+/** What self-healing is doing, in a sentence; null when there is nothing to say. */
+export function healingText(healing: Healing | null, now: number): string | null {
+  if (!healing) return null;
+  const until = (iso: string | null) => (iso ? formatDuration(Math.max(0, Date.parse(iso) - now)) : "—");
+  switch (healing.state) {
+    case "idle":
+      return null;
+    case "running":
+      return `Self-healing: running ${healing.action} (attempt ${healing.attempts})`;
+    case "waiting":
+      return `Self-healing: ${healing.action} ran ${times(healing.attempts)}; next run in ${until(healing.next_at)}`;
+    case "gave_up":
+      return `Self-healing gave up: ${healing.action} ran ${times(healing.attempts)} and the check is still down; next try in ${until(healing.retry_at)}, or reset its budget`;
+  }
+}
+
+function times(n: number): string {
+  return n === 1 ? "once" : `${n} times`;
+}
+
+/** An action's budget: "2 of 3 runs in 10m", and when it is blocked, until when. */
+export function budgetText(budget: Budget, now: number): string {
+  const text = `${budget.runs_in_window} of ${budget.max_runs} runs in ${budget.per}`;
+  if (!budget.blocked_until) return text;
+  const wait = formatDuration(Math.max(0, Date.parse(budget.blocked_until) - now));
+  return `${text} · budget spent, next run allowed in ${wait}`;
 }
 
 /** The live state of the core as the dashboard knows it. */

@@ -1,6 +1,28 @@
 // Generated from the Rust wire types (src/api/dto.rs) and the route table
 // (src/api/operation.rs) by `UPDATE_EXPECT=1 cargo test --test it tidy`. Do not edit.
 
+export type Action = { id: string, name: string, kind: string,
+/**
+ * What it does, in one line: `runs systemctl --user restart api`.
+ */
+description: string,
+/**
+ * Whether to ask before running it.
+ */
+confirm: boolean, verify: boolean, timeout_ms: number,
+/**
+ * The checks that offer it.
+ */
+checks: Array<string>,
+/**
+ * The checks that run it by themselves (`auto_action`).
+ */
+auto_for: Array<string>, budget: Budget,
+/**
+ * A run is under way.
+ */
+running: boolean, };
+
 export type ActionOutput = { ref: string, action: string, text: string, };
 
 export type ActionRun = { id: number, action: string, check: string | null, incident: number | null, requested_by: Requester, dry_run: boolean, status: RunStatus, exit_code: number | null, output: string, started_at: string, duration_ms: number, verified: boolean | null, };
@@ -9,17 +31,39 @@ export type ActionRuns = { runs: Array<ActionRun>, };
 
 export type ActionRunsArgs = { action?: string, check?: string, incident?: number, limit?: number, };
 
-export type ApiError = { code: string, message: string, resolution: string, };
+export type ApiError = { code: string, message: string, resolution: string,
+/**
+ * When asking again may succeed (`action_budget_exhausted`).
+ */
+retry_at?: string, };
 
 export type Breaker = { state: BreakerState, consecutive_failures: number, next_trial_at: string | null, };
 
 export type BreakerState = "closed" | "open" | "half_open" | "disabled";
 
+export type Budget = { max_runs: number,
+/**
+ * The window, as config writes it: `10m`.
+ */
+per: string, per_ms: number,
+/**
+ * Runs that count now (every run but dry ones, since the last reset).
+ */
+runs_in_window: number,
+/**
+ * Until when no run is allowed; null while one is.
+ */
+blocked_until: string | null, };
+
 export type Check = { id: string, name: string, kind: string, group: string | null, critical: boolean, status: Status, since: string,
 /**
  * Why the status is what it is, when that is not obvious.
  */
-reason: string | null, interval_ms: number, actions: Array<string>, depends_on: Array<string>, open_incident: number | null, breaker: Breaker | null, last: LastResult | null, };
+reason: string | null, interval_ms: number, actions: Array<string>, depends_on: Array<string>, open_incident: number | null, breaker: Breaker | null, last: LastResult | null,
+/**
+ * Self-healing, for a check with `auto_action`.
+ */
+healing: Healing | null, };
 
 export type CheckDetail = {
 /**
@@ -30,7 +74,11 @@ target: string, timeout_ms: number, expect: Array<string>, degraded_if: Array<st
 /**
  * Why the status is what it is, when that is not obvious.
  */
-reason: string | null, interval_ms: number, actions: Array<string>, depends_on: Array<string>, open_incident: number | null, breaker: Breaker | null, last: LastResult | null, };
+reason: string | null, interval_ms: number, actions: Array<string>, depends_on: Array<string>, open_incident: number | null, breaker: Breaker | null, last: LastResult | null,
+/**
+ * Self-healing, for a check with `auto_action`.
+ */
+healing: Healing | null, };
 
 export type Failure = { class: FailureClass,
 /**
@@ -43,6 +91,26 @@ export type FailureClass = "refused" | "timeout" | "dns" | "tls" | "http_status"
 export type Group = { id: string, level: GroupLevel, };
 
 export type GroupLevel = "operational" | "degraded" | "partial_outage" | "major_outage";
+
+export type Healing = { state: HealingState,
+/**
+ * The auto action.
+ */
+action: string,
+/**
+ * Automatic runs since the check was last stable.
+ */
+attempts: number,
+/**
+ * When a run is next allowed by the backoff (`waiting`).
+ */
+next_at: string | null,
+/**
+ * When the budget allows a run again (`gave_up`).
+ */
+retry_at: string | null, };
+
+export type HealingState = "idle" | "waiting" | "running" | "gave_up";
 
 export type Health = { status: HealthStatus, degraded: Array<string>, version: string, started_at: string, checks: number, };
 
@@ -133,7 +201,7 @@ export type RunActionArgs = { id: string, dry_run?: boolean,
  */
 ref?: string, };
 
-export type RunStatus = "ok" | "failed" | "timeout" | "error" | "dry_run";
+export type RunStatus = "ok" | "failed" | "timeout" | "error" | "dry_run" | "running" | "interrupted";
 
 export type Status = "up" | "degraded" | "down" | "unknown" | "paused" | "maintenance";
 
@@ -151,8 +219,10 @@ export interface Operations {
   results: [ResultsArgs, Results];
   history: [HistoryArgs, History];
   incidents: [IncidentsArgs, Incidents];
+  actions: [NoArgs, Array<Action>];
   action_runs: [ActionRunsArgs, ActionRuns];
   run_action: [RunActionArgs, ActionRun];
+  reset_action: [IdArgs, Action];
   pause: [PauseArgs, PauseResult];
   resume: [IdArgs, PauseResult];
   pause_all: [PauseAllArgs, PauseResult];
@@ -167,8 +237,10 @@ export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST"; path: 
   results: { method: "GET", path: "/api/v1/checks/{id}/results" },
   history: { method: "GET", path: "/api/v1/checks/{id}/history" },
   incidents: { method: "GET", path: "/api/v1/incidents" },
+  actions: { method: "GET", path: "/api/v1/actions" },
   action_runs: { method: "GET", path: "/api/v1/action-runs" },
   run_action: { method: "POST", path: "/api/v1/actions/{id}/run" },
+  reset_action: { method: "POST", path: "/api/v1/actions/{id}/reset" },
   pause: { method: "POST", path: "/api/v1/checks/{id}/pause" },
   resume: { method: "POST", path: "/api/v1/checks/{id}/resume" },
   pause_all: { method: "POST", path: "/api/v1/pause" },

@@ -4,9 +4,9 @@
 
 import type uPlot from "uplot";
 
-import type { Transport } from "../client";
+import type { Action, Check, Transport } from "../client";
 import { badge, guarded, h } from "../dom";
-import { explain, formatDuration, formatLatency, formatTime, type LiveState } from "../model";
+import { budgetText, explain, formatDuration, formatLatency, formatTime, healingText, type LiveState } from "../model";
 import { describe, runActionDialog } from "./action";
 import { latencyChart } from "./chart";
 import { incidentTable } from "./incidents";
@@ -72,6 +72,7 @@ export class CheckPage {
 
   onRun(): void {
     void guarded(this.actions, () => this.loadActions());
+    void guarded(this.header, () => this.loadHeader());
   }
 
   destroy(): void {
@@ -145,6 +146,7 @@ export class CheckPage {
         ]),
       ),
       h("p", { class: `message ${live.status}` }, message, hint ? h("div", { class: "hint" }, hint) : null),
+      healingLine(live.healing) ?? "",
     );
   }
 
@@ -183,31 +185,17 @@ export class CheckPage {
 
   private async loadActions(): Promise<void> {
     const live = this.state.checks.get(this.id);
-    const actions = live?.actions ?? [];
-    const { runs } = await this.transport.call("action_runs", { check: this.id, limit: 10 });
+    const [all, { runs }] = await Promise.all([
+      this.transport.call("actions", {}),
+      this.transport.call("action_runs", { check: this.id, limit: 10 }),
+    ]);
+    const actions = all.filter((action) => action.checks.includes(this.id));
+    const now = Date.now();
     this.actions.replaceChildren(
       h("h3", {}, "Actions"),
       actions.length === 0
         ? h("p", { class: "empty" }, "No actions are configured for this check.")
-        : h(
-            "div",
-            { class: "action-buttons" },
-            ...actions.map((action) =>
-              h(
-                "button",
-                {
-                  type: "button",
-                  class: "action",
-                  "data-action": action,
-                  onclick: () =>
-                    void runActionDialog(this.transport, action, `for ${live?.name ?? this.id}`).then((run) => {
-                      if (run) this.onRun();
-                    }),
-                },
-                `Run ${action}…`,
-              ),
-            ),
-          ),
+        : h("ul", { class: "actions" }, ...actions.map((action) => this.actionItem(action, live?.name ?? this.id, now))),
       runs.length === 0
         ? h("p", { class: "empty" }, "No runs yet.")
         : h(
@@ -217,12 +205,73 @@ export class CheckPage {
               h(
                 "li",
                 {},
-                h("details", {}, h("summary", {}, `${formatTime(run.started_at)} · ${run.action} · `, ...describe(run)), h("pre", { class: "output" }, run.output)),
+                h(
+                  "details",
+                  {},
+                  h("summary", {}, `${formatTime(run.started_at)} · ${run.action} · ${run.requested_by} · `, ...describe(run)),
+                  h("pre", { class: "output" }, run.output),
+                ),
               ),
             ),
           ),
     );
   }
+
+  private actionItem(action: Action, checkName: string, now: number): HTMLElement {
+    const auto = action.auto_for.includes(this.id);
+    const spent = action.budget.blocked_until !== null;
+    const run = h(
+      "button",
+      {
+        type: "button",
+        class: "action",
+        "data-action": action.id,
+        disabled: action.running,
+        title: spent ? "Its budget is spent: reset it first" : action.description,
+        onclick: () => void this.openRun(action.id, checkName),
+      },
+      action.running ? `${action.name}: running…` : `Run ${action.name}${action.confirm ? "…" : ""}`,
+    );
+    const reset = h(
+      "button",
+      {
+        type: "button",
+        class: "reset",
+        "data-reset": action.id,
+        title: "Forget the runs counted against its budget",
+        onclick: () =>
+          void guarded(this.actions, async () => {
+            await this.transport.call("reset_action", { id: action.id });
+            await this.loadActions();
+          }),
+      },
+      "Reset budget",
+    );
+    return h(
+      "li",
+      { class: spent ? "action-item spent" : "action-item", "data-item": action.id },
+      h("div", {}, run, " ", action.budget.runs_in_window > 0 ? reset : null),
+      h("div", { class: "hint" }, action.description),
+      h(
+        "div",
+        { class: spent ? "budget spent" : "budget" },
+        budgetText(action.budget, now),
+        auto ? " · runs by itself when this check fails" : "",
+      ),
+    );
+  }
+
+  /** Opens the run dialog for an action (the tray asks for it with `?run=ACTION`). */
+  async openRun(action: string, checkName?: string): Promise<void> {
+    const run = await runActionDialog(this.transport, action, `for ${checkName ?? this.state.checks.get(this.id)?.name ?? this.id}`);
+    if (run) this.onRun();
+  }
+}
+
+function healingLine(healing: Check["healing"]): HTMLElement | null {
+  const text = healingText(healing, Date.now());
+  if (!text || !healing) return null;
+  return h("p", { class: `healing ${healing.state}`, role: "status", "data-healing": healing.state }, text);
 }
 
 function figure(label: string, value: string): HTMLElement {
