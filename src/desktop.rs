@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use crate::engine::{CheckSnapshot, Engine, Event};
+use crate::engine::{CheckSnapshot, Engine, Event, RestartLoop};
 use crate::model::{FailureClass, Status};
 use crate::store::IncidentFilter;
 
@@ -141,6 +141,9 @@ pub struct Notification {
     pub checks: Vec<String>,
     /// A check went down (or several did); false for recoveries.
     pub failure: bool,
+    /// The "Run …" button: for one check down, its first action that needs no
+    /// confirmation.
+    pub run: Option<MenuAction>,
 }
 
 /// What the shell does with notifications.
@@ -211,7 +214,7 @@ impl Grouper {
             pending: false,
         };
         self.next_key += 1;
-        vec![NotificationOp::Show(Notification { key, title, body, checks: vec![id.to_owned()], failure })]
+        vec![NotificationOp::Show(Notification { key, title, body, checks: vec![id.to_owned()], failure, run: None })]
     }
 
     /// Shows the merged notification of any burst that grew and is due.
@@ -236,12 +239,19 @@ impl Grouper {
                 ops.push(NotificationOp::Withdraw(old));
             }
             let checks = burst.checks.iter().map(|(id, _)| id.clone()).collect();
-            ops.push(NotificationOp::Show(Notification { key, title, body, checks, failure }));
+            ops.push(NotificationOp::Show(Notification { key, title, body, checks, failure, run: None }));
             burst.shown = Some((key, now));
             burst.pending = false;
             self.next_key += 1;
         }
         ops
+    }
+
+    /// A notification of its own, outside any burst (self-healing giving up).
+    pub fn notice(&mut self, title: String, body: String, checks: Vec<String>) -> NotificationOp {
+        let key = self.next_key;
+        self.next_key += 1;
+        NotificationOp::Show(Notification { key, title, body, checks, failure: true, run: None })
     }
 
     /// When [`Grouper::flush`] next has something to show.
@@ -261,6 +271,39 @@ fn human(d: chrono::Duration) -> String {
         60..3600 => format!("{} min {} s", s / 60, s % 60),
         _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
     }
+}
+
+/// Gives a notification about one check down its "Run …" button: the check's first
+/// action that needs no confirmation.
+fn with_run_button(op: NotificationOp, engine: &Engine) -> NotificationOp {
+    let NotificationOp::Show(mut notification) = op else { return op };
+    if let ([check], true) = (notification.checks.as_slice(), notification.failure) {
+        let config = engine.config();
+        notification.run = config.check(check).and_then(|check| {
+            check
+                .actions
+                .iter()
+                .filter_map(|id| config.action(id.as_str()))
+                .find(|action| !action.confirm)
+                .map(|a| MenuAction { id: a.id.to_string(), name: a.name.clone(), confirm: false })
+        });
+    }
+    NotificationOp::Show(notification)
+}
+
+/// "orders-api: restart loop" and what happened, in local time.
+fn restart_loop_text(event: &RestartLoop, config: &crate::config::Config) -> (String, String) {
+    let action = config.action(event.action.as_str()).map_or(event.action.as_str(), |a| a.name.as_str());
+    let until = event.retry_at.with_timezone(&chrono::Local).format("%H:%M");
+    let per = crate::units::format_duration(event.budget.per);
+    let times = event.budget.max_runs;
+    (
+        format!("{}: restart loop", event.check_name),
+        format!(
+            "{action} ran {times} times in {per} and {} is still down; no automatic run until {until}.\nReset the action's budget in the dashboard to try again now.",
+            event.check_name
+        ),
+    )
 }
 
 /// Sends the engine's incidents to `show` as notifications until the engine stops. A paused
@@ -301,9 +344,13 @@ pub async fn notifications(engine: Engine, mut show: impl FnMut(NotificationOp) 
                 }
                 _ => Vec::new(),
             },
+            Some(Event::RestartLoop(event)) => {
+                let (title, body) = restart_loop_text(&event, engine.config());
+                vec![grouper.notice(title, body, vec![event.check_id.to_string()])]
+            }
             Some(_) => Vec::new(),
         };
-        ops.into_iter().for_each(&mut show);
+        ops.into_iter().map(|op| with_run_button(op, &engine)).for_each(&mut show);
     }
 }
 
@@ -322,6 +369,34 @@ mod tests {
                 NotificationOp::Withdraw(k) => format!("withdraw {k}"),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_restart_loop_says_what_ran_how_often_and_what_to_do() {
+        let config = crate::config::compile(
+            "[[check]]\nid = \"api\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n\n[[action]]\nid = \"restart\"\nname = \"Restart API\"\nkind = \"command\"\ncommand = [\"true\"]\n",
+            "test.toml",
+        )
+        .expect("valid config")
+        .config;
+        let event = RestartLoop {
+            check_id: crate::model::CheckId::parse("api").unwrap(),
+            check_name: "Orders API".into(),
+            action: crate::model::ActionId::parse("restart").unwrap(),
+            budget: crate::budget::Budget { max_runs: 3, per: Duration::from_secs(600) },
+            retry_at: chrono::Utc::now(),
+        };
+        let (title, body) = restart_loop_text(&event, &config);
+        assert_eq!(title, "Orders API: restart loop");
+        assert!(
+            body.starts_with("Restart API ran 3 times in 10m and Orders API is still down; no automatic run until "),
+            "{body}"
+        );
+        assert!(body.ends_with("Reset the action's budget in the dashboard to try again now."), "{body}");
+        let mut grouper = Grouper::default();
+        grouper.change("db", "db", down("x"), Instant::now());
+        let NotificationOp::Show(notice) = grouper.notice(title, body, vec!["api".into()]) else { unreachable!() };
+        assert_eq!((notice.key, notice.failure, notice.checks.as_slice()), (1, true, ["api".to_owned()].as_slice()));
     }
 
     #[test]

@@ -99,8 +99,14 @@ fn error_of(client: &Client, error: ClientError) -> ErrorDto {
             code: "unreachable".into(),
             message: format!("cannot reach the Watchkeeper core at {}: {source}", client.api().url),
             resolution: "is the tray app still running? Start it again; the window retries by itself".into(),
+            retry_at: None,
         },
-        other => ErrorDto { code: other.code().into(), message: other.to_string(), resolution: other.resolution() },
+        other => ErrorDto {
+            code: other.code().into(),
+            message: other.to_string(),
+            resolution: other.resolution(),
+            retry_at: None,
+        },
     }
 }
 

@@ -1,7 +1,8 @@
 //! Desktop notifications: the core decides what to say and when
 //! (`watchkeeper::desktop::notifications`, with burst grouping); this module shows them
-//! through tauri-plugin-notification with two buttons, "Pause 1 h" (stops probing the
-//! checks for an hour) and "Open" (on Linux as D-Bus notification actions; a server
+//! through tauri-plugin-notification with the buttons "Pause 1 h" (stops probing the
+//! checks for an hour), "Open", and for one check down whose first action needs no
+//! confirmation, "Run <action>" (on Linux as D-Bus notification actions; a server
 //! without actions shows the plain text).
 
 use std::collections::HashMap;
@@ -17,22 +18,40 @@ use watchkeeper::engine::Engine;
 use crate::{window, Shell};
 
 const ALERT_ACTIONS: &str = "alert";
+/// The buttons of a notification that can run `ACTION`: `alert-run:ACTION`.
+const RUN_ACTIONS: &str = "alert-run:";
 /// Notifications whose buttons still work; older ones have long left the screen.
 const REMEMBERED: usize = 64;
 
-/// The checks each shown notification is about, by its id, for its buttons.
+/// The id a notification is shown with. On Linux it is the D-Bus `replaces_id`: a
+/// server replaces the notification that has it, whoever showed that one, and numbers
+/// its own from 1. Ours start far from there (and from another run's), so one of ours
+/// replaces only its own earlier self.
+fn wire_id(key: u32) -> i32 {
+    static BASE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let base = *BASE.get_or_init(|| 1_000_000_000 + (std::process::id() % 1000) * 1_000_000);
+    (base + key % 1_000_000) as i32
+}
+
+/// What each shown notification's buttons act on, by its id: its checks, and the
+/// action its "Run" button runs.
 #[derive(Default)]
 pub struct Shown {
-    checks: Mutex<HashMap<i32, Vec<String>>>,
+    checks: Mutex<HashMap<i32, (Vec<String>, Option<String>)>>,
 }
 
 /// Registers the buttons and shows the engine's notifications until it stops.
 pub fn start(app: &AppHandle, engine: Engine) {
     let notification = app.notification();
-    let buttons = ActionType::builder(ALERT_ACTIONS)
-        .actions(vec![Action::builder("pause", "Pause 1 h").build(), Action::builder("open", "Open").build()])
-        .build();
-    if let Err(e) = notification.register_action_types(vec![buttons]) {
+    let buttons = || vec![Action::builder("pause", "Pause 1 h").build(), Action::builder("open", "Open").build()];
+    let mut types = vec![ActionType::builder(ALERT_ACTIONS).actions(buttons()).build()];
+    // One set of buttons per action that runs without confirmation: its name is on its button.
+    for action in engine.config().actions.iter().filter(|a| !a.confirm) {
+        let mut actions = buttons();
+        actions.push(Action::builder("run", format!("Run {}", action.name)).build());
+        types.push(ActionType::builder(format!("{RUN_ACTIONS}{}", action.id)).actions(actions).build());
+    }
+    if let Err(e) = notification.register_action_types(types) {
         tracing::warn!(error = %e, "notification buttons unavailable");
     }
     let handle = app.clone();
@@ -46,10 +65,10 @@ pub fn start(app: &AppHandle, engine: Engine) {
         NotificationOp::Withdraw(key) => {
             if let Some(shell) = app.try_state::<Shell>() {
                 if let Ok(mut checks) = shell.notifications.checks.lock() {
-                    checks.remove(&(key as i32));
+                    checks.remove(&wire_id(key));
                 }
             }
-            let _ = app.notification().remove_active(vec![key as i32]);
+            let _ = app.notification().remove_active(vec![wire_id(key)]);
         }
     }));
 }
@@ -57,7 +76,8 @@ pub fn start(app: &AppHandle, engine: Engine) {
 fn show(app: &AppHandle, notification: &Notification) {
     if let Some(shell) = app.try_state::<Shell>() {
         if let Ok(mut checks) = shell.notifications.checks.lock() {
-            checks.insert(notification.key as i32, notification.checks.clone());
+            let run = notification.run.as_ref().map(|a| a.id.clone());
+            checks.insert(wire_id(notification.key), (notification.checks.clone(), run));
             // Keys grow: the smallest is the oldest.
             while checks.len() > REMEMBERED {
                 let Some(oldest) = checks.keys().min().copied() else { break };
@@ -65,14 +85,18 @@ fn show(app: &AppHandle, notification: &Notification) {
             }
         }
     }
-    tracing::info!(title = %notification.title, "notification");
+    tracing::info!(title = %notification.title, run = ?notification.run.as_ref().map(|a| &a.id), "notification");
+    let buttons = match &notification.run {
+        Some(action) => format!("{RUN_ACTIONS}{}", action.id),
+        None => ALERT_ACTIONS.to_owned(),
+    };
     let shown = app
         .notification()
         .builder()
-        .id(notification.key as i32)
+        .id(wire_id(notification.key))
         .title(&notification.title)
         .body(&notification.body)
-        .action_type_id(ALERT_ACTIONS)
+        .action_type_id(buttons)
         .show();
     if let Err(e) = shown {
         tracing::warn!(error = %e, title = %notification.title, "cannot show a notification");
@@ -81,7 +105,7 @@ fn show(app: &AppHandle, notification: &Notification) {
 
 fn on_button(app: &AppHandle, id: i32, action: &str) {
     let Some(shell) = app.try_state::<Shell>() else { return };
-    let checks = shell.notifications.checks.lock().ok().and_then(|c| c.get(&id).cloned()).unwrap_or_default();
+    let (checks, run) = shell.notifications.checks.lock().ok().and_then(|c| c.get(&id).cloned()).unwrap_or_default();
     tracing::info!(action, ?checks, "notification button");
     match action {
         "pause" => {
@@ -100,6 +124,11 @@ fn on_button(app: &AppHandle, id: i32, action: &str) {
                 _ => "#/".to_owned(),
             };
             window::open(app, Some(&route));
+        }
+        "run" => {
+            if let Some(action) = run {
+                run_action(app, action);
+            }
         }
         _ => {}
     }

@@ -215,7 +215,8 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
         (Some("run"), Some(check), Some(action)) => {
             let confirm = engine.config().action(action).is_some_and(|a| a.confirm);
             if confirm {
-                window::open(app, Some(&format!("#/check/{check}")));
+                // The dashboard opens the action's dialog (its dry run, then the run).
+                window::open(app, Some(&format!("#/check/{check}?run={action}")));
             } else {
                 crate::notifications::run_action(app, action.to_owned());
             }

@@ -7,6 +7,7 @@
 //! command. Verification and recording are the engine's: this module runs and reports.
 
 pub mod command;
+pub mod http;
 
 use std::time::Duration;
 
@@ -105,6 +106,7 @@ macro_rules! kinds {
 
 kinds! {
     Command => command,
+    Http => http,
 }
 
 #[derive(Debug, Clone)]

@@ -29,12 +29,26 @@ use crate::units;
 
 /// Kinds of the public contract that this version does not probe yet.
 const PLANNED_KINDS: &[&str] = &["dns", "tls", "file", "heartbeat", "prometheus", "alertmanager"];
-const PLANNED_ACTION_KINDS: &[&str] = &["restart", "http", "signal", "cleanup"];
+const PLANNED_ACTION_KINDS: &[&str] = &["restart", "signal", "cleanup"];
 /// Keys of the public contract that this version does not act on yet: refused with a
 /// clear message rather than silently ignored.
 const PLANNED_CHECK_KEYS: &[&str] = &["alert", "grace"];
-const PLANNED_ACTION_KEYS: &[&str] =
-    &["unit", "url", "method", "path", "pattern", "older_than", "keep_newest", "max_total_size"];
+const PLANNED_ACTION_KEYS: &[&str] = &[
+    "unit",
+    "container",
+    "scope",
+    "socket",
+    "signal",
+    "check",
+    "pid_file",
+    "all",
+    "path",
+    "pattern",
+    "older_than",
+    "keep_newest",
+    "max_total_size",
+    "quarantine",
+];
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod actions;
 mod cli;
 mod daemon;
 mod live;

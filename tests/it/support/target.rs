@@ -32,6 +32,22 @@ pub enum Behaviour {
 struct Shared {
     behaviour: Arc<Mutex<Behaviour>>,
     hits: Arc<AtomicU64>,
+    last: Arc<Mutex<Option<Request>>>,
+}
+
+/// A request as the target saw it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
 }
 
 pub struct Target {
@@ -44,7 +60,11 @@ impl Target {
     pub async fn start(behaviour: Behaviour) -> Target {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
         let addr = listener.local_addr().expect("local addr");
-        let shared = Shared { behaviour: Arc::new(Mutex::new(behaviour)), hits: Arc::new(AtomicU64::new(0)) };
+        let shared = Shared {
+            behaviour: Arc::new(Mutex::new(behaviour)),
+            hits: Arc::new(AtomicU64::new(0)),
+            last: Arc::new(Mutex::new(None)),
+        };
         let server = Some(spawn(listener, shared.clone()));
         Target { addr, shared, server }
     }
@@ -59,6 +79,11 @@ impl Target {
 
     pub fn hits(&self) -> u64 {
         self.shared.hits.load(Ordering::SeqCst)
+    }
+
+    /// The last request it answered.
+    pub fn last_request(&self) -> Option<Request> {
+        self.shared.last.lock().expect("last lock").clone()
     }
 
     /// Stops listening: connections are refused until `reopen`.
@@ -91,8 +116,21 @@ fn spawn(listener: TcpListener, shared: Shared) -> JoinHandle<()> {
     })
 }
 
-async fn respond(State(shared): State<Shared>) -> Response {
+async fn respond(State(shared): State<Shared>, request: axum::extract::Request) -> Response {
     shared.hits.fetch_add(1, Ordering::SeqCst);
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let seen = Request {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or("").to_owned()))
+            .collect(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    *shared.last.lock().expect("last lock") = Some(seen);
     let behaviour = shared.behaviour.lock().expect("behaviour lock").clone();
     match behaviour {
         Behaviour::Ok => ([("content-type", "application/json")], "{\"status\":\"UP\"}").into_response(),

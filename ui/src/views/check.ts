@@ -72,7 +72,6 @@ export class CheckPage {
 
   onRun(): void {
     void guarded(this.actions, () => this.loadActions());
-    void guarded(this.header, () => this.loadHeader());
   }
 
   destroy(): void {

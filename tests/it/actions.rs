@@ -1,0 +1,110 @@
+//! Action kinds against the real things they drive: an admin endpoint on a loopback
+//! HTTP server, run through the CLI as an operator would.
+
+use crate::support::{run_cli, Behaviour, Target};
+
+/// Runs `watchkeeper ARGS --config C --data-dir D` off the runtime (the target answers
+/// on it meanwhile).
+async fn cli(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let config = dir.join("wk.toml").to_str().unwrap().to_owned();
+    let data = dir.join("data").to_str().unwrap().to_owned();
+    let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    args.extend(["--config".into(), config, "--data-dir".into(), data]);
+    tokio::task::spawn_blocking(move || run_cli(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .expect("the CLI ran")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_action_sends_its_request_with_secret_headers_and_is_judged_by_expect() {
+    let mut target = Target::start(Behaviour::Ok).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "Bearer s3cret").unwrap();
+    let url = format!("http://{}/admin/cache/flush", target.addr);
+    std::fs::write(
+        dir.path().join("wk.toml"),
+        format!(
+            r#"
+[[action]]
+id = "flush"
+kind = "http"
+url = "{url}"
+headers = {{ Authorization = "${{file:{token}}}" }}
+body = '{{"scope": "all"}}'
+expect = ["status == 200", "json.status == \"UP\""]
+timeout = "2s"
+max_runs = 10
+"#,
+            token = token.display()
+        ),
+    )
+    .unwrap();
+
+    let (code, stdout, stderr) = cli(dir.path(), &["action", "run", "flush", "--dry-run"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(target.hits(), 0, "a dry run sends nothing");
+    assert!(stdout.contains(&format!("would send: POST {url}")), "{stdout}");
+    assert!(
+        stdout.contains("with header: Authorization") && !stdout.contains("s3cret"),
+        "the secret stays hidden: {stdout}"
+    );
+    assert!(stdout.contains("ok when: status == 200 · json.status == \"UP\""), "{stdout}");
+
+    let (code, stdout, stderr) = cli(dir.path(), &["action", "run", "flush"]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("action `flush`: ok"), "{stdout}");
+    assert!(stdout.contains("{\"status\":\"UP\"}"), "the answer's body is in the output: {stdout}");
+    let seen = target.last_request().expect("the endpoint was called");
+    assert_eq!((seen.method.as_str(), seen.path.as_str()), ("POST", "/admin/cache/flush"), "POST by default");
+    assert_eq!(seen.header("authorization"), Some("Bearer s3cret"), "the secret header is sent");
+    assert_eq!(seen.body, r#"{"scope": "all"}"#);
+
+    // An answer that fails `expect` fails the run, saying which condition.
+    target.set(Behaviour::Status(503));
+    let (code, stdout, _) = cli(dir.path(), &["action", "run", "flush"]).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("expected status == 200, got 503"), "{stdout}");
+    assert!(stdout.contains("action `flush`: failed"), "{stdout}");
+
+    // Nothing listening: failed, classified.
+    target.close().await;
+    let (code, stdout, _) = cli(dir.path(), &["action", "run", "flush"]).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("refused"), "{stdout}");
+
+    let history = crate::support::daemon::open_history(&dir.path().join("data"));
+    let statuses: Vec<String> = history
+        .prepare("SELECT status FROM action_runs ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(statuses, ["dry_run", "ok", "failed", "failed"], "every run is recorded");
+}
+
+#[test]
+fn http_action_keys_are_checked_where_they_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("wk.toml");
+    std::fs::write(
+        &config,
+        "[[action]]\nid = \"flush\"\nkind = \"http\"\nurl = \"ftp://x/\"\nexpect = [\"stdout == 1\", \"status ==\"]\nheaders = { Authorization = \"${env:WK_SURELY_UNSET_VAR}\" }\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run_cli(&["config", "validate", config.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("wk.toml:4:7: action \"flush\": url: `ftp://x/` is not an http or https URL"), "{stderr}");
+    assert!(stderr.contains("action \"flush\": expect: `stdout` is not a value of an http answer"), "{stderr}");
+    assert!(stderr.contains("action \"flush\": expect: in condition `status ==`"), "{stderr}");
+
+    let text = "[[action]]\nid = \"flush\"\nkind = \"http\"\nurl = \"http://127.0.0.1:1/\"\nheaders = { Authorization = \"${env:WK_SURELY_UNSET_VAR}\" }\n";
+    std::fs::write(&config, text).unwrap();
+    let (code, _, stderr) = run_cli(&["config", "validate", config.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("action \"flush\": headers: header `Authorization`:") && stderr.contains("WK_SURELY_UNSET_VAR"),
+        "{stderr}"
+    );
+}
