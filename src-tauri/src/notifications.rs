@@ -37,7 +37,15 @@ fn wire_id(key: u32) -> i32 {
 /// action its "Run" button runs.
 #[derive(Default)]
 pub struct Shown {
-    checks: Mutex<HashMap<i32, (Vec<String>, Option<String>)>>,
+    checks: Mutex<HashMap<i32, Targets>>,
+}
+
+/// What one notification's buttons act on.
+#[derive(Clone, Default)]
+struct Targets {
+    checks: Vec<String>,
+    /// The action of its "Run" button.
+    run: Option<String>,
 }
 
 /// Registers the buttons and shows the engine's notifications until it stops.
@@ -77,7 +85,7 @@ fn show(app: &AppHandle, notification: &Notification) {
     if let Some(shell) = app.try_state::<Shell>() {
         if let Ok(mut checks) = shell.notifications.checks.lock() {
             let run = notification.run.as_ref().map(|a| a.id.clone());
-            checks.insert(wire_id(notification.key), (notification.checks.clone(), run));
+            checks.insert(wire_id(notification.key), Targets { checks: notification.checks.clone(), run });
             // Keys grow: the smallest is the oldest.
             while checks.len() > REMEMBERED {
                 let Some(oldest) = checks.keys().min().copied() else { break };
@@ -105,7 +113,8 @@ fn show(app: &AppHandle, notification: &Notification) {
 
 fn on_button(app: &AppHandle, id: i32, action: &str) {
     let Some(shell) = app.try_state::<Shell>() else { return };
-    let (checks, run) = shell.notifications.checks.lock().ok().and_then(|c| c.get(&id).cloned()).unwrap_or_default();
+    let Targets { checks, run } =
+        shell.notifications.checks.lock().ok().and_then(|c| c.get(&id).cloned()).unwrap_or_default();
     tracing::info!(action, ?checks, "notification button");
     match action {
         "pause" => {
