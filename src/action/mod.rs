@@ -8,6 +8,7 @@
 
 pub mod command;
 pub mod http;
+pub mod signal;
 
 use std::time::Duration;
 
@@ -107,6 +108,7 @@ macro_rules! kinds {
 kinds! {
     Command => command,
     Http => http,
+    Signal => signal,
 }
 
 #[derive(Debug, Clone)]

@@ -29,7 +29,7 @@ use crate::units;
 
 /// Kinds of the public contract that this version does not probe yet.
 const PLANNED_KINDS: &[&str] = &["dns", "tls", "file", "heartbeat", "prometheus", "alertmanager"];
-const PLANNED_ACTION_KINDS: &[&str] = &["restart", "signal", "cleanup"];
+const PLANNED_ACTION_KINDS: &[&str] = &["restart", "cleanup"];
 /// Keys of the public contract that this version does not act on yet: refused with a
 /// clear message rather than silently ignored.
 const PLANNED_CHECK_KEYS: &[&str] = &["alert", "grace"];
@@ -306,7 +306,44 @@ impl<'a> Compiler<'a> {
             checks.extend(self.check(entry, settings.1, &check_ids, &action_ids));
         }
         self.cycles(&edges);
+        self.link(&mut actions, &checks, &check_ids);
         Config { settings: settings.0, checks, actions }
+    }
+
+    /// Gives each action that acts on a check's processes (`signal` with `check`) that
+    /// check's matcher: it must be a process check of this file.
+    fn link(
+        &mut self,
+        actions: &mut [ActionConfig],
+        checks: &[CheckConfig],
+        check_ids: &HashMap<String, Range<usize>>,
+    ) {
+        for action in actions {
+            let ActionSpec::Signal(spec) = &mut action.spec else { continue };
+            let action::signal::Target::Check { id, span, matcher } = &mut spec.target else { continue };
+            let label = format!("action {:?}", action.id.as_str());
+            let mut scope = self.scope(&label, span.clone());
+            match checks.iter().find(|c| c.id.as_str() == id.as_str()) {
+                Some(CheckConfig { probe: ProbeSpec::Process(found), .. }) => *matcher = Some(found.clone()),
+                Some(other) => {
+                    let message = format_args!("check `{id}` is a {} check, not a process check", other.kind());
+                    scope.error(
+                        span,
+                        "check",
+                        message,
+                        "name a `kind = \"process\"` check: its processes get the signal",
+                    );
+                }
+                // Its own errors are reported already.
+                None if check_ids.contains_key(id.as_str()) => {}
+                None => {
+                    let known: Vec<&str> = check_ids.keys().map(String::as_str).collect();
+                    let hint = did_you_mean(id, &known);
+                    let message = format_args!("unknown check `{id}`");
+                    scope.error(span, "check", message, format!("{hint}name a process check defined in this file"));
+                }
+            }
+        }
     }
 
     /// The settings, and the default interval of checks.

@@ -233,47 +233,21 @@ impl Sampler {
             system.refresh_processes_specifics(ProcessesToUpdate::All, true, refresh);
         }
         let pid_from_file = match matcher {
-            ProcessMatch::PidFile(path) => match std::fs::read_to_string(path) {
-                Ok(text) => match text.trim().parse::<u32>() {
-                    Ok(pid) => Some(pid),
-                    Err(_) => {
-                        return Observation::failed(
-                            FailureClass::ProbeError,
-                            format!("pid file {} does not hold a pid", path.display()),
-                        )
-                    }
-                },
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            ProcessMatch::PidFile(path) => match read_pid_file(path) {
+                Ok(Some(pid)) => Some(pid),
+                Ok(None) => {
                     return Observation {
                         values: vec![("count", Value::Int(0))],
                         summary: format!("no pid file at {}", path.display()),
                         ..Default::default()
                     }
                 }
-                Err(e) => {
-                    return Observation::failed(
-                        FailureClass::ProbeError,
-                        format!("cannot read pid file {}: {e}", path.display()),
-                    )
-                }
+                Err(message) => return Observation::failed(FailureClass::ProbeError, message),
             },
             _ => None,
         };
         let own_pid = std::process::id();
-        let matches = system.processes().values().filter(|p| {
-            // Threads are listed as processes on Linux; count each process once.
-            if p.thread_kind().is_some() || p.pid().as_u32() == own_pid {
-                return false;
-            }
-            match matcher {
-                ProcessMatch::Name(name) => p.name() == name.as_str(),
-                ProcessMatch::Cmdline(re) => {
-                    let cmdline = p.cmd().iter().map(|part| part.to_string_lossy()).collect::<Vec<_>>().join(" ");
-                    re.is_match(&cmdline)
-                }
-                ProcessMatch::PidFile(_) => Some(p.pid().as_u32()) == pid_from_file,
-            }
-        });
+        let matches = system.processes().values().filter(|p| is_match(p, matcher, pid_from_file, own_pid));
         let (mut count, mut cpu, mut memory, mut uptime) = (0i64, 0f64, 0u64, 0u64);
         for process in matches {
             count += 1;
@@ -296,6 +270,65 @@ impl Sampler {
             ..Default::default()
         }
     }
+}
+
+/// The pid a pid file names; `None` when there is no such file.
+fn read_pid_file(path: &Path) -> Result<Option<u32>, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => match text.trim().parse::<u32>() {
+            Ok(pid) => Ok(Some(pid)),
+            Err(_) => Err(format!("pid file {} does not hold a pid", path.display())),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read pid file {}: {e}", path.display())),
+    }
+}
+
+/// Whether a process is one a matcher finds: threads and this process never are.
+fn is_match(process: &sysinfo::Process, matcher: &ProcessMatch, pid_from_file: Option<u32>, own_pid: u32) -> bool {
+    // Threads are listed as processes on Linux; count each process once.
+    if process.thread_kind().is_some() || process.pid().as_u32() == own_pid {
+        return false;
+    }
+    match matcher {
+        ProcessMatch::Name(name) => process.name() == name.as_str(),
+        ProcessMatch::Cmdline(re) => {
+            let cmdline = process.cmd().iter().map(|part| part.to_string_lossy()).collect::<Vec<_>>().join(" ");
+            re.is_match(&cmdline)
+        }
+        ProcessMatch::PidFile(_) => Some(process.pid().as_u32()) == pid_from_file,
+    }
+}
+
+/// A process a matcher found now: its pid and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub pid: u32,
+    pub name: String,
+}
+
+/// The processes a matcher finds now, read afresh (for acting on them, not sampling),
+/// lowest pid first. Blocking: call it off the runtime.
+pub fn find_now(matcher: &ProcessMatch) -> Result<Vec<Found>, String> {
+    let pid_from_file = match matcher {
+        ProcessMatch::PidFile(path) => match read_pid_file(path)? {
+            Some(pid) => Some(pid),
+            None => return Err(format!("no pid file at {}", path.display())),
+        },
+        _ => None,
+    };
+    let mut system = System::new();
+    let refresh = ProcessRefreshKind::nothing().with_cmd(sysinfo::UpdateKind::OnlyIfNotSet);
+    system.refresh_processes_specifics(ProcessesToUpdate::All, true, refresh);
+    let own_pid = std::process::id();
+    let mut found: Vec<Found> = system
+        .processes()
+        .values()
+        .filter(|p| is_match(p, matcher, pid_from_file, own_pid))
+        .map(|p| Found { pid: p.pid().as_u32(), name: p.name().to_string_lossy().into_owned() })
+        .collect();
+    found.sort_by_key(|f| f.pid);
+    Ok(found)
 }
 
 fn percent(part: u64, total: u64) -> f64 {

@@ -108,3 +108,152 @@ fn http_action_keys_are_checked_where_they_are_written() {
         "{stderr}"
     );
 }
+
+/// A shell that writes a line to `out` on each SIGHUP, with `marker` on its command line.
+fn hup_counter(marker: &str, out: &std::path::Path) -> std::process::Child {
+    let script = format!("trap 'echo hup >> {}' HUP; while :; do sleep 0.05; done", out.display());
+    std::process::Command::new("sh").args(["-c", &script, marker]).spawn().expect("spawn sh")
+}
+
+fn lines(path: &std::path::Path) -> usize {
+    std::fs::read_to_string(path).map(|t| t.lines().count()).unwrap_or(0)
+}
+
+async fn wait_lines(path: &std::path::Path, n: usize) {
+    crate::support::eventually(
+        std::time::Duration::from_secs(10),
+        &format!("{n} lines in {}", path.display()),
+        || async { (lines(path) == n).then_some(()) },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_reaches_the_process_a_check_finds_and_never_several_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker =
+        format!("wk-signal-test-{}-{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+    let (out, pid_file) = (dir.path().join("hups"), dir.path().join("svc.pid"));
+    std::fs::write(
+        dir.path().join("wk.toml"),
+        format!(
+            r#"
+[[check]]
+id = "svc"
+kind = "process"
+cmdline = "{marker}"
+
+[[action]]
+id = "reload"
+kind = "signal"
+check = "svc"
+signal = "HUP"
+max_runs = 10
+
+[[action]]
+id = "reload-all"
+kind = "signal"
+check = "svc"
+signal = "SIGHUP"
+all = true
+max_runs = 10
+
+[[action]]
+id = "stop"
+kind = "signal"
+pid_file = "{pid_file}"
+signal = "TERM"
+"#,
+            pid_file = pid_file.display()
+        ),
+    )
+    .unwrap();
+    let mut first = hup_counter(&marker, &out);
+
+    let (code, stdout, stderr) = cli(dir.path(), &["action", "run", "reload", "--dry-run"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&format!("would send HUP to:\n  {} (sh)", first.id())), "{stdout}");
+    assert_eq!(lines(&out), 0, "a dry run sends nothing");
+
+    let (code, stdout, stderr) = cli(dir.path(), &["action", "run", "reload"]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains(&format!("sent HUP to {} (sh)", first.id())), "{stdout}");
+    wait_lines(&out, 1).await;
+
+    // Two match: refused, nobody signalled.
+    let mut second = hup_counter(&marker, &out);
+    let (code, stdout, _) = cli(dir.path(), &["action", "run", "reload"]).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("2 processes match: refusing to signal them all; set `all = true`"), "{stdout}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(lines(&out), 1, "neither got it");
+    // `all = true`: both.
+    let (code, stdout, stderr) = cli(dir.path(), &["action", "run", "reload-all"]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains(&format!("sent HUP to {} (sh)", second.id())), "{stdout}");
+    wait_lines(&out, 3).await;
+
+    // A pid file names one process: TERM ends it.
+    let (code, stdout, _) = cli(dir.path(), &["action", "run", "stop"]).await;
+    assert_eq!(code, 1, "no pid file yet: {stdout}");
+    assert!(stdout.contains("no pid file at"), "{stdout}");
+    std::fs::write(&pid_file, format!("{}\n", second.id())).unwrap();
+    let (code, stdout, stderr) = cli(dir.path(), &["action", "run", "stop"]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let status = tokio::task::spawn_blocking(move || second.wait().expect("wait")).await.unwrap();
+    use std::os::unix::process::ExitStatusExt as _;
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "TERM reached the process in the pid file");
+    first.kill().unwrap();
+    first.wait().unwrap();
+}
+
+#[test]
+fn signal_action_keys_are_checked_where_they_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("wk.toml");
+    std::fs::write(
+        &config,
+        r#"[[check]]
+id = "web"
+kind = "http"
+url = "http://127.0.0.1:1/"
+
+[[action]]
+id = "a"
+kind = "signal"
+check = "web"
+signal = "HUP"
+
+[[action]]
+id = "b"
+kind = "signal"
+check = "webb"
+signal = "HUP"
+
+[[action]]
+id = "c"
+kind = "signal"
+pid_file = "run/x.pid"
+
+[[action]]
+id = "d"
+kind = "signal"
+pid_file = "/run/x.pid"
+signal = "BOOM"
+"#,
+    )
+    .unwrap();
+    let (code, _, stderr) = run_cli(&["config", "validate", config.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    for expected in [
+        "wk.toml:9:9: action \"a\": check: check `web` is a http check, not a process check",
+        "wk.toml:27:10: action \"d\": signal: `BOOM` is not a signal an action may send",
+        "help: use one of: HUP, INT, QUIT, TERM, KILL, USR1, USR2, CONT, STOP, WINCH",
+        "wk.toml:15:9: action \"b\": check: unknown check `webb`",
+        "help: did you mean `web`?",
+        "action \"c\": needs `signal`",
+        "wk.toml:21:12: action \"c\": pid_file: `run/x.pid` is not an absolute path",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+}
