@@ -16,7 +16,7 @@ use crate::diagnostic::Scope;
 use crate::exec;
 use crate::model::RunStatus;
 use crate::probe::process::ProcessMatch;
-use crate::probe::system::{find_now, Found};
+use crate::probe::system::{find_now, FindError, Found};
 
 pub const NAME: &str = "signal";
 
@@ -160,10 +160,10 @@ pub async fn run(spec: &Spec, _: Duration, on_output: Option<exec::OutputSink>) 
     Ran { status, exit_code: None, output, duration: started.elapsed() }
 }
 
-fn targets(spec: &Spec) -> Result<Vec<Found>, String> {
+fn targets(spec: &Spec) -> Result<Vec<Found>, FindError> {
     match &spec.target {
         Target::Check { matcher: Some(matcher), .. } => find_now(matcher),
-        Target::Check { id, matcher: None, .. } => Err(format!("check {id} is not linked to its processes")),
+        Target::Check { id, matcher: None, .. } => Err(FindError::Unlinked(id.clone())),
         Target::PidFile(path) => find_now(&ProcessMatch::PidFile(path.clone())),
     }
 }

@@ -242,7 +242,7 @@ impl Sampler {
                         ..Default::default()
                     }
                 }
-                Err(message) => return Observation::failed(FailureClass::ProbeError, message),
+                Err(error) => return Observation::failed(FailureClass::ProbeError, error.to_string()),
             },
             _ => None,
         };
@@ -272,15 +272,28 @@ impl Sampler {
     }
 }
 
+/// Why processes could not be looked for.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error("no pid file at {}", .0.display())]
+    NoPidFile(PathBuf),
+    #[error("pid file {} does not hold a pid", .0.display())]
+    NotAPid(PathBuf),
+    #[error("cannot read pid file {}: {source}", path.display())]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("check {0} is not linked to its processes")]
+    Unlinked(String),
+}
+
 /// The pid a pid file names; `None` when there is no such file.
-fn read_pid_file(path: &Path) -> Result<Option<u32>, String> {
+fn read_pid_file(path: &Path) -> Result<Option<u32>, FindError> {
     match std::fs::read_to_string(path) {
         Ok(text) => match text.trim().parse::<u32>() {
             Ok(pid) => Ok(Some(pid)),
-            Err(_) => Err(format!("pid file {} does not hold a pid", path.display())),
+            Err(_) => Err(FindError::NotAPid(path.to_owned())),
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read pid file {}: {e}", path.display())),
+        Err(source) => Err(FindError::Unreadable { path: path.to_owned(), source }),
     }
 }
 
@@ -309,11 +322,11 @@ pub struct Found {
 
 /// The processes a matcher finds now, read afresh (for acting on them, not sampling),
 /// lowest pid first. Blocking: call it off the runtime.
-pub fn find_now(matcher: &ProcessMatch) -> Result<Vec<Found>, String> {
+pub fn find_now(matcher: &ProcessMatch) -> Result<Vec<Found>, FindError> {
     let pid_from_file = match matcher {
         ProcessMatch::PidFile(path) => match read_pid_file(path)? {
             Some(pid) => Some(pid),
-            None => return Err(format!("no pid file at {}", path.display())),
+            None => return Err(FindError::NoPidFile(path.clone())),
         },
         _ => None,
     };
