@@ -97,6 +97,13 @@ enum ActionCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Put back what a cleanup run removed (from its quarantine; never over a new file)
+    Undo {
+        /// The run's id, as `action run` and the dashboard show it
+        run: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -177,6 +184,9 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         }
         Command::Action { command: ActionCommand::Reset { id, json } } => {
             cli::action::reset(&config_path, &data_dir, &id, json).await
+        }
+        Command::Action { command: ActionCommand::Undo { run, json } } => {
+            cli::action::undo(&data_dir, &run, json).await
         }
         Command::Config { command: ConfigCommand::Validate { path } } => {
             cli::config::validate(&path.unwrap_or(config_path))

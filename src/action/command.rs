@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Ran, MAX_OUTPUT};
+use super::{Context, Preview, Ran, MAX_OUTPUT};
 use crate::diagnostic::Scope;
 use crate::exec::{self, CommandSpec};
 use crate::model::RunStatus;
@@ -25,7 +25,7 @@ pub fn describe(spec: &Spec) -> String {
 }
 
 /// What a dry run shows: the command as a person would type it, where and with what.
-pub fn preview(spec: &Spec, timeout: Duration) -> String {
+pub async fn preview(spec: &Spec, timeout: Duration, _: &Context) -> Preview {
     let mut output = format!("would run: {}", shell_words(&spec.argv));
     if let Some(cwd) = &spec.cwd {
         output.push_str(&format!("\nin: {}", cwd.display()));
@@ -34,21 +34,14 @@ pub fn preview(spec: &Spec, timeout: Duration) -> String {
         output.push_str(&format!("\nwith env: {key}"));
     }
     output.push_str(&format!("\ntimeout: {}", crate::units::format_duration(timeout)));
-    output
+    output.into()
 }
 
-pub async fn run(spec: &Spec, timeout: Duration, on_output: Option<exec::OutputSink>) -> Ran {
+pub async fn run(spec: &Spec, timeout: Duration, on_output: Option<exec::OutputSink>, _: &Context) -> Ran {
     let started = std::time::Instant::now();
     let outcome = match exec::run(spec.request(timeout, MAX_OUTPUT, on_output)).await {
         Ok(outcome) => outcome,
-        Err(e) => {
-            return Ran {
-                status: RunStatus::Error,
-                exit_code: None,
-                output: e.to_string(),
-                duration: started.elapsed(),
-            }
-        }
+        Err(e) => return Ran::of(RunStatus::Error, None, e.to_string(), started.elapsed()),
     };
     let status = if outcome.timed_out {
         RunStatus::Timeout
@@ -67,7 +60,7 @@ pub async fn run(spec: &Spec, timeout: Duration, on_output: Option<exec::OutputS
     if outcome.truncated {
         output.push_str("\n[output truncated]");
     }
-    Ran { status, exit_code: outcome.exit_code, output, duration: outcome.duration }
+    Ran::of(status, outcome.exit_code, output, outcome.duration)
 }
 
 /// An argv as a person would type it, for previews.

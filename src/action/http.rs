@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::Ran;
+use super::{Context, Preview, Ran};
 use crate::condition::{Condition, JsonCache};
 use crate::diagnostic::{did_you_mean, Scope};
 use crate::exec;
@@ -108,7 +108,7 @@ pub fn describe(spec: &Spec) -> String {
 }
 
 /// What a dry run shows: the request (header values hidden) and what makes it `ok`.
-pub fn preview(spec: &Spec, timeout: Duration) -> String {
+pub async fn preview(spec: &Spec, timeout: Duration, _: &Context) -> Preview {
     let request = &spec.request;
     let mut output = format!("would send: {}", probe::http::target(request));
     for (name, _) in &request.headers {
@@ -120,10 +120,10 @@ pub fn preview(spec: &Spec, timeout: Duration) -> String {
     let expect: Vec<&str> = spec.expect.iter().map(|c| c.source.as_str()).collect();
     output.push_str(&format!("\nok when: {}", expect.join(" · ")));
     output.push_str(&format!("\ntimeout: {}", crate::units::format_duration(timeout)));
-    output
+    output.into()
 }
 
-pub async fn run(spec: &Spec, timeout: Duration, on_output: Option<exec::OutputSink>) -> Ran {
+pub async fn run(spec: &Spec, timeout: Duration, on_output: Option<exec::OutputSink>, _: &Context) -> Ran {
     let started = std::time::Instant::now();
     let context = ProbeContext::default();
     let observation = probe::http::probe(&spec.request, &context, timeout, timeout).await;
@@ -165,7 +165,7 @@ pub async fn run(spec: &Spec, timeout: Duration, on_output: Option<exec::OutputS
     if let Some(sink) = on_output {
         sink(output.as_bytes());
     }
-    Ran { status, exit_code: None, output, duration }
+    Ran::of(status, None, output, duration)
 }
 
 /// At most `max` bytes, cut at a character boundary.

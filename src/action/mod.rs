@@ -6,10 +6,12 @@
 //! Only actions declared in config can run; there is no way to run an arbitrary
 //! command. Verification and recording are the engine's: this module runs and reports.
 
+pub mod cleanup;
 pub mod command;
 pub mod http;
 pub mod signal;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -17,7 +19,7 @@ use toml::de::DeTable;
 
 use crate::diagnostic::Scope;
 use crate::exec;
-use crate::model::ActionId;
+use crate::model::{ActionId, Plan, Quarantined};
 pub use crate::model::{Requester, RunStatus};
 use crate::store::NewActionRun;
 
@@ -31,6 +33,41 @@ pub struct Ran {
     pub exit_code: Option<i32>,
     pub output: String,
     pub duration: Duration,
+    /// A cleanup's plan (dry runs).
+    pub plan: Option<Plan>,
+    /// Where a cleanup put what it removed.
+    pub quarantine: Option<Quarantined>,
+}
+
+impl Ran {
+    /// A run with no plan and no quarantine.
+    pub fn of(status: RunStatus, exit_code: Option<i32>, output: String, duration: Duration) -> Ran {
+        Ran { status, exit_code, output, duration, plan: None, quarantine: None }
+    }
+}
+
+/// What a dry run shows: text, and for a cleanup the exact plan.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub text: String,
+    pub plan: Option<Plan>,
+}
+
+impl From<String> for Preview {
+    fn from(text: String) -> Preview {
+        Preview { text, plan: None }
+    }
+}
+
+/// What a run may need besides its spec.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The data dir (a cleanup's quarantine is there).
+    pub data_dir: Option<PathBuf>,
+    /// The action's id.
+    pub action: String,
+    /// The engine's `now`.
+    pub now: DateTime<Utc>,
 }
 
 /// An action kind as config compilation sees it.
@@ -76,15 +113,15 @@ macro_rules! kinds {
             }
 
             /// What a dry run shows.
-            fn preview(&self, timeout: Duration) -> String {
+            async fn preview(&self, timeout: Duration, context: &Context) -> Preview {
                 match self {
-                    $(ActionSpec::$variant(spec) => $module::preview(spec, timeout),)*
+                    $(ActionSpec::$variant(spec) => $module::preview(spec, timeout, context).await,)*
                 }
             }
 
-            async fn run(&self, timeout: Duration, on_output: Option<exec::OutputSink>) -> Ran {
+            async fn run(&self, timeout: Duration, on_output: Option<exec::OutputSink>, context: &Context) -> Ran {
                 match self {
-                    $(ActionSpec::$variant(spec) => $module::run(spec, timeout, on_output).await,)*
+                    $(ActionSpec::$variant(spec) => $module::run(spec, timeout, on_output, context).await,)*
                 }
             }
         }
@@ -109,6 +146,7 @@ kinds! {
     Command => command,
     Http => http,
     Signal => signal,
+    Cleanup => cleanup,
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +157,8 @@ pub struct RunOutcome {
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     pub duration: Duration,
+    pub plan: Option<Plan>,
+    pub quarantine: Option<Quarantined>,
 }
 
 impl RunOutcome {
@@ -138,6 +178,8 @@ impl RunOutcome {
             output: self.output.clone(),
             duration_ms: self.duration.as_millis() as i64,
             verified: None,
+            quarantine: self.quarantine.clone(),
+            undone_at: None,
         }
     }
 }
@@ -149,19 +191,23 @@ pub async fn run(
     timeout: Duration,
     dry_run: bool,
     on_output: Option<exec::OutputSink>,
+    context: &Context,
 ) -> RunOutcome {
     let started_at = Utc::now();
     if dry_run {
-        let output = spec.preview(timeout);
+        let started = std::time::Instant::now();
+        let Preview { text, plan } = spec.preview(timeout, context).await;
         return RunOutcome {
             status: RunStatus::DryRun,
             exit_code: None,
-            output,
+            output: text,
             started_at,
-            finished_at: started_at,
-            duration: Duration::ZERO,
+            finished_at: Utc::now(),
+            duration: started.elapsed(),
+            plan,
+            quarantine: None,
         };
     }
-    let Ran { status, exit_code, output, duration } = spec.run(timeout, on_output).await;
-    RunOutcome { status, exit_code, output, started_at, finished_at: Utc::now(), duration }
+    let Ran { status, exit_code, output, duration, plan, quarantine } = spec.run(timeout, on_output, context).await;
+    RunOutcome { status, exit_code, output, started_at, finished_at: Utc::now(), duration, plan, quarantine }
 }

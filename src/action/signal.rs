@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::Ran;
+use super::{Context, Preview, Ran};
 use crate::diagnostic::Scope;
 use crate::exec;
 use crate::model::RunStatus;
@@ -126,9 +126,14 @@ pub fn describe(spec: &Spec) -> String {
 }
 
 /// What a dry run shows: the signal and the processes it would reach now.
-pub fn preview(spec: &Spec, _: Duration) -> String {
+pub async fn preview(spec: &Spec, _: Duration, _: &Context) -> Preview {
     let mut output = format!("would send {} to:", spec.signal.0);
-    match targets(spec) {
+    let lookup = spec.clone();
+    let found = match tokio::task::spawn_blocking(move || targets(&lookup)).await {
+        Ok(found) => found,
+        Err(e) => return format!("{output} nothing: the process lookup failed: {e}").into(),
+    };
+    match found {
         Ok(found) if found.is_empty() => output.push_str(" no process (none found now)"),
         Ok(found) => {
             for process in &found {
@@ -140,10 +145,10 @@ pub fn preview(spec: &Spec, _: Duration) -> String {
         }
         Err(message) => output.push_str(&format!(" nothing: {message}")),
     }
-    output
+    output.into()
 }
 
-pub async fn run(spec: &Spec, _: Duration, on_output: Option<exec::OutputSink>) -> Ran {
+pub async fn run(spec: &Spec, _: Duration, on_output: Option<exec::OutputSink>, _: &Context) -> Ran {
     let started = Instant::now();
     let lookup = spec.clone();
     let found = tokio::task::spawn_blocking(move || targets(&lookup)).await;
@@ -157,7 +162,7 @@ pub async fn run(spec: &Spec, _: Duration, on_output: Option<exec::OutputSink>) 
     if let Some(sink) = on_output {
         sink(output.as_bytes());
     }
-    Ran { status, exit_code: None, output, duration: started.elapsed() }
+    Ran::of(status, None, output, started.elapsed())
 }
 
 fn targets(spec: &Spec) -> Result<Vec<Found>, FindError> {

@@ -13,7 +13,7 @@ use ts_rs::TS;
 use crate::config::{ActionConfig, CheckConfig};
 use crate::engine::{BudgetSnapshot, CheckSnapshot, HealingSnapshot, RestartLoop};
 use crate::healing::Shown;
-use crate::model::{BreakerState, FailureClass, GroupLevel, Requester, RunStatus, Status};
+use crate::model::{BreakerState, FailureClass, GroupLevel, Plan, Requester, RunStatus, Status};
 use crate::store::{ActionRunRecord, Bucket, IncidentRecord, ResultRecord};
 
 /// RFC 3339 UTC with milliseconds: every timestamp on the wire.
@@ -664,6 +664,65 @@ pub struct ActionRunDto {
     pub started_at: String,
     pub duration_ms: i64,
     pub verified: Option<bool>,
+    /// A cleanup's quarantine: what it moved away, until when undo can put it back.
+    pub quarantine: Option<QuarantineDto>,
+    /// A dry run's plan, for a cleanup: exactly the files that would go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub plan: Option<PlanDto>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Quarantine")]
+pub struct QuarantineDto {
+    /// Its folder under the data dir's `quarantine/`; null when the files were deleted
+    /// at once (`quarantine = "0s"`).
+    pub dir: Option<String>,
+    pub count: u64,
+    pub bytes: u64,
+    /// When it is purged (undo is possible until then).
+    pub expires_at: Option<String>,
+    pub undone_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Plan")]
+pub struct PlanDto {
+    pub files: Vec<PlanFileDto>,
+    pub count: u64,
+    /// The bytes that would come back.
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "PlanFile")]
+pub struct PlanFileDto {
+    pub path: String,
+    pub size: u64,
+    pub modified: String,
+}
+
+impl From<&Plan> for PlanDto {
+    fn from(plan: &Plan) -> PlanDto {
+        PlanDto {
+            files: plan
+                .files
+                .iter()
+                .map(|f| PlanFileDto { path: f.path.clone(), size: f.size, modified: rfc3339(&f.modified) })
+                .collect(),
+            count: plan.count,
+            bytes: plan.bytes,
+        }
+    }
+}
+
+/// `POST /api/v1/action-runs/{id}/undo`: the run as it now stands, and how many files
+/// came back.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Undone")]
+pub struct UndoneDto {
+    pub run: ActionRunDto,
+    pub restored: u64,
 }
 
 impl From<&ActionRunRecord> for ActionRunDto {
@@ -682,6 +741,14 @@ impl From<&ActionRunRecord> for ActionRunDto {
             started_at: rfc3339(&run.started_at),
             duration_ms: run.duration_ms,
             verified: run.verified,
+            quarantine: run.quarantine.as_ref().map(|q| QuarantineDto {
+                dir: q.dir.clone(),
+                count: q.count,
+                bytes: q.bytes,
+                expires_at: q.expires_at.as_ref().map(rfc3339),
+                undone_at: run.undone_at.as_ref().map(rfc3339),
+            }),
+            plan: record.plan.as_ref().map(PlanDto::from),
         }
     }
 }

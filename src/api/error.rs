@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::engine::{Refused, RunError};
+use crate::engine::{Refused, RunError, UndoRefused};
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +73,40 @@ impl ApiError {
 
     pub fn store(error: StoreError) -> ApiError {
         ApiError::new(500, "store_error", error.to_string(), error.resolution())
+    }
+
+    /// An undo the engine refused.
+    pub fn undo(error: UndoRefused) -> ApiError {
+        use crate::action::cleanup::quarantine::UndoError;
+        let message = error.to_string();
+        match error {
+            UndoRefused::UnknownRun(_) => {
+                ApiError::new(404, "unknown_run", message, "GET /api/v1/action-runs lists the runs")
+            }
+            UndoRefused::NotUndoable(_) => ApiError::new(409, "not_undoable", message, "nothing to put back"),
+            UndoRefused::Undo(UndoError::Purged) => ApiError::new(
+                409,
+                "quarantine_purged",
+                message,
+                "the files were kept for the action's `quarantine` time; raise it to keep them longer",
+            ),
+            UndoRefused::Undo(UndoError::AlreadyUndone(_)) => {
+                ApiError::new(409, "already_undone", message, "the files are back already")
+            }
+            UndoRefused::Undo(UndoError::Taken(_)) => ApiError::new(
+                409,
+                "path_taken",
+                message,
+                "move the new files away (or keep them); undo never overwrites, then try again",
+            ),
+            UndoRefused::Undo(_) => ApiError::new(
+                500,
+                "undo_failed",
+                message,
+                "check the folder's permissions and the disk, then try again",
+            ),
+            UndoRefused::Store(error) => ApiError::store(error),
+        }
     }
 
     pub fn unauthorized() -> ApiError {

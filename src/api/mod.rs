@@ -136,6 +136,13 @@ pub async fn run_action(
     }
 }
 
+/// Puts a cleanup run's quarantined files back.
+pub async fn undo(engine: &Engine, id: &str) -> Result<dto::UndoneDto, ApiError> {
+    let id: i64 = id.parse().map_err(|_| ApiError::bad_request(format!("`{id}` is not a run id (a number)")))?;
+    let (record, restored) = engine.undo(id).await.map_err(ApiError::undo)?;
+    Ok(dto::UndoneDto { run: dto::ActionRunDto::from(&record), restored: restored as u64 })
+}
+
 /// Every configured action with its budget as it stands.
 pub fn actions(engine: &Engine) -> Vec<dto::ActionDto> {
     let config = engine.config();

@@ -67,6 +67,7 @@ pub fn visit_all(visitor: &mut impl Visitor) {
     visitor.visit::<ActionRuns>();
     visitor.visit::<RunAction>();
     visitor.visit::<ResetAction>();
+    visitor.visit::<Undo>();
     visitor.visit::<Pause>();
     visitor.visit::<Resume>();
     visitor.visit::<PauseAll>();
@@ -182,6 +183,20 @@ impl Operation for ResetAction {
 
     async fn call(engine: &Engine, args: dto::IdArgs, requester: Requester) -> Result<Self::Output, ApiError> {
         super::reset_action(engine, &args.id, requester).await
+    }
+}
+
+pub struct Undo;
+
+impl Operation for Undo {
+    const NAME: &'static str = "undo";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/action-runs/{id}/undo";
+    type Args = dto::IdArgs;
+    type Output = dto::UndoneDto;
+
+    async fn call(engine: &Engine, args: dto::IdArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::undo(engine, &args.id).await
     }
 }
 

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use watchkeeper::action::Requester;
 use watchkeeper::api::client::{Client, ClientError};
-use watchkeeper::api::dto::{ActionDto, ActionRunDto, BudgetDto, IdArgs, NoArgs, RunActionArgs};
+use watchkeeper::api::dto::{ActionDto, ActionRunDto, BudgetDto, IdArgs, NoArgs, RunActionArgs, UndoneDto};
 use watchkeeper::api::operation;
 use watchkeeper::budget::Window;
 use watchkeeper::config::ActionConfig;
@@ -41,6 +41,9 @@ pub async fn run(config_path: &Path, data_dir: &Path, id: &str, dry_run: bool, j
             None => "",
         };
         println!("action `{id}`: {} in {}ms{verified}", RunStatus::from(run.status), run.duration_ms);
+        if let Some(until) = run.quarantine.as_ref().filter(|q| q.dir.is_some()).and_then(|q| q.expires_at.as_deref()) {
+            println!("undo it until {} with `watchkeeper action undo {}`", super::short_time(until), run.id);
+        }
     }
     Ok(if matches!(RunStatus::from(run.status), RunStatus::Ok | RunStatus::DryRun) { 0 } else { 1 })
 }
@@ -70,10 +73,12 @@ async fn run_here(config_path: &Path, data_dir: &Path, id: &str, dry_run: bool) 
             );
         }
     }
-    let outcome = watchkeeper::action::run(&action.spec, action.timeout, dry_run, None).await;
+    let context =
+        watchkeeper::action::Context { data_dir: Some(data_dir.to_owned()), action: id.to_owned(), now: Utc::now() };
+    let outcome = watchkeeper::action::run(&action.spec, action.timeout, dry_run, None, &context).await;
     let run = outcome.audit(&action.id, Requester::Cli, dry_run);
     let id = store.record_action_run_now(&run).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(ActionRunDto::from(&ActionRunRecord { id, run }))
+    Ok(ActionRunDto::from(&ActionRunRecord { id, run, plan: outcome.plan }))
 }
 
 /// An action's budget as the history has it (no daemon runs to keep it).
@@ -186,4 +191,47 @@ pub async fn reset(config_path: &Path, data_dir: &Path, id: &str, json: bool) ->
         println!("action `{id}`: budget reset ({})", budget_text(&action.budget, action.running));
     }
     Ok(0)
+}
+
+/// `watchkeeper action undo RUN`: puts a cleanup's quarantined files back.
+pub async fn undo(data_dir: &Path, run: &str, json: bool) -> anyhow::Result<u8> {
+    let undone = match Client::discover(data_dir) {
+        Ok(client) => {
+            let args = IdArgs { id: run.to_owned() };
+            client.as_cli().call::<operation::Undo>(&args).await.map_err(client_error)?
+        }
+        Err(ClientError::NotRunning { .. }) => undo_here(data_dir, run).await?,
+        Err(other) => return Err(client_error(other)),
+    };
+    if json {
+        print_json(&undone)?;
+    } else {
+        println!("run {run} undone: {} files put back", undone.restored);
+    }
+    Ok(0)
+}
+
+async fn undo_here(data_dir: &Path, run: &str) -> anyhow::Result<UndoneDto> {
+    use watchkeeper::action::cleanup::quarantine::{self, UndoError};
+    let id: i64 = run.parse().with_context(|| format!("`{run}` is not a run id (a number)"))?;
+    let (store, _) = Store::open(data_dir).map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.resolution()))?;
+    let Some(mut record) = store.action_run(id).await.map_err(|e| anyhow::anyhow!("{e}"))? else {
+        anyhow::bail!(
+            "no action run has the id {id} [unknown_run]\n  help: the dashboard's Action runs page lists them"
+        );
+    };
+    let Some(dir) = record.run.quarantine.as_ref().and_then(|q| q.dir.clone()) else {
+        anyhow::bail!("run {id} is not a cleanup that kept what it removed [not_undoable]");
+    };
+    let now = Utc::now();
+    let restored = match quarantine::undo(data_dir, &dir, now) {
+        Ok(restored) => restored,
+        Err(e @ UndoError::Taken(_)) => {
+            anyhow::bail!("{e} [path_taken]\n  help: move the new files away (or keep them); undo never overwrites")
+        }
+        Err(e) => anyhow::bail!("{e}"),
+    };
+    store.mark_undone_now(id, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+    record.run.undone_at = Some(now);
+    Ok(UndoneDto { run: ActionRunDto::from(&record), restored: restored as u64 })
 }

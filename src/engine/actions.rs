@@ -1,6 +1,7 @@
 //! Action runs: the run itself (`action`), its output published live, verification by
 //! re-probing the checks that offer the action, and the audit record.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -64,6 +65,8 @@ impl Engine {
             output: String::new(),
             duration_ms: 0,
             verified: None,
+            quarantine: None,
+            undone_at: None,
         };
         let started = match dry_run {
             true => None,
@@ -79,7 +82,12 @@ impl Engine {
         };
         self.publish_offering(&action.id);
         let live = r#ref.map(|r#ref| self.output_sink(r#ref, action.id.as_str()));
-        let outcome = action::run(&action.spec, action.timeout, dry_run, live).await;
+        let context = action::Context {
+            data_dir: self.inner.store.path().parent().map(Path::to_owned),
+            action: action.id.to_string(),
+            now: started_at,
+        };
+        let outcome = action::run(&action.spec, action.timeout, dry_run, live, &context).await;
         let verified = if action.verify && !dry_run && outcome.status == RunStatus::Ok && !offering.is_empty() {
             Some(self.verify(&offering).await)
         } else {
@@ -93,6 +101,7 @@ impl Engine {
             output: outcome.output,
             duration_ms: outcome.duration.as_millis() as i64,
             verified,
+            quarantine: outcome.quarantine,
             ..start
         };
         tracing::info!(action = %action.id, status = %record.status, verified, requester = %record.requested_by, "action run");
@@ -106,7 +115,7 @@ impl Engine {
             }
             None => self.inner.writer.record_action_run(record.clone()).await,
         };
-        let recorded = recorded.map(|id| ActionRunRecord { id, run: record });
+        let recorded = recorded.map(|id| ActionRunRecord { id, run: record, plan: outcome.plan });
         drop(slot);
         self.publish_offering(&action.id);
         if let Ok(run) = &recorded {
@@ -179,4 +188,63 @@ fn filed_on(offering: &[Arc<CheckRuntime>]) -> (Option<CheckId>, Option<i64>) {
             live.tracked.state.open_incident.map(|i| (Some(c.config.id.clone()), Some(i)))
         })
         .unwrap_or_else(|| (offering.first().map(|c| c.config.id.clone()), None))
+}
+
+/// Why an undo was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UndoRefused {
+    #[error("no action run has the id {0}")]
+    UnknownRun(i64),
+    #[error("run {0} is not a cleanup that kept what it removed (only a cleanup with a quarantine can be undone)")]
+    NotUndoable(i64),
+    #[error(transparent)]
+    Undo(#[from] crate::action::cleanup::quarantine::UndoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Engine {
+    /// Puts a cleanup run's quarantined files back (all or none; never over a taken
+    /// path) and notes it. Returns the run as it now stands and how many files came back.
+    pub async fn undo(&self, id: i64) -> Result<(ActionRunRecord, usize), UndoRefused> {
+        let mut record = self.inner.store.action_run(id).await?.ok_or(UndoRefused::UnknownRun(id))?;
+        let Some(dir) = record.run.quarantine.as_ref().and_then(|q| q.dir.clone()) else {
+            return Err(UndoRefused::NotUndoable(id));
+        };
+        if let Some(at) = record.run.undone_at {
+            return Err(crate::action::cleanup::quarantine::UndoError::AlreadyUndone(at).into());
+        }
+        let data_dir = self.inner.store.path().parent().map(Path::to_owned).unwrap_or_default();
+        let now = self.now();
+        let restored =
+            tokio::task::spawn_blocking(move || crate::action::cleanup::quarantine::undo(&data_dir, &dir, now))
+                .await
+                .map_err(|e| StoreError::Join(e.to_string()))??;
+        tracing::info!(run = id, restored, "cleanup undone");
+        self.inner.writer.send(WriteOp::RunUndone { id, at: now }).await?;
+        self.inner.writer.flush().await?;
+        record.run.undone_at = Some(now);
+        let _ = self.inner.events.send(Event::ActionRun(Box::new(record.clone())));
+        Ok((record, restored))
+    }
+
+    /// Removes quarantine folders whose time is up, now and every ten minutes.
+    pub(super) async fn purge_quarantine(self, cancel: tokio_util::sync::CancellationToken) {
+        let Some(data_dir) = self.inner.store.path().parent().map(Path::to_owned) else { return };
+        loop {
+            let now = self.now();
+            let dir = data_dir.clone();
+            if let Ok(purged) =
+                tokio::task::spawn_blocking(move || crate::action::cleanup::quarantine::purge(&dir, now)).await
+            {
+                for name in purged {
+                    tracing::info!(quarantine = %name, "quarantine purged: its time was up");
+                }
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(600)) => {}
+            }
+        }
+    }
 }

@@ -28,7 +28,7 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
-pub use actions::RunError;
+pub use actions::{RunError, UndoRefused};
 pub use pipeline::{check_once, evaluate};
 pub use recovery::{BudgetSnapshot, HealingSnapshot, Refused, RestartLoop};
 
@@ -228,6 +228,7 @@ impl Engine {
         }
         let sweeper = engine.clone();
         tasks.spawn(sweeper.sweep(cancel.clone()));
+        tasks.spawn(engine.clone().purge_quarantine(cancel.clone()));
         Ok(Running { engine, cancel, tasks, writer })
     }
 

@@ -28,3 +28,32 @@ codes! {
         Desktop = "desktop",
     }
 }
+
+/// What a dry run of a cleanup would remove: exactly these files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub files: Vec<PlanFile>,
+    /// Files that would go, and the bytes that would come back.
+    pub count: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanFile {
+    /// Its full path, for people (invalid UTF-8 replaced).
+    pub path: String,
+    pub size: u64,
+    pub modified: chrono::DateTime<chrono::Utc>,
+}
+
+/// Where a cleanup put what it removed, for undo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantined {
+    /// Its folder's name under the data dir's `quarantine/`; `None` when the files were
+    /// deleted at once (`quarantine = "0s"`).
+    pub dir: Option<String>,
+    pub count: u64,
+    pub bytes: u64,
+    /// When the folder is purged (and undo no longer possible).
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}

@@ -10,7 +10,7 @@ mod failure;
 mod result;
 mod status;
 
-pub use action::{Requester, RunStatus};
+pub use action::{Plan, PlanFile, Quarantined, Requester, RunStatus};
 pub use code::Code;
 pub use failure::{Failure, FailureClass};
 pub use result::{Observation, ProbeResult, Value, Verdict};

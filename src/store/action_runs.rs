@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 
 use super::{coded, from_millis, parsed, parsed_or_null, to_millis};
-use crate::model::{ActionId, CheckId, Requester, RunStatus};
+use crate::model::{ActionId, CheckId, Plan, Quarantined, Requester, RunStatus};
 
 #[derive(Debug, Clone)]
 pub struct NewActionRun {
@@ -20,12 +20,18 @@ pub struct NewActionRun {
     pub output: String,
     pub duration_ms: i64,
     pub verified: Option<bool>,
+    /// A cleanup's quarantine.
+    pub quarantine: Option<Quarantined>,
+    /// When a cleanup was undone.
+    pub undone_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ActionRunRecord {
     pub id: i64,
     pub run: NewActionRun,
+    /// A dry run's plan, as answered (not kept in the history: the output says it).
+    pub plan: Option<Plan>,
 }
 
 const TABLE: &str = "action_runs";
@@ -34,8 +40,9 @@ pub(super) fn insert(connection: &Connection, run: &NewActionRun) -> rusqlite::R
     connection
         .prepare_cached(
             "INSERT INTO action_runs (action_id, check_id, incident_id, requested_by, dry_run, started_at,
-                 finished_at, status, exit_code, output, duration_ms, verified)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 finished_at, status, exit_code, output, duration_ms, verified, quarantine_dir, quarantine_count,
+                 quarantine_bytes, quarantine_expires, undone_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         )?
         .execute(params![
             run.action_id.as_str(),
@@ -50,6 +57,11 @@ pub(super) fn insert(connection: &Connection, run: &NewActionRun) -> rusqlite::R
             run.output,
             run.duration_ms,
             run.verified,
+            run.quarantine.as_ref().and_then(|q| q.dir.as_deref()),
+            run.quarantine.as_ref().map(|q| q.count as i64),
+            run.quarantine.as_ref().map(|q| q.bytes as i64),
+            run.quarantine.as_ref().and_then(|q| q.expires_at).map(to_millis),
+            run.undone_at.map(to_millis),
         ])?;
     Ok(connection.last_insert_rowid())
 }
@@ -59,7 +71,8 @@ pub(super) fn finish(connection: &Connection, id: i64, run: &NewActionRun) -> ru
     connection
         .prepare_cached(
             "UPDATE action_runs SET check_id = ?2, incident_id = ?3, finished_at = ?4, status = ?5, exit_code = ?6,
-                 output = ?7, duration_ms = ?8, verified = ?9
+                 output = ?7, duration_ms = ?8, verified = ?9, quarantine_dir = ?10, quarantine_count = ?11,
+                 quarantine_bytes = ?12, quarantine_expires = ?13
              WHERE id = ?1",
         )?
         .execute(params![
@@ -72,7 +85,19 @@ pub(super) fn finish(connection: &Connection, id: i64, run: &NewActionRun) -> ru
             run.output,
             run.duration_ms,
             run.verified,
+            run.quarantine.as_ref().and_then(|q| q.dir.as_deref()),
+            run.quarantine.as_ref().map(|q| q.count as i64),
+            run.quarantine.as_ref().map(|q| q.bytes as i64),
+            run.quarantine.as_ref().and_then(|q| q.expires_at).map(to_millis),
         ])?;
+    Ok(())
+}
+
+/// Notes that a cleanup was undone.
+pub(super) fn mark_undone(connection: &Connection, id: i64, at: DateTime<Utc>) -> rusqlite::Result<()> {
+    connection
+        .prepare_cached("UPDATE action_runs SET undone_at = ?2 WHERE id = ?1")?
+        .execute(params![id, to_millis(at)])?;
     Ok(())
 }
 
@@ -115,37 +140,60 @@ pub struct ActionRunFilter {
     pub limit: u32,
 }
 
+const COLUMNS: &str = "id, action_id, check_id, incident_id, requested_by, dry_run, started_at, finished_at, status,
+     exit_code, output, duration_ms, verified, quarantine_dir, quarantine_count, quarantine_bytes, quarantine_expires,
+     undone_at";
+
 pub(super) fn list(connection: &Connection, filter: &ActionRunFilter) -> rusqlite::Result<Vec<ActionRunRecord>> {
-    let mut statement = connection.prepare_cached(
-        "SELECT id, action_id, check_id, incident_id, requested_by, dry_run, started_at, finished_at, status,
-                exit_code, output, duration_ms, verified
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {COLUMNS}
          FROM action_runs
          WHERE (?1 IS NULL OR action_id = ?1) AND (?2 IS NULL OR check_id = ?2) AND (?3 IS NULL OR incident_id = ?3)
-         ORDER BY started_at DESC, id DESC LIMIT ?4",
-    )?;
+         ORDER BY started_at DESC, id DESC LIMIT ?4"
+    ))?;
     let limit = if filter.limit == 0 { 50 } else { filter.limit };
     let action = filter.action_id.as_ref().map(ActionId::as_str);
     let check = filter.check_id.as_ref().map(CheckId::as_str);
-    let rows = statement.query_map(params![action, check, filter.incident_id, limit], |row| {
-        let id: i64 = row.get(0)?;
-        let at = (TABLE, &id as &dyn std::fmt::Display);
-        Ok(ActionRunRecord {
-            id,
-            run: NewActionRun {
-                action_id: parsed(row, 1, at, "action id", ActionId::parse)?,
-                check_id: parsed_or_null(row, 2, at, "check id", CheckId::parse)?,
-                incident_id: row.get(3)?,
-                requested_by: coded(row, 4, at)?,
-                dry_run: row.get(5)?,
-                started_at: from_millis(row.get(6)?),
-                finished_at: from_millis(row.get(7)?),
-                status: coded(row, 8, at)?,
-                exit_code: row.get(9)?,
-                output: row.get(10)?,
-                duration_ms: row.get(11)?,
-                verified: row.get(12)?,
-            },
-        })
-    })?;
+    let rows = statement.query_map(params![action, check, filter.incident_id, limit], read_row)?;
     rows.collect()
+}
+
+pub(super) fn by_id(connection: &Connection, id: i64) -> rusqlite::Result<Option<ActionRunRecord>> {
+    let mut statement = connection.prepare_cached(&format!("SELECT {COLUMNS} FROM action_runs WHERE id = ?1"))?;
+    let mut rows = statement.query_map(params![id], read_row)?;
+    rows.next().transpose()
+}
+
+fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ActionRunRecord> {
+    let id: i64 = row.get(0)?;
+    let at = (TABLE, &id as &dyn std::fmt::Display);
+    let count: Option<i64> = row.get(14)?;
+    let quarantine = count.map(|count| -> rusqlite::Result<Quarantined> {
+        Ok(Quarantined {
+            dir: row.get(13)?,
+            count: count as u64,
+            bytes: row.get::<_, Option<i64>>(15)?.unwrap_or(0) as u64,
+            expires_at: row.get::<_, Option<i64>>(16)?.map(from_millis),
+        })
+    });
+    Ok(ActionRunRecord {
+        id,
+        run: NewActionRun {
+            action_id: parsed(row, 1, at, "action id", ActionId::parse)?,
+            check_id: parsed_or_null(row, 2, at, "check id", CheckId::parse)?,
+            incident_id: row.get(3)?,
+            requested_by: coded(row, 4, at)?,
+            dry_run: row.get(5)?,
+            started_at: from_millis(row.get(6)?),
+            finished_at: from_millis(row.get(7)?),
+            status: coded(row, 8, at)?,
+            exit_code: row.get(9)?,
+            output: row.get(10)?,
+            duration_ms: row.get(11)?,
+            verified: row.get(12)?,
+            quarantine: quarantine.transpose()?,
+            undone_at: row.get::<_, Option<i64>>(17)?.map(from_millis),
+        },
+        plan: None,
+    })
 }

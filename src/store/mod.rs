@@ -36,6 +36,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("migrations/0002_pause.sql")),
     (3, include_str!("migrations/0003_failure_class.sql")),
     (4, include_str!("migrations/0004_recovery.sql")),
+    (5, include_str!("migrations/0005_quarantine.sql")),
 ];
 
 pub const DB_FILE: &str = "history.db";
@@ -264,6 +265,11 @@ impl Store {
         action_runs::insert(&connection, run).map_err(StoreError::from)
     }
 
+    /// One run by id.
+    pub async fn action_run(&self, id: i64) -> Result<Option<ActionRunRecord>, StoreError> {
+        self.read(move |c| action_runs::by_id(c, id)).await
+    }
+
     /// Marks runs left `running` by a process that stopped `interrupted` (at start,
     /// before the writer runs); returns how many.
     pub fn interrupt_running(&self) -> Result<usize, StoreError> {
@@ -279,6 +285,12 @@ impl Store {
     /// When each action's budget was last reset.
     pub fn budget_resets(&self) -> Result<HashMap<ActionId, DateTime<Utc>>, StoreError> {
         self.read_now(recovery::budget_resets)
+    }
+
+    /// Notes directly that a cleanup run was undone (the one-shot CLI has no writer).
+    pub fn mark_undone_now(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let connection = open_connection(&self.path)?;
+        action_runs::mark_undone(&connection, id, at).map_err(StoreError::from)
     }
 
     /// Resets an action's budget directly (the one-shot CLI has no writer).

@@ -63,6 +63,8 @@ pub enum WriteOp {
     BudgetReset { action_id: ActionId, at: DateTime<Utc> },
     /// A check's self-healing state.
     Healing { check_id: CheckId, healing: Healing },
+    /// A cleanup run was undone.
+    RunUndone { id: i64, at: DateTime<Utc> },
     /// Answers once everything queued before it is committed (or has failed to be).
     Flush(Option<oneshot::Sender<()>>),
     /// Commits what came before and stops the thread.
@@ -298,6 +300,7 @@ fn write(
             WriteOp::FinishActionRun { id, run } => action_runs::finish(&tx, *id, run)?,
             WriteOp::BudgetReset { action_id, at } => recovery::reset_budget(&tx, action_id, *at)?,
             WriteOp::Healing { check_id, healing } => recovery::save_healing(&tx, check_id, healing)?,
+            WriteOp::RunUndone { id, at } => action_runs::mark_undone(&tx, *id, *at)?,
             WriteOp::Flush(_) | WriteOp::Stop => {}
         }
     }

@@ -4,6 +4,7 @@
 mod support;
 
 mod actions;
+mod cleanup;
 mod cli;
 mod daemon;
 mod live;

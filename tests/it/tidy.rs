@@ -78,10 +78,11 @@ fn only_the_store_has_sql() {
 #[test]
 fn only_api_dto_has_wire_types() {
     // Serialize makes a wire type; Deserialize too, but for the config file's own shape
-    // (config::raw and each probe kind's `Keys`).
+    // (config::raw and each probe kind's `Keys`). The one file format Watchkeeper keeps
+    // besides its database, a quarantine's manifest, is its own module's.
     let found = offenders(
         |line| line.contains("derive(") && (line.contains("Serialize") || line.contains(" TS")),
-        |file| file.ends_with("src/api/dto.rs"),
+        |file| file.ends_with("src/api/dto.rs") || file.ends_with("src/action/cleanup/quarantine.rs"),
     );
     assert!(found.is_empty(), "wire types belong in src/api/dto.rs:\n{}", found.join("\n"));
     let found = offenders(

@@ -4,7 +4,7 @@
 // goes away. Screenshots land in target/e2e/.
 
 import assert from "node:assert/strict";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 
@@ -176,6 +176,14 @@ test("the dark theme follows the system", async () => {
 });
 
 test("self-healing that gives up shows why, with a countdown, and a reset starts it over", async () => {
+  // Old logs for the cleanup at the end of this test.
+  const logs = mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "wk-e2e-logs-"));
+  const old = new Date(Date.now() - 10 * 86_400_000);
+  for (const name of ["a.log", "b.log"]) {
+    writeFileSync(path.join(logs, name), "x".repeat(1000));
+    utimesSync(path.join(logs, name), old, old);
+  }
+  writeFileSync(path.join(logs, "new.log"), "fresh");
   const healing = await startDaemon(`
 [[check]]
 id = "worker"
@@ -185,7 +193,16 @@ command = ["false"]
 interval = "300ms"
 timeout = "250ms"
 failure_threshold = 1
+actions = ["prune-logs"]
 auto_action = { action = "kick-worker", after = 1, backoff = "200ms" }
+
+[[action]]
+id = "prune-logs"
+name = "Prune old logs"
+kind = "cleanup"
+path = "${logs}"
+pattern = "*.log"
+older_than = "7d"
 
 [[action]]
 id = "kick-worker"
@@ -220,11 +237,33 @@ per = "1h"
     });
     await page.reload();
     await page.locator(".check-page p.healing.gave_up").waitFor({ timeout: WAIT });
+
+    // A cleanup: the dialog shows exactly what would go, the run moves it to the
+    // quarantine, and Undo puts it back.
+    await page.locator('button[data-action="prune-logs"]').click();
+    const dialog = page.locator("dialog.action-dialog");
+    await dialog.locator(".preview", { hasText: "would remove 2 files (2KB)" }).waitFor({ timeout: WAIT });
+    const plan = await dialog.locator(".preview").innerText();
+    assert.ok(plan.includes("/a.log (1KB)") && plan.includes("/b.log (1KB)"), plan);
+    assert.doesNotMatch(await dialog.locator(".preview").innerText(), /new\.log \(/, "the fresh log is not in the plan");
+    await page.screenshot({ path: screenshotPath("cleanup-plan.png") });
+    await dialog.locator("#confirm-run").click();
+    await dialog.locator(".outcome", { hasText: "ok" }).waitFor({ timeout: WAIT });
+    await dialog.locator("button", { hasText: "Close" }).click();
+    assert.ok(!existsSync(path.join(logs, "a.log")) && existsSync(path.join(logs, "new.log")), "the old logs went, the new one stayed");
+    const undo = page.locator(".runs .quarantine button.undo").first();
+    await undo.waitFor({ timeout: WAIT });
+    assert.match(await page.locator(".runs .quarantine").first().innerText(), /2 files \(2KB\) in quarantine until/);
+    await undo.click();
+    await page.locator(".runs .quarantine", { hasText: "put back" }).first().waitFor({ timeout: WAIT });
+    assert.ok(existsSync(path.join(logs, "a.log")) && existsSync(path.join(logs, "b.log")), "undo put them back");
+    await page.screenshot({ path: screenshotPath("cleanup-undone.png"), fullPage: true });
     assert.deepEqual(errors, [], "no script errors");
   } finally {
     writeFileSync(screenshotPath("healing-daemon.log"), healing.log());
     await page.close();
     await healing.stop();
+    rmSync(logs, { recursive: true, force: true });
   }
 });
 

@@ -25,7 +25,15 @@ running: boolean, };
 
 export type ActionOutput = { ref: string, action: string, text: string, };
 
-export type ActionRun = { id: number, action: string, check: string | null, incident: number | null, requested_by: Requester, dry_run: boolean, status: RunStatus, exit_code: number | null, output: string, started_at: string, duration_ms: number, verified: boolean | null, };
+export type ActionRun = { id: number, action: string, check: string | null, incident: number | null, requested_by: Requester, dry_run: boolean, status: RunStatus, exit_code: number | null, output: string, started_at: string, duration_ms: number, verified: boolean | null,
+/**
+ * A cleanup's quarantine: what it moved away, until when undo can put it back.
+ */
+quarantine: Quarantine | null,
+/**
+ * A dry run's plan, for a cleanup: exactly the files that would go.
+ */
+plan?: Plan, };
 
 export type ActionRuns = { runs: Array<ActionRun>, };
 
@@ -182,7 +190,26 @@ changed: number,
  */
 until: string | null, };
 
+export type Plan = { files: Array<PlanFile>, count: number,
+/**
+ * The bytes that would come back.
+ */
+bytes: number, };
+
+export type PlanFile = { path: string, size: number, modified: string, };
+
 export type ProbeResult = { at: string, status: Status, latency_ms: number | null, class: FailureClass | null, message: string, };
+
+export type Quarantine = {
+/**
+ * Its folder under the data dir's `quarantine/`; null when the files were deleted
+ * at once (`quarantine = "0s"`).
+ */
+dir: string | null, count: number, bytes: number,
+/**
+ * When it is purged (undo is possible until then).
+ */
+expires_at: string | null, undone_at: string | null, };
 
 export type Requester = "cli" | "api" | "auto" | "desktop";
 
@@ -211,6 +238,8 @@ export type StatusReport = {
  */
 overall: Status, checks: Array<Check>, groups: Array<Group>, };
 
+export type Undone = { run: ActionRun, restored: number, };
+
 /** Every operation: its arguments and its answer. */
 export interface Operations {
   status: [NoArgs, StatusReport];
@@ -223,6 +252,7 @@ export interface Operations {
   action_runs: [ActionRunsArgs, ActionRuns];
   run_action: [RunActionArgs, ActionRun];
   reset_action: [IdArgs, Action];
+  undo: [IdArgs, Undone];
   pause: [PauseArgs, PauseResult];
   resume: [IdArgs, PauseResult];
   pause_all: [PauseAllArgs, PauseResult];
@@ -241,6 +271,7 @@ export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST"; path: 
   action_runs: { method: "GET", path: "/api/v1/action-runs" },
   run_action: { method: "POST", path: "/api/v1/actions/{id}/run" },
   reset_action: { method: "POST", path: "/api/v1/actions/{id}/reset" },
+  undo: { method: "POST", path: "/api/v1/action-runs/{id}/undo" },
   pause: { method: "POST", path: "/api/v1/checks/{id}/pause" },
   resume: { method: "POST", path: "/api/v1/checks/{id}/resume" },
   pause_all: { method: "POST", path: "/api/v1/pause" },

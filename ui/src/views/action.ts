@@ -5,7 +5,7 @@
 import type { ActionRun, Transport } from "../client";
 import { asApiError } from "../client";
 import { badge, h } from "../dom";
-import { formatDuration } from "../model";
+import { formatDuration, formatTime } from "../model";
 
 const listeners = new Map<string, (text: string) => void>();
 
@@ -94,4 +94,56 @@ export function describe(run: ActionRun): Node[] {
     ` · ${run.duration_ms < 1000 ? `${run.duration_ms} ms` : formatDuration(run.duration_ms)}`,
     verified ? ` · ${verified}` : "",
   ].map((part) => (typeof part === "string" ? document.createTextNode(part) : part));
+}
+
+/** Sizes as the core writes them (decimal units): `512B`, `2KB`, `1.5MB`. */
+export function formatBytes(bytes: number): string {
+  for (const [unit, size] of [["TB", 1e12], ["GB", 1e9], ["MB", 1e6], ["KB", 1e3]] as const) {
+    if (bytes >= size) {
+      const value = bytes / size;
+      return value % 1 < 0.05 ? `${Math.floor(value)}${unit}` : `${value.toFixed(1)}${unit}`;
+    }
+  }
+  return `${bytes}B`;
+}
+
+/** A cleanup run's quarantine: what it moved away, and Undo while it can. */
+export function quarantineControl(transport: Transport, run: ActionRun, onUndone: () => void): HTMLElement | null {
+  const q = run.quarantine;
+  if (!q || run.dry_run) return null;
+  const what = `${q.count} files (${formatBytes(q.bytes)})`;
+  if (q.dir === null) return h("div", { class: "quarantine hint" }, `${what} deleted at once: no undo`);
+  if (q.undone_at) return h("div", { class: "quarantine hint" }, `${what} put back ${formatTime(q.undone_at)}`);
+  if (q.expires_at && Date.parse(q.expires_at) <= Date.now()) {
+    return h("div", { class: "quarantine hint" }, `${what} purged from the quarantine`);
+  }
+  const status = h("span", { class: "hint", role: "status" });
+  const button = h(
+    "button",
+    {
+      type: "button",
+      class: "undo",
+      "data-undo": run.id,
+      onclick: async () => {
+        button.disabled = true;
+        try {
+          const undone = await transport.call("undo", { id: String(run.id) });
+          status.textContent = ` ${undone.restored} files put back`;
+          onUndone();
+        } catch (error) {
+          const e = asApiError(error);
+          status.replaceChildren(h("strong", { class: "error" }, ` ${e.message}`), h("div", {}, e.resolution));
+          button.disabled = false;
+        }
+      },
+    },
+    "Undo",
+  );
+  return h(
+    "div",
+    { class: "quarantine" },
+    `${what} in quarantine until ${formatTime(q.expires_at)} `,
+    button,
+    status,
+  );
 }

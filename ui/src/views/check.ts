@@ -7,7 +7,7 @@ import type uPlot from "uplot";
 import type { Action, Check, Transport } from "../client";
 import { badge, guarded, h } from "../dom";
 import { budgetText, explain, formatDuration, formatLatency, formatTime, healingText, type LiveState } from "../model";
-import { describe, runActionDialog } from "./action";
+import { describe, quarantineControl, runActionDialog } from "./action";
 import { latencyChart } from "./chart";
 import { incidentTable } from "./incidents";
 
@@ -210,6 +210,7 @@ export class CheckPage {
                   h("summary", {}, `${formatTime(run.started_at)} · ${run.action} · ${run.requested_by} · `, ...describe(run)),
                   h("pre", { class: "output" }, run.output),
                 ),
+                quarantineControl(this.transport, run, () => this.onRun()),
               ),
             ),
           ),

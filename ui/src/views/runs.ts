@@ -3,7 +3,7 @@
 import type { Transport } from "../client";
 import { guarded, h } from "../dom";
 import { formatTime } from "../model";
-import { describe } from "./action";
+import { describe, quarantineControl } from "./action";
 
 export class RunsPage {
   readonly element: HTMLElement;
@@ -42,6 +42,7 @@ export class RunsPage {
                     ),
                     h("pre", { class: "output" }, run.output),
                   ),
+                  quarantineControl(this.transport, run, () => void this.load()),
                 ),
               ),
             ),
