@@ -12,6 +12,7 @@ pub mod config;
 pub mod daemon;
 pub mod desktop;
 pub mod diagnostic;
+pub mod docker;
 pub mod doctor;
 pub mod engine;
 pub mod exec;

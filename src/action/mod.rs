@@ -9,6 +9,7 @@
 pub mod cleanup;
 pub mod command;
 pub mod http;
+pub mod restart;
 pub mod signal;
 
 use std::path::PathBuf;
@@ -21,6 +22,7 @@ use crate::diagnostic::Scope;
 use crate::exec;
 use crate::model::{ActionId, Plan, Quarantined};
 pub use crate::model::{Requester, RunStatus};
+use crate::probe::process::ProcessMatch;
 use crate::store::NewActionRun;
 
 /// Output kept from an action run.
@@ -146,7 +148,24 @@ kinds! {
     Command => command,
     Http => http,
     Signal => signal,
+    Restart => restart,
     Cleanup => cleanup,
+}
+
+impl ActionSpec {
+    /// The process check an action acts on (`signal` or `restart` with `check`), for
+    /// config to link: the check's id, where it is written, and the matcher to fill in.
+    pub fn process_check(&mut self) -> Option<(&str, std::ops::Range<usize>, &mut Option<ProcessMatch>)> {
+        match self {
+            ActionSpec::Signal(signal::Spec { target: signal::Target::Check { id, span, matcher }, .. }) => {
+                Some((id.as_str(), span.clone(), matcher))
+            }
+            ActionSpec::Restart(restart::Spec::Process(process)) => {
+                Some((process.check.as_str(), process.span.clone(), &mut process.matcher))
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

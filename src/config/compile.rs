@@ -29,26 +29,11 @@ use crate::units;
 
 /// Kinds of the public contract that this version does not probe yet.
 const PLANNED_KINDS: &[&str] = &["dns", "tls", "file", "heartbeat", "prometheus", "alertmanager"];
-const PLANNED_ACTION_KINDS: &[&str] = &["restart", "cleanup"];
+const PLANNED_ACTION_KINDS: &[&str] = &[];
 /// Keys of the public contract that this version does not act on yet: refused with a
 /// clear message rather than silently ignored.
 const PLANNED_CHECK_KEYS: &[&str] = &["alert", "grace"];
-const PLANNED_ACTION_KEYS: &[&str] = &[
-    "unit",
-    "container",
-    "scope",
-    "socket",
-    "signal",
-    "check",
-    "pid_file",
-    "all",
-    "path",
-    "pattern",
-    "older_than",
-    "keep_newest",
-    "max_total_size",
-    "quarantine",
-];
+const PLANNED_ACTION_KEYS: &[&str] = &[];
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -310,8 +295,8 @@ impl<'a> Compiler<'a> {
         Config { settings: settings.0, checks, actions }
     }
 
-    /// Gives each action that acts on a check's processes (`signal` with `check`) that
-    /// check's matcher: it must be a process check of this file.
+    /// Gives each action that acts on a check's processes (`signal`, `restart` with
+    /// `check`) that check's matcher: it must be a process check of this file.
     fn link(
         &mut self,
         actions: &mut [ActionConfig],
@@ -319,11 +304,11 @@ impl<'a> Compiler<'a> {
         check_ids: &HashMap<String, Range<usize>>,
     ) {
         for action in actions {
-            let ActionSpec::Signal(spec) = &mut action.spec else { continue };
-            let action::signal::Target::Check { id, span, matcher } = &mut spec.target else { continue };
             let label = format!("action {:?}", action.id.as_str());
+            let Some((id, span, matcher)) = action.spec.process_check() else { continue };
+            let span = &span;
             let mut scope = self.scope(&label, span.clone());
-            match checks.iter().find(|c| c.id.as_str() == id.as_str()) {
+            match checks.iter().find(|c| c.id.as_str() == id) {
                 Some(CheckConfig { probe: ProbeSpec::Process(found), .. }) => *matcher = Some(found.clone()),
                 Some(other) => {
                     let message = format_args!("check `{id}` is a {} check, not a process check", other.kind());
@@ -331,11 +316,11 @@ impl<'a> Compiler<'a> {
                         span,
                         "check",
                         message,
-                        "name a `kind = \"process\"` check: its processes get the signal",
+                        "name a `kind = \"process\"` check: the action acts on its processes",
                     );
                 }
                 // Its own errors are reported already.
-                None if check_ids.contains_key(id.as_str()) => {}
+                None if check_ids.contains_key(id) => {}
                 None => {
                     let known: Vec<&str> = check_ids.keys().map(String::as_str).collect();
                     let hint = did_you_mean(id, &known);

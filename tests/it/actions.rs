@@ -257,3 +257,169 @@ signal = "BOOM"
         assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_restart_goes_through_the_engine_api_on_its_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = crate::support::docker::FakeDocker::start(dir.path());
+    let missing = dir.path().join("nothing.sock");
+    std::fs::write(
+        dir.path().join("wk.toml"),
+        format!(
+            r#"
+[[action]]
+id = "web"
+kind = "restart"
+container = "web"
+socket = "{socket}"
+timeout = "10s"
+max_runs = 10
+
+[[action]]
+id = "nope"
+kind = "restart"
+container = "nope"
+socket = "{socket}"
+
+[[action]]
+id = "nosocket"
+kind = "restart"
+container = "web"
+socket = "{missing}"
+
+[[action]]
+id = "slow"
+kind = "restart"
+container = "web"
+socket = "{socket}"
+timeout = "1s"
+"#,
+            socket = engine.socket.display(),
+            missing = missing.display()
+        ),
+    )
+    .unwrap();
+
+    let (code, stdout, stderr) = cli(dir.path(), &["action", "run", "web", "--dry-run"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("would restart container web through {}; it is running", engine.socket.display())),
+        "{stdout}"
+    );
+    assert!(engine.restarts().is_empty(), "a dry run restarts nothing");
+
+    let (code, stdout, stderr) = cli(dir.path(), &["action", "run", "web"]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("restarted container web through") && stdout.contains("it is running"), "{stdout}");
+    assert_eq!(
+        engine.restarts(),
+        [("web".to_owned(), Some("4".to_owned()))],
+        "POST /containers/web/restart?t=(10s - 2s) / 2"
+    );
+
+    let (code, stdout, _) = cli(dir.path(), &["action", "run", "nope"]).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("[no container named `nope`]") && stdout.contains("docker ps -a"), "{stdout}");
+
+    let (code, stdout, _) = cli(dir.path(), &["action", "run", "nosocket"]).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains(&format!("no Docker or Podman socket found (tried {})", missing.display())), "{stdout}");
+    assert!(stdout.contains("action `nosocket`: error"), "{stdout}");
+
+    engine.hang();
+    let (code, stdout, _) = cli(dir.path(), &["action", "run", "slow"]).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("the container engine did not answer within 1s") && stdout.contains("action `slow`: timeout"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_restart_stops_the_old_process_and_starts_a_new_one_that_outlives_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker =
+        format!("wk-restart-test-{}-{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+    let script = "while :; do sleep 0.1; done";
+    std::fs::write(
+        dir.path().join("wk.toml"),
+        format!(
+            r#"
+[[check]]
+id = "svc"
+kind = "process"
+cmdline = "{marker}"
+
+[[action]]
+id = "restart-svc"
+kind = "restart"
+check = "svc"
+command = ["sh", "-c", "{script}", "{marker}"]
+timeout = "10s"
+"#
+        ),
+    )
+    .unwrap();
+    let mut old = std::process::Command::new("sh").args(["-c", script, &marker]).spawn().unwrap();
+    let (code, stdout, stderr) = cli(dir.path(), &["action", "run", "restart-svc"]).await;
+    let new_pid: Option<u32> =
+        stdout.lines().find_map(|l| l.strip_prefix("running: ")?.split_whitespace().next()?.parse().ok());
+    // The CLI has exited: the new process runs on without it.
+    let outlived = new_pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+    let _ = std::process::Command::new("pkill").args(["-f", &marker]).status();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(outlived, "the started process outlives the run: {stdout}");
+    assert!(stdout.contains(&format!("stopped {} (sh)", old.id())), "{stdout}");
+    assert!(stdout.contains("started: sh -c"), "{stdout}");
+    let new_pid = new_pid.unwrap_or_else(|| panic!("a new pid: {stdout}"));
+    assert_ne!(new_pid, old.id(), "a new process");
+    use std::os::unix::process::ExitStatusExt as _;
+    assert_eq!(old.wait().unwrap().signal(), Some(libc::SIGTERM), "the old one got TERM");
+    assert!(dir.path().join("data/logs/restart-restart-svc.log").exists(), "its output goes to a log in the data dir");
+}
+
+#[test]
+fn restart_action_keys_are_checked_where_they_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("wk.toml");
+    std::fs::write(
+        &config,
+        r#"[[check]]
+id = "svc"
+kind = "process"
+process = "svc"
+
+[[action]]
+id = "a"
+kind = "restart"
+unit = "nginx.service"
+
+[[action]]
+id = "b"
+kind = "restart"
+container = "web"
+check = "svc"
+
+[[action]]
+id = "c"
+kind = "restart"
+check = "svc"
+
+[[action]]
+id = "d"
+kind = "restart"
+"#,
+    )
+    .unwrap();
+    let (code, _, stderr) = run_cli(&["config", "validate", config.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    for expected in [
+        "wk.toml:9:8: action \"a\": unit: restarting a systemd unit is not supported by this version yet",
+        "help: use `kind = \"command\"` with `command = [\"systemctl\", \"--user\", \"restart\", \"nginx.service\"]` meanwhile",
+        "action \"b\": give `container` or `check`, not both",
+        "action \"c\": needs `command`",
+        "action \"d\": needs `container` or `check`",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+}

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod docker;
 pub mod target;
 
 use std::future::Future;

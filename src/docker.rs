@@ -1,0 +1,172 @@
+//! A client of the Docker Engine API over its unix socket (Podman serves the same API
+//! on its own socket): restart a container, read its state. Shared by the `restart`
+//! action and, later, the `docker` probe.
+//!
+//! The socket is `socket` when given, else `$DOCKER_HOST` (a `unix://` one), else the
+//! first that exists of `/var/run/docker.sock`, Podman's rootful
+//! `/run/podman/podman.sock` and rootless `$XDG_RUNTIME_DIR/podman/podman.sock`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The API version asked for: Docker 20.10 and Podman 3 serve it.
+const API: &str = "v1.41";
+
+/// Why a call to the engine failed, each with what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum DockerError {
+    #[error("no Docker or Podman socket found (tried {})", list(.tried))]
+    NoSocket { tried: Vec<PathBuf> },
+    #[error("cannot reach the container engine at {}: {error}", .socket.display())]
+    Unreachable { socket: PathBuf, error: String },
+    #[error("no container named `{0}`")]
+    NoSuchContainer(String),
+    #[error("the container engine refused: {status} {message}")]
+    Refused { status: u16, message: String },
+    #[error("the container engine did not answer within {}", crate::units::format_duration(*.0))]
+    Timeout(Duration),
+}
+
+impl DockerError {
+    /// What the operator can do about it.
+    pub fn resolution(&self) -> String {
+        match self {
+            DockerError::NoSocket { .. } => {
+                "start Docker (or `podman system service`), or set `socket` to the engine's socket".into()
+            }
+            DockerError::Unreachable { .. } => {
+                "is the engine running, and may this user use its socket (the `docker` group, or rootless Podman)?"
+                    .into()
+            }
+            DockerError::NoSuchContainer(name) => format!("check the name: `docker ps -a` lists them (not `{name}`)"),
+            DockerError::Refused { .. } => "read the engine's message; `docker logs` tells more".into(),
+            DockerError::Timeout(_) => "raise the action's `timeout`: a container can take a while to stop".into(),
+        }
+    }
+}
+
+fn list(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// The sockets to try, in order.
+pub fn socket_candidates(explicit: Option<&Path>) -> Vec<PathBuf> {
+    if let Some(socket) = explicit {
+        return vec![socket.to_owned()];
+    }
+    let mut candidates = Vec::new();
+    if let Some(host) = std::env::var_os("DOCKER_HOST") {
+        if let Some(path) = host.to_str().and_then(|h| h.strip_prefix("unix://")) {
+            candidates.push(PathBuf::from(path));
+        }
+    }
+    candidates.push(PathBuf::from("/var/run/docker.sock"));
+    candidates.push(PathBuf::from("/run/podman/podman.sock"));
+    if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR") {
+        candidates.push(PathBuf::from(runtime).join("podman/podman.sock"));
+    }
+    candidates
+}
+
+/// A connection to one engine.
+#[derive(Clone)]
+pub struct Docker {
+    socket: PathBuf,
+    http: reqwest::Client,
+}
+
+impl Docker {
+    /// The engine on the first candidate socket that exists.
+    pub fn connect(explicit: Option<&Path>) -> Result<Docker, DockerError> {
+        let tried = socket_candidates(explicit);
+        let Some(socket) = tried.iter().find(|path| path.exists()).cloned() else {
+            return Err(DockerError::NoSocket { tried });
+        };
+        let http = reqwest::Client::builder()
+            .unix_socket(socket.clone())
+            .build()
+            .map_err(|e| DockerError::Unreachable { socket: socket.clone(), error: e.to_string() })?;
+        Ok(Docker { socket, http })
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// Restarts a container, giving it `stop_timeout` to stop before it is killed;
+    /// waits for the engine's answer up to `limit`.
+    pub async fn restart(&self, container: &str, stop_timeout: Duration, limit: Duration) -> Result<(), DockerError> {
+        let path = format!("/containers/{}/restart?t={}", encode(container), stop_timeout.as_secs());
+        let request = self.http.post(self.url(&path));
+        self.send(request, container, limit).await.map(|_| ())
+    }
+
+    /// A container's state: `running`, `exited`, ... and its health when it has a check.
+    pub async fn state(&self, container: &str, limit: Duration) -> Result<ContainerState, DockerError> {
+        let body = self
+            .send(self.http.get(self.url(&format!("/containers/{}/json", encode(container)))), container, limit)
+            .await?;
+        let value: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| DockerError::Refused { status: 200, message: format!("an answer that is not JSON: {e}") })?;
+        let state = &value["State"];
+        Ok(ContainerState {
+            status: state["Status"].as_str().unwrap_or("unknown").to_owned(),
+            health: state["Health"]["Status"].as_str().map(str::to_owned),
+            restarts: value["RestartCount"].as_u64().unwrap_or(0),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        // The host is not used over a unix socket; the engine wants one all the same.
+        format!("http://localhost/{API}{path}")
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        container: &str,
+        limit: Duration,
+    ) -> Result<Vec<u8>, DockerError> {
+        let unreachable =
+            |error: reqwest::Error| DockerError::Unreachable { socket: self.socket.clone(), error: error.to_string() };
+        let answer = async {
+            let response = request.send().await.map_err(unreachable)?;
+            let status = response.status().as_u16();
+            let body = response.bytes().await.map_err(unreachable)?.to_vec();
+            Ok::<_, DockerError>((status, body))
+        };
+        let (status, body) = tokio::time::timeout(limit, answer).await.map_err(|_| DockerError::Timeout(limit))??;
+        match status {
+            200..=299 => Ok(body),
+            404 => Err(DockerError::NoSuchContainer(container.to_owned())),
+            status => {
+                let message = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["message"].as_str().map(str::to_owned))
+                    .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(300).collect());
+                Err(DockerError::Refused { status, message })
+            }
+        }
+    }
+}
+
+/// What the engine says of a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerState {
+    pub status: String,
+    pub health: Option<String>,
+    pub restarts: u64,
+}
+
+/// A container name or id in a path: every byte but `[A-Za-z0-9_.-]` percent-encoded.
+fn encode(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"_.-".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
