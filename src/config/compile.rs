@@ -923,7 +923,7 @@ kind = "shell"
                 wk.toml:44:6: action "fix": duplicate id, first defined on line 39
                   help: give every action a unique id
                 wk.toml:45:8: action "fix": kind: unknown kind `shell`
-                  help: the kinds are: command, http, signal, cleanup
+                  help: the kinds are: command, http, signal, restart, cleanup
             "#]],
         );
     }
