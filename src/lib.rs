@@ -25,5 +25,6 @@ pub mod secret;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod systemd;
 pub mod telemetry;
 pub mod units;

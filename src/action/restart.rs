@@ -1,9 +1,9 @@
-//! `kind = "restart"`: a container, over the Docker Engine API (`container`, and
-//! `socket`; Podman's socket serves the same API), or a process a process check finds,
-//! by its start command (`check` and `command`): the running processes get TERM (KILL
-//! after half the timeout), then the command starts it again in a session of its own,
-//! and the run waits for the check's process to appear. A systemd unit (`unit`,
-//! `scope`) is planned.
+//! `kind = "restart"`: a systemd unit over systemd's D-Bus API (`unit`, `scope`), a
+//! container over the Docker Engine API (`container`, and `socket`; Podman's socket
+//! serves the same API), or a process a process check finds, by its start command
+//! (`check` and `command`): the running processes get TERM (KILL after half the
+//! timeout), then the command starts it again in a session of its own, and the run
+//! waits for the check's process to appear.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -19,6 +19,7 @@ use crate::exec::{self, CommandSpec};
 use crate::model::RunStatus;
 use crate::probe::process::ProcessMatch;
 use crate::probe::system::{find_now, Found};
+use crate::systemd::{self, Scope as SystemdScope};
 
 pub const NAME: &str = "restart";
 
@@ -41,16 +42,18 @@ pub struct Keys {
     pub command: Option<Spanned<Vec<String>>>,
     /// Stop every process the check finds, when there are several (default false).
     pub all: Option<bool>,
-    /// A systemd unit: planned; use a `command` action with `systemctl` meanwhile.
+    /// A systemd unit, e.g. `nginx.service`: restarted through systemd's D-Bus API.
     #[schemars(with = "Option<String>")]
     pub unit: Option<Spanned<String>>,
-    /// `user` or `system`, for `unit` (planned).
+    /// Whose unit: `user` (your session's manager, the default) or `system` (allow it
+    /// with a polkit rule; docs/actions.md has one).
     #[schemars(with = "Option<String>")]
     pub scope: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Spec {
+    Unit { name: String, scope: SystemdScope },
     Container { name: String, socket: Option<PathBuf> },
     Process(ProcessRestart),
 }
@@ -66,14 +69,29 @@ pub struct ProcessRestart {
 }
 
 pub fn compile(keys: Keys, scope: &mut Scope<'_, '_>) -> Option<Spec> {
-    if let Some(unit) = &keys.unit {
-        let message = "restarting a systemd unit is not supported by this version yet";
-        let resolution = format!(
-            "use `kind = \"command\"` with `command = [\"systemctl\", \"--user\", \"restart\", \"{}\"]` meanwhile",
-            unit.get_ref()
-        );
-        scope.error(&unit.span(), "unit", message, resolution);
-        return None;
+    if let Some(unit) = keys.unit {
+        let systemd_scope = match keys.scope.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+            None | Some(("user", _)) => SystemdScope::User,
+            Some(("system", _)) => SystemdScope::System,
+            Some((other, span)) => {
+                scope.error(&span, "scope", format_args!("`{other}` is not a scope"), "use `user` or `system`");
+                return None;
+            }
+        };
+        if keys.container.is_some() || keys.check.is_some() || keys.command.is_some() {
+            let message = "a unit restart takes no `container`, `check` or `command`";
+            scope.error(&unit.span(), "", message, "keep `unit` (and `scope`), or make it another action");
+            return None;
+        }
+        let name = unit.get_ref().trim();
+        if name.is_empty() || name.contains('/') || name.chars().any(char::is_whitespace) {
+            let message = format_args!("`{}` is not a unit name", unit.get_ref());
+            scope.error(&unit.span(), "unit", message, "e.g. `nginx.service`");
+            return None;
+        }
+        // `nginx` means `nginx.service`, as systemctl reads it.
+        let name = if name.contains('.') { name.to_owned() } else { format!("{name}.service") };
+        return Some(Spec::Unit { name, scope: systemd_scope });
     }
     if let Some(given) = &keys.scope {
         scope.error(&given.span(), "scope", "applies to `unit` only", "remove `scope`");
@@ -122,6 +140,7 @@ pub fn compile(keys: Keys, scope: &mut Scope<'_, '_>) -> Option<Spec> {
 /// What it does, in one line.
 pub fn describe(spec: &Spec) -> String {
     match spec {
+        Spec::Unit { name, scope } => format!("restarts {} unit {name}", scope.as_str()),
         Spec::Container { name, .. } => format!("restarts container {name}"),
         Spec::Process(process) => {
             format!("restarts the process of check {} with {}", process.check, process.start.argv.join(" "))
@@ -132,6 +151,12 @@ pub fn describe(spec: &Spec) -> String {
 /// What a dry run shows: the engine and container, or the processes and the command.
 pub async fn preview(spec: &Spec, timeout: Duration, _: &Context) -> Preview {
     match spec {
+        Spec::Unit { name, scope } => format!(
+            "would restart {} unit {name} (RestartUnit \"replace\" on systemd's D-Bus API), waiting up to {} for its job",
+            scope.as_str(),
+            crate::units::format_duration(timeout)
+        )
+        .into(),
         Spec::Container { name, socket } => match Docker::connect(socket.as_deref()) {
             Ok(docker) => {
                 let state = match docker.state(name, timeout.min(Duration::from_secs(5))).await {
@@ -168,6 +193,7 @@ pub async fn preview(spec: &Spec, timeout: Duration, _: &Context) -> Preview {
 pub async fn run(spec: &Spec, timeout: Duration, on_output: Option<exec::OutputSink>, context: &Context) -> Ran {
     let started = Instant::now();
     let (status, output) = match spec {
+        Spec::Unit { name, scope } => restart_unit(name, *scope, timeout).await,
         Spec::Container { name, socket } => restart_container(name, socket.as_deref(), timeout).await,
         Spec::Process(process) => restart_process(process, timeout, context).await,
     };
@@ -175,6 +201,15 @@ pub async fn run(spec: &Spec, timeout: Duration, on_output: Option<exec::OutputS
         sink(output.as_bytes());
     }
     Ran::of(status, None, output, started.elapsed())
+}
+
+async fn restart_unit(name: &str, scope: SystemdScope, timeout: Duration) -> (RunStatus, String) {
+    match systemd::restart_unit(scope, name, timeout).await {
+        Ok(job) => (RunStatus::Ok, format!("restarted {} unit {name} (job {job} done)", scope.as_str())),
+        Err(e @ systemd::SystemdError::Timeout { .. }) => (RunStatus::Timeout, format!("[{e}]\n[{}]", e.resolution())),
+        Err(e @ systemd::SystemdError::NoBus { .. }) => (RunStatus::Error, format!("[{e}]\n[{}]", e.resolution())),
+        Err(e) => (RunStatus::Failed, format!("[{e}]\n[{}]", e.resolution())),
+    }
 }
 
 async fn restart_container(name: &str, socket: Option<&std::path::Path>, timeout: Duration) -> (RunStatus, String) {

@@ -366,7 +366,10 @@ timeout = "10s"
         stdout.lines().find_map(|l| l.strip_prefix("running: ")?.split_whitespace().next()?.parse().ok());
     // The CLI has exited: the new process runs on without it.
     let outlived = new_pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
-    let _ = std::process::Command::new("pkill").args(["-f", &marker]).status();
+    if let Some(pid) = new_pid {
+        // SAFETY: kill(2) on the process this test had started.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(outlived, "the started process outlives the run: {stdout}");
     assert!(stdout.contains(&format!("stopped {} (sh)", old.id())), "{stdout}");
@@ -393,6 +396,7 @@ process = "svc"
 id = "a"
 kind = "restart"
 unit = "nginx.service"
+scope = "machine"
 
 [[action]]
 id = "b"
@@ -414,12 +418,99 @@ kind = "restart"
     let (code, _, stderr) = run_cli(&["config", "validate", config.to_str().unwrap()]);
     assert_ne!(code, 0);
     for expected in [
-        "wk.toml:9:8: action \"a\": unit: restarting a systemd unit is not supported by this version yet",
-        "help: use `kind = \"command\"` with `command = [\"systemctl\", \"--user\", \"restart\", \"nginx.service\"]` meanwhile",
+        "wk.toml:10:9: action \"a\": scope: `machine` is not a scope",
+        "help: use `user` or `system`",
         "action \"b\": give `container` or `check`, not both",
         "action \"c\": needs `command`",
         "action \"d\": needs `container` or `check`",
     ] {
         assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_restart_goes_through_systemds_dbus_api_and_waits_for_its_job() {
+    use crate::support::systemd::{FakeSystemd, PrivateBus};
+    let dir = tempfile::tempdir().unwrap();
+    let bus = PrivateBus::start(dir.path()).await;
+    let systemd = FakeSystemd::default();
+    let _serving = systemd.serve(&bus).await;
+    let mut config = String::new();
+    for (id, unit, timeout) in [
+        ("web", "web", "5s"),
+        ("missing", "missing.service", "5s"),
+        ("locked", "locked.service", "5s"),
+        ("broken", "broken.service", "5s"),
+        ("slow", "slow.service", "1s"),
+    ] {
+        config.push_str(&format!(
+            "[[action]]\nid = \"{id}\"\nkind = \"restart\"\nunit = \"{unit}\"\nscope = \"user\"\ntimeout = \"{timeout}\"\n\n"
+        ));
+    }
+    std::fs::write(dir.path().join("wk.toml"), config).unwrap();
+    let address = bus.address.clone();
+    let run = |id: &'static str| {
+        let (dir, address) = (dir.path().to_owned(), address.clone());
+        async move {
+            let (config, data) = (dir.join("wk.toml"), dir.join("data"));
+            tokio::task::spawn_blocking(move || {
+                crate::support::run_cli_with(
+                    &["action", "run", id, "--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap()],
+                    &[("DBUS_SESSION_BUS_ADDRESS", &address)],
+                )
+            })
+            .await
+            .unwrap()
+        }
+    };
+
+    let (code, stdout, stderr) = run("web").await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("restarted user unit web.service (job /org/freedesktop/systemd1/job/1 done)"), "{stdout}");
+    assert_eq!(
+        systemd.restarts(),
+        [("web.service".to_owned(), "replace".to_owned())],
+        "`web` means web.service, mode replace"
+    );
+
+    let (code, stdout, _) = run("missing").await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("[no unit named missing.service]") && stdout.contains("systemctl --user list-units --all"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _) = run("locked").await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("not allowed to restart locked.service: Interactive authentication required."), "{stdout}");
+    assert!(stdout.contains("polkit rule for org.freedesktop.systemd1.manage-units on locked.service"), "{stdout}");
+
+    let (code, stdout, _) = run("broken").await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("[the restart of broken.service ended `failed`]")
+            && stdout.contains("journalctl --user -u broken.service"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _) = run("slow").await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("systemd did not finish restarting slow.service within 1s")
+            && stdout.contains("action `slow`: timeout"),
+        "{stdout}"
+    );
+
+    // No bus at all: an error that says where to run.
+    let (config, data) = (dir.path().join("wk.toml"), dir.path().join("data"));
+    let (code, stdout, _) = tokio::task::spawn_blocking(move || {
+        crate::support::run_cli_with(
+            &["action", "run", "web", "--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap()],
+            &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("cannot connect to the session bus") && stdout.contains("action `web`: error"), "{stdout}");
 }

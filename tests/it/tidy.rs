@@ -105,7 +105,7 @@ fn only_api_dto_has_wire_types() {
 /// those of its own layer and below, never above.
 const LAYERS: &[&[&str]] = &[
     &["units", "model", "clock", "secret", "figures", "paths"],
-    &["diagnostic", "exec", "docker"],
+    &["diagnostic", "exec", "docker", "systemd"],
     &["condition", "breaker", "budget", "healing", "state", "store"],
     &["probe", "action"],
     &["config", "doctor", "telemetry"],

@@ -5,6 +5,7 @@
 
 pub mod daemon;
 pub mod docker;
+pub mod systemd;
 pub mod target;
 
 use std::future::Future;
@@ -39,10 +40,16 @@ pub fn binary() -> &'static str {
 
 /// Runs the binary with arguments; returns (exit code, stdout, stderr).
 pub fn run_cli(args: &[&str]) -> (i32, String, String) {
+    run_cli_with(args, &[])
+}
+
+/// [`run_cli`] with extra environment variables.
+pub fn run_cli_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let output = std::process::Command::new(binary())
         .args(args)
         .env_remove("WATCHKEEPER_CONFIG")
         .env_remove("WATCHKEEPER_DATA_DIR")
+        .envs(env.iter().copied())
         .output()
         .expect("the watchkeeper binary runs");
     (
