@@ -463,6 +463,35 @@ pub struct IncidentDto {
     pub failed_conditions: Vec<String>,
     pub acked: bool,
     pub note: Option<String>,
+    /// The recovery actions run on it, oldest first, with who asked.
+    #[serde(default)]
+    pub actions: Vec<IncidentRunDto>,
+}
+
+/// An action run on an incident's timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "IncidentRun")]
+pub struct IncidentRunDto {
+    pub id: i64,
+    pub action: String,
+    pub requested_by: RequesterDto,
+    pub status: RunStatusDto,
+    pub verified: Option<bool>,
+    pub started_at: String,
+}
+
+impl From<&ActionRunRecord> for IncidentRunDto {
+    fn from(record: &ActionRunRecord) -> IncidentRunDto {
+        let run = &record.run;
+        IncidentRunDto {
+            id: record.id,
+            action: run.action_id.to_string(),
+            requested_by: run.requested_by.into(),
+            status: run.status.into(),
+            verified: run.verified,
+            started_at: rfc3339(&run.started_at),
+        }
+    }
 }
 
 impl From<&IncidentRecord> for IncidentDto {
@@ -478,6 +507,7 @@ impl From<&IncidentRecord> for IncidentDto {
             failed_conditions: incident.failed_conditions.clone(),
             acked: incident.acked,
             note: incident.note.clone(),
+            actions: Vec::new(),
         }
     }
 }

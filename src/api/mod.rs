@@ -113,7 +113,18 @@ pub async fn incidents(engine: &Engine, args: dto::IncidentsArgs) -> Result<dto:
         limit: args.limit.unwrap_or(100).clamp(1, 1000),
     };
     let records = engine.store().incidents(filter).await.map_err(ApiError::store)?;
-    Ok(dto::IncidentsDto { incidents: records.iter().map(dto::IncidentDto::from).collect() })
+    let runs =
+        engine.store().runs_on_incidents(records.iter().map(|i| i.id).collect()).await.map_err(ApiError::store)?;
+    let incidents = records
+        .iter()
+        .map(|record| {
+            let mut incident = dto::IncidentDto::from(record);
+            let on_it = runs.iter().filter(|run| run.run.incident_id == Some(record.id));
+            incident.actions = on_it.map(dto::IncidentRunDto::from).collect();
+            incident
+        })
+        .collect();
+    Ok(dto::IncidentsDto { incidents })
 }
 
 pub async fn run_action(

@@ -197,3 +197,16 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ActionRunRecord> {
         plan: None,
     })
 }
+
+/// The runs (not dry ones) filed on these incidents, oldest first.
+pub(super) fn on_incidents(connection: &Connection, incidents: &[i64]) -> rusqlite::Result<Vec<ActionRunRecord>> {
+    if incidents.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; incidents.len()].join(", ");
+    let mut statement = connection.prepare(&format!(
+        "SELECT {COLUMNS} FROM action_runs WHERE dry_run = 0 AND incident_id IN ({marks}) ORDER BY started_at, id"
+    ))?;
+    let rows = statement.query_map(rusqlite::params_from_iter(incidents), read_row)?;
+    rows.collect()
+}

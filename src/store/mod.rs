@@ -265,6 +265,11 @@ impl Store {
         action_runs::insert(&connection, run).map_err(StoreError::from)
     }
 
+    /// The runs filed on these incidents (at most 1,000 incidents), oldest first.
+    pub async fn runs_on_incidents(&self, incidents: Vec<i64>) -> Result<Vec<ActionRunRecord>, StoreError> {
+        self.read(move |c| action_runs::on_incidents(c, &incidents[..incidents.len().min(1000)])).await
+    }
+
     /// One run by id.
     pub async fn action_run(&self, id: i64) -> Result<Option<ActionRunRecord>, StoreError> {
         self.read(move |c| action_runs::by_id(c, id)).await

@@ -75,6 +75,10 @@ async fn a_down_check_heals_itself_and_the_run_is_verified_on_its_incident() {
         daemon.wait_incidents("the incident is resolved", |i| i.iter().all(|i| !i["resolved_at"].is_null())).await;
     assert_eq!(incidents.len(), 1, "{incidents:?}");
     assert_eq!(incidents[0]["id"], incident);
+    let timeline = &incidents[0]["actions"];
+    assert_eq!(timeline.as_array().map(Vec::len), Some(1), "the incident lists its run: {timeline}");
+    assert_eq!((&timeline[0]["action"], &timeline[0]["requested_by"]), (&json!("heal"), &json!("auto")));
+    assert_eq!(timeline[0]["verified"], true);
     let on_incident = daemon.get(&format!("/api/v1/action-runs?incident={incident}")).await;
     assert_eq!(on_incident["runs"].as_array().map(Vec::len), Some(1), "the incident's timeline has the run");
 

@@ -134,6 +134,7 @@ test("a failing check shows down live, and a recovery action runs from the page"
   // The incident this test caused (a busy machine may have made one of its own at start).
   const caused = page.locator(".incidents-page tr.resolved", { hasText: "Orders API" }).filter({ hasText: "503" });
   await caused.waitFor({ timeout: WAIT });
+  assert.match(await caused.first().locator("td.recovery").innerText(), /restart-orders by api: ok · fixed/, "the run is on the incident's timeline");
   await page.locator("nav a", { hasText: "Action runs" }).click();
   // The newest real run (the dialog opened through `?run=` made a dry run since).
   const run = await page.locator(".runs-page li", { hasNotText: "dry run" }).first().innerText();

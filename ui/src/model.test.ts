@@ -118,6 +118,7 @@ describe("live state", () => {
       cause: "x",
       cause_class: "refused",
       failed_conditions: [],
+      actions: [],
       acked: false,
       note: null,
     };

@@ -6,6 +6,8 @@
 //!   debug build, quicker to compile).
 //! - `cargo xtask test`: set up, then format check, clippy and every test.
 //! - `cargo xtask bench [ARGS]`: set up, then the daemon load benchmark;
+//!   `cargo xtask bench recovery`: the cleanup rate on 100,000 files and the time to a
+//!   verified self-heal;
 //!   `cargo xtask bench dashboard`: the dashboard with 1,000 checks in Chromium;
 //!   `cargo xtask bench desktop`: the tray app's idle footprint (PSS and CPU of its
 //!   process tree, window closed) and its failure-to-notification time.
@@ -280,6 +282,10 @@ fn bench(args: &[String]) -> Result<(), String> {
             .current_dir(root().join("ui"))
             .env("WATCHKEEPER_BIN", target_dir().join("release/watchkeeper"));
         return run_command("dashboard benchmark", command);
+    }
+    if args.first().map(String::as_str) == Some("recovery") {
+        // Cleanup rate on 100,000 files and the time to a verified self-heal.
+        return step("recovery benchmark", "cargo", &["bench", "--locked", "--bench", "recovery"]);
     }
     let mut command = vec!["bench", "--locked", "--bench", "daemon_load"];
     if !args.is_empty() {

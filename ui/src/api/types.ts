@@ -152,9 +152,15 @@ uptime_pct: number | null, latency_avg_ms: number | null, latency_max_ms: number
 
 export type IdArgs = { id: string, };
 
-export type Incident = { id: number, check: string, started_at: string, resolved_at: string | null, duration_ms: number | null, cause: string, cause_class: FailureClass, failed_conditions: Array<string>, acked: boolean, note: string | null, };
+export type Incident = { id: number, check: string, started_at: string, resolved_at: string | null, duration_ms: number | null, cause: string, cause_class: FailureClass, failed_conditions: Array<string>, acked: boolean, note: string | null,
+/**
+ * The recovery actions run on it, oldest first, with who asked.
+ */
+actions: Array<IncidentRun>, };
 
 export type IncidentResolved = { id: number, check: string, resolved_at: string, };
+
+export type IncidentRun = { id: number, action: string, requested_by: Requester, status: RunStatus, verified: boolean | null, started_at: string, };
 
 export type Incidents = { incidents: Array<Incident>, };
 

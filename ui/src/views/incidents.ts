@@ -23,6 +23,7 @@ export function incidentTable(incidents: Incident[], withCheck: boolean, names?:
         h("th", {}, "Started"),
         h("th", {}, "Duration"),
         h("th", {}, "Cause"),
+        h("th", {}, "Recovery"),
       ),
     ),
     h(
@@ -48,6 +49,18 @@ export function incidentTable(incidents: Incident[], withCheck: boolean, names?:
             formatDuration(incident.duration_ms ?? now - Date.parse(incident.started_at)) + (incident.resolved_at ? "" : " so far"),
           ),
           h("td", { class: "message" }, incident.cause, h("span", { class: "id" }, incident.cause_class)),
+          h(
+            "td",
+            { class: "recovery" },
+            ...(incident.actions ?? []).map((run) =>
+              h(
+                "div",
+                { "data-run": run.id },
+                `${run.action} by ${run.requested_by}: ${run.status}`,
+                run.verified === true ? " · fixed" : run.verified === false ? " · not fixed" : "",
+              ),
+            ),
+          ),
         ),
       ),
     ),
