@@ -1,5 +1,5 @@
 //! `/metrics` in the Prometheus text exposition format: per-check status, latency and
-//! breaker state, and Watchkeeper's own figures.
+//! breaker state, per-action budgets, and Watchkeeper's own figures.
 
 use std::fmt::Write as _;
 
@@ -54,6 +54,29 @@ pub fn render(engine: &crate::engine::Engine) -> String {
                 breaker.state.as_metric()
             );
         }
+    }
+    let _ = writeln!(out, "# HELP watchkeeper_action_runs_in_window Runs counted against the action's budget now.");
+    let _ = writeln!(out, "# TYPE watchkeeper_action_runs_in_window gauge");
+    let budgets: Vec<_> =
+        engine.config().actions.iter().filter_map(|a| Some((a.id.as_str(), engine.budget(a.id.as_str())?))).collect();
+    for (action, budget) in &budgets {
+        let _ = writeln!(
+            out,
+            "watchkeeper_action_runs_in_window{{action=\"{}\"}} {}",
+            label(action),
+            budget.runs_in_window
+        );
+    }
+    let _ = writeln!(out, "# HELP watchkeeper_action_max_runs The action's budget: most runs in its window.");
+    let _ = writeln!(out, "# TYPE watchkeeper_action_max_runs gauge");
+    for (action, budget) in &budgets {
+        let _ = writeln!(out, "watchkeeper_action_max_runs{{action=\"{}\"}} {}", label(action), budget.budget.max_runs);
+    }
+    let _ = writeln!(out, "# HELP watchkeeper_action_budget_spent 1 while the action's budget refuses runs.");
+    let _ = writeln!(out, "# TYPE watchkeeper_action_budget_spent gauge");
+    for (action, budget) in &budgets {
+        let spent = u8::from(budget.blocked_until.is_some());
+        let _ = writeln!(out, "watchkeeper_action_budget_spent{{action=\"{}\"}} {spent}", label(action));
     }
     let figures = engine.figures();
     let gauges: [(&str, &str, f64); 8] = [

@@ -129,6 +129,14 @@ async fn a_spent_budget_gives_up_once_survives_a_restart_and_a_reset_starts_over
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(recorded_runs(&daemon, "heal").len(), 2, "no run past the budget");
     assert_eq!(daemon.log().matches("self-healing gave up").count(), 1, "told once:\n{}", daemon.log());
+    let metrics = daemon.request(reqwest::Method::GET, "/metrics").await.send().await.unwrap().text().await.unwrap();
+    for line in [
+        "watchkeeper_action_runs_in_window{action=\"heal\"} 2",
+        "watchkeeper_action_max_runs{action=\"heal\"} 2",
+        "watchkeeper_action_budget_spent{action=\"heal\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in:\n{metrics}");
+    }
 
     // A restart forgets neither the spent budget nor that it was told.
     let daemon = Daemon::start_in(daemon.stop()).await;
@@ -148,10 +156,26 @@ async fn a_spent_budget_gives_up_once_survives_a_restart_and_a_reset_starts_over
 
     // A reset from the CLI (through the daemon) starts healing over: two more runs, then
     // it gives up again, and says so again.
+    let mut events =
+        daemon.request(reqwest::Method::GET, "/api/v1/events").await.bearer_auth(&daemon.token).send().await.unwrap();
     let data = daemon.data_dir();
     let (code, stdout, stderr) = run_cli(&["action", "reset", "heal", "--data-dir", data.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("action `heal`: budget reset (0/2 per 1h"), "{stdout}");
+    // Giving up again goes out live, for the desktop's `restart_loop` notification.
+    let mut seen = String::new();
+    let told = tokio::time::timeout(WAIT, async {
+        while let Ok(Some(chunk)) = events.chunk().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: restart_loop") && seen.contains("\"retry_at\"") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(told, Ok(true), "a restart_loop update:\n{seen}");
+    assert!(seen.contains(r#""check":"svc","name":"svc","action":"heal","max_runs":2,"per":"1h""#), "{seen}");
     eventually(WAIT, "healing gives up again after two more runs", || async {
         let check = daemon.check("svc").await;
         (recorded_runs(&daemon, "heal").len() == 4 && check["healing"]["state"] == "gave_up").then_some(())

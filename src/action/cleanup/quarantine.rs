@@ -345,3 +345,33 @@ fn hex(bytes: &[u8]) -> String {
 fn unhex(text: &str) -> Vec<u8> {
     (0..text.len() / 2).filter_map(|i| u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(data: &Path, name: &str, expires_at: DateTime<Utc>) {
+        let manifest = Manifest {
+            action: "t".into(),
+            root: PathBuf::from("/nowhere"),
+            created_at: expires_at,
+            expires_at,
+            files: Vec::new(),
+            undone_at: None,
+        };
+        std::fs::create_dir_all(data.join(DIR).join(name).join(FILES)).unwrap();
+        write_manifest(&data.join(DIR).join(name), &manifest).unwrap();
+    }
+
+    #[test]
+    fn the_purge_removes_only_what_expired_and_undo_then_says_purged() {
+        let data = tempfile::tempdir().unwrap();
+        let now = Utc::now();
+        folder(data.path(), "old", now - chrono::Duration::seconds(1));
+        folder(data.path(), "young", now + chrono::Duration::hours(1));
+        assert_eq!(purge(data.path(), now), ["old"]);
+        assert!(data.path().join(DIR).join("young").exists(), "not yet");
+        assert!(matches!(undo(data.path(), "old", now), Err(UndoError::Purged)));
+        assert!(purge(data.path(), now).is_empty(), "once");
+    }
+}

@@ -106,17 +106,25 @@ impl FakeSystemd {
         let path = OwnedObjectPath::try_from(format!("/org/freedesktop/systemd1/job/{id}")).expect("a job path");
         if name != "slow.service" {
             let result = if name == "broken.service" { "failed" } else { "done" };
-            let emitter = emitter.to_owned();
+            let connection = zbus::blocking::Connection::from(emitter.connection().clone());
             let job = path.clone();
             // The job ends a little after the call returns, as a real restart does.
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                let _ = FakeSystemd::job_removed(&emitter, id, job.as_ref(), &name, result).await;
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                let body = (id, job, name, result);
+                let _ = connection.emit_signal(
+                    None::<()>,
+                    "/org/freedesktop/systemd1",
+                    "org.freedesktop.systemd1.Manager",
+                    "JobRemoved",
+                    &body,
+                );
             });
         }
         Ok(path)
     }
 
+    /// Declared for introspection (its real signature); sent from the thread above.
     #[zbus(signal)]
     async fn job_removed(
         emitter: &SignalEmitter<'_>,
