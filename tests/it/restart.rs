@@ -10,7 +10,7 @@ const WAIT: Duration = Duration::from_secs(20);
 
 fn config(target: &Target) -> String {
     format!(
-        "[[check]]\nid = \"api\"\nkind = \"http\"\nurl = \"{}\"\ninterval = \"250ms\"\ntimeout = \"200ms\"\nfailure_threshold = 2\nbreaker = {{ enabled = false }}\n",
+        "[[check]]\nid = \"api\"\nkind = \"http\"\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"500ms\"\nfailure_threshold = 2\nbreaker = {{ enabled = false }}\n",
         target.url()
     )
 }

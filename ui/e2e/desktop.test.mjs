@@ -177,9 +177,11 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, burst.at + 5_500 - Date.now())));
   const downs = session.notifications().filter((n) => n.summary === "Orders API down").length;
   ordersHealthy = false;
-  const again = await eventually(WAIT, "Orders API down, notified again", () =>
-    session.notifications().filter((n) => n.summary === "Orders API down")[downs],
-  );
+  // Once the server's answer (its id for it) is in too: the buttons are pressed by that id.
+  const again = await eventually(WAIT, "Orders API down, notified again", () => {
+    const notification = session.notifications().filter((n) => n.summary === "Orders API down")[downs];
+    return notification?.serverId ? notification : null;
+  });
   assert.ok(again.serverId, "the server answered with the notification's id");
   session.invokeAction(again, "pause");
   const paused = await eventually(WAIT, "Orders API paused", async () => {
