@@ -246,3 +246,33 @@ fn a_root_holding_the_data_dir_is_refused_when_it_runs() {
     assert!(stdout.contains("holds or is inside the data dir"), "{stdout}");
     assert!(data.join("old.log").exists());
 }
+
+#[test]
+fn without_a_daemon_the_cli_cleans_up_and_undoes_through_the_history() {
+    let base = tempfile::tempdir().unwrap();
+    let root = base.path().join("cache");
+    write(&root.join("old.bin"), 64, Some(3 * DAY));
+    write(&root.join("new.bin"), 64, None);
+    let config = base.path().join("wk.toml");
+    let text = format!(
+        "[[action]]\nid = \"purge\"\nkind = \"cleanup\"\npath = \"{}\"\npattern = \"*.bin\"\nolder_than = \"1d\"\n",
+        root.display()
+    );
+    std::fs::write(&config, text).unwrap();
+    let data = base.path().join("data");
+    let (config, data) = (config.to_str().unwrap(), data.to_str().unwrap());
+    let (code, stdout, stderr) = run_cli(&["action", "run", "purge", "--config", config, "--data-dir", data]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(!root.join("old.bin").exists() && root.join("new.bin").exists(), "{stdout}");
+    let id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("undo it until ")?.rsplit(' ').next()?.strip_suffix('`').map(str::to_owned))
+        .unwrap_or_else(|| panic!("the run says how to undo it: {stdout}"));
+    let (code, stdout, stderr) = run_cli(&["action", "undo", &id, "--data-dir", data]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&format!("run {id} undone: 1 files put back")), "{stdout}");
+    assert!(root.join("old.bin").exists());
+    let (code, _, stderr) = run_cli(&["action", "undo", &id, "--data-dir", data]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("was undone already"), "{stderr}");
+}

@@ -95,8 +95,9 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   // One check fails: one notification with its name, cause and resolution.
   const failedAt = Date.now();
   ordersHealthy = false;
+  // With the server's answer (its id for it): its buttons are pressed by that id.
   const notification = await eventually(WAIT, "a notification for Orders API", () =>
-    session.notifications().find((n) => n.summary === "Orders API down"),
+    session.notifications().find((n) => n.summary === "Orders API down" && n.serverId),
   );
   const latency = notification.at - failedAt;
   console.log(`# failure to notification: ${latency} ms (interval 200 ms, failure_threshold 1)`);
@@ -264,6 +265,45 @@ test("10,000 state changes leave a handful of tray icon files", async (t) => {
   assert.ok(icons && Number(icons[1]) >= 10, `the icon really changed many times: ${icons?.[0]}`);
   console.log(`# ${icons[1]} tray icon changes drawn`);
   assert.deepEqual(readdirSync(session.iconDir), [], "none is left after exit");
+});
+
+test("self-healing that gives up is told once, as a restart loop notification", async (t) => {
+  const session = await startDesktop({ withTrayHost: false });
+  t.after(() => session.stop());
+  const app = await startApp(
+    session,
+    `[[check]]
+id = "worker"
+name = "Queue worker"
+kind = "command"
+command = ["false"]
+interval = "300ms"
+timeout = "250ms"
+failure_threshold = 1
+auto_action = { action = "kick", after = 1, backoff = "200ms" }
+
+[[action]]
+id = "kick"
+name = "Kick the worker"
+kind = "command"
+command = ["true"]
+confirm = false
+verify = false
+max_runs = 2
+per = "1h"
+`,
+  );
+  t.after(() => app.stop());
+  const loop = await eventually(WAIT, "a restart loop notification", () =>
+    session.notifications().find((n) => n.summary === "Queue worker: restart loop" && n.serverId),
+  );
+  assert.match(loop.body, /Kick the worker ran 2 times in 1h and Queue worker is still down; no automatic run until \d\d:\d\d/);
+  assert.match(loop.body, /Reset the action's budget in the dashboard to try again now/);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const told = session.notifications().filter((n) => n.summary === "Queue worker: restart loop").length;
+  assert.equal(told, 1, "told once, however long it stays down");
+  const runs = (await app.get("/api/v1/action-runs?action=kick")).runs;
+  assert.equal(runs.length, 2, "and no run past the budget");
 });
 
 test("without a tray host, a notification service or a display the app keeps running and says so", async (t) => {
