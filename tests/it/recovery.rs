@@ -94,6 +94,26 @@ async fn a_down_check_heals_itself_and_the_run_is_verified_on_its_incident() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_for_stable_for_the_healing_and_the_budget_start_over() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = healing_config(dir.path(), "auto_action = { action = \"heal\", after = 1 }\nstable_for = \"1s\"", "");
+    std::fs::write(dir.path().join("watchkeeper.toml"), config).expect("write config");
+    let daemon = Daemon::start_in(dir).await;
+    eventually(WAIT, "the check heals itself", || async {
+        let runs = daemon.get("/api/v1/action-runs?action=heal").await;
+        let healed = runs["runs"].as_array().is_some_and(|runs| runs.iter().any(|r| r["verified"] == true));
+        healed.then_some(())
+    })
+    .await;
+    // Up for a second: the backoff is forgotten and the budget reset.
+    eventually(WAIT, "healing settles", || async { daemon.log().contains("self-healing settled").then_some(()) }).await;
+    let check = daemon.check("svc").await;
+    assert_eq!((&check["status"], &check["healing"]["attempts"]), (&json!("up"), &json!(0)), "{check}");
+    let actions = daemon.get("/api/v1/actions").await;
+    assert_eq!(actions[0]["budget"]["runs_in_window"], 0, "the budget starts over: {actions}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spent_budget_gives_up_once_survives_a_restart_and_a_reset_starts_over() {
     let dir = tempfile::tempdir().expect("a temp dir");
     // The action "runs" but fixes nothing (the flag is elsewhere): a restart loop.
