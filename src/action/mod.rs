@@ -23,7 +23,37 @@ use crate::exec;
 use crate::model::{ActionId, Plan, Quarantined};
 pub use crate::model::{Requester, RunStatus};
 use crate::probe::process::ProcessMatch;
+use crate::probe::system::{FindError, Found};
 use crate::store::NewActionRun;
+
+/// The processes a process check (`check`, linked by config to its `matcher`) finds
+/// now: what `signal` and `restart` act on.
+async fn processes(check: &str, matcher: Option<&ProcessMatch>) -> Result<Vec<Found>, FindError> {
+    match matcher {
+        Some(matcher) => crate::probe::system::find(matcher.clone()).await,
+        None => Err(FindError::Unlinked(check.to_owned())),
+    }
+}
+
+/// A dry run's list of the processes found (`doing` them: "signal", "stop").
+fn listing(found: &Result<Vec<Found>, FindError>, all: bool, doing: &str) -> String {
+    match found {
+        Ok(found) if found.is_empty() => " nothing (no process found now)".to_owned(),
+        Ok(found) => {
+            let mut text: String = found.iter().map(|p| format!("\n  {} ({})", p.pid, p.name)).collect();
+            if found.len() > 1 && !all {
+                text.push_str(&format!("\n{}", several(found.len(), doing)));
+            }
+            text
+        }
+        Err(e) => format!(" nothing: {e}"),
+    }
+}
+
+/// Why an action refuses to act on every process a check found.
+fn several(count: usize, doing: &str) -> String {
+    format!("{count} processes match: refusing to {doing} them all; set `all = true`, or make the check match one")
+}
 
 /// Output kept from an action run.
 pub const MAX_OUTPUT: usize = 256 * 1024;

@@ -12,13 +12,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Context, Preview, Ran};
+use super::{listing, processes, several, Context, Preview, Ran};
 use crate::diagnostic::Scope;
 use crate::docker::Docker;
 use crate::exec::{self, CommandSpec};
 use crate::model::RunStatus;
 use crate::probe::process::ProcessMatch;
-use crate::probe::system::{find_now, Found};
+use crate::probe::system::{FindError, Found};
 use crate::systemd::{self, Scope as SystemdScope};
 
 pub const NAME: &str = "restart";
@@ -168,24 +168,9 @@ pub async fn preview(spec: &Spec, timeout: Duration, _: &Context) -> Preview {
             Err(e) => format!("would restart container {name}, but: {e}").into(),
         },
         Spec::Process(process) => {
-            let lookup = process.clone();
-            let found = tokio::task::spawn_blocking(move || targets(&lookup)).await;
-            let mut text = String::from("would stop:");
-            match found {
-                Ok(Ok(found)) if found.is_empty() => text.push_str(" nothing (no process running)"),
-                Ok(Ok(found)) => {
-                    for p in &found {
-                        text.push_str(&format!("\n  {} ({})", p.pid, p.name));
-                    }
-                    if found.len() > 1 && !process.all {
-                        text.push_str(&format!("\n{}", several(found.len())));
-                    }
-                }
-                Ok(Err(e)) => text.push_str(&format!(" nothing: {e}")),
-                Err(e) => text.push_str(&format!(" nothing: {e}")),
-            }
-            text.push_str(&format!("\nthen start: {}", process.start.argv.join(" ")));
-            text.into()
+            let found = processes(&process.check, process.matcher.as_ref()).await;
+            let stop = listing(&found, process.all, "stop");
+            format!("would stop:{stop}\nthen start: {}", process.start.argv.join(" ")).into()
         }
     }
 }
@@ -230,27 +215,15 @@ async fn restart_container(name: &str, socket: Option<&std::path::Path>, timeout
     }
 }
 
-fn targets(process: &ProcessRestart) -> Result<Vec<Found>, crate::probe::system::FindError> {
-    match &process.matcher {
-        Some(matcher) => find_now(matcher),
-        None => Err(crate::probe::system::FindError::Unlinked(process.check.clone())),
-    }
-}
-
-fn several(count: usize) -> String {
-    format!("{count} processes match: refusing to stop them all; set `all = true`, or make the check match one")
-}
-
 async fn restart_process(process: &ProcessRestart, timeout: Duration, context: &Context) -> (RunStatus, String) {
     let deadline = Instant::now() + timeout;
-    let lookup = process.clone();
-    let found = match tokio::task::spawn_blocking(move || targets(&lookup)).await {
-        Ok(Ok(found)) => found,
-        Ok(Err(e)) => return (RunStatus::Failed, format!("[{e}]")),
-        Err(e) => return (RunStatus::Error, format!("[the process lookup failed: {e}]")),
+    let found = match processes(&process.check, process.matcher.as_ref()).await {
+        Ok(found) => found,
+        Err(e @ FindError::Lookup(_)) => return (RunStatus::Error, format!("[{e}]")),
+        Err(e) => return (RunStatus::Failed, format!("[{e}]")),
     };
     if found.len() > 1 && !process.all {
-        return (RunStatus::Failed, format!("[{}]", several(found.len())));
+        return (RunStatus::Failed, format!("[{}]", several(found.len(), "stop")));
     }
     let mut lines = Vec::new();
     if found.is_empty() {
@@ -296,8 +269,7 @@ async fn restart_process(process: &ProcessRestart, timeout: Duration, context: &
     // Until the check's process shows (or the timeout).
     let old: Vec<u32> = found.iter().map(|p| p.pid).collect();
     loop {
-        let lookup = process.clone();
-        if let Ok(Ok(now)) = tokio::task::spawn_blocking(move || targets(&lookup)).await {
+        if let Ok(now) = processes(&process.check, process.matcher.as_ref()).await {
             if let Some(new) = now.iter().find(|p| !old.contains(&p.pid)) {
                 lines.push(format!("running: {} ({})", new.pid, new.name));
                 return (RunStatus::Ok, lines.join("\n"));

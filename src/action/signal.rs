@@ -11,12 +11,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Context, Preview, Ran};
+use super::{listing, processes, several, Context, Preview, Ran};
 use crate::diagnostic::Scope;
 use crate::exec;
 use crate::model::RunStatus;
 use crate::probe::process::ProcessMatch;
-use crate::probe::system::{find_now, FindError, Found};
+use crate::probe::system::{FindError, Found};
 
 pub const NAME: &str = "signal";
 
@@ -127,37 +127,20 @@ pub fn describe(spec: &Spec) -> String {
 
 /// What a dry run shows: the signal and the processes it would reach now.
 pub async fn preview(spec: &Spec, _: Duration, _: &Context) -> Preview {
-    let mut output = format!("would send {} to:", spec.signal.0);
-    let lookup = spec.clone();
-    let found = match tokio::task::spawn_blocking(move || targets(&lookup)).await {
-        Ok(found) => found,
-        Err(e) => return format!("{output} nothing: the process lookup failed: {e}").into(),
-    };
-    match found {
-        Ok(found) if found.is_empty() => output.push_str(" no process (none found now)"),
-        Ok(found) => {
-            for process in &found {
-                output.push_str(&format!("\n  {} ({})", process.pid, process.name));
-            }
-            if found.len() > 1 && !spec.all {
-                output.push_str(&format!("\n{}", several(found.len())));
-            }
-        }
-        Err(message) => output.push_str(&format!(" nothing: {message}")),
-    }
-    output.into()
+    let found = targets(spec).await;
+    format!("would send {} to:{}", spec.signal.0, listing(&found, spec.all, "signal")).into()
 }
 
 pub async fn run(spec: &Spec, _: Duration, on_output: Option<exec::OutputSink>, _: &Context) -> Ran {
     let started = Instant::now();
-    let lookup = spec.clone();
-    let found = tokio::task::spawn_blocking(move || targets(&lookup)).await;
-    let (status, output) = match found {
-        Err(e) => (RunStatus::Error, format!("[the process lookup failed: {e}]")),
-        Ok(Err(message)) => (RunStatus::Failed, format!("[{message}]")),
-        Ok(Ok(found)) if found.is_empty() => (RunStatus::Failed, "[no process found: nothing to signal]".to_owned()),
-        Ok(Ok(found)) if found.len() > 1 && !spec.all => (RunStatus::Failed, format!("[{}]", several(found.len()))),
-        Ok(Ok(found)) => send(spec.signal, &found),
+    let (status, output) = match targets(spec).await {
+        Err(e @ FindError::Lookup(_)) => (RunStatus::Error, format!("[{e}]")),
+        Err(e) => (RunStatus::Failed, format!("[{e}]")),
+        Ok(found) if found.is_empty() => (RunStatus::Failed, "[no process found: nothing to signal]".to_owned()),
+        Ok(found) if found.len() > 1 && !spec.all => {
+            (RunStatus::Failed, format!("[{}]", several(found.len(), "signal")))
+        }
+        Ok(found) => send(spec.signal, &found),
     };
     if let Some(sink) = on_output {
         sink(output.as_bytes());
@@ -165,16 +148,11 @@ pub async fn run(spec: &Spec, _: Duration, on_output: Option<exec::OutputSink>, 
     Ran::of(status, None, output, started.elapsed())
 }
 
-fn targets(spec: &Spec) -> Result<Vec<Found>, FindError> {
+async fn targets(spec: &Spec) -> Result<Vec<Found>, FindError> {
     match &spec.target {
-        Target::Check { matcher: Some(matcher), .. } => find_now(matcher),
-        Target::Check { id, matcher: None, .. } => Err(FindError::Unlinked(id.clone())),
-        Target::PidFile(path) => find_now(&ProcessMatch::PidFile(path.clone())),
+        Target::Check { id, matcher, .. } => processes(id, matcher.as_ref()).await,
+        Target::PidFile(path) => crate::probe::system::find(ProcessMatch::PidFile(path.clone())).await,
     }
-}
-
-fn several(count: usize) -> String {
-    format!("{count} processes match: refusing to signal them all; set `all = true`, or make the check match one")
 }
 
 /// Sends the signal to each process; `ok` when every one got it.

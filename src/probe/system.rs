@@ -283,6 +283,8 @@ pub enum FindError {
     Unreadable { path: PathBuf, source: std::io::Error },
     #[error("check {0} is not linked to its processes")]
     Unlinked(String),
+    #[error("the process lookup failed: {0}")]
+    Lookup(String),
 }
 
 /// The pid a pid file names; `None` when there is no such file.
@@ -318,6 +320,13 @@ fn is_match(process: &sysinfo::Process, matcher: &ProcessMatch, pid_from_file: O
 pub struct Found {
     pub pid: u32,
     pub name: String,
+}
+
+/// [`find_now`], off the runtime.
+pub async fn find(matcher: ProcessMatch) -> Result<Vec<Found>, FindError> {
+    tokio::task::spawn_blocking(move || find_now(&matcher))
+        .await
+        .unwrap_or_else(|e| Err(FindError::Lookup(e.to_string())))
 }
 
 /// The processes a matcher finds now, read afresh (for acting on them, not sampling),
