@@ -83,10 +83,9 @@ async fn run_here(config_path: &Path, data_dir: &Path, id: &str, dry_run: bool) 
 
 /// An action's budget as the history has it (no daemon runs to keep it).
 fn window(store: &Store, action: &ActionConfig, now: DateTime<Utc>) -> anyhow::Result<Window> {
-    let since = now - chrono::Duration::from_std(action.budget.per)?;
-    let starts = store.budget_starts(&action.id, since).map_err(|e| anyhow::anyhow!("{e}"))?;
     let resets = store.budget_resets().map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(Window::restore(action.budget, starts, resets.get(&action.id).copied(), now))
+    let reset_at = resets.get(&action.id).copied();
+    store.budget_window(&action.id, action.budget, reset_at, now).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// `watchkeeper action list`: every action, what it does, and its budget.

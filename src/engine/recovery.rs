@@ -79,9 +79,7 @@ pub(super) fn restore(store: &Store, config: &Config, now: DateTime<Utc>) -> Res
     let resets = store.budget_resets()?;
     let mut windows = HashMap::new();
     for action in &config.actions {
-        let since = now - chrono::Duration::from_std(action.budget.per).unwrap_or(chrono::Duration::MAX);
-        let starts = store.budget_starts(&action.id, since)?;
-        let window = Window::restore(action.budget, starts, resets.get(&action.id).copied(), now);
+        let window = store.budget_window(&action.id, action.budget, resets.get(&action.id).copied(), now)?;
         windows.insert(action.id.clone(), window);
     }
     Ok(Recovery { windows, running: HashSet::new() })

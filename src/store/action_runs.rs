@@ -36,7 +36,16 @@ pub struct ActionRunRecord {
 
 const TABLE: &str = "action_runs";
 
+/// A run's quarantine as its four columns: folder, count, bytes, expiry.
+fn quarantine_columns(run: &NewActionRun) -> (Option<&str>, Option<i64>, Option<i64>, Option<i64>) {
+    match &run.quarantine {
+        Some(q) => (q.dir.as_deref(), Some(q.count as i64), Some(q.bytes as i64), q.expires_at.map(to_millis)),
+        None => (None, None, None, None),
+    }
+}
+
 pub(super) fn insert(connection: &Connection, run: &NewActionRun) -> rusqlite::Result<i64> {
+    let (dir, count, bytes, expires) = quarantine_columns(run);
     connection
         .prepare_cached(
             "INSERT INTO action_runs (action_id, check_id, incident_id, requested_by, dry_run, started_at,
@@ -57,10 +66,10 @@ pub(super) fn insert(connection: &Connection, run: &NewActionRun) -> rusqlite::R
             run.output,
             run.duration_ms,
             run.verified,
-            run.quarantine.as_ref().and_then(|q| q.dir.as_deref()),
-            run.quarantine.as_ref().map(|q| q.count as i64),
-            run.quarantine.as_ref().map(|q| q.bytes as i64),
-            run.quarantine.as_ref().and_then(|q| q.expires_at).map(to_millis),
+            dir,
+            count,
+            bytes,
+            expires,
             run.undone_at.map(to_millis),
         ])?;
     Ok(connection.last_insert_rowid())
@@ -68,6 +77,7 @@ pub(super) fn insert(connection: &Connection, run: &NewActionRun) -> rusqlite::R
 
 /// Writes how a run recorded at its start ended.
 pub(super) fn finish(connection: &Connection, id: i64, run: &NewActionRun) -> rusqlite::Result<()> {
+    let (dir, count, bytes, expires) = quarantine_columns(run);
     connection
         .prepare_cached(
             "UPDATE action_runs SET check_id = ?2, incident_id = ?3, finished_at = ?4, status = ?5, exit_code = ?6,
@@ -85,10 +95,10 @@ pub(super) fn finish(connection: &Connection, id: i64, run: &NewActionRun) -> ru
             run.output,
             run.duration_ms,
             run.verified,
-            run.quarantine.as_ref().and_then(|q| q.dir.as_deref()),
-            run.quarantine.as_ref().map(|q| q.count as i64),
-            run.quarantine.as_ref().map(|q| q.bytes as i64),
-            run.quarantine.as_ref().and_then(|q| q.expires_at).map(to_millis),
+            dir,
+            count,
+            bytes,
+            expires,
         ])?;
     Ok(())
 }

@@ -21,6 +21,7 @@ use rusqlite::Connection;
 
 use std::collections::HashMap;
 
+use crate::budget::{Budget, Window};
 use crate::healing::Healing;
 use crate::model::{ActionId, CheckId, Code};
 
@@ -282,9 +283,19 @@ impl Store {
         action_runs::interrupt_running(&connection).map_err(StoreError::from)
     }
 
-    /// The starts of `action_id`'s runs that count against its budget, since `since`.
-    pub fn budget_starts(&self, action_id: &ActionId, since: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, StoreError> {
-        self.read_now(|c| action_runs::starts_since(c, action_id, since))
+    /// An action's budget window as the audit has it at `now`: its counted runs still in
+    /// the window, after its last reset (`reset_at`).
+    pub fn budget_window(
+        &self,
+        action_id: &ActionId,
+        budget: Budget,
+        reset_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Window, StoreError> {
+        let per = chrono::Duration::from_std(budget.per).unwrap_or(chrono::Duration::MAX);
+        let since = now.checked_sub_signed(per).unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let starts = self.read_now(|c| action_runs::starts_since(c, action_id, since))?;
+        Ok(Window::restore(budget, starts, reset_at, now))
     }
 
     /// When each action's budget was last reset.
