@@ -59,6 +59,19 @@ pub fn run_cli_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String
     )
 }
 
+/// Validates `text` as `wk.toml` with `watchkeeper config validate`, which must refuse
+/// it and say each of `expected` (with its `wk.toml:LINE:COL` where given).
+pub fn assert_config_refused(text: &str, expected: &[&str]) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("wk.toml");
+    std::fs::write(&config, text).expect("write the config");
+    let (code, _, stderr) = run_cli(&["config", "validate", config.to_str().expect("a UTF-8 path")]);
+    assert_ne!(code, 0, "the config is refused:\n{stderr}");
+    for expected in expected {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+}
+
 /// Runs `watchkeeper run` in the foreground on port 0, for a daemon expected to refuse
 /// to start; returns (exit code, stdout, stderr).
 pub fn run_daemon_expecting_exit(config: &std::path::Path, data_dir: &std::path::Path) -> (i32, String, String) {
