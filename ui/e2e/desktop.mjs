@@ -215,9 +215,19 @@ function parseNotifications(text, arrivals) {
     const strings = [...match[1].matchAll(/^\s+string "((?:[^"\\]|\\.)*)"/gm)].map((m) => m[1]);
     const at = arrivals.find((a) => a.upTo >= match.index)?.at ?? Date.now();
     // app name, icon, summary, body, then the actions (id, label, ...).
-    // The server's id for it is in the reply to this call.
-    const serial = text.slice(text.lastIndexOf("\n", match.index) + 1, match.index).match(/ serial=(\d+)/)?.[1];
-    const reply = serial && text.match(new RegExp(`method return [^\\n]* reply_serial=${serial}\\n\\s+uint32 (\\d+)`));
+    // The server's id for it is in the reply to this call: the return sent to the
+    // caller's connection with the call's serial, after it. (Serials count per
+    // connection, so a serial alone matches other connections' returns too.)
+    const header = text.slice(text.lastIndexOf("\n", match.index) + 1, match.index);
+    const caller = header.match(/ sender=(\S+)/)?.[1];
+    const serial = header.match(/ serial=(\d+)/)?.[1];
+    const escaped = caller?.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const reply =
+      caller &&
+      serial &&
+      text
+        .slice(match.index)
+        .match(new RegExp(`method return [^\\n]* destination=${escaped} [^\\n]*reply_serial=${serial}\\n\\s+uint32 (\\d+)`));
     found.push({
       summary: strings[2] ?? "",
       body: strings[3] ?? "",
