@@ -78,21 +78,37 @@ fn run(args: &[String]) -> Result<(), String> {
     let desktop = has_display();
     setup(if desktop { Purpose::Desktop } else { Purpose::Run })?;
     build_ui()?;
-    let mut command = vec!["run", "--locked"];
-    if !dev {
-        // The tray app builds for size (see `[profile.desktop]`), the daemon for speed.
-        command.extend(if desktop { ["--profile", "desktop"] } else { ["--profile", "release"] });
+    let what =
+        if desktop { "run the tray app (a display is available)" } else { "run the headless daemon (no display)" };
+    if dev {
+        // The debug build `cargo xtask test` makes, with the same features (a package
+        // built alone resolves its dependencies' features otherwise, and would rebuild
+        // some 120 crates and replace the binary the tests use).
+        step("build (debug, as the tests do)", "cargo", DEV_BUILD)?;
+        let binary = target_dir().join("debug").join(if desktop { "watchkeeper-desktop" } else { "watchkeeper" });
+        let mut command = Command::new(binary);
+        if !desktop {
+            command.arg("run");
+        }
+        command.args(args).current_dir(root());
+        return run_command(what, command);
     }
+    let mut command = vec!["run", "--locked"];
+    // The tray app builds for size (see `[profile.desktop]`), the daemon for speed.
+    command.extend(if desktop { ["--profile", "desktop"] } else { ["--profile", "release"] });
     if desktop {
         command.extend(["-p", "watchkeeper-desktop", "--"]);
     } else {
         command.extend(["--bin", "watchkeeper", "--", "run"]);
     }
     command.extend(args.iter().map(String::as_str));
-    let what =
-        if desktop { "run the tray app (a display is available)" } else { "run the headless daemon (no display)" };
     step(what, "cargo", &command)
 }
+
+/// The debug build of every binary and test: the features `cargo test --workspace`
+/// resolves, so it reuses this build, and these binaries are the ones the end-to-end
+/// tests and `run --dev` start.
+const DEV_BUILD: &[&str] = &["build", "--locked", "--workspace", "--exclude", "xtask", "--bins", "--tests"];
 
 /// A display to open windows on: X11 or Wayland.
 fn has_display() -> bool {
@@ -105,9 +121,9 @@ fn test() -> Result<(), String> {
     step("format", "cargo", &["fmt", "--all", "--", "--check"])
         .map_err(|e| format!("{e}\n  fix: run `cargo fmt --all`"))?;
     step("clippy", "cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
-    // The end-to-end tests start the desktop app's binary; `cargo test` builds only its
-    // test harness.
-    step("build the desktop app", "cargo", &["build", "--locked", "-p", "watchkeeper-desktop"])?;
+    // The end-to-end tests start the binaries; `cargo test` builds only the desktop
+    // app's test harness.
+    step("build the binaries", "cargo", DEV_BUILD)?;
     let mut total = Tally::default();
     let mut failures = Vec::new();
     // Ignored tests carry their reason; they still run here, where they can.
