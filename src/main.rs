@@ -64,6 +64,15 @@ enum Command {
         #[command(subcommand)]
         command: ActionCommand,
     },
+    /// Steer a check's circuit breaker in the running daemon
+    Breaker {
+        /// The check's id
+        id: String,
+        #[arg(value_enum)]
+        state: cli::breaker::SteerArg,
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate the config, or print its JSON Schema
     Config {
         #[command(subcommand)]
@@ -188,6 +197,7 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         Command::Action { command: ActionCommand::Undo { run, json } } => {
             cli::action::undo(&data_dir, &run, json).await
         }
+        Command::Breaker { id, state, json } => cli::breaker::steer(&data_dir, &id, state, json).await,
         Command::Config { command: ConfigCommand::Validate { path } } => {
             cli::config::validate(&path.unwrap_or(config_path))
         }

@@ -10,11 +10,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::breaker::{BreakerConfig, BreakerView, Trip, Window};
 use crate::config::{ActionConfig, CheckConfig};
 use crate::engine::{BudgetSnapshot, CheckSnapshot, HealingSnapshot, RestartLoop};
 use crate::healing::Shown;
 use crate::model::{BreakerState, FailureClass, GroupLevel, Plan, Requester, RunStatus, Status};
-use crate::store::{ActionRunRecord, Bucket, IncidentRecord, ResultRecord};
+use crate::store::{ActionRunRecord, BreakerChange, Bucket, IncidentRecord, ResultRecord};
 
 /// RFC 3339 UTC with milliseconds: every timestamp on the wire.
 pub(crate) fn rfc3339(at: &DateTime<Utc>) -> String {
@@ -63,7 +64,7 @@ wire_enum! {
 
 wire_enum! {
     /// A circuit breaker's state.
-    BreakerStateDto("BreakerState") <=> BreakerState { Closed, Open, HalfOpen, Disabled, }
+    BreakerStateDto("BreakerState") <=> BreakerState { Closed, Open, HalfOpen, Disabled, ForcedOpen, }
 }
 
 wire_enum! {
@@ -108,6 +109,17 @@ pub struct NoArgs {}
 #[ts(rename = "IdArgs")]
 pub struct IdArgs {
     pub id: String,
+}
+
+/// `POST /api/v1/checks/{id}/breaker`: steer a check's breaker to `forced_open` (no
+/// probe reaches the target until reset), `disabled` (probes go on, it never opens) or
+/// `closed` (a reset: a fresh window).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "BreakerArgs")]
+pub struct BreakerArgs {
+    pub id: String,
+    pub state: BreakerStateDto,
 }
 
 /// `GET /api/v1/status`.
@@ -190,12 +202,94 @@ impl From<&HealingSnapshot> for HealingDto {
     }
 }
 
+/// A check's breaker: its state, its window's rates and calls, when it opened and may
+/// next try, and the rule it follows.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(rename = "Breaker")]
 pub struct BreakerDto {
     pub state: BreakerStateDto,
+    /// Percent of the window's calls that failed; null below `min_calls`.
+    pub failure_rate: Option<f64>,
+    /// Percent of the window's calls that were slow; null below `min_calls`.
+    pub slow_rate: Option<f64>,
+    /// The calls in the window (in half-open: the trials so far).
+    pub calls: u32,
+    pub failed_calls: u32,
+    pub slow_calls: u32,
+    /// The window's last calls, oldest first: `o` ok, `s` slow, `f` failed, `F` failed
+    /// and slow.
+    pub recent: String,
     pub consecutive_failures: u32,
+    pub opened_at: Option<String>,
     pub next_trial_at: Option<String>,
+    /// Trials that failed in a row: each doubled the wait.
+    pub failed_trials: u32,
+    pub rule: BreakerRuleDto,
+}
+
+/// What opens a breaker and how it tries again.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "BreakerRule")]
+pub struct BreakerRuleDto {
+    /// The first form: this many failures in a row (null with rates).
+    pub failure_threshold: Option<u32>,
+    /// A count window's size (null for a time window or the first form).
+    pub window_calls: Option<u32>,
+    /// A time window's period.
+    pub window_ms: Option<u64>,
+    /// The thresholds in percent (null for the first form).
+    pub failure_rate: Option<f64>,
+    pub slow_rate: Option<f64>,
+    pub min_calls: Option<u32>,
+    pub slow_call_ms: u64,
+    pub half_open_calls: u32,
+    pub open_for_ms: u64,
+    pub max_open_for_ms: u64,
+}
+
+impl BreakerDto {
+    pub fn of(view: &BreakerView, config: &BreakerConfig) -> BreakerDto {
+        let ms = |d: std::time::Duration| d.as_millis() as u64;
+        let round = |r: Option<f64>| r.map(|r| (r * 10.0).round() / 10.0);
+        let mut rule = BreakerRuleDto {
+            failure_threshold: None,
+            window_calls: None,
+            window_ms: None,
+            failure_rate: None,
+            slow_rate: None,
+            min_calls: None,
+            slow_call_ms: ms(config.slow_call),
+            half_open_calls: config.half_open_calls,
+            open_for_ms: ms(config.open_for),
+            max_open_for_ms: ms(config.max_open_for),
+        };
+        match config.trip {
+            Trip::Consecutive(n) => rule.failure_threshold = Some(n),
+            Trip::Rates { window, failure_rate, slow_rate, min_calls } => {
+                match window {
+                    Window::Count(n) => rule.window_calls = Some(n),
+                    Window::Time(period) => rule.window_ms = Some(ms(period)),
+                }
+                rule.failure_rate = Some(failure_rate);
+                rule.slow_rate = Some(slow_rate);
+                rule.min_calls = Some(min_calls);
+            }
+        }
+        BreakerDto {
+            state: view.state.into(),
+            failure_rate: round(view.failure_rate),
+            slow_rate: round(view.slow_rate),
+            calls: view.counts.calls,
+            failed_calls: view.counts.failed,
+            slow_calls: view.counts.slow,
+            recent: view.recent.iter().map(|c| c.letter()).collect(),
+            consecutive_failures: view.consecutive_failures,
+            opened_at: view.opened_at.as_ref().map(rfc3339),
+            next_trial_at: view.next_trial_at.as_ref().map(rfc3339),
+            failed_trials: view.failed_trials,
+            rule,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -238,11 +332,11 @@ impl From<&CheckSnapshot> for CheckDto {
             actions: config.actions.iter().map(ToString::to_string).collect(),
             depends_on: config.depends_on.iter().map(ToString::to_string).collect(),
             open_incident: check.open_incident,
-            breaker: check.breaker.as_ref().map(|b| BreakerDto {
-                state: b.state.into(),
-                consecutive_failures: b.consecutive_failures,
-                next_trial_at: b.next_trial_at.as_ref().map(rfc3339),
-            }),
+            breaker: check
+                .breaker
+                .as_ref()
+                .zip(config.breaker.as_ref())
+                .map(|(view, config)| BreakerDto::of(view, config)),
             last: check.last.as_ref().map(|r| LastResultDto {
                 at: rfc3339(&r.at),
                 ok: r.ok(),
@@ -270,6 +364,32 @@ pub struct CheckDetailDto {
     pub degraded_if: Vec<String>,
     pub failure_threshold: u32,
     pub success_threshold: u32,
+    /// The breaker's last changes, newest first (at most 20).
+    pub breaker_changes: Vec<BreakerChangeDto>,
+}
+
+/// A change of a breaker's state, and who made it: `breaker` (itself), `api`, `cli` or
+/// `desktop`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "BreakerChange")]
+pub struct BreakerChangeDto {
+    pub at: String,
+    pub from: BreakerStateDto,
+    pub to: BreakerStateDto,
+    pub reason: String,
+    pub by: String,
+}
+
+impl From<&BreakerChange> for BreakerChangeDto {
+    fn from(change: &BreakerChange) -> BreakerChangeDto {
+        BreakerChangeDto {
+            at: rfc3339(&change.at),
+            from: change.from.into(),
+            to: change.to.into(),
+            reason: change.reason.clone(),
+            by: change.by.map_or("breaker", Requester::as_str).to_owned(),
+        }
+    }
 }
 
 impl CheckDetailDto {
@@ -282,6 +402,7 @@ impl CheckDetailDto {
             degraded_if: config.degraded_if.iter().map(|c| c.source.clone()).collect(),
             failure_threshold: config.failure_threshold,
             success_threshold: config.success_threshold,
+            breaker_changes: Vec::new(),
         }
     }
 }

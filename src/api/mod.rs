@@ -20,8 +20,9 @@ pub mod typescript;
 pub use error::ApiError;
 
 use crate::action::Requester;
+use crate::breaker::Steer;
 use crate::engine::Engine;
-use crate::model::{is_valid_id, ActionId, CheckId, Status};
+use crate::model::{is_valid_id, ActionId, BreakerState, CheckId, Status};
 use crate::store::{ActionRunFilter, IncidentFilter};
 
 /// The longest history window one query may ask for, and the longest pause.
@@ -54,9 +55,15 @@ pub fn status(engine: &Engine) -> dto::StatusReportDto {
     }
 }
 
-pub fn check(engine: &Engine, id: &str) -> Result<dto::CheckDetailDto, ApiError> {
+pub async fn check(engine: &Engine, id: &str) -> Result<dto::CheckDetailDto, ApiError> {
     let snapshot = engine.check(id).ok_or_else(|| ApiError::unknown_check(id))?;
-    Ok(dto::CheckDetailDto::new(dto::CheckDto::from(&snapshot), &snapshot.config))
+    let changes = match snapshot.config.breaker {
+        Some(_) => engine.store().breaker_changes(snapshot.config.id.clone(), 20).await.map_err(ApiError::store)?,
+        None => Vec::new(),
+    };
+    let mut detail = dto::CheckDetailDto::new(dto::CheckDto::from(&snapshot), &snapshot.config);
+    detail.breaker_changes = changes.iter().map(dto::BreakerChangeDto::from).collect();
+    Ok(detail)
 }
 
 /// A check's most recent results, newest first.
@@ -175,6 +182,41 @@ pub async fn reset_action(engine: &Engine, id: &str, requester: Requester) -> Re
     let action = config.action(id).ok_or_else(unknown)?;
     let budget = engine.reset_budget(id, requester).await.ok_or_else(unknown)?;
     Ok(dto::ActionDto::new(action, &config.checks, &budget))
+}
+
+/// Steers a check's breaker: `forced_open`, `disabled`, or `closed` (a reset).
+pub async fn steer_breaker(
+    engine: &Engine,
+    id: &str,
+    state: dto::BreakerStateDto,
+    requester: Requester,
+) -> Result<dto::BreakerDto, ApiError> {
+    known_check(engine, id)?;
+    let steer = match BreakerState::from(state) {
+        BreakerState::ForcedOpen => Steer::ForceOpen,
+        BreakerState::Disabled => Steer::Disable,
+        BreakerState::Closed => Steer::Reset,
+        other => {
+            return Err(ApiError::new(
+                400,
+                "bad_request",
+                format!("a breaker cannot be set {other}: it opens and half-opens by itself"),
+                "ask for `forced_open`, `disabled` or `closed` (a reset)",
+            ))
+        }
+    };
+    let config = engine.config();
+    let breaker = config.check(id).and_then(|c| c.breaker);
+    match (engine.steer_breaker(id, steer, requester).await, breaker) {
+        (Some(Some(view)), Some(config)) => Ok(dto::BreakerDto::of(&view, &config)),
+        (None, _) => Err(ApiError::unknown_check(id)),
+        _ => Err(ApiError::new(
+            409,
+            "no_breaker",
+            format!("check `{id}` has no breaker"),
+            "only remote checks (http, tcp) have one, unless their config says `breaker = { enabled = false }`",
+        )),
+    }
 }
 
 /// Pauses one check (`Some(id)`) or all of them for `duration` (until resumed when

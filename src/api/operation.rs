@@ -68,6 +68,7 @@ pub fn visit_all(visitor: &mut impl Visitor) {
     visitor.visit::<RunAction>();
     visitor.visit::<ResetAction>();
     visitor.visit::<Undo>();
+    visitor.visit::<SteerBreaker>();
     visitor.visit::<Pause>();
     visitor.visit::<Resume>();
     visitor.visit::<PauseAll>();
@@ -112,7 +113,7 @@ impl Operation for Check {
     type Output = dto::CheckDetailDto;
 
     async fn call(engine: &Engine, args: dto::IdArgs, _: Requester) -> Result<Self::Output, ApiError> {
-        super::check(engine, &args.id)
+        super::check(engine, &args.id).await
     }
 }
 
@@ -225,6 +226,20 @@ impl Operation for RunAction {
 
     async fn call(engine: &Engine, args: dto::RunActionArgs, requester: Requester) -> Result<Self::Output, ApiError> {
         super::run_action(engine, args, requester).await
+    }
+}
+
+pub struct SteerBreaker;
+
+impl Operation for SteerBreaker {
+    const NAME: &'static str = "steer_breaker";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/checks/{id}/breaker";
+    type Args = dto::BreakerArgs;
+    type Output = dto::BreakerDto;
+
+    async fn call(engine: &Engine, args: dto::BreakerArgs, requester: Requester) -> Result<Self::Output, ApiError> {
+        super::steer_breaker(engine, &args.id, args.state, requester).await
     }
 }
 

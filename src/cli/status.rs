@@ -17,6 +17,7 @@ pub async fn run(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
         print_json(&report)?;
         return Ok(overall.exit_code() as u8);
     }
+    let now = chrono::Utc::now();
     let mut rows = vec![["STATUS", "CHECK", "SINCE", "LATENCY", "BREAKER", "MESSAGE"].map(String::from)];
     for check in &report.checks {
         let last = check.last.as_ref();
@@ -26,7 +27,7 @@ pub async fn run(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
             check.id.clone(),
             short_time(&check.since),
             last.and_then(|l| l.latency_ms).map(|l| format!("{l:.1}ms")).unwrap_or_else(|| "-".into()),
-            check.breaker.as_ref().map_or("-", |b| watchkeeper::model::BreakerState::from(b.state).as_str()).to_owned(),
+            check.breaker.as_ref().map_or_else(|| "-".to_owned(), |b| super::breaker::summary(b, now)),
             message,
         ]);
     }

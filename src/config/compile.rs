@@ -15,10 +15,10 @@ use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::raw::{RawAction, RawAutoAction, RawBreaker, RawCheck, RawSettings};
+use super::raw::{RawAction, RawAutoAction, RawBreaker, RawCheck, RawSettings, RawWindow};
 use super::{ActionConfig, CheckConfig, Compiled, Config, ConfigErrors, Settings};
 use crate::action::{self, ActionSpec};
-use crate::breaker::BreakerConfig;
+use crate::breaker::{BreakerConfig, Trip, Window};
 use crate::budget::Budget;
 use crate::condition::Condition;
 use crate::diagnostic::{did_you_mean, key_names, table_schema, Report, Scope};
@@ -408,7 +408,7 @@ impl<'a> Compiler<'a> {
         let (interval, timeout) = self.timing(&label, &raw, default_interval);
         let kind = raw.kind.get_ref().as_str();
         let remote = probe.as_ref().is_some_and(ProbeSpec::is_remote);
-        let breaker = self.breaker(&label, remote, raw.breaker.as_ref(), &raw.kind.span());
+        let breaker = self.breaker(&label, remote, raw.breaker.as_ref(), &raw.kind.span(), timeout);
         let mut expect = self.conditions(&label, "expect", raw.expect.as_deref(), kind, fields);
         if expect.is_empty() && raw.expect.is_none() {
             let defaults = probe.as_ref().map(ProbeSpec::default_expect).unwrap_or_default();
@@ -533,6 +533,7 @@ impl<'a> Compiler<'a> {
         remote: bool,
         raw: Option<&RawBreaker>,
         at: &Range<usize>,
+        timeout: Duration,
     ) -> Option<BreakerConfig> {
         if raw.is_some() && !remote {
             let message = "only applies to remote checks (http, tcp)";
@@ -542,11 +543,123 @@ impl<'a> Compiler<'a> {
         if !remote || raw.is_some_and(|b| b.enabled == Some(false)) {
             return None;
         }
-        let failure_threshold =
-            self.threshold(label, "breaker.failure_threshold", raw.and_then(|b| b.failure_threshold.as_ref()), 5);
+        let Some(raw) = raw else { return Some(BreakerConfig::first_form(5, timeout)) };
         let mut scope = self.scope(label, at.clone());
-        let open_for = raw.and_then(|b| b.open_for.as_ref()).and_then(|o| scope.duration("breaker.open_for", o));
-        Some(BreakerConfig { failure_threshold, open_for: open_for.unwrap_or(Duration::from_secs(30)) })
+        let mut duration = |key: &str, value: Option<&Spanned<String>>, default: Duration| {
+            value.and_then(|v| scope.duration(key, v)).unwrap_or(default)
+        };
+        let open_for = duration("breaker.open_for", raw.open_for.as_ref(), Duration::from_secs(30));
+        let max_open_for = duration("breaker.max_open_for", raw.max_open_for.as_ref(), Duration::from_secs(600));
+        let slow_call = duration("breaker.slow_call", raw.slow_call.as_ref(), timeout);
+        let rate_keys = [
+            raw.window.as_ref().map(|w| ("window", w.span())),
+            raw.failure_rate.as_ref().map(|r| ("failure_rate", r.span())),
+            raw.slow_rate.as_ref().map(|r| ("slow_rate", r.span())),
+            raw.min_calls.as_ref().map(|m| ("min_calls", m.span())),
+        ];
+        let rate_key = rate_keys.into_iter().flatten().next();
+        let trip = match (&raw.failure_threshold, rate_key) {
+            (Some(threshold), Some((key, _))) => {
+                let message = format_args!("`failure_threshold` (failures in a row) and `{key}` (rates over a window) are two ways to open a breaker");
+                self.scope(label, threshold.span()).error(
+                    &threshold.span(),
+                    "breaker",
+                    message,
+                    "keep one: `failure_threshold = 5`, or `window`, `failure_rate`, `slow_rate` and `min_calls`",
+                );
+                return None;
+            }
+            (_, None) => {
+                Trip::Consecutive(self.threshold(label, "breaker.failure_threshold", raw.failure_threshold.as_ref(), 5))
+            }
+            (None, Some(_)) => Trip::Rates {
+                window: self.breaker_window(label, raw.window.as_ref()),
+                failure_rate: self.percent(label, "breaker.failure_rate", raw.failure_rate.as_ref(), 50.0),
+                slow_rate: self.percent(label, "breaker.slow_rate", raw.slow_rate.as_ref(), 100.0),
+                min_calls: self.count(label, "breaker.min_calls", raw.min_calls.as_ref(), 10, 10_000),
+            },
+        };
+        let default_trials = if matches!(trip, Trip::Consecutive(_)) { 1 } else { 3 };
+        let half_open_calls =
+            self.count(label, "breaker.half_open_calls", raw.half_open_calls.as_ref(), default_trials, 100);
+        if let (Some(given), true) = (&raw.max_open_for, max_open_for < open_for) {
+            let message = format_args!(
+                "{} is shorter than `open_for` ({})",
+                units::format_duration(max_open_for),
+                units::format_duration(open_for)
+            );
+            self.scope(label, given.span()).error(
+                &given.span(),
+                "breaker.max_open_for",
+                message,
+                "make `max_open_for` at least `open_for`",
+            );
+        }
+        for (key, value) in [("breaker.open_for", open_for), ("breaker.slow_call", slow_call)] {
+            if value.is_zero() {
+                self.scope(label, at.clone()).error(at, key, "must be more than 0", format!("set `{key}`, e.g. `30s`"));
+            }
+        }
+        Some(BreakerConfig { trip, slow_call, half_open_calls, open_for, max_open_for })
+    }
+
+    /// A breaker's window: 1 to 1000 calls, or a period of 1 s to a day.
+    fn breaker_window(&mut self, label: &str, raw: Option<&Spanned<RawWindow>>) -> Window {
+        const DEFAULT: Window = Window::Count(20);
+        let Some(raw) = raw else { return DEFAULT };
+        let mut scope = self.scope(label, raw.span());
+        let key = "breaker.window";
+        let resolution = "set `window` to a number of calls (`20`) or a period (`\"60s\"`)";
+        match raw.get_ref() {
+            RawWindow::Calls(n) => match u32::try_from(*n) {
+                Ok(n) if (1..=1000).contains(&n) => Window::Count(n),
+                _ => {
+                    scope.error(&raw.span(), key, format_args!("must be 1 to 1000 calls, got {n}"), resolution);
+                    DEFAULT
+                }
+            },
+            RawWindow::Period(text) => match units::parse_duration(text) {
+                Ok(period) if (Duration::from_secs(1)..=Duration::from_secs(86_400)).contains(&period) => {
+                    Window::Time(period)
+                }
+                Ok(period) => {
+                    let message = format_args!("must be 1s to 1d, got {}", units::format_duration(period));
+                    scope.error(&raw.span(), key, message, resolution);
+                    DEFAULT
+                }
+                Err(e) => {
+                    scope.error(&raw.span(), key, e, resolution);
+                    DEFAULT
+                }
+            },
+        }
+    }
+
+    /// A percentage above 0, at most 100.
+    fn percent(&mut self, label: &str, key: &str, value: Option<&Spanned<f64>>, default: f64) -> f64 {
+        let Some(value) = value else { return default };
+        let n = *value.get_ref();
+        if n > 0.0 && n <= 100.0 {
+            return n;
+        }
+        let message = format_args!("must be a percentage above 0 and at most 100, got {n}");
+        let resolution = format!("set `{key}` to e.g. 50 (default {default})");
+        self.scope(label, value.span()).error(&value.span(), key, message, resolution);
+        default
+    }
+
+    /// A whole number from 1 to `max`.
+    fn count(&mut self, label: &str, key: &str, value: Option<&Spanned<i64>>, default: u32, max: u32) -> u32 {
+        let Some(value) = value else { return default };
+        match u32::try_from(*value.get_ref()) {
+            Ok(n) if (1..=max).contains(&n) => n,
+            _ => {
+                let message = format_args!("must be between 1 and {max}, got {}", value.get_ref());
+                let resolution = format!("set `{key}` to 1 or more (default {default})");
+                self.scope(label, value.span()).error(&value.span(), key, message, resolution);
+                default
+            }
+        }
     }
 
     /// Conditions of `key`, each on a value the kind has.
@@ -831,8 +944,8 @@ depends_on = ["api"]
 "#,
             expect![[r#"
                 ok
-                check api kind=http interval=10s timeout=10s thresholds=2/1 expect=["status >= 200", "status < 400"] breaker=Some(BreakerConfig { failure_threshold: 3, open_for: 60s })
-                check db kind=tcp interval=1s timeout=1s thresholds=1/1 expect=["latency < 100ms"] breaker=Some(BreakerConfig { failure_threshold: 5, open_for: 30s })
+                check api kind=http interval=10s timeout=10s thresholds=2/1 expect=["status >= 200", "status < 400"] breaker=Some(BreakerConfig { trip: Consecutive(3), slow_call: 10s, half_open_calls: 1, open_for: 60s, max_open_for: 600s })
+                check db kind=tcp interval=1s timeout=1s thresholds=1/1 expect=["latency < 100ms"] breaker=Some(BreakerConfig { trip: Consecutive(5), slow_call: 1s, half_open_calls: 1, open_for: 30s, max_open_for: 600s })
                 warning: wk.toml:9:14: check "api": verify_tls: TLS verification is off
                   help: a man-in-the-middle would go unnoticed; prefer fixing the certificate
             "#]],
@@ -1011,7 +1124,7 @@ per = "0s"
             "[[check]]\nid = \"c\"\nkind = \"tcp\"\nhost = \"h\"\nport = 1\nstable_for = \"1m\"\n",
             expect![[r#"
                 ok
-                check c kind=tcp interval=30s timeout=10s thresholds=2/1 expect=["connected == true"] breaker=Some(BreakerConfig { failure_threshold: 5, open_for: 30s })
+                check c kind=tcp interval=30s timeout=10s thresholds=2/1 expect=["connected == true"] breaker=Some(BreakerConfig { trip: Consecutive(5), slow_call: 10s, half_open_calls: 1, open_for: 30s, max_open_for: 600s })
                 warning: wk.toml:6:14: check "c": stable_for: has no effect without `auto_action`
                   help: add `auto_action = { action = "ID" }`, or remove `stable_for`
             "#]],
@@ -1138,6 +1251,79 @@ command = [""]
                   help: add `process = "postgres"`
                 wk.toml:22:11: check "job": command: is empty
                   help: name the program first, then its arguments
+            "#]],
+        );
+    }
+
+    #[test]
+    fn breakers_take_rates_over_a_window_or_failures_in_a_row_and_refuse_bad_values() {
+        let tcp = "[[check]]\nid=\"a\"\nkind=\"tcp\"\nhost=\"h\"\nport=1\n";
+        check(
+            &format!("{tcp}breaker = {{ window = \"60s\", failure_rate = 40.5, min_calls = 5, slow_call = \"2s\" }}\n"),
+            expect![[r#"
+                ok
+                check a kind=tcp interval=30s timeout=10s thresholds=2/1 expect=["connected == true"] breaker=Some(BreakerConfig { trip: Rates { window: Time(60s), failure_rate: 40.5, slow_rate: 100.0, min_calls: 5 }, slow_call: 2s, half_open_calls: 3, open_for: 30s, max_open_for: 600s })
+            "#]],
+        );
+        check(
+            &format!(
+                "{tcp}breaker = {{ window = 20, half_open_calls = 2, open_for = \"10s\", max_open_for = \"1m\" }}\n"
+            ),
+            expect![[r#"
+                ok
+                check a kind=tcp interval=30s timeout=10s thresholds=2/1 expect=["connected == true"] breaker=Some(BreakerConfig { trip: Rates { window: Count(20), failure_rate: 50.0, slow_rate: 100.0, min_calls: 10 }, slow_call: 10s, half_open_calls: 2, open_for: 10s, max_open_for: 60s })
+            "#]],
+        );
+        check(
+            &format!("{tcp}breaker = {{ failure_threshold = 3, failure_rate = 50 }}\n"),
+            expect![[r#"
+                1 error in config
+                wk.toml:6:33: check "a": breaker: `failure_threshold` (failures in a row) and `failure_rate` (rates over a window) are two ways to open a breaker
+                  help: keep one: `failure_threshold = 5`, or `window`, `failure_rate`, `slow_rate` and `min_calls`
+            "#]],
+        );
+        check(
+            &format!(
+                "{tcp}breaker = {{ window = 0, failure_rate = 150, slow_rate = 0, min_calls = -1, half_open_calls = 1000, open_for = \"1m\", max_open_for = \"10s\" }}\n"
+            ),
+            expect![[r#"
+                6 errors in config
+                wk.toml:6:22: check "a": breaker.window: must be 1 to 1000 calls, got 0
+                  help: set `window` to a number of calls (`20`) or a period (`"60s"`)
+                wk.toml:6:40: check "a": breaker.failure_rate: must be a percentage above 0 and at most 100, got 150
+                  help: set `breaker.failure_rate` to e.g. 50 (default 50)
+                wk.toml:6:57: check "a": breaker.slow_rate: must be a percentage above 0 and at most 100, got 0
+                  help: set `breaker.slow_rate` to e.g. 50 (default 100)
+                wk.toml:6:72: check "a": breaker.min_calls: must be between 1 and 10000, got -1
+                  help: set `breaker.min_calls` to 1 or more (default 10)
+                wk.toml:6:94: check "a": breaker.half_open_calls: must be between 1 and 100, got 1000
+                  help: set `breaker.half_open_calls` to 1 or more (default 3)
+                wk.toml:6:132: check "a": breaker.max_open_for: 10s is shorter than `open_for` (1m)
+                  help: make `max_open_for` at least `open_for`
+            "#]],
+        );
+        check(
+            &format!("{tcp}breaker = {{ window = \"soon\" }}\n"),
+            expect![[r#"
+                1 error in config
+                wk.toml:6:22: check "a": breaker.window: `soon` is not a valid duration: expected a number before each unit, like `1m30s`
+                  help: set `window` to a number of calls (`20`) or a period (`"60s"`)
+            "#]],
+        );
+        check(
+            &format!("{tcp}breaker = {{ window = \"2d\" }}\n"),
+            expect![[r#"
+                1 error in config
+                wk.toml:6:22: check "a": breaker.window: must be 1s to 1d, got 2d
+                  help: set `window` to a number of calls (`20`) or a period (`"60s"`)
+            "#]],
+        );
+        check(
+            &format!("{tcp}breaker = {{ window = [1] }}\n"),
+            expect![[r#"
+                1 error in config
+                wk.toml:6:22: check "a": breaker: invalid type: sequence, expected a number of calls (`20`) or a period (`"60s"`)
+                  help: give the value the type the key takes (see `watchkeeper config schema`)
             "#]],
         );
     }

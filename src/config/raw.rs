@@ -113,18 +113,77 @@ pub struct RawAutoAction {
     pub max_backoff: Option<Spanned<String>>,
 }
 
-/// A circuit breaker's settings.
+/// A circuit breaker's settings: failures in a row (`failure_threshold`), or
+/// resilience4j's rates over a sliding window (`window`, `failure_rate`, `slow_rate`,
+/// `min_calls`).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBreaker {
     /// Whether the breaker is in front of the check at all (default true).
     pub enabled: Option<bool>,
-    /// Consecutive failures that open the breaker (default 5).
+    /// Failures in a row that open the breaker (default 5, when no rate key is set).
     #[schemars(with = "Option<u32>")]
     pub failure_threshold: Option<Spanned<i64>>,
-    /// How long the breaker stays open before a trial, e.g. `30s` (default 30s).
+    /// The sliding window the rates are computed over: the last N calls (`20`) or the
+    /// calls of a period (`"60s"`) (default 20).
+    #[schemars(with = "Option<RawWindow>")]
+    pub window: Option<Spanned<RawWindow>>,
+    /// The failure rate, in percent of the window's calls, that opens it (default 50).
+    #[schemars(with = "Option<f64>")]
+    pub failure_rate: Option<Spanned<f64>>,
+    /// The slow-call rate, in percent, that opens it (default 100).
+    #[schemars(with = "Option<f64>")]
+    pub slow_rate: Option<Spanned<f64>>,
+    /// A call slower than this is slow, e.g. `1s` (default: the check's timeout).
+    #[schemars(with = "Option<String>")]
+    pub slow_call: Option<Spanned<String>>,
+    /// Calls the window needs before any rate is computed (default 10).
+    #[schemars(with = "Option<u32>")]
+    pub min_calls: Option<Spanned<i64>>,
+    /// Trial calls in half-open (default 3; 1 with `failure_threshold`).
+    #[schemars(with = "Option<u32>")]
+    pub half_open_calls: Option<Spanned<i64>>,
+    /// How long the breaker stays open before its trials, e.g. `30s` (default 30s); it
+    /// doubles after each failed trial.
     #[schemars(with = "Option<String>")]
     pub open_for: Option<Spanned<String>>,
+    /// The longest wait in open, e.g. `10m` (default 10m).
+    #[schemars(with = "Option<String>")]
+    pub max_open_for: Option<Spanned<String>>,
+}
+
+/// A breaker's window: a number of calls, or a period.
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+pub enum RawWindow {
+    Calls(i64),
+    Period(String),
+}
+
+impl<'de> Deserialize<'de> for RawWindow {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<RawWindow, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = RawWindow;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number of calls (`20`) or a period (`\"60s\"`)")
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<RawWindow, E> {
+                Ok(RawWindow::Calls(n))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<RawWindow, E> {
+                Ok(RawWindow::Calls(i64::try_from(n).unwrap_or(i64::MAX)))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RawWindow, E> {
+                Ok(RawWindow::Period(text.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// One `[[action]]`: the keys every kind has. Each kind's own keys (`command` for

@@ -42,15 +42,15 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::breaker::Breaker;
+use crate::breaker::{Breaker, BreakerView, Steer};
 use crate::clock::Clock;
 use crate::config::{CheckConfig, Config};
 use crate::figures::OwnFigures;
 use crate::healing::Healing;
-use crate::model::{BreakerState, CheckId, GroupLevel, ProbeResult, Status};
+use crate::model::{CheckId, GroupLevel, ProbeResult, Requester, Status};
 use crate::probe::ProbeContext;
 use crate::state::Tracked;
-use crate::store::{ActionRunRecord, IncidentRecord, Store, StoreError, Writer, WriterHandle};
+use crate::store::{ActionRunRecord, BreakerChange, IncidentRecord, Store, StoreError, WriteOp, Writer, WriterHandle};
 
 /// Events kept for slow subscribers before they lag (and resynchronise).
 pub const EVENT_CAPACITY: usize = 4096;
@@ -62,18 +62,11 @@ pub struct CheckSnapshot {
     pub status: Status,
     pub since: DateTime<Utc>,
     pub reason: Option<String>,
-    pub breaker: Option<BreakerSnapshot>,
+    pub breaker: Option<BreakerView>,
     pub last: Option<ProbeResult>,
     pub open_incident: Option<i64>,
     /// Self-healing, for a check with `auto_action`.
     pub healing: Option<HealingSnapshot>,
-}
-
-#[derive(Debug, Clone)]
-pub struct BreakerSnapshot {
-    pub state: BreakerState,
-    pub consecutive_failures: u32,
-    pub next_trial_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -347,6 +340,39 @@ impl Engine {
         Some(changed)
     }
 
+    /// Steers a check's breaker for `by`: forced open, disabled or reset. `None` for an
+    /// unknown check; `Some(None)` for a check without a breaker. The change is
+    /// recorded with who made it, and kept across restarts with the check's state.
+    pub async fn steer_breaker(&self, id: &str, steer: Steer, by: Requester) -> Option<Option<BreakerView>> {
+        let runtime = self.runtime(id)?;
+        let now = self.now();
+        let (view, op) = {
+            let Ok(mut live) = runtime.live.lock() else { return Some(None) };
+            let from = live.breaker.state;
+            if !live.breaker.steer(steer) {
+                return Some(None);
+            }
+            let change = BreakerChange {
+                check_id: runtime.config.id.clone(),
+                at: now,
+                from,
+                to: live.breaker.state,
+                reason: live.breaker.reason(from, now),
+                by: Some(by),
+            };
+            tracing::info!(check = %runtime.config.id, %from, to = %change.to, by = %by, "breaker steered");
+            (
+                live.breaker.view(now),
+                WriteOp::BreakerChange { change, state: restore::persist(&runtime.config.id, &live) },
+            )
+        };
+        self.record(op).await;
+        self.publish(runtime);
+        // A check down behind a breaker that no longer spares it can turn stale again.
+        self.inner.sweep_now.notify_one();
+        Some(Some(view))
+    }
+
     fn runtime(&self, id: &str) -> Option<&Arc<CheckRuntime>> {
         self.inner.checks.get(*self.inner.index.get(id)?)
     }
@@ -376,11 +402,7 @@ fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, now: DateTime<Utc>) -> C
                 status: shown.status,
                 since: shown.since,
                 reason: shown.reason,
-                breaker: config.breaker.map(|_| BreakerSnapshot {
-                    state: live.breaker.state,
-                    consecutive_failures: live.breaker.consecutive_failures,
-                    next_trial_at: live.breaker.next_trial_at,
-                }),
+                breaker: config.breaker.map(|_| live.breaker.view(now)),
                 last: live.last.clone(),
                 open_incident: live.tracked.state.open_incident,
                 healing: engine.healing_of(runtime, &live.healing, live.tracked.state.consecutive_failures),

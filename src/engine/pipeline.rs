@@ -10,13 +10,13 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::{record, restore, CheckRuntime, Engine, Event};
-use crate::breaker::Permit;
+use crate::breaker::{Breaker, Call, Permit};
 use crate::condition::JsonCache;
 use crate::config::{CheckConfig, Config};
 use crate::model::{BreakerState, Failure, FailureClass, Observation, ProbeResult, Status, Verdict};
 use crate::probe::{self, ProbeContext};
 use crate::state::{Change, Thresholds};
-use crate::store::{IncidentRecord, PersistedState, ResultRecord, WriteOp};
+use crate::store::{BreakerChange, IncidentRecord, PersistedState, ResultRecord, WriteOp};
 
 /// What applying one result changed, to be written and published.
 struct Applied {
@@ -27,37 +27,40 @@ struct Applied {
 }
 
 impl Engine {
-    /// Probes once (through the breaker), applies the result and publishes it.
-    pub(super) async fn run_once(&self, runtime: &CheckRuntime, forced: bool) -> ProbeResult {
+    /// Probes once (through the breaker), applies the result and publishes it. A probe
+    /// the breaker refuses records nothing: the check keeps its last real result (its
+    /// cause), and only the breaker's own changes are written.
+    pub(super) async fn run_once(&self, runtime: &Arc<CheckRuntime>, forced: bool) -> ProbeResult {
         let check = &runtime.config;
         let now = self.now();
-        let (result, failed, probed) = match self.permit(runtime, forced, now) {
-            Permit::Deny { until } => (breaker_open(now, until), Vec::new(), false),
+        let (permit, before) = self.permit(runtime, forced, now);
+        let result = match permit {
+            Permit::Deny { until } => breaker_open(now, until),
             Permit::Allow => {
                 let observation = probe::guarded(&self.inner.probes, &check.probe, check.timeout, check.interval).await;
                 let (result, failed) = judge(check, &observation, self.now());
-                (result, failed, true)
+                if let Some(applied) = self.apply(runtime, &result, failed, before) {
+                    self.persist_and_publish(runtime, &result, applied).await;
+                }
+                result
             }
         };
-        if let Some(applied) = self.apply(runtime, &result, failed, probed) {
-            self.persist_and_publish(runtime, &result, applied).await;
-        }
         if check.auto_action.is_some() {
-            if let Some(runtime) = self.inner.checks.get(runtime.position) {
-                self.heal(runtime).await;
-            }
+            self.heal(runtime).await;
         }
         result
     }
 
-    /// Whether the breaker lets a probe through at `now`. An explicit probe (a
-    /// verification) of an open breaker is a trial.
-    fn permit(&self, runtime: &CheckRuntime, forced: bool, now: DateTime<Utc>) -> Permit {
-        let Ok(mut live) = runtime.live.lock() else { return Permit::Allow };
-        if forced && live.breaker.state == BreakerState::Open {
-            live.breaker.state = BreakerState::HalfOpen;
+    /// Whether the breaker lets a probe through at `now`, and its state before it was
+    /// asked (an open breaker whose wait is over turns half-open here). An explicit
+    /// probe (a verification) of an open breaker is a trial.
+    fn permit(&self, runtime: &CheckRuntime, forced: bool, now: DateTime<Utc>) -> (Permit, BreakerState) {
+        let Ok(mut live) = runtime.live.lock() else { return (Permit::Allow, BreakerState::Disabled) };
+        let before = live.breaker.state;
+        if forced {
+            live.breaker.trial_now();
         }
-        live.breaker.permit(now)
+        (live.breaker.permit(now), before)
     }
 
     /// Feeds a result to the check's breaker and state machine; `None` when its state
@@ -67,7 +70,7 @@ impl Engine {
         runtime: &CheckRuntime,
         result: &ProbeResult,
         failed: Vec<String>,
-        probed: bool,
+        breaker_before: BreakerState,
     ) -> Option<Applied> {
         let check = &runtime.config;
         // Read before this check's own lock is taken: two locks are never held at once.
@@ -78,9 +81,12 @@ impl Engine {
         });
         let thresholds = Thresholds { failure: check.failure_threshold, success: check.success_threshold };
         let mut live = runtime.live.lock().ok()?;
-        if probed && !matches!(result.verdict, Verdict::Unknown(_)) {
-            live.breaker.record(result.ok(), result.at);
+        // A probe that could not run (unknown) is no call of the target's.
+        if !matches!(result.verdict, Verdict::Unknown(_)) {
+            let slow = check.breaker.is_some_and(|b| result.latency.is_some_and(|l| l > b.slow_call));
+            live.breaker.record(Call { failed: !result.ok(), slow }, result.at);
         }
+        let breaker_changes = breaker_changes(check, &live.breaker, breaker_before, result.at);
         let transition = live.tracked.state.apply(result, thresholds, parent_down.map(|p| p.as_str()));
         let opened = transition.open.map(|cause| {
             let id = self.inner.next_incident.fetch_add(1, Ordering::SeqCst) + 1;
@@ -101,7 +107,13 @@ impl Engine {
         // Every op carries the check's state after this result, so an incident and the
         // state naming it commit together: a crash cannot split them.
         let state = restore::persist(&check.id, &live);
-        let mut ops = Vec::new();
+        let mut ops: Vec<WriteOp> = breaker_changes
+            .into_iter()
+            .map(|change| {
+                tracing::info!(check = %check.id, from = %change.from, to = %change.to, reason = %change.reason, "breaker");
+                WriteOp::BreakerChange { change, state: state.clone() }
+            })
+            .collect();
         if let Some(incident) = opened {
             ops.push(WriteOp::OpenIncident { incident, state: state.clone() });
         }
@@ -146,9 +158,47 @@ impl Engine {
     }
 }
 
-/// The result of a probe the breaker refused: the target was not contacted.
-fn breaker_open(now: DateTime<Utc>, until: DateTime<Utc>) -> ProbeResult {
-    let message = format!("breaker open: not probed until {}", until.format("%H:%M:%S UTC"));
+/// What a breaker did between `before` and now: a half-open step for the trial (the
+/// permit's), then what the result did.
+fn breaker_changes(
+    check: &CheckConfig,
+    breaker: &Breaker,
+    before: BreakerState,
+    at: DateTime<Utc>,
+) -> Vec<BreakerChange> {
+    if check.breaker.is_none() || breaker.state == before && before != BreakerState::HalfOpen {
+        return Vec::new();
+    }
+    let change = |from: BreakerState, to: BreakerState, reason: String| BreakerChange {
+        check_id: check.id.clone(),
+        at,
+        from,
+        to,
+        reason,
+        by: None,
+    };
+    let mut changes = Vec::new();
+    let mut from = before;
+    if before == BreakerState::Open {
+        // Its wait was over (or a probe was asked for): the trial.
+        let mut trial = breaker.clone();
+        trial.state = BreakerState::HalfOpen;
+        changes.push(change(BreakerState::Open, BreakerState::HalfOpen, trial.reason(BreakerState::Open, at)));
+        from = BreakerState::HalfOpen;
+    }
+    if breaker.state != from {
+        changes.push(change(from, breaker.state, breaker.reason(from, at)));
+    }
+    changes
+}
+
+/// What a probe the breaker refused answers (an explicit probe of a breaker forced
+/// open): the target was not contacted, and nothing is recorded.
+fn breaker_open(now: DateTime<Utc>, until: Option<DateTime<Utc>>) -> ProbeResult {
+    let message = match until {
+        Some(until) => format!("breaker open: not probed until {}", until.format("%H:%M:%S UTC")),
+        None => "breaker forced open: not probed until it is reset".to_owned(),
+    };
     let failure = Failure::new(FailureClass::BreakerOpen, message.clone());
     ProbeResult { at: now, latency: None, verdict: Verdict::Down(failure), message }
 }

@@ -10,9 +10,9 @@ use super::Live;
 use crate::breaker::Breaker;
 use crate::config::{CheckConfig, Config};
 use crate::healing::Healing;
-use crate::model::CheckId;
+use crate::model::{CheckId, Failure, FailureClass, ProbeResult, Status, Verdict};
 use crate::state::{CheckState, Pause, Tracked};
-use crate::store::{PersistedState, Store, StoreError};
+use crate::store::{PersistedState, ResultRecord, Store, StoreError};
 
 /// What the store gave back at start.
 pub(super) struct Restored {
@@ -44,6 +44,13 @@ pub(super) fn load(store: &Store, config: &Config, now: DateTime<Utc>) -> Result
         .iter()
         .map(|check| {
             let mut live = restore(check, persisted.get(&check.id), now);
+            // What it last showed (its cause, behind an open breaker), until a new result.
+            if persisted.contains_key(&check.id) {
+                match store.last_result_now(&check.id) {
+                    Ok(last) => live.last = last.map(|record| result_of(&record)),
+                    Err(error) => tracing::warn!(check = %check.id, %error, "its last result cannot be read"),
+                }
+            }
             // Kept only while the check heals itself.
             if check.auto_action.is_some() {
                 live.healing = healing.remove(&check.id).unwrap_or_default();
@@ -72,9 +79,25 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
         last_result_at: p.last_result_at,
         open_incident: p.open_incident,
     };
-    let breaker = Breaker::restore(check.breaker, p.breaker_state, p.breaker_failures, p.breaker_next_trial_at);
+    let breaker = match &p.breaker {
+        Some(saved) => Breaker::restore(check.breaker, saved),
+        None => Breaker::new(check.breaker),
+    };
     let pause = p.paused.map(|(since, until)| Pause { since, until });
     Live { tracked: Tracked::restored(state, pause, now), breaker, last: None, healing: Healing::default() }
+}
+
+/// A recorded result as the engine holds it.
+fn result_of(record: &ResultRecord) -> ProbeResult {
+    let message = record.message.clone();
+    let verdict = match record.status {
+        Status::Up | Status::Paused | Status::Maintenance => Verdict::Up,
+        Status::Degraded => Verdict::Degraded(message.clone()),
+        Status::Down => Verdict::Down(Failure::new(record.failure_class.unwrap_or(FailureClass::ProbeError), &message)),
+        Status::Unknown => Verdict::Unknown(message.clone()),
+    };
+    let latency = record.latency_us.and_then(|us| u64::try_from(us).ok()).map(std::time::Duration::from_micros);
+    ProbeResult { at: record.at, latency, verdict, message }
 }
 
 /// The state to keep for a check, as it is now.
@@ -89,9 +112,7 @@ pub(super) fn persist(check_id: &CheckId, live: &Live) -> PersistedState {
         consecutive_successes: state.consecutive_successes,
         last_result_at: state.last_result_at,
         open_incident: state.open_incident,
-        breaker_state: live.breaker.state,
-        breaker_failures: live.breaker.consecutive_failures,
-        breaker_next_trial_at: live.breaker.next_trial_at,
+        breaker: live.breaker.config().map(|_| live.breaker.save()),
         paused: live.tracked.pause.map(|p| (p.since, p.until)),
     }
 }

@@ -1,5 +1,6 @@
 //! What time alone changes: never green without data (a check with no fresh result
-//! for two intervals turns unknown), and pauses that ran out end. The rules are the
+//! for two intervals turns unknown, unless it is down behind an open breaker), and
+//! pauses that ran out end. The rules are the
 //! state's (`Tracked::sweep`); this task applies them and sleeps until the next moment
 //! one can apply, so an idle app is not woken every second for nothing.
 
@@ -43,6 +44,15 @@ impl Engine {
             let interval = runtime.config.interval;
             let change = {
                 let Ok(mut live) = runtime.live.lock() else { continue };
+                // A down check behind an open breaker is not probed on purpose: it stays
+                // down, never stale (an up one behind it turns stale: never green
+                // without data).
+                let spared = live.breaker.state.spares_target()
+                    && live.tracked.state.status == Status::Down
+                    && live.tracked.pause.is_none();
+                if spared {
+                    continue;
+                }
                 let change = live.tracked.sweep(now, interval);
                 if let Some(deadline) = live.tracked.next_sweep(interval) {
                     next = Some(next.map_or(deadline, |next| next.min(deadline)));

@@ -8,8 +8,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::*;
+use crate::breaker::Steer;
 use crate::clock::Clock;
-use crate::model::FailureClass;
+use crate::model::{BreakerState, FailureClass, Requester};
 use crate::probe::ProbeSpec;
 use crate::store::IncidentFilter;
 
@@ -167,6 +168,98 @@ async fn an_open_breaker_spares_the_target_until_its_trial() {
     assert_eq!(harness.calls("api"), 3, "while open, the target gets no requests");
     assert_eq!(harness.status("api"), Status::Down, "and the check stays down, not stale");
     harness.until(Duration::from_secs(10), "a trial", |h| h.calls("api") == 4).await;
+}
+
+/// A check failing every probe behind a rate breaker: a window of 4, two trials.
+const RATES: &str = "[[check]]\nid = \"api\"\nkind = \"scripted\"\nscript = [\"down\"]\nfailure_threshold = 1\ninterval = \"1s\"\ntimeout = \"500ms\"\nbreaker = { window = 4, min_calls = 4, failure_rate = 50, half_open_calls = 2, open_for = \"10s\", max_open_for = \"1m\" }\n";
+
+fn breaker_of(h: &Harness) -> crate::breaker::BreakerView {
+    h.engine().check("api").unwrap().breaker.expect("api has a breaker")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_breaker_lets_exactly_its_trials_through_and_a_restart_keeps_its_wait() {
+    let harness = start(RATES);
+    harness.until(Duration::from_secs(10), "the breaker opens", |h| breaker_of(h).state == BreakerState::Open).await;
+    assert_eq!(harness.calls("api"), 4, "no rate below min_calls: it opens on the fourth failure");
+    let opened = breaker_of(&harness);
+    assert_eq!((opened.counts.calls, opened.failure_rate), (4, Some(100.0)), "the window that opened it stays in view");
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    assert_eq!(harness.calls("api"), 4, "while open, no call reaches the target");
+    assert_eq!(harness.status("api"), Status::Down, "and the check stays down, not stale");
+    let last = harness.engine().check("api").unwrap().last.expect("a last result");
+    assert_eq!(last.verdict.failure_class(), Some(FailureClass::Refused), "its last real failure stays its cause");
+
+    harness.until(Duration::from_secs(5), "two trials, failed", |h| breaker_of(h).failed_trials == 1).await;
+    assert_eq!(harness.calls("api"), 6, "exactly half_open_calls trials");
+    let reopened = breaker_of(&harness);
+    assert_eq!(reopened.state, BreakerState::Open);
+    let wait = reopened.next_trial_at.unwrap() - reopened.opened_at.unwrap();
+    assert_eq!(wait, chrono::Duration::seconds(20), "the wait doubled after a failed trial");
+
+    // A restart in the middle of the wait: the breaker is still open, its wait kept.
+    let dir = harness.stop().await;
+    let (store, _) = Store::open(dir.path()).unwrap();
+    let changes = store.breaker_changes(crate::model::CheckId::parse("api").unwrap(), 10).await.unwrap();
+    let steps: Vec<String> = changes.iter().rev().map(|c| format!("{}>{} {:?}", c.from, c.to, c.by)).collect();
+    assert_eq!(steps, ["closed>open None", "open>half_open None", "half_open>open None"], "each change is recorded");
+    assert!(changes[2].reason.starts_with("failure rate 100% ≥ 50% over 4 calls"), "{}", changes[2].reason);
+    drop(store);
+    let harness = start_in(dir, RATES);
+    let restored = breaker_of(&harness);
+    assert_eq!(
+        (restored.state, restored.failed_trials, restored.next_trial_at),
+        (BreakerState::Open, 1, reopened.next_trial_at),
+        "open, with its failed trial and its wait, after a restart"
+    );
+    let last = harness.engine().check("api").unwrap().last.expect("the last result is read back");
+    assert_eq!(last.verdict.failure_class(), Some(FailureClass::Refused), "so the cause is still in view");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(harness.calls("api"), 0, "the restarted engine does not hammer the target either");
+    assert_eq!(harness.status("api"), Status::Down, "and keeps the check down");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_breaker_steered_open_disabled_or_reset_stays_so_across_a_restart() {
+    let config = RATES.replace("script = [\"down\"]", "script = [\"up\"]");
+    let harness = start(&config);
+    harness.until(Duration::from_secs(5), "api is up", |h| h.status("api") == Status::Up).await;
+    let steered = harness.engine().steer_breaker("api", Steer::ForceOpen, Requester::Cli).await;
+    assert_eq!(steered.flatten().map(|v| v.state), Some(BreakerState::ForcedOpen));
+    let calls = harness.calls("api");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(harness.calls("api"), calls, "forced open: no probe reaches the target");
+    assert_eq!(harness.status("api"), Status::Unknown, "an up check not probed turns stale: never green without data");
+
+    let dir = harness.stop().await;
+    let harness = start_in(dir, &config);
+    assert_eq!(breaker_of(&harness).state, BreakerState::ForcedOpen, "kept across a restart");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(harness.calls("api"), 0, "and still no probe after it");
+    let explicit = harness.engine().probe_now("api").await.expect("an explicit probe answers");
+    assert!(explicit.message.contains("forced open"), "an explicit probe is refused too: {}", explicit.message);
+    assert_eq!(harness.calls("api"), 0);
+
+    harness.engine().steer_breaker("api", Steer::Reset, Requester::Api).await;
+    harness.until(Duration::from_secs(5), "probes resume", |h| h.status("api") == Status::Up).await;
+    assert_eq!(breaker_of(&harness).state, BreakerState::Closed);
+    assert!(harness.engine().steer_breaker("nope", Steer::Reset, Requester::Api).await.is_none(), "an unknown check");
+
+    let dir = harness.stop().await;
+    let (store, _) = Store::open(dir.path()).unwrap();
+    let changes = store.breaker_changes(crate::model::CheckId::parse("api").unwrap(), 10).await.unwrap();
+    let steps: Vec<String> = changes.iter().rev().map(|c| format!("{}>{} {:?}", c.from, c.to, c.by)).collect();
+    assert_eq!(steps, ["closed>forced_open Some(Cli)", "forced_open>closed Some(Api)"], "who steered it, recorded");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_disabled_breaker_counts_its_calls_and_never_opens() {
+    let harness = start(RATES);
+    harness.engine().steer_breaker("api", Steer::Disable, Requester::Desktop).await;
+    harness.until(Duration::from_secs(20), "ten failed probes", |h| h.calls("api") >= 10).await;
+    let breaker = breaker_of(&harness);
+    assert_eq!(breaker.state, BreakerState::Disabled, "it never opens");
+    assert_eq!((breaker.counts.calls, breaker.failure_rate), (4, Some(100.0)), "its window is still counted");
 }
 
 #[tokio::test(start_paused = true)]

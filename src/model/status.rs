@@ -101,19 +101,29 @@ codes! {
         Closed = "closed",
         Open = "open",
         HalfOpen = "half_open",
+        /// Set by the user: probes, never opens.
         Disabled = "disabled",
+        /// Set by the user: no probe reaches the target until it is reset.
+        ForcedOpen = "forced_open",
     }
 }
 
 impl BreakerState {
-    /// The number `/metrics` exports: 0 closed, 1 open, 2 half-open, 3 disabled.
+    /// The number `/metrics` exports: 0 closed, 1 open, 2 half-open, 3 disabled, 4
+    /// forced open.
     pub fn as_metric(self) -> u8 {
         match self {
             BreakerState::Closed => 0,
             BreakerState::Open => 1,
             BreakerState::HalfOpen => 2,
             BreakerState::Disabled => 3,
+            BreakerState::ForcedOpen => 4,
         }
+    }
+
+    /// No probe reaches the target: open, or forced open.
+    pub fn spares_target(self) -> bool {
+        matches!(self, BreakerState::Open | BreakerState::ForcedOpen)
     }
 }
 

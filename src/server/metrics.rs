@@ -43,16 +43,34 @@ pub fn render(engine: &crate::engine::Engine) -> String {
             );
         }
     }
-    let _ = writeln!(out, "# HELP watchkeeper_breaker_state Breaker state: 0 closed, 1 open, 2 half-open, 3 disabled.");
+    let _ = writeln!(
+        out,
+        "# HELP watchkeeper_breaker_state Breaker state: 0 closed, 1 open, 2 half-open, 3 disabled, 4 forced open."
+    );
     let _ = writeln!(out, "# TYPE watchkeeper_breaker_state gauge");
-    for check in &snapshot {
-        if let Some(breaker) = &check.breaker {
-            let _ = writeln!(
-                out,
-                "watchkeeper_breaker_state{{check=\"{}\"}} {}",
-                label(check.config.id.as_str()),
-                breaker.state.as_metric()
-            );
+    let breakers: Vec<_> =
+        snapshot.iter().filter_map(|c| Some((label(c.config.id.as_str()), c.breaker.as_ref()?))).collect();
+    for (check, breaker) in &breakers {
+        let _ = writeln!(out, "watchkeeper_breaker_state{{check=\"{check}\"}} {}", breaker.state.as_metric());
+    }
+    let _ = writeln!(out, "# HELP watchkeeper_breaker_calls Calls in the breaker's window (half-open: its trials).");
+    let _ = writeln!(out, "# TYPE watchkeeper_breaker_calls gauge");
+    for (check, breaker) in &breakers {
+        let counts = breaker.counts;
+        for (outcome, n) in [("all", counts.calls), ("failed", counts.failed), ("slow", counts.slow)] {
+            let _ = writeln!(out, "watchkeeper_breaker_calls{{check=\"{check}\",outcome=\"{outcome}\"}} {n}");
+        }
+    }
+    for (name, help, rate) in [
+        ("failure_rate", "Percent of the window's calls that failed (absent below min_calls).", 0),
+        ("slow_rate", "Percent of the window's calls that were slow (absent below min_calls).", 1),
+    ] {
+        let _ = writeln!(out, "# HELP watchkeeper_breaker_{name} {help}");
+        let _ = writeln!(out, "# TYPE watchkeeper_breaker_{name} gauge");
+        for (check, breaker) in &breakers {
+            if let Some(value) = if rate == 0 { breaker.failure_rate } else { breaker.slow_rate } {
+                let _ = writeln!(out, "watchkeeper_breaker_{name}{{check=\"{check}\"}} {value}");
+            }
         }
     }
     let _ = writeln!(out, "# HELP watchkeeper_action_runs_in_window Runs counted against the action's budget now.");

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, Transaction};
 
 use super::{coded, from_millis, parsed, to_millis};
-use crate::model::{BreakerState, CheckId, Status};
+use crate::breaker::{self, BreakerState};
+use crate::model::{CheckId, Requester, Status};
 
 /// A check's state as persisted; the engine restores its state machine and breaker
 /// from it.
@@ -19,9 +20,8 @@ pub struct PersistedState {
     pub consecutive_successes: u32,
     pub last_result_at: Option<DateTime<Utc>>,
     pub open_incident: Option<i64>,
-    pub breaker_state: BreakerState,
-    pub breaker_failures: u32,
-    pub breaker_next_trial_at: Option<DateTime<Utc>>,
+    /// The check's breaker, when it has one.
+    pub breaker: Option<breaker::Saved>,
     /// Paused by the user: since when, and until when (`None`: until resumed).
     pub paused: Option<(DateTime<Utc>, Option<DateTime<Utc>>)>,
 }
@@ -32,15 +32,17 @@ pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::
     let mut statement = tx.prepare_cached(
         "INSERT INTO check_state (check_id, status, since, reason, consecutive_failures, consecutive_successes,
              last_result_at, open_incident, breaker_state, breaker_failures, breaker_next_trial_at,
-             paused_at, paused_until)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             paused_at, paused_until, breaker)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT (check_id) DO UPDATE SET status = excluded.status, since = excluded.since,
              reason = excluded.reason, consecutive_failures = excluded.consecutive_failures,
              consecutive_successes = excluded.consecutive_successes, last_result_at = excluded.last_result_at,
              open_incident = excluded.open_incident, breaker_state = excluded.breaker_state,
              breaker_failures = excluded.breaker_failures, breaker_next_trial_at = excluded.breaker_next_trial_at,
-             paused_at = excluded.paused_at, paused_until = excluded.paused_until",
+             paused_at = excluded.paused_at, paused_until = excluded.paused_until, breaker = excluded.breaker",
     )?;
+    let breaker = state.breaker.as_ref();
+    let json = breaker.map(|b| serde_json::to_string(&BreakerJson::from(b)).unwrap_or_default());
     statement.execute(params![
         state.check_id.as_str(),
         state.status.as_str(),
@@ -50,11 +52,12 @@ pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::
         state.consecutive_successes,
         state.last_result_at.map(to_millis),
         state.open_incident,
-        state.breaker_state.as_str(),
-        state.breaker_failures,
-        state.breaker_next_trial_at.map(to_millis),
+        breaker.map_or(BreakerState::Closed, |b| b.state).as_str(),
+        breaker.map_or(0, |b| b.consecutive_failures),
+        breaker.and_then(|b| b.next_trial_at).map(to_millis),
         state.paused.map(|(at, _)| to_millis(at)),
         state.paused.and_then(|(_, until)| until.map(to_millis)),
+        json,
     ])?;
     Ok(())
 }
@@ -64,7 +67,8 @@ pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::
 pub(super) fn load_all(connection: &Connection) -> rusqlite::Result<Vec<rusqlite::Result<PersistedState>>> {
     let mut statement = connection.prepare(
         "SELECT check_id, status, since, reason, consecutive_failures, consecutive_successes, last_result_at,
-                open_incident, breaker_state, breaker_failures, breaker_next_trial_at, paused_at, paused_until
+                open_incident, breaker_state, breaker_failures, breaker_next_trial_at, paused_at, paused_until,
+                breaker
          FROM check_state",
     )?;
     let rows = statement.query_map([], |row| {
@@ -79,9 +83,19 @@ pub(super) fn load_all(connection: &Connection) -> rusqlite::Result<Vec<rusqlite
             consecutive_successes: row.get(5)?,
             last_result_at: row.get::<_, Option<i64>>(6)?.map(from_millis),
             open_incident: row.get(7)?,
-            breaker_state: coded(row, 8, at)?,
-            breaker_failures: row.get(9)?,
-            breaker_next_trial_at: row.get::<_, Option<i64>>(10)?.map(from_millis),
+            // The whole breaker; else (a row of an earlier version) its state from the
+            // plain columns, with an empty window.
+            breaker: Some(match row.get::<_, Option<String>>(13)?.and_then(|j| BreakerJson::parse(&j)) {
+                Some(saved) => saved,
+                None => breaker::Saved {
+                    state: coded(row, 8, at)?,
+                    consecutive_failures: row.get(9)?,
+                    opened_at: None,
+                    next_trial_at: row.get::<_, Option<i64>>(10)?.map(from_millis),
+                    failed_trials: 0,
+                    window: breaker::SavedWindow { window: String::new(), recent: String::new(), buckets: Vec::new() },
+                },
+            }),
             paused: match row.get::<_, Option<i64>>(11)? {
                 Some(at) => Some((from_millis(at), row.get::<_, Option<i64>>(12)?.map(from_millis))),
                 None => None,
@@ -103,4 +117,102 @@ pub(super) fn record_change(
     )?;
     statement.execute(params![check_id.as_str(), to_millis(at), from.as_str(), to.as_str(), reason])?;
     Ok(())
+}
+
+/// `check_state.breaker`: a breaker's whole state as JSON.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct BreakerJson {
+    state: String,
+    consecutive_failures: u32,
+    opened_at: Option<DateTime<Utc>>,
+    next_trial_at: Option<DateTime<Utc>>,
+    failed_trials: u32,
+    /// `count:N` or `time:MS`.
+    window: String,
+    /// The window's last calls as letters: `o` ok, `s` slow, `f` failed, `F` both.
+    recent: String,
+    /// A time window's buckets: `[start_ms, calls, failed, slow]`.
+    buckets: Vec<[i64; 4]>,
+}
+
+impl BreakerJson {
+    /// The saved breaker, or `None` when the JSON or its state cannot be read.
+    fn parse(json: &str) -> Option<breaker::Saved> {
+        let json: BreakerJson = serde_json::from_str(json).ok()?;
+        Some(breaker::Saved {
+            state: BreakerState::parse(&json.state)?,
+            consecutive_failures: json.consecutive_failures,
+            opened_at: json.opened_at,
+            next_trial_at: json.next_trial_at,
+            failed_trials: json.failed_trials,
+            window: breaker::SavedWindow { window: json.window, recent: json.recent, buckets: json.buckets },
+        })
+    }
+}
+
+impl From<&breaker::Saved> for BreakerJson {
+    fn from(saved: &breaker::Saved) -> BreakerJson {
+        BreakerJson {
+            state: saved.state.as_str().to_owned(),
+            consecutive_failures: saved.consecutive_failures,
+            opened_at: saved.opened_at,
+            next_trial_at: saved.next_trial_at,
+            failed_trials: saved.failed_trials,
+            window: saved.window.window.clone(),
+            recent: saved.window.recent.clone(),
+            buckets: saved.window.buckets.clone(),
+        }
+    }
+}
+
+/// A change of a breaker's state: by the breaker itself (`by` is `None`) or steered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreakerChange {
+    pub check_id: CheckId,
+    pub at: DateTime<Utc>,
+    pub from: BreakerState,
+    pub to: BreakerState,
+    pub reason: String,
+    pub by: Option<Requester>,
+}
+
+pub(super) fn record_breaker_change(tx: &Transaction<'_>, change: &BreakerChange) -> rusqlite::Result<()> {
+    let mut statement = tx.prepare_cached(
+        "INSERT INTO breaker_changes (check_id, at, from_state, to_state, reason, requested_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    statement.execute(params![
+        change.check_id.as_str(),
+        to_millis(change.at),
+        change.from.as_str(),
+        change.to.as_str(),
+        change.reason,
+        change.by.map_or("breaker", Requester::as_str),
+    ])?;
+    Ok(())
+}
+
+/// A check's breaker changes, newest first.
+pub(super) fn breaker_changes(
+    connection: &Connection,
+    check_id: &CheckId,
+    limit: usize,
+) -> rusqlite::Result<Vec<BreakerChange>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT at, from_state, to_state, reason, requested_by FROM breaker_changes
+         WHERE check_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+    )?;
+    let rows = statement.query_map(params![check_id.as_str(), limit as i64], |row| {
+        let at = ("breaker_changes", &check_id as &dyn std::fmt::Display);
+        let by: String = row.get(4)?;
+        Ok(BreakerChange {
+            check_id: check_id.clone(),
+            at: from_millis(row.get(0)?),
+            from: coded(row, 1, at)?,
+            to: coded(row, 2, at)?,
+            reason: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            by: if by == "breaker" { None } else { Some(coded(row, 4, at)?) },
+        })
+    })?;
+    rows.collect()
 }

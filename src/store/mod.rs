@@ -26,7 +26,7 @@ use crate::healing::Healing;
 use crate::model::{ActionId, CheckId, Code};
 
 pub use action_runs::{ActionRunFilter, ActionRunRecord, NewActionRun};
-pub use check_state::PersistedState;
+pub use check_state::{BreakerChange, PersistedState};
 pub use incidents::{IncidentFilter, IncidentRecord};
 pub use results::{Bucket, ResultRecord};
 pub use writer::{WriteOp, Writer, WriterHandle, QUEUE_CAPACITY};
@@ -38,6 +38,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("migrations/0003_failure_class.sql")),
     (4, include_str!("migrations/0004_recovery.sql")),
     (5, include_str!("migrations/0005_quarantine.sql")),
+    (6, include_str!("migrations/0006_breakers.sql")),
 ];
 
 pub const DB_FILE: &str = "history.db";
@@ -233,12 +234,22 @@ impl Store {
         Ok(rows.into_iter().map(|row| row.map_err(StoreError::from)).collect())
     }
 
+    /// A check's last recorded result, read at once (at start).
+    pub fn last_result_now(&self, check_id: &CheckId) -> Result<Option<ResultRecord>, StoreError> {
+        Ok(self.read_now(|c| results::recent(c, check_id, 1))?.into_iter().next())
+    }
+
     pub fn max_incident_id(&self) -> Result<i64, StoreError> {
         self.read_now(incidents::max_id)
     }
 
     pub async fn incidents(&self, filter: IncidentFilter) -> Result<Vec<IncidentRecord>, StoreError> {
         self.read(move |c| incidents::list(c, &filter)).await
+    }
+
+    /// A check's breaker changes, newest first.
+    pub async fn breaker_changes(&self, check_id: CheckId, limit: usize) -> Result<Vec<BreakerChange>, StoreError> {
+        self.read(move |c| check_state::breaker_changes(c, &check_id, limit)).await
     }
 
     pub async fn results(&self, check_id: CheckId, limit: u32) -> Result<Vec<ResultRecord>, StoreError> {

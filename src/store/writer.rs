@@ -51,6 +51,8 @@ pub enum WriteOp {
     State(PersistedState),
     /// A status change (and the state after it).
     StateChange { at: DateTime<Utc>, from: Status, to: Status, reason: Option<String>, state: PersistedState },
+    /// A breaker changed state (by itself or steered), with the check's state after it.
+    BreakerChange { change: super::BreakerChange, state: PersistedState },
     /// An incident opened, committed in one transaction with the state naming it.
     OpenIncident { incident: IncidentRecord, state: PersistedState },
     /// An incident resolved, with the state no longer naming it.
@@ -288,6 +290,10 @@ fn write(
                 check_state::record_change(&tx, &state.check_id, *at, (*from, *to), reason.as_deref())?;
                 states.insert(state.check_id.as_str(), state);
             }
+            WriteOp::BreakerChange { change, state } => {
+                check_state::record_breaker_change(&tx, change)?;
+                states.insert(state.check_id.as_str(), state);
+            }
             WriteOp::OpenIncident { incident, state } => {
                 incidents::open(&tx, incident)?;
                 states.insert(state.check_id.as_str(), state);
@@ -332,9 +338,7 @@ mod tests {
             consecutive_successes: 0,
             last_result_at: None,
             open_incident: None,
-            breaker_state: crate::model::BreakerState::Closed,
-            breaker_failures: 0,
-            breaker_next_trial_at: None,
+            breaker: None,
             paused: None,
         }
     }

@@ -158,19 +158,18 @@ async fn an_open_breaker_spares_the_target() {
     .await;
     assert!(open["breaker"]["next_trial_at"].is_string(), "an open breaker shows its next trial time");
     let hits_when_opened = target.hits();
-    // Wait for two skipped probes (at 300ms intervals) while the breaker stays open.
-    let mut skipped = std::collections::BTreeSet::new();
-    let deadline = std::time::Instant::now() + WAIT;
-    while skipped.len() < 2 {
-        assert!(std::time::Instant::now() < deadline, "two probes are skipped while the breaker is open");
-        let check = daemon.check("api").await;
-        if check["breaker"]["state"] == "open" && check["last"]["failure"]["class"] == "breaker_open" {
-            skipped.insert(check["last"]["at"].as_str().unwrap().to_owned());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Three intervals (300 ms) while the breaker stays open: nothing reaches the target,
+    // nothing is written, and the check shows the real failure it had.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let check = daemon.check("api").await;
+    assert_eq!(check["breaker"]["state"], "open", "{check}");
     assert_eq!(target.hits(), hits_when_opened, "while the breaker is open the target gets no requests");
-    assert_eq!(daemon.check("api").await["status"], "down", "an open breaker keeps the check down, not stale");
+    assert_eq!(check["status"], "down", "an open breaker keeps the check down, not stale");
+    assert_eq!(check["last"]["failure"]["class"], "http_status", "the cause stays in view: {check}");
+    assert_eq!(check["last"]["at"], open["last"]["at"], "no placeholder result is recorded");
+    let results = daemon.get("/api/v1/checks/api/results?limit=100").await;
+    let rows = results["results"].as_array().expect("results");
+    assert!(!rows.is_empty() && rows.iter().all(|r| r["class"] == "http_status"), "no breaker_open rows: {results}");
 
     target.set(Behaviour::Ok);
     let recovered = daemon.wait_status("api", "up", WAIT).await;

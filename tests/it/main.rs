@@ -4,6 +4,7 @@
 mod support;
 
 mod actions;
+mod breakers;
 mod cleanup;
 mod cli;
 mod daemon;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use watchkeeper::breaker;
 use watchkeeper::figures::OwnFigures;
 use watchkeeper::model::{BreakerState, CheckId, FailureClass, Status};
 use watchkeeper::store::{IncidentFilter, IncidentRecord, PersistedState, ResultRecord, Store, StoreError, WriteOp};
@@ -23,9 +24,14 @@ fn state(check: &str, failures: u32, incident: Option<i64>) -> PersistedState {
         consecutive_successes: 0,
         last_result_at: Some(Utc::now()),
         open_incident: incident,
-        breaker_state: BreakerState::Open,
-        breaker_failures: failures,
-        breaker_next_trial_at: Some(Utc::now()),
+        breaker: Some(breaker::Saved {
+            state: BreakerState::Open,
+            consecutive_failures: failures,
+            opened_at: Some(Utc::now()),
+            next_trial_at: Some(Utc::now()),
+            failed_trials: 1,
+            window: breaker::SavedWindow { window: "count:4".into(), recent: "offF".into(), buckets: Vec::new() },
+        }),
         paused: None,
     }
 }
@@ -72,6 +78,12 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
     assert_eq!(states.len(), 1, "one state row per check, however many results");
     assert_eq!(states[0].consecutive_failures, 5000, "the last state of the batch wins");
     assert_eq!(states[0].open_incident, Some(7));
+    let breaker = states[0].breaker.as_ref().expect("the breaker is kept");
+    assert_eq!(
+        (breaker.state, breaker.consecutive_failures, breaker.failed_trials, breaker.window.recent.as_str()),
+        (BreakerState::Open, 5000, 1, "offF"),
+        "the breaker and its window read back as written"
+    );
     assert_eq!(store.max_incident_id().unwrap(), 7, "incident ids continue after a reopen");
     let incidents = store.incidents(IncidentFilter { open_only: true, ..Default::default() }).await.unwrap();
     assert_eq!(incidents, vec![incident], "the incident reads back as written");
@@ -177,6 +189,22 @@ async fn a_value_this_version_does_not_know_is_an_error_naming_its_row() {
 }
 
 #[tokio::test]
+async fn an_unreadable_breaker_window_costs_only_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(dir.path()).unwrap();
+    let writer = store.writer(Duration::from_secs(86_400), Arc::new(OwnFigures::default())).unwrap();
+    writer.handle().send(WriteOp::State(state("db", 3, None))).await.unwrap();
+    writer.stop().await;
+    let raw = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();
+    raw.execute("UPDATE check_state SET breaker = '{\"state\": 12' WHERE check_id = 'db'", []).unwrap();
+    let states: Vec<PersistedState> = store.load_states().unwrap().into_iter().map(Result::unwrap).collect();
+    let breaker = states[0].breaker.as_ref().expect("the breaker is read from its plain columns");
+    assert_eq!((breaker.state, breaker.consecutive_failures), (BreakerState::Open, 3), "its state is kept");
+    assert!(breaker.next_trial_at.is_some(), "and when it tries next");
+    assert_eq!(breaker.window.recent, "", "only its window is lost");
+}
+
+#[tokio::test]
 async fn a_check_whose_saved_state_cannot_be_read_starts_afresh_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
@@ -184,7 +212,8 @@ async fn a_check_whose_saved_state_cannot_be_read_starts_afresh_and_says_so() {
     writer.handle().send(WriteOp::State(state("db", 3, None))).await.unwrap();
     writer.stop().await;
     let raw = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();
-    raw.execute("UPDATE check_state SET breaker_state = 'ajar' WHERE check_id = 'db'", []).unwrap();
+    // A row as an earlier version wrote it (no breaker JSON), with a state no version has.
+    raw.execute("UPDATE check_state SET breaker = NULL, breaker_state = 'ajar' WHERE check_id = 'db'", []).unwrap();
 
     let config = "[[check]]\nid = \"db\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\ninterval = \"1h\"\n";
     let config = watchkeeper::config::compile(config, "test.toml").unwrap().config;

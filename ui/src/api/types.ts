@@ -45,9 +45,52 @@ export type ApiError = { code: string, message: string, resolution: string,
  */
 retry_at?: string, };
 
-export type Breaker = { state: BreakerState, consecutive_failures: number, next_trial_at: string | null, };
+export type Breaker = { state: BreakerState,
+/**
+ * Percent of the window's calls that failed; null below `min_calls`.
+ */
+failure_rate: number | null,
+/**
+ * Percent of the window's calls that were slow; null below `min_calls`.
+ */
+slow_rate: number | null,
+/**
+ * The calls in the window (in half-open: the trials so far).
+ */
+calls: number, failed_calls: number, slow_calls: number,
+/**
+ * The window's last calls, oldest first: `o` ok, `s` slow, `f` failed, `F` failed
+ * and slow.
+ */
+recent: string, consecutive_failures: number, opened_at: string | null, next_trial_at: string | null,
+/**
+ * Trials that failed in a row: each doubled the wait.
+ */
+failed_trials: number, rule: BreakerRule, };
 
-export type BreakerState = "closed" | "open" | "half_open" | "disabled";
+export type BreakerArgs = { id: string, state: BreakerState, };
+
+export type BreakerChange = { at: string, from: BreakerState, to: BreakerState, reason: string, by: string, };
+
+export type BreakerRule = {
+/**
+ * The first form: this many failures in a row (null with rates).
+ */
+failure_threshold: number | null,
+/**
+ * A count window's size (null for a time window or the first form).
+ */
+window_calls: number | null,
+/**
+ * A time window's period.
+ */
+window_ms: number | null,
+/**
+ * The thresholds in percent (null for the first form).
+ */
+failure_rate: number | null, slow_rate: number | null, min_calls: number | null, slow_call_ms: number, half_open_calls: number, open_for_ms: number, max_open_for_ms: number, };
+
+export type BreakerState = "closed" | "open" | "half_open" | "disabled" | "forced_open";
 
 export type Budget = { max_runs: number,
 /**
@@ -78,7 +121,11 @@ export type CheckDetail = {
  * What is probed, for people: `GET https://…`, `db:5432`, `disk /`; passwords in
  * URLs are shown as `••••`.
  */
-target: string, timeout_ms: number, expect: Array<string>, degraded_if: Array<string>, failure_threshold: number, success_threshold: number, id: string, name: string, kind: string, group: string | null, critical: boolean, status: Status, since: string,
+target: string, timeout_ms: number, expect: Array<string>, degraded_if: Array<string>, failure_threshold: number, success_threshold: number,
+/**
+ * The breaker's last changes, newest first (at most 20).
+ */
+breaker_changes: Array<BreakerChange>, id: string, name: string, kind: string, group: string | null, critical: boolean, status: Status, since: string,
 /**
  * Why the status is what it is, when that is not obvious.
  */
@@ -259,6 +306,7 @@ export interface Operations {
   run_action: [RunActionArgs, ActionRun];
   reset_action: [IdArgs, Action];
   undo: [IdArgs, Undone];
+  steer_breaker: [BreakerArgs, Breaker];
   pause: [PauseArgs, PauseResult];
   resume: [IdArgs, PauseResult];
   pause_all: [PauseAllArgs, PauseResult];
@@ -278,6 +326,7 @@ export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST"; path: 
   run_action: { method: "POST", path: "/api/v1/actions/{id}/run" },
   reset_action: { method: "POST", path: "/api/v1/actions/{id}/reset" },
   undo: { method: "POST", path: "/api/v1/action-runs/{id}/undo" },
+  steer_breaker: { method: "POST", path: "/api/v1/checks/{id}/breaker" },
   pause: { method: "POST", path: "/api/v1/checks/{id}/pause" },
   resume: { method: "POST", path: "/api/v1/checks/{id}/resume" },
   pause_all: { method: "POST", path: "/api/v1/pause" },
