@@ -69,6 +69,49 @@ pub struct FailingCheck {
     pub name: String,
     pub status: Status,
     pub actions: Vec<MenuAction>,
+    /// What its breaker entry does: "Reset breaker" (to `Closed`) when it is open,
+    /// forced open or disabled, else "Force breaker open"; `None` without a breaker.
+    pub breaker: Option<BreakerSteer>,
+}
+
+/// The tray's breaker entry for a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerSteer {
+    ForceOpen,
+    Reset,
+}
+
+impl BreakerSteer {
+    fn of(state: crate::model::BreakerState) -> BreakerSteer {
+        use crate::model::BreakerState::*;
+        match state {
+            Closed | HalfOpen => BreakerSteer::ForceOpen,
+            Open | ForcedOpen | Disabled => BreakerSteer::Reset,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            BreakerSteer::ForceOpen => "Force breaker open",
+            BreakerSteer::Reset => "Reset breaker",
+        }
+    }
+
+    /// Its menu id's last part, and what the engine is asked.
+    pub fn code(self) -> &'static str {
+        match self {
+            BreakerSteer::ForceOpen => "forced_open",
+            BreakerSteer::Reset => "closed",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<crate::breaker::Steer> {
+        match code {
+            "forced_open" => Some(crate::breaker::Steer::ForceOpen),
+            "closed" => Some(crate::breaker::Steer::Reset),
+            _ => None,
+        }
+    }
 }
 
 /// A recovery action as a menu entry.
@@ -118,6 +161,7 @@ fn view_of(snapshot: &[CheckSnapshot], config: &crate::config::Config) -> TrayVi
                 .filter_map(|id| config.action(id.as_str()))
                 .map(|a| MenuAction { id: a.id.to_string(), name: a.name.clone(), confirm: a.confirm })
                 .collect(),
+            breaker: c.breaker.as_ref().map(|b| BreakerSteer::of(b.state)),
         })
         .collect();
     TrayView {
@@ -489,6 +533,21 @@ mod tests {
             [MenuAction { id: "restart".into(), name: "Restart".into(), confirm: true }]
         );
         assert!(!view.all_paused);
+        assert_eq!(view.failing[0].breaker, None, "without a breaker, no breaker entry");
+        let (mut checks, config) = snapshots(&[("a", Down), ("b", Down)]);
+        let breaker = |state| {
+            let mut b = crate::breaker::Breaker::new(Some(crate::breaker::BreakerConfig::first_form(
+                3,
+                Duration::from_secs(1),
+            )));
+            b.state = state;
+            Some(b.view(chrono::Utc::now()))
+        };
+        checks[0].breaker = breaker(crate::model::BreakerState::Open);
+        checks[1].breaker = breaker(crate::model::BreakerState::Closed);
+        let view = view_of(&checks, &config);
+        let entries: Vec<Option<&str>> = view.failing.iter().map(|c| c.breaker.map(BreakerSteer::label)).collect();
+        assert_eq!(entries, [Some("Reset breaker"), Some("Force breaker open")]);
 
         let (checks, config) = snapshots(&[("a", Up), ("b", Up)]);
         let view = view_of(&checks, &config);

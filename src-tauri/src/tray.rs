@@ -11,7 +11,8 @@ use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, Predefin
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager as _, Wry};
 use tauri_plugin_autostart::ManagerExt as _;
-use watchkeeper::desktop::{tray_view, TrayLevel, TrayView};
+use watchkeeper::action::Requester;
+use watchkeeper::desktop::{tray_view, BreakerSteer, TrayLevel, TrayView};
 use watchkeeper::engine::{Engine, Event};
 
 use crate::{window, Shell};
@@ -136,7 +137,8 @@ async fn follow(app: AppHandle, engine: Engine, tray: TrayIcon, mut shown: TrayV
 }
 
 /// Menu ids: `open`, `pause_all`, `resume_all`, `autostart`, `quit`, and per failing
-/// check `show:ID`, `pause:ID`, `run:ID:ACTION` (ids are letters, digits, `-`, `_`).
+/// check `show:ID`, `pause:ID`, `run:ID:ACTION`, `breaker:ID:forced_open|closed` (ids are
+/// letters, digits, `-`, `_`).
 fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
     let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
     items.push(Box::new(MenuItem::with_id(app, "summary", &view.summary, false, None::<&str>)?));
@@ -155,6 +157,10 @@ fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
             )?));
         }
         entries.push(Box::new(MenuItem::with_id(app, format!("pause:{}", check.id), "Pause 1 h", true, None::<&str>)?));
+        if let Some(steer) = check.breaker {
+            let id = format!("breaker:{}:{}", check.id, steer.code());
+            entries.push(Box::new(MenuItem::with_id(app, id, steer.label(), true, None::<&str>)?));
+        }
         entries.push(Box::new(MenuItem::with_id(app, format!("show:{}", check.id), "Show", true, None::<&str>)?));
         let refs: Vec<&dyn IsMenuItem<Wry>> = entries.iter().map(|e| e.as_ref()).collect();
         let title = format!("{} — {}", check.name, check.status);
@@ -211,6 +217,14 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
             let check = check.to_owned();
             let until = chrono::Utc::now() + chrono::Duration::hours(1);
             tauri::async_runtime::spawn(async move { engine.pause(Some(&check), Some(until)).await });
+        }
+        (Some("breaker"), Some(check), Some(code)) => {
+            if let Some(steer) = BreakerSteer::parse(code) {
+                let check = check.to_owned();
+                tauri::async_runtime::spawn(
+                    async move { engine.steer_breaker(&check, steer, Requester::Desktop).await },
+                );
+            }
         }
         (Some("run"), Some(check), Some(action)) => {
             let confirm = engine.config().action(action).is_some_and(|a| a.confirm);

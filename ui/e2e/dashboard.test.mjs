@@ -268,6 +268,75 @@ per = "1h"
   }
 });
 
+test("a breaker shows its state, window, rates and countdown, and the page steers it", async () => {
+  let healthy = true;
+  const own = await startTarget(() => healthy);
+  const breakers = await startDaemon(`
+[[check]]
+id = "orders"
+name = "Orders API"
+kind = "http"
+url = "${own.url}"
+interval = "300ms"
+timeout = "250ms"
+breaker = { window = 10, min_calls = 4, failure_rate = 50, half_open_calls = 2, open_for = "1m" }
+`);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, colorScheme: "light" });
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  try {
+    await page.goto(breakers.dashboard);
+    await row(page, "orders").locator(".badge", { hasText: "up" }).waitFor({ timeout: WAIT });
+    healthy = false;
+    // The overview says it in one phrase, counting down.
+    const cell = row(page, "orders").locator("td.breaker.open");
+    await cell.waitFor({ timeout: WAIT });
+    const first = await cell.innerText();
+    assert.match(first, /^open, trial in (59|60|1 min|5\d) ?s?/, first);
+    await eventually(WAIT, "the countdown ticks", async () => (await cell.innerText()) !== first);
+    await page.screenshot({ path: screenshotPath("breaker-overview.png") });
+
+    await row(page, "orders").click();
+    const panel = page.locator(".breaker-panel");
+    await panel.waitFor({ timeout: WAIT });
+    assert.equal(await panel.locator('.state.current').getAttribute("data-state"), "open", "the diagram lights open");
+    const strip = panel.locator(".strip .call");
+    assert.ok((await strip.count()) >= 4, "the window's calls are a strip");
+    assert.ok((await panel.locator(".strip .call.failed").count()) >= 2, "with its failures");
+    assert.match(await panel.locator('[data-rate="Failed"]').innerText(), /\d+ % \(\d+ of \d+\) · opens at 50 %/);
+    const countdown = panel.locator(".breaker-now .countdown");
+    const before = await countdown.innerText();
+    await eventually(WAIT, "the next trial counts down", async () => (await countdown.innerText()) !== before);
+    const header = page.locator(".check-header p.message");
+    assert.match(await header.innerText(), /unexpected status|503/, "the last real failure stays in view");
+    assert.match(await header.innerText(), /not probed meanwhile/);
+    assert.match(await panel.locator(".breaker-changes").innerText(), /closed → open · failure rate \d+% ≥ 50% over \d+ calls/);
+    await page.screenshot({ path: screenshotPath("breaker-open.png"), fullPage: true });
+
+    // Steering: forced open, then a reset; each is the page's (the API's) and shows.
+    await panel.locator('button[data-steer="forced_open"]').click();
+    await page.locator('.breaker-panel[data-breaker="forced_open"]').waitFor({ timeout: WAIT });
+    assert.match(await page.locator(".breaker-changes li").first().innerText(), /open → forced open by api/);
+    healthy = true;
+    await page.locator('.breaker-panel button[data-steer="closed"]').click();
+    await page.locator('.breaker-panel[data-breaker="closed"]').waitFor({ timeout: WAIT });
+    await page.locator(".check-header .badge", { hasText: "up" }).waitFor({ timeout: WAIT });
+    const check = await breakers.get("/api/v1/checks/orders");
+    assert.equal(check.breaker.state, "closed");
+    assert.deepEqual(
+      check.breaker_changes.slice(0, 2).map((c) => `${c.from}>${c.to} ${c.by}`),
+      ["forced_open>closed api", "open>forced_open api"],
+    );
+    await page.screenshot({ path: screenshotPath("breaker-reset.png"), fullPage: true });
+    assert.deepEqual(errors, [], "no script errors");
+  } finally {
+    writeFileSync(screenshotPath("breaker-daemon.log"), breakers.log());
+    await page.close();
+    await breakers.stop();
+    await own.close();
+  }
+});
+
 test("a clear banner when the core goes away", async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(daemon.dashboard);

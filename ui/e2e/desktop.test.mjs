@@ -306,6 +306,39 @@ per = "1h"
   assert.equal(runs.length, 2, "and no run past the budget");
 });
 
+test("the tray's check submenu resets an open breaker, as the desktop's", async (t) => {
+  let healthy = false;
+  const target = await startTarget(() => healthy);
+  const session = await startDesktop();
+  t.after(async () => {
+    await session.stop();
+    await target.close();
+  });
+  const app = await startApp(
+    session,
+    `[[check]]\nid = "api"\nname = "API"\nkind = "http"\nurl = "${target.url}"\ninterval = "200ms"\ntimeout = "150ms"\nfailure_threshold = 1\nbreaker = { failure_threshold = 2, open_for = "1h" }\n`,
+  );
+  t.after(() => app.stop());
+  const item = await trayItem(session);
+  await eventually(WAIT, "the breaker opens", async () => (await app.get("/api/v1/checks/api")).breaker.state === "open");
+  const entry = await eventually(WAIT, "the check's submenu offers a reset", async () => {
+    const menu = await session.host.ask({ op: "layout", item });
+    return findEntry(menu, "API — down")?.children.find((c) => c.label === "Reset breaker") ?? null;
+  });
+  healthy = true;
+  await session.host.ask({ op: "click", item, id: entry.id });
+  const reset = await eventually(WAIT, "the reset probes again and the check is up", async () => {
+    const check = await app.get("/api/v1/checks/api");
+    return check.status === "up" ? check : null;
+  });
+  assert.equal(reset.breaker.state, "closed");
+  assert.deepEqual(
+    reset.breaker_changes.slice(0, 2).map((c) => `${c.from}>${c.to} ${c.by}`),
+    ["open>closed desktop", "closed>open breaker"],
+    "recorded as the desktop's",
+  );
+});
+
 test("without a tray host, a notification service or a display the app keeps running and says so", async (t) => {
   const target = await startTarget(() => true);
   const session = await startDesktop({ withTrayHost: false, withNotifications: false });

@@ -58,9 +58,11 @@ export class App {
   start(): void {
     window.addEventListener("hashchange", () => void this.route());
     document.addEventListener("keydown", (event) => this.onKey(event));
+    // Relative times and breaker countdowns ("open, trial in 12 s") tick each second.
     setInterval(() => {
       if (this.page === this.overview) this.overview.tick();
-    }, 15_000);
+      else if (this.page instanceof CheckPage) this.page.tick();
+    }, 1_000);
     this.connect();
     void this.resync().then(() => this.route());
   }

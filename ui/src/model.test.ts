@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 
-import { check } from "./fixtures";
+import { breaker, check } from "./fixtures";
 import type { Incident } from "./client";
 import {
+  breakerRuleText,
+  breakerText,
   budgetText,
   counts,
   displayOrder,
@@ -167,5 +169,28 @@ describe("recovery", () => {
     expect(budgetText({ ...budget, runs_in_window: 3, blocked_until: "2026-11-23T10:02:05.000Z" }, now)).toBe(
       "3 of 3 runs in 10m · budget spent, next run allowed in 2 min",
     );
+  });
+});
+
+describe("breakers", () => {
+  const now = Date.parse("2026-11-23T10:00:00.000Z");
+  const at = (ms: number) => new Date(now + ms).toISOString();
+
+  it("says in one phrase what each state means now", () => {
+    expect(breakerText(breaker(), now)).toBe("closed");
+    expect(breakerText(breaker({ failure_rate: 20, failed_calls: 2, calls: 10 }), now)).toBe("closed, 20 % failed");
+    expect(breakerText(breaker({ failure_rate: 0, calls: 10 }), now)).toBe("closed");
+    expect(breakerText(breaker({ state: "open", next_trial_at: at(12_000) }), now)).toBe("open, trial in 12 s");
+    expect(breakerText(breaker({ state: "open", next_trial_at: at(-1) }), now)).toBe("open, trial due");
+    expect(breakerText(breaker({ state: "half_open", calls: 1 }), now)).toBe("half-open, trial 2 of 3");
+    expect(breakerText(breaker({ state: "forced_open" }), now)).toBe("forced open");
+    expect(breakerText(breaker({ state: "disabled", failure_rate: 33.33, failed_calls: 1 }), now)).toBe("disabled, 33.3 % failed");
+  });
+
+  it("says what opens it", () => {
+    expect(breakerRuleText(breaker().rule)).toBe("50 % of the last 10 calls fail, or all are slow (over 1 s), once 5 calls are in");
+    const time = { ...breaker().rule, window_calls: null, window_ms: 60_000, slow_rate: 80 };
+    expect(breakerRuleText(time)).toBe("50 % of the calls of the last 1 min fail, or 80 % are slow (over 1 s), once 5 calls are in");
+    expect(breakerRuleText({ ...breaker().rule, failure_threshold: 5 })).toBe("5 failures in a row");
   });
 });

@@ -1,7 +1,7 @@
 // View logic without the DOM: ordering, grouping, filtering, counts, summaries and
 // the live state the updates keep current. Everything here is unit-tested.
 
-import type { Budget, Check, Healing, Incident, Status, Update } from "./client";
+import type { Breaker, BreakerRule, BreakerState, Budget, Check, Healing, Incident, Status, Update } from "./client";
 
 /** Worst first: the order of severity. */
 export const SEVERITY: Status[] = ["down", "unknown", "degraded", "maintenance", "paused", "up"];
@@ -135,6 +135,53 @@ export function budgetText(budget: Budget, now: number): string {
   if (!budget.blocked_until) return text;
   const wait = formatDuration(Math.max(0, Date.parse(budget.blocked_until) - now));
   return `${text} · budget spent, next run allowed in ${wait}`;
+}
+
+/** A breaker's state in words. */
+export const BREAKER_STATES: Record<BreakerState, string> = {
+  closed: "closed",
+  open: "open",
+  half_open: "half-open",
+  disabled: "disabled",
+  forced_open: "forced open",
+};
+
+/** A percentage as the breaker shows it: "60 %", "33.3 %". */
+export function formatRate(rate: number): string {
+  return `${Number.isInteger(rate) ? rate : rate.toFixed(1)} %`;
+}
+
+/** A breaker in one phrase, the overview's column: "open, trial in 12 s",
+ *  "half-open, trial 2 of 3", "closed, 20 % failed". */
+export function breakerText(breaker: Breaker, now: number): string {
+  const label = BREAKER_STATES[breaker.state];
+  switch (breaker.state) {
+    case "open": {
+      if (!breaker.next_trial_at) return label;
+      const wait = Date.parse(breaker.next_trial_at) - now;
+      return wait > 0 ? `open, trial in ${formatDuration(wait)}` : "open, trial due";
+    }
+    case "half_open": {
+      const trials = breaker.rule.half_open_calls;
+      return `half-open, trial ${Math.min(breaker.calls + 1, trials)} of ${trials}`;
+    }
+    case "closed":
+    case "disabled":
+      return breaker.failure_rate !== null && breaker.failed_calls > 0
+        ? `${label}, ${formatRate(breaker.failure_rate)} failed`
+        : label;
+    case "forced_open":
+      return label;
+  }
+}
+
+/** What opens a breaker, in words: "50 % of the last 20 calls fail, or all are slow
+ *  (over 1 s), once 10 calls are in", "5 failures in a row". */
+export function breakerRuleText(rule: BreakerRule): string {
+  if (rule.failure_threshold !== null) return `${rule.failure_threshold} failures in a row`;
+  const window = rule.window_calls !== null ? `the last ${rule.window_calls} calls` : `the calls of the last ${formatDuration(rule.window_ms ?? 0)}`;
+  const slow = rule.slow_rate === 100 ? "all are slow" : `${formatRate(rule.slow_rate ?? 100)} are slow`;
+  return `${formatRate(rule.failure_rate ?? 50)} of ${window} fail, or ${slow} (over ${formatDuration(rule.slow_call_ms)}), once ${rule.min_calls} calls are in`;
 }
 
 /** The live state of the core as the dashboard knows it. */

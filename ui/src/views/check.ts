@@ -6,8 +6,17 @@ import type uPlot from "uplot";
 
 import type { Action, Check, Transport } from "../client";
 import { badge, guarded, h } from "../dom";
-import { budgetText, explain, formatDuration, formatLatency, formatTime, healingText, type LiveState } from "../model";
+import {
+  budgetText,
+  explain,
+  formatDuration,
+  formatLatency,
+  formatTime,
+  healingText,
+  type LiveState,
+} from "../model";
 import { describe, quarantineControl, runActionDialog } from "./action";
+import { breakerLine, breakerPanel, tickCountdowns } from "./breaker";
 import { latencyChart } from "./chart";
 import { incidentTable } from "./incidents";
 
@@ -25,6 +34,7 @@ export class CheckPage {
   private readonly results = h("div", { class: "panel" });
   private readonly incidents = h("div", { class: "panel" });
   private readonly actions = h("div", { class: "panel" });
+  private readonly breaker = h("div", { class: "breaker-slot" });
   private readonly rangeButtons: HTMLButtonElement[];
   private range = "1h";
   private plot: uPlot | null = null;
@@ -45,6 +55,7 @@ export class CheckPage {
       h("div", { class: "range", role: "group", "aria-label": "Range" }, ...this.rangeButtons),
       this.figures,
       this.chart,
+      this.breaker,
       h("div", { class: "columns" }, this.actions, this.incidents),
       this.results,
     );
@@ -76,6 +87,11 @@ export class CheckPage {
 
   destroy(): void {
     this.plot?.destroy();
+  }
+
+  /** Each second: the countdowns (the breaker's next trial). */
+  tick(): void {
+    tickCountdowns(this.element, Date.now());
   }
 
   async setRange(range: string): Promise<void> {
@@ -132,20 +148,30 @@ export class CheckPage {
           ["Every", `${formatDuration(detail.interval_ms)}, timeout ${formatDuration(detail.timeout_ms)}`],
           ["Expect", detail.expect.join(" · ") || "—"],
           ["Degraded if", detail.degraded_if.join(" · ") || "—"],
-          [
-            "Breaker",
-            live.breaker
-              ? `${live.breaker.state} (${live.breaker.consecutive_failures} failures)${
-                  live.breaker.next_trial_at ? `, next trial ${formatTime(live.breaker.next_trial_at)}` : ""
-                }`
-              : "—",
-          ],
+          ["Breaker", live.breaker ? breakerLine(live.breaker) : "—"],
           ["Group", detail.group ?? "—"],
           ["Depends on", detail.depends_on.join(", ") || "—"],
         ]),
       ),
-      h("p", { class: `message ${live.status}` }, message, hint ? h("div", { class: "hint" }, hint) : null),
+      h(
+        "p",
+        { class: `message ${live.status}` },
+        message,
+        hint ? h("div", { class: "hint" }, hint) : null,
+        // Behind an open breaker the cause above is the last real failure.
+        live.breaker && (live.breaker.state === "open" || live.breaker.state === "forced_open")
+          ? h(
+              "div",
+              { class: "spared" },
+              ...breakerLine(live.breaker),
+              ": not probed meanwhile; the cause above is the last real result",
+            )
+          : null,
+      ),
       healingLine(live.healing) ?? "",
+    );
+    this.breaker.replaceChildren(
+      live.breaker ? breakerPanel(this.transport, this.id, live.breaker, detail.breaker_changes, () => this.onCheck()) : "",
     );
   }
 
@@ -278,6 +304,6 @@ function figure(label: string, value: string): HTMLElement {
   return h("div", { class: "figure" }, h("div", { class: "value" }, value), h("div", { class: "label" }, label));
 }
 
-function pairs(entries: [string, string][]): HTMLElement[] {
-  return entries.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]);
+function pairs(entries: [string, string | (Node | string)[]][]): HTMLElement[] {
+  return entries.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, ...(typeof value === "string" ? [value] : value))]);
 }

@@ -5,6 +5,7 @@
 import type { Check } from "../client";
 import { badge, h } from "../dom";
 import {
+  breakerText,
   counts,
   displayOrder,
   explain,
@@ -111,13 +112,15 @@ export class Overview {
     this.refreshGroupsVisibility();
   }
 
-  /** Refreshes relative times ("for 5 min"). */
+  /** Refreshes relative times ("5 min", "open, trial in 12 s"); a cell is written only
+   *  when its text changes. */
   tick(): void {
     const now = Date.now();
     for (const [id, row] of this.rows) {
       const check = this.state.checks.get(id);
-      const cell = row.children[2];
-      if (check && cell && !row.hidden) cell.textContent = since(check, now);
+      if (!check || row.hidden) continue;
+      setText(row.children[2], since(check, now));
+      if (check.breaker?.state === "open") setText(row.children[4], breakerText(check.breaker, now));
     }
   }
 
@@ -229,11 +232,7 @@ export class Overview {
   private fill(row: HTMLTableRowElement, check: Check): void {
     const { message, hint } = explain(check);
     row.className = `check ${check.status}${check.id === this.selected ? " selected" : ""}`;
-    const breaker = check.breaker
-      ? check.breaker.state === "closed"
-        ? "closed"
-        : `${check.breaker.state}${check.breaker.next_trial_at ? ` · trial ${formatTime(check.breaker.next_trial_at)}` : ""}`
-      : "—";
+    const breaker = check.breaker ? breakerText(check.breaker, Date.now()) : "—";
     row.replaceChildren(
       h("td", {}, badge(check.status)),
       h(
@@ -248,6 +247,10 @@ export class Overview {
       h("td", { class: "message" }, message, hint ? h("div", { class: "hint" }, hint) : null),
     );
   }
+}
+
+function setText(cell: Element | undefined, text: string): void {
+  if (cell && cell.textContent !== text) cell.textContent = text;
 }
 
 function since(check: Check, now: number): string {
