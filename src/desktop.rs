@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use crate::engine::{CheckSnapshot, Engine, Event, RestartLoop};
-use crate::model::{FailureClass, Status};
+use crate::engine::{CheckSnapshot, Engine, Event, GroupSnapshot, RestartLoop};
+use crate::model::{FailureClass, GroupLevel, Status};
 use crate::store::IncidentFilter;
 
 /// Failing checks listed in the tray menu; the rest are counted in one entry.
@@ -123,17 +123,45 @@ pub struct MenuAction {
     pub confirm: bool,
 }
 
-/// The tray's view of the checks. The summary reads as the dashboard's (ui/src/model.ts).
+/// The tray's view of the checks. The summary reads as the dashboard's (ui/src/model.ts),
+/// but when the worst is a group's, it is the group's headline (`shop: partial outage
+/// (Search down)`, the dashboard's banner); a failing component shows at most its
+/// group's level, so the icon follows the worst level.
 pub fn tray_view(engine: &Engine) -> TrayView {
     view_of(&engine.snapshot(), engine.config())
 }
 
 fn view_of(snapshot: &[CheckSnapshot], config: &crate::config::Config) -> TrayView {
-    let worst = Status::worst(snapshot.iter().map(|c| c.status));
+    // A failing component shows at most its group's level: an optional part down in a
+    // degraded group is amber, not red.
+    let groups = crate::engine::groups_of(snapshot);
+    let shown = |check: &CheckSnapshot| match (check.status, check.config.group.as_deref()) {
+        (Status::Down | Status::Degraded | Status::Unknown, Some(group)) => {
+            let cap = groups.iter().find(|g| g.id == group).map_or(check.status, |g| g.level.caps());
+            if cap.severity() < check.status.severity() {
+                cap
+            } else {
+                check.status
+            }
+        }
+        (status, _) => status,
+    };
+    let worst = Status::worst(snapshot.iter().map(shown));
     let summary = if snapshot.is_empty() {
         "no checks configured".to_owned()
     } else if worst == Status::Up {
         format!("all {} up", snapshot.len())
+    } else if let Some(group) = worst_group(&groups, snapshot, worst) {
+        // The worst is a group's: say it as the group's level and its cause.
+        let others = groups.iter().filter(|g| g.level > GroupLevel::Operational).count() - 1
+            + snapshot
+                .iter()
+                .filter(|c| c.config.group.is_none() && c.status.severity() >= Status::Degraded.severity())
+                .count();
+        match others {
+            0 => group.headline(),
+            n => format!("{}; +{n} more", group.headline()),
+        }
     } else {
         let names: Vec<&str> = snapshot.iter().filter(|c| c.status == worst).map(|c| c.config.name.as_str()).collect();
         let mut shown = names.iter().take(3).copied().collect::<Vec<_>>().join(", ");
@@ -317,6 +345,24 @@ fn human(d: chrono::Duration) -> String {
     }
 }
 
+/// The group whose level is the tray's worst, when no ungrouped check is as bad: the
+/// worst level first, then the first in config order.
+fn worst_group<'a>(
+    groups: &'a [GroupSnapshot],
+    snapshot: &[CheckSnapshot],
+    worst: Status,
+) -> Option<&'a GroupSnapshot> {
+    let mut found: Option<&GroupSnapshot> = None;
+    for group in groups.iter().filter(|g| g.level > GroupLevel::Operational) {
+        if found.is_none_or(|f| group.level > f.level) {
+            found = Some(group);
+        }
+    }
+    let group = found?;
+    let ungrouped_as_bad = snapshot.iter().any(|c| c.config.group.is_none() && c.status == worst);
+    (group.level.caps() == worst && !ungrouped_as_bad).then_some(group)
+}
+
 /// Gives a notification about one check down its "Run …" button: the check's first
 /// action that needs no confirmation.
 fn with_run_button(op: NotificationOp, engine: &Engine) -> NotificationOp {
@@ -492,14 +538,21 @@ mod tests {
     }
 
     fn snapshots(statuses: &[(&str, Status)]) -> (Vec<CheckSnapshot>, crate::config::Config) {
+        grouped(&statuses.iter().map(|(id, status)| (*id, *status, "")).collect::<Vec<_>>())
+    }
+
+    /// Checks with their status and extra keys (`group = "shop"`, `critical = false`).
+    fn grouped(checks: &[(&str, Status, &str)]) -> (Vec<CheckSnapshot>, crate::config::Config) {
+        let statuses: Vec<(&str, Status)> = checks.iter().map(|(id, status, _)| (*id, *status)).collect();
         let mut text = String::from(
             "[[action]]\nid = \"restart\"\nname = \"Restart\"\nkind = \"command\"\ncommand = [\"true\"]\nconfirm = true\n",
         );
-        for (id, _) in statuses {
+        for (id, _, extra) in checks {
             text.push_str(&format!(
-                "[[check]]\nid = \"{id}\"\nname = \"{id} name\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\nactions = [\"restart\"]\n"
+                "[[check]]\nid = \"{id}\"\nname = \"{id} name\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\nactions = [\"restart\"]\n{extra}\n"
             ));
         }
+        let statuses = &statuses;
         let config = crate::config::compile(&text, "test.toml").expect("valid config").config;
         let snapshots = config
             .checks
@@ -569,6 +622,39 @@ mod tests {
 
         let view = view_of(&[], &config);
         assert_eq!((view.level, view.summary.as_str()), (TrayLevel::Unknown, "no checks configured"));
+    }
+
+    #[test]
+    fn a_degraded_group_heads_the_tray_with_its_cause_and_an_optional_part_is_amber() {
+        use Status::*;
+        let shop = "group = \"shop\"";
+        let optional = "group = \"shop\"\ncritical = false";
+        let (checks, config) = grouped(&[("web", Up, shop), ("search", Down, shop), ("recs", Up, optional)]);
+        let view = view_of(&checks, &config);
+        assert_eq!((view.level, view.summary.as_str()), (TrayLevel::Down, "shop: partial outage (search name down)"));
+
+        let (checks, config) = grouped(&[("web", Up, shop), ("recs", Down, optional), ("other", Up, "")]);
+        let view = view_of(&checks, &config);
+        assert_eq!(
+            (view.level, view.summary.as_str()),
+            (TrayLevel::Degraded, "shop: degraded (recs name down)"),
+            "an optional component down degrades its group: amber"
+        );
+        assert_eq!(view.failing[0].id, "recs", "and it is still listed to act on");
+
+        let (checks, config) = grouped(&[("web", Down, shop), ("db", Down, "group = \"data\""), ("x", Degraded, "")]);
+        let view = view_of(&checks, &config);
+        assert_eq!(
+            view.summary, "shop: major outage (web name down); +2 more",
+            "the first worst group, and the rest counted"
+        );
+
+        let (checks, config) = grouped(&[("web", Down, shop), ("api", Down, "")]);
+        let view = view_of(&checks, &config);
+        assert_eq!(
+            view.summary, "2 down: web name, api name",
+            "an ungrouped check as bad: the checks are the headline"
+        );
     }
 
     #[test]

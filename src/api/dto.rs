@@ -12,7 +12,7 @@ use ts_rs::TS;
 
 use crate::breaker::{BreakerConfig, BreakerView, Trip, Window};
 use crate::config::{ActionConfig, CheckConfig};
-use crate::engine::{BudgetSnapshot, CheckSnapshot, HealingSnapshot, RestartLoop};
+use crate::engine::{BudgetSnapshot, CheckSnapshot, GroupSnapshot, HealingSnapshot, RestartLoop};
 use crate::healing::Shown;
 use crate::model::{BreakerState, FailureClass, GroupLevel, Plan, Requester, RunStatus, Status};
 use crate::store::{ActionRunRecord, BreakerChange, Bucket, IncidentRecord, ResultRecord};
@@ -132,11 +132,42 @@ pub struct StatusReportDto {
     pub groups: Vec<GroupDto>,
 }
 
+/// A group (a service made of checks): its level, the components that cause it, and
+/// every component.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(rename = "Group")]
 pub struct GroupDto {
     pub id: String,
+    /// Its name (today its id).
+    pub name: String,
     pub level: GroupLevelDto,
+    /// What causes the level, in words (`Search down, Cart down`); null when operational.
+    pub cause: Option<String>,
+    pub components: Vec<ComponentDto>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Component")]
+pub struct ComponentDto {
+    pub check: String,
+    pub critical: bool,
+    pub status: StatusDto,
+}
+
+impl From<&GroupSnapshot> for GroupDto {
+    fn from(group: &GroupSnapshot) -> GroupDto {
+        GroupDto {
+            id: group.id.clone(),
+            name: group.id.clone(),
+            level: group.level.into(),
+            cause: group.cause.clone(),
+            components: group
+                .components
+                .iter()
+                .map(|c| ComponentDto { check: c.check.to_string(), critical: c.critical, status: c.status.into() })
+                .collect(),
+        }
+    }
 }
 
 /// A check as `/status` and the live `checks` update show it.

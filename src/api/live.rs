@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::dto;
-use crate::engine::{Engine, Event};
+use crate::engine::{groups_of, CheckSnapshot, Engine, Event};
 
 /// How long check results are gathered before they are sent.
 pub const COALESCE: Duration = Duration::from_millis(250);
@@ -35,8 +35,9 @@ impl Update {
     }
 }
 
-/// `hello` first (and again after falling behind: the reader refetches), then `checks`,
-/// `incident`, `incident_resolved`, `action_output` and `action_run`.
+/// `hello` first (and again after falling behind: the reader refetches), then `checks`
+/// (with `groups` after them when a group changed), `incident`, `incident_resolved`,
+/// `action_output`, `action_run` and `restart_loop`.
 pub fn updates(engine: Engine) -> impl Stream<Item = Update> + Send + 'static {
     let (sender, receiver) = mpsc::channel(BUFFER);
     let events = engine.subscribe();
@@ -77,6 +78,7 @@ async fn forward(engine: Engine, mut events: tokio::sync::broadcast::Receiver<Ev
             Some(Err(RecvError::Lagged(missed))) => {
                 flush_at = None;
                 pending.clear();
+                pending.groups_sent = None;
                 out.push(Update::new("hello", dto::HelloDto { missed: Some(missed) }));
             }
             Some(Err(RecvError::Closed)) => return,
@@ -96,11 +98,15 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// Checks with results not yet sent, in arrival order, each once.
+/// Checks with results not yet sent, in arrival order, each once; and the groups as
+/// last sent.
 #[derive(Default)]
 struct Pending {
     order: Vec<usize>,
     seen: Vec<bool>,
+    /// The `groups` update last sent (its JSON), to send one only when a level, cause
+    /// or component changed.
+    groups_sent: Option<String>,
 }
 
 impl Pending {
@@ -120,15 +126,34 @@ impl Pending {
         }
     }
 
-    /// The held checks as one `checks` update, read now (so each is its latest state).
-    fn take(&mut self, engine: &Engine) -> Option<Update> {
+    /// The held checks as one `checks` update, read now (so each is its latest state),
+    /// then a `groups` update when one of them is in a group whose level, cause or
+    /// components changed.
+    fn take(&mut self, engine: &Engine) -> Vec<Update> {
         if self.order.is_empty() {
+            return Vec::new();
+        }
+        let checks: Vec<CheckSnapshot> = self.order.iter().filter_map(|&p| engine.check_at(p)).collect();
+        self.clear();
+        let mut updates = vec![Update::new("checks", checks.iter().map(dto::CheckDto::from).collect::<Vec<_>>())];
+        if checks.iter().any(|c| c.config.group.is_some()) {
+            updates.extend(self.groups(engine));
+        }
+        updates
+    }
+
+    fn groups(&mut self, engine: &Engine) -> Option<Update> {
+        let grouped: Vec<CheckSnapshot> = (0..engine.config().checks.len())
+            .filter(|&p| engine.config().checks[p].group.is_some())
+            .filter_map(|p| engine.check_at(p))
+            .collect();
+        let groups: Vec<dto::GroupDto> = groups_of(&grouped).iter().map(dto::GroupDto::from).collect();
+        let update = Update::new("groups", groups);
+        if self.groups_sent.as_deref() == Some(update.data.as_str()) {
             return None;
         }
-        let checks: Vec<dto::CheckDto> =
-            self.order.iter().filter_map(|&p| engine.check_at(p)).map(|c| dto::CheckDto::from(&c)).collect();
-        self.clear();
-        Some(Update::new("checks", checks))
+        self.groups_sent = Some(update.data.clone());
+        Some(update)
     }
 }
 

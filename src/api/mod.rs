@@ -47,11 +47,11 @@ fn known_action(engine: &Engine, id: &str) -> Result<ActionId, ApiError> {
 pub fn status(engine: &Engine) -> dto::StatusReportDto {
     let snapshot = engine.snapshot();
     let overall = if snapshot.is_empty() { Status::Up } else { Status::worst(snapshot.iter().map(|c| c.status)) };
-    let groups = engine.groups(&snapshot);
+    let groups = crate::engine::groups_of(&snapshot);
     dto::StatusReportDto {
         overall: overall.into(),
         checks: snapshot.iter().map(dto::CheckDto::from).collect(),
-        groups: groups.into_iter().map(|(id, level)| dto::GroupDto { id, level: level.into() }).collect(),
+        groups: groups.iter().map(dto::GroupDto::from).collect(),
     }
 }
 

@@ -69,6 +69,71 @@ pub struct CheckSnapshot {
     pub healing: Option<HealingSnapshot>,
 }
 
+/// A group (a service made of checks) with its degradation level and what causes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupSnapshot {
+    pub id: String,
+    pub level: GroupLevel,
+    /// The components that cause the level, in words: `Search down, Cart down`.
+    pub cause: Option<String>,
+    pub components: Vec<Component>,
+}
+
+/// A group's component.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    pub check: CheckId,
+    pub name: String,
+    pub critical: bool,
+    pub status: Status,
+}
+
+impl GroupSnapshot {
+    /// `shop: partial outage (Search down)`.
+    pub fn headline(&self) -> String {
+        match &self.cause {
+            Some(cause) => format!("{}: {} ({cause})", self.id, self.level.words()),
+            None => format!("{}: {}", self.id, self.level.words()),
+        }
+    }
+}
+
+/// Each group of the checks, in the order they first appear, with its level.
+pub fn groups_of(snapshot: &[CheckSnapshot]) -> Vec<GroupSnapshot> {
+    let mut groups: Vec<GroupSnapshot> = Vec::new();
+    for check in snapshot {
+        let Some(group) = check.config.group.as_deref() else { continue };
+        let component = Component {
+            check: check.config.id.clone(),
+            name: check.config.name.clone(),
+            critical: check.config.critical,
+            status: check.status,
+        };
+        match groups.iter_mut().find(|g| g.id == group) {
+            Some(found) => found.components.push(component),
+            None => groups.push(GroupSnapshot {
+                id: group.to_owned(),
+                level: GroupLevel::Operational,
+                cause: None,
+                components: vec![component],
+            }),
+        }
+    }
+    for group in &mut groups {
+        let statuses: Vec<(Status, bool)> = group.components.iter().map(|c| (c.status, c.critical)).collect();
+        let (level, causes) = GroupLevel::rollup(&statuses);
+        group.level = level;
+        group.cause = (!causes.is_empty()).then(|| {
+            causes
+                .iter()
+                .map(|&i| format!("{} {}", group.components[i].name, group.components[i].status))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+    }
+    groups
+}
+
 #[derive(Debug, Clone)]
 pub enum Event {
     /// The check at this position (in config order) has a new result or state: read it
@@ -279,12 +344,6 @@ impl Engine {
     }
 
     /// Each group's level, rolled up from its components.
-    pub fn groups(&self, snapshot: &[CheckSnapshot]) -> Vec<(String, GroupLevel)> {
-        let components =
-            snapshot.iter().filter_map(|c| Some((c.config.group.as_deref()?, c.status, c.config.critical)));
-        GroupLevel::of_groups(components).into_iter().map(|(name, level)| (name.to_owned(), level)).collect()
-    }
-
     /// Probes a check now, outside its schedule, and returns the result. The probe goes
     /// through the check's own task, so it never overlaps a scheduled one.
     pub async fn probe_now(&self, id: &str) -> Option<ProbeResult> {

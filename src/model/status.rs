@@ -55,43 +55,48 @@ codes! {
 }
 
 impl GroupLevel {
-    /// Rolls up `(status, critical)` of each component: a critical component down is a
-    /// major outage, an optional one down a partial outage... unless every component is
-    /// down; a degraded component (or an optional one unknown) degrades the group.
-    pub fn rollup(components: impl IntoIterator<Item = (Status, bool)>) -> GroupLevel {
-        let mut level = GroupLevel::Operational;
-        let mut total = 0;
-        let mut down = 0;
-        for (status, critical) in components {
-            total += 1;
-            let this = match (status, critical) {
-                (Status::Down, true) => GroupLevel::MajorOutage,
-                (Status::Down, false) => {
-                    down += 1;
-                    GroupLevel::PartialOutage
-                }
-                (Status::Degraded | Status::Unknown, _) => GroupLevel::Degraded,
-                _ => GroupLevel::Operational,
-            };
-            level = level.max(this);
+    /// Rolls up each component's `(status, critical)`: every critical component down is
+    /// a major outage (a group with one critical component is in one when it is down),
+    /// some of them down a partial outage; else an optional component down or anything
+    /// degraded or unknown degrades the group. A group without a critical component is
+    /// judged as if each were critical (else it could never be in outage). Paused and
+    /// maintenance components count as up. Returns the level and the components that
+    /// cause it (their indices).
+    pub fn rollup(components: &[(Status, bool)]) -> (GroupLevel, Vec<usize>) {
+        let any_critical = components.iter().any(|(_, critical)| *critical);
+        let critical: Vec<usize> = (0..components.len()).filter(|&i| components[i].1 || !any_critical).collect();
+        let down: Vec<usize> = critical.iter().copied().filter(|&i| components[i].0 == Status::Down).collect();
+        if !down.is_empty() {
+            let level = if down.len() == critical.len() { GroupLevel::MajorOutage } else { GroupLevel::PartialOutage };
+            return (level, down);
         }
-        if total > 0 && down == total {
-            level = GroupLevel::MajorOutage;
+        let degrading: Vec<usize> = (0..components.len())
+            .filter(|&i| matches!(components[i].0, Status::Down | Status::Degraded | Status::Unknown))
+            .collect();
+        match degrading.is_empty() {
+            true => (GroupLevel::Operational, degrading),
+            false => (GroupLevel::Degraded, degrading),
         }
-        level
     }
 
-    /// Each group's level, groups in the order they first appear, from every grouped
-    /// component's `(group, status, critical)`.
-    pub fn of_groups<'a>(components: impl IntoIterator<Item = (&'a str, Status, bool)>) -> Vec<(&'a str, GroupLevel)> {
-        let mut groups: Vec<(&str, Vec<(Status, bool)>)> = Vec::new();
-        for (group, status, critical) in components {
-            match groups.iter_mut().find(|(name, _)| *name == group) {
-                Some((_, members)) => members.push((status, critical)),
-                None => groups.push((group, vec![(status, critical)])),
-            }
+    /// The status a failing component shows at most, for its group's level: an
+    /// optional component down in a degraded group makes the tray amber, not red.
+    pub fn caps(self) -> Status {
+        match self {
+            GroupLevel::Operational => Status::Up,
+            GroupLevel::Degraded => Status::Degraded,
+            GroupLevel::PartialOutage | GroupLevel::MajorOutage => Status::Down,
         }
-        groups.into_iter().map(|(name, members)| (name, GroupLevel::rollup(members))).collect()
+    }
+
+    /// In words: `partial outage`.
+    pub fn words(self) -> &'static str {
+        match self {
+            GroupLevel::Operational => "operational",
+            GroupLevel::Degraded => "degraded",
+            GroupLevel::PartialOutage => "partial outage",
+            GroupLevel::MajorOutage => "major outage",
+        }
     }
 }
 
@@ -132,22 +137,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn groups_roll_up_by_criticality() {
+    fn groups_roll_up_by_criticality_naming_the_cause() {
         use Status::*;
-        let level = |components: &[(Status, bool)]| GroupLevel::rollup(components.iter().copied()).as_str();
-        assert_eq!(level(&[(Up, true), (Up, false)]), "operational");
-        assert_eq!(level(&[(Up, true), (Degraded, true)]), "degraded", "a degraded component degrades the group");
-        assert_eq!(level(&[(Up, true), (Down, false)]), "partial_outage", "an optional component down");
-        assert_eq!(level(&[(Down, true), (Up, false)]), "major_outage", "a critical component down");
-        assert_eq!(level(&[(Down, false), (Down, false)]), "major_outage", "every component down");
-        assert_eq!(level(&[(Unknown, false), (Up, true)]), "degraded", "an unknown component is not operational");
-    }
-
-    #[test]
-    fn groups_keep_their_first_seen_order() {
-        use Status::*;
-        let levels = GroupLevel::of_groups([("shop", Up, true), ("db", Down, true), ("shop", Down, false)]);
-        assert_eq!(levels, [("shop", GroupLevel::PartialOutage), ("db", GroupLevel::MajorOutage)]);
+        let level = |components: &[(Status, bool)]| {
+            let (level, causes) = GroupLevel::rollup(components);
+            format!("{} {causes:?}", level.as_str())
+        };
+        assert_eq!(level(&[(Up, true), (Up, false)]), "operational []");
+        assert_eq!(level(&[(Up, true), (Degraded, true)]), "degraded [1]", "a critical component degraded");
+        assert_eq!(level(&[(Up, true), (Down, false)]), "degraded [1]", "an optional component down");
+        assert_eq!(level(&[(Down, true), (Up, true), (Down, false)]), "partial_outage [0]", "some critical ones down");
+        assert_eq!(level(&[(Down, true), (Up, false)]), "major_outage [0]", "the one critical component down");
+        assert_eq!(level(&[(Down, true), (Down, true), (Up, false)]), "major_outage [0, 1]", "every critical one down");
+        assert_eq!(level(&[(Down, false), (Down, false)]), "major_outage [0, 1]", "no critical one: all count");
+        assert_eq!(level(&[(Down, false), (Up, false)]), "partial_outage [0]");
+        assert_eq!(level(&[(Unknown, false), (Up, true)]), "degraded [0]", "an unknown component is not operational");
+        assert_eq!(level(&[(Paused, true), (Maintenance, true)]), "operational []", "paused is not failing");
+        assert_eq!(level(&[]), "operational []");
     }
 
     #[test]

@@ -69,3 +69,47 @@ async fn results_are_coalesced_and_incidents_follow_their_check() {
     }
     drop(engine);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_sends_its_level_when_it_changes_and_only_then() {
+    let web = Target::start(Behaviour::Ok).await;
+    let search = Target::start(Behaviour::Ok).await;
+    let check = |id: &str, target: &Target| {
+        format!(
+            "[[check]]\nid = \"{id}\"\nkind = \"http\"\nurl = \"{}\"\ngroup = \"shop\"\ninterval = \"100ms\"\ntimeout = \"90ms\"\nfailure_threshold = 1\nbreaker = {{ enabled = false }}\n",
+            target.url()
+        )
+    };
+    let (_dir, running) = start(&(check("web", &web) + &check("search", &search)));
+    let mut stream = Box::pin(updates(running.engine.clone()));
+    let mut groups = Vec::new();
+    // Up first: the group is sent once, operational, however many results follow.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut checks_updates = 0;
+    while checks_updates < 10 {
+        assert!(tokio::time::Instant::now() < deadline, "ten checks updates");
+        let update = next(&mut stream).await.unwrap();
+        match update.name {
+            "groups" => groups.push(update.data),
+            "checks" if update.data.contains(r#""status":"up""#) => checks_updates += 1,
+            _ => {}
+        }
+    }
+    let levels: Vec<serde_json::Value> = groups.iter().map(|g| serde_json::from_str(g).unwrap()).collect();
+    assert!(!levels.is_empty() && levels.len() <= 3, "sent when it changed, not per result: {groups:?}");
+    let last = levels.last().unwrap();
+    assert_eq!((last[0]["id"].as_str(), last[0]["level"].as_str()), (Some("shop"), Some("operational")), "{last}");
+
+    search.set(Behaviour::Status(503));
+    let partial = loop {
+        let update = next(&mut stream).await.unwrap();
+        if update.name == "groups" && update.data.contains("partial_outage") {
+            break serde_json::from_str::<serde_json::Value>(&update.data).unwrap();
+        }
+    };
+    assert_eq!(partial[0]["cause"], "search down", "{partial}");
+    let components = partial[0]["components"].as_array().unwrap();
+    assert_eq!(components.len(), 2);
+    assert_eq!((components[1]["check"].as_str(), components[1]["status"].as_str()), (Some("search"), Some("down")));
+    running.shutdown().await;
+}

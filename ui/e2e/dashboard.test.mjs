@@ -87,6 +87,12 @@ test("a failing check shows down live, and a recovery action runs from the page"
   assert.match(message, /503/, "the row says why");
   assert.match(message, /unexpected status/, "with the resolution hint");
   assert.match(await page.locator("#summary").innerText(), /1 down: Orders API/);
+  // Its group is in partial outage (its port is still up): a banner says so and why.
+  const banner = page.locator('.group-banner[data-group="orders"]');
+  await banner.waitFor({ timeout: WAIT });
+  assert.equal(await banner.innerText(), "orders: partial outage (Orders API down)");
+  assert.match(await banner.getAttribute("class"), /partial_outage/);
+  assert.equal(await page.locator('tbody[data-group="orders"] tr.group .badge').innerText(), "partial outage");
   await page.screenshot({ path: screenshotPath("dashboard-failing.png"), fullPage: true });
 
   await row(page, "orders-api").click();

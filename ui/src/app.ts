@@ -106,6 +106,7 @@ export class App {
         this.transport.call("health", {}).catch(() => null),
       ]);
       this.state.replaceChecks(status.checks);
+      this.state.groups = status.groups;
       this.state.incidents = incidents.incidents;
       this.loaded = true;
       this.connectionBanner.hidden = true;
@@ -135,6 +136,7 @@ export class App {
       this.overview.update(changed.checks);
       if (this.page instanceof CheckPage && changed.checks.includes(this.page.id)) this.page.onCheck();
     }
+    if (changed.groups) this.overview.refreshGroups();
     if (changed.incidents) {
       if (this.page instanceof CheckPage) this.page.onIncidents();
       if (this.page instanceof IncidentsPage) void this.page.load();

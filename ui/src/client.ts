@@ -7,6 +7,7 @@ import type {
   ActionRun,
   ApiError,
   Check,
+  Group,
   Hello,
   Incident,
   IncidentResolved,
@@ -22,6 +23,7 @@ export type * from "./api/types";
 export type Update =
   | ({ name: "hello" } & Hello)
   | { name: "checks"; checks: Check[] }
+  | { name: "groups"; groups: Group[] }
   | { name: "incident"; incident: Incident }
   | ({ name: "incident_resolved" } & IncidentResolved)
   | ({ name: "action_output" } & ActionOutput)
@@ -69,6 +71,8 @@ export function toUpdate(name: string, data: string): Update | null {
       return { name: "hello", missed: typeof p.missed === "number" ? p.missed : undefined };
     case "checks":
       return Array.isArray(payload) ? { name: "checks", checks: payload as Check[] } : null;
+    case "groups":
+      return Array.isArray(payload) ? { name: "groups", groups: payload as Group[] } : null;
     case "incident":
       return { name: "incident", incident: payload as Incident };
     case "incident_resolved":

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { breaker, check } from "./fixtures";
-import type { Incident } from "./client";
+import type { Group, Incident } from "./client";
 import {
   breakerRuleText,
   breakerText,
@@ -11,10 +11,12 @@ import {
   explain,
   formatDuration,
   formatLatency,
+  groupHeadline,
   healingText,
   LiveState,
   matches,
   summary,
+  troubledGroups,
   worst,
 } from "./model";
 
@@ -131,8 +133,29 @@ describe("live state", () => {
     expect(state.incidents[0].duration_ms).toBe(90_000);
 
     const output = state.apply({ name: "action_output", ref: "r", action: "fix", text: "one\n" });
-    expect(output).toEqual({ checks: [], incidents: false, resync: false });
+    expect(output).toEqual({ checks: [], groups: false, incidents: false, resync: false });
     expect(state.apply({ name: "hello" }).resync).toBe(true);
+
+    const shop: Group = { id: "shop", name: "shop", level: "partial_outage", cause: "Search down", components: [] };
+    expect(state.apply({ name: "groups", groups: [shop] }).groups).toBe(true);
+    expect(state.groups).toEqual([shop]);
+  });
+});
+
+describe("groups", () => {
+  const group = (id: string, level: Group["level"], cause: string | null = null): Group => ({
+    id,
+    name: id,
+    level,
+    cause,
+    components: [],
+  });
+
+  it("heads with the level and its cause, worst first", () => {
+    expect(groupHeadline(group("shop", "partial_outage", "Search down"))).toBe("shop: partial outage (Search down)");
+    expect(groupHeadline(group("shop", "operational"))).toBe("shop: operational");
+    const groups = [group("a", "degraded", "x"), group("b", "operational"), group("c", "major_outage", "y"), group("d", "degraded", "z")];
+    expect(troubledGroups(groups).map((g) => g.id)).toEqual(["c", "a", "d"]);
   });
 });
 

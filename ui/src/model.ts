@@ -1,7 +1,19 @@
 // View logic without the DOM: ordering, grouping, filtering, counts, summaries and
 // the live state the updates keep current. Everything here is unit-tested.
 
-import type { Breaker, BreakerRule, BreakerState, Budget, Check, Healing, Incident, Status, Update } from "./client";
+import type {
+  Breaker,
+  BreakerRule,
+  BreakerState,
+  Budget,
+  Check,
+  Group,
+  GroupLevel,
+  Healing,
+  Incident,
+  Status,
+  Update,
+} from "./client";
 
 /** Worst first: the order of severity. */
 export const SEVERITY: Status[] = ["down", "unknown", "degraded", "maintenance", "paused", "up"];
@@ -184,9 +196,30 @@ export function breakerRuleText(rule: BreakerRule): string {
   return `${formatRate(rule.failure_rate ?? 50)} of ${window} fail, or ${slow} (over ${formatDuration(rule.slow_call_ms)}), once ${rule.min_calls} calls are in`;
 }
 
+/** A group's level in words. */
+export const GROUP_LEVELS: Record<GroupLevel, string> = {
+  operational: "operational",
+  degraded: "degraded",
+  partial_outage: "partial outage",
+  major_outage: "major outage",
+};
+
+/** "shop: partial outage (Search down)", as the tray says it. */
+export function groupHeadline(group: Group): string {
+  const level = `${group.name}: ${GROUP_LEVELS[group.level]}`;
+  return group.cause ? `${level} (${group.cause})` : level;
+}
+
+/** Groups that are not operational, worst first (config order within a level). */
+export function troubledGroups(groups: Group[]): Group[] {
+  const rank = (g: Group) => Object.keys(GROUP_LEVELS).indexOf(g.level);
+  return groups.filter((g) => g.level !== "operational").sort((a, b) => rank(b) - rank(a));
+}
+
 /** The live state of the core as the dashboard knows it. */
 export class LiveState {
   readonly checks = new Map<string, Check>();
+  groups: Group[] = [];
   incidents: Incident[] = [];
 
   replaceChecks(checks: Check[]): void {
@@ -195,8 +228,8 @@ export class LiveState {
   }
 
   /** Applies an update; returns what changed, for the views to redraw only that. */
-  apply(update: Update): { checks: string[]; incidents: boolean; resync: boolean } {
-    const changed = { checks: [] as string[], incidents: false, resync: false };
+  apply(update: Update): { checks: string[]; groups: boolean; incidents: boolean; resync: boolean } {
+    const changed = { checks: [] as string[], groups: false, incidents: false, resync: false };
     switch (update.name) {
       case "hello":
         changed.resync = true;
@@ -206,6 +239,10 @@ export class LiveState {
           this.checks.set(check.id, check);
           changed.checks.push(check.id);
         }
+        break;
+      case "groups":
+        this.groups = update.groups;
+        changed.groups = true;
         break;
       case "incident":
         this.incidents = [update.incident, ...this.incidents.filter((i) => i.id !== update.incident.id)];

@@ -135,6 +135,8 @@ reason: string | null, interval_ms: number, actions: Array<string>, depends_on: 
  */
 healing: Healing | null, };
 
+export type Component = { check: string, critical: boolean, status: Status, };
+
 export type Failure = { class: FailureClass,
 /**
  * What the operator can do about it.
@@ -143,7 +145,15 @@ resolution: string, };
 
 export type FailureClass = "refused" | "timeout" | "dns" | "tls" | "http_status" | "condition" | "body_too_large" | "connection" | "breaker_open" | "probe_error";
 
-export type Group = { id: string, level: GroupLevel, };
+export type Group = { id: string,
+/**
+ * Its name (today its id).
+ */
+name: string, level: GroupLevel,
+/**
+ * What causes the level, in words (`Search down, Cart down`); null when operational.
+ */
+cause: string | null, components: Array<Component>, };
 
 export type GroupLevel = "operational" | "degraded" | "partial_outage" | "major_outage";
 

@@ -7,6 +7,9 @@ import { badge, h } from "../dom";
 import {
   breakerText,
   counts,
+  GROUP_LEVELS,
+  groupHeadline,
+  troubledGroups,
   displayOrder,
   explain,
   formatDuration,
@@ -33,6 +36,8 @@ export class Overview {
   private readonly search: HTMLInputElement;
   private readonly statusSelect: HTMLSelectElement;
   private readonly empty: HTMLElement;
+  /** A banner per group that is not operational. */
+  private readonly banners = h("div", { class: "group-banners", "aria-label": "Degraded groups" });
   private filter: Filter = { text: "", status: "all" };
   private selected: string | null = null;
 
@@ -61,6 +66,7 @@ export class Overview {
     this.element = h(
       "section",
       { class: "overview", "aria-label": "Overview" },
+      this.banners,
       h("div", { class: "toolbar" }, this.countsBar, h("div", { class: "filters" }, this.search, this.statusSelect)),
       this.table,
       this.empty,
@@ -91,7 +97,22 @@ export class Overview {
       this.groups.get(check.group ?? UNGROUPED)?.body.append(row);
     }
     this.refreshAggregates();
+    this.refreshGroups();
     this.applyFilter();
+  }
+
+  /** The banners of degraded groups and each group's level in its header row. */
+  refreshGroups(): void {
+    this.banners.replaceChildren(
+      ...troubledGroups(this.state.groups).map((group) =>
+        h(
+          "div",
+          { class: `banner group-banner ${group.level}`, role: "status", "data-group": group.id },
+          h("strong", {}, groupHeadline(group)),
+        ),
+      ),
+    );
+    this.refreshAggregates();
   }
 
   /** Patches the rows of checks that changed. */
@@ -221,9 +242,11 @@ export class Overview {
       const members = byGroup.get(group) ?? [];
       const groupCounts = counts(members);
       const failing = members.length - groupCounts.up;
+      // A group's level when the core has one for it (checks without a group have none).
+      const level = this.state.groups.find((g) => g.id === group);
       header.replaceChildren(
         h("span", { class: "group-name" }, group),
-        badge(worst(members.map((c) => c.status))),
+        level ? badge(level.level, GROUP_LEVELS[level.level]) : badge(worst(members.map((c) => c.status))),
         h("span", { class: "hint" }, failing ? `${failing} of ${members.length} not up` : `${members.length} up`),
       );
     }
