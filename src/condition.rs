@@ -31,6 +31,9 @@ pub enum Subject {
     Json(Vec<PathSegment>),
     /// `header.<name>`, name lowercased.
     Header(String),
+    /// `component.<name>`: the status a service's health body gives that component
+    /// (`component.db`, `component.db.primary`).
+    Component(String),
 }
 
 impl Subject {
@@ -40,6 +43,7 @@ impl Subject {
             Subject::Field(name) => name,
             Subject::Json(_) => "json",
             Subject::Header(_) => "header",
+            Subject::Component(_) => "component",
         }
     }
 }
@@ -159,6 +163,12 @@ impl Condition {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| Value::Text(v.clone()))
                 .ok_or(Absent::Header(name)),
+            Subject::Component(name) => match &observation.health {
+                Some(health) => {
+                    health.component(name).map(|c| Value::Text(c.status.clone())).ok_or(Absent::Component(name))
+                }
+                None => Err(Absent::NotHealth),
+            },
             Subject::Json(path) => {
                 let root = json.get(observation).ok_or(Absent::NotJson)?;
                 let mut node = root;
@@ -228,6 +238,8 @@ enum Absent<'a> {
     Header(&'a str),
     NotJson,
     NoPath,
+    Component(&'a str),
+    NotHealth,
 }
 
 impl fmt::Display for Absent<'_> {
@@ -237,6 +249,8 @@ impl fmt::Display for Absent<'_> {
             Absent::Header(name) => write!(f, "no header `{name}`"),
             Absent::NotJson => f.write_str("a body that is not JSON"),
             Absent::NoPath => f.write_str("nothing at that path"),
+            Absent::Component(name) => write!(f, "no component `{name}` in the service's health"),
+            Absent::NotHealth => f.write_str("a body that is not a health body (Actuator or health+json)"),
         }
     }
 }
@@ -317,7 +331,7 @@ impl Cursor<'_> {
         let start = self.pos;
         let len = self
             .rest()
-            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']')))
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']' | ':')))
             .unwrap_or(self.rest().len());
         self.pos += len;
         &self.text[start..self.pos]
@@ -365,6 +379,12 @@ impl Cursor<'_> {
         }
         if word == "json" {
             return Ok(Subject::Json(Vec::new()));
+        }
+        if let Some(name) = word.strip_prefix("component.") {
+            if name.is_empty() {
+                return Err(at(self, 10, "expected a component name after `component.`".to_owned()));
+            }
+            return Ok(Subject::Component(name.to_owned()));
         }
         if let Some(name) = word.strip_prefix("header.") {
             if name.is_empty() {
@@ -580,6 +600,7 @@ mod tests {
                 "body matches \"(\"",
                 "status == 200 200",
                 "header. == 1",
+                "component. == \"UP\"",
             ],
             expect![[r#"
                 status = 200                         parse error: column 8: use `==` to compare
@@ -597,6 +618,7 @@ mod tests {
                 error: unclosed group
                 status == 200 200                    parse error: column 15: unexpected text after the value; write one condition per string
                 header. == 1                         parse error: column 8: expected a header name after `header.`
+                component. == "UP"                   parse error: column 11: expected a component name after `component.`
             "#]],
         );
     }

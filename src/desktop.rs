@@ -434,6 +434,17 @@ pub async fn notifications(engine: Engine, mut show: impl FnMut(NotificationOp) 
                 }
                 _ => Vec::new(),
             },
+            Some(Event::ServiceBreakerOpened(event)) => match engine.check(event.check_id.as_str()) {
+                Some(check) if check.status != Status::Paused => {
+                    let title = format!("{}: service breaker {} OPEN", event.check_name, event.breaker.name);
+                    let body = format!(
+                        "{}: the service now fails its calls to that dependency fast. See the check's page.",
+                        crate::engine::service_breaker_text(&event.breaker)
+                    );
+                    vec![grouper.notice(title, body, vec![event.check_id.to_string()])]
+                }
+                _ => Vec::new(),
+            },
             Some(Event::RestartLoop(event)) => {
                 let (title, body) = restart_loop_text(&event, engine.config());
                 vec![grouper.notice(title, body, vec![event.check_id.to_string()])]
@@ -565,6 +576,8 @@ mod tests {
                 reason: None,
                 breaker: None,
                 last: None,
+                health: None,
+                service_breakers: None,
                 open_incident: None,
                 healing: None,
             })

@@ -64,6 +64,7 @@ pub fn compile(keys: Keys, scope: &mut Scope<'_, '_>) -> Option<Spec> {
         verify_tls: keys.verify_tls,
         max_redirects: Some(0),
         max_body: None,
+        breakers_url: None,
     };
     let request = probe::http::compile(request, probe::Common { name: None }, scope)?;
     let expect = match expect {

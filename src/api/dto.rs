@@ -14,7 +14,7 @@ use crate::breaker::{BreakerConfig, BreakerView, Trip, Window};
 use crate::config::{ActionConfig, CheckConfig};
 use crate::engine::{BudgetSnapshot, CheckSnapshot, GroupSnapshot, HealingSnapshot, RestartLoop};
 use crate::healing::Shown;
-use crate::model::{BreakerState, FailureClass, GroupLevel, Plan, Requester, RunStatus, Status};
+use crate::model::{BreakerState, FailureClass, GroupLevel, Plan, Requester, RunStatus, ServiceBreaker, Status};
 use crate::store::{ActionRunRecord, BreakerChange, Bucket, IncidentRecord, ResultRecord};
 
 /// RFC 3339 UTC with milliseconds: every timestamp on the wire.
@@ -70,7 +70,8 @@ wire_enum! {
 wire_enum! {
     /// Why a result is not up.
     FailureClassDto("FailureClass") <=> FailureClass {
-        Refused, Timeout, Dns, Tls, HttpStatus, Condition, BodyTooLarge, Connection, BreakerOpen, ProbeError,
+        Refused, Timeout, Dns, Tls, HttpStatus, Condition, BodyTooLarge, Connection, Component, HealthBody, BreakerOpen,
+        ProbeError,
     }
 }
 
@@ -189,6 +190,14 @@ pub struct CheckDto {
     pub open_incident: Option<i64>,
     pub breaker: Option<BreakerDto>,
     pub last: Option<LastResultDto>,
+    /// What the service says about its components (an http check whose body is Spring
+    /// Boot Actuator health or `application/health+json`); empty otherwise.
+    pub components: Vec<ServiceComponentDto>,
+    /// The service's own circuit breakers (an http check with `breakers_url`); empty
+    /// otherwise.
+    pub service_breakers: Vec<ServiceBreakerDto>,
+    /// Why the service's breakers could not be read, when they could not.
+    pub service_breakers_error: Option<String>,
     /// Self-healing, for a check with `auto_action`.
     pub healing: Option<HealingDto>,
 }
@@ -376,6 +385,71 @@ impl From<&CheckSnapshot> for CheckDto {
                 failure: r.verdict.failure_class().map(FailureDto::from),
             }),
             healing: check.healing.as_ref().map(HealingDto::from),
+            components: check
+                .health
+                .as_ref()
+                .map(|h| {
+                    h.components
+                        .iter()
+                        .map(|c| ServiceComponentDto {
+                            name: c.name.clone(),
+                            status: c.status.clone(),
+                            detail: c.detail.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            service_breakers: check
+                .service_breakers
+                .as_ref()
+                .map(|b| b.breakers.iter().map(ServiceBreakerDto::from).collect())
+                .unwrap_or_default(),
+            service_breakers_error: check.service_breakers.as_ref().and_then(|b| b.error.clone()),
+        }
+    }
+}
+
+/// A component of a service, as its health body says: `db` (`db.primary` nested), its
+/// status as written (`UP`, `DOWN`, `pass`, `warn`, ...), and its error or values.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "ServiceComponent")]
+pub struct ServiceComponentDto {
+    pub name: String,
+    pub status: String,
+    pub detail: Option<String>,
+}
+
+/// One of a service's own circuit breakers, as its resilience4j endpoint reports it:
+/// `state` as written (`CLOSED`, `OPEN`, `HALF_OPEN`, ...), rates in percent (null while
+/// resilience4j has too few calls), and its calls.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "ServiceBreaker")]
+pub struct ServiceBreakerDto {
+    pub name: String,
+    pub state: String,
+    pub failure_rate: Option<f64>,
+    pub slow_call_rate: Option<f64>,
+    pub failure_rate_threshold: Option<f64>,
+    pub slow_call_rate_threshold: Option<f64>,
+    pub buffered_calls: Option<u64>,
+    pub failed_calls: Option<u64>,
+    pub slow_calls: Option<u64>,
+    pub not_permitted_calls: Option<u64>,
+}
+
+impl From<&ServiceBreaker> for ServiceBreakerDto {
+    fn from(b: &ServiceBreaker) -> ServiceBreakerDto {
+        ServiceBreakerDto {
+            name: b.name.clone(),
+            state: b.state.clone(),
+            failure_rate: b.failure_rate,
+            slow_call_rate: b.slow_call_rate,
+            failure_rate_threshold: b.failure_rate_threshold,
+            slow_call_rate_threshold: b.slow_call_rate_threshold,
+            buffered_calls: b.buffered_calls,
+            failed_calls: b.failed_calls,
+            slow_calls: b.slow_calls,
+            not_permitted_calls: b.not_permitted_calls,
         }
     }
 }

@@ -1008,7 +1008,7 @@ kind = "shell"
                 wk.toml:6:19: check "api": expect: in condition `status = 200`: use `==` to compare
                   help: write conditions as `subject op value`, e.g. `status == 200`, `latency < 500ms`, `json.status == "UP"`
                 wk.toml:6:28: check "api": expect: `bogus` is not a value of http checks
-                  help: http checks have: status, latency, body, json, header
+                  help: http checks have: status, latency, body, json, header, component
                 wk.toml:7:11: check "api": timeout: `ten seconds` is not a valid duration: expected a number before each unit, like `1m30s`
                   help: write a number and a unit: `500ms`, `10s`, `5m`, `1h`, `7d`
                 wk.toml:10:6: check "api": duplicate id, first defined on line 2

@@ -29,7 +29,7 @@ mod sweep;
 mod tests;
 
 pub use actions::{RunError, UndoRefused};
-pub use pipeline::{check_once, evaluate};
+pub use pipeline::{check_once, evaluate, service_breaker_text};
 pub use recovery::{BudgetSnapshot, HealingSnapshot, Refused, RestartLoop};
 
 use std::collections::HashMap;
@@ -64,6 +64,10 @@ pub struct CheckSnapshot {
     pub reason: Option<String>,
     pub breaker: Option<BreakerView>,
     pub last: Option<ProbeResult>,
+    /// What the service said about itself with its last result (a health body).
+    pub health: Option<crate::model::ServiceHealth>,
+    /// The service's own circuit breakers, for an http check with `breakers_url`.
+    pub service_breakers: Option<crate::model::ServiceBreakers>,
     pub open_incident: Option<i64>,
     /// Self-healing, for a check with `auto_action`.
     pub healing: Option<HealingSnapshot>,
@@ -155,6 +159,16 @@ pub enum Event {
     ActionRun(Box<ActionRunRecord>),
     /// Self-healing gave up on a check (told once until it is stable again).
     RestartLoop(Box<RestartLoop>),
+    /// One of a service's own circuit breakers turned OPEN (its `breakers_url`).
+    ServiceBreakerOpened(Box<ServiceBreakerOpened>),
+}
+
+/// A service's own breaker turned OPEN.
+#[derive(Debug, Clone)]
+pub struct ServiceBreakerOpened {
+    pub check_id: CheckId,
+    pub check_name: String,
+    pub breaker: crate::model::ServiceBreaker,
 }
 
 // The event channel allocates all its `EVENT_CAPACITY` slots at start: large payloads
@@ -204,6 +218,10 @@ struct Live {
     tracked: Tracked,
     breaker: Breaker,
     last: Option<ProbeResult>,
+    /// The service's own health with the last result, when its body had one.
+    health: Option<crate::model::ServiceHealth>,
+    /// The service's own breakers with the last result (`breakers_url`).
+    service_breakers: Option<crate::model::ServiceBreakers>,
     healing: Healing,
 }
 
@@ -463,6 +481,8 @@ fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, now: DateTime<Utc>) -> C
                 reason: shown.reason,
                 breaker: config.breaker.map(|_| live.breaker.view(now)),
                 last: live.last.clone(),
+                health: live.health.clone(),
+                service_breakers: live.service_breakers.clone(),
                 open_incident: live.tracked.state.open_incident,
                 healing: engine.healing_of(runtime, &live.healing, live.tracked.state.consecutive_failures),
                 config,
@@ -474,6 +494,8 @@ fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, now: DateTime<Utc>) -> C
             reason: Some("internal error: state poisoned".into()),
             breaker: None,
             last: None,
+            health: None,
+            service_breakers: None,
             open_incident: None,
             healing: None,
             config,

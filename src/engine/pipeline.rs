@@ -9,11 +9,14 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{record, restore, CheckRuntime, Engine, Event};
+use super::{record, restore, CheckRuntime, Engine, Event, ServiceBreakerOpened};
 use crate::breaker::{Breaker, Call, Permit};
 use crate::condition::JsonCache;
 use crate::config::{CheckConfig, Config};
-use crate::model::{BreakerState, Failure, FailureClass, Observation, ProbeResult, Status, Verdict};
+use crate::model::{
+    BreakerState, Failure, FailureClass, HealthStatus, Observation, ProbeResult, ServiceBreaker, ServiceBreakers,
+    ServiceHealth, Status, Verdict,
+};
 use crate::probe::{self, ProbeContext};
 use crate::state::{Change, Thresholds};
 use crate::store::{BreakerChange, IncidentRecord, PersistedState, ResultRecord, WriteOp};
@@ -24,6 +27,14 @@ struct Applied {
     ops: Vec<WriteOp>,
     /// The check's state after the result, written with it.
     state: PersistedState,
+    /// The service's own breakers that turned OPEN with this result.
+    breakers_opened: Vec<ServiceBreaker>,
+}
+
+/// What the service said about itself with a result.
+struct Told {
+    health: Option<ServiceHealth>,
+    service_breakers: Option<ServiceBreakers>,
 }
 
 impl Engine {
@@ -39,7 +50,8 @@ impl Engine {
             Permit::Allow => {
                 let observation = probe::guarded(&self.inner.probes, &check.probe, check.timeout, check.interval).await;
                 let (result, failed) = judge(check, &observation, self.now());
-                if let Some(applied) = self.apply(runtime, &result, failed, before) {
+                let told = Told { health: observation.health, service_breakers: observation.service_breakers };
+                if let Some(applied) = self.apply(runtime, &result, failed, before, told) {
                     self.persist_and_publish(runtime, &result, applied).await;
                 }
                 result
@@ -71,6 +83,7 @@ impl Engine {
         result: &ProbeResult,
         failed: Vec<String>,
         breaker_before: BreakerState,
+        told: Told,
     ) -> Option<Applied> {
         let check = &runtime.config;
         // Read before this check's own lock is taken: two locks are never held at once.
@@ -104,6 +117,22 @@ impl Engine {
             }
         });
         live.last = Some(result.clone());
+        // What the service said about itself with it (kept when it says nothing now only
+        // if the probe could not run).
+        let probed = !matches!(result.verdict, Verdict::Unknown(_));
+        if told.health.is_some() || probed {
+            live.health = told.health;
+        }
+        // The service's breakers that turned OPEN since the last read (none on the
+        // first read after a start: what was open then was already there).
+        let mut breakers_opened = Vec::new();
+        if let (Some(now), Some(before)) = (&told.service_breakers, &live.service_breakers) {
+            let was_open = |name: &str| before.breakers.iter().any(|b| b.name == name && b.is_open());
+            breakers_opened = now.breakers.iter().filter(|b| b.is_open() && !was_open(&b.name)).cloned().collect();
+        }
+        if told.service_breakers.is_some() || probed {
+            live.service_breakers = told.service_breakers;
+        }
         // Every op carries the check's state after this result, so an incident and the
         // state naming it commit together: a crash cannot split them.
         let state = restore::persist(&check.id, &live);
@@ -129,7 +158,7 @@ impl Engine {
             tracing::info!(check = %check.id, %from, %to, reason = reason.as_deref().unwrap_or(""), "status changed");
             ops.push(record::state_change(result.at, Change { from, to, reason }, state.clone()));
         }
-        Some(Applied { ops, state })
+        Some(Applied { ops, state, breakers_opened })
     }
 
     /// Incidents and state changes go to the writer first (the state queued with the
@@ -152,6 +181,14 @@ impl Engine {
         }
         self.record_result(result_record(check_id, result), applied.state);
         self.publish(runtime);
+        for breaker in applied.breakers_opened {
+            tracing::warn!(check = %check_id, breaker = %breaker.name, "a service breaker opened");
+            events.push(Event::ServiceBreakerOpened(Box::new(ServiceBreakerOpened {
+                check_id: check_id.clone(),
+                check_name: runtime.config.name.clone(),
+                breaker,
+            })));
+        }
         for event in events {
             let _ = self.inner.events.send(event);
         }
@@ -221,9 +258,38 @@ pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec
             failed.push(mismatch.to_string());
         }
     }
+    let health = observation.health.as_ref();
     if !failed.is_empty() {
-        let failure = Failure::new(class.unwrap_or(FailureClass::Condition), failed.join("; "));
+        // A service that names its components down: they are the cause.
+        let failure = match health.and_then(|h| components_in(h, HealthStatus::Down)) {
+            Some(cause) => Failure::new(FailureClass::Component, format!("{cause} ({})", failed.join("; "))),
+            None => Failure::new(class.unwrap_or(FailureClass::Condition), failed.join("; ")),
+        };
         return (Verdict::Down(failure), failed);
+    }
+    // The conditions hold; the service's own word: down is down, warn is degraded, and
+    // a component down under an overall up (a custom aggregation) degrades it.
+    if let Some(health) = health {
+        match health.overall() {
+            HealthStatus::Down => {
+                let cause = components_in(health, HealthStatus::Down)
+                    .unwrap_or_else(|| format!("the service says it is {}", health.status));
+                return (Verdict::Down(Failure::new(FailureClass::Component, cause)), Vec::new());
+            }
+            _ => {
+                let failing =
+                    components_in(health, HealthStatus::Down).or_else(|| components_in(health, HealthStatus::Warn));
+                if let Some(cause) = failing.or_else(|| {
+                    (health.overall() == HealthStatus::Warn).then(|| format!("the service says {}", health.status))
+                }) {
+                    return (Verdict::Degraded(cause), Vec::new());
+                }
+            }
+        }
+    }
+    // A breaker of the service's own open: it fails its calls to a dependency fast.
+    if let Some(open) = observation.service_breakers.as_ref().and_then(|b| b.breakers.iter().find(|b| b.is_open())) {
+        return (Verdict::Degraded(service_breaker_text(open)), Vec::new());
     }
     for condition in &check.degraded_if {
         let (holds, got) = condition.test(observation, &mut json);
@@ -232,6 +298,33 @@ pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec
         }
     }
     (Verdict::Up, Vec::new())
+}
+
+/// The components in `status`, named with their detail: `component db.replica is DOWN:
+/// Connection refused`; `None` when there are none.
+fn components_in(health: &ServiceHealth, status: HealthStatus) -> Option<String> {
+    let found = health.in_state(status);
+    match found.as_slice() {
+        [] => None,
+        [one] => Some(match &one.detail {
+            Some(detail) => format!("component {} is {}: {detail}", one.name, one.status),
+            None => format!("component {} is {}", one.name, one.status),
+        }),
+        several => {
+            let names: Vec<&str> = several.iter().map(|c| c.name.as_str()).collect();
+            Some(format!("components {} are {}", names.join(", "), several[0].status))
+        }
+    }
+}
+
+/// `service breaker payments is OPEN (failure rate 60% ≥ 50%)`.
+pub fn service_breaker_text(breaker: &ServiceBreaker) -> String {
+    let rates = match (breaker.failure_rate, breaker.failure_rate_threshold) {
+        (Some(rate), Some(threshold)) => format!(" (failure rate {rate}% ≥ {threshold}%)"),
+        (Some(rate), None) => format!(" (failure rate {rate}%)"),
+        _ => String::new(),
+    };
+    format!("service breaker {} is {}{rates}", breaker.name, breaker.state)
 }
 
 /// The result of an observation, with its one-line message, and the failed conditions.

@@ -67,6 +67,8 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
             tracked: Tracked::new(CheckState::new(now)),
             breaker: Breaker::new(check.breaker),
             last: None,
+            health: None,
+            service_breakers: None,
             healing: Healing::default(),
         };
     };
@@ -84,7 +86,14 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
         None => Breaker::new(check.breaker),
     };
     let pause = p.paused.map(|(since, until)| Pause { since, until });
-    Live { tracked: Tracked::restored(state, pause, now), breaker, last: None, healing: Healing::default() }
+    Live {
+        tracked: Tracked::restored(state, pause, now),
+        breaker,
+        last: None,
+        health: None,
+        service_breakers: None,
+        healing: Healing::default(),
+    }
 }
 
 /// A recorded result as the engine holds it.

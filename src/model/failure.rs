@@ -21,6 +21,10 @@ codes! {
         BodyTooLarge = "body_too_large",
         /// A connection-level failure other than refused (reset, unreachable, ...).
         Connection = "connection",
+        /// The service answers, and says a component it needs is down.
+        Component = "component",
+        /// The service's health body (Actuator, health+json) cannot be read.
+        HealthBody = "health_body",
         /// The breaker is open: the target was not contacted.
         BreakerOpen = "breaker_open",
         /// The probe itself failed (panicked, could not start, bad set-up).
@@ -51,6 +55,12 @@ impl FailureClass {
             }
             FailureClass::Connection => {
                 "the connection failed: check that the host is reachable (network, firewall, VPN)"
+            }
+            FailureClass::Component => {
+                "the service answers but a component it needs is down: fix that dependency (its detail says why)"
+            }
+            FailureClass::HealthBody => {
+                "the health body cannot be read: check what the endpoint returns (Spring Boot Actuator health or application/health+json)"
             }
             FailureClass::BreakerOpen => {
                 "the target kept failing so probing is paused: a trial runs when the breaker half-opens"

@@ -7,12 +7,14 @@
 mod action;
 mod code;
 mod failure;
+mod health;
 mod result;
 mod status;
 
 pub use action::{Plan, PlanFile, Quarantined, Requester, RunStatus};
 pub use code::Code;
 pub use failure::{Failure, FailureClass};
+pub use health::{HealthStatus, ServiceBreaker, ServiceBreakers, ServiceComponent, ServiceHealth};
 pub use result::{Observation, ProbeResult, Value, Verdict};
 pub use status::{BreakerState, GroupLevel, Status};
 

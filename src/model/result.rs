@@ -60,6 +60,10 @@ pub struct Observation {
     /// A one-line summary, e.g. `HTTP 200` or `3 processes`.
     pub summary: String,
     pub failure: Option<Failure>,
+    /// What the service says about itself, when its body is a health body.
+    pub health: Option<super::ServiceHealth>,
+    /// The service's own circuit breakers, for an http check with `breakers_url`.
+    pub service_breakers: Option<super::ServiceBreakers>,
 }
 
 impl Observation {

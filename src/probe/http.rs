@@ -11,12 +11,12 @@ use toml::Spanned;
 
 use super::{Common, ProbeContext};
 use crate::diagnostic::Scope;
-use crate::model::{FailureClass, Observation, Value};
+use crate::model::{Failure, FailureClass, Observation, ServiceBreakers, Value};
 use crate::secret::Secret;
 use crate::units::format_size;
 
 pub const NAME: &str = "http";
-pub const FIELDS: &[&str] = &["status", "latency", "body", "json", "header"];
+pub const FIELDS: &[&str] = &["status", "latency", "body", "json", "header", "component"];
 /// A failed condition on `status` is an `http_status` failure; on the others, `condition`.
 pub const FAILED: &[(&str, FailureClass)] = &[("status", FailureClass::HttpStatus)];
 
@@ -47,6 +47,11 @@ pub struct Keys {
     /// the check as `body_too_large`.
     #[schemars(with = "Option<String>")]
     pub max_body: Option<Spanned<String>>,
+    /// A resilience4j `/actuator/circuitbreakers` URL, read with every probe: the
+    /// service's own breakers are shown beside this check's, and one turning OPEN
+    /// degrades the check and is notified.
+    #[schemars(with = "Option<String>")]
+    pub breakers_url: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +64,7 @@ pub struct Spec {
     pub verify_tls: bool,
     pub max_redirects: u32,
     pub max_body: u64,
+    pub breakers_url: Option<reqwest::Url>,
 }
 
 pub fn compile(keys: Keys, _: Common<'_>, scope: &mut Scope<'_, '_>) -> Option<Spec> {
@@ -66,18 +72,15 @@ pub fn compile(keys: Keys, _: Common<'_>, scope: &mut Scope<'_, '_>) -> Option<S
         scope.needs("url", "add `url = \"https://example.com/health\"`");
         return None;
     };
-    let fix_url = "use a URL like `http://127.0.0.1:8080/health`";
-    let parsed = match reqwest::Url::parse(url.get_ref()) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
-        Ok(u) => {
-            let message = format_args!("`{}` is not an http or https URL (scheme `{}`)", url.get_ref(), u.scheme());
-            scope.error(&url.span(), "url", message, fix_url);
-            return None;
-        }
-        Err(e) => {
-            scope.error(&url.span(), "url", format_args!("`{}` is not a valid URL: {e}", url.get_ref()), fix_url);
-            return None;
-        }
+    let parsed = http_url(scope, "url", &url, "use a URL like `http://127.0.0.1:8080/health`")?;
+    let breakers_url = match &keys.breakers_url {
+        Some(given) => Some(http_url(
+            scope,
+            "breakers_url",
+            given,
+            "use the service's resilience4j endpoint, like `http://127.0.0.1:8080/actuator/circuitbreakers`",
+        )?),
+        None => None,
     };
     let method = keys.method.as_ref().map_or("GET".to_owned(), |m| m.get_ref().to_ascii_uppercase());
     if reqwest::Method::from_bytes(method.as_bytes()).is_err() {
@@ -131,7 +134,24 @@ pub fn compile(keys: Keys, _: Common<'_>, scope: &mut Scope<'_, '_>) -> Option<S
         verify_tls,
         max_redirects: keys.max_redirects.unwrap_or(5),
         max_body,
+        breakers_url,
     })
+}
+
+/// An http or https URL with a host, or an error on `key`.
+fn http_url(scope: &mut Scope<'_, '_>, key: &str, url: &Spanned<String>, fix: &str) -> Option<reqwest::Url> {
+    match reqwest::Url::parse(url.get_ref()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
+        Ok(u) => {
+            let message = format_args!("`{}` is not an http or https URL (scheme `{}`)", url.get_ref(), u.scheme());
+            scope.error(&url.span(), key, message, fix);
+            None
+        }
+        Err(e) => {
+            scope.error(&url.span(), key, format_args!("`{}` is not a valid URL: {e}", url.get_ref()), fix);
+            None
+        }
+    }
 }
 
 pub fn default_expect(_: &Spec) -> Vec<String> {
@@ -275,12 +295,66 @@ pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, every
         }
     }
     let latency = started.elapsed();
+    let body = text(body);
+    // What the service says about itself, when the body is a health body.
+    let content_type = headers.iter().find(|(n, _)| n == "content-type").map(|(_, v)| v.as_str());
+    let (health, failure) = match super::health::parse(&body, content_type) {
+        None => (None, None),
+        Some(Ok(health)) => (Some(health), None),
+        Some(Err(e)) => {
+            let message = format!("HTTP {}: the health body cannot be read: {e}", status.as_u16());
+            (None, Some(Failure::new(FailureClass::HealthBody, message)))
+        }
+    };
+    let service_breakers = match &spec.breakers_url {
+        Some(url) => {
+            let left = timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(100));
+            Some(service_breakers(&client, spec, url, left).await)
+        }
+        None => None,
+    };
     Observation {
         latency: Some(latency),
-        values: vec![("status", Value::Int(i64::from(status.as_u16()))), ("body", Value::Text(text(body)))],
+        values: vec![("status", Value::Int(i64::from(status.as_u16()))), ("body", Value::Text(body))],
         headers,
         summary: format!("HTTP {}", status.as_u16()),
-        failure: None,
+        failure,
+        health,
+        service_breakers,
+    }
+}
+
+/// The service's own breakers, from its resilience4j endpoint, with the check's
+/// headers (its credentials), within what is left of the timeout. A failure to read
+/// them is said beside them, never the check's failure.
+async fn service_breakers(
+    client: &reqwest::Client,
+    spec: &Spec,
+    url: &reqwest::Url,
+    timeout: Duration,
+) -> ServiceBreakers {
+    let mut request = client.get(url.clone()).timeout(timeout);
+    for (name, value) in &spec.headers {
+        request = request.header(name, value.expose());
+    }
+    let read = async {
+        let response = request.send().await.map_err(|e| format!("cannot reach {url}: {e}"))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(format!("{url} answered HTTP {}", status.as_u16()));
+        }
+        if response.content_length().is_some_and(|n| n > spec.max_body) {
+            return Err(format!("{url}: the body is larger than the {} cap", format_size(spec.max_body)));
+        }
+        let body = response.bytes().await.map_err(|e| format!("cannot read {url}: {e}"))?;
+        if body.len() as u64 > spec.max_body {
+            return Err(format!("{url}: the body is larger than the {} cap", format_size(spec.max_body)));
+        }
+        super::health::breakers(&String::from_utf8_lossy(&body)).map_err(|e| e.to_string())
+    };
+    match read.await {
+        Ok(breakers) => ServiceBreakers { breakers, error: None },
+        Err(error) => ServiceBreakers { breakers: Vec::new(), error: Some(error) },
     }
 }
 

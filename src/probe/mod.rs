@@ -11,6 +11,7 @@
 
 pub mod command;
 mod guard;
+pub mod health;
 pub mod http;
 pub mod itself;
 pub mod process;

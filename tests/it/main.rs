@@ -8,6 +8,7 @@ mod breakers;
 mod cleanup;
 mod cli;
 mod daemon;
+mod health;
 mod live;
 mod pages;
 mod pause;

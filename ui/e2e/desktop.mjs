@@ -2,11 +2,10 @@
 // a private D-Bus session bus, a notification server (dunst) watched by dbus-monitor,
 // a minimal tray host (tray_host.py), and watchkeeper-desktop itself.
 
-import { spawn, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { deflateSync } from "node:zlib";
 
 import { ROOT, eventually } from "./support.mjs";
 
@@ -171,7 +170,15 @@ export async function startDesktop({ withTrayHost = true, withNotifications = tr
     /** Notifications closed by their sender so far (a burst's earlier notice). */
     closed: () => (monitored.text.match(/member=CloseNotification/g) ?? []).length,
     /** The whole screen as PNG bytes. */
-    screenshot: () => xwdToPng(execFileSync("xwd", ["-root", "-silent", "-display", display], { maxBuffer: 64 << 20 })),
+    /** Writes the whole screen to `out` as PNG, in a process of its own: converting a
+     *  screen here would stall this process's loopback targets past their checks'
+     *  timeouts (a spurious failure). */
+    screenshot: (out) =>
+      new Promise((resolve, reject) =>
+        execFile(process.execPath, [path.join(ROOT, "ui", "e2e", "screenshot.mjs"), display, out], { env }, (error) =>
+          error ? reject(error) : resolve(),
+        ),
+      ),
     /** Closes a window as its close button would (WM_DELETE_WINDOW); false when none is named so. */
     closeWindow: (name) => {
       try {
@@ -326,67 +333,6 @@ export function findEntry(menu, label) {
     if (found) return found;
   }
   return null;
-}
-
-// ---- XWD (what `xwd` writes) to PNG, for screenshots of the whole X screen.
-
-function xwdToPng(xwd) {
-  const field = (i) => xwd.readUInt32BE(i * 4);
-  const [headerSize, width, height, byteOrder, bitsPerPixel, bytesPerLine, ncolors] = [
-    field(0),
-    field(4),
-    field(5),
-    field(7),
-    field(11),
-    field(12),
-    field(19),
-  ];
-  if (bitsPerPixel !== 32 && bitsPerPixel !== 24) throw new Error(`xwd: ${bitsPerPixel} bits per pixel is not handled`);
-  const step = bitsPerPixel / 8;
-  const pixels = headerSize + ncolors * 12;
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) {
-    raw[y * (width * 3 + 1)] = 0;
-    for (let x = 0; x < width; x++) {
-      const at = pixels + y * bytesPerLine + x * step;
-      const value = byteOrder === 0 ? xwd.readUIntLE(at, step) : xwd.readUIntBE(at, step) >>> (step === 4 ? 8 : 0);
-      const out = y * (width * 3 + 1) + 1 + x * 3;
-      raw[out] = (value >> 16) & 255;
-      raw[out + 1] = (value >> 8) & 255;
-      raw[out + 2] = value & 255;
-    }
-  }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk("IHDR", header),
-    chunk("IDAT", deflateSync(raw)),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
-}
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes) {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 255] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(kind, data) {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(kind, "ascii"), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
 }
 
 // ---- WebDriver: tauri-driver in front of WebKitWebDriver (Debian webkit2gtk-driver).

@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { breaker, check } from "./fixtures";
 import type { Group, Incident } from "./client";
 import {
+  componentLevel,
+  serviceBreakerLevel,
   breakerRuleText,
   breakerText,
   budgetText,
@@ -215,5 +217,16 @@ describe("breakers", () => {
     const time = { ...breaker().rule, window_calls: null, window_ms: 60_000, slow_rate: 80 };
     expect(breakerRuleText(time)).toBe("50 % of the calls of the last 1 min fail, or 80 % are slow (over 1 s), once 5 calls are in");
     expect(breakerRuleText({ ...breaker().rule, failure_threshold: 5 })).toBe("5 failures in a row");
+  });
+});
+
+describe("what services say", () => {
+  it("colours a component's own word and a service breaker's state", () => {
+    expect(["UP", "pass", "warn", "DOWN", "fail", "OUT_OF_SERVICE", "UNKNOWN", "custom"].map(componentLevel)).toEqual([
+      "up", "up", "degraded", "down", "down", "down", "unknown", "unknown",
+    ]);
+    expect(["CLOSED", "OPEN", "HALF_OPEN", "FORCED_OPEN", "DISABLED"].map(serviceBreakerLevel)).toEqual([
+      "up", "down", "degraded", "down", "unknown",
+    ]);
   });
 });

@@ -149,6 +149,46 @@ export function budgetText(budget: Budget, now: number): string {
   return `${text} · budget spent, next run allowed in ${wait}`;
 }
 
+/** The colour of a component's own word for its health: `UP`/`pass` up, `warn`
+ *  degraded, `DOWN`/`fail`/`OUT_OF_SERVICE` down, anything else unknown (as the core
+ *  reads them). */
+export function componentLevel(status: string): Status {
+  switch (status.toLowerCase()) {
+    case "up":
+    case "pass":
+    case "ok":
+    case "healthy":
+      return "up";
+    case "warn":
+    case "warning":
+    case "degraded":
+      return "degraded";
+    case "down":
+    case "fail":
+    case "error":
+    case "out_of_service":
+    case "unhealthy":
+      return "down";
+    default:
+      return "unknown";
+  }
+}
+
+/** The colour of a service's own breaker state (resilience4j's words). */
+export function serviceBreakerLevel(state: string): Status {
+  switch (state.toUpperCase()) {
+    case "CLOSED":
+      return "up";
+    case "OPEN":
+    case "FORCED_OPEN":
+      return "down";
+    case "HALF_OPEN":
+      return "degraded";
+    default:
+      return "unknown";
+  }
+}
+
 /** A breaker's state in words. */
 export const BREAKER_STATES: Record<BreakerState, string> = {
   closed: "closed",

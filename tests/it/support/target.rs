@@ -26,6 +26,8 @@ pub enum Behaviour {
     Slow(Duration),
     /// 200 with a body of this many bytes.
     Huge(usize),
+    /// This status, content type and body.
+    Typed(u16, &'static str, String),
 }
 
 #[derive(Clone)]
@@ -145,5 +147,8 @@ async fn respond(State(shared): State<Shared>, request: axum::extract::Request) 
             "slow but fine".into_response()
         }
         Behaviour::Huge(size) => "x".repeat(size).into_response(),
+        Behaviour::Typed(code, content_type, body) => {
+            (StatusCode::from_u16(code).expect("valid status"), [("content-type", content_type)], body).into_response()
+        }
     }
 }

@@ -112,6 +112,20 @@ export type Check = { id: string, name: string, kind: string, group: string | nu
  */
 reason: string | null, interval_ms: number, actions: Array<string>, depends_on: Array<string>, open_incident: number | null, breaker: Breaker | null, last: LastResult | null,
 /**
+ * What the service says about its components (an http check whose body is Spring
+ * Boot Actuator health or `application/health+json`); empty otherwise.
+ */
+components: Array<ServiceComponent>,
+/**
+ * The service's own circuit breakers (an http check with `breakers_url`); empty
+ * otherwise.
+ */
+service_breakers: Array<ServiceBreaker>,
+/**
+ * Why the service's breakers could not be read, when they could not.
+ */
+service_breakers_error: string | null,
+/**
  * Self-healing, for a check with `auto_action`.
  */
 healing: Healing | null, };
@@ -131,6 +145,20 @@ breaker_changes: Array<BreakerChange>, id: string, name: string, kind: string, g
  */
 reason: string | null, interval_ms: number, actions: Array<string>, depends_on: Array<string>, open_incident: number | null, breaker: Breaker | null, last: LastResult | null,
 /**
+ * What the service says about its components (an http check whose body is Spring
+ * Boot Actuator health or `application/health+json`); empty otherwise.
+ */
+components: Array<ServiceComponent>,
+/**
+ * The service's own circuit breakers (an http check with `breakers_url`); empty
+ * otherwise.
+ */
+service_breakers: Array<ServiceBreaker>,
+/**
+ * Why the service's breakers could not be read, when they could not.
+ */
+service_breakers_error: string | null,
+/**
  * Self-healing, for a check with `auto_action`.
  */
 healing: Healing | null, };
@@ -143,7 +171,7 @@ export type Failure = { class: FailureClass,
  */
 resolution: string, };
 
-export type FailureClass = "refused" | "timeout" | "dns" | "tls" | "http_status" | "condition" | "body_too_large" | "connection" | "breaker_open" | "probe_error";
+export type FailureClass = "refused" | "timeout" | "dns" | "tls" | "http_status" | "condition" | "body_too_large" | "connection" | "component" | "health_body" | "breaker_open" | "probe_error";
 
 export type Group = { id: string,
 /**
@@ -292,6 +320,10 @@ export type RunActionArgs = { id: string, dry_run?: boolean,
 ref?: string, };
 
 export type RunStatus = "ok" | "failed" | "timeout" | "error" | "dry_run" | "running" | "interrupted";
+
+export type ServiceBreaker = { name: string, state: string, failure_rate: number | null, slow_call_rate: number | null, failure_rate_threshold: number | null, slow_call_rate_threshold: number | null, buffered_calls: number | null, failed_calls: number | null, slow_calls: number | null, not_permitted_calls: number | null, };
+
+export type ServiceComponent = { name: string, status: string, detail: string | null, };
 
 export type Status = "up" | "degraded" | "down" | "unknown" | "paused" | "maintenance";
 

@@ -8,6 +8,9 @@ import type { Action, Check, Transport } from "../client";
 import { badge, guarded, h } from "../dom";
 import {
   budgetText,
+  componentLevel,
+  formatRate,
+  serviceBreakerLevel,
   explain,
   formatDuration,
   formatLatency,
@@ -35,6 +38,7 @@ export class CheckPage {
   private readonly incidents = h("div", { class: "panel" });
   private readonly actions = h("div", { class: "panel" });
   private readonly breaker = h("div", { class: "breaker-slot" });
+  private readonly components = h("div", { class: "components-slot" });
   private readonly rangeButtons: HTMLButtonElement[];
   private range = "1h";
   private plot: uPlot | null = null;
@@ -55,6 +59,7 @@ export class CheckPage {
       h("div", { class: "range", role: "group", "aria-label": "Range" }, ...this.rangeButtons),
       this.figures,
       this.chart,
+      this.components,
       this.breaker,
       h("div", { class: "columns" }, this.actions, this.incidents),
       this.results,
@@ -169,6 +174,10 @@ export class CheckPage {
           : null,
       ),
       healingLine(live.healing) ?? "",
+    );
+    this.components.replaceChildren(
+      live.components.length > 0 ? componentsPanel(live.components) : "",
+      live.service_breakers.length > 0 || live.service_breakers_error ? serviceBreakersPanel(live) : "",
     );
     this.breaker.replaceChildren(
       live.breaker ? breakerPanel(this.transport, this.id, live.breaker, detail.breaker_changes, () => this.onCheck()) : "",
@@ -292,6 +301,72 @@ export class CheckPage {
     const run = await runActionDialog(this.transport, action, `for ${checkName ?? this.state.checks.get(this.id)?.name ?? this.id}`);
     if (run) this.onRun();
   }
+}
+
+/** What the service says about its components (Actuator health, health+json). */
+function componentsPanel(components: Check["components"]): HTMLElement {
+  return h(
+    "div",
+    { class: "panel service-components" },
+    h("h3", {}, "What the service says"),
+    h(
+      "table",
+      { class: "components" },
+      h("thead", {}, h("tr", {}, h("th", {}, "Component"), h("th", {}, "Status"), h("th", {}, "Detail"))),
+      h(
+        "tbody",
+        {},
+        ...components.map((c) =>
+          h(
+            "tr",
+            { "data-component": c.name },
+            h("td", {}, c.name),
+            h("td", {}, badge(componentLevel(c.status), c.status)),
+            h("td", { class: "message" }, c.detail ?? ""),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The service's own circuit breakers (resilience4j), beside this check's. */
+function serviceBreakersPanel(check: Check): HTMLElement {
+  const rate = (value: number | null, threshold: number | null) =>
+    value === null ? "—" : `${formatRate(value)}${threshold === null ? "" : ` (opens at ${formatRate(threshold)})`}`;
+  return h(
+    "div",
+    { class: "panel service-breakers" },
+    h("h3", {}, "The service's own breakers"),
+    check.service_breakers_error ? h("p", { class: "error", role: "alert" }, `Cannot read them: ${check.service_breakers_error}`) : null,
+    check.service_breakers.length === 0
+      ? null
+      : h(
+          "table",
+          { class: "components" },
+          h(
+            "thead",
+            {},
+            h("tr", {}, ...["Breaker", "State", "Failed", "Slow", "Calls", "Not permitted"].map((c) => h("th", {}, c))),
+          ),
+          h(
+            "tbody",
+            {},
+            ...check.service_breakers.map((b) =>
+              h(
+                "tr",
+                { "data-service-breaker": b.name },
+                h("td", {}, b.name),
+                h("td", {}, badge(serviceBreakerLevel(b.state), b.state.toLowerCase().replace("_", " "))),
+                h("td", { class: "num" }, rate(b.failure_rate, b.failure_rate_threshold)),
+                h("td", { class: "num" }, rate(b.slow_call_rate, b.slow_call_rate_threshold)),
+                h("td", { class: "num" }, b.buffered_calls === null ? "—" : `${b.buffered_calls}`),
+                h("td", { class: "num" }, b.not_permitted_calls === null ? "—" : `${b.not_permitted_calls}`),
+              ),
+            ),
+          ),
+        ),
+  );
 }
 
 function healingLine(healing: Check["healing"]): HTMLElement | null {
