@@ -5,9 +5,6 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 
-const [display, out] = process.argv.slice(2);
-writeFileSync(out, xwdToPng(execFileSync("xwd", ["-root", "-silent", "-display", display], { maxBuffer: 64 << 20 })));
-
 function xwdToPng(xwd) {
   const field = (i) => xwd.readUInt32BE(i * 4);
   const [headerSize, width, height, byteOrder, bitsPerPixel, bytesPerLine, ncolors] = [
@@ -67,3 +64,6 @@ function chunk(kind, data) {
   return Buffer.concat([length, body, crc]);
 }
 
+// Last: the tables above are initialised by now.
+const [display, out] = process.argv.slice(2);
+writeFileSync(out, xwdToPng(execFileSync("xwd", ["-root", "-silent", "-display", display], { maxBuffer: 64 << 20 })));

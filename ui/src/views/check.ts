@@ -290,7 +290,13 @@ export class CheckPage {
       h(
         "div",
         { class: spent ? "budget spent" : "budget" },
-        budgetText(action.budget, now),
+        // Spent: when the next run is allowed, counting down as the breaker's trial does.
+        ...(action.budget.blocked_until
+          ? [
+              `${action.budget.runs_in_window} of ${action.budget.max_runs} runs in ${action.budget.per} · budget spent, next run allowed in `,
+              h("span", { class: "countdown", "data-until": action.budget.blocked_until }, formatDuration(Math.max(0, Date.parse(action.budget.blocked_until) - now))),
+            ]
+          : [budgetText(action.budget, now)]),
         auto ? " · runs by itself when this check fails" : "",
       ),
     );
