@@ -452,8 +452,9 @@ impl Breaker {
         }
     }
 
-    /// Why it went from `from` to its state now, for the record of its changes.
-    pub fn reason(&self, from: BreakerState, now: DateTime<Utc>) -> String {
+    /// Why it went from `from` to `to` (its state now, or the half-open step a trial
+    /// passed through), for the record of its changes.
+    pub fn reason(&self, from: BreakerState, to: BreakerState, now: DateTime<Utc>) -> String {
         let view = self.view(now);
         let wait = |view: &BreakerView| match (view.opened_at, view.next_trial_at) {
             (Some(opened), Some(next)) => format!("; trial in {}", human((next - opened).to_std().unwrap_or_default())),
@@ -461,7 +462,7 @@ impl Breaker {
         };
         let Some(config) = self.config else { return String::new() };
         let counts = view.counts;
-        match (from, self.state) {
+        match (from, to) {
             (BreakerState::Closed, BreakerState::Open) => {
                 let why = match config.trip {
                     Trip::Consecutive(n) => format!("{n} failures in a row"),

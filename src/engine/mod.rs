@@ -434,7 +434,7 @@ impl Engine {
                 at: now,
                 from,
                 to: live.breaker.state,
-                reason: live.breaker.reason(from, now),
+                reason: live.breaker.reason(from, live.breaker.state, now),
                 by: Some(by),
             };
             tracing::info!(check = %runtime.config.id, %from, to = %change.to, by = %by, "breaker steered");

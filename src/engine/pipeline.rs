@@ -218,13 +218,12 @@ fn breaker_changes(
     let mut from = before;
     if before == BreakerState::Open {
         // Its wait was over (or a probe was asked for): the trial.
-        let mut trial = breaker.clone();
-        trial.state = BreakerState::HalfOpen;
-        changes.push(change(BreakerState::Open, BreakerState::HalfOpen, trial.reason(BreakerState::Open, at)));
+        let reason = breaker.reason(BreakerState::Open, BreakerState::HalfOpen, at);
+        changes.push(change(BreakerState::Open, BreakerState::HalfOpen, reason));
         from = BreakerState::HalfOpen;
     }
     if breaker.state != from {
-        changes.push(change(from, breaker.state, breaker.reason(from, at)));
+        changes.push(change(from, breaker.state, breaker.reason(from, breaker.state, at)));
     }
     changes
 }

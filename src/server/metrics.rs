@@ -8,6 +8,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use super::AppState;
+use crate::breaker::BreakerView;
 use crate::figures::OwnFigures;
 use crate::model::Status;
 
@@ -61,14 +62,16 @@ pub fn render(engine: &crate::engine::Engine) -> String {
             let _ = writeln!(out, "watchkeeper_breaker_calls{{check=\"{check}\",outcome=\"{outcome}\"}} {n}");
         }
     }
-    for (name, help, rate) in [
-        ("failure_rate", "Percent of the window's calls that failed (absent below min_calls).", 0),
-        ("slow_rate", "Percent of the window's calls that were slow (absent below min_calls).", 1),
-    ] {
+    type Rate = fn(&BreakerView) -> Option<f64>;
+    let rates: [(&str, &str, Rate); 2] = [
+        ("failure_rate", "Percent of the window's calls that failed (absent below min_calls).", |b| b.failure_rate),
+        ("slow_rate", "Percent of the window's calls that were slow (absent below min_calls).", |b| b.slow_rate),
+    ];
+    for (name, help, rate) in rates {
         let _ = writeln!(out, "# HELP watchkeeper_breaker_{name} {help}");
         let _ = writeln!(out, "# TYPE watchkeeper_breaker_{name} gauge");
         for (check, breaker) in &breakers {
-            if let Some(value) = if rate == 0 { breaker.failure_rate } else { breaker.slow_rate } {
+            if let Some(value) = rate(breaker) {
                 let _ = writeln!(out, "watchkeeper_breaker_{name}{{check=\"{check}\"}} {value}");
             }
         }

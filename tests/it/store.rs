@@ -188,14 +188,20 @@ async fn a_value_this_version_does_not_know_is_an_error_naming_its_row() {
     assert!(bad.contains("check_state row db: status holds `sideways`"), "{bad}");
 }
 
-#[tokio::test]
-async fn an_unreadable_breaker_window_costs_only_the_window() {
+/// A history holding the saved state of check `db`, and a raw connection to damage it.
+async fn one_saved_state() -> (tempfile::TempDir, Store, rusqlite::Connection) {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
     let writer = store.writer(Duration::from_secs(86_400), Arc::new(OwnFigures::default())).unwrap();
     writer.handle().send(WriteOp::State(state("db", 3, None))).await.unwrap();
     writer.stop().await;
     let raw = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();
+    (dir, store, raw)
+}
+
+#[tokio::test]
+async fn an_unreadable_breaker_window_costs_only_the_window() {
+    let (_dir, store, raw) = one_saved_state().await;
     raw.execute("UPDATE check_state SET breaker = '{\"state\": 12' WHERE check_id = 'db'", []).unwrap();
     let states: Vec<PersistedState> = store.load_states().unwrap().into_iter().map(Result::unwrap).collect();
     let breaker = states[0].breaker.as_ref().expect("the breaker is read from its plain columns");
@@ -206,12 +212,7 @@ async fn an_unreadable_breaker_window_costs_only_the_window() {
 
 #[tokio::test]
 async fn a_check_whose_saved_state_cannot_be_read_starts_afresh_and_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open(dir.path()).unwrap();
-    let writer = store.writer(Duration::from_secs(86_400), Arc::new(OwnFigures::default())).unwrap();
-    writer.handle().send(WriteOp::State(state("db", 3, None))).await.unwrap();
-    writer.stop().await;
-    let raw = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();
+    let (_dir, store, raw) = one_saved_state().await;
     // A row as an earlier version wrote it (no breaker JSON), with a state no version has.
     raw.execute("UPDATE check_state SET breaker = NULL, breaker_state = 'ajar' WHERE check_id = 'db'", []).unwrap();
 

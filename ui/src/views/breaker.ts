@@ -84,7 +84,12 @@ export function breakerPanel(
 /** A breaker in one phrase, as the overview says it, with a live countdown when open. */
 export function breakerLine(breaker: Breaker): (Node | string)[] {
   if (breaker.state !== "open" || !breaker.next_trial_at) return [breakerText(breaker, Date.now())];
-  return ["open, trial in ", h("span", { class: "countdown", "data-until": breaker.next_trial_at }, countdown(breaker.next_trial_at, Date.now()))];
+  return ["open, trial in ", countdownSpan(breaker.next_trial_at)];
+}
+
+/** A countdown to `until` ("12 s", then "due") that `tickCountdowns` keeps current. */
+export function countdownSpan(until: string): HTMLElement {
+  return h("span", { class: "countdown", "data-until": until }, countdown(until, Date.now()));
 }
 
 function countdown(until: string, now: number): string {
@@ -128,9 +133,7 @@ function now(breaker: Breaker): (Node | string)[] {
     case "open":
       return [
         `Open since ${formatTime(breaker.opened_at)}: no request reaches the target. Trial in `,
-        breaker.next_trial_at
-          ? h("span", { class: "countdown", "data-until": breaker.next_trial_at }, countdown(breaker.next_trial_at, Date.now()))
-          : "—",
+        breaker.next_trial_at ? countdownSpan(breaker.next_trial_at) : "—",
         breaker.failed_trials > 0
           ? ` (after ${breaker.failed_trials} failed trial${breaker.failed_trials === 1 ? "" : "s"}, the wait doubles)`
           : "",

@@ -19,7 +19,7 @@ import {
   type LiveState,
 } from "../model";
 import { describe, quarantineControl, runActionDialog } from "./action";
-import { breakerLine, breakerPanel, tickCountdowns } from "./breaker";
+import { breakerLine, breakerPanel, countdownSpan, tickCountdowns } from "./breaker";
 import { latencyChart } from "./chart";
 import { incidentTable } from "./incidents";
 
@@ -94,7 +94,7 @@ export class CheckPage {
     this.plot?.destroy();
   }
 
-  /** Each second: the countdowns (the breaker's next trial). */
+  /** Each second: the countdowns (the breaker's next trial, a spent budget's next run). */
   tick(): void {
     tickCountdowns(this.element, Date.now());
   }
@@ -294,7 +294,7 @@ export class CheckPage {
         ...(action.budget.blocked_until
           ? [
               `${action.budget.runs_in_window} of ${action.budget.max_runs} runs in ${action.budget.per} · budget spent, next run allowed in `,
-              h("span", { class: "countdown", "data-until": action.budget.blocked_until }, formatDuration(Math.max(0, Date.parse(action.budget.blocked_until) - now))),
+              countdownSpan(action.budget.blocked_until),
             ]
           : [budgetText(action.budget, now)]),
         auto ? " · runs by itself when this check fails" : "",
