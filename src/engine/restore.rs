@@ -121,7 +121,7 @@ pub(super) fn persist(check_id: &CheckId, live: &Live) -> PersistedState {
         consecutive_successes: state.consecutive_successes,
         last_result_at: state.last_result_at,
         open_incident: state.open_incident,
-        breaker: live.breaker.config().map(|_| live.breaker.save()),
+        breaker: live.breaker.config().map(|_| Box::new(live.breaker.save())),
         paused: live.tracked.pause.map(|p| (p.since, p.until)),
     }
 }

@@ -62,10 +62,11 @@ impl Engine {
             };
             self.inner.figures.record_lag(Instant::now().saturating_duration_since(scheduled));
             // At shutdown a probe in flight is dropped (a command's process group with
-            // it) rather than waited for.
+            // it) rather than waited for. The run is boxed: held only while it runs, it
+            // keeps each waiting task small (about 3 KB less per check).
             let result = tokio::select! {
                 _ = cancel.cancelled() => return,
-                result = self.run_once(&runtime, forced) => result,
+                result = Box::pin(self.run_once(&runtime, forced)) => result,
             };
             drop(permit);
             while let Ok(reply) = run_now.try_recv() {

@@ -21,7 +21,7 @@ pub struct PersistedState {
     pub last_result_at: Option<DateTime<Utc>>,
     pub open_incident: Option<i64>,
     /// The check's breaker, when it has one.
-    pub breaker: Option<breaker::Saved>,
+    pub breaker: Option<Box<breaker::Saved>>,
     /// Paused by the user: since when, and until when (`None`: until resumed).
     pub paused: Option<(DateTime<Utc>, Option<DateTime<Utc>>)>,
 }
@@ -41,7 +41,7 @@ pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::
              breaker_failures = excluded.breaker_failures, breaker_next_trial_at = excluded.breaker_next_trial_at,
              paused_at = excluded.paused_at, paused_until = excluded.paused_until, breaker = excluded.breaker",
     )?;
-    let breaker = state.breaker.as_ref();
+    let breaker = state.breaker.as_deref();
     let json = breaker.map(|b| serde_json::to_string(&BreakerJson::from(b)).unwrap_or_default());
     statement.execute(params![
         state.check_id.as_str(),
@@ -85,7 +85,7 @@ pub(super) fn load_all(connection: &Connection) -> rusqlite::Result<Vec<rusqlite
             open_incident: row.get(7)?,
             // The whole breaker; else (a row of an earlier version) its state from the
             // plain columns, with an empty window.
-            breaker: Some(match row.get::<_, Option<String>>(13)?.and_then(|j| BreakerJson::parse(&j)) {
+            breaker: Some(Box::new(match row.get::<_, Option<String>>(13)?.and_then(|j| BreakerJson::parse(&j)) {
                 Some(saved) => saved,
                 None => breaker::Saved {
                     state: coded(row, 8, at)?,
@@ -95,7 +95,7 @@ pub(super) fn load_all(connection: &Connection) -> rusqlite::Result<Vec<rusqlite
                     failed_trials: 0,
                     window: breaker::SavedWindow { window: String::new(), recent: String::new(), buckets: Vec::new() },
                 },
-            }),
+            })),
             paused: match row.get::<_, Option<i64>>(11)? {
                 Some(at) => Some((from_millis(at), row.get::<_, Option<i64>>(12)?.map(from_millis))),
                 None => None,

@@ -73,6 +73,10 @@ pub enum WriteOp {
     Stop,
 }
 
+// A batch keeps room for `MAX_BATCH` operations: a large one is boxed so that costs
+// about 2 MB, not more.
+const _: () = assert!(std::mem::size_of::<WriteOp>() <= 272);
+
 /// The sending side; cheap to clone.
 #[derive(Clone)]
 pub struct WriterHandle {

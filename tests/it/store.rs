@@ -24,14 +24,14 @@ fn state(check: &str, failures: u32, incident: Option<i64>) -> PersistedState {
         consecutive_successes: 0,
         last_result_at: Some(Utc::now()),
         open_incident: incident,
-        breaker: Some(breaker::Saved {
+        breaker: Some(Box::new(breaker::Saved {
             state: BreakerState::Open,
             consecutive_failures: failures,
             opened_at: Some(Utc::now()),
             next_trial_at: Some(Utc::now()),
             failed_trials: 1,
             window: breaker::SavedWindow { window: "count:4".into(), recent: "offF".into(), buckets: Vec::new() },
-        }),
+        })),
         paused: None,
     }
 }
