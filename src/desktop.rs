@@ -1,22 +1,15 @@
 //! What the desktop app shows, decided here so its shell (src-tauri/) stays thin: the
-//! tray's icon, summary and menu entries, and the desktop notifications with burst
-//! grouping. Nothing here knows Tauri; the shell only draws what these values say.
-
-use std::time::Duration;
+//! tray's icon, summary and menu entries, and the notifications the alert policy sends
+//! to the desktop channel, with their buttons. Nothing here knows Tauri; the shell only
+//! draws what these values say.
 
 use tokio::sync::broadcast::error::RecvError;
-use tokio::time::Instant;
 
-use crate::engine::{CheckSnapshot, Engine, Event, GroupSnapshot, RestartLoop};
-use crate::model::{FailureClass, GroupLevel, Status};
-use crate::store::IncidentFilter;
+use crate::engine::{CheckSnapshot, Engine, Event, GroupSnapshot, Sent};
+use crate::model::{GroupLevel, NotifyEvent, Severity, Status};
 
 /// Failing checks listed in the tray menu; the rest are counted in one entry.
 pub const MENU_CHECKS: usize = 15;
-/// Failures (or recoveries) within this long of the first are one notification.
-pub const BURST: Duration = Duration::from_secs(5);
-/// A growing burst updates its notification at most this often.
-const BURST_UPDATE: Duration = Duration::from_secs(1);
 
 /// Which of the four tray icons is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,148 +194,55 @@ fn view_of(snapshot: &[CheckSnapshot], config: &crate::config::Config) -> TrayVi
     }
 }
 
-/// A desktop notification to show.
+/// A desktop notification to show: one the alert policy sent to the desktop channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
-    /// Ours, unique per app run: a later notification of the same burst replaces it.
-    pub key: u32,
+    /// Its id in the notification log.
+    pub id: i64,
     pub title: String,
     pub body: String,
-    /// The checks it is about (the "Pause 1 h" button pauses them; "Open" opens the
-    /// check's page when there is one).
+    /// The checks it is about ("Snooze 1 h" silences them; "Open" opens the check's
+    /// page when there is one).
     pub checks: Vec<String>,
-    /// A check went down (or several did); false for recoveries.
+    /// About a failure (an opening, a reminder, a restart loop); false for recoveries.
     pub failure: bool,
+    /// Critical: it stays until dismissed and is marked urgent.
+    pub urgent: bool,
+    /// "Acknowledge": its checks have open incidents.
+    pub acknowledge: bool,
     /// The "Run …" button: for one check down, its first action that needs no
     /// confirmation.
     pub run: Option<MenuAction>,
 }
 
-/// What the shell does with notifications.
-#[derive(Debug, Clone, PartialEq)]
-pub enum NotificationOp {
-    Show(Notification),
-    /// Take this earlier notification away (it is replaced by the next one shown).
-    Withdraw(u32),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Change {
-    Down { cause: String, class: Option<FailureClass> },
-    Recovered { after: Option<chrono::Duration> },
-}
-
-/// Turns incidents into notifications: the first of a burst goes out at once (no added
-/// latency), later ones within [`BURST`] are merged into it ("4 checks down"), shown in
-/// its place at most once per second.
-#[derive(Debug, Default)]
-pub struct Grouper {
-    next_key: u32,
-    down: Burst,
-    recovered: Burst,
-}
-
-#[derive(Debug, Default)]
-struct Burst {
-    started: Option<Instant>,
-    shown: Option<(u32, Instant)>,
-    /// (id, name) of each check in the burst, in order.
-    checks: Vec<(String, String)>,
-    /// The first check's own text, kept for the group's body.
-    first: String,
-    pending: bool,
-}
-
-impl Grouper {
-    fn change(&mut self, id: &str, name: &str, change: Change, now: Instant) -> Vec<NotificationOp> {
-        let failure = matches!(change, Change::Down { .. });
-        let (title, body) = match &change {
-            Change::Down { cause, class } => {
-                let hint = class.map(FailureClass::resolution).unwrap_or_default();
-                (format!("{name} down"), if hint.is_empty() { cause.clone() } else { format!("{cause}\n{hint}") })
-            }
-            Change::Recovered { after } => {
-                let body = match after {
-                    Some(d) => format!("back up after {}", human(*d)),
-                    None => "back up".to_owned(),
-                };
-                (format!("{name} recovered"), body)
-            }
-        };
-        let key = self.next_key;
-        let burst = if failure { &mut self.down } else { &mut self.recovered };
-        if burst.started.is_some_and(|s| now.duration_since(s) < BURST) {
-            if !burst.checks.iter().any(|(c, _)| c == id) {
-                burst.checks.push((id.to_owned(), name.to_owned()));
-                burst.pending = true;
-            }
-            return self.flush(now);
-        }
-        *burst = Burst {
-            started: Some(now),
-            shown: Some((key, now)),
-            checks: vec![(id.to_owned(), name.to_owned())],
-            first: format!("{title}: {}", body.lines().next().unwrap_or_default()),
-            pending: false,
-        };
-        self.next_key += 1;
-        vec![NotificationOp::Show(Notification { key, title, body, checks: vec![id.to_owned()], failure, run: None })]
+/// The desktop notification of a decision the alert policy sent to the desktop.
+pub fn notification_of(sent: &Sent, engine: &Engine) -> Notification {
+    let failure = !matches!(sent.event, NotifyEvent::Resolved);
+    let checks: Vec<String> = sent.checks.iter().map(|c| c.to_string()).collect();
+    let open = |id: &crate::model::CheckId| engine.check(id.as_str()).is_some_and(|c| c.open_incident.is_some());
+    let acknowledge = failure && sent.checks.iter().any(open);
+    let mut notification = Notification {
+        id: sent.id,
+        title: sent.title.clone(),
+        body: sent.body.clone(),
+        checks,
+        failure,
+        urgent: sent.severity == Severity::Critical && failure,
+        acknowledge,
+        run: None,
+    };
+    if let ([check], true) = (notification.checks.as_slice(), failure) {
+        let config = engine.config();
+        notification.run = config.check(check).and_then(|check| {
+            check
+                .actions
+                .iter()
+                .filter_map(|id| config.action(id.as_str()))
+                .find(|action| !action.confirm)
+                .map(|a| MenuAction { id: a.id.to_string(), name: a.name.clone(), confirm: false })
+        });
     }
-
-    /// Shows the merged notification of any burst that grew and is due.
-    pub fn flush(&mut self, now: Instant) -> Vec<NotificationOp> {
-        let mut ops = Vec::new();
-        for failure in [true, false] {
-            let key = self.next_key;
-            let burst = if failure { &mut self.down } else { &mut self.recovered };
-            let due = burst.shown.is_none_or(|(_, at)| now.duration_since(at) >= BURST_UPDATE);
-            if !burst.pending || !due {
-                continue;
-            }
-            let count = burst.checks.len();
-            let names: Vec<&str> = burst.checks.iter().map(|(_, name)| name.as_str()).collect();
-            let mut list = names.iter().take(4).copied().collect::<Vec<_>>().join(", ");
-            if count > 4 {
-                list.push_str(&format!(", +{}", count - 4));
-            }
-            let title = format!("{count} checks {}", if failure { "down" } else { "recovered" });
-            let body = if failure { format!("{list}\nfirst: {}", burst.first) } else { list };
-            if let Some((old, _)) = burst.shown {
-                ops.push(NotificationOp::Withdraw(old));
-            }
-            let checks = burst.checks.iter().map(|(id, _)| id.clone()).collect();
-            ops.push(NotificationOp::Show(Notification { key, title, body, checks, failure, run: None }));
-            burst.shown = Some((key, now));
-            burst.pending = false;
-            self.next_key += 1;
-        }
-        ops
-    }
-
-    /// A notification of its own, outside any burst (self-healing giving up).
-    pub fn notice(&mut self, title: String, body: String, checks: Vec<String>) -> NotificationOp {
-        let key = self.next_key;
-        self.next_key += 1;
-        NotificationOp::Show(Notification { key, title, body, checks, failure: true, run: None })
-    }
-
-    /// When [`Grouper::flush`] next has something to show.
-    pub fn due(&self) -> Option<Instant> {
-        [&self.down, &self.recovered]
-            .into_iter()
-            .filter(|b| b.pending)
-            .map(|b| b.shown.map_or_else(Instant::now, |(_, at)| at + BURST_UPDATE))
-            .min()
-    }
-}
-
-fn human(d: chrono::Duration) -> String {
-    let s = d.num_seconds().max(0);
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min {} s", s / 60, s % 60),
-        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
-    }
+    notification
 }
 
 /// The group whose level is the tray's worst, when no ungrouped check is as bad: the
@@ -363,190 +263,30 @@ fn worst_group<'a>(
     (group.level.caps() == worst && !ungrouped_as_bad).then_some(group)
 }
 
-/// Gives a notification about one check down its "Run …" button: the check's first
-/// action that needs no confirmation.
-fn with_run_button(op: NotificationOp, engine: &Engine) -> NotificationOp {
-    let NotificationOp::Show(mut notification) = op else { return op };
-    if let ([check], true) = (notification.checks.as_slice(), notification.failure) {
-        let config = engine.config();
-        notification.run = config.check(check).and_then(|check| {
-            check
-                .actions
-                .iter()
-                .filter_map(|id| config.action(id.as_str()))
-                .find(|action| !action.confirm)
-                .map(|a| MenuAction { id: a.id.to_string(), name: a.name.clone(), confirm: false })
-        });
-    }
-    NotificationOp::Show(notification)
-}
-
-/// "orders-api: restart loop" and what happened, in local time.
-fn restart_loop_text(event: &RestartLoop, config: &crate::config::Config) -> (String, String) {
-    let action = config.action(event.action.as_str()).map_or(event.action.as_str(), |a| a.name.as_str());
-    let until = event.retry_at.with_timezone(&chrono::Local).format("%H:%M");
-    let per = crate::units::format_duration(event.budget.per);
-    let times = event.budget.max_runs;
-    (
-        format!("{}: restart loop", event.check_name),
-        format!(
-            "{action} ran {times} times in {per} and {} is still down; no automatic run until {until}.\nReset the action's budget in the dashboard to try again now.",
-            event.check_name
-        ),
-    )
-}
-
-/// Sends the engine's incidents to `show` as notifications until the engine stops. A paused
-/// check raises none.
-pub async fn notifications(engine: Engine, mut show: impl FnMut(NotificationOp) + Send) {
+/// Shows the desktop channel's notifications through `show` until the engine stops.
+pub async fn notifications(engine: Engine, mut show: impl FnMut(Notification) + Send) {
     let mut events = engine.subscribe();
+    engine.attach_desktop();
     let stopping = engine.stopping();
     tokio::pin!(stopping);
-    let mut grouper = Grouper::default();
     loop {
-        let due = grouper.due();
         let event = tokio::select! {
             _ = &mut stopping => return,
-            _ = async { tokio::time::sleep_until(due.unwrap_or_else(Instant::now)).await }, if due.is_some() => None,
             event = events.recv() => match event {
-                Ok(event) => Some(event),
-                Err(RecvError::Lagged(_)) => None,
+                Ok(event) => event,
+                Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => return,
             },
         };
-        let now = Instant::now();
-        let ops = match event {
-            None => grouper.flush(now),
-            Some(Event::IncidentOpened(incident)) => match engine.check(incident.check_id.as_str()) {
-                Some(check) if check.status != Status::Paused => {
-                    let change = Change::Down { cause: incident.cause.clone(), class: Some(incident.failure_class) };
-                    grouper.change(incident.check_id.as_str(), &check.config.name, change, now)
-                }
-                _ => Vec::new(),
-            },
-            Some(Event::IncidentResolved { check_id, at, id }) => match engine.check(check_id.as_str()) {
-                Some(check) if check.status != Status::Paused => {
-                    let filter = IncidentFilter { check_id: Some(check_id.clone()), open_only: false, limit: 1 };
-                    let newest = engine.store().incidents(filter).await.ok().unwrap_or_default();
-                    let started = newest.into_iter().find(|i| i.id == id).map(|i| i.started_at);
-                    let change = Change::Recovered { after: started.map(|s| at - s) };
-                    grouper.change(check_id.as_str(), &check.config.name, change, now)
-                }
-                _ => Vec::new(),
-            },
-            Some(Event::ServiceBreakerOpened(event)) => match engine.check(event.check_id.as_str()) {
-                Some(check) if check.status != Status::Paused => {
-                    let title = format!("{}: service breaker {} OPEN", event.check_name, event.breaker.name);
-                    let body = format!(
-                        "{}: the service now fails its calls to that dependency fast. See the check's page.",
-                        crate::engine::service_breaker_text(&event.breaker)
-                    );
-                    vec![grouper.notice(title, body, vec![event.check_id.to_string()])]
-                }
-                _ => Vec::new(),
-            },
-            Some(Event::RestartLoop(event)) => {
-                let (title, body) = restart_loop_text(&event, engine.config());
-                vec![grouper.notice(title, body, vec![event.check_id.to_string()])]
-            }
-            Some(_) => Vec::new(),
-        };
-        ops.into_iter().map(|op| with_run_button(op, &engine)).for_each(&mut show);
+        if let Event::Notification(sent) = event {
+            show(notification_of(&sent, &engine));
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn down(cause: &str) -> Change {
-        Change::Down { cause: cause.into(), class: Some(FailureClass::Refused) }
-    }
-
-    fn shown(ops: &[NotificationOp]) -> Vec<String> {
-        ops.iter()
-            .map(|op| match op {
-                NotificationOp::Show(n) => format!("show {} {} | {}", n.key, n.title, n.body.replace('\n', " / ")),
-                NotificationOp::Withdraw(k) => format!("withdraw {k}"),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_restart_loop_says_what_ran_how_often_and_what_to_do() {
-        let config = crate::config::compile(
-            "[[check]]\nid = \"api\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n\n[[action]]\nid = \"restart\"\nname = \"Restart API\"\nkind = \"command\"\ncommand = [\"true\"]\n",
-            "test.toml",
-        )
-        .expect("valid config")
-        .config;
-        let event = RestartLoop {
-            check_id: crate::model::CheckId::parse("api").unwrap(),
-            check_name: "Orders API".into(),
-            action: crate::model::ActionId::parse("restart").unwrap(),
-            budget: crate::budget::Budget { max_runs: 3, per: Duration::from_secs(600) },
-            retry_at: chrono::Utc::now(),
-        };
-        let (title, body) = restart_loop_text(&event, &config);
-        assert_eq!(title, "Orders API: restart loop");
-        assert!(
-            body.starts_with("Restart API ran 3 times in 10m and Orders API is still down; no automatic run until "),
-            "{body}"
-        );
-        assert!(body.ends_with("Reset the action's budget in the dashboard to try again now."), "{body}");
-        let mut grouper = Grouper::default();
-        grouper.change("db", "db", down("x"), Instant::now());
-        let NotificationOp::Show(notice) = grouper.notice(title, body, vec!["api".into()]) else { unreachable!() };
-        assert_eq!((notice.key, notice.failure, notice.checks.as_slice()), (1, true, ["api".to_owned()].as_slice()));
-    }
-
-    #[test]
-    fn the_first_failure_goes_out_at_once_and_a_burst_becomes_one_notification() {
-        let mut g = Grouper::default();
-        let t = Instant::now();
-        let first = g.change("api", "orders-api", down("connection refused"), t);
-        assert_eq!(
-            shown(&first),
-            ["show 0 orders-api down | connection refused / nothing accepts connections on that port: start the service or fix the port"]
-        );
-        // Three more within the burst: held, then merged into the first's place.
-        for (i, id) in ["db", "vpn", "cache"].iter().enumerate() {
-            let at = t + Duration::from_millis(200 * (i as u64 + 1));
-            assert!(g.change(id, id, down("timeout"), at).is_empty(), "held until a second has passed");
-        }
-        assert_eq!(g.due(), Some(t + BURST_UPDATE));
-        let merged = g.flush(t + BURST_UPDATE);
-        assert_eq!(
-            shown(&merged),
-            [
-                "withdraw 0",
-                "show 1 4 checks down | orders-api, db, vpn, cache / first: orders-api down: connection refused"
-            ]
-        );
-        let NotificationOp::Show(notification) = &merged[1] else { unreachable!() };
-        assert_eq!(notification.checks, ["api", "db", "vpn", "cache"]);
-        assert_eq!(g.due(), None, "nothing pending");
-        assert!(g.flush(t + Duration::from_secs(2)).is_empty());
-    }
-
-    #[test]
-    fn a_failure_after_the_burst_starts_a_new_one_and_recoveries_group_apart() {
-        let mut g = Grouper::default();
-        let t = Instant::now();
-        g.change("a", "a", down("x"), t);
-        let later = g.change("b", "b", down("y"), t + BURST);
-        assert_eq!(shown(&later)[0].split(" |").next(), Some("show 1 b down"));
-        let back = g.change("a", "a", Change::Recovered { after: Some(chrono::Duration::seconds(75)) }, t + BURST);
-        assert_eq!(shown(&back), ["show 2 a recovered | back up after 1 min 15 s"]);
-        // The same check twice in a burst counts once.
-        assert!(g.change("b", "b", down("y"), t + BURST + Duration::from_millis(10)).is_empty());
-        assert_eq!(g.due(), None);
-        assert!(g
-            .change("c", "c", Change::Recovered { after: None }, t + BURST + Duration::from_millis(20))
-            .is_empty());
-        let merged = g.flush(t + BURST + BURST_UPDATE);
-        assert_eq!(shown(&merged), ["withdraw 2", "show 3 2 checks recovered | a, c"]);
-    }
 
     fn snapshots(statuses: &[(&str, Status)]) -> (Vec<CheckSnapshot>, crate::config::Config) {
         grouped(&statuses.iter().map(|(id, status)| (*id, *status, "")).collect::<Vec<_>>())
@@ -604,7 +344,7 @@ mod tests {
         let breaker = |state| {
             let mut b = crate::breaker::Breaker::new(Some(crate::breaker::BreakerConfig::first_form(
                 3,
-                Duration::from_secs(1),
+                std::time::Duration::from_secs(1),
             )));
             b.state = state;
             Some(b.view(chrono::Utc::now()))
@@ -668,16 +408,5 @@ mod tests {
             view.summary, "2 down: web name, api name",
             "an ungrouped check as bad: the checks are the headline"
         );
-    }
-
-    #[test]
-    fn a_burst_of_many_lists_four_and_counts_the_rest() {
-        let mut g = Grouper::default();
-        let t = Instant::now();
-        for i in 0..7 {
-            g.change(&format!("c{i}"), &format!("c{i}"), down("x"), t + Duration::from_millis(i));
-        }
-        let merged = g.flush(t + BURST_UPDATE);
-        assert_eq!(shown(&merged)[1], "show 1 7 checks down | c0, c1, c2, c3, +3 / first: c0 down: x");
     }
 }

@@ -48,7 +48,15 @@ impl CommandSpec {
 
     /// A run of this command, bounded by `timeout` and `max_output`.
     pub fn request(&self, timeout: Duration, max_output: usize, on_output: Option<OutputSink>) -> Request<'_> {
-        Request { argv: &self.argv, env: &self.env, cwd: self.cwd.as_deref(), timeout, max_output, on_output }
+        Request {
+            argv: &self.argv,
+            env: &self.env,
+            cwd: self.cwd.as_deref(),
+            timeout,
+            max_output,
+            on_output,
+            stdin: None,
+        }
     }
 }
 
@@ -64,6 +72,9 @@ pub struct Request<'a> {
     pub max_output: usize,
     /// Called with each chunk of output as it arrives (within the cap), for live views.
     pub on_output: Option<OutputSink>,
+    /// Written to the program's standard input, which is then closed (else it reads
+    /// nothing: /dev/null).
+    pub stdin: Option<Vec<u8>>,
 }
 
 /// Receives output chunks while a program runs.
@@ -110,7 +121,7 @@ pub async fn run(request: Request<'_>) -> Result<Outcome, SpawnError> {
     command
         .args(&request.argv[1.min(request.argv.len())..])
         .envs(request.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
+        .stdin(if request.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -123,6 +134,13 @@ pub async fn run(request: Request<'_>) -> Result<Outcome, SpawnError> {
     // If this future is dropped before the program ends (shutdown, an outer timeout),
     // the whole group goes with it.
     let mut group = GroupGuard(pgid);
+    if let (Some(mut pipe), Some(input)) = (child.stdin.take(), request.stdin) {
+        // A program that does not read its input gets a closed pipe, never a stall.
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let _ = pipe.write_all(&input).await;
+        });
+    }
 
     let sink = Arc::new(Mutex::new(Capture {
         text: Vec::new(),

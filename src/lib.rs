@@ -3,6 +3,7 @@
 //! This crate never depends on Tauri and builds and tests without a display.
 
 pub mod action;
+pub mod alert;
 pub mod api;
 pub mod breaker;
 pub mod budget;
@@ -19,6 +20,7 @@ pub mod exec;
 pub mod figures;
 pub mod healing;
 pub mod model;
+pub mod notify;
 pub mod paths;
 pub mod probe;
 pub mod secret;

@@ -73,6 +73,59 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Acknowledge an open incident: no more reminders; it ends with the incident
+    Ack {
+        /// The incident's id, as `watchkeeper incidents` shows it
+        id: String,
+        /// A note to keep with it
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mute the notifications of checks (or groups) for a while; probing goes on
+    Silence {
+        /// Check ids
+        checks: Vec<String>,
+        /// Groups to silence
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+        /// How long, e.g. 1h
+        #[arg(long = "for", value_name = "DURATION", conflicts_with = "until")]
+        r#for: Option<String>,
+        /// Until when, RFC 3339
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// Why (kept with it)
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List silences (those muting now, or `--all`)
+    Silences {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a silence now
+    Unsilence {
+        /// The silence's id
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The notification log: every decision, sent or not and why, newest first
+    Notifications {
+        /// Only those about this check
+        #[arg(long)]
+        check: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate the config, or print its JSON Schema
     Config {
         #[command(subcommand)]
@@ -198,6 +251,16 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
             cli::action::undo(&data_dir, &run, json).await
         }
         Command::Breaker { id, state, json } => cli::breaker::steer(&data_dir, &id, state, json).await,
+        Command::Ack { id, note, json } => cli::alerts::ack(&data_dir, &id, note, json).await,
+        Command::Silence { checks, groups, r#for, until, reason, json } => {
+            let request = cli::alerts::SilenceRequest { checks, groups, r#for, until, reason };
+            cli::alerts::silence(&data_dir, request, json).await
+        }
+        Command::Silences { all, json } => cli::alerts::silences(&data_dir, all, json).await,
+        Command::Unsilence { id, json } => cli::alerts::unsilence(&data_dir, &id, json).await,
+        Command::Notifications { check, limit, json } => {
+            cli::alerts::notifications(&data_dir, check, limit, json).await
+        }
         Command::Config { command: ConfigCommand::Validate { path } } => {
             cli::config::validate(&path.unwrap_or(config_path))
         }

@@ -1,7 +1,8 @@
-//! Desktop notifications: the core decides what to say and when
-//! (`watchkeeper::desktop::notifications`, with burst grouping); this module shows them
-//! through tauri-plugin-notification with the buttons "Pause 1 h" (stops probing the
-//! checks for an hour), "Open", and for one check down whose first action needs no
+//! Desktop notifications: the core's alert policy decides what to say and when (the
+//! desktop channel, `watchkeeper::desktop::notifications`); this module shows them
+//! through tauri-plugin-notification with the buttons "Snooze 1 h" (a silence of the
+//! checks for an hour: probing goes on), "Acknowledge" (their open incidents: no more
+//! reminders), "Open", and for one check down whose first action needs no
 //! confirmation, "Run <action>" (on Linux as D-Bus notification actions; a server
 //! without actions shows the plain text).
 
@@ -12,12 +13,14 @@ use tauri::{AppHandle, Manager as _};
 use tauri_plugin_notification::{Action, ActionType, NotificationExt as _};
 use watchkeeper::action::{Requester, RunStatus};
 use watchkeeper::api::{self, dto};
-use watchkeeper::desktop::{self, Notification, NotificationOp};
+use watchkeeper::desktop::{self, Notification};
 use watchkeeper::engine::Engine;
 
 use crate::{window, Shell};
 
 const ALERT_ACTIONS: &str = "alert";
+/// The buttons of a notification with nothing to acknowledge (a recovery).
+const PLAIN_ACTIONS: &str = "alert-plain";
 /// The buttons of a notification that can run `ACTION`: `alert-run:ACTION`.
 const RUN_ACTIONS: &str = "alert-run:";
 /// Notifications whose buttons still work; older ones have long left the screen.
@@ -26,11 +29,11 @@ const REMEMBERED: usize = 64;
 /// The id a notification is shown with. On Linux it is the D-Bus `replaces_id`: a
 /// server replaces the notification that has it, whoever showed that one, and numbers
 /// its own from 1. Ours start far from there (and from another run's), so one of ours
-/// replaces only its own earlier self.
-fn wire_id(key: u32) -> i32 {
-    static BASE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    let base = *BASE.get_or_init(|| 1_000_000_000 + (std::process::id() % 1000) * 1_000_000);
-    (base + key % 1_000_000) as i32
+/// never replaces another's.
+fn wire_id(id: i64) -> i32 {
+    static BASE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let base = *BASE.get_or_init(|| 1_000_000_000 + i64::from(std::process::id() % 1000) * 1_000_000);
+    (base + id.rem_euclid(1_000_000)) as i32
 }
 
 /// What each shown notification's buttons act on, by its id: its checks, and the
@@ -51,11 +54,21 @@ struct Targets {
 /// Registers the buttons and shows the engine's notifications until it stops.
 pub fn start(app: &AppHandle, engine: Engine) {
     let notification = app.notification();
-    let buttons = || vec![Action::builder("pause", "Pause 1 h").build(), Action::builder("open", "Open").build()];
-    let mut types = vec![ActionType::builder(ALERT_ACTIONS).actions(buttons()).build()];
+    let buttons = |ack: bool| {
+        let mut buttons = vec![Action::builder("snooze", "Snooze 1 h").build()];
+        if ack {
+            buttons.push(Action::builder("ack", "Acknowledge").build());
+        }
+        buttons.push(Action::builder("open", "Open").build());
+        buttons
+    };
+    let mut types = vec![
+        ActionType::builder(ALERT_ACTIONS).actions(buttons(true)).build(),
+        ActionType::builder(PLAIN_ACTIONS).actions(buttons(false)).build(),
+    ];
     // One set of buttons per action that runs without confirmation: its name is on its button.
     for action in engine.config().actions.iter().filter(|a| !a.confirm) {
-        let mut actions = buttons();
+        let mut actions = buttons(true);
         actions.push(Action::builder("run", format!("Run {}", action.name)).build());
         types.push(ActionType::builder(format!("{RUN_ACTIONS}{}", action.id)).actions(actions).build());
     }
@@ -68,24 +81,14 @@ pub fn start(app: &AppHandle, engine: Engine) {
         on_button(&handle, id, performed.action_id());
     });
     let app = app.clone();
-    tauri::async_runtime::spawn(desktop::notifications(engine, move |op| match op {
-        NotificationOp::Show(notification) => show(&app, &notification),
-        NotificationOp::Withdraw(key) => {
-            if let Some(shell) = app.try_state::<Shell>() {
-                if let Ok(mut checks) = shell.notifications.checks.lock() {
-                    checks.remove(&wire_id(key));
-                }
-            }
-            let _ = app.notification().remove_active(vec![wire_id(key)]);
-        }
-    }));
+    tauri::async_runtime::spawn(desktop::notifications(engine, move |notification| show(&app, &notification)));
 }
 
 fn show(app: &AppHandle, notification: &Notification) {
     if let Some(shell) = app.try_state::<Shell>() {
         if let Ok(mut checks) = shell.notifications.checks.lock() {
             let run = notification.run.as_ref().map(|a| a.id.clone());
-            checks.insert(wire_id(notification.key), Targets { checks: notification.checks.clone(), run });
+            checks.insert(wire_id(notification.id), Targets { checks: notification.checks.clone(), run });
             // Keys grow: the smallest is the oldest.
             while checks.len() > REMEMBERED {
                 let Some(oldest) = checks.keys().min().copied() else { break };
@@ -94,14 +97,15 @@ fn show(app: &AppHandle, notification: &Notification) {
         }
     }
     tracing::info!(title = %notification.title, run = ?notification.run.as_ref().map(|a| &a.id), "notification");
-    let buttons = match &notification.run {
-        Some(action) => format!("{RUN_ACTIONS}{}", action.id),
-        None => ALERT_ACTIONS.to_owned(),
+    let buttons = match (&notification.run, notification.acknowledge) {
+        (Some(action), _) => format!("{RUN_ACTIONS}{}", action.id),
+        (None, true) => ALERT_ACTIONS.to_owned(),
+        (None, false) => PLAIN_ACTIONS.to_owned(),
     };
     let shown = app
         .notification()
         .builder()
-        .id(wire_id(notification.key))
+        .id(wire_id(notification.id))
         .title(&notification.title)
         .body(&notification.body)
         .action_type_id(buttons)
@@ -117,12 +121,27 @@ fn on_button(app: &AppHandle, id: i32, action: &str) {
         shell.notifications.checks.lock().ok().and_then(|c| c.get(&id).cloned()).unwrap_or_default();
     tracing::info!(action, ?checks, "notification button");
     match action {
-        "pause" => {
+        "snooze" => {
             let engine = shell.engine.clone();
-            let until = chrono::Utc::now() + chrono::Duration::hours(1);
+            tauri::async_runtime::spawn(async move {
+                let args = dto::SilenceArgs {
+                    checks: Some(checks.clone()),
+                    groups: None,
+                    r#for: Some("1h".into()),
+                    until: None,
+                    reason: "snoozed from a notification".into(),
+                };
+                if let Err(e) = api::create_silence(&engine, args, Requester::Desktop).await {
+                    tracing::warn!(error = %e.message, "cannot snooze");
+                }
+            });
+        }
+        "ack" => {
+            let engine = shell.engine.clone();
             tauri::async_runtime::spawn(async move {
                 for check in checks {
-                    engine.pause(Some(&check), Some(until)).await;
+                    let Some(incident) = engine.check(&check).and_then(|c| c.open_incident) else { continue };
+                    let _ = engine.ack(incident, None, Requester::Desktop).await;
                 }
             });
         }

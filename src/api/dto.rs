@@ -14,8 +14,13 @@ use crate::breaker::{BreakerConfig, BreakerView, Trip, Window};
 use crate::config::{ActionConfig, CheckConfig};
 use crate::engine::{BudgetSnapshot, CheckSnapshot, GroupSnapshot, HealingSnapshot, RestartLoop};
 use crate::healing::Shown;
-use crate::model::{BreakerState, FailureClass, GroupLevel, Plan, Requester, RunStatus, ServiceBreaker, Status};
-use crate::store::{ActionRunRecord, BreakerChange, Bucket, IncidentRecord, ResultRecord};
+use crate::model::{
+    BreakerState, FailureClass, GroupLevel, NotifyEvent, Plan, Requester, RunStatus, ServiceBreaker, Severity, Status,
+    Suppressed,
+};
+use crate::store::{
+    ActionRunRecord, BreakerChange, Bucket, IncidentRecord, NoteRecord, NotificationRecord, ResultRecord, SilenceRecord,
+};
 
 /// RFC 3339 UTC with milliseconds: every timestamp on the wire.
 pub(crate) fn rfc3339(at: &DateTime<Utc>) -> String {
@@ -688,7 +693,16 @@ pub struct IncidentDto {
     pub cause_class: FailureClassDto,
     pub failed_conditions: Vec<String>,
     pub acked: bool,
+    /// When it was acknowledged.
+    #[serde(default)]
+    pub acked_at: Option<String>,
     pub note: Option<String>,
+    /// Its notes, oldest first.
+    #[serde(default)]
+    pub notes: Vec<NoteDto>,
+    /// Notifications sent about it (not counting suppressed ones).
+    #[serde(default)]
+    pub notifications: u32,
     /// The recovery actions run on it, oldest first, with who asked.
     #[serde(default)]
     pub actions: Vec<IncidentRunDto>,
@@ -732,7 +746,10 @@ impl From<&IncidentRecord> for IncidentDto {
             cause_class: incident.failure_class.into(),
             failed_conditions: incident.failed_conditions.clone(),
             acked: incident.acked,
+            acked_at: incident.acked_at.as_ref().map(rfc3339),
             note: incident.note.clone(),
+            notes: Vec::new(),
+            notifications: 0,
             actions: Vec::new(),
         }
     }
@@ -1103,5 +1120,183 @@ mod tests {
         spelt_as_codes::<FailureClass, FailureClassDto>();
         spelt_as_codes::<RunStatus, RunStatusDto>();
         spelt_as_codes::<Requester, RequesterDto>();
+    }
+}
+
+wire_enum! {
+    /// How loud a check's failure is.
+    SeverityDto("Severity") <=> Severity { Warning, Critical, }
+}
+
+wire_enum! {
+    /// What a notification is about.
+    NotifyEventDto("NotifyEvent") <=> NotifyEvent {
+        Opened, Resolved, Reminder, Flapping, NoNetwork, RestartLoop, CertExpiry, ServiceBreaker,
+    }
+}
+
+wire_enum! {
+    /// Why a notification was not sent.
+    SuppressedDto("Suppressed") <=> Suppressed {
+        Silenced, Maintenance, Acked, QuietHours, Flapping, ParentDown, NoNetwork,
+    }
+}
+
+/// `GET /api/v1/notifications?check=ID&incident=N&limit=N`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "NotificationsArgs")]
+pub struct NotificationsArgs {
+    /// Only those about this check.
+    #[ts(optional)]
+    pub check: Option<String>,
+    /// Only those about this incident.
+    #[ts(optional)]
+    pub incident: Option<i64>,
+    /// Most decisions (default 100, at most 1000).
+    #[ts(optional)]
+    pub limit: Option<u32>,
+}
+
+/// One notification decision of the alert policy, for one channel: sent (then
+/// `delivered`, or not yet, with the last `error`) or `suppressed`, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Notification")]
+pub struct NotificationDto {
+    pub id: i64,
+    pub at: String,
+    pub event: NotifyEventDto,
+    /// The checks it is about: a burst names them all.
+    pub checks: Vec<String>,
+    pub incident: Option<i64>,
+    pub channel: String,
+    pub severity: SeverityDto,
+    pub title: String,
+    pub body: String,
+    /// `null` while a delivery is still being tried (or it was suppressed).
+    pub delivered: Option<bool>,
+    pub attempts: u32,
+    pub error: Option<String>,
+    pub suppressed: Option<SuppressedDto>,
+}
+
+impl From<&NotificationRecord> for NotificationDto {
+    fn from(n: &NotificationRecord) -> NotificationDto {
+        NotificationDto {
+            id: n.id,
+            at: rfc3339(&n.at),
+            event: n.event.into(),
+            checks: n.checks.iter().map(|c| c.to_string()).collect(),
+            incident: n.incident,
+            channel: n.channel.clone(),
+            severity: n.severity.into(),
+            title: n.title.clone(),
+            body: n.body.clone(),
+            delivered: n.delivered,
+            attempts: n.attempts,
+            error: n.error.clone(),
+            suppressed: n.suppressed.map(Into::into),
+        }
+    }
+}
+
+/// `POST /api/v1/silences`: mute the notifications of checks and groups `for` a while
+/// (`"1h"`) or `until` a time (RFC 3339). Probes, incidents and history go on.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "SilenceArgs")]
+pub struct SilenceArgs {
+    /// Check ids.
+    #[serde(default)]
+    #[ts(optional)]
+    pub checks: Option<Vec<String>>,
+    /// Group names.
+    #[serde(default)]
+    #[ts(optional)]
+    pub groups: Option<Vec<String>>,
+    /// How long, e.g. `"1h"`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub r#for: Option<String>,
+    /// Until when, RFC 3339.
+    #[serde(default)]
+    #[ts(optional)]
+    pub until: Option<String>,
+    pub reason: String,
+}
+
+/// `GET /api/v1/silences?all=true`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "SilencesArgs")]
+pub struct SilencesArgs {
+    /// Ended and expired ones too.
+    #[ts(optional)]
+    pub all: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Silence")]
+pub struct SilenceDto {
+    pub id: i64,
+    pub checks: Vec<String>,
+    pub groups: Vec<String>,
+    pub starts_at: String,
+    pub ends_at: String,
+    /// When it was ended early.
+    pub ended_at: Option<String>,
+    /// Whether it mutes now.
+    pub active: bool,
+    pub reason: String,
+    pub created_by: String,
+}
+
+impl SilenceDto {
+    pub fn of(s: &SilenceRecord, now: DateTime<Utc>) -> SilenceDto {
+        SilenceDto {
+            id: s.id,
+            checks: s.checks.iter().map(|c| c.to_string()).collect(),
+            groups: s.groups.clone(),
+            starts_at: rfc3339(&s.starts_at),
+            ends_at: rfc3339(&s.ends_at),
+            ended_at: s.ended_at.as_ref().map(rfc3339),
+            active: s.starts_at <= now && now < s.until(),
+            reason: s.reason.clone(),
+            created_by: s.created_by.clone(),
+        }
+    }
+}
+
+/// `POST /api/v1/incidents/{id}/ack`, with an optional note.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "AckArgs")]
+pub struct AckArgs {
+    pub id: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/incidents/{id}/notes`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "NoteArgs")]
+pub struct NoteArgs {
+    pub id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Note")]
+pub struct NoteDto {
+    pub at: String,
+    pub text: String,
+    pub author: String,
+}
+
+impl From<&NoteRecord> for NoteDto {
+    fn from(n: &NoteRecord) -> NoteDto {
+        NoteDto { at: rfc3339(&n.at), text: n.text.clone(), author: n.author.clone() }
     }
 }

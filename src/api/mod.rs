@@ -116,22 +116,214 @@ pub async fn incidents(engine: &Engine, args: dto::IncidentsArgs) -> Result<dto:
     let check_id = args.check.as_deref().map(|check| known_check(engine, check)).transpose()?;
     let filter = IncidentFilter {
         check_id,
+        id: None,
         open_only: args.open.unwrap_or(false),
         limit: args.limit.unwrap_or(100).clamp(1, 1000),
     };
     let records = engine.store().incidents(filter).await.map_err(ApiError::store)?;
     let runs =
         engine.store().runs_on_incidents(records.iter().map(|i| i.id).collect()).await.map_err(ApiError::store)?;
-    let incidents = records
-        .iter()
-        .map(|record| {
-            let mut incident = dto::IncidentDto::from(record);
-            let on_it = runs.iter().filter(|run| run.run.incident_id == Some(record.id));
-            incident.actions = on_it.map(dto::IncidentRunDto::from).collect();
-            incident
-        })
-        .collect();
+    let mut incidents = Vec::new();
+    for record in &records {
+        let mut incident = dto::IncidentDto::from(record);
+        let on_it = runs.iter().filter(|run| run.run.incident_id == Some(record.id));
+        incident.actions = on_it.map(dto::IncidentRunDto::from).collect();
+        incidents.push(with_alerting(engine, incident).await?);
+    }
     Ok(dto::IncidentsDto { incidents })
+}
+
+/// An incident with its notes and how many notifications were sent about it.
+async fn with_alerting(engine: &Engine, mut incident: dto::IncidentDto) -> Result<dto::IncidentDto, ApiError> {
+    let (_, sent) = engine.store().incident_alerting(incident.id).await.map_err(ApiError::store)?;
+    incident.notifications = sent;
+    incident.notes = engine.store().notes(incident.id).await.map_err(ApiError::store)?.iter().map(Into::into).collect();
+    Ok(incident)
+}
+
+/// One incident, as `GET /api/v1/incidents` shows it.
+async fn incident(engine: &Engine, id: i64) -> Result<dto::IncidentDto, ApiError> {
+    let filter = IncidentFilter { id: Some(id), limit: 1, ..IncidentFilter::default() };
+    let record = engine.store().incidents(filter).await.map_err(ApiError::store)?.into_iter().next();
+    let record = record.ok_or_else(|| unknown_incident(id))?;
+    let runs = engine.store().runs_on_incidents(vec![id]).await.map_err(ApiError::store)?;
+    let mut found = dto::IncidentDto::from(&record);
+    found.actions = runs.iter().map(dto::IncidentRunDto::from).collect();
+    with_alerting(engine, found).await
+}
+
+fn unknown_incident(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        404,
+        "unknown_incident",
+        format!("no incident has id `{id}`"),
+        "list them with `GET /api/v1/incidents` (or `watchkeeper incidents`)",
+    )
+}
+
+fn incident_id(text: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| unknown_incident(text))
+}
+
+/// `POST /api/v1/incidents/{id}/ack`: its reminders stop; it ends with the incident.
+pub async fn ack(engine: &Engine, args: dto::AckArgs, requester: Requester) -> Result<dto::IncidentDto, ApiError> {
+    let id = incident_id(&args.id)?;
+    if let Some(note) = &args.note {
+        note_text(note)?;
+    }
+    match engine.ack(id, args.note, requester).await {
+        Ok(()) => {}
+        Err(crate::engine::AlertRefused::Resolved) => {
+            return Err(ApiError::new(
+                409,
+                "incident_resolved",
+                format!("incident {id} is resolved: there is nothing left to acknowledge"),
+                "acknowledge an open incident; add a note to this one with `POST /api/v1/incidents/{id}/notes`",
+            ))
+        }
+        Err(_) => return Err(unknown_incident(id)),
+    }
+    engine.writer().flush().await.map_err(ApiError::store)?;
+    incident(engine, id).await
+}
+
+fn note_text(text: &str) -> Result<&str, ApiError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 2000 {
+        return Err(ApiError::new(
+            400,
+            "bad_request",
+            "a note must have 1 to 2000 characters",
+            "write what was found or done, e.g. \"disk cleaned, restarted the worker\"",
+        ));
+    }
+    Ok(text)
+}
+
+/// `POST /api/v1/incidents/{id}/notes`.
+pub async fn add_note(
+    engine: &Engine,
+    args: dto::NoteArgs,
+    requester: Requester,
+) -> Result<dto::IncidentDto, ApiError> {
+    let id = incident_id(&args.id)?;
+    let text = note_text(&args.text)?.to_owned();
+    if !engine.store().incident_exists(id).await.map_err(ApiError::store)? {
+        return Err(unknown_incident(id));
+    }
+    engine.add_note(id, text, requester).await;
+    engine.writer().flush().await.map_err(ApiError::store)?;
+    incident(engine, id).await
+}
+
+/// `GET /api/v1/notifications`: every decision, newest first.
+pub async fn notifications(
+    engine: &Engine,
+    args: dto::NotificationsArgs,
+) -> Result<Vec<dto::NotificationDto>, ApiError> {
+    let check_id = args.check.as_deref().map(|check| known_check(engine, check)).transpose()?;
+    let filter = crate::store::NotificationFilter {
+        check_id,
+        incident: args.incident,
+        limit: args.limit.unwrap_or(100).clamp(1, 1000),
+    };
+    let records = engine.store().notifications(filter).await.map_err(ApiError::store)?;
+    Ok(records.iter().map(Into::into).collect())
+}
+
+/// `POST /api/v1/silences`: a silence of checks and groups, for a while or until a time.
+pub async fn create_silence(
+    engine: &Engine,
+    args: dto::SilenceArgs,
+    requester: Requester,
+) -> Result<dto::SilenceDto, ApiError> {
+    let now = engine.now();
+    let bad = |message: String, resolution: &str| ApiError::new(400, "bad_request", message, resolution);
+    let (ids, groups) = (args.checks.unwrap_or_default(), args.groups.unwrap_or_default());
+    if ids.is_empty() && groups.is_empty() {
+        return Err(bad(
+            "a silence needs a target".into(),
+            "name `checks` (ids) or `groups`, e.g. {\"checks\": [\"api\"], \"for\": \"1h\", \"reason\": \"deploy\"}",
+        ));
+    }
+    let mut checks = Vec::new();
+    for id in &ids {
+        checks.push(known_check(engine, id)?);
+    }
+    for group in &groups {
+        if !engine.config().checks.iter().any(|c| c.group.as_deref() == Some(group.as_str())) {
+            return Err(ApiError::new(
+                404,
+                "unknown_group",
+                format!("no check is in group `{group}`"),
+                "name a `group` of the config, as the dashboard's overview lists them",
+            ));
+        }
+    }
+    let reason = args.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(bad("a silence needs a reason of 1 to 500 characters".into(), "say why, e.g. \"deploying v2\""));
+    }
+    let ends_at = match (&args.r#for, &args.until) {
+        (Some(_), Some(_)) => return Err(bad("give `for` or `until`, not both".into(), "keep one of them")),
+        (None, None) => {
+            return Err(bad("a silence needs an end".into(), "add `for` (e.g. \"1h\") or `until` (RFC 3339)"))
+        }
+        (Some(span), None) => {
+            let span = crate::units::parse_duration(span)
+                .map_err(|e| bad(format!("`for`: {e}"), "write a duration, e.g. \"30m\", \"1h\", \"2d\""))?;
+            if span.is_zero() || span > std::time::Duration::from_secs(366 * 86_400) {
+                return Err(bad("`for` must be more than 0 and at most a year".into(), "e.g. \"1h\""));
+            }
+            now + chrono::Duration::from_std(span).unwrap_or_default()
+        }
+        (None, Some(until)) => {
+            let until = chrono::DateTime::parse_from_rfc3339(until)
+                .map_err(|e| bad(format!("`until` is not an RFC 3339 time: {e}"), "e.g. \"2026-12-24T18:00:00Z\""))?
+                .with_timezone(&chrono::Utc);
+            if until <= now {
+                return Err(bad(
+                    format!("`until` ({}) is in the past", dto::rfc3339(&until)),
+                    "give a time to come, or use `for`",
+                ));
+            }
+            until
+        }
+    };
+    let record = crate::store::SilenceRecord {
+        id: 0,
+        checks,
+        groups,
+        starts_at: now,
+        ends_at,
+        reason: reason.to_owned(),
+        created_by: requester.as_str().to_owned(),
+        ended_at: None,
+    };
+    let created = engine.silence(record).await;
+    Ok(dto::SilenceDto::of(&created, now))
+}
+
+/// `GET /api/v1/silences`: those muting now or later, or `all`.
+pub async fn silences(engine: &Engine, args: dto::SilencesArgs) -> Result<Vec<dto::SilenceDto>, ApiError> {
+    let now = engine.now();
+    let records = engine.store().silences(now, args.all.unwrap_or(false)).await.map_err(ApiError::store)?;
+    Ok(records.iter().map(|s| dto::SilenceDto::of(s, now)).collect())
+}
+
+/// `DELETE /api/v1/silences/{id}`: ends it now.
+pub async fn end_silence(engine: &Engine, id: &str) -> Result<dto::SilenceDto, ApiError> {
+    let unknown = || {
+        ApiError::new(
+            404,
+            "unknown_silence",
+            format!("no silence has id `{id}`"),
+            "list them with `GET /api/v1/silences?all=true` (or `watchkeeper silences --all`)",
+        )
+    };
+    let parsed = id.parse::<i64>().map_err(|_| unknown())?;
+    let ended = engine.end_silence(parsed).await.map_err(|_| unknown())?;
+    Ok(dto::SilenceDto::of(&ended, engine.now()))
 }
 
 pub async fn run_action(
@@ -280,6 +472,7 @@ pub fn health(engine: &Engine) -> dto::HealthDto {
     if dropped > 0 {
         degraded.push(format!("history: {dropped} results dropped because the write queue was full"));
     }
+    degraded.extend(engine.failing_channels());
     dto::HealthDto {
         status: if degraded.is_empty() { dto::HealthStatusDto::Ok } else { dto::HealthStatusDto::Degraded },
         degraded,

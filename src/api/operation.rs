@@ -20,6 +20,7 @@ use crate::engine::Engine;
 pub enum Method {
     Get,
     Post,
+    Delete,
 }
 
 impl Method {
@@ -27,7 +28,13 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Delete => "DELETE",
         }
+    }
+
+    /// Whether its arguments travel in the query string (else in a JSON body).
+    pub fn in_query(self) -> bool {
+        !matches!(self, Method::Post)
     }
 }
 
@@ -40,6 +47,8 @@ pub trait Operation: 'static {
     const PATH: &'static str;
     type Args: Serialize + DeserializeOwned + TS + Send + Sync + 'static;
     type Output: Serialize + DeserializeOwned + TS + Send + 'static;
+    /// The HTTP status of a success: 201 for what it creates.
+    const CREATED: bool = false;
 
     /// Runs it on the engine, for `requester`.
     fn call(
@@ -63,6 +72,12 @@ pub fn visit_all(visitor: &mut impl Visitor) {
     visitor.visit::<Results>();
     visitor.visit::<History>();
     visitor.visit::<Incidents>();
+    visitor.visit::<Ack>();
+    visitor.visit::<AddNote>();
+    visitor.visit::<Notifications>();
+    visitor.visit::<Silences>();
+    visitor.visit::<CreateSilence>();
+    visitor.visit::<EndSilence>();
     visitor.visit::<Actions>();
     visitor.visit::<ActionRuns>();
     visitor.visit::<RunAction>();
@@ -310,6 +325,91 @@ pub fn table() -> Vec<(&'static str, Method, &'static str)> {
     let mut table = Table(Vec::new());
     visit_all(&mut table);
     table.0
+}
+
+pub struct Ack;
+
+impl Operation for Ack {
+    const NAME: &'static str = "ack";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/incidents/{id}/ack";
+    type Args = dto::AckArgs;
+    type Output = dto::IncidentDto;
+
+    async fn call(engine: &Engine, args: dto::AckArgs, requester: Requester) -> Result<Self::Output, ApiError> {
+        super::ack(engine, args, requester).await
+    }
+}
+
+pub struct AddNote;
+
+impl Operation for AddNote {
+    const NAME: &'static str = "add_note";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/incidents/{id}/notes";
+    type Args = dto::NoteArgs;
+    type Output = dto::IncidentDto;
+
+    async fn call(engine: &Engine, args: dto::NoteArgs, requester: Requester) -> Result<Self::Output, ApiError> {
+        super::add_note(engine, args, requester).await
+    }
+}
+
+pub struct Notifications;
+
+impl Operation for Notifications {
+    const NAME: &'static str = "notifications";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/notifications";
+    type Args = dto::NotificationsArgs;
+    type Output = Vec<dto::NotificationDto>;
+
+    async fn call(engine: &Engine, args: dto::NotificationsArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::notifications(engine, args).await
+    }
+}
+
+pub struct Silences;
+
+impl Operation for Silences {
+    const NAME: &'static str = "silences";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/silences";
+    type Args = dto::SilencesArgs;
+    type Output = Vec<dto::SilenceDto>;
+
+    async fn call(engine: &Engine, args: dto::SilencesArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::silences(engine, args).await
+    }
+}
+
+pub struct CreateSilence;
+
+impl Operation for CreateSilence {
+    const NAME: &'static str = "create_silence";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/silences";
+    type Args = dto::SilenceArgs;
+    type Output = dto::SilenceDto;
+    const CREATED: bool = true;
+
+    async fn call(engine: &Engine, args: dto::SilenceArgs, requester: Requester) -> Result<Self::Output, ApiError> {
+        super::create_silence(engine, args, requester).await
+    }
+}
+
+pub struct EndSilence;
+
+impl Operation for EndSilence {
+    const NAME: &'static str = "end_silence";
+    const METHOD: Method = Method::Delete;
+    const PATH: &'static str = "/api/v1/silences/{id}";
+    type Args = dto::IdArgs;
+    type Output = dto::SilenceDto;
+
+    async fn call(engine: &Engine, args: dto::IdArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::end_silence(engine, &args.id).await
+    }
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub fn typescript() -> String {
     ));
     out.push_str(&format!(
         "\n/** How each operation is called on the daemon; `{{id}}` is its `id` argument. */\n\
-         export const ROUTES: {{ [K in keyof Operations]: {{ method: \"GET\" | \"POST\"; path: string }} }} = {{\n{routes}}};\n"
+         export const ROUTES: {{ [K in keyof Operations]: {{ method: \"GET\" | \"POST\" | \"DELETE\"; path: string }} }} = {{\n{routes}}};\n"
     ));
     out
 }

@@ -3,6 +3,7 @@
 //! DTOs; none reads JSON by string keys.
 
 pub mod action;
+pub mod alerts;
 pub mod breaker;
 pub mod check;
 pub mod config;

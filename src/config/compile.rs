@@ -15,9 +15,13 @@ use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::raw::{RawAction, RawAutoAction, RawBreaker, RawCheck, RawSettings, RawWindow};
+use super::alerts;
+use super::raw::{
+    RawAction, RawAlerts, RawAutoAction, RawBreaker, RawChannel, RawCheck, RawCheckAlert, RawSettings, RawWindow,
+};
 use super::{ActionConfig, CheckConfig, Compiled, Config, ConfigErrors, Settings};
 use crate::action::{self, ActionSpec};
+use crate::alert::AlertSettings;
 use crate::breaker::{BreakerConfig, Trip, Window};
 use crate::budget::Budget;
 use crate::condition::Condition;
@@ -32,8 +36,10 @@ const PLANNED_KINDS: &[&str] = &["dns", "tls", "file", "heartbeat", "prometheus"
 const PLANNED_ACTION_KINDS: &[&str] = &[];
 /// Keys of the public contract that this version does not act on yet: refused with a
 /// clear message rather than silently ignored.
-const PLANNED_CHECK_KEYS: &[&str] = &["alert", "grace"];
+const PLANNED_CHECK_KEYS: &[&str] = &["grace"];
 const PLANNED_ACTION_KEYS: &[&str] = &[];
+/// Keys of `[alerts]` in the public contract that this version does not read yet.
+const PLANNED_ALERTS_KEYS: &[&str] = &["flap"];
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -65,7 +71,11 @@ pub fn compile(text: &str, file: &str) -> Result<Compiled, ConfigErrors> {
         },
         kinds,
         action_kinds,
-        nested_keys: vec![("breaker", known_keys::<RawBreaker>()), ("auto_action", known_keys::<RawAutoAction>())],
+        nested_keys: vec![
+            ("breaker", known_keys::<RawBreaker>()),
+            ("auto_action", known_keys::<RawAutoAction>()),
+            ("alert", known_keys::<RawCheckAlert>()),
+        ],
     };
     let document = cx.read(text);
     let config = cx.compile(document);
@@ -95,6 +105,8 @@ struct Compiler<'a> {
 #[derive(Default)]
 struct Document {
     settings: Option<RawSettings>,
+    alerts: Option<RawAlerts>,
+    channels: Vec<RawChannel>,
     checks: Vec<Entry>,
     actions: Vec<ActionEntry>,
 }
@@ -185,12 +197,34 @@ impl<'a> Compiler<'a> {
                         document.actions.extend(self.action_entry(&entry));
                     }
                 }
+                "alerts" => match value.get_ref() {
+                    DeValue::Table(table) => {
+                        let kept = self.keep_known::<RawAlerts>("alerts", table, PLANNED_ALERTS_KEYS);
+                        document.alerts = self.scope("alerts", value.span()).deserialize(kept, value.span());
+                    }
+                    _ => self.report.error(&value.span(), "`alerts` must be a table", "write it as [alerts]"),
+                },
+                "channel" => {
+                    for entry in self.array_of_tables("channel", value) {
+                        let DeValue::Table(table) = entry.get_ref() else { continue };
+                        let label = label("channel", table);
+                        let kept = self.keep_known::<RawChannel>(&label, table, &[]);
+                        document.channels.extend(self.scope(&label, entry.span()).deserialize(kept, entry.span()));
+                    }
+                }
+                "maintenance" => self.report.error(
+                    &key.span(),
+                    "`[[maintenance]]` is not supported by this version of watchkeeper yet",
+                    "remove it; silence the checks for the while instead (`watchkeeper silence CHECK --for 2h`)",
+                ),
                 other => {
-                    let hint = did_you_mean(other, &["settings", "check", "action"]);
+                    let hint = did_you_mean(other, &["settings", "check", "action", "alerts", "channel"]);
                     self.report.error(
                         &key.span(),
                         format!("unknown top-level key `{other}`"),
-                        format!("{hint}the file holds [settings], [[check]] and [[action]] tables"),
+                        format!(
+                            "{hint}the file holds [settings], [alerts], [[check]], [[action]] and [[channel]] tables"
+                        ),
                     );
                 }
             }
@@ -263,6 +297,11 @@ impl<'a> Compiler<'a> {
 
     fn compile(&mut self, document: Document) -> Config {
         let settings = self.settings(document.settings.unwrap_or_default());
+        let channels = alerts::channels(document.channels, &mut self.report);
+        let alert_settings = match document.alerts {
+            Some(raw) => alerts::settings(raw, &channels, &mut self.scope("alerts", 0..0)),
+            None => AlertSettings::default(),
+        };
         let mut action_ids: HashMap<String, Range<usize>> = HashMap::new();
         let mut actions = Vec::new();
         for entry in document.actions {
@@ -288,11 +327,11 @@ impl<'a> Compiler<'a> {
         let mut edges: Vec<(String, Vec<Spanned<String>>)> = Vec::new();
         for entry in document.checks {
             edges.push((entry.raw.id.get_ref().clone(), entry.raw.depends_on.clone().unwrap_or_default()));
-            checks.extend(self.check(entry, settings.1, &check_ids, &action_ids));
+            checks.extend(self.check(entry, settings.1, &check_ids, &action_ids, (&alert_settings, &channels)));
         }
         self.cycles(&edges);
         self.link(&mut actions, &checks, &check_ids);
-        Config { settings: settings.0, checks, actions }
+        Config { settings: settings.0, checks, actions, alerts: alert_settings, channels }
     }
 
     /// Gives each action that acts on a check's processes (`signal`, `restart` with
@@ -399,6 +438,7 @@ impl<'a> Compiler<'a> {
         default_interval: Duration,
         check_ids: &HashMap<String, Range<usize>>,
         action_ids: &HashMap<String, Range<usize>>,
+        (alert_settings, channels): (&AlertSettings, &[crate::notify::ChannelConfig]),
     ) -> Option<CheckConfig> {
         let Entry { raw, probe, fields } = entry;
         let id = raw.id.get_ref().clone();
@@ -420,6 +460,8 @@ impl<'a> Compiler<'a> {
         let depends_on = self.references(&label, &id, raw.depends_on.as_deref(), check_ids);
         let mut actions = self.actions(&label, "actions", raw.actions.as_deref(), action_ids);
         let auto_action = self.auto_action(&label, &raw, action_ids);
+        let alert =
+            alerts::check_alert(raw.alert.as_ref(), alert_settings, channels, &mut self.scope(&label, raw.id.span()));
         if let Some(auto) = &auto_action {
             if !actions.iter().any(|a| a == auto.action.as_str()) {
                 actions.push(auto.action.to_string());
@@ -445,6 +487,7 @@ impl<'a> Compiler<'a> {
             actions: actions.into_iter().filter_map(|a| ActionId::parse(&a)).collect(),
             breaker,
             auto_action,
+            alert,
         })
     }
 
@@ -990,7 +1033,7 @@ depends_on = ["a"]
 [[check]]
 id = "x"
 kind = "dns"
-alert = { }
+grace = "1m"
 
 [[action]]
 id = "fix"
@@ -1029,7 +1072,7 @@ kind = "shell"
                   help: remove one of these `depends_on` entries
                 wk.toml:35:8: check "x": kind: `dns` is not supported by this version of watchkeeper yet
                   help: use one of: http, tcp, system, process, command, self
-                wk.toml:36:1: check "x": `alert` is not supported by this version of watchkeeper yet
+                wk.toml:36:1: check "x": `grace` is not supported by this version of watchkeeper yet
                   help: remove it; `watchkeeper config schema` lists the keys this version reads
                 wk.toml:41:11: action "fix": command: is empty
                   help: name the program first, then its arguments
@@ -1324,6 +1367,152 @@ command = [""]
                 1 error in config
                 wk.toml:6:22: check "a": breaker: invalid type: sequence, expected a number of calls (`20`) or a period (`"60s"`)
                   help: give the value the type the key takes (see `watchkeeper config schema`)
+            "#]],
+        );
+    }
+
+    #[test]
+    fn alerts_channels_and_a_checks_alert_compile_and_bad_ones_are_located() {
+        let text = r#"
+[alerts]
+group_wait = "2s"
+repeat = "1h"
+max_reminders = 5
+quiet_hours = { from = "22:00", to = "07:00" }
+channels = ["desktop", "team"]
+
+[[channel]]
+id = "team"
+kind = "webhook"
+url = "https://hooks.example.org/wk"
+headers = { Authorization = "Bearer abc" }
+
+[[channel]]
+id = "pager"
+kind = "command"
+command = ["notify-pager"]
+timeout = "3s"
+
+[[check]]
+id = "db"
+kind = "tcp"
+host = "127.0.0.1"
+port = 5432
+alert = { severity = "critical", channels = ["pager"], repeat = "10m" }
+
+[[check]]
+id = "web"
+kind = "tcp"
+host = "127.0.0.1"
+port = 80
+"#;
+        let config = compile(text, "wk.toml").expect("valid").config;
+        let channels: Vec<(&str, &str)> = config.channels.iter().map(|c| (c.id.as_str(), c.kind.name())).collect();
+        assert_eq!(channels, [("desktop", "desktop"), ("team", "webhook"), ("pager", "command")]);
+        assert_eq!(config.alerts.group_wait, Duration::from_secs(2));
+        assert_eq!(config.alerts.max_reminders, 5);
+        let quiet = config.alerts.quiet_hours.as_ref().expect("quiet hours");
+        assert_eq!(quiet.except, [crate::model::Severity::Critical], "critical breaks through by default");
+        let db = &config.checks[0].alert;
+        assert_eq!(
+            (db.severity, db.channels.as_slice(), db.repeat),
+            (crate::model::Severity::Critical, ["pager".to_owned()].as_slice(), Some(Duration::from_secs(600)))
+        );
+        let web = &config.checks[1].alert;
+        assert_eq!(
+            (web.severity, web.channels.as_slice(), web.repeat),
+            (
+                crate::model::Severity::Warning,
+                ["desktop".to_owned(), "team".to_owned()].as_slice(),
+                Some(Duration::from_secs(3600))
+            )
+        );
+
+        check(
+            r#"
+[alerts]
+group_wait = "1h"
+repeat = "0s"
+max_reminders = -1
+quiet_hours = { from = "22h", to = "22:00", except = ["loud"] }
+channels = ["desktp"]
+flap = { window = 21 }
+
+[[channel]]
+id = "hook"
+kind = "webhook"
+url = "ftp://example.org"
+command = ["x"]
+
+[[channel]]
+id = "hook"
+kind = "webhook"
+url = "http://127.0.0.1:9/"
+
+[[channel]]
+id = "am"
+kind = "alertmanager"
+
+[[channel]]
+id = "x"
+kind = "pager"
+
+[[channel]]
+id = "run"
+kind = "command"
+
+[[check]]
+id = "a"
+kind = "tcp"
+host = "127.0.0.1"
+port = 1
+alert = { severity = "high", on = ["degraded", "up"], channels = ["nope"], repeat = "soon", bogus = 1 }
+
+[[maintenance]]
+id = "m"
+"#,
+            expect![[r#"
+                20 errors in config
+                wk.toml:3:14: alerts: group_wait: is longer than 10m
+                  help: a failure would wait that long to be told; use e.g. `5s`
+                wk.toml:4:10: alerts: repeat: must be at least 1s
+                  help: set `repeat`, e.g. `1h`
+                wk.toml:5:17: alerts: max_reminders: must be 0 to 1000
+                  help: set e.g. `max_reminders = 3`
+                wk.toml:6:24: alerts: quiet_hours.from: `22h` is not a time of day
+                  help: write it as `HH:MM`, 24-hour local time, e.g. `22:00`
+                wk.toml:6:55: alerts: quiet_hours.except: unknown severity `loud`
+                  help: use `warning` or `critical`
+                wk.toml:7:13: alerts: channels: unknown channel `desktp`
+                  help: did you mean `desktop`? declare it in a [[channel]] table
+                wk.toml:8:1: alerts: `flap` is not supported by this version of watchkeeper yet
+                  help: remove it; `watchkeeper config schema` lists the keys this version reads
+                wk.toml:13:7: channel "hook": url: is not an http(s) URL
+                  help: write `http://` or `https://`, a host and a path
+                wk.toml:14:11: channel "hook": command: `command` is not a key of webhook channels
+                  help: remove `command`, or change `kind`
+                wk.toml:17:6: channel "hook": id: duplicate id, first defined on line 11
+                  help: give every channel a unique id
+                wk.toml:23:8: channel "am": kind: `alertmanager` is not supported by this version of watchkeeper yet
+                  help: use one of: desktop, webhook, command
+                wk.toml:27:8: channel "x": kind: unknown kind `pager`
+                  help: the kinds are: desktop, webhook, command
+                wk.toml:30:6: channel "run": needs `command`
+                  help: add `command = ["program", "arg"]` (run without a shell)
+                wk.toml:38:22: check "a": alert.severity: unknown severity `high`
+                  help: use `warning` or `critical`
+                wk.toml:38:36: check "a": alert.on: `degraded` is not supported by this version of watchkeeper yet
+                  help: use `on = ["down"]`; a degraded check shows on the dashboard and in the tray
+                wk.toml:38:48: check "a": alert.on: unknown state `up`
+                  help: use `["down"]`
+                wk.toml:38:67: check "a": alert.channels: unknown channel `nope`
+                  help: declare it in a [[channel]] table
+                wk.toml:38:85: check "a": alert.repeat: `soon` is not a valid duration: expected a number before each unit, like `1m30s`
+                  help: write a number and a unit: `500ms`, `10s`, `5m`, `1h`, `7d`
+                wk.toml:38:93: check "a": alert: unknown key `bogus`
+                  help: `watchkeeper config schema` lists every key
+                wk.toml:40:3: `[[maintenance]]` is not supported by this version of watchkeeper yet
+                  help: remove it; silence the checks for the while instead (`watchkeeper silence CHECK --for 2h`)
             "#]],
         );
     }

@@ -5,6 +5,7 @@
 //! Owns parsing, validation, defaults and the JSON Schema. It must not start anything:
 //! no probes, no I/O beyond reading `${file:...}` secrets.
 
+mod alerts;
 mod compile;
 pub mod raw;
 
@@ -13,10 +14,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::action::ActionSpec;
+use crate::alert::{AlertSettings, CheckAlert};
 use crate::breaker::BreakerConfig;
 use crate::budget::Budget;
 use crate::condition::Condition;
 use crate::model::{ActionId, CheckId};
+use crate::notify::ChannelConfig;
 use crate::probe::ProbeSpec;
 
 use crate::diagnostic::table_schema;
@@ -33,6 +36,10 @@ pub struct Config {
     pub settings: Settings,
     pub checks: Vec<CheckConfig>,
     pub actions: Vec<ActionConfig>,
+    /// `[alerts]`: the alert policy's settings.
+    pub alerts: AlertSettings,
+    /// The `[[channel]]`s, `desktop` among them.
+    pub channels: Vec<ChannelConfig>,
 }
 
 impl Config {
@@ -42,6 +49,10 @@ impl Config {
 
     pub fn action(&self, id: &str) -> Option<&ActionConfig> {
         self.actions.iter().find(|a| a.id.as_str() == id)
+    }
+
+    pub fn channel(&self, id: &str) -> Option<&ChannelConfig> {
+        self.channels.iter().find(|c| c.id == id)
     }
 }
 
@@ -70,6 +81,8 @@ pub struct CheckConfig {
     pub breaker: Option<BreakerConfig>,
     /// Self-healing: the action run by itself (also among `actions`).
     pub auto_action: Option<AutoAction>,
+    /// How its incidents are told.
+    pub alert: CheckAlert,
 }
 
 impl CheckConfig {

@@ -21,6 +21,76 @@ pub struct RawConfig {
     /// Recovery actions that checks, the CLI and the API can run by id.
     #[serde(default)]
     pub action: Vec<RawAction>,
+    /// How notifications are grouped, repeated and quieted.
+    #[serde(default)]
+    pub alerts: Option<RawAlerts>,
+    /// Where notifications go: the desktop, a webhook, a command.
+    #[serde(default)]
+    pub channel: Vec<RawChannel>,
+}
+
+/// `[alerts]`: one policy for every notification, on every channel.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    /// Failures within this long of the first become one notification per channel,
+    /// e.g. `5s` (default 5s; `0s` tells each at once).
+    #[schemars(with = "Option<String>")]
+    pub group_wait: Option<Spanned<String>>,
+    /// Remind every this long while an incident is open and not acknowledged, e.g.
+    /// `1h` (default: no reminders).
+    #[schemars(with = "Option<String>")]
+    pub repeat: Option<Spanned<String>>,
+    /// Most reminders per incident (default 3).
+    #[schemars(with = "Option<u32>")]
+    pub max_reminders: Option<Spanned<i64>>,
+    /// Hours (local time) when only the excepted severities are told, e.g.
+    /// `{ from = "22:00", to = "07:00", except = ["critical"] }`; an incident still open
+    /// when they end is told then.
+    pub quiet_hours: Option<RawQuietHours>,
+    /// The channels of checks that name none, by id (default `["desktop"]`).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub channels: Option<Vec<Spanned<String>>>,
+}
+
+/// Quiet hours, in local time.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuietHours {
+    /// When they start, `HH:MM`.
+    #[schemars(with = "String")]
+    pub from: Spanned<String>,
+    /// When they end, `HH:MM`; earlier than `from` spans midnight.
+    #[schemars(with = "String")]
+    pub to: Spanned<String>,
+    /// Severities told all the same (default `["critical"]`).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub except: Option<Vec<Spanned<String>>>,
+}
+
+/// One `[[channel]]`: where notifications go.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannel {
+    /// Unique id: letters, digits, `-` and `_`; checks and `[alerts]` name it.
+    #[schemars(with = "String")]
+    pub id: Spanned<String>,
+    /// `desktop` (the tray's notifications), `webhook` (a JSON POST, see docs/API.md)
+    /// or `command` (a program given the notification as JSON on stdin).
+    #[schemars(with = "String")]
+    pub kind: Spanned<String>,
+    /// webhook: the URL the notification is POSTed to.
+    #[schemars(with = "Option<String>")]
+    pub url: Option<Spanned<String>>,
+    /// webhook: request headers. Values may be `${env:NAME}` or `${file:PATH}`.
+    #[schemars(with = "Option<std::collections::BTreeMap<String, String>>")]
+    pub headers: Option<Spanned<std::collections::BTreeMap<String, String>>>,
+    /// command: the program and its arguments (no shell), e.g. `["notify-team", "--urgent"]`.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub command: Option<Spanned<Vec<String>>>,
+    /// How long one delivery may take, e.g. `10s` (default 10s).
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Spanned<String>>,
 }
 
 /// Engine-wide settings.
@@ -92,6 +162,26 @@ pub struct RawCheck {
     /// budget and backoff start over, e.g. `10m` (default 10m).
     #[schemars(with = "Option<String>")]
     pub stable_for: Option<Spanned<String>>,
+    /// How its incidents are told, e.g. `{ severity = "critical", channels = ["team"] }`.
+    pub alert: Option<RawCheckAlert>,
+}
+
+/// A check's `alert`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheckAlert {
+    /// `warning` (default) or `critical` (told in quiet hours, urgent on the desktop).
+    #[schemars(with = "Option<String>")]
+    pub severity: Option<Spanned<String>>,
+    /// What opens an incident that is told: `["down"]` (the default).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub on: Option<Vec<Spanned<String>>>,
+    /// Its channels, by id (default: `[alerts] channels`).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub channels: Option<Vec<Spanned<String>>>,
+    /// Its reminders' interval, e.g. `30m` (default: `[alerts] repeat`).
+    #[schemars(with = "Option<String>")]
+    pub repeat: Option<Spanned<String>>,
 }
 
 /// A check's `auto_action`.

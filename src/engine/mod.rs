@@ -19,6 +19,7 @@
 //! the engine; no lock is held across an await.
 
 mod actions;
+mod notifier;
 mod pipeline;
 mod record;
 mod recovery;
@@ -29,11 +30,12 @@ mod sweep;
 mod tests;
 
 pub use actions::{RunError, UndoRefused};
+pub use notifier::{restart_loop_text, AlertRefused, Sent};
 pub use pipeline::{check_once, evaluate, service_breaker_text};
 pub use recovery::{BudgetSnapshot, HealingSnapshot, Refused, RestartLoop};
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicBool, AtomicI64};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -161,6 +163,9 @@ pub enum Event {
     RestartLoop(Box<RestartLoop>),
     /// One of a service's own circuit breakers turned OPEN (its `breakers_url`).
     ServiceBreakerOpened(Box<ServiceBreakerOpened>),
+    /// The alert policy sent a notification to the desktop channel: the desktop shell
+    /// shows it.
+    Notification(Box<Sent>),
 }
 
 /// A service's own breaker turned OPEN.
@@ -203,6 +208,12 @@ struct Inner {
     sweep_now: Notify,
     /// Action budgets and running actions; taken after a check's lock, never before.
     recovery: Mutex<recovery::Recovery>,
+    /// The alert policy and the channels' state; taken after a check's lock, never before.
+    alerts: Mutex<notifier::Alerts>,
+    /// Wakes the notifier when the policy changed from outside (a silence, an ack).
+    alerts_now: Notify,
+    /// A desktop shell shows the desktop channel's notifications.
+    desktop_attached: AtomicBool,
 }
 
 struct CheckRuntime {
@@ -275,6 +286,9 @@ impl Engine {
         }
         let probes = ProbeContext::new(figures.clone());
         probes.prepare(config.checks.iter().map(|c| &c.probe));
+        let remote = config.checks.iter().filter(|c| c.probe.off_machine()).count();
+        let policy = crate::alert::Policy::new(config.alerts.clone(), remote);
+        let alerts = notifier::Alerts::new(policy, store.max_notification_id()?, store.max_silence_id()?);
         let inner = Arc::new(Inner {
             in_flight: Arc::new(Semaphore::new(config.settings.max_in_flight)),
             config,
@@ -293,10 +307,15 @@ impl Engine {
             stopping: CancellationToken::new(),
             sweep_now: Notify::new(),
             recovery: Mutex::new(recovery),
+            alerts: Mutex::new(alerts),
+            alerts_now: Notify::new(),
+            desktop_attached: AtomicBool::new(false),
         });
         let engine = Engine { inner };
         let cancel = engine.inner.stopping.clone();
         let mut tasks = JoinSet::new();
+        // Subscribed before any check runs, so no incident goes untold.
+        tasks.spawn(engine.clone().notify(engine.subscribe(), cancel.clone()));
         for (position, receiver) in receivers.into_iter().enumerate() {
             let engine = engine.clone();
             let cancel = cancel.clone();

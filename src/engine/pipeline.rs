@@ -113,6 +113,7 @@ impl Engine {
                 cause: cause.message,
                 failed_conditions: failed,
                 acked: false,
+                acked_at: None,
                 note: None,
             }
         });

@@ -5,6 +5,7 @@
 //! not serialized to the API directly.
 
 mod action;
+mod alert;
 mod code;
 mod failure;
 mod health;
@@ -12,6 +13,7 @@ mod result;
 mod status;
 
 pub use action::{Plan, PlanFile, Quarantined, Requester, RunStatus};
+pub use alert::{NotifyEvent, Severity, Suppressed};
 pub use code::Code;
 pub use failure::{Failure, FailureClass};
 pub use health::{HealthStatus, ServiceBreaker, ServiceBreakers, ServiceComponent, ServiceHealth};

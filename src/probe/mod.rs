@@ -146,6 +146,27 @@ kinds! {
     Scripted => scripted,
 }
 
+impl ProbeSpec {
+    /// Its target is off this machine (not a loopback or local name): "every remote
+    /// check failed at once" points at the network, not at the services.
+    pub fn off_machine(&self) -> bool {
+        match self {
+            ProbeSpec::Http(spec) => spec.url.host_str().is_some_and(|host| !is_local_host(host)),
+            ProbeSpec::Tcp(spec) => !is_local_host(&spec.host),
+            _ => false,
+        }
+    }
+}
+
+/// `localhost`, a loopback address, or this machine's own name.
+fn is_local_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback() || ip.is_unspecified(),
+        Err(_) => host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost"),
+    }
+}
+
 /// Shared state the probes need: HTTP connection pools, the sysinfo snapshot, and the
 /// engine's own figures for the `self` probe. Cheap to clone.
 #[derive(Clone)]

@@ -16,7 +16,7 @@ use axum::extract::{FromRequestParts as _, RawPathParams, Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use futures_util::{Stream, StreamExt as _};
 use serde::de::DeserializeOwned;
@@ -64,6 +64,7 @@ impl Visitor for Routes {
         let route = match O::METHOD {
             Method::Get => get(handle::<O>),
             Method::Post => post(handle::<O>),
+            Method::Delete => delete(handle::<O>),
         };
         match O::PATH.strip_prefix("/api/v1") {
             Some(path) => self.api = std::mem::take(&mut self.api).route(path, route),
@@ -103,6 +104,7 @@ async fn handle<O: Operation>(State(state): State<AppState>, request: Request) -
         Err(e) => return e.into_response(),
     };
     match O::call(&state.engine, args, requester).await {
+        Ok(output) if O::CREATED => (StatusCode::CREATED, Json(output)).into_response(),
         Ok(output) => Json(output).into_response(),
         Err(e) => e.into_response(),
     }
@@ -141,7 +143,7 @@ impl Incoming {
             .map_err(|e| ApiError::bad_request(format!("invalid path: {}", e.body_text())))?;
         let id = params.iter().find(|(name, _)| *name == "id").map(|(_, value)| value.to_owned());
         let args = match method {
-            Method::Get => Args::Query(query_with_id(parts.uri.query().unwrap_or(""), id)),
+            Method::Get | Method::Delete => Args::Query(query_with_id(parts.uri.query().unwrap_or(""), id)),
             Method::Post => {
                 let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
                     ApiError::bad_request(format!("invalid request body: larger than {MAX_BODY} bytes"))

@@ -16,12 +16,15 @@ pub struct IncidentRecord {
     pub cause: String,
     pub failed_conditions: Vec<String>,
     pub acked: bool,
+    pub acked_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct IncidentFilter {
     pub check_id: Option<CheckId>,
+    /// Only this one.
+    pub id: Option<i64>,
     pub open_only: bool,
     pub limit: u32,
 }
@@ -57,14 +60,14 @@ pub(super) fn max_id(connection: &Connection) -> rusqlite::Result<i64> {
 
 pub(super) fn list(connection: &Connection, filter: &IncidentFilter) -> rusqlite::Result<Vec<IncidentRecord>> {
     let mut statement = connection.prepare_cached(
-        "SELECT id, check_id, started_at, resolved_at, failure_class, cause, failed_conditions, acked, note
+        "SELECT id, check_id, started_at, resolved_at, failure_class, cause, failed_conditions, acked, note, acked_at
          FROM incidents
-         WHERE (?1 IS NULL OR check_id = ?1) AND (?2 = 0 OR resolved_at IS NULL)
+         WHERE (?1 IS NULL OR check_id = ?1) AND (?2 = 0 OR resolved_at IS NULL) AND (?4 IS NULL OR id = ?4)
          ORDER BY started_at DESC, id DESC LIMIT ?3",
     )?;
     let limit = if filter.limit == 0 { 100 } else { filter.limit };
     let check = filter.check_id.as_ref().map(CheckId::as_str);
-    let rows = statement.query_map(params![check, filter.open_only, limit], |row| {
+    let rows = statement.query_map(params![check, filter.open_only, limit, filter.id], |row| {
         let id: i64 = row.get(0)?;
         let at = (TABLE, &id as &dyn std::fmt::Display);
         let conditions: String = row.get(6)?;
@@ -78,6 +81,7 @@ pub(super) fn list(connection: &Connection, filter: &IncidentFilter) -> rusqlite
             failed_conditions: serde_json::from_str(&conditions).unwrap_or_default(),
             acked: row.get(7)?,
             note: row.get(8)?,
+            acked_at: row.get::<_, Option<i64>>(9)?.map(from_millis),
         })
     })?;
     rows.collect()

@@ -6,6 +6,7 @@
 //! except action runs recorded by the one-shot CLI.
 
 mod action_runs;
+mod alerts;
 pub mod check_state;
 mod incidents;
 mod recovery;
@@ -26,6 +27,7 @@ use crate::healing::Healing;
 use crate::model::{ActionId, CheckId, Code};
 
 pub use action_runs::{ActionRunFilter, ActionRunRecord, NewActionRun};
+pub use alerts::{Delivery, NoteRecord, NotificationFilter, NotificationRecord, SilenceRecord};
 pub use check_state::{BreakerChange, PersistedState};
 pub use incidents::{IncidentFilter, IncidentRecord};
 pub use results::{Bucket, ResultRecord};
@@ -39,6 +41,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("migrations/0004_recovery.sql")),
     (5, include_str!("migrations/0005_quarantine.sql")),
     (6, include_str!("migrations/0006_breakers.sql")),
+    (7, include_str!("migrations/0007_alerts.sql")),
 ];
 
 pub const DB_FILE: &str = "history.db";
@@ -241,6 +244,50 @@ impl Store {
 
     pub fn max_incident_id(&self) -> Result<i64, StoreError> {
         self.read_now(incidents::max_id)
+    }
+
+    pub fn max_notification_id(&self) -> Result<i64, StoreError> {
+        self.read_now(alerts::max_notification_id)
+    }
+
+    pub fn max_silence_id(&self) -> Result<i64, StoreError> {
+        self.read_now(alerts::max_silence_id)
+    }
+
+    /// Notification decisions, newest first.
+    pub async fn notifications(&self, filter: NotificationFilter) -> Result<Vec<NotificationRecord>, StoreError> {
+        self.read(move |c| alerts::notifications(c, &filter)).await
+    }
+
+    /// Sent notifications whose delivery had not ended (at start).
+    pub fn pending_notifications_now(&self) -> Result<Vec<NotificationRecord>, StoreError> {
+        self.read_now(alerts::pending)
+    }
+
+    /// Silences muting now or later (or all of them), newest first.
+    pub async fn silences(&self, now: DateTime<Utc>, all: bool) -> Result<Vec<SilenceRecord>, StoreError> {
+        self.read(move |c| alerts::silences(c, now, all)).await
+    }
+
+    pub fn silences_now(&self, now: DateTime<Utc>) -> Result<Vec<SilenceRecord>, StoreError> {
+        self.read_now(|c| alerts::silences(c, now, false))
+    }
+
+    pub async fn incident_exists(&self, incident: i64) -> Result<bool, StoreError> {
+        self.read(move |c| alerts::incident_exists(c, incident)).await
+    }
+
+    pub async fn notes(&self, incident: i64) -> Result<Vec<NoteRecord>, StoreError> {
+        self.read(move |c| alerts::notes(c, incident)).await
+    }
+
+    /// An incident's acknowledgement time and the notifications sent about it.
+    pub async fn incident_alerting(&self, incident: i64) -> Result<(Option<DateTime<Utc>>, u32), StoreError> {
+        self.read(move |c| alerts::incident_alerting(c, incident)).await
+    }
+
+    pub fn incident_alerting_now(&self, incident: i64) -> Result<(Option<DateTime<Utc>>, u32), StoreError> {
+        self.read_now(|c| alerts::incident_alerting(c, incident))
     }
 
     pub async fn incidents(&self, filter: IncidentFilter) -> Result<Vec<IncidentRecord>, StoreError> {

@@ -23,7 +23,8 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    action_runs, check_state, incidents, recovery, results, IncidentRecord, NewActionRun, PersistedState, ResultRecord,
+    action_runs, alerts, check_state, incidents, recovery, results, IncidentRecord, NewActionRun, PersistedState,
+    ResultRecord,
 };
 use crate::figures::OwnFigures;
 use crate::healing::Healing;
@@ -46,27 +47,72 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 #[derive(Debug)]
 pub enum WriteOp {
     /// A result and the check state after it.
-    Result { result: ResultRecord, state: PersistedState },
+    Result {
+        result: ResultRecord,
+        state: PersistedState,
+    },
     /// A check's state alone, when no status changed (a pause extended or shortened).
     State(PersistedState),
     /// A status change (and the state after it).
-    StateChange { at: DateTime<Utc>, from: Status, to: Status, reason: Option<String>, state: PersistedState },
+    StateChange {
+        at: DateTime<Utc>,
+        from: Status,
+        to: Status,
+        reason: Option<String>,
+        state: PersistedState,
+    },
     /// A breaker changed state (by itself or steered), with the check's state after it.
-    BreakerChange { change: super::BreakerChange, state: PersistedState },
+    BreakerChange {
+        change: super::BreakerChange,
+        state: PersistedState,
+    },
     /// An incident opened, committed in one transaction with the state naming it.
-    OpenIncident { incident: IncidentRecord, state: PersistedState },
+    OpenIncident {
+        incident: IncidentRecord,
+        state: PersistedState,
+    },
     /// An incident resolved, with the state no longer naming it.
-    ResolveIncident { id: i64, at: DateTime<Utc>, state: PersistedState },
+    ResolveIncident {
+        id: i64,
+        at: DateTime<Utc>,
+        state: PersistedState,
+    },
     /// An action run to record; the sender gets its id (taken once answered).
     ActionRun(NewActionRun, Option<oneshot::Sender<Result<i64, super::StoreError>>>),
     /// How a run recorded at its start ended.
-    FinishActionRun { id: i64, run: NewActionRun },
+    FinishActionRun {
+        id: i64,
+        run: NewActionRun,
+    },
     /// An action's budget reset: its runs before `at` no longer count.
-    BudgetReset { action_id: ActionId, at: DateTime<Utc> },
+    BudgetReset {
+        action_id: ActionId,
+        at: DateTime<Utc>,
+    },
     /// A check's self-healing state.
-    Healing { check_id: CheckId, healing: Healing },
+    Healing {
+        check_id: CheckId,
+        healing: Healing,
+    },
     /// A cleanup run was undone.
-    RunUndone { id: i64, at: DateTime<Utc> },
+    RunUndone {
+        id: i64,
+        at: DateTime<Utc>,
+    },
+    /// A notification decision of the alert policy.
+    Notification(Box<super::NotificationRecord>),
+    /// How a notification's delivery went.
+    Delivery(Box<super::Delivery>),
+    Silence(Box<super::SilenceRecord>),
+    EndSilence {
+        id: i64,
+        at: DateTime<Utc>,
+    },
+    Ack {
+        incident: i64,
+        at: DateTime<Utc>,
+    },
+    Note(Box<super::NoteRecord>),
     /// Answers once everything queued before it is committed (or has failed to be).
     Flush(Option<oneshot::Sender<()>>),
     /// Commits what came before and stops the thread.
@@ -311,6 +357,12 @@ fn write(
             WriteOp::BudgetReset { action_id, at } => recovery::reset_budget(&tx, action_id, *at)?,
             WriteOp::Healing { check_id, healing } => recovery::save_healing(&tx, check_id, healing)?,
             WriteOp::RunUndone { id, at } => action_runs::mark_undone(&tx, *id, *at)?,
+            WriteOp::Notification(n) => alerts::insert_notification(&tx, n)?,
+            WriteOp::Delivery(d) => alerts::record_delivery(&tx, d)?,
+            WriteOp::Silence(s) => alerts::insert_silence(&tx, s)?,
+            WriteOp::EndSilence { id, at } => alerts::end_silence(&tx, *id, *at)?,
+            WriteOp::Ack { incident, at } => alerts::ack(&tx, *incident, *at)?,
+            WriteOp::Note(note) => alerts::add_note(&tx, note)?,
             WriteOp::Flush(_) | WriteOp::Stop => {}
         }
     }

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use watchkeeper::desktop::NotificationOp;
 use watchkeeper::engine::{Engine, Event};
 use watchkeeper::model::{FailureClass, Status};
 use watchkeeper::store::Store;
@@ -134,15 +133,15 @@ async fn a_service_breaker_turning_open_degrades_the_check_and_is_notified_once(
     let service = Target::start(Behaviour::Ok).await;
     let endpoint = Target::start(Behaviour::Typed(200, "application/json", breakers("CLOSED", "10.0%"))).await;
     let extra = format!("breakers_url = \"{}actuator/circuitbreakers\"", endpoint.url().trim_end_matches("health"));
-    let (_dir, running) = start(&check("orders", &service, &extra));
+    // Told at once: no burst to wait for.
+    let config = check("orders", &service, &extra) + "\n[alerts]\ngroup_wait = \"0s\"\n";
+    let (_dir, running) = start(&config);
     let engine = running.engine.clone();
     let mut events = engine.subscribe();
     let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = shown.clone();
-    let notifications = tokio::spawn(watchkeeper::desktop::notifications(engine.clone(), move |op| {
-        if let NotificationOp::Show(n) = op {
-            seen.lock().unwrap().push(format!("{} | {}", n.title, n.body));
-        }
+    let notifications = tokio::spawn(watchkeeper::desktop::notifications(engine.clone(), move |n| {
+        seen.lock().unwrap().push(format!("{} | {}", n.title, n.body));
     }));
     until(&engine, "orders", "the service's breakers are read", |c| {
         c.service_breakers.as_ref().is_some_and(|b| b.breakers.len() == 2)

@@ -4,6 +4,7 @@
 mod support;
 
 mod actions;
+mod alerts;
 mod breakers;
 mod cleanup;
 mod cli;

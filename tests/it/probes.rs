@@ -140,6 +140,7 @@ async fn a_timed_out_command_is_killed_with_its_process_group() {
         timeout: Duration::from_millis(500),
         max_output: 1024,
         on_output: None,
+        stdin: None,
     })
     .await
     .unwrap();
@@ -159,6 +160,7 @@ async fn command_output_is_capped() {
         timeout: Duration::from_secs(10),
         max_output: 4096,
         on_output: Some(std::sync::Arc::new(move |chunk: &[u8]| sink.lock().unwrap().extend_from_slice(chunk))),
+        stdin: None,
     })
     .await
     .unwrap();
@@ -246,6 +248,7 @@ async fn a_dropped_command_takes_its_process_group_with_it() {
         timeout: Duration::from_secs(60),
         max_output: 1024,
         on_output: None,
+        stdin: None,
     });
     // Give up on the run early, as an outer timeout or a shutdown does.
     let dropped = tokio::time::timeout(Duration::from_millis(500), run).await;

@@ -54,6 +54,7 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
         cause: "connection refused".into(),
         failed_conditions: vec!["expected connected == true, got false".into()],
         acked: false,
+        acked_at: None,
         note: None,
     };
     handle.send(WriteOp::OpenIncident { incident: incident.clone(), state: state("db", 1, Some(7)) }).await.unwrap();
@@ -159,6 +160,7 @@ async fn a_value_this_version_does_not_know_is_an_error_naming_its_row() {
         cause: "connection refused".into(),
         failed_conditions: Vec::new(),
         acked: false,
+        acked_at: None,
         note: None,
     };
     writer.handle().send(WriteOp::OpenIncident { incident, state: state("db", 1, Some(7)) }).await.unwrap();

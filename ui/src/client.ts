@@ -119,12 +119,15 @@ function query(args: Record<string, unknown>, skip: string[] = []): string {
 
 /** The route of an operation against the daemon, from the generated route table: `{id}`
  * in the path is the `id` argument; a GET's other arguments are its query. */
-export function route<K extends Op>(op: K, args: Operations[K][0]): { method: "GET" | "POST"; path: string } {
+export function route<K extends Op>(
+  op: K,
+  args: Operations[K][0],
+): { method: "GET" | "POST" | "DELETE"; path: string } {
   const { method, path } = ROUTES[op];
   if (!path) throw new Error(`unknown operation ${String(op)}`);
   const a = args as Record<string, unknown>;
   const filled = path.replace("{id}", encodeURIComponent(String(a.id ?? "")));
-  return { method, path: method === "GET" ? filled + query(a, pathArgs(op)) : filled };
+  return { method, path: method === "POST" ? filled : filled + query(a, pathArgs(op)) };
 }
 
 /** The arguments an operation's path carries. */

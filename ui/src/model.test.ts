@@ -126,6 +126,9 @@ describe("live state", () => {
       failed_conditions: [],
       actions: [],
       acked: false,
+      acked_at: null,
+      notes: [],
+      notifications: 0,
       note: null,
     };
     expect(state.apply({ name: "incident", incident }).incidents).toBe(true);

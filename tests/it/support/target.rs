@@ -35,6 +35,8 @@ struct Shared {
     behaviour: Arc<Mutex<Behaviour>>,
     hits: Arc<AtomicU64>,
     last: Arc<Mutex<Option<Request>>>,
+    /// Every request with a body (a webhook's deliveries), in order.
+    posted: Arc<Mutex<Vec<Request>>>,
 }
 
 /// A request as the target saw it.
@@ -66,6 +68,7 @@ impl Target {
             behaviour: Arc::new(Mutex::new(behaviour)),
             hits: Arc::new(AtomicU64::new(0)),
             last: Arc::new(Mutex::new(None)),
+            posted: Arc::new(Mutex::new(Vec::new())),
         };
         let server = Some(spawn(listener, shared.clone()));
         Target { addr, shared, server }
@@ -86,6 +89,11 @@ impl Target {
     /// The last request it answered.
     pub fn last_request(&self) -> Option<Request> {
         self.shared.last.lock().expect("last lock").clone()
+    }
+
+    /// Every request with a body it saw, in order.
+    pub fn posted(&self) -> Vec<Request> {
+        self.shared.posted.lock().expect("posted lock").clone()
     }
 
     /// Stops listening: connections are refused until `reopen`.
@@ -132,6 +140,9 @@ async fn respond(State(shared): State<Shared>, request: axum::extract::Request) 
             .collect(),
         body: String::from_utf8_lossy(&body).into_owned(),
     };
+    if !seen.body.is_empty() {
+        shared.posted.lock().expect("posted lock").push(seen.clone());
+    }
     *shared.last.lock().expect("last lock") = Some(seen);
     let behaviour = shared.behaviour.lock().expect("behaviour lock").clone();
     match behaviour {

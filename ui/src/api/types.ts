@@ -1,6 +1,8 @@
 // Generated from the Rust wire types (src/api/dto.rs) and the route table
 // (src/api/operation.rs) by `UPDATE_EXPECT=1 cargo test --test it tidy`. Do not edit.
 
+export type AckArgs = { id: string, note?: string, };
+
 export type Action = { id: string, name: string, kind: string,
 /**
  * What it does, in one line: `runs systemctl --user restart api`.
@@ -237,7 +239,19 @@ uptime_pct: number | null, latency_avg_ms: number | null, latency_max_ms: number
 
 export type IdArgs = { id: string, };
 
-export type Incident = { id: number, check: string, started_at: string, resolved_at: string | null, duration_ms: number | null, cause: string, cause_class: FailureClass, failed_conditions: Array<string>, acked: boolean, note: string | null,
+export type Incident = { id: number, check: string, started_at: string, resolved_at: string | null, duration_ms: number | null, cause: string, cause_class: FailureClass, failed_conditions: Array<string>, acked: boolean,
+/**
+ * When it was acknowledged.
+ */
+acked_at: string | null, note: string | null,
+/**
+ * Its notes, oldest first.
+ */
+notes: Array<Note>,
+/**
+ * Notifications sent about it (not counting suppressed ones).
+ */
+notifications: number,
 /**
  * The recovery actions run on it, oldest first, with who asked.
  */
@@ -266,6 +280,24 @@ limit?: number, };
 export type LastResult = { at: string, ok: boolean, latency_ms: number | null, message: string, failure: Failure | null, };
 
 export type NoArgs = Record<symbol, never>;
+
+export type Note = { at: string, text: string, author: string, };
+
+export type NoteArgs = { id: string, text: string, };
+
+export type NotificationsArgs = {
+/**
+ * Only those about this check.
+ */
+check?: string,
+/**
+ * Only those about this incident.
+ */
+incident?: number,
+/**
+ * Most decisions (default 100, at most 1000).
+ */
+limit?: number, };
 
 export type PauseAllArgs = { for?: string, };
 
@@ -325,6 +357,40 @@ export type ServiceBreaker = { name: string, state: string, failure_rate: number
 
 export type ServiceComponent = { name: string, status: string, detail: string | null, };
 
+export type Silence = { id: number, checks: Array<string>, groups: Array<string>, starts_at: string, ends_at: string,
+/**
+ * When it was ended early.
+ */
+ended_at: string | null,
+/**
+ * Whether it mutes now.
+ */
+active: boolean, reason: string, created_by: string, };
+
+export type SilenceArgs = {
+/**
+ * Check ids.
+ */
+checks?: Array<string>,
+/**
+ * Group names.
+ */
+groups?: Array<string>,
+/**
+ * How long, e.g. `"1h"`.
+ */
+for?: string,
+/**
+ * Until when, RFC 3339.
+ */
+until?: string, reason: string, };
+
+export type SilencesArgs = {
+/**
+ * Ended and expired ones too.
+ */
+all?: boolean, };
+
 export type Status = "up" | "degraded" | "down" | "unknown" | "paused" | "maintenance";
 
 export type StatusReport = {
@@ -343,6 +409,12 @@ export interface Operations {
   results: [ResultsArgs, Results];
   history: [HistoryArgs, History];
   incidents: [IncidentsArgs, Incidents];
+  ack: [AckArgs, Incident];
+  add_note: [NoteArgs, Incident];
+  notifications: [NotificationsArgs, Array<Notification>];
+  silences: [SilencesArgs, Array<Silence>];
+  create_silence: [SilenceArgs, Silence];
+  end_silence: [IdArgs, Silence];
   actions: [NoArgs, Array<Action>];
   action_runs: [ActionRunsArgs, ActionRuns];
   run_action: [RunActionArgs, ActionRun];
@@ -356,13 +428,19 @@ export interface Operations {
 }
 
 /** How each operation is called on the daemon; `{id}` is its `id` argument. */
-export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST"; path: string } } = {
+export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST" | "DELETE"; path: string } } = {
   status: { method: "GET", path: "/api/v1/status" },
   health: { method: "GET", path: "/healthz" },
   check: { method: "GET", path: "/api/v1/checks/{id}" },
   results: { method: "GET", path: "/api/v1/checks/{id}/results" },
   history: { method: "GET", path: "/api/v1/checks/{id}/history" },
   incidents: { method: "GET", path: "/api/v1/incidents" },
+  ack: { method: "POST", path: "/api/v1/incidents/{id}/ack" },
+  add_note: { method: "POST", path: "/api/v1/incidents/{id}/notes" },
+  notifications: { method: "GET", path: "/api/v1/notifications" },
+  silences: { method: "GET", path: "/api/v1/silences" },
+  create_silence: { method: "POST", path: "/api/v1/silences" },
+  end_silence: { method: "DELETE", path: "/api/v1/silences/{id}" },
   actions: { method: "GET", path: "/api/v1/actions" },
   action_runs: { method: "GET", path: "/api/v1/action-runs" },
   run_action: { method: "POST", path: "/api/v1/actions/{id}/run" },

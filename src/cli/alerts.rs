@@ -1,0 +1,151 @@
+//! `watchkeeper ack ID`, `silence CHECK --for 1h --reason ...`, `silences`,
+//! `unsilence ID` and `notifications`: the alert policy's front door on the command
+//! line, through the running daemon (the policy lives there).
+
+use std::path::Path;
+
+use watchkeeper::api::client::Client;
+use watchkeeper::api::dto::{AckArgs, IdArgs, NotificationsArgs, SilenceArgs, SilenceDto, SilencesArgs};
+use watchkeeper::api::operation;
+use watchkeeper::model::{NotifyEvent, Suppressed};
+
+use super::{client_error, print_json, print_table, short_time};
+
+pub async fn ack(data_dir: &Path, id: &str, note: Option<String>, json: bool) -> anyhow::Result<u8> {
+    let client = Client::discover(data_dir).map_err(client_error)?;
+    let args = AckArgs { id: id.to_owned(), note };
+    let incident = client.as_cli().call::<operation::Ack>(&args).await.map_err(client_error)?;
+    if json {
+        print_json(&incident)?;
+        return Ok(0);
+    }
+    println!(
+        "incident {} of `{}` acknowledged: no more reminders; it ends when the check recovers",
+        incident.id, incident.check
+    );
+    Ok(0)
+}
+
+/// What to silence and for how long, as the command line says it.
+pub struct SilenceRequest {
+    pub checks: Vec<String>,
+    pub groups: Vec<String>,
+    pub r#for: Option<String>,
+    pub until: Option<String>,
+    pub reason: String,
+}
+
+pub async fn silence(data_dir: &Path, request: SilenceRequest, json: bool) -> anyhow::Result<u8> {
+    let client = Client::discover(data_dir).map_err(client_error)?;
+    let args = SilenceArgs {
+        checks: Some(request.checks),
+        groups: Some(request.groups),
+        r#for: request.r#for,
+        until: request.until,
+        reason: request.reason,
+    };
+    let silence = client.as_cli().call::<operation::CreateSilence>(&args).await.map_err(client_error)?;
+    if json {
+        print_json(&silence)?;
+        return Ok(0);
+    }
+    println!(
+        "silence {} on {} until {}: notifications muted, probing goes on (end it with `watchkeeper unsilence {}`)",
+        silence.id,
+        targets(&silence),
+        short_time(&silence.ends_at),
+        silence.id
+    );
+    Ok(0)
+}
+
+pub async fn silences(data_dir: &Path, all: bool, json: bool) -> anyhow::Result<u8> {
+    let client = Client::discover(data_dir).map_err(client_error)?;
+    let silences = client.call::<operation::Silences>(&SilencesArgs { all: Some(all) }).await.map_err(client_error)?;
+    if json {
+        print_json(&silences)?;
+        return Ok(0);
+    }
+    if silences.is_empty() {
+        println!("{}", if all { "no silences" } else { "no silences now (`--all` shows ended ones)" });
+        return Ok(0);
+    }
+    let mut rows = vec![["ID", "ON", "FROM", "UNTIL", "BY", "REASON"].map(String::from)];
+    for s in &silences {
+        let until = match &s.ended_at {
+            Some(ended) => format!("{} (ended)", short_time(ended)),
+            None if s.active => short_time(&s.ends_at),
+            None => format!("{} (expired)", short_time(&s.ends_at)),
+        };
+        rows.push([
+            s.id.to_string(),
+            targets(s),
+            short_time(&s.starts_at),
+            until,
+            s.created_by.clone(),
+            s.reason.clone(),
+        ]);
+    }
+    print_table(&rows);
+    Ok(0)
+}
+
+pub async fn unsilence(data_dir: &Path, id: &str, json: bool) -> anyhow::Result<u8> {
+    let client = Client::discover(data_dir).map_err(client_error)?;
+    let silence =
+        client.as_cli().call::<operation::EndSilence>(&IdArgs { id: id.to_owned() }).await.map_err(client_error)?;
+    if json {
+        print_json(&silence)?;
+        return Ok(0);
+    }
+    println!("silence {} on {} ended: its checks notify again", silence.id, targets(&silence));
+    Ok(0)
+}
+
+pub async fn notifications(data_dir: &Path, check: Option<String>, limit: u32, json: bool) -> anyhow::Result<u8> {
+    let client = Client::discover(data_dir).map_err(client_error)?;
+    let args = NotificationsArgs { check, incident: None, limit: Some(limit) };
+    let log = client.call::<operation::Notifications>(&args).await.map_err(client_error)?;
+    if json {
+        print_json(&log)?;
+        return Ok(0);
+    }
+    if log.is_empty() {
+        println!("no notifications yet");
+        return Ok(0);
+    }
+    let mut rows = vec![["ID", "AT", "EVENT", "CHANNEL", "OUTCOME", "TITLE"].map(String::from)];
+    for n in &log {
+        let outcome = match (n.suppressed, n.delivered) {
+            (Some(why), _) => format!("not sent: {}", Suppressed::from(why).words()),
+            (None, Some(true)) => "delivered".to_owned(),
+            (None, Some(false)) => format!("failed: {}", n.error.as_deref().unwrap_or("given up")),
+            (None, None) => match &n.error {
+                Some(error) => format!("retrying ({} tries): {error}", n.attempts),
+                None => "sending".to_owned(),
+            },
+        };
+        rows.push([
+            n.id.to_string(),
+            short_time(&n.at),
+            NotifyEvent::from(n.event).as_str().to_owned(),
+            n.channel.clone(),
+            outcome,
+            n.title.clone(),
+        ]);
+    }
+    print_table(&rows);
+    Ok(0)
+}
+
+/// `checks api, db; groups shop`.
+fn targets(silence: &SilenceDto) -> String {
+    let mut parts = Vec::new();
+    if !silence.checks.is_empty() {
+        parts.push(format!("checks {}", silence.checks.join(", ")));
+    }
+    if !silence.groups.is_empty() {
+        parts.push(format!("groups {}", silence.groups.join(", ")));
+    }
+    parts.join("; ")
+}

@@ -1,0 +1,578 @@
+//! The notifier: the engine's events through the alert policy (`alert::Policy`) to the
+//! channels. Every decision is recorded in `notifications` (with an id the engine
+//! assigns) before it is handed on; the desktop channel's go out as
+//! [`Event::Notification`] for the desktop shell, the others to one delivery task per
+//! channel that retries with a capped backoff and never holds the engine.
+//!
+//! State survives restarts: open incidents are taken back with what was told of them
+//! (reminders continue where they were), an incident with no decision recorded is told
+//! now, and deliveries not ended are taken up again.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{broadcast::error::RecvError, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::{Engine, Event, RestartLoop, ServiceBreakerOpened};
+use crate::alert::{Decision, Happening, LocalZone, OpenIncident, Policy, Silence, Subject, World};
+use crate::model::{CheckId, NotifyEvent, Status, Suppressed};
+use crate::notify::{self, ChannelConfig, ChannelKind, Payload, PayloadCheck};
+use crate::store::{Delivery, NotificationFilter, NotificationRecord, SilenceRecord, WriteOp};
+
+/// Deliveries waiting per channel; past it a notification is given up at once (a dead
+/// receiver must not grow memory without bound).
+const CHANNEL_QUEUE: usize = 1024;
+
+/// A notification the desktop shell shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sent {
+    pub id: i64,
+    pub event: NotifyEvent,
+    pub checks: Vec<CheckId>,
+    pub incident: Option<i64>,
+    pub severity: crate::model::Severity,
+    pub title: String,
+    pub body: String,
+}
+
+/// The alert side of the engine, behind its lock.
+pub(super) struct Alerts {
+    pub(super) policy: Policy,
+    next_id: i64,
+    pub(super) next_silence: i64,
+    /// Each channel's last failed delivery, until one succeeds.
+    pub(super) failing: BTreeMap<String, String>,
+    /// Deliveries for each channel other than the desktop.
+    queues: HashMap<String, mpsc::Sender<Job>>,
+}
+
+/// One delivery to make.
+struct Job {
+    id: i64,
+    payload: Payload,
+    attempts: u32,
+}
+
+impl Alerts {
+    pub(super) fn new(policy: Policy, next_id: i64, next_silence: i64) -> Alerts {
+        Alerts { policy, next_id, next_silence, failing: BTreeMap::new(), queues: HashMap::new() }
+    }
+}
+
+impl Engine {
+    /// Starts a delivery task per channel (but the desktop), takes back the open
+    /// incidents, silences and pending deliveries, and runs the policy until the engine
+    /// stops.
+    pub(super) async fn notify(self, mut events: tokio::sync::broadcast::Receiver<Event>, cancel: CancellationToken) {
+        let mut workers = tokio::task::JoinSet::new();
+        for channel in self.config().channels.iter().filter(|c| !matches!(c.kind, ChannelKind::Desktop)) {
+            let (sender, receiver) = mpsc::channel(CHANNEL_QUEUE);
+            if let Ok(mut alerts) = self.inner.alerts.lock() {
+                alerts.queues.insert(channel.id.clone(), sender);
+            }
+            workers.spawn(self.clone().deliveries(channel.clone(), receiver, cancel.clone()));
+        }
+        self.restore_alerts().await;
+        loop {
+            let now = self.now();
+            let due = self.inner.alerts.lock().ok().and_then(|a| a.policy.due(now, &LocalZone));
+            let wait = due.map(|d| (d - now).to_std().unwrap_or_default());
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep(wait.unwrap_or_default()), if wait.is_some() => {}
+                _ = self.inner.alerts_now.notified() => {}
+                event = events.recv() => match event {
+                    Ok(event) => self.offer(event),
+                    Err(RecvError::Lagged(n)) => tracing::warn!(missed = n, "the notifier missed events"),
+                    Err(RecvError::Closed) => break,
+                },
+            }
+            self.step_alerts().await;
+        }
+        workers.shutdown().await;
+    }
+
+    /// An engine event as the policy hears it.
+    fn offer(&self, event: Event) {
+        let now = self.now();
+        let (check_id, happening) = match event {
+            Event::IncidentOpened(incident) => {
+                let hint = incident.failure_class.resolution().to_owned();
+                let happening = Happening::Opened { incident: incident.id, cause: incident.cause.clone(), hint };
+                (incident.check_id.clone(), happening)
+            }
+            Event::IncidentResolved { id, check_id, .. } => {
+                (check_id, Happening::Resolved { incident: id, started_at: None })
+            }
+            Event::RestartLoop(event) => {
+                let (title, body) = restart_loop_text(&event, self.config());
+                (event.check_id.clone(), Happening::Notice { event: NotifyEvent::RestartLoop, title, body })
+            }
+            Event::ServiceBreakerOpened(event) => {
+                let (title, body) = service_breaker_words(&event);
+                (event.check_id.clone(), Happening::Notice { event: NotifyEvent::ServiceBreaker, title, body })
+            }
+            _ => return,
+        };
+        let Some(check) = self.check(check_id.as_str()) else { return };
+        // A paused check raises nothing (its incidents resolve as the pause begins).
+        if check.status == Status::Paused && !matches!(happening, Happening::Resolved { .. }) {
+            return;
+        }
+        let subject = subject_of(&check.config);
+        if let Ok(mut alerts) = self.inner.alerts.lock() {
+            alerts.policy.offer(subject, happening, now);
+        }
+    }
+
+    /// Applies the policy: records each decision due and hands the sent ones on.
+    pub(super) async fn step_alerts(&self) {
+        let now = self.now();
+        let decisions = match self.inner.alerts.lock() {
+            Ok(mut alerts) => {
+                let world = EngineWorld(self);
+                let decisions = alerts.policy.step(now, &world, &LocalZone);
+                let first = alerts.next_id;
+                alerts.next_id += decisions.len() as i64;
+                decisions.into_iter().zip(first + 1..).collect::<Vec<_>>()
+            }
+            Err(_) => return,
+        };
+        for (decision, id) in decisions {
+            self.hand_on(id, decision, now).await;
+        }
+    }
+
+    async fn hand_on(&self, id: i64, decision: Decision, now: DateTime<Utc>) {
+        let channel = self.config().channel(&decision.channel).cloned();
+        let mut record = NotificationRecord {
+            id,
+            at: decision.at,
+            event: decision.event,
+            checks: decision.checks.clone(),
+            incident: decision.incident,
+            channel: decision.channel.clone(),
+            severity: decision.severity,
+            title: decision.title.clone(),
+            body: decision.body.clone(),
+            suppressed: decision.suppressed,
+            delivered: None,
+            attempts: 0,
+            error: None,
+            delivered_at: None,
+        };
+        tracing::info!(
+            id,
+            channel = %decision.channel,
+            event = %decision.event.as_str(),
+            suppressed = ?decision.suppressed.map(Suppressed::as_str),
+            title = %decision.title,
+            "notification"
+        );
+        let job = match (&decision.suppressed, channel.as_ref().map(|c| &c.kind)) {
+            (Some(_), _) | (None, None) => None,
+            (None, Some(ChannelKind::Desktop)) => {
+                let shown = self.inner.events.receiver_count() > 0
+                    && self.inner.desktop_attached.load(std::sync::atomic::Ordering::Relaxed);
+                record.attempts = 1;
+                if shown {
+                    record.delivered = Some(true);
+                    record.delivered_at = Some(now);
+                } else {
+                    record.delivered = Some(false);
+                    record.error = Some("no desktop app is running: the daemon runs headless".to_owned());
+                }
+                if shown {
+                    let sent = Sent {
+                        id,
+                        event: decision.event,
+                        checks: decision.checks.clone(),
+                        incident: decision.incident,
+                        severity: decision.severity,
+                        title: decision.title.clone(),
+                        body: decision.body.clone(),
+                    };
+                    let _ = self.inner.events.send(Event::Notification(Box::new(sent)));
+                }
+                None
+            }
+            (None, Some(_)) => Some(Job { id, payload: self.payload(&record), attempts: 0 }),
+        };
+        self.record(WriteOp::Notification(Box::new(record))).await;
+        if let Some(job) = job {
+            self.enqueue(&decision.channel, job).await;
+        }
+    }
+
+    async fn enqueue(&self, channel: &str, job: Job) {
+        let queue = self.inner.alerts.lock().ok().and_then(|a| a.queues.get(channel).cloned());
+        let Some(queue) = queue else { return };
+        let id = job.id;
+        if let Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) = queue.try_send(job)
+        {
+            let error =
+                format!("the channel's queue is full ({CHANNEL_QUEUE} waiting): its receiver is not keeping up");
+            self.channel_failed(channel, &error);
+            let delivery =
+                Delivery { id, delivered: Some(false), attempts: job.attempts, error: Some(error), at: self.now() };
+            self.record(WriteOp::Delivery(Box::new(delivery))).await;
+        }
+    }
+
+    /// What a webhook and a command receive.
+    fn payload(&self, record: &NotificationRecord) -> Payload {
+        let checks = record
+            .checks
+            .iter()
+            .map(|id| match self.check(id.as_str()) {
+                Some(check) => PayloadCheck {
+                    id: id.to_string(),
+                    name: check.config.name.clone(),
+                    group: check.config.group.clone(),
+                    status: check.status.as_str().to_owned(),
+                },
+                None => {
+                    PayloadCheck { id: id.to_string(), name: id.to_string(), group: None, status: "unknown".into() }
+                }
+            })
+            .collect();
+        Payload {
+            version: 1,
+            id: record.id,
+            event: record.event.as_str().to_owned(),
+            at: record.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            local_time: record.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S %:z").to_string(),
+            severity: record.severity.as_str().to_owned(),
+            title: record.title.clone(),
+            body: record.body.clone(),
+            incident: record.incident,
+            checks,
+            channel: record.channel.clone(),
+        }
+    }
+
+    /// One channel's deliveries, one at a time, failed ones tried again after a
+    /// growing wait.
+    async fn deliveries(self, channel: ChannelConfig, mut jobs: mpsc::Receiver<Job>, cancel: CancellationToken) {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(3)).build();
+        let Ok(client) = client else { return };
+        let mut retries: Vec<(tokio::time::Instant, Job)> = Vec::new();
+        loop {
+            let next = retries.iter().map(|(at, _)| *at).min();
+            let job = tokio::select! {
+                _ = cancel.cancelled() => return,
+                job = jobs.recv() => match job {
+                    Some(job) => job,
+                    None => return,
+                },
+                _ = tokio::time::sleep_until(next.unwrap_or_else(tokio::time::Instant::now)), if next.is_some() => {
+                    let now = tokio::time::Instant::now();
+                    let Some(i) = retries.iter().position(|(at, _)| *at <= now) else { continue };
+                    retries.swap_remove(i).1
+                }
+            };
+            let mut job = job;
+            job.attempts += 1;
+            // The channel's own timeout bounds an attempt; this is a backstop.
+            let attempt = tokio::time::timeout(
+                channel.timeout + Duration::from_secs(1),
+                notify::deliver(&channel, &client, &job.payload),
+            );
+            let outcome = tokio::select! {
+                _ = cancel.cancelled() => return,
+                outcome = attempt => outcome.unwrap_or_else(|_| Err(notify::DeliveryError("timed out".into()))),
+            };
+            let now = self.now();
+            let delivery = match outcome {
+                Ok(()) => {
+                    if let Ok(mut alerts) = self.inner.alerts.lock() {
+                        alerts.failing.remove(&channel.id);
+                    }
+                    Delivery { id: job.id, delivered: Some(true), attempts: job.attempts, error: None, at: now }
+                }
+                Err(error) => {
+                    self.channel_failed(&channel.id, &error.0);
+                    let gave_up = job.attempts >= notify::MAX_ATTEMPTS;
+                    tracing::warn!(channel = %channel.id, id = job.id, attempts = job.attempts, gave_up, error = %error.0, "delivery failed");
+                    let delivery = Delivery {
+                        id: job.id,
+                        delivered: gave_up.then_some(false),
+                        attempts: job.attempts,
+                        error: Some(error.0),
+                        at: now,
+                    };
+                    if !gave_up {
+                        retries.push((tokio::time::Instant::now() + notify::backoff(job.attempts), job));
+                    }
+                    delivery
+                }
+            };
+            self.record(WriteOp::Delivery(Box::new(delivery))).await;
+        }
+    }
+
+    fn channel_failed(&self, channel: &str, error: &str) {
+        if let Ok(mut alerts) = self.inner.alerts.lock() {
+            alerts.failing.insert(channel.to_owned(), error.to_owned());
+        }
+    }
+
+    /// Channels whose last delivery failed, for `/healthz`: `channel hook: ...`.
+    pub fn failing_channels(&self) -> Vec<String> {
+        self.inner
+            .alerts
+            .lock()
+            .map(|a| a.failing.iter().map(|(id, error)| format!("channel {id}: {error}")).collect())
+            .unwrap_or_default()
+    }
+
+    /// Takes back what was open or pending before the last stop.
+    async fn restore_alerts(&self) {
+        let now = self.now();
+        let store = self.store().clone();
+        if let Ok(silences) = store.silences_now(now) {
+            self.set_silences(silences);
+        }
+        for check in self.snapshot() {
+            let Some(incident) = check.open_incident else { continue };
+            let filter = NotificationFilter { incident: Some(incident), limit: 1000, ..NotificationFilter::default() };
+            let told = store.notifications(filter).await.unwrap_or_default();
+            let acked = store.incident_alerting(incident).await.ok().and_then(|(acked_at, _)| acked_at).is_some();
+            let subject = subject_of(&check.config);
+            let Ok(mut alerts) = self.inner.alerts.lock() else { return };
+            if told.is_empty() {
+                // Decided on nothing before the stop: told now.
+                let cause = check.reason.clone().unwrap_or_else(|| "down".to_owned());
+                let happening = Happening::Opened { incident, cause, hint: String::new() };
+                alerts.policy.offer(subject, happening, now);
+                continue;
+            }
+            let sent = |event: NotifyEvent| told.iter().filter(move |n| n.event == event && n.suppressed.is_none());
+            let channels: Vec<String> = sent(NotifyEvent::Opened).map(|n| n.channel.clone()).collect();
+            let reminders = sent(NotifyEvent::Reminder).map(|n| n.at).collect::<std::collections::BTreeSet<_>>();
+            let last = sent(NotifyEvent::Opened).chain(sent(NotifyEvent::Reminder)).map(|n| n.at).max();
+            let opened_at = told.iter().map(|n| n.at).min().unwrap_or(now);
+            let held = told
+                .iter()
+                .find(|n| n.event == NotifyEvent::Opened && n.suppressed.is_some())
+                .and_then(|n| n.suppressed);
+            let max = alerts.policy.settings().max_reminders;
+            let repeat = subject.alert.repeat;
+            let open = OpenIncident {
+                cause: check.last.as_ref().map(|l| l.message.clone()).unwrap_or_default(),
+                opened_at,
+                told: dedup(channels.clone()),
+                held: if channels.is_empty() { held } else { None },
+                reminders: reminders.len() as u32,
+                next_reminder: match (repeat, last) {
+                    (Some(repeat), Some(last)) if (reminders.len() as u32) < max && !channels.is_empty() => {
+                        Some(last + repeat)
+                    }
+                    _ => None,
+                },
+                acked,
+                subject,
+            };
+            alerts.policy.restore(incident, open);
+        }
+        for record in store.pending_notifications_now().unwrap_or_default() {
+            if matches!(self.config().channel(&record.channel).map(|c| &c.kind), Some(ChannelKind::Desktop) | None) {
+                continue;
+            }
+            let job = Job { id: record.id, payload: self.payload(&record), attempts: record.attempts };
+            self.enqueue(&record.channel, job).await;
+        }
+    }
+
+    /// Gives the policy the silences that mute now or later.
+    pub(super) fn set_silences(&self, records: Vec<SilenceRecord>) {
+        let silences = records
+            .into_iter()
+            .map(|s| Silence {
+                id: s.id,
+                ends_at: s.until(),
+                checks: s.checks,
+                groups: s.groups,
+                starts_at: s.starts_at,
+                reason: s.reason,
+            })
+            .collect();
+        if let Ok(mut alerts) = self.inner.alerts.lock() {
+            alerts.policy.set_silences(silences);
+        }
+    }
+}
+
+fn dedup(mut channels: Vec<String>) -> Vec<String> {
+    channels.sort();
+    channels.dedup();
+    channels
+}
+
+/// The policy's view of a check.
+pub(super) fn subject_of(config: &Arc<crate::config::CheckConfig>) -> Subject {
+    Subject {
+        check: config.id.clone(),
+        name: config.name.clone(),
+        group: config.group.clone(),
+        remote: config.probe.off_machine(),
+        alert: config.alert.clone(),
+    }
+}
+
+/// The live checks, as the policy asks about them.
+struct EngineWorld<'a>(&'a Engine);
+
+impl World for EngineWorld<'_> {
+    fn parent_down(&self, check: &CheckId) -> bool {
+        let Some(config) = self.0.config().check(check.as_str()) else { return false };
+        config.depends_on.iter().any(|parent| self.0.check(parent.as_str()).is_some_and(|p| p.status == Status::Down))
+    }
+
+    fn paused(&self, check: &CheckId) -> bool {
+        self.0.check(check.as_str()).is_some_and(|c| c.status == Status::Paused)
+    }
+}
+
+/// "orders-api: restart loop" and what happened, in local time.
+pub fn restart_loop_text(event: &RestartLoop, config: &crate::config::Config) -> (String, String) {
+    let action = config.action(event.action.as_str()).map_or(event.action.as_str(), |a| a.name.as_str());
+    let until = event.retry_at.with_timezone(&chrono::Local).format("%H:%M");
+    let per = crate::units::format_duration(event.budget.per);
+    let times = event.budget.max_runs;
+    (
+        format!("{}: restart loop", event.check_name),
+        format!(
+            "{action} ran {times} times in {per} and {} is still down; no automatic run until {until}.\nReset the action's budget in the dashboard to try again now.",
+            event.check_name
+        ),
+    )
+}
+
+fn service_breaker_words(event: &ServiceBreakerOpened) -> (String, String) {
+    (
+        format!("{}: service breaker {} OPEN", event.check_name, event.breaker.name),
+        format!(
+            "{}: the service now fails its calls to that dependency fast. See the check's page.",
+            super::service_breaker_text(&event.breaker)
+        ),
+    )
+}
+
+/// Why an acknowledgement or a silence was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlertRefused {
+    UnknownIncident,
+    /// The incident is resolved: there is nothing left to acknowledge.
+    Resolved,
+    UnknownSilence,
+}
+
+impl Engine {
+    /// The desktop shell shows the desktop channel's notifications from now on.
+    pub fn attach_desktop(&self) {
+        self.inner.desktop_attached.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Acknowledges an open incident: its reminders stop; a note may say why.
+    pub async fn ack(
+        &self,
+        incident: i64,
+        note: Option<String>,
+        by: crate::model::Requester,
+    ) -> Result<(), AlertRefused> {
+        let open = self.snapshot().iter().any(|c| c.open_incident == Some(incident));
+        if !open {
+            let exists = self.store().incident_exists(incident).await.unwrap_or(false);
+            return Err(if exists { AlertRefused::Resolved } else { AlertRefused::UnknownIncident });
+        }
+        let now = self.now();
+        if let Ok(mut alerts) = self.inner.alerts.lock() {
+            alerts.policy.ack(incident);
+        }
+        self.record(WriteOp::Ack { incident, at: now }).await;
+        if let Some(text) = note.filter(|t| !t.trim().is_empty()) {
+            let note = crate::store::NoteRecord { incident, at: now, text, author: by.as_str().to_owned() };
+            self.record(WriteOp::Note(Box::new(note))).await;
+        }
+        tracing::info!(incident, by = %by, "incident acknowledged");
+        self.inner.alerts_now.notify_one();
+        Ok(())
+    }
+
+    /// Adds a note to an incident, as `by`'s.
+    pub async fn add_note(&self, incident: i64, text: String, by: crate::model::Requester) {
+        let note = crate::store::NoteRecord { incident, at: self.now(), text, author: by.as_str().to_owned() };
+        self.record(WriteOp::Note(Box::new(note))).await;
+    }
+
+    /// Adds a silence (its id assigned here) and gives it to the policy at once.
+    pub async fn silence(&self, mut silence: SilenceRecord) -> SilenceRecord {
+        if let Ok(mut alerts) = self.inner.alerts.lock() {
+            alerts.next_silence += 1;
+            silence.id = alerts.next_silence;
+        }
+        self.record(WriteOp::Silence(Box::new(silence.clone()))).await;
+        self.refresh_silences(Some(silence.clone())).await;
+        tracing::info!(id = silence.id, checks = ?silence.checks, groups = ?silence.groups, "silence added");
+        silence
+    }
+
+    /// Ends a silence now; `None` when no silence has that id.
+    pub async fn end_silence(&self, id: i64) -> Result<SilenceRecord, AlertRefused> {
+        let now = self.now();
+        let all = self.store().silences(now, true).await.unwrap_or_default();
+        let Some(mut found) = all.into_iter().find(|s| s.id == id) else {
+            return Err(AlertRefused::UnknownSilence);
+        };
+        if found.ended_at.is_none() && found.ends_at > now {
+            found.ended_at = Some(now);
+            self.record(WriteOp::EndSilence { id, at: now }).await;
+        }
+        self.refresh_silences(None).await;
+        Ok(found)
+    }
+
+    /// The policy's silences from the store, with one just queued for it.
+    async fn refresh_silences(&self, added: Option<SilenceRecord>) {
+        let _ = self.writer().flush().await;
+        let mut silences = self.store().silences(self.now(), false).await.unwrap_or_default();
+        if let Some(added) = added.filter(|a| !silences.iter().any(|s| s.id == a.id)) {
+            silences.push(added);
+        }
+        self.set_silences(silences);
+        self.inner.alerts_now.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restart_loop_says_what_ran_how_often_and_what_to_do() {
+        let config = crate::config::compile(
+            "[[check]]\nid = \"api\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n\n[[action]]\nid = \"restart\"\nname = \"Restart API\"\nkind = \"command\"\ncommand = [\"true\"]\n",
+            "test.toml",
+        )
+        .expect("valid config")
+        .config;
+        let event = RestartLoop {
+            check_id: CheckId::parse("api").unwrap(),
+            check_name: "Orders API".into(),
+            action: crate::model::ActionId::parse("restart").unwrap(),
+            budget: crate::budget::Budget { max_runs: 3, per: Duration::from_secs(600) },
+            retry_at: Utc::now(),
+        };
+        let (title, body) = restart_loop_text(&event, &config);
+        assert_eq!(title, "Orders API: restart loop");
+        assert!(
+            body.starts_with("Restart API ran 3 times in 10m and Orders API is still down; no automatic run until "),
+            "{body}"
+        );
+        assert!(body.ends_with("Reset the action's budget in the dashboard to try again now."), "{body}");
+    }
+}

@@ -1,0 +1,390 @@
+//! Alerts end to end against the daemon as a process: the policy's decisions reach
+//! real loopback webhook receivers and a real command, the log says what was sent and
+//! why not, silences and acknowledgements work through the API, and dead receivers
+//! never hold the engine.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::support::{eventually, run_cli, Behaviour, Daemon, Target};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// `n` http checks against `target`, failing at the first bad answer, no breaker.
+fn checks(n: usize, target: &Target, extra: &str) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "[[check]]\nid = \"svc-{i:02}\"\nkind = \"http\"\nurl = \"{}\"\ninterval = \"200ms\"\ntimeout = \"150ms\"\nfailure_threshold = 1\nbreaker = {{ enabled = false }}\n{extra}\n",
+                target.url()
+            )
+        })
+        .collect()
+}
+
+fn webhook(id: &str, target: &Target, extra: &str) -> String {
+    format!("[[channel]]\nid = \"{id}\"\nkind = \"webhook\"\nurl = \"{}\"\n{extra}\n", target.url())
+}
+
+async fn notifications(daemon: &Daemon, query: &str) -> Vec<Value> {
+    daemon.get(&format!("/api/v1/notifications{query}")).await.as_array().cloned().unwrap_or_default()
+}
+
+async fn all_up(daemon: &Daemon, n: usize) {
+    for i in 0..n {
+        daemon.wait_status(&format!("svc-{i:02}"), "up", WAIT).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_of_fifty_is_one_notification_per_channel_and_the_log_says_so() {
+    let target = Target::start(Behaviour::Ok).await;
+    let hook = Target::start(Behaviour::Ok).await;
+    let dir = tempfile::tempdir().unwrap();
+    let received = dir.path().join("received.jsonl");
+    let script = format!("cat >> '{}' && echo >> '{}'", received.display(), received.display());
+    let config = format!(
+        "[alerts]\ngroup_wait = \"2s\"\nchannels = [\"desktop\", \"hook\", \"script\"]\n\n{}[[channel]]\nid = \"script\"\nkind = \"command\"\ncommand = [\"sh\", \"-c\", \"{}\"]\n\n{}",
+        webhook("hook", &hook, "headers = { Authorization = \"Bearer s3cret\" }"),
+        script.replace('"', "\\\""),
+        checks(50, &target, "")
+    );
+    let daemon = Daemon::start(&config).await;
+    all_up(&daemon, 50).await;
+    target.set(Behaviour::Status(503));
+
+    let first = eventually(WAIT, "the webhook receives the storm", || async { hook.posted().first().cloned() }).await;
+    // Anything later than group_wait would have come by now.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(hook.posted().len(), 1, "one notification for the storm: {:?}", hook.posted());
+    assert_eq!(first.method, "POST");
+    assert_eq!(first.header("authorization"), Some("Bearer s3cret"), "the channel's headers");
+    assert_eq!(first.header("content-type"), Some("application/json"));
+    let body: Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(body["version"], 1);
+    assert_eq!(body["event"], "opened");
+    assert_eq!(body["title"], "50 checks down");
+    assert_eq!(body["checks"].as_array().unwrap().len(), 50);
+    assert_eq!(body["checks"][0]["status"], "down");
+    let text = body["body"].as_str().unwrap();
+    assert!(text.contains(", +45\nfirst: svc-") && text.contains("expected status < 400, got 503"), "{text}");
+    assert!(body["local_time"].as_str().is_some_and(|t| t.len() >= 19), "{body}");
+
+    let lines = eventually(WAIT, "the command receives it once", || async {
+        let text = std::fs::read_to_string(&received).ok()?;
+        let lines: Vec<Value> =
+            text.lines().filter(|l| !l.is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
+        (!lines.is_empty()).then_some(lines)
+    })
+    .await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["checks"].as_array().unwrap().len(), 50);
+    assert_eq!(lines[0]["id"], body["id"].as_i64().unwrap() + 1, "one decision per channel, ids in order");
+
+    let log = eventually(WAIT, "the log has one decision per channel, delivered", || async {
+        let log = notifications(&daemon, "").await;
+        let delivered = |channel: &str| log.iter().any(|n| n["channel"] == channel && n["delivered"] == true);
+        (log.len() == 3 && delivered("hook") && delivered("script")).then_some(log)
+    })
+    .await;
+    let desktop = log.iter().find(|n| n["channel"] == "desktop").unwrap();
+    assert_eq!(desktop["delivered"], false, "a headless daemon has no desktop to show it");
+    assert!(desktop["error"].as_str().unwrap().contains("headless"), "{desktop}");
+    assert_eq!(desktop["checks"].as_array().unwrap().len(), 50);
+    let about_one = notifications(&daemon, "?check=svc-07").await;
+    assert_eq!(about_one.len(), 3, "each names every check of the burst");
+    let (status, error) = daemon.get_any("/api/v1/notifications?check=nope").await;
+    assert_eq!((status, error["code"].as_str()), (404, Some("unknown_check")));
+    let health = daemon.get("/healthz").await;
+    assert_eq!(health["status"], "ok", "a headless desktop is not a failing channel: {health}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_receivers_are_retried_said_in_healthz_and_never_hold_the_engine() {
+    let target = Target::start(Behaviour::Ok).await;
+    let good = Target::start(Behaviour::Ok).await;
+    let failing = Target::start(Behaviour::Status(500)).await;
+    let hanging = Target::start(Behaviour::Hang).await;
+    let mut down = Target::start(Behaviour::Ok).await;
+    down.close().await;
+    let config = format!(
+        "[alerts]\ngroup_wait = \"0s\"\nchannels = [\"good\", \"failing\", \"hanging\", \"down\"]\n\n{}{}{}{}{}",
+        webhook("good", &good, ""),
+        webhook("failing", &failing, ""),
+        webhook("hanging", &hanging, "timeout = \"1s\""),
+        webhook("down", &down, ""),
+        checks(1, &target, "")
+    );
+    let daemon = Daemon::start(&config).await;
+    all_up(&daemon, 1).await;
+    target.set(Behaviour::Status(503));
+    eventually(WAIT, "the good receiver has the opening", || async { (good.posted().len() == 1).then_some(()) }).await;
+    eventually(WAIT, "the failing receiver is tried again", || async { (failing.posted().len() >= 2).then_some(()) })
+        .await;
+
+    // The engine goes on: the check recovers and the good receiver hears it while the
+    // others are still being retried.
+    target.set(Behaviour::Ok);
+    let resolved = eventually(WAIT, "the good receiver has the recovery", || async {
+        good.posted().get(1).map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
+    })
+    .await;
+    assert_eq!(resolved["event"], "resolved");
+    assert_eq!(resolved["title"], "svc-00 recovered");
+
+    let health = eventually(WAIT, "/healthz says which channels fail", || async {
+        let health = daemon.get("/healthz").await;
+        let degraded: Vec<String> =
+            health["degraded"].as_array()?.iter().filter_map(|d| d.as_str().map(str::to_owned)).collect();
+        (degraded.len() >= 3).then_some(degraded)
+    })
+    .await;
+    assert!(health.iter().any(|d| d == "channel failing: the receiver answered HTTP 500"), "{health:?}");
+    assert!(health.iter().any(|d| d == "channel down: cannot connect to the receiver"), "{health:?}");
+    assert!(health.iter().any(|d| d.starts_with("channel hanging: ")), "{health:?}");
+    assert!(!health.iter().any(|d| d.starts_with("channel good")), "{health:?}");
+
+    let log = notifications(&daemon, "").await;
+    let retried = log.iter().find(|n| n["channel"] == "failing" && n["event"] == "opened").unwrap();
+    assert_eq!(retried["delivered"], Value::Null, "still being tried: {retried}");
+    assert!(retried["attempts"].as_u64().unwrap() >= 2, "{retried}");
+    assert_eq!(retried["error"], "the receiver answered HTTP 500");
+
+    // The failing receiver comes back: the waiting notifications are delivered.
+    failing.set(Behaviour::Ok);
+    eventually(Duration::from_secs(60), "the failing channel delivers once it answers", || async {
+        let log = notifications(&daemon, "").await;
+        log.iter().filter(|n| n["channel"] == "failing").all(|n| n["delivered"] == true).then_some(())
+    })
+    .await;
+    let health = daemon.get("/healthz").await;
+    assert!(
+        !health["degraded"].as_array().unwrap().iter().any(|d| d.as_str().unwrap().starts_with("channel failing")),
+        "a channel that delivers again is no longer degraded: {health}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silences_mute_an_ack_stops_reminders_and_bad_requests_change_nothing() {
+    let target = Target::start(Behaviour::Ok).await;
+    let hook = Target::start(Behaviour::Ok).await;
+    let config = format!(
+        "[alerts]\ngroup_wait = \"0s\"\nrepeat = \"1s\"\nmax_reminders = 50\nchannels = [\"hook\"]\n\n{}{}",
+        webhook("hook", &hook, ""),
+        checks(2, &target, "group = \"shop\"")
+    );
+    let daemon = Daemon::start(&config).await;
+    all_up(&daemon, 2).await;
+
+    // Silences: bad ones are refused with a reason and a resolution.
+    for (body, status, code) in [
+        (json!({"for": "1h", "reason": "x"}), 400, "bad_request"),
+        (json!({"checks": ["nope"], "for": "1h", "reason": "x"}), 404, "unknown_check"),
+        (json!({"groups": ["nope"], "for": "1h", "reason": "x"}), 404, "unknown_group"),
+        (json!({"checks": ["svc-00"], "until": "2020-01-01T00:00:00Z", "reason": "x"}), 400, "bad_request"),
+        (json!({"checks": ["svc-00"], "reason": "x"}), 400, "bad_request"),
+        (json!({"checks": ["svc-00"], "for": "soon", "reason": "x"}), 400, "bad_request"),
+        (json!({"checks": ["svc-00"], "for": "1h", "reason": " "}), 400, "bad_request"),
+        (json!({"checks": ["svc-00"], "for": "1h", "reason": "x", "bogus": 1}), 400, "bad_request"),
+    ] {
+        let (got, error) = daemon.post("/api/v1/silences", body.clone()).await;
+        assert_eq!((got, error["code"].as_str()), (status, Some(code)), "{body}: {error}");
+        assert!(!error["resolution"].as_str().unwrap_or_default().is_empty(), "{error}");
+    }
+    assert!(daemon.get("/api/v1/silences?all=true").await.as_array().unwrap().is_empty(), "nothing was created");
+
+    let (status, silence) =
+        daemon.post("/api/v1/silences", json!({"groups": ["shop"], "for": "1h", "reason": "deploying v2"})).await;
+    assert_eq!(status, 201, "{silence}");
+    assert_eq!((silence["active"].as_bool(), silence["created_by"].as_str()), (Some(true), Some("api")));
+    target.set(Behaviour::Status(503));
+    let muted = eventually(WAIT, "the openings are decided, and silenced", || async {
+        let log = notifications(&daemon, "").await;
+        let opened: Vec<Value> = log.into_iter().filter(|n| n["event"] == "opened").collect();
+        let checks: std::collections::BTreeSet<&str> =
+            opened.iter().flat_map(|n| n["checks"].as_array().unwrap().iter().map(|c| c.as_str().unwrap())).collect();
+        (checks.len() == 2).then_some(opened.clone())
+    })
+    .await;
+    assert!(muted.iter().all(|n| n["suppressed"] == "silenced"), "{muted:?}");
+    // A silence mutes; it does not stop probing.
+    daemon.wait_status("svc-00", "down", WAIT).await;
+    let incidents = daemon.wait_incidents("both incidents open", |i| i.len() == 2).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(hook.posted().is_empty(), "nothing reached the channel: {:?}", hook.posted());
+
+    // Ended: what is still open is reminded.
+    let id = silence["id"].as_i64().unwrap();
+    let ended = daemon
+        .request(reqwest::Method::DELETE, &format!("/api/v1/silences/{id}"))
+        .await
+        .bearer_auth(&daemon.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 200);
+    let ended: Value = ended.json().await.unwrap();
+    assert_eq!(ended["active"], false);
+    assert!(ended["ended_at"].is_string(), "{ended}");
+    let missing = daemon
+        .request(reqwest::Method::DELETE, "/api/v1/silences/999")
+        .await
+        .bearer_auth(&daemon.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // Acknowledgements and notes; bad ones are refused.
+    let incident = incidents[0]["id"].as_i64().unwrap();
+    let (status, error) = daemon.post("/api/v1/incidents/999999/ack", json!({})).await;
+    assert_eq!((status, error["code"].as_str()), (404, Some("unknown_incident")));
+    let (status, error) = daemon.post(&format!("/api/v1/incidents/{incident}/notes"), json!({"text": ""})).await;
+    assert_eq!((status, error["code"].as_str()), (400, Some("bad_request")));
+    let (status, acked) = daemon
+        .post(&format!("/api/v1/incidents/{incident}/ack"), json!({"note": "on it: the pool is exhausted"}))
+        .await;
+    assert_eq!(status, 200, "{acked}");
+    assert_eq!(acked["acked"], true);
+    assert!(acked["acked_at"].is_string(), "{acked}");
+    assert_eq!(acked["notes"][0]["text"], "on it: the pool is exhausted");
+    assert_eq!(acked["notes"][0]["author"], "api");
+    let (status, noted) =
+        daemon.post(&format!("/api/v1/incidents/{incident}/notes"), json!({"text": "raised the pool to 50"})).await;
+    assert_eq!((status, noted["notes"].as_array().unwrap().len()), (200, 2), "{noted}");
+
+    target.set(Behaviour::Ok);
+    daemon.wait_incidents("both resolved", |i| i.iter().all(|i| i["resolved_at"].is_string())).await;
+    let (status, error) = daemon.post(&format!("/api/v1/incidents/{incident}/ack"), json!({})).await;
+    assert_eq!((status, error["code"].as_str()), (409, Some("incident_resolved")), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_repeat_until_acknowledged_and_a_restart_neither_repeats_nor_loses() {
+    let target = Target::start(Behaviour::Ok).await;
+    let mut hook = Target::start(Behaviour::Ok).await;
+    let config = format!(
+        "[alerts]\ngroup_wait = \"0s\"\nrepeat = \"1s\"\nmax_reminders = 100\nchannels = [\"hook\"]\n\n{}{}",
+        webhook("hook", &hook, ""),
+        checks(1, &target, "")
+    );
+    let daemon = Daemon::start(&config).await;
+    all_up(&daemon, 1).await;
+    target.set(Behaviour::Status(503));
+    let events = |hook: &Target| -> Vec<String> {
+        hook.posted()
+            .iter()
+            .map(|r| serde_json::from_str::<Value>(&r.body).unwrap()["event"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    eventually(WAIT, "the opening and two reminders", || async { (events(&hook).len() >= 3).then_some(()) }).await;
+    let told = events(&hook);
+    assert_eq!(told[0], "opened");
+    assert!(told[1..].iter().all(|e| e == "reminder"), "{told:?}");
+
+    // A restart: the incident stays open; no second opening, reminders go on.
+    let dir = daemon.stop();
+    let before = hook.posted().len();
+    let daemon = Daemon::start_in(dir).await;
+    eventually(WAIT, "reminders go on after the restart", || async { (hook.posted().len() > before).then_some(()) })
+        .await;
+    assert!(events(&hook)[before..].iter().all(|e| e == "reminder"), "no duplicate opening: {:?}", events(&hook));
+
+    let incident = daemon.incidents().await[0]["id"].as_i64().unwrap();
+    let (status, _) = daemon.post(&format!("/api/v1/incidents/{incident}/ack"), json!({})).await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after_ack = hook.posted().len();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(hook.posted().len(), after_ack, "an acknowledgement stops the reminders");
+    let log = notifications(&daemon, &format!("?incident={incident}")).await;
+    assert!(log.iter().any(|n| n["suppressed"] == "acked"), "the reminder held back is in the log");
+
+    // The receiver goes away; the recovery waits, survives a restart and is delivered.
+    hook.close().await;
+    target.set(Behaviour::Ok);
+    eventually(WAIT, "the recovery is decided", || async {
+        notifications(&daemon, "").await.iter().any(|n| n["event"] == "resolved").then_some(())
+    })
+    .await;
+    let dir = daemon.stop();
+    hook.reopen().await;
+    let daemon = Daemon::start_in(dir).await;
+    eventually(WAIT, "the pending recovery is delivered after the restart", || async {
+        events(&hook).iter().any(|e| e == "resolved").then_some(())
+    })
+    .await;
+    let resolved = eventually(WAIT, "the log says it was delivered", || async {
+        notifications(&daemon, "").await.into_iter().find(|n| n["event"] == "resolved" && n["delivered"] == true)
+    })
+    .await;
+    assert!(resolved["attempts"].as_u64().unwrap() >= 2, "tried before the stop, and after: {resolved}");
+    assert_eq!(events(&hook).iter().filter(|e| *e == "resolved").count(), 1, "delivered once");
+}
+
+/// Runs the CLI against the daemon's data dir.
+async fn cli(daemon: &Daemon, args: &[&str]) -> (i32, String, String) {
+    let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    args.extend(["--data-dir".into(), daemon.data_dir().to_str().unwrap().to_owned()]);
+    tokio::task::spawn_blocking(move || run_cli(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .expect("the CLI ran")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_silences_acknowledges_and_reads_the_log() {
+    let target = Target::start(Behaviour::Ok).await;
+    let hook = Target::start(Behaviour::Ok).await;
+    let config = format!(
+        "[alerts]\ngroup_wait = \"0s\"\nchannels = [\"hook\"]\n\n{}{}",
+        webhook("hook", &hook, ""),
+        checks(2, &target, "")
+    );
+    let daemon = Daemon::start(&config).await;
+    all_up(&daemon, 2).await;
+
+    let (code, out, err) = cli(&daemon, &["silence", "svc-00", "--for", "2h", "--reason", "migrating the db"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("silence 1 on checks svc-00 until "), "{out}");
+    assert!(out.contains("probing goes on (end it with `watchkeeper unsilence 1`)"), "{out}");
+    let (code, _, err) = cli(&daemon, &["silence", "nope", "--for", "1h", "--reason", "x"]).await;
+    assert_eq!(code, 3);
+    assert!(err.contains("no check has the id `nope`"), "{err}");
+    let (code, out, _) = cli(&daemon, &["silences"]).await;
+    assert_eq!(code, 0);
+    assert!(
+        out.lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("checks svc-00") && l.contains("migrating the db") && l.contains("cli")),
+        "{out}"
+    );
+
+    target.set(Behaviour::Status(503));
+    let incidents = daemon.wait_incidents("both open", |i| i.len() == 2).await;
+    eventually(WAIT, "the unsilenced check is told", || async { (!hook.posted().is_empty()).then_some(()) }).await;
+    let (code, out, _) = cli(&daemon, &["notifications"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("not sent: silenced"), "{out}");
+    assert!(out.contains("delivered") || out.contains("sending"), "{out}");
+    assert!(out.contains("svc-01 down"), "{out}");
+    let (_, json, _) = cli(&daemon, &["notifications", "--check", "svc-00", "--json"]).await;
+    let log: Vec<Value> = serde_json::from_str(&json).unwrap();
+    assert!(log.iter().all(|n| n["suppressed"] == "silenced"), "{log:?}");
+
+    let open = incidents.iter().find(|i| i["check"] == "svc-01").unwrap()["id"].as_i64().unwrap().to_string();
+    let (code, out, err) = cli(&daemon, &["ack", &open, "--note", "looking"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("acknowledged: no more reminders"), "{out}");
+    let (code, _, err) = cli(&daemon, &["ack", "999999"]).await;
+    assert_eq!(code, 3);
+    assert!(err.contains("no incident has id `999999`"), "{err}");
+
+    let (code, out, _) = cli(&daemon, &["unsilence", "1"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("silence 1 on checks svc-00 ended"), "{out}");
+    let (code, out, _) = cli(&daemon, &["silences"]).await;
+    assert_eq!((code, out.trim()), (0, "no silences now (`--all` shows ended ones)"));
+    let (_, out, _) = cli(&daemon, &["silences", "--all"]).await;
+    assert!(out.contains("(ended)"), "{out}");
+}
