@@ -263,6 +263,31 @@ fn worst_group<'a>(
     (group.level.caps() == worst && !ungrouped_as_bad).then_some(group)
 }
 
+/// The tray's snooze lengths, code and label: a snooze is a silence of one check.
+pub const SNOOZES: &[(&str, &str)] =
+    &[("15m", "15 min"), ("1h", "1 h"), ("4h", "4 h"), ("tomorrow", "Until tomorrow 08:00")];
+
+/// The silence a snooze of `check` asks for (`code` from [`SNOOZES`]); `now` in local
+/// time places "tomorrow 08:00". `None` for a code that is not one.
+pub fn snooze(check: &str, code: &str, now: chrono::DateTime<chrono::Local>) -> Option<crate::api::dto::SilenceArgs> {
+    let (r#for, until) = match code {
+        "tomorrow" => {
+            let morning = (now.date_naive() + chrono::Days::new(1)).and_hms_opt(8, 0, 0)?;
+            let at = morning.and_local_timezone(chrono::Local).earliest()?;
+            (None, Some(at.with_timezone(&chrono::Utc).to_rfc3339()))
+        }
+        code if SNOOZES.iter().any(|(c, _)| *c == code) => (Some(code.to_owned()), None),
+        _ => return None,
+    };
+    Some(crate::api::dto::SilenceArgs {
+        checks: Some(vec![check.to_owned()]),
+        groups: None,
+        r#for,
+        until,
+        reason: "snoozed from the tray".to_owned(),
+    })
+}
+
 /// Shows the desktop channel's notifications through `show` until the engine stops.
 pub async fn notifications(engine: Engine, mut show: impl FnMut(Notification) + Send) {
     let mut events = engine.subscribe();
@@ -375,6 +400,18 @@ mod tests {
 
         let view = view_of(&[], &config);
         assert_eq!((view.level, view.summary.as_str()), (TrayLevel::Unknown, "no checks configured"));
+    }
+
+    #[test]
+    fn a_snooze_is_a_silence_of_one_check() {
+        use chrono::TimeZone;
+        let now = chrono::Local.with_ymd_and_hms(2026, 12, 2, 23, 30, 0).unwrap();
+        let hour = snooze("api", "1h", now).expect("a snooze");
+        assert_eq!((hour.checks, hour.r#for.as_deref(), hour.until), (Some(vec!["api".to_owned()]), Some("1h"), None));
+        let morning = snooze("api", "tomorrow", now).expect("a snooze").until.expect("an end");
+        let morning = chrono::DateTime::parse_from_rfc3339(&morning).unwrap().with_timezone(&chrono::Local);
+        assert_eq!(morning.format("%Y-%m-%d %H:%M").to_string(), "2026-12-03 08:00");
+        assert!(snooze("api", "forever", now).is_none());
     }
 
     #[test]

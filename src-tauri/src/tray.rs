@@ -12,7 +12,7 @@ use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager as _, Wry};
 use tauri_plugin_autostart::ManagerExt as _;
 use watchkeeper::action::Requester;
-use watchkeeper::desktop::{tray_view, BreakerSteer, TrayLevel, TrayView};
+use watchkeeper::desktop::{self, tray_view, BreakerSteer, TrayLevel, TrayView};
 use watchkeeper::engine::{Engine, Event};
 
 use crate::{window, Shell};
@@ -137,8 +137,8 @@ async fn follow(app: AppHandle, engine: Engine, tray: TrayIcon, mut shown: TrayV
 }
 
 /// Menu ids: `open`, `pause_all`, `resume_all`, `autostart`, `quit`, and per failing
-/// check `show:ID`, `pause:ID`, `run:ID:ACTION`, `breaker:ID:forced_open|closed` (ids are
-/// letters, digits, `-`, `_`).
+/// check `show:ID`, `snooze:ID:15m|1h|4h|tomorrow`, `pause:ID`, `run:ID:ACTION`,
+/// `breaker:ID:forced_open|closed` (ids are letters, digits, `-`, `_`).
 fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
     let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
     items.push(Box::new(MenuItem::with_id(app, "summary", &view.summary, false, None::<&str>)?));
@@ -156,6 +156,25 @@ fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
                 None::<&str>,
             )?));
         }
+        // Snooze: a silence of its notifications (probing goes on); pause stops probing.
+        let mut snoozes: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
+        for (code, label) in desktop::SNOOZES {
+            snoozes.push(Box::new(MenuItem::with_id(
+                app,
+                format!("snooze:{}:{code}", check.id),
+                *label,
+                true,
+                None::<&str>,
+            )?));
+        }
+        let snooze_refs: Vec<&dyn IsMenuItem<Wry>> = snoozes.iter().map(|e| e.as_ref()).collect();
+        entries.push(Box::new(Submenu::with_id_and_items(
+            app,
+            format!("snooze:{}", check.id),
+            "Snooze",
+            true,
+            &snooze_refs,
+        )?));
         entries.push(Box::new(MenuItem::with_id(app, format!("pause:{}", check.id), "Pause 1 h", true, None::<&str>)?));
         if let Some(steer) = check.breaker {
             let id = format!("breaker:{}:{}", check.id, steer.code());
@@ -213,6 +232,15 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
             }
         }
         (Some("show"), Some(check), None) => window::open(app, Some(&format!("#/check/{check}"))),
+        (Some("snooze"), Some(check), Some(code)) => {
+            if let Some(args) = desktop::snooze(check, code, chrono::Local::now()) {
+                tauri::async_runtime::spawn(async move {
+                    if let Err(e) = watchkeeper::api::create_silence(&engine, args, Requester::Desktop).await {
+                        tracing::warn!(error = %e.message, "cannot snooze");
+                    }
+                });
+            }
+        }
         (Some("pause"), Some(check), None) => {
             let check = check.to_owned();
             let until = chrono::Utc::now() + chrono::Duration::hours(1);

@@ -1200,6 +1200,20 @@ impl From<&NotificationRecord> for NotificationDto {
     }
 }
 
+/// The notification log, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Notifications")]
+pub struct NotificationsDto {
+    pub notifications: Vec<NotificationDto>,
+}
+
+/// Silences, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Silences")]
+pub struct SilencesDto {
+    pub silences: Vec<SilenceDto>,
+}
+
 /// `POST /api/v1/silences`: mute the notifications of checks and groups `for` a while
 /// (`"1h"`) or `until` a time (RFC 3339). Probes, incidents and history go on.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]

@@ -217,10 +217,7 @@ pub async fn add_note(
 }
 
 /// `GET /api/v1/notifications`: every decision, newest first.
-pub async fn notifications(
-    engine: &Engine,
-    args: dto::NotificationsArgs,
-) -> Result<Vec<dto::NotificationDto>, ApiError> {
+pub async fn notifications(engine: &Engine, args: dto::NotificationsArgs) -> Result<dto::NotificationsDto, ApiError> {
     let check_id = args.check.as_deref().map(|check| known_check(engine, check)).transpose()?;
     let filter = crate::store::NotificationFilter {
         check_id,
@@ -228,7 +225,7 @@ pub async fn notifications(
         limit: args.limit.unwrap_or(100).clamp(1, 1000),
     };
     let records = engine.store().notifications(filter).await.map_err(ApiError::store)?;
-    Ok(records.iter().map(Into::into).collect())
+    Ok(dto::NotificationsDto { notifications: records.iter().map(Into::into).collect() })
 }
 
 /// `POST /api/v1/silences`: a silence of checks and groups, for a while or until a time.
@@ -305,10 +302,10 @@ pub async fn create_silence(
 }
 
 /// `GET /api/v1/silences`: those muting now or later, or `all`.
-pub async fn silences(engine: &Engine, args: dto::SilencesArgs) -> Result<Vec<dto::SilenceDto>, ApiError> {
+pub async fn silences(engine: &Engine, args: dto::SilencesArgs) -> Result<dto::SilencesDto, ApiError> {
     let now = engine.now();
     let records = engine.store().silences(now, args.all.unwrap_or(false)).await.map_err(ApiError::store)?;
-    Ok(records.iter().map(|s| dto::SilenceDto::of(s, now)).collect())
+    Ok(dto::SilencesDto { silences: records.iter().map(|s| dto::SilenceDto::of(s, now)).collect() })
 }
 
 /// `DELETE /api/v1/silences/{id}`: ends it now.

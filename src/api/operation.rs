@@ -362,7 +362,7 @@ impl Operation for Notifications {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/api/v1/notifications";
     type Args = dto::NotificationsArgs;
-    type Output = Vec<dto::NotificationDto>;
+    type Output = dto::NotificationsDto;
 
     async fn call(engine: &Engine, args: dto::NotificationsArgs, _: Requester) -> Result<Self::Output, ApiError> {
         super::notifications(engine, args).await
@@ -376,7 +376,7 @@ impl Operation for Silences {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/api/v1/silences";
     type Args = dto::SilencesArgs;
-    type Output = Vec<dto::SilenceDto>;
+    type Output = dto::SilencesDto;
 
     async fn call(engine: &Engine, args: dto::SilencesArgs, _: Requester) -> Result<Self::Output, ApiError> {
         super::silences(engine, args).await

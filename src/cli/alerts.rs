@@ -61,11 +61,12 @@ pub async fn silence(data_dir: &Path, request: SilenceRequest, json: bool) -> an
 
 pub async fn silences(data_dir: &Path, all: bool, json: bool) -> anyhow::Result<u8> {
     let client = Client::discover(data_dir).map_err(client_error)?;
-    let silences = client.call::<operation::Silences>(&SilencesArgs { all: Some(all) }).await.map_err(client_error)?;
+    let answer = client.call::<operation::Silences>(&SilencesArgs { all: Some(all) }).await.map_err(client_error)?;
     if json {
-        print_json(&silences)?;
+        print_json(&answer)?;
         return Ok(0);
     }
+    let silences = answer.silences;
     if silences.is_empty() {
         println!("{}", if all { "no silences" } else { "no silences now (`--all` shows ended ones)" });
         return Ok(0);
@@ -105,11 +106,12 @@ pub async fn unsilence(data_dir: &Path, id: &str, json: bool) -> anyhow::Result<
 pub async fn notifications(data_dir: &Path, check: Option<String>, limit: u32, json: bool) -> anyhow::Result<u8> {
     let client = Client::discover(data_dir).map_err(client_error)?;
     let args = NotificationsArgs { check, incident: None, limit: Some(limit) };
-    let log = client.call::<operation::Notifications>(&args).await.map_err(client_error)?;
+    let answer = client.call::<operation::Notifications>(&args).await.map_err(client_error)?;
     if json {
-        print_json(&log)?;
+        print_json(&answer)?;
         return Ok(0);
     }
+    let log = answer.notifications;
     if log.is_empty() {
         println!("no notifications yet");
         return Ok(0);

@@ -343,6 +343,96 @@ breaker = { window = 10, min_calls = 4, failure_rate = 50, half_open_calls = 2, 
   }
 });
 
+test("silences, the notification log and an incident's acknowledgement and notes", async () => {
+  let healthy = true;
+  const own = await startTarget(() => healthy);
+  const received = [];
+  const hook = await startTarget(() => true, (body) => received.push(JSON.parse(body)));
+  const http = (id, name) => `
+[[check]]
+id = "${id}"
+name = "${name}"
+kind = "http"
+url = "${own.url}"
+group = "shop"
+interval = "300ms"
+timeout = "250ms"
+failure_threshold = 1
+breaker = { enabled = false }
+`;
+  const alerts = await startDaemon(`
+[alerts]
+group_wait = "0s"
+channels = ["hook"]
+
+[[channel]]
+id = "hook"
+kind = "webhook"
+url = "${hook.url}"
+${http("web", "Web")}${http("cart", "Cart")}`);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, colorScheme: "light" });
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  try {
+    await page.goto(alerts.dashboard);
+    await row(page, "cart").locator(".badge", { hasText: "up" }).waitFor({ timeout: WAIT });
+    await page.locator('nav a[data-page="alerts"]').click();
+    await page.locator("#silences .empty").waitFor({ timeout: WAIT });
+
+    // A silence needs a reason: the page says so and creates nothing.
+    await page.locator("#silence-target").selectOption("check:cart");
+    await page.locator("#silence-create").click();
+    await page.locator(".alerts-page .view-error", { hasText: "reason" }).waitFor({ timeout: WAIT });
+    await page.locator("#silence-for").selectOption("4h");
+    await page.locator("#silence-reason").fill("replacing the cart's disk");
+    await page.locator("#silence-create").click();
+    const silence = page.locator("#silences tr.active");
+    await silence.waitFor({ timeout: WAIT });
+    assert.match(await silence.innerText(), /checks cart[\s\S]*api[\s\S]*replacing the cart's disk/);
+    const [created] = (await alerts.get("/api/v1/silences")).silences;
+    assert.equal((Date.parse(created.ends_at) - Date.parse(created.starts_at)) / 3600_000, 4, "for 4 hours");
+
+    // Both fail: the silenced one is decided and held, the other is delivered.
+    healthy = false;
+    await eventually(WAIT, "the webhook has web down", () => received.find((n) => n.title === "Web down"));
+    await eventually(WAIT, "the log has both", async () => (await alerts.get("/api/v1/notifications")).notifications.length >= 2);
+    await page.reload();
+    const log = page.locator("#notification-log table.notifications");
+    await log.waitFor({ timeout: WAIT });
+    await eventually(WAIT, "the log shows what was sent and what was not, and why", async () => {
+      const text = await log.innerText();
+      return /Cart down[\s\S]*not sent: silenced/.test(text) && /Web down[\s\S]*delivered/.test(text);
+    });
+    assert.equal(received.filter((n) => n.title === "Cart down").length, 0, "the silence muted it");
+    await page.screenshot({ path: screenshotPath("alerts.png"), fullPage: true });
+    await silence.locator("button.end-silence").click();
+    await page.locator("#silences .empty").waitFor({ timeout: WAIT });
+
+    // The incidents page: acknowledge one, note it.
+    await page.locator('nav a[data-page="incidents"]').click();
+    const open = page.locator("table.incidents tr.open").first();
+    await open.waitFor({ timeout: WAIT });
+    await open.locator("button.ack").click();
+    await page.locator("table.incidents tr.open .acked").first().waitFor({ timeout: WAIT });
+    const noted = page.locator("table.incidents tr.open").first();
+    await noted.locator("input.note-text").fill("swapped the disk, watching it");
+    await noted.locator(".note-form button").click();
+    await page.locator("table.incidents .note", { hasText: "swapped the disk, watching it" }).waitFor({ timeout: WAIT });
+    const incidents = (await alerts.get("/api/v1/incidents?open=true")).incidents;
+    const acked = incidents.find((i) => i.acked);
+    assert.ok(acked?.acked_at, JSON.stringify(incidents));
+    assert.deepEqual(acked.notes.map((n) => `${n.author}: ${n.text}`), ["api: swapped the disk, watching it"]);
+    await page.screenshot({ path: screenshotPath("incidents-acked.png"), fullPage: true });
+    assert.deepEqual(errors, [], "no script errors");
+  } finally {
+    writeFileSync(screenshotPath("alerts-daemon.log"), alerts.log());
+    await page.close();
+    await alerts.stop();
+    await own.close();
+    await hook.close();
+  }
+});
+
 test("a clear banner when the core goes away", async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(daemon.dashboard);

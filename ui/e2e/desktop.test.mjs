@@ -116,7 +116,7 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
     "and its first action that needs no confirmation",
   );
   await eventually(WAIT, "the log has it, shown on the desktop", async () =>
-    (await app.get("/api/v1/notifications?check=orders-api")).find((n) => n.channel === "desktop" && n.delivered),
+    (await app.get("/api/v1/notifications?check=orders-api")).notifications.find((n) => n.channel === "desktop" && n.delivered),
   );
   await trayShows(session, item, "1 down: Orders API", "down");
   const menu = await session.host.ask({ op: "layout", item });
@@ -126,7 +126,7 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   assert.ok(failing, `the failing check is listed: ${JSON.stringify(menu)}`);
   assert.deepEqual(
     failing.children.map((c) => c.label),
-    ["Restart orders", "Pause 1 h", "Show"],
+    ["Restart orders", "Snooze", "Pause 1 h", "Show"],
   );
   await new Promise((resolve) => setTimeout(resolve, 500));
   await session.screenshot(screenshotPath("desktop-notification.png"));
@@ -149,6 +149,22 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   const sent = session.notifications().slice(before);
   assert.equal(sent.length, 1, `a burst is one notification: ${JSON.stringify(sent)}`);
   await trayShows(session, item, "4 down: Orders API, Payments API, Payments DB, +1", "down");
+
+  // The tray's Snooze submenu: a silence of one check (its notifications muted, still probed).
+  const snoozeMenu = await session.host.ask({ op: "layout", item });
+  const db = findEntry(snoozeMenu, "Payments DB — down");
+  const snoozeEntry = findEntry(findEntry(db, "Snooze"), "15 min");
+  assert.deepEqual(
+    findEntry(db, "Snooze").children.map((c) => c.label),
+    ["15 min", "1 h", "4 h", "Until tomorrow 08:00"],
+  );
+  await session.host.ask({ op: "click", item, id: snoozeEntry.id });
+  const snoozed = await eventually(WAIT, "the tray's snooze is a silence", async () =>
+    (await app.get("/api/v1/silences")).silences.find((s) => s.reason === "snoozed from the tray"),
+  );
+  assert.deepEqual([snoozed.checks, snoozed.created_by], [["payments-db"], "desktop"]);
+  assert.equal((Date.parse(snoozed.ends_at) - Date.parse(snoozed.starts_at)) / 60_000, 15, "for 15 minutes");
+  assert.equal((await app.get("/api/v1/checks/payments-db")).status, "down", "snoozed, not paused");
 
   // An action from the tray runs, is recorded as the desktop's, and says how it went.
   await click(session, item, "Restart orders");
@@ -194,7 +210,7 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   assert.ok(again.serverId, "the server answered with the notification's id");
   session.invokeAction(again, "snooze");
   const silence = await eventually(WAIT, "Orders API snoozed: a silence of one check", async () =>
-    (await app.get("/api/v1/silences")).find((s) => s.checks.includes("orders-api")),
+    (await app.get("/api/v1/silences")).silences.find((s) => s.checks.includes("orders-api") && s.reason.includes("notification")),
   );
   assert.equal(silence.created_by, "desktop");
   const hours = (Date.parse(silence.ends_at) - Date.parse(silence.starts_at)) / 3600_000;

@@ -31,12 +31,19 @@ export async function launchChromium() {
   });
 }
 
-/** An HTTP server on loopback answering 200 or 503 as `healthy()` says. */
-export async function startTarget(healthy) {
+/** A loopback HTTP target answering 200 while `healthy()`, else 503; `onBody` gets each
+ * request body (a webhook's deliveries). */
+export async function startTarget(healthy, onBody = null) {
   const server = http.createServer((request, response) => {
-    const ok = healthy();
-    response.writeHead(ok ? 200 : 503, { "content-type": "text/plain" });
-    response.end(ok ? "ok" : "unavailable");
+    const chunks = [];
+    request.on("data", (chunk) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = Buffer.concat(chunks).toString();
+      if (onBody && body) onBody(body);
+      const ok = healthy();
+      response.writeHead(ok ? 200 : 503, { "content-type": "text/plain" });
+      response.end(ok ? "ok" : "unavailable");
+    });
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address();

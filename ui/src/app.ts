@@ -5,12 +5,13 @@ import { asApiError } from "./client";
 import { badge, guarded, h } from "./dom";
 import { LiveState, summary, worst } from "./model";
 import { deliverOutput } from "./views/action";
+import { AlertsPage } from "./views/alerts";
 import { CheckPage } from "./views/check";
 import { IncidentsPage } from "./views/incidents";
 import { Overview } from "./views/overview";
 import { RunsPage } from "./views/runs";
 
-export type Route = { page: "overview" } | { page: "check"; id: string; run: string | null } | { page: "incidents"; check: string | null } | { page: "runs" };
+export type Route = { page: "overview" } | { page: "check"; id: string; run: string | null } | { page: "incidents"; check: string | null } | { page: "runs" } | { page: "alerts" };
 
 export function parseRoute(hash: string): Route {
   const [path, search = ""] = hash.replace(/^#/, "").split("?");
@@ -19,6 +20,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === "check" && parts[1]) return { page: "check", id: decodeURIComponent(parts[1]), run: params.get("run") };
   if (parts[0] === "incidents") return { page: "incidents", check: params.get("check") };
   if (parts[0] === "runs") return { page: "runs" };
+  if (parts[0] === "alerts") return { page: "alerts" };
   return { page: "overview" };
 }
 
@@ -31,7 +33,7 @@ export class App {
   private readonly overall = h("span", { id: "overall", class: "badge unknown" }, "…");
   private readonly summaryText = h("span", { id: "summary", class: "summary" });
   private readonly nav: HTMLElement;
-  private page: CheckPage | IncidentsPage | RunsPage | Overview | null = null;
+  private page: CheckPage | IncidentsPage | RunsPage | AlertsPage | Overview | null = null;
   private stop: (() => void) | null = null;
   private loaded = false;
 
@@ -46,6 +48,7 @@ export class App {
       h("a", { href: "#/", "data-page": "overview" }, "Overview"),
       h("a", { href: "#/incidents", "data-page": "incidents" }, "Incidents"),
       h("a", { href: "#/runs", "data-page": "runs" }, "Action runs"),
+      h("a", { href: "#/alerts", "data-page": "alerts" }, "Alerts"),
     );
     root.replaceChildren(
       this.connectionBanner,
@@ -189,6 +192,12 @@ export class App {
       }
       case "runs": {
         const page = new RunsPage(this.transport);
+        this.page = page;
+        this.main.replaceChildren(page.element);
+        return page.load();
+      }
+      case "alerts": {
+        const page = new AlertsPage(this.transport, this.state);
         this.page = page;
         this.main.replaceChildren(page.element);
         return page.load();

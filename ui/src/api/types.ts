@@ -285,6 +285,18 @@ export type Note = { at: string, text: string, author: string, };
 
 export type NoteArgs = { id: string, text: string, };
 
+export type Notification = { id: number, at: string, event: NotifyEvent,
+/**
+ * The checks it is about: a burst names them all.
+ */
+checks: Array<string>, incident: number | null, channel: string, severity: Severity, title: string, body: string,
+/**
+ * `null` while a delivery is still being tried (or it was suppressed).
+ */
+delivered: boolean | null, attempts: number, error: string | null, suppressed: Suppressed | null, };
+
+export type Notifications = { notifications: Array<Notification>, };
+
 export type NotificationsArgs = {
 /**
  * Only those about this check.
@@ -298,6 +310,8 @@ incident?: number,
  * Most decisions (default 100, at most 1000).
  */
 limit?: number, };
+
+export type NotifyEvent = "opened" | "resolved" | "reminder" | "flapping" | "no_network" | "restart_loop" | "cert_expiry" | "service_breaker";
 
 export type PauseAllArgs = { for?: string, };
 
@@ -357,6 +371,8 @@ export type ServiceBreaker = { name: string, state: string, failure_rate: number
 
 export type ServiceComponent = { name: string, status: string, detail: string | null, };
 
+export type Severity = "warning" | "critical";
+
 export type Silence = { id: number, checks: Array<string>, groups: Array<string>, starts_at: string, ends_at: string,
 /**
  * When it was ended early.
@@ -385,6 +401,8 @@ for?: string,
  */
 until?: string, reason: string, };
 
+export type Silences = { silences: Array<Silence>, };
+
 export type SilencesArgs = {
 /**
  * Ended and expired ones too.
@@ -399,6 +417,8 @@ export type StatusReport = {
  */
 overall: Status, checks: Array<Check>, groups: Array<Group>, };
 
+export type Suppressed = "silenced" | "maintenance" | "acked" | "quiet_hours" | "flapping" | "parent_down" | "no_network";
+
 export type Undone = { run: ActionRun, restored: number, };
 
 /** Every operation: its arguments and its answer. */
@@ -411,8 +431,8 @@ export interface Operations {
   incidents: [IncidentsArgs, Incidents];
   ack: [AckArgs, Incident];
   add_note: [NoteArgs, Incident];
-  notifications: [NotificationsArgs, Array<Notification>];
-  silences: [SilencesArgs, Array<Silence>];
+  notifications: [NotificationsArgs, Notifications];
+  silences: [SilencesArgs, Silences];
   create_silence: [SilenceArgs, Silence];
   end_silence: [IdArgs, Silence];
   actions: [NoArgs, Array<Action>];

@@ -214,7 +214,8 @@ export class CheckPage {
 
   private async loadIncidents(): Promise<void> {
     const { incidents } = await this.transport.call("incidents", { check: this.id, limit: 20 });
-    this.incidents.replaceChildren(h("h3", {}, "Incidents"), incidentTable(incidents, false));
+    const reload = () => void this.loadIncidents();
+    this.incidents.replaceChildren(h("h3", {}, "Incidents"), incidentTable(incidents, false, undefined, this.transport, reload));
   }
 
   private async loadActions(): Promise<void> {

@@ -1,11 +1,74 @@
 // The incidents page: open and past incidents with duration and cause, filtered by
 // check; and the table the check page shares.
 
-import type { Incident, Transport } from "../client";
+import { asApiError, type Incident, type Transport } from "../client";
 import { badge, guarded, h } from "../dom";
 import { formatDuration, formatTime, type LiveState } from "../model";
 
-export function incidentTable(incidents: Incident[], withCheck: boolean, names?: Map<string, string>): HTMLElement {
+/** Acknowledge and notes on an incident: what the operator did about it. `changed`
+ * reloads the table after one is added. */
+function response(incident: Incident, transport: Transport | undefined, changed: () => void): HTMLElement {
+  const cell = h("td", { class: "response" });
+  const error = h("div", { class: "hint", role: "alert", hidden: true });
+  const act = async (call: () => Promise<unknown>) => {
+    error.hidden = true;
+    try {
+      await call();
+      changed();
+    } catch (e) {
+      const failure = asApiError(e);
+      error.textContent = `${failure.message} — ${failure.resolution}`;
+      error.hidden = false;
+    }
+  };
+  if (incident.acked) {
+    cell.append(h("div", { class: "acked" }, badge("up", "acknowledged"), incident.acked_at ? ` ${formatTime(incident.acked_at)}` : ""));
+  } else if (!incident.resolved_at && transport) {
+    cell.append(
+      h(
+        "button",
+        {
+          type: "button",
+          class: "ack",
+          title: "No more reminders; it ends when the check recovers",
+          onclick: () => void act(() => transport.call("ack", { id: String(incident.id) })),
+        },
+        "Acknowledge",
+      ),
+    );
+  }
+  if (incident.notifications) cell.append(h("div", { class: "id" }, `${incident.notifications} notified`));
+  for (const note of incident.notes ?? []) {
+    cell.append(h("div", { class: "note" }, h("span", { class: "id" }, `${formatTime(note.at)} ${note.author}`), ` ${note.text}`));
+  }
+  if (transport) {
+    const text = h("input", { type: "text", class: "note-text", placeholder: "add a note", "aria-label": "Note" });
+    cell.append(
+      h(
+        "form",
+        {
+          class: "note-form",
+          onsubmit: (event: Event) => {
+            event.preventDefault();
+            void act(() => transport.call("add_note", { id: String(incident.id), text: text.value }));
+          },
+        },
+        text,
+        h("button", { type: "submit" }, "Add"),
+      ),
+    );
+  }
+  cell.append(error);
+  return cell;
+}
+
+export function incidentTable(
+  incidents: Incident[],
+  withCheck: boolean,
+  names?: Map<string, string>,
+  transport?: Transport,
+  changed: () => void = () => {},
+): HTMLElement {
   if (incidents.length === 0) return h("p", { class: "empty" }, "No incidents.");
   const now = Date.now();
   return h(
@@ -24,6 +87,7 @@ export function incidentTable(incidents: Incident[], withCheck: boolean, names?:
         h("th", {}, "Duration"),
         h("th", {}, "Cause"),
         h("th", {}, "Recovery"),
+        h("th", {}, "Response"),
       ),
     ),
     h(
@@ -61,6 +125,7 @@ export function incidentTable(incidents: Incident[], withCheck: boolean, names?:
               ),
             ),
           ),
+          response(incident, transport, changed),
         ),
       ),
     ),
@@ -112,7 +177,7 @@ export class IncidentsPage {
         limit: 500,
       });
       const names = new Map([...this.state.checks.values()].map((c) => [c.id, c.name]));
-      this.list.replaceChildren(incidentTable(incidents, true, names));
+      this.list.replaceChildren(incidentTable(incidents, true, names, this.transport, () => void this.load()));
     });
   }
 }
