@@ -229,6 +229,25 @@ pub fn reference() -> String {
     for kind in crate::action::kinds() {
         section(&mut out, &format!("`[[action]]` `kind = \"{}\"`", kind.name), "", (kind.keys)());
     }
+    section(
+        &mut out,
+        "`[alerts]`",
+        "One policy for every notification on every channel (docs/alerts.md).",
+        table_schema::<raw::RawAlerts>(),
+    );
+    section(&mut out, "`quiet_hours`", "`[alerts] quiet_hours`, in local time.", table_schema::<raw::RawQuietHours>());
+    section(
+        &mut out,
+        "`[[channel]]`",
+        "Where notifications go; `desktop` is always there unless a channel has that id.",
+        table_schema::<raw::RawChannel>(),
+    );
+    section(
+        &mut out,
+        "`alert`",
+        "A check's `alert` table: `alert = { severity = \"critical\" }`.",
+        table_schema::<raw::RawCheckAlert>(),
+    );
     out
 }
 

@@ -8,6 +8,8 @@
 //! - `cargo xtask bench [ARGS]`: set up, then the daemon load benchmark;
 //!   `cargo xtask bench recovery`: the cleanup rate on 100,000 files and the time to a
 //!   verified self-heal;
+//!   `cargo xtask bench alerts`: a storm of 50 failures' notifications per channel, and
+//!   the time from a failure to its webhook delivery (p50, p99);
 //!   `cargo xtask bench dashboard`: the dashboard with 1,000 checks in Chromium;
 //!   `cargo xtask bench desktop`: the tray app's idle footprint (PSS and CPU of its
 //!   process tree, window closed) and its failure-to-notification time.
@@ -298,6 +300,10 @@ fn bench(args: &[String]) -> Result<(), String> {
             .current_dir(root().join("ui"))
             .env("WATCHKEEPER_BIN", target_dir().join("release/watchkeeper"));
         return run_command("dashboard benchmark", command);
+    }
+    if args.first().map(String::as_str) == Some("alerts") {
+        // A storm's notifications per channel, and the failure-to-webhook time.
+        return step("alerts benchmark", "cargo", &["bench", "--locked", "--bench", "alerts"]);
     }
     if args.first().map(String::as_str) == Some("recovery") {
         // Cleanup rate on 100,000 files and the time to a verified self-heal.
