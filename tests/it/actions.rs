@@ -101,9 +101,43 @@ fn http_action_keys_are_checked_where_they_are_written() {
 }
 
 /// A shell that writes a line to `out` on each SIGHUP, with `marker` on its command line.
-fn hup_counter(marker: &str, out: &std::path::Path) -> std::process::Child {
-    let script = format!("trap 'echo hup >> {}' HUP; while :; do sleep 0.05; done", out.display());
-    std::process::Command::new("sh").args(["-c", &script, marker]).spawn().expect("spawn sh")
+/// A child process killed when dropped: a failing test leaves none behind (one would
+/// hold the test runner's output open).
+struct Killed(std::process::Child);
+
+impl std::ops::Deref for Killed {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Killed {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A shell that writes a line to `out` on each HUP, returned once its trap is set (a
+/// HUP before that would end it: the signal's default).
+fn hup_counter(marker: &str, out: &std::path::Path) -> Killed {
+    let ready = out.with_extension(format!("ready-{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)));
+    let script =
+        format!("trap 'echo hup >> {}' HUP; : > {}; while :; do sleep 0.05; done", out.display(), ready.display());
+    let child = std::process::Command::new("sh").args(["-c", &script, marker]).spawn().expect("spawn sh");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !ready.exists() {
+        assert!(std::time::Instant::now() < deadline, "the shell set its trap");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Killed(child)
 }
 
 fn lines(path: &std::path::Path) -> usize {
@@ -191,7 +225,7 @@ signal = "TERM"
     std::fs::write(&pid_file, format!("{}\n", second.id())).unwrap();
     let (code, stdout, stderr) = cli(dir.path(), &["action", "run", "stop"]).await;
     assert_eq!(code, 0, "{stdout}{stderr}");
-    let status = tokio::task::spawn_blocking(move || second.wait().expect("wait")).await.unwrap();
+    let status = tokio::task::block_in_place(|| second.wait().expect("wait"));
     use std::os::unix::process::ExitStatusExt as _;
     assert_eq!(status.signal(), Some(libc::SIGTERM), "TERM reached the process in the pid file");
     first.kill().unwrap();

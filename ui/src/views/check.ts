@@ -35,7 +35,7 @@ export class CheckPage {
   private readonly figures = h("div", { class: "figures" });
   private readonly chart = h("div", { class: "chart", "aria-label": "Latency chart" });
   private readonly results = h("div", { class: "panel" });
-  private readonly incidents = h("div", { class: "panel" });
+  private readonly incidents = h("div", { class: "panel incidents-panel" });
   private readonly actions = h("div", { class: "panel" });
   private readonly breaker = h("div", { class: "breaker-slot" });
   private readonly components = h("div", { class: "components-slot" });
