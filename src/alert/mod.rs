@@ -177,6 +177,8 @@ pub struct Decision {
     pub checks: Vec<CheckId>,
     /// The incident, when it is about one.
     pub incident: Option<i64>,
+    /// Every incident it tells of (a burst tells of many).
+    pub incidents: Vec<i64>,
     pub channel: ChannelId,
     pub severity: Severity,
     pub title: String,
@@ -197,6 +199,8 @@ pub struct OpenIncident {
     pub reminders: u32,
     pub next_reminder: Option<DateTime<Utc>>,
     pub acked: bool,
+    /// Its check was paused when its opening was due: told once it is not (if still open).
+    pub deferred: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -249,9 +253,34 @@ impl Policy {
         self.silences = silences;
     }
 
+    /// A silence added (or changed, by id).
+    pub fn add_silence(&mut self, silence: Silence) {
+        self.silences.retain(|s| s.id != silence.id);
+        self.silences.push(silence);
+    }
+
+    /// A silence ended at `at`.
+    pub fn end_silence(&mut self, id: i64, at: DateTime<Utc>) {
+        for silence in self.silences.iter_mut().filter(|s| s.id == id) {
+            silence.ends_at = silence.ends_at.min(at);
+        }
+    }
+
+    /// Forgets an incident the engine no longer has open, telling nothing (after events
+    /// were missed).
+    pub fn forget(&mut self, incident: i64) {
+        self.open.remove(&incident);
+        for burst in self.bursts.values_mut() {
+            burst.items.retain(|h| h.happening.incident() != Some(incident));
+        }
+        self.bursts.retain(|_, b| !b.items.is_empty());
+    }
+
     /// Something happened; it is told at the end of its burst.
     pub fn offer(&mut self, subject: Subject, happening: Happening, now: DateTime<Utc>) {
         match &happening {
+            // Already known (taken back at start, and its event came too): told once.
+            Happening::Opened { incident, .. } if self.open.contains_key(incident) => return,
             Happening::Opened { incident, cause, .. } => {
                 self.open.insert(
                     *incident,
@@ -264,6 +293,7 @@ impl Policy {
                         reminders: 0,
                         next_reminder: None,
                         acked: false,
+                        deferred: false,
                     },
                 );
             }
@@ -374,16 +404,22 @@ impl Policy {
         let mut held: BTreeMap<(ChannelId, &'static str), (Suppressed, Vec<&Held>)> = BTreeMap::new();
         for item in &burst.items {
             if world.paused(&item.subject.check) && !matches!(item.happening, Happening::Resolved { .. }) {
+                // Paused: nothing now; an opening waits for the pause to end.
+                if let Some(open) = item.happening.incident().and_then(|id| self.open.get_mut(&id)) {
+                    open.deferred = true;
+                }
                 continue;
             }
             let event = item.happening.event();
             let mut reason = self.suppression(&item.subject, event, now, world, zone);
             if let Happening::Resolved { incident, .. } = &item.happening {
-                // A recovery is told where its opening was, and held for its reason
-                // where it was not.
+                // A recovery is told where its opening was (quiet hours or not: a receiver
+                // must not keep an incident open), and held for its reason where it was not.
                 if let Some(open) = self.open.remove(incident) {
                     if open.told.is_empty() && reason.is_none() {
                         reason = open.held.or(Some(Suppressed::Silenced));
+                    } else if !open.told.is_empty() && reason == Some(Suppressed::QuietHours) {
+                        reason = None;
                     }
                 }
             }
@@ -392,7 +428,8 @@ impl Policy {
                     open.held = reason;
                     if reason.is_none() {
                         open.told = item.subject.alert.channels.clone();
-                        open.next_reminder = item.subject.alert.repeat.map(|r| now + r);
+                        let reminders = self.settings.max_reminders > 0;
+                        open.next_reminder = item.subject.alert.repeat.filter(|_| reminders).map(|r| now + r);
                     }
                 }
             }
@@ -431,6 +468,7 @@ impl Policy {
             [one] => one.happening.incident(),
             _ => None,
         };
+        let incidents = items.iter().filter_map(|h| h.happening.incident()).collect();
         let (title, body) = if let [one] = items {
             words(one, now, zone)
         } else {
@@ -465,7 +503,7 @@ impl Policy {
             };
             (title, body)
         };
-        Decision { at: now, event, checks, incident, channel, severity, title, body, suppressed }
+        Decision { at: now, event, checks, incident, incidents, channel, severity, title, body, suppressed }
     }
 
     fn remind(&mut self, now: DateTime<Utc>, world: &dyn World, zone: &dyn Zone, out: &mut Vec<Decision>) {
@@ -511,6 +549,7 @@ impl Policy {
                     event: NotifyEvent::Reminder,
                     checks: vec![open.subject.check.clone()],
                     incident: Some(id),
+                    incidents: vec![id],
                     channel: channel.clone(),
                     severity: open.subject.alert.severity,
                     title: title.clone(),
@@ -521,15 +560,26 @@ impl Policy {
         }
     }
 
-    /// Incidents held by quiet hours and still open are told once they end.
+    /// Incidents held by quiet hours (or whose check was paused) and still open are told
+    /// once they end.
     fn after_quiet_hours(&mut self, now: DateTime<Utc>, world: &dyn World, zone: &dyn Zone, out: &mut Vec<Decision>) {
         if self.settings.quiet_hours.as_ref().is_some_and(|q| q.contains(zone.local(now).time())) {
             return;
         }
+        for open in self.open.values_mut().filter(|o| o.deferred && !world.paused(&o.subject.check)) {
+            open.deferred = false;
+            if open.held.is_none() && open.told.is_empty() && !open.acked {
+                open.held = Some(Suppressed::QuietHours);
+            }
+        }
+        // Acknowledged meanwhile: someone is on it, nothing to tell.
+        for open in self.open.values_mut().filter(|o| o.held == Some(Suppressed::QuietHours) && o.acked) {
+            open.held = Some(Suppressed::Acked);
+        }
         let waiting: Vec<(i64, OpenIncident)> = self
             .open
             .iter()
-            .filter(|(_, o)| o.held == Some(Suppressed::QuietHours))
+            .filter(|(_, o)| o.held == Some(Suppressed::QuietHours) && !world.paused(&o.subject.check))
             .map(|(id, o)| (*id, o.clone()))
             .collect();
         if waiting.is_empty() {

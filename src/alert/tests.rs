@@ -294,3 +294,51 @@ fn quiet_hours_contain_their_span() {
     let lunch = QuietHours { from: t(12, 0), to: t(13, 0), except: Vec::new() };
     assert!(lunch.contains(t(12, 30)) && !lunch.contains(t(13, 0)) && !lunch.contains(t(11, 0)));
 }
+
+#[test]
+fn what_the_review_found_a_pause_a_night_recovery_an_ack_at_night_and_no_reminders() {
+    let quiet = QuietHours {
+        from: NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
+        to: NaiveTime::from_hms_opt(7, 0, 0).unwrap(),
+        except: Vec::new(),
+    };
+    // `max_reminders = 0` with a `repeat`: no reminder at all.
+    let settings = AlertSettings {
+        quiet_hours: Some(quiet),
+        repeat: Some(Duration::from_secs(60)),
+        max_reminders: 0,
+        ..AlertSettings::default()
+    };
+    let mut play = Play::new(settings, 10);
+    let hook = |id: &str| {
+        let mut s = subject(id, None, false, Severity::Warning, &["hook"]);
+        s.alert.repeat = Some(Duration::from_secs(60));
+        s
+    };
+    // 20:00 local (19:00 UTC, 7 h in): told; it recovers at night, and its recovery is
+    // told even so: a receiver must not keep it open.
+    let evening = 7 * 3600;
+    play.offer(evening, hook("web"), opened(1, "503"));
+    // Paused while its opening is due: told once the pause ends, still down.
+    play.world.paused.insert("db".into());
+    play.offer(evening, hook("db"), opened(2, "refused"));
+    play.run(evening, evening + 300);
+    play.world.paused.clear();
+    play.run(evening + 301, evening + 302);
+    let night = 10 * 3600 + 30 * 60;
+    play.offer(night, hook("web"), Happening::Resolved { incident: 1, started_at: None });
+    // Opened at night and acknowledged before morning: nothing to tell at 07:00.
+    play.offer(night, hook("disk"), opened(3, "97% full"));
+    // The same incident offered twice (taken back at start, then its event): told once.
+    play.offer(evening + 400, hook("db"), opened(2, "refused"));
+    play.run(evening + 400, evening + 410);
+    play.run(night, night + 10);
+    play.policy.ack(3);
+    play.run(18 * 3600 - 1, 18 * 3600 + 1);
+    play.check(expect![[r#"
+        +25205s 20:00:05 hook opened warning ["web"] | web down | 503 (since 20:00)
+        +25501s 20:05:01 hook opened warning ["db"] | db down | refused (since 20:00)
+        +37805s 23:30:05 hook opened warning [quiet_hours] ["disk"] | disk down | 97% full (since 23:30)
+        +37805s 23:30:05 hook resolved warning ["web"] | web recovered | back up after 3 h 30 min
+    "#]]);
+}

@@ -284,6 +284,9 @@ pub async fn create_silence(
                     "give a time to come, or use `for`",
                 ));
             }
+            if until > now + chrono::Duration::days(366) {
+                return Err(bad("`until` must be within a year".into(), "silence for less; end it early with DELETE"));
+            }
             until
         }
     };

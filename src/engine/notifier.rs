@@ -86,7 +86,10 @@ impl Engine {
                 _ = self.inner.alerts_now.notified() => {}
                 event = events.recv() => match event {
                     Ok(event) => self.offer(event),
-                    Err(RecvError::Lagged(n)) => tracing::warn!(missed = n, "the notifier missed events"),
+                    Err(RecvError::Lagged(n)) => {
+                        tracing::warn!(missed = n, "the notifier missed events; it takes the open incidents from the checks again");
+                        self.resync_incidents();
+                    }
                     Err(RecvError::Closed) => break,
                 },
             }
@@ -128,6 +131,28 @@ impl Engine {
         }
     }
 
+    /// After missed events: incidents the checks no longer have open are forgotten (their
+    /// recoveries were missed), and those they have that the policy does not know are
+    /// told.
+    fn resync_incidents(&self) {
+        let now = self.now();
+        let snapshot = self.snapshot();
+        let Ok(mut alerts) = self.inner.alerts.lock() else { return };
+        let known: Vec<i64> = alerts.policy.open_incidents().keys().copied().collect();
+        for incident in known {
+            if !snapshot.iter().any(|c| c.open_incident == Some(incident)) {
+                alerts.policy.forget(incident);
+            }
+        }
+        for check in snapshot.iter().filter(|c| c.status != Status::Paused) {
+            let Some(incident) = check.open_incident else { continue };
+            let cause = check.last.as_ref().map(|l| l.message.clone()).unwrap_or_default();
+            let happening = Happening::Opened { incident, cause, hint: String::new() };
+            // Known ones are ignored by the policy.
+            alerts.policy.offer(subject_of(&check.config), happening, now);
+        }
+    }
+
     /// Applies the policy: records each decision due and hands the sent ones on.
     pub(super) async fn step_alerts(&self) {
         let now = self.now();
@@ -154,6 +179,7 @@ impl Engine {
             event: decision.event,
             checks: decision.checks.clone(),
             incident: decision.incident,
+            incidents: decision.incidents.clone(),
             channel: decision.channel.clone(),
             severity: decision.severity,
             title: decision.title.clone(),
@@ -352,8 +378,14 @@ impl Engine {
             }
             let sent = |event: NotifyEvent| told.iter().filter(move |n| n.event == event && n.suppressed.is_none());
             let channels: Vec<String> = sent(NotifyEvent::Opened).map(|n| n.channel.clone()).collect();
-            let reminders = sent(NotifyEvent::Reminder).map(|n| n.at).collect::<std::collections::BTreeSet<_>>();
-            let last = sent(NotifyEvent::Opened).chain(sent(NotifyEvent::Reminder)).map(|n| n.at).max();
+            // Reminders count as the policy counted them: sent or held (by a silence, quiet
+            // hours), but not the one an acknowledgement held back.
+            let reminders = told
+                .iter()
+                .filter(|n| n.event == NotifyEvent::Reminder && n.suppressed != Some(Suppressed::Acked))
+                .map(|n| n.at)
+                .collect::<std::collections::BTreeSet<_>>();
+            let last = sent(NotifyEvent::Opened).map(|n| n.at).chain(reminders.iter().copied()).max();
             let opened_at = told.iter().map(|n| n.at).min().unwrap_or(now);
             let held = told
                 .iter()
@@ -374,6 +406,7 @@ impl Engine {
                     _ => None,
                 },
                 acked,
+                deferred: false,
                 subject,
             };
             alerts.policy.restore(incident, open);
@@ -389,20 +422,21 @@ impl Engine {
 
     /// Gives the policy the silences that mute now or later.
     pub(super) fn set_silences(&self, records: Vec<SilenceRecord>) {
-        let silences = records
-            .into_iter()
-            .map(|s| Silence {
-                id: s.id,
-                ends_at: s.until(),
-                checks: s.checks,
-                groups: s.groups,
-                starts_at: s.starts_at,
-                reason: s.reason,
-            })
-            .collect();
+        let silences = records.into_iter().map(policy_silence).collect();
         if let Ok(mut alerts) = self.inner.alerts.lock() {
             alerts.policy.set_silences(silences);
         }
+    }
+}
+
+fn policy_silence(s: SilenceRecord) -> Silence {
+    Silence {
+        id: s.id,
+        ends_at: s.until(),
+        checks: s.checks,
+        groups: s.groups,
+        starts_at: s.starts_at,
+        reason: s.reason,
     }
 }
 
@@ -516,7 +550,12 @@ impl Engine {
             silence.id = alerts.next_silence;
         }
         self.record(WriteOp::Silence(Box::new(silence.clone()))).await;
-        self.refresh_silences(Some(silence.clone())).await;
+        // Listed as soon as it is answered.
+        let _ = self.writer().flush().await;
+        if let Ok(mut alerts) = self.inner.alerts.lock() {
+            alerts.policy.add_silence(policy_silence(silence.clone()));
+        }
+        self.inner.alerts_now.notify_one();
         tracing::info!(id = silence.id, checks = ?silence.checks, groups = ?silence.groups, "silence added");
         silence
     }
@@ -524,27 +563,22 @@ impl Engine {
     /// Ends a silence now; `None` when no silence has that id.
     pub async fn end_silence(&self, id: i64) -> Result<SilenceRecord, AlertRefused> {
         let now = self.now();
-        let all = self.store().silences(now, true).await.unwrap_or_default();
-        let Some(mut found) = all.into_iter().find(|s| s.id == id) else {
+        // Every silence queued so far is in the store.
+        let _ = self.writer().flush().await;
+        let found = self.store().silence(id).await.ok().flatten();
+        let Some(mut found) = found else {
             return Err(AlertRefused::UnknownSilence);
         };
         if found.ended_at.is_none() && found.ends_at > now {
             found.ended_at = Some(now);
             self.record(WriteOp::EndSilence { id, at: now }).await;
+            let _ = self.writer().flush().await;
+            if let Ok(mut alerts) = self.inner.alerts.lock() {
+                alerts.policy.end_silence(id, now);
+            }
+            self.inner.alerts_now.notify_one();
         }
-        self.refresh_silences(None).await;
         Ok(found)
-    }
-
-    /// The policy's silences from the store, with one just queued for it.
-    async fn refresh_silences(&self, added: Option<SilenceRecord>) {
-        let _ = self.writer().flush().await;
-        let mut silences = self.store().silences(self.now(), false).await.unwrap_or_default();
-        if let Some(added) = added.filter(|a| !silences.iter().any(|s| s.id == a.id)) {
-            silences.push(added);
-        }
-        self.set_silences(silences);
-        self.inner.alerts_now.notify_one();
     }
 }
 

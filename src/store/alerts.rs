@@ -15,7 +15,10 @@ pub struct NotificationRecord {
     pub at: DateTime<Utc>,
     pub event: NotifyEvent,
     pub checks: Vec<CheckId>,
+    /// The incident, when it is about one.
     pub incident: Option<i64>,
+    /// Every incident it tells of (a burst tells of many).
+    pub incidents: Vec<i64>,
     pub channel: String,
     pub severity: Severity,
     pub title: String,
@@ -109,6 +112,11 @@ pub(super) fn insert_notification(tx: &Transaction<'_>, n: &NotificationRecord) 
     for check in &n.checks {
         statement.execute(params![check.as_str(), n.id])?;
     }
+    let mut statement =
+        tx.prepare_cached("INSERT INTO notification_incidents (incident_id, notification_id) VALUES (?1, ?2)")?;
+    for incident in &n.incidents {
+        statement.execute(params![incident, n.id])?;
+    }
     Ok(())
 }
 
@@ -140,6 +148,9 @@ fn notification_row(connection: &Connection, row: &rusqlite::Row<'_>) -> rusqlit
     for check in statement.query_map([id], |r| parsed(r, 0, at, "check id", CheckId::parse))? {
         checks.push(check?);
     }
+    let mut statement = connection
+        .prepare_cached("SELECT incident_id FROM notification_incidents WHERE notification_id = ?1 ORDER BY rowid")?;
+    let incidents = statement.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()?;
     Ok(NotificationRecord {
         id,
         at: from_millis(row.get(1)?),
@@ -155,6 +166,7 @@ fn notification_row(connection: &Connection, row: &rusqlite::Row<'_>) -> rusqlit
         error: row.get(11)?,
         delivered_at: row.get::<_, Option<i64>>(12)?.map(from_millis),
         checks,
+        incidents,
     })
 }
 
@@ -169,7 +181,7 @@ pub(super) fn notifications(
     let sql = format!(
         "SELECT {NOTIFICATION_COLUMNS} FROM notifications n
          WHERE (?1 IS NULL OR n.id IN (SELECT notification_id FROM notification_checks WHERE check_id = ?1))
-           AND (?2 IS NULL OR n.incident_id = ?2)
+           AND (?2 IS NULL OR n.id IN (SELECT notification_id FROM notification_incidents WHERE incident_id = ?2))
          ORDER BY n.id DESC LIMIT ?3"
     );
     let mut statement = connection.prepare_cached(&sql)?;
@@ -214,6 +226,11 @@ pub(super) fn insert_silence(tx: &Transaction<'_>, s: &SilenceRecord) -> rusqlit
     Ok(())
 }
 
+/// One silence by id, ended or not.
+pub(super) fn silence(connection: &Connection, id: i64) -> rusqlite::Result<Option<SilenceRecord>> {
+    Ok(silences_where(connection, "id = ?1", rusqlite::params![id])?.into_iter().next())
+}
+
 pub(super) fn end_silence(tx: &Transaction<'_>, id: i64, at: DateTime<Utc>) -> rusqlite::Result<()> {
     tx.prepare_cached("UPDATE silences SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL")?
         .execute(params![id, to_millis(at)])?;
@@ -222,13 +239,20 @@ pub(super) fn end_silence(tx: &Transaction<'_>, id: i64, at: DateTime<Utc>) -> r
 
 /// Silences still muting at `now` (or later), or every one with `all`, newest first.
 pub(super) fn silences(connection: &Connection, now: DateTime<Utc>, all: bool) -> rusqlite::Result<Vec<SilenceRecord>> {
-    let mut statement = connection.prepare_cached(
+    silences_where(connection, "?1 OR (ended_at IS NULL AND ends_at > ?2)", params![all, to_millis(now)])
+}
+
+fn silences_where(
+    connection: &Connection,
+    condition: &str,
+    values: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<SilenceRecord>> {
+    let mut statement = connection.prepare_cached(&format!(
         "SELECT id, starts_at, ends_at, reason, created_by, ended_at FROM silences
-         WHERE ?1 OR (ended_at IS NULL AND ends_at > ?2)
-         ORDER BY id DESC LIMIT 1000",
-    )?;
+         WHERE {condition} ORDER BY id DESC LIMIT 1000"
+    ))?;
     let mut records: Vec<SilenceRecord> = statement
-        .query_map(params![all, to_millis(now)], |row| {
+        .query_map(values, |row| {
             Ok(SilenceRecord {
                 id: row.get(0)?,
                 starts_at: from_millis(row.get(1)?),
@@ -294,7 +318,8 @@ pub(super) fn incident_alerting(
             e => Err(e),
         })?;
     let count: u32 = connection.query_row(
-        "SELECT COUNT(*) FROM notifications WHERE incident_id = ?1 AND suppressed IS NULL",
+        "SELECT COUNT(*) FROM notifications WHERE suppressed IS NULL
+           AND id IN (SELECT notification_id FROM notification_incidents WHERE incident_id = ?1)",
         [incident],
         |row| row.get(0),
     )?;

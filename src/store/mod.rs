@@ -269,6 +269,10 @@ impl Store {
         self.read(move |c| alerts::silences(c, now, all)).await
     }
 
+    pub async fn silence(&self, id: i64) -> Result<Option<SilenceRecord>, StoreError> {
+        self.read(move |c| alerts::silence(c, id)).await
+    }
+
     pub fn silences_now(&self, now: DateTime<Utc>) -> Result<Vec<SilenceRecord>, StoreError> {
         self.read_now(|c| alerts::silences(c, now, false))
     }

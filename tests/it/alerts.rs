@@ -366,6 +366,10 @@ async fn the_cli_silences_acknowledges_and_reads_the_log() {
     target.set(Behaviour::Status(503));
     let incidents = daemon.wait_incidents("both open", |i| i.len() == 2).await;
     eventually(WAIT, "the unsilenced check is told", || async { (!hook.posted().is_empty()).then_some(()) }).await;
+    eventually(WAIT, "both decisions are recorded", || async {
+        (notifications(&daemon, "").await.len() == 2).then_some(())
+    })
+    .await;
     let (code, out, _) = cli(&daemon, &["notifications"]).await;
     assert_eq!(code, 0);
     assert!(out.contains("not sent: silenced"), "{out}");
@@ -390,4 +394,30 @@ async fn the_cli_silences_acknowledges_and_reads_the_log() {
     assert_eq!((code, out.trim()), (0, "no silences now (`--all` shows ended ones)"));
     let (_, out, _) = cli(&daemon, &["silences", "--all"]).await;
     assert!(out.contains("(ended)"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_told_before_a_restart_is_not_told_again() {
+    let target = Target::start(Behaviour::Ok).await;
+    let hook = Target::start(Behaviour::Ok).await;
+    let config = format!(
+        "[alerts]\ngroup_wait = \"1s\"\nchannels = [\"hook\"]\n\n{}{}",
+        webhook("hook", &hook, ""),
+        checks(3, &target, "")
+    );
+    let daemon = Daemon::start(&config).await;
+    all_up(&daemon, 3).await;
+    target.set(Behaviour::Status(503));
+    eventually(WAIT, "one notification for the three", || async { (hook.posted().len() == 1).then_some(()) }).await;
+    let incidents = daemon
+        .wait_incidents("three open, each told once", |i| i.len() == 3 && i.iter().all(|i| i["notifications"] == 1))
+        .await;
+    let first = incidents[0]["id"].as_i64().unwrap();
+    let told = notifications(&daemon, &format!("?incident={first}")).await;
+    assert_eq!(told.len(), 1, "the burst's row tells of every incident in it: {told:?}");
+    let dir = daemon.stop();
+    let daemon = Daemon::start_in(dir).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(hook.posted().len(), 1, "no second opening after the restart: {:?}", hook.posted());
+    assert_eq!(notifications(&daemon, "").await.len(), 1);
 }

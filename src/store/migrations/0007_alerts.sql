@@ -27,6 +27,15 @@ CREATE TABLE notification_checks (
 CREATE INDEX notification_checks_by_check ON notification_checks (check_id, notification_id);
 CREATE INDEX notification_checks_by_notification ON notification_checks (notification_id);
 
+-- The incidents each notification tells of (a burst tells of many): what was told of
+-- an incident, read back at start.
+CREATE TABLE notification_incidents (
+    notification_id INTEGER NOT NULL REFERENCES notifications (id),
+    incident_id     INTEGER NOT NULL
+);
+CREATE INDEX notification_incidents_by_incident ON notification_incidents (incident_id, notification_id);
+CREATE INDEX notification_incidents_by_notification ON notification_incidents (notification_id);
+
 -- Silences: mute the notifications of checks and groups from starts_at to ends_at
 -- (ended_at when ended early). Ids are assigned by the engine.
 CREATE TABLE silences (
