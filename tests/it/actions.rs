@@ -131,7 +131,19 @@ fn hup_counter(marker: &str, out: &std::path::Path) -> Killed {
     let ready = out.with_extension(format!("ready-{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)));
     let script =
         format!("trap 'echo hup >> {}' HUP; : > {}; while :; do sleep 0.05; done", out.display(), ready.display());
-    let child = std::process::Command::new("sh").args(["-c", &script, marker]).spawn().expect("spawn sh");
+    let mut command = std::process::Command::new("sh");
+    command.args(["-c", &script, marker]);
+    // A shell cannot trap a signal that was ignored when it started (POSIX), and a run
+    // under `nohup` ignores HUP: the child starts with HUP's default disposition.
+    use std::os::unix::process::CommandExt as _;
+    // SAFETY: signal(2) is async-signal-safe, the one call made between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let child = command.spawn().expect("spawn sh");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !ready.exists() {
         assert!(std::time::Instant::now() < deadline, "the shell set its trap");
