@@ -14,7 +14,6 @@ use crate::diagnostic::{did_you_mean, Report, Scope};
 use crate::exec::CommandSpec;
 use crate::model::{is_valid_id, Severity};
 use crate::notify::{self, ChannelConfig, ChannelKind};
-use crate::secret::Secret;
 
 const CHANNEL_KINDS: &[&str] = &["desktop", "webhook", "command"];
 /// Channel kinds of the public contract this version does not deliver to yet.
@@ -96,25 +95,7 @@ fn channel(entry: RawChannel, scope: &mut Scope<'_, '_>) -> Option<ChannelConfig
                     return None;
                 }
             };
-            let mut headers = Vec::new();
-            if let Some(raw) = &entry.headers {
-                for (name, value) in raw.get_ref() {
-                    if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                        let message = format_args!("`{name}` is not a valid header name");
-                        scope.error(&raw.span(), "headers", message, "use letters, digits and `-`");
-                        continue;
-                    }
-                    match Secret::resolve(value) {
-                        Ok(secret) => headers.push((name.clone(), secret)),
-                        Err(e) => scope.error(
-                            &raw.span(),
-                            "headers",
-                            format_args!("header `{name}`: {e}"),
-                            "set the variable or create the file, or write the value inline",
-                        ),
-                    }
-                }
-            }
+            let headers = crate::probe::http::headers(entry.headers.as_ref(), scope);
             ChannelKind::Webhook { url: parsed, headers }
         }
         "command" => {

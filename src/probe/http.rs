@@ -98,25 +98,7 @@ pub fn compile(keys: Keys, _: Common<'_>, scope: &mut Scope<'_, '_>) -> Option<S
         },
         None => DEFAULT_MAX_BODY,
     };
-    let mut headers = Vec::new();
-    if let Some(raw) = &keys.headers {
-        for (name, value) in raw.get_ref() {
-            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                let message = format_args!("`{name}` is not a valid header name");
-                scope.error(&raw.span(), "headers", message, "use letters, digits and `-`");
-                continue;
-            }
-            match Secret::resolve(value) {
-                Ok(secret) => headers.push((name.clone(), secret)),
-                Err(e) => scope.error(
-                    &raw.span(),
-                    "headers",
-                    format_args!("header `{name}`: {e}"),
-                    "set the variable or create the file, or write the value inline",
-                ),
-            }
-        }
-    }
+    let headers = headers(keys.headers.as_ref(), scope);
     let verify_tls = keys.verify_tls.as_ref().is_none_or(|v| *v.get_ref());
     if let Some(off) = keys.verify_tls.as_ref().filter(|v| !*v.get_ref()) {
         scope.warn(
@@ -156,6 +138,30 @@ fn http_url(scope: &mut Scope<'_, '_>, key: &str, url: &Spanned<String>, fix: &s
 
 pub fn default_expect(_: &Spec) -> Vec<String> {
     vec!["status >= 200".into(), "status < 400".into()]
+}
+
+/// `headers`: valid names, each value a secret (`${env:…}`, `${file:…}`) resolved; the
+/// http probe's and a webhook channel's.
+pub fn headers(raw: Option<&Spanned<BTreeMap<String, String>>>, scope: &mut Scope<'_, '_>) -> Vec<(String, Secret)> {
+    let mut headers = Vec::new();
+    let Some(raw) = raw else { return headers };
+    for (name, value) in raw.get_ref() {
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            let message = format_args!("`{name}` is not a valid header name");
+            scope.error(&raw.span(), "headers", message, "use letters, digits and `-`");
+            continue;
+        }
+        match Secret::resolve(value) {
+            Ok(secret) => headers.push((name.clone(), secret)),
+            Err(e) => scope.error(
+                &raw.span(),
+                "headers",
+                format_args!("header `{name}`: {e}"),
+                "set the variable or create the file, or write the value inline",
+            ),
+        }
+    }
+    headers
 }
 
 /// The method and URL, with a password in the URL shown as `••••`.

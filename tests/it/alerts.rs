@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::{eventually, run_cli, Behaviour, Daemon, Target};
+use crate::support::{eventually, Behaviour, Daemon, Target};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -326,15 +326,6 @@ async fn reminders_repeat_until_acknowledged_and_a_restart_neither_repeats_nor_l
     assert_eq!(events(&hook).iter().filter(|e| *e == "resolved").count(), 1, "delivered once");
 }
 
-/// Runs the CLI against the daemon's data dir.
-async fn cli(daemon: &Daemon, args: &[&str]) -> (i32, String, String) {
-    let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    args.extend(["--data-dir".into(), daemon.data_dir().to_str().unwrap().to_owned()]);
-    tokio::task::spawn_blocking(move || run_cli(&args.iter().map(String::as_str).collect::<Vec<_>>()))
-        .await
-        .expect("the CLI ran")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_silences_acknowledges_and_reads_the_log() {
     let target = Target::start(Behaviour::Ok).await;
@@ -347,14 +338,14 @@ async fn the_cli_silences_acknowledges_and_reads_the_log() {
     let daemon = Daemon::start(&config).await;
     all_up(&daemon, 2).await;
 
-    let (code, out, err) = cli(&daemon, &["silence", "svc-00", "--for", "2h", "--reason", "migrating the db"]).await;
+    let (code, out, err) = daemon.cli(&["silence", "svc-00", "--for", "2h", "--reason", "migrating the db"]).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.starts_with("silence 1 on checks svc-00 until "), "{out}");
     assert!(out.contains("probing goes on (end it with `watchkeeper unsilence 1`)"), "{out}");
-    let (code, _, err) = cli(&daemon, &["silence", "nope", "--for", "1h", "--reason", "x"]).await;
+    let (code, _, err) = daemon.cli(&["silence", "nope", "--for", "1h", "--reason", "x"]).await;
     assert_eq!(code, 3);
     assert!(err.contains("no check has the id `nope`"), "{err}");
-    let (code, out, _) = cli(&daemon, &["silences"]).await;
+    let (code, out, _) = daemon.cli(&["silences"]).await;
     assert_eq!(code, 0);
     assert!(
         out.lines()
@@ -370,29 +361,29 @@ async fn the_cli_silences_acknowledges_and_reads_the_log() {
         (notifications(&daemon, "").await.len() == 2).then_some(())
     })
     .await;
-    let (code, out, _) = cli(&daemon, &["notifications"]).await;
+    let (code, out, _) = daemon.cli(&["notifications"]).await;
     assert_eq!(code, 0);
     assert!(out.contains("not sent: silenced"), "{out}");
     assert!(out.contains("delivered") || out.contains("sending"), "{out}");
     assert!(out.contains("svc-01 down"), "{out}");
-    let (_, json, _) = cli(&daemon, &["notifications", "--check", "svc-00", "--json"]).await;
+    let (_, json, _) = daemon.cli(&["notifications", "--check", "svc-00", "--json"]).await;
     let log: Vec<Value> = serde_json::from_str::<Value>(&json).unwrap()["notifications"].as_array().unwrap().clone();
     assert!(log.iter().all(|n| n["suppressed"] == "silenced"), "{log:?}");
 
     let open = incidents.iter().find(|i| i["check"] == "svc-01").unwrap()["id"].as_i64().unwrap().to_string();
-    let (code, out, err) = cli(&daemon, &["ack", &open, "--note", "looking"]).await;
+    let (code, out, err) = daemon.cli(&["ack", &open, "--note", "looking"]).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("acknowledged: no more reminders"), "{out}");
-    let (code, _, err) = cli(&daemon, &["ack", "999999"]).await;
+    let (code, _, err) = daemon.cli(&["ack", "999999"]).await;
     assert_eq!(code, 3);
     assert!(err.contains("no incident has id `999999`"), "{err}");
 
-    let (code, out, _) = cli(&daemon, &["unsilence", "1"]).await;
+    let (code, out, _) = daemon.cli(&["unsilence", "1"]).await;
     assert_eq!(code, 0);
     assert!(out.contains("silence 1 on checks svc-00 ended"), "{out}");
-    let (code, out, _) = cli(&daemon, &["silences"]).await;
+    let (code, out, _) = daemon.cli(&["silences"]).await;
     assert_eq!((code, out.trim()), (0, "no silences now (`--all` shows ended ones)"));
-    let (_, out, _) = cli(&daemon, &["silences", "--all"]).await;
+    let (_, out, _) = daemon.cli(&["silences", "--all"]).await;
     assert!(out.contains("(ended)"), "{out}");
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::support::daemon::open_history;
-use crate::support::{run_cli, Behaviour, Daemon, Target};
+use crate::support::{Behaviour, Daemon, Target};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -33,15 +33,6 @@ breaker = {{ enabled = false }}
         url = target.url(),
         port = target.addr.port(),
     )
-}
-
-/// `watchkeeper ARGS --data-dir D`, off the runtime.
-async fn cli(daemon: &Daemon, args: &[&str]) -> (i32, String, String) {
-    let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    args.extend(["--data-dir".into(), daemon.data_dir().to_str().unwrap().to_owned()]);
-    tokio::task::spawn_blocking(move || run_cli(&args.iter().map(String::as_str).collect::<Vec<_>>()))
-        .await
-        .expect("the CLI ran")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,16 +71,16 @@ async fn a_breaker_is_steered_from_the_api_and_the_cli_and_bad_requests_change_n
     assert_eq!(daemon.check("api").await["breaker"]["state"], "forced_open", "nothing changed");
 
     // Reset from the CLI: probes resume.
-    let (code, out, err) = cli(&daemon, &["breaker", "api", "reset"]).await;
+    let (code, out, err) = daemon.cli(&["breaker", "api", "reset"]).await;
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(out.trim(), "breaker of `api`: closed, with a fresh window");
     crate::support::eventually(WAIT, "probes resume", || async { (target.hits() > hits + 2).then_some(()) }).await;
-    let (code, out, err) = cli(&daemon, &["breaker", "api", "open"]).await;
+    let (code, out, err) = daemon.cli(&["breaker", "api", "open"]).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("forced open: no probe reaches it until `watchkeeper breaker api reset`"), "{out}");
-    let (_, status, _) = cli(&daemon, &["status"]).await;
+    let (_, status, _) = daemon.cli(&["status"]).await;
     assert!(status.lines().any(|l| l.contains("api") && l.contains("forced_open")), "{status}");
-    let (code, _, err) = cli(&daemon, &["breaker", "db", "disable"]).await;
+    let (code, _, err) = daemon.cli(&["breaker", "db", "disable"]).await;
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("check `db` has no breaker [api_error]") || err.contains("no_breaker"), "{err}");
 

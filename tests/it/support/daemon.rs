@@ -140,6 +140,16 @@ impl Daemon {
         .await
     }
 
+    /// `watchkeeper ARGS --data-dir D` against this daemon, off the runtime: its exit
+    /// code, stdout and stderr.
+    pub async fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.extend(["--data-dir".into(), self.data_dir().to_str().unwrap().to_owned()]);
+        tokio::task::spawn_blocking(move || super::run_cli(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+            .await
+            .expect("the CLI ran")
+    }
+
     /// SIGTERM, then waits for a clean exit; returns the temp dir for a restart.
     pub fn stop(mut self) -> tempfile::TempDir {
         let mut child = self.child.take().expect("running");
