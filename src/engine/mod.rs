@@ -210,8 +210,14 @@ struct Inner {
     recovery: Mutex<recovery::Recovery>,
     /// The alert policy and the channels' state; taken after a check's lock, never before.
     alerts: Mutex<notifier::Alerts>,
-    /// Wakes the notifier when the policy changed from outside (a silence, an ack).
+    /// Wakes the notifier when the policy changed from outside (a silence, an ack) or a
+    /// pause ended.
     alerts_now: Notify,
+    /// What the notifier hears (incidents, restart loops, service breakers), apart from
+    /// the broadcast: it never lags behind check results, nor makes them published.
+    alert_events: mpsc::Sender<Event>,
+    /// Set when `alert_events` was full: the notifier resynchronises.
+    alert_events_missed: AtomicBool,
     /// A desktop shell shows the desktop channel's notifications.
     desktop_attached: AtomicBool,
 }
@@ -274,6 +280,7 @@ impl Engine {
         let recovery = recovery::restore(&store, &config, now)?;
         degraded.append(&mut restored.degraded);
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let (alert_events, alert_receiver) = mpsc::channel(EVENT_CAPACITY);
         let mut receivers = Vec::new();
         let mut checks = Vec::new();
         let mut index = HashMap::new();
@@ -309,13 +316,15 @@ impl Engine {
             recovery: Mutex::new(recovery),
             alerts: Mutex::new(alerts),
             alerts_now: Notify::new(),
+            alert_events,
+            alert_events_missed: AtomicBool::new(false),
             desktop_attached: AtomicBool::new(false),
         });
         let engine = Engine { inner };
         let cancel = engine.inner.stopping.clone();
         let mut tasks = JoinSet::new();
         // Subscribed before any check runs, so no incident goes untold.
-        tasks.spawn(engine.clone().notify(engine.subscribe(), cancel.clone()));
+        tasks.spawn(engine.clone().notify(alert_receiver, cancel.clone()));
         for (position, receiver) in receivers.into_iter().enumerate() {
             let engine = engine.clone();
             let cancel = cancel.clone();
@@ -433,6 +442,8 @@ impl Engine {
             }
         }
         self.inner.sweep_now.notify_one();
+        // An opening held while a check was paused may be due now.
+        self.inner.alerts_now.notify_one();
         Some(changed)
     }
 
@@ -471,6 +482,23 @@ impl Engine {
 
     fn runtime(&self, id: &str) -> Option<&Arc<CheckRuntime>> {
         self.inner.checks.get(*self.inner.index.get(id)?)
+    }
+
+    /// An event for subscribers and, when it may be told (incidents, restart loops,
+    /// service breakers), for the notifier.
+    fn emit(&self, event: Event) {
+        let told = matches!(
+            event,
+            Event::IncidentOpened(_)
+                | Event::IncidentResolved { .. }
+                | Event::RestartLoop(_)
+                | Event::ServiceBreakerOpened(_)
+        );
+        if told && self.inner.alert_events.try_send(event.clone()).is_err() {
+            self.inner.alert_events_missed.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.inner.alerts_now.notify_one();
+        }
+        let _ = self.inner.events.send(event);
     }
 
     fn publish(&self, runtime: &CheckRuntime) {

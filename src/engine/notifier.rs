@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{broadcast::error::RecvError, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Engine, Event, RestartLoop, ServiceBreakerOpened};
@@ -66,7 +66,7 @@ impl Engine {
     /// Starts a delivery task per channel (but the desktop), takes back the open
     /// incidents, silences and pending deliveries, and runs the policy until the engine
     /// stops.
-    pub(super) async fn notify(self, mut events: tokio::sync::broadcast::Receiver<Event>, cancel: CancellationToken) {
+    pub(super) async fn notify(self, mut events: mpsc::Receiver<Event>, cancel: CancellationToken) {
         let mut workers = tokio::task::JoinSet::new();
         for channel in self.config().channels.iter().filter(|c| !matches!(c.kind, ChannelKind::Desktop)) {
             let (sender, receiver) = mpsc::channel(CHANNEL_QUEUE);
@@ -85,13 +85,13 @@ impl Engine {
                 _ = tokio::time::sleep(wait.unwrap_or_default()), if wait.is_some() => {}
                 _ = self.inner.alerts_now.notified() => {}
                 event = events.recv() => match event {
-                    Ok(event) => self.offer(event),
-                    Err(RecvError::Lagged(n)) => {
-                        tracing::warn!(missed = n, "the notifier missed events; it takes the open incidents from the checks again");
-                        self.resync_incidents();
-                    }
-                    Err(RecvError::Closed) => break,
+                    Some(event) => self.offer(event),
+                    None => break,
                 },
+            }
+            if self.inner.alert_events_missed.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                tracing::warn!("the notifier missed events; it takes the open incidents from the checks again");
+                self.resync_incidents();
             }
             self.step_alerts().await;
         }

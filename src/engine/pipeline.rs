@@ -191,7 +191,7 @@ impl Engine {
             })));
         }
         for event in events {
-            let _ = self.inner.events.send(event);
+            self.emit(event);
         }
     }
 }

@@ -230,7 +230,7 @@ impl Engine {
                     budget: action.budget,
                     retry_at,
                 };
-                let _ = self.inner.events.send(Event::RestartLoop(Box::new(event)));
+                self.emit(Event::RestartLoop(Box::new(event)));
             }
             Step::Settle => {
                 tracing::info!(check = %runtime.config.id, action = %action.id, "self-healing settled: the check is stable; budget reset");

@@ -63,6 +63,10 @@ impl Engine {
                 if change.to == Status::Unknown {
                     tracing::warn!(check = %runtime.config.id, "stale: no fresh result");
                 }
+                if change.from == Status::Paused {
+                    // An opening held while it was paused may be due now.
+                    self.inner.alerts_now.notify_one();
+                }
                 self.record(record::state_change(now, change, state)).await;
                 self.publish(runtime);
             }
