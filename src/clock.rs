@@ -4,7 +4,7 @@
 //!
 //! A leaf: pure rules never read a clock; the engine reads this one and passes `now`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Clock {
@@ -29,6 +29,28 @@ impl Clock {
                 start.checked_add_signed(elapsed).unwrap_or(DateTime::<Utc>::MAX_UTC)
             }
         }
+    }
+}
+
+/// Local time, as the machine (or a test) keeps it: quiet hours and maintenance
+/// windows are written in it.
+pub trait Zone {
+    fn local(&self, at: DateTime<Utc>) -> NaiveDateTime;
+    /// The instant a local time names: the earlier of two when the clocks go back, and
+    /// `None` inside the hour skipped when they go forward.
+    fn instant(&self, local: NaiveDateTime) -> Option<DateTime<Utc>>;
+}
+
+/// The machine's time zone.
+pub struct LocalZone;
+
+impl Zone for LocalZone {
+    fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
+        at.with_timezone(&chrono::Local).naive_local()
+    }
+
+    fn instant(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+        chrono::Local.from_local_datetime(&local).earliest().map(|at| at.with_timezone(&Utc))
     }
 }
 

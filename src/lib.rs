@@ -19,6 +19,7 @@ pub mod engine;
 pub mod exec;
 pub mod figures;
 pub mod healing;
+pub mod maintenance;
 pub mod model;
 pub mod notify;
 pub mod paths;

@@ -116,6 +116,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The maintenance windows: when each is on, and the checks it covers
+    Maintenance {
+        #[arg(long)]
+        json: bool,
+    },
     /// The notification log: every decision, sent or not and why, newest first
     Notifications {
         /// Only those about this check
@@ -258,6 +263,7 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         }
         Command::Silences { all, json } => cli::alerts::silences(&data_dir, all, json).await,
         Command::Unsilence { id, json } => cli::alerts::unsilence(&data_dir, &id, json).await,
+        Command::Maintenance { json } => cli::alerts::maintenance(&data_dir, json).await,
         Command::Notifications { check, limit, json } => {
             cli::alerts::notifications(&data_dir, check, limit, json).await
         }

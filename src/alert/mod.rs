@@ -11,7 +11,10 @@
 //! - reminders every `repeat` while an incident is open, up to `max_reminders`; an
 //!   acknowledgement stops them and ends with the incident;
 //! - quiet hours (local time, across midnight) hold all but the excepted severities;
-//!   an incident still open when they end is told then.
+//!   an incident still open when they end is told then;
+//! - a check in a maintenance window tells nothing (its incidents do not open; an
+//!   opening still gathering when the window starts is held, and told at its end if
+//!   still open).
 //!
 //! The engine's notifier feeds it events, records each decision and hands the sent
 //! ones to their channels.
@@ -19,8 +22,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 
+pub use crate::clock::{LocalZone, Zone};
 use crate::model::{CheckId, NotifyEvent, Severity, Suppressed};
 
 /// A channel's id, as in `[[channel]]`.
@@ -77,26 +81,15 @@ pub struct CheckAlert {
     pub repeat: Option<Duration>,
 }
 
-/// Local time, as the machine (or a test) keeps it.
-pub trait Zone {
-    fn local(&self, at: DateTime<Utc>) -> NaiveDateTime;
-}
-
-/// The machine's time zone.
-pub struct LocalZone;
-
-impl Zone for LocalZone {
-    fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
-        at.with_timezone(&chrono::Local).naive_local()
-    }
-}
-
 /// What the policy asks of the live checks when it decides.
 pub trait World {
     /// Whether a check this one depends on is down now.
     fn parent_down(&self, check: &CheckId) -> bool;
     /// Whether the user paused the check: it raises nothing, reminders included.
     fn paused(&self, check: &CheckId) -> bool;
+    /// Whether the check is in a maintenance window: nothing of it is told (logged as
+    /// `maintenance`), except the recovery of an opening told before.
+    fn maintenance(&self, check: &CheckId) -> bool;
 }
 
 /// A silence: mutes the notifications of some checks and groups for a while.
@@ -388,6 +381,9 @@ impl Policy {
         if self.silences.iter().any(|s| s.mutes(subject, now)) {
             return Some(Suppressed::Silenced);
         }
+        if world.maintenance(&subject.check) {
+            return Some(Suppressed::Maintenance);
+        }
         if event == NotifyEvent::Opened && world.parent_down(&subject.check) {
             return Some(Suppressed::ParentDown);
         }
@@ -413,12 +409,15 @@ impl Policy {
             let event = item.happening.event();
             let mut reason = self.suppression(&item.subject, event, now, world, zone);
             if let Happening::Resolved { incident, .. } = &item.happening {
-                // A recovery is told where its opening was (quiet hours or not: a receiver
-                // must not keep an incident open), and held for its reason where it was not.
+                // A recovery is told where its opening was (in quiet hours or a window too:
+                // a receiver must not keep an incident open), and held for its reason
+                // where it was not.
                 if let Some(open) = self.open.remove(incident) {
                     if open.told.is_empty() && reason.is_none() {
                         reason = open.held.or(Some(Suppressed::Silenced));
-                    } else if !open.told.is_empty() && reason == Some(Suppressed::QuietHours) {
+                    } else if !open.told.is_empty()
+                        && matches!(reason, Some(Suppressed::QuietHours | Suppressed::Maintenance))
+                    {
                         reason = None;
                     }
                 }
@@ -530,11 +529,14 @@ impl Policy {
         }
         for (id, open, acked, _) in due {
             let silenced = self.silences.iter().any(|s| s.mutes(&open.subject, now));
+            let maintenance = world.maintenance(&open.subject.check);
             let quiet = self.settings.quiet_hours.as_ref().is_some_and(|q| {
                 q.contains(zone.local(now).time()) && !q.except.contains(&open.subject.alert.severity)
             });
-            let suppressed =
-                acked.or(silenced.then_some(Suppressed::Silenced)).or(quiet.then_some(Suppressed::QuietHours));
+            let suppressed = acked
+                .or(silenced.then_some(Suppressed::Silenced))
+                .or(maintenance.then_some(Suppressed::Maintenance))
+                .or(quiet.then_some(Suppressed::QuietHours));
             let since = zone.local(open.opened_at).format("%H:%M");
             let title = format!("{} still down", open.subject.name);
             let body = format!(
@@ -560,11 +562,17 @@ impl Policy {
         }
     }
 
-    /// Incidents held by quiet hours (or whose check was paused) and still open are told
-    /// once they end.
+    /// Incidents held by quiet hours or a maintenance window (or whose check was paused)
+    /// and still open are told once they end.
     fn after_quiet_hours(&mut self, now: DateTime<Utc>, world: &dyn World, zone: &dyn Zone, out: &mut Vec<Decision>) {
         if self.settings.quiet_hours.as_ref().is_some_and(|q| q.contains(zone.local(now).time())) {
             return;
+        }
+        // Out of its window: waiting to be told, as one held by quiet hours is.
+        for open in self.open.values_mut().filter(|o| {
+            o.held == Some(Suppressed::Maintenance) && !world.maintenance(&o.subject.check) && o.told.is_empty()
+        }) {
+            open.held = Some(Suppressed::QuietHours);
         }
         for open in self.open.values_mut().filter(|o| o.deferred && !world.paused(&o.subject.check)) {
             open.deferred = false;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use expect_test::{expect, Expect};
 
 use super::*;
@@ -18,12 +18,17 @@ impl Zone for TestZone {
         let hours = if self.switch.is_some_and(|s| at >= s) { 2 } else { 1 };
         (at + chrono::Duration::hours(hours)).naive_utc()
     }
+
+    fn instant(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+        [2, 1].into_iter().map(|h| local.and_utc() - chrono::Duration::hours(h)).find(|at| self.local(*at) == local)
+    }
 }
 
 #[derive(Default)]
 struct TestWorld {
     parents_down: BTreeSet<String>,
     paused: BTreeSet<String>,
+    maintenance: BTreeSet<String>,
 }
 
 impl World for TestWorld {
@@ -33,6 +38,10 @@ impl World for TestWorld {
 
     fn paused(&self, check: &CheckId) -> bool {
         self.paused.contains(check.as_str())
+    }
+
+    fn maintenance(&self, check: &CheckId) -> bool {
+        self.maintenance.contains(check.as_str())
     }
 }
 
@@ -340,5 +349,48 @@ fn what_the_review_found_a_pause_a_night_recovery_an_ack_at_night_and_no_reminde
         +25501s 20:05:01 hook opened warning ["db"] | db down | refused (since 20:00)
         +37805s 23:30:05 hook opened warning [quiet_hours] ["disk"] | disk down | 97% full (since 23:30)
         +37805s 23:30:05 hook resolved warning ["web"] | web recovered | back up after 3 h 30 min
+    "#]]);
+}
+
+#[test]
+fn a_maintenance_window_holds_what_its_checks_say_and_its_edges_are_quiet() {
+    let settings =
+        AlertSettings { repeat: Some(Duration::from_secs(60)), max_reminders: 5, ..AlertSettings::default() };
+    let mut play = Play::new(settings, 10);
+    let mut db = subject("db", None, false, Severity::Warning, &["hook"]);
+    db.alert.repeat = Some(Duration::from_secs(60));
+    // An incident told before the window: its reminder in the window is held, its
+    // recovery in the window goes out (a receiver must not keep it open).
+    play.offer(0, db.clone(), opened(1, "refused"));
+    play.run(0, 10);
+    play.world.maintenance.insert("db".into());
+    play.world.maintenance.insert("cache".into());
+    play.run(11, 70);
+    play.offer(80, db.clone(), Happening::Resolved { incident: 1, started_at: None });
+    // An opening still gathering when its window starts is held, and told at the
+    // window's end if still open; a notice in the window is held.
+    play.world.maintenance.remove("cache");
+    play.offer(90, web("cache"), opened(2, "timed out"));
+    play.run(80, 92);
+    play.world.maintenance.insert("cache".into());
+    let notice = Happening::Notice {
+        event: NotifyEvent::ServiceBreaker,
+        title: "cache: breaker redis OPEN".into(),
+        body: "service breaker redis is OPEN".into(),
+    };
+    play.offer(93, web("cache"), notice);
+    play.run(93, 100);
+    play.world.maintenance.remove("cache");
+    play.run(101, 102);
+    play.check(expect![[r#"
+        +5s 13:00:05 hook opened warning ["db"] | db down | refused (since 13:00)
+        +65s 13:01:05 hook reminder warning [maintenance] ["db"] | db still down | down since 13:00 (1 min 5 s), reminder 1 of 5 / refused
+        +85s 13:01:25 hook resolved warning ["db"] | db recovered | back up after 1 min 25 s
+        +95s 13:01:35 desktop opened warning [maintenance] ["cache"] | cache down | timed out (since 13:01)
+        +95s 13:01:35 hook opened warning [maintenance] ["cache"] | cache down | timed out (since 13:01)
+        +98s 13:01:38 desktop service_breaker warning [maintenance] ["cache"] | cache: breaker redis OPEN | service breaker redis is OPEN
+        +98s 13:01:38 hook service_breaker warning [maintenance] ["cache"] | cache: breaker redis OPEN | service breaker redis is OPEN
+        +101s 13:01:41 desktop opened warning ["cache"] | cache down | timed out (since 13:01)
+        +101s 13:01:41 hook opened warning ["cache"] | cache down | timed out (since 13:01)
     "#]]);
 }

@@ -1281,6 +1281,70 @@ impl SilenceDto {
     }
 }
 
+/// The maintenance windows, in config order.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "MaintenanceWindows")]
+pub struct MaintenanceDto {
+    pub windows: Vec<WindowDto>,
+}
+
+/// A `[[maintenance]]` window: inside it its checks show `maintenance`, open no
+/// incident and notify nobody.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "MaintenanceWindow")]
+pub struct WindowDto {
+    pub id: String,
+    pub checks: Vec<String>,
+    pub groups: Vec<String>,
+    /// A recurring window: its cron schedule (local time) and how long each lasts.
+    pub schedule: Option<String>,
+    pub duration: Option<String>,
+    pub reason: Option<String>,
+    /// Whether it is on now.
+    pub active: bool,
+    /// The span now, when active; else the next one (`null` when none is to come).
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    /// The start of the span after the one now (for an active recurring window).
+    pub next_start: Option<String>,
+    /// Every check it covers (its groups' too), by id.
+    pub covers: Vec<String>,
+}
+
+impl WindowDto {
+    pub fn of(window: &crate::maintenance::Window, config: &crate::config::Config, now: DateTime<Utc>) -> WindowDto {
+        use crate::maintenance::When;
+        let zone = &crate::clock::LocalZone;
+        let active = window.active(now, zone);
+        let next = window.next(now, zone);
+        let shown = active.or(next);
+        let (schedule, duration) = match &window.when {
+            When::Recurring { cron, duration } => {
+                (Some(cron.source().to_owned()), Some(crate::units::format_duration(*duration)))
+            }
+            When::Fixed { .. } => (None, None),
+        };
+        WindowDto {
+            id: window.id.clone(),
+            checks: window.checks.iter().map(|c| c.to_string()).collect(),
+            groups: window.groups.clone(),
+            schedule,
+            duration,
+            reason: window.reason.clone(),
+            active: active.is_some(),
+            starts_at: shown.map(|s| rfc3339(&s.start)),
+            ends_at: shown.map(|s| rfc3339(&s.end)),
+            next_start: active.and(next).map(|s| rfc3339(&s.start)),
+            covers: config
+                .checks
+                .iter()
+                .filter(|c| window.covers(&c.id, c.group.as_deref()))
+                .map(|c| c.id.to_string())
+                .collect(),
+        }
+    }
+}
+
 /// `POST /api/v1/incidents/{id}/ack`, with an optional note.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]

@@ -78,6 +78,7 @@ pub fn visit_all(visitor: &mut impl Visitor) {
     visitor.visit::<Silences>();
     visitor.visit::<CreateSilence>();
     visitor.visit::<EndSilence>();
+    visitor.visit::<Maintenance>();
     visitor.visit::<Actions>();
     visitor.visit::<ActionRuns>();
     visitor.visit::<RunAction>();
@@ -380,6 +381,23 @@ impl Operation for Silences {
 
     async fn call(engine: &Engine, args: dto::SilencesArgs, _: Requester) -> Result<Self::Output, ApiError> {
         super::silences(engine, args).await
+    }
+}
+
+pub struct Maintenance;
+
+impl Operation for Maintenance {
+    const NAME: &'static str = "maintenance";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/maintenance";
+    type Args = dto::NoArgs;
+    type Output = dto::MaintenanceDto;
+
+    async fn call(engine: &Engine, _: dto::NoArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        let (config, now) = (engine.config(), engine.now());
+        Ok(dto::MaintenanceDto {
+            windows: config.maintenance.iter().map(|w| dto::WindowDto::of(w, config, now)).collect(),
+        })
     }
 }
 

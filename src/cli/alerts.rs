@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use watchkeeper::api::client::Client;
-use watchkeeper::api::dto::{AckArgs, IdArgs, NotificationsArgs, SilenceArgs, SilenceDto, SilencesArgs};
+use watchkeeper::api::dto::{AckArgs, IdArgs, NoArgs, NotificationsArgs, SilenceArgs, SilenceDto, SilencesArgs};
 use watchkeeper::api::operation;
 use watchkeeper::model::{NotifyEvent, Suppressed};
 
@@ -150,4 +150,37 @@ fn targets(silence: &SilenceDto) -> String {
         parts.push(format!("groups {}", silence.groups.join(", ")));
     }
     parts.join("; ")
+}
+
+pub async fn maintenance(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
+    let client = Client::discover(data_dir).map_err(client_error)?;
+    let answer = client.call::<operation::Maintenance>(&NoArgs {}).await.map_err(client_error)?;
+    if json {
+        print_json(&answer)?;
+        return Ok(0);
+    }
+    if answer.windows.is_empty() {
+        println!("no maintenance windows (declare them as [[maintenance]] in the config)");
+        return Ok(0);
+    }
+    let mut rows = vec![["ID", "WHEN", "NOW", "COVERS", "REASON"].map(String::from)];
+    for w in &answer.windows {
+        let when = match (&w.schedule, &w.duration) {
+            (Some(schedule), Some(duration)) => format!("{schedule} for {duration}"),
+            _ => "once".to_owned(),
+        };
+        let span = |from: &Option<String>, to: &Option<String>| match (from, to) {
+            (Some(from), Some(to)) => format!("{} to {}", short_time(from), short_time(to)),
+            _ => String::new(),
+        };
+        let now = match (w.active, &w.starts_at) {
+            (true, _) => format!("ON until {}", w.ends_at.as_deref().map(short_time).unwrap_or_default()),
+            (false, Some(_)) => format!("next {}", span(&w.starts_at, &w.ends_at)),
+            (false, None) => "over".to_owned(),
+        };
+        rows.push([w.id.clone(), when, now, w.covers.join(", "), w.reason.clone().unwrap_or_default()]);
+    }
+    print_table(&rows);
+    println!("times are UTC; schedules are in local time");
+    Ok(0)
 }

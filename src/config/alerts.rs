@@ -1,18 +1,20 @@
-//! `[alerts]`, `[[channel]]` and a check's `alert`, compiled: the alert policy's
-//! settings, the channels, and each check's severity, channels and reminders.
+//! `[alerts]`, `[[channel]]`, `[[maintenance]]` and a check's `alert`, compiled: the
+//! alert policy's settings, the channels, the maintenance windows, and each check's
+//! severity, channels and reminders.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::time::Duration;
 
-use chrono::NaiveTime;
+use chrono::{DateTime, NaiveTime, Utc};
 use toml::Spanned;
 
-use super::raw::{RawAlerts, RawChannel, RawCheckAlert};
+use super::raw::{RawAlerts, RawChannel, RawCheckAlert, RawMaintenance};
 use crate::alert::{AlertSettings, CheckAlert, QuietHours};
 use crate::diagnostic::{did_you_mean, Report, Scope};
 use crate::exec::CommandSpec;
-use crate::model::{is_valid_id, Severity};
+use crate::maintenance::{Cron, When, Window};
+use crate::model::{is_valid_id, CheckId, Severity};
 use crate::notify::{self, ChannelConfig, ChannelKind};
 
 const CHANNEL_KINDS: &[&str] = &["desktop", "webhook", "command"];
@@ -260,4 +262,145 @@ fn time_of_day(scope: &mut Scope<'_, '_>, key: &str, value: &Spanned<String>) ->
         scope.error(&value.span(), key, message, "write it as `HH:MM`, 24-hour local time, e.g. `22:00`");
     }
     parsed
+}
+
+/// The `[[maintenance]]` windows, their checks and groups checked against those the
+/// file declares.
+pub(super) fn windows(
+    raw: Vec<RawMaintenance>,
+    (check_ids, groups): (&HashMap<String, Range<usize>>, &HashSet<String>),
+    report: &mut Report<'_>,
+) -> Vec<Window> {
+    let mut windows: Vec<Window> = Vec::new();
+    let mut seen: HashMap<String, Range<usize>> = HashMap::new();
+    let mut known: Vec<&str> = check_ids.keys().map(String::as_str).collect();
+    known.sort_unstable();
+    let mut groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+    groups.sort_unstable();
+    for entry in raw {
+        let label = format!("maintenance {:?}", entry.id.get_ref());
+        let mut scope = report.scope(label, entry.id.span());
+        if !is_valid_id(entry.id.get_ref()) {
+            let message = format_args!("`{}` is not a valid id", entry.id.get_ref());
+            scope.error(&entry.id.span(), "id", message, "use 1 to 64 letters, digits, `-` and `_`");
+            continue;
+        }
+        if let Some(first) = seen.get(entry.id.get_ref()) {
+            let line = scope.line_of(first);
+            let message = format_args!("duplicate id, first defined on line {line}");
+            scope.error(&entry.id.span(), "id", message, "give every maintenance window a unique id");
+            continue;
+        }
+        seen.insert(entry.id.get_ref().clone(), entry.id.span());
+        let mut covered = Vec::new();
+        for id in entry.checks.as_deref().unwrap_or_default() {
+            match CheckId::parse(id.get_ref()).filter(|_| check_ids.contains_key(id.get_ref())) {
+                Some(check) => covered.push(check),
+                None => {
+                    let hint = did_you_mean(id.get_ref(), &known);
+                    let message = format_args!("unknown check `{}`", id.get_ref());
+                    scope.error(&id.span(), "checks", message, format!("{hint}name checks defined in this file"));
+                }
+            }
+        }
+        let mut covered_groups = Vec::new();
+        for group in entry.groups.as_deref().unwrap_or_default() {
+            if groups.contains(&group.get_ref().as_str()) {
+                covered_groups.push(group.get_ref().clone());
+            } else {
+                let hint = did_you_mean(group.get_ref(), &groups);
+                let message = format_args!("unknown group `{}`", group.get_ref());
+                scope.error(&group.span(), "groups", message, format!("{hint}name a `group` some check has"));
+            }
+        }
+        if entry.checks.as_ref().is_none_or(Vec::is_empty) && entry.groups.as_ref().is_none_or(Vec::is_empty) {
+            scope.needs("checks", "add `checks = [\"db\"]` or `groups = [\"shop\"]`: the checks it is about");
+        }
+        let Some(when) = when(&entry, &mut scope) else { continue };
+        windows.push(Window {
+            id: entry.id.into_inner(),
+            checks: covered,
+            groups: covered_groups,
+            when,
+            reason: entry.reason.map(Spanned::into_inner),
+        });
+    }
+    windows
+}
+
+/// `schedule` + `duration`, or `start` + `end`.
+fn when(entry: &RawMaintenance, scope: &mut Scope<'_, '_>) -> Option<When> {
+    match (&entry.schedule, &entry.start) {
+        (Some(schedule), None) => {
+            for (key, given) in [("end", &entry.end)] {
+                if let Some(given) = given {
+                    let message = format_args!("`{key}` goes with `start`, not with `schedule`");
+                    scope.error(&given.span(), key, message, "remove it: a recurring window lasts `duration`");
+                }
+            }
+            let cron = match Cron::parse(schedule.get_ref()) {
+                Ok(cron) => Some(cron),
+                Err(why) => {
+                    scope.error(
+                        &schedule.span(),
+                        "schedule",
+                        why,
+                        "write 5 fields in local time, e.g. `0 2 * * sun` (Sundays at 02:00)",
+                    );
+                    None
+                }
+            };
+            let Some(given) = &entry.duration else {
+                scope.needs("duration", "add how long each window lasts, e.g. `duration = \"2h\"`");
+                return None;
+            };
+            let duration = scope.duration("duration", given)?;
+            if duration < Duration::from_secs(60) || duration > Duration::from_secs(31 * 86_400) {
+                scope.error(&given.span(), "duration", "must be 1m to 31d", "set e.g. `duration = \"2h\"`");
+                return None;
+            }
+            Some(When::Recurring { cron: cron?, duration })
+        }
+        (None, Some(start)) => {
+            if let Some(given) = &entry.duration {
+                let message = "`duration` goes with `schedule`; a fixed window has `end`";
+                scope.error(&given.span(), "duration", message, "replace it with `end`, an RFC 3339 time");
+            }
+            let start_at = instant(scope, "start", start);
+            let Some(end) = &entry.end else {
+                scope.needs("end", "add `end`, e.g. `end = \"2026-12-24T20:00:00+01:00\"`");
+                return None;
+            };
+            let end_at = instant(scope, "end", end)?;
+            let start_at = start_at?;
+            if end_at <= start_at {
+                scope.error(&end.span(), "end", "is not after `start`", "make the window end after it starts");
+                return None;
+            }
+            Some(When::Fixed { start: start_at, end: end_at })
+        }
+        (Some(schedule), Some(_)) => {
+            let message = "give either `schedule` (with `duration`) or `start` (with `end`), not both";
+            scope.error(&schedule.span(), "schedule", message, "keep the one you mean");
+            None
+        }
+        (None, None) => {
+            scope.needs(
+                "schedule",
+                "add `schedule = \"0 2 * * sun\"` with `duration = \"2h\"`, or `start` and `end` (RFC 3339)",
+            );
+            None
+        }
+    }
+}
+
+fn instant(scope: &mut Scope<'_, '_>, key: &str, value: &Spanned<String>) -> Option<DateTime<Utc>> {
+    match DateTime::parse_from_rfc3339(value.get_ref()) {
+        Ok(at) => Some(at.with_timezone(&Utc)),
+        Err(e) => {
+            let message = format_args!("`{}` is not an RFC 3339 time: {e}", value.get_ref());
+            scope.error(&value.span(), key, message, "write e.g. `2026-12-24T18:00:00+01:00`");
+            None
+        }
+    }
 }

@@ -17,7 +17,8 @@ use toml::Spanned;
 
 use super::alerts;
 use super::raw::{
-    RawAction, RawAlerts, RawAutoAction, RawBreaker, RawChannel, RawCheck, RawCheckAlert, RawSettings, RawWindow,
+    RawAction, RawAlerts, RawAutoAction, RawBreaker, RawChannel, RawCheck, RawCheckAlert, RawMaintenance, RawSettings,
+    RawWindow,
 };
 use super::{ActionConfig, CheckConfig, Compiled, Config, ConfigErrors, Settings};
 use crate::action::{self, ActionSpec};
@@ -107,6 +108,7 @@ struct Document {
     settings: Option<RawSettings>,
     alerts: Option<RawAlerts>,
     channels: Vec<RawChannel>,
+    maintenance: Vec<RawMaintenance>,
     checks: Vec<Entry>,
     actions: Vec<ActionEntry>,
 }
@@ -212,18 +214,22 @@ impl<'a> Compiler<'a> {
                         document.channels.extend(self.scope(&label, entry.span()).deserialize(kept, entry.span()));
                     }
                 }
-                "maintenance" => self.report.error(
-                    &key.span(),
-                    "`[[maintenance]]` is not supported by this version of watchkeeper yet",
-                    "remove it; silence the checks for the while instead (`watchkeeper silence CHECK --for 2h`)",
-                ),
+                "maintenance" => {
+                    for entry in self.array_of_tables("maintenance", value) {
+                        let DeValue::Table(table) = entry.get_ref() else { continue };
+                        let label = label("maintenance", table);
+                        let kept = self.keep_known::<RawMaintenance>(&label, table, &[]);
+                        document.maintenance.extend(self.scope(&label, entry.span()).deserialize(kept, entry.span()));
+                    }
+                }
                 other => {
-                    let hint = did_you_mean(other, &["settings", "check", "action", "alerts", "channel"]);
+                    let hint =
+                        did_you_mean(other, &["settings", "check", "action", "alerts", "channel", "maintenance"]);
                     self.report.error(
                         &key.span(),
                         format!("unknown top-level key `{other}`"),
                         format!(
-                            "{hint}the file holds [settings], [alerts], [[check]], [[action]] and [[channel]] tables"
+                            "{hint}the file holds [settings], [alerts], [[check]], [[action]], [[channel]] and [[maintenance]] tables"
                         ),
                     );
                 }
@@ -323,6 +329,7 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
+        let groups: HashSet<String> = document.checks.iter().filter_map(|e| e.raw.group.clone()).collect();
         let mut checks = Vec::new();
         let mut edges: Vec<(String, Vec<Spanned<String>>)> = Vec::new();
         for entry in document.checks {
@@ -331,7 +338,8 @@ impl<'a> Compiler<'a> {
         }
         self.cycles(&edges);
         self.link(&mut actions, &checks, &check_ids);
-        Config { settings: settings.0, checks, actions, alerts: alert_settings, channels }
+        let maintenance = alerts::windows(document.maintenance, (&check_ids, &groups), &mut self.report);
+        Config { settings: settings.0, checks, actions, alerts: alert_settings, channels, maintenance }
     }
 
     /// Gives each action that acts on a check's processes (`signal`, `restart` with
@@ -1470,9 +1478,43 @@ alert = { severity = "high", on = ["degraded", "up"], channels = ["nope"], repea
 
 [[maintenance]]
 id = "m"
+
+[[maintenance]]
+id = "nightly"
+checks = ["a", "b"]
+groups = ["shop"]
+schedule = "0 25 * * *"
+duration = "30s"
+end = "2026-01-01T00:00:00Z"
+
+[[maintenance]]
+id = "move"
+checks = ["a"]
+start = "2026-12-24 18:00"
+end = "2026-12-24T17:00:00Z"
+duration = "1h"
+
+[[maintenance]]
+id = "both"
+checks = ["a"]
+schedule = "@daily"
+start = "2026-12-24T18:00:00Z"
+
+[[maintenance]]
+id = "backwards"
+checks = ["a"]
+start = "2026-12-24T18:00:00Z"
+end = "2026-12-24T17:00:00Z"
+
+[[maintenance]]
+id = "nightly"
+checks = ["a"]
+schedule = "@daily"
+duration = "1h"
+every = "day"
 "#,
             expect![[r#"
-                20 errors in config
+                32 errors in config
                 wk.toml:3:14: alerts: group_wait: is longer than 10m
                   help: a failure would wait that long to be told; use e.g. `5s`
                 wk.toml:4:10: alerts: repeat: must be at least 1s
@@ -1511,8 +1553,32 @@ id = "m"
                   help: write a number and a unit: `500ms`, `10s`, `5m`, `1h`, `7d`
                 wk.toml:38:93: check "a": alert: unknown key `bogus`
                   help: `watchkeeper config schema` lists every key
-                wk.toml:40:3: `[[maintenance]]` is not supported by this version of watchkeeper yet
-                  help: remove it; silence the checks for the while instead (`watchkeeper silence CHECK --for 2h`)
+                wk.toml:41:6: maintenance "m": needs `checks`
+                  help: add `checks = ["db"]` or `groups = ["shop"]`: the checks it is about
+                wk.toml:41:6: maintenance "m": needs `schedule`
+                  help: add `schedule = "0 2 * * sun"` with `duration = "2h"`, or `start` and `end` (RFC 3339)
+                wk.toml:45:16: maintenance "nightly": checks: unknown check `b`
+                  help: name checks defined in this file
+                wk.toml:46:11: maintenance "nightly": groups: unknown group `shop`
+                  help: name a `group` some check has
+                wk.toml:47:12: maintenance "nightly": schedule: hour 25 is out of range 0-23
+                  help: write 5 fields in local time, e.g. `0 2 * * sun` (Sundays at 02:00)
+                wk.toml:48:12: maintenance "nightly": duration: must be 1m to 31d
+                  help: set e.g. `duration = "2h"`
+                wk.toml:49:7: maintenance "nightly": end: `end` goes with `start`, not with `schedule`
+                  help: remove it: a recurring window lasts `duration`
+                wk.toml:54:9: maintenance "move": start: `2026-12-24 18:00` is not an RFC 3339 time: premature end of input
+                  help: write e.g. `2026-12-24T18:00:00+01:00`
+                wk.toml:56:12: maintenance "move": duration: `duration` goes with `schedule`; a fixed window has `end`
+                  help: replace it with `end`, an RFC 3339 time
+                wk.toml:61:12: maintenance "both": schedule: give either `schedule` (with `duration`) or `start` (with `end`), not both
+                  help: keep the one you mean
+                wk.toml:68:7: maintenance "backwards": end: is not after `start`
+                  help: make the window end after it starts
+                wk.toml:71:6: maintenance "nightly": id: duplicate id, first defined on line 44
+                  help: give every maintenance window a unique id
+                wk.toml:75:1: maintenance "nightly": unknown key `every`
+                  help: `watchkeeper config schema` lists every key
             "#]],
         );
     }

@@ -40,6 +40,8 @@ pub struct Config {
     pub alerts: AlertSettings,
     /// The `[[channel]]`s, `desktop` among them.
     pub channels: Vec<ChannelConfig>,
+    /// The `[[maintenance]]` windows.
+    pub maintenance: Vec<crate::maintenance::Window>,
 }
 
 impl Config {
@@ -247,6 +249,12 @@ pub fn reference() -> String {
         "`alert`",
         "A check's `alert` table: `alert = { severity = \"critical\" }`.",
         table_schema::<raw::RawCheckAlert>(),
+    );
+    section(
+        &mut out,
+        "`[[maintenance]]`",
+        "A maintenance window: either `schedule` + `duration` (recurring, local time) or `start` + `end` (once). Inside it the checks show `maintenance`, are still probed and recorded, open no incident and notify nobody; a check still down when it ends opens its incident then. Self-healing waits for its end too.",
+        table_schema::<raw::RawMaintenance>(),
     );
     out
 }

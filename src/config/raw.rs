@@ -27,6 +27,42 @@ pub struct RawConfig {
     /// Where notifications go: the desktop, a webhook, a command.
     #[serde(default)]
     pub channel: Vec<RawChannel>,
+    /// Maintenance windows: spans when some checks open no incident and tell nobody.
+    #[serde(default)]
+    pub maintenance: Vec<RawMaintenance>,
+}
+
+/// One `[[maintenance]]` window: inside it a check shows `maintenance`; it is still
+/// probed and recorded, but opens no incident and notifies nobody. A check still down
+/// when the window ends opens its incident then.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaintenance {
+    /// Unique id: letters, digits, `-` and `_`.
+    #[schemars(with = "String")]
+    pub id: Spanned<String>,
+    /// The checks it covers, by id.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub checks: Option<Vec<Spanned<String>>>,
+    /// The groups it covers: every check of each.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub groups: Option<Vec<Spanned<String>>>,
+    /// When it recurs: a 5-field cron schedule in local time (minute hour day-of-month
+    /// month day-of-week), e.g. `0 2 * * sun`, or `@daily`; with `duration`.
+    #[schemars(with = "Option<String>")]
+    pub schedule: Option<Spanned<String>>,
+    /// How long each recurrence lasts, e.g. `2h`.
+    #[schemars(with = "Option<String>")]
+    pub duration: Option<Spanned<String>>,
+    /// A window that happens once: its start, RFC 3339 (`2026-12-24T18:00:00+01:00`).
+    #[schemars(with = "Option<String>")]
+    pub start: Option<Spanned<String>>,
+    /// Its end, RFC 3339.
+    #[schemars(with = "Option<String>")]
+    pub end: Option<Spanned<String>>,
+    /// Why, shown with the window and in the checks' reason.
+    #[schemars(with = "Option<String>")]
+    pub reason: Option<Spanned<String>>,
 }
 
 /// `[alerts]`: one policy for every notification, on every channel.

@@ -321,6 +321,7 @@ impl Engine {
             desktop_attached: AtomicBool::new(false),
         });
         let engine = Engine { inner };
+        engine.enter_windows(now);
         let cancel = engine.inner.stopping.clone();
         let mut tasks = JoinSet::new();
         // Subscribed before any check runs, so no incident goes untold.

@@ -469,6 +469,10 @@ impl World for EngineWorld<'_> {
     fn paused(&self, check: &CheckId) -> bool {
         self.0.check(check.as_str()).is_some_and(|c| c.status == Status::Paused)
     }
+
+    fn maintenance(&self, check: &CheckId) -> bool {
+        self.0.check(check.as_str()).is_some_and(|c| c.status == Status::Maintenance)
+    }
 }
 
 /// "orders-api: restart loop" and what happened, in local time.

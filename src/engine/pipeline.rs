@@ -100,22 +100,11 @@ impl Engine {
             live.breaker.record(Call { failed: !result.ok(), slow }, result.at);
         }
         let breaker_changes = breaker_changes(check, &live.breaker, breaker_before, result.at);
-        let transition = live.tracked.state.apply(result, thresholds, parent_down.map(|p| p.as_str()));
+        let transition = live.tracked.apply(result, thresholds, parent_down.map(|p| p.as_str()));
         let opened = transition.open.map(|cause| {
-            let id = self.inner.next_incident.fetch_add(1, Ordering::SeqCst) + 1;
-            live.tracked.state.open_incident = Some(id);
-            IncidentRecord {
-                id,
-                check_id: check.id.clone(),
-                started_at: result.at,
-                resolved_at: None,
-                failure_class: cause.class,
-                cause: cause.message,
-                failed_conditions: failed,
-                acked: false,
-                acked_at: None,
-                note: None,
-            }
+            let incident = self.new_incident(check, cause, failed, result.at);
+            live.tracked.state.open_incident = Some(incident.id);
+            incident
         });
         live.last = Some(result.clone());
         // What the service said about itself with it (kept when it says nothing now only
@@ -160,6 +149,28 @@ impl Engine {
             ops.push(record::state_change(result.at, Change { from, to, reason }, state.clone()));
         }
         Some(Applied { ops, state, breakers_opened })
+    }
+
+    /// A new incident of `check`, with the next id.
+    pub(super) fn new_incident(
+        &self,
+        check: &CheckConfig,
+        cause: Failure,
+        failed: Vec<String>,
+        at: DateTime<Utc>,
+    ) -> IncidentRecord {
+        IncidentRecord {
+            id: self.inner.next_incident.fetch_add(1, Ordering::SeqCst) + 1,
+            check_id: check.id.clone(),
+            started_at: at,
+            resolved_at: None,
+            failure_class: cause.class,
+            cause: cause.message,
+            failed_conditions: failed,
+            acked: false,
+            acked_at: None,
+            note: None,
+        }
     }
 
     /// Incidents and state changes go to the writer first (the state queued with the

@@ -187,7 +187,8 @@ impl Engine {
             let state = &live.tracked.state;
             let situation = Situation {
                 failures: state.consecutive_failures,
-                paused: live.tracked.paused(now),
+                // In a maintenance window too: an operator at work is not fought by restarts.
+                paused: live.tracked.held(now),
                 up_since: (state.status == Status::Up).then_some(state.since),
                 running: recovery.running.contains(&action.id),
             };

@@ -1,16 +1,22 @@
 //! What time alone changes: never green without data (a check with no fresh result
-//! for two intervals turns unknown, unless it is down behind an open breaker), and
-//! pauses that ran out end. The rules are the
-//! state's (`Tracked::sweep`); this task applies them and sleeps until the next moment
-//! one can apply, so an idle app is not woken every second for nothing.
+//! for two intervals turns unknown, unless it is down behind an open breaker), pauses
+//! that ran out end, and maintenance windows start and end (a check still down at its
+//! window's end opens its incident then). The rules are the state's (`Tracked::sweep`)
+//! and the windows' (`maintenance`); this task applies them and sleeps until the next
+//! moment one can apply, so an idle app is not woken every second for nothing.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use super::{record, restore, Engine};
-use crate::model::Status;
+use super::{record, restore, Engine, Event, Live};
+use crate::clock::LocalZone;
+use crate::config::{CheckConfig, Config};
+use crate::maintenance::Span;
+use crate::model::{Status, Verdict};
+use crate::state::InWindow;
+use crate::store::WriteOp;
 
 /// The sweep sleeps until the next check could turn stale or a pause ends, within
 /// these bounds (at least: a sweep costs a pass over every check; at most: the
@@ -39,38 +45,140 @@ impl Engine {
     /// One pass over every check; returns when the next one is due.
     async fn sweep_once(&self) -> Option<DateTime<Utc>> {
         let now = self.now();
-        let mut next: Option<DateTime<Utc>> = None;
+        let config = &self.inner.config;
+        let spans = spans(config, now);
+        let mut next: Option<DateTime<Utc>> =
+            config.maintenance.iter().filter_map(|w| w.next_edge(now, &LocalZone)).min();
         for runtime in &self.inner.checks {
             let interval = runtime.config.interval;
+            let window = window_of(config, &runtime.config, &spans);
             let change = {
                 let Ok(mut live) = runtime.live.lock() else { continue };
-                // A down check behind an open breaker is not probed on purpose: it stays
-                // down, never stale (an up one behind it turns stale: never green
-                // without data).
-                let spared = live.breaker.state.spares_target()
-                    && live.tracked.state.status == Status::Down
-                    && live.tracked.pause.is_none();
-                if spared {
-                    continue;
+                if let Some(change) = live.tracked.set_maintenance(window, now) {
+                    let opened = if change.from == Status::Maintenance {
+                        self.open_after_window(&runtime.config, &mut live, now)
+                    } else {
+                        None
+                    };
+                    Some((change, restore::persist(&runtime.config.id, &live), Some(opened)))
+                } else {
+                    // A down check behind an open breaker is not probed on purpose: it
+                    // stays down, never stale (an up one behind it turns stale: never
+                    // green without data).
+                    let spared = live.breaker.state.spares_target()
+                        && live.tracked.state.status == Status::Down
+                        && live.tracked.pause.is_none();
+                    if spared {
+                        continue;
+                    }
+                    let change = live.tracked.sweep(now, interval);
+                    if let Some(deadline) = live.tracked.next_sweep(interval) {
+                        next = Some(next.map_or(deadline, |next| next.min(deadline)));
+                    }
+                    change.map(|change| (change, restore::persist(&runtime.config.id, &live), None))
                 }
-                let change = live.tracked.sweep(now, interval);
-                if let Some(deadline) = live.tracked.next_sweep(interval) {
-                    next = Some(next.map_or(deadline, |next| next.min(deadline)));
-                }
-                change.map(|change| (change, restore::persist(&runtime.config.id, &live)))
             };
-            if let Some((change, state)) = change {
-                if change.to == Status::Unknown {
-                    tracing::warn!(check = %runtime.config.id, "stale: no fresh result");
+            match change {
+                // A window started or ended.
+                Some((change, state, Some(opened))) => {
+                    self.after_window_change(runtime, change, opened, state, now).await;
+                    // Its staleness deadline is taken on the next pass.
+                    next = Some(next.map_or(now, |next| next.min(now)));
                 }
-                if change.from == Status::Paused {
-                    // An opening held while it was paused may be due now.
-                    self.inner.alerts_now.notify_one();
+                Some((change, state, None)) => {
+                    if change.to == Status::Unknown {
+                        tracing::warn!(check = %runtime.config.id, "stale: no fresh result");
+                    }
+                    if change.from == Status::Paused {
+                        // An opening held while it was paused may be due now.
+                        self.inner.alerts_now.notify_one();
+                    }
+                    self.record(record::state_change(now, change, state)).await;
+                    self.publish(runtime);
                 }
-                self.record(record::state_change(now, change, state)).await;
-                self.publish(runtime);
+                None => {}
             }
         }
         next
     }
+
+    /// A check leaving its window still down opens its incident now, with the cause of
+    /// its last result.
+    fn open_after_window(
+        &self,
+        check: &CheckConfig,
+        live: &mut Live,
+        now: DateTime<Utc>,
+    ) -> Option<crate::store::IncidentRecord> {
+        let state = &live.tracked.state;
+        if state.status != Status::Down || state.open_incident.is_some() {
+            return None;
+        }
+        let Some(Verdict::Down(cause)) = live.last.as_ref().map(|r| &r.verdict) else { return None };
+        let incident = self.new_incident(check, cause.clone(), Vec::new(), now);
+        live.tracked.state.open_incident = Some(incident.id);
+        Some(incident)
+    }
+
+    /// Records and publishes a window's start or end for a check (and the incident its
+    /// end opened).
+    async fn after_window_change(
+        &self,
+        runtime: &super::CheckRuntime,
+        change: crate::state::Change,
+        opened: Option<crate::store::IncidentRecord>,
+        state: crate::store::PersistedState,
+        now: DateTime<Utc>,
+    ) {
+        let check = &runtime.config.id;
+        let reason = change.reason.as_deref().unwrap_or("");
+        tracing::info!(%check, from = %change.from, to = %change.to, reason, "maintenance window");
+        if change.from == Status::Maintenance {
+            // An opening held for the window may be due now.
+            self.inner.alerts_now.notify_one();
+        }
+        if let Some(incident) = &opened {
+            self.record(WriteOp::OpenIncident { incident: incident.clone(), state: state.clone() }).await;
+        }
+        self.record(record::state_change(now, change, state)).await;
+        self.publish(runtime);
+        if let Some(incident) = opened {
+            self.emit(Event::IncidentOpened(Box::new(incident)));
+        }
+    }
+
+    /// Puts each check in the window it is in at `now`, without logging it: at start,
+    /// before any probe (the last run logged the window's start, or it starts now).
+    pub(super) fn enter_windows(&self, now: DateTime<Utc>) {
+        let config = &self.inner.config;
+        let spans = spans(config, now);
+        for runtime in &self.inner.checks {
+            let window = window_of(config, &runtime.config, &spans);
+            if let Ok(mut live) = runtime.live.lock() {
+                live.tracked.set_maintenance(window, now);
+            }
+        }
+    }
+}
+
+/// The span each window is in at `now`, in config order.
+fn spans(config: &Config, now: DateTime<Utc>) -> Vec<Option<Span>> {
+    config.maintenance.iter().map(|w| w.active(now, &LocalZone)).collect()
+}
+
+/// The window a check is in, given the spans: the one ending last, if several.
+fn window_of(config: &Config, check: &CheckConfig, spans: &[Option<Span>]) -> Option<InWindow> {
+    config
+        .maintenance
+        .iter()
+        .zip(spans)
+        .filter_map(|(window, span)| Some((window, (*span)?)))
+        .filter(|(window, _)| window.covers(&check.id, check.group.as_deref()))
+        .max_by_key(|(_, span)| span.end)
+        .map(|(window, span)| InWindow {
+            window: window.id.clone(),
+            reason: window.reason.clone(),
+            since: span.start,
+            until: span.end,
+        })
 }

@@ -1,5 +1,5 @@
 //! A check's state machine: results in, status and incident transitions out; and
-//! what is laid over it (`pause`: the user's pause, and soon maintenance windows).
+//! what is laid over it (`pause`: the user's pause and maintenance windows).
 //!
 //! `failure_threshold` consecutive failures turn a check down and open an incident;
 //! `success_threshold` consecutive successes resolve it. A probe error or a stale
@@ -8,7 +8,7 @@
 
 mod pause;
 
-pub use pause::{Change, Pause, PauseOutcome, Shown, Tracked};
+pub use pause::{Change, InWindow, Pause, PauseOutcome, Shown, Tracked};
 
 use chrono::{DateTime, Utc};
 

@@ -1,7 +1,11 @@
-//! Pausing: the user's pause laid over a check's own state. A paused check is not
-//! probed, shows `paused`, is never stale, and raises nothing; when the pause ends
-//! (resumed, or its time ran out) the check shows its own status again and staleness
-//! counts from then. Pure: `now` is an argument.
+//! What is laid over a check's own state: the user's pause, and maintenance windows.
+//!
+//! A paused check is not probed, shows `paused`, is never stale, and raises nothing;
+//! when the pause ends (resumed, or its time ran out) the check shows its own status
+//! again and staleness counts from then. A check in a maintenance window is probed and
+//! its results recorded, but it shows `maintenance` and opens no incident; its own
+//! status changes are not shown until the window ends. A pause shows over a window.
+//! Pure: `now` is an argument.
 
 use chrono::{DateTime, Utc};
 
@@ -22,7 +26,16 @@ impl Pause {
     }
 }
 
-/// What a check shows: its own status, or `paused`.
+/// The maintenance window a check is in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InWindow {
+    pub window: String,
+    pub reason: Option<String>,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+/// What a check shows: its own status, `paused` or `maintenance`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shown {
     pub status: Status,
@@ -48,24 +61,26 @@ pub enum PauseOutcome {
     Changed(Change),
 }
 
-/// A check's state machine with the user's pause over it.
+/// A check's state machine with the user's pause and maintenance windows over it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tracked {
     pub state: CheckState,
     pub pause: Option<Pause>,
+    /// Set by the engine from the windows and the clock; not persisted.
+    pub maintenance: Option<InWindow>,
     /// When a pause last ended: staleness counts from then, not from the last result.
     pub resumed_at: Option<DateTime<Utc>>,
 }
 
 impl Tracked {
     pub fn new(state: CheckState) -> Tracked {
-        Tracked { state, pause: None, resumed_at: None }
+        Tracked { state, pause: None, maintenance: None, resumed_at: None }
     }
 
     /// A persisted check: a pause that ran out while Watchkeeper was stopped ends now.
     pub fn restored(state: CheckState, pause: Option<Pause>, now: DateTime<Utc>) -> Tracked {
         let expired = pause.is_some_and(|p| !p.active(now));
-        Tracked { state, pause: pause.filter(|p| p.active(now)), resumed_at: expired.then_some(now) }
+        Tracked { state, pause: pause.filter(|p| p.active(now)), maintenance: None, resumed_at: expired.then_some(now) }
     }
 
     pub fn paused(&self, now: DateTime<Utc>) -> bool {
@@ -81,6 +96,16 @@ impl Tracked {
                 };
                 Shown { status: Status::Paused, since: pause.since, reason: Some(reason) }
             }
+            None if self.maintenance.is_some() => {
+                let window = self.maintenance.as_ref().expect("tested just above");
+                let mut reason =
+                    format!("maintenance window `{}` until {}", window.window, window.until.format("%H:%M UTC"));
+                if let Some(why) = &window.reason {
+                    reason.push_str(": ");
+                    reason.push_str(why);
+                }
+                Shown { status: Status::Maintenance, since: window.since, reason: Some(reason) }
+            }
             None => Shown { status: self.state.status, since: self.state.since, reason: self.state.reason.clone() },
         }
     }
@@ -90,6 +115,38 @@ impl Tracked {
     pub fn pause(&mut self, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> PauseOutcome {
         let since = self.pause.filter(|p| p.active(now)).map_or(now, |p| p.since);
         self.set(Some(Pause { since, until }), now)
+    }
+
+    /// Applies one result to the state machine. In a maintenance window no incident
+    /// opens, and the own status changes it makes are not shown (nor logged).
+    pub fn apply(
+        &mut self,
+        result: &crate::model::ProbeResult,
+        thresholds: super::Thresholds,
+        parent_down: Option<&str>,
+    ) -> super::Transition {
+        let mut transition = self.state.apply(result, thresholds, parent_down);
+        if self.maintenance.is_some() {
+            transition.open = None;
+            transition.status = None;
+        }
+        transition
+    }
+
+    /// Enters, moves or leaves a maintenance window.
+    pub fn set_maintenance(&mut self, window: Option<InWindow>, now: DateTime<Utc>) -> Option<Change> {
+        if self.maintenance == window {
+            return None;
+        }
+        let before = self.shown(now).status;
+        self.maintenance = window;
+        let after = self.shown(now);
+        (before != after.status).then_some(Change { from: before, to: after.status, reason: after.reason })
+    }
+
+    /// Whether its own failures should raise nothing now: paused, or in maintenance.
+    pub fn held(&self, now: DateTime<Utc>) -> bool {
+        self.paused(now) || self.maintenance.is_some()
     }
 
     /// Ends a pause early.
@@ -128,7 +185,8 @@ impl Tracked {
             Some(_) => None,
             None => {
                 let (from, to) = self.state.check_stale(now, interval, self.resumed_at).status?;
-                Some(Change { from, to, reason: self.state.reason.clone() })
+                // In a window it shows `maintenance` still; the window's end shows the rest.
+                self.maintenance.is_none().then(|| Change { from, to, reason: self.state.reason.clone() })
             }
         }
     }
@@ -242,5 +300,58 @@ mod tests {
         assert_eq!(restored.resumed_at, Some(at(100)), "staleness counts from the restore");
         let kept = Tracked::restored(CheckState::new(at(0)), Some(pause), at(30));
         assert_eq!(kept.pause, Some(pause), "a pause still running is kept");
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+    use crate::model::{Failure, FailureClass, ProbeResult, Verdict};
+    use crate::state::Thresholds;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(seconds, 0).unwrap()
+    }
+
+    fn result(seconds: i64, up: bool) -> ProbeResult {
+        let verdict =
+            if up { Verdict::Up } else { Verdict::Down(Failure::new(FailureClass::Refused, "connection refused")) };
+        ProbeResult { at: at(seconds), latency: None, verdict, message: String::new() }
+    }
+
+    #[test]
+    fn a_window_shows_maintenance_opens_no_incident_and_hides_own_changes() {
+        let thresholds = Thresholds { failure: 2, success: 1 };
+        let mut tracked = Tracked::new(CheckState::new(at(0)));
+        tracked.apply(&result(0, true), thresholds, None);
+        let window =
+            InWindow { window: "deploy".into(), reason: Some("v2 rollout".into()), since: at(5), until: at(3600) };
+        let entered = tracked.set_maintenance(Some(window.clone()), at(5));
+        assert_eq!(
+            entered,
+            Some(Change {
+                from: Status::Up,
+                to: Status::Maintenance,
+                reason: Some("maintenance window `deploy` until 01:00 UTC: v2 rollout".into())
+            })
+        );
+        assert_eq!(tracked.set_maintenance(Some(window.clone()), at(6)), None, "the same window: no change");
+        for second in [10, 20, 30] {
+            let transition = tracked.apply(&result(second, false), thresholds, None);
+            assert_eq!(transition, crate::state::Transition::default(), "no incident, no change shown");
+        }
+        assert_eq!(tracked.state.status, Status::Down, "its own state went on");
+        assert_eq!(tracked.shown(at(30)).status, Status::Maintenance);
+        assert!(tracked.held(at(30)), "self-healing holds in a window");
+        assert_eq!(tracked.sweep(at(200), std::time::Duration::from_secs(10)), None, "stale in a window: not shown");
+        // A pause shows over the window.
+        tracked.pause(None, at(210));
+        assert_eq!(tracked.shown(at(210)).status, Status::Paused);
+        tracked.resume(at(220));
+        let left = tracked.set_maintenance(None, at(3600)).expect("the window ended");
+        assert_eq!((left.from, left.to), (Status::Maintenance, Status::Unknown), "its own status, stale by now");
+        assert_eq!(tracked.state.open_incident, None, "the engine opens the incident of a check still down");
+        let transition = tracked.apply(&result(3601, false), thresholds, None);
+        assert!(transition.open.is_some(), "out of the window a failure opens its incident");
     }
 }

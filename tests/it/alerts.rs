@@ -412,3 +412,71 @@ async fn a_burst_told_before_a_restart_is_not_told_again() {
     assert_eq!(hook.posted().len(), 1, "no second opening after the restart: {:?}", hook.posted());
     assert_eq!(notifications(&daemon, "").await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maintenance_window_shows_opens_nothing_and_its_end_opens_the_incident_of_a_check_still_down() {
+    let target = Target::start(Behaviour::Status(503)).await;
+    let healthy = Target::start(Behaviour::Ok).await;
+    let hook = Target::start(Behaviour::Ok).await;
+    let now = chrono::Utc::now();
+    let start = (now - chrono::Duration::minutes(1)).to_rfc3339();
+    let end = now + chrono::Duration::seconds(12);
+    let config = format!(
+        "[alerts]\ngroup_wait = \"0s\"\nchannels = [\"hook\"]\n\n{}{}\
+         [[check]]\nid = \"batch\"\nkind = \"http\"\nurl = \"{}\"\ninterval = \"200ms\"\ngroup = \"jobs\"\n\n\
+         [[maintenance]]\nid = \"deploy\"\nchecks = [\"svc-00\"]\nstart = \"{start}\"\nend = \"{}\"\nreason = \"v2 rollout\"\n\n\
+         [[maintenance]]\nid = \"nightly\"\ngroups = [\"jobs\"]\nschedule = \"* * * * *\"\nduration = \"1h\"\n",
+        webhook("hook", &hook, ""),
+        checks(1, &target, ""),
+        healthy.url(),
+        end.to_rfc3339(),
+    );
+    let daemon = Daemon::start(&config).await;
+    let in_window = daemon.wait_status("svc-00", "maintenance", WAIT).await;
+    let reason = in_window["reason"].as_str().unwrap();
+    assert!(reason.starts_with("maintenance window `deploy` until ") && reason.ends_with(": v2 rollout"), "{reason}");
+    // Probed and recorded all the while.
+    let results = eventually(WAIT, "failed results are recorded", || async {
+        let results = daemon.get("/api/v1/checks/svc-00/results?limit=5").await;
+        let rows = results["results"].as_array().cloned().unwrap_or_default();
+        (rows.len() >= 3).then_some(rows)
+    })
+    .await;
+    assert!(results.iter().all(|r| r["status"] == "down"), "{results:?}");
+    assert!(daemon.incidents().await.is_empty(), "no incident in a window");
+    assert!(hook.posted().is_empty(), "nobody is told");
+    let batch = daemon.wait_status("batch", "maintenance", WAIT).await;
+    assert!(batch["reason"].as_str().unwrap().starts_with("maintenance window `nightly`"), "{batch}");
+
+    let windows = daemon.get("/api/v1/maintenance").await["windows"].as_array().cloned().unwrap();
+    assert_eq!(windows.len(), 2);
+    assert_eq!(windows[0]["id"], "deploy");
+    assert_eq!(windows[0]["active"], true);
+    assert_eq!(windows[0]["covers"], json!(["svc-00"]));
+    assert_eq!(windows[0]["schedule"], Value::Null);
+    assert_eq!(windows[0]["next_start"], Value::Null, "a fixed window happens once");
+    assert_eq!(windows[1]["schedule"], "* * * * *");
+    assert_eq!(windows[1]["duration"], "1h");
+    assert_eq!(windows[1]["covers"], json!(["batch"]), "through its group");
+    assert!(windows[1]["next_start"].as_str().is_some(), "{}", windows[1]);
+    let (code, out, _) = daemon.cli(&["maintenance"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("deploy") && out.contains("once") && out.contains("ON until") && out.contains("v2 rollout"),
+        "{out}"
+    );
+    assert!(out.contains("* * * * * for 1h") && out.contains("batch"), "{out}");
+
+    // The window ends with the check still down: its incident opens then, and is told.
+    let opened =
+        eventually(WAIT, "the webhook is told of the opening", || async { hook.posted().first().cloned() }).await;
+    let body: Value = serde_json::from_str(&opened.body).unwrap();
+    assert_eq!((body["event"].as_str(), body["title"].as_str()), (Some("opened"), Some("svc-00 down")), "{body}");
+    let incidents = daemon.wait_incidents("the incident is recorded", |i| i.len() == 1).await;
+    let started: chrono::DateTime<chrono::Utc> = incidents[0]["started_at"].as_str().unwrap().parse().unwrap();
+    assert!(started >= end, "opened at the window's end, not before: {started} < {end}");
+    assert!(started - end < chrono::Duration::seconds(3), "opened at once, not a round later: {started}");
+    assert_eq!(daemon.check("svc-00").await["status"], "down");
+    let windows = daemon.get("/api/v1/maintenance").await["windows"].as_array().cloned().unwrap();
+    assert_eq!((windows[0]["active"].as_bool(), windows[0]["starts_at"].as_str()), (Some(false), None), "over");
+}

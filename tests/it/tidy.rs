@@ -114,7 +114,7 @@ fn only_api_dto_has_wire_types() {
 const LAYERS: &[&[&str]] = &[
     &["units", "model", "clock", "secret", "figures", "paths"],
     &["diagnostic", "exec", "docker", "systemd"],
-    &["condition", "breaker", "budget", "healing", "state", "store", "alert"],
+    &["condition", "breaker", "budget", "healing", "state", "store", "alert", "maintenance"],
     &["probe", "action", "notify"],
     &["config", "doctor", "telemetry"],
     &["engine"],

@@ -369,15 +369,44 @@ channels = ["hook"]
 id = "hook"
 kind = "webhook"
 url = "${hook.url}"
-${http("web", "Web")}${http("cart", "Cart")}`);
+${http("web", "Web")}${http("cart", "Cart")}
+[[check]]
+id = "batch"
+name = "Batch"
+kind = "http"
+url = "${own.url}"
+group = "jobs"
+interval = "300ms"
+timeout = "250ms"
+failure_threshold = 1
+
+[[maintenance]]
+id = "nightly"
+groups = ["jobs"]
+schedule = "* * * * *"
+duration = "1h"
+reason = "re-indexing"
+
+[[maintenance]]
+id = "move"
+checks = ["web"]
+start = "${new Date(Date.now() + 86400_000).toISOString()}"
+end = "${new Date(Date.now() + 90000_000).toISOString()}"
+`);
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, colorScheme: "light" });
   const errors = [];
   page.on("pageerror", (error) => errors.push(String(error)));
   try {
     await page.goto(alerts.dashboard);
     await row(page, "cart").locator(".badge", { hasText: "up" }).waitFor({ timeout: WAIT });
+    await row(page, "batch").locator(".badge", { hasText: "maintenance" }).waitFor({ timeout: WAIT });
     await page.locator('nav a[data-page="alerts"]').click();
     await page.locator("#silences .empty").waitFor({ timeout: WAIT });
+    // The windows: one on now (through its group), one to come.
+    const nightly = page.locator('#maintenance-windows tr[data-window="nightly"]');
+    await nightly.waitFor({ timeout: WAIT });
+    assert.match(await nightly.innerText(), /\* \* \* \* \* for 1h[\s\S]*on until[\s\S]*next[\s\S]*Batch[\s\S]*re-indexing/);
+    assert.match(await page.locator('#maintenance-windows tr[data-window="move"]').innerText(), /once[\s\S]*next .+ to .+[\s\S]*Web/);
 
     // A silence needs a reason: the page says so and creates nothing.
     await page.locator("#silence-target").selectOption("check:cart");
@@ -404,6 +433,8 @@ ${http("web", "Web")}${http("cart", "Cart")}`);
       return /Cart down[\s\S]*not sent: silenced/.test(text) && /Web down[\s\S]*delivered/.test(text);
     });
     assert.equal(received.filter((n) => n.title === "Cart down").length, 0, "the silence muted it");
+    assert.equal(received.filter((n) => /Batch/.test(n.title)).length, 0, "in maintenance: nobody is told");
+    assert.equal((await alerts.get("/api/v1/incidents")).incidents.filter((i) => i.check === "batch").length, 0, "nor an incident opened");
     await page.screenshot({ path: screenshotPath("alerts.png"), fullPage: true });
     await silence.locator("button.end-silence").click();
     await page.locator("#silences .empty").waitFor({ timeout: WAIT });

@@ -279,6 +279,30 @@ limit?: number, };
 
 export type LastResult = { at: string, ok: boolean, latency_ms: number | null, message: string, failure: Failure | null, };
 
+export type MaintenanceWindow = { id: string, checks: Array<string>, groups: Array<string>,
+/**
+ * A recurring window: its cron schedule (local time) and how long each lasts.
+ */
+schedule: string | null, duration: string | null, reason: string | null,
+/**
+ * Whether it is on now.
+ */
+active: boolean,
+/**
+ * The span now, when active; else the next one (`null` when none is to come).
+ */
+starts_at: string | null, ends_at: string | null,
+/**
+ * The start of the span after the one now (for an active recurring window).
+ */
+next_start: string | null,
+/**
+ * Every check it covers (its groups' too), by id.
+ */
+covers: Array<string>, };
+
+export type MaintenanceWindows = { windows: Array<MaintenanceWindow>, };
+
 export type NoArgs = Record<symbol, never>;
 
 export type Note = { at: string, text: string, author: string, };
@@ -435,6 +459,7 @@ export interface Operations {
   silences: [SilencesArgs, Silences];
   create_silence: [SilenceArgs, Silence];
   end_silence: [IdArgs, Silence];
+  maintenance: [NoArgs, MaintenanceWindows];
   actions: [NoArgs, Array<Action>];
   action_runs: [ActionRunsArgs, ActionRuns];
   run_action: [RunActionArgs, ActionRun];
@@ -461,6 +486,7 @@ export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST" | "DELE
   silences: { method: "GET", path: "/api/v1/silences" },
   create_silence: { method: "POST", path: "/api/v1/silences" },
   end_silence: { method: "DELETE", path: "/api/v1/silences/{id}" },
+  maintenance: { method: "GET", path: "/api/v1/maintenance" },
   actions: { method: "GET", path: "/api/v1/actions" },
   action_runs: { method: "GET", path: "/api/v1/action-runs" },
   run_action: { method: "POST", path: "/api/v1/actions/{id}/run" },

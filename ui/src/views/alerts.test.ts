@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import type { Notification, Silence } from "../client";
-import { outcome, silenceTargets, tomorrowMorning } from "./alerts";
+import type { MaintenanceWindow, Notification, Silence } from "../client";
+import { outcome, silenceTargets, tomorrowMorning, windowNow, windowWhen } from "./alerts";
 
 const base: Notification = {
   id: 1,
@@ -45,5 +45,34 @@ describe("silences", () => {
     const now = new Date(2026, 11, 2, 23, 30);
     const until = new Date(tomorrowMorning(now));
     expect([until.getDate(), until.getHours(), until.getMinutes()]).toEqual([3, 8, 0]);
+  });
+});
+
+describe("maintenance windows", () => {
+  const nightly: MaintenanceWindow = {
+    id: "nightly",
+    checks: [],
+    groups: ["jobs"],
+    schedule: "0 2 * * sun",
+    duration: "2h",
+    reason: null,
+    active: false,
+    starts_at: "2026-12-06T01:00:00.000Z",
+    ends_at: "2026-12-06T03:00:00.000Z",
+    next_start: null,
+    covers: ["batch"],
+  };
+
+  it("say when they recur, or that they happen once", () => {
+    expect(windowWhen(nightly)).toBe("0 2 * * sun for 2h");
+    expect(windowWhen({ ...nightly, schedule: null, duration: null })).toBe("once");
+  });
+
+  it("say whether they are on, when next, or over", () => {
+    expect(windowNow(nightly).text).toMatch(/^next .+ to .+/);
+    const on = windowNow({ ...nightly, active: true, next_start: "2026-12-13T01:00:00.000Z" });
+    expect(on.kind).toBe("maintenance");
+    expect(on.text).toMatch(/^on until .+; next .+/);
+    expect(windowNow({ ...nightly, starts_at: null, ends_at: null })).toEqual({ kind: "paused", text: "over" });
   });
 });

@@ -1,7 +1,8 @@
-// The alerts page: silences (create, list, end) and the notification log, every
-// decision of the alert policy with why it was or was not sent.
+// The alerts page: silences (create, list, end), the maintenance windows with their
+// next start, and the notification log, every decision of the alert policy with why it
+// was or was not sent.
 
-import { asApiError, type Notification, type Silence, type Transport } from "../client";
+import { asApiError, type MaintenanceWindow, type Notification, type Silence, type Transport } from "../client";
 import { badge, guarded, h } from "../dom";
 import { formatTime, type LiveState } from "../model";
 
@@ -52,6 +53,7 @@ export class AlertsPage {
   readonly element: HTMLElement;
   private readonly silences = h("div", { id: "silences" });
   private readonly log = h("div", { id: "notification-log" });
+  private readonly windows = h("div", { id: "maintenance-windows" });
   private readonly formError = h("p", { class: "view-error", role: "alert", hidden: true });
   private readonly target: HTMLSelectElement;
   private readonly span: HTMLSelectElement;
@@ -100,6 +102,13 @@ export class AlertsPage {
       this.formError,
       h("div", { class: "filters" }, h("label", {}, this.showAll, " ended ones too")),
       this.silences,
+      h("h2", {}, "Maintenance windows"),
+      h(
+        "p",
+        { class: "hint" },
+        "Inside a window its checks show maintenance: still probed and recorded, no incident, nobody told. A check still down when it ends opens its incident then. Declared as [[maintenance]] in the config.",
+      ),
+      this.windows,
       h("h2", {}, "Notification log"),
       h("p", { class: "hint" }, "Every decision of the alert policy, one per channel: sent or not, and why."),
       this.log,
@@ -107,7 +116,7 @@ export class AlertsPage {
   }
 
   load(): Promise<void> {
-    return Promise.all([this.loadSilences(), this.loadLog()]).then(() => undefined);
+    return Promise.all([this.loadSilences(), this.loadWindows(), this.loadLog()]).then(() => undefined);
   }
 
   private async create(): Promise<void> {
@@ -183,6 +192,14 @@ export class AlertsPage {
     await this.load();
   }
 
+  private loadWindows(): Promise<void> {
+    return guarded(this.windows, async () => {
+      const { windows } = await this.transport.call("maintenance", {});
+      const names = new Map([...this.state.checks.values()].map((c) => [c.id, c.name]));
+      this.windows.replaceChildren(windowTable(windows, names));
+    });
+  }
+
   private loadLog(): Promise<void> {
     return guarded(this.log, async () => {
       const { notifications: log } = await this.transport.call("notifications", { limit: 200 });
@@ -218,6 +235,46 @@ export function notificationTable(log: Notification[], names: Map<string, string
           h("td", {}, about.length > 3 ? `${about.slice(0, 3).join(", ")}, +${about.length - 3}` : about.join(", ")),
           h("td", { class: "message", title: n.body }, n.title),
           h("td", {}, badge(kind, text)),
+        );
+      }),
+    ),
+  );
+}
+
+/** `Sundays 02:00 (0 2 * * sun) for 2h`, or `once`. */
+export function windowWhen(w: MaintenanceWindow): string {
+  return w.schedule ? `${w.schedule} for ${w.duration}` : "once";
+}
+
+/** What a window is doing: on until when, next when, or over. */
+export function windowNow(w: MaintenanceWindow): { kind: string; text: string } {
+  if (w.active) {
+    const next = w.next_start ? `; next ${formatTime(w.next_start)}` : "";
+    return { kind: "maintenance", text: `on until ${formatTime(w.ends_at ?? "")}${next}` };
+  }
+  if (w.starts_at) return { kind: "unknown", text: `next ${formatTime(w.starts_at)} to ${formatTime(w.ends_at ?? "")}` };
+  return { kind: "paused", text: "over" };
+}
+
+export function windowTable(windows: MaintenanceWindow[], names: Map<string, string>): HTMLElement {
+  if (windows.length === 0) return h("p", { class: "empty" }, "No maintenance windows.");
+  return h(
+    "table",
+    { class: "windows" },
+    h("thead", {}, h("tr", {}, ...["Window", "When", "Now", "Checks", "Reason"].map((t) => h("th", {}, t)))),
+    h(
+      "tbody",
+      {},
+      ...windows.map((w) => {
+        const { kind, text } = windowNow(w);
+        return h(
+          "tr",
+          { "data-window": w.id, class: w.active ? "active" : "" },
+          h("td", {}, w.id),
+          h("td", {}, windowWhen(w)),
+          h("td", {}, badge(kind, text)),
+          h("td", {}, w.covers.map((c) => names.get(c) ?? c).join(", ")),
+          h("td", { class: "message" }, w.reason ?? ""),
         );
       }),
     ),
