@@ -345,6 +345,7 @@ mod tests {
                 service_breakers: None,
                 open_incident: None,
                 healing: None,
+                flapping: false,
             })
             .collect();
         (snapshots, config)

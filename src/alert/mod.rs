@@ -12,6 +12,8 @@
 //!   acknowledgement stops them and ends with the incident;
 //! - quiet hours (local time, across midnight) hold all but the excepted severities;
 //!   an incident still open when they end is told then;
+//! - a flapping check (flap detection is the engine's) tells that once, then nothing
+//!   until it settles; an opening held meanwhile is told then if still open;
 //! - a check in a maintenance window tells nothing (its incidents do not open; an
 //!   opening still gathering when the window starts is held, and told at its end if
 //!   still open).
@@ -26,6 +28,7 @@ use chrono::{DateTime, NaiveTime, Utc};
 
 pub use crate::clock::{LocalZone, Zone};
 use crate::model::{CheckId, NotifyEvent, Severity, Suppressed};
+use crate::state::FlapConfig;
 
 /// A channel's id, as in `[[channel]]`.
 pub type ChannelId = String;
@@ -38,6 +41,8 @@ pub struct AlertSettings {
     pub repeat: Option<Duration>,
     pub max_reminders: u32,
     pub quiet_hours: Option<QuietHours>,
+    /// Flap detection (`None`: off).
+    pub flap: Option<FlapConfig>,
     /// The channels of checks that name none.
     pub channels: Vec<ChannelId>,
 }
@@ -49,6 +54,7 @@ impl Default for AlertSettings {
             repeat: None,
             max_reminders: 3,
             quiet_hours: None,
+            flap: Some(FlapConfig::default()),
             channels: vec!["desktop".to_owned()],
         }
     }
@@ -90,6 +96,9 @@ pub trait World {
     /// Whether the check is in a maintenance window: nothing of it is told (logged as
     /// `maintenance`), except the recovery of an opening told before.
     fn maintenance(&self, check: &CheckId) -> bool;
+    /// Whether the check is flapping: it has told so, and tells nothing else (logged as
+    /// `flapping`) until it settles.
+    fn flapping(&self, check: &CheckId) -> bool;
 }
 
 /// A silence: mutes the notifications of some checks and groups for a while.
@@ -384,6 +393,9 @@ impl Policy {
         if world.maintenance(&subject.check) {
             return Some(Suppressed::Maintenance);
         }
+        if event != NotifyEvent::Flapping && world.flapping(&subject.check) {
+            return Some(Suppressed::Flapping);
+        }
         if event == NotifyEvent::Opened && world.parent_down(&subject.check) {
             return Some(Suppressed::ParentDown);
         }
@@ -416,7 +428,10 @@ impl Policy {
                     if open.told.is_empty() && reason.is_none() {
                         reason = open.held.or(Some(Suppressed::Silenced));
                     } else if !open.told.is_empty()
-                        && matches!(reason, Some(Suppressed::QuietHours | Suppressed::Maintenance))
+                        && matches!(
+                            reason,
+                            Some(Suppressed::QuietHours | Suppressed::Maintenance | Suppressed::Flapping)
+                        )
                     {
                         reason = None;
                     }
@@ -530,12 +545,14 @@ impl Policy {
         for (id, open, acked, _) in due {
             let silenced = self.silences.iter().any(|s| s.mutes(&open.subject, now));
             let maintenance = world.maintenance(&open.subject.check);
+            let flapping = world.flapping(&open.subject.check);
             let quiet = self.settings.quiet_hours.as_ref().is_some_and(|q| {
                 q.contains(zone.local(now).time()) && !q.except.contains(&open.subject.alert.severity)
             });
             let suppressed = acked
                 .or(silenced.then_some(Suppressed::Silenced))
                 .or(maintenance.then_some(Suppressed::Maintenance))
+                .or(flapping.then_some(Suppressed::Flapping))
                 .or(quiet.then_some(Suppressed::QuietHours));
             let since = zone.local(open.opened_at).format("%H:%M");
             let title = format!("{} still down", open.subject.name);
@@ -568,9 +585,14 @@ impl Policy {
         if self.settings.quiet_hours.as_ref().is_some_and(|q| q.contains(zone.local(now).time())) {
             return;
         }
-        // Out of its window: waiting to be told, as one held by quiet hours is.
+        // Out of its window, or settled: waiting to be told, as one held by quiet hours is.
         for open in self.open.values_mut().filter(|o| {
-            o.held == Some(Suppressed::Maintenance) && !world.maintenance(&o.subject.check) && o.told.is_empty()
+            let over = match o.held {
+                Some(Suppressed::Maintenance) => !world.maintenance(&o.subject.check),
+                Some(Suppressed::Flapping) => !world.flapping(&o.subject.check),
+                _ => false,
+            };
+            over && o.told.is_empty()
         }) {
             open.held = Some(Suppressed::QuietHours);
         }

@@ -29,6 +29,7 @@ struct TestWorld {
     parents_down: BTreeSet<String>,
     paused: BTreeSet<String>,
     maintenance: BTreeSet<String>,
+    flapping: BTreeSet<String>,
 }
 
 impl World for TestWorld {
@@ -42,6 +43,10 @@ impl World for TestWorld {
 
     fn maintenance(&self, check: &CheckId) -> bool {
         self.maintenance.contains(check.as_str())
+    }
+
+    fn flapping(&self, check: &CheckId) -> bool {
+        self.flapping.contains(check.as_str())
     }
 }
 
@@ -392,5 +397,35 @@ fn a_maintenance_window_holds_what_its_checks_say_and_its_edges_are_quiet() {
         +98s 13:01:38 hook service_breaker warning [maintenance] ["cache"] | cache: breaker redis OPEN | service breaker redis is OPEN
         +101s 13:01:41 desktop opened warning ["cache"] | cache down | timed out (since 13:01)
         +101s 13:01:41 hook opened warning ["cache"] | cache down | timed out (since 13:01)
+    "#]]);
+}
+
+#[test]
+fn a_flapping_check_tells_so_once_then_nothing_until_it_settles() {
+    let mut play = Play::new(AlertSettings::default(), 10);
+    let api = || subject("api", None, false, Severity::Warning, &["hook"]);
+    let notice = |started: bool| Happening::Notice {
+        event: NotifyEvent::Flapping,
+        title: if started { "api is flapping".into() } else { "api stopped flapping".into() },
+        body: String::new(),
+    };
+    // It starts flapping: that is told; its openings and recoveries meanwhile are not.
+    play.world.flapping.insert("api".into());
+    play.offer(0, api(), notice(true));
+    play.offer(1, api(), opened(1, "refused"));
+    play.offer(10, api(), Happening::Resolved { incident: 1, started_at: None });
+    play.offer(12, api(), opened(2, "refused"));
+    play.run(0, 20);
+    // It settles down: that is told, and its incident still open is told then.
+    play.world.flapping.remove("api");
+    play.offer(30, api(), notice(false));
+    play.run(30, 40);
+    play.check(expect![[r#"
+        +5s 13:00:05 hook flapping warning ["api"] | api is flapping | 
+        +6s 13:00:06 hook opened warning [flapping] ["api"] | api down | refused (since 13:00)
+        +15s 13:00:15 hook resolved warning [flapping] ["api"] | api recovered | back up after 14 s
+        +17s 13:00:17 hook opened warning [flapping] ["api"] | api down | refused (since 13:00)
+        +30s 13:00:30 hook opened warning ["api"] | api down | refused (since 13:00)
+        +35s 13:00:35 hook flapping warning ["api"] | api stopped flapping | 
     "#]]);
 }

@@ -205,6 +205,9 @@ pub struct CheckDto {
     pub service_breakers_error: Option<String>,
     /// Self-healing, for a check with `auto_action`.
     pub healing: Option<HealingDto>,
+    /// Changing state too often (flap detection, `[alerts] flap`): it told so once and
+    /// tells nothing else until it settles.
+    pub flapping: bool,
 }
 
 /// What a check's self-healing is doing.
@@ -390,6 +393,7 @@ impl From<&CheckSnapshot> for CheckDto {
                 failure: r.verdict.failure_class().map(FailureDto::from),
             }),
             healing: check.healing.as_ref().map(HealingDto::from),
+            flapping: check.flapping,
             components: check
                 .health
                 .as_ref()

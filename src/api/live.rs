@@ -173,7 +173,7 @@ fn update_of(event: &Event) -> Option<Update> {
         Event::ActionRun(run) => Update::new("action_run", dto::ActionRunDto::from(run.as_ref())),
         Event::RestartLoop(event) => Update::new("restart_loop", dto::RestartLoopDto::from(event.as_ref())),
         // Shown by the `checks` update of its result.
-        Event::ServiceBreakerOpened(_) => return None,
+        Event::ServiceBreakerOpened(_) | Event::Flapping(_) => return None,
         // For the desktop shell; the log is read from `notifications`.
         Event::Notification(_) => return None,
     })

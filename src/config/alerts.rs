@@ -9,13 +9,14 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveTime, Utc};
 use toml::Spanned;
 
-use super::raw::{RawAlerts, RawChannel, RawCheckAlert, RawMaintenance};
+use super::raw::{RawAlerts, RawChannel, RawCheckAlert, RawFlap, RawMaintenance};
 use crate::alert::{AlertSettings, CheckAlert, QuietHours};
 use crate::diagnostic::{did_you_mean, Report, Scope};
 use crate::exec::CommandSpec;
 use crate::maintenance::{Cron, When, Window};
 use crate::model::{is_valid_id, CheckId, Severity};
 use crate::notify::{self, ChannelConfig, ChannelKind};
+use crate::state::FlapConfig;
 
 const CHANNEL_KINDS: &[&str] = &["desktop", "webhook", "command"];
 /// Channel kinds of the public contract this version does not deliver to yet.
@@ -173,7 +174,47 @@ pub(super) fn settings(raw: RawAlerts, channels: &[ChannelConfig], scope: &mut S
         Some(list) => channel_refs(scope, "channels", list, channels),
         None => defaults.channels,
     };
-    AlertSettings { group_wait, repeat, max_reminders, quiet_hours, channels: chosen }
+    let flap = match &raw.flap {
+        Some(raw) => flap(raw, scope),
+        None => defaults.flap,
+    };
+    AlertSettings { group_wait, repeat, max_reminders, quiet_hours, flap, channels: chosen }
+}
+
+/// `[alerts] flap`: `None` when turned off.
+fn flap(raw: &RawFlap, scope: &mut Scope<'_, '_>) -> Option<FlapConfig> {
+    let defaults = FlapConfig::default();
+    let window = match &raw.window {
+        Some(w) => match u8::try_from(*w.get_ref()) {
+            Ok(n) if (3..=64).contains(&n) => n,
+            _ => {
+                scope.error(&w.span(), "flap.window", "must be 3 to 64 results", "set e.g. `window = 21`");
+                defaults.window
+            }
+        },
+        None => defaults.window,
+    };
+    let percent = |scope: &mut Scope<'_, '_>, key: &str, value: &Option<toml::Spanned<f64>>, default: f64| match value {
+        Some(p) if (0.0..=100.0).contains(p.get_ref()) => *p.get_ref(),
+        Some(p) => {
+            let example = format!("{} = {default}", key.trim_start_matches("flap."));
+            scope.error(&p.span(), key, "must be a percent, 0 to 100", format!("set e.g. `{example}`"));
+            default
+        }
+        None => default,
+    };
+    let high = percent(scope, "flap.high", &raw.high, defaults.high);
+    let low = percent(scope, "flap.low", &raw.low, defaults.low);
+    if low >= high {
+        let span = raw.low.as_ref().or(raw.high.as_ref()).map_or(0..0, Spanned::span);
+        scope.error(
+            &span,
+            "flap.low",
+            "is not below `high`",
+            "flapping stops below `low` and starts at `high`: e.g. low 25, high 50",
+        );
+    }
+    raw.enabled.unwrap_or(true).then_some(FlapConfig { window, high, low })
 }
 
 /// A check's `alert`, the defaults of `[alerts]` applied.

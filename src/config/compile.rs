@@ -40,7 +40,7 @@ const PLANNED_ACTION_KINDS: &[&str] = &[];
 const PLANNED_CHECK_KEYS: &[&str] = &["grace"];
 const PLANNED_ACTION_KEYS: &[&str] = &[];
 /// Keys of `[alerts]` in the public contract that this version does not read yet.
-const PLANNED_ALERTS_KEYS: &[&str] = &["flap"];
+const PLANNED_ALERTS_KEYS: &[&str] = &[];
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -1444,7 +1444,7 @@ repeat = "0s"
 max_reminders = -1
 quiet_hours = { from = "22h", to = "22:00", except = ["loud"] }
 channels = ["desktp"]
-flap = { window = 21 }
+flap = { window = 2, high = 120.0, low = 30 }
 
 [[channel]]
 id = "hook"
@@ -1514,7 +1514,7 @@ duration = "1h"
 every = "day"
 "#,
             expect![[r#"
-                32 errors in config
+                33 errors in config
                 wk.toml:3:14: alerts: group_wait: is longer than 10m
                   help: a failure would wait that long to be told; use e.g. `5s`
                 wk.toml:4:10: alerts: repeat: must be at least 1s
@@ -1527,8 +1527,10 @@ every = "day"
                   help: use `warning` or `critical`
                 wk.toml:7:13: alerts: channels: unknown channel `desktp`
                   help: did you mean `desktop`? declare it in a [[channel]] table
-                wk.toml:8:1: alerts: `flap` is not supported by this version of watchkeeper yet
-                  help: remove it; `watchkeeper config schema` lists the keys this version reads
+                wk.toml:8:19: alerts: flap.window: must be 3 to 64 results
+                  help: set e.g. `window = 21`
+                wk.toml:8:29: alerts: flap.high: must be a percent, 0 to 100
+                  help: set e.g. `high = 50`
                 wk.toml:13:7: channel "hook": url: is not an http(s) URL
                   help: write `http://` or `https://`, a host and a path
                 wk.toml:14:11: channel "hook": command: `command` is not a key of webhook channels

@@ -84,9 +84,32 @@ pub struct RawAlerts {
     /// `{ from = "22:00", to = "07:00", except = ["critical"] }`; an incident still open
     /// when they end is told then.
     pub quiet_hours: Option<RawQuietHours>,
+    /// Flap detection (as Nagios): the weighted percent of state change over the last
+    /// `window` results; flapping starts at `high` and stops below `low`, e.g.
+    /// `{ window = 21, high = 50, low = 25 }` (the default). A flapping check tells one
+    /// `flapping` notification, then nothing until it settles. `{ enabled = false }`
+    /// turns it off.
+    pub flap: Option<RawFlap>,
     /// The channels of checks that name none, by id (default `["desktop"]`).
     #[schemars(with = "Option<Vec<String>>")]
     pub channels: Option<Vec<Spanned<String>>>,
+}
+
+/// `[alerts] flap`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlap {
+    /// Results looked at, 3 to 64 (default 21).
+    #[schemars(with = "Option<u32>")]
+    pub window: Option<Spanned<i64>>,
+    /// Percent of weighted state change at which flapping starts (default 50).
+    #[schemars(with = "Option<f64>")]
+    pub high: Option<Spanned<f64>>,
+    /// Percent below which it stops (default 25); less than `high`.
+    #[schemars(with = "Option<f64>")]
+    pub low: Option<Spanned<f64>>,
+    /// `false` turns flap detection off (default true).
+    pub enabled: Option<bool>,
 }
 
 /// Quiet hours, in local time.

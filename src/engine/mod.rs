@@ -73,6 +73,8 @@ pub struct CheckSnapshot {
     pub open_incident: Option<i64>,
     /// Self-healing, for a check with `auto_action`.
     pub healing: Option<HealingSnapshot>,
+    /// Changing state too often to be told (flap detection).
+    pub flapping: bool,
 }
 
 /// A group (a service made of checks) with its degradation level and what causes it.
@@ -163,6 +165,8 @@ pub enum Event {
     RestartLoop(Box<RestartLoop>),
     /// One of a service's own circuit breakers turned OPEN (its `breakers_url`).
     ServiceBreakerOpened(Box<ServiceBreakerOpened>),
+    /// A check started or stopped flapping.
+    Flapping(Box<Flapping>),
     /// The alert policy sent a notification to the desktop channel: the desktop shell
     /// shows it.
     Notification(Box<Sent>),
@@ -174,6 +178,19 @@ pub struct ServiceBreakerOpened {
     pub check_id: CheckId,
     pub check_name: String,
     pub breaker: crate::model::ServiceBreaker,
+}
+
+/// A check started flapping (`started`), or settled.
+#[derive(Debug, Clone)]
+pub struct Flapping {
+    pub check_id: CheckId,
+    pub check_name: String,
+    pub started: bool,
+    /// The weighted percent of state change over the window.
+    pub percent: f64,
+    pub window: u8,
+    /// What its last result said.
+    pub status: Status,
 }
 
 // The event channel allocates all its `EVENT_CAPACITY` slots at start: large payloads
@@ -240,6 +257,8 @@ struct Live {
     /// The service's own breakers with the last result (`breakers_url`).
     service_breakers: Option<crate::model::ServiceBreakers>,
     healing: Healing,
+    /// Its recent results, for flap detection.
+    flap: crate::state::FlapHistory,
 }
 
 /// The running engine's tasks, for shutdown.
@@ -494,6 +513,7 @@ impl Engine {
                 | Event::IncidentResolved { .. }
                 | Event::RestartLoop(_)
                 | Event::ServiceBreakerOpened(_)
+                | Event::Flapping(_)
         );
         if told && self.inner.alert_events.try_send(event.clone()).is_err() {
             self.inner.alert_events_missed.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -533,6 +553,7 @@ fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, now: DateTime<Utc>) -> C
                 service_breakers: live.service_breakers.clone(),
                 open_incident: live.tracked.state.open_incident,
                 healing: engine.healing_of(runtime, &live.healing, live.tracked.state.consecutive_failures),
+                flapping: live.flap.flapping && engine.inner.config.alerts.flap.is_some(),
                 config,
             }
         }
@@ -546,6 +567,7 @@ fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, now: DateTime<Utc>) -> C
             service_breakers: None,
             open_incident: None,
             healing: None,
+            flapping: false,
             config,
         },
     }

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Engine, Event, RestartLoop, ServiceBreakerOpened};
+use super::{Engine, Event, Flapping, RestartLoop, ServiceBreakerOpened};
 use crate::alert::{Decision, Happening, LocalZone, OpenIncident, Policy, Silence, Subject, World};
 use crate::model::{CheckId, NotifyEvent, Status, Suppressed};
 use crate::notify::{self, ChannelConfig, ChannelKind, Payload, PayloadCheck};
@@ -117,6 +117,10 @@ impl Engine {
             Event::ServiceBreakerOpened(event) => {
                 let (title, body) = service_breaker_words(&event);
                 (event.check_id.clone(), Happening::Notice { event: NotifyEvent::ServiceBreaker, title, body })
+            }
+            Event::Flapping(event) => {
+                let (title, body) = flapping_words(&event);
+                (event.check_id.clone(), Happening::Notice { event: NotifyEvent::Flapping, title, body })
             }
             _ => return,
         };
@@ -473,6 +477,10 @@ impl World for EngineWorld<'_> {
     fn maintenance(&self, check: &CheckId) -> bool {
         self.0.check(check.as_str()).is_some_and(|c| c.status == Status::Maintenance)
     }
+
+    fn flapping(&self, check: &CheckId) -> bool {
+        self.0.check(check.as_str()).is_some_and(|c| c.flapping)
+    }
 }
 
 /// "orders-api: restart loop" and what happened, in local time.
@@ -488,6 +496,25 @@ pub fn restart_loop_text(event: &RestartLoop, config: &crate::config::Config) ->
             event.check_name
         ),
     )
+}
+
+/// "api is flapping" and what that means for its notifications.
+fn flapping_words(event: &Flapping) -> (String, String) {
+    let percent = event.percent.round();
+    if event.started {
+        (
+            format!("{} is flapping", event.check_name),
+            format!(
+                "its state changed in {percent}% of its last {} results; its notifications are held until it settles",
+                event.window
+            ),
+        )
+    } else {
+        (
+            format!("{} stopped flapping", event.check_name),
+            format!("now {}; state changes are down to {percent}% of its last {} results", event.status, event.window),
+        )
+    }
 }
 
 fn service_breaker_words(event: &ServiceBreakerOpened) -> (String, String) {

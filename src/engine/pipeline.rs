@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{record, restore, CheckRuntime, Engine, Event, ServiceBreakerOpened};
+use super::{record, restore, CheckRuntime, Engine, Event, Flapping, ServiceBreakerOpened};
 use crate::breaker::{Breaker, Call, Permit};
 use crate::condition::JsonCache;
 use crate::config::{CheckConfig, Config};
@@ -18,7 +18,7 @@ use crate::model::{
     ServiceHealth, Status, Verdict,
 };
 use crate::probe::{self, ProbeContext};
-use crate::state::{Change, Thresholds};
+use crate::state::{Change, Flap, Thresholds};
 use crate::store::{BreakerChange, IncidentRecord, PersistedState, ResultRecord, WriteOp};
 
 /// What applying one result changed, to be written and published.
@@ -29,6 +29,8 @@ struct Applied {
     state: PersistedState,
     /// The service's own breakers that turned OPEN with this result.
     breakers_opened: Vec<ServiceBreaker>,
+    /// The check started or stopped flapping with this result.
+    flapped: Option<Flapping>,
 }
 
 /// What the service said about itself with a result.
@@ -101,6 +103,23 @@ impl Engine {
         }
         let breaker_changes = breaker_changes(check, &live.breaker, breaker_before, result.at);
         let transition = live.tracked.apply(result, thresholds, parent_down.map(|p| p.as_str()));
+        let flap_config = self.inner.config.alerts.flap;
+        let flapped = flap_config.and_then(|config| {
+            let flap = live.flap.record(result.verdict.status(), &config)?;
+            let (started, percent) = match flap {
+                Flap::Started { percent } => (true, percent),
+                Flap::Stopped { percent } => (false, percent),
+            };
+            tracing::info!(check = %check.id, started, percent, "flapping");
+            Some(Flapping {
+                check_id: check.id.clone(),
+                check_name: check.name.clone(),
+                started,
+                percent,
+                window: config.window,
+                status: result.verdict.status(),
+            })
+        });
         let opened = transition.open.map(|cause| {
             let incident = self.new_incident(check, cause, failed, result.at);
             live.tracked.state.open_incident = Some(incident.id);
@@ -134,7 +153,7 @@ impl Engine {
             })
             .collect();
         if let Some(incident) = opened {
-            ops.push(WriteOp::OpenIncident { incident, state: state.clone() });
+            ops.push(WriteOp::OpenIncident { incident: Box::new(incident), state: state.clone() });
         }
         if let Some(id) = transition.resolved {
             ops.push(WriteOp::ResolveIncident { id, at: result.at, state: state.clone() });
@@ -148,7 +167,7 @@ impl Engine {
             tracing::info!(check = %check.id, %from, %to, reason = reason.as_deref().unwrap_or(""), "status changed");
             ops.push(record::state_change(result.at, Change { from, to, reason }, state.clone()));
         }
-        Some(Applied { ops, state, breakers_opened })
+        Some(Applied { ops, state, breakers_opened, flapped })
     }
 
     /// A new incident of `check`, with the next id.
@@ -182,7 +201,7 @@ impl Engine {
         for op in applied.ops {
             match &op {
                 WriteOp::OpenIncident { incident, .. } => {
-                    events.push(Event::IncidentOpened(Box::new(incident.clone())));
+                    events.push(Event::IncidentOpened(incident.clone()));
                 }
                 WriteOp::ResolveIncident { id, at, .. } => {
                     events.push(Event::IncidentResolved { id: *id, check_id: check_id.clone(), at: *at });
@@ -200,6 +219,9 @@ impl Engine {
                 check_name: runtime.config.name.clone(),
                 breaker,
             })));
+        }
+        if let Some(flapped) = applied.flapped {
+            events.push(Event::Flapping(Box::new(flapped)));
         }
         for event in events {
             self.emit(event);

@@ -70,6 +70,7 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
             health: None,
             service_breakers: None,
             healing: Healing::default(),
+            flap: Default::default(),
         };
     };
     let state = CheckState {
@@ -93,6 +94,7 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
         health: None,
         service_breakers: None,
         healing: Healing::default(),
+        flap: p.flap,
     }
 }
 
@@ -123,5 +125,6 @@ pub(super) fn persist(check_id: &CheckId, live: &Live) -> PersistedState {
         open_incident: state.open_incident,
         breaker: live.breaker.config().map(|_| Box::new(live.breaker.save())),
         paused: live.tracked.pause.map(|p| (p.since, p.until)),
+        flap: live.flap,
     }
 }

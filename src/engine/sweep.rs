@@ -138,7 +138,7 @@ impl Engine {
             self.inner.alerts_now.notify_one();
         }
         if let Some(incident) = &opened {
-            self.record(WriteOp::OpenIncident { incident: incident.clone(), state: state.clone() }).await;
+            self.record(WriteOp::OpenIncident { incident: Box::new(incident.clone()), state: state.clone() }).await;
         }
         self.record(record::state_change(now, change, state)).await;
         self.publish(runtime);

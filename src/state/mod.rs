@@ -6,8 +6,10 @@
 //! result makes the check unknown without touching the incident. Pure: `now` and
 //! every input are arguments; it must not do I/O or read a clock.
 
+mod flap;
 mod pause;
 
+pub use flap::{Flap, FlapConfig, FlapHistory};
 pub use pause::{Change, InWindow, Pause, PauseOutcome, Shown, Tracked};
 
 use chrono::{DateTime, Utc};

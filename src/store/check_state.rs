@@ -7,6 +7,7 @@ use rusqlite::{params, Connection, Transaction};
 use super::{coded, from_millis, parsed, to_millis};
 use crate::breaker::{self, BreakerState};
 use crate::model::{CheckId, Requester, Status};
+use crate::state::FlapHistory;
 
 /// A check's state as persisted; the engine restores its state machine and breaker
 /// from it.
@@ -24,6 +25,8 @@ pub struct PersistedState {
     pub breaker: Option<Box<breaker::Saved>>,
     /// Paused by the user: since when, and until when (`None`: until resumed).
     pub paused: Option<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    /// Its flap detection's recent results.
+    pub flap: FlapHistory,
 }
 
 const TABLE: &str = "check_state";
@@ -32,14 +35,16 @@ pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::
     let mut statement = tx.prepare_cached(
         "INSERT INTO check_state (check_id, status, since, reason, consecutive_failures, consecutive_successes,
              last_result_at, open_incident, breaker_state, breaker_failures, breaker_next_trial_at,
-             paused_at, paused_until, breaker)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             paused_at, paused_until, breaker, flap_changes, flap_results, flap_last, flapping)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
          ON CONFLICT (check_id) DO UPDATE SET status = excluded.status, since = excluded.since,
              reason = excluded.reason, consecutive_failures = excluded.consecutive_failures,
              consecutive_successes = excluded.consecutive_successes, last_result_at = excluded.last_result_at,
              open_incident = excluded.open_incident, breaker_state = excluded.breaker_state,
              breaker_failures = excluded.breaker_failures, breaker_next_trial_at = excluded.breaker_next_trial_at,
-             paused_at = excluded.paused_at, paused_until = excluded.paused_until, breaker = excluded.breaker",
+             paused_at = excluded.paused_at, paused_until = excluded.paused_until, breaker = excluded.breaker,
+             flap_changes = excluded.flap_changes, flap_results = excluded.flap_results,
+             flap_last = excluded.flap_last, flapping = excluded.flapping",
     )?;
     let breaker = state.breaker.as_deref();
     let json = breaker.map(|b| serde_json::to_string(&BreakerJson::from(b)).unwrap_or_default());
@@ -58,6 +63,11 @@ pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::
         state.paused.map(|(at, _)| to_millis(at)),
         state.paused.and_then(|(_, until)| until.map(to_millis)),
         json,
+        // The bits as they are: SQLite's integers are signed.
+        state.flap.changes as i64,
+        state.flap.results,
+        state.flap.last.map(Status::as_str),
+        state.flap.flapping,
     ])?;
     Ok(())
 }
@@ -68,7 +78,7 @@ pub(super) fn load_all(connection: &Connection) -> rusqlite::Result<Vec<rusqlite
     let mut statement = connection.prepare(
         "SELECT check_id, status, since, reason, consecutive_failures, consecutive_successes, last_result_at,
                 open_incident, breaker_state, breaker_failures, breaker_next_trial_at, paused_at, paused_until,
-                breaker
+                breaker, flap_changes, flap_results, flap_last, flapping
          FROM check_state",
     )?;
     let rows = statement.query_map([], |row| {
@@ -99,6 +109,15 @@ pub(super) fn load_all(connection: &Connection) -> rusqlite::Result<Vec<rusqlite
             paused: match row.get::<_, Option<i64>>(11)? {
                 Some(at) => Some((from_millis(at), row.get::<_, Option<i64>>(12)?.map(from_millis))),
                 None => None,
+            },
+            flap: FlapHistory {
+                changes: row.get::<_, i64>(14)? as u64,
+                results: row.get(15)?,
+                last: match row.get::<_, Option<String>>(16)? {
+                    Some(_) => Some(coded(row, 16, at)?),
+                    None => None,
+                },
+                flapping: row.get(17)?,
             },
         })
     })?;

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (5, include_str!("migrations/0005_quarantine.sql")),
     (6, include_str!("migrations/0006_breakers.sql")),
     (7, include_str!("migrations/0007_alerts.sql")),
+    (8, include_str!("migrations/0008_flap.sql")),
 ];
 
 pub const DB_FILE: &str = "history.db";

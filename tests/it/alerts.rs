@@ -480,3 +480,61 @@ async fn a_maintenance_window_shows_opens_nothing_and_its_end_opens_the_incident
     let windows = daemon.get("/api/v1/maintenance").await["windows"].as_array().cloned().unwrap();
     assert_eq!((windows[0]["active"].as_bool(), windows[0]["starts_at"].as_str()), (Some(false), None), "over");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flapping_check_is_told_once_shown_and_quiet_until_it_settles_across_a_restart() {
+    let target = Target::start(Behaviour::Ok).await;
+    let hook = Target::start(Behaviour::Ok).await;
+    let config = format!(
+        "[alerts]\ngroup_wait = \"0s\"\nchannels = [\"hook\"]\nflap = {{ window = 7, high = 50, low = 25 }}\n\n{}{}",
+        webhook("hook", &hook, ""),
+        checks(1, &target, "")
+    );
+    let daemon = Daemon::start(&config).await;
+    all_up(&daemon, 1).await;
+    target.set(Behaviour::Alternate);
+    let flapping = eventually(WAIT, "the check shows it flaps", || async {
+        let check = daemon.check("svc-00").await;
+        (check["flapping"] == true).then_some(check)
+    })
+    .await;
+    assert_eq!(flapping["flapping"], true);
+    let told = eventually(WAIT, "the flapping notification", || async {
+        let posted = hook.posted();
+        posted.iter().any(|p| p.body.contains("\"event\":\"flapping\"")).then_some(posted)
+    })
+    .await;
+    let bodies: Vec<Value> = told.iter().map(|p| serde_json::from_str(&p.body).unwrap()).collect();
+    let flaps: Vec<&Value> = bodies.iter().filter(|b| b["event"] == "flapping").collect();
+    assert_eq!(flaps.len(), 1, "{bodies:?}");
+    assert_eq!(flaps[0]["title"], "svc-00 is flapping");
+    // While it flaps, its openings and recoveries are held, and logged as flapping.
+    let held = eventually(WAIT, "openings held as flapping in the log", || async {
+        let log = notifications(&daemon, "?check=svc-00").await;
+        log.iter().any(|n| n["suppressed"] == "flapping").then_some(log)
+    })
+    .await;
+    assert!(held.iter().all(|n| n["event"] != "flapping" || n["suppressed"].is_null()), "{held:?}");
+    let before = hook.posted().len();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(hook.posted().len(), before, "nothing more is told while it flaps: {:?}", hook.posted());
+
+    // A restart keeps the flap: still flapping, not told again.
+    let dir = daemon.stop();
+    let daemon = Daemon::start_in(dir).await;
+    assert_eq!(daemon.check("svc-00").await["flapping"], true, "restored as flapping");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let again = hook.posted().iter().filter(|p| p.body.contains("\"event\":\"flapping\"")).count();
+    assert_eq!(again, 1, "not told again after the restart");
+
+    // It settles up: told once that it stopped.
+    target.set(Behaviour::Ok);
+    let stopped = eventually(WAIT, "the settling is told", || async {
+        hook.posted().iter().find(|p| p.body.contains("stopped flapping")).cloned()
+    })
+    .await;
+    let body: Value = serde_json::from_str(&stopped.body).unwrap();
+    assert_eq!(body["event"], "flapping");
+    assert!(body["body"].as_str().unwrap().starts_with("now up;"), "{body}");
+    assert_eq!(daemon.check("svc-00").await["flapping"], false);
+}

@@ -8,6 +8,7 @@ use chrono::Utc;
 use watchkeeper::breaker;
 use watchkeeper::figures::OwnFigures;
 use watchkeeper::model::{BreakerState, CheckId, FailureClass, Status};
+use watchkeeper::state::FlapHistory;
 use watchkeeper::store::{IncidentFilter, IncidentRecord, PersistedState, ResultRecord, Store, StoreError, WriteOp};
 
 fn id(check: &str) -> CheckId {
@@ -33,6 +34,8 @@ fn state(check: &str, failures: u32, incident: Option<i64>) -> PersistedState {
             window: breaker::SavedWindow { window: "count:4".into(), recent: "offF".into(), buckets: Vec::new() },
         })),
         paused: None,
+        // A flap's history survives a reopen, every bit of it (the highest too).
+        flap: FlapHistory { changes: 0x8000_0000_0000_0005, results: 21, last: Some(Status::Down), flapping: true },
     }
 }
 
@@ -57,7 +60,10 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
         acked_at: None,
         note: None,
     };
-    handle.send(WriteOp::OpenIncident { incident: incident.clone(), state: state("db", 1, Some(7)) }).await.unwrap();
+    handle
+        .send(WriteOp::OpenIncident { incident: Box::new(incident.clone()), state: state("db", 1, Some(7)) })
+        .await
+        .unwrap();
     for i in 0..5000 {
         let result = ResultRecord {
             check_id: id("db"),
@@ -79,6 +85,7 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
     assert_eq!(states.len(), 1, "one state row per check, however many results");
     assert_eq!(states[0].consecutive_failures, 5000, "the last state of the batch wins");
     assert_eq!(states[0].open_incident, Some(7));
+    assert_eq!(states[0].flap, state("db", 0, None).flap, "the flap history is kept");
     let breaker = states[0].breaker.as_ref().expect("the breaker is kept");
     assert_eq!(
         (breaker.state, breaker.consecutive_failures, breaker.failed_trials, breaker.window.recent.as_str()),
@@ -163,7 +170,11 @@ async fn a_value_this_version_does_not_know_is_an_error_naming_its_row() {
         acked_at: None,
         note: None,
     };
-    writer.handle().send(WriteOp::OpenIncident { incident, state: state("db", 1, Some(7)) }).await.unwrap();
+    writer
+        .handle()
+        .send(WriteOp::OpenIncident { incident: Box::new(incident), state: state("db", 1, Some(7)) })
+        .await
+        .unwrap();
     writer.handle().send(WriteOp::State(state("api", 0, None))).await.unwrap();
     writer.stop().await;
 

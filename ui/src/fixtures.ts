@@ -19,6 +19,7 @@ export function check(id: string, over: Partial<Check> = {}): Check {
     breaker: null,
     last: { at: "2026-11-23T10:00:00.000Z", ok: true, latency_ms: 2.5, message: "HTTP 200", failure: null },
     healing: null,
+    flapping: false,
     components: [],
     service_breakers: [],
     service_breakers_error: null,

@@ -28,6 +28,8 @@ pub enum Behaviour {
     Huge(usize),
     /// This status, content type and body.
     Typed(u16, &'static str, String),
+    /// 200 and 503 by turns: a flapping service.
+    Alternate,
 }
 
 #[derive(Clone)]
@@ -127,7 +129,7 @@ fn spawn(listener: TcpListener, shared: Shared) -> JoinHandle<()> {
 }
 
 async fn respond(State(shared): State<Shared>, request: axum::extract::Request) -> Response {
-    shared.hits.fetch_add(1, Ordering::SeqCst);
+    let hit = shared.hits.fetch_add(1, Ordering::SeqCst);
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let seen = Request {
@@ -148,6 +150,8 @@ async fn respond(State(shared): State<Shared>, request: axum::extract::Request) 
     match behaviour {
         Behaviour::Ok => ([("content-type", "application/json")], "{\"status\":\"UP\"}").into_response(),
         Behaviour::Status(code) => (StatusCode::from_u16(code).expect("valid status"), "failing").into_response(),
+        Behaviour::Alternate if hit % 2 == 0 => "ok".into_response(),
+        Behaviour::Alternate => (StatusCode::SERVICE_UNAVAILABLE, "failing").into_response(),
         Behaviour::Body(body) => body.into_response(),
         Behaviour::Hang => {
             std::future::pending::<()>().await;

@@ -130,7 +130,12 @@ service_breakers_error: string | null,
 /**
  * Self-healing, for a check with `auto_action`.
  */
-healing: Healing | null, };
+healing: Healing | null,
+/**
+ * Changing state too often (flap detection, `[alerts] flap`): it told so once and
+ * tells nothing else until it settles.
+ */
+flapping: boolean, };
 
 export type CheckDetail = {
 /**
@@ -163,7 +168,12 @@ service_breakers_error: string | null,
 /**
  * Self-healing, for a check with `auto_action`.
  */
-healing: Healing | null, };
+healing: Healing | null,
+/**
+ * Changing state too often (flap detection, `[alerts] flap`): it told so once and
+ * tells nothing else until it settles.
+ */
+flapping: boolean, };
 
 export type Component = { check: string, critical: boolean, status: Status, };
 

@@ -143,7 +143,7 @@ export class CheckPage {
       paused ? "Resume" : "Pause 1 h",
     );
     this.header.replaceChildren(
-      h("h2", {}, badge(live.status), " ", detail.name, h("span", { class: "id" }, detail.id), " ", pause),
+      h("h2", {}, badge(live.status), live.flapping ? h("span", { class: "flapping" }, "flapping") : null, " ", detail.name, h("span", { class: "id" }, detail.id), " ", pause),
       h(
         "dl",
         {},

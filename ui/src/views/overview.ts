@@ -257,7 +257,7 @@ export class Overview {
     row.className = `check ${check.status}${check.id === this.selected ? " selected" : ""}`;
     const breaker = check.breaker ? breakerText(check.breaker, Date.now()) : "—";
     row.replaceChildren(
-      h("td", {}, badge(check.status)),
+      h("td", {}, badge(check.status), check.flapping ? h("span", { class: "flapping", title: "changing state too often: notifications held until it settles" }, "flapping") : null),
       h(
         "td",
         { class: "name" },
