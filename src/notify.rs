@@ -4,13 +4,19 @@
 //! - `webhook`: the notification as JSON ([`Payload`], docs/API.md) POSTed to a URL
 //!   with the channel's headers;
 //! - `command`: a program (argv, no shell) given the same JSON on stdin; exit 0 is
-//!   delivered.
+//!   delivered;
+//! - `alertmanager`: alerts POSTed to an Alertmanager's v2 API (`/api/v2/alerts`), one
+//!   per check, labelled `alertname`, `check`, `group`, `severity`, `instance`; an open
+//!   incident's alert is re-sent every `resend` so Alertmanager keeps it firing, and
+//!   a recovery ends it (`endsAt`).
 //!
 //! A delivery is one attempt bounded by the channel's timeout; the engine's notifier
 //! retries with a capped backoff and never waits for one.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::exec::{self, CommandSpec};
@@ -28,8 +34,18 @@ pub struct ChannelConfig {
 #[derive(Debug, Clone)]
 pub enum ChannelKind {
     Desktop,
-    Webhook { url: reqwest::Url, headers: Vec<(String, Secret)> },
-    Command { command: CommandSpec },
+    Webhook {
+        url: reqwest::Url,
+        headers: Vec<(String, Secret)>,
+    },
+    Command {
+        command: CommandSpec,
+    },
+    /// `url` is where alerts are POSTed (`…/api/v2/alerts`).
+    Alertmanager {
+        url: reqwest::Url,
+        resend: Duration,
+    },
 }
 
 impl ChannelKind {
@@ -38,6 +54,7 @@ impl ChannelKind {
             ChannelKind::Desktop => "desktop",
             ChannelKind::Webhook { .. } => "webhook",
             ChannelKind::Command { .. } => "command",
+            ChannelKind::Alertmanager { .. } => "alertmanager",
         }
     }
 }
@@ -74,6 +91,8 @@ pub struct PayloadCheck {
     pub name: String,
     pub group: Option<String>,
     pub status: String,
+    /// The check's own `alert.severity`.
+    pub severity: String,
 }
 
 /// Why a delivery failed, said for the log and `/healthz`.
@@ -91,6 +110,10 @@ pub async fn deliver(
     let json = serde_json::to_vec(payload).map_err(|e| DeliveryError(format!("cannot encode: {e}")))?;
     match &channel.kind {
         ChannelKind::Desktop => Ok(()),
+        ChannelKind::Alertmanager { resend, .. } => {
+            let at = DateTime::parse_from_rfc3339(&payload.at).map_or_else(|_| Utc::now(), |at| at.with_timezone(&Utc));
+            post_alerts(channel, client, &alerts_of(payload, at, *resend)).await
+        }
         ChannelKind::Webhook { url, headers } => {
             let mut request = client
                 .post(url.clone())
@@ -129,6 +152,104 @@ pub async fn deliver(
             }
         }
     }
+}
+
+/// One alert of Alertmanager's v2 API.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AmAlert {
+    pub labels: BTreeMap<&'static str, String>,
+    pub annotations: BTreeMap<&'static str, String>,
+    #[serde(rename = "startsAt")]
+    pub starts_at: String,
+    #[serde(rename = "endsAt")]
+    pub ends_at: String,
+}
+
+/// How long an alert fires in Alertmanager without news: four re-sends, as Prometheus
+/// does, so one lost POST does not resolve it.
+pub fn am_valid(resend: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(resend * 4).unwrap_or(chrono::Duration::minutes(4))
+}
+
+/// The alert of one check: firing from `starts_at` until `ends_at`.
+pub fn am_alert(
+    alertname: &'static str,
+    check: &PayloadCheck,
+    (title, body): (&str, &str),
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> AmAlert {
+    let stamp = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let labels = BTreeMap::from([
+        ("alertname", alertname.to_owned()),
+        ("check", check.id.clone()),
+        ("group", check.group.clone().unwrap_or_default()),
+        ("severity", check.severity.clone()),
+        ("instance", instance().to_owned()),
+    ]);
+    let annotations = BTreeMap::from([
+        ("summary", title.to_owned()),
+        ("description", body.to_owned()),
+        ("check_name", check.name.clone()),
+    ]);
+    AmAlert { labels, annotations, starts_at: stamp(starts_at), ends_at: stamp(ends_at.max(starts_at)) }
+}
+
+/// `alertname` for an event: an incident's events share one, so a recovery ends the
+/// alert its opening fired.
+pub fn alertname(event: &str) -> &'static str {
+    match event {
+        "opened" | "resolved" | "reminder" => "WatchkeeperCheckDown",
+        "restart_loop" => "WatchkeeperRestartLoop",
+        "service_breaker" => "WatchkeeperServiceBreakerOpen",
+        "flapping" => "WatchkeeperFlapping",
+        "no_network" => "WatchkeeperNoNetwork",
+        "cert_expiry" => "WatchkeeperCertExpiry",
+        _ => "Watchkeeper",
+    }
+}
+
+/// A notification as alerts, one per check: an opening or reminder fires (until
+/// re-sent), a recovery ends at `at`, anything else fires for one validity and ends.
+fn alerts_of(payload: &Payload, at: DateTime<Utc>, resend: Duration) -> Vec<AmAlert> {
+    let ends_at = match payload.event.as_str() {
+        "resolved" => at,
+        _ => at + am_valid(resend),
+    };
+    let name = alertname(&payload.event);
+    payload.checks.iter().map(|c| am_alert(name, c, (&payload.title, &payload.body), at, ends_at)).collect()
+}
+
+/// POSTs alerts to an Alertmanager.
+pub async fn post_alerts(
+    channel: &ChannelConfig,
+    client: &reqwest::Client,
+    alerts: &[AmAlert],
+) -> Result<(), DeliveryError> {
+    let ChannelKind::Alertmanager { url, .. } = &channel.kind else { return Ok(()) };
+    if alerts.is_empty() {
+        return Ok(());
+    }
+    let response = client
+        .post(url.clone())
+        .timeout(channel.timeout)
+        .header("user-agent", concat!("watchkeeper/", env!("CARGO_PKG_VERSION")))
+        .json(alerts)
+        .send()
+        .await
+        .map_err(|e| DeliveryError(webhook_error(&e)))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let text = response.text().await.unwrap_or_default();
+    Err(DeliveryError(format!("Alertmanager answered HTTP {}: {}", status.as_u16(), cut(text.trim(), 200))))
+}
+
+/// This machine, as the `instance` label names it.
+pub fn instance() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| sysinfo::System::host_name().unwrap_or_else(|| "localhost".to_owned()))
 }
 
 fn webhook_error(error: &reqwest::Error) -> String {

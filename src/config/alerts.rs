@@ -18,9 +18,7 @@ use crate::model::{is_valid_id, CheckId, Severity};
 use crate::notify::{self, ChannelConfig, ChannelKind};
 use crate::state::FlapConfig;
 
-const CHANNEL_KINDS: &[&str] = &["desktop", "webhook", "command"];
-/// Channel kinds of the public contract this version does not deliver to yet.
-const PLANNED_CHANNEL_KINDS: &[&str] = &["alertmanager"];
+const CHANNEL_KINDS: &[&str] = &["desktop", "webhook", "command", "alertmanager"];
 
 /// Compiles the `[[channel]]` tables; `desktop` is there unless one of them has that id.
 pub(super) fn channels(raw: Vec<RawChannel>, report: &mut Report<'_>) -> Vec<ChannelConfig> {
@@ -64,6 +62,9 @@ fn channel(entry: RawChannel, scope: &mut Scope<'_, '_>) -> Option<ChannelConfig
             scope.error(&span, key, message, format!("remove `{key}`, or change `kind`"));
         }
     };
+    if kind_name != "alertmanager" {
+        unused(scope, "resend", entry.resend.as_ref().map(Spanned::span));
+    }
     let kind = match kind_name {
         "desktop" => {
             unused(scope, "url", entry.url.as_ref().map(Spanned::span));
@@ -77,27 +78,7 @@ fn channel(entry: RawChannel, scope: &mut Scope<'_, '_>) -> Option<ChannelConfig
                 scope.needs("url", "add `url = \"https://example.org/hooks/watchkeeper\"`");
                 return None;
             };
-            let parsed = match reqwest::Url::parse(url.get_ref()) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
-                Ok(_) => {
-                    scope.error(
-                        &url.span(),
-                        "url",
-                        "is not an http(s) URL",
-                        "write `http://` or `https://`, a host and a path",
-                    );
-                    return None;
-                }
-                Err(e) => {
-                    scope.error(
-                        &url.span(),
-                        "url",
-                        format_args!("is not a valid URL: {e}"),
-                        "write e.g. `https://example.org/hook`",
-                    );
-                    return None;
-                }
-            };
+            let parsed = http_url(scope, url)?;
             let headers = crate::probe::http::headers(entry.headers.as_ref(), scope);
             ChannelKind::Webhook { url: parsed, headers }
         }
@@ -106,10 +87,23 @@ fn channel(entry: RawChannel, scope: &mut Scope<'_, '_>) -> Option<ChannelConfig
             unused(scope, "headers", entry.headers.as_ref().map(Spanned::span));
             ChannelKind::Command { command: CommandSpec::compile(entry.command, None, None, scope)? }
         }
-        other if PLANNED_CHANNEL_KINDS.contains(&other) => {
-            let message = format_args!("`{other}` is not supported by this version of watchkeeper yet");
-            scope.error(&entry.kind.span(), "kind", message, format!("use one of: {}", CHANNEL_KINDS.join(", ")));
-            return None;
+        "alertmanager" => {
+            unused(scope, "command", entry.command.as_ref().map(Spanned::span));
+            unused(scope, "headers", entry.headers.as_ref().map(Spanned::span));
+            let Some(url) = &entry.url else {
+                scope.needs("url", "add the Alertmanager's URL, e.g. `url = \"http://127.0.0.1:9093\"`");
+                return None;
+            };
+            let mut parsed = http_url(scope, url)?;
+            if !parsed.path().ends_with("/api/v2/alerts") {
+                let path = format!("{}/api/v2/alerts", parsed.path().trim_end_matches('/'));
+                parsed.set_path(&path);
+            }
+            let resend = match &entry.resend {
+                Some(r) => positive(scope, "resend", r).unwrap_or(Duration::from_secs(60)),
+                None => Duration::from_secs(60),
+            };
+            ChannelKind::Alertmanager { url: parsed, resend }
         }
         other => {
             let hint = did_you_mean(other, CHANNEL_KINDS);
@@ -124,6 +118,27 @@ fn channel(entry: RawChannel, scope: &mut Scope<'_, '_>) -> Option<ChannelConfig
         }
     };
     Some(ChannelConfig { id: entry.id.into_inner(), kind, timeout })
+}
+
+/// A channel's `url`: http(s) with a host.
+fn http_url(scope: &mut Scope<'_, '_>, url: &Spanned<String>) -> Option<reqwest::Url> {
+    match reqwest::Url::parse(url.get_ref()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
+        Ok(_) => {
+            scope.error(
+                &url.span(),
+                "url",
+                "is not an http(s) URL",
+                "write `http://` or `https://`, a host and a path",
+            );
+            None
+        }
+        Err(e) => {
+            let message = format_args!("is not a valid URL: {e}");
+            scope.error(&url.span(), "url", message, "write e.g. `https://example.org/hook`");
+            None
+        }
+    }
 }
 
 /// `[alerts]`, its channels checked against those declared.

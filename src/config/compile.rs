@@ -1460,6 +1460,7 @@ url = "http://127.0.0.1:9/"
 [[channel]]
 id = "am"
 kind = "alertmanager"
+resend = "0s"
 
 [[channel]]
 id = "x"
@@ -1537,49 +1538,49 @@ every = "day"
                   help: remove `command`, or change `kind`
                 wk.toml:17:6: channel "hook": id: duplicate id, first defined on line 11
                   help: give every channel a unique id
-                wk.toml:23:8: channel "am": kind: `alertmanager` is not supported by this version of watchkeeper yet
-                  help: use one of: desktop, webhook, command
-                wk.toml:27:8: channel "x": kind: unknown kind `pager`
-                  help: the kinds are: desktop, webhook, command
-                wk.toml:30:6: channel "run": needs `command`
+                wk.toml:22:6: channel "am": needs `url`
+                  help: add the Alertmanager's URL, e.g. `url = "http://127.0.0.1:9093"`
+                wk.toml:28:8: channel "x": kind: unknown kind `pager`
+                  help: the kinds are: desktop, webhook, command, alertmanager
+                wk.toml:31:6: channel "run": needs `command`
                   help: add `command = ["program", "arg"]` (run without a shell)
-                wk.toml:38:22: check "a": alert.severity: unknown severity `high`
+                wk.toml:39:22: check "a": alert.severity: unknown severity `high`
                   help: use `warning` or `critical`
-                wk.toml:38:36: check "a": alert.on: `degraded` is not supported by this version of watchkeeper yet
+                wk.toml:39:36: check "a": alert.on: `degraded` is not supported by this version of watchkeeper yet
                   help: use `on = ["down"]`; a degraded check shows on the dashboard and in the tray
-                wk.toml:38:48: check "a": alert.on: unknown state `up`
+                wk.toml:39:48: check "a": alert.on: unknown state `up`
                   help: use `["down"]`
-                wk.toml:38:67: check "a": alert.channels: unknown channel `nope`
+                wk.toml:39:67: check "a": alert.channels: unknown channel `nope`
                   help: declare it in a [[channel]] table
-                wk.toml:38:85: check "a": alert.repeat: `soon` is not a valid duration: expected a number before each unit, like `1m30s`
+                wk.toml:39:85: check "a": alert.repeat: `soon` is not a valid duration: expected a number before each unit, like `1m30s`
                   help: write a number and a unit: `500ms`, `10s`, `5m`, `1h`, `7d`
-                wk.toml:38:93: check "a": alert: unknown key `bogus`
+                wk.toml:39:93: check "a": alert: unknown key `bogus`
                   help: `watchkeeper config schema` lists every key
-                wk.toml:41:6: maintenance "m": needs `checks`
+                wk.toml:42:6: maintenance "m": needs `checks`
                   help: add `checks = ["db"]` or `groups = ["shop"]`: the checks it is about
-                wk.toml:41:6: maintenance "m": needs `schedule`
+                wk.toml:42:6: maintenance "m": needs `schedule`
                   help: add `schedule = "0 2 * * sun"` with `duration = "2h"`, or `start` and `end` (RFC 3339)
-                wk.toml:45:16: maintenance "nightly": checks: unknown check `b`
+                wk.toml:46:16: maintenance "nightly": checks: unknown check `b`
                   help: name checks defined in this file
-                wk.toml:46:11: maintenance "nightly": groups: unknown group `shop`
+                wk.toml:47:11: maintenance "nightly": groups: unknown group `shop`
                   help: name a `group` some check has
-                wk.toml:47:12: maintenance "nightly": schedule: hour 25 is out of range 0-23
+                wk.toml:48:12: maintenance "nightly": schedule: hour 25 is out of range 0-23
                   help: write 5 fields in local time, e.g. `0 2 * * sun` (Sundays at 02:00)
-                wk.toml:48:12: maintenance "nightly": duration: must be 1m to 31d
+                wk.toml:49:12: maintenance "nightly": duration: must be 1m to 31d
                   help: set e.g. `duration = "2h"`
-                wk.toml:49:7: maintenance "nightly": end: `end` goes with `start`, not with `schedule`
+                wk.toml:50:7: maintenance "nightly": end: `end` goes with `start`, not with `schedule`
                   help: remove it: a recurring window lasts `duration`
-                wk.toml:54:9: maintenance "move": start: `2026-12-24 18:00` is not an RFC 3339 time: premature end of input
+                wk.toml:55:9: maintenance "move": start: `2026-12-24 18:00` is not an RFC 3339 time: premature end of input
                   help: write e.g. `2026-12-24T18:00:00+01:00`
-                wk.toml:56:12: maintenance "move": duration: `duration` goes with `schedule`; a fixed window has `end`
+                wk.toml:57:12: maintenance "move": duration: `duration` goes with `schedule`; a fixed window has `end`
                   help: replace it with `end`, an RFC 3339 time
-                wk.toml:61:12: maintenance "both": schedule: give either `schedule` (with `duration`) or `start` (with `end`), not both
+                wk.toml:62:12: maintenance "both": schedule: give either `schedule` (with `duration`) or `start` (with `end`), not both
                   help: keep the one you mean
-                wk.toml:68:7: maintenance "backwards": end: is not after `start`
+                wk.toml:69:7: maintenance "backwards": end: is not after `start`
                   help: make the window end after it starts
-                wk.toml:71:6: maintenance "nightly": id: duplicate id, first defined on line 44
+                wk.toml:72:6: maintenance "nightly": id: duplicate id, first defined on line 45
                   help: give every maintenance window a unique id
-                wk.toml:75:1: maintenance "nightly": unknown key `every`
+                wk.toml:76:1: maintenance "nightly": unknown key `every`
                   help: `watchkeeper config schema` lists every key
             "#]],
         );

@@ -134,11 +134,14 @@ pub struct RawChannel {
     /// Unique id: letters, digits, `-` and `_`; checks and `[alerts]` name it.
     #[schemars(with = "String")]
     pub id: Spanned<String>,
-    /// `desktop` (the tray's notifications), `webhook` (a JSON POST, see docs/API.md)
-    /// or `command` (a program given the notification as JSON on stdin).
+    /// `desktop` (the tray's notifications), `webhook` (a JSON POST, see docs/API.md),
+    /// `command` (a program given the notification as JSON on stdin) or
+    /// `alertmanager` (alerts pushed to an Alertmanager's v2 API).
     #[schemars(with = "String")]
     pub kind: Spanned<String>,
-    /// webhook: the URL the notification is POSTed to.
+    /// webhook: the URL the notification is POSTed to. alertmanager: the
+    /// Alertmanager's URL, e.g. `http://127.0.0.1:9093` (alerts go to its
+    /// `/api/v2/alerts`).
     #[schemars(with = "Option<String>")]
     pub url: Option<Spanned<String>>,
     /// webhook: request headers. Values may be `${env:NAME}` or `${file:PATH}`.
@@ -147,6 +150,10 @@ pub struct RawChannel {
     /// command: the program and its arguments (no shell), e.g. `["notify-team", "--urgent"]`.
     #[schemars(with = "Option<Vec<String>>")]
     pub command: Option<Spanned<Vec<String>>>,
+    /// alertmanager: how often the alerts of open incidents are sent again so that
+    /// Alertmanager keeps them firing, e.g. `1m` (the default); each is valid for four.
+    #[schemars(with = "Option<String>")]
+    pub resend: Option<Spanned<String>>,
     /// How long one delivery may take, e.g. `10s` (default 10s).
     #[schemars(with = "Option<String>")]
     pub timeout: Option<Spanned<String>>,

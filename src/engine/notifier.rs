@@ -263,10 +263,15 @@ impl Engine {
                     name: check.config.name.clone(),
                     group: check.config.group.clone(),
                     status: check.status.as_str().to_owned(),
+                    severity: check.config.alert.severity.as_str().to_owned(),
                 },
-                None => {
-                    PayloadCheck { id: id.to_string(), name: id.to_string(), group: None, status: "unknown".into() }
-                }
+                None => PayloadCheck {
+                    id: id.to_string(),
+                    name: id.to_string(),
+                    group: None,
+                    status: "unknown".into(),
+                    severity: "warning".into(),
+                },
             })
             .collect();
         Payload {
@@ -290,10 +295,22 @@ impl Engine {
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(3)).build();
         let Ok(client) = client else { return };
         let mut retries: Vec<(tokio::time::Instant, Job)> = Vec::new();
+        // An Alertmanager forgets an alert not re-sent: the open incidents told on it
+        // are, every `resend`.
+        let resend = match channel.kind {
+            ChannelKind::Alertmanager { resend, .. } => Some(resend),
+            _ => None,
+        };
+        let mut next_resend = resend.map(|r| tokio::time::Instant::now() + r);
         loop {
             let next = retries.iter().map(|(at, _)| *at).min();
             let job = tokio::select! {
                 _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep_until(next_resend.unwrap_or_else(tokio::time::Instant::now)), if next_resend.is_some() => {
+                    next_resend = resend.map(|r| tokio::time::Instant::now() + r);
+                    self.resend_alerts(&channel, &client).await;
+                    continue;
+                }
                 job = jobs.recv() => match job {
                     Some(job) => job,
                     None => return,
@@ -341,6 +358,49 @@ impl Engine {
                 }
             };
             self.record(WriteOp::Delivery(Box::new(delivery))).await;
+        }
+    }
+
+    /// Re-sends the alerts of the incidents open and told on an Alertmanager channel.
+    async fn resend_alerts(&self, channel: &ChannelConfig, client: &reqwest::Client) {
+        let ChannelKind::Alertmanager { resend, .. } = channel.kind else { return };
+        let now = self.now();
+        let open: Vec<(Subject, DateTime<Utc>, String)> = match self.inner.alerts.lock() {
+            Ok(alerts) => alerts
+                .policy
+                .open_incidents()
+                .values()
+                .filter(|o| o.told.contains(&channel.id))
+                .map(|o| (o.subject.clone(), o.opened_at, o.cause.clone()))
+                .collect(),
+            Err(_) => return,
+        };
+        let alerts: Vec<notify::AmAlert> = open
+            .iter()
+            .map(|(subject, opened_at, cause)| {
+                let check = PayloadCheck {
+                    id: subject.check.to_string(),
+                    name: subject.name.clone(),
+                    group: subject.group.clone(),
+                    status: Status::Down.as_str().to_owned(),
+                    severity: subject.alert.severity.as_str().to_owned(),
+                };
+                let title = format!("{} down", subject.name);
+                let name = notify::alertname(NotifyEvent::Opened.as_str());
+                notify::am_alert(name, &check, (&title, cause), *opened_at, now + notify::am_valid(resend))
+            })
+            .collect();
+        match notify::post_alerts(channel, client, &alerts).await {
+            Ok(()) if !alerts.is_empty() => {
+                if let Ok(mut state) = self.inner.alerts.lock() {
+                    state.failing.remove(&channel.id);
+                }
+            }
+            Ok(()) => {}
+            Err(error) => {
+                tracing::warn!(channel = %channel.id, error = %error.0, "re-sending open alerts failed");
+                self.channel_failed(&channel.id, &error.0);
+            }
         }
     }
 

@@ -538,3 +538,59 @@ async fn a_flapping_check_is_told_once_shown_and_quiet_until_it_settles_across_a
     assert!(body["body"].as_str().unwrap().starts_with("now up;"), "{body}");
     assert_eq!(daemon.check("svc-00").await["flapping"], false);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alertmanager_channel_fires_keeps_and_ends_alerts_in_a_real_alertmanager() {
+    let dir = tempfile::tempdir().unwrap();
+    let am = crate::support::alertmanager::Alertmanager::start(dir.path()).await;
+    let target = Target::start(Behaviour::Ok).await;
+    let config = format!(
+        "[alerts]\ngroup_wait = \"0s\"\nchannels = [\"am\"]\n\n\
+         [[channel]]\nid = \"am\"\nkind = \"alertmanager\"\nurl = \"{}\"\nresend = \"1s\"\n\n{}",
+        am.url,
+        checks(1, &target, "group = \"shop\"\nalert = { severity = \"critical\" }")
+    );
+    let daemon = Daemon::start(&config).await;
+    all_up(&daemon, 1).await;
+    target.set(Behaviour::Status(503));
+
+    let ours = |alerts: Vec<Value>| alerts.into_iter().find(|a| a["labels"]["check"] == "svc-00");
+    let firing = eventually(WAIT, "Alertmanager holds the alert, active", || async {
+        ours(am.alerts().await).filter(|a| a["status"]["state"] == "active")
+    })
+    .await;
+    let labels = &firing["labels"];
+    assert_eq!(labels["alertname"], "WatchkeeperCheckDown");
+    assert_eq!(labels["group"], "shop");
+    assert_eq!(labels["severity"], "critical");
+    assert!(labels["instance"].as_str().is_some_and(|i| !i.is_empty()), "{labels}");
+    assert_eq!(firing["annotations"]["summary"], "svc-00 down");
+    assert!(firing["annotations"]["description"].as_str().unwrap().contains("got 503"), "{firing}");
+
+    // Each alert is valid for four re-sends (4 s here): still firing well after, and its
+    // end moves on.
+    let first_end: chrono::DateTime<chrono::Utc> = firing["endsAt"].as_str().unwrap().parse().unwrap();
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let kept = ours(am.alerts().await).expect("still held");
+    assert_eq!(kept["status"]["state"], "active", "re-sent, so kept firing: {kept}");
+    let later_end: chrono::DateTime<chrono::Utc> = kept["endsAt"].as_str().unwrap().parse().unwrap();
+    assert!(later_end > first_end + chrono::Duration::seconds(4), "{first_end} then {later_end}");
+
+    // The recovery ends it then, not when its last re-send runs out (3 s or more later).
+    let recovered = chrono::Utc::now();
+    target.set(Behaviour::Ok);
+    // (Alertmanager lists no resolved alert.)
+    let gone = eventually(WAIT, "Alertmanager no longer holds it", || async {
+        ours(am.alerts().await).is_none().then(chrono::Utc::now)
+    })
+    .await;
+    assert!(gone < recovered + chrono::Duration::milliseconds(2500), "ended by the recovery: {recovered} {gone}");
+    let log = eventually(WAIT, "the log has both delivered", || async {
+        let log = notifications(&daemon, "?check=svc-00").await;
+        log.iter().all(|n| n["delivered"] == true).then_some(log)
+    })
+    .await;
+    let events: Vec<&str> = log.iter().map(|n| n["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["resolved", "opened"], "{log:?}");
+    assert_eq!(daemon.get("/healthz").await["status"], "ok");
+}

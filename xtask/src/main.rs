@@ -385,6 +385,17 @@ const REQUIREMENTS: &[Requirement] = &[
         purposes: &[Purpose::Test, Purpose::Bench],
     },
     Requirement {
+        name: "Prometheus Alertmanager (for the alertmanager channel's tests)",
+        present: || {
+            let path = std::env::var("WATCHKEEPER_ALERTMANAGER")
+                .unwrap_or_else(|_| "/usr/bin/prometheus-alertmanager".to_owned());
+            found(&path, &["--version"])
+        },
+        debian: &["prometheus-alertmanager"],
+        other: None,
+        purposes: &[Purpose::Test],
+    },
+    Requirement {
         name: "tauri-driver (WebDriver for the desktop window)",
         present: || found("tauri-driver", &["--help"]),
         debian: &[],

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod alertmanager;
 pub mod daemon;
 pub mod docker;
 pub mod systemd;
