@@ -4,32 +4,74 @@
 //!
 //! A leaf: pure rules never read a clock; the engine reads this one and passes `now`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Clock {
     /// The system's wall clock.
     System,
-    /// `start`, advanced by how far tokio's clock has moved since `at`.
-    Virtual { start: DateTime<Utc>, at: tokio::time::Instant },
+    /// `start`, advanced by how far tokio's clock has moved since `at`, and by the time
+    /// the machine was "suspended" (`slept`, in milliseconds: [`Clock::suspend`]).
+    Virtual { start: DateTime<Utc>, at: tokio::time::Instant, slept: &'static AtomicU64 },
 }
 
 impl Clock {
     /// A clock that reads `start` now and then moves with tokio's clock (paused in tests:
     /// `tokio::time::advance` moves it).
     pub fn virtual_from(start: DateTime<Utc>) -> Clock {
-        Clock::Virtual { start, at: tokio::time::Instant::now() }
+        // One small leak per virtual clock (tests), so that the clock stays `Copy`.
+        let slept = Box::leak(Box::new(AtomicU64::new(0)));
+        Clock::Virtual { start, at: tokio::time::Instant::now(), slept }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         match self {
             Clock::System => Utc::now(),
-            Clock::Virtual { start, at } => {
-                let elapsed = chrono::Duration::from_std(at.elapsed()).unwrap_or(chrono::Duration::MAX);
+            Clock::Virtual { start, at, slept } => {
+                let elapsed = at.elapsed() + Duration::from_millis(slept.load(Ordering::Relaxed));
+                let elapsed = chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::MAX);
                 start.checked_add_signed(elapsed).unwrap_or(DateTime::<Utc>::MAX_UTC)
             }
         }
     }
+
+    /// How long the machine has been suspended since it booted: `CLOCK_BOOTTIME` counts
+    /// a suspend, `CLOCK_MONOTONIC` (and tokio's timers) do not. A jump of it is a
+    /// resume.
+    pub fn asleep(&self) -> Duration {
+        match self {
+            Clock::System => boottime().saturating_sub(monotonic()),
+            Clock::Virtual { slept, .. } => Duration::from_millis(slept.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// A virtual clock: the machine sleeps for `d` (the wall clock jumps, tokio's does
+    /// not). The system clock ignores it.
+    pub fn suspend(&self, d: Duration) {
+        if let Clock::Virtual { slept, .. } = self {
+            slept.fetch_add(d.as_millis() as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+fn boottime() -> Duration {
+    read_clock(libc::CLOCK_BOOTTIME)
+}
+
+fn monotonic() -> Duration {
+    read_clock(libc::CLOCK_MONOTONIC)
+}
+
+fn read_clock(id: libc::clockid_t) -> Duration {
+    let mut spec = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec, which `spec` is.
+    if unsafe { libc::clock_gettime(id, &mut spec) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(spec.tv_sec.max(0) as u64, spec.tv_nsec.clamp(0, 999_999_999) as u32)
 }
 
 /// Local time, as the machine (or a test) keeps it: quiet hours and maintenance
@@ -65,5 +107,15 @@ mod tests {
         assert_eq!(clock.now(), start);
         tokio::time::advance(std::time::Duration::from_secs(90)).await;
         assert_eq!(clock.now(), start + chrono::Duration::seconds(90), "it moved exactly as tokio's clock did");
+        assert_eq!(clock.asleep(), Duration::ZERO);
+        clock.suspend(Duration::from_secs(3600));
+        assert_eq!(clock.now(), start + chrono::Duration::seconds(3690), "a suspend moves the wall clock");
+        assert_eq!(clock.asleep(), Duration::from_secs(3600), "and is counted as asleep");
+    }
+
+    #[test]
+    fn the_system_clock_reads_the_time_asleep() {
+        // Whatever this machine slept, it is not more than it has been up.
+        assert!(Clock::System.asleep() <= boottime());
     }
 }

@@ -12,6 +12,8 @@
 //!   acknowledgement stops them and ends with the incident;
 //! - quiet hours (local time, across midnight) hold all but the excepted severities;
 //!   an incident still open when they end is told then;
+//! - the network down (the engine's connectivity sentinel) is told once, as
+//!   `no_network`, naming the remote checks; nothing else of them is told meanwhile;
 //! - a flapping check (flap detection is the engine's) tells that once, then nothing
 //!   until it settles; an opening held meanwhile is told then if still open;
 //! - a check in a maintenance window tells nothing (its incidents do not open; an
@@ -99,6 +101,9 @@ pub trait World {
     /// Whether the check is flapping: it has told so, and tells nothing else (logged as
     /// `flapping`) until it settles.
     fn flapping(&self, check: &CheckId) -> bool;
+    /// Whether the check is remote and the network is down: its failures are the
+    /// network's (told once as `no_network`), nothing else of it is told.
+    fn no_network(&self, check: &CheckId) -> bool;
 }
 
 /// A silence: mutes the notifications of some checks and groups for a while.
@@ -396,6 +401,9 @@ impl Policy {
         if event != NotifyEvent::Flapping && world.flapping(&subject.check) {
             return Some(Suppressed::Flapping);
         }
+        if event != NotifyEvent::NoNetwork && world.no_network(&subject.check) {
+            return Some(Suppressed::NoNetwork);
+        }
         if event == NotifyEvent::Opened && world.parent_down(&subject.check) {
             return Some(Suppressed::ParentDown);
         }
@@ -430,7 +438,12 @@ impl Policy {
                     } else if !open.told.is_empty()
                         && matches!(
                             reason,
-                            Some(Suppressed::QuietHours | Suppressed::Maintenance | Suppressed::Flapping)
+                            Some(
+                                Suppressed::QuietHours
+                                    | Suppressed::Maintenance
+                                    | Suppressed::Flapping
+                                    | Suppressed::NoNetwork
+                            )
                         )
                     {
                         reason = None;
@@ -507,12 +520,14 @@ impl Policy {
                     }
                 }
                 NotifyEvent::Resolved => format!("{count} checks recovered"),
+                NotifyEvent::NoNetwork => format!("no network: {count} remote checks unknown"),
                 _ => format!("{count} notices"),
             };
             let (_, first_body) = words(first, now, zone);
             let first_line = first_body.lines().next().unwrap_or_default();
             let body = match event {
                 NotifyEvent::Opened => format!("{names}\nfirst: {}: {first_line}", first.subject.name),
+                NotifyEvent::NoNetwork => format!("{first_body}\n{names}"),
                 _ => names,
             };
             (title, body)
@@ -546,6 +561,7 @@ impl Policy {
             let silenced = self.silences.iter().any(|s| s.mutes(&open.subject, now));
             let maintenance = world.maintenance(&open.subject.check);
             let flapping = world.flapping(&open.subject.check);
+            let no_network = world.no_network(&open.subject.check);
             let quiet = self.settings.quiet_hours.as_ref().is_some_and(|q| {
                 q.contains(zone.local(now).time()) && !q.except.contains(&open.subject.alert.severity)
             });
@@ -553,6 +569,7 @@ impl Policy {
                 .or(silenced.then_some(Suppressed::Silenced))
                 .or(maintenance.then_some(Suppressed::Maintenance))
                 .or(flapping.then_some(Suppressed::Flapping))
+                .or(no_network.then_some(Suppressed::NoNetwork))
                 .or(quiet.then_some(Suppressed::QuietHours));
             let since = zone.local(open.opened_at).format("%H:%M");
             let title = format!("{} still down", open.subject.name);
@@ -590,6 +607,7 @@ impl Policy {
             let over = match o.held {
                 Some(Suppressed::Maintenance) => !world.maintenance(&o.subject.check),
                 Some(Suppressed::Flapping) => !world.flapping(&o.subject.check),
+                Some(Suppressed::NoNetwork) => !world.no_network(&o.subject.check),
                 _ => false,
             };
             over && o.told.is_empty()

@@ -30,6 +30,7 @@ struct TestWorld {
     paused: BTreeSet<String>,
     maintenance: BTreeSet<String>,
     flapping: BTreeSet<String>,
+    no_network: BTreeSet<String>,
 }
 
 impl World for TestWorld {
@@ -47,6 +48,10 @@ impl World for TestWorld {
 
     fn flapping(&self, check: &CheckId) -> bool {
         self.flapping.contains(check.as_str())
+    }
+
+    fn no_network(&self, check: &CheckId) -> bool {
+        self.no_network.contains(check.as_str())
     }
 }
 
@@ -427,5 +432,33 @@ fn a_flapping_check_tells_so_once_then_nothing_until_it_settles() {
         +17s 13:00:17 hook opened warning [flapping] ["api"] | api down | refused (since 13:00)
         +30s 13:00:30 hook opened warning ["api"] | api down | refused (since 13:00)
         +35s 13:00:35 hook flapping warning ["api"] | api stopped flapping | 
+    "#]]);
+}
+
+#[test]
+fn no_network_is_told_once_naming_the_remote_checks_and_holds_the_rest() {
+    let mut play = Play::new(AlertSettings::default(), 3);
+    let notice = || Happening::Notice {
+        event: NotifyEvent::NoNetwork,
+        title: "no network".into(),
+        body: "tcp://192.0.2.1:443: timed out\nremote checks are unknown until it is back".into(),
+    };
+    // One was gathering when the network went: held, told once the network is back if
+    // still open.
+    play.offer(0, web("api"), opened(1, "timed out"));
+    for id in ["api", "cdn", "mail"] {
+        play.world.no_network.insert(id.into());
+        play.offer(1, web(id), notice());
+    }
+    play.run(0, 10);
+    play.world.no_network.clear();
+    play.run(11, 12);
+    play.check(expect![[r#"
+        +5s 13:00:05 desktop opened warning [no_network] ["api"] | api down | timed out (since 13:00)
+        +5s 13:00:05 hook opened warning [no_network] ["api"] | api down | timed out (since 13:00)
+        +6s 13:00:06 desktop no_network warning ["api", "cdn", "mail"] | no network: 3 remote checks unknown | tcp://192.0.2.1:443: timed out / remote checks are unknown until it is back / api, cdn, mail
+        +6s 13:00:06 hook no_network warning ["api", "cdn", "mail"] | no network: 3 remote checks unknown | tcp://192.0.2.1:443: timed out / remote checks are unknown until it is back / api, cdn, mail
+        +11s 13:00:11 desktop opened warning ["api"] | api down | timed out (since 13:00)
+        +11s 13:00:11 hook opened warning ["api"] | api down | timed out (since 13:00)
     "#]]);
 }

@@ -136,6 +136,16 @@ pub struct StatusReportDto {
     pub overall: StatusDto,
     pub checks: Vec<CheckDto>,
     pub groups: Vec<GroupDto>,
+    /// The connectivity sentinel fails: since when and why (remote checks are
+    /// `unknown`, "no network"); `null` while the network answers.
+    pub network_down: Option<NetworkDownDto>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "NetworkDown")]
+pub struct NetworkDownDto {
+    pub since: String,
+    pub why: String,
 }
 
 /// A group (a service made of checks): its level, the components that cause it, and

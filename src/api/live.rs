@@ -174,6 +174,8 @@ fn update_of(event: &Event) -> Option<Update> {
         Event::RestartLoop(event) => Update::new("restart_loop", dto::RestartLoopDto::from(event.as_ref())),
         // Shown by the `checks` update of its result.
         Event::ServiceBreakerOpened(_) | Event::Flapping(_) => return None,
+        // Shown by the checks' own updates (unknown: no network) and `/api/v1/status`.
+        Event::Network(_) => return None,
         // For the desktop shell; the log is read from `notifications`.
         Event::Notification(_) => return None,
     })

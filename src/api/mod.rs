@@ -52,6 +52,9 @@ pub fn status(engine: &Engine) -> dto::StatusReportDto {
         overall: overall.into(),
         checks: snapshot.iter().map(dto::CheckDto::from).collect(),
         groups: groups.iter().map(dto::GroupDto::from).collect(),
+        network_down: engine
+            .network_down()
+            .map(|(since, why)| dto::NetworkDownDto { since: dto::rfc3339(&since), why }),
     }
 }
 

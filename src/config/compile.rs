@@ -17,10 +17,10 @@ use toml::Spanned;
 
 use super::alerts;
 use super::raw::{
-    RawAction, RawAlerts, RawAutoAction, RawBreaker, RawChannel, RawCheck, RawCheckAlert, RawMaintenance, RawSettings,
-    RawWindow,
+    RawAction, RawAlerts, RawAutoAction, RawBreaker, RawChannel, RawCheck, RawCheckAlert, RawConnectivity,
+    RawMaintenance, RawSettings, RawWindow,
 };
-use super::{ActionConfig, CheckConfig, Compiled, Config, ConfigErrors, Settings};
+use super::{ActionConfig, CheckConfig, Compiled, Config, ConfigErrors, Connectivity, SentinelTarget, Settings};
 use crate::action::{self, ActionSpec};
 use crate::alert::AlertSettings;
 use crate::breaker::{BreakerConfig, Trip, Window};
@@ -155,6 +155,43 @@ fn label(what: &str, table: &DeTable<'_>) -> String {
         Some(DeValue::String(id)) => format!("{what} {:?}", id.as_ref()),
         _ => format!("[[{what}]]"),
     }
+}
+
+/// `[settings] connectivity`: on by default (a route and the resolver, every 10 s).
+fn connectivity(raw: Option<RawConnectivity>, scope: &mut Scope<'_, '_>) -> Option<Connectivity> {
+    let default = Connectivity { targets: Vec::new(), interval: Duration::from_secs(10) };
+    let Some(raw) = raw else { return Some(default) };
+    let interval = match &raw.interval {
+        Some(i) => match scope.duration("connectivity.interval", i) {
+            Some(d) if d >= Duration::from_millis(500) => d,
+            Some(_) => {
+                let message = "must be at least 500ms";
+                scope.error(&i.span(), "connectivity.interval", message, "set e.g. `interval = \"10s\"`");
+                default.interval
+            }
+            None => default.interval,
+        },
+        None => default.interval,
+    };
+    let mut targets = Vec::new();
+    for target in raw.targets.as_deref().unwrap_or_default() {
+        let text = target.get_ref();
+        let parsed = reqwest::Url::parse(text).ok().and_then(|url| match url.scheme() {
+            "tcp" => Some(SentinelTarget::Tcp { host: url.host_str()?.to_owned(), port: url.port()? }),
+            "http" | "https" if url.host().is_some() => Some(SentinelTarget::Http(url)),
+            _ => None,
+        });
+        match parsed {
+            Some(parsed) => targets.push(parsed),
+            None => scope.error(
+                &target.span(),
+                "connectivity.targets",
+                format_args!("`{text}` is not `tcp://HOST:PORT` or an http(s) URL"),
+                "write e.g. `tcp://192.0.2.1:443` or `https://example.org/`",
+            ),
+        }
+    }
+    raw.enabled.unwrap_or(true).then_some(Connectivity { targets, interval })
 }
 
 fn known_keys<T: JsonSchema>() -> Vec<String> {
@@ -392,7 +429,8 @@ impl<'a> Compiler<'a> {
             None => 256,
         };
         let retention = retention.unwrap_or(Duration::from_secs(7 * 86_400));
-        (Settings { max_in_flight, retention }, interval)
+        let connectivity = connectivity(raw.connectivity, &mut scope);
+        (Settings { max_in_flight, retention, connectivity }, interval)
     }
 
     /// An id is valid and not taken; `what` is "check" or "action".
@@ -496,6 +534,7 @@ impl<'a> Compiler<'a> {
             breaker,
             auto_action,
             alert,
+            network: raw.network.unwrap_or(false),
         })
     }
 

@@ -62,6 +62,32 @@ impl Config {
 pub struct Settings {
     pub max_in_flight: usize,
     pub retention: Duration,
+    /// The connectivity sentinel (`None`: off).
+    pub connectivity: Option<Connectivity>,
+}
+
+/// `[settings] connectivity`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connectivity {
+    /// Empty: a default route exists and the resolver answers.
+    pub targets: Vec<SentinelTarget>,
+    pub interval: Duration,
+}
+
+/// What the sentinel asks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SentinelTarget {
+    Tcp { host: String, port: u16 },
+    Http(reqwest::Url),
+}
+
+impl std::fmt::Display for SentinelTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SentinelTarget::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
+            SentinelTarget::Http(url) => write!(f, "{url}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -85,11 +111,19 @@ pub struct CheckConfig {
     pub auto_action: Option<AutoAction>,
     /// How its incidents are told.
     pub alert: CheckAlert,
+    /// `network = true`: remote whatever its target.
+    pub network: bool,
 }
 
 impl CheckConfig {
     pub fn kind(&self) -> &'static str {
         self.probe.kind()
+    }
+
+    /// Its target is off this machine (or it says `network = true`): the connectivity
+    /// sentinel and "every remote check failed" are about it.
+    pub fn remote(&self) -> bool {
+        self.network || self.probe.off_machine()
     }
 }
 

@@ -172,6 +172,27 @@ pub struct RawSettings {
     /// Default interval for checks that set none, e.g. `30s`.
     #[schemars(with = "Option<String>")]
     pub interval: Option<Spanned<String>>,
+    /// The connectivity sentinel: while it fails, remote checks are `unknown (no
+    /// network)` and one `no_network` notification is told, not a storm of `down`.
+    /// Default: a default route exists and the system resolver answers for the remote
+    /// checks' hosts, every 10s.
+    pub connectivity: Option<RawConnectivity>,
+}
+
+/// `[settings] connectivity`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawConnectivity {
+    /// What must answer (any one is enough): `tcp://HOST:PORT` (a connection) or
+    /// `http(s)://...` (any HTTP answer). Default: a route and the resolver.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub targets: Option<Vec<Spanned<String>>>,
+    /// How often it is asked while all is well, e.g. `10s` (default 10s); a remote
+    /// check failing asks it at once.
+    #[schemars(with = "Option<String>")]
+    pub interval: Option<Spanned<String>>,
+    /// `false` turns the sentinel off (default true).
+    pub enabled: Option<bool>,
 }
 
 /// One `[[check]]`: the keys every kind has. Each kind's own keys (`url` for http,
@@ -213,6 +234,10 @@ pub struct RawCheck {
     pub group: Option<String>,
     /// Whether the group is in major outage when this check is down (default true).
     pub critical: Option<bool>,
+    /// Counts as remote for the connectivity sentinel even when its target is on this
+    /// machine (a proxy or tunnel to elsewhere). Checks of hosts off this machine are
+    /// remote anyway.
+    pub network: Option<bool>,
     /// Checks this one depends on, by id.
     #[schemars(with = "Option<Vec<String>>")]
     pub depends_on: Option<Vec<Spanned<String>>>,

@@ -25,6 +25,7 @@ mod record;
 mod recovery;
 mod restore;
 mod schedule;
+mod sentinel;
 mod sweep;
 #[cfg(test)]
 mod tests;
@@ -33,6 +34,7 @@ pub use actions::{RunError, UndoRefused};
 pub use notifier::{restart_loop_text, AlertRefused, Sent};
 pub use pipeline::{check_once, evaluate, service_breaker_text};
 pub use recovery::{BudgetSnapshot, HealingSnapshot, Refused, RestartLoop};
+pub use sentinel::NetworkChange;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64};
@@ -167,6 +169,8 @@ pub enum Event {
     ServiceBreakerOpened(Box<ServiceBreakerOpened>),
     /// A check started or stopped flapping.
     Flapping(Box<Flapping>),
+    /// The connectivity sentinel failed, or answers again.
+    Network(Box<NetworkChange>),
     /// The alert policy sent a notification to the desktop channel: the desktop shell
     /// shows it.
     Notification(Box<Sent>),
@@ -237,6 +241,13 @@ struct Inner {
     alert_events_missed: AtomicBool,
     /// A desktop shell shows the desktop channel's notifications.
     desktop_attached: AtomicBool,
+    /// The network as the sentinel and resumes tell it; `offline` is its quick answer.
+    network: Mutex<sentinel::Network>,
+    offline: AtomicBool,
+    /// Wakes the sentinel (a remote check failed, or the machine resumed).
+    sentinel_now: Notify,
+    /// Bumped to run every check (or every remote one: the flag) at once.
+    rerun: tokio::sync::watch::Sender<(u64, bool)>,
 }
 
 struct CheckRuntime {
@@ -312,7 +323,7 @@ impl Engine {
         }
         let probes = ProbeContext::new(figures.clone());
         probes.prepare(config.checks.iter().map(|c| &c.probe));
-        let remote = config.checks.iter().filter(|c| c.probe.off_machine()).count();
+        let remote = config.checks.iter().filter(|c| c.remote()).count();
         let policy = crate::alert::Policy::new(config.alerts.clone(), remote);
         let alerts = notifier::Alerts::new(policy, store.max_notification_id()?, store.max_silence_id()?);
         let inner = Arc::new(Inner {
@@ -338,6 +349,10 @@ impl Engine {
             alert_events,
             alert_events_missed: AtomicBool::new(false),
             desktop_attached: AtomicBool::new(false),
+            network: Mutex::new(sentinel::Network { asleep: clock.asleep(), ..Default::default() }),
+            offline: AtomicBool::new(false),
+            sentinel_now: Notify::new(),
+            rerun: tokio::sync::watch::Sender::new((0, false)),
         });
         let engine = Engine { inner };
         engine.enter_windows(now);
@@ -352,6 +367,7 @@ impl Engine {
         }
         let sweeper = engine.clone();
         tasks.spawn(sweeper.sweep(cancel.clone()));
+        tasks.spawn(engine.clone().sentinel(cancel.clone()));
         tasks.spawn(engine.clone().purge_quarantine(cancel.clone()));
         Ok(Running { engine, cancel, tasks, writer })
     }
@@ -514,6 +530,7 @@ impl Engine {
                 | Event::RestartLoop(_)
                 | Event::ServiceBreakerOpened(_)
                 | Event::Flapping(_)
+                | Event::Network(_)
         );
         if told && self.inner.alert_events.try_send(event.clone()).is_err() {
             self.inner.alert_events_missed.store(true, std::sync::atomic::Ordering::Relaxed);

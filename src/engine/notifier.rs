@@ -118,6 +118,19 @@ impl Engine {
                 let (title, body) = service_breaker_words(&event);
                 (event.check_id.clone(), Happening::Notice { event: NotifyEvent::ServiceBreaker, title, body })
             }
+            Event::Network(change) => {
+                let Some(why) = &change.down else { return };
+                let body = format!("{why}\nremote checks are unknown until it is back");
+                // The checks first: their locks come before the policy's.
+                let snapshot = self.snapshot();
+                let Ok(mut alerts) = self.inner.alerts.lock() else { return };
+                for check in snapshot.iter().filter(|c| c.config.remote() && c.status != Status::Paused) {
+                    let title = "no network".to_owned();
+                    let happening = Happening::Notice { event: NotifyEvent::NoNetwork, title, body: body.clone() };
+                    alerts.policy.offer(subject_of(&check.config), happening, now);
+                }
+                return;
+            }
             Event::Flapping(event) => {
                 let (title, body) = flapping_words(&event);
                 (event.check_id.clone(), Happening::Notice { event: NotifyEvent::Flapping, title, body })
@@ -516,7 +529,7 @@ pub(super) fn subject_of(config: &Arc<crate::config::CheckConfig>) -> Subject {
         check: config.id.clone(),
         name: config.name.clone(),
         group: config.group.clone(),
-        remote: config.probe.off_machine(),
+        remote: config.remote(),
         alert: config.alert.clone(),
     }
 }
@@ -540,6 +553,10 @@ impl World for EngineWorld<'_> {
 
     fn flapping(&self, check: &CheckId) -> bool {
         self.0.check(check.as_str()).is_some_and(|c| c.flapping)
+    }
+
+    fn no_network(&self, check: &CheckId) -> bool {
+        self.0.offline() && self.0.config().check(check.as_str()).is_some_and(|c| c.remote())
     }
 }
 

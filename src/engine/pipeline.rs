@@ -18,7 +18,7 @@ use crate::model::{
     ServiceHealth, Status, Verdict,
 };
 use crate::probe::{self, ProbeContext};
-use crate::state::{Change, Flap, Thresholds};
+use crate::state::{Blame, Change, Flap, Thresholds};
 use crate::store::{BreakerChange, IncidentRecord, PersistedState, ResultRecord, WriteOp};
 
 /// What applying one result changed, to be written and published.
@@ -102,7 +102,15 @@ impl Engine {
             live.breaker.record(Call { failed: !result.ok(), slow }, result.at);
         }
         let breaker_changes = breaker_changes(check, &live.breaker, breaker_before, result.at);
-        let transition = live.tracked.apply(result, thresholds, parent_down.map(|p| p.as_str()));
+        if check.remote() && matches!(result.verdict, Verdict::Down(_)) {
+            self.remote_failed();
+        }
+        let blame = match parent_down {
+            Some(parent) => Some(Blame::ParentDown(parent.as_str())),
+            None if check.remote() && self.offline() => Some(Blame::NoNetwork),
+            None => None,
+        };
+        let transition = live.tracked.apply(result, thresholds, blame);
         let flap_config = self.inner.config.alerts.flap;
         let flapped = flap_config.and_then(|config| {
             let flap = live.flap.record(result.verdict.status(), &config)?;

@@ -1,6 +1,7 @@
 //! Each check's task: a fixed-rate schedule on a shared grid, a paused check's ticks
-//! skipped (its rhythm kept), and probes on demand (`probe_now`) run by the same task,
-//! so a check never has two probes in flight.
+//! skipped (its rhythm kept), probes on demand (`probe_now`) and runs of every check at
+//! once (`rerun`: a resume, the network back) run by the same task, so a check never
+//! has two probes in flight.
 
 use std::time::Duration;
 
@@ -39,8 +40,11 @@ impl Engine {
             // Only an interval that is a whole number of grid slots keeps its exact period.
             on_grid: interval.as_nanos() % GRID.as_nanos() == 0,
         };
+        let mut rerun = self.inner.rerun.subscribe();
         loop {
             let mut waiters = Vec::new();
+            // Every check at once (a resume; the network back): a run now, off the rhythm.
+            let mut early = false;
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 _ = tokio::time::sleep_until(ticks.next) => {}
@@ -48,14 +52,26 @@ impl Engine {
                     Some(reply) => waiters.push(reply),
                     None => return,
                 },
+                changed = rerun.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let (_, remote_only) = *rerun.borrow_and_update();
+                    if remote_only && !runtime.config.remote() {
+                        continue;
+                    }
+                    early = true;
+                }
             }
             let forced = !waiters.is_empty();
             if !forced && runtime.live.lock().is_ok_and(|live| live.tracked.paused(self.now())) {
                 // Paused: this tick is skipped, the schedule keeps its rhythm.
-                ticks.advance();
+                if !early {
+                    ticks.advance();
+                }
                 continue;
             }
-            let scheduled = if forced { Instant::now() } else { ticks.next };
+            let scheduled = if forced || early { Instant::now() } else { ticks.next };
             let permit = tokio::select! {
                 _ = cancel.cancelled() => return,
                 permit = self.inner.in_flight.clone().acquire_owned() => permit,
@@ -75,7 +91,7 @@ impl Engine {
             for waiter in waiters {
                 let _ = waiter.send(result.clone());
             }
-            if !forced {
+            if !forced && !early {
                 ticks.advance();
             }
         }

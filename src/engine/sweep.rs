@@ -44,6 +44,7 @@ impl Engine {
 
     /// One pass over every check; returns when the next one is due.
     async fn sweep_once(&self) -> Option<DateTime<Utc>> {
+        self.look_for_resume();
         let now = self.now();
         let config = &self.inner.config;
         let spans = spans(config, now);

@@ -273,3 +273,17 @@ async fn a_panicking_probe_makes_its_check_unknown_and_the_engine_goes_on() {
     assert_eq!(check.reason.as_deref(), Some("probe error: the probe panicked: the script says panic"));
     harness.until(Duration::from_secs(5), "the next probe runs", |h| h.status("api") == Status::Up).await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_resume_from_a_suspend_runs_every_check_at_once() {
+    let config = "[[check]]\nid = \"api\"\nkind = \"scripted\"\nscript = [\"up\"]\nbreaker = { enabled = false }\ninterval = \"60s\"\ntimeout = \"1s\"\n";
+    let harness = start(config);
+    harness.until(Duration::from_secs(5), "the first run", |h| h.calls("api") == 1).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(harness.calls("api"), 1, "its next run is a minute away");
+    // The machine sleeps an hour: tokio's timers do not count it, the wall clock jumps.
+    harness.engine().inner.clock.suspend(Duration::from_secs(3600));
+    harness.until(Duration::from_secs(12), "a run at once after the resume", |h| h.calls("api") == 2).await;
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert_eq!(harness.calls("api"), 2, "then its rhythm again");
+}

@@ -147,6 +147,15 @@ kinds! {
 }
 
 impl ProbeSpec {
+    /// The host it reaches, for kinds that reach one.
+    pub fn host(&self) -> Option<String> {
+        match self {
+            ProbeSpec::Http(spec) => spec.url.host_str().map(str::to_owned),
+            ProbeSpec::Tcp(spec) => Some(spec.host.clone()),
+            _ => None,
+        }
+    }
+
     /// Its target is off this machine (not a loopback or local name): "every remote
     /// check failed at once" points at the network, not at the services.
     pub fn off_machine(&self) -> bool {

@@ -29,6 +29,15 @@ pub struct CheckState {
     pub open_incident: Option<i64>,
 }
 
+/// What a failure is blamed on, rather than the check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Blame<'a> {
+    /// A check it depends on is down.
+    ParentDown(&'a str),
+    /// It is remote and the connectivity sentinel fails.
+    NoNetwork,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Thresholds {
     pub failure: u32,
@@ -59,9 +68,9 @@ impl CheckState {
         }
     }
 
-    /// Applies one result. `parent_down` names a parent that is down: a failure is then
-    /// blamed on it (unknown, no incident) rather than raising its own.
-    pub fn apply(&mut self, result: &ProbeResult, thresholds: Thresholds, parent_down: Option<&str>) -> Transition {
+    /// Applies one result. `blame` names what a failure is blamed on rather than the
+    /// check itself (it is then unknown, with no incident).
+    pub fn apply(&mut self, result: &ProbeResult, thresholds: Thresholds, blame: Option<Blame<'_>>) -> Transition {
         let from = self.status;
         let mut transition = Transition::default();
         self.last_result_at = Some(result.at);
@@ -86,10 +95,18 @@ impl CheckState {
                     );
                 }
             }
+            // The network is down: this failure says nothing of the check, and counts for
+            // nothing once the network is back.
+            Verdict::Down(_) if blame == Some(Blame::NoNetwork) => {
+                self.consecutive_failures = 0;
+                self.consecutive_successes = 0;
+                let why = "no network: the connectivity sentinel fails".to_owned();
+                self.set(Status::Unknown, result.at, Some(why));
+            }
             Verdict::Down(failure) => {
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
                 self.consecutive_successes = 0;
-                if let Some(parent) = parent_down {
+                if let Some(Blame::ParentDown(parent)) = blame {
                     self.set(Status::Unknown, result.at, Some(format!("parent `{parent}` is down")));
                 } else if self.consecutive_failures >= thresholds.failure {
                     if self.open_incident.is_none() {
@@ -165,7 +182,7 @@ mod tests {
     use expect_test::{expect, Expect};
 
     /// Replays results: `u` up, `g` degraded, `d` down, `e` probe error, `p` down while
-    /// the parent is down, `+N` advances N seconds and checks staleness (interval 10s).
+    /// the parent is down, `n` down while the network is, `+N` advances N seconds and checks staleness (interval 10s).
     fn check(thresholds: (u32, u32), script: &str, expect: Expect) {
         let thresholds = Thresholds { failure: thresholds.0, success: thresholds.1 };
         let start = DateTime::<Utc>::from_timestamp(0, 0).unwrap();
@@ -181,12 +198,17 @@ mod tests {
                 let verdict = match step {
                     "u" => Verdict::Up,
                     "g" => Verdict::Degraded("latency high".into()),
-                    "d" | "p" => Verdict::Down(Failure::new(FailureClass::Refused, "connection refused")),
+                    "d" | "p" | "n" => Verdict::Down(Failure::new(FailureClass::Refused, "connection refused")),
                     "e" => Verdict::Unknown("panicked".into()),
                     other => panic!("unknown step {other}"),
                 };
                 let result = ProbeResult { at: now, latency: None, verdict, message: String::new() };
-                (state.apply(&result, thresholds, (step == "p").then_some("db")), step.to_owned())
+                let blame = match step {
+                    "p" => Some(Blame::ParentDown("db")),
+                    "n" => Some(Blame::NoNetwork),
+                    _ => None,
+                };
+                (state.apply(&result, thresholds, blame), step.to_owned())
             };
             let mut line =
                 format!("{label:<4} {:<8} {:?}", state.status.as_str(), state.reason.as_deref().unwrap_or(""));
@@ -254,6 +276,23 @@ mod tests {
                 d    down     "connection refused" OPEN #2
                 +15  down     "connection refused"
                 +10  unknown  "stale: no result since 00:00:25 UTC"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_failure_with_no_network_is_unknown_and_counts_for_nothing() {
+        check(
+            (2, 1),
+            "u d n n d d u",
+            expect![[r#"
+                u    up       ""
+                d    up       "failing: 1 of 2 failures (connection refused)"
+                n    unknown  "no network: the connectivity sentinel fails"
+                n    unknown  "no network: the connectivity sentinel fails"
+                d    unknown  "failing: 1 of 2 failures (connection refused)"
+                d    down     "connection refused" OPEN #1
+                u    up       "" RESOLVE #1
             "#]],
         );
     }

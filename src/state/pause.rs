@@ -123,9 +123,9 @@ impl Tracked {
         &mut self,
         result: &crate::model::ProbeResult,
         thresholds: super::Thresholds,
-        parent_down: Option<&str>,
+        blame: Option<super::Blame<'_>>,
     ) -> super::Transition {
-        let mut transition = self.state.apply(result, thresholds, parent_down);
+        let mut transition = self.state.apply(result, thresholds, blame);
         if self.maintenance.is_some() {
             transition.open = None;
             transition.status = None;

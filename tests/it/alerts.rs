@@ -594,3 +594,70 @@ async fn the_alertmanager_channel_fires_keeps_and_ends_alerts_in_a_real_alertman
     assert_eq!(events, ["resolved", "opened"], "{log:?}");
     assert_eq!(daemon.get("/healthz").await["status"], "ok");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_network_remote_checks_are_unknown_and_one_no_network_notification_is_told() {
+    let mut network = Target::start(Behaviour::Ok).await;
+    let target = Target::start(Behaviour::Ok).await;
+    let hook = Target::start(Behaviour::Ok).await;
+    let sentinel = network.addr.to_string();
+    let check = |id: &str, remote: bool| {
+        format!(
+            "[[check]]\nid = \"{id}\"\nkind = \"http\"\nurl = \"{}\"\ninterval = \"500ms\"\ntimeout = \"400ms\"\nfailure_threshold = 5\nbreaker = {{ enabled = false }}\nnetwork = {remote}\n\n",
+            target.url()
+        )
+    };
+    let config = format!(
+        "[settings]\nconnectivity = {{ targets = [\"tcp://{sentinel}\"], interval = \"1s\" }}\n\n\
+         [alerts]\ngroup_wait = \"1s\"\nchannels = [\"hook\"]\n\n{}{}{}{}{}",
+        webhook("hook", &hook, ""),
+        check("api", true),
+        check("cdn", true),
+        check("mail", true),
+        check("local", false),
+    );
+    let daemon = Daemon::start(&config).await;
+    for id in ["api", "cdn", "mail", "local"] {
+        daemon.wait_status(id, "up", WAIT).await;
+    }
+    assert_eq!(daemon.get("/api/v1/status").await["network_down"], Value::Null);
+
+    // The network goes: the sentinel's target and the services stop answering.
+    network.close().await;
+    target.set(Behaviour::Status(503));
+    for id in ["api", "cdn", "mail"] {
+        let check = daemon.wait_status(id, "unknown", WAIT).await;
+        assert_eq!(check["reason"], "no network: the connectivity sentinel fails", "{check}");
+    }
+    daemon.wait_status("local", "down", WAIT).await;
+    let status = daemon.get("/api/v1/status").await;
+    assert!(status["network_down"]["why"].as_str().unwrap().contains(&sentinel), "{status}");
+    let told = eventually(WAIT, "the no_network notification", || async {
+        let posted = hook.posted();
+        posted.iter().any(|p| p.body.contains("\"event\":\"no_network\"")).then_some(posted)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let bodies: Vec<Value> = hook.posted().iter().map(|p| serde_json::from_str(&p.body).unwrap()).collect();
+    let no_network: Vec<&Value> = bodies.iter().filter(|b| b["event"] == "no_network").collect();
+    assert_eq!(no_network.len(), 1, "told once: {bodies:?}");
+    assert_eq!(no_network[0]["title"], "no network: 3 remote checks unknown");
+    assert_eq!(no_network[0]["checks"].as_array().unwrap().len(), 3);
+    let opened: Vec<&str> =
+        bodies.iter().filter(|b| b["event"] == "opened").map(|b| b["title"].as_str().unwrap()).collect();
+    assert_eq!(opened, ["local down"], "the local check is the service's; the remote ones the network's");
+    assert!(told.len() <= bodies.len());
+    let incidents = daemon.incidents().await;
+    assert!(incidents.iter().all(|i| i["check"] == "local"), "no incident for remote checks: {incidents:?}");
+
+    // The network comes back: remote checks are probed at once and judged again.
+    network.reopen().await;
+    target.set(Behaviour::Ok);
+    for id in ["api", "cdn", "mail", "local"] {
+        daemon.wait_status(id, "up", WAIT).await;
+    }
+    eventually(WAIT, "the status says the network is back", || async {
+        daemon.get("/api/v1/status").await["network_down"].is_null().then_some(())
+    })
+    .await;
+}

@@ -313,6 +313,8 @@ covers: Array<string>, };
 
 export type MaintenanceWindows = { windows: Array<MaintenanceWindow>, };
 
+export type NetworkDown = { since: string, why: string, };
+
 export type NoArgs = Record<symbol, never>;
 
 export type Note = { at: string, text: string, author: string, };
@@ -449,7 +451,12 @@ export type StatusReport = {
 /**
  * The worst status of all checks (`up` with none).
  */
-overall: Status, checks: Array<Check>, groups: Array<Group>, };
+overall: Status, checks: Array<Check>, groups: Array<Group>,
+/**
+ * The connectivity sentinel fails: since when and why (remote checks are
+ * `unknown`, "no network"); `null` while the network answers.
+ */
+network_down: NetworkDown | null, };
 
 export type Suppressed = "silenced" | "maintenance" | "acked" | "quiet_hours" | "flapping" | "parent_down" | "no_network";
 

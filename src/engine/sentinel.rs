@@ -1,0 +1,279 @@
+//! The network is not the service: the connectivity sentinel, and resumes from sleep.
+//!
+//! The sentinel (`[settings] connectivity`) asks its targets every interval, and at
+//! once when a remote check fails. While it fails, a remote check's failure is blamed
+//! on the network (`unknown`, "no network", no incident, no failure counted), and one
+//! `no_network` notification names the remote checks. When it answers again the
+//! remote checks are probed at once.
+//!
+//! A resume from a suspend (the time asleep, `Clock::asleep`, jumped) re-runs every
+//! check at once; until the sentinel has answered once since, remote failures are
+//! blamed on the network, quietly: a laptop's Wi-Fi takes a few seconds to come back.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+use super::{Engine, Event};
+use crate::config::{Connectivity, SentinelTarget};
+
+/// Rounds of the sentinel come at most this often, however many checks fail.
+const AT_MOST_EVERY: Duration = Duration::from_secs(1);
+/// One target's answer may take this long.
+const TARGET_TIMEOUT: Duration = Duration::from_secs(3);
+/// A jump of the time asleep larger than this is a resume.
+const SLEPT_AT_LEAST: Duration = Duration::from_secs(5);
+/// After a resume the network has this long to come back before it is told missing.
+const WAKING_FOR: chrono::Duration = chrono::Duration::seconds(60);
+
+/// Why the sentinel's round failed, in words.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+struct Unreachable(String);
+
+/// What the engine knows of the network.
+#[derive(Debug, Default)]
+pub(super) struct Network {
+    /// Since when the sentinel fails, and why.
+    pub down: Option<(DateTime<Utc>, String)>,
+    /// Resumed from a suspend at this time; the sentinel has not answered since.
+    pub waking: Option<DateTime<Utc>>,
+    /// The time asleep at the last look.
+    pub asleep: Duration,
+}
+
+/// The network went away or came back.
+#[derive(Debug, Clone)]
+pub struct NetworkChange {
+    /// `Some(why)` when it went away.
+    pub down: Option<String>,
+}
+
+impl Engine {
+    /// Whether remote failures are blamed on the network now.
+    pub(super) fn offline(&self) -> bool {
+        self.inner.offline.load(Ordering::Relaxed)
+    }
+
+    /// Why the network is down, and since when, if it is.
+    pub fn network_down(&self) -> Option<(DateTime<Utc>, String)> {
+        self.inner.network.lock().ok().and_then(|n| n.down.clone())
+    }
+
+    /// A remote check failed: the sentinel asks its targets now, unless it did a moment
+    /// ago.
+    pub(super) fn remote_failed(&self) {
+        if self.inner.config.settings.connectivity.is_some() && !self.offline() {
+            self.inner.sentinel_now.notify_one();
+        }
+    }
+
+    /// The sentinel runs: it is on, and there are remote checks to guard.
+    fn guards_network(&self) -> bool {
+        let config = &self.inner.config;
+        config.settings.connectivity.is_some() && config.checks.iter().any(|c| c.remote())
+    }
+
+    /// Asks the targets every interval (or when a remote check failed) until the engine
+    /// stops. Idle when there is no remote check to guard.
+    pub(super) async fn sentinel(self, cancel: CancellationToken) {
+        let Some(config) = self.inner.config.settings.connectivity.clone() else { return };
+        if !self.guards_network() {
+            return;
+        }
+        let hosts: Vec<String> =
+            self.inner.config.checks.iter().filter(|c| c.remote()).filter_map(|c| c.probe.host()).collect();
+        let client = reqwest::Client::builder().timeout(TARGET_TIMEOUT).build().ok();
+        loop {
+            let answer = tokio::select! {
+                _ = cancel.cancelled() => return,
+                answer = round(&config, client.as_ref(), &hosts) => answer,
+            };
+            self.network_answered(answer);
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(AT_MOST_EVERY) => {}
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(config.interval.saturating_sub(AT_MOST_EVERY)) => {}
+                _ = self.inner.sentinel_now.notified() => {}
+            }
+        }
+    }
+
+    fn network_answered(&self, answer: Result<(), Unreachable>) {
+        let now = self.now();
+        let Ok(mut network) = self.inner.network.lock() else { return };
+        let was_down = network.down.is_some();
+        let was_waking = network.waking.is_some();
+        match answer {
+            Ok(()) => {
+                network.down = None;
+                network.waking = None;
+            }
+            // Just resumed: the network is given a while, quietly.
+            Err(_) if network.waking.is_some_and(|at| now - at < WAKING_FOR) => {}
+            Err(why) => {
+                network.waking = None;
+                if !was_down {
+                    network.down = Some((now, why.0));
+                }
+            }
+        }
+        let down = network.down.clone();
+        let waking = was_waking && network.waking.is_none() && down.is_none();
+        self.inner.offline.store(down.is_some() || network.waking.is_some(), Ordering::Relaxed);
+        drop(network);
+        match (was_down, down) {
+            (false, Some((_, why))) => {
+                tracing::warn!(why = %why, "no network: remote checks are unknown until it is back");
+                self.emit(Event::Network(Box::new(NetworkChange { down: Some(why) })));
+            }
+            (true, None) => {
+                tracing::info!("the network is back: remote checks are probed now");
+                self.emit(Event::Network(Box::new(NetworkChange { down: None })));
+                self.rerun(true);
+                self.inner.alerts_now.notify_one();
+            }
+            _ if waking => {
+                tracing::info!("the network answers after the resume: remote checks are probed now");
+                self.rerun(true);
+            }
+            _ => {}
+        }
+    }
+
+    /// Called from the sweep: a jump of the time asleep is a resume. Every check runs
+    /// at once, and remote failures wait for the sentinel's next answer.
+    pub(super) fn look_for_resume(&self) {
+        let asleep = self.inner.clock.asleep();
+        let slept = {
+            let Ok(mut network) = self.inner.network.lock() else { return };
+            let slept = asleep.saturating_sub(network.asleep);
+            network.asleep = asleep;
+            if slept >= SLEPT_AT_LEAST && self.guards_network() {
+                network.waking = Some(self.now());
+            }
+            slept
+        };
+        if slept < SLEPT_AT_LEAST {
+            return;
+        }
+        tracing::info!(slept = %crate::units::format_duration(slept), "resumed from a suspend: every check runs now");
+        if self.guards_network() {
+            self.inner.offline.store(true, Ordering::Relaxed);
+            self.inner.sentinel_now.notify_one();
+        }
+        self.rerun(false);
+    }
+
+    /// Every check (or every remote one) runs at once, keeping its rhythm after.
+    pub(super) fn rerun(&self, remote_only: bool) {
+        self.inner.rerun.send_modify(|(generation, remote)| {
+            *generation += 1;
+            *remote = remote_only;
+        });
+    }
+}
+
+/// One round: any target answering is enough. Without targets: a default route exists
+/// and the resolver answers for one of the remote checks' hosts (when they have names).
+async fn round(config: &Connectivity, client: Option<&reqwest::Client>, hosts: &[String]) -> Result<(), Unreachable> {
+    if config.targets.is_empty() {
+        if !default_route(&read("/proc/net/route"), &read("/proc/net/ipv6_route")) {
+            return Err(Unreachable("no default route".to_owned()));
+        }
+        let names: Vec<&String> = hosts.iter().filter(|h| h.parse::<std::net::IpAddr>().is_err()).take(3).collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        for name in &names {
+            let lookup = tokio::net::lookup_host(format!("{name}:0"));
+            if let Ok(Ok(_)) = tokio::time::timeout(TARGET_TIMEOUT, lookup).await {
+                return Ok(());
+            }
+        }
+        return Err(Unreachable(format!("the resolver does not answer for {}", names[0])));
+    }
+    let mut why = Vec::new();
+    for target in &config.targets {
+        match ask(target, client).await {
+            Ok(()) => return Ok(()),
+            Err(e) => why.push(format!("{target}: {e}")),
+        }
+    }
+    Err(Unreachable(why.join("; ")))
+}
+
+async fn ask(target: &SentinelTarget, client: Option<&reqwest::Client>) -> Result<(), Unreachable> {
+    match target {
+        SentinelTarget::Tcp { host, port } => {
+            match tokio::time::timeout(TARGET_TIMEOUT, tokio::net::TcpStream::connect((host.as_str(), *port))).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(Unreachable(e.to_string())),
+                Err(_) => Err(Unreachable("timed out".to_owned())),
+            }
+        }
+        SentinelTarget::Http(url) => {
+            let client = client.ok_or_else(|| Unreachable("no HTTP client".to_owned()))?;
+            // Any answer at all: the network carried it.
+            client.get(url.clone()).send().await.map(|_| ()).map_err(|e| {
+                Unreachable(if e.is_timeout() {
+                    "timed out".to_owned()
+                } else if e.is_connect() {
+                    "cannot connect".to_owned()
+                } else {
+                    e.to_string()
+                })
+            })
+        }
+    }
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Whether the routing tables (`/proc/net/route`, `/proc/net/ipv6_route`) have a
+/// default route that is up.
+fn default_route(ipv4: &str, ipv6: &str) -> bool {
+    let v4 = ipv4.lines().skip(1).any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // Iface Destination Gateway Flags ...: destination 0, flags RTF_UP (1).
+        fields.len() > 3
+            && fields[1] == "00000000"
+            && u32::from_str_radix(fields[3], 16).is_ok_and(|flags| flags & 1 != 0)
+    });
+    let v6 = ipv6.lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // destination, prefix length, ..., flags (9th), device (10th); not loopback.
+        fields.len() >= 10
+            && fields[0].chars().all(|c| c == '0')
+            && fields[1] == "00"
+            && u32::from_str_radix(fields[8], 16).is_ok_and(|flags| flags & 1 != 0)
+            && fields[9] != "lo"
+    });
+    v4 || v6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_default_route_is_read_from_the_routing_tables() {
+        let header = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n";
+        let with = format!("{header}eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
+        let without = format!("{header}eth0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n");
+        assert!(default_route(&with, ""));
+        assert!(!default_route(&without, ""), "only a local network");
+        assert!(!default_route(&format!("{header}eth0\t00000000\t0102A8C0\t0002\t0\t0\t0\t0\t0\t0\t0\n"), ""), "down");
+        let v6 = "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003 wlan0\n";
+        assert!(default_route(&without, v6), "an IPv6 default route");
+        let lo = "00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200 lo\n";
+        assert!(!default_route(&without, lo), "the unreachable route on lo is no route");
+    }
+}
