@@ -174,8 +174,8 @@ pub struct RawSettings {
     pub interval: Option<Spanned<String>>,
     /// The connectivity sentinel: while it fails, remote checks are `unknown (no
     /// network)` and one `no_network` notification is told, not a storm of `down`.
-    /// Default: a default route exists and the system resolver answers for the remote
-    /// checks' hosts, every 10s.
+    /// Default: a route exists off the loopback and the system resolver answers for the
+    /// remote checks' host names, every 10s.
     pub connectivity: Option<RawConnectivity>,
 }
 
@@ -184,7 +184,8 @@ pub struct RawSettings {
 #[serde(deny_unknown_fields)]
 pub struct RawConnectivity {
     /// What must answer (any one is enough): `tcp://HOST:PORT` (a connection) or
-    /// `http(s)://...` (any HTTP answer). Default: a route and the resolver.
+    /// `http(s)://...` (any HTTP answer). Default: a route off the loopback and the
+    /// resolver.
     #[schemars(with = "Option<Vec<String>>")]
     pub targets: Option<Vec<Spanned<String>>>,
     /// How often it is asked while all is well, e.g. `10s` (default 10s); a remote

@@ -179,12 +179,12 @@ impl Engine {
     }
 }
 
-/// One round: any target answering is enough. Without targets: a default route exists
-/// and the resolver answers for one of the remote checks' hosts (when they have names).
+/// One round: any target answering is enough. Without targets: a route exists (off the
+/// loopback) and the resolver answers for one of the remote checks' hosts (when they have names).
 async fn round(config: &Connectivity, client: Option<&reqwest::Client>, hosts: &[String]) -> Result<(), Unreachable> {
     if config.targets.is_empty() {
-        if !default_route(&read("/proc/net/route"), &read("/proc/net/ipv6_route")) {
-            return Err(Unreachable("no default route".to_owned()));
+        if !any_route(&read("/proc/net/route"), &read("/proc/net/ipv6_route")) {
+            return Err(Unreachable("no network: no route but the loopback".to_owned()));
         }
         let names: Vec<&String> = hosts.iter().filter(|h| h.parse::<std::net::IpAddr>().is_err()).take(3).collect();
         if names.is_empty() {
@@ -237,24 +237,24 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-/// Whether the routing tables (`/proc/net/route`, `/proc/net/ipv6_route`) have a
-/// default route that is up.
-fn default_route(ipv4: &str, ipv6: &str) -> bool {
+/// Whether the routing tables (`/proc/net/route`, `/proc/net/ipv6_route`) have a route
+/// that is up off the loopback interface: some network is there. (Not only a default
+/// route: a desk on an isolated network reaches its services by its own routes.)
+fn any_route(ipv4: &str, ipv6: &str) -> bool {
     let v4 = ipv4.lines().skip(1).any(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        // Iface Destination Gateway Flags ...: destination 0, flags RTF_UP (1).
-        fields.len() > 3
-            && fields[1] == "00000000"
-            && u32::from_str_radix(fields[3], 16).is_ok_and(|flags| flags & 1 != 0)
+        // Iface Destination Gateway Flags ...: flags RTF_UP (1).
+        fields.len() > 3 && fields[0] != "lo" && u32::from_str_radix(fields[3], 16).is_ok_and(|flags| flags & 1 != 0)
     });
     let v6 = ipv6.lines().any(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        // destination, prefix length, ..., flags (9th), device (10th); not loopback.
+        // destination, prefix length, source, its length, next hop, metric, refs, use,
+        // flags, device.
         fields.len() >= 10
-            && fields[0].chars().all(|c| c == '0')
-            && fields[1] == "00"
-            && u32::from_str_radix(fields[8], 16).is_ok_and(|flags| flags & 1 != 0)
             && fields[9] != "lo"
+            && !fields[0].starts_with("fe80")
+            && !fields[0].starts_with("ff")
+            && u32::from_str_radix(fields[8], 16).is_ok_and(|flags| flags & 1 != 0)
     });
     v4 || v6
 }
@@ -264,16 +264,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_default_route_is_read_from_the_routing_tables() {
+    fn a_route_off_the_loopback_is_read_from_the_routing_tables() {
         let header = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n";
-        let with = format!("{header}eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
-        let without = format!("{header}eth0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n");
-        assert!(default_route(&with, ""));
-        assert!(!default_route(&without, ""), "only a local network");
-        assert!(!default_route(&format!("{header}eth0\t00000000\t0102A8C0\t0002\t0\t0\t0\t0\t0\t0\t0\n"), ""), "down");
-        let v6 = "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003 wlan0\n";
-        assert!(default_route(&without, v6), "an IPv6 default route");
+        let default = format!("{header}eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
+        let lan = format!("{header}eth0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n");
+        let down = format!("{header}eth0\t00000000\t0102A8C0\t0002\t0\t0\t0\t0\t0\t0\t0\n");
+        assert!(any_route(&default, ""), "a default route");
+        assert!(any_route(&lan, ""), "an isolated network's own route");
+        assert!(!any_route(&down, ""), "a route that is not up");
+        assert!(!any_route(header, ""), "no route at all");
+        let v6 = "20010db8000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001 wlan0\n";
+        assert!(any_route(header, v6), "an IPv6 route");
         let lo = "00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200 lo\n";
-        assert!(!default_route(&without, lo), "the unreachable route on lo is no route");
+        let link_local = "fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0\n";
+        assert!(!any_route(header, lo), "the loopback's routes are no network");
+        assert!(!any_route(header, link_local), "nor a link-local one");
+        // This machine: whatever it has, reading its tables does not fail.
+        let _ = any_route(&read("/proc/net/route"), &read("/proc/net/ipv6_route"));
     }
 }
