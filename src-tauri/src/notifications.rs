@@ -4,7 +4,9 @@
 //! checks for an hour: probing goes on), "Acknowledge" (their open incidents: no more
 //! reminders), "Open", and for one check down whose first action needs no
 //! confirmation, "Run <action>" (on Linux as D-Bus notification actions; a server
-//! without actions shows the plain text).
+//! without actions shows the plain text). A critical failure (`urgent`) stays until it
+//! is dismissed and is marked urgent: on Linux it goes over D-Bus directly
+//! (`watchkeeper::desktop::Urgent`), as the plugin cannot say so.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -41,6 +43,10 @@ fn wire_id(id: i64) -> i32 {
 #[derive(Default)]
 pub struct Shown {
     checks: Mutex<HashMap<i32, Targets>>,
+    /// Urgent ones, by the notification server's id.
+    urgent: Mutex<HashMap<u32, Targets>>,
+    /// The D-Bus connection urgent ones are shown on, once connected.
+    bus: Mutex<Option<desktop::Urgent>>,
 }
 
 /// What one notification's buttons act on.
@@ -80,11 +86,85 @@ pub fn start(app: &AppHandle, engine: Engine) {
         let Some(id) = performed.notification().map(|n| n.id()) else { return };
         on_button(&handle, id, performed.action_id());
     });
+    connect_urgent(app);
     let app = app.clone();
     tauri::async_runtime::spawn(desktop::notifications(engine, move |notification| show(&app, &notification)));
 }
 
+/// Connects to the session bus for urgent notifications; their buttons come back on it.
+fn connect_urgent(app: &AppHandle) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let urgent = match desktop::Urgent::session().await {
+            Ok(urgent) => urgent,
+            Err(e) => {
+                tracing::warn!(error = %e, "urgent notifications are shown as ordinary ones: no session bus");
+                return;
+            }
+        };
+        let handle = app.clone();
+        let pressed = urgent
+            .on_buttons(move |id, key| {
+                let Some(shell) = handle.try_state::<Shell>() else { return };
+                let targets = shell.notifications.urgent.lock().ok().and_then(|u| u.get(&id).cloned());
+                if let Some(targets) = targets {
+                    act(&handle, targets, &key);
+                }
+            })
+            .await;
+        if let Err(e) = pressed {
+            tracing::warn!(error = %e, "the buttons of urgent notifications will not answer");
+        }
+        if let Some(shell) = app.try_state::<Shell>() {
+            if let Ok(mut bus) = shell.notifications.bus.lock() {
+                *bus = Some(urgent);
+            }
+        }
+    });
+}
+
+/// Shows an urgent notification over D-Bus; `false` when there is no bus for it.
+fn show_urgent(app: &AppHandle, notification: &Notification) -> bool {
+    let Some(shell) = app.try_state::<Shell>() else { return false };
+    let Some(urgent) = shell.notifications.bus.lock().ok().and_then(|b| b.clone()) else { return false };
+    let targets = Targets { checks: notification.checks.clone(), run: notification.run.as_ref().map(|a| a.id.clone()) };
+    let mut buttons = vec![("snooze".to_owned(), "Snooze 1 h".to_owned())];
+    if notification.acknowledge {
+        buttons.push(("ack".into(), "Acknowledge".into()));
+    }
+    buttons.push(("open".into(), "Open".into()));
+    if let Some(action) = &notification.run {
+        buttons.push(("run".into(), format!("Run {}", action.name)));
+    }
+    let (title, body) = (notification.title.clone(), notification.body.clone());
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let buttons: Vec<(&str, &str)> = buttons.iter().map(|(k, l)| (k.as_str(), l.as_str())).collect();
+        match urgent.show(&title, &body, &buttons).await {
+            Ok(id) => {
+                let Some(shell) = app.try_state::<Shell>() else { return };
+                if let Ok(mut urgent) = shell.notifications.urgent.lock() {
+                    urgent.insert(id, targets);
+                    while urgent.len() > REMEMBERED {
+                        let Some(oldest) = urgent.keys().min().copied() else { break };
+                        urgent.remove(&oldest);
+                    }
+                };
+            }
+            Err(e) => tracing::warn!(error = %e, %title, "cannot show an urgent notification"),
+        }
+    });
+    true
+}
+
 fn show(app: &AppHandle, notification: &Notification) {
+    if notification.urgent && show_urgent(app, notification) {
+        tracing::info!(title = %notification.title, "urgent notification");
+        return;
+    }
     if let Some(shell) = app.try_state::<Shell>() {
         if let Ok(mut checks) = shell.notifications.checks.lock() {
             let run = notification.run.as_ref().map(|a| a.id.clone());
@@ -117,8 +197,13 @@ fn show(app: &AppHandle, notification: &Notification) {
 
 fn on_button(app: &AppHandle, id: i32, action: &str) {
     let Some(shell) = app.try_state::<Shell>() else { return };
-    let Targets { checks, run } =
-        shell.notifications.checks.lock().ok().and_then(|c| c.get(&id).cloned()).unwrap_or_default();
+    let targets = shell.notifications.checks.lock().ok().and_then(|c| c.get(&id).cloned()).unwrap_or_default();
+    act(app, targets, action);
+}
+
+/// What a notification's button does for its checks.
+fn act(app: &AppHandle, Targets { checks, run }: Targets, action: &str) {
+    let Some(shell) = app.try_state::<Shell>() else { return };
     tracing::info!(action, ?checks, "notification button");
     match action {
         "snooze" => {
@@ -145,8 +230,8 @@ fn on_button(app: &AppHandle, id: i32, action: &str) {
                 }
             });
         }
-        // "tap" is a click on the notification itself.
-        "open" | "tap" => {
+        // "tap" (the plugin) and "default" (D-Bus) are a click on the notification itself.
+        "open" | "tap" | "default" => {
             let route = match checks.as_slice() {
                 [one] => format!("#/check/{one}"),
                 _ => "#/".to_owned(),

@@ -18,3 +18,4 @@ mod recovery;
 mod restart;
 mod store;
 mod tidy;
+mod urgent;

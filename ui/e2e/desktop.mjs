@@ -212,14 +212,20 @@ function busHasName(env, name) {
   }
 }
 
-/** dbus-monitor's text → the Notify calls: app name, replaces id, icon, summary, body, actions. */
+/** dbus-monitor's text → the Notify calls: summary, body, actions, the urgency hint, the expiry. */
 function parseNotifications(text, arrivals) {
   const found = [];
   // A call's arguments run until the next message (a body may span lines).
   const pattern = /member=Notify\n([\s\S]*?)(?=\n(?:method call|method return|signal|error) |$)/g;
   let match;
   while ((match = pattern.exec(text))) {
-    const strings = [...match[1].matchAll(/^\s+string "((?:[^"\\]|\\.)*)"/gm)].map((m) => m[1]);
+    // The hints (a dict) come after the actions, then the expiry: strings up to them.
+    const args = match[1];
+    const hintsAt = args.indexOf("dict entry(");
+    const head = hintsAt >= 0 ? args.slice(0, hintsAt) : args;
+    const strings = [...head.matchAll(/^\s+string "((?:[^"\\]|\\.)*)"/gm)].map((m) => m[1]);
+    const urgency = args.match(/string "urgency"\s+variant\s+byte (\d+)/)?.[1];
+    const expire = [...args.matchAll(/^\s+int32 (-?\d+)/gm)].at(-1)?.[1];
     const at = arrivals.find((a) => a.upTo >= match.index)?.at ?? Date.now();
     // app name, icon, summary, body, then the actions (id, label, ...).
     // The server's id for it is in the reply to this call: the return sent to the
@@ -239,6 +245,8 @@ function parseNotifications(text, arrivals) {
       summary: strings[2] ?? "",
       body: strings[3] ?? "",
       actions: strings.slice(4),
+      urgency: urgency === undefined ? null : Number(urgency),
+      expire: expire === undefined ? null : Number(expire),
       at,
       serverId: reply ? Number(reply[1]) : null,
     });

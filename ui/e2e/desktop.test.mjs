@@ -30,7 +30,7 @@ ${extra}`;
     '[alerts]\ngroup_wait = "1s"\n' +
     http("orders-api", "Orders API", orders.url, 'actions = ["restart-orders"]') +
     http("payments-api", "Payments API", payments.url, 'group = "payments"') +
-    http("payments-db", "Payments DB", payments.url, 'group = "payments"') +
+    http("payments-db", "Payments DB", payments.url, 'group = "payments"\nalert = { severity = "critical" }') +
     http("payments-queue", "Payments queue", payments.url, 'group = "payments"') +
     `
 [[action]]
@@ -104,6 +104,7 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   const latency = notification.at - failedAt;
   console.log(`# failure to notification: ${latency} ms (interval 200 ms, failure_threshold 1)`);
   assert.match(notification.body, /503/, "the cause");
+  assert.deepEqual([notification.urgency, notification.expire], [null, -1], "a warning: ordinary, expires as the server likes");
   assert.match(notification.body, /unexpected status/, "the resolution");
   assert.deepEqual(
     notification.actions.slice(0, 6),
@@ -149,6 +150,17 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   const sent = session.notifications().slice(before);
   assert.equal(sent.length, 1, `a burst is one notification: ${JSON.stringify(sent)}`);
   await trayShows(session, item, "4 down: Orders API, Payments API, Payments DB, +1", "down");
+  // A critical check among them: it stays until dismissed, marked urgent, with its buttons.
+  assert.deepEqual([burst.urgency, burst.expire], [2, 0], `critical: urgent and resident: ${JSON.stringify(burst)}`);
+  assert.deepEqual(burst.actions.slice(0, 8), ["default", "", "snooze", "Snooze 1 h", "ack", "Acknowledge", "open", "Open"]);
+  const urgentShown = await eventually(WAIT, "the urgent one's id", () =>
+    session.notifications().find((n) => n.summary === burst.summary && n.serverId),
+  );
+  session.invokeAction(urgentShown, "ack");
+  await eventually(WAIT, "its Acknowledge button acknowledges the group's incidents", async () => {
+    const open = (await app.get("/api/v1/incidents?check=payments-api&open=true")).incidents[0];
+    return open?.acked ? open : null;
+  });
 
   // The tray's Snooze submenu: a silence of one check (its notifications muted, still probed).
   const snoozeMenu = await session.host.ask({ op: "layout", item });

@@ -3,6 +3,10 @@
 //! to the desktop channel, with their buttons. Nothing here knows Tauri; the shell only
 //! draws what these values say.
 
+mod urgent;
+
+pub use urgent::Urgent;
+
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::engine::{CheckSnapshot, Engine, Event, GroupSnapshot, Sent};

@@ -1,0 +1,84 @@
+//! Urgent desktop notifications over real D-Bus: a private `dbus-daemon`, a small
+//! notification server with the Desktop Notifications API's real signatures
+//! (`Notify(susssasa{sv}i) -> u`, `ActionInvoked(us)`), and the core's client. The
+//! desktop end-to-end test shows them under dunst too.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use zbus::object_server::SignalEmitter;
+use zbus::zvariant::OwnedValue;
+
+use crate::support::eventually;
+use crate::support::systemd::PrivateBus;
+use watchkeeper::desktop::Urgent;
+
+type Shown = (String, u32, String, String, Vec<String>, HashMap<String, OwnedValue>, i32);
+
+#[derive(Clone, Default)]
+struct Server {
+    shown: Arc<Mutex<Vec<Shown>>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl Server {
+    #[allow(clippy::too_many_arguments)]
+    async fn notify(
+        &self,
+        app_name: String,
+        replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        actions: Vec<String>,
+        hints: HashMap<String, OwnedValue>,
+        expire_timeout: i32,
+    ) -> u32 {
+        let mut shown = self.shown.lock().unwrap();
+        shown.push((app_name, replaces_id, summary, body, actions, hints, expire_timeout));
+        40 + shown.len() as u32
+    }
+
+    #[zbus(signal)]
+    async fn action_invoked(emitter: &SignalEmitter<'_>, id: u32, action_key: &str) -> zbus::Result<()>;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_urgent_notification_is_critical_stays_and_its_buttons_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = PrivateBus::start(dir.path()).await;
+    let server = Server::default();
+    let served = zbus::connection::Builder::address(bus.address.as_str())
+        .unwrap()
+        .name("org.freedesktop.Notifications")
+        .unwrap()
+        .serve_at("/org/freedesktop/Notifications", server.clone())
+        .unwrap()
+        .build()
+        .await
+        .expect("the notification server connects");
+    let client = zbus::connection::Builder::address(bus.address.as_str()).unwrap().build().await.unwrap();
+    let urgent = Urgent::on(client);
+    let pressed = Arc::new(Mutex::new(Vec::new()));
+    let seen = pressed.clone();
+    urgent.on_buttons(move |id, key| seen.lock().unwrap().push((id, key))).await.unwrap();
+
+    let buttons = [("snooze", "Snooze 1 h"), ("ack", "Acknowledge"), ("open", "Open")];
+    let id = urgent.show("payments down", "connection refused (since 14:02)", &buttons).await.unwrap();
+    assert_eq!(id, 41, "the server's id comes back");
+    let (app, replaces, summary, body, actions, hints, expire) = server.shown.lock().unwrap()[0].clone();
+    assert_eq!((app.as_str(), replaces, summary.as_str()), ("Watchkeeper", 0, "payments down"));
+    assert_eq!(body, "connection refused (since 14:02)");
+    assert_eq!(expire, 0, "it never expires by itself");
+    assert_eq!(u8::try_from(&hints["urgency"]).unwrap(), 2, "critical urgency");
+    assert_eq!(actions, ["default", "", "snooze", "Snooze 1 h", "ack", "Acknowledge", "open", "Open"]);
+
+    let emitter = SignalEmitter::new(&served, "/org/freedesktop/Notifications").unwrap();
+    Server::action_invoked(&emitter, id, "ack").await.unwrap();
+    let got = eventually(Duration::from_secs(10), "the button comes back", || async {
+        pressed.lock().unwrap().first().cloned()
+    })
+    .await;
+    assert_eq!(got, (41, "ack".to_owned()));
+}
