@@ -23,6 +23,8 @@ pub struct Options {
     pub config_path: PathBuf,
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
+    /// The tray app runs it: the desktop channel's notifications wait for its shell.
+    pub desktop: bool,
 }
 
 /// Holds an exclusive lock on the data dir for the daemon's lifetime.
@@ -138,7 +140,12 @@ pub async fn start(options: Options, mut degraded: Vec<String>) -> anyhow::Resul
         degraded
             .push(format!("history: the database was damaged and moved to {}; a new one was started", aside.display()));
     }
-    let running = Engine::start(compiled.config, store, degraded).context("while starting the engine")?;
+    let running = if options.desktop {
+        Engine::start_for_desktop(compiled.config, store, degraded)
+    } else {
+        Engine::start(compiled.config, store, degraded)
+    }
+    .context("while starting the engine")?;
 
     let listener = match tokio::net::TcpListener::bind(options.listen).await {
         Ok(listener) => listener,

@@ -229,7 +229,12 @@ fn main() -> ExitCode {
 async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> anyhow::Result<u8> {
     match command {
         Command::Run { listen } => {
-            let options = daemon::Options { config_path: config_path.clone(), data_dir: data_dir.clone(), listen };
+            let options = daemon::Options {
+                config_path: config_path.clone(),
+                data_dir: data_dir.clone(),
+                listen,
+                desktop: false,
+            };
             daemon::run(options, |ready| {
                 print!("{}", ready.banner(&config_path, &data_dir));
                 use std::io::Write as _;

@@ -98,11 +98,17 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let options = daemon::Options { config_path: config_path.clone(), data_dir: data_dir.clone(), listen: args.listen };
+    let options = daemon::Options {
+        config_path: config_path.clone(),
+        data_dir: data_dir.clone(),
+        listen: args.listen,
+        desktop: true,
+    };
 
     if let Some(missing) = preflight::no_display() {
         // Degrade, never die: the same engine, headless, with its dashboard in a browser.
         println!("watchkeeper-desktop: {missing}: running the headless daemon instead");
+        let options = daemon::Options { desktop: false, ..options };
         let outcome = runtime.block_on(daemon::run(options, |ready| {
             print!("{}", ready.banner(&config_path, &data_dir));
             use std::io::Write as _;

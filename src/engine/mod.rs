@@ -241,6 +241,9 @@ struct Inner {
     alert_events_missed: AtomicBool,
     /// A desktop shell shows the desktop channel's notifications.
     desktop_attached: AtomicBool,
+    /// The tray app: a shell will attach; what is decided before it does waits here.
+    desktop_expected: bool,
+    desktop_waiting: Mutex<Vec<Sent>>,
     /// The network as the sentinel and resumes tell it; `offline` is its quick answer.
     network: Mutex<sentinel::Network>,
     offline: AtomicBool,
@@ -296,12 +299,29 @@ impl Engine {
         Engine::start_with_clock(config, store, degraded, Clock::System)
     }
 
+    /// [`start`](Self::start) for the tray app: the desktop channel's notifications
+    /// decided before its shell attaches wait for it, not failed as a headless
+    /// daemon's are.
+    pub fn start_for_desktop(config: Config, store: Store, degraded: Vec<String>) -> Result<Running, StoreError> {
+        Engine::launch(config, store, degraded, Clock::System, true)
+    }
+
     /// [`start`](Self::start) on the given clock (a virtual one in timing tests).
     pub fn start_with_clock(
         config: Config,
         store: Store,
+        degraded: Vec<String>,
+        clock: Clock,
+    ) -> Result<Running, StoreError> {
+        Engine::launch(config, store, degraded, clock, false)
+    }
+
+    fn launch(
+        config: Config,
+        store: Store,
         mut degraded: Vec<String>,
         clock: Clock,
+        desktop: bool,
     ) -> Result<Running, StoreError> {
         let figures = Arc::new(OwnFigures::default());
         let writer = store.writer(config.settings.retention, figures.clone())?;
@@ -349,6 +369,8 @@ impl Engine {
             alert_events,
             alert_events_missed: AtomicBool::new(false),
             desktop_attached: AtomicBool::new(false),
+            desktop_expected: desktop,
+            desktop_waiting: Mutex::new(Vec::new()),
             network: Mutex::new(sentinel::Network { asleep: clock.asleep(), ..Default::default() }),
             offline: AtomicBool::new(false),
             sentinel_now: Notify::new(),

@@ -62,6 +62,9 @@ impl Alerts {
     }
 }
 
+/// Desktop notifications kept for a shell that has not attached yet.
+const DESKTOP_WAITING: usize = 64;
+
 impl Engine {
     /// Starts a delivery task per channel (but the desktop), takes back the open
     /// incidents, silences and pending deliveries, and runs the policy until the engine
@@ -218,27 +221,31 @@ impl Engine {
         let job = match (&decision.suppressed, channel.as_ref().map(|c| &c.kind)) {
             (Some(_), _) | (None, None) => None,
             (None, Some(ChannelKind::Desktop)) => {
-                let shown = self.inner.events.receiver_count() > 0
+                let sent = Sent {
+                    id,
+                    event: decision.event,
+                    checks: decision.checks.clone(),
+                    incident: decision.incident,
+                    severity: decision.severity,
+                    title: decision.title.clone(),
+                    body: decision.body.clone(),
+                };
+                let attached = self.inner.events.receiver_count() > 0
                     && self.inner.desktop_attached.load(std::sync::atomic::Ordering::Relaxed);
-                record.attempts = 1;
-                if shown {
+                if attached {
+                    record.attempts = 1;
                     record.delivered = Some(true);
                     record.delivered_at = Some(now);
-                } else {
-                    record.delivered = Some(false);
-                    record.error = Some("no desktop app is running: the daemon runs headless".to_owned());
-                }
-                if shown {
-                    let sent = Sent {
-                        id,
-                        event: decision.event,
-                        checks: decision.checks.clone(),
-                        incident: decision.incident,
-                        severity: decision.severity,
-                        title: decision.title.clone(),
-                        body: decision.body.clone(),
-                    };
                     let _ = self.inner.events.send(Event::Notification(Box::new(sent)));
+                } else if self.inner.desktop_expected && self.wait_for_desktop(sent) {
+                    // Shown (and recorded so) when the shell attaches.
+                } else {
+                    record.attempts = 1;
+                    record.delivered = Some(false);
+                    record.error = Some(match self.inner.desktop_expected {
+                        true => "the desktop app did not attach in time".to_owned(),
+                        false => "no desktop app is running: the daemon runs headless".to_owned(),
+                    });
                 }
                 None
             }
@@ -615,8 +622,37 @@ pub enum AlertRefused {
 
 impl Engine {
     /// The desktop shell shows the desktop channel's notifications from now on.
+    /// The desktop shell is subscribed and shows the desktop channel: what was decided
+    /// before it attached is shown now, and recorded as delivered.
     pub fn attach_desktop(&self) {
         self.inner.desktop_attached.store(true, std::sync::atomic::Ordering::Relaxed);
+        let waiting = self.inner.desktop_waiting.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default();
+        if waiting.is_empty() {
+            return;
+        }
+        let now = self.now();
+        let ids: Vec<i64> = waiting.iter().map(|s| s.id).collect();
+        for sent in waiting {
+            let _ = self.inner.events.send(Event::Notification(Box::new(sent)));
+        }
+        let engine = self.clone();
+        tokio::spawn(async move {
+            for id in ids {
+                let delivery = Delivery { id, delivered: Some(true), attempts: 1, error: None, at: now };
+                engine.record(WriteOp::Delivery(Box::new(delivery))).await;
+            }
+        });
+    }
+
+    /// Keeps a desktop notification for the shell about to attach; `false` when too
+    /// many wait already (the shell is not coming).
+    fn wait_for_desktop(&self, sent: Sent) -> bool {
+        let Ok(mut waiting) = self.inner.desktop_waiting.lock() else { return false };
+        if waiting.len() >= DESKTOP_WAITING {
+            return false;
+        }
+        waiting.push(sent);
+        true
     }
 
     /// Acknowledges an open incident: its reminders stop; a note may say why.

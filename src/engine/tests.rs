@@ -287,3 +287,46 @@ async fn a_resume_from_a_suspend_runs_every_check_at_once() {
     tokio::time::sleep(Duration::from_secs(20)).await;
     assert_eq!(harness.calls("api"), 2, "then its rhythm again");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_tray_apps_desktop_notifications_wait_for_its_shell_to_attach() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let text = format!(
+        "[alerts]\ngroup_wait = \"0s\"\n\n[[check]]\nid = \"api\"\nkind = \"scripted\"\nscript = [\"down\"]\nfailure_threshold = 1\n{ONE}"
+    );
+    let config = crate::config::compile(&text, "test.toml").expect("the test config compiles").config;
+    let (store, _) = Store::open(dir.path()).expect("the history opens");
+    let start = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("a valid time");
+    let running = Engine::launch(config, store, Vec::new(), Clock::virtual_from(start), true).expect("it starts");
+    let engine = running.engine.clone();
+    // The writer is a thread of its own: flushed before each read, as virtual time runs ahead.
+    let log = || async {
+        engine.inner.writer.flush().await.expect("the writer flushes");
+        let filter = crate::store::NotificationFilter { limit: 10, ..Default::default() };
+        engine.store().notifications(filter).await.expect("the log reads")
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while log().await.is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "the opening is decided");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let waiting = log().await;
+    assert_eq!((waiting[0].channel.as_str(), waiting[0].delivered), ("desktop", None), "waiting, not failed");
+
+    // The shell attaches: it is shown then, and recorded as delivered.
+    let mut events = engine.subscribe();
+    engine.attach_desktop();
+    let shown = loop {
+        match events.recv().await.expect("events flow") {
+            Event::Notification(sent) => break sent,
+            _ => continue,
+        }
+    };
+    assert_eq!(shown.title, "api down");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while log().await[0].delivered != Some(true) {
+        assert!(tokio::time::Instant::now() < deadline, "recorded as delivered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    running.shutdown().await;
+}
