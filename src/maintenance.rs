@@ -77,10 +77,10 @@ impl Window {
     }
 }
 
-/// A 5-field cron schedule (minute, hour, day of month, month, day of week), as crontab(5)
-/// has it: `*`, lists, ranges, steps, month and day names, and `@hourly`, `@daily`,
+/// A 5-field cron schedule (minute, hour, day of month, month, day of week), much as
+/// crontab(5) has it: `*`, lists, ranges, steps, month and day names, and `@hourly`, `@daily`,
 /// `@weekly`, `@monthly`, `@yearly`. A day matches when the day of month or the day of
-/// week does, if both are restricted.
+/// week does, if both are restricted (anything but `*` restricts, `*/2` too).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cron {
     source: String,
@@ -152,7 +152,8 @@ impl Cron {
     /// The first time the schedule names after `after`.
     pub fn next(&self, after: DateTime<Utc>, zone: &dyn Zone) -> Option<DateTime<Utc>> {
         let mut local = zone.local(after);
-        for _ in 0..4 {
+        // Past a local hour that comes twice, minute by minute at worst.
+        for _ in 0..128 {
             let named = self.next_local(local)?;
             match self.instant(named, zone) {
                 Some(at) if at > after => return Some(at),
@@ -165,7 +166,7 @@ impl Cron {
     /// The last time the schedule named at or before `at`.
     pub fn last(&self, at: DateTime<Utc>, zone: &dyn Zone) -> Option<DateTime<Utc>> {
         let mut local = zone.local(at);
-        for _ in 0..4 {
+        for _ in 0..128 {
             let named = self.last_local(local)?;
             match self.instant(named, zone) {
                 Some(instant) if instant <= at => return Some(instant),

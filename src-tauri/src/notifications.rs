@@ -139,11 +139,12 @@ fn show_urgent(app: &AppHandle, notification: &Notification) -> bool {
     if let Some(action) = &notification.run {
         buttons.push(("run".into(), format!("Run {}", action.name)));
     }
-    let (title, body) = (notification.title.clone(), notification.body.clone());
+    let notification = notification.clone();
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let buttons: Vec<(&str, &str)> = buttons.iter().map(|(k, l)| (k.as_str(), l.as_str())).collect();
-        match urgent.show(&title, &body, &buttons).await {
+        let title = &notification.title;
+        match urgent.show(title, &notification.body, &buttons).await {
             Ok(id) => {
                 let Some(shell) = app.try_state::<Shell>() else { return };
                 if let Ok(mut urgent) = shell.notifications.urgent.lock() {
@@ -154,7 +155,10 @@ fn show_urgent(app: &AppHandle, notification: &Notification) -> bool {
                     }
                 };
             }
-            Err(e) => tracing::warn!(error = %e, %title, "cannot show an urgent notification"),
+            Err(e) => {
+                tracing::warn!(error = %e, %title, "cannot show an urgent notification: shown as an ordinary one");
+                show_plain(&app, &notification);
+            }
         }
     });
     true
@@ -165,6 +169,11 @@ fn show(app: &AppHandle, notification: &Notification) {
         tracing::info!(title = %notification.title, "urgent notification");
         return;
     }
+    show_plain(app, notification);
+}
+
+/// Shows a notification through the plugin.
+fn show_plain(app: &AppHandle, notification: &Notification) {
     if let Some(shell) = app.try_state::<Shell>() {
         if let Ok(mut checks) = shell.notifications.checks.lock() {
             let run = notification.run.as_ref().map(|a| a.id.clone());

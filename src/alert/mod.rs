@@ -354,7 +354,17 @@ impl Policy {
             .any(|o| o.held == Some(Suppressed::QuietHours))
             .then(|| self.quiet_end(now, zone))
             .flatten();
-        bursts.chain(reminders).chain(quiet_end).min()
+        // Held while a check is in a window, flaps or has no network: looked at again
+        // every second, as those end without telling the policy.
+        let held = self
+            .open
+            .values()
+            .any(|o| {
+                o.told.is_empty()
+                    && matches!(o.held, Some(Suppressed::Maintenance | Suppressed::Flapping | Suppressed::NoNetwork))
+            })
+            .then(|| now + chrono::Duration::seconds(1));
+        bursts.chain(reminders).chain(quiet_end).chain(held).min()
     }
 
     /// When the quiet hours `now` is in end (a minute's precision is enough).
@@ -521,6 +531,7 @@ impl Policy {
                 }
                 NotifyEvent::Resolved => format!("{count} checks recovered"),
                 NotifyEvent::NoNetwork => format!("no network: {count} remote checks unknown"),
+                NotifyEvent::Flapping => format!("{count} checks flapping or settled"),
                 _ => format!("{count} notices"),
             };
             let (_, first_body) = words(first, now, zone);
@@ -599,10 +610,8 @@ impl Policy {
     /// Incidents held by quiet hours or a maintenance window (or whose check was paused)
     /// and still open are told once they end.
     fn after_quiet_hours(&mut self, now: DateTime<Utc>, world: &dyn World, zone: &dyn Zone, out: &mut Vec<Decision>) {
-        if self.settings.quiet_hours.as_ref().is_some_and(|q| q.contains(zone.local(now).time())) {
-            return;
-        }
-        // Out of its window, or settled: waiting to be told, as one held by quiet hours is.
+        // Out of its window, settled, or the network back: waiting to be told, as one held
+        // by quiet hours is (and so held on if quiet hours are on).
         for open in self.open.values_mut().filter(|o| {
             let over = match o.held {
                 Some(Suppressed::Maintenance) => !world.maintenance(&o.subject.check),
@@ -613,6 +622,9 @@ impl Policy {
             over && o.told.is_empty()
         }) {
             open.held = Some(Suppressed::QuietHours);
+        }
+        if self.settings.quiet_hours.as_ref().is_some_and(|q| q.contains(zone.local(now).time())) {
+            return;
         }
         for open in self.open.values_mut().filter(|o| o.deferred && !world.paused(&o.subject.check)) {
             open.deferred = false;

@@ -446,19 +446,25 @@ fn no_network_is_told_once_naming_the_remote_checks_and_holds_the_rest() {
     // One was gathering when the network went: held, told once the network is back if
     // still open.
     play.offer(0, web("api"), opened(1, "timed out"));
+    play.offer(0, web("cdn"), opened(2, "timed out"));
     for id in ["api", "cdn", "mail"] {
         play.world.no_network.insert(id.into());
         play.offer(1, web(id), notice());
     }
     play.run(0, 10);
+    // cdn recovers once probed again: neither its opening nor its recovery is told.
+    play.offer(11, web("cdn"), Happening::Resolved { incident: 2, started_at: None });
+    play.run(11, 17);
     play.world.no_network.clear();
-    play.run(11, 12);
+    play.run(18, 19);
     play.check(expect![[r#"
-        +5s 13:00:05 desktop opened warning [no_network] ["api"] | api down | timed out (since 13:00)
-        +5s 13:00:05 hook opened warning [no_network] ["api"] | api down | timed out (since 13:00)
+        +5s 13:00:05 desktop opened warning [no_network] ["api", "cdn"] | 2 checks down | api, cdn / first: api: timed out (since 13:00)
+        +5s 13:00:05 hook opened warning [no_network] ["api", "cdn"] | 2 checks down | api, cdn / first: api: timed out (since 13:00)
         +6s 13:00:06 desktop no_network warning ["api", "cdn", "mail"] | no network: 3 remote checks unknown | tcp://192.0.2.1:443: timed out / remote checks are unknown until it is back / api, cdn, mail
         +6s 13:00:06 hook no_network warning ["api", "cdn", "mail"] | no network: 3 remote checks unknown | tcp://192.0.2.1:443: timed out / remote checks are unknown until it is back / api, cdn, mail
-        +11s 13:00:11 desktop opened warning ["api"] | api down | timed out (since 13:00)
-        +11s 13:00:11 hook opened warning ["api"] | api down | timed out (since 13:00)
+        +16s 13:00:16 desktop resolved warning [no_network] ["cdn"] | cdn recovered | back up after 16 s
+        +16s 13:00:16 hook resolved warning [no_network] ["cdn"] | cdn recovered | back up after 16 s
+        +18s 13:00:18 desktop opened warning ["api"] | api down | timed out (since 13:00)
+        +18s 13:00:18 hook opened warning ["api"] | api down | timed out (since 13:00)
     "#]]);
 }

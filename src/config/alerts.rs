@@ -95,9 +95,10 @@ fn channel(entry: RawChannel, scope: &mut Scope<'_, '_>) -> Option<ChannelConfig
                 return None;
             };
             let mut parsed = http_url(scope, url)?;
-            if !parsed.path().ends_with("/api/v2/alerts") {
-                let path = format!("{}/api/v2/alerts", parsed.path().trim_end_matches('/'));
-                parsed.set_path(&path);
+            let base = parsed.path().trim_end_matches('/').to_owned();
+            match base.ends_with("/api/v2/alerts") {
+                true => parsed.set_path(&base),
+                false => parsed.set_path(&format!("{base}/api/v2/alerts")),
             }
             let resend = match &entry.resend {
                 Some(r) => positive(scope, "resend", r).unwrap_or(Duration::from_secs(60)),
@@ -224,8 +225,8 @@ fn flap(raw: &RawFlap, scope: &mut Scope<'_, '_>) -> Option<FlapConfig> {
         let span = raw.low.as_ref().or(raw.high.as_ref()).map_or(0..0, Spanned::span);
         scope.error(
             &span,
-            "flap.low",
-            "is not below `high`",
+            "flap",
+            format_args!("`low` ({low}) is not below `high` ({high})"),
             "flapping stops below `low` and starts at `high`: e.g. low 25, high 50",
         );
     }

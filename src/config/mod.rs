@@ -111,8 +111,9 @@ pub struct CheckConfig {
     pub auto_action: Option<AutoAction>,
     /// How its incidents are told.
     pub alert: CheckAlert,
-    /// `network = true`: remote whatever its target.
-    pub network: bool,
+    /// Its target is off this machine, or it says `network = true` (worked out once:
+    /// asked for every result).
+    pub remote: bool,
 }
 
 impl CheckConfig {
@@ -123,7 +124,7 @@ impl CheckConfig {
     /// Its target is off this machine (or it says `network = true`): the connectivity
     /// sentinel and "every remote check failed" are about it.
     pub fn remote(&self) -> bool {
-        self.network || self.probe.off_machine()
+        self.remote
     }
 }
 

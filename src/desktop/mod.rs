@@ -210,7 +210,8 @@ pub struct Notification {
     pub checks: Vec<String>,
     /// About a failure (an opening, a reminder, a restart loop); false for recoveries.
     pub failure: bool,
-    /// Critical: it stays until dismissed and is marked urgent.
+    /// A critical check down (an opening, a reminder): it stays until dismissed and is
+    /// marked urgent.
     pub urgent: bool,
     /// "Acknowledge": its checks have open incidents.
     pub acknowledge: bool,
@@ -231,7 +232,9 @@ pub fn notification_of(sent: &Sent, engine: &Engine) -> Notification {
         body: sent.body.clone(),
         checks,
         failure,
-        urgent: sent.severity == Severity::Critical && failure,
+        // A critical check down: its opening and reminders, not notices about it.
+        urgent: sent.severity == Severity::Critical
+            && matches!(sent.event, NotifyEvent::Opened | NotifyEvent::Reminder),
         acknowledge,
         run: None,
     };

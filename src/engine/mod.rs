@@ -249,8 +249,8 @@ struct Inner {
     offline: AtomicBool,
     /// Wakes the sentinel (a remote check failed, or the machine resumed).
     sentinel_now: Notify,
-    /// Bumped to run every check (or every remote one: the flag) at once.
-    rerun: tokio::sync::watch::Sender<(u64, bool)>,
+    /// Counts of runs of every check, and of every remote one, at once.
+    rerun: tokio::sync::watch::Sender<(u64, u64)>,
 }
 
 struct CheckRuntime {
@@ -374,10 +374,11 @@ impl Engine {
             network: Mutex::new(sentinel::Network { asleep: clock.asleep(), ..Default::default() }),
             offline: AtomicBool::new(false),
             sentinel_now: Notify::new(),
-            rerun: tokio::sync::watch::Sender::new((0, false)),
+            rerun: tokio::sync::watch::Sender::new((0, 0)),
         });
         let engine = Engine { inner };
         engine.enter_windows(now);
+        engine.start_network(now);
         let cancel = engine.inner.stopping.clone();
         let mut tasks = JoinSet::new();
         // Subscribed before any check runs, so no incident goes untold.

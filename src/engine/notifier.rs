@@ -176,9 +176,10 @@ impl Engine {
     /// Applies the policy: records each decision due and hands the sent ones on.
     pub(super) async fn step_alerts(&self) {
         let now = self.now();
+        // The checks first: their locks come before the policy's, never after.
+        let world = EngineWorld::of(self);
         let decisions = match self.inner.alerts.lock() {
             Ok(mut alerts) => {
-                let world = EngineWorld(self);
                 let decisions = alerts.policy.step(now, &world, &LocalZone);
                 let first = alerts.next_id;
                 alerts.next_id += decisions.len() as i64;
@@ -218,6 +219,7 @@ impl Engine {
             title = %decision.title,
             "notification"
         );
+        let mut waiting = None;
         let job = match (&decision.suppressed, channel.as_ref().map(|c| &c.kind)) {
             (Some(_), _) | (None, None) => None,
             (None, Some(ChannelKind::Desktop)) => {
@@ -237,15 +239,13 @@ impl Engine {
                     record.delivered = Some(true);
                     record.delivered_at = Some(now);
                     let _ = self.inner.events.send(Event::Notification(Box::new(sent)));
-                } else if self.inner.desktop_expected && self.wait_for_desktop(sent) {
-                    // Shown (and recorded so) when the shell attaches.
+                } else if self.inner.desktop_expected {
+                    // The tray app's shell is coming: its row first, then it waits.
+                    waiting = Some(sent);
                 } else {
                     record.attempts = 1;
                     record.delivered = Some(false);
-                    record.error = Some(match self.inner.desktop_expected {
-                        true => "the desktop app did not attach in time".to_owned(),
-                        false => "no desktop app is running: the daemon runs headless".to_owned(),
-                    });
+                    record.error = Some("no desktop app is running: the daemon runs headless".to_owned());
                 }
                 None
             }
@@ -254,6 +254,9 @@ impl Engine {
         self.record(WriteOp::Notification(Box::new(record))).await;
         if let Some(job) = job {
             self.enqueue(&decision.channel, job).await;
+        }
+        if let Some(sent) = waiting {
+            self.desktop_later(sent).await;
         }
     }
 
@@ -541,29 +544,68 @@ pub(super) fn subject_of(config: &Arc<crate::config::CheckConfig>) -> Subject {
     }
 }
 
-/// The live checks, as the policy asks about them.
-struct EngineWorld<'a>(&'a Engine);
+/// The live checks, as the policy asks about them: read once per step, before the
+/// policy's lock is taken.
+struct EngineWorld {
+    checks: HashMap<CheckId, Facts>,
+}
 
-impl World for EngineWorld<'_> {
+#[derive(Default)]
+struct Facts {
+    status: Option<Status>,
+    flapping: bool,
+    no_network: bool,
+    depends_on: Vec<CheckId>,
+}
+
+impl EngineWorld {
+    fn of(engine: &Engine) -> EngineWorld {
+        let offline = engine.offline();
+        let back_at = engine.network_back_at();
+        let checks = engine
+            .snapshot()
+            .into_iter()
+            .map(|c| {
+                // Until it has been probed again since the network came back, a remote
+                // check's failure may be the network's still.
+                let unprobed = back_at.is_some_and(|back| c.last.as_ref().is_none_or(|l| l.at < back));
+                let facts = Facts {
+                    status: Some(c.status),
+                    flapping: c.flapping,
+                    no_network: c.config.remote() && (offline || unprobed),
+                    depends_on: c.config.depends_on.clone(),
+                };
+                (c.config.id.clone(), facts)
+            })
+            .collect();
+        EngineWorld { checks }
+    }
+
+    fn status(&self, check: &CheckId) -> Option<Status> {
+        self.checks.get(check).and_then(|f| f.status)
+    }
+}
+
+impl World for EngineWorld {
     fn parent_down(&self, check: &CheckId) -> bool {
-        let Some(config) = self.0.config().check(check.as_str()) else { return false };
-        config.depends_on.iter().any(|parent| self.0.check(parent.as_str()).is_some_and(|p| p.status == Status::Down))
+        let Some(facts) = self.checks.get(check) else { return false };
+        facts.depends_on.iter().any(|parent| self.status(parent) == Some(Status::Down))
     }
 
     fn paused(&self, check: &CheckId) -> bool {
-        self.0.check(check.as_str()).is_some_and(|c| c.status == Status::Paused)
+        self.status(check) == Some(Status::Paused)
     }
 
     fn maintenance(&self, check: &CheckId) -> bool {
-        self.0.check(check.as_str()).is_some_and(|c| c.status == Status::Maintenance)
+        self.status(check) == Some(Status::Maintenance)
     }
 
     fn flapping(&self, check: &CheckId) -> bool {
-        self.0.check(check.as_str()).is_some_and(|c| c.flapping)
+        self.checks.get(check).is_some_and(|f| f.flapping)
     }
 
     fn no_network(&self, check: &CheckId) -> bool {
-        self.0.offline() && self.0.config().check(check.as_str()).is_some_and(|c| c.remote())
+        self.checks.get(check).is_some_and(|f| f.no_network)
     }
 }
 
@@ -625,8 +667,14 @@ impl Engine {
     /// The desktop shell is subscribed and shows the desktop channel: what was decided
     /// before it attached is shown now, and recorded as delivered.
     pub fn attach_desktop(&self) {
-        self.inner.desktop_attached.store(true, std::sync::atomic::Ordering::Relaxed);
-        let waiting = self.inner.desktop_waiting.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default();
+        let waiting = match self.inner.desktop_waiting.lock() {
+            Ok(mut waiting) => {
+                // Under the lock `desktop_later` takes: nothing slips between the two.
+                self.inner.desktop_attached.store(true, std::sync::atomic::Ordering::Relaxed);
+                std::mem::take(&mut *waiting)
+            }
+            Err(_) => return,
+        };
         if waiting.is_empty() {
             return;
         }
@@ -644,15 +692,28 @@ impl Engine {
         });
     }
 
-    /// Keeps a desktop notification for the shell about to attach; `false` when too
-    /// many wait already (the shell is not coming).
-    fn wait_for_desktop(&self, sent: Sent) -> bool {
-        let Ok(mut waiting) = self.inner.desktop_waiting.lock() else { return false };
-        if waiting.len() >= DESKTOP_WAITING {
-            return false;
-        }
-        waiting.push(sent);
-        true
+    /// A desktop notification whose row is recorded, for the tray app's shell: shown
+    /// now if it attached meanwhile, else kept for it (at most [`DESKTOP_WAITING`]).
+    async fn desktop_later(&self, sent: Sent) {
+        let id = sent.id;
+        let shown_now = match self.inner.desktop_waiting.lock() {
+            Ok(mut waiting) => {
+                if self.inner.desktop_attached.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = self.inner.events.send(Event::Notification(Box::new(sent)));
+                    Some(true)
+                } else if waiting.len() < DESKTOP_WAITING {
+                    waiting.push(sent);
+                    None
+                } else {
+                    Some(false)
+                }
+            }
+            Err(_) => Some(false),
+        };
+        let Some(delivered) = shown_now else { return };
+        let error = (!delivered).then(|| format!("{DESKTOP_WAITING} notifications already wait for the desktop app"));
+        let delivery = Delivery { id, delivered: Some(delivered), attempts: 1, error, at: self.now() };
+        self.record(WriteOp::Delivery(Box::new(delivery))).await;
     }
 
     /// Acknowledges an open incident: its reminders stop; a note may say why.

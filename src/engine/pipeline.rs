@@ -111,7 +111,11 @@ impl Engine {
             None => None,
         };
         let transition = live.tracked.apply(result, thresholds, blame);
-        let flap_config = self.inner.config.alerts.flap;
+        // The check's own changes only: not a failure blamed on its parent or the
+        // network, not a probe that could not run, not a result in a maintenance window.
+        let own =
+            blame.is_none() && live.tracked.maintenance.is_none() && !matches!(result.verdict, Verdict::Unknown(_));
+        let flap_config = self.inner.config.alerts.flap.filter(|_| own);
         let flapped = flap_config.and_then(|config| {
             let flap = live.flap.record(result.verdict.status(), &config)?;
             let (started, percent) = match flap {

@@ -41,6 +41,7 @@ impl Engine {
             on_grid: interval.as_nanos() % GRID.as_nanos() == 0,
         };
         let mut rerun = self.inner.rerun.subscribe();
+        let mut reruns = *rerun.borrow_and_update();
         loop {
             let mut waiters = Vec::new();
             // Every check at once (a resume; the network back): a run now, off the rhythm.
@@ -56,8 +57,10 @@ impl Engine {
                     if changed.is_err() {
                         return;
                     }
-                    let (_, remote_only) = *rerun.borrow_and_update();
-                    if remote_only && !runtime.config.remote() {
+                    let now = *rerun.borrow_and_update();
+                    let asked = now.0 != reruns.0 || (now.1 != reruns.1 && runtime.config.remote());
+                    reruns = now;
+                    if !asked {
                         continue;
                     }
                     early = true;

@@ -38,8 +38,14 @@ struct Unreachable(String);
 pub(super) struct Network {
     /// Since when the sentinel fails, and why.
     pub down: Option<(DateTime<Utc>, String)>,
-    /// Resumed from a suspend at this time; the sentinel has not answered since.
+    /// Resumed from a suspend (or started) at this time; the sentinel has not answered
+    /// since.
     pub waking: Option<DateTime<Utc>>,
+    /// The waking is a resume: the remote checks run again when the sentinel answers.
+    pub resumed: bool,
+    /// When the network last came back: a remote check not probed since may still fail
+    /// for the network, not for itself.
+    pub back_at: Option<DateTime<Utc>>,
     /// The time asleep at the last look.
     pub asleep: Duration,
 }
@@ -62,9 +68,27 @@ impl Engine {
         self.inner.network.lock().ok().and_then(|n| n.down.clone())
     }
 
-    /// A remote check failed: the sentinel asks its targets now, unless it did a moment
-    /// ago.
+    /// When the network last came back (or answered after a resume).
+    pub(super) fn network_back_at(&self) -> Option<DateTime<Utc>> {
+        self.inner.network.lock().ok().and_then(|n| n.back_at)
+    }
+
+    /// At start: until the sentinel's first answer, remote failures wait for it,
+    /// quietly, as after a resume.
+    pub(super) fn start_network(&self, now: DateTime<Utc>) {
+        if !self.guards_network() {
+            return;
+        }
+        if let Ok(mut network) = self.inner.network.lock() {
+            network.waking = Some(now);
+        }
+        self.inner.offline.store(true, Ordering::Relaxed);
+    }
+
+    /// A remote check failed: a resume not seen yet is seen now, and the sentinel asks
+    /// its targets now, unless it did a moment ago.
     pub(super) fn remote_failed(&self) {
+        self.look_for_resume();
         if self.inner.config.settings.connectivity.is_some() && !self.offline() {
             self.inner.sentinel_now.notify_one();
         }
@@ -83,10 +107,13 @@ impl Engine {
         if !self.guards_network() {
             return;
         }
+        // Names of hosts off this machine (a `network = true` check of localhost tells
+        // nothing of the resolver).
         let hosts: Vec<String> =
-            self.inner.config.checks.iter().filter(|c| c.remote()).filter_map(|c| c.probe.host()).collect();
+            self.inner.config.checks.iter().filter(|c| c.probe.off_machine()).filter_map(|c| c.probe.host()).collect();
         let client = reqwest::Client::builder().timeout(TARGET_TIMEOUT).build().ok();
         loop {
+            self.look_for_resume();
             let answer = tokio::select! {
                 _ = cancel.cancelled() => return,
                 answer = round(&config, client.as_ref(), &hosts) => answer,
@@ -109,13 +136,17 @@ impl Engine {
         let Ok(mut network) = self.inner.network.lock() else { return };
         let was_down = network.down.is_some();
         let was_waking = network.waking.is_some();
+        let resumed = std::mem::take(&mut network.resumed);
         match answer {
             Ok(()) => {
                 network.down = None;
                 network.waking = None;
+                if was_down || (was_waking && resumed) {
+                    network.back_at = Some(now);
+                }
             }
             // Just resumed: the network is given a while, quietly.
-            Err(_) if network.waking.is_some_and(|at| now - at < WAKING_FOR) => {}
+            Err(_) if network.waking.is_some_and(|at| now - at < WAKING_FOR) => network.resumed = resumed,
             Err(why) => {
                 network.waking = None;
                 if !was_down {
@@ -124,7 +155,7 @@ impl Engine {
             }
         }
         let down = network.down.clone();
-        let waking = was_waking && network.waking.is_none() && down.is_none();
+        let waking = was_waking && resumed && network.waking.is_none() && down.is_none();
         self.inner.offline.store(down.is_some() || network.waking.is_some(), Ordering::Relaxed);
         drop(network);
         match (was_down, down) {
@@ -141,6 +172,7 @@ impl Engine {
             _ if waking => {
                 tracing::info!("the network answers after the resume: remote checks are probed now");
                 self.rerun(true);
+                self.inner.alerts_now.notify_one();
             }
             _ => {}
         }
@@ -156,6 +188,7 @@ impl Engine {
             network.asleep = asleep;
             if slept >= SLEPT_AT_LEAST && self.guards_network() {
                 network.waking = Some(self.now());
+                network.resumed = true;
             }
             slept
         };
@@ -170,11 +203,12 @@ impl Engine {
         self.rerun(false);
     }
 
-    /// Every check (or every remote one) runs at once, keeping its rhythm after.
+    /// Every check (or every remote one) runs at once, keeping its rhythm after. Each
+    /// kind has its own count, so a later one never hides an earlier one.
     pub(super) fn rerun(&self, remote_only: bool) {
-        self.inner.rerun.send_modify(|(generation, remote)| {
-            *generation += 1;
-            *remote = remote_only;
+        self.inner.rerun.send_modify(|(all, remote)| match remote_only {
+            true => *remote += 1,
+            false => *all += 1,
         });
     }
 }
@@ -191,12 +225,13 @@ async fn round(config: &Connectivity, client: Option<&reqwest::Client>, hosts: &
             return Ok(());
         }
         for name in &names {
-            let lookup = tokio::net::lookup_host(format!("{name}:0"));
-            if let Ok(Ok(_)) = tokio::time::timeout(TARGET_TIMEOUT, lookup).await {
+            let name = (*name).clone();
+            let lookup = tokio::task::spawn_blocking(move || resolver_answers(&name));
+            if let Ok(Ok(true)) = tokio::time::timeout(TARGET_TIMEOUT, lookup).await {
                 return Ok(());
             }
         }
-        return Err(Unreachable(format!("the resolver does not answer for {}", names[0])));
+        return Err(Unreachable(format!("the system resolver does not answer (asked for {})", names[0])));
     }
     let mut why = Vec::new();
     for target in &config.targets {
@@ -233,6 +268,22 @@ async fn ask(target: &SentinelTarget, client: Option<&reqwest::Client>) -> Resul
     }
 }
 
+/// Whether the system resolver answers for `name`: an address, or a definite "no such
+/// name" (the name's own trouble, not the network's); not a failure to reach a server.
+fn resolver_answers(name: &str) -> bool {
+    let Ok(host) = std::ffi::CString::new(name) else { return true };
+    let mut found: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: getaddrinfo with a valid C string, no service and no hints; what it gives
+    // back is freed once, below.
+    let code = unsafe { libc::getaddrinfo(host.as_ptr(), std::ptr::null(), std::ptr::null(), &mut found) };
+    if code == 0 && !found.is_null() {
+        // SAFETY: the list getaddrinfo allocated.
+        unsafe { libc::freeaddrinfo(found) };
+    }
+    // EAI_NODATA (-5 in glibc): the name exists without an address.
+    code == 0 || code == libc::EAI_NONAME || code == -5
+}
+
 fn read(path: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
@@ -244,19 +295,26 @@ fn any_route(ipv4: &str, ipv6: &str) -> bool {
     let v4 = ipv4.lines().skip(1).any(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
         // Iface Destination Gateway Flags ...: flags RTF_UP (1).
-        fields.len() > 3 && fields[0] != "lo" && u32::from_str_radix(fields[3], 16).is_ok_and(|flags| flags & 1 != 0)
+        fields.len() > 3 && real(fields[0]) && u32::from_str_radix(fields[3], 16).is_ok_and(|flags| flags & 1 != 0)
     });
     let v6 = ipv6.lines().any(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
         // destination, prefix length, source, its length, next hop, metric, refs, use,
         // flags, device.
         fields.len() >= 10
-            && fields[9] != "lo"
+            && real(fields[9])
             && !fields[0].starts_with("fe80")
             && !fields[0].starts_with("ff")
             && u32::from_str_radix(fields[8], 16).is_ok_and(|flags| flags & 1 != 0)
     });
     v4 || v6
+}
+
+/// An interface that leads off this machine: not the loopback, nor a bridge of local
+/// containers or VMs (those are up with no network at all).
+fn real(interface: &str) -> bool {
+    interface != "lo"
+        && !["docker", "virbr", "br-", "veth", "lxc", "cni", "podman"].iter().any(|p| interface.starts_with(p))
 }
 
 #[cfg(test)]
@@ -279,6 +337,10 @@ mod tests {
         let link_local = "fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0\n";
         assert!(!any_route(header, lo), "the loopback's routes are no network");
         assert!(!any_route(header, link_local), "nor a link-local one");
+        let bridge = format!("{header}docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n");
+        assert!(!any_route(&bridge, ""), "nor a bridge of local containers");
+        assert!(resolver_answers("localhost"), "an address");
+        assert!(resolver_answers("no-such-host.invalid"), "or a definite no such name: the resolver answered");
         // This machine: whatever it has, reading its tables does not fail.
         let _ = any_route(&read("/proc/net/route"), &read("/proc/net/ipv6_route"));
     }

@@ -150,7 +150,9 @@ impl ProbeSpec {
     /// The host it reaches, for kinds that reach one.
     pub fn host(&self) -> Option<String> {
         match self {
-            ProbeSpec::Http(spec) => spec.url.host_str().map(str::to_owned),
+            ProbeSpec::Http(spec) => {
+                spec.url.host_str().map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned())
+            }
             ProbeSpec::Tcp(spec) => Some(spec.host.clone()),
             _ => None,
         }
