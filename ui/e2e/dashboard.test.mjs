@@ -361,6 +361,10 @@ failure_threshold = 1
 breaker = { enabled = false }
 `;
   const alerts = await startDaemon(`
+[settings]
+# Nothing listens on port 1: the network is "down", for the remote check below.
+connectivity = { targets = ["tcp://127.0.0.1:1"], interval = "1s" }
+
 [alerts]
 group_wait = "0s"
 channels = ["hook"]
@@ -379,6 +383,16 @@ group = "jobs"
 interval = "300ms"
 timeout = "250ms"
 failure_threshold = 1
+
+[[check]]
+id = "vpn"
+name = "VPN gateway"
+kind = "http"
+url = "${own.url}"
+network = true
+interval = "300ms"
+timeout = "250ms"
+breaker = { enabled = false }
 
 [[maintenance]]
 id = "nightly"
@@ -400,6 +414,9 @@ end = "${new Date(Date.now() + 90000_000).toISOString()}"
     await page.goto(alerts.dashboard);
     await row(page, "cart").locator(".badge", { hasText: "up" }).waitFor({ timeout: WAIT });
     await row(page, "batch").locator(".badge", { hasText: "maintenance" }).waitFor({ timeout: WAIT });
+    // The remote check fails with the network (healthy = false below): until then it is
+    // up, as the sentinel's failure alone blames nothing.
+    await row(page, "vpn").locator(".badge", { hasText: "up" }).waitFor({ timeout: WAIT });
     await page.locator('nav a[data-page="alerts"]').click();
     await page.locator("#silences .empty").waitFor({ timeout: WAIT });
     // The windows: one on now (through its group), one to come.
@@ -424,6 +441,15 @@ end = "${new Date(Date.now() + 90000_000).toISOString()}"
     // Both fail: the silenced one is decided and held, the other is delivered.
     healthy = false;
     await eventually(WAIT, "the webhook has web down", () => received.find((n) => n.title === "Web down"));
+    // The remote one is the network's: unknown, and the banner (on every page) says so.
+    await eventually(WAIT, "the remote check is unknown: no network", async () => {
+      const vpn = (await alerts.get("/api/v1/status")).checks.find((c) => c.id === "vpn");
+      return vpn.status === "unknown" && vpn.reason.startsWith("no network");
+    });
+    const banner = page.locator("#no-network");
+    await banner.waitFor({ state: "visible", timeout: WAIT });
+    assert.match(await banner.innerText(), /No network: 1 remote check is unknown until it is back/);
+    assert.equal(received.filter((n) => n.title === "VPN gateway down").length, 0, "not told as down");
     await eventually(WAIT, "the log has both", async () => (await alerts.get("/api/v1/notifications")).notifications.length >= 2);
     await page.reload();
     const log = page.locator("#notification-log table.notifications");

@@ -3,7 +3,7 @@
 import type { ApiError, Connection, Transport, Update } from "./client";
 import { asApiError } from "./client";
 import { badge, guarded, h } from "./dom";
-import { LiveState, summary, worst } from "./model";
+import { LiveState, noNetwork, summary, worst } from "./model";
 import { deliverOutput } from "./views/action";
 import { AlertsPage } from "./views/alerts";
 import { CheckPage } from "./views/check";
@@ -30,6 +30,7 @@ export class App {
   private readonly main = h("main", { id: "view" });
   private readonly connectionBanner = h("div", { class: "banner down", role: "alert", id: "banner", hidden: true });
   private readonly degradedBanner = h("div", { class: "banner degraded", role: "status", id: "degraded", hidden: true });
+  private readonly networkBanner = h("div", { class: "banner degraded", role: "status", id: "no-network", hidden: true });
   private readonly overall = h("span", { id: "overall", class: "badge unknown" }, "…");
   private readonly summaryText = h("span", { id: "summary", class: "summary" });
   private readonly nav: HTMLElement;
@@ -53,6 +54,7 @@ export class App {
     root.replaceChildren(
       this.connectionBanner,
       this.degradedBanner,
+      this.networkBanner,
       h("header", {}, h("h1", {}, "Watchkeeper"), this.overall, this.summaryText, this.nav),
       this.main,
     );
@@ -156,6 +158,9 @@ export class App {
     this.overall.className = `badge ${status}`;
     this.overall.textContent = status;
     this.summaryText.textContent = summary(checks);
+    const network = noNetwork(checks);
+    this.networkBanner.hidden = network === null;
+    this.networkBanner.textContent = network ?? "";
     document.title = status === "up" ? "Watchkeeper" : `(${summary(checks)}) Watchkeeper`;
   }
 

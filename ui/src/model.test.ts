@@ -18,6 +18,7 @@ import {
   LiveState,
   matches,
   summary,
+  noNetwork,
   troubledGroups,
   worst,
 } from "./model";
@@ -44,6 +45,14 @@ describe("severity", () => {
     expect(summary(down)).toBe("4 down: orders-api, db, vpn, +1");
     expect(summary([check("a", { status: "degraded" })])).toBe("1 degraded: a");
     expect(summary([])).toBe("no checks configured");
+  });
+
+  it("says when the network is down, from the remote checks it makes unknown", () => {
+    const lost = check("api", { status: "unknown", reason: "no network: the connectivity sentinel fails" });
+    expect(noNetwork([check("a"), check("b", { status: "down" })])).toBeNull();
+    expect(noNetwork([lost, check("b")])).toMatch(/^No network: 1 remote check is unknown until it is back/);
+    expect(noNetwork([lost, { ...lost, id: "cdn" }])).toMatch(/^No network: 2 remote checks are unknown/);
+    expect(noNetwork([check("c", { status: "unknown", reason: "stale: no result since 10:00:00 UTC" })])).toBeNull();
   });
 });
 

@@ -42,6 +42,14 @@ export function summary(checks: Check[]): string {
   return `${failing.length} ${status}: ${names}`;
 }
 
+/** The banner while the connectivity sentinel fails: its remote checks are unknown. */
+export function noNetwork(checks: Check[]): string | null {
+  const remote = checks.filter((c) => c.status === "unknown" && c.reason?.startsWith("no network"));
+  if (remote.length === 0) return null;
+  const what = remote.length === 1 ? "1 remote check is" : `${remote.length} remote checks are`;
+  return `No network: ${what} unknown until it is back (the connectivity sentinel fails). Local checks are judged as always.`;
+}
+
 export type StatusFilter = "all" | "failing" | Status;
 
 export interface Filter {

@@ -44,6 +44,16 @@ describe("overview", () => {
     expect(document.querySelector('tbody[data-group="odd"] tr.group')?.textContent).toContain("1 of 25 not up");
   });
 
+  it("marks a flapping check beside its status", () => {
+    const { state, overview } = setup(3);
+    expect(document.querySelector("tr.check .flapping")).toBeNull();
+    state.apply({ name: "checks", checks: [{ ...state.checks.get("c0001")!, flapping: true }] });
+    overview.update(["c0001"]);
+    const mark = document.querySelector('tr[data-id="c0001"] .flapping');
+    expect(mark?.textContent).toBe("flapping");
+    expect(mark?.getAttribute("title")).toMatch(/notifications held until it settles/);
+  });
+
   it("filters by text and by state, hiding empty groups", () => {
     const { state, overview } = setup(20);
     overview.setFilter({ text: "check 0003", status: "all" });
