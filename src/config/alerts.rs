@@ -27,18 +27,9 @@ pub(super) fn channels(raw: Vec<RawChannel>, report: &mut Report<'_>) -> Vec<Cha
     for entry in raw {
         let label = format!("channel {:?}", entry.id.get_ref());
         let mut scope = report.scope(label, entry.id.span());
-        if !is_valid_id(entry.id.get_ref()) {
-            let message = format_args!("`{}` is not a valid id", entry.id.get_ref());
-            scope.error(&entry.id.span(), "id", message, "use 1 to 64 letters, digits, `-` and `_`");
+        if !fresh_id(&mut scope, &mut seen, &entry.id, "channel") {
             continue;
         }
-        if let Some(first) = seen.get(entry.id.get_ref()) {
-            let line = scope.line_of(first);
-            let message = format_args!("duplicate id, first defined on line {line}");
-            scope.error(&entry.id.span(), "id", message, "give every channel a unique id");
-            continue;
-        }
-        seen.insert(entry.id.get_ref().clone(), entry.id.span());
         if let Some(channel) = channel(entry, &mut scope) {
             channels.push(channel);
         }
@@ -47,6 +38,29 @@ pub(super) fn channels(raw: Vec<RawChannel>, report: &mut Report<'_>) -> Vec<Cha
         channels.insert(0, notify::desktop());
     }
     channels
+}
+
+/// An id that is valid and not taken by an earlier table of its kind (`what`); taken
+/// from then on.
+fn fresh_id(
+    scope: &mut Scope<'_, '_>,
+    seen: &mut HashMap<String, Range<usize>>,
+    id: &Spanned<String>,
+    what: &str,
+) -> bool {
+    if !is_valid_id(id.get_ref()) {
+        let message = format_args!("`{}` is not a valid id", id.get_ref());
+        scope.error(&id.span(), "id", message, "use 1 to 64 letters, digits, `-` and `_`");
+        return false;
+    }
+    if let Some(first) = seen.get(id.get_ref()) {
+        let line = scope.line_of(first);
+        let message = format_args!("duplicate id, first defined on line {line}");
+        scope.error(&id.span(), "id", message, format!("give every {what} a unique id"));
+        return false;
+    }
+    seen.insert(id.get_ref().clone(), id.span());
+    true
 }
 
 fn channel(entry: RawChannel, scope: &mut Scope<'_, '_>) -> Option<ChannelConfig> {
@@ -337,18 +351,9 @@ pub(super) fn windows(
     for entry in raw {
         let label = format!("maintenance {:?}", entry.id.get_ref());
         let mut scope = report.scope(label, entry.id.span());
-        if !is_valid_id(entry.id.get_ref()) {
-            let message = format_args!("`{}` is not a valid id", entry.id.get_ref());
-            scope.error(&entry.id.span(), "id", message, "use 1 to 64 letters, digits, `-` and `_`");
+        if !fresh_id(&mut scope, &mut seen, &entry.id, "maintenance window") {
             continue;
         }
-        if let Some(first) = seen.get(entry.id.get_ref()) {
-            let line = scope.line_of(first);
-            let message = format_args!("duplicate id, first defined on line {line}");
-            scope.error(&entry.id.span(), "id", message, "give every maintenance window a unique id");
-            continue;
-        }
-        seen.insert(entry.id.get_ref().clone(), entry.id.span());
         let mut covered = Vec::new();
         for id in entry.checks.as_deref().unwrap_or_default() {
             match CheckId::parse(id.get_ref()).filter(|_| check_ids.contains_key(id.get_ref())) {
