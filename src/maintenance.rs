@@ -66,10 +66,10 @@ impl Window {
         }
     }
 
-    /// When [`active`](Self::active) can next change: the end of the span now, or the
-    /// next start.
-    pub fn next_edge(&self, now: DateTime<Utc>, zone: &dyn Zone) -> Option<DateTime<Utc>> {
-        match self.active(now, zone) {
+    /// When [`active`](Self::active) can next change, given the span it is in now
+    /// (`active`'s answer): the end of that span, or the next start.
+    pub fn next_edge(&self, active: Option<Span>, now: DateTime<Utc>, zone: &dyn Zone) -> Option<DateTime<Utc>> {
+        match active {
             // A later start within this span moves its end: wake then too.
             Some(span) => Some(self.next(now, zone).map_or(span.end, |next| next.start.min(span.end))),
             None => self.next(now, zone).map(|next| next.start),
@@ -438,8 +438,16 @@ mod tests {
         assert_eq!(window.active(at("00:00:00"), &Cet), Some(span), "from its start");
         assert_eq!(window.active(at("01:29:59"), &Cet), Some(span));
         assert_eq!(window.active(at("01:30:00"), &Cet), None, "until its end, not including it");
-        assert_eq!(window.next_edge(at("00:10:00"), &Cet), Some(at("01:30:00")), "active: its end");
-        assert_eq!(window.next_edge(at("01:30:00"), &Cet), Some(utc("2026-05-14T00:00:00Z")), "then the next start");
+        assert_eq!(
+            window.next_edge(window.active(at("00:10:00"), &Cet), at("00:10:00"), &Cet),
+            Some(at("01:30:00")),
+            "active: its end"
+        );
+        assert_eq!(
+            window.next_edge(window.active(at("01:30:00"), &Cet), at("01:30:00"), &Cet),
+            Some(utc("2026-05-14T00:00:00Z")),
+            "then the next start"
+        );
         assert!(window.covers(&CheckId::parse("db").unwrap(), None));
         assert!(window.covers(&CheckId::parse("cart").unwrap(), Some("shop")), "through its group");
         assert!(!window.covers(&CheckId::parse("cart").unwrap(), Some("blog")));
@@ -448,6 +456,10 @@ mod tests {
         assert_eq!(fixed.active(at("09:59:59"), &Cet), None);
         assert_eq!(fixed.next(at("09:00:00"), &Cet).map(|s| s.start), Some(at("10:00:00")));
         assert_eq!(fixed.active(at("10:30:00"), &Cet).map(|s| s.end), Some(at("11:00:00")));
-        assert_eq!(fixed.next_edge(at("11:00:00"), &Cet), None, "over: nothing more");
+        assert_eq!(
+            fixed.next_edge(fixed.active(at("11:00:00"), &Cet), at("11:00:00"), &Cet),
+            None,
+            "over: nothing more"
+        );
     }
 }

@@ -73,8 +73,9 @@ pub struct Payload {
     pub id: i64,
     /// `opened`, `resolved`, `reminder`, `restart_loop`, `service_breaker`, ...
     pub event: String,
-    /// RFC 3339 UTC.
-    pub at: String,
+    /// RFC 3339 UTC, in milliseconds.
+    #[serde(serialize_with = "millis")]
+    pub at: DateTime<Utc>,
     /// The same moment in the machine's local time, as the text says it.
     pub local_time: String,
     pub severity: String,
@@ -110,10 +111,7 @@ pub async fn deliver(
     let json = serde_json::to_vec(payload).map_err(|e| DeliveryError(format!("cannot encode: {e}")))?;
     match &channel.kind {
         ChannelKind::Desktop => Ok(()),
-        ChannelKind::Alertmanager { resend, .. } => {
-            let at = DateTime::parse_from_rfc3339(&payload.at).map_or_else(|_| Utc::now(), |at| at.with_timezone(&Utc));
-            post_alerts(channel, client, &alerts_of(payload, at, *resend)).await
-        }
+        ChannelKind::Alertmanager { resend, .. } => post_alerts(channel, client, &alerts_of(payload, *resend)).await,
         ChannelKind::Webhook { url, headers } => {
             let mut request = client
                 .post(url.clone())
@@ -159,10 +157,10 @@ pub async fn deliver(
 pub struct AmAlert {
     pub labels: BTreeMap<&'static str, String>,
     pub annotations: BTreeMap<&'static str, String>,
-    #[serde(rename = "startsAt")]
-    pub starts_at: String,
-    #[serde(rename = "endsAt")]
-    pub ends_at: String,
+    #[serde(rename = "startsAt", serialize_with = "millis")]
+    pub starts_at: DateTime<Utc>,
+    #[serde(rename = "endsAt", serialize_with = "millis")]
+    pub ends_at: DateTime<Utc>,
 }
 
 /// How long an alert fires in Alertmanager without news: four re-sends, as Prometheus
@@ -179,7 +177,6 @@ pub fn am_alert(
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
 ) -> AmAlert {
-    let stamp = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let labels = BTreeMap::from([
         ("alertname", alertname.to_owned()),
         ("check", check.id.clone()),
@@ -192,7 +189,7 @@ pub fn am_alert(
         ("description", body.to_owned()),
         ("check_name", check.name.clone()),
     ]);
-    AmAlert { labels, annotations, starts_at: stamp(starts_at), ends_at: stamp(ends_at.max(starts_at)) }
+    AmAlert { labels, annotations, starts_at, ends_at: ends_at.max(starts_at) }
 }
 
 /// `alertname` for an event: an incident's events share one, so a recovery ends the
@@ -211,7 +208,8 @@ pub fn alertname(event: &str) -> &'static str {
 
 /// A notification as alerts, one per check: an opening or reminder fires (until
 /// re-sent), a recovery ends at `at`, anything else fires for one validity and ends.
-fn alerts_of(payload: &Payload, at: DateTime<Utc>, resend: Duration) -> Vec<AmAlert> {
+fn alerts_of(payload: &Payload, resend: Duration) -> Vec<AmAlert> {
+    let at = payload.at;
     let ends_at = match payload.event.as_str() {
         "resolved" => at,
         _ => at + am_valid(resend),
@@ -250,6 +248,11 @@ pub async fn post_alerts(
 pub fn instance() -> &'static str {
     static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     NAME.get_or_init(|| sysinfo::System::host_name().unwrap_or_else(|| "localhost".to_owned()))
+}
+
+/// A time on the wire: RFC 3339 UTC in milliseconds, as the API writes it.
+fn millis<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
 fn webhook_error(error: &reqwest::Error) -> String {

@@ -177,7 +177,7 @@ fn connectivity(raw: Option<RawConnectivity>, scope: &mut Scope<'_, '_>) -> Opti
     for target in raw.targets.as_deref().unwrap_or_default() {
         let text = target.get_ref();
         let parsed = reqwest::Url::parse(text).ok().and_then(|url| match url.scheme() {
-            "tcp" => Some(SentinelTarget::Tcp { host: unbracketed(&url)?, port: url.port()? }),
+            "tcp" => Some(SentinelTarget::Tcp { host: probe::bare_host(&url)?.to_owned(), port: url.port()? }),
             "http" | "https" if url.host().is_some() => Some(SentinelTarget::Http(url)),
             _ => None,
         });
@@ -192,12 +192,6 @@ fn connectivity(raw: Option<RawConnectivity>, scope: &mut Scope<'_, '_>) -> Opti
         }
     }
     raw.enabled.unwrap_or(true).then_some(Connectivity { targets, interval })
-}
-
-/// A URL's host as a socket address takes it: an IPv6 literal without its brackets.
-fn unbracketed(url: &reqwest::Url) -> Option<String> {
-    let host = url.host_str()?;
-    Some(host.trim_start_matches('[').trim_end_matches(']').to_owned())
 }
 
 fn known_keys<T: JsonSchema>() -> Vec<String> {

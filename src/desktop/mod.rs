@@ -341,18 +341,8 @@ mod tests {
             .checks
             .iter()
             .zip(statuses)
-            .map(|(check, (_, status))| CheckSnapshot {
-                config: std::sync::Arc::new(check.clone()),
-                status: *status,
-                since: chrono::Utc::now(),
-                reason: None,
-                breaker: None,
-                last: None,
-                health: None,
-                service_breakers: None,
-                open_incident: None,
-                healing: None,
-                flapping: false,
+            .map(|(check, (_, status))| {
+                CheckSnapshot::bare(std::sync::Arc::new(check.clone()), *status, chrono::Utc::now(), None)
             })
             .collect();
         (snapshots, config)

@@ -79,6 +79,30 @@ pub struct CheckSnapshot {
     pub flapping: bool,
 }
 
+impl CheckSnapshot {
+    /// A check with a status and nothing more known of it.
+    pub fn bare(
+        config: Arc<CheckConfig>,
+        status: Status,
+        since: DateTime<Utc>,
+        reason: Option<String>,
+    ) -> CheckSnapshot {
+        CheckSnapshot {
+            config,
+            status,
+            since,
+            reason,
+            breaker: None,
+            last: None,
+            health: None,
+            service_breakers: None,
+            open_incident: None,
+            healing: None,
+            flapping: false,
+        }
+    }
+}
+
 /// A group (a service made of checks) with its degradation level and what causes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupSnapshot {
@@ -597,18 +621,6 @@ fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, now: DateTime<Utc>) -> C
                 config,
             }
         }
-        Err(_) => CheckSnapshot {
-            status: Status::Unknown,
-            since: now,
-            reason: Some("internal error: state poisoned".into()),
-            breaker: None,
-            last: None,
-            health: None,
-            service_breakers: None,
-            open_incident: None,
-            healing: None,
-            flapping: false,
-            config,
-        },
+        Err(_) => CheckSnapshot::bare(config, Status::Unknown, now, Some("internal error: state poisoned".into())),
     }
 }

@@ -301,7 +301,7 @@ impl Engine {
             version: 1,
             id: record.id,
             event: record.event.as_str().to_owned(),
-            at: record.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            at: record.at,
             local_time: record.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S %:z").to_string(),
             severity: record.severity.as_str().to_owned(),
             title: record.title.clone(),
@@ -550,9 +550,8 @@ struct EngineWorld {
     checks: HashMap<CheckId, Facts>,
 }
 
-#[derive(Default)]
 struct Facts {
-    status: Option<Status>,
+    status: Status,
     flapping: bool,
     no_network: bool,
     depends_on: Vec<CheckId>,
@@ -570,7 +569,7 @@ impl EngineWorld {
                 // check's failure may be the network's still.
                 let unprobed = back_at.is_some_and(|back| c.last.as_ref().is_none_or(|l| l.at < back));
                 let facts = Facts {
-                    status: Some(c.status),
+                    status: c.status,
                     flapping: c.flapping,
                     no_network: c.config.remote() && (offline || unprobed),
                     depends_on: c.config.depends_on.clone(),
@@ -582,7 +581,7 @@ impl EngineWorld {
     }
 
     fn status(&self, check: &CheckId) -> Option<Status> {
-        self.checks.get(check).and_then(|f| f.status)
+        self.checks.get(check).map(|f| f.status)
     }
 }
 

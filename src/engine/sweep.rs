@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::{record, restore, Engine, Event, Live};
 use crate::clock::LocalZone;
 use crate::config::{CheckConfig, Config};
-use crate::maintenance::Span;
+use crate::maintenance::{Span, Window};
 use crate::model::{Status, Verdict};
 use crate::state::InWindow;
 use crate::store::WriteOp;
@@ -49,13 +49,14 @@ impl Engine {
         let config = &self.inner.config;
         let spans = spans(config, now);
         let mut next: Option<DateTime<Utc>> =
-            config.maintenance.iter().filter_map(|w| w.next_edge(now, &LocalZone)).min();
+            config.maintenance.iter().zip(&spans).filter_map(|(w, span)| w.next_edge(*span, now, &LocalZone)).min();
         for runtime in &self.inner.checks {
             let interval = runtime.config.interval;
-            let window = window_of(config, &runtime.config, &spans);
+            let found = window_of(config, &runtime.config, &spans);
             let change = {
                 let Ok(mut live) = runtime.live.lock() else { continue };
-                if let Some(change) = live.tracked.set_maintenance(window, now) {
+                let moved = moved(live.tracked.maintenance.as_ref(), found);
+                if let Some(change) = moved.and_then(|window| live.tracked.set_maintenance(window, now)) {
                     let opened = if change.from == Status::Maintenance {
                         self.open_after_window(&runtime.config, &mut live, now)
                     } else {
@@ -154,9 +155,9 @@ impl Engine {
         let config = &self.inner.config;
         let spans = spans(config, now);
         for runtime in &self.inner.checks {
-            let window = window_of(config, &runtime.config, &spans);
+            let found = window_of(config, &runtime.config, &spans);
             if let Ok(mut live) = runtime.live.lock() {
-                live.tracked.set_maintenance(window, now);
+                live.tracked.set_maintenance(found.map(in_window), now);
             }
         }
     }
@@ -168,7 +169,7 @@ fn spans(config: &Config, now: DateTime<Utc>) -> Vec<Option<Span>> {
 }
 
 /// The window a check is in, given the spans: the one ending last, if several.
-fn window_of(config: &Config, check: &CheckConfig, spans: &[Option<Span>]) -> Option<InWindow> {
+fn window_of<'c>(config: &'c Config, check: &CheckConfig, spans: &[Option<Span>]) -> Option<(&'c Window, Span)> {
     config
         .maintenance
         .iter()
@@ -176,10 +177,21 @@ fn window_of(config: &Config, check: &CheckConfig, spans: &[Option<Span>]) -> Op
         .filter_map(|(window, span)| Some((window, (*span)?)))
         .filter(|(window, _)| window.covers(&check.id, check.group.as_deref()))
         .max_by_key(|(_, span)| span.end)
-        .map(|(window, span)| InWindow {
-            window: window.id.clone(),
-            reason: window.reason.clone(),
-            since: span.start,
-            until: span.end,
-        })
+}
+
+fn in_window((window, span): (&Window, Span)) -> InWindow {
+    InWindow { window: window.id.clone(), reason: window.reason.clone(), since: span.start, until: span.end }
+}
+
+/// The window a check is to be in, when it is not the one it is in: `None` while it
+/// stays (the usual case, compared without building one).
+fn moved(current: Option<&InWindow>, found: Option<(&Window, Span)>) -> Option<Option<InWindow>> {
+    let same = match (current, found) {
+        (Some(now), Some((window, span))) => {
+            now.window == window.id && now.since == span.start && now.until == span.end
+        }
+        (None, None) => true,
+        _ => false,
+    };
+    (!same).then(|| found.map(in_window))
 }

@@ -150,9 +150,7 @@ impl ProbeSpec {
     /// The host it reaches, for kinds that reach one.
     pub fn host(&self) -> Option<String> {
         match self {
-            ProbeSpec::Http(spec) => {
-                spec.url.host_str().map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned())
-            }
+            ProbeSpec::Http(spec) => bare_host(&spec.url).map(str::to_owned),
             ProbeSpec::Tcp(spec) => Some(spec.host.clone()),
             _ => None,
         }
@@ -167,6 +165,12 @@ impl ProbeSpec {
             _ => false,
         }
     }
+}
+
+/// A URL's host as a socket address or resolver takes it: an IPv6 literal without its
+/// brackets.
+pub fn bare_host(url: &reqwest::Url) -> Option<&str> {
+    url.host_str().map(|host| host.trim_start_matches('[').trim_end_matches(']'))
 }
 
 /// `localhost`, a loopback address, or this machine's own name.
