@@ -14,7 +14,8 @@ use std::sync::Mutex;
 use tauri::{AppHandle, Manager as _};
 use tauri_plugin_notification::{Action, ActionType, NotificationExt as _};
 use watchkeeper::action::{Requester, RunStatus};
-use watchkeeper::api::{self, dto};
+use watchkeeper::api::dto;
+use watchkeeper::api::operation::{self, perform};
 use watchkeeper::desktop::{self, Notification};
 use watchkeeper::engine::Engine;
 
@@ -225,7 +226,7 @@ fn act(app: &AppHandle, Targets { checks, run }: Targets, action: &str) {
                     until: None,
                     reason: "snoozed from a notification".into(),
                 };
-                if let Err(e) = api::create_silence(&engine, args, Requester::Desktop).await {
+                if let Err(e) = perform::<operation::CreateSilence>(&engine, args, Requester::Desktop).await {
                     tracing::warn!(error = %e.message, "cannot snooze");
                 }
             });
@@ -235,7 +236,10 @@ fn act(app: &AppHandle, Targets { checks, run }: Targets, action: &str) {
             tauri::async_runtime::spawn(async move {
                 for check in checks {
                     let Some(incident) = engine.check(&check).and_then(|c| c.open_incident) else { continue };
-                    let _ = engine.ack(incident, None, Requester::Desktop).await;
+                    let args = dto::AckArgs { id: incident.to_string(), note: None };
+                    if let Err(e) = perform::<operation::Ack>(&engine, args, Requester::Desktop).await {
+                        tracing::warn!(incident, error = %e.message, "cannot acknowledge");
+                    }
                 }
             });
         }
@@ -263,7 +267,7 @@ pub fn run_action(app: &AppHandle, action: String) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let args = dto::RunActionArgs { id: action.clone(), dry_run: false, r#ref: None };
-        let (title, body) = match api::run_action(&engine, args, Requester::Desktop).await {
+        let (title, body) = match perform::<operation::RunAction>(&engine, args, Requester::Desktop).await {
             Ok(run) => {
                 let verified = match run.verified {
                     Some(true) => ", verified: the check is back up",

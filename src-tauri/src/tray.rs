@@ -12,7 +12,9 @@ use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager as _, Wry};
 use tauri_plugin_autostart::ManagerExt as _;
 use watchkeeper::action::Requester;
-use watchkeeper::desktop::{self, tray_view, BreakerSteer, TrayLevel, TrayView};
+use watchkeeper::api::dto;
+use watchkeeper::api::operation::{self, perform};
+use watchkeeper::desktop::{self, tray_view, TrayLevel, TrayView};
 use watchkeeper::engine::{Engine, Event};
 
 use crate::{window, Shell};
@@ -206,6 +208,17 @@ fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
     Menu::with_items(app, &refs)
 }
 
+/// Who the tray's operations are done for.
+const DESKTOP: Requester = Requester::Desktop;
+
+/// An operation the menu asked for that was refused, in the log (the menu has no
+/// place to say it; the dashboard shows the state it left).
+fn log<T>(outcome: Result<T, watchkeeper::api::ApiError>) {
+    if let Err(e) = outcome {
+        tracing::warn!(code = e.code, error = %e.message, resolution = %e.resolution, "tray menu");
+    }
+}
+
 fn on_menu(app: &AppHandle, event: MenuEvent) {
     let id = event.id().as_ref().to_owned();
     let Some(shell) = app.try_state::<Shell>() else { return };
@@ -216,10 +229,16 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
         (Some("open"), None, None) => window::open(app, None),
         (Some("quit"), None, None) => app.exit(0),
         (Some("pause_all"), None, None) => {
-            tauri::async_runtime::spawn(async move { engine.pause(None, None).await });
+            let args = dto::PauseAllArgs::default();
+            tauri::async_runtime::spawn(
+                async move { log(perform::<operation::PauseAll>(&engine, args, DESKTOP).await) },
+            );
         }
         (Some("resume_all"), None, None) => {
-            tauri::async_runtime::spawn(async move { engine.resume(None).await });
+            let args = dto::NoArgs {};
+            tauri::async_runtime::spawn(
+                async move { log(perform::<operation::ResumeAll>(&engine, args, DESKTOP).await) },
+            );
         }
         (Some("autostart"), None, None) => {
             let autolaunch = app.autolaunch();
@@ -235,23 +254,19 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
         (Some("snooze"), Some(check), Some(code)) => {
             if let Some(args) = desktop::snooze(check, code, chrono::Local::now()) {
                 tauri::async_runtime::spawn(async move {
-                    if let Err(e) = watchkeeper::api::create_silence(&engine, args, Requester::Desktop).await {
-                        tracing::warn!(error = %e.message, "cannot snooze");
-                    }
+                    log(perform::<operation::CreateSilence>(&engine, args, DESKTOP).await)
                 });
             }
         }
         (Some("pause"), Some(check), None) => {
-            let check = check.to_owned();
-            let until = chrono::Utc::now() + chrono::Duration::hours(1);
-            tauri::async_runtime::spawn(async move { engine.pause(Some(&check), Some(until)).await });
+            let args = desktop::pause(check);
+            tauri::async_runtime::spawn(async move { log(perform::<operation::Pause>(&engine, args, DESKTOP).await) });
         }
         (Some("breaker"), Some(check), Some(code)) => {
-            if let Some(steer) = BreakerSteer::parse(code) {
-                let check = check.to_owned();
-                tauri::async_runtime::spawn(
-                    async move { engine.steer_breaker(&check, steer, Requester::Desktop).await },
-                );
+            if let Some(args) = desktop::steer(check, code) {
+                tauri::async_runtime::spawn(async move {
+                    log(perform::<operation::SteerBreaker>(&engine, args, DESKTOP).await)
+                });
             }
         }
         (Some("run"), Some(check), Some(action)) => {

@@ -9,6 +9,8 @@
 //! - `live`: the one stream of dashboard updates.
 //!
 //! Domain types go in, DTOs come out. It must not know about HTTP routing or Tauri.
+//! What changes something is private here: a front door reaches it only through
+//! `operation::perform`, which answers once the change is committed.
 
 pub mod client;
 pub mod dto;
@@ -169,7 +171,7 @@ fn incident_id(text: &str) -> Result<i64, ApiError> {
 }
 
 /// `POST /api/v1/incidents/{id}/ack`: its reminders stop; it ends with the incident.
-pub async fn ack(engine: &Engine, args: dto::AckArgs, requester: Requester) -> Result<dto::IncidentDto, ApiError> {
+async fn ack(engine: &Engine, args: dto::AckArgs, requester: Requester) -> Result<dto::IncidentDto, ApiError> {
     let id = incident_id(&args.id)?;
     if let Some(note) = &args.note {
         note_text(note)?;
@@ -184,8 +186,10 @@ pub async fn ack(engine: &Engine, args: dto::AckArgs, requester: Requester) -> R
                 "acknowledge an open incident; add a note to this one with `POST /api/v1/incidents/{id}/notes`",
             ))
         }
+        Err(crate::engine::AlertRefused::Store(error)) => return Err(ApiError::store(error)),
         Err(_) => return Err(unknown_incident(id)),
     }
+    // Its answer is read from the history: the acknowledgement and note in it.
     engine.writer().flush().await.map_err(ApiError::store)?;
     incident(engine, id).await
 }
@@ -204,17 +208,14 @@ fn note_text(text: &str) -> Result<&str, ApiError> {
 }
 
 /// `POST /api/v1/incidents/{id}/notes`.
-pub async fn add_note(
-    engine: &Engine,
-    args: dto::NoteArgs,
-    requester: Requester,
-) -> Result<dto::IncidentDto, ApiError> {
+async fn add_note(engine: &Engine, args: dto::NoteArgs, requester: Requester) -> Result<dto::IncidentDto, ApiError> {
     let id = incident_id(&args.id)?;
     let text = note_text(&args.text)?.to_owned();
     if !engine.store().incident_exists(id).await.map_err(ApiError::store)? {
         return Err(unknown_incident(id));
     }
     engine.add_note(id, text, requester).await;
+    // Its answer is read from the history: the note in it.
     engine.writer().flush().await.map_err(ApiError::store)?;
     incident(engine, id).await
 }
@@ -232,7 +233,7 @@ pub async fn notifications(engine: &Engine, args: dto::NotificationsArgs) -> Res
 }
 
 /// `POST /api/v1/silences`: a silence of checks and groups, for a while or until a time.
-pub async fn create_silence(
+async fn create_silence(
     engine: &Engine,
     args: dto::SilenceArgs,
     requester: Requester,
@@ -315,7 +316,7 @@ pub async fn silences(engine: &Engine, args: dto::SilencesArgs) -> Result<dto::S
 }
 
 /// `DELETE /api/v1/silences/{id}`: ends it now.
-pub async fn end_silence(engine: &Engine, id: &str) -> Result<dto::SilenceDto, ApiError> {
+async fn end_silence(engine: &Engine, id: &str) -> Result<dto::SilenceDto, ApiError> {
     let unknown = || {
         ApiError::new(
             404,
@@ -325,11 +326,15 @@ pub async fn end_silence(engine: &Engine, id: &str) -> Result<dto::SilenceDto, A
         )
     };
     let parsed = id.parse::<i64>().map_err(|_| unknown())?;
-    let ended = engine.end_silence(parsed).await.map_err(|_| unknown())?;
+    let ended = match engine.end_silence(parsed).await {
+        Ok(ended) => ended,
+        Err(crate::engine::AlertRefused::Store(error)) => return Err(ApiError::store(error)),
+        Err(_) => return Err(unknown()),
+    };
     Ok(dto::SilenceDto::of(&ended, engine.now()))
 }
 
-pub async fn run_action(
+async fn run_action(
     engine: &Engine,
     args: dto::RunActionArgs,
     requester: Requester,
@@ -350,7 +355,7 @@ pub async fn run_action(
 }
 
 /// Puts a cleanup run's quarantined files back.
-pub async fn undo(engine: &Engine, id: &str) -> Result<dto::UndoneDto, ApiError> {
+async fn undo(engine: &Engine, id: &str) -> Result<dto::UndoneDto, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::bad_request(format!("`{id}` is not a run id (a number)")))?;
     let (record, restored) = engine.undo(id).await.map_err(ApiError::undo)?;
     Ok(dto::UndoneDto { run: dto::ActionRunDto::from(&record), restored: restored as u64 })
@@ -371,7 +376,7 @@ pub fn actions(engine: &Engine) -> Vec<dto::ActionDto> {
 
 /// Resets an action's budget: its counted runs are forgotten, and the checks that heal
 /// with it start over.
-pub async fn reset_action(engine: &Engine, id: &str, requester: Requester) -> Result<dto::ActionDto, ApiError> {
+async fn reset_action(engine: &Engine, id: &str, requester: Requester) -> Result<dto::ActionDto, ApiError> {
     let config = engine.config();
     let unknown = || ApiError::unknown_action(id, config.actions.iter().map(|a| a.id.as_str()));
     let action = config.action(id).ok_or_else(unknown)?;
@@ -380,7 +385,7 @@ pub async fn reset_action(engine: &Engine, id: &str, requester: Requester) -> Re
 }
 
 /// Steers a check's breaker: `forced_open`, `disabled`, or `closed` (a reset).
-pub async fn steer_breaker(
+async fn steer_breaker(
     engine: &Engine,
     id: &str,
     state: dto::BreakerStateDto,
@@ -416,7 +421,7 @@ pub async fn steer_breaker(
 
 /// Pauses one check (`Some(id)`) or all of them for `duration` (until resumed when
 /// `None`): not probed, shown `paused`, no alerts.
-pub async fn pause(engine: &Engine, id: Option<&str>, duration: Option<&str>) -> Result<dto::PauseResultDto, ApiError> {
+async fn pause(engine: &Engine, id: Option<&str>, duration: Option<&str>) -> Result<dto::PauseResultDto, ApiError> {
     if let Some(id) = id {
         known_check(engine, id)?;
     }
@@ -441,7 +446,7 @@ pub async fn pause(engine: &Engine, id: Option<&str>, duration: Option<&str>) ->
 }
 
 /// Ends the pause of one check (`Some(id)`) or of all of them.
-pub async fn resume(engine: &Engine, id: Option<&str>) -> Result<dto::PauseResultDto, ApiError> {
+async fn resume(engine: &Engine, id: Option<&str>) -> Result<dto::PauseResultDto, ApiError> {
     if let Some(id) = id {
         known_check(engine, id)?;
     }

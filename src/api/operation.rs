@@ -5,6 +5,10 @@
 //!
 //! An operation's arguments are one struct: `{id}` in its path is its `id` field; the
 //! other fields travel as the query string (GET) or the JSON body (POST).
+//!
+//! Every front door runs an operation through [`perform`], never `Operation::call`
+//! itself: an operation that changes something answers once its change is committed
+//! in the history (one rule for all of them, checked by `tidy`).
 
 use std::future::Future;
 
@@ -56,6 +60,26 @@ pub trait Operation: 'static {
         args: Self::Args,
         requester: Requester,
     ) -> impl Future<Output = Result<Self::Output, ApiError>> + Send;
+}
+
+/// Runs an operation for `requester`: what the server's routes and the desktop shell
+/// call. An operation that is not a GET answers only once what it changed is committed
+/// in the history, so whoever reads it next (a test, the CLI, another window) sees it;
+/// a commit that fails is the caller's error, never ignored.
+pub async fn perform<O: Operation>(
+    engine: &Engine,
+    args: O::Args,
+    requester: Requester,
+) -> Result<O::Output, ApiError> {
+    let outcome = O::call(engine, args, requester).await;
+    if O::METHOD != Method::Get {
+        // Also after a refusal: an operation may have recorded something before it.
+        let committed = engine.writer().flush().await;
+        if outcome.is_ok() {
+            committed.map_err(ApiError::store)?;
+        }
+    }
+    outcome
 }
 
 /// Something done for every operation.

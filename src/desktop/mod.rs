@@ -101,14 +101,25 @@ impl BreakerSteer {
             BreakerSteer::Reset => "closed",
         }
     }
+}
 
-    pub fn parse(code: &str) -> Option<crate::breaker::Steer> {
-        match code {
-            "forced_open" => Some(crate::breaker::Steer::ForceOpen),
-            "closed" => Some(crate::breaker::Steer::Reset),
-            _ => None,
-        }
-    }
+/// What the tray's breaker entry of `check` (its `code`, [`BreakerSteer::code`]) asks.
+pub fn steer(check: &str, code: &str) -> Option<crate::api::dto::BreakerArgs> {
+    use crate::api::dto::BreakerStateDto;
+    let state = match code {
+        "forced_open" => BreakerStateDto::ForcedOpen,
+        "closed" => BreakerStateDto::Closed,
+        _ => return None,
+    };
+    Some(crate::api::dto::BreakerArgs { id: check.to_owned(), state })
+}
+
+/// How long the tray's "Pause 1 h" pauses a check.
+pub const TRAY_PAUSE: &str = "1h";
+
+/// What the tray's "Pause 1 h" of `check` asks.
+pub fn pause(check: &str) -> crate::api::dto::PauseArgs {
+    crate::api::dto::PauseArgs { id: check.to_owned(), duration: Some(TRAY_PAUSE.to_owned()) }
 }
 
 /// A recovery action as a menu entry.

@@ -653,12 +653,14 @@ fn service_breaker_words(event: &ServiceBreakerOpened) -> (String, String) {
 }
 
 /// Why an acknowledgement or a silence was refused.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum AlertRefused {
     UnknownIncident,
     /// The incident is resolved: there is nothing left to acknowledge.
     Resolved,
     UnknownSilence,
+    /// The history could not be read.
+    Store(crate::store::StoreError),
 }
 
 impl Engine {
@@ -724,7 +726,7 @@ impl Engine {
     ) -> Result<(), AlertRefused> {
         let open = self.snapshot().iter().any(|c| c.open_incident == Some(incident));
         if !open {
-            let exists = self.store().incident_exists(incident).await.unwrap_or(false);
+            let exists = self.store().incident_exists(incident).await.map_err(AlertRefused::Store)?;
             return Err(if exists { AlertRefused::Resolved } else { AlertRefused::UnknownIncident });
         }
         let now = self.now();
@@ -754,8 +756,6 @@ impl Engine {
             silence.id = alerts.next_silence;
         }
         self.record(WriteOp::Silence(Box::new(silence.clone()))).await;
-        // Listed as soon as it is answered.
-        let _ = self.writer().flush().await;
         if let Ok(mut alerts) = self.inner.alerts.lock() {
             alerts.policy.add_silence(policy_silence(silence.clone()));
         }
@@ -767,16 +767,15 @@ impl Engine {
     /// Ends a silence now; `None` when no silence has that id.
     pub async fn end_silence(&self, id: i64) -> Result<SilenceRecord, AlertRefused> {
         let now = self.now();
-        // Every silence queued so far is in the store.
-        let _ = self.writer().flush().await;
-        let found = self.store().silence(id).await.ok().flatten();
+        // A silence is committed before its creation answers (`api::operation::perform`):
+        // one that can be named is in the store.
+        let found = self.store().silence(id).await.map_err(AlertRefused::Store)?;
         let Some(mut found) = found else {
             return Err(AlertRefused::UnknownSilence);
         };
         if found.ended_at.is_none() && found.ends_at > now {
             found.ended_at = Some(now);
             self.record(WriteOp::EndSilence { id, at: now }).await;
-            let _ = self.writer().flush().await;
             if let Ok(mut alerts) = self.inner.alerts.lock() {
                 alerts.policy.end_silence(id, now);
             }

@@ -103,7 +103,7 @@ async fn handle<O: Operation>(State(state): State<AppState>, request: Request) -
         Ok(args) => args,
         Err(e) => return e.into_response(),
     };
-    match O::call(&state.engine, args, requester).await {
+    match operation::perform::<O>(&state.engine, args, requester).await {
         Ok(output) if O::CREATED => (StatusCode::CREATED, Json(output)).into_response(),
         Ok(output) => Json(output).into_response(),
         Err(e) => e.into_response(),

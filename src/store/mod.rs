@@ -63,6 +63,8 @@ pub enum StoreError {
     Join(String),
     #[error("the action run could not be recorded: {0}")]
     NotRecorded(String),
+    #[error("the change is made but not saved in the history yet: {0}")]
+    NotCommitted(String),
 }
 
 impl StoreError {
@@ -77,7 +79,7 @@ impl StoreError {
                 "watchkeeper moves a damaged database aside at start; restore it from a backup if you need it"
             }
             StoreError::WriterGone | StoreError::Join(_) => "restart watchkeeper; the logs in the data dir say why",
-            StoreError::NotRecorded(_) => {
+            StoreError::NotRecorded(_) | StoreError::NotCommitted(_) => {
                 "it is kept and recorded once the disk takes writes again; the logs in the data dir say why"
             }
         }

@@ -113,8 +113,9 @@ pub enum WriteOp {
         at: DateTime<Utc>,
     },
     Note(Box<super::NoteRecord>),
-    /// Answers once everything queued before it is committed (or has failed to be).
-    Flush(Option<oneshot::Sender<()>>),
+    /// Answers once everything queued before it is committed, or with the error when
+    /// its batch failed to commit (the batch is kept and tried again).
+    Flush(Option<oneshot::Sender<Result<(), super::StoreError>>>),
     /// Commits what came before and stops the thread.
     Stop,
 }
@@ -144,11 +145,13 @@ impl WriterHandle {
         self.sender.send(op).await.map_err(|_| super::StoreError::WriterGone)
     }
 
-    /// Waits until everything queued so far is committed.
+    /// Waits until everything queued so far is committed. A batch that failed to
+    /// commit is an error (`NotCommitted`): it is kept and tried again, but the caller
+    /// must not say it is saved.
     pub async fn flush(&self) -> Result<(), super::StoreError> {
         let (tx, rx) = oneshot::channel();
         self.send(WriteOp::Flush(Some(tx))).await?;
-        rx.await.map_err(|_| super::StoreError::WriterGone)
+        rx.await.unwrap_or(Err(super::StoreError::WriterGone))
     }
 
     pub async fn record_action_run(&self, run: NewActionRun) -> Result<i64, super::StoreError> {
@@ -251,7 +254,7 @@ fn run(mut connection: Connection, mut receiver: mpsc::Receiver<WriteOp>, retent
                             let _ = reply.send(recorded);
                         }
                         WriteOp::Flush(Some(ack)) => {
-                            let _ = ack.send(());
+                            let _ = ack.send(Ok(()));
                         }
                         _ => {}
                     }
@@ -297,8 +300,8 @@ fn shed_results(batch: &mut Vec<WriteOp>, figures: &OwnFigures) {
     figures.dropped.fetch_add((before - batch.len()) as u64, Ordering::Relaxed);
 }
 
-/// Tells whoever waits on a failed batch: flushes are released, action runs get the
-/// error now (their records stay in the batch and are committed later).
+/// Tells whoever waits on a failed batch: flushes and action runs get the error now
+/// (the batch's operations stay in it and are committed later).
 fn answer_failure(batch: &mut [WriteOp], error: &str) {
     for op in batch.iter_mut() {
         match op {
@@ -309,7 +312,7 @@ fn answer_failure(batch: &mut [WriteOp], error: &str) {
             }
             WriteOp::Flush(ack) => {
                 if let Some(ack) = ack.take() {
-                    let _ = ack.send(());
+                    let _ = ack.send(Err(super::StoreError::NotCommitted(error.to_owned())));
                 }
             }
             _ => {}

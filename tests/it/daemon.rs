@@ -313,8 +313,23 @@ async fn health_says_degraded_when_history_cannot_be_written() {
         (failures >= 2.0).then_some(())
     })
     .await;
+    // A change made meanwhile is not saved: its answer says so, never "created".
+    let silence = json!({"checks": ["api"], "for": "1h", "reason": "while the disk is stuck"});
+    let (status, error) = daemon.post("/api/v1/silences", silence).await;
+    assert_eq!((status, error["code"].as_str()), (500, Some("store_error")), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().starts_with("the change is made but not saved in the history yet: "),
+        "{error}"
+    );
+    assert!(!error["resolution"].as_str().unwrap().is_empty(), "{error}");
     let released_at = chrono::Utc::now().timestamp_millis();
     blocker.execute_batch("ROLLBACK").unwrap();
+    // Kept, and saved once the lock is gone.
+    crate::support::eventually(WAIT, "the silence is saved once the disk takes writes", || async {
+        let silences = daemon.get("/api/v1/silences").await["silences"].as_array().cloned().unwrap_or_default();
+        (silences.len() == 1).then_some(())
+    })
+    .await;
     assert_eq!(daemon.check("api").await["status"], "up", "probing goes on while history is failing");
 
     // The failed batch is kept and committed once the lock is gone: nothing is lost.

@@ -174,6 +174,33 @@ fn the_cli_and_the_window_read_no_json_by_key() {
 }
 
 #[test]
+fn a_change_answers_once_it_is_committed() {
+    // One rule for every operation (`api::operation::perform`): no front door calls an
+    // operation or changes the engine around it.
+    let call = regex::Regex::new(r"\b[A-Z][A-Za-z]*::call\(").unwrap();
+    let change = regex::Regex::new(
+        r"engine\.(pause|resume|steer_breaker|ack|add_note|silence|end_silence|run_action|reset_budget|undo)\(",
+    )
+    .unwrap();
+    let mut files = core_files();
+    rust_files(&root().join("src-tauri/src"), &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(root()).unwrap().display().to_string();
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in code_of(&text).lines().enumerate() {
+            let calls = call.is_match(line) && relative != "src/api/operation.rs";
+            let changes =
+                change.is_match(line) && !relative.starts_with("src/api/") && !relative.starts_with("src/engine/");
+            if calls || changes {
+                found.push(format!("{relative}:{}: {}", number + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "front doors change things through `api::operation::perform`:\n{}", found.join("\n"));
+}
+
+#[test]
 fn every_module_says_what_it_owns() {
     for file in core_files() {
         let text = std::fs::read_to_string(&file).unwrap();
