@@ -5,9 +5,10 @@
 //! A leaf: pure rules never read a clock; the engine reads this one and passes `now`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Offset as _, TimeZone, Utc};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Clock {
@@ -75,16 +76,33 @@ fn read_clock(id: libc::clockid_t) -> Duration {
 }
 
 /// Local time, as the machine (or a test) keeps it: quiet hours and maintenance
-/// windows are written in it.
+/// windows are written in it, and the times people read are said in it.
 pub trait Zone {
     fn local(&self, at: DateTime<Utc>) -> NaiveDateTime;
     /// The instant a local time names: the earlier of two when the clocks go back, and
     /// `None` inside the hour skipped when they go forward.
     fn instant(&self, local: NaiveDateTime) -> Option<DateTime<Utc>>;
+
+    /// `at` in this zone, with its offset then: what a time people read is written from.
+    fn offset_at(&self, at: DateTime<Utc>) -> DateTime<FixedOffset> {
+        let seconds = (self.local(at) - at.naive_utc()).num_seconds();
+        let offset = i32::try_from(seconds).ok().and_then(FixedOffset::east_opt).unwrap_or(Utc.fix());
+        at.with_timezone(&offset)
+    }
 }
 
-/// The machine's time zone.
+/// The zone the engine was given, shared by everything that reads local time.
+pub type SharedZone = Arc<dyn Zone + Send + Sync>;
+
+/// The machine's time zone. Only the front doors (the daemon, the tray app, the CLI)
+/// name it; everything below is handed a [`SharedZone`].
 pub struct LocalZone;
+
+impl LocalZone {
+    pub fn shared() -> SharedZone {
+        Arc::new(LocalZone)
+    }
+}
 
 impl Zone for LocalZone {
     fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
@@ -93,6 +111,26 @@ impl Zone for LocalZone {
 
     fn instant(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
         chrono::Local.from_local_datetime(&local).earliest().map(|at| at.with_timezone(&Utc))
+    }
+}
+
+/// A zone at a fixed offset from UTC, with no clock changes: what tests give an engine
+/// so that what they check does not depend on the machine's zone.
+pub struct FixedZone(pub FixedOffset);
+
+impl FixedZone {
+    pub fn utc() -> SharedZone {
+        Arc::new(FixedZone(Utc.fix()))
+    }
+}
+
+impl Zone for FixedZone {
+    fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
+        at.with_timezone(&self.0).naive_local()
+    }
+
+    fn instant(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+        self.0.from_local_datetime(&local).earliest().map(|at| at.with_timezone(&Utc))
     }
 }
 
@@ -111,6 +149,14 @@ mod tests {
         clock.suspend(Duration::from_secs(3600));
         assert_eq!(clock.now(), start + chrono::Duration::seconds(3690), "a suspend moves the wall clock");
         assert_eq!(clock.asleep(), Duration::from_secs(3600), "and is counted as asleep");
+    }
+
+    #[test]
+    fn a_zone_says_a_time_with_its_offset_then() {
+        let zone = FixedZone(FixedOffset::east_opt(3600).unwrap());
+        let at = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        assert_eq!(zone.offset_at(at).to_rfc3339(), "2027-01-15T09:00:00+01:00");
+        assert_eq!(FixedZone::utc().offset_at(at).to_rfc3339(), "2027-01-15T08:00:00+00:00");
     }
 
     #[test]

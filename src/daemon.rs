@@ -140,12 +140,12 @@ pub async fn start(options: Options, mut degraded: Vec<String>) -> anyhow::Resul
         degraded
             .push(format!("history: the database was damaged and moved to {}; a new one was started", aside.display()));
     }
-    let running = if options.desktop {
-        Engine::start_for_desktop(compiled.config, store, degraded)
-    } else {
-        Engine::start(compiled.config, store, degraded)
-    }
-    .context("while starting the engine")?;
+    let engine_options = crate::engine::Options {
+        desktop: options.desktop,
+        degraded,
+        ..crate::engine::Options::new(crate::clock::Clock::System, crate::clock::LocalZone::shared())
+    };
+    let running = Engine::start(compiled.config, store, engine_options).context("while starting the engine")?;
 
     let listener = match tokio::net::TcpListener::bind(options.listen).await {
         Ok(listener) => listener,

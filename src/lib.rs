@@ -21,7 +21,7 @@ pub mod figures;
 pub mod healing;
 pub mod maintenance;
 pub mod model;
-pub mod notify;
+
 pub mod paths;
 pub mod probe;
 pub mod secret;
@@ -31,3 +31,4 @@ pub mod store;
 pub mod systemd;
 pub mod telemetry;
 pub mod units;
+pub mod words;

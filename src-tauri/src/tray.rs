@@ -252,7 +252,7 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
         }
         (Some("show"), Some(check), None) => window::open(app, Some(&format!("#/check/{check}"))),
         (Some("snooze"), Some(check), Some(code)) => {
-            if let Some(args) = desktop::snooze(check, code, chrono::Local::now()) {
+            if let Some(args) = desktop::snooze(check, code, engine.now(), engine.zone().as_ref()) {
                 tauri::async_runtime::spawn(async move {
                     log(perform::<operation::CreateSilence>(&engine, args, DESKTOP).await)
                 });

@@ -1326,9 +1326,13 @@ pub struct WindowDto {
 }
 
 impl WindowDto {
-    pub fn of(window: &crate::maintenance::Window, config: &crate::config::Config, now: DateTime<Utc>) -> WindowDto {
+    pub fn of(
+        window: &crate::maintenance::Window,
+        config: &crate::config::Config,
+        now: DateTime<Utc>,
+        zone: &dyn crate::clock::Zone,
+    ) -> WindowDto {
         use crate::maintenance::When;
-        let zone = &crate::clock::LocalZone;
         let active = window.active(now, zone);
         let next = window.next(now, zone);
         let shown = active.or(next);

@@ -418,9 +418,9 @@ impl Operation for Maintenance {
     type Output = dto::MaintenanceDto;
 
     async fn call(engine: &Engine, _: dto::NoArgs, _: Requester) -> Result<Self::Output, ApiError> {
-        let (config, now) = (engine.config(), engine.now());
+        let (config, now, zone) = (engine.config(), engine.now(), engine.zone().as_ref());
         Ok(dto::MaintenanceDto {
-            windows: config.maintenance.iter().map(|w| dto::WindowDto::of(w, config, now)).collect(),
+            windows: config.maintenance.iter().map(|w| dto::WindowDto::of(w, config, now, zone)).collect(),
         })
     }
 }

@@ -9,33 +9,36 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveTime, Utc};
 use toml::Spanned;
 
-use super::raw::{RawAlerts, RawChannel, RawCheckAlert, RawFlap, RawMaintenance};
+use super::compile::ChannelEntry;
+use super::raw::{RawAlerts, RawCheckAlert, RawFlap, RawMaintenance};
+use crate::alert::channel::{self, ChannelConfig};
 use crate::alert::{AlertSettings, CheckAlert, QuietHours};
 use crate::diagnostic::{did_you_mean, Report, Scope};
-use crate::exec::CommandSpec;
 use crate::maintenance::{Cron, When, Window};
 use crate::model::{is_valid_id, CheckId, Severity};
-use crate::notify::{self, ChannelConfig, ChannelKind};
 use crate::state::FlapConfig;
 
-const CHANNEL_KINDS: &[&str] = &["desktop", "webhook", "command", "alertmanager"];
-
-/// Compiles the `[[channel]]` tables; `desktop` is there unless one of them has that id.
-pub(super) fn channels(raw: Vec<RawChannel>, report: &mut Report<'_>) -> Vec<ChannelConfig> {
+/// Compiles the `[[channel]]` tables (their kinds' keys are compiled already);
+/// `desktop` is there unless one of them has that id.
+pub(super) fn channels(entries: Vec<ChannelEntry>, report: &mut Report<'_>) -> Vec<ChannelConfig> {
     let mut channels: Vec<ChannelConfig> = Vec::new();
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
-    for entry in raw {
-        let label = format!("channel {:?}", entry.id.get_ref());
-        let mut scope = report.scope(label, entry.id.span());
-        if !fresh_id(&mut scope, &mut seen, &entry.id, "channel") {
-            continue;
+    for ChannelEntry { raw, spec } in entries {
+        let label = format!("channel {:?}", raw.id.get_ref());
+        let mut scope = report.scope(label, raw.id.span());
+        let fresh = fresh_id(&mut scope, &mut seen, &raw.id, "channel");
+        let timeout =
+            raw.timeout.as_ref().and_then(|t| scope.duration("timeout", t)).unwrap_or(channel::DEFAULT_TIMEOUT);
+        if timeout.is_zero() {
+            let span = raw.timeout.as_ref().map_or(raw.id.span(), Spanned::span);
+            scope.error(&span, "timeout", "must be more than 0", "set `timeout`, e.g. `10s`");
         }
-        if let Some(channel) = channel(entry, &mut scope) {
-            channels.push(channel);
+        if let (true, Some(spec)) = (fresh, spec) {
+            channels.push(ChannelConfig { id: raw.id.into_inner(), spec, timeout });
         }
     }
-    if !channels.iter().any(|c| c.id == "desktop") {
-        channels.insert(0, notify::desktop());
+    if !channels.iter().any(|c| c.id == channel::desktop::NAME) {
+        channels.insert(0, ChannelConfig::desktop());
     }
     channels
 }
@@ -61,99 +64,6 @@ fn fresh_id(
     }
     seen.insert(id.get_ref().clone(), id.span());
     true
-}
-
-fn channel(entry: RawChannel, scope: &mut Scope<'_, '_>) -> Option<ChannelConfig> {
-    let kind_name = entry.kind.get_ref().as_str();
-    let timeout = entry.timeout.as_ref().and_then(|t| scope.duration("timeout", t)).unwrap_or(Duration::from_secs(10));
-    if timeout.is_zero() {
-        let span = entry.timeout.as_ref().map_or(entry.id.span(), Spanned::span);
-        scope.error(&span, "timeout", "must be more than 0", "set `timeout`, e.g. `10s`");
-    }
-    let unused = |scope: &mut Scope<'_, '_>, key: &str, given: Option<Range<usize>>| {
-        if let Some(span) = given {
-            let message = format_args!("`{key}` is not a key of {kind_name} channels");
-            scope.error(&span, key, message, format!("remove `{key}`, or change `kind`"));
-        }
-    };
-    if kind_name != "alertmanager" {
-        unused(scope, "resend", entry.resend.as_ref().map(Spanned::span));
-    }
-    let kind = match kind_name {
-        "desktop" => {
-            unused(scope, "url", entry.url.as_ref().map(Spanned::span));
-            unused(scope, "headers", entry.headers.as_ref().map(Spanned::span));
-            unused(scope, "command", entry.command.as_ref().map(Spanned::span));
-            ChannelKind::Desktop
-        }
-        "webhook" => {
-            unused(scope, "command", entry.command.as_ref().map(Spanned::span));
-            let Some(url) = &entry.url else {
-                scope.needs("url", "add `url = \"https://example.org/hooks/watchkeeper\"`");
-                return None;
-            };
-            let parsed = http_url(scope, url)?;
-            let headers = crate::probe::http::headers(entry.headers.as_ref(), scope);
-            ChannelKind::Webhook { url: parsed, headers }
-        }
-        "command" => {
-            unused(scope, "url", entry.url.as_ref().map(Spanned::span));
-            unused(scope, "headers", entry.headers.as_ref().map(Spanned::span));
-            ChannelKind::Command { command: CommandSpec::compile(entry.command, None, None, scope)? }
-        }
-        "alertmanager" => {
-            unused(scope, "command", entry.command.as_ref().map(Spanned::span));
-            unused(scope, "headers", entry.headers.as_ref().map(Spanned::span));
-            let Some(url) = &entry.url else {
-                scope.needs("url", "add the Alertmanager's URL, e.g. `url = \"http://127.0.0.1:9093\"`");
-                return None;
-            };
-            let mut parsed = http_url(scope, url)?;
-            let base = parsed.path().trim_end_matches('/').to_owned();
-            match base.ends_with("/api/v2/alerts") {
-                true => parsed.set_path(&base),
-                false => parsed.set_path(&format!("{base}/api/v2/alerts")),
-            }
-            let resend = match &entry.resend {
-                Some(r) => positive(scope, "resend", r).unwrap_or(Duration::from_secs(60)),
-                None => Duration::from_secs(60),
-            };
-            ChannelKind::Alertmanager { url: parsed, resend }
-        }
-        other => {
-            let hint = did_you_mean(other, CHANNEL_KINDS);
-            let message = format_args!("unknown kind `{other}`");
-            scope.error(
-                &entry.kind.span(),
-                "kind",
-                message,
-                format!("{hint}the kinds are: {}", CHANNEL_KINDS.join(", ")),
-            );
-            return None;
-        }
-    };
-    Some(ChannelConfig { id: entry.id.into_inner(), kind, timeout })
-}
-
-/// A channel's `url`: http(s) with a host.
-fn http_url(scope: &mut Scope<'_, '_>, url: &Spanned<String>) -> Option<reqwest::Url> {
-    match reqwest::Url::parse(url.get_ref()) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
-        Ok(_) => {
-            scope.error(
-                &url.span(),
-                "url",
-                "is not an http(s) URL",
-                "write `http://` or `https://`, a host and a path",
-            );
-            None
-        }
-        Err(e) => {
-            let message = format_args!("is not a valid URL: {e}");
-            scope.error(&url.span(), "url", message, "write e.g. `https://example.org/hook`");
-            None
-        }
-    }
 }
 
 /// `[alerts]`, its channels checked against those declared.

@@ -22,6 +22,7 @@ use super::raw::{
 };
 use super::{ActionConfig, CheckConfig, Compiled, Config, ConfigErrors, Connectivity, SentinelTarget, Settings};
 use crate::action::{self, ActionSpec};
+use crate::alert::channel::{self, ChannelSpec};
 use crate::alert::AlertSettings;
 use crate::breaker::{BreakerConfig, Trip, Window};
 use crate::budget::Budget;
@@ -42,6 +43,10 @@ const PLANNED_ACTION_KEYS: &[&str] = &[];
 /// Keys of `[alerts]` in the public contract that this version does not read yet.
 const PLANNED_ALERTS_KEYS: &[&str] = &[];
 
+/// Kinds that exist in the crate's own tests only (`probe::scripted`,
+/// `alert::channel::recording`): never offered in a message.
+const TEST_KINDS: &[&str] = &["scripted", "recording"];
+
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
@@ -52,6 +57,7 @@ const CONDITIONS: &str =
 pub fn compile(text: &str, file: &str) -> Result<Compiled, ConfigErrors> {
     let kinds = probe::kinds();
     let action_kinds = action::kinds();
+    let channel_kinds = channel::kinds();
     let mut cx = Compiler {
         report: Report::new(text, file),
         check_owners: Owners {
@@ -70,8 +76,17 @@ pub fn compile(text: &str, file: &str) -> Result<Compiled, ConfigErrors> {
             planned_kinds: PLANNED_ACTION_KINDS,
             planned_keys: PLANNED_ACTION_KEYS,
         },
+        channel_owners: Owners {
+            what: "channel",
+            common: known_keys::<RawChannel>(),
+            kinds: channel_kinds.iter().map(|k| k.name).collect(),
+            kind_keys: channel_kinds.iter().map(channel::Kind::key_names).collect(),
+            planned_kinds: &[],
+            planned_keys: &[],
+        },
         kinds,
         action_kinds,
+        channel_kinds,
         nested_keys: vec![
             ("breaker", known_keys::<RawBreaker>()),
             ("auto_action", known_keys::<RawAutoAction>()),
@@ -94,10 +109,12 @@ struct Compiler<'a> {
     report: Report<'a>,
     kinds: Vec<Kind>,
     action_kinds: Vec<action::Kind>,
-    /// Who owns which keys of a check and of an action: read once per file (a schema
-    /// is not free), in the order of `kinds` and `action_kinds`.
+    channel_kinds: Vec<channel::Kind>,
+    /// Who owns which keys of a check, an action and a channel: read once per file (a
+    /// schema is not free), in the order of their kinds.
     check_owners: Owners,
     action_owners: Owners,
+    channel_owners: Owners,
     /// The keys of a check's nested tables (`breaker`, `auto_action`).
     nested_keys: Vec<(&'static str, Vec<String>)>,
 }
@@ -107,7 +124,7 @@ struct Compiler<'a> {
 struct Document {
     settings: Option<RawSettings>,
     alerts: Option<RawAlerts>,
-    channels: Vec<RawChannel>,
+    channels: Vec<ChannelEntry>,
     maintenance: Vec<RawMaintenance>,
     checks: Vec<Entry>,
     actions: Vec<ActionEntry>,
@@ -115,7 +132,7 @@ struct Document {
 
 /// Who owns which keys of a table: the table itself, or one of its kinds.
 struct Owners {
-    /// "check" or "action".
+    /// "check", "action" or "channel".
     what: &'static str,
     common: Vec<String>,
     kinds: Vec<&'static str>,
@@ -139,6 +156,12 @@ struct Split<'i> {
 struct ActionEntry {
     raw: RawAction,
     spec: Option<ActionSpec>,
+}
+
+/// A `[[channel]]` as read: its own keys, and how it delivers from its kind's keys.
+pub(super) struct ChannelEntry {
+    pub raw: RawChannel,
+    pub spec: Option<ChannelSpec>,
 }
 
 /// A `[[check]]` as read: its own keys, and its probe from its kind's keys.
@@ -245,10 +268,7 @@ impl<'a> Compiler<'a> {
                 },
                 "channel" => {
                     for entry in self.array_of_tables("channel", value) {
-                        let DeValue::Table(table) = entry.get_ref() else { continue };
-                        let label = label("channel", table);
-                        let kept = self.keep_known::<RawChannel>(&label, table, &[]);
-                        document.channels.extend(self.scope(&label, entry.span()).deserialize(kept, entry.span()));
+                        document.channels.extend(self.channel_entry(&entry));
                     }
                 }
                 "maintenance" => {
@@ -336,6 +356,18 @@ impl<'a> Compiler<'a> {
         let spec = compile
             .and_then(|compile| compile(split.kind_keys, value.span(), &mut self.scope(&label, split.kind_span)));
         Some(ActionEntry { raw: raw?, spec })
+    }
+
+    /// A `[[channel]]`: its own keys, and its kind's compiled into how it delivers.
+    fn channel_entry(&mut self, value: &Spanned<DeValue<'_>>) -> Option<ChannelEntry> {
+        let DeValue::Table(table) = value.get_ref() else { return None };
+        let label = label("channel", table);
+        let split = split(&mut self.report, &self.nested_keys, &label, value, &self.channel_owners);
+        let raw: Option<RawChannel> = self.scope(&label, value.span()).deserialize(split.own, value.span());
+        let compile = split.kind.map(|k| self.channel_kinds[k].compile);
+        let spec = compile
+            .and_then(|compile| compile(split.kind_keys, value.span(), &mut self.scope(&label, split.kind_span)));
+        Some(ChannelEntry { raw: raw?, spec })
     }
 
     fn compile(&mut self, document: Document) -> Config {
@@ -484,7 +516,7 @@ impl<'a> Compiler<'a> {
         default_interval: Duration,
         check_ids: &HashMap<String, Range<usize>>,
         action_ids: &HashMap<String, Range<usize>>,
-        (alert_settings, channels): (&AlertSettings, &[crate::notify::ChannelConfig]),
+        (alert_settings, channels): (&AlertSettings, &[channel::ChannelConfig]),
     ) -> Option<CheckConfig> {
         let Entry { raw, probe, fields } = entry;
         let id = raw.id.get_ref().clone();
@@ -922,8 +954,8 @@ fn split<'i>(
 
 fn bad_kind(report: &mut Report<'_>, label: &str, name: &str, span: &Range<usize>, owners: &Owners) {
     let mut scope = report.scope(label.to_owned(), span.clone());
-    // The crate's own test kind is not one to offer.
-    let offered: Vec<&str> = owners.kinds.iter().copied().filter(|k| *k != "scripted").collect();
+    // The crate's own test kinds are not ones to offer.
+    let offered: Vec<&str> = owners.kinds.iter().copied().filter(|k| !TEST_KINDS.contains(k)).collect();
     let kinds = offered.join(", ");
     if owners.planned_kinds.contains(&name) {
         let message = format_args!("`{name}` is not supported by this version of watchkeeper yet");
@@ -1455,7 +1487,7 @@ host = "127.0.0.1"
 port = 80
 "#;
         let config = compile(text, "wk.toml").expect("valid").config;
-        let channels: Vec<(&str, &str)> = config.channels.iter().map(|c| (c.id.as_str(), c.kind.name())).collect();
+        let channels: Vec<(&str, &str)> = config.channels.iter().map(|c| (c.id.as_str(), c.spec.kind())).collect();
         assert_eq!(channels, [("desktop", "desktop"), ("team", "webhook"), ("pager", "command")]);
         assert_eq!(config.alerts.group_wait, Duration::from_secs(2));
         assert_eq!(config.alerts.max_reminders, 5);
@@ -1574,15 +1606,15 @@ every = "day"
                   help: set e.g. `high = 50`
                 wk.toml:13:7: channel "hook": url: is not an http(s) URL
                   help: write `http://` or `https://`, a host and a path
-                wk.toml:14:11: channel "hook": command: `command` is not a key of webhook channels
+                wk.toml:14:1: channel "hook": `command` is not a key of webhook channels
                   help: remove `command`, or change `kind`
                 wk.toml:17:6: channel "hook": id: duplicate id, first defined on line 11
                   help: give every channel a unique id
-                wk.toml:22:6: channel "am": needs `url`
+                wk.toml:23:8: channel "am": needs `url`
                   help: add the Alertmanager's URL, e.g. `url = "http://127.0.0.1:9093"`
                 wk.toml:28:8: channel "x": kind: unknown kind `pager`
                   help: the kinds are: desktop, webhook, command, alertmanager
-                wk.toml:31:6: channel "run": needs `command`
+                wk.toml:32:8: channel "run": needs `command`
                   help: add `command = ["program", "arg"]` (run without a shell)
                 wk.toml:39:22: check "a": alert.severity: unknown severity `high`
                   help: use `warning` or `critical`

@@ -127,7 +127,8 @@ pub struct RawQuietHours {
     pub except: Option<Vec<Spanned<String>>>,
 }
 
-/// One `[[channel]]`: where notifications go.
+/// One `[[channel]]`: where notifications go. These keys apply to every kind; each
+/// kind adds its own.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawChannel {
@@ -139,21 +140,6 @@ pub struct RawChannel {
     /// `alertmanager` (alerts pushed to an Alertmanager's v2 API).
     #[schemars(with = "String")]
     pub kind: Spanned<String>,
-    /// webhook: the URL the notification is POSTed to. alertmanager: the
-    /// Alertmanager's URL, e.g. `http://127.0.0.1:9093` (alerts go to its
-    /// `/api/v2/alerts`).
-    #[schemars(with = "Option<String>")]
-    pub url: Option<Spanned<String>>,
-    /// webhook: request headers. Values may be `${env:NAME}` or `${file:PATH}`.
-    #[schemars(with = "Option<std::collections::BTreeMap<String, String>>")]
-    pub headers: Option<Spanned<std::collections::BTreeMap<String, String>>>,
-    /// command: the program and its arguments (no shell), e.g. `["notify-team", "--urgent"]`.
-    #[schemars(with = "Option<Vec<String>>")]
-    pub command: Option<Spanned<Vec<String>>>,
-    /// alertmanager: how often the alerts of open incidents are sent again so that
-    /// Alertmanager keeps them firing, e.g. `1m` (the default); each is valid for four.
-    #[schemars(with = "Option<String>")]
-    pub resend: Option<Spanned<String>>,
     /// How long one delivery may take, e.g. `10s` (default 10s).
     #[schemars(with = "Option<String>")]
     pub timeout: Option<Spanned<String>>,

@@ -285,14 +285,18 @@ fn worst_group<'a>(
 pub const SNOOZES: &[(&str, &str)] =
     &[("15m", "15 min"), ("1h", "1 h"), ("4h", "4 h"), ("tomorrow", "Until tomorrow 08:00")];
 
-/// The silence a snooze of `check` asks for (`code` from [`SNOOZES`]); `now` in local
-/// time places "tomorrow 08:00". `None` for a code that is not one.
-pub fn snooze(check: &str, code: &str, now: chrono::DateTime<chrono::Local>) -> Option<crate::api::dto::SilenceArgs> {
+/// The silence a snooze of `check` asks for (`code` from [`SNOOZES`]); "tomorrow 08:00"
+/// is in the engine's local time (`zone`). `None` for a code that is not one.
+pub fn snooze(
+    check: &str,
+    code: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    zone: &dyn crate::clock::Zone,
+) -> Option<crate::api::dto::SilenceArgs> {
     let (r#for, until) = match code {
         "tomorrow" => {
-            let morning = (now.date_naive() + chrono::Days::new(1)).and_hms_opt(8, 0, 0)?;
-            let at = morning.and_local_timezone(chrono::Local).earliest()?;
-            (None, Some(at.with_timezone(&chrono::Utc).to_rfc3339()))
+            let morning = (zone.local(now).date() + chrono::Days::new(1)).and_hms_opt(8, 0, 0)?;
+            (None, Some(crate::api::dto::rfc3339(&zone.instant(morning)?)))
         }
         code if SNOOZES.iter().any(|(c, _)| *c == code) => (Some(code.to_owned()), None),
         _ => return None,
@@ -414,13 +418,13 @@ mod tests {
     #[test]
     fn a_snooze_is_a_silence_of_one_check() {
         use chrono::TimeZone;
-        let now = chrono::Local.with_ymd_and_hms(2026, 12, 2, 23, 30, 0).unwrap();
-        let hour = snooze("api", "1h", now).expect("a snooze");
+        let zone = crate::clock::FixedZone(chrono::FixedOffset::east_opt(3600).unwrap());
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 2, 22, 30, 0).unwrap();
+        let hour = snooze("api", "1h", now, &zone).expect("a snooze");
         assert_eq!((hour.checks, hour.r#for.as_deref(), hour.until), (Some(vec!["api".to_owned()]), Some("1h"), None));
-        let morning = snooze("api", "tomorrow", now).expect("a snooze").until.expect("an end");
-        let morning = chrono::DateTime::parse_from_rfc3339(&morning).unwrap().with_timezone(&chrono::Local);
-        assert_eq!(morning.format("%Y-%m-%d %H:%M").to_string(), "2026-12-03 08:00");
-        assert!(snooze("api", "forever", now).is_none());
+        let morning = snooze("api", "tomorrow", now, &zone).expect("a snooze").until.expect("an end");
+        assert_eq!(morning, "2026-12-03T07:00:00.000Z", "08:00 tomorrow in the zone, 23:30 local now");
+        assert!(snooze("api", "forever", now, &zone).is_none());
     }
 
     #[test]

@@ -46,7 +46,7 @@ impl Engine {
         for_check: Option<&CheckId>,
     ) -> Result<ActionRunRecord, StoreError> {
         let offering: Vec<Arc<CheckRuntime>> =
-            self.inner.checks.iter().filter(|c| c.config.actions.contains(&action.id)).cloned().collect();
+            self.inner.checks.all.iter().filter(|c| c.config.actions.contains(&action.id)).cloned().collect();
         let (check_id, incident_id) = match for_check.and_then(|id| self.runtime(id.as_str())) {
             Some(check) => filed_on(std::slice::from_ref(check)),
             None => filed_on(&offering),

@@ -19,7 +19,7 @@
 //! the engine; no lock is held across an await.
 
 mod actions;
-mod notifier;
+mod alerting;
 mod pipeline;
 mod record;
 mod recovery;
@@ -31,13 +31,13 @@ mod sweep;
 mod tests;
 
 pub use actions::{RunError, UndoRefused};
-pub use notifier::{restart_loop_text, AlertRefused, Sent};
-pub use pipeline::{check_once, evaluate, service_breaker_text};
+pub use alerting::{AlertRefused, Sent};
+pub use pipeline::{check_once, evaluate};
 pub use recovery::{BudgetSnapshot, HealingSnapshot, Refused, RestartLoop};
 pub use sentinel::NetworkChange;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64};
+use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -47,7 +47,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::breaker::{Breaker, BreakerView, Steer};
-use crate::clock::Clock;
+use crate::clock::{Clock, SharedZone};
 use crate::config::{CheckConfig, Config};
 use crate::figures::OwnFigures;
 use crate::healing::Healing;
@@ -231,48 +231,62 @@ pub struct Engine {
     inner: Arc<Inner>,
 }
 
+/// How an engine runs, besides its config and store.
+pub struct Options {
+    /// The wall clock every rule is given `now` from.
+    pub clock: Clock,
+    /// Local time: quiet hours, maintenance schedules, and the times notifications say.
+    pub zone: SharedZone,
+    /// The tray app: the desktop channel's notifications decided before its shell
+    /// attaches wait for it, instead of failing as a headless daemon's do.
+    pub desktop: bool,
+    /// Features already known to be off, each with its reason ("history: ...").
+    pub degraded: Vec<String>,
+}
+
+impl Options {
+    /// A headless engine on `clock`, in `zone`, with nothing degraded yet.
+    pub fn new(clock: Clock, zone: SharedZone) -> Options {
+        Options { clock, zone, desktop: false, degraded: Vec::new() }
+    }
+}
+
+/// The engine's shared state, by concern.
 struct Inner {
     config: Config,
-    checks: Vec<Arc<CheckRuntime>>,
-    index: HashMap<CheckId, usize>,
-    probes: ProbeContext,
-    writer: WriterHandle,
-    store: Store,
-    events: broadcast::Sender<Event>,
-    figures: Arc<OwnFigures>,
-    next_incident: AtomicI64,
-    in_flight: Arc<Semaphore>,
-    degraded: Mutex<Vec<String>>,
     clock: Clock,
+    zone: SharedZone,
     started_at: DateTime<Utc>,
-    /// The origin of the schedule grid.
-    epoch: Instant,
+    store: Store,
+    writer: WriterHandle,
+    figures: Arc<OwnFigures>,
+    /// What subscribers hear (dashboards, the desktop shell).
+    events: broadcast::Sender<Event>,
     /// Cancelled when the engine stops.
     stopping: CancellationToken,
-    /// Wakes the sweep when a pause changes (its deadline may now be sooner).
-    sweep_now: Notify,
+    degraded: Mutex<Vec<String>>,
+    /// The checks and what runs them.
+    checks: Checks,
     /// Action budgets and running actions; taken after a check's lock, never before.
     recovery: Mutex<recovery::Recovery>,
-    /// The alert policy and the channels' state; taken after a check's lock, never before.
-    alerts: Mutex<notifier::Alerts>,
-    /// Wakes the notifier when the policy changed from outside (a silence, an ack) or a
-    /// pause ended.
-    alerts_now: Notify,
-    /// What the notifier hears (incidents, restart loops, service breakers), apart from
-    /// the broadcast: it never lags behind check results, nor makes them published.
-    alert_events: mpsc::Sender<Event>,
-    /// Set when `alert_events` was full: the notifier resynchronises.
-    alert_events_missed: AtomicBool,
-    /// A desktop shell shows the desktop channel's notifications.
-    desktop_attached: AtomicBool,
-    /// The tray app: a shell will attach; what is decided before it does waits here.
-    desktop_expected: bool,
-    desktop_waiting: Mutex<Vec<Sent>>,
-    /// The network as the sentinel and resumes tell it; `offline` is its quick answer.
-    network: Mutex<sentinel::Network>,
-    offline: AtomicBool,
-    /// Wakes the sentinel (a remote check failed, or the machine resumed).
-    sentinel_now: Notify,
+    /// The alert policy, the channels and the desktop's notifications.
+    alerting: alerting::Alerting,
+    /// The network as the sentinel and resumes tell it.
+    network: sentinel::Watch,
+}
+
+/// The checks, in config order, and what their tasks share.
+struct Checks {
+    all: Vec<Arc<CheckRuntime>>,
+    index: HashMap<CheckId, usize>,
+    probes: ProbeContext,
+    /// Probes in flight across checks.
+    in_flight: Arc<Semaphore>,
+    /// The origin of the schedule grid.
+    epoch: Instant,
+    next_incident: AtomicI64,
+    /// Wakes the sweep when a pause changes (its deadline may now be sooner).
+    sweep_now: Notify,
     /// Counts of runs of every check, and of every remote one, at once.
     rerun: tokio::sync::watch::Sender<(u64, u64)>,
 }
@@ -317,36 +331,9 @@ impl Running {
 }
 
 impl Engine {
-    /// Restores each check's state from the store and starts its schedule, on the
-    /// system clock. `degraded` lists features already known to be off.
-    pub fn start(config: Config, store: Store, degraded: Vec<String>) -> Result<Running, StoreError> {
-        Engine::start_with_clock(config, store, degraded, Clock::System)
-    }
-
-    /// [`start`](Self::start) for the tray app: the desktop channel's notifications
-    /// decided before its shell attaches wait for it, not failed as a headless
-    /// daemon's are.
-    pub fn start_for_desktop(config: Config, store: Store, degraded: Vec<String>) -> Result<Running, StoreError> {
-        Engine::launch(config, store, degraded, Clock::System, true)
-    }
-
-    /// [`start`](Self::start) on the given clock (a virtual one in timing tests).
-    pub fn start_with_clock(
-        config: Config,
-        store: Store,
-        degraded: Vec<String>,
-        clock: Clock,
-    ) -> Result<Running, StoreError> {
-        Engine::launch(config, store, degraded, clock, false)
-    }
-
-    fn launch(
-        config: Config,
-        store: Store,
-        mut degraded: Vec<String>,
-        clock: Clock,
-        desktop: bool,
-    ) -> Result<Running, StoreError> {
+    /// Restores each check's state from the store and starts its schedule.
+    pub fn start(config: Config, store: Store, options: Options) -> Result<Running, StoreError> {
+        let Options { clock, zone, desktop, mut degraded } = options;
         let figures = Arc::new(OwnFigures::default());
         let writer = store.writer(config.settings.retention, figures.clone())?;
         let now = clock.now();
@@ -354,51 +341,43 @@ impl Engine {
         let recovery = recovery::restore(&store, &config, now)?;
         degraded.append(&mut restored.degraded);
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
-        let (alert_events, alert_receiver) = mpsc::channel(EVENT_CAPACITY);
         let mut receivers = Vec::new();
-        let mut checks = Vec::new();
+        let mut all = Vec::new();
         let mut index = HashMap::new();
         for (check, live) in config.checks.iter().zip(restored.live) {
             let (run_now, receiver) = mpsc::channel(8);
-            index.insert(check.id.clone(), checks.len());
+            index.insert(check.id.clone(), all.len());
             let config = Arc::new(check.clone());
-            checks.push(Arc::new(CheckRuntime { position: checks.len(), config, live: Mutex::new(live), run_now }));
+            all.push(Arc::new(CheckRuntime { position: all.len(), config, live: Mutex::new(live), run_now }));
             receivers.push(receiver);
         }
         let probes = ProbeContext::new(figures.clone());
         probes.prepare(config.checks.iter().map(|c| &c.probe));
-        let remote = config.checks.iter().filter(|c| c.remote()).count();
-        let policy = crate::alert::Policy::new(config.alerts.clone(), remote);
-        let alerts = notifier::Alerts::new(policy, store.max_notification_id()?, store.max_silence_id()?);
+        let (alerting, intake) = alerting::Alerting::new(&config, &store, desktop)?;
         let inner = Arc::new(Inner {
-            in_flight: Arc::new(Semaphore::new(config.settings.max_in_flight)),
+            checks: Checks {
+                all,
+                index,
+                probes,
+                in_flight: Arc::new(Semaphore::new(config.settings.max_in_flight)),
+                epoch: Instant::now(),
+                next_incident: AtomicI64::new(restored.next_incident),
+                sweep_now: Notify::new(),
+                rerun: tokio::sync::watch::Sender::new((0, 0)),
+            },
             config,
-            checks,
-            index,
-            probes,
+            clock,
+            zone,
+            started_at: now,
             writer: writer.handle(),
             store,
-            events,
             figures,
-            next_incident: AtomicI64::new(restored.next_incident),
-            degraded: Mutex::new(degraded),
-            clock,
-            started_at: now,
-            epoch: Instant::now(),
+            events,
             stopping: CancellationToken::new(),
-            sweep_now: Notify::new(),
+            degraded: Mutex::new(degraded),
             recovery: Mutex::new(recovery),
-            alerts: Mutex::new(alerts),
-            alerts_now: Notify::new(),
-            alert_events,
-            alert_events_missed: AtomicBool::new(false),
-            desktop_attached: AtomicBool::new(false),
-            desktop_expected: desktop,
-            desktop_waiting: Mutex::new(Vec::new()),
-            network: Mutex::new(sentinel::Network { asleep: clock.asleep(), ..Default::default() }),
-            offline: AtomicBool::new(false),
-            sentinel_now: Notify::new(),
-            rerun: tokio::sync::watch::Sender::new((0, 0)),
+            alerting,
+            network: sentinel::Watch::new(clock.asleep()),
         });
         let engine = Engine { inner };
         engine.enter_windows(now);
@@ -406,7 +385,7 @@ impl Engine {
         let cancel = engine.inner.stopping.clone();
         let mut tasks = JoinSet::new();
         // Subscribed before any check runs, so no incident goes untold.
-        tasks.spawn(engine.clone().notify(alert_receiver, cancel.clone()));
+        tasks.spawn(engine.clone().notify(intake, cancel.clone()));
         for (position, receiver) in receivers.into_iter().enumerate() {
             let engine = engine.clone();
             let cancel = cancel.clone();
@@ -444,6 +423,11 @@ impl Engine {
         self.inner.clock.now()
     }
 
+    /// The engine's local time: what times people read are said in.
+    pub fn zone(&self) -> &SharedZone {
+        &self.inner.zone
+    }
+
     /// Features that are off, each with its reason ("history: ...").
     pub fn degraded(&self) -> Vec<String> {
         self.inner.degraded.lock().map(|d| d.clone()).unwrap_or_default()
@@ -455,7 +439,7 @@ impl Engine {
 
     pub fn snapshot(&self) -> Vec<CheckSnapshot> {
         let now = self.now();
-        self.inner.checks.iter().map(|c| snapshot_of(self, c, now)).collect()
+        self.inner.checks.all.iter().map(|c| snapshot_of(self, c, now)).collect()
     }
 
     pub fn check(&self, id: &str) -> Option<CheckSnapshot> {
@@ -464,7 +448,7 @@ impl Engine {
 
     /// The check at a position in config order, as named by [`Event::Check`].
     pub fn check_at(&self, position: usize) -> Option<CheckSnapshot> {
-        self.inner.checks.get(position).map(|c| snapshot_of(self, c, self.now()))
+        self.inner.checks.all.get(position).map(|c| snapshot_of(self, c, self.now()))
     }
 
     /// Resolves when the engine begins to stop: long-lived streams end with it.
@@ -502,7 +486,7 @@ impl Engine {
         use crate::state::PauseOutcome;
         let targets: Vec<&Arc<CheckRuntime>> = match id {
             Some(id) => vec![self.runtime(id)?],
-            None => self.inner.checks.iter().collect(),
+            None => self.inner.checks.all.iter().collect(),
         };
         let now = self.now();
         let mut changed = 0;
@@ -524,9 +508,9 @@ impl Engine {
                 self.publish(runtime);
             }
         }
-        self.inner.sweep_now.notify_one();
+        self.inner.checks.sweep_now.notify_one();
         // An opening held while a check was paused may be due now.
-        self.inner.alerts_now.notify_one();
+        self.inner.alerting.wake.notify_one();
         Some(changed)
     }
 
@@ -559,12 +543,12 @@ impl Engine {
         self.record(op).await;
         self.publish(runtime);
         // A check down behind a breaker that no longer spares it can turn stale again.
-        self.inner.sweep_now.notify_one();
+        self.inner.checks.sweep_now.notify_one();
         Some(Some(view))
     }
 
     fn runtime(&self, id: &str) -> Option<&Arc<CheckRuntime>> {
-        self.inner.checks.get(*self.inner.index.get(id)?)
+        self.inner.checks.all.get(*self.inner.checks.index.get(id)?)
     }
 
     /// An event for subscribers and, when it may be told (incidents, restart loops,
@@ -579,9 +563,8 @@ impl Engine {
                 | Event::Flapping(_)
                 | Event::Network(_)
         );
-        if told && self.inner.alert_events.try_send(event.clone()).is_err() {
-            self.inner.alert_events_missed.store(true, std::sync::atomic::Ordering::Relaxed);
-            self.inner.alerts_now.notify_one();
+        if told {
+            self.inner.alerting.hear(event.clone());
         }
         let _ = self.inner.events.send(event);
     }

@@ -50,7 +50,8 @@ impl Engine {
         let result = match permit {
             Permit::Deny { until } => breaker_open(now, until),
             Permit::Allow => {
-                let observation = probe::guarded(&self.inner.probes, &check.probe, check.timeout, check.interval).await;
+                let observation =
+                    probe::guarded(&self.inner.checks.probes, &check.probe, check.timeout, check.interval).await;
                 let (result, failed) = judge(check, &observation, self.now());
                 let told = Told { health: observation.health, service_breakers: observation.service_breakers };
                 if let Some(applied) = self.apply(runtime, &result, failed, before, told) {
@@ -173,7 +174,7 @@ impl Engine {
         if let Some((from, to)) = transition.status {
             if from == Status::Unknown {
                 // It can turn stale now, and the sweep may be sleeping past that moment.
-                self.inner.sweep_now.notify_one();
+                self.inner.checks.sweep_now.notify_one();
             }
             let reason = live.tracked.state.reason.clone();
             tracing::info!(check = %check.id, %from, %to, reason = reason.as_deref().unwrap_or(""), "status changed");
@@ -191,7 +192,7 @@ impl Engine {
         at: DateTime<Utc>,
     ) -> IncidentRecord {
         IncidentRecord {
-            id: self.inner.next_incident.fetch_add(1, Ordering::SeqCst) + 1,
+            id: self.inner.checks.next_incident.fetch_add(1, Ordering::SeqCst) + 1,
             check_id: check.id.clone(),
             started_at: at,
             resolved_at: None,
@@ -334,7 +335,7 @@ pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec
     }
     // A breaker of the service's own open: it fails its calls to a dependency fast.
     if let Some(open) = observation.service_breakers.as_ref().and_then(|b| b.breakers.iter().find(|b| b.is_open())) {
-        return (Verdict::Degraded(service_breaker_text(open)), Vec::new());
+        return (Verdict::Degraded(crate::words::service_breaker(open)), Vec::new());
     }
     for condition in &check.degraded_if {
         let (holds, got) = condition.test(observation, &mut json);
@@ -360,16 +361,6 @@ fn components_in(health: &ServiceHealth, status: HealthStatus) -> Option<String>
             Some(format!("components {} are {}", names.join(", "), several[0].status))
         }
     }
-}
-
-/// `service breaker payments is OPEN (failure rate 60% ≥ 50%)`.
-pub fn service_breaker_text(breaker: &ServiceBreaker) -> String {
-    let rates = match (breaker.failure_rate, breaker.failure_rate_threshold) {
-        (Some(rate), Some(threshold)) => format!(" (failure rate {rate}% ≥ {threshold}%)"),
-        (Some(rate), None) => format!(" (failure rate {rate}%)"),
-        _ => String::new(),
-    };
-    format!("service breaker {} is {}{rates}", breaker.name, breaker.state)
 }
 
 /// The result of an observation, with its one-line message, and the failed conditions.

@@ -136,7 +136,7 @@ impl Engine {
         }
         tracing::info!(action = %action, %requester, "action budget reset");
         self.record(WriteOp::BudgetReset { action_id: action.clone(), at: now }).await;
-        for runtime in &self.inner.checks {
+        for runtime in &self.inner.checks.all {
             if runtime.config.auto_action.as_ref().is_none_or(|auto| auto.action != action) {
                 continue;
             }
@@ -246,7 +246,7 @@ impl Engine {
 
     /// The checks offering `action`, for publishing their changed healing or runs.
     pub(super) fn publish_offering(&self, action: &ActionId) {
-        for runtime in &self.inner.checks {
+        for runtime in &self.inner.checks.all {
             if runtime.config.actions.contains(action) {
                 self.publish(runtime);
             }

@@ -26,21 +26,21 @@ impl Engine {
         mut run_now: mpsc::Receiver<oneshot::Sender<ProbeResult>>,
         cancel: CancellationToken,
     ) {
-        let runtime = self.inner.checks[position].clone();
+        let runtime = self.inner.checks.all[position].clone();
         let interval = runtime.config.interval;
         // First runs spread over up to a second (a millisecond per check): results come
         // at once, without a start-up burst of every probe together.
-        let spread = Duration::from_millis(self.inner.checks.len() as u64)
+        let spread = Duration::from_millis(self.inner.checks.all.len() as u64)
             .clamp(Duration::from_millis(100), Duration::from_secs(1));
         let mut ticks = Ticks {
             next: Instant::now() + jitter(interval.min(spread)),
             first: true,
             interval,
-            epoch: self.inner.epoch,
+            epoch: self.inner.checks.epoch,
             // Only an interval that is a whole number of grid slots keeps its exact period.
             on_grid: interval.as_nanos() % GRID.as_nanos() == 0,
         };
-        let mut rerun = self.inner.rerun.subscribe();
+        let mut rerun = self.inner.checks.rerun.subscribe();
         let mut reruns = *rerun.borrow_and_update();
         loop {
             let mut waiters = Vec::new();
@@ -77,7 +77,7 @@ impl Engine {
             let scheduled = if forced || early { Instant::now() } else { ticks.next };
             let permit = tokio::select! {
                 _ = cancel.cancelled() => return,
-                permit = self.inner.in_flight.clone().acquire_owned() => permit,
+                permit = self.inner.checks.in_flight.clone().acquire_owned() => permit,
             };
             self.inner.figures.record_lag(Instant::now().saturating_duration_since(scheduled));
             // At shutdown a probe in flight is dropped (a command's process group with

@@ -50,6 +50,26 @@ pub(super) struct Network {
     pub asleep: Duration,
 }
 
+/// The engine's part that watches the network.
+pub(super) struct Watch {
+    pub state: std::sync::Mutex<Network>,
+    /// Whether remote failures are blamed on the network now: the quick answer.
+    pub offline: std::sync::atomic::AtomicBool,
+    /// Wakes the sentinel (a remote check failed, or the machine resumed).
+    pub wake: tokio::sync::Notify,
+}
+
+impl Watch {
+    /// Nothing known yet; `asleep` is the time asleep at start.
+    pub fn new(asleep: Duration) -> Watch {
+        Watch {
+            state: std::sync::Mutex::new(Network { asleep, ..Network::default() }),
+            offline: std::sync::atomic::AtomicBool::new(false),
+            wake: tokio::sync::Notify::new(),
+        }
+    }
+}
+
 /// The network went away or came back.
 #[derive(Debug, Clone)]
 pub struct NetworkChange {
@@ -60,17 +80,17 @@ pub struct NetworkChange {
 impl Engine {
     /// Whether remote failures are blamed on the network now.
     pub(super) fn offline(&self) -> bool {
-        self.inner.offline.load(Ordering::Relaxed)
+        self.inner.network.offline.load(Ordering::Relaxed)
     }
 
     /// Why the network is down, and since when, if it is.
     pub fn network_down(&self) -> Option<(DateTime<Utc>, String)> {
-        self.inner.network.lock().ok().and_then(|n| n.down.clone())
+        self.inner.network.state.lock().ok().and_then(|n| n.down.clone())
     }
 
     /// When the network last came back (or answered after a resume).
     pub(super) fn network_back_at(&self) -> Option<DateTime<Utc>> {
-        self.inner.network.lock().ok().and_then(|n| n.back_at)
+        self.inner.network.state.lock().ok().and_then(|n| n.back_at)
     }
 
     /// At start: until the sentinel's first answer, remote failures wait for it,
@@ -79,10 +99,10 @@ impl Engine {
         if !self.guards_network() {
             return;
         }
-        if let Ok(mut network) = self.inner.network.lock() {
+        if let Ok(mut network) = self.inner.network.state.lock() {
             network.waking = Some(now);
         }
-        self.inner.offline.store(true, Ordering::Relaxed);
+        self.inner.network.offline.store(true, Ordering::Relaxed);
     }
 
     /// A remote check failed: a resume not seen yet is seen now, and the sentinel asks
@@ -90,7 +110,7 @@ impl Engine {
     pub(super) fn remote_failed(&self) {
         self.look_for_resume();
         if self.inner.config.settings.connectivity.is_some() && !self.offline() {
-            self.inner.sentinel_now.notify_one();
+            self.inner.network.wake.notify_one();
         }
     }
 
@@ -126,14 +146,14 @@ impl Engine {
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 _ = tokio::time::sleep(config.interval.saturating_sub(AT_MOST_EVERY)) => {}
-                _ = self.inner.sentinel_now.notified() => {}
+                _ = self.inner.network.wake.notified() => {}
             }
         }
     }
 
     fn network_answered(&self, answer: Result<(), Unreachable>) {
         let now = self.now();
-        let Ok(mut network) = self.inner.network.lock() else { return };
+        let Ok(mut network) = self.inner.network.state.lock() else { return };
         let was_down = network.down.is_some();
         let was_waking = network.waking.is_some();
         let resumed = std::mem::take(&mut network.resumed);
@@ -156,7 +176,7 @@ impl Engine {
         }
         let down = network.down.clone();
         let waking = was_waking && resumed && network.waking.is_none() && down.is_none();
-        self.inner.offline.store(down.is_some() || network.waking.is_some(), Ordering::Relaxed);
+        self.inner.network.offline.store(down.is_some() || network.waking.is_some(), Ordering::Relaxed);
         drop(network);
         match (was_down, down) {
             (false, Some((_, why))) => {
@@ -167,12 +187,12 @@ impl Engine {
                 tracing::info!("the network is back: remote checks are probed now");
                 self.emit(Event::Network(Box::new(NetworkChange { down: None })));
                 self.rerun(true);
-                self.inner.alerts_now.notify_one();
+                self.inner.alerting.wake.notify_one();
             }
             _ if waking => {
                 tracing::info!("the network answers after the resume: remote checks are probed now");
                 self.rerun(true);
-                self.inner.alerts_now.notify_one();
+                self.inner.alerting.wake.notify_one();
             }
             _ => {}
         }
@@ -183,7 +203,7 @@ impl Engine {
     pub(super) fn look_for_resume(&self) {
         let asleep = self.inner.clock.asleep();
         let slept = {
-            let Ok(mut network) = self.inner.network.lock() else { return };
+            let Ok(mut network) = self.inner.network.state.lock() else { return };
             let slept = asleep.saturating_sub(network.asleep);
             network.asleep = asleep;
             if slept >= SLEPT_AT_LEAST && self.guards_network() {
@@ -197,8 +217,8 @@ impl Engine {
         }
         tracing::info!(slept = %crate::units::format_duration(slept), "resumed from a suspend: every check runs now");
         if self.guards_network() {
-            self.inner.offline.store(true, Ordering::Relaxed);
-            self.inner.sentinel_now.notify_one();
+            self.inner.network.offline.store(true, Ordering::Relaxed);
+            self.inner.network.wake.notify_one();
         }
         self.rerun(false);
     }
@@ -206,7 +226,7 @@ impl Engine {
     /// Every check (or every remote one) runs at once, keeping its rhythm after. Each
     /// kind has its own count, so a later one never hides an earlier one.
     pub(super) fn rerun(&self, remote_only: bool) {
-        self.inner.rerun.send_modify(|(all, remote)| match remote_only {
+        self.inner.checks.rerun.send_modify(|(all, remote)| match remote_only {
             true => *remote += 1,
             false => *all += 1,
         });

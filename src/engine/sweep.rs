@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 use super::{record, restore, Engine, Event, Live};
-use crate::clock::LocalZone;
 use crate::config::{CheckConfig, Config};
 use crate::maintenance::{Span, Window};
 use crate::model::{Status, Verdict};
@@ -37,7 +36,7 @@ impl Engine {
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 _ = tokio::time::sleep(wait) => {}
-                _ = self.inner.sweep_now.notified() => {}
+                _ = self.inner.checks.sweep_now.notified() => {}
             }
         }
     }
@@ -47,10 +46,11 @@ impl Engine {
         self.look_for_resume();
         let now = self.now();
         let config = &self.inner.config;
-        let spans = spans(config, now);
+        let zone = self.inner.zone.as_ref();
+        let spans = spans(config, now, zone);
         let mut next: Option<DateTime<Utc>> =
-            config.maintenance.iter().zip(&spans).filter_map(|(w, span)| w.next_edge(*span, now, &LocalZone)).min();
-        for runtime in &self.inner.checks {
+            config.maintenance.iter().zip(&spans).filter_map(|(w, span)| w.next_edge(*span, now, zone)).min();
+        for runtime in &self.inner.checks.all {
             let interval = runtime.config.interval;
             let found = window_of(config, &runtime.config, &spans);
             let change = {
@@ -93,7 +93,7 @@ impl Engine {
                     }
                     if change.from == Status::Paused {
                         // An opening held while it was paused may be due now.
-                        self.inner.alerts_now.notify_one();
+                        self.inner.alerting.wake.notify_one();
                     }
                     self.record(record::state_change(now, change, state)).await;
                     self.publish(runtime);
@@ -137,7 +137,7 @@ impl Engine {
         tracing::info!(%check, from = %change.from, to = %change.to, reason, "maintenance window");
         if change.from == Status::Maintenance {
             // An opening held for the window may be due now.
-            self.inner.alerts_now.notify_one();
+            self.inner.alerting.wake.notify_one();
         }
         if let Some(incident) = &opened {
             self.record(WriteOp::OpenIncident { incident: Box::new(incident.clone()), state: state.clone() }).await;
@@ -153,8 +153,8 @@ impl Engine {
     /// before any probe (the last run logged the window's start, or it starts now).
     pub(super) fn enter_windows(&self, now: DateTime<Utc>) {
         let config = &self.inner.config;
-        let spans = spans(config, now);
-        for runtime in &self.inner.checks {
+        let spans = spans(config, now, self.inner.zone.as_ref());
+        for runtime in &self.inner.checks.all {
             let found = window_of(config, &runtime.config, &spans);
             if let Ok(mut live) = runtime.live.lock() {
                 live.tracked.set_maintenance(found.map(in_window), now);
@@ -164,8 +164,8 @@ impl Engine {
 }
 
 /// The span each window is in at `now`, in config order.
-fn spans(config: &Config, now: DateTime<Utc>) -> Vec<Option<Span>> {
-    config.maintenance.iter().map(|w| w.active(now, &LocalZone)).collect()
+fn spans(config: &Config, now: DateTime<Utc>, zone: &dyn crate::clock::Zone) -> Vec<Option<Span>> {
+    config.maintenance.iter().map(|w| w.active(now, zone)).collect()
 }
 
 /// The window a check is in, given the spans: the one ending last, if several.

@@ -23,7 +23,7 @@ fn start(config: &str) -> (tempfile::TempDir, watchkeeper::engine::Running) {
     let dir = tempfile::tempdir().unwrap();
     let compiled = watchkeeper::config::compile(config, "test.toml").expect("the config compiles");
     let (store, _) = Store::open(dir.path()).unwrap();
-    (dir, Engine::start(compiled.config, store, Vec::new()).unwrap())
+    (dir, Engine::start(compiled.config, store, crate::support::engine_options()).unwrap())
 }
 
 fn check(id: &str, target: &Target, extra: &str) -> String {
@@ -157,7 +157,13 @@ async fn a_service_breaker_turning_open_degrades_the_check_and_is_notified_once(
         "{}",
         last.message
     );
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Three more probes see it open.
+    let seen = last.at;
+    for _ in 0..3 {
+        let before = engine.check("orders").and_then(|c| c.last).map(|l| l.at);
+        until(&engine, "orders", "another probe", |c| c.last.as_ref().map(|l| l.at) > before).await;
+    }
+    assert!(engine.check("orders").and_then(|c| c.last).is_some_and(|l| l.at > seen));
     let mut opened = 0;
     while let Ok(event) = events.try_recv() {
         if let Event::ServiceBreakerOpened(event) = event {

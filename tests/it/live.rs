@@ -15,7 +15,7 @@ fn start(config: &str) -> (tempfile::TempDir, watchkeeper::engine::Running) {
     let dir = tempfile::tempdir().unwrap();
     let compiled = watchkeeper::config::compile(config, "test.toml").unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
-    (dir, Engine::start(compiled.config, store, Vec::new()).unwrap())
+    (dir, Engine::start(compiled.config, store, crate::support::engine_options()).unwrap())
 }
 
 async fn next(stream: &mut (impl futures_util::Stream<Item = Update> + Unpin)) -> Option<Update> {

@@ -52,12 +52,22 @@ async fn a_paused_check_is_not_probed_and_stays_paused_across_a_restart() {
     assert_eq!(api["status"], "paused");
     assert!(api["reason"].as_str().unwrap().starts_with("paused by the user until"), "{api}");
 
-    // Not probed while paused: its results stop growing while the other check's grow.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (api_before, db_before) = (count(&daemon, "api").await, count(&daemon, "db").await);
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(count(&daemon, "api").await, api_before, "a paused check is not probed");
-    assert!(count(&daemon, "db").await > db_before, "the others go on");
+    // Not probed while paused: its results stop growing while the other check's grow (a
+    // probe in flight when it was paused has landed once the other check has run again).
+    let witness = |n: usize| {
+        let daemon = &daemon;
+        async move {
+            let start = count(daemon, "db").await;
+            eventually(WAIT, "the other check runs on", || async {
+                (count(daemon, "db").await >= start + n).then_some(())
+            })
+            .await;
+        }
+    };
+    witness(1).await;
+    let api_before = count(&daemon, "api").await;
+    witness(3).await;
+    assert_eq!(count(&daemon, "api").await, api_before, "a paused check is not probed while the others go on");
     // A failure meanwhile raises nothing for the paused check.
     target.set(Behaviour::Status(500));
     daemon.wait_status("db", "down", WAIT).await;

@@ -38,6 +38,16 @@ timeout = "5s"
 }
 
 /// The runs recorded for an action, oldest first: (requested_by, status, verified).
+/// Waits until `svc` has `n` more failed results: each would run its auto action if
+/// its budget let it.
+async fn results_go_on(daemon: &Daemon, n: usize) {
+    let count = || async {
+        daemon.get("/api/v1/checks/svc/results?limit=1000").await["results"].as_array().map_or(0, Vec::len)
+    };
+    let start = count().await;
+    eventually(WAIT, "the check is probed on", || async { (count().await >= start + n).then_some(()) }).await;
+}
+
 fn recorded_runs(daemon: &Daemon, action: &str) -> Vec<(String, String, Option<bool>)> {
     let history = open_history(&daemon.data_dir());
     let mut statement = history
@@ -146,7 +156,7 @@ async fn a_spent_budget_gives_up_once_survives_a_restart_and_a_reset_starts_over
     assert!(refused["resolution"].as_str().unwrap().contains("watchkeeper action reset heal"), "{refused}");
     let (status, preview) = daemon.post("/api/v1/actions/heal/run", json!({"dry_run": true})).await;
     assert_eq!((status, &preview["status"]), (200, &json!("dry_run")), "a dry run is always allowed: {preview}");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    results_go_on(&daemon, 3).await;
     assert_eq!(recorded_runs(&daemon, "heal").len(), 2, "no run past the budget");
     assert_eq!(daemon.log().matches("self-healing gave up").count(), 1, "told once:\n{}", daemon.log());
     let metrics = daemon.request(reqwest::Method::GET, "/metrics").await.send().await.unwrap().text().await.unwrap();
@@ -201,7 +211,7 @@ async fn a_spent_budget_gives_up_once_survives_a_restart_and_a_reset_starts_over
         (recorded_runs(&daemon, "heal").len() == 4 && check["healing"]["state"] == "gave_up").then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    results_go_on(&daemon, 3).await;
     assert_eq!(recorded_runs(&daemon, "heal").len(), 4, "the reset budget is spent again");
     assert_eq!(daemon.log().matches("self-healing gave up").count(), 1, "and told once more");
 

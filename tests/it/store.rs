@@ -231,8 +231,8 @@ async fn a_check_whose_saved_state_cannot_be_read_starts_afresh_and_says_so() {
 
     let config = "[[check]]\nid = \"db\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\ninterval = \"1h\"\n";
     let config = watchkeeper::config::compile(config, "test.toml").unwrap().config;
-    let running =
-        watchkeeper::engine::Engine::start(config, store, Vec::new()).expect("one bad row does not stop the start");
+    let running = watchkeeper::engine::Engine::start(config, store, crate::support::engine_options())
+        .expect("one bad row does not stop the start");
     let engine = running.engine.clone();
     let check = engine.check("db").unwrap();
     assert_eq!(check.reason.as_deref(), Some("not checked yet"), "the check starts afresh");

@@ -78,17 +78,17 @@ fn only_the_store_has_sql() {
 #[test]
 fn only_api_dto_has_wire_types() {
     // Serialize makes a wire type; Deserialize too, but for the config file's own shape
-    // (config::raw and each probe kind's `Keys`). The one file format Watchkeeper keeps
+    // (config::raw and each kind's `Keys`). The one file format Watchkeeper keeps
     // besides its database, a quarantine's manifest, is its own module's; the one JSON
     // column of the database (a breaker's state) is its table's; what a channel sends (a
-    // webhook's body, a command's stdin) is the channels' module's.
+    // webhook's body, a command's stdin, Alertmanager's alerts) is the channels'.
     let found = offenders(
         |line| line.contains("derive(") && (line.contains("Serialize") || line.contains(" TS")),
         |file| {
             file.ends_with("src/api/dto.rs")
                 || file.ends_with("src/action/cleanup/quarantine.rs")
                 || file.ends_with("src/store/check_state.rs")
-                || file.ends_with("src/notify.rs")
+                || file.starts_with(root().join("src/alert/channel"))
         },
     );
     assert!(found.is_empty(), "wire types belong in src/api/dto.rs:\n{}", found.join("\n"));
@@ -99,6 +99,7 @@ fn only_api_dto_has_wire_types() {
                 || file.ends_with("src/config/raw.rs")
                 || file.starts_with(root().join("src/probe"))
                 || file.starts_with(root().join("src/action"))
+                || file.starts_with(root().join("src/alert/channel"))
                 || file.ends_with("src/store/check_state.rs")
         },
     );
@@ -109,22 +110,30 @@ fn only_api_dto_has_wire_types() {
     );
 }
 
-/// The core's layers, lowest first (docs/ARCHITECTURE.md, "Layers"): a module may use
-/// those of its own layer and below, never above.
-const LAYERS: &[&[&str]] = &[
-    &["units", "model", "clock", "secret", "figures", "paths"],
-    &["diagnostic", "exec", "docker", "systemd"],
-    &["condition", "breaker", "budget", "healing", "state", "store", "alert", "maintenance"],
-    &["probe", "action", "notify"],
-    &["config", "doctor", "telemetry"],
-    &["engine"],
-    &["api", "desktop"],
-    &["server", "daemon"],
-];
+/// The core's layers, lowest first, as docs/ARCHITECTURE.md lists them under
+/// "Layers" (one `- ` line each, its modules in backticks before the colon): a module
+/// may use those of its own layer and below, never above.
+fn layers() -> Vec<Vec<String>> {
+    let map = std::fs::read_to_string(root().join("docs/ARCHITECTURE.md")).expect("docs/ARCHITECTURE.md exists");
+    let section = map.split("\n## Layers\n").nth(1).expect("docs/ARCHITECTURE.md has a Layers section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    let names = regex::Regex::new(r"`([a-z_]+)`").unwrap();
+    let layers: Vec<Vec<String>> = section
+        .lines()
+        .filter_map(|line| line.strip_prefix("- "))
+        .map(|line| {
+            let modules = line.split(':').next().unwrap_or(line);
+            names.captures_iter(modules).map(|c| c[1].to_owned()).collect()
+        })
+        .collect();
+    assert!(layers.len() >= 5, "docs/ARCHITECTURE.md lists the layers, lowest first: {layers:?}");
+    layers
+}
 
 #[test]
 fn layers_point_down_only() {
-    let layer_of = |module: &str| LAYERS.iter().position(|layer| layer.contains(&module));
+    let layers = layers();
+    let layer_of = |module: &str| layers.iter().position(|layer| layer.iter().any(|m| m == module));
     let uses = regex::Regex::new(r"crate::([a-z_]+)").unwrap();
     let mut upward = Vec::new();
     for file in core_files() {
@@ -134,7 +143,8 @@ fn layers_point_down_only() {
         if module == "lib" || is_binary(&file) {
             continue;
         }
-        let layer = layer_of(&module).unwrap_or_else(|| panic!("`{module}` has no layer in tidy's LAYERS"));
+        let layer = layer_of(&module)
+            .unwrap_or_else(|| panic!("`{module}` has no layer in docs/ARCHITECTURE.md's Layers list"));
         let text = std::fs::read_to_string(&file).unwrap();
         for (number, line) in code_of(&text).lines().enumerate() {
             for used in uses.captures_iter(line).map(|c| c[1].to_owned()) {
@@ -198,6 +208,17 @@ fn a_change_answers_once_it_is_committed() {
         }
     }
     assert!(found.is_empty(), "front doors change things through `api::operation::perform`:\n{}", found.join("\n"));
+}
+
+#[test]
+fn local_time_comes_from_the_engines_zone() {
+    // The front doors that start an engine name the machine's zone; everything else is
+    // handed it (`clock::SharedZone`), so tests choose theirs.
+    let found = offenders(
+        |line| line.contains("chrono::Local") || line.contains("LocalZone") || line.contains("Local::now"),
+        |file| file.ends_with("src/clock.rs") || file.ends_with("src/daemon.rs") || is_binary(file),
+    );
+    assert!(found.is_empty(), "local time comes from the engine's zone (`Engine::zone`):\n{}", found.join("\n"));
 }
 
 #[test]

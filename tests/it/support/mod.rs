@@ -34,6 +34,11 @@ where
     }
 }
 
+/// An engine in the machine's time and zone, headless, as the daemon starts one.
+pub fn engine_options() -> watchkeeper::engine::Options {
+    watchkeeper::engine::Options::new(watchkeeper::clock::Clock::System, watchkeeper::clock::LocalZone::shared())
+}
+
 /// The `watchkeeper` binary built for these tests.
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_watchkeeper")

@@ -1,6 +1,7 @@
 //! The engine in paused tokio time, on a virtual clock: the pipeline, pausing and the
 //! sweep, driven by the scripted probe kind (`probe::scripted`) against a real history
-//! file. Virtual time moves only when every task waits, so these run in milliseconds
+//! file; notification timelines (`alerts`) through the recording channel
+//! (`alert::channel::recording`). Virtual time moves only when every task waits, so these run in milliseconds
 //! and never race the machine's load.
 
 use std::time::Duration;
@@ -9,10 +10,12 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::breaker::Steer;
-use crate::clock::Clock;
+use crate::clock::{Clock, FixedZone};
 use crate::model::{BreakerState, FailureClass, Requester};
 use crate::probe::ProbeSpec;
 use crate::store::IncidentFilter;
+
+mod alerts;
 
 /// An engine on a scripted config, its events, and its data dir.
 struct Harness {
@@ -26,11 +29,16 @@ fn start(config: &str) -> Harness {
 }
 
 fn start_in(dir: tempfile::TempDir, config: &str) -> Harness {
+    let start = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("a valid time");
+    start_at(dir, config, start)
+}
+
+/// An engine whose virtual clock reads `start` now.
+fn start_at(dir: tempfile::TempDir, config: &str, start: DateTime<Utc>) -> Harness {
     let config = crate::config::compile(config, "test.toml").expect("the test config compiles").config;
     let (store, _) = Store::open(dir.path()).expect("the history opens");
-    let start = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("a valid time");
-    let running =
-        Engine::start_with_clock(config, store, Vec::new(), Clock::virtual_from(start)).expect("the engine starts");
+    let options = Options::new(Clock::virtual_from(start), FixedZone::utc());
+    let running = Engine::start(config, store, options).expect("the engine starts");
     let events = running.engine.subscribe();
     Harness { running, events, dir }
 }
@@ -65,6 +73,38 @@ impl Harness {
     async fn stop(self) -> tempfile::TempDir {
         self.running.shutdown().await;
         self.dir
+    }
+
+    /// Stops the engine and starts one on `config` in the same data dir, its clock going
+    /// on from where this one's was.
+    async fn restart(self, config: &str) -> Harness {
+        let now = self.engine().now();
+        let dir = self.stop().await;
+        start_at(dir, config, now)
+    }
+
+    /// The recording channel with this id (`alert::channel::recording`).
+    fn channel(&self, id: &str) -> crate::alert::channel::recording::Spec {
+        match &self.engine().config().channel(id).expect("the channel exists").spec {
+            crate::alert::channel::ChannelSpec::Recording(spec) => spec.clone(),
+            other => panic!("{id} is not a recording channel: {other:?}"),
+        }
+    }
+
+    /// The notification log, oldest first, as committed. The writer is a thread of its
+    /// own: it is flushed first, waited for on the blocking pool, where tokio does not
+    /// let paused time run ahead (an `.await` on the thread would let it jump).
+    async fn log(&self) -> Vec<crate::store::NotificationRecord> {
+        let writer = self.engine().writer().clone();
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || runtime.block_on(writer.flush()))
+            .await
+            .expect("the flush is waited for")
+            .expect("the writer flushes");
+        let filter = crate::store::NotificationFilter { limit: 1000, ..Default::default() };
+        let mut log = self.engine().store().notifications(filter).await.expect("the log reads");
+        log.reverse();
+        log
     }
 }
 
@@ -297,7 +337,12 @@ async fn the_tray_apps_desktop_notifications_wait_for_its_shell_to_attach() {
     let config = crate::config::compile(&text, "test.toml").expect("the test config compiles").config;
     let (store, _) = Store::open(dir.path()).expect("the history opens");
     let start = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("a valid time");
-    let running = Engine::launch(config, store, Vec::new(), Clock::virtual_from(start), true).expect("it starts");
+    let running = Engine::start(
+        config,
+        store,
+        Options { desktop: true, ..Options::new(Clock::virtual_from(start), FixedZone::utc()) },
+    )
+    .expect("it starts");
     let engine = running.engine.clone();
     // The writer is a thread of its own: flushed before each read, as virtual time runs ahead.
     let log = || async {

@@ -170,7 +170,7 @@ fn a_group_a_parent_and_a_silence() {
         ends_at: play.at(60),
         reason: "deploy".into(),
     };
-    play.policy.set_silences(vec![silence]);
+    play.policy.add_silence(silence);
     play.offer(11, web("muted"), opened(5, "refused"));
     play.run(7, 20);
     // Its recovery after the silence ended is held too: its opening was never told.
