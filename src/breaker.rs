@@ -49,6 +49,18 @@ pub enum Trip {
     Consecutive(u32),
 }
 
+/// Failures in a row that open a breaker of the first form.
+pub const DEFAULT_FAILURE_THRESHOLD: u32 = 5;
+/// The rates that open a breaker, in percent, and the calls before they count.
+pub const DEFAULT_FAILURE_RATE: f64 = 50.0;
+pub const DEFAULT_SLOW_RATE: f64 = 100.0;
+pub const DEFAULT_MIN_CALLS: u32 = 10;
+/// The window of a breaker with rates.
+pub const DEFAULT_WINDOW: Window = Window::Count(20);
+/// How long it stays open first, and at most after failed trials.
+pub const DEFAULT_OPEN_FOR: Duration = Duration::from_secs(30);
+pub const DEFAULT_MAX_OPEN_FOR: Duration = Duration::from_secs(600);
+
 /// A breaker's settings, from a check's `breaker` table.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BreakerConfig {
@@ -71,8 +83,8 @@ impl BreakerConfig {
             trip: Trip::Consecutive(failures),
             slow_call,
             half_open_calls: 1,
-            open_for: Duration::from_secs(30),
-            max_open_for: Duration::from_secs(600),
+            open_for: DEFAULT_OPEN_FOR,
+            max_open_for: DEFAULT_MAX_OPEN_FOR,
         }
     }
 

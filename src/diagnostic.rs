@@ -157,6 +157,34 @@ impl Scope<'_, '_> {
         }
     }
 
+    /// A whole number from 1 to `max` under `key`: `default` when absent, or when out of
+    /// range (reported).
+    pub fn count(&mut self, key: &str, value: Option<&Spanned<i64>>, default: u32, max: u32) -> u32 {
+        let Some(value) = value else { return default };
+        match u32::try_from(*value.get_ref()) {
+            Ok(n) if (1..=max).contains(&n) => n,
+            _ => {
+                let message = format_args!("must be between 1 and {max}, got {}", value.get_ref());
+                let resolution = format!("set `{key}` to 1 or more (default {default})");
+                self.error(&value.span(), key, message, resolution);
+                default
+            }
+        }
+    }
+
+    /// A percentage above 0 and at most 100 under `key`: `default` when absent, or when
+    /// out of range (reported).
+    pub fn percent(&mut self, key: &str, value: Option<&Spanned<f64>>, default: f64) -> f64 {
+        let Some(value) = value else { return default };
+        let n = *value.get_ref();
+        if n > 0.0 && n <= 100.0 {
+            return n;
+        }
+        let message = format_args!("must be a percentage above 0 and at most 100, got {n}");
+        self.error(&value.span(), key, message, format!("set `{key}` to e.g. 50 (default {default})"));
+        default
+    }
+
     /// Deserializes a table whose keys are known to be `T`'s (unknown ones were reported
     /// and dropped). A value of the wrong type is reported at the value, with its key.
     pub fn deserialize<T: DeserializeOwned>(&mut self, table: DeTable<'_>, span: Range<usize>) -> Option<T> {

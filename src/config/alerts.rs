@@ -1,32 +1,29 @@
-//! `[alerts]`, `[[channel]]`, `[[maintenance]]` and a check's `alert`, compiled: the
-//! alert policy's settings, the channels, the maintenance windows, and each check's
+//! `[alerts]`, `[[channel]]` and a check's `alert`, compiled: the alert policy's
+//! settings, the channels (their kinds' keys compiled by their kinds), and each check's
 //! severity, channels and reminders.
 
-use std::collections::{HashMap, HashSet};
-use std::ops::Range;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::NaiveTime;
 use toml::Spanned;
 
-use super::compile::ChannelEntry;
-use super::raw::{RawAlerts, RawCheckAlert, RawFlap, RawMaintenance};
+use super::document::ChannelEntry;
+use super::ids::{Ids, What};
+use super::raw::{RawAlerts, RawCheckAlert, RawFlap};
 use crate::alert::channel::{self, ChannelConfig};
 use crate::alert::{AlertSettings, CheckAlert, QuietHours};
-use crate::diagnostic::{did_you_mean, Report, Scope};
-use crate::maintenance::{Cron, When, Window};
-use crate::model::{is_valid_id, CheckId, Severity};
+use crate::diagnostic::{Report, Scope};
+use crate::model::Severity;
 use crate::state::FlapConfig;
 
-/// Compiles the `[[channel]]` tables (their kinds' keys are compiled already);
-/// `desktop` is there unless one of them has that id.
-pub(super) fn channels(entries: Vec<ChannelEntry>, report: &mut Report<'_>) -> Vec<ChannelConfig> {
+/// Compiles the `[[channel]]` tables (their kinds' keys are compiled already), and
+/// their ids; `desktop` is there unless one of them has that id.
+pub(super) fn channels(entries: Vec<ChannelEntry>, report: &mut Report<'_>) -> (Vec<ChannelConfig>, Ids) {
     let mut channels: Vec<ChannelConfig> = Vec::new();
-    let mut seen: HashMap<String, Range<usize>> = HashMap::new();
+    let mut ids = Ids::new(What::Channel);
     for ChannelEntry { raw, spec } in entries {
-        let label = format!("channel {:?}", raw.id.get_ref());
-        let mut scope = report.scope(label, raw.id.span());
-        let fresh = fresh_id(&mut scope, &mut seen, &raw.id, "channel");
+        let mut scope = report.scope(format!("channel {:?}", raw.id.get_ref()), raw.id.span());
+        let fresh = ids.take(&mut scope, &raw.id);
         let timeout =
             raw.timeout.as_ref().and_then(|t| scope.duration("timeout", t)).unwrap_or(channel::DEFAULT_TIMEOUT);
         if timeout.is_zero() {
@@ -37,37 +34,15 @@ pub(super) fn channels(entries: Vec<ChannelEntry>, report: &mut Report<'_>) -> V
             channels.push(ChannelConfig { id: raw.id.into_inner(), spec, timeout });
         }
     }
-    if !channels.iter().any(|c| c.id == channel::desktop::NAME) {
+    if !ids.contains(channel::desktop::NAME) {
+        ids.declare(channel::desktop::NAME);
         channels.insert(0, ChannelConfig::desktop());
     }
-    channels
-}
-
-/// An id that is valid and not taken by an earlier table of its kind (`what`); taken
-/// from then on.
-fn fresh_id(
-    scope: &mut Scope<'_, '_>,
-    seen: &mut HashMap<String, Range<usize>>,
-    id: &Spanned<String>,
-    what: &str,
-) -> bool {
-    if !is_valid_id(id.get_ref()) {
-        let message = format_args!("`{}` is not a valid id", id.get_ref());
-        scope.error(&id.span(), "id", message, "use 1 to 64 letters, digits, `-` and `_`");
-        return false;
-    }
-    if let Some(first) = seen.get(id.get_ref()) {
-        let line = scope.line_of(first);
-        let message = format_args!("duplicate id, first defined on line {line}");
-        scope.error(&id.span(), "id", message, format!("give every {what} a unique id"));
-        return false;
-    }
-    seen.insert(id.get_ref().clone(), id.span());
-    true
+    (channels, ids)
 }
 
 /// `[alerts]`, its channels checked against those declared.
-pub(super) fn settings(raw: RawAlerts, channels: &[ChannelConfig], scope: &mut Scope<'_, '_>) -> AlertSettings {
+pub(super) fn settings(raw: RawAlerts, channels: &Ids, scope: &mut Scope<'_, '_>) -> AlertSettings {
     let defaults = AlertSettings::default();
     let group_wait =
         raw.group_wait.as_ref().and_then(|g| scope.duration("group_wait", g)).unwrap_or(defaults.group_wait);
@@ -111,7 +86,7 @@ pub(super) fn settings(raw: RawAlerts, channels: &[ChannelConfig], scope: &mut S
         Some(QuietHours { from: from?, to: to?, except })
     });
     let chosen = match &raw.channels {
-        Some(list) => channel_refs(scope, "channels", list, channels),
+        Some(list) => channels.refer_all(scope, "channels", list),
         None => defaults.channels,
     };
     let flap = match &raw.flap {
@@ -161,7 +136,7 @@ fn flap(raw: &RawFlap, scope: &mut Scope<'_, '_>) -> Option<FlapConfig> {
 pub(super) fn check_alert(
     raw: Option<&RawCheckAlert>,
     settings: &AlertSettings,
-    channels: &[ChannelConfig],
+    channels: &Ids,
     scope: &mut Scope<'_, '_>,
 ) -> CheckAlert {
     let Some(raw) = raw else {
@@ -186,7 +161,7 @@ pub(super) fn check_alert(
         }
     }
     let chosen = match &raw.channels {
-        Some(list) => channel_refs(scope, "alert.channels", list, channels),
+        Some(list) => channels.refer_all(scope, "alert.channels", list),
         None => settings.channels.clone(),
     };
     let repeat = match &raw.repeat {
@@ -194,28 +169,6 @@ pub(super) fn check_alert(
         None => settings.repeat,
     };
     CheckAlert { severity, channels: chosen, repeat }
-}
-
-fn channel_refs(
-    scope: &mut Scope<'_, '_>,
-    key: &str,
-    list: &[Spanned<String>],
-    channels: &[ChannelConfig],
-) -> Vec<String> {
-    let mut chosen = Vec::new();
-    for id in list {
-        if channels.iter().any(|c| &c.id == id.get_ref()) {
-            if !chosen.contains(id.get_ref()) {
-                chosen.push(id.get_ref().clone());
-            }
-        } else {
-            let known: Vec<&str> = channels.iter().map(|c| c.id.as_str()).collect();
-            let hint = did_you_mean(id.get_ref(), &known);
-            let message = format_args!("unknown channel `{}`", id.get_ref());
-            scope.error(&id.span(), key, message, format!("{hint}declare it in a [[channel]] table"));
-        }
-    }
-    chosen
 }
 
 fn positive(scope: &mut Scope<'_, '_>, key: &str, value: &Spanned<String>) -> Option<Duration> {
@@ -245,134 +198,157 @@ fn time_of_day(scope: &mut Scope<'_, '_>, key: &str, value: &Spanned<String>) ->
     parsed
 }
 
-/// The `[[maintenance]]` windows, their checks and groups checked against those the
-/// file declares.
-pub(super) fn windows(
-    raw: Vec<RawMaintenance>,
-    (check_ids, groups): (&HashMap<String, Range<usize>>, &HashSet<String>),
-    report: &mut Report<'_>,
-) -> Vec<Window> {
-    let mut windows: Vec<Window> = Vec::new();
-    let mut seen: HashMap<String, Range<usize>> = HashMap::new();
-    let mut known: Vec<&str> = check_ids.keys().map(String::as_str).collect();
-    known.sort_unstable();
-    let mut groups: Vec<&str> = groups.iter().map(String::as_str).collect();
-    groups.sort_unstable();
-    for entry in raw {
-        let label = format!("maintenance {:?}", entry.id.get_ref());
-        let mut scope = report.scope(label, entry.id.span());
-        if !fresh_id(&mut scope, &mut seen, &entry.id, "maintenance window") {
-            continue;
-        }
-        let mut covered = Vec::new();
-        for id in entry.checks.as_deref().unwrap_or_default() {
-            match CheckId::parse(id.get_ref()).filter(|_| check_ids.contains_key(id.get_ref())) {
-                Some(check) => covered.push(check),
-                None => {
-                    let hint = did_you_mean(id.get_ref(), &known);
-                    let message = format_args!("unknown check `{}`", id.get_ref());
-                    scope.error(&id.span(), "checks", message, format!("{hint}name checks defined in this file"));
-                }
-            }
-        }
-        let mut covered_groups = Vec::new();
-        for group in entry.groups.as_deref().unwrap_or_default() {
-            if groups.contains(&group.get_ref().as_str()) {
-                covered_groups.push(group.get_ref().clone());
-            } else {
-                let hint = did_you_mean(group.get_ref(), &groups);
-                let message = format_args!("unknown group `{}`", group.get_ref());
-                scope.error(&group.span(), "groups", message, format!("{hint}name a `group` some check has"));
-            }
-        }
-        if entry.checks.as_ref().is_none_or(Vec::is_empty) && entry.groups.as_ref().is_none_or(Vec::is_empty) {
-            scope.needs("checks", "add `checks = [\"db\"]` or `groups = [\"shop\"]`: the checks it is about");
-        }
-        let Some(when) = when(&entry, &mut scope) else { continue };
-        windows.push(Window {
-            id: entry.id.into_inner(),
-            checks: covered,
-            groups: covered_groups,
-            when,
-            reason: entry.reason.map(Spanned::into_inner),
-        });
-    }
-    windows
-}
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
 
-/// `schedule` + `duration`, or `start` + `end`.
-fn when(entry: &RawMaintenance, scope: &mut Scope<'_, '_>) -> Option<When> {
-    match (&entry.schedule, &entry.start) {
-        (Some(schedule), None) => {
-            for (key, given) in [("end", &entry.end)] {
-                if let Some(given) = given {
-                    let message = format_args!("`{key}` goes with `start`, not with `schedule`");
-                    scope.error(&given.span(), key, message, "remove it: a recurring window lasts `duration`");
-                }
-            }
-            let cron = match Cron::parse(schedule.get_ref()) {
-                Ok(cron) => Some(cron),
-                Err(why) => {
-                    scope.error(
-                        &schedule.span(),
-                        "schedule",
-                        why,
-                        "write 5 fields in local time, e.g. `0 2 * * sun` (Sundays at 02:00)",
-                    );
-                    None
-                }
-            };
-            let Some(given) = &entry.duration else {
-                scope.needs("duration", "add how long each window lasts, e.g. `duration = \"2h\"`");
-                return None;
-            };
-            let duration = scope.duration("duration", given)?;
-            if duration < Duration::from_secs(60) || duration > Duration::from_secs(31 * 86_400) {
-                scope.error(&given.span(), "duration", "must be 1m to 31d", "set e.g. `duration = \"2h\"`");
-                return None;
-            }
-            Some(When::Recurring { cron: cron?, duration })
-        }
-        (None, Some(start)) => {
-            if let Some(given) = &entry.duration {
-                let message = "`duration` goes with `schedule`; a fixed window has `end`";
-                scope.error(&given.span(), "duration", message, "replace it with `end`, an RFC 3339 time");
-            }
-            let start_at = instant(scope, "start", start);
-            let Some(end) = &entry.end else {
-                scope.needs("end", "add `end`, e.g. `end = \"2026-12-24T20:00:00+01:00\"`");
-                return None;
-            };
-            let end_at = instant(scope, "end", end)?;
-            let start_at = start_at?;
-            if end_at <= start_at {
-                scope.error(&end.span(), "end", "is not after `start`", "make the window end after it starts");
-                return None;
-            }
-            Some(When::Fixed { start: start_at, end: end_at })
-        }
-        (Some(schedule), Some(_)) => {
-            let message = "give either `schedule` (with `duration`) or `start` (with `end`), not both";
-            scope.error(&schedule.span(), "schedule", message, "keep the one you mean");
-            None
-        }
-        (None, None) => {
-            scope.needs(
-                "schedule",
-                "add `schedule = \"0 2 * * sun\"` with `duration = \"2h\"`, or `start` and `end` (RFC 3339)",
-            );
-            None
-        }
-    }
-}
+    use expect_test::expect;
 
-fn instant(scope: &mut Scope<'_, '_>, key: &str, value: &Spanned<String>) -> Option<DateTime<Utc>> {
-    match DateTime::parse_from_rfc3339(value.get_ref()) {
-        Ok(at) => Some(at.with_timezone(&Utc)),
-        Err(e) => {
-            let message = format_args!("`{}` is not an RFC 3339 time: {e}", value.get_ref());
-            scope.error(&value.span(), key, message, "write e.g. `2026-12-24T18:00:00+01:00`");
-            None
-        }
+    use crate::config::compile;
+    use crate::config::compile::tests::check;
+
+    #[test]
+    fn alerts_channels_and_a_checks_alert_compile_and_bad_ones_are_located() {
+        let text = r#"
+[alerts]
+group_wait = "2s"
+repeat = "1h"
+max_reminders = 5
+quiet_hours = { from = "22:00", to = "07:00" }
+channels = ["desktop", "team"]
+
+[[channel]]
+id = "team"
+kind = "webhook"
+url = "https://hooks.example.org/wk"
+headers = { Authorization = "Bearer abc" }
+
+[[channel]]
+id = "pager"
+kind = "command"
+command = ["notify-pager"]
+timeout = "3s"
+
+[[check]]
+id = "db"
+kind = "tcp"
+host = "127.0.0.1"
+port = 5432
+alert = { severity = "critical", channels = ["pager"], repeat = "10m" }
+
+[[check]]
+id = "web"
+kind = "tcp"
+host = "127.0.0.1"
+port = 80
+"#;
+        let config = compile(text, "wk.toml").expect("valid").config;
+        let channels: Vec<(&str, &str)> = config.channels.iter().map(|c| (c.id.as_str(), c.spec.kind())).collect();
+        assert_eq!(channels, [("desktop", "desktop"), ("team", "webhook"), ("pager", "command")]);
+        assert_eq!(config.alerts.group_wait, Duration::from_secs(2));
+        assert_eq!(config.alerts.max_reminders, 5);
+        let quiet = config.alerts.quiet_hours.as_ref().expect("quiet hours");
+        assert_eq!(quiet.except, [crate::model::Severity::Critical], "critical breaks through by default");
+        let db = &config.checks[0].alert;
+        assert_eq!(
+            (db.severity, db.channels.as_slice(), db.repeat),
+            (crate::model::Severity::Critical, ["pager".to_owned()].as_slice(), Some(Duration::from_secs(600)))
+        );
+        let web = &config.checks[1].alert;
+        assert_eq!(
+            (web.severity, web.channels.as_slice(), web.repeat),
+            (
+                crate::model::Severity::Warning,
+                ["desktop".to_owned(), "team".to_owned()].as_slice(),
+                Some(Duration::from_secs(3600))
+            )
+        );
+
+        check(
+            r#"
+[alerts]
+group_wait = "1h"
+repeat = "0s"
+max_reminders = -1
+quiet_hours = { from = "22h", to = "22:00", except = ["loud"] }
+channels = ["desktp"]
+flap = { window = 2, high = 120.0, low = 30 }
+
+[[channel]]
+id = "hook"
+kind = "webhook"
+url = "ftp://example.org"
+command = ["x"]
+
+[[channel]]
+id = "hook"
+kind = "webhook"
+url = "http://127.0.0.1:9/"
+
+[[channel]]
+id = "am"
+kind = "alertmanager"
+resend = "0s"
+
+[[channel]]
+id = "x"
+kind = "pager"
+
+[[channel]]
+id = "run"
+kind = "command"
+
+[[check]]
+id = "a"
+kind = "tcp"
+host = "127.0.0.1"
+port = 1
+alert = { severity = "high", on = ["degraded", "up"], channels = ["nope"], repeat = "soon", bogus = 1 }
+
+"#,
+            expect![[r#"
+                20 errors in config
+                wk.toml:3:14: alerts: group_wait: is longer than 10m
+                  help: a failure would wait that long to be told; use e.g. `5s`
+                wk.toml:4:10: alerts: repeat: must be at least 1s
+                  help: set `repeat`, e.g. `1h`
+                wk.toml:5:17: alerts: max_reminders: must be 0 to 1000
+                  help: set e.g. `max_reminders = 3`
+                wk.toml:6:24: alerts: quiet_hours.from: `22h` is not a time of day
+                  help: write it as `HH:MM`, 24-hour local time, e.g. `22:00`
+                wk.toml:6:55: alerts: quiet_hours.except: unknown severity `loud`
+                  help: use `warning` or `critical`
+                wk.toml:7:13: alerts: channels: unknown channel `desktp`
+                  help: did you mean `desktop`? declare it in a [[channel]] table
+                wk.toml:8:19: alerts: flap.window: must be 3 to 64 results
+                  help: set e.g. `window = 21`
+                wk.toml:8:29: alerts: flap.high: must be a percent, 0 to 100
+                  help: set e.g. `high = 50`
+                wk.toml:13:7: channel "hook": url: is not an http(s) URL
+                  help: write `http://` or `https://`, a host and a path
+                wk.toml:14:1: channel "hook": `command` is not a key of webhook channels
+                  help: remove `command`, or change `kind`
+                wk.toml:17:6: channel "hook": id: duplicate id, first defined on line 11
+                  help: give every channel a unique id
+                wk.toml:23:8: channel "am": needs `url`
+                  help: add the Alertmanager's URL, e.g. `url = "http://127.0.0.1:9093"`
+                wk.toml:28:8: channel "x": kind: unknown kind `pager`
+                  help: the kinds are: desktop, webhook, command, alertmanager
+                wk.toml:32:8: channel "run": needs `command`
+                  help: add `command = ["program", "arg"]` (run without a shell)
+                wk.toml:39:22: check "a": alert.severity: unknown severity `high`
+                  help: use `warning` or `critical`
+                wk.toml:39:36: check "a": alert.on: `degraded` is not supported by this version of watchkeeper yet
+                  help: use `on = ["down"]`; a degraded check shows on the dashboard and in the tray
+                wk.toml:39:48: check "a": alert.on: unknown state `up`
+                  help: use `["down"]`
+                wk.toml:39:67: check "a": alert.channels: unknown channel `nope`
+                  help: declare it in a [[channel]] table
+                wk.toml:39:85: check "a": alert.repeat: `soon` is not a valid duration: expected a number before each unit, like `1m30s`
+                  help: write a number and a unit: `500ms`, `10s`, `5m`, `1h`, `7d`
+                wk.toml:39:93: check "a": alert: unknown key `bogus`
+                  help: `watchkeeper config schema` lists every key
+            "#]],
+        );
     }
 }

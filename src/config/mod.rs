@@ -5,9 +5,16 @@
 //! Owns parsing, validation, defaults and the JSON Schema. It must not start anything:
 //! no probes, no I/O beyond reading `${file:...}` secrets.
 
+mod action;
 mod alerts;
+mod breaker;
+mod check;
 mod compile;
+mod document;
+mod ids;
+mod maintenance;
 pub mod raw;
+mod settings;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

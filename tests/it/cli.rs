@@ -27,7 +27,7 @@ fn config_validate_reports_every_error_with_line_and_column() {
         "the bad duration is located, with its check and key:\n{stderr}"
     );
     assert!(
-        stderr.contains(&format!("{path}:8:6: check \"a\": duplicate id")),
+        stderr.contains(&format!("{path}:8:6: check \"a\": id: duplicate id, first defined on line 2")),
         "the duplicate id is located:\n{stderr}"
     );
     assert!(

@@ -1,0 +1,90 @@
+//! `[settings]`: engine-wide settings, and the default interval of checks.
+
+use std::time::Duration;
+
+use super::raw::{RawConnectivity, RawSettings};
+use super::{Connectivity, SentinelTarget, Settings};
+use crate::diagnostic::Scope;
+
+/// How often a check runs when neither it nor `[settings]` says.
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+/// How long raw results are kept when `[settings]` does not say.
+const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+/// Probes in flight across checks, when `[settings]` does not say.
+const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+
+/// The settings, and the default interval of checks.
+pub(super) fn compile(raw: RawSettings, scope: &mut Scope<'_, '_>) -> (Settings, Duration) {
+    let interval = raw.interval.as_ref().and_then(|i| scope.duration("interval", i)).unwrap_or(DEFAULT_INTERVAL);
+    let retention = raw.retention.as_ref().and_then(|r| scope.duration("retention", r)).unwrap_or(DEFAULT_RETENTION);
+    let max_in_flight = match raw.max_in_flight {
+        Some(n) if *n.get_ref() == 0 => {
+            scope.error(&n.span(), "max_in_flight", "must be at least 1", "set it to 1 or more (default 256)");
+            1
+        }
+        Some(n) => *n.get_ref() as usize,
+        None => DEFAULT_MAX_IN_FLIGHT,
+    };
+    let connectivity = connectivity(raw.connectivity, scope);
+    (Settings { max_in_flight, retention, connectivity }, interval)
+}
+
+/// `[settings] connectivity`: on by default (a route and the resolver, every 10 s).
+fn connectivity(raw: Option<RawConnectivity>, scope: &mut Scope<'_, '_>) -> Option<Connectivity> {
+    let default = Connectivity { targets: Vec::new(), interval: Duration::from_secs(10) };
+    let Some(raw) = raw else { return Some(default) };
+    let interval = match &raw.interval {
+        Some(i) => match scope.duration("connectivity.interval", i) {
+            Some(d) if d >= Duration::from_millis(500) => d,
+            Some(_) => {
+                let message = "must be at least 500ms";
+                scope.error(&i.span(), "connectivity.interval", message, "set e.g. `interval = \"10s\"`");
+                default.interval
+            }
+            None => default.interval,
+        },
+        None => default.interval,
+    };
+    let mut targets = Vec::new();
+    for target in raw.targets.as_deref().unwrap_or_default() {
+        let text = target.get_ref();
+        let parsed = reqwest::Url::parse(text).ok().and_then(|url| match url.scheme() {
+            "tcp" => Some(SentinelTarget::Tcp { host: crate::probe::bare_host(&url)?.to_owned(), port: url.port()? }),
+            "http" | "https" if url.host().is_some() => Some(SentinelTarget::Http(url)),
+            _ => None,
+        });
+        match parsed {
+            Some(parsed) => targets.push(parsed),
+            None => scope.error(
+                &target.span(),
+                "connectivity.targets",
+                format_args!("`{text}` is not `tcp://HOST:PORT` or an http(s) URL"),
+                "write e.g. `tcp://192.0.2.1:443` or `https://example.org/`",
+            ),
+        }
+    }
+    raw.enabled.unwrap_or(true).then_some(Connectivity { targets, interval })
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::config::compile::tests::check;
+
+    #[test]
+    fn settings_and_the_connectivity_sentinel_are_checked() {
+        check(
+            "[settings]\ninterval = \"10s\"\nmax_in_flight = 0\nconnectivity = { targets = [\"udp://x:1\"], interval = \"100ms\" }\n\n[[check]]\nid = \"a\"\nkind = \"tcp\"\nhost = \"h\"\nport = 1\n",
+            expect![[r#"
+                3 errors in config
+                wk.toml:3:17: settings: max_in_flight: must be at least 1
+                  help: set it to 1 or more (default 256)
+                wk.toml:4:29: settings: connectivity.targets: `udp://x:1` is not `tcp://HOST:PORT` or an http(s) URL
+                  help: write e.g. `tcp://192.0.2.1:443` or `https://example.org/`
+                wk.toml:4:54: settings: connectivity.interval: must be at least 500ms
+                  help: set e.g. `interval = "10s"`
+            "#]],
+        );
+    }
+}
