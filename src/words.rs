@@ -1,17 +1,377 @@
 //! Words: how Watchkeeper says what it decided, once, for every front door. The
-//! notifications' titles and bodies, the phrases the API carries for the dashboard
-//! and the CLI, and what the tray shows are all written here, so that a fact reads
-//! the same wherever it is shown.
+//! notifications' titles and bodies, the phrases the API carries (the dashboard and the
+//! CLI show them as they come), what the tray shows, and the tables of words the
+//! dashboard is generated with (`api::typescript`) are all written here, so that a fact
+//! reads the same wherever it is shown.
+//!
+//! A phrase that counts down (`open, trial in 12 s`) is a [`Phrase`] with its
+//! [`Countdown`]: the dashboard rewrites the time left each second the way
+//! [`duration`] writes it (a generated test checks that it does).
 //!
 //! Pure: every input, `now` and the zone included, is an argument. It words what the
 //! rules decided; it decides nothing.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 
+use crate::breaker::{BreakerConfig, BreakerView, Trip, Window};
 use crate::budget::Budget;
 use crate::clock::Zone;
-use crate::model::{ServiceBreaker, Status};
-use crate::units::format_duration;
+use crate::engine::{BudgetSnapshot, CheckSnapshot, GroupSnapshot, HealingSnapshot};
+use crate::healing::Shown;
+use crate::model::{BreakerState, GroupLevel, Requester, ServiceBreaker, Status, Suppressed};
+
+/// Words as said at `now`, and, when they count down, how they go on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phrase {
+    pub text: String,
+    pub countdown: Option<Countdown>,
+}
+
+/// A phrase counting down to `at`: `ticking` with the time left at `{}` until then,
+/// `due` after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Countdown {
+    pub at: DateTime<Utc>,
+    pub ticking: String,
+    pub due: String,
+}
+
+impl Phrase {
+    pub fn plain(text: impl Into<String>) -> Phrase {
+        Phrase { text: text.into(), countdown: None }
+    }
+
+    /// `ticking` (with `{}` for the time left) until `at`, then `due`.
+    pub fn counting(now: DateTime<Utc>, at: DateTime<Utc>, ticking: String, due: String) -> Phrase {
+        let countdown = Countdown { at, ticking, due };
+        Phrase { text: countdown.at(now), countdown: Some(countdown) }
+    }
+}
+
+impl Countdown {
+    /// What it says at `now`.
+    pub fn at(&self, now: DateTime<Utc>) -> String {
+        match (self.at - now).to_std() {
+            Ok(left) if !left.is_zero() => self.ticking.replace("{}", &duration(left)),
+            _ => self.due.clone(),
+        }
+    }
+}
+
+/// A duration for people: `350 ms`, `45 s`, `3 min`, `1 h 12 min`, `2 d 4 h`; whole
+/// units, rounded down.
+pub fn duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms > 0 && ms < 1000 {
+        return format!("{ms} ms");
+    }
+    let seconds = d.as_secs();
+    if seconds < 60 {
+        return format!("{seconds} s");
+    }
+    let minutes = seconds / 60;
+    if minutes < 60 {
+        return format!("{minutes} min");
+    }
+    let hours = minutes / 60;
+    if hours < 24 {
+        return match minutes % 60 {
+            0 => format!("{hours} h"),
+            m => format!("{hours} h {m} min"),
+        };
+    }
+    let days = hours / 24;
+    match hours % 24 {
+        0 => format!("{days} d"),
+        h => format!("{days} d {h} h"),
+    }
+}
+
+/// Durations and what [`duration`] says of them: the dashboard's countdowns must say
+/// the same (its unit test reads these from the generated types).
+pub fn duration_examples() -> Vec<(u64, String)> {
+    [0, 350, 999, 1_000, 45_900, 59_999, 60_000, 180_500, 3_600_000, 4_320_000, 86_400_000, 187_200_000, 90_061_000]
+        .into_iter()
+        .map(|ms| (ms, duration(Duration::from_millis(ms))))
+        .collect()
+}
+
+/// A time for people, in the zone: `14:05` today, else `2026-12-24 14:05`.
+pub fn time(at: DateTime<Utc>, now: DateTime<Utc>, zone: &dyn Zone) -> String {
+    let (local, today) = (zone.local(at), zone.local(now));
+    if local.date() == today.date() {
+        local.format("%H:%M").to_string()
+    } else {
+        local.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// A percentage: `60%`, `33.3%`.
+pub fn percent(rate: f64) -> String {
+    let rounded = (rate * 10.0).round() / 10.0;
+    if rounded.fract() == 0.0 {
+        format!("{rounded:.0}%")
+    } else {
+        format!("{rounded:.1}%")
+    }
+}
+
+/// A breaker's state in words: `half-open`, `forced open`.
+pub fn breaker_state(state: BreakerState) -> &'static str {
+    match state {
+        BreakerState::Closed => "closed",
+        BreakerState::Open => "open",
+        BreakerState::HalfOpen => "half-open",
+        BreakerState::Disabled => "disabled",
+        BreakerState::ForcedOpen => "forced open",
+    }
+}
+
+/// Every breaker state and its words, in the order a breaker moves through them, then
+/// the user's.
+pub fn breaker_states() -> Vec<(BreakerState, &'static str)> {
+    use BreakerState::*;
+    [Closed, Open, HalfOpen, Disabled, ForcedOpen].into_iter().map(|s| (s, breaker_state(s))).collect()
+}
+
+/// A breaker in one phrase, as the overview, the tray and `watchkeeper status` say it:
+/// `closed`, `closed, 20% failed`, `open, trial in 12 s`, `half-open, trial 2 of 3`.
+pub fn breaker(view: &BreakerView, config: &BreakerConfig, now: DateTime<Utc>) -> Phrase {
+    let state = breaker_state(view.state);
+    match view.state {
+        BreakerState::Open => match view.next_trial_at {
+            Some(at) => Phrase::counting(now, at, "open, trial in {}".into(), "open, trial due".into()),
+            None => Phrase::plain(state),
+        },
+        BreakerState::HalfOpen => {
+            let trials = config.half_open_calls;
+            Phrase::plain(format!("half-open, trial {} of {trials}", (view.counts.calls + 1).min(trials)))
+        }
+        BreakerState::Closed | BreakerState::Disabled => match view.failure_rate {
+            Some(rate) if view.counts.failed > 0 => Phrase::plain(format!("{state}, {} failed", percent(rate))),
+            _ => Phrase::plain(state),
+        },
+        BreakerState::ForcedOpen => Phrase::plain(state),
+    }
+}
+
+/// What a breaker is doing now, in a sentence, its next trial counting down.
+pub fn breaker_now(view: &BreakerView, config: &BreakerConfig, now: DateTime<Utc>, zone: &dyn Zone) -> Phrase {
+    match view.state {
+        BreakerState::Open => {
+            let since = view.opened_at.map(|at| format!(" since {}", time(at, now, zone))).unwrap_or_default();
+            let doubled = match view.failed_trials {
+                0 => String::new(),
+                1 => " (after 1 failed trial, the wait doubles)".to_owned(),
+                n => format!(" (after {n} failed trials, the wait doubles)"),
+            };
+            let start = format!("Open{since}: no request reaches the target.");
+            match view.next_trial_at {
+                Some(at) => Phrase::counting(
+                    now,
+                    at,
+                    format!("{start} Trial in {{}}{doubled}."),
+                    format!("{start} Trial due{doubled}."),
+                ),
+                None => Phrase::plain(start),
+            }
+        }
+        BreakerState::HalfOpen => Phrase::plain(format!(
+            "Half-open: {} of {} trial calls done; their rates decide.",
+            view.counts.calls, config.half_open_calls
+        )),
+        BreakerState::ForcedOpen => Phrase::plain("Forced open: no probe reaches the target until you reset it."),
+        BreakerState::Disabled => Phrase::plain("Disabled: probes go on and are counted; it never opens."),
+        BreakerState::Closed => Phrase::plain("Closed: every probe goes through."),
+    }
+}
+
+/// What opens a breaker: `50% of the last 20 calls fail, or all are slow (over 1 s),
+/// once 10 calls are in`, `5 failures in a row`.
+pub fn breaker_rule(config: &BreakerConfig) -> String {
+    match config.trip {
+        Trip::Consecutive(n) => format!("{n} failures in a row"),
+        Trip::Rates { window, failure_rate, slow_rate, min_calls } => {
+            let window = match window {
+                Window::Count(n) => format!("the last {n} calls"),
+                Window::Time(period) => format!("the calls of the last {}", duration(period)),
+            };
+            let slow =
+                if slow_rate >= 100.0 { "all are slow".to_owned() } else { format!("{} are slow", percent(slow_rate)) };
+            format!(
+                "{} of {window} fail, or {slow} (over {}), once {min_calls} calls are in",
+                percent(failure_rate),
+                duration(config.slow_call)
+            )
+        }
+    }
+}
+
+/// One of a breaker's rates against its threshold: `60% (6 of 10) · opens at 50%`, or
+/// `— (3 of 10 calls)` before there are enough calls to have one.
+pub fn breaker_rate(
+    view: &BreakerView,
+    config: &BreakerConfig,
+    rate: Option<f64>,
+    part: u32,
+    threshold: Option<f64>,
+) -> String {
+    match rate {
+        Some(rate) => {
+            let opens = threshold.map(|t| format!(" · opens at {}", percent(t))).unwrap_or_default();
+            format!("{} ({part} of {}){opens}", percent(rate), view.counts.calls)
+        }
+        None => {
+            let needed = match (view.state, config.trip) {
+                (BreakerState::HalfOpen, _) => config.half_open_calls,
+                (_, Trip::Rates { window: Window::Count(n), min_calls, .. }) => min_calls.min(n),
+                (_, Trip::Rates { min_calls, .. }) => min_calls,
+                (_, Trip::Consecutive(_)) => 1,
+            };
+            format!("— ({} of {needed} calls)", view.counts.calls)
+        }
+    }
+}
+
+/// A change of a breaker's state and who made it: `open → forced open by api`.
+pub fn breaker_change(from: BreakerState, to: BreakerState, by: Option<Requester>) -> String {
+    let by = by.map(|by| format!(" by {by}")).unwrap_or_default();
+    format!("{} → {}{by}", breaker_state(from), breaker_state(to))
+}
+
+/// A group's level in words: `partial outage`.
+pub fn group_level(level: GroupLevel) -> &'static str {
+    match level {
+        GroupLevel::Operational => "operational",
+        GroupLevel::Degraded => "degraded",
+        GroupLevel::PartialOutage => "partial outage",
+        GroupLevel::MajorOutage => "major outage",
+    }
+}
+
+/// Every level and its words, best first.
+pub fn group_levels() -> Vec<(GroupLevel, &'static str)> {
+    use GroupLevel::*;
+    [Operational, Degraded, PartialOutage, MajorOutage].into_iter().map(|l| (l, group_level(l))).collect()
+}
+
+/// `shop: partial outage (Search down)`.
+pub fn group_headline(group: &GroupSnapshot) -> String {
+    let level = group_level(group.level);
+    match &group.cause {
+        Some(cause) => format!("{}: {level} ({cause})", group.id),
+        None => format!("{}: {level}", group.id),
+    }
+}
+
+/// What causes a group's level: its components that do, `Search down, Cart down`.
+pub fn group_cause(components: &[(&str, Status)]) -> Option<String> {
+    (!components.is_empty())
+        .then(|| components.iter().map(|(name, status)| format!("{name} {status}")).collect::<Vec<_>>().join(", "))
+}
+
+/// The one-line summary the tray heads its menu with and the dashboard its page:
+/// `all 12 up`, `3 down: orders-api, db, vpn`, or, when the worst is a group's, its
+/// headline (`shop: partial outage (Search down); +1 more`). `worst` is the worst
+/// status shown (a failing component at most its group's level).
+pub fn summary(
+    checks: &[CheckSnapshot],
+    groups: &[GroupSnapshot],
+    worst: Status,
+    worst_group: Option<&GroupSnapshot>,
+) -> String {
+    if checks.is_empty() {
+        return "no checks configured".to_owned();
+    }
+    if worst == Status::Up {
+        return format!("all {} up", checks.len());
+    }
+    if let Some(group) = worst_group {
+        let others = groups.iter().filter(|g| g.level > GroupLevel::Operational).count() - 1
+            + checks
+                .iter()
+                .filter(|c| c.config.group.is_none() && c.status.severity() >= Status::Degraded.severity())
+                .count();
+        return match others {
+            0 => group_headline(group),
+            n => format!("{}; +{n} more", group_headline(group)),
+        };
+    }
+    let names: Vec<&str> = checks.iter().filter(|c| c.status == worst).map(|c| c.config.name.as_str()).collect();
+    let mut shown = names.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+    if names.len() > 3 {
+        shown.push_str(&format!(", +{}", names.len() - 3));
+    }
+    format!("{} {worst}: {shown}", names.len())
+}
+
+/// The banner while the connectivity sentinel fails.
+pub fn network_down(remote_unknown: usize) -> String {
+    let what = match remote_unknown {
+        1 => "1 remote check is".to_owned(),
+        n => format!("{n} remote checks are"),
+    };
+    format!(
+        "No network: {what} unknown until it is back (the connectivity sentinel fails). Local checks are judged as always."
+    )
+}
+
+/// What a check shows beside its status, and what to do about it: its reason, else its
+/// last result's message; a hint unless it is up.
+pub fn explain(check: &CheckSnapshot) -> (String, Option<String>) {
+    let message = match (&check.reason, &check.last) {
+        (Some(reason), _) => reason.clone(),
+        (None, Some(last)) => last.message.clone(),
+        (None, None) => "no result yet".to_owned(),
+    };
+    let hint = match check.status {
+        Status::Up => None,
+        _ => check.last.as_ref().and_then(|l| l.verdict.failure_class()).map(|c| c.resolution().to_owned()),
+    };
+    (message, hint)
+}
+
+/// What self-healing is doing, in a sentence; `None` when there is nothing to say.
+pub fn healing(healing: &HealingSnapshot, now: DateTime<Utc>) -> Option<Phrase> {
+    let action = healing.action.as_str();
+    let times = match healing.attempts {
+        1 => "once".to_owned(),
+        n => format!("{n} times"),
+    };
+    Some(match healing.shown {
+        Shown::Idle => return None,
+        Shown::Running => Phrase::plain(format!("Self-healing: running {action} (attempt {})", healing.attempts)),
+        Shown::Waiting { next_at } => Phrase::counting(
+            now,
+            next_at,
+            format!("Self-healing: {action} ran {times}; next run in {{}}"),
+            format!("Self-healing: {action} ran {times}; next run due"),
+        ),
+        Shown::GaveUp { retry_at } => Phrase::counting(
+            now,
+            retry_at,
+            format!("Self-healing gave up: {action} ran {times} and the check is still down; next try in {{}}, or reset its budget"),
+            format!("Self-healing gave up: {action} ran {times} and the check is still down; next try due, or reset its budget"),
+        ),
+    })
+}
+
+/// An action's budget: `2 of 3 runs in 10m`, and when it is spent, until when.
+pub fn budget(budget: &BudgetSnapshot, now: DateTime<Utc>) -> Phrase {
+    let Budget { max_runs, per } = budget.budget;
+    let text = format!("{} of {max_runs} runs in {}", budget.runs_in_window, crate::units::format_duration(per));
+    match budget.blocked_until {
+        Some(at) => Phrase::counting(
+            now,
+            at,
+            format!("{text} · budget spent, next run allowed in {{}}"),
+            format!("{text} · budget spent, next run allowed now"),
+        ),
+        None => Phrase::plain(text),
+    }
+}
 
 /// "orders-api: restart loop" and what happened: `action` ran out of its `budget`
 /// and the check is still down; automatic runs wait until `retry_at` (local time).
@@ -23,7 +383,7 @@ pub fn restart_loop(
     zone: &dyn Zone,
 ) -> (String, String) {
     let until = zone.local(retry_at).format("%H:%M");
-    let per = format_duration(budget.per);
+    let per = crate::units::format_duration(budget.per);
     let times = budget.max_runs;
     (
         format!("{check}: restart loop"),
@@ -63,6 +423,16 @@ pub fn service_breaker(breaker: &ServiceBreaker) -> String {
     format!("service breaker {} is {}{rates}", breaker.name, breaker.state)
 }
 
+/// A rate of one of a service's own breakers: `60% (opens at 50%)`, or `—` when the
+/// service has none yet.
+pub fn service_rate(rate: Option<f64>, threshold: Option<f64>) -> String {
+    match (rate, threshold) {
+        (None, _) => "—".to_owned(),
+        (Some(rate), None) => percent(rate),
+        (Some(rate), Some(threshold)) => format!("{} (opens at {})", percent(rate), percent(threshold)),
+    }
+}
+
 /// The notification of one of a service's own breakers turning OPEN.
 pub fn service_breaker_opened(check: &str, breaker: &ServiceBreaker) -> (String, String) {
     (
@@ -74,12 +444,170 @@ pub fn service_breaker_opened(check: &str, breaker: &ServiceBreaker) -> (String,
     )
 }
 
+/// Why a notification was not sent, in a few words.
+pub fn suppressed(reason: Suppressed) -> &'static str {
+    match reason {
+        Suppressed::Silenced => "silenced",
+        Suppressed::Maintenance => "in maintenance",
+        Suppressed::Acked => "acknowledged",
+        Suppressed::QuietHours => "quiet hours",
+        Suppressed::Flapping => "flapping",
+        Suppressed::ParentDown => "a check it depends on is down",
+        Suppressed::NoNetwork => "no network",
+    }
+}
+
+/// Where a notification stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    /// Decided and not sent (`suppressed`).
+    Held,
+    Failed,
+    Retrying,
+    Sending,
+}
+
+/// Where a notification stands, and in words: `delivered`, `not sent: silenced`,
+/// `retrying (3 tries): the receiver answered HTTP 500`.
+pub fn outcome(
+    suppressed_by: Option<Suppressed>,
+    delivered: Option<bool>,
+    attempts: u32,
+    error: Option<&str>,
+) -> (Outcome, String) {
+    match (suppressed_by, delivered, error) {
+        (Some(why), _, _) => (Outcome::Held, format!("not sent: {}", suppressed(why))),
+        (None, Some(true), _) => (Outcome::Delivered, "delivered".to_owned()),
+        (None, Some(false), error) => (Outcome::Failed, format!("failed: {}", error.unwrap_or("given up"))),
+        (None, None, Some(error)) => (Outcome::Retrying, format!("retrying ({attempts} tries): {error}")),
+        (None, None, None) => (Outcome::Sending, "sending".to_owned()),
+    }
+}
+
+/// How an action run went, beside its status: `exit 0 · 2 s · verified: the check is
+/// up again`.
+pub fn run_details(exit_code: Option<i32>, took: Duration, verified: Option<bool>) -> String {
+    let mut parts = Vec::new();
+    if let Some(code) = exit_code {
+        parts.push(format!("exit {code}"));
+    }
+    parts.push(duration(took));
+    match verified {
+        Some(true) => parts.push("verified: the check is up again".to_owned()),
+        Some(false) => parts.push("NOT verified: still failing".to_owned()),
+        None => {}
+    }
+    parts.join(" · ")
+}
+
+/// What a cleanup moved away: `3 files (1.5MB)`.
+pub fn files(count: u64, bytes: u64) -> String {
+    let files = if count == 1 { "file" } else { "files" };
+    format!("{count} {files} ({})", crate::units::format_size(bytes))
+}
+
+/// What a silence mutes: `checks api, db; groups shop`.
+pub fn silence_targets(checks: &[String], groups: &[String]) -> String {
+    let mut parts = Vec::new();
+    if !checks.is_empty() {
+        parts.push(format!("checks {}", checks.join(", ")));
+    }
+    if !groups.is_empty() {
+        parts.push(format!("groups {}", groups.join(", ")));
+    }
+    parts.join("; ")
+}
+
+/// The snoozes the tray, the dashboard and a notification offer: a silence of one check
+/// for a while, or until tomorrow 08:00 in local time. Code and words.
+pub const SNOOZES: &[(&str, &str)] =
+    &[("15m", "15 min"), ("1h", "1 h"), ("4h", "4 h"), ("tomorrow", "until tomorrow 08:00")];
+
+/// The quick pause the tray and a check's page offer: how long, and its button.
+pub const QUICK_PAUSE: (&str, &str) = ("1h", "Pause 1 h");
+
+/// When a maintenance window comes: `0 2 * * sun for 2h`, or `once`.
+pub fn window_when(window: &crate::maintenance::Window) -> String {
+    match &window.when {
+        crate::maintenance::When::Recurring { cron, duration } => {
+            format!("{} for {}", cron.source(), crate::units::format_duration(*duration))
+        }
+        crate::maintenance::When::Fixed { .. } => "once".to_owned(),
+    }
+}
+
+/// What a window is doing at `now`: `on until 04:00; next 2026-12-13 02:00`, `next 02:00
+/// to 04:00`, or `over`.
+pub fn window_now(
+    active: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    next: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+    zone: &dyn Zone,
+) -> String {
+    match (active, next) {
+        (Some((_, end)), next) => {
+            let next = next.map(|(start, _)| format!("; next {}", time(start, now, zone))).unwrap_or_default();
+            format!("on until {}{next}", time(end, now, zone))
+        }
+        (None, Some((start, end))) => format!("next {} to {}", time(start, now, zone), time(end, now, zone)),
+        (None, None) => "over".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use chrono::Offset as _;
 
     use super::*;
     use crate::clock::FixedZone;
+
+    #[test]
+    fn durations_read_in_whole_units() {
+        let said: Vec<String> = duration_examples().into_iter().map(|(ms, text)| format!("{ms}: {text}")).collect();
+        expect_test::expect![[r#"
+            [
+                "0: 0 s",
+                "350: 350 ms",
+                "999: 999 ms",
+                "1000: 1 s",
+                "45900: 45 s",
+                "59999: 59 s",
+                "60000: 1 min",
+                "180500: 3 min",
+                "3600000: 1 h",
+                "4320000: 1 h 12 min",
+                "86400000: 1 d",
+                "187200000: 2 d 4 h",
+                "90061000: 1 d 1 h",
+            ]
+        "#]]
+        .assert_debug_eq(&said);
+    }
+
+    #[test]
+    fn every_snooze_offered_has_an_end() {
+        let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        for (code, _) in SNOOZES {
+            assert!(crate::alert::snooze_until(code, now, &FixedZone(Utc.fix())).is_some(), "{code} ends");
+        }
+    }
+
+    #[test]
+    fn percentages_drop_a_needless_decimal() {
+        assert_eq!([percent(60.0), percent(33.333), percent(0.05)], ["60%", "33.3%", "0.1%"]);
+    }
+
+    #[test]
+    fn a_countdown_says_the_time_left_then_that_it_is_due() {
+        let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let at = now + chrono::Duration::seconds(12);
+        let phrase = Phrase::counting(now, at, "open, trial in {}".into(), "open, trial due".into());
+        assert_eq!(phrase.text, "open, trial in 12 s");
+        let countdown = phrase.countdown.expect("it counts down");
+        assert_eq!(countdown.at(now + chrono::Duration::milliseconds(11_500)), "open, trial in 500 ms");
+        assert_eq!(countdown.at(at), "open, trial due");
+    }
 
     #[test]
     fn a_restart_loop_says_what_ran_how_often_and_what_to_do_in_local_time() {
@@ -109,5 +637,110 @@ mod tests {
             (title.as_str(), body.as_str()),
             ("api stopped flapping", "now up; state changes are down to 14% of its last 7 results")
         );
+    }
+
+    #[test]
+    fn a_breaker_rule_says_what_opens_it() {
+        let first = BreakerConfig::first_form(5, Duration::from_secs(1));
+        assert_eq!(breaker_rule(&first), "5 failures in a row");
+        let rates = BreakerConfig {
+            trip: Trip::Rates {
+                window: Window::Time(Duration::from_secs(60)),
+                failure_rate: 40.5,
+                slow_rate: 100.0,
+                min_calls: 5,
+            },
+            ..first
+        };
+        assert_eq!(
+            breaker_rule(&rates),
+            "40.5% of the calls of the last 1 min fail, or all are slow (over 1 s), once 5 calls are in"
+        );
+    }
+
+    fn view(state: BreakerState, calls: u32, failed: u32, failure_rate: Option<f64>) -> BreakerView {
+        BreakerView {
+            state,
+            counts: crate::breaker::Counts { calls, failed, slow: 0 },
+            failure_rate,
+            slow_rate: None,
+            recent: Vec::new(),
+            consecutive_failures: 0,
+            opened_at: None,
+            next_trial_at: None,
+            failed_trials: 0,
+        }
+    }
+
+    #[test]
+    fn a_breaker_in_one_phrase_says_what_its_state_means_now() {
+        let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let config = BreakerConfig {
+            trip: Trip::Rates { window: Window::Count(10), failure_rate: 50.0, slow_rate: 100.0, min_calls: 5 },
+            half_open_calls: 3,
+            ..BreakerConfig::first_form(5, Duration::from_secs(1))
+        };
+        let say = |v: &BreakerView| breaker(v, &config, now).text;
+        assert_eq!(say(&view(BreakerState::Closed, 0, 0, None)), "closed");
+        assert_eq!(say(&view(BreakerState::Closed, 10, 2, Some(20.0))), "closed, 20% failed");
+        assert_eq!(say(&view(BreakerState::Closed, 10, 0, Some(0.0))), "closed");
+        let open = BreakerView {
+            next_trial_at: Some(now + chrono::Duration::seconds(12)),
+            ..view(BreakerState::Open, 0, 0, None)
+        };
+        assert_eq!(say(&open), "open, trial in 12 s");
+        let due = BreakerView { next_trial_at: Some(now), ..open.clone() };
+        assert_eq!(say(&due), "open, trial due");
+        assert_eq!(say(&view(BreakerState::HalfOpen, 1, 0, None)), "half-open, trial 2 of 3");
+        assert_eq!(say(&view(BreakerState::ForcedOpen, 0, 0, None)), "forced open");
+        assert_eq!(say(&view(BreakerState::Disabled, 3, 1, Some(33.33))), "disabled, 33.3% failed");
+        let zone = FixedZone(Utc.fix());
+        let opened = BreakerView { opened_at: Some(now), failed_trials: 2, ..open };
+        assert_eq!(
+            breaker_now(&opened, &config, now, &zone).text,
+            "Open since 08:00: no request reaches the target. Trial in 12 s (after 2 failed trials, the wait doubles)."
+        );
+        let rate = |v: &BreakerView| breaker_rate(v, &config, v.failure_rate, v.counts.failed, Some(50.0));
+        assert_eq!(rate(&view(BreakerState::Closed, 10, 6, Some(60.0))), "60% (6 of 10) · opens at 50%");
+        assert_eq!(rate(&view(BreakerState::Closed, 3, 1, None)), "— (3 of 5 calls)");
+    }
+
+    #[test]
+    fn self_healing_and_a_budget_say_what_they_do_with_their_countdowns() {
+        let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let action = crate::model::ActionId::parse("restart-api").unwrap();
+        let healing = |shown, attempts| HealingSnapshot { action: action.clone(), shown, attempts };
+        assert_eq!(super::healing(&healing(Shown::Idle, 0), now), None);
+        let waiting = Shown::Waiting { next_at: now + chrono::Duration::seconds(40) };
+        assert_eq!(
+            super::healing(&healing(waiting, 1), now).unwrap().text,
+            "Self-healing: restart-api ran once; next run in 40 s"
+        );
+        let gave_up = Shown::GaveUp { retry_at: now + chrono::Duration::minutes(7) };
+        assert_eq!(
+            super::healing(&healing(gave_up, 3), now).unwrap().text,
+            "Self-healing gave up: restart-api ran 3 times and the check is still down; next try in 7 min, or reset its budget"
+        );
+        assert_eq!(
+            super::healing(&healing(Shown::Running, 3), now).unwrap().text,
+            "Self-healing: running restart-api (attempt 3)"
+        );
+        let snapshot = |runs, blocked_until| BudgetSnapshot {
+            budget: Budget { max_runs: 3, per: Duration::from_secs(600) },
+            runs_in_window: runs,
+            blocked_until,
+            running: false,
+        };
+        assert_eq!(budget(&snapshot(2, None), now).text, "2 of 3 runs in 10m");
+        let spent = snapshot(3, Some(now + chrono::Duration::seconds(125)));
+        assert_eq!(budget(&spent, now).text, "3 of 3 runs in 10m · budget spent, next run allowed in 2 min");
+    }
+
+    #[test]
+    fn times_are_local_and_dated_when_not_today() {
+        let zone = FixedZone(chrono::FixedOffset::east_opt(3600).unwrap());
+        let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        assert_eq!(time(now + chrono::Duration::hours(2), now, &zone), "11:00");
+        assert_eq!(time(now + chrono::Duration::days(1), now, &zone), "2027-01-16 09:00");
     }
 }

@@ -221,10 +221,9 @@ fn act(app: &AppHandle, Targets { checks, run }: Targets, action: &str) {
             tauri::async_runtime::spawn(async move {
                 let args = dto::SilenceArgs {
                     checks: Some(checks.clone()),
-                    groups: None,
-                    r#for: Some("1h".into()),
-                    until: None,
+                    snooze: Some("1h".into()),
                     reason: "snoozed from a notification".into(),
+                    ..Default::default()
                 };
                 if let Err(e) = perform::<operation::CreateSilence>(&engine, args, Requester::Desktop).await {
                     tracing::warn!(error = %e.message, "cannot snooze");
@@ -268,18 +267,10 @@ pub fn run_action(app: &AppHandle, action: String) {
     tauri::async_runtime::spawn(async move {
         let args = dto::RunActionArgs { id: action.clone(), dry_run: false, r#ref: None };
         let (title, body) = match perform::<operation::RunAction>(&engine, args, Requester::Desktop).await {
-            Ok(run) => {
-                let verified = match run.verified {
-                    Some(true) => ", verified: the check is back up",
-                    Some(false) => ", but the check is still failing",
-                    None => "",
-                };
-                let exit = run.exit_code.map(|c| format!(" (exit {c})")).unwrap_or_default();
-                (
-                    format!("{action}: {}{exit}{verified}", RunStatus::from(run.status)),
-                    run.output.lines().last().unwrap_or("").to_owned(),
-                )
-            }
+            Ok(run) => (
+                format!("{action}: {} · {}", RunStatus::from(run.status), run.details),
+                run.output.lines().last().unwrap_or("").to_owned(),
+            ),
             Err(e) => (format!("{action} could not run"), format!("{}\n{}", e.message, e.resolution)),
         };
         let _ = app.notification().builder().title(title).body(body).show();

@@ -160,7 +160,7 @@ fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
         }
         // Snooze: a silence of its notifications (probing goes on); pause stops probing.
         let mut snoozes: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
-        for (code, label) in desktop::SNOOZES {
+        for (code, label) in watchkeeper::words::SNOOZES {
             snoozes.push(Box::new(MenuItem::with_id(
                 app,
                 format!("snooze:{}:{code}", check.id),
@@ -177,7 +177,13 @@ fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
             true,
             &snooze_refs,
         )?));
-        entries.push(Box::new(MenuItem::with_id(app, format!("pause:{}", check.id), "Pause 1 h", true, None::<&str>)?));
+        entries.push(Box::new(MenuItem::with_id(
+            app,
+            format!("pause:{}", check.id),
+            watchkeeper::words::QUICK_PAUSE.1,
+            true,
+            None::<&str>,
+        )?));
         if let Some(steer) = check.breaker {
             let id = format!("breaker:{}:{}", check.id, steer.code());
             entries.push(Box::new(MenuItem::with_id(app, id, steer.label(), true, None::<&str>)?));
@@ -252,7 +258,7 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
         }
         (Some("show"), Some(check), None) => window::open(app, Some(&format!("#/check/{check}"))),
         (Some("snooze"), Some(check), Some(code)) => {
-            if let Some(args) = desktop::snooze(check, code, engine.now(), engine.zone().as_ref()) {
+            if let Some(args) = desktop::snooze(check, code) {
                 tauri::async_runtime::spawn(async move {
                     log(perform::<operation::CreateSilence>(&engine, args, DESKTOP).await)
                 });

@@ -10,9 +10,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::breaker::{BreakerConfig, BreakerView, Trip, Window};
+use crate::breaker::{BreakerConfig, BreakerView, Call, Trip, Window};
+use crate::clock::Zone;
 use crate::config::{ActionConfig, CheckConfig};
-use crate::engine::{BudgetSnapshot, CheckSnapshot, GroupSnapshot, HealingSnapshot, RestartLoop};
+use crate::engine::{BudgetSnapshot, CheckSnapshot, GroupSnapshot, HealingSnapshot, Overview, RestartLoop};
 use crate::healing::Shown;
 use crate::model::{
     BreakerState, FailureClass, GroupLevel, NotifyEvent, Plan, Requester, RunStatus, ServiceBreaker, Severity, Status,
@@ -21,6 +22,7 @@ use crate::model::{
 use crate::store::{
     ActionRunRecord, BreakerChange, Bucket, IncidentRecord, NoteRecord, NotificationRecord, ResultRecord, SilenceRecord,
 };
+use crate::words::{self, Outcome, Phrase};
 
 /// RFC 3339 UTC with milliseconds: every timestamp on the wire.
 pub(crate) fn rfc3339(at: &DateTime<Utc>) -> String {
@@ -103,6 +105,37 @@ pub struct ErrorDto {
     pub retry_at: Option<String>,
 }
 
+/// Words as the core said them when it answered, and, when they count down, how the
+/// dashboard goes on saying them: `countdown.ticking` with the time left at `{}` (as
+/// `DURATION_EXAMPLES` write it) until `countdown.at`, then `countdown.due`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(rename = "Phrase")]
+pub struct PhraseDto {
+    pub text: String,
+    pub countdown: Option<CountdownDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(rename = "Countdown")]
+pub struct CountdownDto {
+    pub at: String,
+    pub ticking: String,
+    pub due: String,
+}
+
+impl From<&Phrase> for PhraseDto {
+    fn from(phrase: &Phrase) -> PhraseDto {
+        PhraseDto {
+            text: phrase.text.clone(),
+            countdown: phrase.countdown.as_ref().map(|c| CountdownDto {
+                at: rfc3339(&c.at),
+                ticking: c.ticking.clone(),
+                due: c.due.clone(),
+            }),
+        }
+    }
+}
+
 /// The arguments of an operation that takes none.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
@@ -128,29 +161,67 @@ pub struct BreakerArgs {
     pub state: BreakerStateDto,
 }
 
-/// `GET /api/v1/status`.
+/// `GET /api/v1/status`: the overview and every check.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(rename = "StatusReport")]
 pub struct StatusReportDto {
+    #[serde(flatten)]
+    pub overview: OverviewDto,
+    pub checks: Vec<CheckDto>,
+}
+
+/// What every view of the checks is headed with (the live `overview` update, whenever
+/// it changes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(rename = "Overview")]
+pub struct OverviewDto {
     /// The worst status of all checks (`up` with none).
     pub overall: StatusDto,
-    pub checks: Vec<CheckDto>,
+    /// The worst a person is shown: a failing component at most its group's level;
+    /// `unknown` with no checks. The tray's icon.
+    pub level: StatusDto,
+    /// `all 12 up`, `3 down: a, b, c`, or the worst group's headline.
+    pub summary: String,
     pub groups: Vec<GroupDto>,
     /// The connectivity sentinel fails: since when and why (remote checks are
     /// `unknown`, "no network"); `null` while the network answers.
     pub network_down: Option<NetworkDownDto>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+impl OverviewDto {
+    /// The overview, with the network as the sentinel tells it and how many remote
+    /// checks it leaves unknown.
+    pub fn of(
+        overview: &Overview,
+        network_down: Option<(DateTime<Utc>, String)>,
+        remote_unknown: usize,
+    ) -> OverviewDto {
+        OverviewDto {
+            overall: overview.overall.into(),
+            level: overview.level.into(),
+            summary: overview.summary.clone(),
+            groups: overview.groups.iter().map(GroupDto::from).collect(),
+            network_down: network_down.map(|(since, why)| NetworkDownDto {
+                since: rfc3339(&since),
+                why,
+                text: words::network_down(remote_unknown),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(rename = "NetworkDown")]
 pub struct NetworkDownDto {
     pub since: String,
     pub why: String,
+    /// The banner: what it means for the checks.
+    pub text: String,
 }
 
 /// A group (a service made of checks): its level, the components that cause it, and
 /// every component.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(rename = "Group")]
 pub struct GroupDto {
     pub id: String,
@@ -159,13 +230,16 @@ pub struct GroupDto {
     pub level: GroupLevelDto,
     /// What causes the level, in words (`Search down, Cart down`); null when operational.
     pub cause: Option<String>,
+    /// `shop: partial outage (Search down)`.
+    pub headline: String,
     pub components: Vec<ComponentDto>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(rename = "Component")]
 pub struct ComponentDto {
     pub check: String,
+    pub name: String,
     pub critical: bool,
     pub status: StatusDto,
 }
@@ -177,10 +251,16 @@ impl From<&GroupSnapshot> for GroupDto {
             name: group.id.clone(),
             level: group.level.into(),
             cause: group.cause.clone(),
+            headline: words::group_headline(group),
             components: group
                 .components
                 .iter()
-                .map(|c| ComponentDto { check: c.check.to_string(), critical: c.critical, status: c.status.into() })
+                .map(|c| ComponentDto {
+                    check: c.check.to_string(),
+                    name: c.name.clone(),
+                    critical: c.critical,
+                    status: c.status.into(),
+                })
                 .collect(),
         }
     }
@@ -199,6 +279,10 @@ pub struct CheckDto {
     pub since: String,
     /// Why the status is what it is, when that is not obvious.
     pub reason: Option<String>,
+    /// What it shows beside its status: its reason, else its last result's message.
+    pub message: String,
+    /// What to do about it (a failure's resolution); null while up.
+    pub hint: Option<String>,
     pub interval_ms: u64,
     pub actions: Vec<String>,
     pub depends_on: Vec<String>,
@@ -246,22 +330,31 @@ pub struct HealingDto {
     pub next_at: Option<String>,
     /// When the budget allows a run again (`gave_up`).
     pub retry_at: Option<String>,
+    /// What it is doing, in a sentence; null when idle.
+    pub phrase: Option<PhraseDto>,
 }
 
-impl From<&HealingSnapshot> for HealingDto {
-    fn from(healing: &HealingSnapshot) -> HealingDto {
+impl HealingDto {
+    pub fn of(healing: &HealingSnapshot, now: DateTime<Utc>) -> HealingDto {
         let (state, next_at, retry_at) = match healing.shown {
             Shown::Idle => (HealingStateDto::Idle, None, None),
             Shown::Waiting { next_at } => (HealingStateDto::Waiting, Some(rfc3339(&next_at)), None),
             Shown::Running => (HealingStateDto::Running, None, None),
             Shown::GaveUp { retry_at } => (HealingStateDto::GaveUp, None, Some(rfc3339(&retry_at))),
         };
-        HealingDto { state, action: healing.action.to_string(), attempts: healing.attempts, next_at, retry_at }
+        HealingDto {
+            state,
+            action: healing.action.to_string(),
+            attempts: healing.attempts,
+            next_at,
+            retry_at,
+            phrase: words::healing(healing, now).as_ref().map(PhraseDto::from),
+        }
     }
 }
 
 /// A check's breaker: its state, its window's rates and calls, when it opened and may
-/// next try, and the rule it follows.
+/// next try, and the rule it follows, with what the core says of each.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(rename = "Breaker")]
 pub struct BreakerDto {
@@ -274,65 +367,113 @@ pub struct BreakerDto {
     pub calls: u32,
     pub failed_calls: u32,
     pub slow_calls: u32,
-    /// The window's last calls, oldest first: `o` ok, `s` slow, `f` failed, `F` failed
-    /// and slow.
-    pub recent: String,
+    /// The window's last calls, oldest first.
+    pub recent: Vec<BreakerCallDto>,
     pub consecutive_failures: u32,
     pub opened_at: Option<String>,
     pub next_trial_at: Option<String>,
     /// Trials that failed in a row: each doubled the wait.
     pub failed_trials: u32,
     pub rule: BreakerRuleDto,
+    /// In one phrase, as the overview and `watchkeeper status` say it: `open, trial in 12 s`.
+    pub phrase: PhraseDto,
+    /// What it is doing now, in a sentence.
+    pub doing: PhraseDto,
+    /// Its rates against their thresholds: failed calls, then slow ones.
+    pub rates: Vec<BreakerRateDto>,
+}
+
+/// How one call in a breaker's window went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "BreakerCall")]
+pub enum BreakerCallDto {
+    Ok,
+    Slow,
+    Failed,
+    FailedSlow,
+}
+
+impl From<Call> for BreakerCallDto {
+    fn from(call: Call) -> BreakerCallDto {
+        match (call.failed, call.slow) {
+            (false, false) => BreakerCallDto::Ok,
+            (false, true) => BreakerCallDto::Slow,
+            (true, false) => BreakerCallDto::Failed,
+            (true, true) => BreakerCallDto::FailedSlow,
+        }
+    }
+}
+
+/// One of a breaker's rates: how far it is, where it opens, and in words.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "BreakerRate")]
+pub struct BreakerRateDto {
+    /// `failed` or `slow`.
+    pub name: String,
+    /// In percent; null below the calls it needs.
+    pub rate: Option<f64>,
+    /// Where it opens, in percent; null for the first form.
+    pub threshold: Option<f64>,
+    /// `60% (6 of 10) · opens at 50%`.
+    pub text: String,
 }
 
 /// What opens a breaker and how it tries again.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(rename = "BreakerRule")]
 pub struct BreakerRuleDto {
-    /// The first form: this many failures in a row (null with rates).
-    pub failure_threshold: Option<u32>,
-    /// A count window's size (null for a time window or the first form).
-    pub window_calls: Option<u32>,
-    /// A time window's period.
-    pub window_ms: Option<u64>,
-    /// The thresholds in percent (null for the first form).
-    pub failure_rate: Option<f64>,
-    pub slow_rate: Option<f64>,
-    pub min_calls: Option<u32>,
+    pub trip: BreakerTripDto,
     pub slow_call_ms: u64,
     pub half_open_calls: u32,
     pub open_for_ms: u64,
     pub max_open_for_ms: u64,
+    /// In words: `50% of the last 20 calls fail, or all are slow (over 1 s), once 10
+    /// calls are in`.
+    pub text: String,
+}
+
+/// What trips a breaker: failures in a row (the first form), or rates over a window.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(rename = "BreakerTrip")]
+pub enum BreakerTripDto {
+    Consecutive { failures: u32 },
+    Rates { window: BreakerWindowDto, failure_rate: f64, slow_rate: f64, min_calls: u32 },
+}
+
+/// A breaker's sliding window: its last calls, or the calls of its last period.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(rename = "BreakerWindow")]
+pub enum BreakerWindowDto {
+    Calls { calls: u32 },
+    Period { period_ms: u64 },
 }
 
 impl BreakerDto {
-    pub fn of(view: &BreakerView, config: &BreakerConfig) -> BreakerDto {
+    pub fn of(view: &BreakerView, config: &BreakerConfig, now: DateTime<Utc>, zone: &dyn Zone) -> BreakerDto {
         let ms = |d: std::time::Duration| d.as_millis() as u64;
         let round = |r: Option<f64>| r.map(|r| (r * 10.0).round() / 10.0);
-        let mut rule = BreakerRuleDto {
-            failure_threshold: None,
-            window_calls: None,
-            window_ms: None,
-            failure_rate: None,
-            slow_rate: None,
-            min_calls: None,
-            slow_call_ms: ms(config.slow_call),
-            half_open_calls: config.half_open_calls,
-            open_for_ms: ms(config.open_for),
-            max_open_for_ms: ms(config.max_open_for),
-        };
-        match config.trip {
-            Trip::Consecutive(n) => rule.failure_threshold = Some(n),
+        let (trip, thresholds) = match config.trip {
+            Trip::Consecutive(failures) => (BreakerTripDto::Consecutive { failures }, (None, None)),
             Trip::Rates { window, failure_rate, slow_rate, min_calls } => {
-                match window {
-                    Window::Count(n) => rule.window_calls = Some(n),
-                    Window::Time(period) => rule.window_ms = Some(ms(period)),
-                }
-                rule.failure_rate = Some(failure_rate);
-                rule.slow_rate = Some(slow_rate);
-                rule.min_calls = Some(min_calls);
+                let window = match window {
+                    Window::Count(calls) => BreakerWindowDto::Calls { calls },
+                    Window::Time(period) => BreakerWindowDto::Period { period_ms: ms(period) },
+                };
+                (
+                    BreakerTripDto::Rates { window, failure_rate, slow_rate, min_calls },
+                    (Some(failure_rate), Some(slow_rate)),
+                )
             }
-        }
+        };
+        let rate = |name: &str, rate: Option<f64>, part: u32, threshold: Option<f64>| BreakerRateDto {
+            name: name.to_owned(),
+            rate: round(rate),
+            threshold,
+            text: words::breaker_rate(view, config, rate, part, threshold),
+        };
         BreakerDto {
             state: view.state.into(),
             failure_rate: round(view.failure_rate),
@@ -340,12 +481,25 @@ impl BreakerDto {
             calls: view.counts.calls,
             failed_calls: view.counts.failed,
             slow_calls: view.counts.slow,
-            recent: view.recent.iter().map(|c| c.letter()).collect(),
+            recent: view.recent.iter().map(|c| BreakerCallDto::from(*c)).collect(),
             consecutive_failures: view.consecutive_failures,
             opened_at: view.opened_at.as_ref().map(rfc3339),
             next_trial_at: view.next_trial_at.as_ref().map(rfc3339),
             failed_trials: view.failed_trials,
-            rule,
+            rule: BreakerRuleDto {
+                trip,
+                slow_call_ms: ms(config.slow_call),
+                half_open_calls: config.half_open_calls,
+                open_for_ms: ms(config.open_for),
+                max_open_for_ms: ms(config.max_open_for),
+                text: words::breaker_rule(config),
+            },
+            phrase: PhraseDto::from(&words::breaker(view, config, now)),
+            doing: PhraseDto::from(&words::breaker_now(view, config, now, zone)),
+            rates: vec![
+                rate("failed", view.failure_rate, view.counts.failed, thresholds.0),
+                rate("slow", view.slow_rate, view.counts.slow, thresholds.1),
+            ],
         }
     }
 }
@@ -374,9 +528,11 @@ impl From<FailureClass> for FailureDto {
     }
 }
 
-impl From<&CheckSnapshot> for CheckDto {
-    fn from(check: &CheckSnapshot) -> CheckDto {
+impl CheckDto {
+    /// A check as the API shows it at `now`, its times said in `zone`.
+    pub fn of(check: &CheckSnapshot, now: DateTime<Utc>, zone: &dyn Zone) -> CheckDto {
         let config = &check.config;
+        let (message, hint) = words::explain(check);
         CheckDto {
             id: config.id.to_string(),
             name: config.name.clone(),
@@ -386,6 +542,8 @@ impl From<&CheckSnapshot> for CheckDto {
             status: check.status.into(),
             since: rfc3339(&check.since),
             reason: check.reason.clone(),
+            message,
+            hint,
             interval_ms: config.interval.as_millis() as u64,
             actions: config.actions.iter().map(ToString::to_string).collect(),
             depends_on: config.depends_on.iter().map(ToString::to_string).collect(),
@@ -394,7 +552,7 @@ impl From<&CheckSnapshot> for CheckDto {
                 .breaker
                 .as_ref()
                 .zip(config.breaker.as_ref())
-                .map(|(view, config)| BreakerDto::of(view, config)),
+                .map(|(view, config)| BreakerDto::of(view, config, now, zone)),
             last: check.last.as_ref().map(|r| LastResultDto {
                 at: rfc3339(&r.at),
                 ok: r.ok(),
@@ -402,7 +560,7 @@ impl From<&CheckSnapshot> for CheckDto {
                 message: r.message.clone(),
                 failure: r.verdict.failure_class().map(FailureDto::from),
             }),
-            healing: check.healing.as_ref().map(HealingDto::from),
+            healing: check.healing.as_ref().map(|h| HealingDto::of(h, now)),
             flapping: check.flapping,
             components: check
                 .health
@@ -413,6 +571,7 @@ impl From<&CheckSnapshot> for CheckDto {
                         .map(|c| ServiceComponentDto {
                             name: c.name.clone(),
                             status: c.status.clone(),
+                            level: c.level().into(),
                             detail: c.detail.clone(),
                         })
                         .collect()
@@ -435,6 +594,9 @@ impl From<&CheckSnapshot> for CheckDto {
 pub struct ServiceComponentDto {
     pub name: String,
     pub status: String,
+    /// What its word means, as a status: `UP`/`pass` up, `warn` degraded, `DOWN`/`fail`
+    /// down, any other unknown.
+    pub level: StatusDto,
     pub detail: Option<String>,
 }
 
@@ -446,6 +608,9 @@ pub struct ServiceComponentDto {
 pub struct ServiceBreakerDto {
     pub name: String,
     pub state: String,
+    /// What its state means, as a status: `CLOSED` up, `HALF_OPEN` degraded, `OPEN` and
+    /// `FORCED_OPEN` down, any other unknown.
+    pub level: StatusDto,
     pub failure_rate: Option<f64>,
     pub slow_call_rate: Option<f64>,
     pub failure_rate_threshold: Option<f64>,
@@ -454,6 +619,10 @@ pub struct ServiceBreakerDto {
     pub failed_calls: Option<u64>,
     pub slow_calls: Option<u64>,
     pub not_permitted_calls: Option<u64>,
+    /// Its failure rate against its threshold: `60% (opens at 50%)`, or `—`.
+    pub failure_text: String,
+    /// Its slow-call rate against its threshold.
+    pub slow_text: String,
 }
 
 impl From<&ServiceBreaker> for ServiceBreakerDto {
@@ -461,6 +630,7 @@ impl From<&ServiceBreaker> for ServiceBreakerDto {
         ServiceBreakerDto {
             name: b.name.clone(),
             state: b.state.clone(),
+            level: b.level().into(),
             failure_rate: b.failure_rate,
             slow_call_rate: b.slow_call_rate,
             failure_rate_threshold: b.failure_rate_threshold,
@@ -469,6 +639,8 @@ impl From<&ServiceBreaker> for ServiceBreakerDto {
             failed_calls: b.failed_calls,
             slow_calls: b.slow_calls,
             not_permitted_calls: b.not_permitted_calls,
+            failure_text: words::service_rate(b.failure_rate, b.failure_rate_threshold),
+            slow_text: words::service_rate(b.slow_call_rate, b.slow_call_rate_threshold),
         }
     }
 }
@@ -502,6 +674,8 @@ pub struct BreakerChangeDto {
     pub to: BreakerStateDto,
     pub reason: String,
     pub by: String,
+    /// `open → forced open by api`.
+    pub text: String,
 }
 
 impl From<&BreakerChange> for BreakerChangeDto {
@@ -512,6 +686,7 @@ impl From<&BreakerChange> for BreakerChangeDto {
             to: change.to.into(),
             reason: change.reason.clone(),
             by: change.by.map_or("breaker", Requester::as_str).to_owned(),
+            text: words::breaker_change(change.from, change.to, change.by),
         }
     }
 }
@@ -776,6 +951,8 @@ pub struct IncidentResolvedDto {
     pub id: i64,
     pub check: String,
     pub resolved_at: String,
+    /// How long it lasted (null when its start was lost).
+    pub duration_ms: Option<i64>,
 }
 
 /// `POST /api/v1/checks/{id}/pause`: for how long (`"1h"`); without it, until resumed.
@@ -837,16 +1014,19 @@ pub struct BudgetDto {
     pub runs_in_window: u32,
     /// Until when no run is allowed; null while one is.
     pub blocked_until: Option<String>,
+    /// `2 of 3 runs in 10m`, and when spent, how long until the next is allowed.
+    pub phrase: PhraseDto,
 }
 
-impl From<&BudgetSnapshot> for BudgetDto {
-    fn from(budget: &BudgetSnapshot) -> BudgetDto {
+impl BudgetDto {
+    pub fn of(budget: &BudgetSnapshot, now: DateTime<Utc>) -> BudgetDto {
         BudgetDto {
             max_runs: budget.budget.max_runs,
             per: crate::units::format_duration(budget.budget.per),
             per_ms: budget.budget.per.as_millis() as u64,
             runs_in_window: budget.runs_in_window,
             blocked_until: budget.blocked_until.as_ref().map(rfc3339),
+            phrase: PhraseDto::from(&words::budget(budget, now)),
         }
     }
 }
@@ -874,7 +1054,12 @@ pub struct ActionDto {
 }
 
 impl ActionDto {
-    pub fn new(action: &ActionConfig, checks: &[CheckConfig], budget: &BudgetSnapshot) -> ActionDto {
+    pub fn new(
+        action: &ActionConfig,
+        checks: &[CheckConfig],
+        budget: &BudgetSnapshot,
+        now: DateTime<Utc>,
+    ) -> ActionDto {
         let offering = checks.iter().filter(|c| c.actions.contains(&action.id));
         let healing = checks.iter().filter(|c| c.auto_action.as_ref().is_some_and(|a| a.action == action.id));
         ActionDto {
@@ -887,7 +1072,7 @@ impl ActionDto {
             timeout_ms: action.timeout.as_millis() as u64,
             checks: offering.map(|c| c.id.to_string()).collect(),
             auto_for: healing.map(|c| c.id.to_string()).collect(),
-            budget: BudgetDto::from(budget),
+            budget: BudgetDto::of(budget, now),
             running: budget.running,
         }
     }
@@ -957,6 +1142,8 @@ pub struct ActionRunDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub plan: Option<PlanDto>,
+    /// How it went, beside its status: `exit 0 · 2 s · verified: the check is up again`.
+    pub details: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -970,6 +1157,8 @@ pub struct QuarantineDto {
     /// When it is purged (undo is possible until then).
     pub expires_at: Option<String>,
     pub undone_at: Option<String>,
+    /// What it holds: `3 files (1.5MB)`.
+    pub what: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -1034,8 +1223,14 @@ impl From<&ActionRunRecord> for ActionRunDto {
                 bytes: q.bytes,
                 expires_at: q.expires_at.as_ref().map(rfc3339),
                 undone_at: run.undone_at.as_ref().map(rfc3339),
+                what: words::files(q.count, q.bytes),
             }),
             plan: record.plan.as_ref().map(PlanDto::from),
+            details: words::run_details(
+                run.exit_code,
+                std::time::Duration::from_millis(u64::try_from(run.duration_ms).unwrap_or(0)),
+                run.verified,
+            ),
         }
     }
 }
@@ -1055,13 +1250,72 @@ pub struct ActionOutputDto {
     pub text: String,
 }
 
-/// The live `hello` update: on connect, and after falling behind (`missed` updates).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
-#[ts(rename = "Hello")]
-pub struct HelloDto {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
-    pub missed: Option<u64>,
+/// One live update, as the event stream and the desktop window carry it: tagged by its
+/// name (`update`, which is the server-sent event's name too). Every update the core
+/// sends is a variant here, so the dashboard's type of it is generated whole.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "update", rename_all = "snake_case")]
+#[ts(rename = "LiveUpdate")]
+pub enum LiveUpdate {
+    /// On connect, and after falling behind (`missed` updates): the reader refetches.
+    Hello {
+        missed: Option<u64>,
+    },
+    /// Checks with a new result or state, each as it is now.
+    Checks {
+        checks: Vec<CheckDto>,
+    },
+    /// The overview changed: a level, the summary, a group, the network.
+    Overview {
+        overview: OverviewDto,
+    },
+    /// An incident opened.
+    Incident {
+        incident: IncidentDto,
+    },
+    IncidentResolved {
+        resolved: IncidentResolvedDto,
+    },
+    /// Output of a running action, as it arrives.
+    ActionOutput {
+        output: ActionOutputDto,
+    },
+    /// An action run ended and was recorded.
+    ActionRun {
+        run: ActionRunDto,
+    },
+    /// Self-healing gave up on a check.
+    RestartLoop {
+        restart_loop: RestartLoopDto,
+    },
+}
+
+impl LiveUpdate {
+    /// Every update's name, as `update` says it.
+    pub const NAMES: &'static [&'static str] = &[
+        "hello",
+        "checks",
+        "overview",
+        "incident",
+        "incident_resolved",
+        "action_output",
+        "action_run",
+        "restart_loop",
+    ];
+
+    /// Its name, as `update` says it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LiveUpdate::Hello { .. } => "hello",
+            LiveUpdate::Checks { .. } => "checks",
+            LiveUpdate::Overview { .. } => "overview",
+            LiveUpdate::Incident { .. } => "incident",
+            LiveUpdate::IncidentResolved { .. } => "incident_resolved",
+            LiveUpdate::ActionOutput { .. } => "action_output",
+            LiveUpdate::ActionRun { .. } => "action_run",
+            LiveUpdate::RestartLoop { .. } => "restart_loop",
+        }
+    }
 }
 
 /// `GET /healthz`.
@@ -1124,6 +1378,50 @@ mod tests {
             let wire = serde_json::to_value(W::from(value)).unwrap();
             assert_eq!(wire, value.code(), "{} {value:?} goes on the wire as its code", M::WHAT);
         }
+    }
+
+    #[test]
+    fn a_live_updates_name_is_its_tag() {
+        let updates = [
+            LiveUpdate::Hello { missed: None },
+            LiveUpdate::Checks { checks: Vec::new() },
+            LiveUpdate::Overview {
+                overview: OverviewDto {
+                    overall: StatusDto::Up,
+                    level: StatusDto::Up,
+                    summary: String::new(),
+                    groups: Vec::new(),
+                    network_down: None,
+                },
+            },
+            LiveUpdate::IncidentResolved {
+                resolved: IncidentResolvedDto {
+                    id: 1,
+                    check: "a".into(),
+                    resolved_at: String::new(),
+                    duration_ms: Some(1),
+                },
+            },
+            LiveUpdate::ActionOutput {
+                output: ActionOutputDto { r#ref: "r".into(), action: "a".into(), text: String::new() },
+            },
+            LiveUpdate::RestartLoop {
+                restart_loop: RestartLoopDto {
+                    check: "a".into(),
+                    name: "a".into(),
+                    action: "b".into(),
+                    max_runs: 1,
+                    per: "1m".into(),
+                    retry_at: String::new(),
+                },
+            },
+        ];
+        for update in updates {
+            let tag = serde_json::to_value(&update).unwrap()["update"].clone();
+            assert_eq!(tag, update.name(), "{update:?}");
+            assert!(LiveUpdate::NAMES.contains(&update.name()), "{} is listed", update.name());
+        }
+        assert_eq!(LiveUpdate::NAMES.len(), 8, "every variant is listed once");
     }
 
     #[test]
@@ -1192,6 +1490,22 @@ pub struct NotificationDto {
     pub attempts: u32,
     pub error: Option<String>,
     pub suppressed: Option<SuppressedDto>,
+    /// Where it stands, in words: `delivered`, `not sent: silenced`, `retrying (3
+    /// tries): …`.
+    pub outcome: OutcomeDto,
+}
+
+/// Where a notification stands.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Outcome")]
+pub struct OutcomeDto {
+    pub state: OutcomeStateDto,
+    pub text: String,
+}
+
+wire_enum! {
+    /// Where a notification stands.
+    OutcomeStateDto("OutcomeState") <=> Outcome { Delivered, Held, Failed, Retrying, Sending, }
 }
 
 impl From<&NotificationRecord> for NotificationDto {
@@ -1210,6 +1524,10 @@ impl From<&NotificationRecord> for NotificationDto {
             attempts: n.attempts,
             error: n.error.clone(),
             suppressed: n.suppressed.map(Into::into),
+            outcome: {
+                let (state, text) = words::outcome(n.suppressed, n.delivered, n.attempts, n.error.as_deref());
+                OutcomeDto { state: state.into(), text }
+            },
         }
     }
 }
@@ -1250,6 +1568,11 @@ pub struct SilenceArgs {
     #[serde(default)]
     #[ts(optional)]
     pub until: Option<String>,
+    /// A snooze (`SNOOZES`: `15m`, `1h`, `4h`, `tomorrow`), instead of `for` or
+    /// `until`: the core works out its end, in its local time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub snooze: Option<String>,
     pub reason: String,
 }
 
@@ -1277,6 +1600,8 @@ pub struct SilenceDto {
     pub active: bool,
     pub reason: String,
     pub created_by: String,
+    /// What it mutes: `checks api, db; groups shop`.
+    pub targets: String,
 }
 
 impl SilenceDto {
@@ -1291,6 +1616,7 @@ impl SilenceDto {
             active: s.starts_at <= now && now < s.until(),
             reason: s.reason.clone(),
             created_by: s.created_by.clone(),
+            targets: words::silence_targets(&s.checks.iter().map(|c| c.to_string()).collect::<Vec<_>>(), &s.groups),
         }
     }
 }
@@ -1323,6 +1649,10 @@ pub struct WindowDto {
     pub next_start: Option<String>,
     /// Every check it covers (its groups' too), by id.
     pub covers: Vec<String>,
+    /// When it comes: `0 2 * * sun for 2h`, or `once`.
+    pub when: String,
+    /// What it is doing: `on until 04:00; next …`, `next … to …`, or `over`.
+    pub now: String,
 }
 
 impl WindowDto {
@@ -1359,6 +1689,8 @@ impl WindowDto {
                 .filter(|c| window.covers(&c.id, c.group.as_deref()))
                 .map(|c| c.id.to_string())
                 .collect(),
+            when: words::window_when(window),
+            now: words::window_now(active.map(|s| (s.start, s.end)), next.map(|s| (s.start, s.end)), now, zone),
         }
     }
 }

@@ -1,11 +1,13 @@
-//! Live updates for dashboards, shared by the event stream and the desktop window.
+//! Live updates for dashboards, shared by the event stream and the desktop window: one
+//! [`dto::LiveUpdate`] each, sent as its name and its JSON.
 //!
 //! Check results are coalesced: a check that produced several results within
 //! [`COALESCE`] is sent once, and checks are sent together as one `checks` update, so a
 //! thousand checks every ten seconds cost a dashboard a few messages a second, not a
-//! hundred. Everything else goes out at once, after any checks held before it (so an
-//! incident never arrives ahead of the state that opened it). The stream ends when the
-//! engine stops or the reader goes away.
+//! hundred. An `overview` update follows when the overview (level, summary, a group,
+//! the network) changed. Everything else goes out at once, after any checks held before
+//! it (so an incident never arrives ahead of the state that opened it). The stream ends
+//! when the engine stops or the reader goes away.
 
 use std::time::Duration;
 
@@ -14,15 +16,15 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::dto;
-use crate::engine::{groups_of, CheckSnapshot, Engine, Event};
+use super::dto::{self, LiveUpdate};
+use crate::engine::{Engine, Event};
 
 /// How long check results are gathered before they are sent.
 pub const COALESCE: Duration = Duration::from_millis(250);
 /// Updates buffered for a slow reader before the stream waits on it.
 const BUFFER: usize = 64;
 
-/// One update: its event name and JSON data.
+/// One update as it travels: its name (the event's) and its JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Update {
     pub name: &'static str,
@@ -30,14 +32,13 @@ pub struct Update {
 }
 
 impl Update {
-    fn new(name: &'static str, data: impl serde::Serialize) -> Update {
-        Update { name, data: serde_json::to_string(&data).unwrap_or_else(|_| "null".into()) }
+    pub fn of(update: &LiveUpdate) -> Update {
+        Update { name: update.name(), data: serde_json::to_string(update).unwrap_or_else(|_| "null".into()) }
     }
 }
 
-/// `hello` first (and again after falling behind: the reader refetches), then `checks`
-/// (with `groups` after them when a group changed), `incident`, `incident_resolved`,
-/// `action_output`, `action_run` and `restart_loop`.
+/// `hello` first (and again after falling behind: the reader refetches), then the
+/// updates as they come.
 pub fn updates(engine: Engine) -> impl Stream<Item = Update> + Send + 'static {
     let (sender, receiver) = mpsc::channel(BUFFER);
     let events = engine.subscribe();
@@ -48,10 +49,11 @@ pub fn updates(engine: Engine) -> impl Stream<Item = Update> + Send + 'static {
 async fn forward(engine: Engine, mut events: tokio::sync::broadcast::Receiver<Event>, sender: mpsc::Sender<Update>) {
     let stopping = engine.stopping();
     tokio::pin!(stopping);
-    if sender.send(Update::new("hello", dto::HelloDto::default())).await.is_err() {
+    if sender.send(Update::of(&LiveUpdate::Hello { missed: None })).await.is_err() {
         return;
     }
-    let mut pending = Pending::default();
+    // The overview as the reader has it: from `status` after a `hello`.
+    let mut pending = Pending { overview_sent: Some(overview(&engine)), ..Pending::default() };
     let mut flush_at: Option<Instant> = None;
     loop {
         let next = tokio::select! {
@@ -74,17 +76,20 @@ async fn forward(engine: Engine, mut events: tokio::sync::broadcast::Receiver<Ev
                 flush_at = None;
                 out.extend(pending.take(&engine));
                 out.extend(update_of(&event));
+                if matches!(event, Event::Network(_)) {
+                    out.extend(pending.overview(&engine));
+                }
             }
             Some(Err(RecvError::Lagged(missed))) => {
                 flush_at = None;
                 pending.clear();
-                pending.groups_sent = None;
-                out.push(Update::new("hello", dto::HelloDto { missed: Some(missed) }));
+                pending.overview_sent = None;
+                out.push(LiveUpdate::Hello { missed: Some(missed) });
             }
             Some(Err(RecvError::Closed)) => return,
         }
         for update in out {
-            if sender.send(update).await.is_err() {
+            if sender.send(Update::of(&update)).await.is_err() {
                 return;
             }
         }
@@ -98,15 +103,18 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// Checks with results not yet sent, in arrival order, each once; and the groups as
+/// The overview as the API says it now.
+fn overview(engine: &Engine) -> dto::OverviewDto {
+    super::overview(engine, &engine.snapshot())
+}
+
+/// Checks with results not yet sent, in arrival order, each once; and the overview as
 /// last sent.
 #[derive(Default)]
 struct Pending {
     order: Vec<usize>,
     seen: Vec<bool>,
-    /// The `groups` update last sent (its JSON), to send one only when a level, cause
-    /// or component changed.
-    groups_sent: Option<String>,
+    overview_sent: Option<dto::OverviewDto>,
 }
 
 impl Pending {
@@ -127,54 +135,58 @@ impl Pending {
     }
 
     /// The held checks as one `checks` update, read now (so each is its latest state),
-    /// then a `groups` update when one of them is in a group whose level, cause or
-    /// components changed.
-    fn take(&mut self, engine: &Engine) -> Vec<Update> {
+    /// then an `overview` update when it changed.
+    fn take(&mut self, engine: &Engine) -> Vec<LiveUpdate> {
         if self.order.is_empty() {
             return Vec::new();
         }
-        let checks: Vec<CheckSnapshot> = self.order.iter().filter_map(|&p| engine.check_at(p)).collect();
+        let (now, zone) = (engine.now(), engine.zone().clone());
+        let checks: Vec<dto::CheckDto> = self
+            .order
+            .iter()
+            .filter_map(|&p| engine.check_at(p))
+            .map(|c| dto::CheckDto::of(&c, now, zone.as_ref()))
+            .collect();
         self.clear();
-        let mut updates = vec![Update::new("checks", checks.iter().map(dto::CheckDto::from).collect::<Vec<_>>())];
-        if checks.iter().any(|c| c.config.group.is_some()) {
-            updates.extend(self.groups(engine));
-        }
+        let mut updates = vec![LiveUpdate::Checks { checks }];
+        updates.extend(self.overview(engine));
         updates
     }
 
-    fn groups(&mut self, engine: &Engine) -> Option<Update> {
-        let grouped: Vec<CheckSnapshot> = (0..engine.config().checks.len())
-            .filter(|&p| engine.config().checks[p].group.is_some())
-            .filter_map(|p| engine.check_at(p))
-            .collect();
-        let groups: Vec<dto::GroupDto> = groups_of(&grouped).iter().map(dto::GroupDto::from).collect();
-        let update = Update::new("groups", groups);
-        if self.groups_sent.as_deref() == Some(update.data.as_str()) {
+    /// An `overview` update, when it is not what was last sent.
+    fn overview(&mut self, engine: &Engine) -> Option<LiveUpdate> {
+        let overview = overview(engine);
+        if self.overview_sent.as_ref() == Some(&overview) {
             return None;
         }
-        self.groups_sent = Some(update.data.clone());
-        Some(update)
+        self.overview_sent = Some(overview.clone());
+        Some(LiveUpdate::Overview { overview })
     }
 }
 
 /// The update for an event other than a check result (those are coalesced).
-fn update_of(event: &Event) -> Option<Update> {
+fn update_of(event: &Event) -> Option<LiveUpdate> {
     Some(match event {
         Event::Check(_) => return None,
-        Event::IncidentOpened(incident) => Update::new("incident", dto::IncidentDto::from(&**incident)),
-        Event::IncidentResolved { id, check_id, at } => Update::new(
-            "incident_resolved",
-            dto::IncidentResolvedDto { id: *id, check: check_id.to_string(), resolved_at: dto::rfc3339(at) },
-        ),
-        Event::ActionOutput { r#ref, action, text } => Update::new(
-            "action_output",
-            dto::ActionOutputDto { r#ref: r#ref.to_string(), action: action.to_string(), text: text.clone() },
-        ),
-        Event::ActionRun(run) => Update::new("action_run", dto::ActionRunDto::from(run.as_ref())),
-        Event::RestartLoop(event) => Update::new("restart_loop", dto::RestartLoopDto::from(event.as_ref())),
+        Event::IncidentOpened(incident) => LiveUpdate::Incident { incident: dto::IncidentDto::from(&**incident) },
+        Event::IncidentResolved { id, check_id, started_at, at } => LiveUpdate::IncidentResolved {
+            resolved: dto::IncidentResolvedDto {
+                id: *id,
+                check: check_id.to_string(),
+                resolved_at: dto::rfc3339(at),
+                duration_ms: started_at.map(|start| (*at - start).num_milliseconds()),
+            },
+        },
+        Event::ActionOutput { r#ref, action, text } => LiveUpdate::ActionOutput {
+            output: dto::ActionOutputDto { r#ref: r#ref.to_string(), action: action.to_string(), text: text.clone() },
+        },
+        Event::ActionRun(run) => LiveUpdate::ActionRun { run: dto::ActionRunDto::from(run.as_ref()) },
+        Event::RestartLoop(event) => {
+            LiveUpdate::RestartLoop { restart_loop: dto::RestartLoopDto::from(event.as_ref()) }
+        }
         // Shown by the `checks` update of its result.
         Event::ServiceBreakerOpened(_) | Event::Flapping(_) => return None,
-        // Shown by the checks' own updates (unknown: no network) and `/api/v1/status`.
+        // Shown by the checks' own updates (unknown: no network) and the `overview`.
         Event::Network(_) => return None,
         // For the desktop shell; the log is read from `notifications`.
         Event::Notification(_) => return None,

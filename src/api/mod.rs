@@ -48,16 +48,21 @@ fn known_action(engine: &Engine, id: &str) -> Result<ActionId, ApiError> {
 
 pub fn status(engine: &Engine) -> dto::StatusReportDto {
     let snapshot = engine.snapshot();
-    let overall = if snapshot.is_empty() { Status::Up } else { Status::worst(snapshot.iter().map(|c| c.status)) };
-    let groups = crate::engine::groups_of(&snapshot);
+    let (now, zone) = (engine.now(), engine.zone().as_ref());
     dto::StatusReportDto {
-        overall: overall.into(),
-        checks: snapshot.iter().map(dto::CheckDto::from).collect(),
-        groups: groups.iter().map(dto::GroupDto::from).collect(),
-        network_down: engine
-            .network_down()
-            .map(|(since, why)| dto::NetworkDownDto { since: dto::rfc3339(&since), why }),
+        overview: overview(engine, &snapshot),
+        checks: snapshot.iter().map(|c| dto::CheckDto::of(c, now, zone)).collect(),
     }
+}
+
+/// The overview of these checks, with the network as the sentinel tells it.
+fn overview(engine: &Engine, snapshot: &[crate::engine::CheckSnapshot]) -> dto::OverviewDto {
+    let network_down = engine.network_down();
+    let remote_unknown = match network_down {
+        Some(_) => snapshot.iter().filter(|c| c.config.remote() && c.status == Status::Unknown).count(),
+        None => 0,
+    };
+    dto::OverviewDto::of(&crate::engine::overview(snapshot), network_down, remote_unknown)
 }
 
 pub async fn check(engine: &Engine, id: &str) -> Result<dto::CheckDetailDto, ApiError> {
@@ -66,7 +71,8 @@ pub async fn check(engine: &Engine, id: &str) -> Result<dto::CheckDetailDto, Api
         Some(_) => engine.store().breaker_changes(snapshot.config.id.clone(), 20).await.map_err(ApiError::store)?,
         None => Vec::new(),
     };
-    let mut detail = dto::CheckDetailDto::new(dto::CheckDto::from(&snapshot), &snapshot.config);
+    let check = dto::CheckDto::of(&snapshot, engine.now(), engine.zone().as_ref());
+    let mut detail = dto::CheckDetailDto::new(check, &snapshot.config);
     detail.breaker_changes = changes.iter().map(dto::BreakerChangeDto::from).collect();
     Ok(detail)
 }
@@ -265,12 +271,21 @@ async fn create_silence(
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(bad("a silence needs a reason of 1 to 500 characters".into(), "say why, e.g. \"deploying v2\""));
     }
-    let ends_at = match (&args.r#for, &args.until) {
-        (Some(_), Some(_)) => return Err(bad("give `for` or `until`, not both".into(), "keep one of them")),
-        (None, None) => {
-            return Err(bad("a silence needs an end".into(), "add `for` (e.g. \"1h\") or `until` (RFC 3339)"))
+    let snoozes = || crate::words::SNOOZES.iter().map(|(code, _)| format!("`{code}`")).collect::<Vec<_>>().join(", ");
+    let ends_at = match (&args.r#for, &args.until, &args.snooze) {
+        (Some(_), _, Some(code)) | (_, Some(_), Some(code)) => {
+            return Err(bad(format!("give `snooze` (`{code}`) or `for` or `until`, not two"), "keep one of them"))
         }
-        (Some(span), None) => {
+        (None, None, Some(code)) => crate::alert::snooze_until(code, now, engine.zone().as_ref())
+            .ok_or_else(|| bad(format!("`snooze` `{code}` is not a snooze"), &format!("use one of {}", snoozes())))?,
+        (Some(_), Some(_), None) => return Err(bad("give `for` or `until`, not both".into(), "keep one of them")),
+        (None, None, None) => {
+            return Err(bad(
+                "a silence needs an end".into(),
+                "add `for` (e.g. \"1h\"), `until` (RFC 3339) or `snooze` (e.g. \"tomorrow\")",
+            ))
+        }
+        (Some(span), None, None) => {
             let span = crate::units::parse_duration(span)
                 .map_err(|e| bad(format!("`for`: {e}"), "write a duration, e.g. \"30m\", \"1h\", \"2d\""))?;
             if span.is_zero() || span > std::time::Duration::from_secs(366 * 86_400) {
@@ -278,7 +293,7 @@ async fn create_silence(
             }
             now + chrono::Duration::from_std(span).unwrap_or_default()
         }
-        (None, Some(until)) => {
+        (None, Some(until), None) => {
             let until = chrono::DateTime::parse_from_rfc3339(until)
                 .map_err(|e| bad(format!("`until` is not an RFC 3339 time: {e}"), "e.g. \"2026-12-24T18:00:00Z\""))?
                 .with_timezone(&chrono::Utc);
@@ -369,7 +384,7 @@ pub fn actions(engine: &Engine) -> Vec<dto::ActionDto> {
         .iter()
         .filter_map(|action| {
             let budget = engine.budget(action.id.as_str())?;
-            Some(dto::ActionDto::new(action, &config.checks, &budget))
+            Some(dto::ActionDto::new(action, &config.checks, &budget, engine.now()))
         })
         .collect()
 }
@@ -381,7 +396,7 @@ async fn reset_action(engine: &Engine, id: &str, requester: Requester) -> Result
     let unknown = || ApiError::unknown_action(id, config.actions.iter().map(|a| a.id.as_str()));
     let action = config.action(id).ok_or_else(unknown)?;
     let budget = engine.reset_budget(id, requester).await.ok_or_else(unknown)?;
-    Ok(dto::ActionDto::new(action, &config.checks, &budget))
+    Ok(dto::ActionDto::new(action, &config.checks, &budget, engine.now()))
 }
 
 /// Steers a check's breaker: `forced_open`, `disabled`, or `closed` (a reset).
@@ -408,7 +423,9 @@ async fn steer_breaker(
     let config = engine.config();
     let breaker = config.check(id).and_then(|c| c.breaker);
     match (engine.steer_breaker(id, steer, requester).await, breaker) {
-        (Some(Some(view)), Some(config)) => Ok(dto::BreakerDto::of(&view, &config)),
+        (Some(Some(view)), Some(config)) => {
+            Ok(dto::BreakerDto::of(&view, &config, engine.now(), engine.zone().as_ref()))
+        }
         (None, _) => Err(ApiError::unknown_check(id)),
         _ => Err(ApiError::new(
             409,

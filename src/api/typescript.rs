@@ -9,6 +9,8 @@ use ts_rs::{Config, TypeVisitor, TS};
 
 use super::dto;
 use super::operation::{self, Operation, Visitor};
+use crate::model::Status;
+use crate::words;
 
 /// The header of the generated file.
 const HEADER: &str = "// Generated from the Rust wire types (src/api/dto.rs) and the route table\n\
@@ -20,13 +22,8 @@ pub fn typescript() -> String {
     let config = Config::new().with_large_int("number");
     let mut types = Types { config: &config, declared: BTreeMap::new() };
     types.visit::<dto::ErrorDto>();
-    // The live updates' payloads.
-    types.visit::<dto::HelloDto>();
-    types.visit::<dto::CheckDto>();
-    types.visit::<dto::IncidentDto>();
-    types.visit::<dto::IncidentResolvedDto>();
-    types.visit::<dto::ActionOutputDto>();
-    types.visit::<dto::ActionRunDto>();
+    // Every live update, one tagged type.
+    types.visit::<dto::LiveUpdate>();
     let mut table = Table { config: &config, types: &mut types, map: String::new(), routes: String::new() };
     operation::visit_all(&mut table);
     let (map, routes) = (table.map, table.routes);
@@ -39,9 +36,64 @@ pub fn typescript() -> String {
     out.push_str(&format!(
         "\n/** Every operation: its arguments and its answer. */\nexport interface Operations {{\n{map}}}\n"
     ));
+    out.push_str(&tables());
     out.push_str(&format!(
         "\n/** How each operation is called on the daemon; `{{id}}` is its `id` argument. */\n\
          export const ROUTES: {{ [K in keyof Operations]: {{ method: \"GET\" | \"POST\" | \"DELETE\"; path: string }} }} = {{\n{routes}}};\n"
+    ));
+    out
+}
+
+/// The core's tables the dashboard draws with, so that it restates none: each update's
+/// name, the statuses worst first, the words of breaker states and group levels, the
+/// snoozes offered, and what `words::duration` says of some durations (the
+/// dashboard's countdowns must say the same; a unit test of its checks).
+fn tables() -> String {
+    let json = |value: serde_json::Value| serde_json::to_string(&value).unwrap_or_default();
+    let mut statuses: Vec<Status> = Status::ALL.to_vec();
+    statuses.sort_by_key(|s| std::cmp::Reverse(s.severity()));
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    let breaker_words: serde_json::Map<String, serde_json::Value> =
+        words::breaker_states().into_iter().map(|(state, text)| (state.as_str().to_owned(), text.into())).collect();
+    let level_words: serde_json::Map<String, serde_json::Value> =
+        words::group_levels().into_iter().map(|(level, text)| (level.as_str().to_owned(), text.into())).collect();
+    let snoozes: Vec<serde_json::Value> =
+        words::SNOOZES.iter().map(|(code, label)| serde_json::json!({ "code": code, "label": label })).collect();
+    let durations: Vec<serde_json::Value> =
+        words::duration_examples().into_iter().map(|(ms, text)| serde_json::json!([ms, text])).collect();
+    let mut out = String::new();
+    out.push_str(&format!(
+        "\n/** Every live update's name (`update`). */\nexport const LIVE_UPDATES: LiveUpdate[\"update\"][] = {};\n",
+        json(dto::LiveUpdate::NAMES.into())
+    ));
+    out.push_str(&format!(
+        "\n/** The statuses, worst first. */\nexport const STATUS_ORDER: Status[] = {};\n",
+        json(statuses.into())
+    ));
+    out.push_str(&format!(
+        "\n/** A breaker's states in words. */\nexport const BREAKER_STATE_WORDS: Record<BreakerState, string> = {};\n",
+        json(breaker_words.into())
+    ));
+    out.push_str(&format!(
+        "\n/** A group's levels in words. */\nexport const GROUP_LEVEL_WORDS: Record<GroupLevel, string> = {};\n",
+        json(level_words.into())
+    ));
+    let levels: Vec<&str> = words::group_levels().into_iter().map(|(level, _)| level.as_str()).collect();
+    out.push_str(&format!(
+        "\n/** A group's levels, best first. */\nexport const GROUP_LEVEL_ORDER: GroupLevel[] = {};\n",
+        json(levels.into())
+    ));
+    out.push_str(&format!(
+        "\n/** The snoozes offered: a silence of one check (`SilenceArgs.snooze`). */\nexport const SNOOZES: {{ code: string; label: string }}[] = {};\n",
+        json(snoozes.into())
+    ));
+    out.push_str(&format!(
+        "\n/** The quick pause a check's page offers: for how long, and its button. */\nexport const QUICK_PAUSE = {};\n",
+        json(serde_json::json!({ "for": words::QUICK_PAUSE.0, "label": words::QUICK_PAUSE.1 }))
+    ));
+    out.push_str(&format!(
+        "\n/** Durations in milliseconds and how the core says them: countdowns say them the same. */\nexport const DURATION_EXAMPLES: [number, string][] = {};\n",
+        json(durations.into())
     ));
     out
 }

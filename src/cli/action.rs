@@ -133,21 +133,17 @@ fn list_here(config_path: &Path, data_dir: &Path) -> anyhow::Result<Vec<ActionDt
             blocked_until: window.blocked_until(action.budget, now),
             running: false,
         };
-        actions.push(ActionDto::new(action, &config.checks, &budget));
+        actions.push(ActionDto::new(action, &config.checks, &budget, now));
     }
     Ok(actions)
 }
 
-/// `2/3 per 10m`, `3/3 per 10m, blocked until 10:42:00`.
+/// The budget as the core says it, and whether a run is under way.
 fn budget_text(budget: &BudgetDto, running: bool) -> String {
-    let mut text = format!("{}/{} per {}", budget.runs_in_window, budget.max_runs, budget.per);
-    if let Some(until) = &budget.blocked_until {
-        text.push_str(&format!(", blocked until {}", super::short_time(until)));
+    match running {
+        true => format!("{}; running", budget.phrase.text),
+        false => budget.phrase.text.clone(),
     }
-    if running {
-        text.push_str(", running");
-    }
-    text
 }
 
 fn checks_text(action: &ActionDto) -> String {

@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use watchkeeper::api::client::Client;
-use watchkeeper::api::dto::{AckArgs, IdArgs, NoArgs, NotificationsArgs, SilenceArgs, SilenceDto, SilencesArgs};
+use watchkeeper::api::dto::{AckArgs, IdArgs, NoArgs, NotificationsArgs, SilenceArgs, SilencesArgs};
 use watchkeeper::api::operation;
-use watchkeeper::model::{NotifyEvent, Suppressed};
+use watchkeeper::model::NotifyEvent;
 
 use super::{client_error, print_json, print_table, short_time};
 
@@ -42,6 +42,7 @@ pub async fn silence(data_dir: &Path, request: SilenceRequest, json: bool) -> an
         groups: Some(request.groups),
         r#for: request.r#for,
         until: request.until,
+        snooze: None,
         reason: request.reason,
     };
     let silence = client.as_cli().call::<operation::CreateSilence>(&args).await.map_err(client_error)?;
@@ -52,7 +53,7 @@ pub async fn silence(data_dir: &Path, request: SilenceRequest, json: bool) -> an
     println!(
         "silence {} on {} until {}: notifications muted, probing goes on (end it with `watchkeeper unsilence {}`)",
         silence.id,
-        targets(&silence),
+        silence.targets,
         short_time(&silence.ends_at),
         silence.id
     );
@@ -80,7 +81,7 @@ pub async fn silences(data_dir: &Path, all: bool, json: bool) -> anyhow::Result<
         };
         rows.push([
             s.id.to_string(),
-            targets(s),
+            s.targets.clone(),
             short_time(&s.starts_at),
             until,
             s.created_by.clone(),
@@ -99,7 +100,7 @@ pub async fn unsilence(data_dir: &Path, id: &str, json: bool) -> anyhow::Result<
         print_json(&silence)?;
         return Ok(0);
     }
-    println!("silence {} on {} ended: its checks notify again", silence.id, targets(&silence));
+    println!("silence {} on {} ended: its checks notify again", silence.id, silence.targets);
     Ok(0)
 }
 
@@ -118,38 +119,17 @@ pub async fn notifications(data_dir: &Path, check: Option<String>, limit: u32, j
     }
     let mut rows = vec![["ID", "AT", "EVENT", "CHANNEL", "OUTCOME", "TITLE"].map(String::from)];
     for n in &log {
-        let outcome = match (n.suppressed, n.delivered) {
-            (Some(why), _) => format!("not sent: {}", Suppressed::from(why).words()),
-            (None, Some(true)) => "delivered".to_owned(),
-            (None, Some(false)) => format!("failed: {}", n.error.as_deref().unwrap_or("given up")),
-            (None, None) => match &n.error {
-                Some(error) => format!("retrying ({} tries): {error}", n.attempts),
-                None => "sending".to_owned(),
-            },
-        };
         rows.push([
             n.id.to_string(),
             short_time(&n.at),
             NotifyEvent::from(n.event).as_str().to_owned(),
             n.channel.clone(),
-            outcome,
+            n.outcome.text.clone(),
             n.title.clone(),
         ]);
     }
     print_table(&rows);
     Ok(0)
-}
-
-/// `checks api, db; groups shop`.
-fn targets(silence: &SilenceDto) -> String {
-    let mut parts = Vec::new();
-    if !silence.checks.is_empty() {
-        parts.push(format!("checks {}", silence.checks.join(", ")));
-    }
-    if !silence.groups.is_empty() {
-        parts.push(format!("groups {}", silence.groups.join(", ")));
-    }
-    parts.join("; ")
 }
 
 pub async fn maintenance(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
@@ -165,22 +145,15 @@ pub async fn maintenance(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
     }
     let mut rows = vec![["ID", "WHEN", "NOW", "COVERS", "REASON"].map(String::from)];
     for w in &answer.windows {
-        let when = match (&w.schedule, &w.duration) {
-            (Some(schedule), Some(duration)) => format!("{schedule} for {duration}"),
-            _ => "once".to_owned(),
-        };
-        let span = |from: &Option<String>, to: &Option<String>| match (from, to) {
-            (Some(from), Some(to)) => format!("{} to {}", short_time(from), short_time(to)),
-            _ => String::new(),
-        };
-        let now = match (w.active, &w.starts_at) {
-            (true, _) => format!("ON until {}", w.ends_at.as_deref().map(short_time).unwrap_or_default()),
-            (false, Some(_)) => format!("next {}", span(&w.starts_at, &w.ends_at)),
-            (false, None) => "over".to_owned(),
-        };
-        rows.push([w.id.clone(), when, now, w.covers.join(", "), w.reason.clone().unwrap_or_default()]);
+        rows.push([
+            w.id.clone(),
+            w.when.clone(),
+            w.now.clone(),
+            w.covers.join(", "),
+            w.reason.clone().unwrap_or_default(),
+        ]);
     }
     print_table(&rows);
-    println!("times are UTC; schedules are in local time");
+    println!("times and schedules are in local time");
     Ok(0)
 }

@@ -1,13 +1,11 @@
 //! `watchkeeper breaker ID open|disable|reset`: steers a check's breaker in the running
-//! daemon (a breaker lives there); `status` shows each breaker in one phrase.
+//! daemon (a breaker lives there).
 
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
 use watchkeeper::api::client::Client;
-use watchkeeper::api::dto::{BreakerArgs, BreakerDto, BreakerStateDto};
+use watchkeeper::api::dto::{BreakerArgs, BreakerStateDto};
 use watchkeeper::api::operation;
-use watchkeeper::model::BreakerState;
 
 use super::{client_error, print_json};
 
@@ -44,35 +42,4 @@ pub async fn steer(data_dir: &Path, id: &str, steer: SteerArg, json: bool) -> an
     };
     println!("breaker of `{id}`: {what}");
     Ok(0)
-}
-
-/// A breaker in one phrase, as the dashboard's overview says it: `closed`, `closed,
-/// 20% failed of 10`, `open, trial in 12s`, `half_open, trial 1 of 3`, `forced_open`.
-pub fn summary(breaker: &BreakerDto, now: DateTime<Utc>) -> String {
-    let state = BreakerState::from(breaker.state);
-    match state {
-        BreakerState::Open => match breaker.next_trial_at.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        {
-            Some(at) => {
-                let seconds = (at.with_timezone(&Utc) - now).num_seconds();
-                if seconds > 0 {
-                    format!(
-                        "open, trial in {}",
-                        watchkeeper::units::format_duration(std::time::Duration::from_secs(seconds as u64))
-                    )
-                } else {
-                    "open, trial due".to_owned()
-                }
-            }
-            None => "open".to_owned(),
-        },
-        BreakerState::HalfOpen => {
-            format!("half_open, trial {} of {}", breaker.calls + 1, breaker.rule.half_open_calls)
-        }
-        BreakerState::Closed | BreakerState::Disabled => match breaker.failure_rate {
-            Some(rate) if breaker.failed_calls > 0 => format!("{state}, {rate}% failed of {}", breaker.calls),
-            _ => state.as_str().to_owned(),
-        },
-        BreakerState::ForcedOpen => state.as_str().to_owned(),
-    }
 }

@@ -12,26 +12,24 @@ use super::{client_error, print_json, print_table, short_time};
 pub async fn run(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
     let client = Client::discover(data_dir).map_err(client_error)?;
     let report = client.call::<operation::Status>(&NoArgs {}).await.map_err(client_error)?;
-    let overall = Status::from(report.overall);
+    let overall = Status::from(report.overview.overall);
     if json {
         print_json(&report)?;
         return Ok(overall.exit_code() as u8);
     }
-    let now = chrono::Utc::now();
     let mut rows = vec![["STATUS", "CHECK", "SINCE", "LATENCY", "BREAKER", "MESSAGE"].map(String::from)];
     for check in &report.checks {
         let last = check.last.as_ref();
-        let message = check.reason.clone().or_else(|| last.map(|l| l.message.clone())).unwrap_or_default();
         rows.push([
             Status::from(check.status).as_str().to_uppercase(),
             check.id.clone(),
             short_time(&check.since),
             last.and_then(|l| l.latency_ms).map(|l| format!("{l:.1}ms")).unwrap_or_else(|| "-".into()),
-            check.breaker.as_ref().map_or_else(|| "-".to_owned(), |b| super::breaker::summary(b, now)),
-            message,
+            check.breaker.as_ref().map_or_else(|| "-".to_owned(), |b| b.phrase.text.clone()),
+            check.message.clone(),
         ]);
     }
-    println!("overall: {}", overall.as_str().to_uppercase());
+    println!("overall: {} ({})", overall.as_str().to_uppercase(), report.overview.summary);
     print_table(&rows);
     Ok(overall.exit_code() as u8)
 }

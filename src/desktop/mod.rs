@@ -9,8 +9,8 @@ pub use urgent::Urgent;
 
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::engine::{CheckSnapshot, Engine, Event, GroupSnapshot, Sent};
-use crate::model::{GroupLevel, NotifyEvent, Severity, Status};
+use crate::engine::{CheckSnapshot, Engine, Event, Sent};
+use crate::model::{NotifyEvent, Severity, Status};
 
 /// Failing checks listed in the tray menu; the rest are counted in one entry.
 pub const MENU_CHECKS: usize = 15;
@@ -114,12 +114,9 @@ pub fn steer(check: &str, code: &str) -> Option<crate::api::dto::BreakerArgs> {
     Some(crate::api::dto::BreakerArgs { id: check.to_owned(), state })
 }
 
-/// How long the tray's "Pause 1 h" pauses a check.
-pub const TRAY_PAUSE: &str = "1h";
-
-/// What the tray's "Pause 1 h" of `check` asks.
+/// What the tray's quick pause (`words::QUICK_PAUSE`) of `check` asks.
 pub fn pause(check: &str) -> crate::api::dto::PauseArgs {
-    crate::api::dto::PauseArgs { id: check.to_owned(), duration: Some(TRAY_PAUSE.to_owned()) }
+    crate::api::dto::PauseArgs { id: check.to_owned(), duration: Some(crate::words::QUICK_PAUSE.0.to_owned()) }
 }
 
 /// A recovery action as a menu entry.
@@ -131,53 +128,14 @@ pub struct MenuAction {
     pub confirm: bool,
 }
 
-/// The tray's view of the checks. The summary reads as the dashboard's (ui/src/model.ts),
-/// but when the worst is a group's, it is the group's headline (`shop: partial outage
-/// (Search down)`, the dashboard's banner); a failing component shows at most its
-/// group's level, so the icon follows the worst level.
+/// The tray's view of the checks: the engine's overview (its level and summary, as
+/// the dashboard's header shows them) and the failing checks to act on.
 pub fn tray_view(engine: &Engine) -> TrayView {
     view_of(&engine.snapshot(), engine.config())
 }
 
 fn view_of(snapshot: &[CheckSnapshot], config: &crate::config::Config) -> TrayView {
-    // A failing component shows at most its group's level: an optional part down in a
-    // degraded group is amber, not red.
-    let groups = crate::engine::groups_of(snapshot);
-    let shown = |check: &CheckSnapshot| match (check.status, check.config.group.as_deref()) {
-        (Status::Down | Status::Degraded | Status::Unknown, Some(group)) => {
-            let cap = groups.iter().find(|g| g.id == group).map_or(check.status, |g| g.level.caps());
-            if cap.severity() < check.status.severity() {
-                cap
-            } else {
-                check.status
-            }
-        }
-        (status, _) => status,
-    };
-    let worst = Status::worst(snapshot.iter().map(shown));
-    let summary = if snapshot.is_empty() {
-        "no checks configured".to_owned()
-    } else if worst == Status::Up {
-        format!("all {} up", snapshot.len())
-    } else if let Some(group) = worst_group(&groups, snapshot, worst) {
-        // The worst is a group's: say it as the group's level and its cause.
-        let others = groups.iter().filter(|g| g.level > GroupLevel::Operational).count() - 1
-            + snapshot
-                .iter()
-                .filter(|c| c.config.group.is_none() && c.status.severity() >= Status::Degraded.severity())
-                .count();
-        match others {
-            0 => group.headline(),
-            n => format!("{}; +{n} more", group.headline()),
-        }
-    } else {
-        let names: Vec<&str> = snapshot.iter().filter(|c| c.status == worst).map(|c| c.config.name.as_str()).collect();
-        let mut shown = names.iter().take(3).copied().collect::<Vec<_>>().join(", ");
-        if names.len() > 3 {
-            shown.push_str(&format!(", +{}", names.len() - 3));
-        }
-        format!("{} {worst}: {shown}", names.len())
-    };
+    let overview = crate::engine::overview(snapshot);
     let mut failing: Vec<&CheckSnapshot> =
         snapshot.iter().filter(|c| matches!(c.status, Status::Down | Status::Degraded | Status::Unknown)).collect();
     // Worst first; config order within a status (sort is stable).
@@ -201,8 +159,8 @@ fn view_of(snapshot: &[CheckSnapshot], config: &crate::config::Config) -> TrayVi
         })
         .collect();
     TrayView {
-        level: if snapshot.is_empty() { TrayLevel::Unknown } else { TrayLevel::of(worst) },
-        summary,
+        level: TrayLevel::of(overview.level),
+        summary: overview.summary,
         failing,
         more,
         all_paused: !snapshot.is_empty() && snapshot.iter().all(|c| c.status == Status::Paused),
@@ -263,50 +221,14 @@ pub fn notification_of(sent: &Sent, engine: &Engine) -> Notification {
     notification
 }
 
-/// The group whose level is the tray's worst, when no ungrouped check is as bad: the
-/// worst level first, then the first in config order.
-fn worst_group<'a>(
-    groups: &'a [GroupSnapshot],
-    snapshot: &[CheckSnapshot],
-    worst: Status,
-) -> Option<&'a GroupSnapshot> {
-    let mut found: Option<&GroupSnapshot> = None;
-    for group in groups.iter().filter(|g| g.level > GroupLevel::Operational) {
-        if found.is_none_or(|f| group.level > f.level) {
-            found = Some(group);
-        }
-    }
-    let group = found?;
-    let ungrouped_as_bad = snapshot.iter().any(|c| c.config.group.is_none() && c.status == worst);
-    (group.level.caps() == worst && !ungrouped_as_bad).then_some(group)
-}
-
-/// The tray's snooze lengths, code and label: a snooze is a silence of one check.
-pub const SNOOZES: &[(&str, &str)] =
-    &[("15m", "15 min"), ("1h", "1 h"), ("4h", "4 h"), ("tomorrow", "Until tomorrow 08:00")];
-
-/// The silence a snooze of `check` asks for (`code` from [`SNOOZES`]); "tomorrow 08:00"
-/// is in the engine's local time (`zone`). `None` for a code that is not one.
-pub fn snooze(
-    check: &str,
-    code: &str,
-    now: chrono::DateTime<chrono::Utc>,
-    zone: &dyn crate::clock::Zone,
-) -> Option<crate::api::dto::SilenceArgs> {
-    let (r#for, until) = match code {
-        "tomorrow" => {
-            let morning = (zone.local(now).date() + chrono::Days::new(1)).and_hms_opt(8, 0, 0)?;
-            (None, Some(crate::api::dto::rfc3339(&zone.instant(morning)?)))
-        }
-        code if SNOOZES.iter().any(|(c, _)| *c == code) => (Some(code.to_owned()), None),
-        _ => return None,
-    };
-    Some(crate::api::dto::SilenceArgs {
+/// The silence a snooze of `check` asks for (`code` from `words::SNOOZES`: the core
+/// works out when it ends); `None` for a code that is not one.
+pub fn snooze(check: &str, code: &str) -> Option<crate::api::dto::SilenceArgs> {
+    crate::words::SNOOZES.iter().any(|(c, _)| *c == code).then(|| crate::api::dto::SilenceArgs {
         checks: Some(vec![check.to_owned()]),
-        groups: None,
-        r#for,
-        until,
+        snooze: Some(code.to_owned()),
         reason: "snoozed from the tray".to_owned(),
+        ..Default::default()
     })
 }
 
@@ -417,14 +339,9 @@ mod tests {
 
     #[test]
     fn a_snooze_is_a_silence_of_one_check() {
-        use chrono::TimeZone;
-        let zone = crate::clock::FixedZone(chrono::FixedOffset::east_opt(3600).unwrap());
-        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 2, 22, 30, 0).unwrap();
-        let hour = snooze("api", "1h", now, &zone).expect("a snooze");
-        assert_eq!((hour.checks, hour.r#for.as_deref(), hour.until), (Some(vec!["api".to_owned()]), Some("1h"), None));
-        let morning = snooze("api", "tomorrow", now, &zone).expect("a snooze").until.expect("an end");
-        assert_eq!(morning, "2026-12-03T07:00:00.000Z", "08:00 tomorrow in the zone, 23:30 local now");
-        assert!(snooze("api", "forever", now, &zone).is_none());
+        let hour = snooze("api", "1h").expect("a snooze");
+        assert_eq!((hour.checks, hour.snooze.as_deref()), (Some(vec!["api".to_owned()]), Some("1h")));
+        assert!(snooze("api", "forever").is_none());
     }
 
     #[test]

@@ -122,16 +122,6 @@ pub struct Component {
     pub status: Status,
 }
 
-impl GroupSnapshot {
-    /// `shop: partial outage (Search down)`.
-    pub fn headline(&self) -> String {
-        match &self.cause {
-            Some(cause) => format!("{}: {} ({cause})", self.id, self.level.words()),
-            None => format!("{}: {}", self.id, self.level.words()),
-        }
-    }
-}
-
 /// Each group of the checks, in the order they first appear, with its level.
 pub fn groups_of(snapshot: &[CheckSnapshot]) -> Vec<GroupSnapshot> {
     let mut groups: Vec<GroupSnapshot> = Vec::new();
@@ -157,15 +147,60 @@ pub fn groups_of(snapshot: &[CheckSnapshot]) -> Vec<GroupSnapshot> {
         let statuses: Vec<(Status, bool)> = group.components.iter().map(|c| (c.status, c.critical)).collect();
         let (level, causes) = GroupLevel::rollup(&statuses);
         group.level = level;
-        group.cause = (!causes.is_empty()).then(|| {
-            causes
-                .iter()
-                .map(|&i| format!("{} {}", group.components[i].name, group.components[i].status))
-                .collect::<Vec<_>>()
-                .join(", ")
-        });
+        let causing: Vec<(&str, Status)> =
+            causes.iter().map(|&i| (group.components[i].name.as_str(), group.components[i].status)).collect();
+        group.cause = crate::words::group_cause(&causing);
     }
     groups
+}
+
+/// What every front door heads its view of the checks with: the tray's icon and first
+/// entry, the dashboard's header, `watchkeeper status`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overview {
+    /// The worst status of all checks (`up` with none).
+    pub overall: Status,
+    /// The worst a person is shown: a failing component at most its group's level (an
+    /// optional part down in a degraded group is amber, not red); `unknown` with no
+    /// checks.
+    pub level: Status,
+    pub groups: Vec<GroupSnapshot>,
+    /// `all 12 up`, `3 down: a, b, c`, or the worst group's headline.
+    pub summary: String,
+}
+
+/// The overview of these checks.
+pub fn overview(snapshot: &[CheckSnapshot]) -> Overview {
+    let groups = groups_of(snapshot);
+    let shown = |check: &CheckSnapshot| match (check.status, check.config.group.as_deref()) {
+        (Status::Down | Status::Degraded | Status::Unknown, Some(group)) => {
+            let cap = groups.iter().find(|g| g.id == group).map_or(check.status, |g| g.level.caps());
+            if cap.severity() < check.status.severity() {
+                cap
+            } else {
+                check.status
+            }
+        }
+        (status, _) => status,
+    };
+    let worst = Status::worst(snapshot.iter().map(shown));
+    // The group that heads the summary: the worst level, the first in config order,
+    // when no ungrouped check is as bad.
+    let mut heading: Option<&GroupSnapshot> = None;
+    for group in groups.iter().filter(|g| g.level > GroupLevel::Operational) {
+        if heading.is_none_or(|f| group.level > f.level) {
+            heading = Some(group);
+        }
+    }
+    let ungrouped_as_bad = snapshot.iter().any(|c| c.config.group.is_none() && c.status == worst);
+    let heading = heading.filter(|g| g.level.caps() == worst && !ungrouped_as_bad);
+    let summary = crate::words::summary(snapshot, &groups, worst, heading);
+    Overview {
+        overall: if snapshot.is_empty() { Status::Up } else { Status::worst(snapshot.iter().map(|c| c.status)) },
+        level: if snapshot.is_empty() { Status::Unknown } else { worst },
+        summary,
+        groups,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +212,8 @@ pub enum Event {
     IncidentResolved {
         id: i64,
         check_id: CheckId,
+        /// When it started (`None` if that was lost) and ended.
+        started_at: Option<DateTime<Utc>>,
         at: DateTime<Utc>,
     },
     /// Output of a running action, as it arrives; `ref` is the caller's name for the run.
@@ -311,6 +348,8 @@ struct Live {
     healing: Healing,
     /// Its recent results, for flap detection.
     flap: crate::state::FlapHistory,
+    /// When its open incident started.
+    incident_started_at: Option<DateTime<Utc>>,
 }
 
 /// The running engine's tasks, for shutdown.

@@ -31,6 +31,8 @@ struct Applied {
     breakers_opened: Vec<ServiceBreaker>,
     /// The check started or stopped flapping with this result.
     flapped: Option<Flapping>,
+    /// When the incident this result resolved started.
+    resolved_started_at: Option<DateTime<Utc>>,
 }
 
 /// What the service said about itself with a result.
@@ -133,9 +135,14 @@ impl Engine {
                 status: result.verdict.status(),
             })
         });
+        let resolved_started_at = match transition.resolved {
+            Some(_) => live.incident_started_at.take(),
+            None => None,
+        };
         let opened = transition.open.map(|cause| {
             let incident = self.new_incident(check, cause, failed, result.at);
             live.tracked.state.open_incident = Some(incident.id);
+            live.incident_started_at = Some(incident.started_at);
             incident
         });
         live.last = Some(result.clone());
@@ -180,7 +187,7 @@ impl Engine {
             tracing::info!(check = %check.id, %from, %to, reason = reason.as_deref().unwrap_or(""), "status changed");
             ops.push(record::state_change(result.at, Change { from, to, reason }, state.clone()));
         }
-        Some(Applied { ops, state, breakers_opened, flapped })
+        Some(Applied { ops, state, breakers_opened, flapped, resolved_started_at })
     }
 
     /// A new incident of `check`, with the next id.
@@ -217,7 +224,8 @@ impl Engine {
                     events.push(Event::IncidentOpened(incident.clone()));
                 }
                 WriteOp::ResolveIncident { id, at, .. } => {
-                    events.push(Event::IncidentResolved { id: *id, check_id: check_id.clone(), at: *at });
+                    let started_at = applied.resolved_started_at;
+                    events.push(Event::IncidentResolved { id: *id, check_id: check_id.clone(), started_at, at: *at });
                 }
                 _ => {}
             }

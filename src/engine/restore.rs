@@ -51,6 +51,13 @@ pub(super) fn load(store: &Store, config: &Config, now: DateTime<Utc>) -> Result
                     Err(error) => tracing::warn!(check = %check.id, %error, "its last result cannot be read"),
                 }
             }
+            // When its open incident started: how long it lasted is told when it ends.
+            if let Some(incident) = live.tracked.state.open_incident {
+                match store.incident_started_now(incident) {
+                    Ok(started_at) => live.incident_started_at = started_at,
+                    Err(error) => tracing::warn!(check = %check.id, %error, "its open incident cannot be read"),
+                }
+            }
             // Kept only while the check heals itself.
             if check.auto_action.is_some() {
                 live.healing = healing.remove(&check.id).unwrap_or_default();
@@ -71,6 +78,7 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
             service_breakers: None,
             healing: Healing::default(),
             flap: Default::default(),
+            incident_started_at: None,
         };
     };
     let state = CheckState {
@@ -95,6 +103,7 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
         service_breakers: None,
         healing: Healing::default(),
         flap: p.flap,
+        incident_started_at: None,
     }
 }
 

@@ -119,6 +119,7 @@ impl Engine {
         let Some(Verdict::Down(cause)) = live.last.as_ref().map(|r| &r.verdict) else { return None };
         let incident = self.new_incident(check, cause.clone(), Vec::new(), now);
         live.tracked.state.open_incident = Some(incident.id);
+        live.incident_started_at = Some(incident.started_at);
         Some(incident)
     }
 

@@ -39,18 +39,3 @@ codes! {
         NoNetwork = "no_network",
     }
 }
-
-impl Suppressed {
-    /// Why, in a few words, for people.
-    pub fn words(self) -> &'static str {
-        match self {
-            Suppressed::Silenced => "silenced",
-            Suppressed::Maintenance => "in maintenance",
-            Suppressed::Acked => "acknowledged",
-            Suppressed::QuietHours => "quiet hours",
-            Suppressed::Flapping => "flapping",
-            Suppressed::ParentDown => "a check it depends on is down",
-            Suppressed::NoNetwork => "no network",
-        }
-    }
-}

@@ -73,6 +73,16 @@ impl ServiceComponent {
     pub fn health(&self) -> HealthStatus {
         HealthStatus::of(&self.status)
     }
+
+    /// What its word means as a check's status: up, degraded (warn), down, or unknown.
+    pub fn level(&self) -> super::Status {
+        match self.health() {
+            HealthStatus::Up => super::Status::Up,
+            HealthStatus::Warn => super::Status::Degraded,
+            HealthStatus::Down => super::Status::Down,
+            HealthStatus::Unknown => super::Status::Unknown,
+        }
+    }
 }
 
 /// A service's own circuit breakers as read with a probe, or why they could not be.
@@ -105,5 +115,16 @@ impl ServiceBreaker {
     /// Open or forced open: the service fails its calls to this dependency fast.
     pub fn is_open(&self) -> bool {
         matches!(self.state.to_ascii_uppercase().as_str(), "OPEN" | "FORCED_OPEN")
+    }
+
+    /// What its state means as a check's status: closed up, half-open degraded, open
+    /// down, anything else unknown.
+    pub fn level(&self) -> super::Status {
+        match self.state.to_ascii_uppercase().as_str() {
+            "CLOSED" => super::Status::Up,
+            "HALF_OPEN" => super::Status::Degraded,
+            "OPEN" | "FORCED_OPEN" => super::Status::Down,
+            _ => super::Status::Unknown,
+        }
     }
 }

@@ -88,16 +88,6 @@ impl GroupLevel {
             GroupLevel::PartialOutage | GroupLevel::MajorOutage => Status::Down,
         }
     }
-
-    /// In words: `partial outage`.
-    pub fn words(self) -> &'static str {
-        match self {
-            GroupLevel::Operational => "operational",
-            GroupLevel::Degraded => "degraded",
-            GroupLevel::PartialOutage => "partial outage",
-            GroupLevel::MajorOutage => "major outage",
-        }
-    }
 }
 
 codes! {

@@ -54,6 +54,13 @@ pub(super) fn resolve(tx: &Transaction<'_>, id: i64, at: DateTime<Utc>) -> rusql
     Ok(())
 }
 
+/// When an incident started, if there is one with that id.
+pub(super) fn started_at(connection: &Connection, id: i64) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let mut statement = connection.prepare_cached("SELECT started_at FROM incidents WHERE id = ?1")?;
+    let mut rows = statement.query_map([id], |row| row.get::<_, i64>(0))?;
+    rows.next().transpose().map(|at| at.map(from_millis))
+}
+
 pub(super) fn max_id(connection: &Connection) -> rusqlite::Result<i64> {
     connection.query_row("SELECT COALESCE(MAX(id), 0) FROM incidents", [], |row| row.get(0))
 }

@@ -245,6 +245,11 @@ impl Store {
         Ok(self.read_now(|c| results::recent(c, check_id, 1))?.into_iter().next())
     }
 
+    /// When an incident started (at start, for the incidents still open).
+    pub fn incident_started_now(&self, id: i64) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.read_now(|c| incidents::started_at(c, id))
+    }
+
     pub fn max_incident_id(&self) -> Result<i64, StoreError> {
         self.read_now(incidents::max_id)
     }

@@ -2,7 +2,8 @@
 //! transaction. When the queue was idle, it gathers for `BATCH_WINDOW` before
 //! committing, so a steady trickle of results costs a few commits a second, not one
 //! each; a backlog, an incident opening or resolving, a flush, a stop or an action run
-//! (someone waits for its id) is committed at once. A `kill -9` loses at most the batch
+//! (someone waits for its id) is committed at once: sending one wakes a gathering
+//! writer, so an API change answers in the time of a commit, not of a window. A `kill -9` loses at most the batch
 //! being gathered: the last `BATCH_WINDOW` of results (at most `MAX_BATCH` operations);
 //! committed batches survive (WAL, `synchronous=NORMAL`).
 //!
@@ -13,7 +14,7 @@
 //! At shutdown a failing batch is tried `STOP_TRIES` times, then given up, logged.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -129,6 +130,23 @@ const _: () = assert!(std::mem::size_of::<WriteOp>() <= 224);
 pub struct WriterHandle {
     sender: mpsc::Sender<WriteOp>,
     figures: Arc<OwnFigures>,
+    /// The writer's thread, woken from gathering when an urgent operation comes.
+    thread: Option<std::thread::Thread>,
+    /// Set with that wake: an urgent operation is queued.
+    hurry: Arc<AtomicBool>,
+}
+
+/// An operation someone waits on, or that must not wait: committed at once.
+fn urgent(op: &WriteOp) -> bool {
+    matches!(
+        op,
+        WriteOp::Flush(_)
+            | WriteOp::Stop
+            | WriteOp::ActionRun(..)
+            | WriteOp::FinishActionRun { .. }
+            | WriteOp::OpenIncident { .. }
+            | WriteOp::ResolveIncident { .. }
+    )
 }
 
 impl WriterHandle {
@@ -140,9 +158,16 @@ impl WriterHandle {
         }
     }
 
-    /// Queues an operation that must not be lost, waiting for room.
+    /// Queues an operation that must not be lost, waiting for room; an urgent one wakes
+    /// a writer that is gathering.
     pub async fn send(&self, op: WriteOp) -> Result<(), super::StoreError> {
-        self.sender.send(op).await.map_err(|_| super::StoreError::WriterGone)
+        let wake = urgent(&op);
+        self.sender.send(op).await.map_err(|_| super::StoreError::WriterGone)?;
+        if let (true, Some(thread)) = (wake, &self.thread) {
+            self.hurry.store(true, Ordering::Release);
+            thread.unpark();
+        }
+        Ok(())
     }
 
     /// Waits until everything queued so far is committed. A batch that failed to
@@ -178,11 +203,14 @@ impl Writer {
     pub(super) fn start(connection: Connection, retention: Duration, figures: Arc<OwnFigures>) -> Writer {
         let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let thread_figures = figures.clone();
+        let hurry = Arc::new(AtomicBool::new(false));
+        let thread_hurry = hurry.clone();
         let thread = std::thread::Builder::new()
             .name("watchkeeper-writer".into())
-            .spawn(move || run(connection, receiver, retention, &thread_figures))
+            .spawn(move || run(connection, receiver, retention, &thread_figures, &thread_hurry))
             .ok();
-        Writer { handle: WriterHandle { sender, figures }, thread }
+        let handle = WriterHandle { sender, figures, thread: thread.as_ref().map(|t| t.thread().clone()), hurry };
+        Writer { handle, thread }
     }
 
     pub fn handle(&self) -> WriterHandle {
@@ -198,7 +226,13 @@ impl Writer {
     }
 }
 
-fn run(mut connection: Connection, mut receiver: mpsc::Receiver<WriteOp>, retention: Duration, figures: &OwnFigures) {
+fn run(
+    mut connection: Connection,
+    mut receiver: mpsc::Receiver<WriteOp>,
+    retention: Duration,
+    figures: &OwnFigures,
+    hurry: &AtomicBool,
+) {
     // `None` prunes on the first batch. (Subtracting an hour from `Instant::now()`
     // would panic on a machine up for less than an hour.)
     let mut last_prune: Option<Instant> = None;
@@ -210,22 +244,16 @@ fn run(mut connection: Connection, mut receiver: mpsc::Receiver<WriteOp>, retent
     loop {
         if batch.is_empty() {
             let Some(first) = receiver.blocking_recv() else { return };
-            let urgent = matches!(
-                first,
-                WriteOp::Flush(_)
-                    | WriteOp::Stop
-                    | WriteOp::ActionRun(..)
-                    | WriteOp::FinishActionRun { .. }
-                    | WriteOp::OpenIncident { .. }
-                    | WriteOp::ResolveIncident { .. }
-            );
+            let urgent = urgent(&first);
             batch.push(first);
             if !backlog && !urgent {
-                std::thread::sleep(BATCH_WINDOW);
+                gather(hurry);
             }
         } else if failing {
             std::thread::sleep(RETRY_AFTER);
         }
+        // What is queued now goes in this batch: an earlier hurry is spent.
+        hurry.store(false, Ordering::Release);
         let limit = batch.len() + MAX_BATCH;
         while batch.len() < limit {
             match receiver.try_recv() {
@@ -280,6 +308,22 @@ fn run(mut connection: Connection, mut receiver: mpsc::Receiver<WriteOp>, retent
         if stopping && !failing {
             return;
         }
+    }
+}
+
+/// Waits `BATCH_WINDOW` for more to commit together, or less when an urgent operation
+/// is queued meanwhile.
+fn gather(hurry: &AtomicBool) {
+    let deadline = Instant::now() + BATCH_WINDOW;
+    loop {
+        if hurry.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return;
+        }
+        std::thread::park_timeout(deadline - now);
     }
 }
 

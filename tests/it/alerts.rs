@@ -441,7 +441,7 @@ async fn a_maintenance_window_shows_opens_nothing_and_its_end_opens_the_incident
     let (code, out, _) = daemon.cli(&["maintenance"]).await;
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("deploy") && out.contains("once") && out.contains("ON until") && out.contains("v2 rollout"),
+        out.contains("deploy") && out.contains("once") && out.contains("on until") && out.contains("v2 rollout"),
         "{out}"
     );
     assert!(out.contains("* * * * * for 1h") && out.contains("batch"), "{out}");

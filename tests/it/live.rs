@@ -39,8 +39,13 @@ async fn results_are_coalesced_and_incidents_follow_their_check() {
     let results_before = watchkeeper::figures::OwnFigures::get(&running.engine.figures().probes);
     while checks_updates < 8 {
         let update = next(&mut stream).await.unwrap();
+        if update.name == "overview" {
+            continue;
+        }
         assert_eq!(update.name, "checks");
-        let checks: Vec<serde_json::Value> = serde_json::from_str(&update.data).unwrap();
+        let update: serde_json::Value = serde_json::from_str(&update.data).unwrap();
+        assert_eq!(update["update"], "checks", "the update says what it is: {update}");
+        let checks = update["checks"].as_array().unwrap();
         assert_eq!(checks.len(), 1, "one entry per check, however many results: {checks:?}");
         checks_updates += 1;
     }
@@ -71,7 +76,7 @@ async fn results_are_coalesced_and_incidents_follow_their_check() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_group_sends_its_level_when_it_changes_and_only_then() {
+async fn the_overview_is_sent_when_it_changes_and_only_then() {
     let web = Target::start(Behaviour::Ok).await;
     let search = Target::start(Behaviour::Ok).await;
     let check = |id: &str, target: &Target| {
@@ -82,33 +87,47 @@ async fn a_group_sends_its_level_when_it_changes_and_only_then() {
     };
     let (_dir, running) = start(&(check("web", &web) + &check("search", &search)));
     let mut stream = Box::pin(updates(running.engine.clone()));
-    let mut groups = Vec::new();
-    // Up first: the group is sent once, operational, however many results follow.
+    let mut overviews = Vec::new();
+    // Up first: the overview is sent when it changes (once both are up), not per result.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let mut checks_updates = 0;
     while checks_updates < 10 {
         assert!(tokio::time::Instant::now() < deadline, "ten checks updates");
         let update = next(&mut stream).await.unwrap();
         match update.name {
-            "groups" => groups.push(update.data),
+            "overview" => overviews.push(serde_json::from_str::<serde_json::Value>(&update.data).unwrap()),
             "checks" if update.data.contains(r#""status":"up""#) => checks_updates += 1,
             _ => {}
         }
     }
-    let levels: Vec<serde_json::Value> = groups.iter().map(|g| serde_json::from_str(g).unwrap()).collect();
-    assert!(!levels.is_empty() && levels.len() <= 3, "sent when it changed, not per result: {groups:?}");
-    let last = levels.last().unwrap();
-    assert_eq!((last[0]["id"].as_str(), last[0]["level"].as_str()), (Some("shop"), Some("operational")), "{last}");
+    assert!(overviews.len() <= 3, "sent when it changed, not per result: {overviews:?}");
+    let last = &running.engine.snapshot();
+    assert!(last.iter().all(|c| c.status == watchkeeper::model::Status::Up), "both are up");
+    if let Some(last) = overviews.last() {
+        let overview = &last["overview"];
+        assert_eq!(
+            (overview["summary"].as_str(), overview["level"].as_str()),
+            (Some("all 2 up"), Some("up")),
+            "{last}"
+        );
+    }
 
     search.set(Behaviour::Status(503));
     let partial = loop {
         let update = next(&mut stream).await.unwrap();
-        if update.name == "groups" && update.data.contains("partial_outage") {
+        if update.name == "overview" && update.data.contains("partial_outage") {
             break serde_json::from_str::<serde_json::Value>(&update.data).unwrap();
         }
     };
-    assert_eq!(partial[0]["cause"], "search down", "{partial}");
-    let components = partial[0]["components"].as_array().unwrap();
+    let overview = &partial["overview"];
+    assert_eq!(overview["summary"], "shop: partial outage (search down)", "the core says it: {partial}");
+    assert_eq!(overview["level"], "down");
+    let group = &overview["groups"][0];
+    assert_eq!(
+        (group["cause"].as_str(), group["headline"].as_str()),
+        (Some("search down"), Some("shop: partial outage (search down)"))
+    );
+    let components = group["components"].as_array().unwrap();
     assert_eq!(components.len(), 2);
     assert_eq!((components[1]["check"].as_str(), components[1]["status"].as_str()), (Some("search"), Some("down")));
     running.shutdown().await;

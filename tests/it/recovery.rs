@@ -191,7 +191,7 @@ async fn a_spent_budget_gives_up_once_survives_a_restart_and_a_reset_starts_over
     let data = daemon.data_dir();
     let (code, stdout, stderr) = run_cli(&["action", "reset", "heal", "--data-dir", data.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("action `heal`: budget reset (0/2 per 1h"), "{stdout}");
+    assert!(stdout.contains("action `heal`: budget reset (0 of 2 runs in 1h"), "{stdout}");
     // Giving up again goes out live, for the desktop's `restart_loop` notification.
     let mut seen = String::new();
     let told = tokio::time::timeout(WAIT, async {
@@ -217,7 +217,10 @@ async fn a_spent_budget_gives_up_once_survives_a_restart_and_a_reset_starts_over
 
     let (code, stdout, _) = run_cli(&["action", "list", "--data-dir", data.to_str().unwrap()]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("heal") && stdout.contains("2/2 per 1h, blocked until"), "{stdout}");
+    assert!(
+        stdout.contains("heal") && stdout.contains("2 of 2 runs in 1h · budget spent, next run allowed in "),
+        "{stdout}"
+    );
     assert!(stdout.contains("svc (auto)"), "{stdout}");
     let (code, _, stderr) = run_cli(&["action", "run", "heal", "--data-dir", data.to_str().unwrap()]);
     assert_ne!(code, 0, "the CLI is refused past the budget too");
@@ -304,7 +307,7 @@ async fn a_run_cut_short_by_a_stop_is_marked_interrupted_and_still_counts() {
     assert!(stderr.contains("action_budget_exhausted"), "{stderr}");
     let (code, stdout, stderr) = run_cli(&["action", "reset", "fix", "--config", config_arg, "--data-dir", data_arg]);
     assert_eq!(code, 0, "a reset works without a daemon too: {stderr}");
-    assert!(stdout.contains("budget reset (0/1 per 1h)"), "{stdout}");
+    assert!(stdout.contains("budget reset (0 of 1 runs in 1h)"), "{stdout}");
     let (code, _, stderr) = run_cli(&["action", "run", "fix", "--config", config_arg, "--data-dir", data_arg]);
     assert_eq!(code, 0, "after the reset it runs: {stderr}");
 }

@@ -221,6 +221,85 @@ fn local_time_comes_from_the_engines_zone() {
     assert!(found.is_empty(), "local time comes from the engine's zone (`Engine::zone`):\n{}", found.join("\n"));
 }
 
+/// The dashboard's own TypeScript: not its generated types, nor its tests and fixtures.
+fn dashboard_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "ts") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&root().join("ui/src"), &mut files);
+    files.retain(|f| {
+        let name = f.file_name().unwrap().to_string_lossy();
+        !name.ends_with(".test.ts") && name != "fixtures.ts" && !f.starts_with(root().join("ui/src/api"))
+    });
+    files.sort();
+    files
+}
+
+#[test]
+fn the_dashboard_restates_no_word_nor_default_of_the_core() {
+    use watchkeeper::words;
+    // The core's words that only the core should write: its tables, and pieces of its
+    // phrases (`open, trial in 12 s`, `2 of 3 runs in 10m`, ...).
+    let mut phrases: Vec<String> = [
+        "trial in",
+        "trial due",
+        "failures in a row",
+        "runs in",
+        "next run allowed",
+        "Self-healing",
+        "No network",
+        "remote check",
+        "not sent",
+        "retrying (",
+        "opens at",
+        "no checks configured",
+        "no result yet",
+        "verified: the check",
+        "% failed",
+    ]
+    .map(String::from)
+    .to_vec();
+    phrases.extend(
+        words::breaker_states().into_iter().map(|(_, text)| text.to_owned()).filter(|t| t.contains([' ', '-'])),
+    );
+    phrases.extend(words::group_levels().into_iter().map(|(_, text)| text.to_owned()).filter(|t| t.contains(' ')));
+    phrases.extend(words::SNOOZES.iter().map(|(_, label)| label.to_string()).filter(|l| l.contains(' ')));
+    phrases.push(words::QUICK_PAUSE.1.to_owned());
+    let literal = regex::Regex::new(r#""[^"]*"|'[^']*'|`[^`]*`"#).unwrap();
+    // `x ?? 50`: a default of the core's, restated where the wire has none.
+    let default = regex::Regex::new(r"\?\?\s*-?\d").unwrap();
+    let mut found = Vec::new();
+    for file in dashboard_files() {
+        let relative = file.strip_prefix(root()).unwrap().display().to_string();
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") || code.starts_with("*") || code.starts_with("/*") {
+                continue;
+            }
+            let restated = literal
+                .find_iter(line)
+                .any(|l| phrases.iter().any(|p| l.as_str().to_lowercase().contains(&p.to_lowercase())));
+            if restated || default.is_match(line) {
+                found.push(format!("{relative}:{}: {}", number + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the dashboard shows the core's words and defaults as the wire carries them (a DTO's phrase, or a table in ui/src/api/types.ts), never its own copy:\n{}",
+        found.join("\n")
+    );
+}
+
 #[test]
 fn every_module_says_what_it_owns() {
     for file in core_files() {

@@ -86,7 +86,8 @@ test("a failing check shows down live, and a recovery action runs from the page"
   const message = await row(page, "orders-api").locator("td.message").innerText();
   assert.match(message, /503/, "the row says why");
   assert.match(message, /unexpected status/, "with the resolution hint");
-  assert.match(await page.locator("#summary").innerText(), /1 down: Orders API/);
+  // The core's summary, the tray's too: the worst is its group's outage.
+  assert.equal(await page.locator("#summary").innerText(), "orders: partial outage (Orders API down)");
   // Its group is in partial outage (its port is still up): a banner says so and why.
   const banner = page.locator('.group-banner[data-group="orders"]');
   await banner.waitFor({ timeout: WAIT });
@@ -309,7 +310,7 @@ breaker = { window = 10, min_calls = 4, failure_rate = 50, half_open_calls = 2, 
     const strip = panel.locator(".strip .call");
     assert.ok((await strip.count()) >= 4, "the window's calls are a strip");
     assert.ok((await panel.locator(".strip .call.failed").count()) >= 2, "with its failures");
-    assert.match(await panel.locator('[data-rate="Failed"]').innerText(), /\d+ % \(\d+ of \d+\) · opens at 50 %/);
+    assert.match(await panel.locator('[data-rate="Failed"]').innerText(), /\d+% \(\d+ of \d+\) · opens at 50%/);
     const countdown = panel.locator(".breaker-now .countdown");
     const before = await countdown.innerText();
     await eventually(WAIT, "the next trial counts down", async () => (await countdown.innerText()) !== before);

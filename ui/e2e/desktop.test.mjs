@@ -168,7 +168,7 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   const snoozeEntry = findEntry(findEntry(db, "Snooze"), "15 min");
   assert.deepEqual(
     findEntry(db, "Snooze").children.map((c) => c.label),
-    ["15 min", "1 h", "4 h", "Until tomorrow 08:00"],
+    ["15 min", "1 h", "4 h", "until tomorrow 08:00"],
   );
   await session.host.ask({ op: "click", item, id: snoozeEntry.id });
   const snoozed = await eventually(WAIT, "the tray's snooze is a silence", async () =>

@@ -3,7 +3,7 @@
 import type { ApiError, Connection, Transport, Update } from "./client";
 import { asApiError } from "./client";
 import { badge, guarded, h } from "./dom";
-import { LiveState, noNetwork, summary, worst } from "./model";
+import { LiveState } from "./model";
 import { deliverOutput } from "./views/action";
 import { AlertsPage } from "./views/alerts";
 import { CheckPage } from "./views/check";
@@ -111,7 +111,8 @@ export class App {
         this.transport.call("health", {}).catch(() => null),
       ]);
       this.state.replaceChecks(status.checks);
-      this.state.groups = status.groups;
+      const { checks: _, ...overview } = status;
+      this.state.overview = overview;
       this.state.incidents = incidents.incidents;
       this.loaded = true;
       this.connectionBanner.hidden = true;
@@ -130,38 +131,41 @@ export class App {
   }
 
   private onUpdate(update: Update): void {
-    if (update.name === "action_output") deliverOutput(update.ref, update.text);
+    if (update.update === "action_output") deliverOutput(update.output.ref, update.output.text);
     const changed = this.state.apply(update);
     if (changed.resync) {
       void this.resync();
       return;
     }
     if (changed.checks.length > 0) {
-      this.refreshHeader();
       this.overview.update(changed.checks);
       if (this.page instanceof CheckPage && changed.checks.includes(this.page.id)) this.page.onCheck();
     }
-    if (changed.groups) this.overview.refreshGroups();
+    if (changed.overview) {
+      this.refreshHeader();
+      this.overview.refreshGroups();
+    }
     if (changed.incidents) {
       if (this.page instanceof CheckPage) this.page.onIncidents();
       if (this.page instanceof IncidentsPage) void this.page.load();
     }
-    if (update.name === "action_run") {
+    if (update.update === "action_run") {
       if (this.page instanceof CheckPage) this.page.onRun();
       if (this.page instanceof RunsPage) void this.page.load();
     }
   }
 
+  /** The header as the core words it: its level, its summary, the network. */
   private refreshHeader(): void {
-    const checks = [...this.state.checks.values()];
-    const status = checks.length ? worst(checks.map((c) => c.status)) : "unknown";
-    this.overall.className = `badge ${status}`;
-    this.overall.textContent = status;
-    this.summaryText.textContent = summary(checks);
-    const network = noNetwork(checks);
+    const overview = this.state.overview;
+    if (!overview) return;
+    this.overall.className = `badge ${overview.level}`;
+    this.overall.textContent = overview.level;
+    this.summaryText.textContent = overview.summary;
+    const network = overview.network_down;
     this.networkBanner.hidden = network === null;
-    this.networkBanner.textContent = network ?? "";
-    document.title = status === "up" ? "Watchkeeper" : `(${summary(checks)}) Watchkeeper`;
+    this.networkBanner.textContent = network?.text ?? "";
+    document.title = overview.level === "up" ? "Watchkeeper" : `(${overview.summary}) Watchkeeper`;
   }
 
   private async route(): Promise<void> {

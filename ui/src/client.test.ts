@@ -25,16 +25,18 @@ describe("event stream parsing", () => {
   });
 
   it("turns events into updates, and refuses what it does not know", () => {
-    expect(toUpdate("hello", '{"missed":3}')).toEqual({ name: "hello", missed: 3 });
-    expect(toUpdate("checks", "[]")).toEqual({ name: "checks", checks: [] });
-    expect(toUpdate("checks", "{}")).toBeNull();
-    expect(toUpdate("action_output", '{"ref":"r","action":"fix","text":"hi"}')).toEqual({
-      name: "action_output",
-      ref: "r",
-      action: "fix",
-      text: "hi",
+    expect(toUpdate("hello", '{"update":"hello","missed":3}')).toEqual({ update: "hello", missed: 3 });
+    expect(toUpdate("checks", '{"update":"checks","checks":[]}')).toEqual({ update: "checks", checks: [] });
+    expect(toUpdate("checks", "[]")).toBeNull();
+    expect(toUpdate("checks", '{"update":"hello"}')).toBeNull();
+    const output = '{"update":"action_output","output":{"ref":"r","action":"fix","text":"hi"}}';
+    expect(toUpdate("action_output", output)).toEqual({
+      update: "action_output",
+      output: { ref: "r", action: "fix", text: "hi" },
     });
-    expect(toUpdate("bogus", "{}")).toBeNull();
+    const restartLoop = '{"update":"restart_loop","restart_loop":{"check":"a"}}';
+    expect(toUpdate("restart_loop", restartLoop)).toMatchObject({ update: "restart_loop" });
+    expect(toUpdate("bogus", '{"update":"bogus"}')).toBeNull();
     expect(toUpdate("incident", "{not json")).toBeNull();
   });
 });
@@ -88,9 +90,12 @@ describe("HTTP transport against a real server", () => {
         }
         if (request.url === "/api/v1/events") {
           response.writeHead(200, { "content-type": "text/event-stream" });
-          response.write("event: hello\ndata: {}\n\n");
-          response.write('event: checks\ndata: [{"id":"a","status":"down"}]\n\nevent: action_output\n');
-          setTimeout(() => response.end('data: {"ref":"r","action":"fix","text":"hi"}\n\n'), 50);
+          response.write('event: hello\ndata: {"update":"hello","missed":null}\n\n');
+          response.write('event: checks\ndata: {"update":"checks","checks":[{"id":"a","status":"down"}]}\n\nevent: action_output\n');
+          setTimeout(
+            () => response.end('data: {"update":"action_output","output":{"ref":"r","action":"fix","text":"hi"}}\n\n'),
+            50,
+          );
           return;
         }
         if (request.url === "/api/v1/checks/nope") {
@@ -99,7 +104,7 @@ describe("HTTP transport against a real server", () => {
           return;
         }
         response.writeHead(200, { "content-type": "application/json" });
-        response.end(JSON.stringify({ overall: "up", checks: [], groups: [], echo: body }));
+        response.end(JSON.stringify({ overall: "up", level: "up", summary: "", checks: [], groups: [], echo: body }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -143,7 +148,7 @@ describe("HTTP transport against a real server", () => {
     );
     await expect.poll(() => states.includes("down"), { timeout: 5000 }).toBe(true);
     stop();
-    expect(updates.map((u) => u.name)).toEqual(["hello", "checks", "action_output"]);
+    expect(updates.map((u) => u.update)).toEqual(["hello", "checks", "action_output"]);
     expect(states.slice(0, 3)).toEqual(["connecting", "live", "down"]);
   });
 });

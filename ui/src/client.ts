@@ -2,32 +2,15 @@
 // and the event stream against the daemon (in a browser), Tauri IPC commands and
 // window events (in the desktop app). Views never know which one they talk to.
 
-import type {
-  ActionOutput,
-  ActionRun,
-  ApiError,
-  Check,
-  Group,
-  Hello,
-  Incident,
-  IncidentResolved,
-  Operations,
-} from "./api/types";
-import { ROUTES } from "./api/types";
+import type { ApiError, LiveUpdate, Operations } from "./api/types";
+import { LIVE_UPDATES, ROUTES } from "./api/types";
 
 // The wire types are generated from the Rust DTOs (ui/src/api/types.ts): re-exported
 // here so views import the client and its types from one place.
 export type * from "./api/types";
 
-/** One live update from the core: its event's name, and its payload (generated types). */
-export type Update =
-  | ({ name: "hello" } & Hello)
-  | { name: "checks"; checks: Check[] }
-  | { name: "groups"; groups: Group[] }
-  | { name: "incident"; incident: Incident }
-  | ({ name: "incident_resolved" } & IncidentResolved)
-  | ({ name: "action_output" } & ActionOutput)
-  | { name: "action_run"; run: ActionRun };
+/** One live update from the core: the generated, tagged `LiveUpdate`. */
+export type Update = LiveUpdate;
 
 export type Connection = { state: "connecting" } | { state: "live" } | { state: "down"; error: ApiError };
 
@@ -57,38 +40,18 @@ export function asApiError(value: unknown): ApiError {
   return { code: "client_error", message: String(value), resolution: "reload the page; if it persists, report it" };
 }
 
-/** Turns an event stream's event (name and JSON data) into an update. */
+/** Turns an event (its name and JSON data) into an update: one the core sends, whose
+ *  tag is its name; anything else is dropped. */
 export function toUpdate(name: string, data: string): Update | null {
-  let payload: unknown;
+  if (!(LIVE_UPDATES as string[]).includes(name)) return null;
+  let update: unknown;
   try {
-    payload = data ? JSON.parse(data) : {};
+    update = JSON.parse(data);
   } catch {
     return null;
   }
-  const p = payload as Record<string, unknown>;
-  switch (name) {
-    case "hello":
-      return { name: "hello", missed: typeof p.missed === "number" ? p.missed : undefined };
-    case "checks":
-      return Array.isArray(payload) ? { name: "checks", checks: payload as Check[] } : null;
-    case "groups":
-      return Array.isArray(payload) ? { name: "groups", groups: payload as Group[] } : null;
-    case "incident":
-      return { name: "incident", incident: payload as Incident };
-    case "incident_resolved":
-      return {
-        name: "incident_resolved",
-        id: p.id as number,
-        check: p.check as string,
-        resolved_at: p.resolved_at as string,
-      };
-    case "action_output":
-      return { name: "action_output", ref: p.ref as string, action: p.action as string, text: p.text as string };
-    case "action_run":
-      return { name: "action_run", run: payload as ActionRun };
-    default:
-      return null;
-  }
+  const tagged = typeof update === "object" && update !== null && (update as { update?: unknown }).update === name;
+  return tagged ? (update as Update) : null;
 }
 
 /** Splits server-sent event text into blocks and parses each; returns the unparsed rest. */

@@ -1,4 +1,5 @@
-// Test fixtures: a check as the core sends it, with overrides.
+// Test fixtures: a check as the core sends it, with overrides. Its words are test
+// data: what the views show is whatever the core sent.
 
 import type { Breaker, Check } from "./client";
 
@@ -12,6 +13,8 @@ export function check(id: string, over: Partial<Check> = {}): Check {
     status: "up",
     since: "2026-11-23T10:00:00.000Z",
     reason: null,
+    message: "HTTP 200",
+    hint: null,
     interval_ms: 10_000,
     actions: [],
     depends_on: [],
@@ -36,23 +39,25 @@ export function breaker(over: Partial<Breaker> = {}): Breaker {
     calls: 0,
     failed_calls: 0,
     slow_calls: 0,
-    recent: "",
+    recent: [],
     consecutive_failures: 0,
     opened_at: null,
     next_trial_at: null,
     failed_trials: 0,
     rule: {
-      failure_threshold: null,
-      window_calls: 10,
-      window_ms: null,
-      failure_rate: 50,
-      slow_rate: 100,
-      min_calls: 5,
+      trip: { kind: "rates", window: { kind: "calls", calls: 10 }, failure_rate: 50, slow_rate: 100, min_calls: 5 },
       slow_call_ms: 1000,
       half_open_calls: 3,
       open_for_ms: 30_000,
       max_open_for_ms: 600_000,
+      text: "the rule in words",
     },
+    phrase: { text: "closed", countdown: null },
+    doing: { text: "Closed: every probe goes through.", countdown: null },
+    rates: [
+      { name: "failed", rate: null, threshold: 50, text: "— (0 of 5 calls)" },
+      { name: "slow", rate: null, threshold: 100, text: "— (0 of 5 calls)" },
+    ],
     ...over,
   };
 }

@@ -35,7 +35,11 @@ quarantine: Quarantine | null,
 /**
  * A dry run's plan, for a cleanup: exactly the files that would go.
  */
-plan?: Plan, };
+plan?: Plan,
+/**
+ * How it went, beside its status: `exit 0 · 2 s · verified: the check is up again`.
+ */
+details: string, };
 
 export type ActionRuns = { runs: Array<ActionRun>, };
 
@@ -61,38 +65,66 @@ slow_rate: number | null,
  */
 calls: number, failed_calls: number, slow_calls: number,
 /**
- * The window's last calls, oldest first: `o` ok, `s` slow, `f` failed, `F` failed
- * and slow.
+ * The window's last calls, oldest first.
  */
-recent: string, consecutive_failures: number, opened_at: string | null, next_trial_at: string | null,
+recent: Array<BreakerCall>, consecutive_failures: number, opened_at: string | null, next_trial_at: string | null,
 /**
  * Trials that failed in a row: each doubled the wait.
  */
-failed_trials: number, rule: BreakerRule, };
+failed_trials: number, rule: BreakerRule,
+/**
+ * In one phrase, as the overview and `watchkeeper status` say it: `open, trial in 12 s`.
+ */
+phrase: Phrase,
+/**
+ * What it is doing now, in a sentence.
+ */
+doing: Phrase,
+/**
+ * Its rates against their thresholds: failed calls, then slow ones.
+ */
+rates: Array<BreakerRate>, };
 
 export type BreakerArgs = { id: string, state: BreakerState, };
 
-export type BreakerChange = { at: string, from: BreakerState, to: BreakerState, reason: string, by: string, };
+export type BreakerCall = "ok" | "slow" | "failed" | "failed_slow";
 
-export type BreakerRule = {
+export type BreakerChange = { at: string, from: BreakerState, to: BreakerState, reason: string, by: string,
 /**
- * The first form: this many failures in a row (null with rates).
+ * `open → forced open by api`.
  */
-failure_threshold: number | null,
+text: string, };
+
+export type BreakerRate = {
 /**
- * A count window's size (null for a time window or the first form).
+ * `failed` or `slow`.
  */
-window_calls: number | null,
+name: string,
 /**
- * A time window's period.
+ * In percent; null below the calls it needs.
  */
-window_ms: number | null,
+rate: number | null,
 /**
- * The thresholds in percent (null for the first form).
+ * Where it opens, in percent; null for the first form.
  */
-failure_rate: number | null, slow_rate: number | null, min_calls: number | null, slow_call_ms: number, half_open_calls: number, open_for_ms: number, max_open_for_ms: number, };
+threshold: number | null,
+/**
+ * `60% (6 of 10) · opens at 50%`.
+ */
+text: string, };
+
+export type BreakerRule = { trip: BreakerTrip, slow_call_ms: number, half_open_calls: number, open_for_ms: number, max_open_for_ms: number,
+/**
+ * In words: `50% of the last 20 calls fail, or all are slow (over 1 s), once 10
+ * calls are in`.
+ */
+text: string, };
 
 export type BreakerState = "closed" | "open" | "half_open" | "disabled" | "forced_open";
+
+export type BreakerTrip = { "kind": "consecutive", failures: number, } | { "kind": "rates", window: BreakerWindow, failure_rate: number, slow_rate: number, min_calls: number, };
+
+export type BreakerWindow = { "kind": "calls", calls: number, } | { "kind": "period", period_ms: number, };
 
 export type Budget = { max_runs: number,
 /**
@@ -106,13 +138,25 @@ runs_in_window: number,
 /**
  * Until when no run is allowed; null while one is.
  */
-blocked_until: string | null, };
+blocked_until: string | null,
+/**
+ * `2 of 3 runs in 10m`, and when spent, how long until the next is allowed.
+ */
+phrase: Phrase, };
 
 export type Check = { id: string, name: string, kind: string, group: string | null, critical: boolean, status: Status, since: string,
 /**
  * Why the status is what it is, when that is not obvious.
  */
-reason: string | null, interval_ms: number, actions: Array<string>, depends_on: Array<string>, open_incident: number | null, breaker: Breaker | null, last: LastResult | null,
+reason: string | null,
+/**
+ * What it shows beside its status: its reason, else its last result's message.
+ */
+message: string,
+/**
+ * What to do about it (a failure's resolution); null while up.
+ */
+hint: string | null, interval_ms: number, actions: Array<string>, depends_on: Array<string>, open_incident: number | null, breaker: Breaker | null, last: LastResult | null,
 /**
  * What the service says about its components (an http check whose body is Spring
  * Boot Actuator health or `application/health+json`); empty otherwise.
@@ -150,7 +194,15 @@ breaker_changes: Array<BreakerChange>, id: string, name: string, kind: string, g
 /**
  * Why the status is what it is, when that is not obvious.
  */
-reason: string | null, interval_ms: number, actions: Array<string>, depends_on: Array<string>, open_incident: number | null, breaker: Breaker | null, last: LastResult | null,
+reason: string | null,
+/**
+ * What it shows beside its status: its reason, else its last result's message.
+ */
+message: string,
+/**
+ * What to do about it (a failure's resolution); null while up.
+ */
+hint: string | null, interval_ms: number, actions: Array<string>, depends_on: Array<string>, open_incident: number | null, breaker: Breaker | null, last: LastResult | null,
 /**
  * What the service says about its components (an http check whose body is Spring
  * Boot Actuator health or `application/health+json`); empty otherwise.
@@ -175,7 +227,9 @@ healing: Healing | null,
  */
 flapping: boolean, };
 
-export type Component = { check: string, critical: boolean, status: Status, };
+export type Component = { check: string, name: string, critical: boolean, status: Status, };
+
+export type Countdown = { at: string, ticking: string, due: string, };
 
 export type Failure = { class: FailureClass,
 /**
@@ -193,7 +247,11 @@ name: string, level: GroupLevel,
 /**
  * What causes the level, in words (`Search down, Cart down`); null when operational.
  */
-cause: string | null, components: Array<Component>, };
+cause: string | null,
+/**
+ * `shop: partial outage (Search down)`.
+ */
+headline: string, components: Array<Component>, };
 
 export type GroupLevel = "operational" | "degraded" | "partial_outage" | "major_outage";
 
@@ -213,15 +271,17 @@ next_at: string | null,
 /**
  * When the budget allows a run again (`gave_up`).
  */
-retry_at: string | null, };
+retry_at: string | null,
+/**
+ * What it is doing, in a sentence; null when idle.
+ */
+phrase: Phrase | null, };
 
 export type HealingState = "idle" | "waiting" | "running" | "gave_up";
 
 export type Health = { status: HealthStatus, degraded: Array<string>, version: string, started_at: string, checks: number, };
 
 export type HealthStatus = "ok" | "degraded";
-
-export type Hello = { missed?: number, };
 
 export type History = { check: string, from: string, to: string, bucket_ms: number, summary: HistorySummary, points: Array<HistoryPoint>, };
 
@@ -267,7 +327,11 @@ notifications: number,
  */
 actions: Array<IncidentRun>, };
 
-export type IncidentResolved = { id: number, check: string, resolved_at: string, };
+export type IncidentResolved = { id: number, check: string, resolved_at: string,
+/**
+ * How long it lasted (null when its start was lost).
+ */
+duration_ms: number | null, };
 
 export type IncidentRun = { id: number, action: string, requested_by: Requester, status: RunStatus, verified: boolean | null, started_at: string, };
 
@@ -289,6 +353,8 @@ limit?: number, };
 
 export type LastResult = { at: string, ok: boolean, latency_ms: number | null, message: string, failure: Failure | null, };
 
+export type LiveUpdate = { "update": "hello", missed: number | null, } | { "update": "checks", checks: Array<Check>, } | { "update": "overview", overview: Overview, } | { "update": "incident", incident: Incident, } | { "update": "incident_resolved", resolved: IncidentResolved, } | { "update": "action_output", output: ActionOutput, } | { "update": "action_run", run: ActionRun, } | { "update": "restart_loop", restart_loop: RestartLoop, };
+
 export type MaintenanceWindow = { id: string, checks: Array<string>, groups: Array<string>,
 /**
  * A recurring window: its cron schedule (local time) and how long each lasts.
@@ -309,11 +375,23 @@ next_start: string | null,
 /**
  * Every check it covers (its groups' too), by id.
  */
-covers: Array<string>, };
+covers: Array<string>,
+/**
+ * When it comes: `0 2 * * sun for 2h`, or `once`.
+ */
+when: string,
+/**
+ * What it is doing: `on until 04:00; next …`, `next … to …`, or `over`.
+ */
+now: string, };
 
 export type MaintenanceWindows = { windows: Array<MaintenanceWindow>, };
 
-export type NetworkDown = { since: string, why: string, };
+export type NetworkDown = { since: string, why: string,
+/**
+ * The banner: what it means for the checks.
+ */
+text: string, };
 
 export type NoArgs = Record<symbol, never>;
 
@@ -329,7 +407,12 @@ checks: Array<string>, incident: number | null, channel: string, severity: Sever
 /**
  * `null` while a delivery is still being tried (or it was suppressed).
  */
-delivered: boolean | null, attempts: number, error: string | null, suppressed: Suppressed | null, };
+delivered: boolean | null, attempts: number, error: string | null, suppressed: Suppressed | null,
+/**
+ * Where it stands, in words: `delivered`, `not sent: silenced`, `retrying (3
+ * tries): …`.
+ */
+outcome: Outcome, };
 
 export type Notifications = { notifications: Array<Notification>, };
 
@@ -349,6 +432,30 @@ limit?: number, };
 
 export type NotifyEvent = "opened" | "resolved" | "reminder" | "flapping" | "no_network" | "restart_loop" | "cert_expiry" | "service_breaker";
 
+export type Outcome = { state: OutcomeState, text: string, };
+
+export type OutcomeState = "delivered" | "held" | "failed" | "retrying" | "sending";
+
+export type Overview = {
+/**
+ * The worst status of all checks (`up` with none).
+ */
+overall: Status,
+/**
+ * The worst a person is shown: a failing component at most its group's level;
+ * `unknown` with no checks. The tray's icon.
+ */
+level: Status,
+/**
+ * `all 12 up`, `3 down: a, b, c`, or the worst group's headline.
+ */
+summary: string, groups: Array<Group>,
+/**
+ * The connectivity sentinel fails: since when and why (remote checks are
+ * `unknown`, "no network"); `null` while the network answers.
+ */
+network_down: NetworkDown | null, };
+
 export type PauseAllArgs = { for?: string, };
 
 export type PauseArgs = { id: string, for?: string, };
@@ -362,6 +469,8 @@ changed: number,
  * When the pause ends; null for a resume or a pause until resumed.
  */
 until: string | null, };
+
+export type Phrase = { text: string, countdown: Countdown | null, };
 
 export type Plan = { files: Array<PlanFile>, count: number,
 /**
@@ -382,9 +491,19 @@ dir: string | null, count: number, bytes: number,
 /**
  * When it is purged (undo is possible until then).
  */
-expires_at: string | null, undone_at: string | null, };
+expires_at: string | null, undone_at: string | null,
+/**
+ * What it holds: `3 files (1.5MB)`.
+ */
+what: string, };
 
 export type Requester = "cli" | "api" | "auto" | "desktop";
+
+export type RestartLoop = { check: string, name: string, action: string, max_runs: number, per: string,
+/**
+ * When the budget allows a run again.
+ */
+retry_at: string, };
 
 export type Results = { check: string, results: Array<ProbeResult>, };
 
@@ -403,9 +522,27 @@ ref?: string, };
 
 export type RunStatus = "ok" | "failed" | "timeout" | "error" | "dry_run" | "running" | "interrupted";
 
-export type ServiceBreaker = { name: string, state: string, failure_rate: number | null, slow_call_rate: number | null, failure_rate_threshold: number | null, slow_call_rate_threshold: number | null, buffered_calls: number | null, failed_calls: number | null, slow_calls: number | null, not_permitted_calls: number | null, };
+export type ServiceBreaker = { name: string, state: string,
+/**
+ * What its state means, as a status: `CLOSED` up, `HALF_OPEN` degraded, `OPEN` and
+ * `FORCED_OPEN` down, any other unknown.
+ */
+level: Status, failure_rate: number | null, slow_call_rate: number | null, failure_rate_threshold: number | null, slow_call_rate_threshold: number | null, buffered_calls: number | null, failed_calls: number | null, slow_calls: number | null, not_permitted_calls: number | null,
+/**
+ * Its failure rate against its threshold: `60% (opens at 50%)`, or `—`.
+ */
+failure_text: string,
+/**
+ * Its slow-call rate against its threshold.
+ */
+slow_text: string, };
 
-export type ServiceComponent = { name: string, status: string, detail: string | null, };
+export type ServiceComponent = { name: string, status: string,
+/**
+ * What its word means, as a status: `UP`/`pass` up, `warn` degraded, `DOWN`/`fail`
+ * down, any other unknown.
+ */
+level: Status, detail: string | null, };
 
 export type Severity = "warning" | "critical";
 
@@ -417,7 +554,11 @@ ended_at: string | null,
 /**
  * Whether it mutes now.
  */
-active: boolean, reason: string, created_by: string, };
+active: boolean, reason: string, created_by: string,
+/**
+ * What it mutes: `checks api, db; groups shop`.
+ */
+targets: string, };
 
 export type SilenceArgs = {
 /**
@@ -435,7 +576,12 @@ for?: string,
 /**
  * Until when, RFC 3339.
  */
-until?: string, reason: string, };
+until?: string,
+/**
+ * A snooze (`SNOOZES`: `15m`, `1h`, `4h`, `tomorrow`), instead of `for` or
+ * `until`: the core works out its end, in its local time.
+ */
+snooze?: string, reason: string, };
 
 export type Silences = { silences: Array<Silence>, };
 
@@ -447,11 +593,20 @@ all?: boolean, };
 
 export type Status = "up" | "degraded" | "down" | "unknown" | "paused" | "maintenance";
 
-export type StatusReport = {
+export type StatusReport = { checks: Array<Check>,
 /**
  * The worst status of all checks (`up` with none).
  */
-overall: Status, checks: Array<Check>, groups: Array<Group>,
+overall: Status,
+/**
+ * The worst a person is shown: a failing component at most its group's level;
+ * `unknown` with no checks. The tray's icon.
+ */
+level: Status,
+/**
+ * `all 12 up`, `3 down: a, b, c`, or the worst group's headline.
+ */
+summary: string, groups: Array<Group>,
 /**
  * The connectivity sentinel fails: since when and why (remote checks are
  * `unknown`, "no network"); `null` while the network answers.
@@ -488,6 +643,30 @@ export interface Operations {
   pause_all: [PauseAllArgs, PauseResult];
   resume_all: [NoArgs, PauseResult];
 }
+
+/** Every live update's name (`update`). */
+export const LIVE_UPDATES: LiveUpdate["update"][] = ["hello","checks","overview","incident","incident_resolved","action_output","action_run","restart_loop"];
+
+/** The statuses, worst first. */
+export const STATUS_ORDER: Status[] = ["down","unknown","degraded","paused","maintenance","up"];
+
+/** A breaker's states in words. */
+export const BREAKER_STATE_WORDS: Record<BreakerState, string> = {"closed":"closed","disabled":"disabled","forced_open":"forced open","half_open":"half-open","open":"open"};
+
+/** A group's levels in words. */
+export const GROUP_LEVEL_WORDS: Record<GroupLevel, string> = {"degraded":"degraded","major_outage":"major outage","operational":"operational","partial_outage":"partial outage"};
+
+/** A group's levels, best first. */
+export const GROUP_LEVEL_ORDER: GroupLevel[] = ["operational","degraded","partial_outage","major_outage"];
+
+/** The snoozes offered: a silence of one check (`SilenceArgs.snooze`). */
+export const SNOOZES: { code: string; label: string }[] = [{"code":"15m","label":"15 min"},{"code":"1h","label":"1 h"},{"code":"4h","label":"4 h"},{"code":"tomorrow","label":"until tomorrow 08:00"}];
+
+/** The quick pause a check's page offers: for how long, and its button. */
+export const QUICK_PAUSE = {"for":"1h","label":"Pause 1 h"};
+
+/** Durations in milliseconds and how the core says them: countdowns say them the same. */
+export const DURATION_EXAMPLES: [number, string][] = [[0,"0 s"],[350,"350 ms"],[999,"999 ms"],[1000,"1 s"],[45900,"45 s"],[59999,"59 s"],[60000,"1 min"],[180500,"3 min"],[3600000,"1 h"],[4320000,"1 h 12 min"],[86400000,"1 d"],[187200000,"2 d 4 h"],[90061000,"1 d 1 h"]];
 
 /** How each operation is called on the daemon; `{id}` is its `id` argument. */
 export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST" | "DELETE"; path: string } } = {

@@ -5,7 +5,7 @@
 import type { ActionRun, Transport } from "../client";
 import { asApiError } from "../client";
 import { badge, h } from "../dom";
-import { formatDuration, formatTime } from "../model";
+import { formatTime } from "../model";
 
 const listeners = new Map<string, (text: string) => void>();
 
@@ -86,32 +86,17 @@ export function runActionDialog(transport: Transport, action: string, context: s
 }
 
 export function describe(run: ActionRun): Node[] {
-  const verified =
-    run.verified === true ? "verified: the check is up again" : run.verified === false ? "NOT verified: still failing" : "";
   return [
     badge(run.status === "ok" ? "up" : run.status === "dry_run" ? "unknown" : "down", run.status),
-    run.exit_code !== null ? ` · exit ${run.exit_code}` : "",
-    ` · ${run.duration_ms < 1000 ? `${run.duration_ms} ms` : formatDuration(run.duration_ms)}`,
-    verified ? ` · ${verified}` : "",
-  ].map((part) => (typeof part === "string" ? document.createTextNode(part) : part));
-}
-
-/** Sizes as the core writes them (decimal units): `512B`, `2KB`, `1.5MB`. */
-export function formatBytes(bytes: number): string {
-  for (const [unit, size] of [["TB", 1e12], ["GB", 1e9], ["MB", 1e6], ["KB", 1e3]] as const) {
-    if (bytes >= size) {
-      const value = bytes / size;
-      return value % 1 < 0.05 ? `${Math.floor(value)}${unit}` : `${value.toFixed(1)}${unit}`;
-    }
-  }
-  return `${bytes}B`;
+    document.createTextNode(` · ${run.details}`),
+  ];
 }
 
 /** A cleanup run's quarantine: what it moved away, and Undo while it can. */
 export function quarantineControl(transport: Transport, run: ActionRun, onUndone: () => void): HTMLElement | null {
   const q = run.quarantine;
   if (!q || run.dry_run) return null;
-  const what = `${q.count} files (${formatBytes(q.bytes)})`;
+  const what = q.what;
   if (q.dir === null) return h("div", { class: "quarantine hint" }, `${what} deleted at once: no undo`);
   if (q.undone_at) return h("div", { class: "quarantine hint" }, `${what} put back ${formatTime(q.undone_at)}`);
   if (q.expires_at && Date.parse(q.expires_at) <= Date.now()) {

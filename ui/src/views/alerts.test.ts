@@ -1,7 +1,8 @@
+// @vitest-environment happy-dom
 import { describe, expect, it } from "vitest";
 
-import type { MaintenanceWindow, Notification, Silence } from "../client";
-import { outcome, silenceTargets, tomorrowMorning, windowNow, windowWhen } from "./alerts";
+import type { MaintenanceWindow, Notification } from "../client";
+import { notificationTable, OUTCOME_COLOURS, windowTable } from "./alerts";
 
 const base: Notification = {
   id: 1,
@@ -16,35 +17,18 @@ const base: Notification = {
   delivered: null,
   attempts: 0,
   error: null,
-  suppressed: null,
+  suppressed: "quiet_hours",
+  outcome: { state: "held", text: "not sent: quiet hours" },
 };
 
 describe("the notification log", () => {
-  it("says what became of each decision", () => {
-    expect(outcome({ ...base, suppressed: "quiet_hours" }).text).toBe("not sent: quiet hours");
-    expect(outcome({ ...base, suppressed: "parent_down" }).text).toBe("not sent: a check it depends on is down");
-    expect(outcome({ ...base, delivered: true, attempts: 1 })).toEqual({ kind: "up", text: "delivered" });
-    expect(outcome({ ...base, delivered: false, error: "cannot connect to the receiver" }).text).toBe(
-      "failed: cannot connect to the receiver",
-    );
-    expect(outcome({ ...base, attempts: 3, error: "the receiver answered HTTP 500" }).text).toBe(
-      "retrying (3 tries): the receiver answered HTTP 500",
-    );
-    expect(outcome(base).text).toBe("sending");
-  });
-});
-
-describe("silences", () => {
-  it("name their targets", () => {
-    const silence = { checks: ["api", "db"], groups: ["shop"] } as Silence;
-    expect(silenceTargets(silence)).toBe("checks api, db; groups shop");
-    expect(silenceTargets({ ...silence, checks: [] })).toBe("groups shop");
-  });
-
-  it("last until tomorrow 08:00 local time", () => {
-    const now = new Date(2026, 11, 2, 23, 30);
-    const until = new Date(tomorrowMorning(now));
-    expect([until.getDate(), until.getHours(), until.getMinutes()]).toEqual([3, 8, 0]);
+  it("shows each decision's outcome in the core's words, coloured by where it stands", () => {
+    const table = notificationTable([base], new Map([["api", "Orders API"]]));
+    const cells = [...table.querySelectorAll("tbody td")].map((td) => td.textContent);
+    expect(cells).toContain("Orders API");
+    const outcome = table.querySelector("tbody td:last-child .badge")!;
+    expect(outcome.textContent).toBe("not sent: quiet hours");
+    expect(outcome.className).toBe(`badge ${OUTCOME_COLOURS.held}`);
   });
 });
 
@@ -56,23 +40,19 @@ describe("maintenance windows", () => {
     schedule: "0 2 * * sun",
     duration: "2h",
     reason: null,
-    active: false,
+    active: true,
     starts_at: "2026-12-06T01:00:00.000Z",
     ends_at: "2026-12-06T03:00:00.000Z",
-    next_start: null,
+    next_start: "2026-12-13T01:00:00.000Z",
     covers: ["batch"],
+    when: "0 2 * * sun for 2h",
+    now: "on until 04:00; next 2026-12-13 02:00",
   };
 
-  it("say when they recur, or that they happen once", () => {
-    expect(windowWhen(nightly)).toBe("0 2 * * sun for 2h");
-    expect(windowWhen({ ...nightly, schedule: null, duration: null })).toBe("once");
-  });
-
-  it("say whether they are on, when next, or over", () => {
-    expect(windowNow(nightly).text).toMatch(/^next .+ to .+/);
-    const on = windowNow({ ...nightly, active: true, next_start: "2026-12-13T01:00:00.000Z" });
-    expect(on.kind).toBe("maintenance");
-    expect(on.text).toMatch(/^on until .+; next .+/);
-    expect(windowNow({ ...nightly, starts_at: null, ends_at: null })).toEqual({ kind: "paused", text: "over" });
+  it("show when they come and what they do, as the core says it", () => {
+    const table = windowTable([nightly], new Map([["batch", "Nightly batch"]]));
+    const cells = [...table.querySelectorAll("tbody td")].map((td) => td.textContent);
+    expect(cells).toEqual(["nightly", "0 2 * * sun for 2h", "on until 04:00; next 2026-12-13 02:00", "Nightly batch", ""]);
+    expect(table.querySelector(".badge")!.className).toBe("badge maintenance");
   });
 });

@@ -2,52 +2,19 @@
 // next start, and the notification log, every decision of the alert policy with why it
 // was or was not sent.
 
-import { asApiError, type MaintenanceWindow, type Notification, type Silence, type Transport } from "../client";
+import { SNOOZES } from "../api/types";
+import { asApiError, type MaintenanceWindow, type Notification, type OutcomeState, type Transport } from "../client";
 import { badge, guarded, h } from "../dom";
 import { formatTime, type LiveState } from "../model";
 
-/** How long a silence from the form lasts: a duration, or until tomorrow 08:00 local. */
-export const SNOOZES: { label: string; value: string }[] = [
-  { label: "15 minutes", value: "15m" },
-  { label: "1 hour", value: "1h" },
-  { label: "4 hours", value: "4h" },
-  { label: "until tomorrow 08:00", value: "tomorrow" },
-];
-
-/** Tomorrow at 08:00 local time, as RFC 3339. */
-export function tomorrowMorning(now: Date = new Date()): string {
-  const at = new Date(now);
-  at.setDate(at.getDate() + 1);
-  at.setHours(8, 0, 0, 0);
-  return at.toISOString();
-}
-
-/** What became of a notification, in words: `delivered`, `not sent: silenced`, ... */
-export function outcome(n: Notification): { kind: string; text: string } {
-  if (n.suppressed) return { kind: "paused", text: `not sent: ${SUPPRESSED[n.suppressed] ?? n.suppressed}` };
-  if (n.delivered === true) return { kind: "up", text: "delivered" };
-  if (n.delivered === false) return { kind: "down", text: `failed: ${n.error ?? "given up"}` };
-  if (n.error) return { kind: "degraded", text: `retrying (${n.attempts} tries): ${n.error}` };
-  return { kind: "unknown", text: "sending" };
-}
-
-const SUPPRESSED: Record<string, string> = {
-  silenced: "silenced",
-  maintenance: "in maintenance",
-  acked: "acknowledged",
-  quiet_hours: "quiet hours",
-  flapping: "flapping",
-  parent_down: "a check it depends on is down",
-  no_network: "no network",
+/** The colour of where a notification stands (its words are the core's). */
+export const OUTCOME_COLOURS: Record<OutcomeState, string> = {
+  delivered: "up",
+  held: "paused",
+  failed: "down",
+  retrying: "degraded",
+  sending: "unknown",
 };
-
-/** `checks api, db; groups shop`. */
-export function silenceTargets(s: Silence): string {
-  const parts: string[] = [];
-  if (s.checks.length) parts.push(`checks ${s.checks.join(", ")}`);
-  if (s.groups.length) parts.push(`groups ${s.groups.join(", ")}`);
-  return parts.join("; ");
-}
 
 export class AlertsPage {
   readonly element: HTMLElement;
@@ -75,7 +42,7 @@ export class AlertsPage {
     this.span = h(
       "select",
       { id: "silence-for", "aria-label": "For how long" },
-      ...SNOOZES.map((s) => h("option", { value: s.value }, s.label)),
+      ...SNOOZES.map((s) => h("option", { value: s.code }, s.label)),
     );
     this.span.value = "1h";
     this.reason = h("input", { id: "silence-reason", type: "text", placeholder: "why, e.g. deploying v2", "aria-label": "Reason" });
@@ -127,8 +94,7 @@ export class AlertsPage {
       await this.transport.call("create_silence", {
         checks: kind === "check" ? [name] : undefined,
         groups: kind === "group" ? [name] : undefined,
-        for: span === "tomorrow" ? undefined : span,
-        until: span === "tomorrow" ? tomorrowMorning() : undefined,
+        snooze: span,
         reason: this.reason.value,
       });
       this.reason.value = "";
@@ -165,7 +131,7 @@ export class AlertsPage {
                 "tr",
                 { "data-silence": s.id, class: s.active ? "active" : "ended" },
                 h("td", {}, `${s.id}`),
-                h("td", {}, silenceTargets(s)),
+                h("td", {}, s.targets),
                 h("td", {}, formatTime(s.starts_at)),
                 h("td", {}, s.ended_at ? `${formatTime(s.ended_at)} (ended)` : formatTime(s.ends_at), s.active ? "" : " ", s.active ? null : badge("paused", "over")),
                 h("td", {}, s.created_by),
@@ -224,7 +190,6 @@ export function notificationTable(log: Notification[], names: Map<string, string
       "tbody",
       {},
       ...log.map((n) => {
-        const { kind, text } = outcome(n);
         const about = n.checks.map((c) => names.get(c) ?? c);
         return h(
           "tr",
@@ -234,26 +199,11 @@ export function notificationTable(log: Notification[], names: Map<string, string
           h("td", {}, n.channel),
           h("td", {}, about.length > 3 ? `${about.slice(0, 3).join(", ")}, +${about.length - 3}` : about.join(", ")),
           h("td", { class: "message", title: n.body }, n.title),
-          h("td", {}, badge(kind, text)),
+          h("td", {}, badge(OUTCOME_COLOURS[n.outcome.state], n.outcome.text)),
         );
       }),
     ),
   );
-}
-
-/** `Sundays 02:00 (0 2 * * sun) for 2h`, or `once`. */
-export function windowWhen(w: MaintenanceWindow): string {
-  return w.schedule ? `${w.schedule} for ${w.duration}` : "once";
-}
-
-/** What a window is doing: on until when, next when, or over. */
-export function windowNow(w: MaintenanceWindow): { kind: string; text: string } {
-  if (w.active) {
-    const next = w.next_start ? `; next ${formatTime(w.next_start)}` : "";
-    return { kind: "maintenance", text: `on until ${formatTime(w.ends_at ?? "")}${next}` };
-  }
-  if (w.starts_at) return { kind: "unknown", text: `next ${formatTime(w.starts_at)} to ${formatTime(w.ends_at ?? "")}` };
-  return { kind: "paused", text: "over" };
 }
 
 export function windowTable(windows: MaintenanceWindow[], names: Map<string, string>): HTMLElement {
@@ -266,13 +216,14 @@ export function windowTable(windows: MaintenanceWindow[], names: Map<string, str
       "tbody",
       {},
       ...windows.map((w) => {
-        const { kind, text } = windowNow(w);
+        // Coloured as what it does to its checks: on, to come, or over.
+        const kind = w.active ? "maintenance" : w.starts_at ? "unknown" : "paused";
         return h(
           "tr",
           { "data-window": w.id, class: w.active ? "active" : "" },
           h("td", {}, w.id),
-          h("td", {}, windowWhen(w)),
-          h("td", {}, badge(kind, text)),
+          h("td", {}, w.when),
+          h("td", {}, badge(kind, w.now)),
           h("td", {}, w.covers.map((c) => names.get(c) ?? c).join(", ")),
           h("td", { class: "message" }, w.reason ?? ""),
         );

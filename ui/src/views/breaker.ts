@@ -2,19 +2,21 @@
 // lit, the window as a strip of its last calls, the rates against their thresholds, a
 // live countdown to the next trial, the buttons that steer it, and its last changes.
 
-import type { Breaker, BreakerChange, BreakerState, Transport } from "../client";
+import { BREAKER_STATE_WORDS } from "../api/types";
+import type { Breaker, BreakerCall, BreakerChange, BreakerState, Phrase, Transport } from "../client";
 import { guarded, h } from "../dom";
-import { BREAKER_STATES, breakerRuleText, breakerText, formatDuration, formatRate, formatTime } from "../model";
+import { formatTime, phraseAt } from "../model";
 
 /** The diagram's states in the order a breaker moves through them, then the user's. */
 const FLOW: BreakerState[] = ["closed", "open", "half_open"];
 const STEERED: BreakerState[] = ["disabled", "forced_open"];
 
-const CALLS: Record<string, { name: string; label: string }> = {
-  o: { name: "ok", label: "ok" },
-  s: { name: "slow", label: "slow" },
-  f: { name: "failed", label: "failed" },
-  F: { name: "failed slow", label: "failed and slow" },
+/** How a call in the strip is drawn: its class and what its tooltip says. */
+const CALLS: Record<BreakerCall, { name: string; label: string }> = {
+  ok: { name: "ok", label: "ok" },
+  slow: { name: "slow", label: "slow" },
+  failed: { name: "failed", label: "failed" },
+  failed_slow: { name: "failed slow", label: "failed and slow" },
 };
 
 /** The breaker panel. `changed` runs after a steer, to reload the page's parts. */
@@ -45,10 +47,10 @@ export function breakerPanel(
   panel.append(
     h("h3", {}, "Circuit breaker"),
     diagram(breaker.state),
-    h("p", { class: "breaker-now", role: "status" }, ...now(breaker)),
+    h("p", { class: "breaker-now", role: "status" }, phraseSpan(breaker.doing)),
     strip(breaker),
     rates(breaker),
-    h("p", { class: "hint" }, "Opens when ", breakerRuleText(breaker.rule), "."),
+    h("p", { class: "hint" }, "Opens when ", breaker.rule.text, "."),
     h(
       "div",
       { class: "steer", role: "group", "aria-label": "Steer the breaker" },
@@ -71,8 +73,7 @@ export function breakerPanel(
               "li",
               {},
               h("span", { class: "at" }, formatTime(change.at)),
-              ` ${BREAKER_STATES[change.from]} → ${BREAKER_STATES[change.to]}`,
-              change.by === "breaker" ? "" : ` by ${change.by}`,
+              ` ${change.text}`,
               change.reason ? h("span", { class: "hint" }, ` · ${change.reason}`) : null,
             ),
           ),
@@ -81,26 +82,20 @@ export function breakerPanel(
   return panel;
 }
 
-/** A breaker in one phrase, as the overview says it, with a live countdown when open. */
-export function breakerLine(breaker: Breaker): (Node | string)[] {
-  if (breaker.state !== "open" || !breaker.next_trial_at) return [breakerText(breaker, Date.now())];
-  return ["open, trial in ", countdownSpan(breaker.next_trial_at)];
+/** A phrase of the core, its countdown kept current by `tickPhrases`. */
+export function phraseSpan(phrase: Phrase): HTMLElement {
+  const span = h("span", { class: "phrase" }, phraseAt(phrase, Date.now()));
+  if (phrase.countdown) {
+    span.classList.add("countdown");
+    span.dataset.phrase = JSON.stringify(phrase);
+  }
+  return span;
 }
 
-/** A countdown to `until` ("12 s", then "due") that `tickCountdowns` keeps current. */
-export function countdownSpan(until: string): HTMLElement {
-  return h("span", { class: "countdown", "data-until": until }, countdown(until, Date.now()));
-}
-
-function countdown(until: string, now: number): string {
-  const wait = Date.parse(until) - now;
-  return wait > 0 ? formatDuration(wait) : "due";
-}
-
-/** Refreshes the countdowns under `root` (`data-until`): "12 s", then "due". */
-export function tickCountdowns(root: HTMLElement, now: number): void {
-  for (const element of root.querySelectorAll<HTMLElement>("[data-until]")) {
-    const text = countdown(element.dataset.until!, now);
+/** Refreshes the counting phrases under `root`; a text is written only when it changes. */
+export function tickPhrases(root: HTMLElement, now: number): void {
+  for (const element of root.querySelectorAll<HTMLElement>("[data-phrase]")) {
+    const text = phraseAt(JSON.parse(element.dataset.phrase!) as Phrase, now);
     if (element.textContent !== text) element.textContent = text;
   }
 }
@@ -110,11 +105,11 @@ function diagram(current: BreakerState): HTMLElement {
     h(
       "li",
       { class: state === current ? "state current" : "state", "data-state": state, "aria-current": state === current ? "true" : null },
-      BREAKER_STATES[state],
+      BREAKER_STATE_WORDS[state],
     );
   return h(
     "div",
-    { class: "breaker-diagram", "aria-label": `Breaker states, now ${BREAKER_STATES[current]}` },
+    { class: "breaker-diagram", "aria-label": `Breaker states, now ${BREAKER_STATE_WORDS[current]}` },
     h(
       "ol",
       { class: "flow" },
@@ -127,72 +122,43 @@ function diagram(current: BreakerState): HTMLElement {
   );
 }
 
-/** What it is doing now, with the countdown to its next trial. */
-function now(breaker: Breaker): (Node | string)[] {
-  switch (breaker.state) {
-    case "open":
-      return [
-        `Open since ${formatTime(breaker.opened_at)}: no request reaches the target. Trial in `,
-        breaker.next_trial_at ? countdownSpan(breaker.next_trial_at) : "—",
-        breaker.failed_trials > 0
-          ? ` (after ${breaker.failed_trials} failed trial${breaker.failed_trials === 1 ? "" : "s"}, the wait doubles)`
-          : "",
-      ];
-    case "half_open":
-      return [`Half-open: ${breaker.calls} of ${breaker.rule.half_open_calls} trial calls done; their rates decide.`];
-    case "forced_open":
-      return ["Forced open: no probe reaches the target until you reset it."];
-    case "disabled":
-      return ["Disabled: probes go on and are counted; it never opens."];
-    case "closed":
-      return ["Closed: every probe goes through."];
-  }
-}
-
 function strip(breaker: Breaker): HTMLElement {
-  const calls = [...breaker.recent];
+  const calls = breaker.recent;
   return h(
     "div",
     { class: "strip", role: "img", "aria-label": `Last ${calls.length} calls, oldest first` },
-    ...calls.map((letter, i) => {
-      const call = CALLS[letter] ?? { name: "", label: letter };
+    ...calls.map((outcome, i) => {
+      const call = CALLS[outcome];
       return h("span", { class: `call ${call.name}`, title: `call ${i + 1}: ${call.label}` });
     }),
     calls.length === 0 ? h("span", { class: "empty" }, "no calls in the window yet") : null,
   );
 }
 
+/** Each rate as a bar against its threshold, and in the core's words. */
 function rates(breaker: Breaker): HTMLElement {
-  const row = (label: string, rate: number | null, threshold: number | null, part: number) =>
-    h(
-      "div",
-      { class: "rate", "data-rate": label },
-      h("span", { class: "label" }, label),
-      h(
-        "span",
-        { class: "bar" },
-        rate === null ? null : h("span", { class: rate >= (threshold ?? 101) ? "fill over" : "fill", style: `width: ${Math.min(100, rate)}%` }),
-        threshold === null ? null : h("span", { class: "threshold", style: `left: ${threshold}%`, title: `opens at ${formatRate(threshold)}` }),
-      ),
-      h(
-        "span",
-        { class: "value" },
-        rate === null
-          ? `— (${breaker.calls} of ${minCalls(breaker)} calls)`
-          : `${formatRate(rate)} (${part} of ${breaker.calls})${threshold === null ? "" : ` · opens at ${formatRate(threshold)}`}`,
-      ),
-    );
+  const label: Record<string, string> = { failed: "Failed", slow: "Slow" };
   return h(
     "div",
     { class: "rates" },
-    row("Failed", breaker.failure_rate, breaker.rule.failure_rate, breaker.failed_calls),
-    row("Slow", breaker.slow_rate, breaker.rule.slow_rate, breaker.slow_calls),
+    ...breaker.rates.map((rate) =>
+      h(
+        "div",
+        { class: "rate", "data-rate": label[rate.name] ?? rate.name },
+        h("span", { class: "label" }, label[rate.name] ?? rate.name),
+        h(
+          "span",
+          { class: "bar" },
+          rate.rate === null
+            ? null
+            : h("span", {
+                class: rate.threshold !== null && rate.rate >= rate.threshold ? "fill over" : "fill",
+                style: `width: ${Math.min(100, rate.rate)}%`,
+              }),
+          rate.threshold === null ? null : h("span", { class: "threshold", style: `left: ${rate.threshold}%` }),
+        ),
+        h("span", { class: "value" }, rate.text),
+      ),
+    ),
   );
-}
-
-/** The calls below which no rate is shown. */
-function minCalls(breaker: Breaker): number {
-  if (breaker.state === "half_open") return breaker.rule.half_open_calls;
-  const min = breaker.rule.min_calls ?? 1;
-  return breaker.rule.window_calls !== null ? Math.min(min, breaker.rule.window_calls) : min;
 }

@@ -20,7 +20,8 @@ export function series(history: History): Series {
     out.times.push(Date.parse(point.at) / 1000);
     out.average.push(point.latency_avg_ms);
     out.worst.push(point.latency_max_ms);
-    out.down.push(point.down > 0 ? (point.latency_max_ms ?? 0) : null);
+    // A bucket with failures is marked at its worst latency, on the axis without one.
+    out.down.push(point.down > 0 ? (point.latency_max_ms === null ? 0 : point.latency_max_ms) : null);
   }
   return out;
 }

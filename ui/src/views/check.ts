@@ -4,22 +4,12 @@
 
 import type uPlot from "uplot";
 
+import { QUICK_PAUSE } from "../api/types";
 import type { Action, Check, Transport } from "../client";
 import { badge, guarded, h } from "../dom";
-import {
-  budgetText,
-  componentLevel,
-  formatRate,
-  serviceBreakerLevel,
-  explain,
-  formatDuration,
-  formatLatency,
-  formatTime,
-  healingText,
-  type LiveState,
-} from "../model";
+import { formatDuration, formatLatency, formatTime, type LiveState } from "../model";
 import { describe, quarantineControl, runActionDialog } from "./action";
-import { breakerLine, breakerPanel, countdownSpan, tickCountdowns } from "./breaker";
+import { breakerPanel, phraseSpan, tickPhrases } from "./breaker";
 import { latencyChart } from "./chart";
 import { incidentTable } from "./incidents";
 
@@ -94,9 +84,10 @@ export class CheckPage {
     this.plot?.destroy();
   }
 
-  /** Each second: the countdowns (the breaker's next trial, a spent budget's next run). */
+  /** Each second: the counting phrases (the breaker's next trial, a spent budget's next
+   *  run, self-healing's next try). */
   tick(): void {
-    tickCountdowns(this.element, Date.now());
+    tickPhrases(this.element, Date.now());
   }
 
   async setRange(range: string): Promise<void> {
@@ -126,7 +117,7 @@ export class CheckPage {
   private async loadHeader(): Promise<void> {
     const detail = await this.transport.call("check", { id: this.id });
     const live = this.state.checks.get(this.id) ?? detail;
-    const { message, hint } = explain(live);
+    const { message, hint } = live;
     const paused = live.status === "paused";
     const pause = h(
       "button",
@@ -136,11 +127,11 @@ export class CheckPage {
         title: paused ? "Probe it again from its next tick" : "No probes and no alerts for an hour",
         onclick: () =>
           void guarded(this.header, async () => {
-            await this.transport.call(paused ? "resume" : "pause", paused ? { id: this.id } : { id: this.id, for: "1h" });
+            await this.transport.call(paused ? "resume" : "pause", paused ? { id: this.id } : { id: this.id, for: QUICK_PAUSE.for });
             await this.loadHeader();
           }),
       },
-      paused ? "Resume" : "Pause 1 h",
+      paused ? "Resume" : QUICK_PAUSE.label,
     );
     this.header.replaceChildren(
       h("h2", {}, badge(live.status), live.flapping ? h("span", { class: "flapping" }, "flapping") : null, " ", detail.name, h("span", { class: "id" }, detail.id), " ", pause),
@@ -153,7 +144,7 @@ export class CheckPage {
           ["Every", `${formatDuration(detail.interval_ms)}, timeout ${formatDuration(detail.timeout_ms)}`],
           ["Expect", detail.expect.join(" · ") || "—"],
           ["Degraded if", detail.degraded_if.join(" · ") || "—"],
-          ["Breaker", live.breaker ? breakerLine(live.breaker) : "—"],
+          ["Breaker", live.breaker ? [phraseSpan(live.breaker.phrase)] : "—"],
           ["Group", detail.group ?? "—"],
           ["Depends on", detail.depends_on.join(", ") || "—"],
         ]),
@@ -168,7 +159,7 @@ export class CheckPage {
           ? h(
               "div",
               { class: "spared" },
-              ...breakerLine(live.breaker),
+              phraseSpan(live.breaker.phrase),
               ": not probed meanwhile; the cause above is the last real result",
             )
           : null,
@@ -225,12 +216,11 @@ export class CheckPage {
       this.transport.call("action_runs", { check: this.id, limit: 10 }),
     ]);
     const actions = all.filter((action) => action.checks.includes(this.id));
-    const now = Date.now();
     this.actions.replaceChildren(
       h("h3", {}, "Actions"),
       actions.length === 0
         ? h("p", { class: "empty" }, "No actions are configured for this check.")
-        : h("ul", { class: "actions" }, ...actions.map((action) => this.actionItem(action, live?.name ?? this.id, now))),
+        : h("ul", { class: "actions" }, ...actions.map((action) => this.actionItem(action, live?.name ?? this.id))),
       runs.length === 0
         ? h("p", { class: "empty" }, "No runs yet.")
         : h(
@@ -253,7 +243,7 @@ export class CheckPage {
     );
   }
 
-  private actionItem(action: Action, checkName: string, now: number): HTMLElement {
+  private actionItem(action: Action, checkName: string): HTMLElement {
     const auto = action.auto_for.includes(this.id);
     const spent = action.budget.blocked_until !== null;
     const run = h(
@@ -292,12 +282,7 @@ export class CheckPage {
         "div",
         { class: spent ? "budget spent" : "budget" },
         // Spent: when the next run is allowed, counting down as the breaker's trial does.
-        ...(action.budget.blocked_until
-          ? [
-              `${action.budget.runs_in_window} of ${action.budget.max_runs} runs in ${action.budget.per} · budget spent, next run allowed in `,
-              countdownSpan(action.budget.blocked_until),
-            ]
-          : [budgetText(action.budget, now)]),
+        phraseSpan(action.budget.phrase),
         auto ? " · runs by itself when this check fails" : "",
       ),
     );
@@ -328,7 +313,7 @@ function componentsPanel(components: Check["components"]): HTMLElement {
             "tr",
             { "data-component": c.name },
             h("td", {}, c.name),
-            h("td", {}, badge(componentLevel(c.status), c.status)),
+            h("td", {}, badge(c.level, c.status)),
             h("td", { class: "message" }, c.detail ?? ""),
           ),
         ),
@@ -339,8 +324,6 @@ function componentsPanel(components: Check["components"]): HTMLElement {
 
 /** The service's own circuit breakers (resilience4j), beside this check's. */
 function serviceBreakersPanel(check: Check): HTMLElement {
-  const rate = (value: number | null, threshold: number | null) =>
-    value === null ? "—" : `${formatRate(value)}${threshold === null ? "" : ` (opens at ${formatRate(threshold)})`}`;
   return h(
     "div",
     { class: "panel service-breakers" },
@@ -364,9 +347,9 @@ function serviceBreakersPanel(check: Check): HTMLElement {
                 "tr",
                 { "data-service-breaker": b.name },
                 h("td", {}, b.name),
-                h("td", {}, badge(serviceBreakerLevel(b.state), b.state.toLowerCase().replace("_", " "))),
-                h("td", { class: "num" }, rate(b.failure_rate, b.failure_rate_threshold)),
-                h("td", { class: "num" }, rate(b.slow_call_rate, b.slow_call_rate_threshold)),
+                h("td", {}, badge(b.level, b.state)),
+                h("td", { class: "num" }, b.failure_text),
+                h("td", { class: "num" }, b.slow_text),
                 h("td", { class: "num" }, b.buffered_calls === null ? "—" : `${b.buffered_calls}`),
                 h("td", { class: "num" }, b.not_permitted_calls === null ? "—" : `${b.not_permitted_calls}`),
               ),
@@ -377,9 +360,12 @@ function serviceBreakersPanel(check: Check): HTMLElement {
 }
 
 function healingLine(healing: Check["healing"]): HTMLElement | null {
-  const text = healingText(healing, Date.now());
-  if (!text || !healing) return null;
-  return h("p", { class: `healing ${healing.state}`, role: "status", "data-healing": healing.state }, text);
+  if (!healing?.phrase) return null;
+  return h(
+    "p",
+    { class: `healing ${healing.state}`, role: "status", "data-healing": healing.state },
+    phraseSpan(healing.phrase),
+  );
 }
 
 function figure(label: string, value: string): HTMLElement {

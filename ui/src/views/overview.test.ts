@@ -34,7 +34,7 @@ describe("overview", () => {
     const before = document.querySelector('tr[data-id="c0007"]');
     const other = document.querySelector('tr[data-id="c0008"]')!;
     const otherCell = other.children[0];
-    state.apply({ name: "checks", checks: [{ ...state.checks.get("c0007")!, status: "down" }] });
+    state.apply({ update: "checks", checks: [{ ...state.checks.get("c0007")!, status: "down" }] });
     overview.update(["c0007"]);
     const after = document.querySelector('tr[data-id="c0007"]')!;
     expect(after).toBe(before);
@@ -47,7 +47,7 @@ describe("overview", () => {
   it("marks a flapping check beside its status", () => {
     const { state, overview } = setup(3);
     expect(document.querySelector("tr.check .flapping")).toBeNull();
-    state.apply({ name: "checks", checks: [{ ...state.checks.get("c0001")!, flapping: true }] });
+    state.apply({ update: "checks", checks: [{ ...state.checks.get("c0001")!, flapping: true }] });
     overview.update(["c0001"]);
     const mark = document.querySelector('tr[data-id="c0001"] .flapping');
     expect(mark?.textContent).toBe("flapping");
@@ -59,7 +59,7 @@ describe("overview", () => {
     overview.setFilter({ text: "check 0003", status: "all" });
     expect(visible().map((r) => r.dataset.id)).toEqual(["c0003"]);
     expect((document.querySelector('tbody[data-group="even"]') as HTMLElement).hidden).toBe(true);
-    state.apply({ name: "checks", checks: [{ ...state.checks.get("c0004")!, status: "down" }] });
+    state.apply({ update: "checks", checks: [{ ...state.checks.get("c0004")!, status: "down" }] });
     overview.update(["c0004"]);
     overview.setFilter({ text: "", status: "failing" });
     expect(visible().map((r) => r.dataset.id)).toEqual(["c0004"]);

@@ -2,21 +2,19 @@
 // navigation. Rows are built once and patched in place, so a thousand checks with
 // live updates stay cheap.
 
+import { GROUP_LEVEL_WORDS } from "../api/types";
 import type { Check } from "../client";
 import { badge, h } from "../dom";
 import {
-  breakerText,
   counts,
-  GROUP_LEVELS,
-  groupHeadline,
   troubledGroups,
   displayOrder,
-  explain,
   formatDuration,
   formatLatency,
   formatTime,
   groupOrder,
   matches,
+  phraseAt,
   SEVERITY,
   UNGROUPED,
   worst,
@@ -108,7 +106,7 @@ export class Overview {
         h(
           "div",
           { class: `banner group-banner ${group.level}`, role: "status", "data-group": group.id },
-          h("strong", {}, groupHeadline(group)),
+          h("strong", {}, group.headline),
         ),
       ),
     );
@@ -141,7 +139,7 @@ export class Overview {
       const check = this.state.checks.get(id);
       if (!check || row.hidden) continue;
       setText(row.children[2], since(check, now));
-      if (check.breaker?.state === "open") setText(row.children[4], breakerText(check.breaker, now));
+      if (check.breaker?.phrase.countdown) setText(row.children[4], phraseAt(check.breaker.phrase, now));
     }
   }
 
@@ -246,16 +244,16 @@ export class Overview {
       const level = this.state.groups.find((g) => g.id === group);
       header.replaceChildren(
         h("span", { class: "group-name" }, group),
-        level ? badge(level.level, GROUP_LEVELS[level.level]) : badge(worst(members.map((c) => c.status))),
+        level ? badge(level.level, GROUP_LEVEL_WORDS[level.level]) : badge(worst(members.map((c) => c.status))),
         h("span", { class: "hint" }, failing ? `${failing} of ${members.length} not up` : `${members.length} up`),
       );
     }
   }
 
   private fill(row: HTMLTableRowElement, check: Check): void {
-    const { message, hint } = explain(check);
+    const { message, hint } = check;
     row.className = `check ${check.status}${check.id === this.selected ? " selected" : ""}`;
-    const breaker = check.breaker ? breakerText(check.breaker, Date.now()) : "—";
+    const breaker = check.breaker ? phraseAt(check.breaker.phrase, Date.now()) : "—";
     row.replaceChildren(
       h("td", {}, badge(check.status), check.flapping ? h("span", { class: "flapping", title: "changing state too often: notifications held until it settles" }, "flapping") : null),
       h(
