@@ -55,14 +55,12 @@ pub fn status(engine: &Engine) -> dto::StatusReportDto {
     }
 }
 
-/// The overview of these checks, with the network as the sentinel tells it.
+/// The overview of these checks, with the network as the sentinel tells it: down, or
+/// not answering yet while checks are unknown for it.
 fn overview(engine: &Engine, snapshot: &[crate::engine::CheckSnapshot]) -> dto::OverviewDto {
-    let network_down = engine.network_down();
-    let remote_unknown = match network_down {
-        Some(_) => snapshot.iter().filter(|c| c.config.remote() && c.status == Status::Unknown).count(),
-        None => 0,
-    };
-    dto::OverviewDto::of(&crate::engine::overview(snapshot), network_down, remote_unknown)
+    let blamed = snapshot.iter().filter(|c| c.no_network).count();
+    let network_down = engine.network_down().or_else(|| engine.network_blamed().filter(|_| blamed > 0));
+    dto::OverviewDto::of(&crate::engine::overview(snapshot), network_down, blamed)
 }
 
 pub async fn check(engine: &Engine, id: &str) -> Result<dto::CheckDetailDto, ApiError> {
@@ -407,11 +405,10 @@ async fn steer_breaker(
     requester: Requester,
 ) -> Result<dto::BreakerDto, ApiError> {
     known_check(engine, id)?;
-    let steer = match BreakerState::from(state) {
-        BreakerState::ForcedOpen => Steer::ForceOpen,
-        BreakerState::Disabled => Steer::Disable,
-        BreakerState::Closed => Steer::Reset,
-        other => {
+    let steer = match Steer::toward(BreakerState::from(state)) {
+        Some(steer) => steer,
+        None => {
+            let other = BreakerState::from(state);
             return Err(ApiError::new(
                 400,
                 "bad_request",

@@ -77,6 +77,8 @@ pub struct CheckSnapshot {
     pub healing: Option<HealingSnapshot>,
     /// Changing state too often to be told (flap detection).
     pub flapping: bool,
+    /// Unknown because its last failure was blamed on the network.
+    pub no_network: bool,
 }
 
 impl CheckSnapshot {
@@ -99,6 +101,7 @@ impl CheckSnapshot {
             open_incident: None,
             healing: None,
             flapping: false,
+            no_network: false,
         }
     }
 }
@@ -640,6 +643,7 @@ fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, now: DateTime<Utc>) -> C
                 open_incident: live.tracked.state.open_incident,
                 healing: engine.healing_of(runtime, &live.healing, live.tracked.state.consecutive_failures),
                 flapping: live.flap.flapping && engine.inner.config.alerts.flap.is_some(),
+                no_network: live.tracked.state.no_network && shown.status == Status::Unknown,
                 config,
             }
         }

@@ -89,6 +89,7 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
         consecutive_successes: p.consecutive_successes,
         last_result_at: p.last_result_at,
         open_incident: p.open_incident,
+        no_network: false,
     };
     let breaker = match &p.breaker {
         Some(saved) => Breaker::restore(check.breaker, saved),

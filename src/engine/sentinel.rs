@@ -88,6 +88,20 @@ impl Engine {
         self.inner.network.state.lock().ok().and_then(|n| n.down.clone())
     }
 
+    /// Why remote failures are blamed on the network, and since when: the sentinel
+    /// fails, or it has not answered since the start or a resume. `None` while they are
+    /// not.
+    pub fn network_blamed(&self) -> Option<(DateTime<Utc>, String)> {
+        let network = self.inner.network.state.lock().ok()?;
+        match (&network.down, network.waking) {
+            (Some(down), _) => Some(down.clone()),
+            (None, Some(at)) if self.offline() => {
+                Some((at, "the connectivity sentinel has not answered yet".to_owned()))
+            }
+            _ => None,
+        }
+    }
+
     /// When the network last came back (or answered after a resume).
     pub(super) fn network_back_at(&self) -> Option<DateTime<Utc>> {
         self.inner.network.state.lock().ok().and_then(|n| n.back_at)

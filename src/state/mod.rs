@@ -27,6 +27,8 @@ pub struct CheckState {
     pub consecutive_successes: u32,
     pub last_result_at: Option<DateTime<Utc>>,
     pub open_incident: Option<i64>,
+    /// It is unknown because its last failure was blamed on the network.
+    pub no_network: bool,
 }
 
 /// What a failure is blamed on, rather than the check.
@@ -65,6 +67,7 @@ impl CheckState {
             consecutive_successes: 0,
             last_result_at: None,
             open_incident: None,
+            no_network: false,
         }
     }
 
@@ -102,6 +105,7 @@ impl CheckState {
                 self.consecutive_successes = 0;
                 let why = "no network: the connectivity sentinel fails".to_owned();
                 self.set(Status::Unknown, result.at, Some(why));
+                self.no_network = true;
             }
             Verdict::Down(failure) => {
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
@@ -170,6 +174,7 @@ impl CheckState {
         if self.status != status {
             self.since = at;
         }
+        self.no_network = false;
         self.status = status;
         self.reason = reason;
     }

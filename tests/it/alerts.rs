@@ -610,6 +610,13 @@ async fn with_no_network_remote_checks_are_unknown_and_one_no_network_notificati
     daemon.wait_status("local", "down", WAIT).await;
     let status = daemon.get("/api/v1/status").await;
     assert!(status["network_down"]["why"].as_str().unwrap().contains(&sentinel), "{status}");
+    assert!(
+        status["network_down"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("No network: 3 remote checks are unknown until it is back"),
+        "the banner, worded by the core: {status}"
+    );
     let told = eventually(WAIT, "the no_network notification and the local check's opening", || async {
         let posted = hook.posted();
         let has = |event: &str| posted.iter().any(|p| p.body.contains(&format!("\"event\":\"{event}\"")));
