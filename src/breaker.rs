@@ -279,7 +279,8 @@ pub enum Permit {
     },
 }
 
-/// A user's steering of a breaker.
+/// A user's steering of a breaker: the one type for it, from the API (`{"state"}`),
+/// the CLI (`watchkeeper breaker ID open|disable|reset`) and the tray alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Steer {
     /// No probe reaches the target until reset.
@@ -288,6 +289,39 @@ pub enum Steer {
     Disable,
     /// Closed, with a fresh window and the first wait.
     Reset,
+}
+
+impl Steer {
+    pub const ALL: &'static [Steer] = &[Steer::ForceOpen, Steer::Disable, Steer::Reset];
+
+    /// The state it puts a breaker in.
+    pub fn target(self) -> BreakerState {
+        match self {
+            Steer::ForceOpen => BreakerState::ForcedOpen,
+            Steer::Disable => BreakerState::Disabled,
+            Steer::Reset => BreakerState::Closed,
+        }
+    }
+
+    /// The steering that puts a breaker in `state`; `None` for the states it moves
+    /// into by itself (open, half-open).
+    pub fn toward(state: BreakerState) -> Option<Steer> {
+        Steer::ALL.iter().copied().find(|s| s.target() == state)
+    }
+
+    /// Its word on the command line and in the tray's menu ids: `open`, `disable`,
+    /// `reset`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Steer::ForceOpen => "open",
+            Steer::Disable => "disable",
+            Steer::Reset => "reset",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Steer> {
+        Steer::ALL.iter().copied().find(|s| s.code() == code)
+    }
 }
 
 /// What a breaker shows: its state, its window's rates (none below `min_calls`) and

@@ -26,7 +26,7 @@ impl Default for Budget {
 
 /// The runs that count against a budget now: their start times, oldest first.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Window {
+pub struct Runs {
     runs: VecDeque<DateTime<Utc>>,
 }
 
@@ -36,7 +36,7 @@ pub struct Exhausted {
     pub retry_at: DateTime<Utc>,
 }
 
-impl Window {
+impl Runs {
     /// The window from recorded run starts (any order), as it stands at `now`: runs
     /// before `reset_at` and those that left the window do not count.
     pub fn restore(
@@ -44,11 +44,11 @@ impl Window {
         starts: impl IntoIterator<Item = DateTime<Utc>>,
         reset_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
-    ) -> Window {
+    ) -> Runs {
         let mut runs: Vec<DateTime<Utc>> =
             starts.into_iter().filter(|at| reset_at.is_none_or(|reset| *at >= reset)).collect();
         runs.sort_unstable();
-        let mut window = Window { runs: runs.into() };
+        let mut window = Runs { runs: runs.into() };
         window.evict(budget, now);
         window
     }
@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn admits_max_runs_then_says_when_the_oldest_leaves() {
-        let mut window = Window::default();
+        let mut window = Runs::default();
         for t in [0, 10, 20] {
             assert_eq!(window.admit(THREE_PER_MINUTE, at(t)), Ok(()), "run at {t}s");
         }
@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn a_reset_admits_at_once() {
-        let mut window = Window::default();
+        let mut window = Runs::default();
         for t in [0, 1, 2] {
             window.admit(THREE_PER_MINUTE, at(t)).expect("within budget");
         }
@@ -140,9 +140,9 @@ mod tests {
     #[test]
     fn restore_counts_runs_in_the_window_after_the_last_reset() {
         let starts = [at(-120), at(5), at(-30), at(-50), at(-10)];
-        let window = Window::restore(THREE_PER_MINUTE, starts, Some(at(-40)), at(0));
+        let window = Runs::restore(THREE_PER_MINUTE, starts, Some(at(-40)), at(0));
         assert_eq!(window.runs, VecDeque::from(vec![at(-30), at(-10), at(5)]), "sorted, none before the reset");
-        let mut window = Window::restore(THREE_PER_MINUTE, starts, None, at(0));
+        let mut window = Runs::restore(THREE_PER_MINUTE, starts, None, at(0));
         assert_eq!(window.runs(THREE_PER_MINUTE, at(0)), 4, "at(-120) left the window");
         assert_eq!(window.blocked_until(THREE_PER_MINUTE, at(0)), Some(at(30)), "two must leave: -50 then -30");
     }
@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn a_budget_of_zero_runs_admits_none_and_says_so() {
         let none = Budget { max_runs: 0, per: Duration::from_secs(60) };
-        let mut window = Window::default();
+        let mut window = Runs::default();
         // Config refuses max_runs = 0; the rule still never indexes out of range.
         assert_eq!(window.admit(none, at(0)), Err(Exhausted { retry_at: at(60) }));
     }

@@ -72,7 +72,7 @@ pub enum Step {
 
 /// What an operator sees of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shown {
+pub enum HealingState {
     /// Nothing to heal.
     Idle,
     /// In backoff until the next run.
@@ -142,18 +142,18 @@ impl Healing {
         running: bool,
         blocked_until: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
-    ) -> Shown {
+    ) -> HealingState {
         if running {
-            return Shown::Running;
+            return HealingState::Running;
         }
         if !failing {
-            return Shown::Idle;
+            return HealingState::Idle;
         }
         match (self.gave_up_at, blocked_until) {
-            (Some(_), Some(retry_at)) => Shown::GaveUp { retry_at },
+            (Some(_), Some(retry_at)) => HealingState::GaveUp { retry_at },
             _ => match self.next_run_at(auto).filter(|next| *next > now) {
-                Some(next_at) => Shown::Waiting { next_at },
-                None => Shown::Idle,
+                Some(next_at) => HealingState::Waiting { next_at },
+                None => HealingState::Idle,
             },
         }
     }
@@ -172,7 +172,7 @@ fn chrono_duration(duration: Duration) -> chrono::Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::{Budget, Window};
+    use crate::budget::{Budget, Runs};
 
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + seconds, 0).expect("a valid time")
@@ -194,7 +194,7 @@ mod tests {
 
     /// Steps a down check once per second from `from` to `to`, against a budget of 3
     /// per 100 s, and writes what happened when it was not `Nothing` or `Wait`.
-    fn timeline(healing: &mut Healing, window: &mut Window, from: i64, to: i64) -> Vec<String> {
+    fn timeline(healing: &mut Healing, window: &mut Runs, from: i64, to: i64) -> Vec<String> {
         let budget = Budget { max_runs: 3, per: Duration::from_secs(100) };
         let mut seen = Vec::new();
         for t in from..=to {
@@ -223,7 +223,7 @@ mod tests {
     #[test]
     fn backoff_doubles_up_to_its_cap_and_the_budget_stops_it_once_told() {
         let mut healing = Healing::default();
-        let mut window = Window::default();
+        let mut window = Runs::default();
         let seen = timeline(&mut healing, &mut window, 0, 130);
         assert_eq!(
             seen,
@@ -244,8 +244,11 @@ mod tests {
         let budget = Budget { max_runs: 3, per: Duration::from_secs(100) };
         let blocked = window.blocked_until(budget, at(130));
         assert_eq!(blocked, None, "the runs at 10 and 30 left the window too");
-        assert_eq!(healing.shown(&auto(), true, false, blocked, at(130)), Shown::Waiting { next_at: at(135) });
-        assert_eq!(healing.shown(&auto(), true, false, Some(at(150)), at(130)), Shown::GaveUp { retry_at: at(150) });
+        assert_eq!(healing.shown(&auto(), true, false, blocked, at(130)), HealingState::Waiting { next_at: at(135) });
+        assert_eq!(
+            healing.shown(&auto(), true, false, Some(at(150)), at(130)),
+            HealingState::GaveUp { retry_at: at(150) }
+        );
     }
 
     #[test]
@@ -271,12 +274,12 @@ mod tests {
     #[test]
     fn shown_follows_the_state() {
         let healing = Healing { attempts: 1, last_run_at: Some(at(0)), gave_up_at: None };
-        assert_eq!(healing.shown(&auto(), true, false, None, at(5)), Shown::Waiting { next_at: at(10) });
-        assert_eq!(healing.shown(&auto(), true, true, None, at(5)), Shown::Running);
-        assert_eq!(healing.shown(&auto(), false, false, None, at(5)), Shown::Idle);
+        assert_eq!(healing.shown(&auto(), true, false, None, at(5)), HealingState::Waiting { next_at: at(10) });
+        assert_eq!(healing.shown(&auto(), true, true, None, at(5)), HealingState::Running);
+        assert_eq!(healing.shown(&auto(), false, false, None, at(5)), HealingState::Idle);
         assert_eq!(
             healing.shown(&auto(), true, false, Some(at(50)), at(5)),
-            Shown::Waiting { next_at: at(10) },
+            HealingState::Waiting { next_at: at(10) },
             "not given up yet"
         );
     }

@@ -68,8 +68,10 @@ enum Command {
     Breaker {
         /// The check's id
         id: String,
-        #[arg(value_enum)]
-        state: cli::breaker::SteerArg,
+        /// `open` (no probe reaches the target until it is reset), `disable` (probes go
+        /// on and are counted, it never opens) or `reset` (closed, with a fresh window)
+        #[arg(value_parser = cli::breaker::parse_steer)]
+        state: watchkeeper::breaker::Steer,
         #[arg(long)]
         json: bool,
     },

@@ -13,7 +13,7 @@ use crate::model::CheckId;
 
 /// A `[[maintenance]]` window.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Window {
+pub struct MaintenanceWindow {
     pub id: String,
     pub checks: Vec<CheckId>,
     pub groups: Vec<String>,
@@ -37,7 +37,7 @@ pub struct Span {
     pub end: DateTime<Utc>,
 }
 
-impl Window {
+impl MaintenanceWindow {
     /// Whether the window is about this check (named, or through its group).
     pub fn covers(&self, check: &CheckId, group: Option<&str>) -> bool {
         self.checks.contains(check) || group.is_some_and(|g| self.groups.iter().any(|w| w == g))
@@ -424,7 +424,7 @@ mod tests {
 
     #[test]
     fn a_window_is_active_from_each_start_for_its_duration() {
-        let window = Window {
+        let window = MaintenanceWindow {
             id: "backup".into(),
             checks: vec![CheckId::parse("db").unwrap()],
             groups: vec!["shop".into()],
@@ -452,7 +452,7 @@ mod tests {
         assert!(window.covers(&CheckId::parse("cart").unwrap(), Some("shop")), "through its group");
         assert!(!window.covers(&CheckId::parse("cart").unwrap(), Some("blog")));
 
-        let fixed = Window { when: When::Fixed { start: at("10:00:00"), end: at("11:00:00") }, ..window };
+        let fixed = MaintenanceWindow { when: When::Fixed { start: at("10:00:00"), end: at("11:00:00") }, ..window };
         assert_eq!(fixed.active(at("09:59:59"), &Cet), None);
         assert_eq!(fixed.next(at("09:00:00"), &Cet).map(|s| s.start), Some(at("10:00:00")));
         assert_eq!(fixed.active(at("10:30:00"), &Cet).map(|s| s.end), Some(at("11:00:00")));

@@ -19,7 +19,7 @@ use crate::breaker::{BreakerConfig, BreakerView, Trip, Window};
 use crate::budget::Budget;
 use crate::clock::Zone;
 use crate::engine::{BudgetSnapshot, CheckSnapshot, GroupSnapshot, HealingSnapshot};
-use crate::healing::Shown;
+use crate::healing::HealingState;
 use crate::model::{BreakerState, GroupLevel, Requester, ServiceBreaker, Status, Suppressed};
 
 /// Words as said at `now`, and, when they count down, how they go on.
@@ -235,6 +235,24 @@ pub fn breaker_rate(
     }
 }
 
+/// A steering of a breaker, as the tray's menu offers it: `Force breaker open`.
+pub fn steer(steer: crate::breaker::Steer) -> &'static str {
+    match steer {
+        crate::breaker::Steer::ForceOpen => "Force breaker open",
+        crate::breaker::Steer::Disable => "Disable breaker",
+        crate::breaker::Steer::Reset => "Reset breaker",
+    }
+}
+
+/// What a steering does, in a sentence.
+pub fn steered(steer: crate::breaker::Steer) -> &'static str {
+    match steer {
+        crate::breaker::Steer::ForceOpen => "forced open: no probe reaches it until it is reset",
+        crate::breaker::Steer::Disable => "disabled: probes go on, it never opens, until it is reset",
+        crate::breaker::Steer::Reset => "closed, with a fresh window",
+    }
+}
+
 /// A change of a breaker's state and who made it: `open → forced open by api`.
 pub fn breaker_change(from: BreakerState, to: BreakerState, by: Option<Requester>) -> String {
     let by = by.map(|by| format!(" by {by}")).unwrap_or_default();
@@ -341,15 +359,15 @@ pub fn healing(healing: &HealingSnapshot, now: DateTime<Utc>) -> Option<Phrase> 
         n => format!("{n} times"),
     };
     Some(match healing.shown {
-        Shown::Idle => return None,
-        Shown::Running => Phrase::plain(format!("Self-healing: running {action} (attempt {})", healing.attempts)),
-        Shown::Waiting { next_at } => Phrase::counting(
+        HealingState::Idle => return None,
+        HealingState::Running => Phrase::plain(format!("Self-healing: running {action} (attempt {})", healing.attempts)),
+        HealingState::Waiting { next_at } => Phrase::counting(
             now,
             next_at,
             format!("Self-healing: {action} ran {times}; next run in {{}}"),
             format!("Self-healing: {action} ran {times}; next run due"),
         ),
-        Shown::GaveUp { retry_at } => Phrase::counting(
+        HealingState::GaveUp { retry_at } => Phrase::counting(
             now,
             retry_at,
             format!("Self-healing gave up: {action} ran {times} and the check is still down; next try in {{}}, or reset its budget"),
@@ -528,7 +546,7 @@ pub const SNOOZES: &[(&str, &str)] =
 pub const QUICK_PAUSE: (&str, &str) = ("1h", "Pause 1 h");
 
 /// When a maintenance window comes: `0 2 * * sun for 2h`, or `once`.
-pub fn window_when(window: &crate::maintenance::Window) -> String {
+pub fn window_when(window: &crate::maintenance::MaintenanceWindow) -> String {
     match &window.when {
         crate::maintenance::When::Recurring { cron, duration } => {
             format!("{} for {}", cron.source(), crate::units::format_duration(*duration))
@@ -710,19 +728,19 @@ mod tests {
         let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
         let action = crate::model::ActionId::parse("restart-api").unwrap();
         let healing = |shown, attempts| HealingSnapshot { action: action.clone(), shown, attempts };
-        assert_eq!(super::healing(&healing(Shown::Idle, 0), now), None);
-        let waiting = Shown::Waiting { next_at: now + chrono::Duration::seconds(40) };
+        assert_eq!(super::healing(&healing(HealingState::Idle, 0), now), None);
+        let waiting = HealingState::Waiting { next_at: now + chrono::Duration::seconds(40) };
         assert_eq!(
             super::healing(&healing(waiting, 1), now).unwrap().text,
             "Self-healing: restart-api ran once; next run in 40 s"
         );
-        let gave_up = Shown::GaveUp { retry_at: now + chrono::Duration::minutes(7) };
+        let gave_up = HealingState::GaveUp { retry_at: now + chrono::Duration::minutes(7) };
         assert_eq!(
             super::healing(&healing(gave_up, 3), now).unwrap().text,
             "Self-healing gave up: restart-api ran 3 times and the check is still down; next try in 7 min, or reset its budget"
         );
         assert_eq!(
-            super::healing(&healing(Shown::Running, 3), now).unwrap().text,
+            super::healing(&healing(HealingState::Running, 3), now).unwrap().text,
             "Self-healing: running restart-api (attempt 3)"
         );
         let snapshot = |runs, blocked_until| BudgetSnapshot {

@@ -140,7 +140,7 @@ async fn follow(app: AppHandle, engine: Engine, tray: TrayIcon, mut shown: TrayV
 
 /// Menu ids: `open`, `pause_all`, `resume_all`, `autostart`, `quit`, and per failing
 /// check `show:ID`, `snooze:ID:15m|1h|4h|tomorrow`, `pause:ID`, `run:ID:ACTION`,
-/// `breaker:ID:forced_open|closed` (ids are letters, digits, `-`, `_`).
+/// `breaker:ID:open|reset` (ids are letters, digits, `-`, `_`).
 fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
     let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
     items.push(Box::new(MenuItem::with_id(app, "summary", &view.summary, false, None::<&str>)?));
@@ -186,7 +186,7 @@ fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
         )?));
         if let Some(steer) = check.breaker {
             let id = format!("breaker:{}:{}", check.id, steer.code());
-            entries.push(Box::new(MenuItem::with_id(app, id, steer.label(), true, None::<&str>)?));
+            entries.push(Box::new(MenuItem::with_id(app, id, watchkeeper::words::steer(steer), true, None::<&str>)?));
         }
         entries.push(Box::new(MenuItem::with_id(app, format!("show:{}", check.id), "Show", true, None::<&str>)?));
         let refs: Vec<&dyn IsMenuItem<Wry>> = entries.iter().map(|e| e.as_ref()).collect();

@@ -96,7 +96,7 @@ pub trait World {
     /// Whether the user paused the check: it raises nothing, reminders included.
     fn paused(&self, check: &CheckId) -> bool;
     /// Whether the check is in a maintenance window: nothing of it is told (logged as
-    /// `maintenance`), except the recovery of an opening told before.
+    /// `maintenance`), except the resolution of an opening told before.
     fn maintenance(&self, check: &CheckId) -> bool;
     /// Whether the check is flapping: it has told so, and tells nothing else (logged as
     /// `flapping`) until it settles.
@@ -440,7 +440,7 @@ impl Policy {
             let event = item.happening.event();
             let mut reason = self.suppression(&item.subject, event, now, world, zone);
             if let Happening::Resolved { incident, .. } = &item.happening {
-                // A recovery is told where its opening was (in quiet hours or a window too:
+                // A resolution is told where its opening was (in quiet hours or a window too:
                 // a receiver must not keep an incident open), and held for its reason
                 // where it was not.
                 if let Some(open) = self.open.remove(incident) {

@@ -14,7 +14,7 @@ use crate::breaker::{BreakerConfig, BreakerView, Call, Trip, Window};
 use crate::clock::Zone;
 use crate::config::{ActionConfig, CheckConfig};
 use crate::engine::{BudgetSnapshot, CheckSnapshot, GroupSnapshot, HealingSnapshot, Overview, RestartLoop};
-use crate::healing::Shown;
+use crate::healing::HealingState;
 use crate::model::{
     BreakerState, FailureClass, GroupLevel, NotifyEvent, Plan, Requester, RunStatus, ServiceBreaker, Severity, Status,
     Suppressed,
@@ -337,10 +337,10 @@ pub struct HealingDto {
 impl HealingDto {
     pub fn of(healing: &HealingSnapshot, now: DateTime<Utc>) -> HealingDto {
         let (state, next_at, retry_at) = match healing.shown {
-            Shown::Idle => (HealingStateDto::Idle, None, None),
-            Shown::Waiting { next_at } => (HealingStateDto::Waiting, Some(rfc3339(&next_at)), None),
-            Shown::Running => (HealingStateDto::Running, None, None),
-            Shown::GaveUp { retry_at } => (HealingStateDto::GaveUp, None, Some(rfc3339(&retry_at))),
+            HealingState::Idle => (HealingStateDto::Idle, None, None),
+            HealingState::Waiting { next_at } => (HealingStateDto::Waiting, Some(rfc3339(&next_at)), None),
+            HealingState::Running => (HealingStateDto::Running, None, None),
+            HealingState::GaveUp { retry_at } => (HealingStateDto::GaveUp, None, Some(rfc3339(&retry_at))),
         };
         HealingDto {
             state,
@@ -1657,7 +1657,7 @@ pub struct WindowDto {
 
 impl WindowDto {
     pub fn of(
-        window: &crate::maintenance::Window,
+        window: &crate::maintenance::MaintenanceWindow,
         config: &crate::config::Config,
         now: DateTime<Utc>,
         zone: &dyn crate::clock::Zone,

@@ -414,7 +414,7 @@ async fn steer_breaker(
                 "bad_request",
                 format!("a breaker cannot be set {other}: it opens and half-opens by itself"),
                 "ask for `forced_open`, `disabled` or `closed` (a reset)",
-            ))
+            ));
         }
     };
     let config = engine.config();

@@ -11,7 +11,7 @@ use watchkeeper::action::Requester;
 use watchkeeper::api::client::{Client, ClientError};
 use watchkeeper::api::dto::{ActionDto, ActionRunDto, BudgetDto, IdArgs, NoArgs, RunActionArgs, UndoneDto};
 use watchkeeper::api::operation;
-use watchkeeper::budget::Window;
+use watchkeeper::budget::Runs;
 use watchkeeper::config::ActionConfig;
 use watchkeeper::engine::BudgetSnapshot;
 use watchkeeper::model::RunStatus;
@@ -82,7 +82,7 @@ async fn run_here(config_path: &Path, data_dir: &Path, id: &str, dry_run: bool) 
 }
 
 /// An action's budget as the history has it (no daemon runs to keep it).
-fn window(store: &Store, action: &ActionConfig, now: DateTime<Utc>) -> anyhow::Result<Window> {
+fn window(store: &Store, action: &ActionConfig, now: DateTime<Utc>) -> anyhow::Result<Runs> {
     let resets = store.budget_resets().map_err(|e| anyhow::anyhow!("{e}"))?;
     let reset_at = resets.get(&action.id).copied();
     store.budget_window(&action.id, action.budget, reset_at, now).map_err(|e| anyhow::anyhow!("{e}"))
@@ -125,7 +125,7 @@ fn list_here(config_path: &Path, data_dir: &Path) -> anyhow::Result<Vec<ActionDt
     for action in &config.actions {
         let mut window = match &store {
             Some(store) => window(store, action, now)?,
-            None => Window::default(),
+            None => Runs::default(),
         };
         let budget = BudgetSnapshot {
             budget: action.budget,

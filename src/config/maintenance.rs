@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::ids::{Ids, What};
 use super::raw::RawMaintenance;
 use crate::diagnostic::{Report, Scope};
-use crate::maintenance::{Cron, When, Window};
+use crate::maintenance::{Cron, MaintenanceWindow, When};
 use crate::model::CheckId;
 
 /// The `[[maintenance]]` windows, their checks and groups checked against those the
@@ -19,8 +19,8 @@ pub(super) fn windows(
     raw: Vec<RawMaintenance>,
     (checks, groups): (&Ids, &Ids),
     report: &mut Report<'_>,
-) -> Vec<Window> {
-    let mut windows: Vec<Window> = Vec::new();
+) -> Vec<MaintenanceWindow> {
+    let mut windows: Vec<MaintenanceWindow> = Vec::new();
     let mut ids = Ids::new(What::MaintenanceWindow);
     for entry in raw {
         let mut scope = report.scope(format!("maintenance {:?}", entry.id.get_ref()), entry.id.span());
@@ -37,7 +37,7 @@ pub(super) fn windows(
             scope.needs("checks", "add `checks = [\"db\"]` or `groups = [\"shop\"]`: the checks it is about");
         }
         let Some(when) = when(&entry, &mut scope) else { continue };
-        windows.push(Window {
+        windows.push(MaintenanceWindow {
             id: entry.id.into_inner(),
             checks: covered,
             groups: covered_groups,

@@ -48,7 +48,7 @@ pub struct Config {
     /// The `[[channel]]`s, `desktop` among them.
     pub channels: Vec<ChannelConfig>,
     /// The `[[maintenance]]` windows.
-    pub maintenance: Vec<crate::maintenance::Window>,
+    pub maintenance: Vec<crate::maintenance::MaintenanceWindow>,
 }
 
 impl Config {

@@ -9,6 +9,7 @@ pub use urgent::Urgent;
 
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::breaker::Steer;
 use crate::engine::{CheckSnapshot, Engine, Event, Sent};
 use crate::model::{NotifyEvent, Severity, Status};
 
@@ -66,52 +67,25 @@ pub struct FailingCheck {
     pub name: String,
     pub status: Status,
     pub actions: Vec<MenuAction>,
-    /// What its breaker entry does: "Reset breaker" (to `Closed`) when it is open,
-    /// forced open or disabled, else "Force breaker open"; `None` without a breaker.
-    pub breaker: Option<BreakerSteer>,
+    /// What its breaker entry does (`words::steer` says it): a reset when it is open,
+    /// forced open or disabled, else forcing it open; `None` without a breaker.
+    pub breaker: Option<Steer>,
 }
 
-/// The tray's breaker entry for a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BreakerSteer {
-    ForceOpen,
-    Reset,
-}
-
-impl BreakerSteer {
-    fn of(state: crate::model::BreakerState) -> BreakerSteer {
-        use crate::model::BreakerState::*;
-        match state {
-            Closed | HalfOpen => BreakerSteer::ForceOpen,
-            Open | ForcedOpen | Disabled => BreakerSteer::Reset,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            BreakerSteer::ForceOpen => "Force breaker open",
-            BreakerSteer::Reset => "Reset breaker",
-        }
-    }
-
-    /// Its menu id's last part, and what the engine is asked.
-    pub fn code(self) -> &'static str {
-        match self {
-            BreakerSteer::ForceOpen => "forced_open",
-            BreakerSteer::Reset => "closed",
-        }
+/// The tray's breaker entry for a breaker in `state`: a reset when it is open, forced
+/// open or disabled, else forcing it open.
+fn offered(state: crate::model::BreakerState) -> Steer {
+    use crate::model::BreakerState::*;
+    match state {
+        Closed | HalfOpen => Steer::ForceOpen,
+        Open | ForcedOpen | Disabled => Steer::Reset,
     }
 }
 
-/// What the tray's breaker entry of `check` (its `code`, [`BreakerSteer::code`]) asks.
+/// What the tray's breaker entry of `check` (its `code`, `Steer::code`) asks.
 pub fn steer(check: &str, code: &str) -> Option<crate::api::dto::BreakerArgs> {
-    use crate::api::dto::BreakerStateDto;
-    let state = match code {
-        "forced_open" => BreakerStateDto::ForcedOpen,
-        "closed" => BreakerStateDto::Closed,
-        _ => return None,
-    };
-    Some(crate::api::dto::BreakerArgs { id: check.to_owned(), state })
+    let steer = Steer::parse(code)?;
+    Some(crate::api::dto::BreakerArgs { id: check.to_owned(), state: steer.target().into() })
 }
 
 /// What the tray's quick pause (`words::QUICK_PAUSE`) of `check` asks.
@@ -155,7 +129,7 @@ fn view_of(snapshot: &[CheckSnapshot], config: &crate::config::Config) -> TrayVi
                 .filter_map(|id| config.action(id.as_str()))
                 .map(|a| MenuAction { id: a.id.to_string(), name: a.name.clone(), confirm: a.confirm })
                 .collect(),
-            breaker: c.breaker.as_ref().map(|b| BreakerSteer::of(b.state)),
+            breaker: c.breaker.as_ref().map(|b| offered(b.state)),
         })
         .collect();
     TrayView {
@@ -177,7 +151,7 @@ pub struct Notification {
     /// The checks it is about ("Snooze 1 h" silences them; "Open" opens the check's
     /// page when there is one).
     pub checks: Vec<String>,
-    /// About a failure (an opening, a reminder, a restart loop); false for recoveries.
+    /// About a failure (an opening, a reminder, a restart loop); false for resolutions.
     pub failure: bool,
     /// A critical check down (an opening, a reminder): it stays until dismissed and is
     /// marked urgent.
@@ -312,7 +286,7 @@ mod tests {
         checks[0].breaker = breaker(crate::model::BreakerState::Open);
         checks[1].breaker = breaker(crate::model::BreakerState::Closed);
         let view = view_of(&checks, &config);
-        let entries: Vec<Option<&str>> = view.failing.iter().map(|c| c.breaker.map(BreakerSteer::label)).collect();
+        let entries: Vec<Option<&str>> = view.failing.iter().map(|c| c.breaker.map(crate::words::steer)).collect();
         assert_eq!(entries, [Some("Reset breaker"), Some("Force breaker open")]);
 
         let (checks, config) = snapshots(&[("a", Up), ("b", Up)]);

@@ -14,7 +14,7 @@ use crate::breaker::{Breaker, Call, Permit};
 use crate::condition::JsonCache;
 use crate::config::{CheckConfig, Config};
 use crate::model::{
-    BreakerState, Failure, FailureClass, HealthStatus, Observation, ProbeResult, ServiceBreaker, ServiceBreakers,
+    BreakerState, Failure, FailureClass, HealthWord, Observation, ProbeResult, ServiceBreaker, ServiceBreakers,
     ServiceHealth, Status, Verdict,
 };
 use crate::probe::{self, ProbeContext};
@@ -315,7 +315,7 @@ pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec
     let health = observation.health.as_ref();
     if !failed.is_empty() {
         // A service that names its components down: they are the cause.
-        let failure = match health.and_then(|h| components_in(h, HealthStatus::Down)) {
+        let failure = match health.and_then(|h| components_in(h, HealthWord::Down)) {
             Some(cause) => Failure::new(FailureClass::Component, format!("{cause} ({})", failed.join("; "))),
             None => Failure::new(class.unwrap_or(FailureClass::Condition), failed.join("; ")),
         };
@@ -325,16 +325,16 @@ pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec
     // a component down under an overall up (a custom aggregation) degrades it.
     if let Some(health) = health {
         match health.overall() {
-            HealthStatus::Down => {
-                let cause = components_in(health, HealthStatus::Down)
+            HealthWord::Down => {
+                let cause = components_in(health, HealthWord::Down)
                     .unwrap_or_else(|| format!("the service says it is {}", health.status));
                 return (Verdict::Down(Failure::new(FailureClass::Component, cause)), Vec::new());
             }
             _ => {
                 let failing =
-                    components_in(health, HealthStatus::Down).or_else(|| components_in(health, HealthStatus::Warn));
+                    components_in(health, HealthWord::Down).or_else(|| components_in(health, HealthWord::Warn));
                 if let Some(cause) = failing.or_else(|| {
-                    (health.overall() == HealthStatus::Warn).then(|| format!("the service says {}", health.status))
+                    (health.overall() == HealthWord::Warn).then(|| format!("the service says {}", health.status))
                 }) {
                     return (Verdict::Degraded(cause), Vec::new());
                 }
@@ -356,7 +356,7 @@ pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec
 
 /// The components in `status`, named with their detail: `component db.replica is DOWN:
 /// Connection refused`; `None` when there are none.
-fn components_in(health: &ServiceHealth, status: HealthStatus) -> Option<String> {
+fn components_in(health: &ServiceHealth, status: HealthWord) -> Option<String> {
     let found = health.in_state(status);
     match found.as_slice() {
         [] => None,

@@ -10,16 +10,16 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{CheckRuntime, Engine, Event};
-use crate::budget::{Budget, Exhausted, Window};
+use crate::budget::{Budget, Exhausted, Runs};
 use crate::config::{ActionConfig, Config};
-use crate::healing::{Healing, Shown, Situation, Step};
+use crate::healing::{Healing, HealingState, Situation, Step};
 use crate::model::{ActionId, CheckId, Requester, Status};
 use crate::store::{Store, StoreError, WriteOp};
 
 /// Every action's budget window, and the actions running now.
 #[derive(Default)]
 pub(super) struct Recovery {
-    windows: HashMap<ActionId, Window>,
+    windows: HashMap<ActionId, Runs>,
     running: HashSet<ActionId>,
 }
 
@@ -49,7 +49,7 @@ pub struct BudgetSnapshot {
 #[derive(Debug, Clone)]
 pub struct HealingSnapshot {
     pub action: ActionId,
-    pub shown: Shown,
+    pub shown: HealingState,
     /// Automatic runs since the check was last stable.
     pub attempts: u32,
 }

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{record, restore, Engine, Event, Live};
 use crate::config::{CheckConfig, Config};
-use crate::maintenance::{Span, Window};
+use crate::maintenance::{MaintenanceWindow, Span};
 use crate::model::{Status, Verdict};
 use crate::state::InWindow;
 use crate::store::WriteOp;
@@ -170,7 +170,11 @@ fn spans(config: &Config, now: DateTime<Utc>, zone: &dyn crate::clock::Zone) -> 
 }
 
 /// The window a check is in, given the spans: the one ending last, if several.
-fn window_of<'c>(config: &'c Config, check: &CheckConfig, spans: &[Option<Span>]) -> Option<(&'c Window, Span)> {
+fn window_of<'c>(
+    config: &'c Config,
+    check: &CheckConfig,
+    spans: &[Option<Span>],
+) -> Option<(&'c MaintenanceWindow, Span)> {
     config
         .maintenance
         .iter()
@@ -180,13 +184,13 @@ fn window_of<'c>(config: &'c Config, check: &CheckConfig, spans: &[Option<Span>]
         .max_by_key(|(_, span)| span.end)
 }
 
-fn in_window((window, span): (&Window, Span)) -> InWindow {
+fn in_window((window, span): (&MaintenanceWindow, Span)) -> InWindow {
     InWindow { window: window.id.clone(), reason: window.reason.clone(), since: span.start, until: span.end }
 }
 
 /// The window a check is to be in, when it is not the one it is in: `None` while it
 /// stays (the usual case, compared without building one).
-fn moved(current: Option<&InWindow>, found: Option<(&Window, Span)>) -> Option<Option<InWindow>> {
+fn moved(current: Option<&InWindow>, found: Option<(&MaintenanceWindow, Span)>) -> Option<Option<InWindow>> {
     let same = match (current, found) {
         (Some(now), Some((window, span))) => {
             now.window == window.id && now.since == span.start && now.until == span.end

@@ -4,7 +4,7 @@
 
 /// A service's or a component's own word on its health, normalised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HealthStatus {
+pub enum HealthWord {
     /// `UP`, `pass`, `ok`.
     Up,
     /// `warn`: working, with a problem worth seeing.
@@ -15,14 +15,14 @@ pub enum HealthStatus {
     Unknown,
 }
 
-impl HealthStatus {
+impl HealthWord {
     /// Actuator's and health+json's words (any case), and the usual synonyms.
-    pub fn of(word: &str) -> HealthStatus {
+    pub fn of(word: &str) -> HealthWord {
         match word.to_ascii_lowercase().as_str() {
-            "up" | "pass" | "ok" | "healthy" => HealthStatus::Up,
-            "warn" | "warning" | "degraded" => HealthStatus::Warn,
-            "down" | "fail" | "error" | "out_of_service" | "unhealthy" => HealthStatus::Down,
-            _ => HealthStatus::Unknown,
+            "up" | "pass" | "ok" | "healthy" => HealthWord::Up,
+            "warn" | "warning" | "degraded" => HealthWord::Warn,
+            "down" | "fail" | "error" | "out_of_service" | "unhealthy" => HealthWord::Down,
+            _ => HealthWord::Unknown,
         }
     }
 }
@@ -38,8 +38,8 @@ pub struct ServiceHealth {
 }
 
 impl ServiceHealth {
-    pub fn overall(&self) -> HealthStatus {
-        HealthStatus::of(&self.status)
+    pub fn overall(&self) -> HealthWord {
+        HealthWord::of(&self.status)
     }
 
     /// The component with this name (`db`, or `db.primary` for a nested one).
@@ -49,7 +49,7 @@ impl ServiceHealth {
 
     /// The components in this state, innermost first: a nested component down names
     /// its own cause, not only its parent.
-    pub fn in_state(&self, status: HealthStatus) -> Vec<&ServiceComponent> {
+    pub fn in_state(&self, status: HealthWord) -> Vec<&ServiceComponent> {
         let mut found: Vec<&ServiceComponent> = self.components.iter().filter(|c| c.health() == status).collect();
         // A parent whose child is listed says less than the child.
         let names: Vec<String> = found.iter().map(|c| c.name.clone()).collect();
@@ -70,17 +70,17 @@ pub struct ServiceComponent {
 }
 
 impl ServiceComponent {
-    pub fn health(&self) -> HealthStatus {
-        HealthStatus::of(&self.status)
+    pub fn health(&self) -> HealthWord {
+        HealthWord::of(&self.status)
     }
 
     /// What its word means as a check's status: up, degraded (warn), down, or unknown.
     pub fn level(&self) -> super::Status {
         match self.health() {
-            HealthStatus::Up => super::Status::Up,
-            HealthStatus::Warn => super::Status::Degraded,
-            HealthStatus::Down => super::Status::Down,
-            HealthStatus::Unknown => super::Status::Unknown,
+            HealthWord::Up => super::Status::Up,
+            HealthWord::Warn => super::Status::Degraded,
+            HealthWord::Down => super::Status::Down,
+            HealthWord::Unknown => super::Status::Unknown,
         }
     }
 }

@@ -16,7 +16,7 @@ pub use action::{Plan, PlanFile, Quarantined, Requester, RunStatus};
 pub use alert::{NotifyEvent, Severity, Suppressed};
 pub use code::Code;
 pub use failure::{Failure, FailureClass};
-pub use health::{HealthStatus, ServiceBreaker, ServiceBreakers, ServiceComponent, ServiceHealth};
+pub use health::{HealthWord, ServiceBreaker, ServiceBreakers, ServiceComponent, ServiceHealth};
 pub use result::{Observation, ProbeResult, Value, Verdict};
 pub use status::{BreakerState, GroupLevel, Status};
 

@@ -22,7 +22,7 @@ use rusqlite::Connection;
 
 use std::collections::HashMap;
 
-use crate::budget::{Budget, Window};
+use crate::budget::{Budget, Runs};
 use crate::healing::Healing;
 use crate::model::{ActionId, CheckId, Code};
 
@@ -361,11 +361,11 @@ impl Store {
         budget: Budget,
         reset_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
-    ) -> Result<Window, StoreError> {
+    ) -> Result<Runs, StoreError> {
         let per = chrono::Duration::from_std(budget.per).unwrap_or(chrono::Duration::MAX);
         let since = now.checked_sub_signed(per).unwrap_or(DateTime::<Utc>::MIN_UTC);
         let starts = self.read_now(|c| action_runs::starts_since(c, action_id, since))?;
-        Ok(Window::restore(budget, starts, reset_at, now))
+        Ok(Runs::restore(budget, starts, reset_at, now))
     }
 
     /// When each action's budget was last reset.

@@ -565,7 +565,8 @@ async fn the_alertmanager_channel_fires_keeps_and_ends_alerts_in_a_real_alertman
     assert!(gone < recovered + chrono::Duration::milliseconds(2500), "ended by the recovery: {recovered} {gone}");
     let log = eventually(WAIT, "the log has both delivered", || async {
         let log = notifications(&daemon, "?check=svc-00").await;
-        log.iter().all(|n| n["delivered"] == true).then_some(log)
+        let resolved = log.iter().any(|n| n["event"] == "resolved");
+        (resolved && log.iter().all(|n| n["delivered"] == true)).then_some(log)
     })
     .await;
     let events: Vec<&str> = log.iter().map(|n| n["event"].as_str().unwrap()).collect();

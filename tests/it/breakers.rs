@@ -81,7 +81,10 @@ async fn a_breaker_is_steered_from_the_api_and_the_cli_and_bad_requests_change_n
     crate::support::eventually(WAIT, "probes resume", || async { (target.hits() > hits + 2).then_some(()) }).await;
     let (code, out, err) = daemon.cli(&["breaker", "api", "open"]).await;
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("forced open: no probe reaches it until `watchkeeper breaker api reset`"), "{out}");
+    assert!(
+        out.contains("forced open: no probe reaches it until it is reset (`watchkeeper breaker api reset`)"),
+        "{out}"
+    );
     let (_, status, _) = daemon.cli(&["status"]).await;
     assert!(
         status.lines().any(|l| l.contains("api") && l.contains("forced open")),

@@ -2,7 +2,7 @@
 //! (`/api/v2/alerts`), one per check, labelled `alertname`, `check`, `group`,
 //! `severity` and `instance`. An open incident's alert is sent again every `resend`, so
 //! that Alertmanager keeps it firing (each is valid for four re-sends, as Prometheus
-//! does), and its recovery ends it (`endsAt`).
+//! does), and its resolution ends it (`endsAt`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -150,7 +150,7 @@ fn alert(
     AmAlert { labels, annotations, starts_at, ends_at: ends_at.max(starts_at) }
 }
 
-/// `alertname` for an event: an incident's events share one, so a recovery ends the
+/// `alertname` for an event: an incident's events share one, so a resolution ends the
 /// alert its opening fired.
 fn alertname(event: NotifyEvent) -> &'static str {
     match event {
@@ -164,7 +164,7 @@ fn alertname(event: NotifyEvent) -> &'static str {
 }
 
 /// A notification as alerts, one per check: an opening or reminder fires (until sent
-/// again), a recovery ends at `at`, anything else fires for one validity and ends.
+/// again), a resolution ends at `at`, anything else fires for one validity and ends.
 fn alerts_of(payload: &Payload, resend: Duration) -> Vec<AmAlert> {
     let at = payload.at;
     let ends_at = match payload.event {

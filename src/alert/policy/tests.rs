@@ -173,7 +173,7 @@ fn a_group_a_parent_and_a_silence() {
     play.policy.add_silence(silence);
     play.offer(11, web("muted"), opened(5, "refused"));
     play.run(7, 20);
-    // Its recovery after the silence ended is held too: its opening was never told.
+    // Its resolution after the silence ended is held too: its opening was never told.
     play.offer(70, web("muted"), Happening::Resolved { incident: 5, started_at: Some(play.at(11)) });
     play.offer(70, shop("web"), Happening::Resolved { incident: 1, started_at: Some(play.at(0)) });
     play.run(70, 80);
@@ -242,7 +242,7 @@ fn quiet_hours_across_midnight_hold_warnings_until_they_end_and_let_critical_thr
     play.offer(night, subject("db", None, false, Severity::Critical, &["hook"]), opened(2, "refused"));
     play.offer(night + 60, subject("cache", None, false, Severity::Warning, &["hook"]), opened(3, "refused"));
     play.run(night, night + 70);
-    // Cache recovers at night: its recovery is held like its opening.
+    // Cache recovers at night: its resolution is held like its opening.
     play.offer(
         night + 3600,
         subject("cache", None, false, Severity::Warning, &["hook"]),
@@ -315,7 +315,7 @@ fn quiet_hours_contain_their_span() {
 }
 
 #[test]
-fn what_the_review_found_a_pause_a_night_recovery_an_ack_at_night_and_no_reminders() {
+fn what_the_review_found_a_pause_a_night_resolution_an_ack_at_night_and_no_reminders() {
     let quiet = QuietHours {
         from: NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
         to: NaiveTime::from_hms_opt(7, 0, 0).unwrap(),
@@ -334,7 +334,7 @@ fn what_the_review_found_a_pause_a_night_recovery_an_ack_at_night_and_no_reminde
         s.alert.repeat = Some(Duration::from_secs(60));
         s
     };
-    // 20:00 local (19:00 UTC, 7 h in): told; it recovers at night, and its recovery is
+    // 20:00 local (19:00 UTC, 7 h in): told; it recovers at night, and its resolution is
     // told even so: a receiver must not keep it open.
     let evening = 7 * 3600;
     play.offer(evening, hook("web"), opened(1, "503"));
@@ -370,7 +370,7 @@ fn a_maintenance_window_holds_what_its_checks_say_and_its_edges_are_quiet() {
     let mut db = subject("db", None, false, Severity::Warning, &["hook"]);
     db.alert.repeat = Some(Duration::from_secs(60));
     // An incident told before the window: its reminder in the window is held, its
-    // recovery in the window goes out (a receiver must not keep it open).
+    // resolution in the window goes out (a receiver must not keep it open).
     play.offer(0, db.clone(), opened(1, "refused"));
     play.run(0, 10);
     play.world.maintenance.insert("db".into());
@@ -414,7 +414,7 @@ fn a_flapping_check_tells_so_once_then_nothing_until_it_settles() {
         title: if started { "api is flapping".into() } else { "api stopped flapping".into() },
         body: String::new(),
     };
-    // It starts flapping: that is told; its openings and recoveries meanwhile are not.
+    // It starts flapping: that is told; its openings and resolutions meanwhile are not.
     play.world.flapping.insert("api".into());
     play.offer(0, api(), notice(true));
     play.offer(1, api(), opened(1, "refused"));
@@ -452,7 +452,7 @@ fn no_network_is_told_once_naming_the_remote_checks_and_holds_the_rest() {
         play.offer(1, web(id), notice());
     }
     play.run(0, 10);
-    // cdn recovers once probed again: neither its opening nor its recovery is told.
+    // cdn recovers once probed again: neither its opening nor its resolution is told.
     play.offer(11, web("cdn"), Happening::Resolved { incident: 2, started_at: None });
     play.run(11, 17);
     play.world.no_network.clear();

@@ -71,7 +71,7 @@ impl Engine {
     }
 
     /// After missed events: incidents the checks no longer have open are forgotten (their
-    /// recoveries were missed), and those they have that the policy does not know are
+    /// resolutions were missed), and those they have that the policy does not know are
     /// told.
     pub(super) fn resync_incidents(&self) {
         let now = self.now();

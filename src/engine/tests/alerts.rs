@@ -175,7 +175,7 @@ async fn a_flapping_check_is_told_once_and_quiet_until_it_settles_across_a_resta
     tokio::time::sleep(Duration::from_secs(20)).await;
     assert_eq!(harness.channel("rec").delivered().len(), before, "nothing more is told while it flaps");
     let held = harness.log().await.iter().filter(|n| n.suppressed == Some(Suppressed::Flapping)).count();
-    assert!(held > 0, "its openings and recoveries are held, and logged as flapping");
+    assert!(held > 0, "its openings and resolutions are held, and logged as flapping");
 
     // A restart keeps the flap; it settles up later, told once.
     let harness = harness.restart(&config(&alternating(10, "\"up\""))).await;
@@ -218,12 +218,12 @@ async fn a_silence_mutes_on_every_channel_and_what_it_held_stays_untold() {
     assert_eq!(openings, [Some(Suppressed::Silenced); 2], "the openings are decided, and held as silenced");
     assert!(harness.engine().check("svc-00").is_some_and(|c| c.open_incident.is_some()), "incidents go on");
 
-    // Ended early: what it held is not told later, nor its recovery (docs/alerts.md).
+    // Ended early: what it held is not told later, nor its resolution (docs/alerts.md).
     harness.engine().end_silence(silence.id).await.expect("ended");
     harness.until(Duration::from_secs(60), "they recover", |h| h.status("svc-00") == Status::Up).await;
     a_minute_later().await;
     assert!(harness.channel("rec").delivered().is_empty(), "an opening held by a silence stays untold");
-    let recoveries: Vec<Option<Suppressed>> =
+    let resolutions: Vec<Option<Suppressed>> =
         harness.log().await.iter().filter(|n| n.event == NotifyEvent::Resolved).map(|n| n.suppressed).collect();
-    assert_eq!(recoveries, [Some(Suppressed::Silenced); 2], "their recoveries are held as their openings were");
+    assert_eq!(resolutions, [Some(Suppressed::Silenced); 2], "their resolutions are held as their openings were");
 }
