@@ -6,6 +6,11 @@ use axum::response::{Html, IntoResponse, Response};
 
 include!(concat!(env!("OUT_DIR"), "/ui_assets.rs"));
 
+/// The dashboard's policy: its own scripts, styles and API only, as the desktop window's
+/// (`src-tauri/tauri.conf.json`); the views set styles through the CSSOM.
+const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Watchkeeper</title>
 <body style=\"font-family:system-ui;max-width:40em;margin:3em auto\"><h1>Watchkeeper is running</h1>
 <p>The dashboard was not built into this binary. Build it with <code>cargo xtask ui</code> and rebuild,
@@ -16,7 +21,11 @@ pub async fn serve(uri: Uri) -> Response {
     let path = if path.is_empty() { "index.html" } else { path };
     if let Some((_, bytes)) = ASSETS.iter().find(|(name, _)| *name == path) {
         let cache = if path == "index.html" { "no-cache" } else { "public, max-age=31536000, immutable" };
-        return ([(header::CONTENT_TYPE, mime(path)), (header::CACHE_CONTROL, cache)], *bytes).into_response();
+        return (
+            [(header::CONTENT_TYPE, mime(path)), (header::CACHE_CONTROL, cache), (header::CONTENT_SECURITY_POLICY, POLICY)],
+            *bytes,
+        )
+            .into_response();
     }
     if path == "index.html" {
         return Html(NOT_BUILT).into_response();

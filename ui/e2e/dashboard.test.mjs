@@ -311,6 +311,14 @@ breaker = { window = 10, min_calls = 4, failure_rate = 50, half_open_calls = 2, 
     assert.ok((await strip.count()) >= 4, "the window's calls are a strip");
     assert.ok((await panel.locator(".strip .call.failed").count()) >= 2, "with its failures");
     assert.match(await panel.locator('[data-rate="Failed"]').innerText(), /\d+% \(\d+ of \d+\) · opens at 50%/);
+    // The bar is drawn under the dashboard's CSP (no style attributes): filled, with
+    // the threshold mark half-way.
+    const bar = panel.locator('[data-rate="Failed"] .bar');
+    const [whole, fill, mark] = await Promise.all(
+      [bar, bar.locator(".fill"), bar.locator(".threshold")].map((part) => part.boundingBox()),
+    );
+    assert.ok(fill.width >= whole.width / 2 - 1, `the failure rate fills the bar past half: ${fill.width} of ${whole.width}`);
+    assert.ok(Math.abs(mark.x - (whole.x + whole.width / 2)) <= 3, `the threshold mark is half-way: ${mark.x}`);
     const countdown = panel.locator(".breaker-now .countdown");
     const before = await countdown.innerText();
     await eventually(WAIT, "the next trial counts down", async () => (await countdown.innerText()) !== before);

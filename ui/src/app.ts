@@ -1,8 +1,10 @@
 // The app shell: header, banners, routing between pages, live updates and keyboard.
 
+import { html, nothing, render } from "lit-html";
+
 import type { ApiError, Connection, Transport, Update } from "./client";
 import { asApiError } from "./client";
-import { badge, guarded, h } from "./dom";
+import { badge } from "./dom";
 import { LiveState } from "./model";
 import { deliverOutput } from "./views/action";
 import { AlertsPage } from "./views/alerts";
@@ -24,50 +26,41 @@ export function parseRoute(hash: string): Route {
   return { page: "overview" };
 }
 
+const PAGES: { page: Route["page"]; href: string; label: string }[] = [
+  { page: "overview", href: "#/", label: "Overview" },
+  { page: "incidents", href: "#/incidents", label: "Incidents" },
+  { page: "runs", href: "#/runs", label: "Action runs" },
+  { page: "alerts", href: "#/alerts", label: "Alerts" },
+];
+
 export class App {
   private readonly state = new LiveState();
   private readonly overview: Overview;
-  private readonly main = h("main", { id: "view" });
-  private readonly connectionBanner = h("div", { class: "banner down", role: "alert", id: "banner", hidden: true });
-  private readonly degradedBanner = h("div", { class: "banner degraded", role: "status", id: "degraded", hidden: true });
-  private readonly networkBanner = h("div", { class: "banner degraded", role: "status", id: "no-network", hidden: true });
-  private readonly overall = h("span", { id: "overall", class: "badge unknown" }, "…");
-  private readonly summaryText = h("span", { id: "summary", class: "summary" });
-  private readonly nav: HTMLElement;
-  private page: CheckPage | IncidentsPage | RunsPage | AlertsPage | Overview | null = null;
+  private page: CheckPage | IncidentsPage | RunsPage | AlertsPage | Overview;
+  private route_: Route = { page: "overview" };
   private stop: (() => void) | null = null;
-  private loaded = false;
+  /** Why the core cannot be reached, while it cannot. */
+  private down: ApiError | null = null;
+  /** What `/healthz` says is off. */
+  private degraded: string[] = [];
 
   constructor(
-    root: HTMLElement,
+    private readonly root: HTMLElement,
     private readonly transport: Transport,
   ) {
     this.overview = new Overview(this.state, (id) => (location.hash = `#/check/${encodeURIComponent(id)}`));
-    this.nav = h(
-      "nav",
-      {},
-      h("a", { href: "#/", "data-page": "overview" }, "Overview"),
-      h("a", { href: "#/incidents", "data-page": "incidents" }, "Incidents"),
-      h("a", { href: "#/runs", "data-page": "runs" }, "Action runs"),
-      h("a", { href: "#/alerts", "data-page": "alerts" }, "Alerts"),
-    );
-    root.replaceChildren(
-      this.connectionBanner,
-      this.degradedBanner,
-      this.networkBanner,
-      h("header", {}, h("h1", {}, "Watchkeeper"), this.overall, this.summaryText, this.nav),
-      this.main,
-    );
+    this.page = this.overview;
   }
 
   start(): void {
     window.addEventListener("hashchange", () => void this.route());
     document.addEventListener("keydown", (event) => this.onKey(event));
-    // Relative times and breaker countdowns ("open, trial in 12 s") tick each second.
+    // Relative times and countdowns ("open, trial in 12 s") tick each second.
     setInterval(() => {
       if (this.page === this.overview) this.overview.tick();
       else if (this.page instanceof CheckPage) this.page.tick();
     }, 1_000);
+    this.render();
     this.connect();
     void this.resync().then(() => this.route());
   }
@@ -81,25 +74,55 @@ export class App {
     );
   }
 
+  /** The shell, drawn from its state: banners, the header as the core words it, the
+   *  navigation, and the page. */
+  private render(): void {
+    const overview = this.state.overview;
+    const network = overview?.network_down ?? null;
+    const retry = () => {
+      this.connect();
+      void this.resync();
+    };
+    document.title = !overview || overview.level === "up" ? "Watchkeeper" : `(${overview.summary}) Watchkeeper`;
+    render(
+      html`<div class="banner down" role="alert" id="banner" ?hidden=${this.down === null}>
+          ${this.down
+            ? html`<strong>Core unreachable: </strong>${this.down.message}<span class="resolution"
+                  >${this.down.resolution ? ` — ${this.down.resolution}` : ""}</span
+                >
+                <button type="button" id="retry" @click=${retry}>Retry now</button>`
+            : nothing}
+        </div>
+        <div class="banner degraded" role="status" id="degraded" ?hidden=${this.degraded.length === 0}>
+          <strong>Degraded: </strong>${this.degraded.join("; ")}
+        </div>
+        <div class="banner degraded" role="status" id="no-network" ?hidden=${network === null}>${network?.text ?? ""}</div>
+        <header>
+          <h1>Watchkeeper</h1>
+          <span id="overall" class="badge ${overview?.level ?? "unknown"}">${overview?.level ?? "…"}</span>
+          <span id="summary" class="summary">${overview?.summary ?? ""}</span>
+          <nav>
+            ${PAGES.map(
+              (p) => html`<a href=${p.href} data-page=${p.page} aria-current=${this.route_.page === p.page ? "" : nothing}>${p.label}</a>`,
+            )}
+          </nav>
+        </header>
+        <main id="view">${this.page.element}</main>`,
+      this.root,
+    );
+  }
+
   private onConnection(connection: Connection): void {
     if (connection.state === "down") this.showDown(connection.error);
-    else if (connection.state === "live") this.connectionBanner.hidden = true;
+    else if (connection.state === "live") {
+      this.down = null;
+      this.render();
+    }
   }
 
   private showDown(error: ApiError): void {
-    const retry = h("button", { type: "button", id: "retry" }, "Retry now");
-    retry.addEventListener("click", () => {
-      this.connect();
-      void this.resync();
-    });
-    this.connectionBanner.replaceChildren(
-      h("strong", {}, "Core unreachable: "),
-      error.message,
-      h("span", { class: "resolution" }, error.resolution ? ` — ${error.resolution}` : ""),
-      " ",
-      retry,
-    );
-    this.connectionBanner.hidden = false;
+    this.down = error;
+    this.render();
   }
 
   /** Fetches everything again: at start and after every `hello`. */
@@ -114,15 +137,9 @@ export class App {
       const { checks: _, ...overview } = status;
       this.state.overview = overview;
       this.state.incidents = incidents.incidents;
-      this.loaded = true;
-      this.connectionBanner.hidden = true;
-      if (health && health.degraded.length > 0) {
-        this.degradedBanner.replaceChildren(h("strong", {}, "Degraded: "), health.degraded.join("; "));
-        this.degradedBanner.hidden = false;
-      } else {
-        this.degradedBanner.hidden = true;
-      }
-      this.refreshHeader();
+      this.down = null;
+      this.degraded = health?.degraded ?? [];
+      this.render();
       this.overview.render();
       if (this.page instanceof CheckPage) this.page.onCheck();
     } catch (error) {
@@ -138,12 +155,12 @@ export class App {
       return;
     }
     if (changed.checks.length > 0) {
-      this.overview.update(changed.checks);
-      if (this.page instanceof CheckPage && changed.checks.includes(this.page.id)) this.page.onCheck();
+      if (this.page === this.overview) this.overview.update(changed.checks);
+      if (this.page instanceof CheckPage && changed.checks.includes(this.page.id)) this.page.render();
     }
     if (changed.overview) {
-      this.refreshHeader();
-      this.overview.refreshGroups();
+      this.render();
+      if (this.page === this.overview) this.overview.refreshGroups();
     }
     if (changed.incidents) {
       if (this.page instanceof CheckPage) this.page.onIncidents();
@@ -155,37 +172,21 @@ export class App {
     }
   }
 
-  /** The header as the core words it: its level, its summary, the network. */
-  private refreshHeader(): void {
-    const overview = this.state.overview;
-    if (!overview) return;
-    this.overall.className = `badge ${overview.level}`;
-    this.overall.textContent = overview.level;
-    this.summaryText.textContent = overview.summary;
-    const network = overview.network_down;
-    this.networkBanner.hidden = network === null;
-    this.networkBanner.textContent = network?.text ?? "";
-    document.title = overview.level === "up" ? "Watchkeeper" : `(${overview.summary}) Watchkeeper`;
-  }
-
   private async route(): Promise<void> {
     const route = parseRoute(location.hash);
     if (this.page instanceof CheckPage) this.page.destroy();
-    for (const link of this.nav.querySelectorAll("a")) {
-      link.toggleAttribute("aria-current", link.dataset.page === route.page);
-    }
+    this.route_ = route;
     switch (route.page) {
       case "overview":
         this.page = this.overview;
-        this.main.replaceChildren(this.overview.element);
-        if (!this.loaded) this.overview.render();
-        this.overview.tick();
+        this.render();
+        this.overview.render();
         return;
       case "check": {
         const page = new CheckPage(this.transport, this.state, route.id);
         this.page = page;
-        this.main.replaceChildren(page.element);
-        await guarded(page.element, () => page.load());
+        this.render();
+        await page.load();
         // The tray asks for an action that needs confirmation: its dialog, once.
         if (route.run) {
           history.replaceState(null, "", `#/check/${encodeURIComponent(route.id)}`);
@@ -196,19 +197,19 @@ export class App {
       case "incidents": {
         const page = new IncidentsPage(this.transport, this.state, route.check);
         this.page = page;
-        this.main.replaceChildren(page.element);
+        this.render();
         return page.load();
       }
       case "runs": {
         const page = new RunsPage(this.transport);
         this.page = page;
-        this.main.replaceChildren(page.element);
+        this.render();
         return page.load();
       }
       case "alerts": {
         const page = new AlertsPage(this.transport, this.state);
         this.page = page;
-        this.main.replaceChildren(page.element);
+        this.render();
         return page.load();
       }
     }
@@ -250,5 +251,5 @@ export class App {
 /** Shown instead of a blank page when even the shell fails. */
 export function fatal(root: HTMLElement, error: unknown): void {
   const e = asApiError(error);
-  root.replaceChildren(h("div", { class: "banner down", role: "alert" }, badge("down"), ` ${e.message} — ${e.resolution}`));
+  render(html`<div class="banner down" role="alert">${badge("down")} ${e.message} — ${e.resolution}</div>`, root);
 }

@@ -1,56 +1,48 @@
-// A few lines of DOM building, so views read as the markup they make.
+// The views' building blocks. Views are lit-html templates rendered from state: a
+// render patches the DOM in place (keyed lists keep their rows, focus stays where it
+// is), so a view never finds a cell by its position to change it.
 
-type Child = Node | string | null | undefined | false;
-type Attributes = Record<string, string | number | boolean | null | undefined | EventListener>;
+import { html, nothing, type TemplateResult } from "lit-html";
 
-/** `h("td", { class: "x", onclick: f }, "text", child)`. Text is always set as text. */
-export function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Attributes = {},
-  ...children: Child[]
-): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name.startsWith("on") && typeof value === "function") {
-      element.addEventListener(name.slice(2), value);
-    } else if (value === true) {
-      element.setAttribute(name, "");
-    } else {
-      element.setAttribute(name, String(value));
-    }
-  }
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child);
-  }
-  return element;
-}
+import { asApiError } from "./client";
 
 /** A coloured pill: `kind` picks the colour (a status), `text` defaults to it. */
-export function badge(kind: string, text: string = kind): HTMLSpanElement {
-  return h("span", { class: `badge ${kind}` }, text);
+export function badge(kind: string, text: string = kind): TemplateResult {
+  return html`<span class="badge ${kind}">${text}</span>`;
 }
 
-/** Runs a view's render; an error shows in that view only, never blanking the app. */
-export function guarded(container: HTMLElement, render: () => void | Promise<void>): Promise<void> {
-  const fail = (error: unknown) => {
-    const e = error as { message?: string; resolution?: string };
-    container.replaceChildren(
-      h(
-        "div",
-        { class: "view-error", role: "alert" },
-        h("strong", {}, "This view failed: "),
-        e?.message ?? String(error),
-        e?.resolution ? h("div", { class: "hint" }, e.resolution) : null,
-      ),
-    );
-    console.error(error);
-  };
+/** What a view shows in place of what failed: the error and what to do, never a blank
+ *  app. */
+export function failure(error: unknown): TemplateResult {
+  const e = asApiError(error);
+  return html`<div class="view-error" role="alert">
+    <strong>This view failed: </strong>${e.message}${e.resolution ? html`<div class="hint">${e.resolution}</div>` : nothing}
+  </div>`;
+}
+
+/** A part of a view that loads: nothing yet, what it loaded, or why it could not. */
+export type Loaded<T> = { state: "loading" } | { state: "ready"; value: T } | { state: "failed"; error: unknown };
+
+export const LOADING: Loaded<never> = { state: "loading" };
+
+/** Runs a load, and keeps what it gave or why it failed; logs the failure. */
+export async function load<T>(run: () => Promise<T>): Promise<Loaded<T>> {
   try {
-    return Promise.resolve(render()).catch(fail);
+    return { state: "ready", value: await run() };
   } catch (error) {
-    fail(error);
-    return Promise.resolve();
+    console.error(error);
+    return { state: "failed", error };
+  }
+}
+
+/** A loaded part drawn: by `draw` when ready, its failure in place, nothing meanwhile. */
+export function loaded<T>(part: Loaded<T>, draw: (value: T) => unknown): unknown {
+  switch (part.state) {
+    case "loading":
+      return nothing;
+    case "ready":
+      return draw(part.value);
+    case "failed":
+      return failure(part.error);
   }
 }

@@ -1,10 +1,12 @@
 // Running a recovery action from the dashboard: a confirmation that shows what will
 // run (from a dry run), then the output live as it arrives, then exit, duration and
-// whether the fix was verified.
+// whether the fix was verified. The dialog is rendered from its own state.
 
-import type { ActionRun, Transport } from "../client";
+import { html, nothing, render } from "lit-html";
+
+import type { ActionRun, ApiError, Transport } from "../client";
 import { asApiError } from "../client";
-import { badge, h } from "../dom";
+import { badge } from "../dom";
 import { formatTime } from "../model";
 
 const listeners = new Map<string, (text: string) => void>();
@@ -19,116 +21,149 @@ function newRef(): string {
   return `ui-${Date.now().toString(36)}-${random}`;
 }
 
+/** Where a run in the dialog stands. */
+interface Dialog {
+  preview: string;
+  stage: "asking" | "running" | "done";
+  output: string;
+  result: ActionRun | null;
+  error: ApiError | null;
+}
+
 /** Opens the dialog for an action; resolves with the run, or null when cancelled. */
 export function runActionDialog(transport: Transport, action: string, context: string): Promise<ActionRun | null> {
   return new Promise((resolve) => {
-    const preview = h("pre", { class: "output preview" }, "…");
-    const output = h("pre", { class: "output live", hidden: true, "aria-live": "polite" });
-    const outcome = h("div", { class: "outcome", role: "status" });
-    const confirm = h("button", { type: "button", class: "primary", id: "confirm-run" }, "Run");
-    const cancel = h("button", { type: "button" }, "Cancel");
-    const dialog = h(
-      "dialog",
-      { class: "action-dialog", "aria-label": `Run ${action}` },
-      h("h2", {}, `Run action “${action}”?`),
-      h("p", { class: "hint" }, context),
-      preview,
-      output,
-      outcome,
-      h("div", { class: "buttons" }, cancel, confirm),
-    );
-    let result: ActionRun | null = null;
+    const dialog = document.createElement("dialog");
+    dialog.className = "action-dialog";
+    dialog.setAttribute("aria-label", `Run ${action}`);
+    const state: Dialog = { preview: "…", stage: "asking", output: "", result: null, error: null };
     const close = () => {
       dialog.close();
       dialog.remove();
-      resolve(result);
+      resolve(state.result);
     };
-    cancel.addEventListener("click", close);
+    const run = async () => {
+      const ref = newRef();
+      Object.assign(state, { stage: "running", output: "" });
+      draw();
+      listeners.set(ref, (text) => {
+        state.output += text;
+        draw();
+        const live = dialog.querySelector("pre.live");
+        if (live) live.scrollTop = live.scrollHeight;
+      });
+      try {
+        state.result = await transport.call("run_action", { id: action, ref });
+        state.output = state.result.output;
+      } catch (error) {
+        state.error = asApiError(error);
+      } finally {
+        listeners.delete(ref);
+        state.stage = "done";
+        draw();
+      }
+    };
+    const outcome = () => {
+      if (state.stage === "running") return html`<span class="hint">running…</span>`;
+      if (state.result) return describe(state.result);
+      if (state.error) {
+        return html`<strong class="error">${state.error.message}</strong><div class="hint">${state.error.resolution}</div>`;
+      }
+      return nothing;
+    };
+    const draw = () =>
+      render(
+        html`<h2>Run action “${action}”?</h2>
+          <p class="hint">${context}</p>
+          <pre class="output preview">${state.preview}</pre>
+          <pre class="output live" aria-live="polite" ?hidden=${state.stage === "asking"}>${state.output}</pre>
+          <div class="outcome" role="status">${outcome()}</div>
+          <div class="buttons">
+            <button type="button" ?disabled=${state.stage === "running"} @click=${close}>
+              ${state.stage === "done" ? "Close" : "Cancel"}
+            </button>
+            <button
+              type="button"
+              class="primary"
+              id="confirm-run"
+              ?hidden=${state.stage === "done"}
+              ?disabled=${state.stage !== "asking"}
+              @click=${() => void run()}
+            >Run</button>
+          </div>`,
+        dialog,
+      );
     dialog.addEventListener("cancel", (event) => {
-      if (confirm.disabled && !result) event.preventDefault();
+      if (state.stage === "running") event.preventDefault();
     });
     dialog.addEventListener("close", () => {
       if (dialog.isConnected) close();
     });
     transport
       .call("run_action", { id: action, dry_run: true })
-      .then((run) => (preview.textContent = run.output))
-      .catch((error) => (preview.textContent = `preview unavailable: ${asApiError(error).message}`));
-    confirm.addEventListener("click", async () => {
-      const ref = newRef();
-      confirm.disabled = true;
-      cancel.disabled = true;
-      output.hidden = false;
-      output.textContent = "";
-      outcome.replaceChildren(h("span", { class: "hint" }, "running…"));
-      listeners.set(ref, (text) => {
-        output.textContent += text;
-        output.scrollTop = output.scrollHeight;
-      });
-      try {
-        result = await transport.call("run_action", { id: action, ref });
-        output.textContent = result.output;
-        outcome.replaceChildren(...describe(result));
-      } catch (error) {
-        const e = asApiError(error);
-        outcome.replaceChildren(h("strong", { class: "error" }, e.message), h("div", { class: "hint" }, e.resolution));
-      } finally {
-        listeners.delete(ref);
-        cancel.disabled = false;
-        cancel.textContent = "Close";
-        confirm.hidden = true;
-      }
-    });
+      .then((run) => (state.preview = run.output))
+      .catch((error) => (state.preview = `preview unavailable: ${asApiError(error).message}`))
+      .finally(draw);
+    draw();
     document.body.append(dialog);
     dialog.showModal();
-    confirm.focus();
+    dialog.querySelector<HTMLButtonElement>("#confirm-run")?.focus();
   });
 }
 
-export function describe(run: ActionRun): Node[] {
-  return [
-    badge(run.status === "ok" ? "up" : run.status === "dry_run" ? "unknown" : "down", run.status),
-    document.createTextNode(` · ${run.details}`),
-  ];
+/** A run's outcome beside its status, in the core's words. */
+export function describe(run: ActionRun) {
+  return html`${badge(run.status === "ok" ? "up" : run.status === "dry_run" ? "unknown" : "down", run.status)} ·
+    ${run.details}`;
 }
 
-/** A cleanup run's quarantine: what it moved away, and Undo while it can. */
-export function quarantineControl(transport: Transport, run: ActionRun, onUndone: () => void): HTMLElement | null {
-  const q = run.quarantine;
-  if (!q || run.dry_run) return null;
-  const what = q.what;
-  if (q.dir === null) return h("div", { class: "quarantine hint" }, `${what} deleted at once: no undo`);
-  if (q.undone_at) return h("div", { class: "quarantine hint" }, `${what} put back ${formatTime(q.undone_at)}`);
-  if (q.expires_at && Date.parse(q.expires_at) <= Date.now()) {
-    return h("div", { class: "quarantine hint" }, `${what} purged from the quarantine`);
+/** The undo of cleanups, as a view holds it: runs being undone, and how each went. */
+export class Undoing {
+  private readonly busy = new Set<number>();
+  private readonly said = new Map<number, { restored: number } | { error: ApiError }>();
+
+  constructor(
+    private readonly transport: Transport,
+    /** Draws the view again (after an undo started or ended). */
+    private readonly changed: () => void,
+  ) {}
+
+  /** A cleanup run's quarantine: what it moved away, and Undo while it can. */
+  control(run: ActionRun) {
+    const q = run.quarantine;
+    if (!q || run.dry_run) return nothing;
+    if (q.dir === null) return html`<div class="quarantine hint">${q.what} deleted at once: no undo</div>`;
+    if (q.undone_at) return html`<div class="quarantine hint">${q.what} put back ${formatTime(q.undone_at)}</div>`;
+    if (q.expires_at && Date.parse(q.expires_at) <= Date.now()) {
+      return html`<div class="quarantine hint">${q.what} purged from the quarantine</div>`;
+    }
+    const said = this.said.get(run.id);
+    return html`<div class="quarantine">
+      ${q.what} in quarantine until ${formatTime(q.expires_at)}
+      <button type="button" class="undo" data-undo=${run.id} ?disabled=${this.busy.has(run.id)} @click=${() => void this.undo(run.id)}>
+        Undo
+      </button>
+      <span class="hint" role="status">
+        ${said && "restored" in said ? ` ${said.restored} files put back` : nothing}
+        ${said && "error" in said
+          ? html`<strong class="error"> ${said.error.message}</strong><div>${said.error.resolution}</div>`
+          : nothing}
+      </span>
+    </div>`;
   }
-  const status = h("span", { class: "hint", role: "status" });
-  const button = h(
-    "button",
-    {
-      type: "button",
-      class: "undo",
-      "data-undo": run.id,
-      onclick: async () => {
-        button.disabled = true;
-        try {
-          const undone = await transport.call("undo", { id: String(run.id) });
-          status.textContent = ` ${undone.restored} files put back`;
-          onUndone();
-        } catch (error) {
-          const e = asApiError(error);
-          status.replaceChildren(h("strong", { class: "error" }, ` ${e.message}`), h("div", {}, e.resolution));
-          button.disabled = false;
-        }
-      },
-    },
-    "Undo",
-  );
-  return h(
-    "div",
-    { class: "quarantine" },
-    `${what} in quarantine until ${formatTime(q.expires_at)} `,
-    button,
-    status,
-  );
+
+  private async undo(id: number): Promise<void> {
+    this.busy.add(id);
+    this.said.delete(id);
+    this.changed();
+    try {
+      const undone = await this.transport.call("undo", { id: String(id) });
+      this.said.set(id, { restored: undone.restored });
+    } catch (error) {
+      this.said.set(id, { error: asApiError(error) });
+    } finally {
+      this.busy.delete(id);
+      this.changed();
+    }
+  }
 }

@@ -1,8 +1,17 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from "vitest";
 
+import { render } from "lit-html";
+
 import type { MaintenanceWindow, Notification } from "../client";
 import { notificationTable, OUTCOME_COLOURS, windowTable } from "./alerts";
+
+/** A template drawn into a fresh element. */
+function drawn(template: unknown): HTMLElement {
+  const root = document.createElement("div");
+  render(template, root);
+  return root;
+}
 
 const base: Notification = {
   id: 1,
@@ -23,7 +32,7 @@ const base: Notification = {
 
 describe("the notification log", () => {
   it("shows each decision's outcome in the core's words, coloured by where it stands", () => {
-    const table = notificationTable([base], new Map([["api", "Orders API"]]));
+    const table = drawn(notificationTable([base], new Map([["api", "Orders API"]])));
     const cells = [...table.querySelectorAll("tbody td")].map((td) => td.textContent);
     expect(cells).toContain("Orders API");
     const outcome = table.querySelector("tbody td:last-child .badge")!;
@@ -50,7 +59,7 @@ describe("maintenance windows", () => {
   };
 
   it("show when they come and what they do, as the core says it", () => {
-    const table = windowTable([nightly], new Map([["batch", "Nightly batch"]]));
+    const table = drawn(windowTable([nightly], new Map([["batch", "Nightly batch"]])));
     const cells = [...table.querySelectorAll("tbody td")].map((td) => td.textContent);
     expect(cells).toEqual(["nightly", "0 2 * * sun for 2h", "on until 04:00; next 2026-12-13 02:00", "Nightly batch", ""]);
     expect(table.querySelector(".badge")!.className).toBe("badge maintenance");

@@ -1,10 +1,21 @@
 // The alerts page: silences (create, list, end), the maintenance windows with their
 // next start, and the notification log, every decision of the alert policy with why it
-// was or was not sent.
+// was or was not sent. Every word of a decision is the core's.
+
+import { html, nothing, render } from "lit-html";
+import { repeat } from "lit-html/directives/repeat.js";
 
 import { SNOOZES } from "../api/types";
-import { asApiError, type MaintenanceWindow, type Notification, type OutcomeState, type Transport } from "../client";
-import { badge, guarded, h } from "../dom";
+import {
+  asApiError,
+  type ApiError,
+  type MaintenanceWindow,
+  type Notification,
+  type OutcomeState,
+  type Silence,
+  type Transport,
+} from "../client";
+import { badge, load, loaded, LOADING, type Loaded } from "../dom";
 import { formatTime, type LiveState } from "../model";
 
 /** The colour of where a notification stands (its words are the core's). */
@@ -17,161 +28,159 @@ export const OUTCOME_COLOURS: Record<OutcomeState, string> = {
 };
 
 export class AlertsPage {
-  readonly element: HTMLElement;
-  private readonly silences = h("div", { id: "silences" });
-  private readonly log = h("div", { id: "notification-log" });
-  private readonly windows = h("div", { id: "maintenance-windows" });
-  private readonly formError = h("p", { class: "view-error", role: "alert", hidden: true });
-  private readonly target: HTMLSelectElement;
-  private readonly span: HTMLSelectElement;
-  private readonly reason: HTMLInputElement;
-  private readonly showAll: HTMLInputElement;
+  readonly element = document.createElement("section");
+  private silences: Loaded<Silence[]> = LOADING;
+  private windows: Loaded<MaintenanceWindow[]> = LOADING;
+  private log: Loaded<Notification[]> = LOADING;
+  private showAll = false;
+  private formError: ApiError | null = null;
 
   constructor(
     private readonly transport: Transport,
     private readonly state: LiveState,
   ) {
-    const checks = [...state.checks.values()].sort((a, b) => a.name.localeCompare(b.name));
+    this.element.className = "alerts-page";
+    this.element.setAttribute("aria-label", "Alerts");
+  }
+
+  async load(): Promise<void> {
+    this.render();
+    await Promise.all([this.loadSilences(), this.loadWindows(), this.loadLog()]);
+  }
+
+  render(): void {
+    render(this.template(), this.element);
+  }
+
+  private template() {
+    const checks = [...this.state.checks.values()].sort((a, b) => a.name.localeCompare(b.name));
     const groups = [...new Set(checks.map((c) => c.group).filter((g): g is string => !!g))].sort();
-    this.target = h(
-      "select",
-      { id: "silence-target", "aria-label": "What to silence" },
-      ...groups.map((g) => h("option", { value: `group:${g}` }, `group ${g}`)),
-      ...checks.map((c) => h("option", { value: `check:${c.id}` }, c.name)),
-    );
-    this.span = h(
-      "select",
-      { id: "silence-for", "aria-label": "For how long" },
-      ...SNOOZES.map((s) => h("option", { value: s.code }, s.label)),
-    );
-    this.span.value = "1h";
-    this.reason = h("input", { id: "silence-reason", type: "text", placeholder: "why, e.g. deploying v2", "aria-label": "Reason" });
-    this.showAll = h("input", { type: "checkbox", id: "silences-all" });
-    this.showAll.addEventListener("change", () => void this.loadSilences());
-    const form = h(
-      "form",
-      { class: "silence-form", onsubmit: (event: Event) => (event.preventDefault(), void this.create()) },
-      this.target,
-      this.span,
-      this.reason,
-      h("button", { type: "submit", id: "silence-create" }, "Silence"),
-    );
-    this.element = h(
-      "section",
-      { class: "alerts-page", "aria-label": "Alerts" },
-      h("h2", {}, "Silences"),
-      h(
-        "p",
-        { class: "hint" },
-        "A silence mutes notifications on every channel; probing, incidents and history go on. Pause a check to stop probing it.",
-      ),
-      form,
-      this.formError,
-      h("div", { class: "filters" }, h("label", {}, this.showAll, " ended ones too")),
-      this.silences,
-      h("h2", {}, "Maintenance windows"),
-      h(
-        "p",
-        { class: "hint" },
-        "Inside a window its checks show maintenance: still probed and recorded, no incident, nobody told. A check still down when it ends opens its incident then. Declared as [[maintenance]] in the config.",
-      ),
-      this.windows,
-      h("h2", {}, "Notification log"),
-      h("p", { class: "hint" }, "Every decision of the alert policy, one per channel: sent or not, and why."),
-      this.log,
-    );
+    const names = new Map(checks.map((c) => [c.id, c.name]));
+    return html`<h2>Silences</h2>
+      <p class="hint">
+        A silence mutes notifications on every channel; probing, incidents and history go on. Pause a check to stop probing
+        it.
+      </p>
+      <form class="silence-form" @submit=${(event: Event) => this.create(event)}>
+        <select id="silence-target" aria-label="What to silence">
+          ${groups.map((g) => html`<option value="group:${g}">group ${g}</option>`)}
+          ${checks.map((c) => html`<option value="check:${c.id}">${c.name}</option>`)}
+        </select>
+        <select id="silence-for" aria-label="For how long">
+          ${SNOOZES.map((s) => html`<option value=${s.code} ?selected=${s.code === "1h"}>${s.label}</option>`)}
+        </select>
+        <input id="silence-reason" type="text" placeholder="why, e.g. deploying v2" aria-label="Reason" />
+        <button type="submit" id="silence-create">Silence</button>
+      </form>
+      ${this.formError
+        ? html`<p class="view-error" role="alert">${this.formError.message} — ${this.formError.resolution}</p>`
+        : nothing}
+      <div class="filters">
+        <label
+          ><input
+            type="checkbox"
+            id="silences-all"
+            .checked=${this.showAll}
+            @change=${(event: Event) => {
+              this.showAll = (event.target as HTMLInputElement).checked;
+              void this.loadSilences();
+            }}
+          />
+          ended ones too</label
+        >
+      </div>
+      <div id="silences">${loaded(this.silences, (silences) => this.silenceTable(silences))}</div>
+      <h2>Maintenance windows</h2>
+      <p class="hint">
+        Inside a window its checks show maintenance: still probed and recorded, no incident, nobody told. A check still down
+        when it ends opens its incident then. Declared as [[maintenance]] in the config.
+      </p>
+      <div id="maintenance-windows">${loaded(this.windows, (windows) => windowTable(windows, names))}</div>
+      <h2>Notification log</h2>
+      <p class="hint">Every decision of the alert policy, one per channel: sent or not, and why.</p>
+      <div id="notification-log">${loaded(this.log, (log) => notificationTable(log, names))}</div>`;
   }
 
-  load(): Promise<void> {
-    return Promise.all([this.loadSilences(), this.loadWindows(), this.loadLog()]).then(() => undefined);
+  private silenceTable(silences: Silence[]) {
+    if (silences.length === 0) return html`<p class="empty">No silences.</p>`;
+    return html`<table class="silences">
+      <thead>
+        <tr>
+          ${["#", "On", "From", "Until", "By", "Reason", ""].map((t) => html`<th>${t}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${repeat(
+          silences,
+          (s) => s.id,
+          (s) => html`<tr data-silence=${s.id} class=${s.active ? "active" : "ended"}>
+            <td>${s.id}</td>
+            <td>${s.targets}</td>
+            <td>${formatTime(s.starts_at)}</td>
+            <td>
+              ${s.ended_at ? `${formatTime(s.ended_at)} (ended)` : formatTime(s.ends_at)}
+              ${s.active ? nothing : badge("paused", "over")}
+            </td>
+            <td>${s.created_by}</td>
+            <td class="message">${s.reason}</td>
+            <td>
+              ${s.active
+                ? html`<button type="button" class="end-silence" @click=${() => void this.end(s.id)}>End</button>`
+                : nothing}
+            </td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>`;
   }
 
-  private async create(): Promise<void> {
-    this.formError.hidden = true;
-    const [kind, name] = splitTarget(this.target.value);
-    const span = this.span.value;
+  private async create(event: Event): Promise<void> {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const value = (selector: string) => form.querySelector<HTMLInputElement | HTMLSelectElement>(selector)?.value ?? "";
+    const [kind, name] = splitTarget(value("#silence-target"));
+    this.formError = null;
     try {
       await this.transport.call("create_silence", {
         checks: kind === "check" ? [name] : undefined,
         groups: kind === "group" ? [name] : undefined,
-        snooze: span,
-        reason: this.reason.value,
+        snooze: value("#silence-for"),
+        reason: value("#silence-reason"),
       });
-      this.reason.value = "";
+      const reason = form.querySelector<HTMLInputElement>("#silence-reason");
+      if (reason) reason.value = "";
     } catch (error) {
-      const e = asApiError(error);
-      this.formError.textContent = `${e.message} — ${e.resolution}`;
-      this.formError.hidden = false;
+      this.formError = asApiError(error);
+      this.render();
       return;
     }
     await this.load();
   }
 
-  private loadSilences(): Promise<void> {
-    return guarded(this.silences, async () => {
-      const { silences } = await this.transport.call("silences", { all: this.showAll.checked || undefined });
-      if (silences.length === 0) {
-        this.silences.replaceChildren(h("p", { class: "empty" }, "No silences."));
-        return;
-      }
-      this.silences.replaceChildren(
-        h(
-          "table",
-          { class: "silences" },
-          h(
-            "thead",
-            {},
-            h("tr", {}, ...["#", "On", "From", "Until", "By", "Reason", ""].map((t) => h("th", {}, t))),
-          ),
-          h(
-            "tbody",
-            {},
-            ...silences.map((s) =>
-              h(
-                "tr",
-                { "data-silence": s.id, class: s.active ? "active" : "ended" },
-                h("td", {}, `${s.id}`),
-                h("td", {}, s.targets),
-                h("td", {}, formatTime(s.starts_at)),
-                h("td", {}, s.ended_at ? `${formatTime(s.ended_at)} (ended)` : formatTime(s.ends_at), s.active ? "" : " ", s.active ? null : badge("paused", "over")),
-                h("td", {}, s.created_by),
-                h("td", { class: "message" }, s.reason),
-                h(
-                  "td",
-                  {},
-                  s.active
-                    ? h("button", { type: "button", class: "end-silence", onclick: () => void this.end(s.id) }, "End")
-                    : null,
-                ),
-              ),
-            ),
-          ),
-        ),
-      );
-    });
-  }
-
   private async end(id: number): Promise<void> {
-    await guarded(this.silences, async () => {
+    try {
       await this.transport.call("end_silence", { id: String(id) });
-    });
+    } catch (error) {
+      this.silences = { state: "failed", error };
+      this.render();
+      return;
+    }
     await this.load();
   }
 
-  private loadWindows(): Promise<void> {
-    return guarded(this.windows, async () => {
-      const { windows } = await this.transport.call("maintenance", {});
-      const names = new Map([...this.state.checks.values()].map((c) => [c.id, c.name]));
-      this.windows.replaceChildren(windowTable(windows, names));
-    });
+  private async loadSilences(): Promise<void> {
+    this.silences = await load(async () => (await this.transport.call("silences", { all: this.showAll || undefined })).silences);
+    this.render();
   }
 
-  private loadLog(): Promise<void> {
-    return guarded(this.log, async () => {
-      const { notifications: log } = await this.transport.call("notifications", { limit: 200 });
-      const names = new Map([...this.state.checks.values()].map((c) => [c.id, c.name]));
-      this.log.replaceChildren(notificationTable(log, names));
-    });
+  private async loadWindows(): Promise<void> {
+    this.windows = await load(async () => (await this.transport.call("maintenance", {})).windows);
+    this.render();
+  }
+
+  private async loadLog(): Promise<void> {
+    this.log = await load(async () => (await this.transport.call("notifications", { limit: 200 })).notifications);
+    this.render();
   }
 }
 
@@ -180,54 +189,58 @@ function splitTarget(value: string): ["check" | "group", string] {
   return [kind === "group" ? "group" : "check", rest.join(":")];
 }
 
-export function notificationTable(log: Notification[], names: Map<string, string>): HTMLElement {
-  if (log.length === 0) return h("p", { class: "empty" }, "Nothing has been notified yet.");
-  return h(
-    "table",
-    { class: "notifications" },
-    h("thead", {}, h("tr", {}, ...["At", "Event", "Channel", "About", "Title", "Outcome"].map((t) => h("th", {}, t)))),
-    h(
-      "tbody",
-      {},
-      ...log.map((n) => {
-        const about = n.checks.map((c) => names.get(c) ?? c);
-        return h(
-          "tr",
-          { "data-notification": n.id },
-          h("td", {}, formatTime(n.at)),
-          h("td", {}, n.event.replace("_", " "), n.severity === "critical" ? h("span", { class: "id" }, "critical") : null),
-          h("td", {}, n.channel),
-          h("td", {}, about.length > 3 ? `${about.slice(0, 3).join(", ")}, +${about.length - 3}` : about.join(", ")),
-          h("td", { class: "message", title: n.body }, n.title),
-          h("td", {}, badge(OUTCOME_COLOURS[n.outcome.state], n.outcome.text)),
-        );
-      }),
-    ),
-  );
+export function notificationTable(log: Notification[], names: Map<string, string>) {
+  if (log.length === 0) return html`<p class="empty">Nothing has been notified yet.</p>`;
+  return html`<table class="notifications">
+    <thead>
+      <tr>
+        ${["At", "Event", "Channel", "About", "Title", "Outcome"].map((t) => html`<th>${t}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${repeat(
+        log,
+        (n) => n.id,
+        (n) => {
+          const about = n.checks.map((c) => names.get(c) ?? c);
+          return html`<tr data-notification=${n.id}>
+            <td>${formatTime(n.at)}</td>
+            <td>${n.event.replace("_", " ")}${n.severity === "critical" ? html`<span class="id">critical</span>` : nothing}</td>
+            <td>${n.channel}</td>
+            <td>${about.length > 3 ? `${about.slice(0, 3).join(", ")}, +${about.length - 3}` : about.join(", ")}</td>
+            <td class="message" title=${n.body}>${n.title}</td>
+            <td>${badge(OUTCOME_COLOURS[n.outcome.state], n.outcome.text)}</td>
+          </tr>`;
+        },
+      )}
+    </tbody>
+  </table>`;
 }
 
-export function windowTable(windows: MaintenanceWindow[], names: Map<string, string>): HTMLElement {
-  if (windows.length === 0) return h("p", { class: "empty" }, "No maintenance windows.");
-  return h(
-    "table",
-    { class: "windows" },
-    h("thead", {}, h("tr", {}, ...["Window", "When", "Now", "Checks", "Reason"].map((t) => h("th", {}, t)))),
-    h(
-      "tbody",
-      {},
-      ...windows.map((w) => {
-        // Coloured as what it does to its checks: on, to come, or over.
-        const kind = w.active ? "maintenance" : w.starts_at ? "unknown" : "paused";
-        return h(
-          "tr",
-          { "data-window": w.id, class: w.active ? "active" : "" },
-          h("td", {}, w.id),
-          h("td", {}, w.when),
-          h("td", {}, badge(kind, w.now)),
-          h("td", {}, w.covers.map((c) => names.get(c) ?? c).join(", ")),
-          h("td", { class: "message" }, w.reason ?? ""),
-        );
-      }),
-    ),
-  );
+export function windowTable(windows: MaintenanceWindow[], names: Map<string, string>) {
+  if (windows.length === 0) return html`<p class="empty">No maintenance windows.</p>`;
+  return html`<table class="windows">
+    <thead>
+      <tr>
+        ${["Window", "When", "Now", "Checks", "Reason"].map((t) => html`<th>${t}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${repeat(
+        windows,
+        (w) => w.id,
+        (w) => {
+          // Coloured as what it does to its checks: on, to come, or over.
+          const kind = w.active ? "maintenance" : w.starts_at ? "unknown" : "paused";
+          return html`<tr data-window=${w.id} class=${w.active ? "active" : ""}>
+            <td>${w.id}</td>
+            <td>${w.when}</td>
+            <td>${badge(kind, w.now)}</td>
+            <td>${w.covers.map((c) => names.get(c) ?? c).join(", ")}</td>
+            <td class="message">${w.reason ?? ""}</td>
+          </tr>`;
+        },
+      )}
+    </tbody>
+  </table>`;
 }

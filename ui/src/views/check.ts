@@ -1,17 +1,21 @@
 // One check: what it probes, its state and hint, the latency chart over an hour, a day
 // or a week with uptime figures, recent results, its incidents, its actions and their
-// runs.
+// runs. The page is one template rendered from what it loaded and the live state; the
+// chart is uPlot's, in a container the template keeps.
 
+import { html, nothing, render } from "lit-html";
+import { ref } from "lit-html/directives/ref.js";
+import { repeat } from "lit-html/directives/repeat.js";
 import type uPlot from "uplot";
 
 import { QUICK_PAUSE } from "../api/types";
-import type { Action, Check, Transport } from "../client";
-import { badge, guarded, h } from "../dom";
+import type { Action, ActionRun, BreakerState, Check, CheckDetail, History, Incident, ProbeResult, Transport } from "../client";
+import { badge, failure, load, loaded, LOADING, type Loaded } from "../dom";
 import { formatDuration, formatLatency, formatTime, type LiveState } from "../model";
-import { describe, quarantineControl, runActionDialog } from "./action";
-import { breakerPanel, phraseSpan, tickPhrases } from "./breaker";
+import { describe, runActionDialog, Undoing } from "./action";
+import { breakerPanel, phraseSpan } from "./breaker";
 import { latencyChart } from "./chart";
-import { incidentTable } from "./incidents";
+import { incidentTable, Responding } from "./incidents";
 
 export const RANGES = [
   { range: "1h", label: "Hour" },
@@ -20,64 +24,55 @@ export const RANGES = [
 ];
 
 export class CheckPage {
-  readonly element: HTMLElement;
-  private readonly header = h("div", { class: "check-header" });
-  private readonly figures = h("div", { class: "figures" });
-  private readonly chart = h("div", { class: "chart", "aria-label": "Latency chart" });
-  private readonly results = h("div", { class: "panel" });
-  private readonly incidents = h("div", { class: "panel incidents-panel" });
-  private readonly actions = h("div", { class: "panel" });
-  private readonly breaker = h("div", { class: "breaker-slot" });
-  private readonly components = h("div", { class: "components-slot" });
-  private readonly rangeButtons: HTMLButtonElement[];
+  readonly element = document.createElement("section");
+  private detail: Loaded<CheckDetail> = LOADING;
+  private history: Loaded<History> = LOADING;
+  private results: Loaded<ProbeResult[]> = LOADING;
+  private incidents: Loaded<Incident[]> = LOADING;
+  private actions: Loaded<{ actions: Action[]; runs: ActionRun[] }> = LOADING;
+  /** Why the last thing asked of the page (pause, steer, reset) failed, until the next. */
+  private refused: unknown = null;
   private range = "1h";
   private plot: uPlot | null = null;
+  /** The chart's container, kept by the template. */
+  private chart: HTMLElement | null = null;
+  private readonly undoing: Undoing;
+  private readonly responding: Responding;
 
   constructor(
     private readonly transport: Transport,
     private readonly state: LiveState,
     readonly id: string,
   ) {
-    this.rangeButtons = RANGES.map(({ range, label }) =>
-      h("button", { type: "button", "data-range": range, onclick: () => void this.setRange(range) }, label),
-    );
-    this.element = h(
-      "section",
-      { class: "check-page", "aria-label": "Check" },
-      h("a", { href: "#/", class: "back" }, "← Overview"),
-      this.header,
-      h("div", { class: "range", role: "group", "aria-label": "Range" }, ...this.rangeButtons),
-      this.figures,
-      this.chart,
-      this.components,
-      this.breaker,
-      h("div", { class: "columns" }, this.actions, this.incidents),
-      this.results,
-    );
+    this.element.className = "check-page";
+    this.element.setAttribute("aria-label", "Check");
+    this.undoing = new Undoing(transport, () => this.onRun());
+    this.responding = new Responding(transport, () => this.onIncidents());
   }
 
   async load(): Promise<void> {
+    this.render();
     await Promise.all([
-      guarded(this.header, () => this.loadHeader()),
+      this.loadDetail(),
       this.setRange(this.range),
-      guarded(this.results, () => this.loadResults()),
-      guarded(this.incidents, () => this.loadIncidents()),
-      guarded(this.actions, () => this.loadActions()),
+      this.loadResults(),
+      this.loadIncidents(),
+      this.loadActions(),
     ]);
   }
 
-  /** The check changed: its header now, its results and chart soon after. */
+  /** The check changed: its header now, its results soon after. */
   onCheck(): void {
-    void guarded(this.header, () => this.loadHeader());
-    void guarded(this.results, () => this.loadResults());
+    void this.loadDetail();
+    void this.loadResults();
   }
 
   onIncidents(): void {
-    void guarded(this.incidents, () => this.loadIncidents());
+    void this.loadIncidents();
   }
 
   onRun(): void {
-    void guarded(this.actions, () => this.loadActions());
+    void this.loadActions();
   }
 
   destroy(): void {
@@ -85,207 +80,25 @@ export class CheckPage {
   }
 
   /** Each second: the counting phrases (the breaker's next trial, a spent budget's next
-   *  run, self-healing's next try). */
+   *  run, self-healing's next try) and relative times. */
   tick(): void {
-    tickPhrases(this.element, Date.now());
+    this.render();
+  }
+
+  render(): void {
+    render(this.template(Date.now()), this.element);
   }
 
   async setRange(range: string): Promise<void> {
     this.range = range;
-    for (const button of this.rangeButtons) button.setAttribute("aria-pressed", String(button.dataset.range === range));
-    await guarded(this.chart, async () => {
-      const history = await this.transport.call("history", { id: this.id, range, points: 360 });
-      const s = history.summary;
-      this.figures.replaceChildren(
-        figure("Uptime", s.uptime_pct === null ? "—" : `${s.uptime_pct.toFixed(s.uptime_pct === 100 ? 0 : 2)} %`),
-        figure("Average latency", formatLatency(s.latency_avg_ms)),
-        figure("Worst latency", formatLatency(s.latency_max_ms)),
-        figure("Results", `${s.count}`),
-        figure("Down", `${s.down}`),
-      );
-      this.plot?.destroy();
-      this.chart.replaceChildren();
-      if (history.points.length === 0) {
-        this.chart.append(h("p", { class: "empty" }, "No results in this range yet."));
-        this.plot = null;
-      } else {
-        this.plot = latencyChart(this.chart, history);
-      }
-    });
-  }
-
-  private async loadHeader(): Promise<void> {
-    const detail = await this.transport.call("check", { id: this.id });
-    const live = this.state.checks.get(this.id) ?? detail;
-    const { message, hint } = live;
-    const paused = live.status === "paused";
-    const pause = h(
-      "button",
-      {
-        type: "button",
-        class: "pause",
-        title: paused ? "Probe it again from its next tick" : "No probes and no alerts for an hour",
-        onclick: () =>
-          void guarded(this.header, async () => {
-            await this.transport.call(paused ? "resume" : "pause", paused ? { id: this.id } : { id: this.id, for: QUICK_PAUSE.for });
-            await this.loadHeader();
-          }),
-      },
-      paused ? "Resume" : QUICK_PAUSE.label,
-    );
-    this.header.replaceChildren(
-      h("h2", {}, badge(live.status), live.flapping ? h("span", { class: "flapping" }, "flapping") : null, " ", detail.name, h("span", { class: "id" }, detail.id), " ", pause),
-      h(
-        "dl",
-        {},
-        ...pairs([
-          ["Target", `${detail.kind}: ${detail.target}`],
-          ["Since", `${formatTime(live.since)} (${formatDuration(Date.now() - Date.parse(live.since))})`],
-          ["Every", `${formatDuration(detail.interval_ms)}, timeout ${formatDuration(detail.timeout_ms)}`],
-          ["Expect", detail.expect.join(" · ") || "—"],
-          ["Degraded if", detail.degraded_if.join(" · ") || "—"],
-          ["Breaker", live.breaker ? [phraseSpan(live.breaker.phrase)] : "—"],
-          ["Group", detail.group ?? "—"],
-          ["Depends on", detail.depends_on.join(", ") || "—"],
-        ]),
-      ),
-      h(
-        "p",
-        { class: `message ${live.status}` },
-        message,
-        hint ? h("div", { class: "hint" }, hint) : null,
-        // Behind an open breaker the cause above is the last real failure.
-        live.breaker && (live.breaker.state === "open" || live.breaker.state === "forced_open")
-          ? h(
-              "div",
-              { class: "spared" },
-              phraseSpan(live.breaker.phrase),
-              ": not probed meanwhile; the cause above is the last real result",
-            )
-          : null,
-      ),
-      healingLine(live.healing) ?? "",
-    );
-    this.components.replaceChildren(
-      live.components.length > 0 ? componentsPanel(live.components) : "",
-      live.service_breakers.length > 0 || live.service_breakers_error ? serviceBreakersPanel(live) : "",
-    );
-    this.breaker.replaceChildren(
-      live.breaker ? breakerPanel(this.transport, this.id, live.breaker, detail.breaker_changes, () => this.onCheck()) : "",
-    );
-  }
-
-  private async loadResults(): Promise<void> {
-    const { results } = await this.transport.call("results", { id: this.id, limit: 20 });
-    this.results.replaceChildren(
-      h("h3", {}, "Recent results"),
-      results.length === 0
-        ? h("p", { class: "empty" }, "No results yet.")
-        : h(
-            "table",
-            { class: "results" },
-            h("thead", {}, h("tr", {}, h("th", {}, "At"), h("th", {}, "Status"), h("th", {}, "Latency"), h("th", {}, "Message"))),
-            h(
-              "tbody",
-              {},
-              ...results.map((r) =>
-                h(
-                  "tr",
-                  {},
-                  h("td", {}, formatTime(r.at)),
-                  h("td", {}, badge(r.status)),
-                  h("td", { class: "num" }, formatLatency(r.latency_ms)),
-                  h("td", { class: "message" }, r.message, r.class ? h("span", { class: "id" }, r.class) : null),
-                ),
-              ),
-            ),
-          ),
-    );
-  }
-
-  private async loadIncidents(): Promise<void> {
-    const { incidents } = await this.transport.call("incidents", { check: this.id, limit: 20 });
-    const reload = () => void this.loadIncidents();
-    this.incidents.replaceChildren(h("h3", {}, "Incidents"), incidentTable(incidents, false, undefined, this.transport, reload));
-  }
-
-  private async loadActions(): Promise<void> {
-    const live = this.state.checks.get(this.id);
-    const [all, { runs }] = await Promise.all([
-      this.transport.call("actions", {}),
-      this.transport.call("action_runs", { check: this.id, limit: 10 }),
-    ]);
-    const actions = all.filter((action) => action.checks.includes(this.id));
-    this.actions.replaceChildren(
-      h("h3", {}, "Actions"),
-      actions.length === 0
-        ? h("p", { class: "empty" }, "No actions are configured for this check.")
-        : h("ul", { class: "actions" }, ...actions.map((action) => this.actionItem(action, live?.name ?? this.id))),
-      runs.length === 0
-        ? h("p", { class: "empty" }, "No runs yet.")
-        : h(
-            "ul",
-            { class: "runs" },
-            ...runs.map((run) =>
-              h(
-                "li",
-                {},
-                h(
-                  "details",
-                  {},
-                  h("summary", {}, `${formatTime(run.started_at)} · ${run.action} · ${run.requested_by} · `, ...describe(run)),
-                  h("pre", { class: "output" }, run.output),
-                ),
-                quarantineControl(this.transport, run, () => this.onRun()),
-              ),
-            ),
-          ),
-    );
-  }
-
-  private actionItem(action: Action, checkName: string): HTMLElement {
-    const auto = action.auto_for.includes(this.id);
-    const spent = action.budget.blocked_until !== null;
-    const run = h(
-      "button",
-      {
-        type: "button",
-        class: "action",
-        "data-action": action.id,
-        disabled: action.running,
-        title: spent ? "Its budget is spent: reset it first" : action.description,
-        onclick: () => void this.openRun(action.id, checkName),
-      },
-      action.running ? `${action.name}: running…` : `Run ${action.name}${action.confirm ? "…" : ""}`,
-    );
-    const reset = h(
-      "button",
-      {
-        type: "button",
-        class: "reset",
-        "data-reset": action.id,
-        title: "Forget the runs counted against its budget",
-        onclick: () =>
-          void guarded(this.actions, async () => {
-            await this.transport.call("reset_action", { id: action.id });
-            await this.loadActions();
-          }),
-      },
-      "Reset budget",
-    );
-    return h(
-      "li",
-      { class: spent ? "action-item spent" : "action-item", "data-item": action.id },
-      h("div", {}, run, " ", action.budget.runs_in_window > 0 ? reset : null),
-      h("div", { class: "hint" }, action.description),
-      h(
-        "div",
-        { class: spent ? "budget spent" : "budget" },
-        // Spent: when the next run is allowed, counting down as the breaker's trial does.
-        phraseSpan(action.budget.phrase),
-        auto ? " · runs by itself when this check fails" : "",
-      ),
-    );
+    this.render();
+    this.history = await load(() => this.transport.call("history", { id: this.id, range, points: 360 }));
+    this.render();
+    this.plot?.destroy();
+    this.plot = null;
+    if (this.chart && this.history.state === "ready" && this.history.value.points.length > 0) {
+      this.plot = latencyChart(this.chart, this.history.value);
+    }
   }
 
   /** Opens the run dialog for an action (the tray asks for it with `?run=ACTION`). */
@@ -293,85 +106,308 @@ export class CheckPage {
     const run = await runActionDialog(this.transport, action, `for ${checkName ?? this.state.checks.get(this.id)?.name ?? this.id}`);
     if (run) this.onRun();
   }
+
+  private async loadDetail(): Promise<void> {
+    this.detail = await load(() => this.transport.call("check", { id: this.id }));
+    this.render();
+  }
+
+  private async loadResults(): Promise<void> {
+    this.results = await load(async () => (await this.transport.call("results", { id: this.id, limit: 20 })).results);
+    this.render();
+  }
+
+  private async loadIncidents(): Promise<void> {
+    this.incidents = await load(async () => (await this.transport.call("incidents", { check: this.id, limit: 20 })).incidents);
+    this.render();
+  }
+
+  private async loadActions(): Promise<void> {
+    this.actions = await load(async () => {
+      const [all, { runs }] = await Promise.all([
+        this.transport.call("actions", {}),
+        this.transport.call("action_runs", { check: this.id, limit: 10 }),
+      ]);
+      return { actions: all.filter((action) => action.checks.includes(this.id)), runs };
+    });
+    this.render();
+  }
+
+  /** Asks the core something on the page's behalf; a refusal shows in the header. */
+  private async ask(call: () => Promise<unknown>, then: () => Promise<void>): Promise<void> {
+    this.refused = null;
+    try {
+      await call();
+    } catch (error) {
+      this.refused = error;
+    }
+    await then();
+  }
+
+  private template(now: number) {
+    return html`<a href="#/" class="back">← Overview</a>
+      <div class="check-header">${loaded(this.detail, (detail) => this.header(detail, now))}</div>
+      <div class="range" role="group" aria-label="Range">
+        ${RANGES.map(
+          ({ range, label }) =>
+            html`<button type="button" data-range=${range} aria-pressed=${String(range === this.range)} @click=${() => void this.setRange(range)}>
+              ${label}
+            </button>`,
+        )}
+      </div>
+      <div class="figures">${this.history.state === "ready" ? figures(this.history.value) : nothing}</div>
+      <div class="chart" aria-label="Latency chart" ${ref((element) => (this.chart = (element as HTMLElement | undefined) ?? null))}>
+        ${this.history.state === "failed" ? failure(this.history.error) : nothing}
+        ${this.history.state === "ready" && this.history.value.points.length === 0
+          ? html`<p class="empty">No results in this range yet.</p>`
+          : nothing}
+      </div>
+      <div class="components-slot">${this.components()}</div>
+      <div class="breaker-slot">${this.breaker(now)}</div>
+      <div class="columns">
+        <div class="panel">${loaded(this.actions, ({ actions, runs }) => this.actionsPanel(actions, runs))}</div>
+        <div class="panel incidents-panel">
+          ${loaded(
+            this.incidents,
+            (incidents) => html`<h3>Incidents</h3>
+              ${incidentTable(incidents, false, new Map(), this.responding, now)}`,
+          )}
+        </div>
+      </div>
+      <div class="panel">${loaded(this.results, (results) => resultsTable(results))}</div>`;
+  }
+
+  /** The live check when the dashboard has it, else the one loaded with the detail. */
+  private live(detail: CheckDetail): Check {
+    return this.state.checks.get(this.id) ?? detail;
+  }
+
+  private header(detail: CheckDetail, now: number) {
+    const live = this.live(detail);
+    const paused = live.status === "paused";
+    const pause = () =>
+      this.ask(
+        () => this.transport.call(paused ? "resume" : "pause", paused ? { id: this.id } : { id: this.id, for: QUICK_PAUSE.for }),
+        () => this.loadDetail(),
+      );
+    const spared = live.breaker && (live.breaker.state === "open" || live.breaker.state === "forced_open");
+    return html`<h2>
+        ${badge(live.status)}${live.flapping ? html`<span class="flapping">flapping</span>` : nothing} ${detail.name}<span class="id"
+          >${detail.id}</span
+        >
+        <button
+          type="button"
+          class="pause"
+          title=${paused ? "Probe it again from its next tick" : "No probes and no alerts for an hour"}
+          @click=${() => void pause()}
+        >${paused ? "Resume" : QUICK_PAUSE.label}</button>
+      </h2>
+      ${this.refused ? failure(this.refused) : nothing}
+      <dl>
+        ${pair("Target", `${detail.kind}: ${detail.target}`)}
+        ${pair("Since", `${formatTime(live.since)} (${formatDuration(now - Date.parse(live.since))})`)}
+        ${pair("Every", `${formatDuration(detail.interval_ms)}, timeout ${formatDuration(detail.timeout_ms)}`)}
+        ${pair("Expect", detail.expect.join(" · ") || "—")} ${pair("Degraded if", detail.degraded_if.join(" · ") || "—")}
+        ${pair("Breaker", live.breaker ? phraseSpan(live.breaker.phrase, now) : "—")} ${pair("Group", detail.group ?? "—")}
+        ${pair("Depends on", detail.depends_on.join(", ") || "—")}
+      </dl>
+      <p class="message ${live.status}">
+        ${live.message}${live.hint ? html`<span class="hint line">${live.hint}</span>` : nothing}
+        ${
+          // Behind an open breaker the cause above is the last real failure.
+          spared && live.breaker
+            ? html`<span class="spared line">
+                ${phraseSpan(live.breaker.phrase, now)}: not probed meanwhile; the cause above is the last real result
+              </span>`
+            : nothing
+        }
+      </p>
+      ${live.healing?.phrase
+        ? html`<p class="healing ${live.healing.state}" role="status" data-healing=${live.healing.state}>
+            ${phraseSpan(live.healing.phrase, now)}
+          </p>`
+        : nothing}`;
+  }
+
+  private components() {
+    if (this.detail.state !== "ready") return nothing;
+    const live = this.live(this.detail.value);
+    return html`${live.components.length > 0 ? componentsPanel(live.components) : nothing}
+    ${live.service_breakers.length > 0 || live.service_breakers_error ? serviceBreakersPanel(live) : nothing}`;
+  }
+
+  private breaker(now: number) {
+    if (this.detail.state !== "ready") return nothing;
+    const detail = this.detail.value;
+    const breaker = this.live(detail).breaker;
+    if (!breaker) return nothing;
+    const steer = (state: BreakerState) =>
+      void this.ask(
+        () => this.transport.call("steer_breaker", { id: this.id, state }),
+        () => this.loadDetail(),
+      );
+    return breakerPanel(breaker, detail.breaker_changes, steer, now);
+  }
+
+  private actionsPanel(actions: Action[], runs: ActionRun[]) {
+    const name = this.state.checks.get(this.id)?.name ?? this.id;
+    return html`<h3>Actions</h3>
+      ${actions.length === 0
+        ? html`<p class="empty">No actions are configured for this check.</p>`
+        : html`<ul class="actions">
+            ${repeat(
+              actions,
+              (action) => action.id,
+              (action) => this.actionItem(action, name),
+            )}
+          </ul>`}
+      ${runs.length === 0
+        ? html`<p class="empty">No runs yet.</p>`
+        : html`<ul class="runs">
+            ${repeat(
+              runs,
+              (run) => run.id,
+              (run) => html`<li>
+                <details>
+                  <summary>${formatTime(run.started_at)} · ${run.action} · ${run.requested_by} · ${describe(run)}</summary>
+                  <pre class="output">${run.output}</pre>
+                </details>
+                ${this.undoing.control(run)}
+              </li>`,
+            )}
+          </ul>`}`;
+  }
+
+  private actionItem(action: Action, checkName: string) {
+    const auto = action.auto_for.includes(this.id);
+    const spent = action.budget.blocked_until !== null;
+    const reset = () =>
+      void this.ask(
+        () => this.transport.call("reset_action", { id: action.id }),
+        () => this.loadActions(),
+      );
+    return html`<li class=${spent ? "action-item spent" : "action-item"} data-item=${action.id}>
+      <div>
+        <button
+          type="button"
+          class="action"
+          data-action=${action.id}
+          ?disabled=${action.running}
+          title=${spent ? "Its budget is spent: reset it first" : action.description}
+          @click=${() => void this.openRun(action.id, checkName)}
+        >${action.running ? `${action.name}: running…` : `Run ${action.name}${action.confirm ? "…" : ""}`}</button>
+        ${action.budget.runs_in_window > 0
+          ? html`<button type="button" class="reset" data-reset=${action.id} title="Forget the runs counted against its budget" @click=${reset}>
+              Reset budget
+            </button>`
+          : nothing}
+      </div>
+      <div class="hint">${action.description}</div>
+      <div class=${spent ? "budget spent" : "budget"}>
+        ${phraseSpan(action.budget.phrase, Date.now())}${auto ? " · runs by itself when this check fails" : ""}
+      </div>
+    </li>`;
+  }
+}
+
+function figures(history: History) {
+  const s = history.summary;
+  const figure = (label: string, value: string) =>
+    html`<div class="figure"><div class="value">${value}</div><div class="label">${label}</div></div>`;
+  return html`${figure("Uptime", s.uptime_pct === null ? "—" : `${s.uptime_pct.toFixed(s.uptime_pct === 100 ? 0 : 2)} %`)}
+  ${figure("Average latency", formatLatency(s.latency_avg_ms))} ${figure("Worst latency", formatLatency(s.latency_max_ms))}
+  ${figure("Results", `${s.count}`)} ${figure("Down", `${s.down}`)}`;
+}
+
+function resultsTable(results: ProbeResult[]) {
+  return html`<h3>Recent results</h3>
+    ${results.length === 0
+      ? html`<p class="empty">No results yet.</p>`
+      : html`<table class="results">
+          <thead>
+            <tr>
+              <th>At</th>
+              <th>Status</th>
+              <th>Latency</th>
+              <th>Message</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${repeat(
+              results,
+              (r) => r.at,
+              (r) => html`<tr>
+                <td>${formatTime(r.at)}</td>
+                <td>${badge(r.status)}</td>
+                <td class="num">${formatLatency(r.latency_ms)}</td>
+                <td class="message">${r.message}${r.class ? html`<span class="id">${r.class}</span>` : nothing}</td>
+              </tr>`,
+            )}
+          </tbody>
+        </table>`}`;
 }
 
 /** What the service says about its components (Actuator health, health+json). */
-function componentsPanel(components: Check["components"]): HTMLElement {
-  return h(
-    "div",
-    { class: "panel service-components" },
-    h("h3", {}, "What the service says"),
-    h(
-      "table",
-      { class: "components" },
-      h("thead", {}, h("tr", {}, h("th", {}, "Component"), h("th", {}, "Status"), h("th", {}, "Detail"))),
-      h(
-        "tbody",
-        {},
-        ...components.map((c) =>
-          h(
-            "tr",
-            { "data-component": c.name },
-            h("td", {}, c.name),
-            h("td", {}, badge(c.level, c.status)),
-            h("td", { class: "message" }, c.detail ?? ""),
-          ),
-        ),
-      ),
-    ),
-  );
+function componentsPanel(components: Check["components"]) {
+  return html`<div class="panel service-components">
+    <h3>What the service says</h3>
+    <table class="components">
+      <thead>
+        <tr>
+          <th>Component</th>
+          <th>Status</th>
+          <th>Detail</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${repeat(
+          components,
+          (c) => c.name,
+          (c) => html`<tr data-component=${c.name}>
+            <td>${c.name}</td>
+            <td>${badge(c.level, c.status)}</td>
+            <td class="message">${c.detail ?? ""}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 /** The service's own circuit breakers (resilience4j), beside this check's. */
-function serviceBreakersPanel(check: Check): HTMLElement {
-  return h(
-    "div",
-    { class: "panel service-breakers" },
-    h("h3", {}, "The service's own breakers"),
-    check.service_breakers_error ? h("p", { class: "error", role: "alert" }, `Cannot read them: ${check.service_breakers_error}`) : null,
-    check.service_breakers.length === 0
-      ? null
-      : h(
-          "table",
-          { class: "components" },
-          h(
-            "thead",
-            {},
-            h("tr", {}, ...["Breaker", "State", "Failed", "Slow", "Calls", "Not permitted"].map((c) => h("th", {}, c))),
-          ),
-          h(
-            "tbody",
-            {},
-            ...check.service_breakers.map((b) =>
-              h(
-                "tr",
-                { "data-service-breaker": b.name },
-                h("td", {}, b.name),
-                h("td", {}, badge(b.level, b.state)),
-                h("td", { class: "num" }, b.failure_text),
-                h("td", { class: "num" }, b.slow_text),
-                h("td", { class: "num" }, b.buffered_calls === null ? "—" : `${b.buffered_calls}`),
-                h("td", { class: "num" }, b.not_permitted_calls === null ? "—" : `${b.not_permitted_calls}`),
-              ),
-            ),
-          ),
-        ),
-  );
+function serviceBreakersPanel(check: Check) {
+  return html`<div class="panel service-breakers">
+    <h3>The service's own breakers</h3>
+    ${check.service_breakers_error
+      ? html`<p class="error" role="alert">Cannot read them: ${check.service_breakers_error}</p>`
+      : nothing}
+    ${check.service_breakers.length === 0
+      ? nothing
+      : html`<table class="components">
+          <thead>
+            <tr>
+              ${["Breaker", "State", "Failed", "Slow", "Calls", "Not permitted"].map((c) => html`<th>${c}</th>`)}
+            </tr>
+          </thead>
+          <tbody>
+            ${repeat(
+              check.service_breakers,
+              (b) => b.name,
+              (b) => html`<tr data-service-breaker=${b.name}>
+                <td>${b.name}</td>
+                <td>${badge(b.level, b.state)}</td>
+                <td class="num">${b.failure_text}</td>
+                <td class="num">${b.slow_text}</td>
+                <td class="num">${b.buffered_calls === null ? "—" : `${b.buffered_calls}`}</td>
+                <td class="num">${b.not_permitted_calls === null ? "—" : `${b.not_permitted_calls}`}</td>
+              </tr>`,
+            )}
+          </tbody>
+        </table>`}
+  </div>`;
 }
 
-function healingLine(healing: Check["healing"]): HTMLElement | null {
-  if (!healing?.phrase) return null;
-  return h(
-    "p",
-    { class: `healing ${healing.state}`, role: "status", "data-healing": healing.state },
-    phraseSpan(healing.phrase),
-  );
-}
-
-function figure(label: string, value: string): HTMLElement {
-  return h("div", { class: "figure" }, h("div", { class: "value" }, value), h("div", { class: "label" }, label));
-}
-
-function pairs(entries: [string, string | (Node | string)[]][]): HTMLElement[] {
-  return entries.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, ...(typeof value === "string" ? [value] : value))]);
+function pair(term: string, value: unknown) {
+  return html`<dt>${term}</dt>
+    <dd>${value}</dd>`;
 }

@@ -1,183 +1,190 @@
 // The incidents page: open and past incidents with duration and cause, filtered by
-// check; and the table the check page shares.
+// check; and the table the check page shares, with each incident's response
+// (acknowledge, notes).
 
-import { asApiError, type Incident, type Transport } from "../client";
-import { badge, guarded, h } from "../dom";
+import { html, nothing, render } from "lit-html";
+import { repeat } from "lit-html/directives/repeat.js";
+
+import { asApiError, type ApiError, type Incident, type Transport } from "../client";
+import { badge, load, loaded, LOADING, type Loaded } from "../dom";
 import { formatDuration, formatTime, type LiveState } from "../model";
 
-/** Acknowledge and notes on an incident: what the operator did about it. `changed`
- * reloads the table after one is added. */
-function response(incident: Incident, transport: Transport | undefined, changed: () => void): HTMLElement {
-  const cell = h("td", { class: "response" });
-  const error = h("div", { class: "hint", role: "alert", hidden: true });
-  const act = async (call: () => Promise<unknown>) => {
-    error.hidden = true;
+/** What an operator does about incidents from a table: acknowledge, add a note; and
+ *  what went wrong with it, by incident. */
+export class Responding {
+  private readonly errors = new Map<number, ApiError>();
+
+  constructor(
+    private readonly transport: Transport,
+    /** Loads and draws the table again, after a response was taken. */
+    private readonly changed: () => void,
+  ) {}
+
+  /** The incident's response cell. */
+  cell(incident: Incident) {
+    const error = this.errors.get(incident.id);
+    return html`<td class="response">
+      ${incident.acked
+        ? html`<div class="acked">${badge("up", "acknowledged")}${incident.acked_at ? ` ${formatTime(incident.acked_at)}` : ""}</div>`
+        : !incident.resolved_at
+          ? html`<button
+              type="button"
+              class="ack"
+              title="No more reminders; it ends when the check is back up"
+              @click=${() => void this.act(incident.id, () => this.transport.call("ack", { id: String(incident.id) }))}
+            >Acknowledge</button>`
+          : nothing}
+      ${incident.notifications ? html`<div class="id">${incident.notifications} notified</div>` : nothing}
+      ${(incident.notes ?? []).map(
+        (note) => html`<div class="note"><span class="id">${formatTime(note.at)} ${note.author}</span> ${note.text}</div>`,
+      )}
+      <form class="note-form" @submit=${(event: Event) => this.note(event, incident.id)}>
+        <input type="text" class="note-text" placeholder="add a note" aria-label="Note" />
+        <button type="submit">Add</button>
+      </form>
+      ${error ? html`<div class="hint" role="alert">${error.message} — ${error.resolution}</div>` : nothing}
+    </td>`;
+  }
+
+  private note(event: Event, id: number): void {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const text = form.querySelector<HTMLInputElement>("input.note-text")?.value ?? "";
+    void this.act(id, async () => {
+      await this.transport.call("add_note", { id: String(id), text });
+      form.reset();
+    });
+  }
+
+  private async act(id: number, call: () => Promise<unknown>): Promise<void> {
+    this.errors.delete(id);
     try {
       await call();
-      changed();
-    } catch (e) {
-      const failure = asApiError(e);
-      error.textContent = `${failure.message} — ${failure.resolution}`;
-      error.hidden = false;
+    } catch (error) {
+      this.errors.set(id, asApiError(error));
     }
-  };
-  if (incident.acked) {
-    cell.append(h("div", { class: "acked" }, badge("up", "acknowledged"), incident.acked_at ? ` ${formatTime(incident.acked_at)}` : ""));
-  } else if (!incident.resolved_at && transport) {
-    cell.append(
-      h(
-        "button",
-        {
-          type: "button",
-          class: "ack",
-          title: "No more reminders; it ends when the check recovers",
-          onclick: () => void act(() => transport.call("ack", { id: String(incident.id) })),
-        },
-        "Acknowledge",
-      ),
-    );
+    this.changed();
   }
-  if (incident.notifications) cell.append(h("div", { class: "id" }, `${incident.notifications} notified`));
-  for (const note of incident.notes ?? []) {
-    cell.append(h("div", { class: "note" }, h("span", { class: "id" }, `${formatTime(note.at)} ${note.author}`), ` ${note.text}`));
-  }
-  if (transport) {
-    const text = h("input", { type: "text", class: "note-text", placeholder: "add a note", "aria-label": "Note" });
-    cell.append(
-      h(
-        "form",
-        {
-          class: "note-form",
-          onsubmit: (event: Event) => {
-            event.preventDefault();
-            void act(() => transport.call("add_note", { id: String(incident.id), text: text.value }));
-          },
-        },
-        text,
-        h("button", { type: "submit" }, "Add"),
-      ),
-    );
-  }
-  cell.append(error);
-  return cell;
 }
 
 export function incidentTable(
   incidents: Incident[],
   withCheck: boolean,
-  names?: Map<string, string>,
-  transport?: Transport,
-  changed: () => void = () => {},
-): HTMLElement {
-  if (incidents.length === 0) return h("p", { class: "empty" }, "No incidents.");
-  const now = Date.now();
-  return h(
-    "table",
-    { class: "incidents" },
-    h(
-      "thead",
-      {},
-      h(
-        "tr",
-        {},
-        h("th", {}, "#"),
-        h("th", {}, "State"),
-        withCheck ? h("th", {}, "Check") : null,
-        h("th", {}, "Started"),
-        h("th", {}, "Duration"),
-        h("th", {}, "Cause"),
-        h("th", {}, "Recovery"),
-        h("th", {}, "Response"),
-      ),
-    ),
-    h(
-      "tbody",
-      {},
-      ...incidents.map((incident) =>
-        h(
-          "tr",
-          { class: incident.resolved_at ? "resolved" : "open", "data-incident": incident.id },
-          h("td", {}, `${incident.id}`),
-          h("td", {}, badge(incident.resolved_at ? "resolved" : "open")),
-          withCheck
-            ? h(
-                "td",
-                {},
-                h("a", { href: `#/check/${encodeURIComponent(incident.check)}` }, names?.get(incident.check) ?? incident.check),
-              )
-            : null,
-          h("td", {}, formatTime(incident.started_at)),
-          h(
-            "td",
-            { class: "num" },
-            formatDuration(incident.duration_ms ?? now - Date.parse(incident.started_at)) + (incident.resolved_at ? "" : " so far"),
-          ),
-          h("td", { class: "message" }, incident.cause, h("span", { class: "id" }, incident.cause_class)),
-          h(
-            "td",
-            { class: "recovery" },
-            ...(incident.actions ?? []).map((run) =>
-              h(
-                "div",
-                { "data-run": run.id },
-                `${run.action} by ${run.requested_by}: ${run.status}`,
-                run.verified === true ? " · fixed" : run.verified === false ? " · not fixed" : "",
-              ),
-            ),
-          ),
-          response(incident, transport, changed),
-        ),
-      ),
-    ),
-  );
+  names: Map<string, string>,
+  responding: Responding | null,
+  now: number,
+) {
+  if (incidents.length === 0) return html`<p class="empty">No incidents.</p>`;
+  return html`<table class="incidents">
+    <thead>
+      <tr>
+        <th>#</th>
+        <th>State</th>
+        ${withCheck ? html`<th>Check</th>` : nothing}
+        <th>Started</th>
+        <th>Duration</th>
+        <th>Cause</th>
+        <th>Recovery</th>
+        ${responding ? html`<th>Response</th>` : nothing}
+      </tr>
+    </thead>
+    <tbody>
+      ${repeat(
+        incidents,
+        (incident) => incident.id,
+        (incident) => html`<tr class=${incident.resolved_at ? "resolved" : "open"} data-incident=${incident.id}>
+          <td>${incident.id}</td>
+          <td>${badge(incident.resolved_at ? "resolved" : "open")}</td>
+          ${withCheck
+            ? html`<td><a href="#/check/${encodeURIComponent(incident.check)}">${names.get(incident.check) ?? incident.check}</a></td>`
+            : nothing}
+          <td>${formatTime(incident.started_at)}</td>
+          <td class="num">
+            ${incident.duration_ms === null
+              ? `${formatDuration(now - Date.parse(incident.started_at))} so far`
+              : formatDuration(incident.duration_ms)}
+          </td>
+          <td class="message">${incident.cause}<span class="id">${incident.cause_class}</span></td>
+          <td class="recovery">
+            ${(incident.actions ?? []).map(
+              (run) => html`<div data-run=${run.id}>
+                ${run.action} by ${run.requested_by}: ${run.status}${run.verified === true
+                  ? " · fixed"
+                  : run.verified === false
+                    ? " · not fixed"
+                    : ""}
+              </div>`,
+            )}
+          </td>
+          ${responding ? responding.cell(incident) : nothing}
+        </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 export class IncidentsPage {
-  readonly element: HTMLElement;
-  private readonly list = h("div", {});
-  private readonly checkSelect: HTMLSelectElement;
-  private readonly openOnly: HTMLInputElement;
+  readonly element = document.createElement("section");
+  private incidents: Loaded<Incident[]> = LOADING;
+  private check: string;
+  private openOnly = false;
+  private readonly responding: Responding;
 
   constructor(
     private readonly transport: Transport,
     private readonly state: LiveState,
     check: string | null,
   ) {
-    const checks = [...state.checks.values()].sort((a, b) => a.name.localeCompare(b.name));
-    this.checkSelect = h(
-      "select",
-      { "aria-label": "Check", id: "incident-check" },
-      h("option", { value: "" }, "all checks"),
-      ...checks.map((c) => h("option", { value: c.id }, c.name)),
-    );
-    this.checkSelect.value = check ?? "";
-    this.openOnly = h("input", { type: "checkbox", id: "open-only" });
-    this.checkSelect.addEventListener("change", () => {
-      location.hash = this.checkSelect.value ? `#/incidents?check=${encodeURIComponent(this.checkSelect.value)}` : "#/incidents";
-    });
-    this.openOnly.addEventListener("change", () => void this.load());
-    this.element = h(
-      "section",
-      { class: "incidents-page", "aria-label": "Incidents" },
-      h(
-        "div",
-        { class: "toolbar" },
-        h("h2", {}, "Incidents"),
-        h("div", { class: "filters" }, this.checkSelect, h("label", {}, this.openOnly, " open only")),
-      ),
-      this.list,
-    );
+    this.element.className = "incidents-page";
+    this.element.setAttribute("aria-label", "Incidents");
+    this.check = check ?? "";
+    this.responding = new Responding(transport, () => void this.load());
   }
 
-  load(): Promise<void> {
-    return guarded(this.list, async () => {
+  async load(): Promise<void> {
+    this.render();
+    this.incidents = await load(async () => {
       const { incidents } = await this.transport.call("incidents", {
-        check: this.checkSelect.value || undefined,
-        open: this.openOnly.checked || undefined,
+        check: this.check || undefined,
+        open: this.openOnly || undefined,
         limit: 500,
       });
-      const names = new Map([...this.state.checks.values()].map((c) => [c.id, c.name]));
-      this.list.replaceChildren(incidentTable(incidents, true, names, this.transport, () => void this.load()));
+      return incidents;
     });
+    this.render();
+  }
+
+  render(): void {
+    const checks = [...this.state.checks.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const names = new Map(checks.map((c) => [c.id, c.name]));
+    const choose = (event: Event) => {
+      const check = (event.target as HTMLSelectElement).value;
+      location.hash = check ? `#/incidents?check=${encodeURIComponent(check)}` : "#/incidents";
+    };
+    render(
+      html`<div class="toolbar">
+          <h2>Incidents</h2>
+          <div class="filters">
+            <select aria-label="Check" id="incident-check" @change=${choose}>
+              <option value="" ?selected=${this.check === ""}>all checks</option>
+              ${checks.map((c) => html`<option value=${c.id} ?selected=${c.id === this.check}>${c.name}</option>`)}
+            </select>
+            <label
+              ><input
+                type="checkbox"
+                id="open-only"
+                .checked=${this.openOnly}
+                @change=${(event: Event) => {
+                  this.openOnly = (event.target as HTMLInputElement).checked;
+                  void this.load();
+                }}
+              />
+              open only</label
+            >
+          </div>
+        </div>
+        <div>${loaded(this.incidents, (incidents) => incidentTable(incidents, true, names, this.responding, Date.now()))}</div>`,
+      this.element,
+    );
   }
 }

@@ -26,7 +26,7 @@ describe("overview", () => {
     setup(1000);
     expect(document.querySelectorAll("tr.check")).toHaveLength(1000);
     expect([...document.querySelectorAll("tbody")].map((b) => (b as HTMLElement).dataset.group)).toEqual(["even", "odd"]);
-    expect(document.querySelector(".counts")?.textContent).toBe("1000 up");
+    expect(document.querySelector(".counts")?.textContent?.trim()).toBe("1000 up");
   });
 
   it("patches only the rows that changed, in place", () => {
@@ -40,7 +40,7 @@ describe("overview", () => {
     expect(after).toBe(before);
     expect(after.querySelector(".badge")?.textContent).toBe("down");
     expect(other.children[0]).toBe(otherCell);
-    expect(document.querySelector(".counts")?.textContent).toBe("1 down49 up");
+    expect(document.querySelector(".counts")?.textContent?.trim()).toBe("1 down49 up");
     expect(document.querySelector('tbody[data-group="odd"] tr.group')?.textContent).toContain("1 of 25 not up");
   });
 
@@ -79,5 +79,20 @@ describe("overview", () => {
     overview.move(1);
     expect(overview.openSelected()).toBe(true);
     expect(opened).toEqual(["c0005"]);
+  });
+
+  it("keeps focus and what is being typed across renders", () => {
+    const { state, overview } = setup(10);
+    const search = document.querySelector<HTMLInputElement>("#search")!;
+    search.focus();
+    search.value = "check 000";
+    search.dispatchEvent(new Event("input"));
+    state.apply({ update: "checks", checks: [{ ...state.checks.get("c0002")!, status: "down" }] });
+    overview.update(["c0002"]);
+    overview.tick();
+    expect(document.querySelector("#search")).toBe(search);
+    expect(document.activeElement).toBe(search);
+    expect(search.value).toBe("check 000");
+    expect(visible()).toHaveLength(10);
   });
 });

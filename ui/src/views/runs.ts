@@ -1,52 +1,58 @@
 // The action-run log: every run, who asked, for which check and incident, its outcome.
 
-import type { Transport } from "../client";
-import { guarded, h } from "../dom";
+import { html, render } from "lit-html";
+import { repeat } from "lit-html/directives/repeat.js";
+
+import type { ActionRun, Transport } from "../client";
+import { load, loaded, LOADING, type Loaded } from "../dom";
 import { formatTime } from "../model";
-import { describe, quarantineControl } from "./action";
+import { describe, Undoing } from "./action";
 
 export class RunsPage {
-  readonly element: HTMLElement;
-  private readonly list = h("div", {});
+  readonly element = document.createElement("section");
+  private runs: Loaded<ActionRun[]> = LOADING;
+  private readonly undoing: Undoing;
 
   constructor(private readonly transport: Transport) {
-    this.element = h("section", { class: "runs-page", "aria-label": "Action runs" }, h("h2", {}, "Action runs"), this.list);
+    this.element.className = "runs-page";
+    this.element.setAttribute("aria-label", "Action runs");
+    this.undoing = new Undoing(transport, () => void this.load());
   }
 
-  load(): Promise<void> {
-    return guarded(this.list, async () => {
-      const { runs } = await this.transport.call("action_runs", { limit: 200 });
-      this.list.replaceChildren(
-        runs.length === 0
-          ? h("p", { class: "empty" }, "No action has run yet.")
-          : h(
-              "ul",
-              { class: "runs" },
-              ...runs.map((run) =>
-                h(
-                  "li",
-                  { "data-run": run.id },
-                  h(
-                    "details",
-                    {},
-                    h(
-                      "summary",
-                      {},
-                      `${formatTime(run.started_at)} · ${run.action}`,
-                      run.check ? ` · ${run.check}` : "",
-                      run.incident ? ` · incident #${run.incident}` : "",
-                      ` · by ${run.requested_by}`,
-                      run.dry_run ? " (dry run)" : "",
-                      " · ",
-                      ...describe(run),
-                    ),
-                    h("pre", { class: "output" }, run.output),
-                  ),
-                  quarantineControl(this.transport, run, () => void this.load()),
-                ),
-              ),
-            ),
-      );
-    });
+  async load(): Promise<void> {
+    this.render();
+    this.runs = await load(async () => (await this.transport.call("action_runs", { limit: 200 })).runs);
+    this.render();
+  }
+
+  render(): void {
+    render(
+      html`<h2>Action runs</h2>
+        <div>
+          ${loaded(this.runs, (runs) =>
+            runs.length === 0
+              ? html`<p class="empty">No action has run yet.</p>`
+              : html`<ul class="runs">
+                  ${repeat(
+                    runs,
+                    (run) => run.id,
+                    (run) => html`<li data-run=${run.id}>
+                      <details>
+                        <summary>
+                          ${formatTime(run.started_at)} · ${run.action}${run.check ? ` · ${run.check}` : ""}${run.incident
+                            ? ` · incident #${run.incident}`
+                            : ""}
+                          · by ${run.requested_by}${run.dry_run ? " (dry run)" : ""} · ${describe(run)}
+                        </summary>
+                        <pre class="output">${run.output}</pre>
+                      </details>
+                      ${this.undoing.control(run)}
+                    </li>`,
+                  )}
+                </ul>`,
+          )}
+        </div>`,
+      this.element,
+    );
   }
 }
