@@ -16,7 +16,7 @@ import {
   type Transport,
 } from "../client";
 import { badge, load, loaded, LOADING, type Loaded } from "../dom";
-import { formatTime, type LiveState } from "../model";
+import { byName, formatTime, type LiveState } from "../model";
 
 /** The colour of where a notification stands (its words are the core's). */
 export const OUTCOME_COLOURS: Record<OutcomeState, string> = {
@@ -53,7 +53,7 @@ export class AlertsPage {
   }
 
   private template() {
-    const checks = [...this.state.checks.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const checks = [...this.state.checks.values()].sort((a, b) => byName(a.name, b.name));
     const groups = [...new Set(checks.map((c) => c.group).filter((g): g is string => !!g))].sort();
     const names = new Map(checks.map((c) => [c.id, c.name]));
     return html`<h2>Silences</h2>

@@ -7,7 +7,7 @@ import { repeat } from "lit-html/directives/repeat.js";
 
 import { asApiError, type ApiError, type Incident, type Transport } from "../client";
 import { badge, load, loaded, LOADING, type Loaded } from "../dom";
-import { formatDuration, formatTime, type LiveState } from "../model";
+import { byName, formatDuration, formatTime, type LiveState } from "../model";
 
 /** What an operator does about incidents from a table: acknowledge, add a note; and
  *  what went wrong with it, by incident. */
@@ -155,7 +155,7 @@ export class IncidentsPage {
   }
 
   render(): void {
-    const checks = [...this.state.checks.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const checks = [...this.state.checks.values()].sort((a, b) => byName(a.name, b.name));
     const names = new Map(checks.map((c) => [c.id, c.name]));
     const choose = (event: Event) => {
       const check = (event.target as HTMLSelectElement).value;

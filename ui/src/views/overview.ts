@@ -1,9 +1,11 @@
 // The overview: every check by group, with counts, filter, search and keyboard
 // navigation. It is one template rendered from the live state (lit-html): rows are
 // keyed by check, so a render patches only what changed, in place, and keeps focus;
-// a thousand checks with live updates stay cheap.
+// a row's cells whose check and texts are as before are not rendered again
+// (`guard`), so a thousand checks with live updates and a ticking clock stay cheap.
 
 import { html, nothing, render } from "lit-html";
+import { guard } from "lit-html/directives/guard.js";
 import { repeat } from "lit-html/directives/repeat.js";
 
 import { GROUP_LEVEL_WORDS } from "../api/types";
@@ -33,6 +35,8 @@ export class Overview {
   readonly element = document.createElement("section");
   private filter: Filter = { text: "", status: "all" };
   private selected: string | null = null;
+  /** Local times as shown, by timestamp: `toLocaleString` is slow, a row's `since` rare to change. */
+  private readonly times = new Map<string, string>();
 
   constructor(
     private readonly state: LiveState,
@@ -114,8 +118,9 @@ export class Overview {
   private template(now: number) {
     const all = displayOrder(this.state.checks.values());
     const byState = counts(all);
-    const shown = all.filter((c) => matches(c, this.filter));
-    const groups = groupOrder(all);
+    const shown = new Set(all.filter((c) => matches(c, this.filter)).map((c) => c.id));
+    const members = new Map<string, Check[]>(groupOrder(all).map((group) => [group, []]));
+    for (const check of all) members.get(check.group ?? UNGROUPED)?.push(check);
     const statuses: StatusFilter[] = ["all", "failing", ...SEVERITY];
     return html`
       <div class="group-banners" aria-label="Degraded groups">
@@ -163,18 +168,17 @@ export class Overview {
           <tr>${COLUMNS.map((c) => html`<th>${c}</th>`)}</tr>
         </thead>
         ${repeat(
-          groups,
-          (group) => group,
-          (group) => this.group(group, all, now),
+          members,
+          ([group]) => group,
+          ([group, checks]) => this.group(group, checks, shown, now),
         )}
       </table>
-      <p class="empty" ?hidden=${shown.length > 0 || all.length === 0}>No check matches.</p>
+      <p class="empty" ?hidden=${shown.size > 0 || all.length === 0}>No check matches.</p>
     `;
   }
 
-  private group(group: string, all: Check[], now: number) {
-    const members = all.filter((c) => (c.group ?? UNGROUPED) === group);
-    const visible = members.some((c) => matches(c, this.filter));
+  private group(group: string, members: Check[], shown: Set<string>, now: number) {
+    const visible = members.some((c) => shown.has(c.id));
     const groupCounts = counts(members);
     const failing = members.length - groupCounts.up;
     // A group's level when the core has one for it (checks without a group have none).
@@ -190,26 +194,33 @@ export class Overview {
       ${repeat(
         members,
         (c) => c.id,
-        (check) => this.row(check, now),
+        (check) => this.row(check, shown.has(check.id), now),
       )}
     </tbody>`;
   }
 
-  private row(check: Check, now: number) {
+  private row(check: Check, shown: boolean, now: number) {
     const selected = check.id === this.selected;
+    const since = formatDuration(now - Date.parse(check.since));
+    const breaker = check.breaker ? phraseAt(check.breaker.phrase, now) : "—";
     return html`<tr
       class="check ${check.status}${selected ? " selected" : ""}"
       data-id=${check.id}
       tabindex="-1"
       aria-selected=${selected ? "true" : nothing}
-      ?hidden=${!matches(check, this.filter)}
+      ?hidden=${!shown}
       @click=${(event: Event) => {
         if ((event.target as HTMLElement).closest("a")) return;
         this.select(check.id);
         this.open(check.id);
       }}
     >
-      <td>
+      ${guard([check, since, breaker], () => this.cells(check, since, breaker))}
+    </tr>`;
+  }
+
+  private cells(check: Check, since: string, breaker: string) {
+    return html`<td>
         ${badge(check.status)}
         ${check.flapping
           ? html`<span class="flapping" title="changing state too often: notifications held until it settles">flapping</span>`
@@ -219,10 +230,19 @@ export class Overview {
         <a href="#/check/${encodeURIComponent(check.id)}">${check.name}</a>
         ${check.name !== check.id ? html`<span class="id">${check.id}</span>` : nothing}
       </td>
-      <td title=${formatTime(check.since)}>${formatDuration(now - Date.parse(check.since))}</td>
+      <td title=${this.localTime(check.since)}>${since}</td>
       <td class="num">${formatLatency(check.last?.latency_ms)}</td>
-      <td class="breaker ${check.breaker?.state ?? ""}">${check.breaker ? phraseAt(check.breaker.phrase, now) : "—"}</td>
-      <td class="message">${check.message}${check.hint ? html`<div class="hint">${check.hint}</div>` : nothing}</td>
-    </tr>`;
+      <td class="breaker ${check.breaker?.state ?? ""}">${breaker}</td>
+      <td class="message">${check.message}${check.hint ? html`<div class="hint">${check.hint}</div>` : nothing}</td>`;
+  }
+
+  private localTime(iso: string): string {
+    let shown = this.times.get(iso);
+    if (shown === undefined) {
+      if (this.times.size >= 4096) this.times.clear();
+      shown = formatTime(iso);
+      this.times.set(iso, shown);
+    }
+    return shown;
   }
 }
