@@ -22,7 +22,11 @@ pub async fn serve(uri: Uri) -> Response {
     if let Some((_, bytes)) = ASSETS.iter().find(|(name, _)| *name == path) {
         let cache = if path == "index.html" { "no-cache" } else { "public, max-age=31536000, immutable" };
         return (
-            [(header::CONTENT_TYPE, mime(path)), (header::CACHE_CONTROL, cache), (header::CONTENT_SECURITY_POLICY, POLICY)],
+            [
+                (header::CONTENT_TYPE, mime(path)),
+                (header::CACHE_CONTROL, cache),
+                (header::CONTENT_SECURITY_POLICY, POLICY),
+            ],
             *bytes,
         )
             .into_response();

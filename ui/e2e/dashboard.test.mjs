@@ -78,6 +78,7 @@ test("a failing check shows down live, and a recovery action runs from the page"
   await page.goto(daemon.dashboard);
   assert.ok(!page.url().includes("token="), "the token is taken out of the address bar");
   await row(page, "orders-api").locator(".badge", { hasText: "up" }).waitFor({ timeout: WAIT });
+  assert.equal(await page.locator("#app > .loading").count(), 0, "the page's placeholder gave way to the app");
   await page.evaluate(() => (window.__sameDocument = true));
 
   failing = true;
@@ -511,6 +512,11 @@ test("a clear banner when the core goes away", async () => {
   await banner.waitFor({ state: "visible", timeout: WAIT });
   assert.match(await banner.innerText(), /Core unreachable/);
   assert.equal(await page.locator("#retry").count(), 1, "with a retry");
+  const ink = await page.locator("#retry").evaluate((button) => {
+    const style = getComputedStyle(button);
+    return { color: style.color, background: style.backgroundColor };
+  });
+  assert.notEqual(ink.color, ink.background, "the retry button's words are drawn in another colour than its face");
   assert.equal(await row(page, "orders-api").count(), 1, "the last known state stays on screen");
   await page.screenshot({ path: screenshotPath("core-unreachable.png") });
   writeFileSync(screenshotPath("README.txt"), "Screenshots of the dashboard end-to-end tests (ui/e2e).\n");

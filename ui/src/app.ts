@@ -60,6 +60,7 @@ export class App {
       if (this.page === this.overview) this.overview.tick();
       else if (this.page instanceof CheckPage) this.page.tick();
     }, 1_000);
+    this.root.replaceChildren(); // the page's "Loading…", before the shell takes its place
     this.render();
     this.connect();
     void this.resync().then(() => this.route());
@@ -251,5 +252,8 @@ export class App {
 /** Shown instead of a blank page when even the shell fails. */
 export function fatal(root: HTMLElement, error: unknown): void {
   const e = asApiError(error);
-  render(html`<div class="banner down" role="alert">${badge("down")} ${e.message} — ${e.resolution}</div>`, root);
+  // Into an element of its own: the shell may have rendered into `root` already.
+  const shown = document.createElement("div");
+  render(html`<div class="banner down" role="alert">${badge("down")} ${e.message} — ${e.resolution}</div>`, shown);
+  root.replaceChildren(shown);
 }

@@ -63,7 +63,8 @@ export function groupOrder(checks: Iterable<Check>): string[] {
 export function displayOrder(iterable: Iterable<Check>): Check[] {
   const checks = [...iterable];
   const rank = new Map(groupOrder(checks).map((group, at) => [group, at]));
-  const rankOf = (check: Check) => rank.get(check.group ?? UNGROUPED) ?? 0;
+  // groupOrder names every check's group, so each has a rank.
+  const rankOf = (check: Check) => rank.get(check.group ?? UNGROUPED)!;
   return checks.sort((a, b) => rankOf(a) - rankOf(b) || byName(a.name, b.name) || byName(a.id, b.id));
 }
 
