@@ -449,6 +449,9 @@ end = "${new Date(Date.now() + 90000_000).toISOString()}"
     await silence.waitFor({ timeout: WAIT });
     assert.match(await silence.innerText(), /checks cart[\s\S]*api[\s\S]*replacing the cart's disk/);
     const [created] = (await alerts.get("/api/v1/silences")).silences;
+    // What the hook had before the silence (a probe that timed out on a busy machine is
+    // told as it should be) is not the silence's to mute.
+    const beforeSilence = received.length;
     assert.equal((Date.parse(created.ends_at) - Date.parse(created.starts_at)) / 3600_000, 4, "for 4 hours");
 
     // Both fail: the silenced one is decided and held, the other is delivered.
@@ -471,7 +474,8 @@ end = "${new Date(Date.now() + 90000_000).toISOString()}"
       const text = await log.innerText();
       return /Cart down[\s\S]*not sent: silenced/.test(text) && /Web down[\s\S]*delivered/.test(text);
     });
-    assert.equal(received.filter((n) => n.title === "Cart down").length, 0, "the silence muted it");
+    const told = received.slice(beforeSilence).map((n) => n.title);
+    assert.equal(told.filter((title) => title === "Cart down").length, 0, `the silence muted it: ${JSON.stringify(told)}`);
     assert.equal(received.filter((n) => /Batch/.test(n.title)).length, 0, "in maintenance: nobody is told");
     assert.equal((await alerts.get("/api/v1/incidents")).incidents.filter((i) => i.check === "batch").length, 0, "nor an incident opened");
     await page.screenshot({ path: screenshotPath("alerts.png"), fullPage: true });
