@@ -405,17 +405,14 @@ async fn steer_breaker(
     requester: Requester,
 ) -> Result<dto::BreakerDto, ApiError> {
     known_check(engine, id)?;
-    let steer = match Steer::toward(BreakerState::from(state)) {
-        Some(steer) => steer,
-        None => {
-            let other = BreakerState::from(state);
-            return Err(ApiError::new(
-                400,
-                "bad_request",
-                format!("a breaker cannot be set {other}: it opens and half-opens by itself"),
-                "ask for `forced_open`, `disabled` or `closed` (a reset)",
-            ));
-        }
+    let wanted = BreakerState::from(state);
+    let Some(steer) = Steer::toward(wanted) else {
+        return Err(ApiError::new(
+            400,
+            "bad_request",
+            format!("a breaker cannot be set {wanted}: it opens and half-opens by itself"),
+            "ask for `forced_open`, `disabled` or `closed` (a reset)",
+        ));
     };
     let config = engine.config();
     let breaker = config.check(id).and_then(|c| c.breaker);

@@ -141,7 +141,8 @@ export class App {
       this.down = null;
       this.degraded = health?.degraded ?? [];
       this.render();
-      this.overview.render();
+      // The overview is drawn when it is shown (`route`), not behind another page.
+      if (this.page === this.overview) this.overview.render();
       if (this.page instanceof CheckPage) this.page.onCheck();
     } catch (error) {
       this.showDown(asApiError(error));
