@@ -2,25 +2,58 @@
 //! to a running daemon goes through the typed client (`api::client`) and prints its
 //! DTOs; none reads JSON by string keys.
 
+/// Writes a line to standard output, as `println!` does, but a closed pipe
+/// (`watchkeeper notifications | head`) only ends the output: the command goes on to
+/// its exit code. Any other write error ends the command (`?`).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))?
+    };
+}
+
 pub mod action;
 pub mod alerts;
 pub mod breaker;
 pub mod check;
 pub mod config;
 pub mod doctor;
+pub mod failure;
 pub mod incidents;
 pub mod status;
 
-use watchkeeper::api::client::ClientError;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// A client error as the command line says it: the message with its code, and how to
-/// fix it.
-pub fn client_error(error: ClientError) -> anyhow::Error {
-    anyhow::anyhow!("{error} [{}]\n  help: {}", error.code(), error.resolution())
+pub use failure::{client_error, fail, Exit};
+
+/// Set once standard output's reader has gone: nothing more is written.
+static CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// One line to standard output (see `say!`).
+pub fn write_line(args: std::fmt::Arguments) -> std::io::Result<()> {
+    write_out(|out| {
+        out.write_fmt(args)?;
+        out.write_all(b"\n")
+    })
+}
+
+/// Writes to standard output; a closed pipe ends the output quietly.
+pub fn write_out(write: impl FnOnce(&mut std::io::StdoutLock) -> std::io::Result<()>) -> std::io::Result<()> {
+    if CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Prints rows as aligned columns; the last column is not padded.
-pub fn print_table<const N: usize>(rows: &[[String; N]]) {
+pub fn print_table<const N: usize>(rows: &[[String; N]]) -> std::io::Result<()> {
     let mut widths = [0usize; N];
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -36,8 +69,9 @@ pub fn print_table<const N: usize>(rows: &[[String; N]]) {
                 line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
             }
         }
-        println!("{}", line.trim_end());
+        say!("{}", line.trim_end());
     }
+    Ok(())
 }
 
 /// A timestamp as the tables show it: `2026-11-23 10:00:00`.
@@ -47,6 +81,6 @@ pub fn short_time(rfc3339: &str) -> String {
 
 /// JSON for `--json`: keys in alphabetical order, as they always were printed.
 pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(&serde_json::to_value(value)?)?);
+    say!("{}", serde_json::to_string_pretty(&serde_json::to_value(value)?)?);
     Ok(())
 }

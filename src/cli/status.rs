@@ -29,7 +29,7 @@ pub async fn run(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
             check.message.clone(),
         ]);
     }
-    println!("overall: {} ({})", overall.as_str().to_uppercase(), report.overview.summary);
-    print_table(&rows);
+    say!("overall: {} ({})", overall.as_str().to_uppercase(), report.overview.summary);
+    print_table(&rows)?;
     Ok(overall.exit_code() as u8)
 }

@@ -16,7 +16,7 @@ fn config_validate_reports_every_error_with_line_and_column() {
         "[[check]]\nid = \"a\"\nkind = \"http\"\nurl = \"http://127.0.0.1:1/\"\ninterval = \"5 parsecs\"\n\n[[check]]\nid = \"a\"\nkind = \"tcp\"\nhots = \"x\"\n",
     );
     let (code, _, stderr) = run_cli(&["config", "validate", &path]);
-    assert_eq!(code, 1, "an invalid config exits 1");
+    assert_eq!(code, 78, "an invalid config exits 78 (EX_CONFIG)");
     assert!(stderr.contains("4 errors"), "all errors are reported at once:\n{stderr}");
     assert!(
         stderr.contains(&format!("{path}:9:8: check \"a\": needs `host`")),
@@ -122,7 +122,7 @@ fn action_run_without_a_daemon_runs_here_and_is_recorded() {
     assert!(stdout.contains("repaired") && stdout.contains("action `fix`: ok"), "{stdout}");
 
     let (code, _, stderr) = run_cli(&["action", "run", "nope", "--config", &config, "--data-dir", data]);
-    assert_eq!(code, 3, "an unknown action is an error");
+    assert_eq!(code, 65, "an unknown action is EX_DATAERR");
     assert!(stderr.contains("no action has the id `nope`") && stderr.contains("fix"), "{stderr}");
 
     let history = crate::support::daemon::open_history(std::path::Path::new(data));
@@ -152,4 +152,73 @@ fn a_missing_config_gets_the_default_written_out() {
     assert_eq!(written, watchkeeper::config::DEFAULT_CONFIG);
     let (code, _, _) = run_cli(&["config", "validate", config.to_str().unwrap()]);
     assert_eq!(code, 0, "the written default is valid");
+}
+
+/// `watchkeeper … | head`: the reader goes away and the command neither panics nor
+/// reports an error; it ends with the code it would have had.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(&dir, "[[check]]\nid = \"a\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n");
+    let data = dir.path().join("data");
+    let commands: [&[&str]; 4] = [
+        &["config", "schema"],
+        &["completions", "bash"],
+        &["config", "validate", &config],
+        &["doctor", "--config", &config, "--data-dir", data.to_str().unwrap()],
+    ];
+    for args in commands {
+        // The read end is closed before the command starts: its first write meets EPIPE.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = std::process::Command::new(crate::support::binary())
+            .args(args)
+            .env_remove("WATCHKEEPER_CONFIG")
+            .env_remove("WATCHKEEPER_DATA_DIR")
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?} exits as it would have: {stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+}
+
+/// Errors exit with sysexits.h codes, each kind its own; `check` and `status` keep the
+/// plugin's 3 (unknown) for them.
+#[test]
+fn errors_exit_with_sysexits_codes_and_plugins_with_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+
+    let (code, _, stderr) = run_cli(&["incidents", "--limit", "many"]);
+    assert_eq!(code, 64, "a wrong value is EX_USAGE: {stderr}");
+    assert!(stderr.contains("invalid value 'many'"), "{stderr}");
+    let (code, _, stderr) = run_cli(&["statsu"]);
+    assert_eq!(code, 64, "an unknown command is EX_USAGE: {stderr}");
+    let (code, stdout, _) = run_cli(&["--help"]);
+    assert_eq!(code, 0, "help is an answer, not an error");
+    assert!(stdout.contains("Usage: watchkeeper"), "{stdout}");
+
+    let (code, _, stderr) = run_cli(&["silences", "--data-dir", data]);
+    assert_eq!(code, 69, "no daemon is EX_UNAVAILABLE: {stderr}");
+    assert!(stderr.contains("watchkeeper run"), "and says how to start one: {stderr}");
+    let (code, _, _) = run_cli(&["status", "--data-dir", data]);
+    assert_eq!(code, 3, "status stays a plugin: unknown");
+
+    let missing = dir.path().join("nowhere.toml");
+    let (code, _, stderr) = run_cli(&["config", "validate", missing.to_str().unwrap()]);
+    assert_eq!(code, 66, "a file that is not there is EX_NOINPUT: {stderr}");
+
+    let bad = write(&dir, "[[check]]\nid = \"a\"\nkind = \"tcp\"\n");
+    let (code, _, stderr) = run_cli(&["action", "list", "--config", &bad, "--data-dir", data]);
+    assert_eq!(code, 78, "a command that needs an invalid config is EX_CONFIG: {stderr}");
+    assert!(stderr.contains("needs `host`"), "{stderr}");
+    let (code, _, stderr) = run_cli(&["check", "--config", &bad]);
+    assert_eq!(code, 3, "check stays a plugin: unknown: {stderr}");
+
+    let (code, _, stderr) = run_cli(&["action", "undo", "first", "--data-dir", data]);
+    assert_eq!(code, 64, "a run id that is not a number is EX_USAGE: {stderr}");
 }
