@@ -80,12 +80,22 @@ pub fn client_error(error: ClientError) -> anyhow::Error {
     fail(exit, format!("{error} [{}]\n  help: {}", error.code(), error.resolution()))
 }
 
-/// The exit code for an error that ended a command: its `Failure`'s, 74 for a file
-/// that could not be read or written, else 70 (a fault of ours).
+/// The exit code for an error that ended a command: its `Failure`'s, the daemon's
+/// refusal to start by kind, 74 for a file that could not be read or written, else 70
+/// (a fault of ours).
 pub fn exit_of(error: &anyhow::Error) -> Exit {
     for cause in error.chain() {
         if let Some(failure) = cause.downcast_ref::<Failure>() {
             return failure.exit;
+        }
+        if let Some(refused) = cause.downcast_ref::<watchkeeper::daemon::StartError>() {
+            use watchkeeper::config::LoadError;
+            use watchkeeper::daemon::StartError;
+            return match refused {
+                StartError::Busy { .. } => Exit::TempFail,
+                StartError::Config(LoadError::Invalid(_)) => Exit::Config,
+                StartError::Config(LoadError::Read { .. }) | StartError::Store(_) => Exit::Io,
+            };
         }
         if cause.downcast_ref::<std::io::Error>().is_some() {
             return Exit::Io;

@@ -330,6 +330,15 @@ fn the_library_does_not_print() {
     }
 }
 
+/// The command line writes its output through `say!` (`cli::write_line`), which ends
+/// quietly on a closed pipe: `print!` and `println!` panic there.
+#[test]
+fn the_command_line_prints_through_say() {
+    let print = regex::Regex::new(r"(^|[^e])print(ln)?!\(").unwrap();
+    let found = offenders(|line| print.is_match(line), |file| !is_binary(file));
+    assert!(found.is_empty(), "print with `say!`, which survives a closed pipe:\n{}", found.join("\n"));
+}
+
 #[test]
 fn the_architecture_map_names_every_module() {
     let map = std::fs::read_to_string(root().join("docs/ARCHITECTURE.md")).expect("docs/ARCHITECTURE.md exists");
