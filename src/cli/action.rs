@@ -74,7 +74,7 @@ async fn run_here(config_path: &Path, data_dir: &Path, id: &str, dry_run: bool) 
                      [action_budget_exhausted]\n  help: find out why it keeps being needed, or run \
                      `watchkeeper action reset {id}` to run it now",
                     action.budget.max_runs,
-                    retry_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    super::local_time(retry_at),
                 ),
             ));
         }

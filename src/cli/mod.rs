@@ -74,9 +74,23 @@ pub fn print_table<const N: usize>(rows: &[[String; N]]) -> std::io::Result<()> 
     Ok(())
 }
 
-/// A timestamp as the tables show it: `2026-11-23 10:00:00`.
+/// A time as the command line writes it: in the machine's local time, with its zone
+/// (`2026-11-23 11:00:00 CET`, or the offset where the zone has no name). A text that
+/// is not a time is written as it is.
 pub fn short_time(rfc3339: &str) -> String {
-    rfc3339.chars().take(19).collect::<String>().replace('T', " ")
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(at) => local_time(at.with_timezone(&chrono::Utc)),
+        Err(_) => rfc3339.to_owned(),
+    }
+}
+
+/// An instant in the machine's local time, with its zone (see `short_time`).
+pub fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    let local = at.with_timezone(&chrono::Local);
+    match watchkeeper::clock::LocalZone::abbreviation(at) {
+        Some(zone) if !zone.starts_with(['+', '-']) => format!("{} {zone}", local.format("%Y-%m-%d %H:%M:%S")),
+        _ => local.format("%Y-%m-%d %H:%M:%S %:z").to_string(),
+    }
 }
 
 /// JSON for `--json`: keys in alphabetical order, as they always were printed.

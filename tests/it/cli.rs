@@ -1,6 +1,6 @@
 //! The command line: config validation and schema, one-shot checks, doctor.
 
-use crate::support::{run_cli, Behaviour, Target};
+use crate::support::{run_cli, run_cli_with, Behaviour, Target};
 
 fn write(dir: &tempfile::TempDir, text: &str) -> String {
     let path = dir.path().join("wk.toml");
@@ -221,4 +221,31 @@ fn errors_exit_with_sysexits_codes_and_plugins_with_unknown() {
 
     let (code, _, stderr) = run_cli(&["action", "undo", "first", "--data-dir", data]);
     assert_eq!(code, 64, "a run id that is not a number is EX_USAGE: {stderr}");
+}
+
+/// Times are written in local time with the zone's name, so that "until 10:48" is not
+/// read as already over an hour later; a spent budget exits EX_TEMPFAIL (75).
+#[test]
+fn times_are_local_with_their_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        &dir,
+        "[[action]]\nid = \"fix\"\nkind = \"command\"\ncommand = [\"true\"]\nmax_runs = 1\nper = \"1h\"\n",
+    );
+    let data = dir.path().join("data");
+    let args = ["action", "run", "fix", "--config", &config, "--data-dir", data.to_str().unwrap()];
+    let (code, _, stderr) = run_cli(&args);
+    assert_eq!(code, 0, "{stderr}");
+    // A POSIX TZ string: no tzdata needed. Central European Time, summer time in summer.
+    let (code, _, stderr) = run_cli_with(&args, &[("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")]);
+    assert_eq!(code, 75, "the budget is spent: not now: {stderr}");
+    let at = regex::Regex::new(r"next run is allowed at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (CES?T) ").unwrap();
+    let found = at.captures(&stderr).unwrap_or_else(|| panic!("a local time with its zone: {stderr}"));
+    let (local, zone) = (&found[1], &found[2]);
+    let (_, _, utc) = run_cli_with(&args, &[("TZ", "UTC0")]);
+    let found = regex::Regex::new(r"allowed at (\S+ \S+) UTC ").unwrap().captures(&utc).map(|c| c[1].to_owned());
+    let utc = found.unwrap_or_else(|| panic!("in UTC, said so: {utc}"));
+    let parse = |text: &str| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap();
+    let ahead = (parse(local) - parse(&utc)).num_hours();
+    assert_eq!(ahead, if zone == "CEST" { 2 } else { 1 }, "{local} {zone} is {utc} UTC");
 }
