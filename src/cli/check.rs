@@ -6,7 +6,7 @@ use std::path::Path;
 use watchkeeper::model::{FailureClass, Status};
 use watchkeeper::units::format_duration;
 
-use super::{fail, print_json, print_table, Exit};
+use super::{fail, print_json, print_status_table, Exit};
 
 pub async fn run(config_path: &Path, ids: &[String], json: bool) -> anyhow::Result<u8> {
     let config = super::config::load(config_path)?;
@@ -44,7 +44,8 @@ pub async fn run(config_path: &Path, ids: &[String], json: bool) -> anyhow::Resu
             check.message.clone(),
         ]);
     }
-    print_table(&rows)?;
+    let statuses: Vec<Status> = report.checks.iter().map(|c| Status::from(c.status)).collect();
+    print_status_table(&rows, &statuses)?;
     for check in &report.checks {
         if let Some(failure) = &check.failure {
             let class = FailureClass::from(failure.class);

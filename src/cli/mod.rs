@@ -52,21 +52,66 @@ pub fn write_out(write: impl FnOnce(&mut std::io::StdoutLock) -> std::io::Result
     }
 }
 
+/// Whether output is coloured: on a terminal, unless `NO_COLOR` is set (no-color.org).
+pub fn colour() -> bool {
+    use std::io::IsTerminal as _;
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+    })
+}
+
+/// A status word in its colour (as the dashboard's badges: green up, yellow degraded,
+/// red down, grey for what is not judged), when output is coloured.
+pub fn paint(status: watchkeeper::model::Status, text: &str) -> String {
+    use watchkeeper::model::Status;
+    if !colour() {
+        return text.to_owned();
+    }
+    let ink = match status {
+        Status::Up => "32",
+        Status::Degraded => "33",
+        Status::Down => "1;31",
+        Status::Unknown | Status::Paused | Status::Maintenance => "2",
+    };
+    format!("\x1b[{ink}m{text}\x1b[0m")
+}
+
+/// Rows as aligned columns, the first row a header: checks' and status's tables, with
+/// the first column painted as its row's status (`paint`).
+pub fn print_status_table<const N: usize>(
+    rows: &[[String; N]],
+    statuses: &[watchkeeper::model::Status],
+) -> std::io::Result<()> {
+    write_table(rows, |row, cell| match row.checked_sub(1).and_then(|i| statuses.get(i)) {
+        Some(status) => paint(*status, cell),
+        None => cell.to_owned(),
+    })
+}
+
 /// Prints rows as aligned columns; the last column is not padded.
 pub fn print_table<const N: usize>(rows: &[[String; N]]) -> std::io::Result<()> {
+    write_table(rows, |_, cell| cell.to_owned())
+}
+
+/// Aligned columns; `first` writes a row's first cell once padded (colour adds no width).
+fn write_table<const N: usize>(rows: &[[String; N]], first: impl Fn(usize, &str) -> String) -> std::io::Result<()> {
     let mut widths = [0usize; N];
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
-    for row in rows {
+    for (number, row) in rows.iter().enumerate() {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
-            if i + 1 == N {
-                line.push_str(cell);
+            let padded = if i + 1 == N { cell.clone() } else { format!("{cell:<width$}  ", width = widths[i]) };
+            if i == 0 {
+                let word = padded.trim_end();
+                line.push_str(&first(number, word));
+                line.push_str(&padded[word.len()..]);
             } else {
-                line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+                line.push_str(&padded);
             }
         }
         say!("{}", line.trim_end());

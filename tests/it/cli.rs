@@ -228,10 +228,8 @@ fn errors_exit_with_sysexits_codes_and_plugins_with_unknown() {
 #[test]
 fn times_are_local_with_their_zone() {
     let dir = tempfile::tempdir().unwrap();
-    let config = write(
-        &dir,
-        "[[action]]\nid = \"fix\"\nkind = \"command\"\ncommand = [\"true\"]\nmax_runs = 1\nper = \"1h\"\n",
-    );
+    let config =
+        write(&dir, "[[action]]\nid = \"fix\"\nkind = \"command\"\ncommand = [\"true\"]\nmax_runs = 1\nper = \"1h\"\n");
     let data = dir.path().join("data");
     let args = ["action", "run", "fix", "--config", &config, "--data-dir", data.to_str().unwrap()];
     let (code, _, stderr) = run_cli(&args);
@@ -248,4 +246,30 @@ fn times_are_local_with_their_zone() {
     let parse = |text: &str| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap();
     let ahead = (parse(local) - parse(&utc)).num_hours();
     assert_eq!(ahead, if zone == "CEST" { 2 } else { 1 }, "{local} {zone} is {utc} UTC");
+}
+
+/// Status words are coloured on a terminal (a pseudo-terminal from util-linux's
+/// `script`), never in a pipe, and never when `NO_COLOR` is set.
+#[test]
+fn status_words_are_coloured_on_a_terminal_unless_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(&dir, "[[check]]\nid = \"closed\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n");
+    let on_a_terminal = |no_color: Option<&str>| {
+        let line = format!("{} check --config {config}", crate::support::binary());
+        let mut script = std::process::Command::new("script");
+        script.args(["-qec", &line, "/dev/null"]).env_remove("NO_COLOR");
+        if let Some(value) = no_color {
+            script.env("NO_COLOR", value);
+        }
+        let output = script.output().expect("util-linux's script runs");
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let (code, shown) = on_a_terminal(None);
+    assert_eq!(code, Some(2), "{shown}");
+    assert!(shown.contains("\u{1b}[1;31mDOWN\u{1b}[0m    closed"), "red, and the columns still line up: {shown:?}");
+    let (_, shown) = on_a_terminal(Some("1"));
+    assert!(!shown.contains('\u{1b}') && shown.contains("DOWN    closed"), "NO_COLOR: {shown:?}");
+    let (code, piped, _) = run_cli(&["check", "--config", &config]);
+    assert_eq!(code, 2);
+    assert!(!piped.contains('\u{1b}') && piped.contains("DOWN"), "a pipe gets no colour: {piped:?}");
 }
