@@ -339,6 +339,16 @@ fn the_command_line_prints_through_say() {
     assert!(found.is_empty(), "print with `say!`, which survives a closed pipe:\n{}", found.join("\n"));
 }
 
+/// What a person reads (a message, a resolution, help) names the command line's verbs
+/// and the dashboard's pages, not the API's routes: docs/API.md is for those.
+#[test]
+fn words_for_people_name_no_http_route() {
+    let route = regex::Regex::new(r"\b(GET|POST|PUT|PATCH|DELETE) /api/").unwrap();
+    // The HTTP server's own pages speak to a browser, where a route is the way.
+    let found = offenders(|line| route.is_match(line), |file| file.starts_with(root().join("src/server")));
+    assert!(found.is_empty(), "say it with a CLI verb or a dashboard page:\n{}", found.join("\n"));
+}
+
 #[test]
 fn the_architecture_map_names_every_module() {
     let map = std::fs::read_to_string(root().join("docs/ARCHITECTURE.md")).expect("docs/ARCHITECTURE.md exists");
