@@ -77,9 +77,13 @@ impl Ready {
 
     /// What `watchkeeper run` prints once it listens: where everything is.
     pub fn banner(&self, config_path: &Path, data_dir: &Path) -> String {
+        let dashboard = if crate::server::assets::built() {
+            self.dashboard_url()
+        } else {
+            "not in this build: run `cargo xtask ui`, then build again".to_owned()
+        };
         format!(
-            "watchkeeper is running\n  dashboard  {}\n  api        {}/api/v1/status  (token in {})\n  config     {}\n  data       {}\n",
-            self.dashboard_url(),
+            "watchkeeper is running\n  dashboard  {dashboard}\n  api        {}/api/v1/status  (token in {})\n  config     {}\n  data       {}\n",
             self.api.url,
             self.api_file.display(),
             config_path.display(),
