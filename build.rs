@@ -1,5 +1,7 @@
-//! Embeds the built dashboard (ui/dist) into the binary when it exists. Without it the
-//! daemon serves a short page that says how to build the dashboard.
+//! Embeds the built dashboard (ui/dist) into the binary. A release build (and every
+//! profile that inherits release: desktop, bench) stops without it, saying the command
+//! that builds it; a debug build goes on without, and the daemon then says it has no
+//! dashboard rather than printing a link to one.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,6 +15,14 @@ fn main() {
         collect(&dist, &dist, &mut files);
     }
     files.sort();
+    let built = files.iter().any(|(relative, _)| relative == "index.html");
+    if !built && std::env::var("PROFILE").as_deref() == Ok("release") {
+        println!(
+            "cargo::error=the dashboard is not built (ui/dist/index.html is missing): run `cargo xtask ui` \
+             (or `cd ui && npm ci && npm run build`), then build again"
+        );
+        return;
+    }
     let mut out = String::from("/// The built dashboard: (path, bytes).\npub static ASSETS: &[(&str, &[u8])] = &[\n");
     for (relative, absolute) in &files {
         writeln!(out, "    ({relative:?}, include_bytes!({:?})),", absolute.display().to_string())

@@ -102,6 +102,22 @@ impl LocalZone {
     pub fn shared() -> SharedZone {
         Arc::new(LocalZone)
     }
+
+    /// The zone's abbreviation at `at` as the C library says it (`CET`, `CEST`, `UTC`),
+    /// for a time written where it could be misread; `None` when it has none.
+    pub fn abbreviation(at: DateTime<Utc>) -> Option<String> {
+        let seconds = libc::time_t::try_from(at.timestamp()).ok()?;
+        // SAFETY: localtime_r writes only into `tm`, which we own; `tm_zone` then points
+        // at a string the C library keeps for the life of the process, read at once.
+        unsafe {
+            let mut tm: libc::tm = std::mem::zeroed();
+            if libc::localtime_r(&seconds, &mut tm).is_null() || tm.tm_zone.is_null() {
+                return None;
+            }
+            let name = std::ffi::CStr::from_ptr(tm.tm_zone).to_string_lossy().into_owned();
+            (!name.is_empty()).then_some(name)
+        }
+    }
 }
 
 impl Zone for LocalZone {

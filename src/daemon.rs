@@ -46,13 +46,21 @@ impl DataDirLock {
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         if rc != 0 {
             let holder = read_api_file(data_dir).map(|a| format!(" (pid {}, {})", a.pid, a.url)).unwrap_or_default();
-            anyhow::bail!(
-                "another watchkeeper is already using {}{holder}\n  help: stop it, or pass another --data-dir",
-                data_dir.display()
-            );
+            return Err(StartError::Busy { dir: data_dir.to_owned(), holder }.into());
         }
         Ok(DataDirLock { _file: file })
     }
+}
+
+/// Why the daemon did not start, by kind (the command line exits with a code for each).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("another watchkeeper is already using {}{holder}\n  help: stop it, or pass another --data-dir", dir.display())]
+    Busy { dir: PathBuf, holder: String },
+    #[error("{0}")]
+    Config(config::LoadError),
+    #[error("{0}\n  help: {help}", help = .0.resolution())]
+    Store(crate::store::StoreError),
 }
 
 /// Where the running daemon can be reached, for its banner.
@@ -69,9 +77,13 @@ impl Ready {
 
     /// What `watchkeeper run` prints once it listens: where everything is.
     pub fn banner(&self, config_path: &Path, data_dir: &Path) -> String {
+        let dashboard = if crate::server::assets::built() {
+            self.dashboard_url()
+        } else {
+            "not in this build: run `cargo xtask ui`, then build again".to_owned()
+        };
         format!(
-            "watchkeeper is running\n  dashboard  {}\n  api        {}/api/v1/status  (token in {})\n  config     {}\n  data       {}\n",
-            self.dashboard_url(),
+            "watchkeeper is running\n  dashboard  {dashboard}\n  api        {}/api/v1/status  (token in {})\n  config     {}\n  data       {}\n",
             self.api.url,
             self.api_file.display(),
             config_path.display(),
@@ -120,7 +132,7 @@ pub async fn start(options: Options, mut degraded: Vec<String>) -> anyhow::Resul
         }
     }
 
-    let (compiled, origin) = config::load(&options.config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (compiled, origin) = config::load(&options.config_path).map_err(StartError::Config)?;
     for warning in &compiled.warnings {
         tracing::warn!("config: {warning}");
     }
@@ -134,8 +146,7 @@ pub async fn start(options: Options, mut degraded: Vec<String>) -> anyhow::Resul
         }
     }
 
-    let (store, report) =
-        Store::open(&options.data_dir).map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.resolution()))?;
+    let (store, report) = Store::open(&options.data_dir).map_err(StartError::Store)?;
     if let Some(aside) = report.moved_aside {
         degraded
             .push(format!("history: the database was damaged and moved to {}; a new one was started", aside.display()));

@@ -1,6 +1,7 @@
 //! The `watchkeeper` binary: the daemon and the command line (`cli/`, one file per
-//! subcommand). Errors print their whole chain with a resolution; `check` and `status`
-//! exit 0 up, 1 degraded, 2 down, 3 unknown.
+//! subcommand). Errors print their whole chain with a resolution and exit with a
+//! sysexits.h code (`cli::failure`); `check` and `status` exit 0 up, 1 degraded, 2 down,
+//! 3 unknown, and 3 for an error too, as monitoring plugins do.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,11 +39,13 @@ enum Command {
     Check {
         /// Only these checks (default: all)
         ids: Vec<String>,
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
     /// Show the running daemon's status
     Status {
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
@@ -54,8 +57,10 @@ enum Command {
         /// Only open incidents
         #[arg(long)]
         open: bool,
+        /// At most this many, newest first
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
@@ -72,6 +77,7 @@ enum Command {
         /// on and are counted, it never opens) or `reset` (closed, with a fresh window)
         #[arg(value_parser = cli::breaker::parse_steer)]
         state: watchkeeper::breaker::Steer,
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
@@ -82,6 +88,7 @@ enum Command {
         /// A note to keep with it
         #[arg(long)]
         note: Option<String>,
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
@@ -101,13 +108,16 @@ enum Command {
         /// Why (kept with it)
         #[arg(long)]
         reason: String,
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
     /// List silences (those muting now, or `--all`)
     Silences {
+        /// Ended silences too
         #[arg(long)]
         all: bool,
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
@@ -115,11 +125,13 @@ enum Command {
     Unsilence {
         /// The silence's id
         id: String,
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
     /// The maintenance windows: when each is on, and the checks it covers
     Maintenance {
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
@@ -128,8 +140,10 @@ enum Command {
         /// Only those about this check
         #[arg(long)]
         check: Option<String>,
+        /// At most this many, newest first
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
@@ -141,28 +155,36 @@ enum Command {
     /// Run the pre-flight checks and say how to fix what fails
     Doctor,
     /// Print shell completions
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// The shell to write them for
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand)]
 enum ActionCommand {
     /// Run a configured action by id (through the daemon when it runs)
     Run {
+        /// The action's id, as `watchkeeper action list` shows it
         id: String,
         /// Show what would run without running it
         #[arg(long)]
         dry_run: bool,
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
     /// List the configured actions, what each does and its budget
     List {
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
     /// Reset an action's budget: the runs it counted are forgotten
     Reset {
+        /// The action's id, as `watchkeeper action list` shows it
         id: String,
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
@@ -170,6 +192,7 @@ enum ActionCommand {
     Undo {
         /// The run's id, as `action run` and the dashboard show it
         run: String,
+        /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
     },
@@ -178,7 +201,10 @@ enum ActionCommand {
 #[derive(Subcommand)]
 enum ConfigCommand {
     /// Check a config file and report every error with its line and column
-    Validate { path: Option<PathBuf> },
+    Validate {
+        /// The file to check [default: the config the other commands use]
+        path: Option<PathBuf>,
+    },
     /// Print the JSON Schema of the config file, for editors
     Schema,
 }
@@ -191,14 +217,22 @@ fn main() -> ExitCode {
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout and exit 0; a wrong flag or value is 64.
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { cli::Exit::Usage.code() } else { 0 });
+        }
+    };
+    let plugin = matches!(cli.command, Command::Check { .. } | Command::Status { .. });
     let config_path = cli.config.clone().unwrap_or_else(paths::default_config);
     let data_dir = cli.data_dir.clone().unwrap_or_else(paths::default_data_dir);
     let is_daemon = matches!(cli.command, Command::Run { .. });
     if is_daemon {
         if let Err(e) = daemon::create_private_dir(&data_dir) {
             eprintln!("error: {e:#}");
-            return ExitCode::from(3);
+            return ExitCode::from(cli::Exit::Io.code());
         }
     }
     let _guard = telemetry::init(if is_daemon { "info" } else { "warn" }, is_daemon.then_some(data_dir.as_path()));
@@ -212,7 +246,7 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(3);
+            return ExitCode::from(if plugin { 3 } else { cli::Exit::Software.code() });
         }
     };
     let outcome = runtime.block_on(dispatch(cli.command, config_path, data_dir));
@@ -223,7 +257,7 @@ fn main() -> ExitCode {
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            ExitCode::from(3)
+            ExitCode::from(if plugin { 3 } else { cli::failure::exit_of(&error).code() })
         }
     }
 }
@@ -238,9 +272,11 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
                 desktop: false,
             };
             daemon::run(options, |ready| {
-                print!("{}", ready.banner(&config_path, &data_dir));
-                use std::io::Write as _;
-                let _ = std::io::stdout().flush();
+                // Nobody may be reading (a closed pipe): the daemon runs on regardless.
+                let _ = cli::write_out(|out| {
+                    use std::io::Write as _;
+                    out.write_all(ready.banner(&config_path, &data_dir).as_bytes())
+                });
             })
             .await?;
             Ok(0)
@@ -278,10 +314,50 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
             cli::config::validate(&path.unwrap_or(config_path))
         }
         Command::Config { command: ConfigCommand::Schema } => cli::config::schema(),
-        Command::Doctor => Ok(cli::doctor::run(&config_path, &data_dir)),
+        Command::Doctor => cli::doctor::run(&config_path, &data_dir),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "watchkeeper", &mut std::io::stdout());
+            // Written whole here: clap_complete panics on a write error.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "watchkeeper", &mut script);
+            cli::write_out(|out| {
+                use std::io::Write as _;
+                out.write_all(&script)
+            })?;
             Ok(0)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command and every flag or argument of it says what it is for, in the
+    /// command line's words (its verbs, not the API's routes).
+    #[test]
+    fn every_command_and_flag_has_help_in_the_command_line_s_words() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", command.get_name());
+            if command.get_about().is_none() && path != " watchkeeper" {
+                missing.push(format!("{path}: no about"));
+            }
+            for arg in command.get_arguments() {
+                let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                if help.trim().is_empty() {
+                    missing.push(format!("{path} {}: no help", arg.get_id()));
+                }
+                if help.contains("/api/") {
+                    missing.push(format!("{path} {}: names an HTTP route: {help}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        let mut command = Cli::command();
+        command.build();
+        walk(&command, "", &mut missing);
+        assert!(missing.is_empty(), "{}", missing.join("\n"));
     }
 }

@@ -94,7 +94,7 @@ async fn call(core: State<'_, Core>, op: String, args: Value) -> Result<Value, E
 /// An error as the window shows it: as the core said it, or why the core did not answer.
 fn error_of(client: &Client, error: ClientError) -> ErrorDto {
     match error {
-        ClientError::Api(error) => error,
+        ClientError::Api { error, .. } => error,
         ClientError::Unreachable { source, .. } => ErrorDto {
             code: "unreachable".into(),
             message: format!("cannot reach the Watchkeeper core at {}: {source}", client.api().url),

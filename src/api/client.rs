@@ -27,9 +27,9 @@ pub enum ClientError {
     Unreachable { url: String, pid: u32, source: reqwest::Error },
     #[error("the daemon's answer is not what was asked for: {0}")]
     BadResponse(reqwest::Error),
-    /// The core answered with an error.
-    #[error("{} ({})", .0.message, .0.code)]
-    Api(ErrorDto),
+    /// The core answered with an error, with this HTTP status.
+    #[error("{} ({})", .error.message, .error.code)]
+    Api { status: u16, error: ErrorDto },
     #[error("no operation is called `{0}`")]
     UnknownOperation(String),
     #[error("invalid arguments: {0}")]
@@ -45,7 +45,7 @@ impl ClientError {
             ClientError::NotRunning { .. } => "daemon_not_running",
             ClientError::Unreachable { .. } => "daemon_unreachable",
             ClientError::BadResponse(_) => "bad_response",
-            ClientError::Api(_) => "api_error",
+            ClientError::Api { .. } => "api_error",
             ClientError::UnknownOperation(_) => "unknown_operation",
             ClientError::BadArgs(_) => "bad_request",
             ClientError::Setup(_) => "client_error",
@@ -59,7 +59,7 @@ impl ClientError {
             }
             ClientError::Unreachable { .. } => "it may have crashed: start it again with `watchkeeper run`".into(),
             ClientError::BadResponse(_) => "check that the url in api.json is watchkeeper's".into(),
-            ClientError::Api(error) => error.resolution.clone(),
+            ClientError::Api { error, .. } => error.resolution.clone(),
             ClientError::UnknownOperation(_) | ClientError::BadArgs(_) => {
                 "see ui/src/api/types.ts for the operations and their arguments".into()
             }
@@ -173,7 +173,8 @@ impl Client {
         if response.status().is_success() {
             return Ok(response);
         }
-        Err(ClientError::Api(response.json().await.map_err(ClientError::BadResponse)?))
+        let status = response.status().as_u16();
+        Err(ClientError::Api { status, error: response.json().await.map_err(ClientError::BadResponse)? })
     }
 }
 

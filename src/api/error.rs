@@ -29,7 +29,7 @@ impl ApiError {
                 409,
                 "action_running",
                 format!("action `{id}` is running already"),
-                "wait for the run under way to end (GET /api/v1/action-runs shows it), then run it again if needed",
+                "wait for the run under way to end (the dashboard's Action runs page shows it), then run it again if needed",
             ),
             RunError::Refused(Refused::Exhausted { retry_at, budget }) => ApiError {
                 retry_at: Some(retry_at),
@@ -44,7 +44,7 @@ impl ApiError {
                     ),
                     format!(
                         "find out why it keeps being needed; or reset its budget (`watchkeeper action reset {id}`, \
-                         POST /api/v1/actions/{id}/reset) to run it now"
+                         or Reset budget on the dashboard) to run it now"
                     ),
                 )
             },
@@ -57,7 +57,7 @@ impl ApiError {
             404,
             "unknown_check",
             format!("no check has the id `{id}`"),
-            "GET /api/v1/status lists the checks",
+            "`watchkeeper status` and the dashboard list the checks",
         )
     }
 
@@ -81,7 +81,7 @@ impl ApiError {
         let message = error.to_string();
         match error {
             UndoRefused::UnknownRun(_) => {
-                ApiError::new(404, "unknown_run", message, "GET /api/v1/action-runs lists the runs")
+                ApiError::new(404, "unknown_run", message, "the dashboard's Action runs page lists the runs")
             }
             UndoRefused::NotUndoable(_) => ApiError::new(409, "not_undoable", message, "nothing to put back"),
             UndoRefused::Undo(UndoError::Purged) => ApiError::new(

@@ -166,7 +166,7 @@ fn unknown_incident(id: impl std::fmt::Display) -> ApiError {
         404,
         "unknown_incident",
         format!("no incident has id `{id}`"),
-        "list them with `GET /api/v1/incidents` (or `watchkeeper incidents`)",
+        "`watchkeeper incidents` and the dashboard's Incidents page list them",
     )
 }
 
@@ -187,7 +187,7 @@ async fn ack(engine: &Engine, args: dto::AckArgs, requester: Requester) -> Resul
                 409,
                 "incident_resolved",
                 format!("incident {id} is resolved: there is nothing left to acknowledge"),
-                "acknowledge an open incident; add a note to this one with `POST /api/v1/incidents/{id}/notes`",
+                "acknowledge an open incident; a resolved one can still take a note (its row on the dashboard's Incidents page)",
             ))
         }
         Err(crate::engine::AlertRefused::Store(error)) => return Err(ApiError::store(error)),
@@ -335,7 +335,7 @@ async fn end_silence(engine: &Engine, id: &str) -> Result<dto::SilenceDto, ApiEr
             404,
             "unknown_silence",
             format!("no silence has id `{id}`"),
-            "list them with `GET /api/v1/silences?all=true` (or `watchkeeper silences --all`)",
+            "`watchkeeper silences --all` and the dashboard's Alerts page list them",
         )
     };
     let parsed = id.parse::<i64>().map_err(|_| unknown())?;

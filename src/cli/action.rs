@@ -17,7 +17,7 @@ use watchkeeper::engine::BudgetSnapshot;
 use watchkeeper::model::RunStatus;
 use watchkeeper::store::{ActionRunRecord, Store};
 
-use super::{client_error, print_json, print_table};
+use super::{client_error, fail, print_json, print_table, Exit};
 
 pub async fn run(config_path: &Path, data_dir: &Path, id: &str, dry_run: bool, json: bool) -> anyhow::Result<u8> {
     let run = match Client::discover(data_dir) {
@@ -33,16 +33,16 @@ pub async fn run(config_path: &Path, data_dir: &Path, id: &str, dry_run: bool, j
     } else {
         let output = run.output.trim_end();
         if !output.is_empty() {
-            println!("{output}");
+            say!("{output}");
         }
         let verified = match run.verified {
             Some(true) => ", verified: the check is up again",
             Some(false) => ", NOT verified: the check is still failing",
             None => "",
         };
-        println!("action `{id}`: {} in {}ms{verified}", RunStatus::from(run.status), run.duration_ms);
+        say!("action `{id}`: {} in {}ms{verified}", RunStatus::from(run.status), run.duration_ms);
         if let Some(until) = run.quarantine.as_ref().filter(|q| q.dir.is_some()).and_then(|q| q.expires_at.as_deref()) {
-            println!("undo it until {} with `watchkeeper action undo {}`", super::short_time(until), run.id);
+            say!("undo it until {} with `watchkeeper action undo {}`", super::short_time(until), run.id);
         }
     }
     Ok(if matches!(RunStatus::from(run.status), RunStatus::Ok | RunStatus::DryRun) { 0 } else { 1 })
@@ -53,39 +53,45 @@ async fn run_here(config_path: &Path, data_dir: &Path, id: &str, dry_run: bool) 
     let config = super::config::load(config_path)?;
     let Some(action) = config.action(id) else {
         let known: Vec<&str> = config.actions.iter().map(|a| a.id.as_str()).collect();
-        anyhow::bail!(
-            "no action has the id `{id}`\n  help: the configured actions are: {}",
-            if known.is_empty() { "none".into() } else { known.join(", ") }
-        );
+        return Err(fail(
+            Exit::Data,
+            format!(
+                "no action has the id `{id}` [unknown_action]\n  help: the configured actions are: {}",
+                if known.is_empty() { "none".into() } else { known.join(", ") }
+            ),
+        ));
     };
     std::fs::create_dir_all(data_dir).with_context(|| format!("while creating {}", data_dir.display()))?;
-    let (store, _) = Store::open(data_dir).map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.resolution()))?;
+    let (store, _) = Store::open(data_dir).map_err(|e| fail(Exit::Io, format!("{e}\n  help: {}", e.resolution())))?;
     if !dry_run {
         let now = Utc::now();
         if let Some(retry_at) = window(&store, action, now)?.blocked_until(action.budget, now) {
             let per = watchkeeper::units::format_duration(action.budget.per);
-            anyhow::bail!(
-                "action `{id}` has run {} times in the last {per}, its budget; the next run is allowed at {} \
-                 [action_budget_exhausted]\n  help: find out why it keeps being needed, or run \
-                 `watchkeeper action reset {id}` to run it now",
-                action.budget.max_runs,
-                retry_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            );
+            return Err(fail(
+                Exit::TempFail,
+                format!(
+                    "action `{id}` has run {} times in the last {per}, its budget; the next run is allowed at {} \
+                     [action_budget_exhausted]\n  help: find out why it keeps being needed, or run \
+                     `watchkeeper action reset {id}` to run it now",
+                    action.budget.max_runs,
+                    super::local_time(retry_at),
+                ),
+            ));
         }
     }
     let context =
         watchkeeper::action::Context { data_dir: Some(data_dir.to_owned()), action: id.to_owned(), now: Utc::now() };
     let outcome = watchkeeper::action::run(&action.spec, action.timeout, dry_run, None, &context).await;
     let run = outcome.audit(&action.id, Requester::Cli, dry_run);
-    let id = store.record_action_run_now(&run).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let id = store.record_action_run_now(&run).map_err(|e| fail(Exit::Io, e.to_string()))?;
     Ok(ActionRunDto::from(&ActionRunRecord { id, run, plan: outcome.plan }))
 }
 
 /// An action's budget as the history has it (no daemon runs to keep it).
 fn window(store: &Store, action: &ActionConfig, now: DateTime<Utc>) -> anyhow::Result<Runs> {
-    let resets = store.budget_resets().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let resets = store.budget_resets().map_err(|e| fail(Exit::Io, e.to_string()))?;
     let reset_at = resets.get(&action.id).copied();
-    store.budget_window(&action.id, action.budget, reset_at, now).map_err(|e| anyhow::anyhow!("{e}"))
+    store.budget_window(&action.id, action.budget, reset_at, now).map_err(|e| fail(Exit::Io, e.to_string()))
 }
 
 /// `watchkeeper action list`: every action, what it does, and its budget.
@@ -100,7 +106,7 @@ pub async fn list(config_path: &Path, data_dir: &Path, json: bool) -> anyhow::Re
         return Ok(0);
     }
     if actions.is_empty() {
-        println!("no actions are configured; declare one in an [[action]] table");
+        say!("no actions are configured; declare one in an [[action]] table");
         return Ok(0);
     }
     let mut rows = vec![["ID".to_owned(), "KIND".into(), "BUDGET".into(), "CHECKS".into(), "DOES".into()]];
@@ -113,7 +119,7 @@ pub async fn list(config_path: &Path, data_dir: &Path, json: bool) -> anyhow::Re
             action.description.clone(),
         ]);
     }
-    print_table(&rows);
+    print_table(&rows)?;
     Ok(0)
 }
 
@@ -169,13 +175,17 @@ pub async fn reset(config_path: &Path, data_dir: &Path, id: &str, json: bool) ->
         Err(ClientError::NotRunning { .. }) => {
             let config = super::config::load(config_path)?;
             let Some(action) = config.action(id) else {
-                anyhow::bail!(
-                    "no action has the id `{id}` [unknown_action]\n  help: `watchkeeper action list` shows them"
-                );
+                return Err(fail(
+                    Exit::Data,
+                    format!(
+                        "no action has the id `{id}` [unknown_action]\n  help: `watchkeeper action list` shows them"
+                    ),
+                ));
             };
             std::fs::create_dir_all(data_dir).with_context(|| format!("while creating {}", data_dir.display()))?;
-            let (store, _) = Store::open(data_dir).map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.resolution()))?;
-            store.reset_budget_now(&action.id, Utc::now()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (store, _) =
+                Store::open(data_dir).map_err(|e| fail(Exit::Io, format!("{e}\n  help: {}", e.resolution())))?;
+            store.reset_budget_now(&action.id, Utc::now()).map_err(|e| fail(Exit::Io, e.to_string()))?;
             list_here(config_path, data_dir)?.into_iter().find(|a| a.id == id).context("the action vanished")?
         }
         Err(other) => return Err(client_error(other)),
@@ -183,7 +193,7 @@ pub async fn reset(config_path: &Path, data_dir: &Path, id: &str, json: bool) ->
     if json {
         print_json(&action)?;
     } else {
-        println!("action `{id}`: budget reset ({})", budget_text(&action.budget, action.running));
+        say!("action `{id}`: budget reset ({})", budget_text(&action.budget, action.running));
     }
     Ok(0)
 }
@@ -201,32 +211,36 @@ pub async fn undo(data_dir: &Path, run: &str, json: bool) -> anyhow::Result<u8> 
     if json {
         print_json(&undone)?;
     } else {
-        println!("run {run} undone: {} files put back", undone.restored);
+        say!("run {run} undone: {} files put back", undone.restored);
     }
     Ok(0)
 }
 
 async fn undo_here(data_dir: &Path, run: &str) -> anyhow::Result<UndoneDto> {
     use watchkeeper::action::cleanup::quarantine::{self, UndoError};
-    let id: i64 = run.parse().with_context(|| format!("`{run}` is not a run id (a number)"))?;
-    let (store, _) = Store::open(data_dir).map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.resolution()))?;
-    let Some(mut record) = store.action_run(id).await.map_err(|e| anyhow::anyhow!("{e}"))? else {
-        anyhow::bail!(
-            "no action run has the id {id} [unknown_run]\n  help: the dashboard's Action runs page lists them"
-        );
+    let id: i64 = run.parse().map_err(|_| fail(Exit::Usage, format!("`{run}` is not a run id (a number)")))?;
+    let (store, _) = Store::open(data_dir).map_err(|e| fail(Exit::Io, format!("{e}\n  help: {}", e.resolution())))?;
+    let Some(mut record) = store.action_run(id).await.map_err(|e| fail(Exit::Io, e.to_string()))? else {
+        return Err(fail(
+            Exit::Data,
+            format!("no action run has the id {id} [unknown_run]\n  help: the dashboard's Action runs page lists them"),
+        ));
     };
     let Some(dir) = record.run.quarantine.as_ref().and_then(|q| q.dir.clone()) else {
-        anyhow::bail!("run {id} is not a cleanup that kept what it removed [not_undoable]");
+        return Err(fail(Exit::Data, format!("run {id} is not a cleanup that kept what it removed [not_undoable]")));
     };
     let now = Utc::now();
     let restored = match quarantine::undo(data_dir, &dir, now) {
         Ok(restored) => restored,
         Err(e @ UndoError::Taken(_)) => {
-            anyhow::bail!("{e} [path_taken]\n  help: move the new files away (or keep them); undo never overwrites")
+            return Err(fail(
+                Exit::TempFail,
+                format!("{e} [path_taken]\n  help: move the new files away (or keep them); undo never overwrites"),
+            ))
         }
-        Err(e) => anyhow::bail!("{e}"),
+        Err(e) => return Err(fail(Exit::Io, e.to_string())),
     };
-    store.mark_undone_now(id, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.mark_undone_now(id, now).map_err(|e| fail(Exit::Io, e.to_string()))?;
     record.run.undone_at = Some(now);
     Ok(UndoneDto { run: ActionRunDto::from(&record), restored: restored as u64 })
 }

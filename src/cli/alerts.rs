@@ -19,9 +19,10 @@ pub async fn ack(data_dir: &Path, id: &str, note: Option<String>, json: bool) ->
         print_json(&incident)?;
         return Ok(0);
     }
-    println!(
+    say!(
         "incident {} of `{}` acknowledged: no more reminders; it ends when the check recovers",
-        incident.id, incident.check
+        incident.id,
+        incident.check
     );
     Ok(0)
 }
@@ -50,7 +51,7 @@ pub async fn silence(data_dir: &Path, request: SilenceRequest, json: bool) -> an
         print_json(&silence)?;
         return Ok(0);
     }
-    println!(
+    say!(
         "silence {} on {} until {}: notifications muted, probing goes on (end it with `watchkeeper unsilence {}`)",
         silence.id,
         silence.targets,
@@ -69,7 +70,7 @@ pub async fn silences(data_dir: &Path, all: bool, json: bool) -> anyhow::Result<
     }
     let silences = answer.silences;
     if silences.is_empty() {
-        println!("{}", if all { "no silences" } else { "no silences now (`--all` shows ended ones)" });
+        say!("{}", if all { "no silences" } else { "no silences now (`--all` shows ended ones)" });
         return Ok(0);
     }
     let mut rows = vec![["ID", "ON", "FROM", "UNTIL", "BY", "REASON"].map(String::from)];
@@ -88,7 +89,7 @@ pub async fn silences(data_dir: &Path, all: bool, json: bool) -> anyhow::Result<
             s.reason.clone(),
         ]);
     }
-    print_table(&rows);
+    print_table(&rows)?;
     Ok(0)
 }
 
@@ -100,7 +101,7 @@ pub async fn unsilence(data_dir: &Path, id: &str, json: bool) -> anyhow::Result<
         print_json(&silence)?;
         return Ok(0);
     }
-    println!("silence {} on {} ended: its checks notify again", silence.id, silence.targets);
+    say!("silence {} on {} ended: its checks notify again", silence.id, silence.targets);
     Ok(0)
 }
 
@@ -114,7 +115,7 @@ pub async fn notifications(data_dir: &Path, check: Option<String>, limit: u32, j
     }
     let log = answer.notifications;
     if log.is_empty() {
-        println!("no notifications yet");
+        say!("no notifications yet");
         return Ok(0);
     }
     let mut rows = vec![["ID", "AT", "EVENT", "CHANNEL", "OUTCOME", "TITLE"].map(String::from)];
@@ -128,7 +129,7 @@ pub async fn notifications(data_dir: &Path, check: Option<String>, limit: u32, j
             n.title.clone(),
         ]);
     }
-    print_table(&rows);
+    print_table(&rows)?;
     Ok(0)
 }
 
@@ -140,7 +141,7 @@ pub async fn maintenance(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
         return Ok(0);
     }
     if answer.windows.is_empty() {
-        println!("no maintenance windows (declare them as [[maintenance]] in the config)");
+        say!("no maintenance windows (declare them as [[maintenance]] in the config)");
         return Ok(0);
     }
     let mut rows = vec![["ID", "WHEN", "NOW", "COVERS", "REASON"].map(String::from)];
@@ -153,7 +154,7 @@ pub async fn maintenance(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
             w.reason.clone().unwrap_or_default(),
         ]);
     }
-    print_table(&rows);
-    println!("times and schedules are in local time");
+    print_table(&rows)?;
+    say!("times and schedules are in local time");
     Ok(0)
 }

@@ -30,6 +30,6 @@ pub async fn steer(data_dir: &Path, id: &str, steer: Steer, json: bool) -> anyho
         Steer::Reset => String::new(),
         _ => format!(" (`watchkeeper breaker {id} reset`)"),
     };
-    println!("breaker of `{id}`: {}{reset}", watchkeeper::words::steered(steer));
+    say!("breaker of `{id}`: {}{reset}", watchkeeper::words::steered(steer));
     Ok(0)
 }

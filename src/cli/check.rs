@@ -6,17 +6,20 @@ use std::path::Path;
 use watchkeeper::model::{FailureClass, Status};
 use watchkeeper::units::format_duration;
 
-use super::{print_json, print_table};
+use super::{fail, print_json, print_status_table, Exit};
 
 pub async fn run(config_path: &Path, ids: &[String], json: bool) -> anyhow::Result<u8> {
     let config = super::config::load(config_path)?;
     for id in ids {
         if config.check(id).is_none() {
-            anyhow::bail!(
-                "no check has the id `{id}`\n  help: the config at {} defines: {}",
-                config_path.display(),
-                config.checks.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")
-            );
+            return Err(fail(
+                Exit::Data,
+                format!(
+                    "no check has the id `{id}` [unknown_check]\n  help: the config at {} defines: {}",
+                    config_path.display(),
+                    config.checks.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
         }
     }
     if !json && config.checks.len() > 20 {
@@ -41,11 +44,12 @@ pub async fn run(config_path: &Path, ids: &[String], json: bool) -> anyhow::Resu
             check.message.clone(),
         ]);
     }
-    print_table(&rows);
+    let statuses: Vec<Status> = report.checks.iter().map(|c| Status::from(c.status)).collect();
+    print_status_table(&rows, &statuses)?;
     for check in &report.checks {
         if let Some(failure) = &check.failure {
             let class = FailureClass::from(failure.class);
-            println!("\n{}: {} ({class})\n  help: {}", check.id, check.message, failure.resolution);
+            say!("\n{}: {} ({class})\n  help: {}", check.id, check.message, failure.resolution);
         }
     }
     Ok(overall.exit_code() as u8)

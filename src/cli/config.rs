@@ -3,27 +3,36 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
 use watchkeeper::config;
+
+use super::{fail, Exit};
 
 /// The compiled config, its warnings printed to stderr.
 pub fn load(config_path: &Path) -> anyhow::Result<config::Config> {
-    let (compiled, _) = config::load(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (compiled, _) = config::load(config_path).map_err(|e| match e {
+        config::LoadError::Read { .. } => fail(Exit::Io, e.to_string()),
+        config::LoadError::Invalid(_) => {
+            fail(Exit::Config, format!("{}\n  help: fix the config and run again", e.to_string().trim_end()))
+        }
+    })?;
     for warning in &compiled.warnings {
         eprintln!("warning: {warning}");
     }
     Ok(compiled.config)
 }
 
-/// Every error at once with its line and column; exit 1 when there is one.
+/// Every error at once with its line and column; exit 78 (EX_CONFIG) when there is one.
 pub fn validate(path: &Path) -> anyhow::Result<u8> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let exit = if e.kind() == std::io::ErrorKind::NotFound { Exit::NoInput } else { Exit::Io };
+        fail(exit, format!("cannot read {}: {e}", path.display()))
+    })?;
     match config::compile(&text, &path.display().to_string()) {
         Ok(compiled) => {
             for warning in &compiled.warnings {
-                println!("warning: {warning}");
+                say!("warning: {warning}");
             }
-            println!(
+            say!(
                 "{}: valid ({} checks, {} actions)",
                 path.display(),
                 compiled.config.checks.len(),
@@ -33,12 +42,12 @@ pub fn validate(path: &Path) -> anyhow::Result<u8> {
         }
         Err(errors) => {
             eprint!("{errors}");
-            Ok(1)
+            Ok(Exit::Config.code())
         }
     }
 }
 
 pub fn schema() -> anyhow::Result<u8> {
-    println!("{}", serde_json::to_string_pretty(&config::schema())?);
+    say!("{}", serde_json::to_string_pretty(&config::schema())?);
     Ok(0)
 }

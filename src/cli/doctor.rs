@@ -4,13 +4,13 @@ use std::path::Path;
 
 use watchkeeper::doctor::{self, Level};
 
-pub fn run(config_path: &Path, data_dir: &Path) -> u8 {
+pub fn run(config_path: &Path, data_dir: &Path) -> anyhow::Result<u8> {
     let findings = doctor::run(config_path, data_dir);
     for finding in &findings {
-        println!("[{:>4}] {:<14} {}", finding.level.as_str(), finding.name, finding.message);
+        say!("[{:>4}] {:<14} {}", finding.level.as_str(), finding.name, finding.message);
         if !finding.resolution.is_empty() && finding.level >= Level::Warn {
-            println!("       {:<14} help: {}", "", finding.resolution);
+            say!("       {:<14} help: {}", "", finding.resolution);
         }
     }
-    u8::from(findings.iter().any(|f| f.level == Level::Fail))
+    Ok(u8::from(findings.iter().any(|f| f.level == Level::Fail)))
 }

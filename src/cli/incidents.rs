@@ -28,9 +28,9 @@ pub async fn run(data_dir: &Path, check: Option<String>, open: bool, limit: u32,
         ]);
     }
     if rows.len() == 1 {
-        println!("no incidents");
+        say!("no incidents");
     } else {
-        print_table(&rows);
+        print_table(&rows)?;
     }
     Ok(0)
 }

@@ -7,7 +7,7 @@ use watchkeeper::api::dto::NoArgs;
 use watchkeeper::api::operation;
 use watchkeeper::model::Status;
 
-use super::{client_error, print_json, print_table, short_time};
+use super::{client_error, print_json, print_status_table, short_time};
 
 pub async fn run(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
     let client = Client::discover(data_dir).map_err(client_error)?;
@@ -29,7 +29,8 @@ pub async fn run(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
             check.message.clone(),
         ]);
     }
-    println!("overall: {} ({})", overall.as_str().to_uppercase(), report.overview.summary);
-    print_table(&rows);
+    say!("overall: {} ({})", super::paint(overall, &overall.as_str().to_uppercase()), report.overview.summary);
+    let statuses: Vec<Status> = report.checks.iter().map(|c| Status::from(c.status)).collect();
+    print_status_table(&rows, &statuses)?;
     Ok(overall.exit_code() as u8)
 }

@@ -1,5 +1,5 @@
-//! The embedded dashboard (ui/dist, built by `cargo xtask ui`), or a page saying how
-//! to build it.
+//! The embedded dashboard (ui/dist, built by `cargo xtask ui`). A release build always
+//! has it (build.rs); a debug build may not, and then `/` says how to build it.
 
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
@@ -15,6 +15,11 @@ const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Watchkeeper</
 <body style=\"font-family:system-ui;max-width:40em;margin:3em auto\"><h1>Watchkeeper is running</h1>
 <p>The dashboard was not built into this binary. Build it with <code>cargo xtask ui</code> and rebuild,
 or use the API: <code>GET /api/v1/status</code> with the token from <code>api.json</code>.</p>";
+
+/// Whether this binary has the dashboard in it.
+pub fn built() -> bool {
+    ASSETS.iter().any(|(name, _)| *name == "index.html")
+}
 
 pub async fn serve(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');

@@ -3,7 +3,7 @@
 //!
 //! It must not hold logic of its own: a route reads its arguments and calls `api`.
 
-mod assets;
+pub mod assets;
 mod guard;
 mod metrics;
 

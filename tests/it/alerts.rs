@@ -348,7 +348,7 @@ async fn the_cli_silences_acknowledges_and_reads_the_log() {
     assert!(out.starts_with("silence 1 on checks svc-00 until "), "{out}");
     assert!(out.contains("probing goes on (end it with `watchkeeper unsilence 1`)"), "{out}");
     let (code, _, err) = daemon.cli(&["silence", "nope", "--for", "1h", "--reason", "x"]).await;
-    assert_eq!(code, 3);
+    assert_eq!(code, 65, "an id that names nothing is EX_DATAERR: {err}");
     assert!(err.contains("no check has the id `nope`"), "{err}");
     let (code, out, _) = daemon.cli(&["silences"]).await;
     assert_eq!(code, 0);
@@ -380,7 +380,7 @@ async fn the_cli_silences_acknowledges_and_reads_the_log() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("acknowledged: no more reminders"), "{out}");
     let (code, _, err) = daemon.cli(&["ack", "999999"]).await;
-    assert_eq!(code, 3);
+    assert_eq!(code, 65, "{err}");
     assert!(err.contains("no incident has id `999999`"), "{err}");
 
     let (code, out, _) = daemon.cli(&["unsilence", "1"]).await;

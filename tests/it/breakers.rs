@@ -91,7 +91,7 @@ async fn a_breaker_is_steered_from_the_api_and_the_cli_and_bad_requests_change_n
         "the phrase the core says: {status}"
     );
     let (code, _, err) = daemon.cli(&["breaker", "db", "disable"]).await;
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, 65, "the check has no breaker to steer: EX_DATAERR: {err}");
     assert!(err.contains("check `db` has no breaker [api_error]") || err.contains("no_breaker"), "{err}");
 
     // Each change is in the history, with who made it.

@@ -1,6 +1,6 @@
 //! The command line: config validation and schema, one-shot checks, doctor.
 
-use crate::support::{run_cli, Behaviour, Target};
+use crate::support::{run_cli, run_cli_with, Behaviour, Target};
 
 fn write(dir: &tempfile::TempDir, text: &str) -> String {
     let path = dir.path().join("wk.toml");
@@ -16,7 +16,7 @@ fn config_validate_reports_every_error_with_line_and_column() {
         "[[check]]\nid = \"a\"\nkind = \"http\"\nurl = \"http://127.0.0.1:1/\"\ninterval = \"5 parsecs\"\n\n[[check]]\nid = \"a\"\nkind = \"tcp\"\nhots = \"x\"\n",
     );
     let (code, _, stderr) = run_cli(&["config", "validate", &path]);
-    assert_eq!(code, 1, "an invalid config exits 1");
+    assert_eq!(code, 78, "an invalid config exits 78 (EX_CONFIG)");
     assert!(stderr.contains("4 errors"), "all errors are reported at once:\n{stderr}");
     assert!(
         stderr.contains(&format!("{path}:9:8: check \"a\": needs `host`")),
@@ -122,7 +122,7 @@ fn action_run_without_a_daemon_runs_here_and_is_recorded() {
     assert!(stdout.contains("repaired") && stdout.contains("action `fix`: ok"), "{stdout}");
 
     let (code, _, stderr) = run_cli(&["action", "run", "nope", "--config", &config, "--data-dir", data]);
-    assert_eq!(code, 3, "an unknown action is an error");
+    assert_eq!(code, 65, "an unknown action is EX_DATAERR");
     assert!(stderr.contains("no action has the id `nope`") && stderr.contains("fix"), "{stderr}");
 
     let history = crate::support::daemon::open_history(std::path::Path::new(data));
@@ -152,4 +152,135 @@ fn a_missing_config_gets_the_default_written_out() {
     assert_eq!(written, watchkeeper::config::DEFAULT_CONFIG);
     let (code, _, _) = run_cli(&["config", "validate", config.to_str().unwrap()]);
     assert_eq!(code, 0, "the written default is valid");
+}
+
+/// A pipe's write end whose read end is already closed.
+fn pipe_with_no_reader() -> std::fs::File {
+    use std::os::fd::FromRawFd as _;
+    let mut fds = [0; 2];
+    // SAFETY: pipe fills the two descriptors; each is owned once, by a File.
+    unsafe {
+        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0, "a pipe");
+        drop(std::fs::File::from_raw_fd(fds[0]));
+        std::fs::File::from_raw_fd(fds[1])
+    }
+}
+
+/// `watchkeeper … | head`: the reader goes away and the command neither panics nor
+/// reports an error; it ends with the code it would have had.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(&dir, "[[check]]\nid = \"a\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n");
+    let data = dir.path().join("data");
+    let commands: [&[&str]; 4] = [
+        &["config", "schema"],
+        &["completions", "bash"],
+        &["config", "validate", &config],
+        &["doctor", "--config", &config, "--data-dir", data.to_str().unwrap()],
+    ];
+    for args in commands {
+        // The read end is closed before the command starts: its first write meets EPIPE.
+        let writer = pipe_with_no_reader();
+        let output = std::process::Command::new(crate::support::binary())
+            .args(args)
+            .env_remove("WATCHKEEPER_CONFIG")
+            .env_remove("WATCHKEEPER_DATA_DIR")
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?} exits as it would have: {stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+}
+
+/// Errors exit with sysexits.h codes, each kind its own; `check` and `status` keep the
+/// plugin's 3 (unknown) for them.
+#[test]
+fn errors_exit_with_sysexits_codes_and_plugins_with_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+
+    let (code, _, stderr) = run_cli(&["incidents", "--limit", "many"]);
+    assert_eq!(code, 64, "a wrong value is EX_USAGE: {stderr}");
+    assert!(stderr.contains("invalid value 'many'"), "{stderr}");
+    let (code, _, stderr) = run_cli(&["statsu"]);
+    assert_eq!(code, 64, "an unknown command is EX_USAGE: {stderr}");
+    let (code, stdout, _) = run_cli(&["--help"]);
+    assert_eq!(code, 0, "help is an answer, not an error");
+    assert!(stdout.contains("Usage: watchkeeper"), "{stdout}");
+
+    let (code, _, stderr) = run_cli(&["silences", "--data-dir", data]);
+    assert_eq!(code, 69, "no daemon is EX_UNAVAILABLE: {stderr}");
+    assert!(stderr.contains("watchkeeper run"), "and says how to start one: {stderr}");
+    let (code, _, _) = run_cli(&["status", "--data-dir", data]);
+    assert_eq!(code, 3, "status stays a plugin: unknown");
+
+    let missing = dir.path().join("nowhere.toml");
+    let (code, _, stderr) = run_cli(&["config", "validate", missing.to_str().unwrap()]);
+    assert_eq!(code, 66, "a file that is not there is EX_NOINPUT: {stderr}");
+
+    let bad = write(&dir, "[[check]]\nid = \"a\"\nkind = \"tcp\"\n");
+    let (code, _, stderr) = run_cli(&["action", "list", "--config", &bad, "--data-dir", data]);
+    assert_eq!(code, 78, "a command that needs an invalid config is EX_CONFIG: {stderr}");
+    assert!(stderr.contains("needs `host`"), "{stderr}");
+    let (code, _, stderr) = run_cli(&["check", "--config", &bad]);
+    assert_eq!(code, 3, "check stays a plugin: unknown: {stderr}");
+
+    let (code, _, stderr) = run_cli(&["action", "undo", "first", "--data-dir", data]);
+    assert_eq!(code, 64, "a run id that is not a number is EX_USAGE: {stderr}");
+}
+
+/// Times are written in local time with the zone's name, so that "until 10:48" is not
+/// read as already over an hour later; a spent budget exits EX_TEMPFAIL (75).
+#[test]
+fn times_are_local_with_their_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        write(&dir, "[[action]]\nid = \"fix\"\nkind = \"command\"\ncommand = [\"true\"]\nmax_runs = 1\nper = \"1h\"\n");
+    let data = dir.path().join("data");
+    let args = ["action", "run", "fix", "--config", &config, "--data-dir", data.to_str().unwrap()];
+    let (code, _, stderr) = run_cli(&args);
+    assert_eq!(code, 0, "{stderr}");
+    // A POSIX TZ string: no tzdata needed. Central European Time, summer time in summer.
+    let (code, _, stderr) = run_cli_with(&args, &[("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")]);
+    assert_eq!(code, 75, "the budget is spent: not now: {stderr}");
+    let at = regex::Regex::new(r"next run is allowed at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (CES?T) ").unwrap();
+    let found = at.captures(&stderr).unwrap_or_else(|| panic!("a local time with its zone: {stderr}"));
+    let (local, zone) = (&found[1], &found[2]);
+    let (_, _, utc) = run_cli_with(&args, &[("TZ", "UTC0")]);
+    let found = regex::Regex::new(r"allowed at (\S+ \S+) UTC ").unwrap().captures(&utc).map(|c| c[1].to_owned());
+    let utc = found.unwrap_or_else(|| panic!("in UTC, said so: {utc}"));
+    let parse = |text: &str| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap();
+    let ahead = (parse(local) - parse(&utc)).num_hours();
+    assert_eq!(ahead, if zone == "CEST" { 2 } else { 1 }, "{local} {zone} is {utc} UTC");
+}
+
+/// Status words are coloured on a terminal (a pseudo-terminal from util-linux's
+/// `script`), never in a pipe, and never when `NO_COLOR` is set.
+#[test]
+fn status_words_are_coloured_on_a_terminal_unless_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(&dir, "[[check]]\nid = \"closed\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n");
+    let on_a_terminal = |no_color: Option<&str>| {
+        let line = format!("{} check --config {config}", crate::support::binary());
+        let mut script = std::process::Command::new("script");
+        script.args(["-qec", &line, "/dev/null"]).env_remove("NO_COLOR");
+        if let Some(value) = no_color {
+            script.env("NO_COLOR", value);
+        }
+        let output = script.output().expect("util-linux's script runs");
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let (code, shown) = on_a_terminal(None);
+    assert_eq!(code, Some(2), "{shown}");
+    assert!(shown.contains("\u{1b}[1;31mDOWN\u{1b}[0m    closed"), "red, and the columns still line up: {shown:?}");
+    let (_, shown) = on_a_terminal(Some("1"));
+    assert!(!shown.contains('\u{1b}') && shown.contains("DOWN    closed"), "NO_COLOR: {shown:?}");
+    let (code, piped, _) = run_cli(&["check", "--config", &config]);
+    assert_eq!(code, 2);
+    assert!(!piped.contains('\u{1b}') && piped.contains("DOWN"), "a pipe gets no colour: {piped:?}");
 }

@@ -80,7 +80,7 @@ async fn a_second_daemon_on_the_same_data_dir_is_refused() {
     let data_dir = daemon.data_dir();
     let config_path = daemon.path().join("watchkeeper.toml");
     let (code, _, stderr) = crate::support::run_daemon_expecting_exit(&config_path, &data_dir);
-    assert_eq!(code, 3, "the second daemon exits with an error");
+    assert_eq!(code, 75, "the second daemon exits with EX_TEMPFAIL");
     assert!(stderr.contains("another watchkeeper is already using"), "it says why:\n{stderr}");
     assert!(stderr.contains(&format!("pid {}", daemon.pid())), "and which process holds the dir:\n{stderr}");
     daemon.wait_status("api", "up", WAIT).await;
@@ -361,7 +361,7 @@ fn run_with_a_broken_config_exits_with_every_error_located() {
     std::fs::write(&config, "[[check]]\nid = \"a\"\nkind = \"htp\"\n").unwrap();
     let data = dir.path().join("data");
     let (code, _, stderr) = crate::support::run_daemon_expecting_exit(&config, &data);
-    assert_eq!(code, 3, "a broken config stops the daemon before it starts");
+    assert_eq!(code, 78, "a broken config stops the daemon before it starts: EX_CONFIG");
     assert!(stderr.contains("wk.toml:3:8: check \"a\": kind: unknown kind `htp`"), "the error is located:\n{stderr}");
     assert!(!data.join("api.json").exists(), "no api.json is left behind");
 }

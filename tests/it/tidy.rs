@@ -330,6 +330,25 @@ fn the_library_does_not_print() {
     }
 }
 
+/// The command line writes its output through `say!` (`cli::write_line`), which ends
+/// quietly on a closed pipe: `print!` and `println!` panic there.
+#[test]
+fn the_command_line_prints_through_say() {
+    let print = regex::Regex::new(r"(^|[^e])print(ln)?!\(").unwrap();
+    let found = offenders(|line| print.is_match(line), |file| !is_binary(file));
+    assert!(found.is_empty(), "print with `say!`, which survives a closed pipe:\n{}", found.join("\n"));
+}
+
+/// What a person reads (a message, a resolution, help) names the command line's verbs
+/// and the dashboard's pages, not the API's routes: docs/API.md is for those.
+#[test]
+fn words_for_people_name_no_http_route() {
+    let route = regex::Regex::new(r"\b(GET|POST|PUT|PATCH|DELETE) /api/").unwrap();
+    // The HTTP server's own pages speak to a browser, where a route is the way.
+    let found = offenders(|line| route.is_match(line), |file| file.starts_with(root().join("src/server")));
+    assert!(found.is_empty(), "say it with a CLI verb or a dashboard page:\n{}", found.join("\n"));
+}
+
 #[test]
 fn the_architecture_map_names_every_module() {
     let map = std::fs::read_to_string(root().join("docs/ARCHITECTURE.md")).expect("docs/ARCHITECTURE.md exists");
