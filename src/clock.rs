@@ -84,6 +84,12 @@ pub trait Zone {
     fn instant(&self, local: NaiveDateTime) -> Option<DateTime<Utc>>;
 
     /// `at` in this zone, with its offset then: what a time people read is written from.
+    /// Its name at `at` (`CET`, `CEST`), or its offset (`+01:00`) where it has none:
+    /// written after a time that could be misread.
+    fn name(&self, at: DateTime<Utc>) -> String {
+        self.offset_at(at).format("%:z").to_string()
+    }
+
     fn offset_at(&self, at: DateTime<Utc>) -> DateTime<FixedOffset> {
         let seconds = (self.local(at) - at.naive_utc()).num_seconds();
         let offset = i32::try_from(seconds).ok().and_then(FixedOffset::east_opt).unwrap_or(Utc.fix());
@@ -128,6 +134,13 @@ impl Zone for LocalZone {
     fn instant(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
         chrono::Local.from_local_datetime(&local).earliest().map(|at| at.with_timezone(&Utc))
     }
+
+    fn name(&self, at: DateTime<Utc>) -> String {
+        match LocalZone::abbreviation(at) {
+            Some(name) if !name.starts_with(['+', '-']) => name,
+            _ => self.offset_at(at).format("%:z").to_string(),
+        }
+    }
 }
 
 /// A zone at a fixed offset from UTC, with no clock changes: what tests give an engine
@@ -143,6 +156,13 @@ impl FixedZone {
 impl Zone for FixedZone {
     fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
         at.with_timezone(&self.0).naive_local()
+    }
+
+    fn name(&self, _: DateTime<Utc>) -> String {
+        match self.0.local_minus_utc() {
+            0 => "UTC".to_owned(),
+            _ => self.0.to_string(),
+        }
     }
 
     fn instant(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {

@@ -1,6 +1,7 @@
 //! Self-healing: when a check's `auto_action` runs. After `after` consecutive
 //! failures, within the action's budget, with a capped exponential backoff between
-//! runs, only while the check still fails and is not paused. Past the budget it gives
+//! runs, only while the check still fails and nothing holds it (a pause, a maintenance
+//! window, a parent down, the network down: a restart would fix none of them). Past the budget it gives
 //! up (once told, as a `restart_loop`) until the budget admits a run again; once the
 //! check has been up for `stable_for`, it starts over and the budget is reset.
 //!
@@ -44,11 +45,25 @@ pub struct Healing {
 pub struct Situation {
     /// Its consecutive failures.
     pub failures: u32,
-    pub paused: bool,
+    /// What holds it, if anything: no run then.
+    pub held: Option<Hold>,
     /// When it came up, while it is up.
     pub up_since: Option<DateTime<Utc>>,
     /// Its action is running (for it or anyone else).
     pub running: bool,
+}
+
+/// Why self-healing waits, though its check may fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Paused by the user.
+    Paused,
+    /// In a maintenance window: an operator at work is not fought by restarts.
+    Maintenance,
+    /// Unknown because a check it depends on is down.
+    ParentDown,
+    /// Unknown because the network is down.
+    NoNetwork,
 }
 
 /// What the engine is to do.
@@ -84,6 +99,8 @@ pub enum HealingState {
     GaveUp {
         retry_at: DateTime<Utc>,
     },
+    /// Something holds it (see [`Hold`]).
+    Held(Hold),
 }
 
 impl Healing {
@@ -104,7 +121,7 @@ impl Healing {
             }
             return Step::Nothing;
         }
-        if situation.paused || situation.running || situation.failures < auto.after.max(1) {
+        if situation.held.is_some() || situation.running || situation.failures < auto.after.max(1) {
             return Step::Nothing;
         }
         if let Some(next) = self.next_run_at(auto).filter(|next| now < *next) {
@@ -134,17 +151,21 @@ impl Healing {
     }
 
     /// What it shows: `blocked_until` is the budget's, `failing` whether the check
-    /// still fails `after` times in a row.
+    /// still fails `after` times in a row, `held` what holds it.
     pub fn shown(
         &self,
         auto: &AutoAction,
         failing: bool,
         running: bool,
+        held: Option<Hold>,
         blocked_until: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> HealingState {
         if running {
             return HealingState::Running;
+        }
+        if let Some(hold) = held {
+            return HealingState::Held(hold);
         }
         if !failing {
             return HealingState::Idle;
@@ -189,7 +210,7 @@ mod tests {
     }
 
     fn failing(failures: u32) -> Situation {
-        Situation { failures, paused: false, up_since: None, running: false }
+        Situation { failures, held: None, up_since: None, running: false }
     }
 
     /// Steps a down check once per second from `from` to `to`, against a budget of 3
@@ -244,18 +265,24 @@ mod tests {
         let budget = Budget { max_runs: 3, per: Duration::from_secs(100) };
         let blocked = window.blocked_until(budget, at(130));
         assert_eq!(blocked, None, "the runs at 10 and 30 left the window too");
-        assert_eq!(healing.shown(&auto(), true, false, blocked, at(130)), HealingState::Waiting { next_at: at(135) });
         assert_eq!(
-            healing.shown(&auto(), true, false, Some(at(150)), at(130)),
+            healing.shown(&auto(), true, false, None, blocked, at(130)),
+            HealingState::Waiting { next_at: at(135) }
+        );
+        assert_eq!(
+            healing.shown(&auto(), true, false, None, Some(at(150)), at(130)),
             HealingState::GaveUp { retry_at: at(150) }
         );
     }
 
     #[test]
-    fn paused_or_running_never_runs() {
+    fn held_or_running_never_runs() {
         let mut healing = Healing::default();
-        let paused = Situation { paused: true, ..failing(9) };
-        assert_eq!(healing.step(&auto(), paused, at(0), || panic!("no run while paused")), Step::Nothing);
+        for hold in [Hold::Paused, Hold::Maintenance, Hold::ParentDown, Hold::NoNetwork] {
+            let held = Situation { held: Some(hold), ..failing(9) };
+            assert_eq!(healing.step(&auto(), held, at(0), || panic!("no run while held: {hold:?}")), Step::Nothing);
+            assert_eq!(healing.shown(&auto(), true, false, Some(hold), None, at(0)), HealingState::Held(hold));
+        }
         let running = Situation { running: true, ..failing(9) };
         assert_eq!(healing.step(&auto(), running, at(0), || panic!("no run while one runs")), Step::Nothing);
     }
@@ -274,11 +301,11 @@ mod tests {
     #[test]
     fn shown_follows_the_state() {
         let healing = Healing { attempts: 1, last_run_at: Some(at(0)), gave_up_at: None };
-        assert_eq!(healing.shown(&auto(), true, false, None, at(5)), HealingState::Waiting { next_at: at(10) });
-        assert_eq!(healing.shown(&auto(), true, true, None, at(5)), HealingState::Running);
-        assert_eq!(healing.shown(&auto(), false, false, None, at(5)), HealingState::Idle);
+        assert_eq!(healing.shown(&auto(), true, false, None, None, at(5)), HealingState::Waiting { next_at: at(10) });
+        assert_eq!(healing.shown(&auto(), true, true, None, None, at(5)), HealingState::Running);
+        assert_eq!(healing.shown(&auto(), false, false, None, None, at(5)), HealingState::Idle);
         assert_eq!(
-            healing.shown(&auto(), true, false, Some(at(50)), at(5)),
+            healing.shown(&auto(), true, false, None, Some(at(50)), at(5)),
             HealingState::Waiting { next_at: at(10) },
             "not given up yet"
         );

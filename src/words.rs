@@ -19,7 +19,7 @@ use crate::breaker::{BreakerConfig, BreakerView, Trip, Window};
 use crate::budget::Budget;
 use crate::clock::Zone;
 use crate::engine::{BudgetSnapshot, CheckSnapshot, GroupSnapshot, HealingSnapshot};
-use crate::healing::HealingState;
+use crate::healing::{HealingState, Hold};
 use crate::model::{BreakerState, GroupLevel, Requester, ServiceBreaker, Status, Suppressed};
 
 /// Words as said at `now`, and, when they count down, how they go on.
@@ -336,19 +336,134 @@ pub fn network_down(remote_unknown: usize) -> String {
     )
 }
 
-/// What a check shows beside its status, and what to do about it: its reason, else its
-/// last result's message; a hint unless it is up.
-pub fn explain(check: &CheckSnapshot) -> (String, Option<String>) {
-    let message = match (&check.reason, &check.last) {
-        (Some(reason), _) => reason.clone(),
-        (None, Some(last)) => last.message.clone(),
-        (None, None) => "no result yet".to_owned(),
+/// What a check shows beside its status (its message), and what to do about it (its
+/// hint; `None` while there is nothing to do), at `now`, times in `zone`.
+pub fn explain(check: &CheckSnapshot, now: DateTime<Utc>, zone: &dyn Zone) -> (String, Option<String>) {
+    let over = &check.over;
+    let last = check.last.as_ref();
+    let failure = last.and_then(|l| l.verdict.failure_class());
+    let message = match check.status {
+        Status::Paused => match over.paused {
+            Some(Some(until)) => format!("by the user until {}", clock_time(until, now, zone)),
+            _ => "by the user until resumed".to_owned(),
+        },
+        Status::Maintenance => match &over.window {
+            Some(window) => {
+                let until = clock_time(window.until, now, zone);
+                match &window.reason {
+                    Some(why) => format!("window {} until {until}: {why}", window.window),
+                    None => format!("window {} until {until}", window.window),
+                }
+            }
+            None => check.reason.clone().unwrap_or_else(|| "in a maintenance window".to_owned()),
+        },
+        Status::Unknown if over.parent_down.is_some() => {
+            format!("its parent {} is down", over.parent_down.as_deref().unwrap_or_default())
+        }
+        Status::Unknown if check.no_network => "the network is down: the connectivity sentinel fails".to_owned(),
+        Status::Unknown if check.reason.as_deref().is_some_and(|r| r.starts_with("stale")) => match last {
+            Some(last) => format!("stale: no result since {}", precise_time(last.at, now, zone)),
+            None => "stale: no result since the start".to_owned(),
+        },
+        _ => match (&over.behind_breaker, last) {
+            (Some(Some(at)), Some(last)) => {
+                format!("{} (the last real result, at {})", last.message, precise_time(*at, now, zone))
+            }
+            _ => match (&check.reason, last) {
+                (Some(reason), _) => reason.clone(),
+                (None, Some(last)) => last.message.clone(),
+                (None, None) => "no result yet".to_owned(),
+            },
+        },
     };
     let hint = match check.status {
-        Status::Up => None,
-        _ => check.last.as_ref().and_then(|l| l.verdict.failure_class()).map(|c| c.resolution().to_owned()),
+        Status::Up | Status::Paused | Status::Maintenance => None,
+        Status::Unknown if over.parent_down.is_some() => Some(format!(
+            "fix {} first: this check waits on it and is judged again once it is up",
+            over.parent_down.as_deref().unwrap_or_default()
+        )),
+        Status::Unknown if check.no_network => {
+            Some("check this machine's network connection; remote checks are judged again once it is back".to_owned())
+        }
+        _ => failure.map(|c| c.resolution().to_owned()),
     };
     (message, hint)
+}
+
+/// What lies over a check's status, each said as people read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub kind: MarkKind,
+    pub text: String,
+}
+
+/// The kinds of [`Mark`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkKind {
+    /// Its notifications are muted for a while.
+    Silenced,
+    /// Its open incident is acknowledged: someone is on it.
+    Acknowledged,
+    /// A failing optional part of its group: the group is degraded, not down.
+    Optional,
+    /// Its breaker spares the target: it shows its last real result.
+    BreakerOpen,
+}
+
+/// The marks of a check at `now`, in the order they are read.
+pub fn marks(check: &CheckSnapshot, now: DateTime<Utc>, zone: &dyn Zone) -> Vec<Mark> {
+    let over = &check.over;
+    let mut marks = Vec::new();
+    let failing = matches!(check.status, Status::Down | Status::Degraded | Status::Unknown);
+    if let Some(silence) = &over.silenced {
+        let mut text = format!("silenced until {} by {}", clock_time(silence.until, now, zone), silence.by);
+        if !silence.reason.trim().is_empty() {
+            text.push_str(&format!(" ({})", silence.reason.trim()));
+        }
+        marks.push(Mark { kind: MarkKind::Silenced, text });
+    }
+    if over.acked {
+        marks.push(Mark { kind: MarkKind::Acknowledged, text: "acknowledged".to_owned() });
+    }
+    if let (false, Some(group), true) = (check.config.critical, check.config.group.as_deref(), failing) {
+        marks.push(Mark { kind: MarkKind::Optional, text: format!("optional part of {group}") });
+    }
+    if over.behind_breaker.is_some() {
+        marks.push(Mark { kind: MarkKind::BreakerOpen, text: "behind an open breaker".to_owned() });
+    }
+    marks
+}
+
+/// A check's state in one line at `now` (see [`state`]).
+pub fn state_line(check: &CheckSnapshot, now: DateTime<Utc>, zone: &dyn Zone) -> String {
+    let (message, _) = explain(check, now, zone);
+    state(check, &message, &marks(check, now, zone))
+}
+
+/// A check's state in one line, as the tray, `watchkeeper status` and the dashboard
+/// show it: `Down, acknowledged: connection refused`.
+pub fn state(check: &CheckSnapshot, message: &str, marks: &[Mark]) -> String {
+    let word = check.status.as_str();
+    let mut text: String = word.chars().take(1).flat_map(char::to_uppercase).chain(word.chars().skip(1)).collect();
+    for mark in marks {
+        text.push_str(", ");
+        text.push_str(&mark.text);
+    }
+    text.push_str(": ");
+    text.push_str(message);
+    text
+}
+
+/// A time people read beside others, with its zone: `18:00 CET`, `2026-12-24 18:00 CET`.
+pub fn clock_time(at: DateTime<Utc>, now: DateTime<Utc>, zone: &dyn Zone) -> String {
+    format!("{} {}", time(at, now, zone), zone.name(at))
+}
+
+/// [`clock_time`] to the second: `17:49:58 CET`.
+pub fn precise_time(at: DateTime<Utc>, now: DateTime<Utc>, zone: &dyn Zone) -> String {
+    let (local, today) = (zone.local(at), zone.local(now));
+    let format = if local.date() == today.date() { "%H:%M:%S" } else { "%Y-%m-%d %H:%M:%S" };
+    format!("{} {}", local.format(format), zone.name(at))
 }
 
 /// What self-healing is doing, in a sentence; `None` when there is nothing to say.
@@ -367,6 +482,15 @@ pub fn healing(healing: &HealingSnapshot, now: DateTime<Utc>) -> Option<Phrase> 
             format!("Self-healing: {action} ran {times}; next run in {{}}"),
             format!("Self-healing: {action} ran {times}; next run due"),
         ),
+        HealingState::Held(hold) => Phrase::plain(format!(
+            "Self-healing waits: {}",
+            match hold {
+                Hold::Paused => "the check is paused",
+                Hold::Maintenance => "the check is in a maintenance window",
+                Hold::ParentDown => "a check it depends on is down; fix that one first",
+                Hold::NoNetwork => "the network is down, not the service",
+            }
+        )),
         HealingState::GaveUp { retry_at } => Phrase::counting(
             now,
             retry_at,
@@ -541,6 +665,11 @@ pub fn silence_targets(checks: &[String], groups: &[String]) -> String {
 /// for a while, or until tomorrow 08:00 in local time. Code and words.
 pub const SNOOZES: &[(&str, &str)] =
     &[("15m", "15 min"), ("1h", "1 h"), ("4h", "4 h"), ("tomorrow", "until tomorrow 08:00")];
+
+/// The menu of [`SNOOZES`] in the tray and on a check's page, and what acknowledging
+/// a check's open incident is called there.
+pub const SILENCE_MENU: &str = "Silence";
+pub const ACKNOWLEDGE: &str = "Acknowledge";
 
 /// The quick pause the tray and a check's page offer: how long, and its button.
 pub const QUICK_PAUSE: (&str, &str) = ("1h", "Pause 1 h");

@@ -139,7 +139,7 @@ async fn follow(app: AppHandle, engine: Engine, tray: TrayIcon, mut shown: TrayV
 }
 
 /// Menu ids: `open`, `pause_all`, `resume_all`, `autostart`, `quit`, and per failing
-/// check `show:ID`, `snooze:ID:15m|1h|4h|tomorrow`, `pause:ID`, `run:ID:ACTION`,
+/// check `show:ID`, `snooze:ID:15m|1h|4h|tomorrow`, `ack:ID:INCIDENT`, `pause:ID`, `run:ID:ACTION`,
 /// `breaker:ID:open|reset` (ids are letters, digits, `-`, `_`).
 fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
     let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
@@ -173,10 +173,19 @@ fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
         entries.push(Box::new(Submenu::with_id_and_items(
             app,
             format!("snooze:{}", check.id),
-            "Snooze",
+            watchkeeper::words::SILENCE_MENU,
             true,
             &snooze_refs,
         )?));
+        if let Some(incident) = check.unacked {
+            entries.push(Box::new(MenuItem::with_id(
+                app,
+                format!("ack:{}:{incident}", check.id),
+                watchkeeper::words::ACKNOWLEDGE,
+                true,
+                None::<&str>,
+            )?));
+        }
         entries.push(Box::new(MenuItem::with_id(
             app,
             format!("pause:{}", check.id),
@@ -190,7 +199,7 @@ fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
         }
         entries.push(Box::new(MenuItem::with_id(app, format!("show:{}", check.id), "Show", true, None::<&str>)?));
         let refs: Vec<&dyn IsMenuItem<Wry>> = entries.iter().map(|e| e.as_ref()).collect();
-        let title = format!("{} — {}", check.name, check.status);
+        let title = format!("{} — {}", check.name, check.text);
         items.push(Box::new(Submenu::with_id_and_items(app, format!("check:{}", check.id), title, true, &refs)?));
     }
     if view.more > 0 {
@@ -263,6 +272,10 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
                     log(perform::<operation::CreateSilence>(&engine, args, DESKTOP).await)
                 });
             }
+        }
+        (Some("ack"), Some(_), Some(incident)) => {
+            let args = dto::AckArgs { id: incident.to_owned(), note: None };
+            tauri::async_runtime::spawn(async move { log(perform::<operation::Ack>(&engine, args, DESKTOP).await) });
         }
         (Some("pause"), Some(check), None) => {
             let args = desktop::pause(check);

@@ -115,14 +115,20 @@ pub struct Silence {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub reason: String,
+    /// Who made it (`dashboard`, `cli`, ...).
+    pub by: String,
 }
 
 impl Silence {
     pub fn mutes(&self, subject: &Subject, now: DateTime<Utc>) -> bool {
+        self.covers(&subject.check, subject.group.as_deref(), now)
+    }
+
+    /// Whether it mutes this check, of this group, at `now`.
+    pub fn covers(&self, check: &CheckId, group: Option<&str>, now: DateTime<Utc>) -> bool {
         self.starts_at <= now
             && now < self.ends_at
-            && (self.checks.contains(&subject.check)
-                || subject.group.as_ref().is_some_and(|g| self.groups.iter().any(|s| s == g)))
+            && (self.checks.contains(check) || group.is_some_and(|g| self.groups.iter().any(|s| s == g)))
     }
 }
 
@@ -265,6 +271,11 @@ impl Policy {
     pub fn add_silence(&mut self, silence: Silence) {
         self.silences.retain(|s| s.id != silence.id);
         self.silences.push(silence);
+    }
+
+    /// The silences that mute at `now`.
+    pub fn silences_at(&self, now: DateTime<Utc>) -> impl Iterator<Item = &Silence> {
+        self.silences.iter().filter(move |s| s.starts_at <= now && now < s.ends_at)
     }
 
     /// A silence ended at `at`.

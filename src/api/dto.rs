@@ -302,6 +302,58 @@ pub struct CheckDto {
     /// Changing state too often (flap detection, `[alerts] flap`): it told so once and
     /// tells nothing else until it settles.
     pub flapping: bool,
+    /// The silence that mutes its notifications now, if one does.
+    pub silenced: Option<SilencedDto>,
+    /// Its open incident is acknowledged.
+    pub acked: bool,
+    /// Paused by the user until then (null with status `paused`: until resumed).
+    pub paused_until: Option<String>,
+    /// What lies over its status, in words: silenced, acknowledged, optional, behind an
+    /// open breaker.
+    pub marks: Vec<MarkDto>,
+    /// Its state in one line, as the tray and `watchkeeper status` show it:
+    /// `Down, acknowledged: connection refused`.
+    pub text: String,
+}
+
+/// A silence as a check shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Silenced")]
+pub struct SilencedDto {
+    pub id: i64,
+    pub until: String,
+    pub reason: String,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "MarkKind")]
+pub enum MarkKindDto {
+    Silenced,
+    Acknowledged,
+    Optional,
+    BreakerOpen,
+}
+
+/// Something that lies over a check's status, in words.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Mark")]
+pub struct MarkDto {
+    pub kind: MarkKindDto,
+    pub text: String,
+}
+
+impl From<words::Mark> for MarkDto {
+    fn from(mark: words::Mark) -> MarkDto {
+        let kind = match mark.kind {
+            words::MarkKind::Silenced => MarkKindDto::Silenced,
+            words::MarkKind::Acknowledged => MarkKindDto::Acknowledged,
+            words::MarkKind::Optional => MarkKindDto::Optional,
+            words::MarkKind::BreakerOpen => MarkKindDto::BreakerOpen,
+        };
+        MarkDto { kind, text: mark.text }
+    }
 }
 
 /// What a check's self-healing is doing.
@@ -316,6 +368,9 @@ pub enum HealingStateDto {
     Running,
     /// The action's budget is spent: no run until `retry_at`, or a reset.
     GaveUp,
+    /// It waits, whatever its check says: the check is paused, in a maintenance window,
+    /// or unknown because a parent or the network is down (its phrase says which).
+    Held,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -341,6 +396,7 @@ impl HealingDto {
             HealingState::Waiting { next_at } => (HealingStateDto::Waiting, Some(rfc3339(&next_at)), None),
             HealingState::Running => (HealingStateDto::Running, None, None),
             HealingState::GaveUp { retry_at } => (HealingStateDto::GaveUp, None, Some(rfc3339(&retry_at))),
+            HealingState::Held(_) => (HealingStateDto::Held, None, None),
         };
         HealingDto {
             state,
@@ -532,7 +588,9 @@ impl CheckDto {
     /// A check as the API shows it at `now`, its times said in `zone`.
     pub fn of(check: &CheckSnapshot, now: DateTime<Utc>, zone: &dyn Zone) -> CheckDto {
         let config = &check.config;
-        let (message, hint) = words::explain(check);
+        let (message, hint) = words::explain(check, now, zone);
+        let marks = words::marks(check, now, zone);
+        let text = words::state(check, &message, &marks);
         CheckDto {
             id: config.id.to_string(),
             name: config.name.clone(),
@@ -562,6 +620,16 @@ impl CheckDto {
             }),
             healing: check.healing.as_ref().map(|h| HealingDto::of(h, now)),
             flapping: check.flapping,
+            silenced: check.over.silenced.as_ref().map(|s| SilencedDto {
+                id: s.id,
+                until: rfc3339(&s.until),
+                reason: s.reason.clone(),
+                by: s.by.clone(),
+            }),
+            acked: check.over.acked,
+            paused_until: check.over.paused.flatten().as_ref().map(rfc3339),
+            marks: marks.into_iter().map(MarkDto::from).collect(),
+            text,
             components: check
                 .health
                 .as_ref()

@@ -92,6 +92,11 @@ fn tables() -> String {
         json(serde_json::json!({ "for": words::QUICK_PAUSE.0, "label": words::QUICK_PAUSE.1 }))
     ));
     out.push_str(&format!(
+        "\n/** What a check's page and the tray call silencing it (a menu of `SNOOZES`) and acknowledging its incident. */\nexport const SILENCE_MENU = {};\nexport const ACKNOWLEDGE = {};\n",
+        json(words::SILENCE_MENU.into()),
+        json(words::ACKNOWLEDGE.into())
+    ));
+    out.push_str(&format!(
         "\n/** Durations in milliseconds and how the core says them: countdowns say them the same. */\nexport const DURATION_EXAMPLES: [number, string][] = {};\n",
         json(durations.into())
     ));

@@ -77,25 +77,44 @@ pub fn paint(status: watchkeeper::model::Status, text: &str) -> String {
     format!("\x1b[{ink}m{text}\x1b[0m")
 }
 
-/// Rows as aligned columns, the first row a header: checks' and status's tables, with
+/// Rows as aligned columns, the first row a header: `watchkeeper check`'s table, with
 /// the first column painted as its row's status (`paint`).
 pub fn print_status_table<const N: usize>(
     rows: &[[String; N]],
     statuses: &[watchkeeper::model::Status],
 ) -> std::io::Result<()> {
-    write_table(rows, |row, cell| match row.checked_sub(1).and_then(|i| statuses.get(i)) {
-        Some(status) => paint(*status, cell),
-        None => cell.to_owned(),
+    write_table(rows, |row, column, cell| match (column, row.checked_sub(1).and_then(|i| statuses.get(i))) {
+        (0, Some(status)) => paint(*status, cell),
+        _ => cell.to_owned(),
+    })
+}
+
+/// Rows as aligned columns, the first row a header, the last column a check's state in
+/// words (`Down, acknowledged: ...`) whose first word is painted as its row's status.
+pub fn print_state_table<const N: usize>(
+    rows: &[[String; N]],
+    statuses: &[watchkeeper::model::Status],
+) -> std::io::Result<()> {
+    write_table(rows, |row, column, cell| match (column + 1 == N, row.checked_sub(1).and_then(|i| statuses.get(i))) {
+        (true, Some(status)) => {
+            let word = cell.find([',', ':', ' ']).unwrap_or(cell.len());
+            format!("{}{}", paint(*status, &cell[..word]), &cell[word..])
+        }
+        _ => cell.to_owned(),
     })
 }
 
 /// Prints rows as aligned columns; the last column is not padded.
 pub fn print_table<const N: usize>(rows: &[[String; N]]) -> std::io::Result<()> {
-    write_table(rows, |_, cell| cell.to_owned())
+    write_table(rows, |_, _, cell| cell.to_owned())
 }
 
-/// Aligned columns; `first` writes a row's first cell once padded (colour adds no width).
-fn write_table<const N: usize>(rows: &[[String; N]], first: impl Fn(usize, &str) -> String) -> std::io::Result<()> {
+/// Aligned columns; `ink` writes a cell (row, column, text) once its width is known:
+/// colour adds no width.
+fn write_table<const N: usize>(
+    rows: &[[String; N]],
+    ink: impl Fn(usize, usize, &str) -> String,
+) -> std::io::Result<()> {
     let mut widths = [0usize; N];
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -105,13 +124,10 @@ fn write_table<const N: usize>(rows: &[[String; N]], first: impl Fn(usize, &str)
     for (number, row) in rows.iter().enumerate() {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
-            let padded = if i + 1 == N { cell.clone() } else { format!("{cell:<width$}  ", width = widths[i]) };
-            if i == 0 {
-                let word = padded.trim_end();
-                line.push_str(&first(number, word));
-                line.push_str(&padded[word.len()..]);
-            } else {
-                line.push_str(&padded);
+            line.push_str(&ink(number, i, cell));
+            if i + 1 < N {
+                let pad = widths[i] - cell.chars().count() + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
             }
         }
         say!("{}", line.trim_end());

@@ -66,6 +66,10 @@ pub struct FailingCheck {
     pub id: String,
     pub name: String,
     pub status: Status,
+    /// Its state in one line (`words::state_line`): its menu's title.
+    pub text: String,
+    /// Its open incident, when it is not acknowledged yet: the menu offers to.
+    pub unacked: Option<i64>,
     pub actions: Vec<MenuAction>,
     /// What its breaker entry does (`words::steer` says it): a reset when it is open,
     /// forced open or disabled, else forcing it open; `None` without a breaker.
@@ -105,10 +109,15 @@ pub struct MenuAction {
 /// The tray's view of the checks: the engine's overview (its level and summary, as
 /// the dashboard's header shows them) and the failing checks to act on.
 pub fn tray_view(engine: &Engine) -> TrayView {
-    view_of(&engine.snapshot(), engine.config())
+    view_of(&engine.snapshot(), engine.config(), engine.now(), engine.zone().as_ref())
 }
 
-fn view_of(snapshot: &[CheckSnapshot], config: &crate::config::Config) -> TrayView {
+fn view_of(
+    snapshot: &[CheckSnapshot],
+    config: &crate::config::Config,
+    now: chrono::DateTime<chrono::Utc>,
+    zone: &dyn crate::clock::Zone,
+) -> TrayView {
     let overview = crate::engine::overview(snapshot);
     let mut failing: Vec<&CheckSnapshot> =
         snapshot.iter().filter(|c| matches!(c.status, Status::Down | Status::Degraded | Status::Unknown)).collect();
@@ -122,6 +131,8 @@ fn view_of(snapshot: &[CheckSnapshot], config: &crate::config::Config) -> TrayVi
             id: c.config.id.as_str().to_owned(),
             name: c.config.name.clone(),
             status: c.status,
+            text: crate::words::state_line(c, now, zone),
+            unacked: c.open_incident.filter(|_| !c.over.acked),
             actions: c
                 .config
                 .actions
@@ -230,9 +241,18 @@ pub async fn notifications(engine: Engine, mut show: impl FnMut(Notification) + 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Offset;
 
     fn snapshots(statuses: &[(&str, Status)]) -> (Vec<CheckSnapshot>, crate::config::Config) {
         grouped(&statuses.iter().map(|(id, status)| (*id, *status, "")).collect::<Vec<_>>())
+    }
+
+    fn now() -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("a valid time")
+    }
+
+    fn utc() -> crate::clock::FixedZone {
+        crate::clock::FixedZone(chrono::Utc.fix())
     }
 
     /// Checks with their status and extra keys (`group = "shop"`, `critical = false`).
@@ -252,9 +272,7 @@ mod tests {
             .checks
             .iter()
             .zip(statuses)
-            .map(|(check, (_, status))| {
-                CheckSnapshot::bare(std::sync::Arc::new(check.clone()), *status, chrono::Utc::now(), None)
-            })
+            .map(|(check, (_, status))| CheckSnapshot::bare(std::sync::Arc::new(check.clone()), *status, now(), None))
             .collect();
         (snapshots, config)
     }
@@ -263,7 +281,7 @@ mod tests {
     fn the_tray_shows_the_worst_state_and_lists_what_fails() {
         use Status::*;
         let (checks, config) = snapshots(&[("a", Up), ("b", Degraded), ("c", Down), ("d", Unknown), ("e", Down)]);
-        let view = view_of(&checks, &config);
+        let view = view_of(&checks, &config, now(), &utc());
         assert_eq!(view.level, TrayLevel::Down);
         assert_eq!(view.summary, "2 down: c name, e name");
         let listed: Vec<(&str, Status)> = view.failing.iter().map(|c| (c.id.as_str(), c.status)).collect();
@@ -285,16 +303,16 @@ mod tests {
         };
         checks[0].breaker = breaker(crate::model::BreakerState::Open);
         checks[1].breaker = breaker(crate::model::BreakerState::Closed);
-        let view = view_of(&checks, &config);
+        let view = view_of(&checks, &config, now(), &utc());
         let entries: Vec<Option<&str>> = view.failing.iter().map(|c| c.breaker.map(crate::words::steer)).collect();
         assert_eq!(entries, [Some("Reset breaker"), Some("Force breaker open")]);
 
         let (checks, config) = snapshots(&[("a", Up), ("b", Up)]);
-        let view = view_of(&checks, &config);
+        let view = view_of(&checks, &config, now(), &utc());
         assert_eq!((view.level, view.summary.as_str(), view.failing.len()), (TrayLevel::Ok, "all 2 up", 0));
 
         let (checks, config) = snapshots(&[("a", Paused), ("b", Paused)]);
-        let view = view_of(&checks, &config);
+        let view = view_of(&checks, &config, now(), &utc());
         assert_eq!(
             (view.level, view.summary.as_str(), view.all_paused),
             (TrayLevel::Unknown, "2 paused: a name, b name", true)
@@ -303,12 +321,32 @@ mod tests {
         let many: Vec<(String, Status)> = (0..20).map(|i| (format!("c{i}"), Down)).collect();
         let many: Vec<(&str, Status)> = many.iter().map(|(id, s)| (id.as_str(), *s)).collect();
         let (checks, config) = snapshots(&many);
-        let view = view_of(&checks, &config);
+        let view = view_of(&checks, &config, now(), &utc());
         assert_eq!(view.summary, "20 down: c0 name, c1 name, c2 name, +17");
         assert_eq!((view.failing.len(), view.more), (MENU_CHECKS, 20 - MENU_CHECKS));
 
-        let view = view_of(&[], &config);
+        let view = view_of(&[], &config, now(), &utc());
         assert_eq!((view.level, view.summary.as_str()), (TrayLevel::Unknown, "no checks configured"));
+    }
+
+    #[test]
+    fn the_tray_says_a_silence_and_an_acknowledgement_and_offers_to_acknowledge() {
+        use crate::engine::SilenceMark;
+        let (mut checks, config) = snapshots(&[("a", Status::Down), ("b", Status::Down)]);
+        let until = now() + chrono::Duration::hours(1);
+        checks[0].open_incident = Some(7);
+        checks[0].over.silenced = Some(SilenceMark { id: 1, until, reason: "deploy".into(), by: "dashboard".into() });
+        checks[1].open_incident = Some(8);
+        checks[1].over.acked = true;
+        let view = view_of(&checks, &config, now(), &utc());
+        let told: Vec<(&str, Option<i64>)> = view.failing.iter().map(|c| (c.text.as_str(), c.unacked)).collect();
+        assert_eq!(
+            told,
+            [
+                ("Down, silenced until 09:00 UTC by dashboard (deploy): no result yet", Some(7)),
+                ("Down, acknowledged: no result yet", None),
+            ]
+        );
     }
 
     #[test]
@@ -324,27 +362,28 @@ mod tests {
         let shop = "group = \"shop\"";
         let optional = "group = \"shop\"\ncritical = false";
         let (checks, config) = grouped(&[("web", Up, shop), ("search", Down, shop), ("recs", Up, optional)]);
-        let view = view_of(&checks, &config);
+        let view = view_of(&checks, &config, now(), &utc());
         assert_eq!((view.level, view.summary.as_str()), (TrayLevel::Down, "shop: partial outage (search name down)"));
 
         let (checks, config) = grouped(&[("web", Up, shop), ("recs", Down, optional), ("other", Up, "")]);
-        let view = view_of(&checks, &config);
+        let view = view_of(&checks, &config, now(), &utc());
         assert_eq!(
             (view.level, view.summary.as_str()),
             (TrayLevel::Degraded, "shop: degraded (recs name down)"),
             "an optional component down degrades its group: amber"
         );
         assert_eq!(view.failing[0].id, "recs", "and it is still listed to act on");
+        assert_eq!(view.failing[0].text, "Down, optional part of shop: no result yet", "and says it is optional");
 
         let (checks, config) = grouped(&[("web", Down, shop), ("db", Down, "group = \"data\""), ("x", Degraded, "")]);
-        let view = view_of(&checks, &config);
+        let view = view_of(&checks, &config, now(), &utc());
         assert_eq!(
             view.summary, "shop: major outage (web name down); +2 more",
             "the first worst group, and the rest counted"
         );
 
         let (checks, config) = grouped(&[("web", Down, shop), ("api", Down, "")]);
-        let view = view_of(&checks, &config);
+        let view = view_of(&checks, &config, now(), &utc());
         assert_eq!(
             view.summary, "2 down: web name, api name",
             "an ungrouped check as bad: the checks are the headline"

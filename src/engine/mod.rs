@@ -79,6 +79,36 @@ pub struct CheckSnapshot {
     pub flapping: bool,
     /// Unknown because its last failure was blamed on the network.
     pub no_network: bool,
+    /// What lies over its status: a pause, a window, a silence, an acknowledgement, a
+    /// parent down, an open breaker.
+    pub over: Over,
+}
+
+/// What lies over a check's status, for the words that say its state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Over {
+    /// Paused by the user: until when (`Some(None)`: until resumed).
+    pub paused: Option<Option<DateTime<Utc>>>,
+    /// The maintenance window it is in.
+    pub window: Option<crate::state::InWindow>,
+    /// The silence that mutes its notifications now (the one that lasts longest).
+    pub silenced: Option<SilenceMark>,
+    /// Its open incident is acknowledged.
+    pub acked: bool,
+    /// Unknown because this parent (its name) is down.
+    pub parent_down: Option<String>,
+    /// Shown with its last real result because its breaker spares the target: when
+    /// that result came (`None`: none since the start).
+    pub behind_breaker: Option<Option<DateTime<Utc>>>,
+}
+
+/// A silence as a check shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SilenceMark {
+    pub id: i64,
+    pub until: DateTime<Utc>,
+    pub reason: String,
+    pub by: String,
 }
 
 impl CheckSnapshot {
@@ -102,6 +132,7 @@ impl CheckSnapshot {
             healing: None,
             flapping: false,
             no_network: false,
+            over: Over::default(),
         }
     }
 }
@@ -481,16 +512,19 @@ impl Engine {
 
     pub fn snapshot(&self) -> Vec<CheckSnapshot> {
         let now = self.now();
-        self.inner.checks.all.iter().map(|c| snapshot_of(self, c, now)).collect()
+        let marks = self.inner.alerting.marks(now);
+        self.inner.checks.all.iter().map(|c| snapshot_of(self, c, &marks, now)).collect()
     }
 
     pub fn check(&self, id: &str) -> Option<CheckSnapshot> {
-        self.runtime(id).map(|c| snapshot_of(self, c, self.now()))
+        let now = self.now();
+        self.runtime(id).map(|c| snapshot_of(self, c, &self.inner.alerting.marks(now), now))
     }
 
     /// The check at a position in config order, as named by [`Event::Check`].
     pub fn check_at(&self, position: usize) -> Option<CheckSnapshot> {
-        self.inner.checks.all.get(position).map(|c| snapshot_of(self, c, self.now()))
+        let now = self.now();
+        self.inner.checks.all.get(position).map(|c| snapshot_of(self, c, &self.inner.alerting.marks(now), now))
     }
 
     /// Resolves when the engine begins to stop: long-lived streams end with it.
@@ -627,26 +661,56 @@ impl Engine {
     }
 }
 
-fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, now: DateTime<Utc>) -> CheckSnapshot {
+fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, marks: &alerting::Marks, now: DateTime<Utc>) -> CheckSnapshot {
     let config = runtime.config.clone();
-    match runtime.live.lock() {
-        Ok(live) => {
-            let shown = live.tracked.shown(now);
-            CheckSnapshot {
-                status: shown.status,
-                since: shown.since,
-                reason: shown.reason,
-                breaker: config.breaker.map(|_| live.breaker.view(now)),
-                last: live.last.clone(),
-                health: live.health.clone(),
-                service_breakers: live.service_breakers.clone(),
-                open_incident: live.tracked.state.open_incident,
-                healing: engine.healing_of(runtime, &live.healing, live.tracked.state.consecutive_failures),
-                flapping: live.flap.flapping && engine.inner.config.alerts.flap.is_some(),
-                no_network: live.tracked.state.no_network && shown.status == Status::Unknown,
-                config,
-            }
-        }
-        Err(_) => CheckSnapshot::bare(config, Status::Unknown, now, Some("internal error: state poisoned".into())),
-    }
+    let silenced = marks
+        .silences
+        .iter()
+        .filter(|s| s.covers(&config.id, config.group.as_deref(), now))
+        .max_by_key(|s| s.ends_at)
+        .map(|s| SilenceMark { id: s.id, until: s.ends_at, reason: s.reason.clone(), by: s.by.clone() });
+    let Ok(live) = runtime.live.lock() else {
+        return CheckSnapshot::bare(config, Status::Unknown, now, Some("internal error: state poisoned".into()));
+    };
+    let mut shown = live.tracked.shown(now);
+    let state = &live.tracked.state;
+    // Behind an open breaker the target is not called: it shows its last real result,
+    // never up (the breaker opened for a reason) and never stale.
+    let behind_breaker = (shown.status == state.status && live.breaker.state.spares_target()).then(|| {
+        let real = live.last.as_ref().filter(|r| !matches!(r.verdict, crate::model::Verdict::Unknown(_)));
+        shown.status = match real.map_or(state.status, |r| r.verdict.status()) {
+            Status::Up => Status::Degraded,
+            status => status,
+        };
+        real.map(|r| r.at)
+    });
+    // Parents are read after this check's lock is let go: two are never held at once.
+    let parent_down = state.parent_down.clone().filter(|_| shown.status == Status::Unknown);
+    let over = Over {
+        paused: live.tracked.pause.filter(|p| p.active(now)).map(|p| p.until),
+        window: live.tracked.maintenance.clone(),
+        silenced,
+        acked: state.open_incident.is_some_and(|id| marks.acked.contains(&id)),
+        parent_down: None,
+        behind_breaker,
+    };
+    let mut snapshot = CheckSnapshot {
+        status: shown.status,
+        since: shown.since,
+        reason: shown.reason,
+        breaker: config.breaker.map(|_| live.breaker.view(now)),
+        last: live.last.clone(),
+        health: live.health.clone(),
+        service_breakers: live.service_breakers.clone(),
+        open_incident: state.open_incident,
+        healing: engine.healing_of(runtime, &live.healing, state.consecutive_failures, recovery::hold(&live, now)),
+        flapping: live.flap.flapping && engine.inner.config.alerts.flap.is_some(),
+        no_network: state.no_network && shown.status == Status::Unknown,
+        over,
+        config,
+    };
+    drop(live);
+    snapshot.over.parent_down =
+        parent_down.map(|id| engine.runtime(&id).map_or(id.clone(), |parent| parent.config.name.clone()));
+    snapshot
 }

@@ -97,13 +97,13 @@ impl Engine {
                 .and_then(|p| p.live.lock().ok().map(|l| l.tracked.state.status == Status::Down))
                 .unwrap_or(false)
         });
-        let thresholds = Thresholds { failure: check.failure_threshold, success: check.success_threshold };
         let mut live = runtime.live.lock().ok()?;
         // A probe that could not run (unknown) is no call of the target's.
         if !matches!(result.verdict, Verdict::Unknown(_)) {
             let slow = check.breaker.is_some_and(|b| result.latency.is_some_and(|l| l > b.slow_call));
             live.breaker.record(Call { failed: !result.ok(), slow }, result.at);
         }
+        let thresholds = thresholds(check, live.breaker.state, &result.verdict);
         let breaker_changes = breaker_changes(check, &live.breaker, breaker_before, result.at);
         if check.remote() && matches!(result.verdict, Verdict::Down(_)) {
             self.remote_failed();
@@ -248,6 +248,19 @@ impl Engine {
             self.emit(event);
         }
     }
+}
+
+/// The check's thresholds for this result, as its breaker bends them: a breaker that
+/// opens (or opens again) on a failure turns the check down at once (it is not probed again to count up
+/// to `failure_threshold`), and successes resolve nothing until the breaker has closed,
+/// so its trials make one incident, told once.
+fn thresholds(check: &CheckConfig, breaker: BreakerState, verdict: &Verdict) -> Thresholds {
+    let mut thresholds = Thresholds::new(check.failure_threshold, check.success_threshold);
+    if breaker.spares_target() && matches!(verdict, Verdict::Down(_)) {
+        thresholds.failure = 1;
+    }
+    thresholds.may_recover = !matches!(breaker, BreakerState::HalfOpen | BreakerState::Open | BreakerState::ForcedOpen);
+    thresholds
 }
 
 /// What a breaker did between `before` and now: a half-open step for the trial (the

@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{CheckRuntime, Engine, Event};
+use super::{CheckRuntime, Engine, Event, Live};
 use crate::budget::{Budget, Exhausted, Runs};
 use crate::config::{ActionConfig, Config};
-use crate::healing::{Healing, HealingState, Situation, Step};
+use crate::healing::{Healing, HealingState, Hold, Situation, Step};
 use crate::model::{ActionId, CheckId, Requester, Status};
 use crate::store::{Store, StoreError, WriteOp};
 
@@ -157,6 +157,7 @@ impl Engine {
         runtime: &CheckRuntime,
         healing: &Healing,
         failures: u32,
+        held: Option<Hold>,
     ) -> Option<HealingSnapshot> {
         let auto = runtime.config.auto_action.as_ref()?;
         let action = self.inner.config.action(auto.action.as_str())?;
@@ -170,7 +171,7 @@ impl Engine {
         let failing = failures >= auto.after.max(1);
         Some(HealingSnapshot {
             action: auto.action.clone(),
-            shown: healing.shown(auto, failing, running, blocked_until, now),
+            shown: healing.shown(auto, failing, running, held, blocked_until, now),
             attempts: healing.attempts,
         })
     }
@@ -187,8 +188,7 @@ impl Engine {
             let state = &live.tracked.state;
             let situation = Situation {
                 failures: state.consecutive_failures,
-                // In a maintenance window too: an operator at work is not fought by restarts.
-                paused: live.tracked.held(now),
+                held: hold(&live, now),
                 up_since: (state.status == Status::Up).then_some(state.since),
                 running: recovery.running.contains(&action.id),
             };
@@ -262,4 +262,20 @@ pub struct RestartLoop {
     pub action: ActionId,
     pub budget: Budget,
     pub retry_at: DateTime<Utc>,
+}
+
+/// What holds a check's self-healing at `now`, if anything.
+pub(super) fn hold(live: &Live, now: DateTime<Utc>) -> Option<Hold> {
+    let state = &live.tracked.state;
+    if live.tracked.paused(now) {
+        Some(Hold::Paused)
+    } else if live.tracked.maintenance.is_some() {
+        Some(Hold::Maintenance)
+    } else if state.status == Status::Unknown && state.parent_down.is_some() {
+        Some(Hold::ParentDown)
+    } else if state.status == Status::Unknown && state.no_network {
+        Some(Hold::NoNetwork)
+    } else {
+        None
+    }
 }

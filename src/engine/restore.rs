@@ -90,6 +90,7 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
         last_result_at: p.last_result_at,
         open_incident: p.open_incident,
         no_network: false,
+        parent_down: None,
     };
     let breaker = match &p.breaker {
         Some(saved) => Breaker::restore(check.breaker, saved),

@@ -1,5 +1,5 @@
 //! What time alone changes: never green without data (a check with no fresh result
-//! for two intervals turns unknown, unless it is down behind an open breaker), pauses
+//! for two intervals turns unknown, unless it is behind an open breaker), pauses
 //! that ran out end, and maintenance windows start and end (a check still down at its
 //! window's end opens its incident then). The rules are the state's (`Tracked::sweep`)
 //! and the windows' (`maintenance`); this task applies them and sleeps until the next
@@ -64,12 +64,9 @@ impl Engine {
                     };
                     Some((change, restore::persist(&runtime.config.id, &live), Some(opened)))
                 } else {
-                    // A down check behind an open breaker is not probed on purpose: it
-                    // stays down, never stale (an up one behind it turns stale: never
-                    // green without data).
-                    let spared = live.breaker.state.spares_target()
-                        && live.tracked.state.status == Status::Down
-                        && live.tracked.pause.is_none();
+                    // A check behind an open breaker is not probed on purpose: it shows
+                    // its last real result (never up), and is never stale.
+                    let spared = live.breaker.state.spares_target() && live.tracked.pause.is_none();
                     if spared {
                         continue;
                     }

@@ -29,6 +29,8 @@ pub struct CheckState {
     pub open_incident: Option<i64>,
     /// It is unknown because its last failure was blamed on the network.
     pub no_network: bool,
+    /// It is unknown because this parent (an id) was down at its last failure.
+    pub parent_down: Option<String>,
 }
 
 /// What a failure is blamed on, rather than the check.
@@ -44,6 +46,15 @@ pub enum Blame<'a> {
 pub struct Thresholds {
     pub failure: u32,
     pub success: u32,
+    /// Whether enough successes may resolve its incident now: not while its breaker is
+    /// still trying the target (half-open), so its trials make one incident.
+    pub may_recover: bool,
+}
+
+impl Thresholds {
+    pub fn new(failure: u32, success: u32) -> Thresholds {
+        Thresholds { failure, success, may_recover: true }
+    }
 }
 
 /// What one input changed.
@@ -68,6 +79,7 @@ impl CheckState {
             last_result_at: None,
             open_incident: None,
             no_network: false,
+            parent_down: None,
         }
     }
 
@@ -83,7 +95,13 @@ impl CheckState {
                 self.consecutive_failures = 0;
                 let target = result.verdict.status();
                 let recovering = self.open_incident.is_some() || from == Status::Down;
-                if recovering && self.consecutive_successes < thresholds.success {
+                if recovering && !thresholds.may_recover {
+                    self.reason = Some(format!(
+                        "recovering: {} of {} successes, and the breaker's trials are not over",
+                        self.consecutive_successes.min(thresholds.success),
+                        thresholds.success
+                    ));
+                } else if recovering && self.consecutive_successes < thresholds.success {
                     self.reason =
                         Some(format!("recovering: {} of {} successes", self.consecutive_successes, thresholds.success));
                 } else {
@@ -98,33 +116,41 @@ impl CheckState {
                     );
                 }
             }
-            // The network is down: this failure says nothing of the check, and counts for
-            // nothing once the network is back.
-            Verdict::Down(_) if blame == Some(Blame::NoNetwork) => {
-                self.consecutive_failures = 0;
-                self.consecutive_successes = 0;
-                let why = "no network: the connectivity sentinel fails".to_owned();
-                self.set(Status::Unknown, result.at, Some(why));
-                self.no_network = true;
-            }
-            Verdict::Down(failure) => {
-                self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-                self.consecutive_successes = 0;
-                if let Some(Blame::ParentDown(parent)) = blame {
-                    self.set(Status::Unknown, result.at, Some(format!("parent `{parent}` is down")));
-                } else if self.consecutive_failures >= thresholds.failure {
-                    if self.open_incident.is_none() {
-                        transition.open = Some(failure.clone());
-                    }
-                    self.set(Status::Down, result.at, Some(failure.message.clone()));
-                } else if self.status != Status::Down {
-                    let progress = format!(
-                        "failing: {} of {} failures ({})",
-                        self.consecutive_failures, thresholds.failure, failure.message
-                    );
-                    self.reason = Some(progress);
+            Verdict::Down(failure) => match blame {
+                // The network is down: this failure says nothing of the check, and counts
+                // for nothing once the network is back.
+                Some(Blame::NoNetwork) => {
+                    self.consecutive_failures = 0;
+                    self.consecutive_successes = 0;
+                    let why = "no network: the connectivity sentinel fails".to_owned();
+                    self.set(Status::Unknown, result.at, Some(why));
+                    self.no_network = true;
                 }
-            }
+                // Its parent is down: the failure is the parent's, and counts for nothing
+                // (self-healing waits for the parent too).
+                Some(Blame::ParentDown(parent)) => {
+                    self.consecutive_failures = 0;
+                    self.consecutive_successes = 0;
+                    self.set(Status::Unknown, result.at, Some(format!("its parent {parent} is down")));
+                    self.parent_down = Some(parent.to_owned());
+                }
+                None => {
+                    self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+                    self.consecutive_successes = 0;
+                    if self.consecutive_failures >= thresholds.failure {
+                        if self.open_incident.is_none() {
+                            transition.open = Some(failure.clone());
+                        }
+                        self.set(Status::Down, result.at, Some(failure.message.clone()));
+                    } else if self.status != Status::Down {
+                        let progress = format!(
+                            "failing: {} of {} failures ({})",
+                            self.consecutive_failures, thresholds.failure, failure.message
+                        );
+                        self.reason = Some(progress);
+                    }
+                }
+            },
             Verdict::Unknown(why) => {
                 self.set(Status::Unknown, result.at, Some(format!("probe error: {why}")));
             }
@@ -175,6 +201,7 @@ impl CheckState {
             self.since = at;
         }
         self.no_network = false;
+        self.parent_down = None;
         self.status = status;
         self.reason = reason;
     }
@@ -189,7 +216,7 @@ mod tests {
     /// Replays results: `u` up, `g` degraded, `d` down, `e` probe error, `p` down while
     /// the parent is down, `n` down while the network is, `+N` advances N seconds and checks staleness (interval 10s).
     fn check(thresholds: (u32, u32), script: &str, expect: Expect) {
-        let thresholds = Thresholds { failure: thresholds.0, success: thresholds.1 };
+        let thresholds = Thresholds::new(thresholds.0, thresholds.1);
         let start = DateTime::<Utc>::from_timestamp(0, 0).unwrap();
         let mut now = start;
         let mut state = CheckState::new(now);
@@ -238,7 +265,7 @@ mod tests {
         let interval = std::time::Duration::from_secs(10);
         let mut state = CheckState::new(start);
         let result = ProbeResult { at: start, latency: None, verdict: Verdict::Up, message: String::new() };
-        state.apply(&result, Thresholds { failure: 1, success: 1 }, None);
+        state.apply(&result, Thresholds::new(1, 1), None);
         assert_eq!(state.stale_after(interval, None), Some(at(20)), "two intervals after the last result");
         assert_eq!(state.stale_after(interval, Some(at(100))), Some(at(120)), "two intervals after the resume");
         assert_eq!(state.check_stale(at(115), interval, Some(at(100))).status, None, "resumed 15 s ago");
@@ -303,17 +330,43 @@ mod tests {
     }
 
     #[test]
-    fn a_down_parent_takes_the_blame() {
+    fn a_down_parent_takes_the_blame_and_its_failures_count_for_nothing() {
         check(
-            (1, 1),
-            "u p p u g",
+            (2, 1),
+            "u d p p d u g",
             expect![[r#"
                 u    up       ""
-                p    unknown  "parent `db` is down"
-                p    unknown  "parent `db` is down"
+                d    up       "failing: 1 of 2 failures (connection refused)"
+                p    unknown  "its parent db is down"
+                p    unknown  "its parent db is down"
+                d    unknown  "failing: 1 of 2 failures (connection refused)"
                 u    up       ""
                 g    degraded "latency high"
             "#]],
         );
+    }
+
+    /// `h` is a success while the breaker is still trying the target (half-open).
+    #[test]
+    fn successes_resolve_nothing_until_the_breaker_has_closed() {
+        let start = DateTime::<Utc>::from_timestamp(0, 0).unwrap();
+        let mut state = CheckState::new(start);
+        let at = |s| start + chrono::Duration::seconds(s);
+        let result = |s, verdict| ProbeResult { at: at(s), latency: None, verdict, message: String::new() };
+        let down = || Verdict::Down(Failure::new(FailureClass::Refused, "connection refused"));
+        assert!(state.apply(&result(0, down()), Thresholds::new(1, 1), None).open.is_some());
+        state.open_incident = Some(1);
+        let trying = Thresholds { may_recover: false, ..Thresholds::new(1, 1) };
+        let trial = state.apply(&result(10, Verdict::Up), trying, None);
+        assert_eq!((trial.resolved, state.status), (None, Status::Down), "a passing trial resolves nothing");
+        assert_eq!(
+            state.reason.as_deref(),
+            Some("recovering: 1 of 1 successes, and the breaker's trials are not over")
+        );
+        let failed = state.apply(&result(20, down()), Thresholds::new(1, 1), None);
+        assert_eq!((failed.open, failed.status), (None, None), "a failed trial opens no second incident");
+        state.apply(&result(30, Verdict::Up), trying, None);
+        let closed = state.apply(&result(40, Verdict::Up), Thresholds::new(1, 2), None);
+        assert_eq!((closed.resolved, state.status), (Some(1), Status::Up), "resolved once the breaker closed");
     }
 }

@@ -226,7 +226,7 @@ mod tests {
                 }
                 "u" => {
                     let result = ProbeResult { at: now, latency: None, verdict: Verdict::Up, message: String::new() };
-                    let transition = tracked.state.apply(&result, Thresholds { failure: 1, success: 1 }, None);
+                    let transition = tracked.state.apply(&result, Thresholds::new(1, 1), None);
                     format!("{:?}", transition.status)
                 }
                 "p" => format!("{:?}", tracked.pause(number.map(|n| now + chrono::Duration::seconds(n)), now)),
@@ -321,7 +321,7 @@ mod window_tests {
 
     #[test]
     fn a_window_shows_maintenance_opens_no_incident_and_hides_own_changes() {
-        let thresholds = Thresholds { failure: 2, success: 1 };
+        let thresholds = Thresholds::new(2, 1);
         let mut tracked = Tracked::new(CheckState::new(at(0)));
         tracked.apply(&result(0, true), thresholds, None);
         let window =

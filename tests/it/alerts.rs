@@ -379,6 +379,19 @@ async fn the_cli_silences_acknowledges_and_reads_the_log() {
     let (code, out, err) = daemon.cli(&["ack", &open, "--note", "looking"]).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("acknowledged: no more reminders"), "{out}");
+    // `watchkeeper status` says each state as it is: silenced (until, by whom, why), and
+    // acknowledged; the API carries the same line and the facts under it.
+    let (code, out, _) = daemon.cli(&["status"]).await;
+    assert_eq!(code, 2, "down is still down: {out}");
+    let line = |id: &str| out.lines().find(|l| l.contains(&format!(" {id} "))).unwrap_or_default().to_owned();
+    let silenced = regex::Regex::new(r"Down, silenced until \d\d:\d\d \S+ by cli \(migrating the db\): ").unwrap();
+    assert!(silenced.is_match(&line("svc-00")), "{out}");
+    assert!(line("svc-01").contains("Down, acknowledged: "), "{out}");
+    let check = daemon.check("svc-00").await;
+    assert_eq!((check["silenced"]["by"].as_str(), check["acked"].as_bool()), (Some("cli"), Some(false)), "{check}");
+    assert_eq!(check["marks"][0]["kind"], "silenced");
+    assert!(check["text"].as_str().is_some_and(|t| silenced.is_match(t)), "{check}");
+    assert_eq!(daemon.check("svc-01").await["acked"], true);
     let (code, _, err) = daemon.cli(&["ack", "999999"]).await;
     assert_eq!(code, 65, "{err}");
     assert!(err.contains("no incident has id `999999`"), "{err}");

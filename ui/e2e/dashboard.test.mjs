@@ -134,7 +134,7 @@ test("a failing check shows down live, and a recovery action runs from the page"
   // Pause from the page: no probes, shown paused; Resume brings it back.
   await page.locator(".check-page h2 button.pause", { hasText: "Pause 1 h" }).click();
   await page.locator(".check-page h2 .badge", { hasText: "paused" }).waitFor({ timeout: WAIT });
-  assert.match(await page.locator(".check-page p.message").innerText(), /paused by the user until/);
+  assert.match(await page.locator(".check-page p.state").innerText(), /^Paused: by the user until \d\d:\d\d \S+$/);
   await page.locator(".check-page h2 button.pause", { hasText: "Resume" }).click();
   await page.locator(".check-page h2 .badge", { hasText: "up" }).waitFor({ timeout: WAIT });
 
@@ -323,9 +323,13 @@ breaker = { window = 10, min_calls = 4, failure_rate = 50, half_open_calls = 2, 
     const countdown = panel.locator(".breaker-now .countdown");
     const before = await countdown.innerText();
     await eventually(WAIT, "the next trial counts down", async () => (await countdown.innerText()) !== before);
-    const header = page.locator(".check-header p.message");
-    assert.match(await header.innerText(), /unexpected status|503/, "the last real failure stays in view");
-    assert.match(await header.innerText(), /not probed meanwhile/);
+    // Not probed, it says its last real failure and when it was: never stale, never up.
+    const header = page.locator(".check-header p.state");
+    assert.match(
+      await header.innerText(),
+      /^Down, behind an open breaker: .*(unexpected status|503).* \(the last real result, at \d\d:\d\d:\d\d \S+\)$/,
+    );
+    assert.equal((await breakers.get("/api/v1/checks/orders")).marks[0].kind, "breaker_open");
     assert.match(await panel.locator(".breaker-changes").innerText(), /closed → open · failure rate \d+% ≥ 50% over \d+ calls/);
     await page.screenshot({ path: screenshotPath("breaker-open.png"), fullPage: true });
 
@@ -479,21 +483,52 @@ end = "${new Date(Date.now() + 90000_000).toISOString()}"
     assert.equal(received.filter((n) => /Batch/.test(n.title)).length, 0, "in maintenance: nobody is told");
     assert.equal((await alerts.get("/api/v1/incidents")).incidents.filter((i) => i.check === "batch").length, 0, "nor an incident opened");
     await page.screenshot({ path: screenshotPath("alerts.png"), fullPage: true });
+
+    // The overview says each state as it is: the silenced one is muted and says until
+    // when, by whom and why; the remote one blames the network.
+    await page.locator('nav a[data-page="overview"]').click();
+    const cartRow = row(page, "cart");
+    await cartRow.locator(".mark.silenced").waitFor({ timeout: WAIT });
+    assert.match(await cartRow.locator(".mark.silenced").innerText(), /^silenced until \d\d:\d\d \S+ by api \(replacing the cart's disk\)$/);
+    assert.equal(await cartRow.locator("td.attended .badge.down").count(), 1, "its badge is drawn muted");
+    assert.equal(await row(page, "web").locator("td.attended").count(), 0, "a plain failure is not");
+    assert.match(await row(page, "vpn").locator("td.message").innerText(), /the network is down/);
+    await page.screenshot({ path: screenshotPath("overview-states.png"), fullPage: true });
+
+    // The check page: its state in one line; Acknowledge and Silence beside Pause.
+    await cartRow.locator("a").click();
+    const state = page.locator(".check-page p.state");
+    await state.waitFor({ timeout: WAIT });
+    assert.match(await state.innerText(), /^Down, silenced until \d\d:\d\d \S+ by api \(replacing the cart's disk\): /);
+    assert.equal(await page.locator(".check-page h2 button.unsilence").count(), 1, "a silenced check offers to end it");
+    await page.locator(".check-page h2 button.ack", { hasText: "Acknowledge" }).click();
+    await page.locator(".check-page p.state", { hasText: "acknowledged" }).waitFor({ timeout: WAIT });
+    assert.equal(await page.locator(".check-page h2 button.ack").count(), 0, "nothing left to acknowledge");
+    await page.screenshot({ path: screenshotPath("check-silenced-acked.png"), fullPage: true });
+    await page.goto(`${alerts.api.url}/#/check/web`);
+    await page.locator(".check-page h2 select.silence").selectOption("15m");
+    await page.locator(".check-page p.state", { hasText: "silenced until" }).waitFor({ timeout: WAIT });
+    const fromPage = (await alerts.get("/api/v1/silences")).silences.find((s) => s.checks.includes("web"));
+    assert.equal((Date.parse(fromPage.ends_at) - Date.parse(fromPage.starts_at)) / 60_000, 15, "for 15 minutes");
+    await page.locator(".check-page h2 button.unsilence").click();
+    await page.locator(".check-page h2 select.silence").waitFor({ timeout: WAIT });
+
+    await page.locator('nav a[data-page="alerts"]').click();
     await silence.locator("button.end-silence").click();
     await page.locator("#silences .empty").waitFor({ timeout: WAIT });
 
-    // The incidents page: acknowledge one, note it.
+    // The incidents page: acknowledge Web's, note it.
     await page.locator('nav a[data-page="incidents"]').click();
-    const open = page.locator("table.incidents tr.open").first();
+    const open = page.locator("table.incidents tr.open", { hasText: "Web" }).first();
     await open.waitFor({ timeout: WAIT });
     await open.locator("button.ack").click();
-    await page.locator("table.incidents tr.open .acked").first().waitFor({ timeout: WAIT });
-    const noted = page.locator("table.incidents tr.open").first();
+    await open.locator(".acked").waitFor({ timeout: WAIT });
+    const noted = open;
     await noted.locator("input.note-text").fill("swapped the disk, watching it");
     await noted.locator(".note-form button").click();
     await page.locator("table.incidents .note", { hasText: "swapped the disk, watching it" }).waitFor({ timeout: WAIT });
     const incidents = (await alerts.get("/api/v1/incidents?open=true")).incidents;
-    const acked = incidents.find((i) => i.acked);
+    const acked = incidents.find((i) => i.acked && i.check === "web");
     assert.ok(acked?.acked_at, JSON.stringify(incidents));
     assert.deepEqual(acked.notes.map((n) => `${n.author}: ${n.text}`), ["api: swapped the disk, watching it"]);
     await page.screenshot({ path: screenshotPath("incidents-acked.png"), fullPage: true });

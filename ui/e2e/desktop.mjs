@@ -334,6 +334,16 @@ export async function trayItem(session) {
 }
 
 /** A menu entry by its label, searched depth first. */
+/** The first entry whose label starts with `prefix` (a check's entry: `Name — Down, ...`). */
+export function findEntryStarting(menu, prefix) {
+  if (menu.label?.startsWith(prefix)) return menu;
+  for (const child of menu.children) {
+    const found = findEntryStarting(child, prefix);
+    if (found) return found;
+  }
+  return null;
+}
+
 export function findEntry(menu, label) {
   if (menu.label === label) return menu;
   for (const child of menu.children) {

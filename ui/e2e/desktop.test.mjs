@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 
-import { DESKTOP_BIN, driveApp, findEntry, processTree, startApp, startDesktop, trayItem } from "./desktop.mjs";
+import { DESKTOP_BIN, driveApp, findEntry, findEntryStarting, processTree, startApp, startDesktop, trayItem } from "./desktop.mjs";
 import { ROOT, eventually, screenshotPath, startTarget } from "./support.mjs";
 
 const WAIT = 20_000;
@@ -123,11 +123,11 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   const menu = await session.host.ask({ op: "layout", item });
   assert.equal(menu.children[0].label, "1 down: Orders API", "the summary heads the menu");
   assert.equal(menu.children[0].enabled, false, "as a disabled entry");
-  const failing = findEntry(menu, "Orders API — down");
-  assert.ok(failing, `the failing check is listed: ${JSON.stringify(menu)}`);
+  const failing = findEntryStarting(menu, "Orders API — Down: ");
+  assert.ok(failing, `the failing check is listed with its state in words: ${JSON.stringify(menu)}`);
   assert.deepEqual(
     failing.children.map((c) => c.label),
-    ["Restart orders", "Snooze", "Pause 1 h", "Show"],
+    ["Restart orders", "Silence", "Acknowledge", "Pause 1 h", "Show"],
   );
   await new Promise((resolve) => setTimeout(resolve, 500));
   await session.screenshot(screenshotPath("desktop-notification.png"));
@@ -162,12 +162,19 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
     return open?.acked ? open : null;
   });
 
-  // The tray's Snooze submenu: a silence of one check (its notifications muted, still probed).
-  const snoozeMenu = await session.host.ask({ op: "layout", item });
-  const db = findEntry(snoozeMenu, "Payments DB — down");
-  const snoozeEntry = findEntry(findEntry(db, "Snooze"), "15 min");
+  // Acknowledged, a check says so in the tray, which no longer offers to.
+  const ackedMenu = await eventually(WAIT, "the tray says the acknowledgement", async () => {
+    const menu = await session.host.ask({ op: "layout", item });
+    return findEntryStarting(menu, "Payments API — Down, acknowledged: ") ? menu : null;
+  });
+  const paymentsApi = findEntryStarting(ackedMenu, "Payments API — Down, acknowledged: ");
+  assert.ok(!paymentsApi.children.some((c) => c.label === "Acknowledge"), "nothing left to acknowledge");
+
+  // The tray's Silence submenu: a silence of one check (its notifications muted, still probed).
+  const db = findEntryStarting(ackedMenu, "Payments DB — Down");
+  const snoozeEntry = findEntry(findEntry(db, "Silence"), "15 min");
   assert.deepEqual(
-    findEntry(db, "Snooze").children.map((c) => c.label),
+    findEntry(db, "Silence").children.map((c) => c.label),
     ["15 min", "1 h", "4 h", "until tomorrow 08:00"],
   );
   await session.host.ask({ op: "click", item, id: snoozeEntry.id });
@@ -177,6 +184,10 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   assert.deepEqual([snoozed.checks, snoozed.created_by], [["payments-db"], "desktop"]);
   assert.equal((Date.parse(snoozed.ends_at) - Date.parse(snoozed.starts_at)) / 60_000, 15, "for 15 minutes");
   assert.equal((await app.get("/api/v1/checks/payments-db")).status, "down", "snoozed, not paused");
+  const silencedEntry = await eventually(WAIT, "the tray says the silence, until when and by whom", async () =>
+    findEntryStarting(await session.host.ask({ op: "layout", item }), "Payments DB — Down, silenced until "),
+  );
+  assert.match(silencedEntry.label, /^Payments DB — Down, silenced until \d\d:\d\d \S+ by desktop \(snoozed from the tray\)/);
 
   // An action from the tray runs, is recorded as the desktop's, and says how it went.
   await click(session, item, "Restart orders");
@@ -365,7 +376,7 @@ test("the tray's check submenu resets an open breaker, as the desktop's", async 
   await eventually(WAIT, "the breaker opens", async () => (await app.get("/api/v1/checks/api")).breaker.state === "open");
   const entry = await eventually(WAIT, "the check's submenu offers a reset", async () => {
     const menu = await session.host.ask({ op: "layout", item });
-    return findEntry(menu, "API — down")?.children.find((c) => c.label === "Reset breaker") ?? null;
+    return findEntryStarting(menu, "API — Down, behind an open breaker: ")?.children.find((c) => c.label === "Reset breaker") ?? null;
   });
   healthy = true;
   await session.host.ask({ op: "click", item, id: entry.id });

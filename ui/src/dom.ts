@@ -4,11 +4,25 @@
 
 import { html, nothing, type TemplateResult } from "lit-html";
 
+import type { Mark } from "./api/types";
 import { asApiError } from "./client";
 
 /** A coloured pill: `kind` picks the colour (a status), `text` defaults to it. */
 export function badge(kind: string, text: string = kind): TemplateResult {
   return html`<span class="badge ${kind}">${text}</span>`;
+}
+
+/** What lies over a check's status (silenced, acknowledged, optional, behind an open
+ *  breaker), in the core's words. */
+export function marks(list: Mark[]): TemplateResult | typeof nothing {
+  if (list.length === 0) return nothing;
+  return html`<span class="marks">${list.map((mark) => html`<span class="mark ${mark.kind}">${mark.text}</span>`)}</span>`;
+}
+
+/** A failing check someone is on (silenced or acknowledged), or an optional part of its
+ *  group: its badge is drawn muted, so real failures stand out. */
+export function attended(list: Mark[]): boolean {
+  return list.some((mark) => mark.kind === "silenced" || mark.kind === "acknowledged" || mark.kind === "optional");
 }
 
 /** What a view shows in place of what failed: the error and what to do, never a blank

@@ -26,6 +26,11 @@ export function check(id: string, over: Partial<Check> = {}): Check {
     components: [],
     service_breakers: [],
     service_breakers_error: null,
+    silenced: null,
+    acked: false,
+    paused_until: null,
+    marks: [],
+    text: "Up: HTTP 200",
     ...over,
   };
 }

@@ -169,6 +169,7 @@ fn a_group_a_parent_and_a_silence() {
         starts_at: play.at(0),
         ends_at: play.at(60),
         reason: "deploy".into(),
+        by: "cli".into(),
     };
     play.policy.add_silence(silence);
     play.offer(11, web("muted"), opened(5, "refused"));

@@ -75,6 +75,13 @@ pub(super) struct Alerting {
     pub desktop: desktop::Desktop,
 }
 
+/// What alerting lays over the checks at a moment (see [`Alerting::marks`]).
+#[derive(Debug, Default)]
+pub(super) struct Marks {
+    pub silences: Vec<Silence>,
+    pub acked: std::collections::HashSet<i64>,
+}
+
 /// The policy and what goes with it, behind the part's lock.
 struct State {
     policy: Policy,
@@ -120,6 +127,16 @@ impl Alerting {
             self.missed.store(true, Ordering::Relaxed);
             self.wake.notify_one();
         }
+    }
+
+    /// What the checks show of alerting at `now`: the silences that mute, and the open
+    /// incidents acknowledged.
+    pub(super) fn marks(&self, now: chrono::DateTime<chrono::Utc>) -> Marks {
+        self.with(|state| Marks {
+            silences: state.policy.silences_at(now).cloned().collect(),
+            acked: state.policy.open_incidents().iter().filter(|(_, o)| o.acked).map(|(id, _)| *id).collect(),
+        })
+        .unwrap_or_default()
     }
 
     /// Runs `change` on the state; `None` when its lock is poisoned.
@@ -249,5 +266,6 @@ fn policy_silence(s: SilenceRecord) -> Silence {
         groups: s.groups,
         starts_at: s.starts_at,
         reason: s.reason,
+        by: s.created_by,
     }
 }

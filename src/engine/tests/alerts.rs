@@ -227,3 +227,28 @@ async fn a_silence_mutes_on_every_channel_and_what_it_held_stays_untold() {
         harness.log().await.iter().filter(|n| n.event == NotifyEvent::Resolved).map(|n| n.suppressed).collect();
     assert_eq!(resolutions, [Some(Suppressed::Silenced); 2], "their resolutions are held as their openings were");
 }
+
+/// A breaker's trials are one incident: a passing trial resolves nothing while the
+/// breaker is still trying, so a service that fails, passes a trial, fails the next and
+/// then passes its trials is told down once and recovered once, when the breaker closed.
+#[tokio::test(start_paused = true)]
+async fn a_breaker_s_trials_are_one_incident_told_once() {
+    let script = r#"["down", "down", "down", "down", "up", "down", "up", "up"]"#;
+    let breaker = "breaker = { window = 4, min_calls = 4, failure_rate = 50, half_open_calls = 2, open_for = \"2s\", max_open_for = \"1m\" }";
+    let config = format!(
+        "[alerts]\ngroup_wait = \"0s\"\nchannels = [\"rec\"]\n\n{}[[check]]\nid = \"svc-00\"\nkind = \"scripted\"\nscript = {script}\nfailure_threshold = 1\ninterval = \"1s\"\ntimeout = \"500ms\"\n{breaker}\n",
+        channel("rec", "[\"ok\"]"),
+    );
+    let harness = start(&config);
+    let closed_again = |h: &Harness| {
+        let check = h.engine().check("svc-00").unwrap();
+        h.calls("svc-00") >= 8 && check.breaker.is_some_and(|b| b.state == BreakerState::Closed)
+    };
+    harness.until(Duration::from_secs(60), "the breaker closes after its trials", closed_again).await;
+    assert_eq!(harness.status("svc-00"), Status::Up, "up once the breaker closed and the threshold was met");
+    a_minute_later().await;
+    let told = harness.channel("rec").delivered();
+    assert_eq!(events(&told), [NotifyEvent::Opened, NotifyEvent::Resolved], "down once, recovered once");
+    let log = harness.log().await;
+    assert_eq!(log.len(), 2, "and nothing else decided");
+}

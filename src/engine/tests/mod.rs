@@ -269,7 +269,13 @@ async fn a_breaker_steered_open_disabled_or_reset_stays_so_across_a_restart() {
     let calls = harness.calls("api");
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(harness.calls("api"), calls, "forced open: no probe reaches the target");
-    assert_eq!(harness.status("api"), Status::Unknown, "an up check not probed turns stale: never green without data");
+    // Not probed, it is never green (the breaker is open for a reason) nor stale: it
+    // shows its last real result, as degraded, and says so.
+    assert_eq!(harness.status("api"), Status::Degraded, "never up behind an open breaker, never stale");
+    let check = harness.engine().check("api").unwrap();
+    assert!(check.over.behind_breaker.is_some_and(|at| at.is_some()), "with the time of its last real result");
+    let marks = crate::words::marks(&check, harness.engine().now(), FixedZone::utc().as_ref());
+    assert_eq!(marks.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["behind an open breaker"]);
 
     let dir = harness.stop().await;
     let harness = start_in(dir, &config);
@@ -374,4 +380,37 @@ async fn the_tray_apps_desktop_notifications_wait_for_its_shell_to_attach() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     running.shutdown().await;
+}
+
+/// Self-healing waits while its check is unknown because its parent is down, and says
+/// so; the check's hint is the parent's, not its own failure's.
+#[tokio::test(start_paused = true)]
+async fn self_healing_waits_while_the_parent_is_down() {
+    let config = format!(
+        "[[check]]\nid = \"db\"\nname = \"Database\"\nkind = \"scripted\"\nscript = [\"down\"]\nfailure_threshold = 1\n{ONE}\n\
+         [[check]]\nid = \"api\"\nkind = \"scripted\"\nscript = [\"up\", \"down\"]\nfailure_threshold = 1\ndepends_on = [\"db\"]\n\
+         auto_action = {{ action = \"heal\", after = 1 }}\n{ONE}\n\
+         [[action]]\nid = \"heal\"\nkind = \"command\"\ncommand = [\"true\"]\n"
+    );
+    let harness = start(&config);
+    // Its first result (up) comes with db's first (down); its failures all come a tick
+    // after db is down.
+    harness.until(Duration::from_secs(10), "api failing after db is down", |h| h.calls("api") >= 4).await;
+    let check = harness.engine().check("api").unwrap();
+    assert_eq!(check.status, Status::Unknown);
+    assert_eq!(check.over.parent_down.as_deref(), Some("Database"), "the parent, by its name");
+    let healing = check.healing.as_ref().expect("api heals itself");
+    assert_eq!(healing.shown, crate::healing::HealingState::Held(crate::healing::Hold::ParentDown));
+    assert_eq!(healing.attempts, 0, "it never ran");
+    let now = harness.engine().now();
+    let zone = FixedZone::utc();
+    let (message, hint) = crate::words::explain(&check, now, zone.as_ref());
+    assert_eq!(message, "its parent Database is down");
+    assert_eq!(hint.as_deref(), Some("fix Database first: this check waits on it and is judged again once it is up"));
+    let said = crate::words::healing(healing, now).expect("it says why it waits").text;
+    assert_eq!(said, "Self-healing waits: a check it depends on is down; fix that one first");
+    let store = harness.engine().store();
+    let filter = crate::store::ActionRunFilter { action_id: None, check_id: None, incident_id: None, limit: 10 };
+    let runs = store.action_runs(filter).await.unwrap();
+    assert!(runs.is_empty(), "no run was recorded: {runs:?}");
 }

@@ -179,7 +179,29 @@ healing: Healing | null,
  * Changing state too often (flap detection, `[alerts] flap`): it told so once and
  * tells nothing else until it settles.
  */
-flapping: boolean, };
+flapping: boolean,
+/**
+ * The silence that mutes its notifications now, if one does.
+ */
+silenced: Silenced | null,
+/**
+ * Its open incident is acknowledged.
+ */
+acked: boolean,
+/**
+ * Paused by the user until then (null with status `paused`: until resumed).
+ */
+paused_until: string | null,
+/**
+ * What lies over its status, in words: silenced, acknowledged, optional, behind an
+ * open breaker.
+ */
+marks: Array<Mark>,
+/**
+ * Its state in one line, as the tray and `watchkeeper status` show it:
+ * `Down, acknowledged: connection refused`.
+ */
+text: string, };
 
 export type CheckDetail = {
 /**
@@ -225,7 +247,29 @@ healing: Healing | null,
  * Changing state too often (flap detection, `[alerts] flap`): it told so once and
  * tells nothing else until it settles.
  */
-flapping: boolean, };
+flapping: boolean,
+/**
+ * The silence that mutes its notifications now, if one does.
+ */
+silenced: Silenced | null,
+/**
+ * Its open incident is acknowledged.
+ */
+acked: boolean,
+/**
+ * Paused by the user until then (null with status `paused`: until resumed).
+ */
+paused_until: string | null,
+/**
+ * What lies over its status, in words: silenced, acknowledged, optional, behind an
+ * open breaker.
+ */
+marks: Array<Mark>,
+/**
+ * Its state in one line, as the tray and `watchkeeper status` show it:
+ * `Down, acknowledged: connection refused`.
+ */
+text: string, };
 
 export type Component = { check: string, name: string, critical: boolean, status: Status, };
 
@@ -277,7 +321,7 @@ retry_at: string | null,
  */
 phrase: Phrase | null, };
 
-export type HealingState = "idle" | "waiting" | "running" | "gave_up";
+export type HealingState = "idle" | "waiting" | "running" | "gave_up" | "held";
 
 export type Health = { status: HealthStatus, degraded: Array<string>, version: string, started_at: string, checks: number, };
 
@@ -386,6 +430,10 @@ when: string,
 now: string, };
 
 export type MaintenanceWindows = { windows: Array<MaintenanceWindow>, };
+
+export type Mark = { kind: MarkKind, text: string, };
+
+export type MarkKind = "silenced" | "acknowledged" | "optional" | "breaker_open";
 
 export type NetworkDown = { since: string, why: string,
 /**
@@ -583,6 +631,8 @@ until?: string,
  */
 snooze?: string, reason: string, };
 
+export type Silenced = { id: number, until: string, reason: string, by: string, };
+
 export type Silences = { silences: Array<Silence>, };
 
 export type SilencesArgs = {
@@ -664,6 +714,10 @@ export const SNOOZES: { code: string; label: string }[] = [{"code":"15m","label"
 
 /** The quick pause a check's page offers: for how long, and its button. */
 export const QUICK_PAUSE = {"for":"1h","label":"Pause 1 h"};
+
+/** What a check's page and the tray call silencing it (a menu of `SNOOZES`) and acknowledging its incident. */
+export const SILENCE_MENU = "Silence";
+export const ACKNOWLEDGE = "Acknowledge";
 
 /** Durations in milliseconds and how the core says them: countdowns say them the same. */
 export const DURATION_EXAMPLES: [number, string][] = [[0,"0 s"],[350,"350 ms"],[999,"999 ms"],[1000,"1 s"],[45900,"45 s"],[59999,"59 s"],[60000,"1 min"],[180500,"3 min"],[3600000,"1 h"],[4320000,"1 h 12 min"],[86400000,"1 d"],[187200000,"2 d 4 h"],[90061000,"1 d 1 h"]];

@@ -8,9 +8,9 @@ import { ref } from "lit-html/directives/ref.js";
 import { repeat } from "lit-html/directives/repeat.js";
 import type uPlot from "uplot";
 
-import { QUICK_PAUSE } from "../api/types";
+import { ACKNOWLEDGE, QUICK_PAUSE, SILENCE_MENU, SNOOZES } from "../api/types";
 import type { Action, ActionRun, BreakerState, Check, CheckDetail, History, Incident, ProbeResult, Transport } from "../client";
-import { badge, failure, load, loaded, LOADING, type Loaded } from "../dom";
+import { attended, badge, failure, load, loaded, LOADING, type Loaded } from "../dom";
 import { formatDuration, formatLatency, formatTime, type LiveState } from "../model";
 import { describe, runActionDialog, Undoing } from "./action";
 import { breakerPanel, phraseSpan } from "./breaker";
@@ -190,18 +190,50 @@ export class CheckPage {
         () => this.transport.call(paused ? "resume" : "pause", paused ? { id: this.id } : { id: this.id, for: QUICK_PAUSE.for }),
         () => this.loadDetail(),
       );
-    const spared = live.breaker && (live.breaker.state === "open" || live.breaker.state === "forced_open");
-    return html`<h2>
+    const silence = (event: Event) => {
+      const select = event.target as HTMLSelectElement;
+      const snooze = select.value;
+      select.value = "";
+      if (!snooze) return;
+      void this.ask(
+        () => this.transport.call("create_silence", { checks: [this.id], snooze, reason: "silenced from the dashboard" }),
+        () => this.loadDetail(),
+      );
+    };
+    const unsilence = (id: number) =>
+      void this.ask(
+        () => this.transport.call("end_silence", { id: String(id) }),
+        () => this.loadDetail(),
+      );
+    const incident = live.open_incident;
+    const acknowledge = (id: number) =>
+      void this.ask(
+        () => this.transport.call("ack", { id: String(id) }),
+        () => Promise.all([this.loadDetail(), this.loadIncidents()]).then(() => undefined),
+      );
+    return html`<h2 class=${attended(live.marks) ? "attended" : ""}>
         ${badge(live.status)}${live.flapping ? html`<span class="flapping">flapping</span>` : nothing} ${detail.name}<span class="id"
           >${detail.id}</span
         >
-        <button
-          type="button"
-          class="pause"
-          title=${paused ? "Probe it again from its next tick" : "No probes and no alerts for an hour"}
-          @click=${() => void pause()}
-        >${paused ? "Resume" : QUICK_PAUSE.label}</button>
+        <span class="controls">
+          ${live.silenced
+            ? html`<button type="button" class="unsilence" @click=${() => unsilence(live.silenced!.id)}>End silence</button>`
+            : html`<select class="silence" aria-label=${SILENCE_MENU} @change=${silence}>
+                <option value="">${SILENCE_MENU}…</option>
+                ${SNOOZES.map((s) => html`<option value=${s.code}>${s.label}</option>`)}
+              </select>`}
+          ${incident !== null && !live.acked
+            ? html`<button type="button" class="ack" @click=${() => acknowledge(incident)}>${ACKNOWLEDGE}</button>`
+            : nothing}
+          <button
+            type="button"
+            class="pause"
+            title=${paused ? "Probe it again from its next tick" : "No probes and no alerts for an hour"}
+            @click=${() => void pause()}
+          >${paused ? "Resume" : QUICK_PAUSE.label}</button>
+        </span>
       </h2>
+      <p class="state" data-state>${live.text}</p>
       ${this.refused ? failure(this.refused) : nothing}
       <dl>
         ${pair("Target", `${detail.kind}: ${detail.target}`)}
@@ -211,17 +243,7 @@ export class CheckPage {
         ${pair("Breaker", live.breaker ? phraseSpan(live.breaker.phrase, now) : "—")} ${pair("Group", detail.group ?? "—")}
         ${pair("Depends on", detail.depends_on.join(", ") || "—")}
       </dl>
-      <p class="message ${live.status}">
-        ${live.message}${live.hint ? html`<span class="hint line">${live.hint}</span>` : nothing}
-        ${
-          // Behind an open breaker the cause above is the last real failure.
-          spared && live.breaker
-            ? html`<span class="spared line">
-                ${phraseSpan(live.breaker.phrase, now)}: not probed meanwhile; the cause above is the last real result
-              </span>`
-            : nothing
-        }
-      </p>
+      ${live.hint ? html`<p class="message ${live.status}"><span class="hint">${live.hint}</span></p>` : nothing}
       ${live.healing?.phrase
         ? html`<p class="healing ${live.healing.state}" role="status" data-healing=${live.healing.state}>
             ${phraseSpan(live.healing.phrase, now)}

@@ -5,6 +5,7 @@
 import { html, nothing, render } from "lit-html";
 import { repeat } from "lit-html/directives/repeat.js";
 
+import { ACKNOWLEDGE } from "../api/types";
 import { asApiError, type ApiError, type Incident, type Transport } from "../client";
 import { badge, load, loaded, LOADING, type Loaded } from "../dom";
 import { byName, formatDuration, formatTime, type LiveState } from "../model";
@@ -32,7 +33,7 @@ export class Responding {
               class="ack"
               title="No more reminders; it ends when the check is back up"
               @click=${() => void this.act(incident.id, () => this.transport.call("ack", { id: String(incident.id) }))}
-            >Acknowledge</button>`
+            >${ACKNOWLEDGE}</button>`
           : nothing}
       ${incident.notifications ? html`<div class="id">${incident.notifications} notified</div>` : nothing}
       ${(incident.notes ?? []).map(

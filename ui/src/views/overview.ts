@@ -10,7 +10,7 @@ import { repeat } from "lit-html/directives/repeat.js";
 
 import { GROUP_LEVEL_WORDS } from "../api/types";
 import type { Check } from "../client";
-import { badge } from "../dom";
+import { attended, badge, marks } from "../dom";
 import {
   counts,
   displayOrder,
@@ -220,7 +220,7 @@ export class Overview {
   }
 
   private cells(check: Check, since: string, breaker: string) {
-    return html`<td>
+    return html`<td class=${attended(check.marks) ? "attended" : ""}>
         ${badge(check.status)}
         ${check.flapping
           ? html`<span class="flapping" title="changing state too often: notifications held until it settles">flapping</span>`
@@ -233,7 +233,9 @@ export class Overview {
       <td title=${this.localTime(check.since)}>${since}</td>
       <td class="num">${formatLatency(check.last?.latency_ms)}</td>
       <td class="breaker ${check.breaker?.state ?? ""}">${breaker}</td>
-      <td class="message">${check.message}${check.hint ? html`<div class="hint">${check.hint}</div>` : nothing}</td>`;
+      <td class="message">
+        ${marks(check.marks)}${check.message}${check.hint ? html`<div class="hint">${check.hint}</div>` : nothing}
+      </td>`;
   }
 
   private localTime(iso: string): string {
