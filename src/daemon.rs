@@ -16,7 +16,7 @@ use crate::api::dto::ApiFile;
 use crate::config::{self, Origin};
 use crate::doctor::{self, Level};
 use crate::engine::Engine;
-use crate::paths::API_FILE;
+use crate::paths::{API_FILE, TOKEN_FILE};
 use crate::store::Store;
 
 pub struct Options {
@@ -61,6 +61,9 @@ pub enum StartError {
     Config(config::LoadError),
     #[error("{0}\n  help: {help}", help = .0.resolution())]
     Store(crate::store::StoreError),
+    /// The API token could not be read from, or kept in, the data dir.
+    #[error("cannot keep the API token in the data dir: {0}\n  help: make the data dir writable by this user, or pass another --data-dir")]
+    Token(std::io::Error),
 }
 
 /// Where the running daemon can be reached, for its banner.
@@ -167,13 +170,24 @@ pub async fn start(options: Options, mut degraded: Vec<String>) -> anyhow::Resul
         }
     };
     let address = listener.local_addr()?;
-    let token = random_token();
+    let token = match load_token(&options.data_dir) {
+        Ok(token) => token,
+        Err(e) => {
+            running.shutdown().await;
+            return Err(StartError::Token(e).into());
+        }
+    };
     let api = ApiFile { url: format!("http://{address}"), token: token.clone(), pid: std::process::id() };
     write_api_file(&options.data_dir, &api)?;
 
     let shutdown = tokio_util::sync::CancellationToken::new();
     let server = {
-        let app = crate::server::app(running.engine.clone(), &token);
+        let (data_dir, url) = (options.data_dir.clone(), api.url.clone());
+        let token = crate::server::Token::new(&token, move |new| {
+            write_token(&data_dir, new)?;
+            write_api_file(&data_dir, &ApiFile { url: url.clone(), token: new.to_owned(), pid: std::process::id() })
+        });
+        let app = crate::server::app(running.engine.clone(), token);
         let shutdown = shutdown.clone();
         tokio::spawn(
             async move { crate::server::serve(listener, app, async move { shutdown.cancelled().await }).await },
@@ -234,8 +248,13 @@ pub fn create_private_dir(path: &Path) -> anyhow::Result<()> {
 /// Written to a temporary file with mode 0600, then renamed: never readable by others,
 /// never seen half-written.
 fn write_api_file(data_dir: &Path, api: &ApiFile) -> anyhow::Result<()> {
-    let target = data_dir.join(API_FILE);
-    let temporary = data_dir.join(format!(".{API_FILE}.{}", std::process::id()));
+    write_private(data_dir, API_FILE, serde_json::to_string_pretty(api)?.as_bytes())
+}
+
+/// `bytes` as `data_dir/name`, mode 0600, through a temporary file renamed over it.
+fn write_private(data_dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    let target = data_dir.join(name);
+    let temporary = data_dir.join(format!(".{name}.{}", std::process::id()));
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(true)
@@ -243,14 +262,44 @@ fn write_api_file(data_dir: &Path, api: &ApiFile) -> anyhow::Result<()> {
         .mode(0o600)
         .open(&temporary)
         .with_context(|| format!("while writing {}", temporary.display()))?;
-    file.write_all(serde_json::to_string_pretty(api)?.as_bytes())?;
+    file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&temporary, &target).with_context(|| format!("while writing {}", target.display()))?;
     Ok(())
 }
 
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the OS random source is available");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The API token kept in the data dir (`token`, 0600), made the first time. A token
+/// file others could read is replaced (it may have leaked), as is one that is not a token.
+pub fn load_token(data_dir: &Path) -> std::io::Result<String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = data_dir.join(TOKEN_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let private = std::fs::metadata(&path)?.permissions().mode() & 0o077 == 0;
+            let token = text.trim();
+            if private && crate::secret::is_token(token) {
+                return Ok(token.to_owned());
+            }
+            tracing::warn!(path = %path.display(), private, "the API token file was readable by others or not a token: a new token replaces it");
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let token = crate::secret::random_token()?;
+    write_token(data_dir, &token).map_err(std::io::Error::other)?;
+    Ok(token)
+}
+
+/// Keeps `token` as the data dir's API token (0600, atomically).
+pub fn write_token(data_dir: &Path, token: &str) -> anyhow::Result<()> {
+    write_private(data_dir, TOKEN_FILE, format!("{token}\n").as_bytes())
+}
+
+/// Replaces the API token of a data dir no daemon is using (`watchkeeper token rotate`
+/// with none running): the next start serves with it.
+pub fn rotate_token_at_rest(data_dir: &Path) -> anyhow::Result<()> {
+    create_private_dir(data_dir)?;
+    let _lock = DataDirLock::acquire(data_dir)?;
+    let token = crate::secret::random_token().map_err(StartError::Token)?;
+    write_token(data_dir, &token)
 }

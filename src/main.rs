@@ -154,11 +154,22 @@ enum Command {
     },
     /// Run the pre-flight checks and say how to fix what fails
     Doctor,
+    /// The API token the CLI and the dashboard use (kept in the data dir)
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Print shell completions
     Completions {
         /// The shell to write them for
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Replace it: the old one is refused at once; prints the dashboard's new link
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -315,6 +326,7 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         }
         Command::Config { command: ConfigCommand::Schema } => cli::config::schema(),
         Command::Doctor => cli::doctor::run(&config_path, &data_dir),
+        Command::Token { command: TokenCommand::Rotate } => cli::token::rotate(&data_dir).await,
         Command::Completions { shell } => {
             // Written whole here: clap_complete panics on a write error.
             let mut script = Vec::new();

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 pub const CONFIG_FILE: &str = "watchkeeper.toml";
 pub const API_FILE: &str = "api.json";
 
+/// The API token, kept across restarts (0600): `watchkeeper token rotate` replaces it.
+pub const TOKEN_FILE: &str = "token";
+
 fn home() -> PathBuf {
     std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."))
 }

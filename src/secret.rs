@@ -61,3 +61,15 @@ impl fmt::Debug for Secret {
         }
     }
 }
+
+/// 32 random bytes from the OS, in hex: the API's bearer token.
+pub fn random_token() -> std::io::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(format!("the OS random source failed: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Whether `text` is a token [`random_token`] could have made.
+pub fn is_token(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}

@@ -157,6 +157,12 @@ impl Client {
         }
     }
 
+    /// Replaces the core's API token: the new one is in `api.json` (and the data dir's
+    /// `token`) when this answers, and this client's is refused from then on.
+    pub async fn rotate_token(&self) -> Result<(), ClientError> {
+        self.send(self.http.post(format!("{}/api/v1/token/rotate", self.api.url))).await.map(|_| ())
+    }
+
     /// The live updates, as the server sends them (server-sent events), for as long as
     /// the core serves them.
     pub async fn events(&self) -> Result<reqwest::Response, ClientError> {

@@ -114,7 +114,17 @@ impl ApiError {
             401,
             "unauthorized",
             "missing or wrong bearer token",
-            "send `Authorization: Bearer <token>` with the token from api.json in the data dir",
+            "send `Authorization: Bearer <token>` with the token from api.json in the data dir; a dashboard opened before `watchkeeper token rotate` needs the link the daemon printed",
+        )
+    }
+
+    /// A new API token could not be written to the data dir: the old one stays.
+    pub fn token_not_kept(why: &str) -> ApiError {
+        ApiError::new(
+            500,
+            "token_not_kept",
+            format!("the new token could not be kept, so the old one stays in force: {why}"),
+            "make the data dir writable (or free disk space), then run `watchkeeper token rotate` again",
         )
     }
 

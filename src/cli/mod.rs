@@ -20,6 +20,7 @@ pub mod doctor;
 pub mod failure;
 pub mod incidents;
 pub mod status;
+pub mod token;
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -38,7 +38,7 @@ pub async fn require_token(State(state): State<AppState>, request: Request, next
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !constant_time_eq(presented.as_bytes(), state.token.as_bytes()) {
+    if !constant_time_eq(presented.as_bytes(), state.token.current().as_bytes()) {
         return ApiError::unauthorized().into_response();
     }
     next.run(request).await

@@ -30,18 +30,52 @@ use crate::engine::Engine;
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
-    pub token: Arc<str>,
+    pub token: Arc<Token>,
+}
+
+/// The API's bearer token: the one in force, and how a new one is kept before it
+/// replaces it (`watchkeeper token rotate`).
+pub struct Token {
+    current: std::sync::RwLock<Arc<str>>,
+    keep: Box<Keep>,
+}
+
+/// Writes a new token where it must survive, before it is used.
+type Keep = dyn Fn(&str) -> anyhow::Result<()> + Send + Sync;
+
+impl Token {
+    /// `token` in force; `keep` writes a new one where it must survive (before it is used).
+    pub fn new(token: &str, keep: impl Fn(&str) -> anyhow::Result<()> + Send + Sync + 'static) -> Arc<Token> {
+        Arc::new(Token { current: std::sync::RwLock::new(Arc::from(token)), keep: Box::new(keep) })
+    }
+
+    pub fn current(&self) -> Arc<str> {
+        self.current.read().map_or_else(|poisoned| poisoned.into_inner().clone(), |t| t.clone())
+    }
+
+    /// A new token, kept, then in force: the old one is refused from now on.
+    pub fn rotate(&self) -> anyhow::Result<()> {
+        let token = crate::secret::random_token()?;
+        (self.keep)(&token)?;
+        match self.current.write() {
+            Ok(mut current) => *current = Arc::from(token.as_str()),
+            Err(poisoned) => *poisoned.into_inner() = Arc::from(token.as_str()),
+        }
+        tracing::info!("the API token was replaced");
+        Ok(())
+    }
 }
 
 /// The whole application: the operations of the route table (those under `/api/` behind
 /// the token), the event stream, metrics, and the dashboard.
-pub fn app(engine: Engine, token: &str) -> Router {
-    let state = AppState { engine, token: Arc::from(token) };
+pub fn app(engine: Engine, token: Arc<Token>) -> Router {
+    let state = AppState { engine, token };
     let mut routes = Routes { api: Router::new(), root: Router::new() };
     operation::visit_all(&mut routes);
     let api = routes
         .api
         .route("/events", get(events))
+        .route("/token/rotate", post(rotate_token))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token));
     routes
@@ -197,6 +231,15 @@ fn body_with_id(body: &[u8], id: Option<String>) -> Result<serde_json::Value, Ap
 
 async fn api_not_found(uri: Uri) -> ApiError {
     ApiError::not_found(uri.path())
+}
+
+/// Replaces the API token: the new one is written to the data dir and `api.json`
+/// before it answers; the one this request came with is refused from then on.
+async fn rotate_token(State(state): State<AppState>) -> Response {
+    match state.token.rotate() {
+        Ok(()) => Json(serde_json::json!({ "rotated_at": api::dto::rfc3339(&state.engine.now()) })).into_response(),
+        Err(error) => ApiError::token_not_kept(&format!("{error:#}")).into_response(),
+    }
 }
 
 /// Live updates (see `api::live`), as server-sent events. The stream ends when the

@@ -455,3 +455,55 @@ async fn an_operations_arguments_come_from_its_path_and_nowhere_else() {
     let (status, run) = daemon.post("/api/v1/actions/fix/run", json!({"dry_run": true})).await;
     assert_eq!((status, run["status"].as_str()), (200, Some("dry_run")), "{run}");
 }
+
+/// The API token is kept in the data dir (0600) and survives restarts, so an open
+/// dashboard goes on after one; `watchkeeper token rotate` replaces it at once (the old
+/// one is refused), running or not, and a token file others could read is replaced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_survives_restarts_and_rotates_on_demand() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&config(&target, "")).await;
+    let token_file = daemon.data_dir().join("token");
+    let first = daemon.token.clone();
+    assert_eq!(std::fs::read_to_string(&token_file).unwrap().trim(), first, "api.json's token is the kept one");
+    assert_eq!(std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777, 0o600);
+
+    let daemon = Daemon::start_in(daemon.stop()).await;
+    assert_eq!(daemon.token, first, "the same token after a restart");
+    let (status, _) = daemon.get_any("/api/v1/status").await;
+    assert_eq!(status, 200);
+
+    // Rotated while it runs: the old token is refused at once, the CLI follows api.json.
+    let (code, out, err) = daemon.cli(&["token", "rotate"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let api: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(daemon.data_dir().join("api.json")).unwrap()).unwrap();
+    let second = api["token"].as_str().unwrap().to_owned();
+    assert_ne!(second, first);
+    assert!(out.contains(&format!("{}/#token={second}", daemon.url)), "it prints the dashboard's new link: {out}");
+    assert_eq!(std::fs::read_to_string(&token_file).unwrap().trim(), second, "kept before it answered");
+    let (status, body) = daemon.get_any("/api/v1/status").await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")), "the old token is refused: {body}");
+    let (code, _, err) = daemon.cli(&["status"]).await;
+    assert_eq!(code, 0, "the CLI reads the new one: {err}");
+
+    // Rotated with no daemon: the next start serves with the new one.
+    let dir = daemon.stop();
+    let (code, out, err) = run_cli(&["token", "rotate", "--data-dir", dir.path().join("data").to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("from its next start"), "{out}");
+    let third = std::fs::read_to_string(dir.path().join("data/token")).unwrap().trim().to_owned();
+    assert!(third != second && third.len() == 64, "{third}");
+    let daemon = Daemon::start_in(dir).await;
+    assert_eq!(daemon.token, third);
+
+    // A token file others can read may have leaked: it is replaced at start.
+    let dir = daemon.stop();
+    let kept = dir.path().join("data/token");
+    std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let daemon = Daemon::start_in(dir).await;
+    assert_ne!(daemon.token, third, "a readable token is not trusted");
+    assert_eq!(std::fs::metadata(daemon.data_dir().join("token")).unwrap().permissions().mode() & 0o777, 0o600);
+    daemon.stop();
+}

@@ -557,7 +557,24 @@ test("a clear banner when the core goes away", async () => {
   });
   assert.notEqual(ink.color, ink.background, "the retry button's words are drawn in another colour than its face");
   assert.equal(await row(page, "orders-api").count(), 1, "the last known state stays on screen");
+  assert.equal(await page.locator("main#view.away").count(), 1, "dimmed, as it may be stale");
+  const since = await row(page, "orders-api").locator("td").nth(2).innerText();
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
+  assert.equal(await row(page, "orders-api").locator("td").nth(2).innerText(), since, "its times stand still");
   await page.screenshot({ path: screenshotPath("core-unreachable.png") });
+
+  // The core comes back (the same data dir, so the same token): the page reconnects by
+  // itself, is live again and asks for nothing.
+  const token = daemon.api.token;
+  await daemon.restart();
+  assert.equal(daemon.api.token, token, "the token survived the restart");
+  await banner.waitFor({ state: "hidden", timeout: WAIT });
+  assert.equal(await page.locator("main#view.away").count(), 0, "no longer dimmed");
+  await eventually(WAIT, "live again: its times tick", async () =>
+    (await row(page, "orders-api").locator("td").nth(2).innerText()) !== since,
+  );
+  await page.reload();
+  await row(page, "orders-api").locator(".badge", { hasText: "up" }).waitFor({ timeout: WAIT });
   writeFileSync(screenshotPath("README.txt"), "Screenshots of the dashboard end-to-end tests (ui/e2e).\n");
   await page.close();
 });

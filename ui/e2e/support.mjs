@@ -57,47 +57,58 @@ export async function startDaemon(config) {
   const dataDir = path.join(dir, "data");
   mkdirSync(dataDir, { mode: 0o700 });
   writeFileSync(configPath, config);
-  const child = spawn(BIN, ["run", "--config", configPath, "--data-dir", dataDir, "--listen", "127.0.0.1:0"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RUST_LOG: "warn" },
-  });
   let log = "";
-  child.stdout.on("data", (chunk) => (log += chunk));
-  child.stderr.on("data", (chunk) => (log += chunk));
-  const exited = new Promise((resolve) => child.on("exit", resolve));
-  const api = await eventually(20_000, "the daemon writes api.json", () => {
-    if (child.exitCode !== null) throw new Error(`the daemon exited (${child.exitCode}):\n${log}`);
-    try {
-      return JSON.parse(readFileSync(path.join(dataDir, "api.json"), "utf8"));
-    } catch {
-      return null;
+  /** `watchkeeper run` on this dir, listening on `listen`, once it has written its api.json. */
+  const spawnOne = async (listen) => {
+    const child = spawn(BIN, ["run", "--config", configPath, "--data-dir", dataDir, "--listen", listen], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, RUST_LOG: "warn" },
+    });
+    child.stdout.on("data", (chunk) => (log += chunk));
+    child.stderr.on("data", (chunk) => (log += chunk));
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    const api = await eventually(20_000, "the daemon writes api.json", () => {
+      if (child.exitCode !== null) throw new Error(`the daemon exited (${child.exitCode}):\n${log}`);
+      try {
+        const api = JSON.parse(readFileSync(path.join(dataDir, "api.json"), "utf8"));
+        return api.pid === child.pid ? api : null;
+      } catch {
+        return null;
+      }
+    });
+    return { child, exited, api };
+  };
+  let running = await spawnOne("127.0.0.1:0");
+  const kill = async () => {
+    if (running.child.exitCode === null) {
+      running.child.kill("SIGTERM");
+      await running.exited;
     }
-  });
-  return {
+  };
+  const daemon = {
     dir,
-    api,
-    dashboard: `${api.url}/#token=${api.token}`,
+    api: running.api,
+    dashboard: `${running.api.url}/#token=${running.api.token}`,
     log: () => log,
     /** A GET of the API, as JSON. */
     async get(route) {
-      const response = await fetch(`${api.url}${route}`, { headers: { authorization: `Bearer ${api.token}` } });
+      const response = await fetch(`${daemon.api.url}${route}`, { headers: { authorization: `Bearer ${daemon.api.token}` } });
       if (!response.ok) throw new Error(`GET ${route} answered ${response.status}`);
       return response.json();
     },
     async stop() {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await exited;
-      }
+      await kill();
       rmSync(dir, { recursive: true, force: true });
     },
-    async kill() {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await exited;
-      }
+    kill,
+    /** Starts it again on the same data dir and address (after `kill`). */
+    async restart() {
+      await kill();
+      running = await spawnOne(new URL(daemon.api.url).host);
+      daemon.api = running.api;
     },
   };
+  return daemon;
 }
 
 /** Polls `probe` until it returns something other than null/undefined/false. */

@@ -57,6 +57,8 @@ export class App {
     document.addEventListener("keydown", (event) => this.onKey(event));
     // Relative times and countdowns ("open, trial in 12 s") tick each second.
     setInterval(() => {
+      // While the core is away what is shown is its last word: no countdown runs on.
+      if (this.down !== null) return;
       if (this.page === this.overview) this.overview.tick();
       else if (this.page instanceof CheckPage) this.page.tick();
     }, 1_000);
@@ -98,7 +100,7 @@ export class App {
           <strong>Degraded: </strong>${this.degraded.join("; ")}
         </div>
         <div class="banner degraded" role="status" id="no-network" ?hidden=${network === null}>${network?.text ?? ""}</div>
-        <header>
+        <header class=${this.down ? "away" : ""}>
           <h1>Watchkeeper</h1>
           <span id="overall" class="badge ${overview?.level ?? "unknown"}">${overview?.level ?? "…"}</span>
           <span id="summary" class="summary">${overview?.summary ?? ""}</span>
@@ -108,7 +110,7 @@ export class App {
             )}
           </nav>
         </header>
-        <main id="view">${this.page.element}</main>`,
+        <main id="view" class=${this.down ? "away" : ""} aria-busy=${this.down ? "true" : "false"}>${this.page.element}</main>`,
       this.root,
     );
   }

@@ -129,7 +129,7 @@ describe("HTTP transport against a real server", () => {
     const stale = new HttpTransport("old", base);
     await expect(stale.call("status", {})).rejects.toMatchObject({
       code: "unauthorized",
-      resolution: expect.stringContaining("new token"),
+      resolution: expect.stringContaining("watchkeeper token rotate"),
     });
   });
 

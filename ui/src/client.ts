@@ -196,7 +196,7 @@ function httpError(status: number, body: unknown): ApiError {
     if (body.code === "unauthorized") {
       return {
         ...body,
-        resolution: "the daemon has a new token since it restarted: open the dashboard link it printed",
+        resolution: "its API token was replaced (`watchkeeper token rotate`): open the new dashboard link it printed",
       };
     }
     return body;
