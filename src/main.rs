@@ -140,6 +140,15 @@ enum Command {
         /// Only those about this check
         #[arg(long)]
         check: Option<String>,
+        /// Only those for this channel
+        #[arg(long)]
+        channel: Option<String>,
+        /// Only those about this
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(watchkeeper::model::NotifyEvent::ALL.iter().map(|e| e.as_str())))]
+        event: Option<String>,
+        /// Only those that stand so
+        #[arg(long, value_parser = ["delivered", "held", "failed", "retrying", "sending"])]
+        outcome: Option<String>,
         /// At most this many, newest first
         #[arg(long, default_value_t = 20)]
         limit: u32,
@@ -318,8 +327,9 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         Command::Silences { all, json } => cli::alerts::silences(&data_dir, all, json).await,
         Command::Unsilence { id, json } => cli::alerts::unsilence(&data_dir, &id, json).await,
         Command::Maintenance { json } => cli::alerts::maintenance(&data_dir, json).await,
-        Command::Notifications { check, limit, json } => {
-            cli::alerts::notifications(&data_dir, check, limit, json).await
+        Command::Notifications { check, channel, event, outcome, limit, json } => {
+            let filter = cli::alerts::LogFilter { check, channel, event, outcome };
+            cli::alerts::notifications(&data_dir, filter, limit, json).await
         }
         Command::Config { command: ConfigCommand::Validate { path } } => {
             cli::config::validate(&path.unwrap_or(config_path))

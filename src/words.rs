@@ -20,7 +20,8 @@ use crate::budget::Budget;
 use crate::clock::Zone;
 use crate::engine::{BudgetSnapshot, CheckSnapshot, GroupSnapshot, HealingSnapshot};
 use crate::healing::{HealingState, Hold};
-use crate::model::{BreakerState, GroupLevel, Requester, ServiceBreaker, Status, Suppressed};
+pub use crate::model::Outcome;
+use crate::model::{BreakerState, GroupLevel, NotifyEvent, Requester, ServiceBreaker, Status, Suppressed};
 
 /// Words as said at `now`, and, when they count down, how they go on.
 #[derive(Debug, Clone, PartialEq)]
@@ -596,18 +597,37 @@ pub fn suppressed(reason: Suppressed) -> &'static str {
         Suppressed::Flapping => "flapping",
         Suppressed::ParentDown => "a check it depends on is down",
         Suppressed::NoNetwork => "no network",
+        Suppressed::NoDesktop => "no desktop session",
     }
 }
 
-/// Where a notification stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Delivered,
-    /// Decided and not sent (`suppressed`).
-    Held,
-    Failed,
-    Retrying,
-    Sending,
+/// What a notification is about, in words.
+pub fn notify_event(event: NotifyEvent) -> &'static str {
+    match event {
+        NotifyEvent::Opened => "down",
+        NotifyEvent::Resolved => "recovered",
+        NotifyEvent::Reminder => "reminder",
+        NotifyEvent::Flapping => "flapping",
+        NotifyEvent::NoNetwork => "no network",
+        NotifyEvent::RestartLoop => "restart loop",
+        NotifyEvent::CertExpiry => "certificate expiry",
+        NotifyEvent::ServiceBreaker => "service breaker opened",
+    }
+}
+
+/// Every standing of a notification, in the order a filter offers them.
+pub const OUTCOMES: [Outcome; 5] =
+    [Outcome::Delivered, Outcome::Held, Outcome::Failed, Outcome::Retrying, Outcome::Sending];
+
+/// Where a notification stands, as a filter names it.
+pub fn outcome_state(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Delivered => "delivered",
+        Outcome::Held => "not sent",
+        Outcome::Failed => "failed",
+        Outcome::Retrying => "retrying",
+        Outcome::Sending => "sending",
+    }
 }
 
 /// Where a notification stands, and in words: `delivered`, `not sent: silenced`,
@@ -618,13 +638,17 @@ pub fn outcome(
     attempts: u32,
     error: Option<&str>,
 ) -> (Outcome, String) {
-    match (suppressed_by, delivered, error) {
-        (Some(why), _, _) => (Outcome::Held, format!("not sent: {}", suppressed(why))),
-        (None, Some(true), _) => (Outcome::Delivered, "delivered".to_owned()),
-        (None, Some(false), error) => (Outcome::Failed, format!("failed: {}", error.unwrap_or("given up"))),
-        (None, None, Some(error)) => (Outcome::Retrying, format!("retrying ({attempts} tries): {error}")),
-        (None, None, None) => (Outcome::Sending, "sending".to_owned()),
-    }
+    let outcome = Outcome::of(suppressed_by, delivered, error);
+    let text = match (outcome, suppressed_by) {
+        // Nowhere to show it is no failure, and nothing was held back from anyone.
+        (_, Some(Suppressed::NoDesktop)) => "not shown: no desktop session".to_owned(),
+        (_, Some(why)) => format!("not sent: {}", suppressed(why)),
+        (Outcome::Delivered, None) => "delivered".to_owned(),
+        (Outcome::Failed, None) => format!("failed: {}", error.unwrap_or("given up")),
+        (Outcome::Retrying, None) => format!("retrying ({attempts} tries): {}", error.unwrap_or_default()),
+        (Outcome::Sending | Outcome::Held, None) => "sending".to_owned(),
+    };
+    (outcome, text)
 }
 
 /// How an action run went, beside its status: `exit 0 · 2 s · verified: the check is

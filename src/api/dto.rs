@@ -1518,11 +1518,11 @@ wire_enum! {
 wire_enum! {
     /// Why a notification was not sent.
     SuppressedDto("Suppressed") <=> Suppressed {
-        Silenced, Maintenance, Acked, QuietHours, Flapping, ParentDown, NoNetwork,
+        Silenced, Maintenance, Acked, QuietHours, Flapping, ParentDown, NoNetwork, NoDesktop,
     }
 }
 
-/// `GET /api/v1/notifications?check=ID&incident=N&limit=N`.
+/// `GET /api/v1/notifications?check=ID&channel=ID&event=E&outcome=O&incident=N&limit=N`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 #[ts(rename = "NotificationsArgs")]
@@ -1533,6 +1533,18 @@ pub struct NotificationsArgs {
     /// Only those about this incident.
     #[ts(optional)]
     pub incident: Option<i64>,
+    /// Only those for this channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub channel: Option<String>,
+    /// Only those about this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub event: Option<NotifyEventDto>,
+    /// Only those that stand so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub outcome: Option<OutcomeStateDto>,
     /// Most decisions (default 100, at most 1000).
     #[ts(optional)]
     pub limit: Option<u32>,
@@ -1546,6 +1558,8 @@ pub struct NotificationDto {
     pub id: i64,
     pub at: String,
     pub event: NotifyEventDto,
+    /// What it is about, in words: `down`, `recovered`, `restart loop`.
+    pub event_text: String,
     /// The checks it is about: a burst names them all.
     pub checks: Vec<String>,
     pub incident: Option<i64>,
@@ -1582,6 +1596,7 @@ impl From<&NotificationRecord> for NotificationDto {
             id: n.id,
             at: rfc3339(&n.at),
             event: n.event.into(),
+            event_text: words::notify_event(n.event).to_owned(),
             checks: n.checks.iter().map(|c| c.to_string()).collect(),
             incident: n.incident,
             channel: n.channel.clone(),

@@ -227,9 +227,23 @@ async fn add_note(engine: &Engine, args: dto::NoteArgs, requester: Requester) ->
 /// `GET /api/v1/notifications`: every decision, newest first.
 pub async fn notifications(engine: &Engine, args: dto::NotificationsArgs) -> Result<dto::NotificationsDto, ApiError> {
     let check_id = args.check.as_deref().map(|check| known_check(engine, check)).transpose()?;
+    if let Some(channel) = args.channel.as_deref() {
+        if engine.config().channel(channel).is_none() {
+            let known: Vec<&str> = engine.config().channels.iter().map(|c| c.id.as_str()).collect();
+            return Err(ApiError::new(
+                404,
+                "unknown_channel",
+                format!("no channel has the id `{channel}`"),
+                format!("the configured channels are: {}", known.join(", ")),
+            ));
+        }
+    }
     let filter = crate::store::NotificationFilter {
         check_id,
         incident: args.incident,
+        channel: args.channel,
+        event: args.event.map(Into::into),
+        outcome: args.outcome.map(Into::into),
         limit: args.limit.unwrap_or(100).clamp(1, 1000),
     };
     let records = engine.store().notifications(filter).await.map_err(ApiError::store)?;

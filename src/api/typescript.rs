@@ -91,6 +91,25 @@ fn tables() -> String {
         "\n/** The quick pause a check's page offers: for how long, and its button. */\nexport const QUICK_PAUSE = {};\n",
         json(serde_json::json!({ "for": words::QUICK_PAUSE.0, "label": words::QUICK_PAUSE.1 }))
     ));
+    let events: serde_json::Map<String, serde_json::Value> = crate::model::NotifyEvent::ALL
+        .iter()
+        .map(|event| (event.as_str().to_owned(), words::notify_event(*event).into()))
+        .collect();
+    out.push_str(&format!(
+        "\n/** What a notification is about, in words. */\nexport const NOTIFY_EVENT_WORDS: Record<NotifyEvent, string> = {};\n",
+        json(events.into())
+    ));
+    let outcomes: Vec<serde_json::Value> = words::OUTCOMES
+        .iter()
+        .map(|outcome| {
+            let code = serde_json::to_value(dto::OutcomeStateDto::from(*outcome)).unwrap_or_default();
+            serde_json::json!({ "code": code, "label": words::outcome_state(*outcome) })
+        })
+        .collect();
+    out.push_str(&format!(
+        "\n/** Where a notification can stand, as the log's filter offers it. */\nexport const OUTCOME_STATES: {{ code: OutcomeState; label: string }}[] = {};\n",
+        json(outcomes.into())
+    ));
     out.push_str(&format!(
         "\n/** What a check's page and the tray call silencing it (a menu of `SNOOZES`) and acknowledging its incident. */\nexport const SILENCE_MENU = {};\nexport const ACKNOWLEDGE = {};\n",
         json(words::SILENCE_MENU.into()),

@@ -7,7 +7,6 @@ use std::path::Path;
 use watchkeeper::api::client::Client;
 use watchkeeper::api::dto::{AckArgs, IdArgs, NoArgs, NotificationsArgs, SilenceArgs, SilencesArgs};
 use watchkeeper::api::operation;
-use watchkeeper::model::NotifyEvent;
 
 use super::{client_error, print_json, print_table, short_time};
 
@@ -105,9 +104,28 @@ pub async fn unsilence(data_dir: &Path, id: &str, json: bool) -> anyhow::Result<
     Ok(0)
 }
 
-pub async fn notifications(data_dir: &Path, check: Option<String>, limit: u32, json: bool) -> anyhow::Result<u8> {
+/// What `watchkeeper notifications` keeps of the log: the values as the API spells them.
+pub struct LogFilter {
+    pub check: Option<String>,
+    pub channel: Option<String>,
+    pub event: Option<String>,
+    pub outcome: Option<String>,
+}
+
+pub async fn notifications(data_dir: &Path, filter: LogFilter, limit: u32, json: bool) -> anyhow::Result<u8> {
     let client = Client::discover(data_dir).map_err(client_error)?;
-    let args = NotificationsArgs { check, incident: None, limit: Some(limit) };
+    // The flags' values are the API's codes (clap allows no other).
+    fn code<T: serde::de::DeserializeOwned>(value: Option<String>) -> serde_json::Result<Option<T>> {
+        value.map(serde_json::Value::String).map(serde_json::from_value).transpose()
+    }
+    let args = NotificationsArgs {
+        check: filter.check,
+        channel: filter.channel,
+        event: code(filter.event)?,
+        outcome: code(filter.outcome)?,
+        incident: None,
+        limit: Some(limit),
+    };
     let answer = client.call::<operation::Notifications>(&args).await.map_err(client_error)?;
     if json {
         print_json(&answer)?;
@@ -123,7 +141,7 @@ pub async fn notifications(data_dir: &Path, check: Option<String>, limit: u32, j
         rows.push([
             n.id.to_string(),
             short_time(&n.at),
-            NotifyEvent::from(n.event).as_str().to_owned(),
+            n.event_text.clone(),
             n.channel.clone(),
             n.outcome.text.clone(),
             n.title.clone(),

@@ -37,5 +37,33 @@ codes! {
         Flapping = "flapping",
         ParentDown = "parent_down",
         NoNetwork = "no_network",
+        /// The desktop channel of a daemon with no desktop session: nowhere to show it.
+        NoDesktop = "no_desktop",
+    }
+}
+
+/// Where a notification stands: delivered, held (decided and not sent: `suppressed`),
+/// failed (given up), retrying (an attempt failed), or sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    /// Decided and not sent (`suppressed`).
+    Held,
+    Failed,
+    Retrying,
+    Sending,
+}
+
+impl Outcome {
+    /// Where a logged notification stands: what it was held for, whether it was
+    /// delivered (`None` while it is tried), and its last attempt's error.
+    pub fn of(suppressed: Option<Suppressed>, delivered: Option<bool>, error: Option<&str>) -> Outcome {
+        match (suppressed, delivered, error) {
+            (Some(_), _, _) => Outcome::Held,
+            (None, Some(true), _) => Outcome::Delivered,
+            (None, Some(false), _) => Outcome::Failed,
+            (None, None, Some(_)) => Outcome::Retrying,
+            (None, None, None) => Outcome::Sending,
+        }
     }
 }

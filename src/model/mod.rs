@@ -13,7 +13,7 @@ mod result;
 mod status;
 
 pub use action::{Plan, PlanFile, Quarantined, Requester, RunStatus};
-pub use alert::{NotifyEvent, Severity, Suppressed};
+pub use alert::{NotifyEvent, Outcome, Severity, Suppressed};
 pub use code::Code;
 pub use failure::{Failure, FailureClass};
 pub use health::{HealthWord, ServiceBreaker, ServiceBreakers, ServiceComponent, ServiceHealth};

@@ -46,7 +46,23 @@ pub struct Delivery {
 pub struct NotificationFilter {
     pub check_id: Option<CheckId>,
     pub incident: Option<i64>,
+    pub channel: Option<String>,
+    pub event: Option<crate::model::NotifyEvent>,
+    /// Where it stands (`model::Outcome::of`).
+    pub outcome: Option<crate::model::Outcome>,
     pub limit: u32,
+}
+
+/// The rows that stand as `outcome`: `model::Outcome::of` in SQL.
+fn outcome_condition(outcome: crate::model::Outcome) -> &'static str {
+    use crate::model::Outcome;
+    match outcome {
+        Outcome::Held => "n.suppressed IS NOT NULL",
+        Outcome::Delivered => "n.suppressed IS NULL AND n.delivered = 1",
+        Outcome::Failed => "n.suppressed IS NULL AND n.delivered = 0",
+        Outcome::Retrying => "n.suppressed IS NULL AND n.delivered IS NULL AND n.error IS NOT NULL",
+        Outcome::Sending => "n.suppressed IS NULL AND n.delivered IS NULL AND n.error IS NULL",
+    }
 }
 
 /// A silence as recorded.
@@ -178,15 +194,22 @@ pub(super) fn notifications(
     filter: &NotificationFilter,
 ) -> rusqlite::Result<Vec<NotificationRecord>> {
     let limit = if filter.limit == 0 { 100 } else { filter.limit };
+    let outcome = filter.outcome.map_or("1", outcome_condition);
     let sql = format!(
         "SELECT {NOTIFICATION_COLUMNS} FROM notifications n
          WHERE (?1 IS NULL OR n.id IN (SELECT notification_id FROM notification_checks WHERE check_id = ?1))
            AND (?2 IS NULL OR n.id IN (SELECT notification_id FROM notification_incidents WHERE incident_id = ?2))
-         ORDER BY n.id DESC LIMIT ?3"
+           AND (?3 IS NULL OR n.channel = ?3)
+           AND (?4 IS NULL OR n.event = ?4)
+           AND ({outcome})
+         ORDER BY n.id DESC LIMIT ?5"
     );
     let mut statement = connection.prepare_cached(&sql)?;
     let check = filter.check_id.as_ref().map(CheckId::as_str);
-    let rows = statement.query_map(params![check, filter.incident, limit], |row| notification_row(connection, row))?;
+    let event = filter.event.map(crate::model::NotifyEvent::as_str);
+    let rows = statement.query_map(params![check, filter.incident, filter.channel, event, limit], |row| {
+        notification_row(connection, row)
+    })?;
     rows.collect()
 }
 

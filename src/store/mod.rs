@@ -43,6 +43,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (6, include_str!("migrations/0006_breakers.sql")),
     (7, include_str!("migrations/0007_alerts.sql")),
     (8, include_str!("migrations/0008_flap.sql")),
+    (9, include_str!("migrations/0009_no_desktop.sql")),
 ];
 
 pub const DB_FILE: &str = "history.db";

@@ -272,3 +272,45 @@ async fn a_database_from_before_the_failure_class_rename_keeps_its_history() {
     let results = store.results(id("db"), 10).await.unwrap();
     assert_eq!(results[0].failure_class, Some(FailureClass::Timeout), "and so does the result's class");
 }
+
+/// A headless daemon's desktop notifications, logged as failed deliveries before
+/// schema 9, read as what they were: decisions shown nowhere. Real failures stay.
+#[tokio::test]
+async fn desktop_notifications_of_a_headless_daemon_are_no_failures_after_the_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.db");
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        for (n, sql) in [
+            include_str!("../../src/store/migrations/0001_init.sql"),
+            include_str!("../../src/store/migrations/0002_pause.sql"),
+            include_str!("../../src/store/migrations/0003_failure_class.sql"),
+            include_str!("../../src/store/migrations/0004_recovery.sql"),
+            include_str!("../../src/store/migrations/0005_quarantine.sql"),
+            include_str!("../../src/store/migrations/0006_breakers.sql"),
+            include_str!("../../src/store/migrations/0007_alerts.sql"),
+            include_str!("../../src/store/migrations/0008_flap.sql"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            old.execute_batch(sql).unwrap_or_else(|e| panic!("migration {}: {e}", n + 1));
+        }
+        old.pragma_update(None, "user_version", 8).unwrap();
+        let row =
+            "INSERT INTO notifications (id, at, event, channel, severity, title, body, delivered, attempts, error)
+                   VALUES (?1, 1000, 'opened', ?2, 'critical', 'db down', 'refused', 0, 1, ?3)";
+        old.execute(row, rusqlite::params![1, "desktop", "no desktop app is running: the daemon runs headless"])
+            .unwrap();
+        old.execute(row, rusqlite::params![2, "hook", "the receiver answered HTTP 500"]).unwrap();
+    }
+    let (store, _) = Store::open(dir.path()).unwrap();
+    let filter = watchkeeper::store::NotificationFilter { limit: 10, ..Default::default() };
+    let log = store.notifications(filter).await.unwrap();
+    let outcome = |id: i64| {
+        let n = log.iter().find(|n| n.id == id).unwrap();
+        watchkeeper::words::outcome(n.suppressed, n.delivered, n.attempts, n.error.as_deref()).1
+    };
+    assert_eq!(outcome(1), "not shown: no desktop session");
+    assert_eq!(outcome(2), "failed: the receiver answered HTTP 500", "a real failure stays one");
+}

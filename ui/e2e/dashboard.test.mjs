@@ -483,6 +483,20 @@ end = "${new Date(Date.now() + 90000_000).toISOString()}"
     assert.equal(received.filter((n) => /Batch/.test(n.title)).length, 0, "in maintenance: nobody is told");
     assert.equal((await alerts.get("/api/v1/incidents")).incidents.filter((i) => i.check === "batch").length, 0, "nor an incident opened");
     await page.screenshot({ path: screenshotPath("alerts.png"), fullPage: true });
+    // The log's filters: only what was held back, then only Web's.
+    await page.locator("#log-outcome").selectOption("held");
+    await eventually(WAIT, "only what was not sent", async () => {
+      const outcomes = await log.locator("tbody td:last-child").allInnerTexts();
+      return outcomes.length > 0 && outcomes.every((o) => o.startsWith("not sent")) ? outcomes : null;
+    });
+    await page.locator("#log-outcome").selectOption("");
+    await page.locator("#log-check").selectOption("web");
+    await eventually(WAIT, "only Web's", async () => {
+      const about = await page.locator("#notification-log table.notifications tbody td:nth-child(4)").allInnerTexts();
+      return about.length > 0 && about.every((a) => a === "Web") ? about : null;
+    });
+    assert.match(await page.locator("#notification-log").innerText(), /Web[\s\S]*down/, "the event in words");
+    await page.locator("#log-check").selectOption("");
 
     // The overview says each state as it is: the silenced one is muted and says until
     // when, by whom and why; the remote one blames the network.

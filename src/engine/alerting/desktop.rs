@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use super::Sent;
 use crate::alert::Decision;
 use crate::engine::{Engine, Event};
+use crate::model::Suppressed;
 use crate::store::{Delivery, NotificationRecord, WriteOp};
 
 /// Desktop notifications kept for a shell that has not attached yet.
@@ -63,9 +64,8 @@ impl Engine {
             // The tray app's shell is coming: its row first, then it waits.
             Some(sent)
         } else {
-            record.attempts = 1;
-            record.delivered = Some(false);
-            record.error = Some("no desktop app is running: the daemon runs headless".to_owned());
+            // A headless daemon: nowhere to show it, which is no failure of delivery.
+            record.suppressed = Some(Suppressed::NoDesktop);
             None
         }
     }

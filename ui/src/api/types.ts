@@ -449,6 +449,10 @@ export type NoteArgs = { id: string, text: string, };
 
 export type Notification = { id: number, at: string, event: NotifyEvent,
 /**
+ * What it is about, in words: `down`, `recovered`, `restart loop`.
+ */
+event_text: string,
+/**
  * The checks it is about: a burst names them all.
  */
 checks: Array<string>, incident: number | null, channel: string, severity: Severity, title: string, body: string,
@@ -473,6 +477,18 @@ check?: string,
  * Only those about this incident.
  */
 incident?: number,
+/**
+ * Only those for this channel.
+ */
+channel?: string,
+/**
+ * Only those about this.
+ */
+event?: NotifyEvent,
+/**
+ * Only those that stand so.
+ */
+outcome?: OutcomeState,
 /**
  * Most decisions (default 100, at most 1000).
  */
@@ -663,7 +679,7 @@ summary: string, groups: Array<Group>,
  */
 network_down: NetworkDown | null, };
 
-export type Suppressed = "silenced" | "maintenance" | "acked" | "quiet_hours" | "flapping" | "parent_down" | "no_network";
+export type Suppressed = "silenced" | "maintenance" | "acked" | "quiet_hours" | "flapping" | "parent_down" | "no_network" | "no_desktop";
 
 export type Undone = { run: ActionRun, restored: number, };
 
@@ -714,6 +730,12 @@ export const SNOOZES: { code: string; label: string }[] = [{"code":"15m","label"
 
 /** The quick pause a check's page offers: for how long, and its button. */
 export const QUICK_PAUSE = {"for":"1h","label":"Pause 1 h"};
+
+/** What a notification is about, in words. */
+export const NOTIFY_EVENT_WORDS: Record<NotifyEvent, string> = {"cert_expiry":"certificate expiry","flapping":"flapping","no_network":"no network","opened":"down","reminder":"reminder","resolved":"recovered","restart_loop":"restart loop","service_breaker":"service breaker opened"};
+
+/** Where a notification can stand, as the log's filter offers it. */
+export const OUTCOME_STATES: { code: OutcomeState; label: string }[] = [{"code":"delivered","label":"delivered"},{"code":"held","label":"not sent"},{"code":"failed","label":"failed"},{"code":"retrying","label":"retrying"},{"code":"sending","label":"sending"}];
 
 /** What a check's page and the tray call silencing it (a menu of `SNOOZES`) and acknowledging its incident. */
 export const SILENCE_MENU = "Silence";

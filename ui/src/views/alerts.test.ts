@@ -17,6 +17,7 @@ const base: Notification = {
   id: 1,
   at: "2026-12-02T10:00:00.000Z",
   event: "opened",
+  event_text: "down",
   checks: ["api"],
   incident: 3,
   channel: "hook",
@@ -35,6 +36,7 @@ describe("the notification log", () => {
     const table = drawn(notificationTable([base], new Map([["api", "Orders API"]])));
     const cells = [...table.querySelectorAll("tbody td")].map((td) => td.textContent);
     expect(cells).toContain("Orders API");
+    expect(cells).toContain("down");
     const outcome = table.querySelector("tbody td:last-child .badge")!;
     expect(outcome.textContent).toBe("not sent: quiet hours");
     expect(outcome.className).toBe(`badge ${OUTCOME_COLOURS.held}`);

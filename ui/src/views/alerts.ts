@@ -5,7 +5,7 @@
 import { html, nothing, render } from "lit-html";
 import { repeat } from "lit-html/directives/repeat.js";
 
-import { SNOOZES } from "../api/types";
+import { NOTIFY_EVENT_WORDS, type NotificationsArgs, OUTCOME_STATES, SNOOZES } from "../api/types";
 import {
   asApiError,
   type ApiError,
@@ -34,6 +34,10 @@ export class AlertsPage {
   private log: Loaded<Notification[]> = LOADING;
   private showAll = false;
   private formError: ApiError | null = null;
+  /** What the notification log is narrowed to (the API's filters). */
+  private filter: Pick<NotificationsArgs, "check" | "channel" | "event" | "outcome"> = {};
+  /** The channels the log has named, for its filter. */
+  private readonly channels = new Set<string>();
 
   constructor(
     private readonly transport: Transport,
@@ -98,7 +102,36 @@ export class AlertsPage {
       <div id="maintenance-windows">${loaded(this.windows, (windows) => windowTable(windows, names))}</div>
       <h2>Notification log</h2>
       <p class="hint">Every decision of the alert policy, one per channel: sent or not, and why.</p>
-      <div id="notification-log">${loaded(this.log, (log) => notificationTable(log, names))}</div>`;
+      ${this.logFilters(checks)}
+      <div id="notification-log">${loaded(this.log, (log) => notificationTable(log, names, Object.values(this.filter).some((v) => v !== undefined)))}</div>`;
+  }
+
+  /** The log's filters: a check, a channel, an event, an outcome (all by default). */
+  private logFilters(checks: { id: string; name: string }[]) {
+    const set = (key: keyof AlertsPage["filter"]) => (event: Event) => {
+      const value = (event.target as HTMLSelectElement).value;
+      this.filter = { ...this.filter, [key]: value === "" ? undefined : value };
+      void this.loadLog();
+    };
+    const option = (value: string, label: string, current: string | undefined) =>
+      html`<option value=${value} ?selected=${current === value}>${label}</option>`;
+    return html`<div class="log-filters" role="group" aria-label="Filter the log">
+      <select id="log-check" aria-label="Check" @change=${set("check")}>
+        ${option("", "every check", this.filter.check)} ${checks.map((c) => option(c.id, c.name, this.filter.check))}
+      </select>
+      <select id="log-channel" aria-label="Channel" @change=${set("channel")}>
+        ${option("", "every channel", this.filter.channel)}
+        ${[...this.channels].sort().map((c) => option(c, c, this.filter.channel))}
+      </select>
+      <select id="log-event" aria-label="Event" @change=${set("event")}>
+        ${option("", "every event", this.filter.event)}
+        ${Object.entries(NOTIFY_EVENT_WORDS).map(([code, words]) => option(code, words, this.filter.event))}
+      </select>
+      <select id="log-outcome" aria-label="Outcome" @change=${set("outcome")}>
+        ${option("", "every outcome", this.filter.outcome)}
+        ${OUTCOME_STATES.map((o) => option(o.code, o.label, this.filter.outcome))}
+      </select>
+    </div>`;
   }
 
   private silenceTable(silences: Silence[]) {
@@ -179,7 +212,8 @@ export class AlertsPage {
   }
 
   private async loadLog(): Promise<void> {
-    this.log = await load(async () => (await this.transport.call("notifications", { limit: 200 })).notifications);
+    this.log = await load(async () => (await this.transport.call("notifications", { ...this.filter, limit: 200 })).notifications);
+    if (this.log.state === "ready") for (const n of this.log.value) this.channels.add(n.channel);
     this.render();
   }
 }
@@ -189,8 +223,8 @@ function splitTarget(value: string): ["check" | "group", string] {
   return [kind === "group" ? "group" : "check", rest.join(":")];
 }
 
-export function notificationTable(log: Notification[], names: Map<string, string>) {
-  if (log.length === 0) return html`<p class="empty">Nothing has been notified yet.</p>`;
+export function notificationTable(log: Notification[], names: Map<string, string>, filtered = false) {
+  if (log.length === 0) return html`<p class="empty">Nothing in the log${filtered ? " matches these filters" : " yet"}.</p>`;
   return html`<table class="notifications">
     <thead>
       <tr>
@@ -205,7 +239,7 @@ export function notificationTable(log: Notification[], names: Map<string, string
           const about = n.checks.map((c) => names.get(c) ?? c);
           return html`<tr data-notification=${n.id}>
             <td>${formatTime(n.at)}</td>
-            <td>${n.event.replace("_", " ")}${n.severity === "critical" ? html`<span class="id">critical</span>` : nothing}</td>
+            <td>${n.event_text}${n.severity === "critical" ? html`<span class="id">critical</span>` : nothing}</td>
             <td>${n.channel}</td>
             <td>${about.length > 3 ? `${about.slice(0, 3).join(", ")}, +${about.length - 3}` : about.join(", ")}</td>
             <td class="message" title=${n.body}>${n.title}</td>
