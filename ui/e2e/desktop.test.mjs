@@ -62,11 +62,28 @@ async function trayShows(session, item, label, state) {
   });
 }
 
+/** Clicks the entry `label`. The app redraws its menu whenever what it shows changes (a
+ *  check's state line too), so an id read just before a redraw can be gone: then the
+ *  layout is read again. */
 async function click(session, item, label) {
-  const menu = await session.host.ask({ op: "layout", item });
-  const entry = findEntry(menu, label);
-  assert.ok(entry, `the tray menu has "${label}": ${JSON.stringify(menu)}`);
-  await session.host.ask({ op: "click", item, id: entry.id });
+  await clickFound(session, item, label, (menu) => findEntry(menu, label));
+}
+
+/** Clicks the entry `find` finds in the menu (`what` names it), reading the layout again
+ *  when the menu was redrawn between the read and the click. */
+async function clickFound(session, item, what, find) {
+  await eventually(WAIT, `a click on ${what}`, async () => {
+    const menu = await session.host.ask({ op: "layout", item });
+    const entry = find(menu);
+    assert.ok(entry, `the tray menu has ${what}: ${JSON.stringify(menu)}`);
+    try {
+      await session.host.ask({ op: "click", item, id: entry.id });
+      return true;
+    } catch (error) {
+      if (/does not refer to a menu item/.test(String(error))) return null;
+      throw error;
+    }
+  });
 }
 
 test("a failure is notified on D-Bus, and the tray shows it and acts on it", async (t) => {
@@ -177,7 +194,11 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
     findEntry(db, "Silence").children.map((c) => c.label),
     ["15 min", "1 h", "4 h", "until tomorrow 08:00"],
   );
-  await session.host.ask({ op: "click", item, id: snoozeEntry.id });
+  assert.ok(snoozeEntry);
+  await clickFound(session, item, "Payments DB's Silence 15 min", (menu) => {
+    const silence = findEntryStarting(menu, "Payments DB — Down")?.children.find((c) => c.label === "Silence");
+    return silence?.children.find((c) => c.label === "15 min");
+  });
   const snoozed = await eventually(WAIT, "the tray's snooze is a silence", async () =>
     (await app.get("/api/v1/silences")).silences.find((s) => s.reason === "snoozed from the tray"),
   );
@@ -378,8 +399,11 @@ test("the tray's check submenu resets an open breaker, as the desktop's", async 
     const menu = await session.host.ask({ op: "layout", item });
     return findEntryStarting(menu, "API — Down, behind an open breaker: ")?.children.find((c) => c.label === "Reset breaker") ?? null;
   });
+  assert.ok(entry);
   healthy = true;
-  await session.host.ask({ op: "click", item, id: entry.id });
+  await clickFound(session, item, "API's Reset breaker", (menu) =>
+    findEntryStarting(menu, "API — Down, behind an open breaker: ")?.children.find((c) => c.label === "Reset breaker"),
+  );
   const reset = await eventually(WAIT, "the reset probes again and the check is up", async () => {
     const check = await app.get("/api/v1/checks/api");
     return check.status === "up" ? check : null;
