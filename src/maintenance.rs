@@ -93,6 +93,17 @@ pub struct Cron {
     any_weekday: bool,
 }
 
+/// A schedule's fields as the values each names: minutes 0–59, hours 0–23, months 1–12;
+/// `days` (1–31) and `weekdays` (0 Sunday – 6) empty when they restrict nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CronFields {
+    pub minutes: Vec<u32>,
+    pub hours: Vec<u32>,
+    pub days: Vec<u32>,
+    pub months: Vec<u32>,
+    pub weekdays: Vec<u32>,
+}
+
 /// Why a schedule was refused, in words for the config's error.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
@@ -147,6 +158,18 @@ impl Cron {
 
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// What it names, field by field, for words (`words::cron`).
+    pub fn fields(&self) -> CronFields {
+        let list = |set: u64, from: u32, to: u32| (from..=to).filter(|n| bit(set, *n)).collect();
+        CronFields {
+            minutes: list(self.minutes, 0, 59),
+            hours: list(self.hours, 0, 23),
+            days: if self.any_day { Vec::new() } else { list(self.days, 1, 31) },
+            months: list(self.months, 1, 12),
+            weekdays: if self.any_weekday { Vec::new() } else { list(self.weekdays, 0, 6) },
+        }
     }
 
     /// The first time the schedule names after `after`.

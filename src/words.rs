@@ -254,9 +254,9 @@ pub fn steered(steer: crate::breaker::Steer) -> &'static str {
     }
 }
 
-/// A change of a breaker's state and who made it: `open → forced open by api`.
+/// A change of a breaker's state and who made it: `open → forced open by the command line`.
 pub fn breaker_change(from: BreakerState, to: BreakerState, by: Option<Requester>) -> String {
-    let by = by.map(|by| format!(" by {by}")).unwrap_or_default();
+    let by = by.map(|by| format!(" by {}", requester(by))).unwrap_or_default();
     format!("{} → {}{by}", breaker_state(from), breaker_state(to))
 }
 
@@ -417,7 +417,9 @@ pub fn marks(check: &CheckSnapshot, now: DateTime<Utc>, zone: &dyn Zone) -> Vec<
     let mut marks = Vec::new();
     let failing = matches!(check.status, Status::Down | Status::Degraded | Status::Unknown);
     if let Some(silence) = &over.silenced {
-        let mut text = format!("silenced until {} by {}", clock_time(silence.until, now, zone), silence.by);
+        // Who made it, in words when it is one of ours (`cli`, `api`, ...).
+        let by = Requester::parse(&silence.by).map_or_else(|| silence.by.clone(), |r| requester(r).to_owned());
+        let mut text = format!("silenced until {} by {by}", clock_time(silence.until, now, zone));
         if !silence.reason.trim().is_empty() {
             text.push_str(&format!(" ({})", silence.reason.trim()));
         }
@@ -615,6 +617,49 @@ pub fn notify_event(event: NotifyEvent) -> &'static str {
     }
 }
 
+/// A failure's class, as people call it.
+pub fn failure_class(class: crate::model::FailureClass) -> &'static str {
+    use crate::model::FailureClass::*;
+    match class {
+        Refused => "connection refused",
+        Timeout => "timed out",
+        Dns => "name not resolved",
+        Tls => "TLS failed",
+        HttpStatus => "unexpected HTTP status",
+        Condition => "condition not met",
+        BodyTooLarge => "body too large",
+        Connection => "connection failed",
+        Component => "a component is down",
+        HealthBody => "unreadable health body",
+        BreakerOpen => "breaker open",
+        ProbeError => "probe error",
+    }
+}
+
+/// How an action run ended, in words.
+pub fn run_status(status: crate::model::RunStatus) -> &'static str {
+    use crate::model::RunStatus::*;
+    match status {
+        Ok => "ok",
+        Failed => "failed",
+        Timeout => "timed out",
+        Error => "could not start",
+        DryRun => "dry run",
+        Running => "running",
+        Interrupted => "interrupted",
+    }
+}
+
+/// Who asked for an action run.
+pub fn requester(requester: Requester) -> &'static str {
+    match requester {
+        Requester::Cli => "the command line",
+        Requester::Api => "the dashboard or API",
+        Requester::Auto => "self-healing",
+        Requester::Desktop => "the desktop app",
+    }
+}
+
 /// Every standing of a notification, in the order a filter offers them.
 pub const OUTCOMES: [Outcome; 5] =
     [Outcome::Delivered, Outcome::Held, Outcome::Failed, Outcome::Retrying, Outcome::Sending];
@@ -701,10 +746,103 @@ pub const QUICK_PAUSE: (&str, &str) = ("1h", "Pause 1 h");
 /// When a maintenance window comes: `0 2 * * sun for 2h`, or `once`.
 pub fn window_when(window: &crate::maintenance::MaintenanceWindow) -> String {
     match &window.when {
-        crate::maintenance::When::Recurring { cron, duration } => {
-            format!("{} for {}", cron.source(), crate::units::format_duration(*duration))
+        crate::maintenance::When::Recurring { cron: schedule, duration } => {
+            format!("{} for {}", cron(schedule), self::duration(*duration))
         }
         crate::maintenance::When::Fixed { .. } => "once".to_owned(),
+    }
+}
+
+/// A cron schedule in words: `Sundays at 02:00`, `every day at 02:00 and 14:00`, `every
+/// 15 min`, `the 1st of each month at 00:00`, `weekdays at 06:30 in January`; one too
+/// irregular to say plainly is given as written (`cron 5-10 1 * * *`).
+pub fn cron(schedule: &crate::maintenance::Cron) -> String {
+    let f = schedule.fields();
+    let clock = |h: u32, m: u32| format!("{h:02}:{m:02}");
+    // Evenly spaced from 0 over the whole range: its step.
+    let step = |values: &[u32], range: u32| -> Option<u32> {
+        let step = *values.get(1)?;
+        (values[0] == 0 && step > 1 && values.len() as u32 == range.div_ceil(step))
+            .then(|| values.iter().enumerate().all(|(i, v)| *v == i as u32 * step).then_some(step))
+            .flatten()
+    };
+    let time = match (f.minutes.as_slice(), f.hours.as_slice()) {
+        (m, h) if m.len() == 60 && h.len() == 24 => Some("every minute".to_owned()),
+        (m, h) if h.len() == 24 => match (m, step(m, 60)) {
+            ([m], _) => Some(format!("every hour at :{m:02}")),
+            (_, Some(step)) => Some(format!("every {step} min")),
+            _ => None,
+        },
+        ([m], h) if h.len() <= 4 => {
+            let times: Vec<String> = h.iter().map(|h| clock(*h, *m)).collect();
+            Some(format!("at {}", and(&times)))
+        }
+        ([m], h) => step(h, 24).map(|step| format!("every {step} h at :{m:02}")),
+        _ => None,
+    };
+    const WEEKDAY: [&str; 7] = ["Sundays", "Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays"];
+    const MONTH: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let ordinal = |d: &u32| match (d % 10, d % 100) {
+        (1, n) if n != 11 => format!("{d}st"),
+        (2, n) if n != 12 => format!("{d}nd"),
+        (3, n) if n != 13 => format!("{d}rd"),
+        _ => format!("{d}th"),
+    };
+    let weekdays = match f.weekdays.as_slice() {
+        [] => None,
+        [1, 2, 3, 4, 5] => Some("weekdays".to_owned()),
+        [0, 6] => Some("weekends".to_owned()),
+        days if days.len() <= 3 => {
+            Some(and(&days.iter().map(|d| WEEKDAY[*d as usize % 7].to_owned()).collect::<Vec<_>>()))
+        }
+        _ => return format!("cron {}", schedule.source()),
+    };
+    let days = match f.days.as_slice() {
+        [] => None,
+        days if days.len() <= 3 => {
+            Some(format!("the {} of each month", and(&days.iter().map(ordinal).collect::<Vec<_>>())))
+        }
+        _ => return format!("cron {}", schedule.source()),
+    };
+    let months = match f.months.as_slice() {
+        m if m.len() == 12 => None,
+        m if m.len() <= 3 => Some(format!(
+            "in {}",
+            and(&m.iter().map(|m| MONTH[(*m as usize + 11) % 12].to_owned()).collect::<Vec<_>>())
+        )),
+        _ => return format!("cron {}", schedule.source()),
+    };
+    let Some(time) = time else { return format!("cron {}", schedule.source()) };
+    let on = match (days, weekdays) {
+        (None, None) if time.starts_with("at ") => Some("every day".to_owned()),
+        (None, None) => None,
+        (Some(days), None) => Some(days),
+        (None, Some(weekdays)) => Some(weekdays),
+        // Either matches, as cron has it.
+        (Some(days), Some(weekdays)) => Some(format!("{days} and {weekdays}")),
+    };
+    [on, Some(time), months].into_iter().flatten().collect::<Vec<_>>().join(" ")
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -732,6 +870,50 @@ mod tests {
 
     use super::*;
     use crate::clock::FixedZone;
+
+    #[test]
+    fn cron_reads_in_words_and_what_it_cannot_say_is_given_as_written() {
+        let said: Vec<String> = [
+            "0 2 * * sun",
+            "30 6 * * 1-5",
+            "0 2,14 * * *",
+            "0 0 1 * *",
+            "0 0 1,15 * *",
+            "*/15 * * * *",
+            "5 * * * *",
+            "* * * * *",
+            "0 */6 * * *",
+            "0 3 * * sat,sun",
+            "0 4 * 1,7 mon",
+            "0 0 13 * fri",
+            "@daily",
+            "5-10 1 * * *",
+            "0 1 * * mon,tue,wed,thu",
+        ]
+        .iter()
+        .map(|source| format!("{source}: {}", cron(&crate::maintenance::Cron::parse(source).unwrap())))
+        .collect();
+        expect_test::expect![[r#"
+            [
+                "0 2 * * sun: Sundays at 02:00",
+                "30 6 * * 1-5: weekdays at 06:30",
+                "0 2,14 * * *: every day at 02:00 and 14:00",
+                "0 0 1 * *: the 1st of each month at 00:00",
+                "0 0 1,15 * *: the 1st and 15th of each month at 00:00",
+                "*/15 * * * *: every 15 min",
+                "5 * * * *: every hour at :05",
+                "* * * * *: every minute",
+                "0 */6 * * *: every day at 00:00, 06:00, 12:00 and 18:00",
+                "0 3 * * sat,sun: weekends at 03:00",
+                "0 4 * 1,7 mon: Mondays at 04:00 in January and July",
+                "0 0 13 * fri: the 13th of each month and Fridays at 00:00",
+                "@daily: every day at 00:00",
+                "5-10 1 * * *: cron 5-10 1 * * *",
+                "0 1 * * mon,tue,wed,thu: cron 0 1 * * mon,tue,wed,thu",
+            ]
+        "#]]
+        .assert_debug_eq(&said);
+    }
 
     #[test]
     fn durations_read_in_whole_units() {

@@ -742,7 +742,7 @@ pub struct BreakerChangeDto {
     pub to: BreakerStateDto,
     pub reason: String,
     pub by: String,
-    /// `open → forced open by api`.
+    /// `open → forced open by the command line`.
     pub text: String,
 }
 

@@ -91,6 +91,25 @@ fn tables() -> String {
         "\n/** The quick pause a check's page offers: for how long, and its button. */\nexport const QUICK_PAUSE = {};\n",
         json(serde_json::json!({ "for": words::QUICK_PAUSE.0, "label": words::QUICK_PAUSE.1 }))
     ));
+    let table = |pairs: Vec<(&str, &str)>| -> serde_json::Value {
+        pairs.into_iter().map(|(code, text)| (code.to_owned(), serde_json::Value::from(text))).collect()
+    };
+    let classes =
+        table(crate::model::FailureClass::ALL.iter().map(|c| (c.as_str(), words::failure_class(*c))).collect());
+    out.push_str(&format!(
+        "\n/** A failure's class in words. */\nexport const FAILURE_CLASS_WORDS: Record<FailureClass, string> = {};\n",
+        json(classes)
+    ));
+    let runs = table(crate::model::RunStatus::ALL.iter().map(|s| (s.as_str(), words::run_status(*s))).collect());
+    out.push_str(&format!(
+        "\n/** How an action run ended, in words. */\nexport const RUN_STATUS_WORDS: Record<RunStatus, string> = {};\n",
+        json(runs)
+    ));
+    let requesters = table(crate::model::Requester::ALL.iter().map(|r| (r.as_str(), words::requester(*r))).collect());
+    out.push_str(&format!(
+        "\n/** Who asked for an action run, in words. */\nexport const REQUESTER_WORDS: Record<Requester, string> = {};\n",
+        json(requesters)
+    ));
     let events: serde_json::Map<String, serde_json::Value> = crate::model::NotifyEvent::ALL
         .iter()
         .map(|event| (event.as_str().to_owned(), words::notify_event(*event).into()))

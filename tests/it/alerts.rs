@@ -401,7 +401,8 @@ async fn the_cli_silences_acknowledges_and_reads_the_log() {
     let (code, out, _) = daemon.cli(&["status"]).await;
     assert_eq!(code, 2, "down is still down: {out}");
     let line = |id: &str| out.lines().find(|l| l.contains(&format!(" {id} "))).unwrap_or_default().to_owned();
-    let silenced = regex::Regex::new(r"Down, silenced until \d\d:\d\d \S+ by cli \(migrating the db\): ").unwrap();
+    let silenced =
+        regex::Regex::new(r"Down, silenced until \d\d:\d\d \S+ by the command line \(migrating the db\): ").unwrap();
     assert!(silenced.is_match(&line("svc-00")), "{out}");
     assert!(line("svc-01").contains("Down, acknowledged: "), "{out}");
     let check = daemon.check("svc-00").await;
@@ -474,7 +475,7 @@ async fn a_maintenance_window_shows_opens_nothing_and_its_end_opens_the_incident
         out.contains("deploy") && out.contains("once") && out.contains("on until") && out.contains("v2 rollout"),
         "{out}"
     );
-    assert!(out.contains("* * * * * for 1h") && out.contains("batch"), "{out}");
+    assert!(out.contains("every minute for 1 h") && out.contains("batch"), "the schedule in words: {out}");
 
     // The window ends with the check still down: its incident opens then, and is told.
     let opened =

@@ -142,11 +142,11 @@ test("a failing check shows down live, and a recovery action runs from the page"
   // The incident this test caused (a busy machine may have made one of its own at start).
   const caused = page.locator(".incidents-page tr.resolved", { hasText: "Orders API" }).filter({ hasText: "503" });
   await caused.waitFor({ timeout: WAIT });
-  assert.match(await caused.first().locator("td.recovery").innerText(), /restart-orders by api: ok · fixed/, "the run is on the incident's timeline");
+  assert.match(await caused.first().locator("td.recovery").innerText(), /restart-orders by the dashboard or API: ok · fixed/, "the run is on the incident's timeline");
   await page.locator("nav a", { hasText: "Action runs" }).click();
   // The newest real run (the dialog opened through `?run=` made a dry run since).
   const run = await page.locator(".runs-page li", { hasNotText: "dry run" }).first().innerText();
-  assert.match(run, /restart-orders · orders-api · incident #\d+ · by api/, "the run is filed on the incident");
+  assert.match(run, /restart-orders · Orders API · incident #\d+ · by the dashboard or API/, "the run is filed on the incident");
   assert.deepEqual(errors, [], "no script errors");
   await page.close();
 });
@@ -235,7 +235,7 @@ per = "1h"
     const item = page.locator('li[data-item="kick-worker"]');
     await item.locator(".budget.spent", { hasText: "2 of 2 runs in 1h · budget spent" }).waitFor({ timeout: WAIT });
     assert.match(await item.innerText(), /runs by itself when this check fails/);
-    assert.match(await page.locator(".runs").innerText(), /kick-worker · auto/, "the runs say who asked");
+    assert.match(await page.locator(".runs").innerText(), /kick-worker · by self-healing/, "the runs say who asked");
     await page.screenshot({ path: screenshotPath("healing-gave-up.png"), fullPage: true });
 
     // A reset: two more automatic runs, and it gives up again.
@@ -336,12 +336,12 @@ breaker = { window = 10, min_calls = 4, failure_rate = 50, half_open_calls = 2, 
     // Steering: forced open, then a reset; each is the page's (the API's) and shows.
     await panel.locator('button[data-steer="forced_open"]').click();
     await page.locator('.breaker-panel[data-breaker="forced_open"]').waitFor({ timeout: WAIT });
-    assert.match(await page.locator(".breaker-changes li").first().innerText(), /open → forced open by api/);
+    assert.match(await page.locator(".breaker-changes li").first().innerText(), /open → forced open by the dashboard or API/);
     healthy = true;
     await page.locator('.breaker-panel button[data-steer="closed"]').click();
     await page.locator('.breaker-panel[data-breaker="closed"]').waitFor({ timeout: WAIT });
     // The page reloads its changes once the steering answered.
-    await page.locator(".breaker-changes li", { hasText: "forced open → closed by api" }).first().waitFor({ timeout: WAIT });
+    await page.locator(".breaker-changes li", { hasText: "forced open → closed by the dashboard or API" }).first().waitFor({ timeout: WAIT });
     await page.locator(".check-header .badge", { hasText: "up" }).waitFor({ timeout: WAIT });
     const check = await breakers.get("/api/v1/checks/orders");
     assert.equal(check.breaker.state, "closed");
@@ -439,7 +439,7 @@ end = "${new Date(Date.now() + 90000_000).toISOString()}"
     // The windows: one on now (through its group), one to come.
     const nightly = page.locator('#maintenance-windows tr[data-window="nightly"]');
     await nightly.waitFor({ timeout: WAIT });
-    assert.match(await nightly.innerText(), /\* \* \* \* \* for 1h[\s\S]*on until[\s\S]*next[\s\S]*Batch[\s\S]*re-indexing/);
+    assert.match(await nightly.innerText(), /every minute for 1 h[\s\S]*on until[\s\S]*next[\s\S]*Batch[\s\S]*re-indexing/);
     assert.match(await page.locator('#maintenance-windows tr[data-window="move"]').innerText(), /once[\s\S]*next .+ to .+[\s\S]*Web/);
 
     // A silence needs a reason: the page says so and creates nothing.
@@ -503,7 +503,7 @@ end = "${new Date(Date.now() + 90000_000).toISOString()}"
     await page.locator('nav a[data-page="overview"]').click();
     const cartRow = row(page, "cart");
     await cartRow.locator(".mark.silenced").waitFor({ timeout: WAIT });
-    assert.match(await cartRow.locator(".mark.silenced").innerText(), /^silenced until \d\d:\d\d \S+ by api \(replacing the cart's disk\)$/);
+    assert.match(await cartRow.locator(".mark.silenced").innerText(), /^silenced until \d\d:\d\d \S+ by the dashboard or API \(replacing the cart's disk\)$/);
     assert.equal(await cartRow.locator("td.attended .badge.down").count(), 1, "its badge is drawn muted");
     assert.equal(await row(page, "web").locator("td.attended").count(), 0, "a plain failure is not");
     assert.match(await row(page, "vpn").locator("td.message").innerText(), /the network is down/);
@@ -513,7 +513,7 @@ end = "${new Date(Date.now() + 90000_000).toISOString()}"
     await cartRow.locator("a").click();
     const state = page.locator(".check-page p.state");
     await state.waitFor({ timeout: WAIT });
-    assert.match(await state.innerText(), /^Down, silenced until \d\d:\d\d \S+ by api \(replacing the cart's disk\): /);
+    assert.match(await state.innerText(), /^Down, silenced until \d\d:\d\d \S+ by the dashboard or API \(replacing the cart's disk\): /);
     assert.equal(await page.locator(".check-page h2 button.unsilence").count(), 1, "a silenced check offers to end it");
     await page.locator(".check-page h2 button.ack", { hasText: "Acknowledge" }).click();
     await page.locator(".check-page p.state", { hasText: "acknowledged" }).waitFor({ timeout: WAIT });

@@ -208,7 +208,7 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   const silencedEntry = await eventually(WAIT, "the tray says the silence, until when and by whom", async () =>
     findEntryStarting(await session.host.ask({ op: "layout", item }), "Payments DB — Down, silenced until "),
   );
-  assert.match(silencedEntry.label, /^Payments DB — Down, silenced until \d\d:\d\d \S+ by desktop \(snoozed from the tray\)/);
+  assert.match(silencedEntry.label, /^Payments DB — Down, silenced until \d\d:\d\d \S+ by the desktop app \(snoozed from the tray\)/);
 
   // An action from the tray runs, is recorded as the desktop's, and says how it went.
   await click(session, item, "Restart orders");

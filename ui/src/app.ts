@@ -5,7 +5,7 @@ import { html, nothing, render } from "lit-html";
 import type { ApiError, Connection, Transport, Update } from "./client";
 import { asApiError } from "./client";
 import { badge } from "./dom";
-import { LiveState } from "./model";
+import { LiveState, zoneName } from "./model";
 import { deliverOutput } from "./views/action";
 import { AlertsPage } from "./views/alerts";
 import { CheckPage } from "./views/check";
@@ -104,6 +104,7 @@ export class App {
           <h1>Watchkeeper</h1>
           <span id="overall" class="badge ${overview?.level ?? "unknown"}">${overview?.level ?? "…"}</span>
           <span id="summary" class="summary">${overview?.summary ?? ""}</span>
+          <span class="zone" title="Times on these pages are local">times in ${zoneName()}</span>
           <nav>
             ${PAGES.map(
               (p) => html`<a href=${p.href} data-page=${p.page} aria-current=${this.route_.page === p.page ? "" : nothing}>${p.label}</a>`,
@@ -205,7 +206,7 @@ export class App {
         return page.load();
       }
       case "runs": {
-        const page = new RunsPage(this.transport);
+        const page = new RunsPage(this.transport, this.state);
         this.page = page;
         this.render();
         return page.load();

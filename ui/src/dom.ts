@@ -12,6 +12,15 @@ export function badge(kind: string, text: string = kind): TemplateResult {
   return html`<span class="badge ${kind}">${text}</span>`;
 }
 
+/** The core's words as prose: what it wrote between backticks (a key, a command, a
+ *  value) is set as code, not shown with its backticks. */
+export function prose(text: string): TemplateResult {
+  const parts = text.split("`");
+  // An odd count of backticks leaves the last one as it is.
+  if (parts.length % 2 === 0) return html`<span class="prose">${text}</span>`;
+  return html`<span class="prose">${parts.map((part, i) => (i % 2 === 1 ? html`<code>${part}</code>` : part))}</span>`;
+}
+
 /** What lies over a check's status (silenced, acknowledged, optional, behind an open
  *  breaker), in the core's words. */
 export function marks(list: Mark[]): TemplateResult | typeof nothing {

@@ -8,6 +8,7 @@ import {
   displayOrder,
   formatDuration,
   formatLatency,
+  formatTime,
   LiveState,
   matches,
   phraseAt,
@@ -162,5 +163,14 @@ describe("locale", () => {
     expect(usableLocale("C")).toBe(false);
     expect(usableLocale("")).toBe(false);
     expect(usableLocale(undefined)).toBe(false);
+  });
+});
+
+describe("times", () => {
+  it("are written 24 h in local time, with the date when not today", () => {
+    const now = new Date(2026, 11, 6, 18, 0, 0);
+    expect(formatTime(new Date(2026, 11, 6, 17, 5, 9).toISOString(), now)).toBe("17:05:09");
+    expect(formatTime(new Date(2026, 11, 5, 9, 0, 0).toISOString(), now)).toBe("2026-12-05 09:00:00");
+    expect(formatTime(null, now)).toBe("—");
   });
 });

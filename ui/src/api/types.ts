@@ -91,7 +91,7 @@ export type BreakerCall = "ok" | "slow" | "failed" | "failed_slow";
 
 export type BreakerChange = { at: string, from: BreakerState, to: BreakerState, reason: string, by: string,
 /**
- * `open → forced open by api`.
+ * `open → forced open by the command line`.
  */
 text: string, };
 
@@ -730,6 +730,15 @@ export const SNOOZES: { code: string; label: string }[] = [{"code":"15m","label"
 
 /** The quick pause a check's page offers: for how long, and its button. */
 export const QUICK_PAUSE = {"for":"1h","label":"Pause 1 h"};
+
+/** A failure's class in words. */
+export const FAILURE_CLASS_WORDS: Record<FailureClass, string> = {"body_too_large":"body too large","breaker_open":"breaker open","component":"a component is down","condition":"condition not met","connection":"connection failed","dns":"name not resolved","health_body":"unreadable health body","http_status":"unexpected HTTP status","probe_error":"probe error","refused":"connection refused","timeout":"timed out","tls":"TLS failed"};
+
+/** How an action run ended, in words. */
+export const RUN_STATUS_WORDS: Record<RunStatus, string> = {"dry_run":"dry run","error":"could not start","failed":"failed","interrupted":"interrupted","ok":"ok","running":"running","timeout":"timed out"};
+
+/** Who asked for an action run, in words. */
+export const REQUESTER_WORDS: Record<Requester, string> = {"api":"the dashboard or API","auto":"self-healing","cli":"the command line","desktop":"the desktop app"};
 
 /** What a notification is about, in words. */
 export const NOTIFY_EVENT_WORDS: Record<NotifyEvent, string> = {"cert_expiry":"certificate expiry","flapping":"flapping","no_network":"no network","opened":"down","reminder":"reminder","resolved":"recovered","restart_loop":"restart loop","service_breaker":"service breaker opened"};

@@ -4,6 +4,7 @@
 
 import { html, nothing, render } from "lit-html";
 
+import { RUN_STATUS_WORDS } from "../api/types";
 import type { ActionRun, ApiError, Transport } from "../client";
 import { asApiError } from "../client";
 import { badge } from "../dom";
@@ -113,7 +114,7 @@ export function runActionDialog(transport: Transport, action: string, context: s
 
 /** A run's outcome beside its status, in the core's words. */
 export function describe(run: ActionRun) {
-  return html`${badge(run.status === "ok" ? "up" : run.status === "dry_run" ? "unknown" : "down", run.status)} ·
+  return html`${badge(run.status === "ok" ? "up" : run.status === "dry_run" || run.status === "running" ? "unknown" : "down", RUN_STATUS_WORDS[run.status])} ·
     ${run.details}`;
 }
 

@@ -4,6 +4,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
 import type { History } from "../client";
+import { formatTime } from "../model";
 
 export interface Series {
   times: number[];
@@ -35,14 +36,23 @@ export function latencyChart(container: HTMLElement, history: History): uPlot {
   const data = series(history);
   const width = Math.max(320, container.clientWidth || 720);
   const axis = { stroke: color("--muted", "#666"), grid: { stroke: color("--line", "#ddd"), width: 1 } };
+  // Times as the rest of the dashboard writes them: 24 h, local; days beyond a day.
+  const span = (Date.parse(history.to) - Date.parse(history.from)) / 1000;
+  const two = (n: number) => String(n).padStart(2, "0");
+  const tick = (seconds: number) => {
+    const at = new Date(seconds * 1000);
+    return span > 86_400 * 1.5
+      ? `${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}h`
+      : `${two(at.getHours())}:${two(at.getMinutes())}`;
+  };
   return new uPlot(
     {
       width,
       height: 220,
       scales: { x: { time: true, range: [Date.parse(history.from) / 1000, Date.parse(history.to) / 1000] } },
-      axes: [axis, { ...axis, label: "ms", size: 60 }],
+      axes: [{ ...axis, values: (_: uPlot, splits: number[]) => splits.map(tick) }, { ...axis, label: "ms", size: 60 }],
       series: [
-        {},
+        { value: (_: uPlot, seconds: number | null) => (seconds == null ? "--" : formatTime(new Date(seconds * 1000).toISOString())) },
         { label: "average", stroke: color("--accent", "#3b82f6"), width: 2, spanGaps: false },
         { label: "worst", stroke: color("--muted", "#888"), width: 1, dash: [4, 4] },
         {

@@ -8,9 +8,9 @@ import { ref } from "lit-html/directives/ref.js";
 import { repeat } from "lit-html/directives/repeat.js";
 import type uPlot from "uplot";
 
-import { ACKNOWLEDGE, QUICK_PAUSE, SILENCE_MENU, SNOOZES } from "../api/types";
+import { ACKNOWLEDGE, FAILURE_CLASS_WORDS, QUICK_PAUSE, REQUESTER_WORDS, SILENCE_MENU, SNOOZES } from "../api/types";
 import type { Action, ActionRun, BreakerState, Check, CheckDetail, History, Incident, ProbeResult, Transport } from "../client";
-import { attended, badge, failure, load, loaded, LOADING, type Loaded } from "../dom";
+import { attended, badge, failure, load, loaded, LOADING, prose, type Loaded } from "../dom";
 import { formatDuration, formatLatency, formatTime, type LiveState } from "../model";
 import { describe, runActionDialog, Undoing } from "./action";
 import { breakerPanel, phraseSpan } from "./breaker";
@@ -233,7 +233,7 @@ export class CheckPage {
           >${paused ? "Resume" : QUICK_PAUSE.label}</button>
         </span>
       </h2>
-      <p class="state" data-state>${live.text}</p>
+      <p class="state" data-state>${prose(live.text)}</p>
       ${this.refused ? failure(this.refused) : nothing}
       <dl>
         ${pair("Target", `${detail.kind}: ${detail.target}`)}
@@ -243,7 +243,7 @@ export class CheckPage {
         ${pair("Breaker", live.breaker ? phraseSpan(live.breaker.phrase, now) : "—")} ${pair("Group", detail.group ?? "—")}
         ${pair("Depends on", detail.depends_on.join(", ") || "—")}
       </dl>
-      ${live.hint ? html`<p class="message ${live.status}"><span class="hint">${live.hint}</span></p>` : nothing}
+      ${live.hint ? html`<p class="message ${live.status}"><span class="hint">${prose(live.hint)}</span></p>` : nothing}
       ${live.healing?.phrase
         ? html`<p class="healing ${live.healing.state}" role="status" data-healing=${live.healing.state}>
             ${phraseSpan(live.healing.phrase, now)}
@@ -291,7 +291,7 @@ export class CheckPage {
               (run) => run.id,
               (run) => html`<li>
                 <details>
-                  <summary>${formatTime(run.started_at)} · ${run.action} · ${run.requested_by} · ${describe(run)}</summary>
+                  <summary>${formatTime(run.started_at)} · ${run.action} · by ${REQUESTER_WORDS[run.requested_by]} · ${describe(run)}</summary>
                   <pre class="output">${run.output}</pre>
                 </details>
                 ${this.undoing.control(run)}
@@ -362,7 +362,7 @@ function resultsTable(results: ProbeResult[]) {
                 <td>${formatTime(r.at)}</td>
                 <td>${badge(r.status)}</td>
                 <td class="num">${formatLatency(r.latency_ms)}</td>
-                <td class="message">${r.message}${r.class ? html`<span class="id">${r.class}</span>` : nothing}</td>
+                <td class="message">${prose(r.message)}${r.class ? html`<span class="id">${FAILURE_CLASS_WORDS[r.class]}</span>` : nothing}</td>
               </tr>`,
             )}
           </tbody>

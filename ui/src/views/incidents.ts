@@ -5,9 +5,9 @@
 import { html, nothing, render } from "lit-html";
 import { repeat } from "lit-html/directives/repeat.js";
 
-import { ACKNOWLEDGE } from "../api/types";
+import { ACKNOWLEDGE, FAILURE_CLASS_WORDS, REQUESTER_WORDS, RUN_STATUS_WORDS } from "../api/types";
 import { asApiError, type ApiError, type Incident, type Transport } from "../client";
-import { badge, load, loaded, LOADING, type Loaded } from "../dom";
+import { badge, load, loaded, LOADING, prose, type Loaded } from "../dom";
 import { byName, formatDuration, formatTime, type LiveState } from "../model";
 
 /** What an operator does about incidents from a table: acknowledge, add a note; and
@@ -105,11 +105,11 @@ export function incidentTable(
               ? `${formatDuration(now - Date.parse(incident.started_at))} so far`
               : formatDuration(incident.duration_ms)}
           </td>
-          <td class="message">${incident.cause}<span class="id">${incident.cause_class}</span></td>
+          <td class="message">${prose(incident.cause)}<span class="id">${FAILURE_CLASS_WORDS[incident.cause_class]}</span></td>
           <td class="recovery">
             ${(incident.actions ?? []).map(
               (run) => html`<div data-run=${run.id}>
-                ${run.action} by ${run.requested_by}: ${run.status}${run.verified === true
+                ${run.action} by ${REQUESTER_WORDS[run.requested_by]}: ${RUN_STATUS_WORDS[run.status]}${run.verified === true
                   ? " · fixed"
                   : run.verified === false
                     ? " · not fixed"

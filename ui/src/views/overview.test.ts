@@ -1,6 +1,9 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from "vitest";
 
+import { render } from "lit-html";
+
+import { prose } from "../dom";
 import { check } from "../fixtures";
 import { LiveState } from "../model";
 import { Overview } from "./overview";
@@ -94,5 +97,16 @@ describe("overview", () => {
     expect(document.activeElement).toBe(search);
     expect(search.value).toBe("check 000");
     expect(visible()).toHaveLength(10);
+  });
+});
+
+describe("the core's words as prose", () => {
+  it("sets what is between backticks as code, and leaves an odd backtick alone", () => {
+    const root = document.createElement("div");
+    render(prose("read its logs, or adjust `expect`"), root);
+    expect(root.querySelector("code")?.textContent).toBe("expect");
+    expect(root.textContent).toBe("read its logs, or adjust expect");
+    render(prose("a ` alone"), root);
+    expect(root.textContent).toBe("a ` alone");
   });
 });

@@ -10,7 +10,7 @@ import { repeat } from "lit-html/directives/repeat.js";
 
 import { GROUP_LEVEL_WORDS } from "../api/types";
 import type { Check } from "../client";
-import { attended, badge, marks } from "../dom";
+import { attended, badge, marks, prose } from "../dom";
 import {
   counts,
   displayOrder,
@@ -234,7 +234,7 @@ export class Overview {
       <td class="num">${formatLatency(check.last?.latency_ms)}</td>
       <td class="breaker ${check.breaker?.state ?? ""}">${breaker}</td>
       <td class="message">
-        ${marks(check.marks)}${check.message}${check.hint ? html`<div class="hint">${check.hint}</div>` : nothing}
+        ${marks(check.marks)}${prose(check.message)}${check.hint ? html`<div class="hint">${prose(check.hint)}</div>` : nothing}
       </td>`;
   }
 

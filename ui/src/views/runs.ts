@@ -3,9 +3,10 @@
 import { html, render } from "lit-html";
 import { repeat } from "lit-html/directives/repeat.js";
 
+import { REQUESTER_WORDS } from "../api/types";
 import type { ActionRun, Transport } from "../client";
 import { load, loaded, LOADING, type Loaded } from "../dom";
-import { formatTime } from "../model";
+import { formatTime, type LiveState } from "../model";
 import { describe, Undoing } from "./action";
 
 export class RunsPage {
@@ -13,7 +14,10 @@ export class RunsPage {
   private runs: Loaded<ActionRun[]> = LOADING;
   private readonly undoing: Undoing;
 
-  constructor(private readonly transport: Transport) {
+  constructor(
+    private readonly transport: Transport,
+    private readonly state: LiveState,
+  ) {
     this.element.className = "runs-page";
     this.element.setAttribute("aria-label", "Action runs");
     this.undoing = new Undoing(transport, () => void this.load());
@@ -39,10 +43,10 @@ export class RunsPage {
                     (run) => html`<li data-run=${run.id}>
                       <details>
                         <summary>
-                          ${formatTime(run.started_at)} · ${run.action}${run.check ? ` · ${run.check}` : ""}${run.incident
-                            ? ` · incident #${run.incident}`
-                            : ""}
-                          · by ${run.requested_by}${run.dry_run ? " (dry run)" : ""} · ${describe(run)}
+                          ${formatTime(run.started_at)} · ${run.action}${run.check
+                            ? ` · ${this.state.checks.get(run.check)?.name ?? run.check}`
+                            : ""}${run.incident ? ` · incident #${run.incident}` : ""}
+                          · by ${REQUESTER_WORDS[run.requested_by]} · ${describe(run)}
                         </summary>
                         <pre class="output">${run.output}</pre>
                       </details>
