@@ -430,7 +430,7 @@ mod tests {
         let (status, output, quarantined) = remove(&spec, &found, &data, "t", Utc::now()).unwrap();
         assert_eq!(status, RunStatus::Failed, "a file not removed fails the run: {output}");
         assert!(output.contains("vanishes: vanished since the walk, nothing to do"), "{output}");
-        assert!(output.contains("[replaced: not removed: it was replaced since the walk]"), "{output}");
+        assert!(output.contains("[replaced: not removed: it was replaced or changed since the walk]"), "{output}");
         assert_eq!(std::fs::read_to_string(root.join("replaced")).unwrap(), "someone else's", "the new file is left");
         assert!(!root.join("stays").exists(), "the unchanged file went");
         assert_eq!(quarantined.map(|q| q.count), Some(1));

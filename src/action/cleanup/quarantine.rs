@@ -52,7 +52,7 @@ pub struct Entry {
 pub enum MoveError {
     #[error("it vanished since the walk")]
     Vanished,
-    #[error("it was replaced since the walk")]
+    #[error("it was replaced or changed since the walk")]
     Replaced,
     #[error("{0}")]
     Io(#[from] Errno),
@@ -153,7 +153,11 @@ fn reach(root: &OwnedFd, found: &Found) -> Result<(OwnedFd, std::ffi::CString), 
         Err(Errno::NOENT) => return Err(MoveError::Vanished),
         Err(e) => return Err(e.into()),
     };
-    if stat.st_dev != found.dev || stat.st_ino != found.ino {
+    // The same file, unchanged: a file system may give a new file the inode of one just
+    // deleted (a rotated log), and a file written to since may no longer match the rule.
+    let mtime_ns = i128::from(stat.st_mtime) * 1_000_000_000 + i128::from(stat.st_mtime_nsec);
+    let size = u64::try_from(stat.st_size).unwrap_or(u64::MAX);
+    if stat.st_dev != found.dev || stat.st_ino != found.ino || mtime_ns != found.mtime_ns || size != found.size {
         return Err(MoveError::Replaced);
     }
     Ok((parent, name))
