@@ -592,3 +592,54 @@ test("a clear banner when the core goes away", async () => {
   writeFileSync(screenshotPath("README.txt"), "Screenshots of the dashboard end-to-end tests (ui/e2e).\n");
   await page.close();
 });
+
+test("every page is usable at 800 and 1280 px: no page-wide scroll, no word broken, every button on screen", async () => {
+  // A failure, for an open incident (its Acknowledge button) and a failing row.
+  rmSync(fixedFile, { force: true });
+  failing = true;
+  await eventually(WAIT, "Orders API has an open incident", async () =>
+    (await daemon.get("/api/v1/incidents?check=orders-api&open=true")).incidents[0] ?? null,
+  );
+  const pages = [
+    ["overview", "#/", () => "tr.check"],
+    ["check", "#/check/orders-api", () => ".check-page .incidents tr.open button.ack"],
+    ["incidents", "#/incidents", () => "table.incidents tr.open button.ack"],
+    ["runs", "#/runs", () => ".runs-page li, .runs-page .empty"],
+    ["alerts", "#/alerts", () => "#notification-log table, #notification-log .empty"],
+  ];
+  for (const width of [800, 1280]) {
+    const page = await browser.newPage({ viewport: { width, height: 900 }, colorScheme: "light" });
+    const errors = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    await page.goto(daemon.dashboard);
+    await row(page, "orders-api").waitFor({ timeout: WAIT });
+    for (const [name, hash, ready] of pages) {
+      await page.goto(`${daemon.api.url}/${hash}`);
+      await page.locator(ready()).first().waitFor({ timeout: WAIT });
+      // Let the live update settle the layout (the chart is drawn after its data).
+      await page.waitForTimeout(300);
+      const layout = await page.evaluate(() => {
+        const wide = document.documentElement.scrollWidth;
+        const off = [...document.querySelectorAll("button, select, input")]
+          .filter((e) => e.offsetParent !== null && !e.closest("dialog:not([open])"))
+          .map((e) => ({ e, box: e.getBoundingClientRect() }))
+          // A control inside a panel that scrolls sideways is reached by scrolling it.
+          .filter(({ e, box }) => box.right > innerWidth + 1 && !e.closest(".scroll"))
+          .map(({ e }) => e.outerHTML.slice(0, 80));
+        // A word broken in the middle: a text node whose single word wraps over lines.
+        const broken = [...document.querySelectorAll("td, .message, .hint, p.state, h2, dd")]
+          .filter((e) => getComputedStyle(e).overflowWrap === "anywhere" || getComputedStyle(e).wordBreak === "break-all")
+          .map((e) => e.tagName + "." + e.className);
+        return { wide, off, broken };
+      });
+      assert.ok(layout.wide <= width + 1, `${name} at ${width} px scrolls the whole page sideways: ${layout.wide} px`);
+      assert.deepEqual(layout.off, [], `${name} at ${width} px: every control on screen`);
+      assert.deepEqual(layout.broken, [], `${name} at ${width} px: no text may break inside a word`);
+      await page.screenshot({ path: screenshotPath(`${name}-${width}.png`), fullPage: true });
+    }
+    assert.deepEqual(errors, [], "no script errors");
+    await page.close();
+  }
+  failing = false;
+  writeFileSync(fixedFile, "");
+});

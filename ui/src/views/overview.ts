@@ -230,7 +230,7 @@ export class Overview {
         <a href="#/check/${encodeURIComponent(check.id)}">${check.name}</a>
         ${check.name !== check.id ? html`<span class="id">${check.id}</span>` : nothing}
       </td>
-      <td title=${this.localTime(check.since)}>${since}</td>
+      <td class="since" title=${this.localTime(check.since)}>${since}</td>
       <td class="num">${formatLatency(check.last?.latency_ms)}</td>
       <td class="breaker ${check.breaker?.state ?? ""}">${breaker}</td>
       <td class="message">
