@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[macro_use]
 mod cli;
 
 use clap::{CommandFactory as _, Parser, Subcommand};
@@ -251,7 +252,7 @@ fn main() -> ExitCode {
     let is_daemon = matches!(cli.command, Command::Run { .. });
     if is_daemon {
         if let Err(e) = daemon::create_private_dir(&data_dir) {
-            eprintln!("error: {e:#}");
+            complain!("error: {e:#}");
             return ExitCode::from(cli::Exit::Io.code());
         }
     }
@@ -265,7 +266,7 @@ fn main() -> ExitCode {
     let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            complain!("error: cannot start the async runtime: {e}");
             return ExitCode::from(if plugin { 3 } else { cli::Exit::Software.code() });
         }
     };
@@ -273,9 +274,9 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error}");
+            complain!("error: {error}");
             for cause in error.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                complain!("  caused by: {cause}");
             }
             ExitCode::from(if plugin { 3 } else { cli::failure::exit_of(&error).code() })
         }

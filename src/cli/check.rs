@@ -23,7 +23,7 @@ pub async fn run(config_path: &Path, ids: &[String], json: bool) -> anyhow::Resu
         }
     }
     if !json && config.checks.len() > 20 {
-        eprintln!("probing {} checks...", if ids.is_empty() { config.checks.len() } else { ids.len() });
+        complain!("probing {} checks...", if ids.is_empty() { config.checks.len() } else { ids.len() });
     }
     let report = watchkeeper::api::check_once(&config, ids).await;
     let overall = Status::from(report.overall);

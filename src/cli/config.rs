@@ -16,7 +16,7 @@ pub fn load(config_path: &Path) -> anyhow::Result<config::Config> {
         }
     })?;
     for warning in &compiled.warnings {
-        eprintln!("warning: {warning}");
+        complain!("warning: {warning}");
     }
     Ok(compiled.config)
 }
@@ -41,7 +41,7 @@ pub fn validate(path: &Path) -> anyhow::Result<u8> {
             Ok(0)
         }
         Err(errors) => {
-            eprint!("{errors}");
+            complain!("{}", errors.to_string().trim_end());
             Ok(Exit::Config.code())
         }
     }

@@ -11,6 +11,14 @@ macro_rules! say {
     };
 }
 
+/// A line on standard error (an error, a warning, progress); never fails, never panics:
+/// a closed standard error loses the line, not the command's exit code.
+macro_rules! complain {
+    ($($arg:tt)*) => {
+        $crate::cli::write_error(format_args!($($arg)*))
+    };
+}
+
 pub mod action;
 pub mod alerts;
 pub mod breaker;
@@ -36,6 +44,12 @@ pub fn write_line(args: std::fmt::Arguments) -> std::io::Result<()> {
         out.write_fmt(args)?;
         out.write_all(b"\n")
     })
+}
+
+/// A line on standard error, if it can be written (see `complain!`).
+pub fn write_error(args: std::fmt::Arguments) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
 }
 
 /// Writes to standard output; a closed pipe ends the output quietly.

@@ -196,6 +196,30 @@ fn a_closed_pipe_ends_the_output_quietly() {
     }
 }
 
+/// A closed standard error loses the error's words, not the command's exit code.
+#[test]
+fn a_closed_standard_error_keeps_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(&dir, "[[check]]\nid = \"a\"\nkind = \"tcp\"\n");
+    let output = std::process::Command::new(crate::support::binary())
+        .args(["action", "list", "--data-dir", dir.path().to_str().unwrap(), "--config", &bad])
+        .env_remove("WATCHKEEPER_CONFIG")
+        .env_remove("WATCHKEEPER_DATA_DIR")
+        .stdout(std::process::Stdio::null())
+        .stderr(pipe_with_no_reader())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(78), "an invalid config is EX_CONFIG, not a panic (101)");
+    let output = std::process::Command::new(crate::support::binary())
+        .args(["status", "--data-dir", dir.path().to_str().unwrap()])
+        .env_remove("WATCHKEEPER_DATA_DIR")
+        .stdout(std::process::Stdio::null())
+        .stderr(pipe_with_no_reader())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "status stays a plugin: unknown, not a panic (101)");
+}
+
 /// Errors exit with sysexits.h codes, each kind its own; `check` and `status` keep the
 /// plugin's 3 (unknown) for them.
 #[test]
