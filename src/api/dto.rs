@@ -789,7 +789,24 @@ pub struct ResultsArgs {
 #[ts(rename = "Results")]
 pub struct ResultsDto {
     pub check: String,
+    /// What the check measures besides latency, when it measures something.
+    pub measure: Option<MeasureDto>,
     pub results: Vec<ProbeResultDto>,
+}
+
+/// What a check measures besides latency (a system metric, a process's CPU, the number
+/// a command prints): what it is called and its unit (`%`; empty for a plain number).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Measure")]
+pub struct MeasureDto {
+    pub label: String,
+    pub unit: String,
+}
+
+impl From<crate::probe::Measure> for MeasureDto {
+    fn from(measure: crate::probe::Measure) -> MeasureDto {
+        MeasureDto { label: measure.label.to_owned(), unit: measure.unit.to_owned() }
+    }
 }
 
 /// One probe run, as recorded.
@@ -801,16 +818,23 @@ pub struct ProbeResultDto {
     pub latency_ms: Option<f64>,
     pub class: Option<FailureClassDto>,
     pub message: String,
+    /// What the check measured (see `measure`), when it measures something.
+    pub value: Option<f64>,
+    /// Its unit (`%`; empty for a plain number); null with no value.
+    pub unit: Option<String>,
 }
 
-impl From<&ResultRecord> for ProbeResultDto {
-    fn from(result: &ResultRecord) -> ProbeResultDto {
+impl ProbeResultDto {
+    /// A recorded result of a check that measures `measure`.
+    pub fn of(result: &ResultRecord, measure: Option<crate::probe::Measure>) -> ProbeResultDto {
         ProbeResultDto {
             at: rfc3339(&result.at),
             status: result.status.into(),
             latency_ms: result.latency_us.map(|us| us as f64 / 1000.0),
             class: result.failure_class.map(FailureClassDto::from),
             message: result.message.clone(),
+            value: result.value,
+            unit: result.value.and(measure).map(|m| m.unit.to_owned()),
         }
     }
 }
@@ -839,6 +863,9 @@ pub struct HistoryDto {
     pub from: String,
     pub to: String,
     pub bucket_ms: i64,
+    /// What the check measures besides latency: its points carry the value's mean and
+    /// highest, and the chart draws them.
+    pub measure: Option<MeasureDto>,
     pub summary: HistorySummaryDto,
     pub points: Vec<HistoryPointDto>,
 }
@@ -855,6 +882,9 @@ pub struct HistorySummaryDto {
     pub uptime_pct: Option<f64>,
     pub latency_avg_ms: Option<f64>,
     pub latency_max_ms: Option<f64>,
+    /// The measured value's mean and highest over the window (see `measure`).
+    pub value_avg: Option<f64>,
+    pub value_max: Option<f64>,
 }
 
 /// One bucket of a check's history.
@@ -869,6 +899,9 @@ pub struct HistoryPointDto {
     pub unknown: u32,
     pub latency_avg_ms: Option<f64>,
     pub latency_max_ms: Option<f64>,
+    /// The measured value's mean and highest over the bucket (see `measure`).
+    pub value_avg: Option<f64>,
+    pub value_max: Option<f64>,
 }
 
 impl From<&Bucket> for HistoryPointDto {
@@ -882,6 +915,8 @@ impl From<&Bucket> for HistoryPointDto {
             unknown: bucket.unknown,
             latency_avg_ms: bucket.latency_avg_us.map(|us| (us / 10.0).round() / 100.0),
             latency_max_ms: bucket.latency_max_us.map(|us| us as f64 / 1000.0),
+            value_avg: bucket.value_avg.map(|v| (v * 100.0).round() / 100.0),
+            value_max: bucket.value_max,
         }
     }
 }
@@ -890,6 +925,7 @@ impl HistorySummaryDto {
     pub fn of(buckets: &[Bucket]) -> HistorySummaryDto {
         let mut summary = HistorySummaryDto::default();
         let (mut latency_sum, mut latency_count, mut latency_max) = (0.0, 0u64, None::<i64>);
+        let (mut value_sum, mut value_count) = (0.0, 0u64);
         for bucket in buckets {
             summary.count += u64::from(bucket.count);
             summary.up += u64::from(bucket.up);
@@ -902,6 +938,16 @@ impl HistorySummaryDto {
                 latency_count += u64::from(bucket.count);
             }
             latency_max = latency_max.max(bucket.latency_max_us);
+            if let Some(avg) = bucket.value_avg {
+                value_sum += avg * f64::from(bucket.count);
+                value_count += u64::from(bucket.count);
+            }
+            if let Some(max) = bucket.value_max {
+                summary.value_max = Some(summary.value_max.map_or(max, |m: f64| m.max(max)));
+            }
+        }
+        if value_count > 0 {
+            summary.value_avg = Some((value_sum / value_count as f64 * 100.0).round() / 100.0);
         }
         let known = summary.up + summary.degraded + summary.down;
         if known > 0 {

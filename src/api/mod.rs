@@ -79,8 +79,13 @@ pub async fn check(engine: &Engine, id: &str) -> Result<dto::CheckDetailDto, Api
 pub async fn results(engine: &Engine, args: dto::ResultsArgs) -> Result<dto::ResultsDto, ApiError> {
     let check = known_check(engine, &args.id)?;
     let limit = args.limit.unwrap_or(50).clamp(1, 1000);
+    let measure = engine.config().check(&args.id).and_then(|c| c.probe.measure());
     let records = engine.store().results(check, limit).await.map_err(ApiError::store)?;
-    Ok(dto::ResultsDto { check: args.id, results: records.iter().map(dto::ProbeResultDto::from).collect() })
+    Ok(dto::ResultsDto {
+        check: args.id,
+        measure: measure.map(Into::into),
+        results: records.iter().map(|r| dto::ProbeResultDto::of(r, measure)).collect(),
+    })
 }
 
 /// A check's results over a window, in buckets: the latency chart and uptime figures.
@@ -111,11 +116,13 @@ pub async fn history(engine: &Engine, args: dto::HistoryArgs) -> Result<dto::His
     let bucket_ms = (range_ms.div_ceil(u64::from(points))).max(1000).div_ceil(1000) as i64 * 1000;
     let from = to - chrono::Duration::milliseconds(range_ms as i64);
     let buckets = engine.store().buckets(check, from, to, bucket_ms).await.map_err(ApiError::store)?;
+    let measure = engine.config().check(&args.id).and_then(|c| c.probe.measure());
     Ok(dto::HistoryDto {
         check: args.id,
         from: dto::rfc3339(&from),
         to: dto::rfc3339(&to),
         bucket_ms,
+        measure: measure.map(Into::into),
         summary: dto::HistorySummaryDto::of(&buckets),
         points: buckets.iter().map(dto::HistoryPointDto::from).collect(),
     })

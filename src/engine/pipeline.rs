@@ -304,7 +304,7 @@ fn breaker_open(now: DateTime<Utc>, until: Option<DateTime<Utc>>) -> ProbeResult
         None => "breaker forced open: not probed until it is reset".to_owned(),
     };
     let failure = Failure::new(FailureClass::BreakerOpen, message.clone());
-    ProbeResult { at: now, latency: None, verdict: Verdict::Down(failure), message }
+    ProbeResult { at: now, latency: None, verdict: Verdict::Down(failure), message, value: None }
 }
 
 /// Applies `expect` and `degraded_if` to an observation. Returns the verdict and the
@@ -393,7 +393,8 @@ fn judge(check: &CheckConfig, observation: &Observation, at: DateTime<Utc>) -> (
         Verdict::Degraded(why) => format!("{}; degraded: {why}", observation.summary),
         Verdict::Up => observation.summary.clone(),
     };
-    (ProbeResult { at, latency: observation.latency, verdict, message }, failed)
+    let value = check.probe.measure().and_then(|m| m.of(observation));
+    (ProbeResult { at, latency: observation.latency, verdict, message, value }, failed)
 }
 
 fn result_record(check_id: &crate::model::CheckId, result: &ProbeResult) -> ResultRecord {
@@ -404,6 +405,7 @@ fn result_record(check_id: &crate::model::CheckId, result: &ProbeResult) -> Resu
         latency_us: result.latency.map(|l| l.as_micros() as i64),
         failure_class: result.verdict.failure_class(),
         message: result.message.clone(),
+        value: result.value,
     }
 }
 

@@ -119,7 +119,7 @@ fn result_of(record: &ResultRecord) -> ProbeResult {
         Status::Unknown => Verdict::Unknown(message.clone()),
     };
     let latency = record.latency_us.and_then(|us| u64::try_from(us).ok()).map(std::time::Duration::from_micros);
-    ProbeResult { at: record.at, latency, verdict, message }
+    ProbeResult { at: record.at, latency, verdict, message, value: record.value }
 }
 
 /// The state to keep for a check, as it is now.

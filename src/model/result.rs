@@ -135,6 +135,9 @@ pub struct ProbeResult {
     pub verdict: Verdict,
     /// The probe's summary, or the failure message.
     pub message: String,
+    /// What the check measures, when its kind measures one (`ProbeSpec::measure`): a
+    /// system metric, a process's CPU, the number a command prints.
+    pub value: Option<f64>,
 }
 
 impl ProbeResult {

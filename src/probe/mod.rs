@@ -27,7 +27,7 @@ use toml::de::DeTable;
 
 use crate::diagnostic::Scope;
 use crate::figures::OwnFigures;
-use crate::model::{FailureClass, Observation};
+use crate::model::{FailureClass, Observation, Value};
 
 pub use self::guard::guard;
 pub use self::http::HttpClients;
@@ -146,7 +146,51 @@ kinds! {
     Scripted => scripted,
 }
 
+/// What a check measures besides its latency: the named value its results keep and its
+/// chart draws, what it is called and its unit (`%`; empty for a plain number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Measure {
+    pub field: &'static str,
+    pub label: &'static str,
+    pub unit: &'static str,
+}
+
+impl Measure {
+    /// The measured value in an observation: a number, or the number a text starts with
+    /// (a command's output, `42` or `42.5 items`).
+    pub fn of(&self, observation: &Observation) -> Option<f64> {
+        let value = match observation.value(self.field)?.as_ref() {
+            Value::Int(v) => *v as f64,
+            Value::Float(v) => *v,
+            Value::Bytes(v) => *v as f64,
+            Value::Duration(d) => d.as_secs_f64() * 1000.0,
+            Value::Text(text) => text.split_whitespace().next()?.parse::<f64>().ok()?,
+            Value::Bool(_) | Value::Json(_) => return None,
+        };
+        value.is_finite().then_some(value)
+    }
+}
+
 impl ProbeSpec {
+    /// What a check of this kind measures besides its latency, if anything.
+    pub fn measure(&self) -> Option<Measure> {
+        let measure = |field, label, unit| Some(Measure { field, label, unit });
+        match self {
+            ProbeSpec::System(spec) => match spec.metric {
+                system::SystemMetric::Cpu => measure("value", "CPU", "%"),
+                system::SystemMetric::Memory => measure("value", "memory used", "%"),
+                system::SystemMetric::Swap => measure("value", "swap used", "%"),
+                system::SystemMetric::Disk => measure("value", "disk used", "%"),
+                system::SystemMetric::Load1 | system::SystemMetric::Load5 | system::SystemMetric::Load15 => {
+                    measure("value", "load", "")
+                }
+            },
+            ProbeSpec::Process(_) => measure("cpu", "CPU", "%"),
+            ProbeSpec::Command(_) => measure("stdout", "output", ""),
+            _ => None,
+        }
+    }
+
     /// The host it reaches, for kinds that reach one.
     pub fn host(&self) -> Option<String> {
         match self {

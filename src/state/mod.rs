@@ -234,7 +234,7 @@ mod tests {
                     "e" => Verdict::Unknown("panicked".into()),
                     other => panic!("unknown step {other}"),
                 };
-                let result = ProbeResult { at: now, latency: None, verdict, message: String::new() };
+                let result = ProbeResult { at: now, latency: None, verdict, message: String::new(), value: None };
                 let blame = match step {
                     "p" => Some(Blame::ParentDown("db")),
                     "n" => Some(Blame::NoNetwork),
@@ -264,7 +264,8 @@ mod tests {
         let at = |seconds| start + chrono::Duration::seconds(seconds);
         let interval = std::time::Duration::from_secs(10);
         let mut state = CheckState::new(start);
-        let result = ProbeResult { at: start, latency: None, verdict: Verdict::Up, message: String::new() };
+        let result =
+            ProbeResult { at: start, latency: None, verdict: Verdict::Up, message: String::new(), value: None };
         state.apply(&result, Thresholds::new(1, 1), None);
         assert_eq!(state.stale_after(interval, None), Some(at(20)), "two intervals after the last result");
         assert_eq!(state.stale_after(interval, Some(at(100))), Some(at(120)), "two intervals after the resume");
@@ -352,7 +353,8 @@ mod tests {
         let start = DateTime::<Utc>::from_timestamp(0, 0).unwrap();
         let mut state = CheckState::new(start);
         let at = |s| start + chrono::Duration::seconds(s);
-        let result = |s, verdict| ProbeResult { at: at(s), latency: None, verdict, message: String::new() };
+        let result =
+            |s, verdict| ProbeResult { at: at(s), latency: None, verdict, message: String::new(), value: None };
         let down = || Verdict::Down(Failure::new(FailureClass::Refused, "connection refused"));
         assert!(state.apply(&result(0, down()), Thresholds::new(1, 1), None).open.is_some());
         state.open_incident = Some(1);

@@ -225,7 +225,13 @@ mod tests {
                     continue;
                 }
                 "u" => {
-                    let result = ProbeResult { at: now, latency: None, verdict: Verdict::Up, message: String::new() };
+                    let result = ProbeResult {
+                        at: now,
+                        latency: None,
+                        verdict: Verdict::Up,
+                        message: String::new(),
+                        value: None,
+                    };
                     let transition = tracked.state.apply(&result, Thresholds::new(1, 1), None);
                     format!("{:?}", transition.status)
                 }
@@ -316,7 +322,7 @@ mod window_tests {
     fn result(seconds: i64, up: bool) -> ProbeResult {
         let verdict =
             if up { Verdict::Up } else { Verdict::Down(Failure::new(FailureClass::Refused, "connection refused")) };
-        ProbeResult { at: at(seconds), latency: None, verdict, message: String::new() }
+        ProbeResult { at: at(seconds), latency: None, verdict, message: String::new(), value: None }
     }
 
     #[test]

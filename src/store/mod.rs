@@ -44,6 +44,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (7, include_str!("migrations/0007_alerts.sql")),
     (8, include_str!("migrations/0008_flap.sql")),
     (9, include_str!("migrations/0009_no_desktop.sql")),
+    (10, include_str!("migrations/0010_result_value.sql")),
 ];
 
 pub const DB_FILE: &str = "history.db";

@@ -15,14 +15,16 @@ pub struct ResultRecord {
     pub latency_us: Option<i64>,
     pub failure_class: Option<FailureClass>,
     pub message: String,
+    /// What the check measures (`ProbeSpec::measure`), when it measures one.
+    pub value: Option<f64>,
 }
 
 const TABLE: &str = "results";
 
 pub(super) fn insert(tx: &Transaction<'_>, result: &ResultRecord) -> rusqlite::Result<()> {
     let mut statement = tx.prepare_cached(
-        "INSERT INTO results (check_id, at, status, latency_us, failure_class, message)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO results (check_id, at, status, latency_us, failure_class, message, value)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     statement.execute(params![
         result.check_id.as_str(),
@@ -30,14 +32,15 @@ pub(super) fn insert(tx: &Transaction<'_>, result: &ResultRecord) -> rusqlite::R
         result.status.as_str(),
         result.latency_us,
         result.failure_class.map(FailureClass::as_str),
-        result.message
+        result.message,
+        result.value
     ])?;
     Ok(())
 }
 
 pub(super) fn recent(connection: &Connection, check_id: &CheckId, limit: u32) -> rusqlite::Result<Vec<ResultRecord>> {
     let mut statement = connection.prepare_cached(
-        "SELECT id, at, status, latency_us, failure_class, message FROM results
+        "SELECT id, at, status, latency_us, failure_class, message, value FROM results
          WHERE check_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
     )?;
     let rows = statement.query_map(params![check_id.as_str(), limit], |row| {
@@ -50,6 +53,7 @@ pub(super) fn recent(connection: &Connection, check_id: &CheckId, limit: u32) ->
             latency_us: row.get(3)?,
             failure_class: coded_or_null(row, 4, at)?,
             message: row.get(5)?,
+            value: row.get(6)?,
         })
     })?;
     rows.collect()
@@ -67,6 +71,9 @@ pub struct Bucket {
     pub unknown: u32,
     pub latency_avg_us: Option<f64>,
     pub latency_max_us: Option<i64>,
+    /// The measured value's mean and highest (`ResultRecord::value`).
+    pub value_avg: Option<f64>,
+    pub value_max: Option<f64>,
 }
 
 /// A check's results in `[from, to)` grouped into buckets of `bucket_ms`, oldest first;
@@ -81,7 +88,7 @@ pub(super) fn buckets(
     let mut statement = connection.prepare_cached(
         "SELECT (at - ?2) / ?4 AS slot, COUNT(*),
                 SUM(status = 'up'), SUM(status = 'degraded'), SUM(status = 'down'), SUM(status = 'unknown'),
-                AVG(latency_us), MAX(latency_us)
+                AVG(latency_us), MAX(latency_us), AVG(value), MAX(value)
          FROM results WHERE check_id = ?1 AND at >= ?2 AND at < ?3
          GROUP BY slot ORDER BY slot",
     )?;
@@ -97,6 +104,8 @@ pub(super) fn buckets(
             unknown: row.get(5)?,
             latency_avg_us: row.get(6)?,
             latency_max_us: row.get(7)?,
+            value_avg: row.get(8)?,
+            value_max: row.get(9)?,
         })
     })?;
     rows.collect()

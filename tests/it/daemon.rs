@@ -507,3 +507,39 @@ async fn the_token_survives_restarts_and_rotates_on_demand() {
     assert_eq!(std::fs::metadata(daemon.data_dir().join("token")).unwrap().permissions().mode() & 0o777, 0o600);
     daemon.stop();
 }
+
+/// What a check measures is kept with each result and charted: a system check's
+/// percent, the number a command prints; an http check measures nothing but latency.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_and_history_carry_what_a_check_measures() {
+    let target = Target::start(Behaviour::Ok).await;
+    let config = format!(
+        "{}[[check]]\nid = \"cpu\"\nkind = \"system\"\nmetric = \"cpu\"\ninterval = \"300ms\"\n\n\
+         [[check]]\nid = \"queue\"\nkind = \"command\"\ncommand = [\"echo\", \"42 jobs\"]\ninterval = \"300ms\"\n",
+        config(&target, "")
+    );
+    let daemon = Daemon::start(&config).await;
+    let results = crate::support::eventually(WAIT, "the system check has two results", || async {
+        let answer = daemon.get("/api/v1/checks/cpu/results").await;
+        (answer["results"].as_array().is_some_and(|r| r.len() >= 2)).then_some(answer)
+    })
+    .await;
+    assert_eq!(results["measure"], json!({"label": "CPU", "unit": "%"}));
+    let value = results["results"][0]["value"].as_f64().expect("a value");
+    assert!((0.0..=100.0).contains(&value), "a percent: {value}");
+    assert_eq!(results["results"][0]["unit"], "%");
+    let history = daemon.get("/api/v1/checks/cpu/history?range=1h").await;
+    assert_eq!(history["measure"]["unit"], "%");
+    assert!(history["points"].as_array().unwrap().iter().any(|p| p["value_avg"].is_number()), "{history}");
+    assert!(history["summary"]["value_max"].is_number(), "{history}");
+
+    let queue = crate::support::eventually(WAIT, "the command check has a result", || async {
+        let answer = daemon.get("/api/v1/checks/queue/results").await;
+        (answer["results"].as_array().is_some_and(|r| !r.is_empty())).then_some(answer)
+    })
+    .await;
+    assert_eq!((queue["results"][0]["value"].as_f64(), queue["results"][0]["unit"].as_str()), (Some(42.0), Some("")));
+    daemon.wait_status("api", "up", WAIT).await;
+    let web = daemon.get("/api/v1/checks/api/results").await;
+    assert_eq!((web["measure"].clone(), web["results"][0]["value"].clone()), (json!(null), json!(null)), "{web}");
+}

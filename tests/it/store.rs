@@ -72,6 +72,7 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
             latency_us: Some(i),
             failure_class: Some(FailureClass::Refused),
             message: "connection refused".into(),
+            value: None,
         };
         handle.result(result, state("db", i as u32 + 1, Some(7)));
     }
@@ -143,6 +144,7 @@ async fn results_older_than_the_retention_are_pruned() {
             latency_us: Some(i as i64),
             failure_class: None,
             message: format!("{age_minutes} minutes old"),
+            value: Some(age_minutes as f64),
         };
         handle.result(result, state("db", 0, None));
     }

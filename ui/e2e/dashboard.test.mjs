@@ -643,3 +643,33 @@ test("every page is usable at 800 and 1280 px: no page-wide scroll, no word brok
   failing = false;
   writeFileSync(fixedFile, "");
 });
+
+test("a system check charts what it measures, with its unit, and lists it by result", async () => {
+  const system = await startDaemon(`
+[[check]]
+id = "cpu"
+name = "CPU"
+kind = "system"
+metric = "cpu"
+interval = "300ms"
+`);
+  try {
+    await eventually(WAIT, "a few results", async () => (await system.get("/api/v1/checks/cpu/results")).results.length >= 3);
+    for (const width of [800, 1280]) {
+      const page = await browser.newPage({ viewport: { width, height: 900 }, colorScheme: "light" });
+      await page.goto(system.dashboard);
+      await row(page, "cpu").waitFor({ timeout: WAIT });
+      await page.goto(`${system.api.url}/#/check/cpu`);
+      const figures = page.locator(".figures");
+      await figures.locator(".label", { hasText: "Average CPU" }).waitFor({ timeout: WAIT });
+      assert.match(await figures.innerText(), /\d+(\.\d+)? %[\s\S]*Average CPU[\s\S]*Highest CPU/);
+      await page.locator(".chart canvas").waitFor({ timeout: WAIT });
+      assert.equal(await page.locator("table.results th").nth(2).innerText(), "CPU", "the results name what they measured");
+      assert.match(await page.locator("table.results tbody td.num").first().innerText(), /^\d+(\.\d+)? %$/);
+      await page.screenshot({ path: screenshotPath(`check-measured-${width}.png`), fullPage: true });
+      await page.close();
+    }
+  } finally {
+    await system.stop();
+  }
+});

@@ -327,7 +327,12 @@ export type Health = { status: HealthStatus, degraded: Array<string>, version: s
 
 export type HealthStatus = "ok" | "degraded";
 
-export type History = { check: string, from: string, to: string, bucket_ms: number, summary: HistorySummary, points: Array<HistoryPoint>, };
+export type History = { check: string, from: string, to: string, bucket_ms: number,
+/**
+ * What the check measures besides latency: its points carry the value's mean and
+ * highest, and the chart draws them.
+ */
+measure: Measure | null, summary: HistorySummary, points: Array<HistoryPoint>, };
 
 export type HistoryArgs = { id: string,
 /**
@@ -343,13 +348,21 @@ to?: string,
  */
 points?: number, };
 
-export type HistoryPoint = { at: string, count: number, up: number, degraded: number, down: number, unknown: number, latency_avg_ms: number | null, latency_max_ms: number | null, };
+export type HistoryPoint = { at: string, count: number, up: number, degraded: number, down: number, unknown: number, latency_avg_ms: number | null, latency_max_ms: number | null,
+/**
+ * The measured value's mean and highest over the bucket (see `measure`).
+ */
+value_avg: number | null, value_max: number | null, };
 
 export type HistorySummary = { count: number, up: number, degraded: number, down: number, unknown: number,
 /**
  * Share of known results that were up or degraded, in percent; null with no data.
  */
-uptime_pct: number | null, latency_avg_ms: number | null, latency_max_ms: number | null, };
+uptime_pct: number | null, latency_avg_ms: number | null, latency_max_ms: number | null,
+/**
+ * The measured value's mean and highest over the window (see `measure`).
+ */
+value_avg: number | null, value_max: number | null, };
 
 export type IdArgs = { id: string, };
 
@@ -434,6 +447,8 @@ export type MaintenanceWindows = { windows: Array<MaintenanceWindow>, };
 export type Mark = { kind: MarkKind, text: string, };
 
 export type MarkKind = "silenced" | "acknowledged" | "optional" | "breaker_open";
+
+export type Measure = { label: string, unit: string, };
 
 export type NetworkDown = { since: string, why: string,
 /**
@@ -544,7 +559,15 @@ bytes: number, };
 
 export type PlanFile = { path: string, size: number, modified: string, };
 
-export type ProbeResult = { at: string, status: Status, latency_ms: number | null, class: FailureClass | null, message: string, };
+export type ProbeResult = { at: string, status: Status, latency_ms: number | null, class: FailureClass | null, message: string,
+/**
+ * What the check measured (see `measure`), when it measures something.
+ */
+value: number | null,
+/**
+ * Its unit (`%`; empty for a plain number); null with no value.
+ */
+unit: string | null, };
 
 export type Quarantine = {
 /**
@@ -569,7 +592,11 @@ export type RestartLoop = { check: string, name: string, action: string, max_run
  */
 retry_at: string, };
 
-export type Results = { check: string, results: Array<ProbeResult>, };
+export type Results = { check: string,
+/**
+ * What the check measures besides latency, when it measures something.
+ */
+measure: Measure | null, results: Array<ProbeResult>, };
 
 export type ResultsArgs = { id: string,
 /**

@@ -1,9 +1,10 @@
-// The latency chart: average and worst latency per bucket, with down buckets marked.
+// A check's chart: per bucket the mean and worst of what it measures (its value, for a
+// system, process or command check; else its latency), with down buckets marked.
 
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
-import type { History } from "../client";
+import type { History, Measure } from "../client";
 import { formatTime } from "../model";
 
 export interface Series {
@@ -13,18 +14,27 @@ export interface Series {
   down: (number | null)[];
 }
 
-/** The chart's columns from a history answer: times in seconds; a bucket with any down
- *  result is marked at its worst latency (or 0 when it had none). */
+/** The chart's columns from a history answer: times in seconds; the measured value
+ *  when the check measures one, else latency; a bucket with any down result is marked at
+ *  its worst (or 0 when it had none). */
 export function series(history: History): Series {
   const out: Series = { times: [], average: [], worst: [], down: [] };
+  const measured = history.measure !== null;
   for (const point of history.points) {
+    const [average, worst] = measured ? [point.value_avg, point.value_max] : [point.latency_avg_ms, point.latency_max_ms];
     out.times.push(Date.parse(point.at) / 1000);
-    out.average.push(point.latency_avg_ms);
-    out.worst.push(point.latency_max_ms);
-    // A bucket with failures is marked at its worst latency, on the axis without one.
-    out.down.push(point.down > 0 ? (point.latency_max_ms === null ? 0 : point.latency_max_ms) : null);
+    out.average.push(average);
+    out.worst.push(worst);
+    out.down.push(point.down > 0 ? (worst === null ? 0 : worst) : null);
   }
   return out;
+}
+
+/** A measured value with its unit: `23.4 %`, `1.52` (a load). */
+export function formatMeasured(value: number | null | undefined, measure: Measure): string {
+  if (value === null || value === undefined) return "—";
+  const shown = Math.abs(value) >= 100 ? value.toFixed(0) : Number(value.toFixed(2)).toString();
+  return measure.unit ? `${shown} ${measure.unit}` : shown;
 }
 
 function color(name: string, fallback: string): string {
@@ -32,7 +42,8 @@ function color(name: string, fallback: string): string {
   return value || fallback;
 }
 
-export function latencyChart(container: HTMLElement, history: History): uPlot {
+export function historyChart(container: HTMLElement, history: History): uPlot {
+  const measure = history.measure;
   const data = series(history);
   const width = Math.max(320, container.clientWidth || 720);
   const axis = { stroke: color("--muted", "#666"), grid: { stroke: color("--line", "#ddd"), width: 1 } };
@@ -50,11 +61,11 @@ export function latencyChart(container: HTMLElement, history: History): uPlot {
       width,
       height: 220,
       scales: { x: { time: true, range: [Date.parse(history.from) / 1000, Date.parse(history.to) / 1000] } },
-      axes: [{ ...axis, values: (_: uPlot, splits: number[]) => splits.map(tick) }, { ...axis, label: "ms", size: 60 }],
+      axes: [{ ...axis, values: (_: uPlot, splits: number[]) => splits.map(tick) }, { ...axis, label: measure ? measure.unit || measure.label : "ms", size: 60 }],
       series: [
         { value: (_: uPlot, seconds: number | null) => (seconds == null ? "--" : formatTime(new Date(seconds * 1000).toISOString())) },
-        { label: "average", stroke: color("--accent", "#3b82f6"), width: 2, spanGaps: false },
-        { label: "worst", stroke: color("--muted", "#888"), width: 1, dash: [4, 4] },
+        { label: measure ? `average ${measure.label}` : "average", stroke: color("--accent", "#3b82f6"), width: 2, spanGaps: false },
+        { label: measure ? "highest" : "worst", stroke: color("--muted", "#888"), width: 1, dash: [4, 4] },
         {
           label: "down",
           stroke: color("--down", "#c53030"),

@@ -9,12 +9,12 @@ import { repeat } from "lit-html/directives/repeat.js";
 import type uPlot from "uplot";
 
 import { ACKNOWLEDGE, FAILURE_CLASS_WORDS, QUICK_PAUSE, REQUESTER_WORDS, SILENCE_MENU, SNOOZES } from "../api/types";
-import type { Action, ActionRun, BreakerState, Check, CheckDetail, History, Incident, ProbeResult, Transport } from "../client";
+import type { Action, ActionRun, BreakerState, Check, CheckDetail, History, Incident, Results, Transport } from "../client";
 import { attended, badge, failure, load, loaded, LOADING, prose, type Loaded } from "../dom";
 import { formatDuration, formatLatency, formatTime, type LiveState } from "../model";
 import { describe, runActionDialog, Undoing } from "./action";
 import { breakerPanel, phraseSpan } from "./breaker";
-import { latencyChart } from "./chart";
+import { formatMeasured, historyChart } from "./chart";
 import { incidentTable, Responding } from "./incidents";
 
 export const RANGES = [
@@ -27,7 +27,7 @@ export class CheckPage {
   readonly element = document.createElement("section");
   private detail: Loaded<CheckDetail> = LOADING;
   private history: Loaded<History> = LOADING;
-  private results: Loaded<ProbeResult[]> = LOADING;
+  private results: Loaded<Results> = LOADING;
   private incidents: Loaded<Incident[]> = LOADING;
   private actions: Loaded<{ actions: Action[]; runs: ActionRun[] }> = LOADING;
   /** Why the last thing asked of the page (pause, steer, reset) failed, until the next. */
@@ -97,7 +97,7 @@ export class CheckPage {
     this.plot?.destroy();
     this.plot = null;
     if (this.chart && this.history.state === "ready" && this.history.value.points.length > 0) {
-      this.plot = latencyChart(this.chart, this.history.value);
+      this.plot = historyChart(this.chart, this.history.value);
     }
   }
 
@@ -113,7 +113,7 @@ export class CheckPage {
   }
 
   private async loadResults(): Promise<void> {
-    this.results = await load(async () => (await this.transport.call("results", { id: this.id, limit: 20 })).results);
+    this.results = await load(() => this.transport.call("results", { id: this.id, limit: 20 }));
     this.render();
   }
 
@@ -334,14 +334,17 @@ export class CheckPage {
 
 function figures(history: History) {
   const s = history.summary;
+  const m = history.measure;
   const figure = (label: string, value: string) =>
     html`<div class="figure"><div class="value">${value}</div><div class="label">${label}</div></div>`;
   return html`${figure("Uptime", s.uptime_pct === null ? "—" : `${s.uptime_pct.toFixed(s.uptime_pct === 100 ? 0 : 2)} %`)}
-  ${figure("Average latency", formatLatency(s.latency_avg_ms))} ${figure("Worst latency", formatLatency(s.latency_max_ms))}
+  ${m
+    ? html`${figure(`Average ${m.label}`, formatMeasured(s.value_avg, m))} ${figure(`Highest ${m.label}`, formatMeasured(s.value_max, m))}`
+    : html`${figure("Average latency", formatLatency(s.latency_avg_ms))} ${figure("Worst latency", formatLatency(s.latency_max_ms))}`}
   ${figure("Results", `${s.count}`)} ${figure("Down", `${s.down}`)}`;
 }
 
-function resultsTable(results: ProbeResult[]) {
+function resultsTable({ results, measure }: Results) {
   return html`<h3>Recent results</h3>
     ${results.length === 0
       ? html`<p class="empty">No results yet.</p>`
@@ -350,7 +353,7 @@ function resultsTable(results: ProbeResult[]) {
             <tr>
               <th>At</th>
               <th>Status</th>
-              <th>Latency</th>
+              ${measure ? html`<th>${measure.label}</th>` : html`<th>Latency</th>`}
               <th>Message</th>
             </tr>
           </thead>
@@ -361,7 +364,7 @@ function resultsTable(results: ProbeResult[]) {
               (r) => html`<tr>
                 <td>${formatTime(r.at)}</td>
                 <td>${badge(r.status)}</td>
-                <td class="num">${formatLatency(r.latency_ms)}</td>
+                <td class="num">${measure ? formatMeasured(r.value, measure) : formatLatency(r.latency_ms)}</td>
                 <td class="message">${prose(r.message)}${r.class ? html`<span class="id">${FAILURE_CLASS_WORDS[r.class]}</span>` : nothing}</td>
               </tr>`,
             )}
