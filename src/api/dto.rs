@@ -1778,6 +1778,8 @@ pub struct WindowDto {
     pub next_start: Option<String>,
     /// Every check it covers (its groups' too), by id.
     pub covers: Vec<String>,
+    /// Their names, in the same order.
+    pub covers_names: Vec<String>,
     /// When it comes: `0 2 * * sun for 2h`, or `once`.
     pub when: String,
     /// What it is doing: `on until 04:00; next …`, `next … to …`, or `over`.
@@ -1817,6 +1819,12 @@ impl WindowDto {
                 .iter()
                 .filter(|c| window.covers(&c.id, c.group.as_deref()))
                 .map(|c| c.id.to_string())
+                .collect(),
+            covers_names: config
+                .checks
+                .iter()
+                .filter(|c| window.covers(&c.id, c.group.as_deref()))
+                .map(|c| c.name.clone())
                 .collect(),
             when: words::window_when(window),
             now: words::window_now(active.map(|s| (s.start, s.end)), next.map(|s| (s.start, s.end)), now, zone),

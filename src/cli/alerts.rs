@@ -168,7 +168,7 @@ pub async fn maintenance(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
             w.id.clone(),
             w.when.clone(),
             w.now.clone(),
-            w.covers.join(", "),
+            w.covers_names.join(", "),
             w.reason.clone().unwrap_or_default(),
         ]);
     }

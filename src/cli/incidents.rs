@@ -24,7 +24,11 @@ pub async fn run(data_dir: &Path, check: Option<String>, open: bool, limit: u32,
             incident.check.clone(),
             short_time(&incident.started_at),
             incident.resolved_at.as_deref().map_or_else(|| "open".to_owned(), short_time),
-            format!("{}: {}", FailureClass::from(incident.cause_class), incident.cause),
+            format!(
+                "{} ({})",
+                incident.cause,
+                watchkeeper::words::failure_class(FailureClass::from(incident.cause_class))
+            ),
         ]);
     }
     if rows.len() == 1 {

@@ -57,6 +57,7 @@ async fn status_flips_down_and_back_with_one_incident() {
     let (code, stdout, stderr) = run_cli(&["incidents", "--data-dir", data_dir.to_str().unwrap()]);
     assert_eq!(code, 0, "watchkeeper incidents succeeds: {stderr}");
     assert!(stdout.contains("api") && stdout.contains("open"), "the CLI lists the open incident:\n{stdout}");
+    assert!(stdout.contains("(unexpected HTTP status)"), "its cause's class in words:\n{stdout}");
 
     target.set(Behaviour::Ok);
     daemon.wait_status("api", "up", WAIT).await;

@@ -434,6 +434,10 @@ next_start: string | null,
  */
 covers: Array<string>,
 /**
+ * Their names, in the same order.
+ */
+covers_names: Array<string>,
+/**
  * When it comes: `0 2 * * sun for 2h`, or `once`.
  */
 when: string,

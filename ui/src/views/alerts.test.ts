@@ -56,14 +56,15 @@ describe("maintenance windows", () => {
     ends_at: "2026-12-06T03:00:00.000Z",
     next_start: "2026-12-13T01:00:00.000Z",
     covers: ["batch"],
-    when: "0 2 * * sun for 2h",
+    covers_names: ["Nightly batch"],
+    when: "Sundays at 02:00 for 2 h",
     now: "on until 04:00; next 2026-12-13 02:00",
   };
 
   it("show when they come and what they do, as the core says it", () => {
-    const table = drawn(windowTable([nightly], new Map([["batch", "Nightly batch"]])));
+    const table = drawn(windowTable([nightly]));
     const cells = [...table.querySelectorAll("tbody td")].map((td) => td.textContent);
-    expect(cells).toEqual(["nightly", "0 2 * * sun for 2h", "on until 04:00; next 2026-12-13 02:00", "Nightly batch", ""]);
+    expect(cells).toEqual(["nightly", "Sundays at 02:00 for 2 h", "on until 04:00; next 2026-12-13 02:00", "Nightly batch", ""]);
     expect(table.querySelector(".badge")!.className).toBe("badge maintenance");
   });
 });

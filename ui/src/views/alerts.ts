@@ -99,7 +99,7 @@ export class AlertsPage {
         Inside a window its checks show maintenance: still probed and recorded, no incident, nobody told. A check still down
         when it ends opens its incident then. Declared as [[maintenance]] in the config.
       </p>
-      <div id="maintenance-windows">${loaded(this.windows, (windows) => windowTable(windows, names))}</div>
+      <div id="maintenance-windows">${loaded(this.windows, (windows) => windowTable(windows))}</div>
       <h2>Notification log</h2>
       <p class="hint">Every decision of the alert policy, one per channel: sent or not, and why.</p>
       ${this.logFilters(checks)}
@@ -251,7 +251,7 @@ export function notificationTable(log: Notification[], names: Map<string, string
   </table>`;
 }
 
-export function windowTable(windows: MaintenanceWindow[], names: Map<string, string>) {
+export function windowTable(windows: MaintenanceWindow[]) {
   if (windows.length === 0) return html`<p class="empty">No maintenance windows.</p>`;
   return html`<table class="windows">
     <thead>
@@ -270,7 +270,7 @@ export function windowTable(windows: MaintenanceWindow[], names: Map<string, str
             <td>${w.id}</td>
             <td>${w.when}</td>
             <td>${badge(kind, w.now)}</td>
-            <td>${w.covers.map((c) => names.get(c) ?? c).join(", ")}</td>
+            <td>${w.covers_names.join(", ")}</td>
             <td class="message">${w.reason ?? ""}</td>
           </tr>`;
         },
