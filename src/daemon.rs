@@ -218,9 +218,12 @@ impl Daemon {
 }
 
 /// Resolves on SIGINT or SIGTERM.
+/// SIGHUP never stops it: it is logged and ignored (it is not a reload yet), where its
+/// default would end the process and leave `api.json` behind.
 pub async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut terminate = signal(SignalKind::terminate()).ok();
+    let mut hangup = signal(SignalKind::hangup()).ok();
     let terminated = async {
         match terminate.as_mut() {
             Some(s) => {
@@ -229,9 +232,23 @@ pub async fn wait_for_signal() {
             None => std::future::pending().await,
         }
     };
+    let hung_up = async {
+        loop {
+            match hangup.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                    tracing::warn!(
+                        "SIGHUP ignored: this build does not reload its config; restart it to apply changes"
+                    );
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+    };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminated => {}
+        _ = hung_up => {}
     }
 }
 

@@ -77,6 +77,7 @@ pub fn app(engine: Engine, token: Arc<Token>) -> Router {
         .route("/events", get(events))
         .route("/token/rotate", post(rotate_token))
         .fallback(api_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token));
     routes
         .root
@@ -231,6 +232,16 @@ fn body_with_id(body: &[u8], id: Option<String>) -> Result<serde_json::Value, Ap
 
 async fn api_not_found(uri: Uri) -> ApiError {
     ApiError::not_found(uri.path())
+}
+
+/// A route asked with a method it does not take: JSON like every other error.
+async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        405,
+        "method_not_allowed",
+        format!("{} does not take {method}", uri.path()),
+        "reads are GET and changes POST or DELETE: docs/API.md gives each route's method",
+    )
 }
 
 /// Replaces the API token: the new one is written to the data dir and `api.json`

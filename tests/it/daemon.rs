@@ -544,3 +544,34 @@ async fn results_and_history_carry_what_a_check_measures() {
     let web = daemon.get("/api/v1/checks/api/results").await;
     assert_eq!((web["measure"].clone(), web["results"][0]["value"].clone()), (json!(null), json!(null)), "{web}");
 }
+
+/// SIGHUP does not stop the daemon (it is logged and ignored), and a route asked with a
+/// method it does not take answers JSON like every other error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_is_ignored_and_a_wrong_method_is_explained() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&config(&target, "")).await;
+    daemon.wait_status("api", "up", WAIT).await;
+    // SAFETY: a signal to the daemon this test spawned.
+    assert_eq!(unsafe { libc::kill(daemon.pid() as libc::pid_t, libc::SIGHUP) }, 0);
+    crate::support::eventually(WAIT, "the daemon says it ignored SIGHUP", || async {
+        daemon.log().contains("SIGHUP ignored").then_some(())
+    })
+    .await;
+    let (status, _) = daemon.get_any("/api/v1/status").await;
+    assert_eq!(status, 200, "still serving");
+    assert!(daemon.data_dir().join("api.json").exists(), "and still announced");
+
+    let response = daemon
+        .request(reqwest::Method::DELETE, "/api/v1/status")
+        .await
+        .bearer_auth(&daemon.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let body: serde_json::Value = response.json().await.expect("a JSON body");
+    assert_eq!(body["code"], "method_not_allowed", "{body}");
+    assert!(body["resolution"].as_str().is_some_and(|r| !r.is_empty()), "{body}");
+    daemon.stop();
+}
