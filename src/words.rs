@@ -762,9 +762,8 @@ pub fn cron(schedule: &crate::maintenance::Cron) -> String {
     // Evenly spaced from 0 over the whole range: its step.
     let step = |values: &[u32], range: u32| -> Option<u32> {
         let step = *values.get(1)?;
-        (values[0] == 0 && step > 1 && values.len() as u32 == range.div_ceil(step))
-            .then(|| values.iter().enumerate().all(|(i, v)| *v == i as u32 * step).then_some(step))
-            .flatten()
+        let every = step > 1 && (0..range).step_by(step as usize).eq(values.iter().copied());
+        every.then_some(step)
     };
     let time = match (f.minutes.as_slice(), f.hours.as_slice()) {
         (m, h) if m.len() == 60 && h.len() == 24 => Some("every minute".to_owned()),

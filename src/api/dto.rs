@@ -1803,6 +1803,12 @@ impl WindowDto {
             }
             When::Fixed { .. } => (None, None),
         };
+        let (covers, covers_names) = config
+            .checks
+            .iter()
+            .filter(|c| window.covers(&c.id, c.group.as_deref()))
+            .map(|c| (c.id.to_string(), c.name.clone()))
+            .unzip();
         WindowDto {
             id: window.id.clone(),
             checks: window.checks.iter().map(|c| c.to_string()).collect(),
@@ -1814,18 +1820,8 @@ impl WindowDto {
             starts_at: shown.map(|s| rfc3339(&s.start)),
             ends_at: shown.map(|s| rfc3339(&s.end)),
             next_start: active.and(next).map(|s| rfc3339(&s.start)),
-            covers: config
-                .checks
-                .iter()
-                .filter(|c| window.covers(&c.id, c.group.as_deref()))
-                .map(|c| c.id.to_string())
-                .collect(),
-            covers_names: config
-                .checks
-                .iter()
-                .filter(|c| window.covers(&c.id, c.group.as_deref()))
-                .map(|c| c.name.clone())
-                .collect(),
+            covers,
+            covers_names,
             when: words::window_when(window),
             now: words::window_now(active.map(|s| (s.start, s.end)), next.map(|s| (s.start, s.end)), now, zone),
         }

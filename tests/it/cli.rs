@@ -201,23 +201,22 @@ fn a_closed_pipe_ends_the_output_quietly() {
 fn a_closed_standard_error_keeps_the_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let bad = write(&dir, "[[check]]\nid = \"a\"\nkind = \"tcp\"\n");
-    let output = std::process::Command::new(crate::support::binary())
-        .args(["action", "list", "--data-dir", dir.path().to_str().unwrap(), "--config", &bad])
-        .env_remove("WATCHKEEPER_CONFIG")
-        .env_remove("WATCHKEEPER_DATA_DIR")
-        .stdout(std::process::Stdio::null())
-        .stderr(pipe_with_no_reader())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(78), "an invalid config is EX_CONFIG, not a panic (101)");
-    let output = std::process::Command::new(crate::support::binary())
-        .args(["status", "--data-dir", dir.path().to_str().unwrap()])
-        .env_remove("WATCHKEEPER_DATA_DIR")
-        .stdout(std::process::Stdio::null())
-        .stderr(pipe_with_no_reader())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "status stays a plugin: unknown, not a panic (101)");
+    let data = dir.path().to_str().unwrap();
+    let exit_code = |args: &[&str]| {
+        std::process::Command::new(crate::support::binary())
+            .args(args)
+            .env_remove("WATCHKEEPER_CONFIG")
+            .env_remove("WATCHKEEPER_DATA_DIR")
+            .stdout(std::process::Stdio::null())
+            .stderr(pipe_with_no_reader())
+            .status()
+            .unwrap()
+            .code()
+    };
+    let code = exit_code(&["action", "list", "--data-dir", data, "--config", &bad]);
+    assert_eq!(code, Some(78), "an invalid config is EX_CONFIG, not a panic (101)");
+    let code = exit_code(&["status", "--data-dir", data]);
+    assert_eq!(code, Some(3), "status stays a plugin: unknown, not a panic (101)");
 }
 
 /// Errors exit with sysexits.h codes, each kind its own; `check` and `status` keep the
