@@ -188,8 +188,17 @@ export async function startDesktop({ withTrayHost = true, withNotifications = tr
         return false;
       }
     },
-    /** Top-level window names on the screen. */
-    windows: () => execFileSync("xwininfo", ["-root", "-tree", "-display", display], { encoding: "utf8" }),
+    /** Top-level window names on the screen. A window that goes away while xwininfo
+     *  walks the tree makes it fail (Bad Window): the walk is done again. */
+    windows: () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return execFileSync("xwininfo", ["-root", "-tree", "-display", display], { encoding: "utf8", stdio: "pipe" });
+        } catch (error) {
+          if (attempt >= 5 || !/Bad (Window|Drawable)/.test(String(error.message))) throw error;
+        }
+      }
+    },
     async stop() {
       for (const child of children.reverse()) {
         if (child.exitCode === null) child.kill("SIGTERM");
