@@ -439,7 +439,7 @@ impl Breaker {
     fn open(&mut self, config: &BreakerConfig, now: DateTime<Utc>) {
         self.state = BreakerState::Open;
         self.opened_at = Some(now);
-        self.next_trial_at = Some(now + to_chrono(config.wait(self.failed_trials)));
+        self.next_trial_at = Some(crate::clock::later(now, config.wait(self.failed_trials)));
     }
 
     fn close(&mut self, config: &BreakerConfig) {
@@ -665,10 +665,6 @@ fn window_code(window: Window) -> String {
 /// `30s`, `2m`, `1h 5m`.
 fn human(duration: Duration) -> String {
     crate::units::format_duration(duration)
-}
-
-fn to_chrono(duration: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }
 
 #[cfg(test)]

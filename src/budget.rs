@@ -68,14 +68,14 @@ impl Runs {
         let max = budget.max_runs as usize;
         if max == 0 {
             // Config refuses it; were it to come, nothing would ever run.
-            return Some(now + per(budget));
+            return Some(crate::clock::later(now, budget.per));
         }
         if self.runs.len() < max {
             return None;
         }
         // The run whose leaving brings the count under the limit.
         let leaving = self.runs[self.runs.len() - max];
-        Some(leaving + per(budget))
+        Some(crate::clock::later(leaving, budget.per))
     }
 
     /// Runs counted at `now`.
@@ -90,15 +90,11 @@ impl Runs {
     }
 
     fn evict(&mut self, budget: Budget, now: DateTime<Utc>) {
-        let since = now - per(budget);
+        let since = crate::clock::earlier(now, budget.per);
         while self.runs.front().is_some_and(|at| *at <= since) {
             self.runs.pop_front();
         }
     }
-}
-
-fn per(budget: Budget) -> chrono::Duration {
-    chrono::Duration::from_std(budget.per).unwrap_or(chrono::Duration::MAX)
 }
 
 #[cfg(test)]
@@ -123,6 +119,19 @@ mod tests {
         // At 60 s the first run leaves: one more is admitted, and then the second must leave.
         assert_eq!(window.admit(THREE_PER_MINUTE, at(60)), Ok(()));
         assert_eq!(window.admit(THREE_PER_MINUTE, at(61)), Err(Exhausted { retry_at: at(70) }));
+    }
+
+    /// `per` goes into sums of times (when a run leaves the window, where the window
+    /// starts): a budget past every time there is saturates, it does not panic.
+    #[test]
+    fn a_budget_longer_than_time_never_overflows() {
+        let forever = Budget { max_runs: 1, per: Duration::MAX };
+        let mut window = Runs::default();
+        assert_eq!(window.admit(forever, at(0)), Ok(()));
+        assert_eq!(window.admit(forever, at(1)), Err(Exhausted { retry_at: DateTime::<Utc>::MAX_UTC }));
+        assert_eq!(window.runs(forever, DateTime::<Utc>::MAX_UTC), 1, "the window reaches back to the start of time");
+        let none = Budget { max_runs: 0, per: Duration::MAX };
+        assert_eq!(Runs::default().blocked_until(none, at(0)), Some(DateTime::<Utc>::MAX_UTC));
     }
 
     #[test]

@@ -58,6 +58,23 @@ impl Clock {
     }
 }
 
+/// `at`, `span` later, or the last time there is when that is past it. Every sum of a
+/// wall time and a duration goes through this or [`earlier`]: none can overflow.
+pub fn later(at: DateTime<Utc>, span: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(span).ok().and_then(|d| at.checked_add_signed(d)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// `at`, `span` earlier, or the first time there is.
+pub fn earlier(at: DateTime<Utc>, span: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(span).ok().and_then(|d| at.checked_sub_signed(d)).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// A tokio instant `span` after `at`, or about 30 years on when that is past what an
+/// instant holds (as tokio's own far future).
+pub fn instant_after(at: tokio::time::Instant, span: Duration) -> tokio::time::Instant {
+    at.checked_add(span).unwrap_or_else(|| at + Duration::from_secs(30 * 365 * 86_400))
+}
+
 fn boottime() -> Duration {
     read_clock(libc::CLOCK_BOOTTIME)
 }
@@ -173,6 +190,20 @@ impl Zone for FixedZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sums_of_times_stop_at_the_ends_of_time() {
+        let at = DateTime::<Utc>::from_timestamp(1_000, 0).unwrap();
+        assert_eq!(later(at, Duration::from_secs(60)), DateTime::<Utc>::from_timestamp(1_060, 0).unwrap());
+        assert_eq!(earlier(at, Duration::from_secs(60)), DateTime::<Utc>::from_timestamp(940, 0).unwrap());
+        assert_eq!(later(at, Duration::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(later(DateTime::<Utc>::MAX_UTC, Duration::from_secs(1)), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(earlier(at, Duration::MAX), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(earlier(DateTime::<Utc>::MIN_UTC, Duration::from_secs(1)), DateTime::<Utc>::MIN_UTC);
+        let now = tokio::time::Instant::now();
+        assert_eq!(instant_after(now, Duration::from_secs(5)), now + Duration::from_secs(5));
+        assert!(instant_after(now, Duration::MAX) > now + Duration::from_secs(29 * 365 * 86_400), "far, not a panic");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_virtual_clock_moves_with_tokio_time() {

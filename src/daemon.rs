@@ -120,6 +120,7 @@ pub struct Daemon {
 /// starts the engine and the API, and writes `api.json`. `degraded` lists features the
 /// caller already knows to be off (the desktop app's tray or notifications).
 pub async fn start(options: Options, mut degraded: Vec<String>) -> anyhow::Result<Daemon> {
+    crate::panics::install();
     create_private_dir(&options.data_dir)?;
     let lock = DataDirLock::acquire(&options.data_dir)?;
     for finding in doctor::run(&options.config_path, &options.data_dir) {

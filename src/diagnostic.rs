@@ -139,6 +139,15 @@ impl Scope<'_, '_> {
     pub fn duration(&mut self, key: &str, value: &Spanned<String>) -> Option<Duration> {
         match parse_duration(value.get_ref()) {
             Ok(duration) => Some(duration),
+            Err(e) if e.over_limit => {
+                self.error(
+                    &value.span(),
+                    key,
+                    e,
+                    format!("write `{key}` as at most `36500d`; `1h`, `7d` or `365d` are typical"),
+                );
+                None
+            }
             Err(e) => {
                 self.error(&value.span(), key, e, "write a number and a unit: `500ms`, `10s`, `5m`, `1h`, `7d`");
                 None
@@ -150,6 +159,15 @@ impl Scope<'_, '_> {
     pub fn size(&mut self, key: &str, value: &Spanned<String>) -> Option<u64> {
         match parse_size(value.get_ref()) {
             Ok(size) => Some(size),
+            Err(e) if e.over_limit => {
+                self.error(
+                    &value.span(),
+                    key,
+                    e,
+                    format!("write `{key}` as at most `1000000TB`; `10MB` or `2GB` are typical"),
+                );
+                None
+            }
             Err(e) => {
                 self.error(&value.span(), key, e, "write a size like `64KB` or `10MB`");
                 None

@@ -166,8 +166,10 @@ pub async fn run(request: Request<'_>) -> Result<Outcome, SpawnError> {
         }
     }
     group.disarm();
-    let capture = sink.lock().map(|c| (String::from_utf8_lossy(&c.text).into_owned(), c.truncated));
-    let (output, truncated) = capture.unwrap_or_default();
+    let (output, truncated) = {
+        let capture = crate::panics::lock(&sink);
+        (String::from_utf8_lossy(&capture.text).into_owned(), capture.truncated)
+    };
     use std::os::unix::process::ExitStatusExt;
     Ok(Outcome {
         exit_code: status.and_then(|s| s.code()),
@@ -219,16 +221,15 @@ async fn pump(mut pipe: impl AsyncRead + Unpin, sink: Arc<Mutex<Capture>>) {
         match pipe.read(&mut buffer).await {
             Ok(0) | Err(_) => return,
             Ok(n) => {
-                if let Ok(mut capture) = sink.lock() {
-                    let room = capture.max.saturating_sub(capture.text.len());
-                    if n > room {
-                        capture.truncated = true;
-                    }
-                    let keep = n.min(room);
-                    capture.text.extend_from_slice(&buffer[..keep]);
-                    if let (Some(live), true) = (&capture.live, keep > 0) {
-                        live(&buffer[..keep]);
-                    }
+                let mut capture = crate::panics::lock(&sink);
+                let room = capture.max.saturating_sub(capture.text.len());
+                if n > room {
+                    capture.truncated = true;
+                }
+                let keep = n.min(room);
+                capture.text.extend_from_slice(&buffer[..keep]);
+                if let (Some(live), true) = (&capture.live, keep > 0) {
+                    live(&buffer[..keep]);
                 }
             }
         }

@@ -38,7 +38,8 @@ impl OwnFigures {
     pub fn record_lag(&self, lag: Duration) {
         self.probes.fetch_add(1, Ordering::Relaxed);
         let micros = u32::try_from(lag.as_micros()).unwrap_or(u32::MAX);
-        if let Ok(mut window) = self.lags.lock() {
+        {
+            let mut window = crate::panics::lock(&self.lags);
             if window.samples.len() < LAG_WINDOW {
                 window.samples.push(micros);
             } else {
@@ -51,7 +52,7 @@ impl OwnFigures {
 
     /// The lag percentile (0.0 to 1.0) over the recent window.
     pub fn lag_percentile(&self, quantile: f64) -> Duration {
-        let Ok(window) = self.lags.lock() else { return Duration::ZERO };
+        let window = crate::panics::lock(&self.lags);
         if window.samples.is_empty() {
             return Duration::ZERO;
         }

@@ -22,6 +22,7 @@ pub mod healing;
 pub mod maintenance;
 pub mod model;
 
+pub mod panics;
 pub mod paths;
 pub mod probe;
 pub mod secret;

@@ -49,7 +49,7 @@ impl MaintenanceWindow {
             When::Fixed { start, end } => (*start <= now && now < *end).then_some(Span { start: *start, end: *end }),
             When::Recurring { cron, duration } => {
                 let start = cron.last(now, zone)?;
-                let end = start + chrono::Duration::from_std(*duration).ok()?;
+                let end = crate::clock::later(start, *duration);
                 (now < end).then_some(Span { start, end })
             }
         }
@@ -61,7 +61,7 @@ impl MaintenanceWindow {
             When::Fixed { start, end } => (now < *start).then_some(Span { start: *start, end: *end }),
             When::Recurring { cron, duration } => {
                 let start = cron.next(now, zone)?;
-                Some(Span { start, end: start + chrono::Duration::from_std(*duration).ok()? })
+                Some(Span { start, end: crate::clock::later(start, *duration) })
             }
         }
     }
@@ -484,5 +484,16 @@ mod tests {
             None,
             "over: nothing more"
         );
+    }
+
+    /// The span's end is a sum of a time and a duration: past the end of time, it
+    /// stops there.
+    #[test]
+    fn a_window_longer_than_time_ends_at_its_end() {
+        let when = When::Recurring { cron: Cron::parse("0 2 * * *").unwrap(), duration: Duration::MAX };
+        let window = MaintenanceWindow { id: "forever".into(), checks: vec![], groups: vec![], when, reason: None };
+        let now = utc("2026-05-13T12:00:00Z");
+        assert_eq!(window.active(now, &Cet).map(|s| s.end), Some(DateTime::<Utc>::MAX_UTC));
+        assert_eq!(window.next(now, &Cet).map(|s| s.end), Some(DateTime::<Utc>::MAX_UTC));
     }
 }

@@ -6,14 +6,22 @@
 use std::fmt;
 use std::time::Duration;
 
+/// The longest duration anything here takes (an interval, a retention, a silence):
+/// 100 years. Bounding it where it is parsed keeps every sum of times finite.
+pub const MAX_DURATION: Duration = Duration::from_secs(36_500 * 86_400);
+
+/// The largest size anything here takes: 1 EB (10^18 bytes), well inside `u64`.
+pub const MAX_SIZE: u64 = 1_000_000_000_000_000_000;
+
 /// Parses `500ms`, `10s`, `1m30s`, `2h`, `7d`. A bare number is refused: the unit is
-/// what makes a duration unambiguous.
+/// what makes a duration unambiguous. At most [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(UnitError::new(text, "duration", "a number with a unit, like `10s`"));
     }
-    let mut total = Duration::ZERO;
+    let too_long = || UnitError::over(text, "duration", "36500d (100 years)");
+    let mut total = 0.0_f64;
     let mut rest = text;
     while !rest.is_empty() {
         let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
@@ -38,13 +46,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
             "" => return Err(UnitError::new(text, "duration", "a unit: ms, s, m, h or d (e.g. `30s`)")),
             _ => return Err(UnitError::new(text, "duration", "one of the units ms, s, m, h, d")),
         };
-        total += Duration::from_secs_f64(number * seconds);
+        total += number * seconds;
+        // Checked at each part, so that no sum grows past what a float holds exactly.
+        if !total.is_finite() || total > MAX_DURATION.as_secs_f64() {
+            return Err(too_long());
+        }
     }
-    Ok(total)
+    Duration::try_from_secs_f64(total).map_err(|_| too_long())
 }
 
 /// Parses `512`, `10KB`, `10MB`, `2GB`, `1GiB`. Decimal units are powers of 1000, binary
-/// units (`KiB`, `MiB`, ...) powers of 1024; a bare number is bytes.
+/// units (`KiB`, `MiB`, ...) powers of 1024; a bare number is bytes. At most
+/// [`MAX_SIZE`].
 pub fn parse_size(text: &str) -> Result<u64, UnitError> {
     let trimmed = text.trim();
     let digits = trimmed.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(trimmed.len());
@@ -65,7 +78,11 @@ pub fn parse_size(text: &str) -> Result<u64, UnitError> {
         "TiB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
         _ => return Err(UnitError::new(text, "size", "one of the units B, KB, MB, GB, TB, KiB, MiB, GiB")),
     };
-    Ok((number * factor).round() as u64)
+    let bytes = (number * factor).round();
+    if !bytes.is_finite() || bytes > MAX_SIZE as f64 {
+        return Err(UnitError::over(text, "size", "1000000TB (1 EB)"));
+    }
+    Ok(bytes as u64)
 }
 
 /// Formats a duration the way config writes it: `250ms`, `10s`, `5m`, `1h30m`.
@@ -109,21 +126,40 @@ pub struct UnitError {
     pub text: String,
     pub what: &'static str,
     pub expected: &'static str,
+    /// The text reads as one, but past the limit, which `expected` then is.
+    pub over_limit: bool,
 }
 
 impl UnitError {
     fn new(text: &str, what: &'static str, expected: &'static str) -> UnitError {
-        UnitError { text: text.to_owned(), what, expected }
+        UnitError { text: shown(text), what, expected, over_limit: false }
+    }
+
+    fn over(text: &str, what: &'static str, limit: &'static str) -> UnitError {
+        UnitError { text: shown(text), what, expected: limit, over_limit: true }
     }
 }
 
 impl fmt::Display for UnitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.over_limit {
+            return write!(f, "`{}` is past the limit: a {} is at most {}", self.text, self.what, self.expected);
+        }
         write!(f, "`{}` is not a valid {}: expected {}", self.text, self.what, self.expected)
     }
 }
 
 impl std::error::Error for UnitError {}
+
+/// What an error quotes of what was written: enough to find it, never a whole
+/// megabyte pasted back.
+fn shown(text: &str) -> String {
+    const AT_MOST: usize = 40;
+    match text.char_indices().nth(AT_MOST) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -145,7 +181,24 @@ mod tests {
     #[test]
     fn durations() {
         check(
-            &["500ms", "10s", "1m30s", "2h", "7d", "1.5s", "10", "", "5x", "ms"],
+            &[
+                "500ms",
+                "10s",
+                "1m30s",
+                "2h",
+                "7d",
+                "1.5s",
+                "10",
+                "",
+                "5x",
+                "ms",
+                "36500d",
+                "36500d1ms",
+                "99999999999999999999d",
+                "106751991167301d",
+                "9999999999999999999m",
+                "1e3s",
+            ],
             expect![[r#"
                 500ms  => 500ms (500ms)
                 10s    => 10s (10s)
@@ -157,6 +210,12 @@ mod tests {
                        => error: `` is not a valid duration: expected a number with a unit, like `10s`
                 5x     => error: `5x` is not a valid duration: expected one of the units ms, s, m, h, d
                 ms     => error: `ms` is not a valid duration: expected a number before each unit, like `1m30s`
+                36500d => 3153600000s (36500d)
+                36500d1ms => error: `36500d1ms` is past the limit: a duration is at most 36500d (100 years)
+                99999999999999999999d => error: `99999999999999999999d` is past the limit: a duration is at most 36500d (100 years)
+                106751991167301d => error: `106751991167301d` is past the limit: a duration is at most 36500d (100 years)
+                9999999999999999999m => error: `9999999999999999999m` is past the limit: a duration is at most 36500d (100 years)
+                1e3s   => error: `1e3s` is not a valid duration: expected one of the units ms, s, m, h, d
             "#]],
         );
     }
@@ -171,5 +230,14 @@ mod tests {
         assert!(parse_size("10XB").is_err());
         assert_eq!(format_size(1_500_000), "1.5MB");
         assert_eq!(format_size(999), "999B");
+        assert_eq!(parse_size("1000000TB"), Ok(MAX_SIZE));
+        let over = parse_size("99999999999999999999999999TB").unwrap_err();
+        assert_eq!(
+            over.to_string(),
+            "`99999999999999999999999999TB` is past the limit: a size is at most 1000000TB (1 EB)"
+        );
+        let long = "9".repeat(400);
+        let quoted = parse_size(&long).unwrap_err().to_string();
+        assert!(quoted.len() < 120, "a long input is quoted cut: {quoted}");
     }
 }

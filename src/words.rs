@@ -337,6 +337,14 @@ pub fn network_down(remote_unknown: usize) -> String {
     )
 }
 
+/// The `/healthz` line once a panic was caught: Watchkeeper goes on, but it is a bug.
+pub fn panics_seen(count: u64, last: &str) -> String {
+    let caught = if count == 1 { "1 panic".to_owned() } else { format!("{count} panics") };
+    format!(
+        "internal error: {caught} caught and survived, the last: {last}. Watchkeeper goes on watching; this is a bug: please report it with the log in the data dir"
+    )
+}
+
 /// What a check shows beside its status (its message), and what to do about it (its
 /// hint; `None` while there is nothing to do), at `now`, times in `zone`.
 pub fn explain(check: &CheckSnapshot, now: DateTime<Utc>, zone: &dyn Zone) -> (String, Option<String>) {

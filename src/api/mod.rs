@@ -114,7 +114,7 @@ pub async fn history(engine: &Engine, args: dto::HistoryArgs) -> Result<dto::His
     let range_ms = range.as_millis() as u64;
     // Whole seconds, so buckets line up however the window is cut.
     let bucket_ms = (range_ms.div_ceil(u64::from(points))).max(1000).div_ceil(1000) as i64 * 1000;
-    let from = to - chrono::Duration::milliseconds(range_ms as i64);
+    let from = crate::clock::earlier(to, range);
     let buckets = engine.store().buckets(check, from, to, bucket_ms).await.map_err(ApiError::store)?;
     let measure = engine.config().check(&args.id).and_then(|c| c.probe.measure());
     Ok(dto::HistoryDto {
@@ -310,7 +310,7 @@ async fn create_silence(
             if span.is_zero() || span > std::time::Duration::from_secs(366 * 86_400) {
                 return Err(bad("`for` must be more than 0 and at most a year".into(), "e.g. \"1h\""));
             }
-            now + chrono::Duration::from_std(span).unwrap_or_default()
+            crate::clock::later(now, span)
         }
         (None, Some(until), None) => {
             let until = chrono::DateTime::parse_from_rfc3339(until)
@@ -470,7 +470,7 @@ async fn pause(engine: &Engine, id: Option<&str>, duration: Option<&str>) -> Res
                     "ask for 15m, 1h or 4h, or leave `for` out to pause until resumed",
                 ));
             }
-            Some(engine.now() + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX))
+            Some(crate::clock::later(engine.now(), duration))
         }
     };
     let changed = engine.pause(id, until).await.ok_or_else(|| ApiError::unknown_check(id.unwrap_or_default()))?;
@@ -513,6 +513,9 @@ pub fn health(engine: &Engine) -> dto::HealthDto {
         degraded.push(format!("history: {dropped} results dropped because the write queue was full"));
     }
     degraded.extend(engine.failing_channels());
+    if let Some(seen) = crate::panics::seen() {
+        degraded.push(crate::words::panics_seen(seen.count, &seen.last));
+    }
     dto::HealthDto {
         status: if degraded.is_empty() { dto::HealthStatusDto::Ok } else { dto::HealthStatusDto::Degraded },
         degraded,

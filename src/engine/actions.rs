@@ -93,7 +93,7 @@ impl Engine {
         } else {
             None
         };
-        let finished_at = started_at + chrono::Duration::from_std(outcome.duration).unwrap_or_default();
+        let finished_at = crate::clock::later(started_at, outcome.duration);
         let record = NewActionRun {
             finished_at,
             status: outcome.status,
@@ -132,7 +132,7 @@ impl Engine {
         let action: Arc<str> = Arc::from(action);
         let carry = Mutex::new(Vec::new());
         Arc::new(move |chunk: &[u8]| {
-            let Ok(mut carry) = carry.lock() else { return };
+            let mut carry = crate::panics::lock(&carry);
             carry.extend_from_slice(chunk);
             let complete = match std::str::from_utf8(&carry) {
                 Ok(_) => carry.len(),
@@ -184,7 +184,7 @@ fn filed_on(offering: &[Arc<CheckRuntime>]) -> (Option<CheckId>, Option<i64>) {
     offering
         .iter()
         .find_map(|c| {
-            let live = c.live.lock().ok()?;
+            let live = crate::panics::lock(&c.live);
             live.tracked.state.open_incident.map(|i| (Some(c.config.id.clone()), Some(i)))
         })
         .unwrap_or_else(|| (offering.first().map(|c| c.config.id.clone()), None))

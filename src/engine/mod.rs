@@ -36,6 +36,7 @@ pub use pipeline::{check_once, evaluate};
 pub use recovery::{BudgetSnapshot, HealingSnapshot, Refused, RestartLoop};
 pub use sentinel::NetworkChange;
 
+use futures_util::FutureExt as _;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
@@ -457,17 +458,28 @@ impl Engine {
         engine.start_network(now);
         let cancel = engine.inner.stopping.clone();
         let mut tasks = JoinSet::new();
+        // Each task starts again after a panic (`panics::supervised`): a bug costs a
+        // second of one task, never the watching.
+        let supervise = |tasks: &mut JoinSet<()>, name: &'static str, run: fn(Engine, CancellationToken) -> _| {
+            let (engine, cancel) = (engine.clone(), cancel.clone());
+            tasks.spawn(async move {
+                crate::panics::supervised(name, cancel.clone(), &mut (), |_| run(engine.clone(), cancel.clone())).await
+            });
+        };
         // Subscribed before any check runs, so no incident goes untold.
         tasks.spawn(engine.clone().notify(intake, cancel.clone()));
-        for (position, receiver) in receivers.into_iter().enumerate() {
-            let engine = engine.clone();
-            let cancel = cancel.clone();
-            tasks.spawn(async move { engine.schedule(position, receiver, cancel).await });
+        for (position, mut receiver) in receivers.into_iter().enumerate() {
+            let (engine, cancel) = (engine.clone(), cancel.clone());
+            tasks.spawn(async move {
+                crate::panics::supervised("schedule", cancel.clone(), &mut receiver, |receiver| {
+                    engine.clone().schedule(position, receiver, cancel.clone()).boxed()
+                })
+                .await
+            });
         }
-        let sweeper = engine.clone();
-        tasks.spawn(sweeper.sweep(cancel.clone()));
-        tasks.spawn(engine.clone().sentinel(cancel.clone()));
-        tasks.spawn(engine.clone().purge_quarantine(cancel.clone()));
+        supervise(&mut tasks, "sweep", |engine, cancel| engine.sweep(cancel).boxed());
+        supervise(&mut tasks, "sentinel", |engine, cancel| engine.sentinel(cancel).boxed());
+        supervise(&mut tasks, "quarantine purge", |engine, cancel| engine.purge_quarantine(cancel).boxed());
         Ok(Running { engine, cancel, tasks, writer })
     }
 
@@ -503,7 +515,7 @@ impl Engine {
 
     /// Features that are off, each with its reason ("history: ...").
     pub fn degraded(&self) -> Vec<String> {
-        self.inner.degraded.lock().map(|d| d.clone()).unwrap_or_default()
+        crate::panics::lock(&self.inner.degraded).clone()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -568,7 +580,7 @@ impl Engine {
         let mut changed = 0;
         for runtime in targets {
             let op = {
-                let Ok(mut live) = runtime.live.lock() else { continue };
+                let mut live = crate::panics::lock(&runtime.live);
                 match change(&mut live.tracked, now) {
                     PauseOutcome::Unchanged => None,
                     PauseOutcome::Moved => Some(record::state(restore::persist(&runtime.config.id, &live))),
@@ -597,7 +609,7 @@ impl Engine {
         let runtime = self.runtime(id)?;
         let now = self.now();
         let (view, op) = {
-            let Ok(mut live) = runtime.live.lock() else { return Some(None) };
+            let mut live = crate::panics::lock(&runtime.live);
             let from = live.breaker.state;
             if !live.breaker.steer(steer) {
                 return Some(None);
@@ -652,7 +664,8 @@ impl Engine {
     }
 
     fn note_degraded(&self, reason: &str) {
-        if let Ok(mut degraded) = self.inner.degraded.lock() {
+        {
+            let mut degraded = crate::panics::lock(&self.inner.degraded);
             if !degraded.iter().any(|d| d == reason) {
                 tracing::warn!(reason, "degraded");
                 degraded.push(reason.to_owned());
@@ -669,9 +682,7 @@ fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, marks: &alerting::Marks,
         .filter(|s| s.covers(&config.id, config.group.as_deref(), now))
         .max_by_key(|s| s.ends_at)
         .map(|s| SilenceMark { id: s.id, until: s.ends_at, reason: s.reason.clone(), by: s.by.clone() });
-    let Ok(live) = runtime.live.lock() else {
-        return CheckSnapshot::bare(config, Status::Unknown, now, Some("internal error: state poisoned".into()));
-    };
+    let live = crate::panics::lock(&runtime.live);
     let mut shown = live.tracked.shown(now);
     let state = &live.tracked.state;
     // Behind an open breaker the target is not called: it shows its last real result,

@@ -72,7 +72,7 @@ impl Engine {
     /// asked (an open breaker whose wait is over turns half-open here). An explicit
     /// probe (a verification) of an open breaker is a trial.
     fn permit(&self, runtime: &CheckRuntime, forced: bool, now: DateTime<Utc>) -> (Permit, BreakerState) {
-        let Ok(mut live) = runtime.live.lock() else { return (Permit::Allow, BreakerState::Disabled) };
+        let mut live = crate::panics::lock(&runtime.live);
         let before = live.breaker.state;
         if forced {
             live.breaker.trial_now();
@@ -94,10 +94,10 @@ impl Engine {
         // Read before this check's own lock is taken: two locks are never held at once.
         let parent_down = check.depends_on.iter().find(|parent| {
             self.runtime(parent.as_str())
-                .and_then(|p| p.live.lock().ok().map(|l| l.tracked.state.status == Status::Down))
+                .map(|p| crate::panics::lock(&p.live).tracked.state.status == Status::Down)
                 .unwrap_or(false)
         });
-        let mut live = runtime.live.lock().ok()?;
+        let mut live = crate::panics::lock(&runtime.live);
         // A probe that could not run (unknown) is no call of the target's.
         if !matches!(result.verdict, Verdict::Unknown(_)) {
             let slow = check.breaker.is_some_and(|b| result.latency.is_some_and(|l| l > b.slow_call));

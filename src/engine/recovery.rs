@@ -62,7 +62,8 @@ pub(super) struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        if let Ok(mut recovery) = self.engine.inner.recovery.lock() {
+        {
+            let mut recovery = crate::panics::lock(&self.engine.inner.recovery);
             recovery.running.remove(&self.action);
         }
     }
@@ -105,7 +106,7 @@ impl Engine {
     /// Admits a run by hand: the action is not running and its budget has room.
     pub(super) fn admit(&self, action: &ActionConfig) -> Result<Slot, Refused> {
         let now = self.now();
-        let mut recovery = self.inner.recovery.lock().map_err(|_| Refused::Running)?;
+        let mut recovery = crate::panics::lock(&self.inner.recovery);
         recovery.admit(action, now)?;
         Ok(Slot { engine: self.clone(), action: action.id.clone() })
     }
@@ -114,7 +115,7 @@ impl Engine {
     pub fn budget(&self, id: &str) -> Option<BudgetSnapshot> {
         let action = self.inner.config.action(id)?;
         let now = self.now();
-        let mut recovery = self.inner.recovery.lock().ok()?;
+        let mut recovery = crate::panics::lock(&self.inner.recovery);
         let running = recovery.running.contains(&action.id);
         let window = recovery.windows.entry(action.id.clone()).or_default();
         Some(BudgetSnapshot {
@@ -131,7 +132,8 @@ impl Engine {
     pub async fn reset_budget(&self, id: &str, requester: Requester) -> Option<BudgetSnapshot> {
         let action = self.inner.config.action(id)?.id.clone();
         let now = self.now();
-        if let Ok(mut recovery) = self.inner.recovery.lock() {
+        {
+            let mut recovery = crate::panics::lock(&self.inner.recovery);
             recovery.windows.entry(action.clone()).or_default().reset();
         }
         tracing::info!(action = %action, %requester, "action budget reset");
@@ -141,7 +143,7 @@ impl Engine {
                 continue;
             }
             let healing = {
-                let Ok(mut live) = runtime.live.lock() else { continue };
+                let mut live = crate::panics::lock(&runtime.live);
                 live.healing = Healing::default();
                 live.healing.clone()
             };
@@ -163,7 +165,7 @@ impl Engine {
         let action = self.inner.config.action(auto.action.as_str())?;
         let now = self.now();
         let (running, blocked_until) = {
-            let mut recovery = self.inner.recovery.lock().ok()?;
+            let mut recovery = crate::panics::lock(&self.inner.recovery);
             let running = recovery.running.contains(&action.id);
             let window = recovery.windows.entry(action.id.clone()).or_default();
             (running, window.blocked_until(action.budget, now))
@@ -183,8 +185,8 @@ impl Engine {
         let Some(action) = self.inner.config.action(auto.action.as_str()) else { return };
         let now = self.now();
         let (step, changed) = {
-            let Ok(mut live) = runtime.live.lock() else { return };
-            let Ok(mut recovery) = self.inner.recovery.lock() else { return };
+            let mut live = crate::panics::lock(&runtime.live);
+            let mut recovery = crate::panics::lock(&self.inner.recovery);
             let state = &live.tracked.state;
             let situation = Situation {
                 failures: state.consecutive_failures,

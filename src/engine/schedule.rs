@@ -23,7 +23,7 @@ impl Engine {
     pub(super) async fn schedule(
         self,
         position: usize,
-        mut run_now: mpsc::Receiver<oneshot::Sender<ProbeResult>>,
+        run_now: &mut mpsc::Receiver<oneshot::Sender<ProbeResult>>,
         cancel: CancellationToken,
     ) {
         let runtime = self.inner.checks.all[position].clone();
@@ -33,7 +33,7 @@ impl Engine {
         let spread = Duration::from_millis(self.inner.checks.all.len() as u64)
             .clamp(Duration::from_millis(100), Duration::from_secs(1));
         let mut ticks = Ticks {
-            next: Instant::now() + jitter(interval.min(spread)),
+            next: crate::clock::instant_after(Instant::now(), jitter(interval.min(spread))),
             first: true,
             interval,
             epoch: self.inner.checks.epoch,
@@ -67,7 +67,7 @@ impl Engine {
                 }
             }
             let forced = !waiters.is_empty();
-            if !forced && runtime.live.lock().is_ok_and(|live| live.tracked.paused(self.now())) {
+            if !forced && crate::panics::lock(&runtime.live).tracked.paused(self.now()) {
                 // Paused: this tick is skipped, the schedule keeps its rhythm.
                 if !early {
                     ticks.advance();
@@ -117,14 +117,14 @@ impl Ticks {
     fn advance(&mut self) {
         let step = if self.first { self.interval.mul_f64(0.5 + unit_random() * 0.5) } else { self.interval };
         self.first = false;
-        let mut next = self.next + step;
+        let mut next = crate::clock::instant_after(self.next, step);
         if self.on_grid {
             next = on_grid(next, self.epoch);
         }
         let now = Instant::now();
         if next < now {
             // Overran (or the machine slept).
-            next = now + jitter(self.interval.min(GRID));
+            next = crate::clock::instant_after(now, jitter(self.interval.min(GRID)));
         }
         self.next = next;
     }
@@ -134,7 +134,10 @@ impl Ticks {
 fn on_grid(at: Instant, epoch: Instant) -> Instant {
     let offset = at.saturating_duration_since(epoch).as_nanos();
     let grid = GRID.as_nanos();
-    epoch + Duration::from_nanos(offset.div_ceil(grid).saturating_mul(grid) as u64)
+    crate::clock::instant_after(
+        epoch,
+        Duration::from_nanos(offset.div_ceil(grid).saturating_mul(grid).min(u128::from(u64::MAX)) as u64),
+    )
 }
 
 fn jitter(max: Duration) -> Duration {
@@ -181,5 +184,18 @@ mod tests {
         ticks.advance();
         let now = Instant::now();
         assert!(ticks.next >= now && ticks.next <= now + GRID, "an overrun runs next soon, not three times at once");
+    }
+
+    /// Each tick is a sum of an instant and the interval: the longest interval there
+    /// is puts the next run far away, and never panics.
+    #[tokio::test(start_paused = true)]
+    async fn the_longest_interval_schedules_far_away() {
+        let epoch = Instant::now();
+        for on_grid in [true, false] {
+            let mut ticks = Ticks { next: epoch, first: true, interval: Duration::MAX, epoch, on_grid };
+            ticks.advance();
+            ticks.advance();
+            assert!(ticks.next > epoch + Duration::from_secs(20 * 365 * 86_400), "far away: {on_grid}");
+        }
     }
 }

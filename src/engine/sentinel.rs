@@ -85,14 +85,14 @@ impl Engine {
 
     /// Why the network is down, and since when, if it is.
     pub fn network_down(&self) -> Option<(DateTime<Utc>, String)> {
-        self.inner.network.state.lock().ok().and_then(|n| n.down.clone())
+        crate::panics::lock(&self.inner.network.state).down.clone()
     }
 
     /// Why remote failures are blamed on the network, and since when: the sentinel
     /// fails, or it has not answered since the start or a resume. `None` while they are
     /// not.
     pub fn network_blamed(&self) -> Option<(DateTime<Utc>, String)> {
-        let network = self.inner.network.state.lock().ok()?;
+        let network = crate::panics::lock(&self.inner.network.state);
         match (&network.down, network.waking) {
             (Some(down), _) => Some(down.clone()),
             (None, Some(at)) if self.offline() => {
@@ -104,7 +104,7 @@ impl Engine {
 
     /// When the network last came back (or answered after a resume).
     pub(super) fn network_back_at(&self) -> Option<DateTime<Utc>> {
-        self.inner.network.state.lock().ok().and_then(|n| n.back_at)
+        crate::panics::lock(&self.inner.network.state).back_at
     }
 
     /// At start: until the sentinel's first answer, remote failures wait for it,
@@ -113,7 +113,8 @@ impl Engine {
         if !self.guards_network() {
             return;
         }
-        if let Ok(mut network) = self.inner.network.state.lock() {
+        {
+            let mut network = crate::panics::lock(&self.inner.network.state);
             network.waking = Some(now);
         }
         self.inner.network.offline.store(true, Ordering::Relaxed);
@@ -167,7 +168,7 @@ impl Engine {
 
     fn network_answered(&self, answer: Result<(), Unreachable>) {
         let now = self.now();
-        let Ok(mut network) = self.inner.network.state.lock() else { return };
+        let mut network = crate::panics::lock(&self.inner.network.state);
         let was_down = network.down.is_some();
         let was_waking = network.waking.is_some();
         let resumed = std::mem::take(&mut network.resumed);
@@ -217,7 +218,7 @@ impl Engine {
     pub(super) fn look_for_resume(&self) {
         let asleep = self.inner.clock.asleep();
         let slept = {
-            let Ok(mut network) = self.inner.network.state.lock() else { return };
+            let mut network = crate::panics::lock(&self.inner.network.state);
             let slept = asleep.saturating_sub(network.asleep);
             network.asleep = asleep;
             if slept >= SLEPT_AT_LEAST && self.guards_network() {

@@ -54,7 +54,7 @@ impl Engine {
             let interval = runtime.config.interval;
             let found = window_of(config, &runtime.config, &spans);
             let change = {
-                let Ok(mut live) = runtime.live.lock() else { continue };
+                let mut live = crate::panics::lock(&runtime.live);
                 let moved = moved(live.tracked.maintenance.as_ref(), found);
                 if let Some(change) = moved.and_then(|window| live.tracked.set_maintenance(window, now)) {
                     let opened = if change.from == Status::Maintenance {
@@ -154,7 +154,8 @@ impl Engine {
         let spans = spans(config, now, self.inner.zone.as_ref());
         for runtime in &self.inner.checks.all {
             let found = window_of(config, &runtime.config, &spans);
-            if let Ok(mut live) = runtime.live.lock() {
+            {
+                let mut live = crate::panics::lock(&runtime.live);
                 live.tracked.set_maintenance(found.map(in_window), now);
             }
         }

@@ -15,20 +15,14 @@ const GRACE: Duration = Duration::from_secs(1);
 /// Runs `probe` in the calling task under the guard.
 pub async fn guard(probe: impl Future<Output = Observation>, timeout: Duration) -> Observation {
     let probe = std::panic::AssertUnwindSafe(probe).catch_unwind();
-    match tokio::time::timeout(timeout + GRACE, probe).await {
+    match tokio::time::timeout(timeout.saturating_add(GRACE), probe).await {
         Ok(Ok(observation)) => observation,
-        Ok(Err(panic)) => Observation::failed(FailureClass::ProbeError, panic_message(panic.as_ref())),
+        Ok(Err(panic)) => {
+            let said = crate::panics::message(panic.as_ref());
+            Observation::failed(FailureClass::ProbeError, format!("the probe panicked: {said}"))
+        }
         Err(_) => Observation::failed(FailureClass::Timeout, "the probe did not end within its timeout"),
     }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let text = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned());
-    format!("the probe panicked: {text}")
 }
 
 #[cfg(test)]

@@ -196,12 +196,12 @@ impl HttpClients {
     /// now: then a pooled connection would be dead when wanted, and its closing would
     /// only wake the app (and hold a socket on the server) for nothing.
     fn closes_before(&self, origin: &str, every: Duration) -> bool {
-        let Ok(limits) = self.idle_limits.lock() else { return false };
+        let limits = crate::panics::lock(&self.idle_limits);
         limits.get(origin).is_some_and(|(limit, learnt)| *limit < every && learnt.elapsed() < RELEARN_AFTER)
     }
 
     fn learn(&self, origin: String, limit: Option<Duration>) {
-        let Ok(mut limits) = self.idle_limits.lock() else { return };
+        let mut limits = crate::panics::lock(&self.idle_limits);
         match limit {
             Some(limit) => limits.insert(origin, (limit, Instant::now())),
             None => limits.remove(&origin),
@@ -220,7 +220,7 @@ impl HttpClients {
     fn get(&self, verify_tls: bool, max_redirects: u32) -> Result<reqwest::Client, reqwest::Error> {
         // The map stays whole whatever panicked while holding it: at worst a client is
         // built twice.
-        let mut clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut clients = crate::panics::lock(&self.clients);
         if let Some(client) = clients.get(&(verify_tls, max_redirects)) {
             return Ok(client.clone());
         }

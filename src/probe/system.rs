@@ -152,9 +152,7 @@ impl Sampler {
     }
 
     fn sample(&self, metric: SystemMetric, mount: Option<&Path>) -> Observation {
-        let Ok(mut state) = self.state.lock() else {
-            return Observation::failed(FailureClass::ProbeError, "system sampler poisoned");
-        };
+        let mut state = crate::panics::lock(&self.state);
         let primed = state.cpu_primed;
         let system = state.system.get_or_insert_with(System::new);
         let (value, summary) = match metric {
@@ -219,9 +217,7 @@ impl Sampler {
     }
 
     fn find(&self, matcher: &ProcessMatch) -> Observation {
-        let Ok(mut state) = self.state.lock() else {
-            return Observation::failed(FailureClass::ProbeError, "system sampler poisoned");
-        };
+        let mut state = crate::panics::lock(&self.state);
         let fresh = state.processes_at.is_some_and(|at| at.elapsed() < PROCESS_REFRESH_EVERY);
         if !fresh {
             state.processes_at = Some(Instant::now());

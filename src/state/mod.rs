@@ -191,9 +191,8 @@ impl CheckState {
         if self.status == Status::Unknown {
             return None;
         }
-        let limit = chrono::Duration::from_std(interval * 2).ok()?;
         let last = self.last_result_at.unwrap_or(self.since);
-        last.max(quiet_until.unwrap_or(last)).checked_add_signed(limit)
+        Some(crate::clock::later(last.max(quiet_until.unwrap_or(last)), interval.saturating_mul(2)))
     }
 
     fn set(&mut self, status: Status, at: DateTime<Utc>, reason: Option<String>) {
@@ -345,6 +344,22 @@ mod tests {
                 g    degraded "latency high"
             "#]],
         );
+    }
+
+    /// Staleness adds twice the interval to the last result: the longest interval
+    /// there is makes a check that is never stale, not a panic in the sweep.
+    #[test]
+    fn the_longest_interval_is_never_stale_and_never_overflows() {
+        let start = DateTime::<Utc>::from_timestamp(0, 0).unwrap();
+        let mut state = CheckState::new(start);
+        let result =
+            ProbeResult { at: start, latency: None, verdict: Verdict::Up, message: String::new(), value: None };
+        state.apply(&result, Thresholds::new(1, 1), None);
+        let longest = state.stale_after(crate::units::MAX_DURATION, None);
+        assert_eq!(longest, Some(start + chrono::Duration::days(2 * 36_500)));
+        assert_eq!(state.stale_after(std::time::Duration::MAX, None), Some(DateTime::<Utc>::MAX_UTC));
+        let swept = state.check_stale(DateTime::<Utc>::MAX_UTC, std::time::Duration::MAX, None);
+        assert_eq!((swept.status, state.status), (None, Status::Up), "never stale");
     }
 
     /// `h` is a success while the breaker is still trying the target (half-open).

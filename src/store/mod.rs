@@ -222,7 +222,7 @@ impl Store {
     ) -> Result<T, StoreError> {
         let reader = self.reader.clone();
         tokio::task::spawn_blocking(move || {
-            let connection = reader.lock().map_err(|_| StoreError::Join("reader poisoned".into()))?;
+            let connection = crate::panics::lock(&reader);
             query(&connection).map_err(StoreError::from)
         })
         .await
@@ -231,7 +231,7 @@ impl Store {
 
     /// Runs a read on the calling thread (for start-up and the CLI).
     pub fn read_now<T>(&self, query: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>) -> Result<T, StoreError> {
-        let connection = self.reader.lock().map_err(|_| StoreError::Join("reader poisoned".into()))?;
+        let connection = crate::panics::lock(&self.reader);
         query(&connection).map_err(StoreError::from)
     }
 
@@ -364,8 +364,7 @@ impl Store {
         reset_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<Runs, StoreError> {
-        let per = chrono::Duration::from_std(budget.per).unwrap_or(chrono::Duration::MAX);
-        let since = now.checked_sub_signed(per).unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let since = crate::clock::earlier(now, budget.per);
         let starts = self.read_now(|c| action_runs::starts_since(c, action_id, since))?;
         Ok(Runs::restore(budget, starts, reset_at, now))
     }

@@ -264,10 +264,24 @@ fn run(
         }
         shed_results(&mut batch, figures);
         let due = last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
-        let prune_before = due.then(|| Utc::now() - chrono::Duration::from_std(retention).unwrap_or_default());
+        let prune_before = due.then(|| crate::clock::earlier(Utc::now(), retention));
         let started = Instant::now();
         let stopping = batch.iter().any(|op| matches!(op, WriteOp::Stop));
-        match write(&mut connection, &batch, prune_before) {
+        let written =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut connection, &batch, prune_before)));
+        let Ok(written) = written else {
+            // A bug, not the disk: the same batch would panic again, so it is given up
+            // (its transaction rolled back) and the writer goes on with the next.
+            figures.write_failures.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(lost = batch.len(), "writing a history batch panicked; the batch is dropped");
+            answer_failure(&mut batch, "writing the history panicked: an internal error, see the log");
+            batch.clear();
+            if stopping {
+                return;
+            }
+            continue;
+        };
+        match written {
             Ok(ids) => {
                 failing = false;
                 if due {

@@ -8,6 +8,32 @@ fn write(dir: &tempfile::TempDir, text: &str) -> String {
     path.to_str().unwrap().to_owned()
 }
 
+/// Numbers past what anything takes are located errors naming the limit, in
+/// `config validate` and at `run`: they used to panic (exit 101) or to validate and
+/// panic later, in the engine.
+#[test]
+fn numbers_past_their_limit_are_located_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "[[check]]\nid = \"a\"\nkind = \"http\"\nurl = \"http://127.0.0.1:1/\"\ninterval = \"99999999999999999999d\"\nmax_body = \"99999999999999999999TB\"\n\n[[action]]\nid = \"x\"\nkind = \"command\"\ncommand = [\"true\"]\nper = \"106751991167301d\"\n",
+    );
+    let (code, _, stderr) = run_cli(&["config", "validate", &path]);
+    assert_eq!(code, 78, "refused as EX_CONFIG, not a panic:\n{stderr}");
+    for expected in [
+        format!("{path}:5:12: check \"a\": interval: `99999999999999999999d` is past the limit: a duration is at most 36500d (100 years)"),
+        "help: write `interval` as at most `36500d`".to_owned(),
+        format!("{path}:6:12: check \"a\": max_body: `99999999999999999999TB` is past the limit: a size is at most 1000000TB (1 EB)"),
+        format!("{path}:12:7: action \"x\": per: `106751991167301d` is past the limit"),
+    ] {
+        assert!(stderr.contains(&expected), "missing {expected:?} in:\n{stderr}");
+    }
+    let data = dir.path().join("data");
+    let (code, _, stderr) = crate::support::run_daemon_expecting_exit(std::path::Path::new(&path), &data);
+    assert_eq!(code, 78, "`run` refuses it the same way:\n{stderr}");
+    assert!(stderr.contains("is past the limit"), "{stderr}");
+}
+
 #[test]
 fn config_validate_reports_every_error_with_line_and_column() {
     let dir = tempfile::tempdir().unwrap();

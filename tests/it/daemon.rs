@@ -575,3 +575,33 @@ async fn sighup_is_ignored_and_a_wrong_method_is_explained() {
     assert!(body["resolution"].as_str().is_some_and(|r| !r.is_empty()), "{body}");
     daemon.stop();
 }
+
+/// Numbers past every limit (a duration of more days than there are, in a query and in
+/// bodies) are refused as JSON, with the limit and a fix, and leave the daemon as it was:
+/// they used to panic the handler and drop the connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbers_past_every_limit_are_refused_with_the_limit() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&config(&target, "")).await;
+    daemon.wait_status("api", "up", WAIT).await;
+    for huge in ["99999999999999999999d", "106751991167301d", "9999999999999999999m"] {
+        let (status, body) = daemon.get_any(&format!("/api/v1/checks/api/history?range={huge}")).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["code"], "bad_request");
+        assert!(body["message"].as_str().unwrap().contains("at most 36500d"), "the limit is named: {body}");
+        let bodies = [
+            ("/api/v1/checks/api/pause", json!({ "for": huge })),
+            ("/api/v1/pause", json!({ "for": huge })),
+            ("/api/v1/silences", json!({ "for": huge, "checks": ["api"], "reason": "test" })),
+        ];
+        for (path, body) in bodies {
+            let (status, body) = daemon.post(path, body).await;
+            assert_eq!(status, 400, "{path}: {body}");
+            assert!(body["message"].as_str().unwrap().contains("past the limit"), "{path}: {body}");
+            assert!(!body["resolution"].as_str().unwrap_or_default().is_empty(), "{path}: {body}");
+        }
+    }
+    let health = daemon.get("/healthz").await;
+    assert_eq!(health["status"], "ok", "nothing panicked: {health}");
+    assert_eq!(daemon.check("api").await["status"], "up", "and nothing was paused or silenced");
+}

@@ -9,6 +9,7 @@ mod breakers;
 mod cleanup;
 mod cli;
 mod daemon;
+mod faults;
 mod health;
 mod live;
 mod pages;

@@ -332,7 +332,7 @@ fn remove(
     now: DateTime<Utc>,
 ) -> std::io::Result<(RunStatus, String, Option<Quarantined>)> {
     let root = walk::open_root(&spec.root)?;
-    let expires_at = now + chrono::Duration::from_std(spec.quarantine).unwrap_or(chrono::Duration::MAX);
+    let expires_at = crate::clock::later(now, spec.quarantine);
     let mut folder = if spec.quarantine.is_zero() {
         None
     } else {

@@ -80,7 +80,7 @@ impl Delivery for Spec {
 
     async fn refresh(&self, context: &Context, firing: &[Firing], now: DateTime<Utc>) -> Result<(), DeliveryError> {
         let name = alertname(NotifyEvent::Opened);
-        let until = now + valid_for(self.resend);
+        let until = crate::clock::later(now, valid_for(self.resend));
         let alerts: Vec<AmAlert> =
             firing.iter().map(|f| alert(name, &f.check, (&f.title, &f.cause), f.since, until)).collect();
         self.post(context, &alerts).await
@@ -123,8 +123,8 @@ pub struct AmAlert {
 
 /// How long an alert fires in Alertmanager without news: four re-sends, as Prometheus
 /// does, so one lost POST does not resolve it.
-fn valid_for(resend: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(resend * 4).unwrap_or(chrono::Duration::minutes(4))
+fn valid_for(resend: Duration) -> Duration {
+    resend.saturating_mul(4)
 }
 
 /// The alert of one check: firing from `starts_at` until `ends_at`.
@@ -169,7 +169,7 @@ fn alerts_of(payload: &Payload, resend: Duration) -> Vec<AmAlert> {
     let at = payload.at;
     let ends_at = match payload.event {
         NotifyEvent::Resolved => at,
-        _ => at + valid_for(resend),
+        _ => crate::clock::later(at, valid_for(resend)),
     };
     let name = alertname(payload.event);
     payload.checks.iter().map(|c| alert(name, c, (&payload.title, &payload.body), at, ends_at)).collect()

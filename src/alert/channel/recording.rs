@@ -48,7 +48,7 @@ pub struct Spec {
 impl Spec {
     /// Every attempt so far, in order.
     pub fn attempts(&self) -> Vec<Attempt> {
-        self.attempts.lock().map(|a| a.clone()).unwrap_or_default()
+        crate::panics::lock(&self.attempts).clone()
     }
 
     /// What was delivered, in order.
@@ -58,7 +58,7 @@ impl Spec {
 
     /// Each time open incidents were sent again, what was firing.
     pub fn refreshes(&self) -> Vec<Vec<Firing>> {
-        self.refreshes.lock().map(|r| r.clone()).unwrap_or_default()
+        crate::panics::lock(&self.refreshes).clone()
     }
 }
 
@@ -86,7 +86,7 @@ pub fn compile(keys: Keys, scope: &mut Scope<'_, '_>) -> Option<Spec> {
 
 impl Delivery for Spec {
     async fn deliver(&self, _: &Context, payload: &Payload) -> Result<(), DeliveryError> {
-        let Ok(mut attempts) = self.attempts.lock() else { return Err(DeliveryError("poisoned".into())) };
+        let mut attempts = crate::panics::lock(&self.attempts);
         let delivered = self.outcomes.get(attempts.len()).or(self.outcomes.last()).copied().unwrap_or(true);
         attempts.push(Attempt { at: tokio::time::Instant::now(), payload: payload.clone(), delivered });
         match delivered {
@@ -105,7 +105,8 @@ impl Delivery for Spec {
         firing: &[Firing],
         _: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), DeliveryError> {
-        if let Ok(mut refreshes) = self.refreshes.lock() {
+        {
+            let mut refreshes = crate::panics::lock(&self.refreshes);
             refreshes.push(firing.to_vec());
         }
         Ok(())

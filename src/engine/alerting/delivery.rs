@@ -49,7 +49,7 @@ impl Engine {
 
     /// Hands a job to its channel's task; a full queue gives it up, recorded.
     pub(super) async fn enqueue(&self, channel: &str, job: Job) {
-        let queue = self.inner.alerting.with(|state| state.queues.get(channel).cloned()).flatten();
+        let queue = self.inner.alerting.with(|state| state.queues.get(channel).cloned());
         let Some(queue) = queue else { return };
         let id = job.id;
         if let Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) = queue.try_send(job)
@@ -74,13 +74,13 @@ impl Engine {
     ) {
         let mut retries: Vec<(Instant, Job)> = Vec::new();
         let resend = channel.spec.resend();
-        let mut next_resend = resend.map(|r| Instant::now() + r);
+        let mut next_resend = resend.map(|r| crate::clock::instant_after(Instant::now(), r));
         loop {
             let next = retries.iter().map(|(at, _)| *at).min();
             let job = tokio::select! {
                 _ = cancel.cancelled() => return,
                 _ = sleep_until(next_resend) => {
-                    next_resend = resend.map(|r| Instant::now() + r);
+                    next_resend = resend.map(|r| crate::clock::instant_after(Instant::now(), r));
                     self.refresh(&channel, &context).await;
                     continue;
                 }
@@ -135,26 +135,22 @@ impl Engine {
     /// Sends a channel the incidents still open that were told on it.
     async fn refresh(&self, channel: &ChannelConfig, context: &Context) {
         let now = self.now();
-        let firing: Vec<Firing> = self
-            .inner
-            .alerting
-            .with(|state| {
-                let open = state.policy.open_incidents().values().filter(|o| o.told.contains(&channel.id));
-                open.map(|o| Firing {
-                    check: PayloadCheck {
-                        id: o.subject.check.to_string(),
-                        name: o.subject.name.clone(),
-                        group: o.subject.group.clone(),
-                        status: Status::Down.as_str().to_owned(),
-                        severity: o.subject.alert.severity.as_str().to_owned(),
-                    },
-                    title: format!("{} down", o.subject.name),
-                    cause: o.cause.clone(),
-                    since: o.opened_at,
-                })
-                .collect()
+        let firing: Vec<Firing> = self.inner.alerting.with(|state| {
+            let open = state.policy.open_incidents().values().filter(|o| o.told.contains(&channel.id));
+            open.map(|o| Firing {
+                check: PayloadCheck {
+                    id: o.subject.check.to_string(),
+                    name: o.subject.name.clone(),
+                    group: o.subject.group.clone(),
+                    status: Status::Down.as_str().to_owned(),
+                    severity: o.subject.alert.severity.as_str().to_owned(),
+                },
+                title: format!("{} down", o.subject.name),
+                cause: o.cause.clone(),
+                since: o.opened_at,
             })
-            .unwrap_or_default();
+            .collect()
+        });
         match channel.spec.refresh(context, &firing, now).await {
             Ok(()) if !firing.is_empty() => {
                 self.inner.alerting.with(|state| state.failing.remove(&channel.id));

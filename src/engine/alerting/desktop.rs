@@ -74,13 +74,11 @@ impl Engine {
     /// before it attached is shown now, and recorded as delivered.
     pub fn attach_desktop(&self) {
         let desktop = &self.inner.alerting.desktop;
-        let waiting = match desktop.waiting.lock() {
-            Ok(mut waiting) => {
-                // Under the lock `desktop_later` takes: nothing slips between the two.
-                desktop.attached.store(true, Ordering::Relaxed);
-                std::mem::take(&mut *waiting)
-            }
-            Err(_) => return,
+        let waiting = {
+            let mut waiting = crate::panics::lock(&desktop.waiting);
+            // Under the lock `desktop_later` takes: nothing slips between the two.
+            desktop.attached.store(true, Ordering::Relaxed);
+            std::mem::take(&mut *waiting)
         };
         if waiting.is_empty() {
             return;
@@ -104,19 +102,17 @@ impl Engine {
     pub(super) async fn desktop_later(&self, sent: Sent) {
         let id = sent.id;
         let desktop = &self.inner.alerting.desktop;
-        let shown_now = match desktop.waiting.lock() {
-            Ok(mut waiting) => {
-                if desktop.attached.load(Ordering::Relaxed) {
-                    let _ = self.inner.events.send(Event::Notification(Box::new(sent)));
-                    Some(true)
-                } else if waiting.len() < WAITING {
-                    waiting.push(sent);
-                    None
-                } else {
-                    Some(false)
-                }
+        let shown_now = {
+            let mut waiting = crate::panics::lock(&desktop.waiting);
+            if desktop.attached.load(Ordering::Relaxed) {
+                let _ = self.inner.events.send(Event::Notification(Box::new(sent)));
+                Some(true)
+            } else if waiting.len() < WAITING {
+                waiting.push(sent);
+                None
+            } else {
+                Some(false)
             }
-            Err(_) => Some(false),
         };
         let Some(delivered) = shown_now else { return };
         let error = (!delivered).then(|| format!("{WAITING} notifications already wait for the desktop app"));

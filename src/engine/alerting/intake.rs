@@ -106,7 +106,7 @@ impl Engine {
             let told = store.notifications(filter).await.unwrap_or_default();
             let acked = store.incident_alerting(incident).await.ok().and_then(|(acked_at, _)| acked_at).is_some();
             let subject = subject_of(&check.config);
-            let restored = self.inner.alerting.with(|state| {
+            self.inner.alerting.with(|state| {
                 if told.is_empty() {
                     // Decided on nothing before the stop: told now.
                     let cause = check.reason.clone().unwrap_or_else(|| "down".to_owned());
@@ -138,7 +138,7 @@ impl Engine {
                     reminders: reminders.len() as u32,
                     next_reminder: match (repeat, last) {
                         (Some(repeat), Some(last)) if (reminders.len() as u32) < max && !channels.is_empty() => {
-                            Some(last + repeat)
+                            Some(crate::clock::later(last, repeat))
                         }
                         _ => None,
                     },
@@ -149,9 +149,6 @@ impl Engine {
                 };
                 state.policy.restore(incident, open);
             });
-            if restored.is_none() {
-                return;
-            }
         }
         for record in store.pending_notifications_now().unwrap_or_default() {
             match self.config().channel(&record.channel) {

@@ -23,6 +23,7 @@ mod desktop;
 mod intake;
 mod step;
 
+use futures_util::FutureExt as _;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -136,12 +137,11 @@ impl Alerting {
             silences: state.policy.silences_at(now).cloned().collect(),
             acked: state.policy.open_incidents().iter().filter(|(_, o)| o.acked).map(|(id, _)| *id).collect(),
         })
-        .unwrap_or_default()
     }
 
-    /// Runs `change` on the state; `None` when its lock is poisoned.
-    fn with<T>(&self, change: impl FnOnce(&mut State) -> T) -> Option<T> {
-        self.state.lock().ok().map(|mut state| change(&mut state))
+    /// Runs `change` on the state, under its lock.
+    fn with<T>(&self, change: impl FnOnce(&mut State) -> T) -> T {
+        change(&mut crate::panics::lock(&self.state))
     }
 }
 
@@ -153,10 +153,24 @@ impl Engine {
         let mut workers = tokio::task::JoinSet::new();
         self.start_deliveries(&mut workers, &cancel);
         self.restore_alerts().await;
+        let mut started = false;
+        crate::panics::supervised("notifier", cancel.clone(), &mut events, |events| {
+            // After a panic, the open incidents are taken from the checks again.
+            if std::mem::replace(&mut started, true) {
+                self.inner.alerting.missed.store(true, Ordering::Relaxed);
+            }
+            self.clone().listen(events, cancel.clone()).boxed()
+        })
+        .await;
+        workers.shutdown().await;
+    }
+
+    /// The notifier's loop: hears events, steps the policy when something is due.
+    async fn listen(self, events: &mut mpsc::Receiver<Event>, cancel: CancellationToken) {
         let alerting = &self.inner.alerting;
         loop {
             let now = self.now();
-            let due = alerting.with(|state| state.policy.due(now, self.inner.zone.as_ref())).flatten();
+            let due = alerting.with(|state| state.policy.due(now, self.inner.zone.as_ref()));
             let wait = due.map(|d| (d - now).to_std().unwrap_or_default());
             tokio::select! {
                 _ = cancel.cancelled() => break,
@@ -173,12 +187,11 @@ impl Engine {
             }
             self.step_alerts().await;
         }
-        workers.shutdown().await;
     }
 
     /// Channels whose last delivery failed, for `/healthz`: `channel hook: ...`.
     pub fn failing_channels(&self) -> Vec<String> {
-        let failing = self.inner.alerting.with(|state| state.failing.clone()).unwrap_or_default();
+        let failing = self.inner.alerting.with(|state| state.failing.clone());
         failing.iter().map(|(id, error)| format!("channel {id}: {error}")).collect()
     }
 
@@ -214,12 +227,10 @@ impl Engine {
 
     /// Adds a silence (its id assigned here) and gives it to the policy at once.
     pub async fn silence(&self, mut silence: SilenceRecord) -> SilenceRecord {
-        if let Some(id) = self.inner.alerting.with(|state| {
+        silence.id = self.inner.alerting.with(|state| {
             state.last_silence += 1;
             state.last_silence
-        }) {
-            silence.id = id;
-        }
+        });
         self.record(WriteOp::Silence(Box::new(silence.clone()))).await;
         self.inner.alerting.with(|state| state.policy.add_silence(policy_silence(silence.clone())));
         self.inner.alerting.wake.notify_one();

@@ -27,7 +27,7 @@ impl Engine {
             state.last_id += decisions.len() as i64;
             decisions.into_iter().zip(first + 1..).collect::<Vec<_>>()
         });
-        for (decision, id) in decisions.unwrap_or_default() {
+        for (decision, id) in decisions {
             self.hand_on(id, decision, now).await;
         }
     }

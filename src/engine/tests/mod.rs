@@ -414,3 +414,33 @@ async fn self_healing_waits_while_the_parent_is_down() {
     let runs = store.action_runs(filter).await.unwrap();
     assert!(runs.is_empty(), "no run was recorded: {runs:?}");
 }
+
+/// A bug that panics while holding a check's state (as the staleness sweep once did on
+/// an interval too long to add) leaves nothing broken: the lock is taken back, the
+/// check goes on being probed and judged, and the other checks never notice.
+#[tokio::test(start_paused = true)]
+async fn a_panic_holding_a_check_s_state_harms_no_one() {
+    crate::panics::install();
+    let config = format!(
+        "[[check]]\nid = \"api\"\nkind = \"scripted\"\nscript = [\"up\", \"up\", \"down\"]\n{ONE}\n[[check]]\nid = \"db\"\nkind = \"scripted\"\nscript = [\"up\"]\n{ONE}"
+    );
+    let harness = start(&config);
+    harness.until(Duration::from_secs(5), "api is up", |h| h.status("api") == Status::Up).await;
+    let runtime = harness.engine().runtime("api").expect("api runs").clone();
+    let poisoned = std::thread::spawn(move || {
+        let _held = runtime.live.lock().unwrap();
+        panic!("a bug while holding api's state");
+    })
+    .join();
+    assert!(poisoned.is_err());
+    assert!(harness.engine().runtime("api").unwrap().live.is_poisoned(), "the lock is poisoned");
+
+    let api = harness.engine().check("api").unwrap();
+    assert_eq!(api.status, Status::Up, "its state reads as it was: {:?}", api.reason);
+    harness.until(Duration::from_secs(10), "api is judged again", |h| h.status("api") == Status::Down).await;
+    let calls = harness.calls("db");
+    harness.until(Duration::from_secs(5), "db is probed on", |h| h.calls("db") > calls).await;
+    assert_eq!(harness.status("db"), Status::Up);
+    let seen = crate::panics::seen().expect("the hook counted it");
+    assert!(seen.count >= 1, "and `/healthz` tells it (tests/it/health.rs)");
+}
