@@ -41,7 +41,7 @@ impl DataDirLock {
             .write(true)
             .mode(0o600)
             .open(&path)
-            .with_context(|| format!("while opening {}", path.display()))?;
+            .map_err(|error| StartError::DataDir { path: path.clone(), error })?;
         // SAFETY: flock on a file descriptor we own; no memory is shared.
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         if rc != 0 {
@@ -61,6 +61,9 @@ pub enum StartError {
     Config(config::LoadError),
     #[error("{0}\n  help: {help}", help = .0.resolution())]
     Store(crate::store::StoreError),
+    /// The data dir (or its lock file) cannot be created or written.
+    #[error("cannot use the data dir: {}: {error}\n  help: {}", path.display(), data_dir_help(path, error))]
+    DataDir { path: PathBuf, error: std::io::Error },
     /// The API token could not be read from, or kept in, the data dir.
     #[error("cannot keep the API token in the data dir: {0}\n  help: make the data dir writable by this user, or pass another --data-dir")]
     Token(std::io::Error),
@@ -260,7 +263,29 @@ pub fn create_private_dir(path: &Path) -> anyhow::Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(path)
-        .with_context(|| format!("cannot create the data dir {}; pass another --data-dir", path.display()))
+        .map_err(|error| StartError::DataDir { path: path.to_owned(), error }.into())
+}
+
+/// What to do about a data dir (or a file in it) that cannot be created or written.
+fn data_dir_help(path: &Path, error: &std::io::Error) -> String {
+    let dir = if path.is_dir() { path } else { path.parent().unwrap_or(path) };
+    match error.kind() {
+        std::io::ErrorKind::ReadOnlyFilesystem => {
+            format!(
+                "{} is on a read-only file system: remount it read-write, or pass another --data-dir",
+                dir.display()
+            )
+        }
+        std::io::ErrorKind::PermissionDenied => format!(
+            "make {} writable by this user (`chmod u+w {}`, or `chown` it to them), or pass another --data-dir",
+            dir.display(),
+            dir.display()
+        ),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            format!("free some space on the disk holding {}, or pass another --data-dir", dir.display())
+        }
+        _ => "pass another --data-dir, or fix the path (a file where a directory should be?)".to_owned(),
+    }
 }
 
 /// Written to a temporary file with mode 0600, then renamed: never readable by others,

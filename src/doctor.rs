@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use crate::config;
-use crate::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -42,7 +41,7 @@ const LOW_DISK: u64 = 200 * 1024 * 1024;
 
 pub fn run(config_path: &Path, data_dir: &Path) -> Vec<Finding> {
     let mut findings = Vec::new();
-    findings.push(match std::fs::read_to_string(config_path) {
+    findings.push(match config::read(config_path) {
         Ok(text) => match config::compile(&text, &config_path.display().to_string()) {
             Ok(compiled) => finding(
                 "config",
@@ -63,7 +62,17 @@ pub fn run(config_path: &Path, data_dir: &Path) -> Vec<Finding> {
                 "run `watchkeeper config validate` for each error and its fix",
             ),
         },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => finding(
+        Err(config::LoadError::Invalid(errors)) => {
+            let first = errors.0.first();
+            let message = first.map(|d| format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message));
+            finding(
+                "config",
+                Level::Fail,
+                message.unwrap_or_default(),
+                first.map(|d| d.resolution.clone()).unwrap_or_default(),
+            )
+        }
+        Err(config::LoadError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => finding(
             "config",
             Level::Info,
             format!(
@@ -72,12 +81,11 @@ pub fn run(config_path: &Path, data_dir: &Path) -> Vec<Finding> {
             ),
             "",
         ),
-        Err(e) => finding(
-            "config",
-            Level::Fail,
-            format!("cannot read {}: {e}", config_path.display()),
-            "fix the file's permissions",
-        ),
+        Err(e @ config::LoadError::Read { .. }) => {
+            let said = e.to_string();
+            let (message, help) = said.split_once("\n  help: ").unwrap_or((&said, ""));
+            finding("config", Level::Fail, message, help)
+        }
     });
     findings.push(data_dir_writable(data_dir));
     findings.push(disk_space(data_dir));
@@ -100,26 +108,29 @@ pub fn run(config_path: &Path, data_dir: &Path) -> Vec<Finding> {
     findings
 }
 
+/// Whether the data dir can be written, asked of the system (`access`): nothing is
+/// created or written. A dir that does not exist yet is judged by the nearest parent
+/// that does, where it would be created.
 fn data_dir_writable(data_dir: &Path) -> Finding {
-    if let Err(e) = std::fs::create_dir_all(data_dir) {
-        return finding(
+    let existing = data_dir
+        .ancestors()
+        .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+        .find(|p| p.exists())
+        .unwrap_or(Path::new("/"));
+    let writable = rustix::fs::access(existing, rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK);
+    match (writable, existing == data_dir) {
+        (Ok(()), true) => finding("data dir", Level::Ok, format!("{} is writable", data_dir.display()), ""),
+        (Ok(()), false) => finding(
+            "data dir",
+            Level::Info,
+            format!("{} does not exist yet: it is created at the next start", data_dir.display()),
+            "",
+        ),
+        (Err(e), _) => finding(
             "data dir",
             Level::Fail,
-            format!("cannot create {}: {e}", data_dir.display()),
-            "choose another --data-dir or fix permissions",
-        );
-    }
-    let probe = data_dir.join(format!(".doctor-{}", std::process::id()));
-    match std::fs::write(&probe, b"ok") {
-        Ok(()) => {
-            let _ = std::fs::remove_file(&probe);
-            finding("data dir", Level::Ok, format!("{} is writable", data_dir.display()), "")
-        }
-        Err(e) => finding(
-            "data dir",
-            Level::Fail,
-            format!("{} is not writable: {e}", data_dir.display()),
-            "fix its permissions or pass another --data-dir",
+            format!("{} is not writable: {}", existing.display(), std::io::Error::from(e)),
+            "fix its permissions (`chmod u+w`) or pass another --data-dir",
         ),
     }
 }
@@ -148,29 +159,46 @@ fn disk_space(data_dir: &Path) -> Finding {
 }
 
 fn database(data_dir: &Path) -> Finding {
+    use crate::store::Inspection;
     let path = data_dir.join(crate::store::DB_FILE);
-    if !path.exists() {
-        return finding("database", Level::Info, format!("{} will be created", path.display()), "");
-    }
-    match Store::open(data_dir) {
-        Ok((store, report)) => match (report.moved_aside, store.quick_check()) {
-            (Some(aside), _) => finding(
-                "database",
-                Level::Warn,
-                format!("the database was damaged and moved to {}; a new one was started", aside.display()),
-                "restore a backup if you need the old history",
+    let shown = path.display();
+    match crate::store::inspect(data_dir) {
+        Inspection::Missing => finding("database", Level::Info, format!("{shown} will be created"), ""),
+        Inspection::Healthy { .. } => {
+            finding("database", Level::Ok, format!("{shown} passes its integrity check"), "")
+        }
+        Inspection::Older { found, supported } => finding(
+            "database",
+            Level::Info,
+            format!("{shown} has schema {found}: it is migrated to {supported} at the next start"),
+            "",
+        ),
+        Inspection::TooNew { found, supported } => finding(
+            "database",
+            Level::Fail,
+            format!("{shown} was written by a newer watchkeeper (schema {found}); this one reads up to {supported}"),
+            "upgrade watchkeeper, or point --data-dir at another directory",
+        ),
+        Inspection::Damaged { detail } => finding(
+            "database",
+            Level::Warn,
+            format!(
+                "{shown} is damaged ({detail}): the next start moves it aside to {}.corrupt-<time>, kept, and begins a new history",
+                crate::store::DB_FILE
             ),
-            (None, Ok(answer)) if answer == "ok" => {
-                finding("database", Level::Ok, format!("{} passes its integrity check", path.display()), "")
-            }
-            (None, Ok(answer)) => finding(
-                "database",
-                Level::Fail,
-                format!("integrity check: {answer}"),
-                "stop watchkeeper and move the database aside",
-            ),
-            (None, Err(e)) => finding("database", Level::Fail, e.to_string(), e.resolution()),
-        },
-        Err(e) => finding("database", Level::Fail, e.to_string(), e.resolution()),
+            "restore it from a backup if you need the old history; doctor changed nothing",
+        ),
+        Inspection::ReadOnly { detail } => finding(
+            "database",
+            Level::Fail,
+            format!("{shown} reads, but may not be written: {detail}"),
+            "make history.db and the data dir writable by the user running watchkeeper (`chmod u+w`, or `chown` them to that user), or pass another --data-dir",
+        ),
+        Inspection::Unreadable { detail } => finding(
+            "database",
+            Level::Fail,
+            format!("cannot read {shown}: {detail}"),
+            "make it readable by the user running watchkeeper, or pass another --data-dir",
+        ),
     }
 }

@@ -337,6 +337,11 @@ pub fn network_down(remote_unknown: usize) -> String {
     )
 }
 
+/// A line of `/healthz`'s degraded list as the tray menu shows it.
+pub fn own_trouble(line: &str) -> String {
+    format!("⚠ Watchkeeper: {line}")
+}
+
 /// The `/healthz` line once a panic was caught: Watchkeeper goes on, but it is a bug.
 pub fn panics_seen(count: u64, last: &str) -> String {
     let caught = if count == 1 { "1 panic".to_owned() } else { format!("{count} panics") };

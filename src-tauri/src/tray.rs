@@ -138,12 +138,15 @@ async fn follow(app: AppHandle, engine: Engine, tray: TrayIcon, mut shown: TrayV
     }
 }
 
-/// Menu ids: `open`, `pause_all`, `resume_all`, `autostart`, `quit`, and per failing
+/// Menu ids: `open`, `own:N` (Watchkeeper's own trouble: opens the dashboard), `pause_all`, `resume_all`, `autostart`, `quit`, and per failing
 /// check `show:ID`, `snooze:ID:15m|1h|4h|tomorrow`, `ack:ID:INCIDENT`, `pause:ID`, `run:ID:ACTION`,
 /// `breaker:ID:open|reset` (ids are letters, digits, `-`, `_`).
 fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
     let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
     items.push(Box::new(MenuItem::with_id(app, "summary", &view.summary, false, None::<&str>)?));
+    for (n, line) in view.own.iter().enumerate() {
+        items.push(Box::new(MenuItem::with_id(app, format!("own:{n}"), line, true, None::<&str>)?));
+    }
     items.push(Box::new(PredefinedMenuItem::separator(app)?));
     for check in &view.failing {
         let mut entries: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
@@ -241,7 +244,7 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
     tracing::info!(item = %id, "tray menu");
     let mut parts = id.splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some("open"), None, None) => window::open(app, None),
+        (Some("open"), None, None) | (Some("own"), Some(_), None) => window::open(app, None),
         (Some("quit"), None, None) => app.exit(0),
         (Some("pause_all"), None, None) => {
             let args = dto::PauseAllArgs::default();

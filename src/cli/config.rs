@@ -23,10 +23,18 @@ pub fn load(config_path: &Path) -> anyhow::Result<config::Config> {
 
 /// Every error at once with its line and column; exit 78 (EX_CONFIG) when there is one.
 pub fn validate(path: &Path) -> anyhow::Result<u8> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let exit = if e.kind() == std::io::ErrorKind::NotFound { Exit::NoInput } else { Exit::Io };
-        fail(exit, format!("cannot read {}: {e}", path.display()))
-    })?;
+    let text = match config::read(path) {
+        Ok(text) => text,
+        Err(config::LoadError::Invalid(errors)) => {
+            complain!("{}", errors.to_string().trim_end());
+            return Ok(Exit::Config.code());
+        }
+        Err(e @ config::LoadError::Read { .. }) => {
+            let missing =
+                matches!(&e, config::LoadError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound);
+            return Err(fail(if missing { Exit::NoInput } else { Exit::Io }, e.to_string()));
+        }
+    };
     match config::compile(&text, &path.display().to_string()) {
         Ok(compiled) => {
             for warning in &compiled.warnings {

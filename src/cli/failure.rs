@@ -94,7 +94,10 @@ pub fn exit_of(error: &anyhow::Error) -> Exit {
             return match refused {
                 StartError::Busy { .. } => Exit::TempFail,
                 StartError::Config(LoadError::Invalid(_)) => Exit::Config,
-                StartError::Config(LoadError::Read { .. }) | StartError::Store(_) | StartError::Token(_) => Exit::Io,
+                StartError::Config(LoadError::Read { .. })
+                | StartError::Store(_)
+                | StartError::Token(_)
+                | StartError::DataDir { .. } => Exit::Io,
             };
         }
         if cause.downcast_ref::<std::io::Error>().is_some() {

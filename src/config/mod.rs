@@ -169,18 +169,40 @@ pub enum Origin {
 /// Reads and compiles the config at `path`. A missing file means the embedded default,
 /// written out for the user to edit.
 pub fn load(path: &Path) -> Result<(Compiled, Origin), LoadError> {
-    match std::fs::read_to_string(path) {
+    match read(path) {
         Ok(text) => {
             let compiled = compile(&text, &path.display().to_string()).map_err(LoadError::Invalid)?;
             Ok((compiled, Origin::File(path.to_owned())))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(LoadError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             let compiled = compile(DEFAULT_CONFIG, "<default config>").map_err(LoadError::Invalid)?;
             let written_to = write_default(path).map(|()| path.to_owned());
             Ok((compiled, Origin::Default { written_to }))
         }
-        Err(source) => Err(LoadError::Read { path: path.to_owned(), source }),
+        Err(e) => Err(e),
     }
+}
+
+/// The text of the config at `path`. A file that is not UTF-8 is a located error at
+/// its first bad byte, as any other error in the file.
+pub fn read(path: &Path) -> Result<String, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        // Valid up to here, so this reads as text: its lines and the last one's length.
+        let before = std::str::from_utf8(valid).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
+        let byte = e.as_bytes().get(valid.len()).copied().unwrap_or_default();
+        LoadError::Invalid(ConfigErrors(vec![Diagnostic {
+            file: path.display().to_string(),
+            line,
+            column,
+            message: format!("the file is not valid UTF-8: byte 0x{byte:02X} here is in another encoding (Latin-1?)"),
+            resolution: "save the file as UTF-8 (your editor's encoding setting), or retype the character here"
+                .to_owned(),
+        }]))
+    })
 }
 
 fn write_default(path: &Path) -> std::io::Result<()> {
@@ -195,10 +217,20 @@ fn write_default(path: &Path) -> std::io::Result<()> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}: {source}\n  help: {}", read_help(source))]
     Read { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     Invalid(ConfigErrors),
+}
+
+/// What to do about a config file that cannot be read.
+fn read_help(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "create it (`watchkeeper run` writes a default one), or pass another --config",
+        std::io::ErrorKind::PermissionDenied => "make it readable by this user (`chmod u+r`), or pass another --config",
+        std::io::ErrorKind::IsADirectory => "--config names a file, not a directory",
+        _ => "pass another --config, or check the disk the file is on",
+    }
 }
 
 /// The JSON Schema of the config file, for editors: a check's, an action's and a

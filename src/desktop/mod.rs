@@ -59,6 +59,10 @@ pub struct TrayView {
     pub more: usize,
     /// Every check is paused: the menu offers "Resume all".
     pub all_paused: bool,
+    /// What is off in Watchkeeper itself (`/healthz`'s degraded list: a damaged
+    /// history moved aside, and where to; failing commits; a caught panic), each a
+    /// menu line under the summary that opens the dashboard.
+    pub own: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,7 +113,9 @@ pub struct MenuAction {
 /// The tray's view of the checks: the engine's overview (its level and summary, as
 /// the dashboard's header shows them) and the failing checks to act on.
 pub fn tray_view(engine: &Engine) -> TrayView {
-    view_of(&engine.snapshot(), engine.config(), engine.now(), engine.zone().as_ref())
+    let mut view = view_of(&engine.snapshot(), engine.config(), engine.now(), engine.zone().as_ref());
+    view.own = crate::api::health(engine).degraded.into_iter().map(|line| crate::words::own_trouble(&line)).collect();
+    view
 }
 
 fn view_of(
@@ -149,6 +155,7 @@ fn view_of(
         failing,
         more,
         all_paused: !snapshot.is_empty() && snapshot.iter().all(|c| c.status == Status::Paused),
+        own: Vec::new(),
     }
 }
 

@@ -59,6 +59,9 @@ pub enum StoreError {
     TooNew { path: PathBuf, found: u32, supported: u32 },
     #[error("{path} is damaged: {detail}")]
     Corrupt { path: PathBuf, detail: String },
+    /// The file or its directory may not be written (permissions, a read-only mount).
+    #[error("cannot write {path}: {detail}")]
+    ReadOnly { path: PathBuf, detail: String },
     #[error("the history writer has stopped")]
     WriterGone,
     #[error("history query failed: {0}")]
@@ -70,6 +73,21 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A refusal to write (permissions, a read-only mount) said of the file, not as
+    /// SQLite's "attempt to write a readonly database".
+    fn located(self, data_dir: &Path) -> StoreError {
+        use rusqlite::ErrorCode::{CannotOpen, PermissionDenied, ReadOnly};
+        match &self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, message))
+                if matches!(e.code, ReadOnly | PermissionDenied | CannotOpen) =>
+            {
+                let detail = message.clone().unwrap_or_else(|| e.to_string());
+                StoreError::ReadOnly { path: data_dir.join(DB_FILE), detail }
+            }
+            _ => self,
+        }
+    }
+
     pub fn resolution(&self) -> &'static str {
         match self {
             StoreError::Sqlite(_) => "check that the data dir is writable and the disk is not full",
@@ -77,6 +95,9 @@ impl StoreError {
                 "the history holds a value this watchkeeper does not know (written by a newer version, or edited by hand): upgrade watchkeeper, or move history.db aside to start a new one"
             }
             StoreError::TooNew { .. } => "upgrade watchkeeper, or point --data-dir at another directory",
+            StoreError::ReadOnly { .. } => {
+                "make history.db and the data dir writable by the user running watchkeeper (`chmod u+w`, or `chown` them to that user), or pass another --data-dir"
+            }
             StoreError::Corrupt { .. } => {
                 "watchkeeper moves a damaged database aside at start; restore it from a backup if you need it"
             }
@@ -182,6 +203,10 @@ impl Store {
     /// never lost and never a reason not to start.
     pub fn open(data_dir: &Path) -> Result<(Store, OpenReport), StoreError> {
         let path = data_dir.join(DB_FILE);
+        Store::open_at(path).map_err(|e| e.located(data_dir))
+    }
+
+    fn open_at(path: PathBuf) -> Result<(Store, OpenReport), StoreError> {
         let mut report = OpenReport::default();
         let connection = match open_connection(&path).and_then(|c| migrate(&path, c)) {
             Ok(connection) => connection,
@@ -200,6 +225,10 @@ impl Store {
             }
             Err(e) => return Err(e),
         };
+        // A file that reads but may not be written (permissions, a read-only mount)
+        // is refused here, named, not at the first commit.
+        let version: u32 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        connection.pragma_update(None, "user_version", version)?;
         drop(connection);
         let reader = open_connection(&path)?;
         Ok((Store { path, reader: Arc::new(Mutex::new(reader)) }, report))
@@ -412,11 +441,84 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     Ok(connection)
 }
 
+/// What the history file is, read without changing anything: `watchkeeper doctor`
+/// and the daemon's pre-flight check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inspection {
+    Missing,
+    Healthy {
+        version: u32,
+    },
+    /// Written by an older version: migrated at the next start.
+    Older {
+        found: u32,
+        supported: u32,
+    },
+    TooNew {
+        found: u32,
+        supported: u32,
+    },
+    /// Not a database, or it fails its quick check: moved aside at the next start.
+    Damaged {
+        detail: String,
+    },
+    /// It reads, but this user may not write it (or its directory).
+    ReadOnly {
+        detail: String,
+    },
+    /// It cannot be read at all.
+    Unreadable {
+        detail: String,
+    },
+}
+
+/// Inspects `history.db` in `data_dir` read-only: no migration, nothing moved.
+pub fn inspect(data_dir: &Path) -> Inspection {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    let path = data_dir.join(DB_FILE);
+    if !path.exists() {
+        return Inspection::Missing;
+    }
+    let damaged = |e: &rusqlite::Error| matches!(e.sqlite_error_code(), Some(DatabaseCorrupt | NotADatabase));
+    let read = || -> rusqlite::Result<(String, u32)> {
+        let connection = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let answer = connection.query_row("PRAGMA quick_check", [], |row| row.get::<_, String>(0))?;
+        let version = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        Ok((answer, version))
+    };
+    let supported = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    match read() {
+        Err(e) if damaged(&e) => Inspection::Damaged { detail: e.to_string() },
+        Err(e) => Inspection::Unreadable { detail: e.to_string() },
+        Ok((answer, _)) if answer != "ok" => Inspection::Damaged { detail: answer },
+        Ok((_, found)) if found > supported => Inspection::TooNew { found, supported },
+        Ok((_, found)) => match writable(&path).and_then(|()| writable(data_dir)) {
+            Err((at, e)) => Inspection::ReadOnly { detail: format!("{}: {e}", at.display()) },
+            Ok(()) if found < supported => Inspection::Older { found, supported },
+            Ok(()) => Inspection::Healthy { version: found },
+        },
+    }
+}
+
+/// Whether this user may write `path` (asked of the system, nothing written); the
+/// path and why not when not.
+fn writable(path: &Path) -> Result<(), (&Path, std::io::Error)> {
+    rustix::fs::access(path, rustix::fs::Access::WRITE_OK).map_err(|e| (path, std::io::Error::from(e)))
+}
+
+/// Whether the file is damaged: SQLite says it is not a database or is corrupt, or
+/// its quick check finds faults. A file that cannot be read (permissions) is not
+/// damaged, and is never moved aside.
 fn is_corrupt(path: &Path) -> bool {
-    let Ok(connection) = Connection::open(path) else { return true };
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    let damaged = |e: &rusqlite::Error| matches!(e.sqlite_error_code(), Some(DatabaseCorrupt | NotADatabase));
+    let connection = match Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) {
+        Ok(connection) => connection,
+        Err(e) => return damaged(&e),
+    };
     match connection.query_row("PRAGMA quick_check", [], |row| row.get::<_, String>(0)) {
         Ok(answer) => answer != "ok",
-        Err(_) => true,
+        Err(e) => damaged(&e),
     }
 }
 

@@ -34,6 +34,35 @@ fn numbers_past_their_limit_are_located_errors_not_panics() {
     assert!(stderr.contains("is past the limit"), "{stderr}");
 }
 
+/// A config in another encoding is a located error at its first bad byte, with the fix,
+/// in `config validate`, `run` and `doctor` alike.
+#[test]
+fn a_config_that_is_not_utf8_is_located_at_its_first_bad_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wk.toml");
+    std::fs::write(
+        &path,
+        b"[[check]]\nid = \"a\"\nname = \"caf\xe9 \xe9\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n",
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+    let located = format!("{path}:3:12: the file is not valid UTF-8: byte 0xE9 here is in another encoding (Latin-1?)");
+    let help = "help: save the file as UTF-8 (your editor's encoding setting)";
+    let (code, _, stderr) = run_cli(&["config", "validate", path]);
+    assert_eq!(code, 78, "{stderr}");
+    assert!(stderr.contains(&located) && stderr.contains(help), "{stderr}");
+    let data = dir.path().join("data");
+    let (code, _, stderr) = crate::support::run_daemon_expecting_exit(path.as_ref(), &data);
+    assert_eq!(code, 78, "{stderr}");
+    assert!(stderr.contains(&located) && stderr.contains(help), "{stderr}");
+    let (code, stdout, _) = run_cli(&["doctor", "--config", path, "--data-dir", data.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains(&located) && stdout.contains(help), "{stdout}");
+    let (code, _, stderr) = run_cli(&["config", "validate", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 74, "{stderr}");
+    assert!(stderr.contains("help: --config names a file, not a directory"), "{stderr}");
+}
+
 #[test]
 fn config_validate_reports_every_error_with_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
