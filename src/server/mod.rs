@@ -83,9 +83,40 @@ pub fn app(engine: Engine, token: Arc<Token>) -> Router {
         .root
         .nest("/api/v1", api)
         .route("/metrics", get(metrics::metrics))
-        .fallback(assets::serve)
+        .fallback(outside_the_table)
         .layer(axum::middleware::from_fn(guard::loopback_only))
+        .layer(axum::middleware::from_fn(answer_a_panic))
         .with_state(state)
+}
+
+/// A path in no route: under `/api/` (`/api/v1/` itself, an older version) an API error
+/// as JSON; anywhere else the dashboard's files.
+async fn outside_the_table(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") || uri.path() == "/api" {
+        return ApiError::not_found(uri.path()).into_response();
+    }
+    assets::serve(uri).await
+}
+
+/// A handler that panics answers 500 `internal_error` as JSON (the hook has logged and
+/// counted it for `/healthz`), never a dropped connection.
+async fn answer_a_panic(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use futures_util::FutureExt as _;
+    let path = request.uri().path().to_owned();
+    match std::panic::AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let said = crate::panics::message(panic.as_ref());
+            tracing::error!(path = %path, "a request panicked: {said}");
+            ApiError::new(
+                500,
+                "internal_error",
+                format!("{path} failed on an internal error: {said}"),
+                "this is a bug: please report it with the log in the data dir; the daemon goes on",
+            )
+            .into_response()
+        }
+    }
 }
 
 /// The routes of the route table: under `/api/v1` (with the token) or at the root.
@@ -259,4 +290,30 @@ async fn events(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<
     let updates = api::live::updates(state.engine.clone())
         .map(|update| Ok(SseEvent::default().event(update.name).data(update.data)));
     Sse::new(updates).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A handler that panics answers 500 with the error's code, message and
+    /// resolution, and the server goes on answering.
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_as_json() {
+        let app: Router = Router::new()
+            .route("/boom", get(|| async { panic!("a bug in a handler") as &'static str }))
+            .route("/fine", get(|| async { "fine" }))
+            .layer(axum::middleware::from_fn(answer_a_panic));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(serve(listener, app, std::future::pending()));
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let response = http.get(format!("{url}/boom")).send().await.expect("an answer, not a dropped connection");
+        assert_eq!(response.status(), 500);
+        let error: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error["code"], "internal_error");
+        assert_eq!(error["message"], "/boom failed on an internal error: a bug in a handler");
+        assert!(error["resolution"].as_str().unwrap().contains("report it"));
+        assert_eq!(http.get(format!("{url}/fine")).send().await.unwrap().text().await.unwrap(), "fine");
+    }
 }

@@ -15,6 +15,7 @@ mod live;
 mod pages;
 mod pause;
 mod probes;
+mod props;
 mod recovery;
 mod restart;
 mod store;

@@ -37,15 +37,16 @@ fn main() -> ExitCode {
         "run" => run(rest),
         "test" => test(),
         "bench" => bench(rest),
+        "fuzz" => fuzz(rest),
         "ui" => setup(Purpose::Ui).and_then(|()| build_ui()),
         "icons" => icons::write_all(&root().join("icons"))
             .map(|names| println!("wrote {} icons to icons/: {}", names.len(), names.join(", ")))
             .map_err(|e| format!("cannot write the icons: {e}")),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <run [ARGS]|test|bench [ARGS]|ui|icons>");
+            println!("usage: cargo xtask <run [ARGS]|test|bench [ARGS]|fuzz [--cases N]|ui|icons>");
             Ok(())
         }
-        other => Err(format!("unknown task `{other}`; the tasks are run, test, bench, ui and icons")),
+        other => Err(format!("unknown task `{other}`; the tasks are run, test, bench, fuzz, ui and icons")),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -163,6 +164,35 @@ fn test() -> Result<(), String> {
         Ok(())
     } else {
         Err(failures.join("\n"))
+    }
+}
+
+/// The property tests (tests/it/props.rs) run far longer than the suite runs them:
+/// `--cases N` each (20,000 by default), optimised. A failing case is shrunk and kept
+/// in tests/it/props.txt, which every later run (the suite's too) replays first.
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let cases = match args {
+        [] => 20_000,
+        [flag, n] if flag == "--cases" => n.parse().map_err(|_| format!("--cases takes a number, not `{n}`"))?,
+        _ => return Err("usage: cargo xtask fuzz [--cases N]".to_owned()),
+    };
+    let mut command = Command::new("cargo");
+    command
+        .args(["test", "--release", "--locked", "--test", "it", "props::", "--", "--test-threads", "2"])
+        .current_dir(root())
+        .env("PROPTEST_CASES", cases.to_string());
+    let outcome = run_command("property tests, long", command);
+    let kept = root().join("tests/it/props.txt");
+    match outcome {
+        Ok(()) => {
+            println!("fuzz: {cases} cases of each property, none failed");
+            Ok(())
+        }
+        Err(e) if kept.exists() => Err(format!(
+            "{e}\n  the failing case is kept in {}: commit it with the fix, every run replays it",
+            kept.display()
+        )),
+        Err(e) => Err(e),
     }
 }
 
