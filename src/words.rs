@@ -571,6 +571,17 @@ pub fn flapping(check: &str, started: bool, percent: f64, window: u8, status: St
     }
 }
 
+/// A degraded spell starting (its reason) or ending (how long it lasted), for checks
+/// whose `alert.on` has `degraded`.
+pub fn degraded(check: &str, started: bool, reason: &str, lasted: chrono::Duration) -> (String, String) {
+    if started {
+        (format!("{check} degraded"), reason.to_owned())
+    } else {
+        let lasted = duration(lasted.to_std().unwrap_or_default());
+        (format!("{check} no longer degraded"), format!("up again after {lasted} degraded"))
+    }
+}
+
 /// `service breaker payments is OPEN (failure rate 60% ≥ 50%)`.
 pub fn service_breaker(breaker: &ServiceBreaker) -> String {
     let rates = match (breaker.failure_rate, breaker.failure_rate_threshold) {
@@ -627,6 +638,8 @@ pub fn notify_event(event: NotifyEvent) -> &'static str {
         NotifyEvent::RestartLoop => "restart loop",
         NotifyEvent::CertExpiry => "certificate expiry",
         NotifyEvent::ServiceBreaker => "service breaker opened",
+        NotifyEvent::Degraded => "degraded",
+        NotifyEvent::Restored => "no longer degraded",
     }
 }
 

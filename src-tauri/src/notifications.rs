@@ -166,11 +166,41 @@ fn show_urgent(app: &AppHandle, notification: &Notification) -> bool {
 }
 
 fn show(app: &AppHandle, notification: &Notification) {
+    if !notification.failure {
+        close_settled(app);
+    }
     if notification.urgent && show_urgent(app, notification) {
         tracing::info!(title = %notification.title, "urgent notification");
         return;
     }
     show_plain(app, notification);
+}
+
+/// Takes off the screen the urgent notifications whose checks have no incident open
+/// any more (`desktop::settled`): a recovery was just told.
+fn close_settled(app: &AppHandle) {
+    let Some(shell) = app.try_state::<Shell>() else { return };
+    let Some(urgent) = shell.notifications.bus.lock().ok().and_then(|b| b.clone()) else { return };
+    let settled: Vec<u32> = match shell.notifications.urgent.lock() {
+        Ok(mut shown) => {
+            let ids: Vec<u32> =
+                shown.iter().filter(|(_, t)| desktop::settled(&shell.engine, &t.checks)).map(|(id, _)| *id).collect();
+            ids.iter().for_each(|id| {
+                shown.remove(id);
+            });
+            ids
+        }
+        Err(_) => return,
+    };
+    for id in settled {
+        let urgent = urgent.clone();
+        tauri::async_runtime::spawn(async move {
+            match urgent.close(id).await {
+                Ok(()) => tracing::info!(id, "urgent notification closed: its failure recovered"),
+                Err(e) => tracing::warn!(id, error = %e, "cannot close a recovered urgent notification"),
+            }
+        });
+    }
 }
 
 /// Shows a notification through the plugin.

@@ -87,6 +87,33 @@ pub struct CheckAlert {
     pub severity: Severity,
     pub channels: Vec<ChannelId>,
     pub repeat: Option<Duration>,
+    /// The states told (`on`): its incidents (`down`, the default), its degraded
+    /// spells (`degraded`), or both.
+    pub on: AlertOn,
+}
+
+/// A check's `alert.on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertOn {
+    pub down: bool,
+    pub degraded: bool,
+}
+
+impl Default for AlertOn {
+    fn default() -> Self {
+        AlertOn { down: true, degraded: false }
+    }
+}
+
+impl AlertOn {
+    /// Whether a notification of `event` about a check with this `on` is told at all.
+    pub fn tells(self, event: NotifyEvent) -> bool {
+        match event {
+            NotifyEvent::Opened | NotifyEvent::Resolved | NotifyEvent::Reminder => self.down,
+            NotifyEvent::Degraded | NotifyEvent::Restored => self.degraded,
+            _ => true,
+        }
+    }
 }
 
 /// What the policy asks of the live checks when it decides.
@@ -297,6 +324,10 @@ impl Policy {
 
     /// Something happened; it is told at the end of its burst.
     pub fn offer(&mut self, subject: Subject, happening: Happening, now: DateTime<Utc>) {
+        // A state the check does not tell (`alert.on`) is not offered at all.
+        if !subject.alert.on.tells(happening.event()) {
+            return;
+        }
         match &happening {
             // Already known (taken back at start, and its event came too): told once.
             Happening::Opened { incident, .. } if self.open.contains_key(incident) => return,

@@ -1557,7 +1557,8 @@ wire_enum! {
 wire_enum! {
     /// What a notification is about.
     NotifyEventDto("NotifyEvent") <=> NotifyEvent {
-        Opened, Resolved, Reminder, Flapping, NoNetwork, RestartLoop, CertExpiry, ServiceBreaker,
+        Opened, Resolved, Reminder, Flapping, NoNetwork, RestartLoop, CertExpiry, ServiceBreaker, Degraded,
+        Restored,
     }
 }
 

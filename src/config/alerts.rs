@@ -11,7 +11,7 @@ use super::document::ChannelEntry;
 use super::ids::{Ids, What};
 use super::raw::{RawAlerts, RawCheckAlert, RawFlap};
 use crate::alert::channel::{self, ChannelConfig};
-use crate::alert::{AlertSettings, CheckAlert, QuietHours};
+use crate::alert::{AlertOn, AlertSettings, CheckAlert, QuietHours};
 use crate::diagnostic::{Report, Scope};
 use crate::model::Severity;
 use crate::state::FlapConfig;
@@ -144,22 +144,34 @@ pub(super) fn check_alert(
             severity: Severity::Warning,
             channels: settings.channels.clone(),
             repeat: settings.repeat,
+            on: AlertOn::default(),
         };
     };
     let severity =
         raw.severity.as_ref().and_then(|s| severity(scope, "alert.severity", s)).unwrap_or(Severity::Warning);
-    for on in raw.on.as_deref().unwrap_or_default() {
-        match on.get_ref().as_str() {
-            "down" => {}
-            "degraded" => scope.error(
-                &on.span(),
-                "alert.on",
-                "`degraded` is not supported by this version of watchkeeper yet",
-                "use `on = [\"down\"]`; a degraded check shows on the dashboard and in the tray",
-            ),
-            other => scope.error(&on.span(), "alert.on", format_args!("unknown state `{other}`"), "use `[\"down\"]`"),
+    let on = match raw.on.as_deref() {
+        None => AlertOn::default(),
+        Some(list) => {
+            let mut on = AlertOn { down: false, degraded: false };
+            for state in list {
+                match state.get_ref().as_str() {
+                    "down" => on.down = true,
+                    "degraded" => on.degraded = true,
+                    other => scope.error(
+                        &state.span(),
+                        "alert.on",
+                        format_args!("unknown state `{other}`"),
+                        "use `\"down\"`, `\"degraded\"` or both",
+                    ),
+                }
+            }
+            if list.is_empty() {
+                let span = scope.anchor();
+                scope.error(&span, "alert.on", "is empty: nothing of this check would be told", "use `on = [\"down\"]` (the default), `[\"degraded\"]` or both; to hear nothing, set `alert.channels = []`");
+            }
+            on
         }
-    }
+    };
     let chosen = match &raw.channels {
         Some(list) => channels.refer_all(scope, "alert.channels", list),
         None => settings.channels.clone(),
@@ -168,7 +180,7 @@ pub(super) fn check_alert(
         Some(r) => positive(scope, "alert.repeat", r),
         None => settings.repeat,
     };
-    CheckAlert { severity, channels: chosen, repeat }
+    CheckAlert { severity, channels: chosen, repeat, on }
 }
 
 fn positive(scope: &mut Scope<'_, '_>, key: &str, value: &Spanned<String>) -> Option<Duration> {
@@ -307,7 +319,7 @@ alert = { severity = "high", on = ["degraded", "up"], channels = ["nope"], repea
 
 "#,
             expect![[r#"
-                20 errors in config
+                19 errors in config
                 wk.toml:3:14: alerts: group_wait: is longer than 10m
                   help: a failure would wait that long to be told; use e.g. `5s`
                 wk.toml:4:10: alerts: repeat: must be at least 1s
@@ -338,10 +350,8 @@ alert = { severity = "high", on = ["degraded", "up"], channels = ["nope"], repea
                   help: add `command = ["program", "arg"]` (run without a shell)
                 wk.toml:39:22: check "a": alert.severity: unknown severity `high`
                   help: use `warning` or `critical`
-                wk.toml:39:36: check "a": alert.on: `degraded` is not supported by this version of watchkeeper yet
-                  help: use `on = ["down"]`; a degraded check shows on the dashboard and in the tray
                 wk.toml:39:48: check "a": alert.on: unknown state `up`
-                  help: use `["down"]`
+                  help: use `"down"`, `"degraded"` or both
                 wk.toml:39:67: check "a": alert.channels: unknown channel `nope`
                   help: declare it in a [[channel]] table
                 wk.toml:39:85: check "a": alert.repeat: `soon` is not a valid duration: expected a number before each unit, like `1m30s`

@@ -251,7 +251,8 @@ pub struct RawCheckAlert {
     /// `warning` (default) or `critical` (told in quiet hours, urgent on the desktop).
     #[schemars(with = "Option<String>")]
     pub severity: Option<Spanned<String>>,
-    /// What opens an incident that is told: `["down"]` (the default).
+    /// The states told: `["down"]` (its incidents: the default), `["degraded"]` (its
+    /// degraded spells), or both.
     #[schemars(with = "Option<Vec<String>>")]
     pub on: Option<Vec<Spanned<String>>>,
     /// Its channels, by id (default: `[alerts] channels`).

@@ -181,9 +181,16 @@ pub struct Notification {
     pub run: Option<MenuAction>,
 }
 
+/// Whether an urgent notification about `checks` has had its day: none of them has an
+/// incident open any more. The shell then takes it off the screen when a recovery is
+/// shown (urgent ones stay until dismissed, but not past their failure).
+pub fn settled(engine: &Engine, checks: &[String]) -> bool {
+    checks.iter().all(|id| engine.check(id).is_none_or(|c| c.open_incident.is_none()))
+}
+
 /// The desktop notification of a decision the alert policy sent to the desktop.
 pub fn notification_of(sent: &Sent, engine: &Engine) -> Notification {
-    let failure = !matches!(sent.event, NotifyEvent::Resolved);
+    let failure = !matches!(sent.event, NotifyEvent::Resolved | NotifyEvent::Restored);
     let checks: Vec<String> = sent.checks.iter().map(|c| c.to_string()).collect();
     let open = |id: &crate::model::CheckId| engine.check(id.as_str()).is_some_and(|c| c.open_incident.is_some());
     let acknowledge = failure && sent.checks.iter().any(open);

@@ -57,6 +57,13 @@ impl Urgent {
         reply.body().deserialize()
     }
 
+    /// Takes a notification off the screen (`CloseNotification`): an urgent one whose
+    /// failure has recovered.
+    pub async fn close(&self, id: u32) -> zbus::Result<()> {
+        self.connection.call_method(Some(DESTINATION), PATH, Some(INTERFACE), "CloseNotification", &(id,)).await?;
+        Ok(())
+    }
+
     /// Calls `pressed(id, key)` for each button pressed on one of this connection's
     /// notifications, until the connection closes. Subscribed when it returns.
     pub async fn on_buttons(&self, pressed: impl Fn(u32, String) + Send + 'static) -> zbus::Result<()> {

@@ -265,11 +265,25 @@ pub enum Event {
     ServiceBreakerOpened(Box<ServiceBreakerOpened>),
     /// A check started or stopped flapping.
     Flapping(Box<Flapping>),
+    /// A check turned degraded, or up from degraded: told to those whose `alert.on`
+    /// has `degraded`.
+    Degraded(Box<DegradedChange>),
     /// The connectivity sentinel failed, or answers again.
     Network(Box<NetworkChange>),
     /// The alert policy sent a notification to the desktop channel: the desktop shell
     /// shows it.
     Notification(Box<Sent>),
+}
+
+/// A check turned degraded (`started`, with its reason) or up again from degraded
+/// (after `lasted`).
+#[derive(Debug, Clone)]
+pub struct DegradedChange {
+    pub check_id: CheckId,
+    pub check_name: String,
+    pub started: bool,
+    pub reason: String,
+    pub lasted: chrono::TimeDelta,
 }
 
 /// A service's own breaker turned OPEN.
@@ -649,6 +663,7 @@ impl Engine {
                 | Event::RestartLoop(_)
                 | Event::ServiceBreakerOpened(_)
                 | Event::Flapping(_)
+                | Event::Degraded(_)
                 | Event::Network(_)
         );
         if told {

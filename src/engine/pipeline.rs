@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{record, restore, CheckRuntime, Engine, Event, Flapping, ServiceBreakerOpened};
+use super::{record, restore, CheckRuntime, DegradedChange, Engine, Event, Flapping, ServiceBreakerOpened};
 use crate::breaker::{Breaker, Call, Permit};
 use crate::condition::JsonCache;
 use crate::config::{CheckConfig, Config};
@@ -33,6 +33,8 @@ struct Applied {
     flapped: Option<Flapping>,
     /// When the incident this result resolved started.
     resolved_started_at: Option<DateTime<Utc>>,
+    /// The check turned degraded, or up from degraded, with this result.
+    degraded: Option<DegradedChange>,
 }
 
 /// What the service said about itself with a result.
@@ -113,7 +115,20 @@ impl Engine {
             None if check.remote() && self.offline() => Some(Blame::NoNetwork),
             None => None,
         };
+        let since_before = live.tracked.state.since;
         let transition = live.tracked.apply(result, thresholds, blame);
+        let degraded = match transition.status {
+            Some((from, Status::Degraded)) if from != Status::Degraded => Some((true, chrono::TimeDelta::zero())),
+            Some((Status::Degraded, Status::Up)) => Some((false, result.at - since_before)),
+            _ => None,
+        }
+        .map(|(started, lasted)| DegradedChange {
+            check_id: check.id.clone(),
+            check_name: check.name.clone(),
+            started,
+            reason: live.tracked.state.reason.clone().unwrap_or_else(|| result.message.clone()),
+            lasted,
+        });
         // The check's own changes only: not a failure blamed on its parent or the
         // network, not a probe that could not run, not a result in a maintenance window.
         let own =
@@ -187,7 +202,7 @@ impl Engine {
             tracing::info!(check = %check.id, %from, %to, reason = reason.as_deref().unwrap_or(""), "status changed");
             ops.push(record::state_change(result.at, Change { from, to, reason }, state.clone()));
         }
-        Some(Applied { ops, state, breakers_opened, flapped, resolved_started_at })
+        Some(Applied { ops, state, breakers_opened, flapped, resolved_started_at, degraded })
     }
 
     /// A new incident of `check`, with the next id.
@@ -243,6 +258,9 @@ impl Engine {
         }
         if let Some(flapped) = applied.flapped {
             events.push(Event::Flapping(Box::new(flapped)));
+        }
+        if let Some(degraded) = applied.degraded {
+            events.push(Event::Degraded(Box::new(degraded)));
         }
         for event in events {
             self.emit(event);

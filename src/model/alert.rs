@@ -24,6 +24,10 @@ codes! {
         CertExpiry = "cert_expiry",
         /// One of a service's own breakers turned OPEN.
         ServiceBreaker = "service_breaker",
+        /// A check turned degraded (its `alert.on` has `degraded`).
+        Degraded = "degraded",
+        /// A degraded check is up again.
+        Restored = "restored",
     }
 }
 

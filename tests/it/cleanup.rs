@@ -272,3 +272,39 @@ fn without_a_daemon_the_cli_cleans_up_and_undoes_through_the_history() {
     assert_ne!(code, 0);
     assert!(stderr.contains("was undone already"), "{stderr}");
 }
+
+/// `keep_newest` alone is rotation: the dry run plans all but the newest, and the run
+/// takes them; `keep_newest = 0` alone is refused, located, with the fix.
+#[test]
+fn keep_newest_alone_rotates_and_zero_alone_is_refused() {
+    let base = tempfile::tempdir().unwrap();
+    let root = base.path().join("logs");
+    for (n, days) in [("app.log.1", 1), ("app.log.2", 2), ("app.log.3", 3), ("app.log.4", 4)] {
+        write(&root.join(n), 10, Some(days * DAY));
+    }
+    let config = base.path().join("wk.toml");
+    let text = format!(
+        "[[action]]\nid = \"rotate\"\nkind = \"cleanup\"\npath = \"{}\"\npattern = \"app.log.*\"\nkeep_newest = 2\nquarantine = \"0s\"\n",
+        root.display()
+    );
+    std::fs::write(&config, text).unwrap();
+    let data = base.path().join("data");
+    let (config, data) = (config.to_str().unwrap(), data.to_str().unwrap());
+    let (code, stdout, stderr) =
+        run_cli(&["action", "run", "rotate", "--dry-run", "--config", config, "--data-dir", data]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("app.log.4") && stdout.contains("app.log.3"), "the two oldest are planned: {stdout}");
+    assert!(!stdout.contains("app.log.1") && !stdout.contains("app.log.2"), "the two newest are not: {stdout}");
+    let (code, stdout, stderr) = run_cli(&["action", "run", "rotate", "--config", config, "--data-dir", data]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let left: Vec<String> =
+        std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut left = left;
+    left.sort();
+    assert_eq!(left, ["app.log.1", "app.log.2"]);
+
+    assert_config_refused(
+        "[[action]]\nid = \"all\"\nkind = \"cleanup\"\npath = \"/srv/app/logs\"\npattern = \"*\"\nkeep_newest = 0\n",
+        &["wk.toml:6:15: action \"all\": keep_newest: keep_newest = 0 with no other limit removes every matching file", "help: keep 1 or more"],
+    );
+}

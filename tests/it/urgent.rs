@@ -19,6 +19,7 @@ type Shown = (String, u32, String, String, Vec<String>, HashMap<String, OwnedVal
 #[derive(Clone, Default)]
 struct Server {
     shown: Arc<Mutex<Vec<Shown>>>,
+    closed: Arc<Mutex<Vec<u32>>>,
 }
 
 #[zbus::interface(name = "org.freedesktop.Notifications")]
@@ -38,6 +39,10 @@ impl Server {
         let mut shown = self.shown.lock().unwrap();
         shown.push((app_name, replaces_id, summary, body, actions, hints, expire_timeout));
         40 + shown.len() as u32
+    }
+
+    async fn close_notification(&self, id: u32) {
+        self.closed.lock().unwrap().push(id);
     }
 
     #[zbus(signal)]
@@ -81,4 +86,38 @@ async fn an_urgent_notification_is_critical_stays_and_its_buttons_come_back() {
     })
     .await;
     assert_eq!(got, (41, "ack".to_owned()));
+
+    urgent.close(id).await.expect("CloseNotification is answered");
+    assert_eq!(*server.closed.lock().unwrap(), [41], "the recovered one is taken off the screen");
+}
+
+/// An urgent notification is settled (the shell closes it as a recovery is shown) once
+/// none of its checks has an incident open, and not before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_urgent_notification_is_settled_once_its_incidents_are_resolved() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let config = format!(
+        "[[check]]\nid = \"db\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = {port}\ninterval = \"200ms\"\ntimeout = \"150ms\"\nfailure_threshold = 1\nbreaker = {{ enabled = false }}\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = watchkeeper::config::compile(&config, "test.toml").unwrap().config;
+    let (store, _) = watchkeeper::store::Store::open(dir.path()).unwrap();
+    let running = watchkeeper::engine::Engine::start(config, store, crate::support::engine_options()).unwrap();
+    let engine = running.engine.clone();
+    let checks = ["db".to_owned()];
+    eventually(Duration::from_secs(10), "db is down with an incident", || async {
+        engine.check("db").and_then(|c| c.open_incident)
+    })
+    .await;
+    assert!(!watchkeeper::desktop::settled(&engine, &checks), "its incident is open");
+    let back = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    eventually(Duration::from_secs(10), "db recovers", || async {
+        engine.check("db").is_some_and(|c| c.open_incident.is_none()).then_some(())
+    })
+    .await;
+    assert!(watchkeeper::desktop::settled(&engine, &checks), "resolved: it goes");
+    drop(back);
+    running.shutdown().await;
 }

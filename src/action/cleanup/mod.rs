@@ -51,7 +51,8 @@ pub struct Keys {
     /// Only files last modified longer ago than this, e.g. `7d`.
     #[schemars(with = "Option<String>")]
     pub older_than: Option<Spanned<String>>,
-    /// The newest matching files always kept, however old (default 0).
+    /// The newest matching files always kept, however old (default 0). Alone (no
+    /// `older_than`, no `max_total_size`) it is rotation: all but these go.
     #[schemars(with = "Option<u32>")]
     pub keep_newest: Option<Spanned<i64>>,
     /// Remove the oldest matching files until they total at most this, e.g. `500MB`.
@@ -125,11 +126,23 @@ pub fn compile(keys: Keys, scope: &mut Scope<'_, '_>) -> Option<Spec> {
         },
         None => 0,
     };
-    if keys.older_than.is_none() && keys.max_total_size.is_none() && keys.keep_newest.is_none() {
-        let message = "says nothing of which files may go: every matching file would";
-        let resolution = "add `older_than = \"7d\"`, `keep_newest = 5` or `max_total_size = \"500MB\"`";
-        scope.error(&scope.anchor(), "", message, resolution);
-        return None;
+    if keys.older_than.is_none() && keys.max_total_size.is_none() {
+        match &keys.keep_newest {
+            None => {
+                let message = "says nothing of which files may go: every matching file would";
+                let resolution = "add `older_than = \"7d\"`, `keep_newest = 5` or `max_total_size = \"500MB\"`";
+                scope.error(&scope.anchor(), "", message, resolution);
+                return None;
+            }
+            // Alone, it is rotation (all but the newest go): 0 would be every file.
+            Some(n) if keep_newest == 0 => {
+                let message = "keep_newest = 0 with no other limit removes every matching file";
+                let resolution = "keep 1 or more, or add `older_than = \"7d\"` or `max_total_size = \"500MB\"`";
+                scope.error(&n.span(), "keep_newest", message, resolution);
+                return None;
+            }
+            Some(_) => {}
+        }
     }
     let (pattern, glob) = glob?;
     Some(Spec {
@@ -195,6 +208,10 @@ pub fn describe(spec: &Spec) -> String {
     }
     if let Some(cap) = spec.max_total_size {
         which.push(format!("beyond {} in all", format_size(cap)));
+    }
+    if spec.older_than.is_none() && spec.max_total_size.is_none() {
+        let (pattern, root, kept) = (&spec.pattern, spec.root.display(), spec.keep_newest);
+        return format!("removes all but the {kept} newest of {pattern} under {root}");
     }
     if spec.keep_newest > 0 {
         which.push(format!("keeping the {} newest", spec.keep_newest));

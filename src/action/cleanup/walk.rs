@@ -173,7 +173,8 @@ fn shown(components: &[Vec<u8>]) -> String {
 
 /// What goes, from what was found, newest kept first: never the `keep_newest` newest;
 /// of the rest, those older than `older_than` (ns before `now_ns`), and then, oldest
-/// first, as many as bring the total under `max_total_size`.
+/// first, as many as bring the total under `max_total_size`. With neither of those,
+/// `keep_newest` is rotation: all but the newest go.
 pub fn choose(
     mut files: Vec<Found>,
     keep_newest: usize,
@@ -185,8 +186,9 @@ pub fn choose(
     files.sort_by(|a, b| b.mtime_ns.cmp(&a.mtime_ns).then_with(|| a.components.cmp(&b.components)));
     let mut total: u64 = files.iter().map(|f| f.size).sum();
     let mut going = vec![false; files.len()];
+    let by_count = older_than_ns.is_none() && max_total_size.is_none();
     for (i, file) in files.iter().enumerate().skip(keep_newest) {
-        if older_than_ns.is_some_and(|age| now_ns - file.mtime_ns > age) {
+        if by_count || older_than_ns.is_some_and(|age| now_ns.saturating_sub(file.mtime_ns) > age) {
             going[i] = true;
             total -= file.size;
         }
@@ -262,5 +264,16 @@ mod tests {
         assert_eq!(names(&gone), ["oldest"], "keep_newest wins over the cap");
         let (gone, _) = choose(files, 0, None, Some(1000), NOW);
         assert!(gone.is_empty(), "under the cap already");
+    }
+
+    /// `keep_newest` alone is rotation, as logrotate's `rotate N`: all but the newest go.
+    #[test]
+    fn keep_newest_alone_keeps_that_many_and_removes_the_rest() {
+        let files = vec![file("new", 40, 1), file("mid", 30, 50), file("old", 20, 100), file("oldest", 10, 200)];
+        let (gone, kept) = choose(files.clone(), 2, None, None, NOW);
+        assert_eq!(names(&gone), ["oldest", "old"]);
+        assert_eq!(names(&kept), ["new", "mid"]);
+        let (gone, _) = choose(files, 5, None, None, NOW);
+        assert!(gone.is_empty(), "fewer files than it keeps");
     }
 }

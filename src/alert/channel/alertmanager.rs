@@ -160,6 +160,7 @@ fn alertname(event: NotifyEvent) -> &'static str {
         NotifyEvent::Flapping => "WatchkeeperFlapping",
         NotifyEvent::NoNetwork => "WatchkeeperNoNetwork",
         NotifyEvent::CertExpiry => "WatchkeeperCertExpiry",
+        NotifyEvent::Degraded | NotifyEvent::Restored => "WatchkeeperCheckDegraded",
     }
 }
 
@@ -168,7 +169,7 @@ fn alertname(event: NotifyEvent) -> &'static str {
 fn alerts_of(payload: &Payload, resend: Duration) -> Vec<AmAlert> {
     let at = payload.at;
     let ends_at = match payload.event {
-        NotifyEvent::Resolved => at,
+        NotifyEvent::Resolved | NotifyEvent::Restored => at,
         _ => crate::clock::later(at, valid_for(resend)),
     };
     let name = alertname(payload.event);

@@ -65,7 +65,12 @@ fn subject(id: &str, group: Option<&str>, remote: bool, severity: Severity, chan
         name: id.to_owned(),
         group: group.map(str::to_owned),
         remote,
-        alert: CheckAlert { severity, channels: channels.iter().map(|c| (*c).to_owned()).collect(), repeat: None },
+        alert: CheckAlert {
+            severity,
+            channels: channels.iter().map(|c| (*c).to_owned()).collect(),
+            repeat: None,
+            on: AlertOn::default(),
+        },
     }
 }
 

@@ -54,6 +54,12 @@ impl Engine {
                 });
                 return;
             }
+            Event::Degraded(change) => {
+                let (title, body) =
+                    crate::words::degraded(&change.check_name, change.started, &change.reason, change.lasted);
+                let event = if change.started { NotifyEvent::Degraded } else { NotifyEvent::Restored };
+                (change.check_id.clone(), Happening::Notice { event, title, body })
+            }
             Event::Flapping(event) => {
                 let (title, body) =
                     crate::words::flapping(&event.check_name, event.started, event.percent, event.window, event.status);

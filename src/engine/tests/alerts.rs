@@ -252,3 +252,45 @@ async fn a_breaker_s_trials_are_one_incident_told_once() {
     let log = harness.log().await;
     assert_eq!(log.len(), 2, "and nothing else decided");
 }
+
+/// `alert.on`: a check that tells its degraded spells says when one starts (with why)
+/// and when it ends; one that tells only those says nothing of going down; the default
+/// says nothing of degraded ones.
+#[tokio::test(start_paused = true)]
+async fn alert_on_degraded_tells_degraded_spells_and_only_the_states_chosen() {
+    let script = "[\"up\", \"slow:300ms\", \"slow:300ms\", \"up\", \"down\", \"up\"]";
+    let extra = |on: &str| format!("degraded_if = [\"latency > 100ms\"]\nalert = {{ channels = [\"rec\"]{on} }}\n");
+    let config = format!(
+        "[alerts]\ngroup_wait = \"0s\"\n\n{}{}",
+        channel("rec", "[\"ok\"]"),
+        [("both", ", on = [\"down\", \"degraded\"]"), ("degraded", ", on = [\"degraded\"]"), ("default", "")]
+            .iter()
+            .map(|(id, on)| format!(
+                "[[check]]\nid = \"{id}\"\nkind = \"scripted\"\nscript = {script}\nfailure_threshold = 1\n{ONE}{}\n",
+                extra(on)
+            ))
+            .collect::<String>()
+    );
+    let harness = start(&config);
+    harness
+        .until(Duration::from_secs(30), "every check has played its script", |h| {
+            ["both", "degraded", "default"].iter().all(|id| h.calls(id) >= 6)
+        })
+        .await;
+    a_minute_later().await;
+    let told = harness.channel("rec").delivered();
+    let of = |id: &str| -> Vec<(NotifyEvent, String)> {
+        told.iter().filter(|p| p.checks.iter().any(|c| c.id == id)).map(|p| (p.event, p.title.clone())).collect()
+    };
+    use NotifyEvent::*;
+    let both = of("both");
+    assert_eq!(both.iter().map(|(e, _)| *e).collect::<Vec<_>>(), [Degraded, Restored, Opened, Resolved], "{both:?}");
+    assert_eq!(both[0].1, "both degraded");
+    assert_eq!(both[1].1, "both no longer degraded");
+    let only = of("degraded");
+    assert_eq!(only.iter().map(|(e, _)| *e).collect::<Vec<_>>(), [Degraded, Restored], "no down: {only:?}");
+    let default = of("default");
+    assert_eq!(default.iter().map(|(e, _)| *e).collect::<Vec<_>>(), [Opened, Resolved], "{default:?}");
+    let body = &told.iter().find(|p| p.event == Degraded).expect("a degraded notice").body;
+    assert!(body.contains("latency"), "it says why: {body}");
+}

@@ -513,7 +513,7 @@ outcome?: OutcomeState,
  */
 limit?: number, };
 
-export type NotifyEvent = "opened" | "resolved" | "reminder" | "flapping" | "no_network" | "restart_loop" | "cert_expiry" | "service_breaker";
+export type NotifyEvent = "opened" | "resolved" | "reminder" | "flapping" | "no_network" | "restart_loop" | "cert_expiry" | "service_breaker" | "degraded" | "restored";
 
 export type Outcome = { state: OutcomeState, text: string, };
 
@@ -772,7 +772,7 @@ export const RUN_STATUS_WORDS: Record<RunStatus, string> = {"dry_run":"dry run",
 export const REQUESTER_WORDS: Record<Requester, string> = {"api":"the dashboard or API","auto":"self-healing","cli":"the command line","desktop":"the desktop app"};
 
 /** What a notification is about, in words. */
-export const NOTIFY_EVENT_WORDS: Record<NotifyEvent, string> = {"cert_expiry":"certificate expiry","flapping":"flapping","no_network":"no network","opened":"down","reminder":"reminder","resolved":"recovered","restart_loop":"restart loop","service_breaker":"service breaker opened"};
+export const NOTIFY_EVENT_WORDS: Record<NotifyEvent, string> = {"cert_expiry":"certificate expiry","degraded":"degraded","flapping":"flapping","no_network":"no network","opened":"down","reminder":"reminder","resolved":"recovered","restart_loop":"restart loop","restored":"no longer degraded","service_breaker":"service breaker opened"};
 
 /** Where a notification can stand, as the log's filter offers it. */
 export const OUTCOME_STATES: { code: OutcomeState; label: string }[] = [{"code":"delivered","label":"delivered"},{"code":"held","label":"not sent"},{"code":"failed","label":"failed"},{"code":"retrying","label":"retrying"},{"code":"sending","label":"sending"}];
