@@ -134,9 +134,6 @@ pub async fn start(options: Options, mut degraded: Vec<String>) -> anyhow::Resul
             }
             _ => tracing::info!(check = finding.name, "pre-flight: {}", finding.message),
         }
-        if finding.name == "disk space" && finding.level == Level::Warn {
-            degraded.push(format!("history: {}", finding.message));
-        }
     }
 
     let (compiled, origin) = config::load(&options.config_path).map_err(StartError::Config)?;

@@ -36,8 +36,8 @@ fn finding(name: &'static str, level: Level, message: impl Into<String>, resolut
     Finding { name, level, message: message.into(), resolution: resolution.into() }
 }
 
-/// Free space below which history writes are at risk.
-const LOW_DISK: u64 = 200 * 1024 * 1024;
+/// Free space below which history writes are at risk (`/healthz` says so while it is).
+pub const LOW_DISK: u64 = 200 * 1024 * 1024;
 
 pub fn run(config_path: &Path, data_dir: &Path) -> Vec<Finding> {
     let mut findings = Vec::new();

@@ -20,6 +20,8 @@ pub struct OwnFigures {
     pub db_commit_us: AtomicU64,
     /// Batches that failed to commit.
     pub write_failures: AtomicU64,
+    /// 1 while the last commit failed (the disk full or read-only), 0 once one passes.
+    pub write_failing: AtomicU64,
     /// Rows written since start.
     pub rows_written: AtomicU64,
     /// Probes run since start.

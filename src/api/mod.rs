@@ -502,10 +502,20 @@ pub async fn action_runs(engine: &Engine, args: dto::ActionRunsArgs) -> Result<d
 pub fn health(engine: &Engine) -> dto::HealthDto {
     let mut degraded = engine.degraded();
     let figures = engine.figures();
-    let failures = crate::figures::OwnFigures::get(&figures.write_failures);
-    if failures > 0 {
+    // Read now: a disk that filled up or was freed since the start says so.
+    let data_dir = engine.store().path().parent().unwrap_or(std::path::Path::new("."));
+    if let Some(free) = crate::doctor::free_space(data_dir).filter(|free| *free < crate::doctor::LOW_DISK) {
         degraded.push(format!(
-            "history: {failures} batches failed to commit (disk full or read-only?); see the log in the data dir"
+            "history: only {} free on the disk of {}; writes may fail: free some space",
+            crate::units::format_size(free),
+            data_dir.display()
+        ));
+    }
+    // While commits fail (kept in memory and retried, nothing lost yet), not after.
+    if crate::figures::OwnFigures::get(&figures.write_failing) > 0 {
+        let failures = crate::figures::OwnFigures::get(&figures.write_failures);
+        degraded.push(format!(
+            "history: commits are failing ({failures} tries so far; the disk is full or read-only?): results are kept in memory and written once it takes them; free some space, the log in the data dir says why"
         ));
     }
     let dropped = crate::figures::OwnFigures::get(&figures.dropped);

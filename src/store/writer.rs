@@ -283,7 +283,11 @@ fn run(
         };
         match written {
             Ok(ids) => {
+                if failing {
+                    tracing::info!("history commits pass again");
+                }
                 failing = false;
+                figures.write_failing.store(0, Ordering::Relaxed);
                 if due {
                     last_prune = Some(Instant::now());
                 }
@@ -305,6 +309,7 @@ fn run(
             }
             Err(e) => {
                 failing = true;
+                figures.write_failing.store(1, Ordering::Relaxed);
                 figures.write_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(error = %e, pending = batch.len(), "history batch failed to commit; it will be tried again");
                 answer_failure(&mut batch, &e.to_string());

@@ -1,7 +1,11 @@
-//! Faults the daemon must survive and tell: bugs that panic, damaged and read-only
-//! history files, files that are not UTF-8. Each is told with its fix, and nothing the
-//! user had is lost.
+//! The fault matrix: what the daemon must survive and tell. Bugs that panic; damaged,
+//! cut and read-only histories and data dirs; `kill -9` under write load; a full disk;
+//! hostile targets; signals under load. Each is told with its fix, and nothing the user
+//! had is lost.
 
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt as _;
 use watchkeeper::engine::Engine;
 use watchkeeper::store::Store;
 
@@ -199,4 +203,288 @@ fn read_only_history_and_data_dir_are_named_with_their_fix() {
     assert!(stderr.contains("help: ") && stderr.contains("or pass another --data-dir"), "{stderr}");
     let (_, stdout, _) = crate::support::run_cli(&["doctor", "--config", config, "--data-dir", data_arg]);
     assert!(stdout.contains(&format!("{} is not writable", data.display())), "{stdout}");
+}
+
+/// `n` http checks of `target`, probed every 100 ms, down at the first failure.
+fn busy_config(target: &crate::support::Target, n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "[[check]]\nid = \"c{i:02}\"\nkind = \"http\"\nurl = \"{}\"\ninterval = \"100ms\"\ntimeout = \"90ms\"\nfailure_threshold = 1\nbreaker = {{ enabled = false }}\n\n",
+                target.url()
+            )
+        })
+        .collect()
+}
+
+fn results_in(data: &std::path::Path) -> i64 {
+    if !data.join("history.db").exists() {
+        return 0;
+    }
+    crate::support::daemon::open_history(data).query_row("SELECT count(*) FROM results", [], |r| r.get(0)).unwrap_or(0)
+}
+
+/// The history after a crash: whole (`PRAGMA integrity_check`), and never two open
+/// incidents for one check.
+fn assert_history_whole(data: &std::path::Path, when: &str) {
+    let history = crate::support::daemon::open_history(data);
+    let integrity: String = history.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
+    assert_eq!(integrity, "ok", "{when}");
+    let doubled: Vec<String> = history
+        .prepare("SELECT check_id FROM incidents WHERE resolved_at IS NULL GROUP BY check_id HAVING count(*) > 1")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(doubled.is_empty(), "{when}: checks with two open incidents: {doubled:?}");
+}
+
+/// `kill -9` at 50 moments of write load (results committing, incidents opening and
+/// resolving as the target flips): after each, the history is whole, holds no
+/// duplicate open incident, and the next start goes on from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_kills_under_write_load_leave_the_history_whole() {
+    let target = crate::support::Target::start(crate::support::Behaviour::Ok).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("watchkeeper.toml"), busy_config(&target, 20)).unwrap();
+    let data = dir.path().join("data");
+    let mut dir = Some(dir);
+    for kill in 0..50 {
+        target.set(if kill % 3 == 0 { crate::support::Behaviour::Status(503) } else { crate::support::Behaviour::Ok });
+        let before = results_in(&data);
+        let daemon = crate::support::Daemon::start_in(dir.take().unwrap()).await;
+        // A different moment of the write load each time: after 1 to 4 batches.
+        let batches = 1 + kill % 4;
+        crate::support::eventually(Duration::from_secs(30), "results are committed", || async {
+            (results_in(&data) >= before + 20 * batches as i64).then_some(())
+        })
+        .await;
+        dir = Some(daemon.kill());
+        assert_history_whole(&data, &format!("after kill {}", kill + 1));
+    }
+    let daemon = crate::support::Daemon::start_in(dir.take().unwrap()).await;
+    target.set(crate::support::Behaviour::Ok);
+    daemon.wait_status("c00", "up", Duration::from_secs(30)).await;
+    assert_eq!(daemon.get("/healthz").await["status"], "ok");
+    let dir = daemon.stop();
+    assert_history_whole(&dir.path().join("data"), "after a clean stop");
+}
+
+/// Hostile targets: one that trickles a byte at a time, one whose body never ends, one
+/// that never answers, one that speaks something else than HTTP, one whose headers
+/// never end. Each check fails within its timeout with what happened, and the daemon
+/// goes on answering, its memory untouched by the endless body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_targets_fail_their_checks_and_harm_nothing() {
+    use crate::support::{Behaviour, Target};
+    let trickle = Target::start(Behaviour::Trickle).await;
+    let endless = Target::start(Behaviour::Endless).await;
+    let silent = Target::start(Behaviour::Hang).await;
+    let garbage = raw_server(|mut socket| async move {
+        let _ = socket.write_all(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n").await;
+    })
+    .await;
+    let headers = raw_server(|mut socket| async move {
+        let _ = socket.write_all(b"HTTP/1.1 200 OK\r\n").await;
+        for n in 0..10_000 {
+            if socket.write_all(format!("x-more-{n}: yes\r\n").as_bytes()).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let check = |id: &str, url: &str| {
+        format!("[[check]]\nid = \"{id}\"\nkind = \"http\"\nurl = \"{url}\"\ninterval = \"1s\"\ntimeout = \"800ms\"\nfailure_threshold = 1\nbreaker = {{ enabled = false }}\n\n")
+    };
+    let config = [
+        check("trickle", &trickle.url()),
+        check("endless", &endless.url()),
+        check("silent", &silent.url()),
+        check("garbage", &format!("http://{garbage}/")),
+        check("headers", &format!("http://{headers}/")),
+    ]
+    .concat();
+    let daemon = crate::support::Daemon::start(&config).await;
+    for (id, class) in
+        [("trickle", "timeout"), ("endless", "body_too_large"), ("silent", "timeout"), ("headers", "timeout")]
+    {
+        let down = daemon.wait_status(id, "down", Duration::from_secs(30)).await;
+        assert_eq!(down["last"]["failure"]["class"], class, "{id}: {down}");
+        let latency = down["last"]["latency_ms"].as_f64().unwrap_or_default();
+        assert!(latency <= 800.0 + 1000.0, "{id}: never past its timeout and the guard's grace: {latency} ms");
+    }
+    let garbled = daemon.wait_status("garbage", "down", Duration::from_secs(30)).await;
+    let class = garbled["last"]["failure"]["class"].as_str().unwrap().to_owned();
+    assert!(["connection", "http_status"].contains(&class.as_str()), "not a probe error: {garbled}");
+    assert!(!garbled["last"]["message"].as_str().unwrap().is_empty());
+    // Another round of each: nothing piles up, and the daemon answers throughout.
+    let probes = |m: &str| {
+        m.lines().find_map(|l| l.strip_prefix("watchkeeper_probes_total ")).and_then(|v| v.parse::<f64>().ok())
+    };
+    let metrics = daemon.request(reqwest::Method::GET, "/metrics").await.send().await.unwrap().text().await.unwrap();
+    let before = probes(&metrics).unwrap();
+    crate::support::eventually(Duration::from_secs(30), "five more probes", || async {
+        let metrics = daemon.request(reqwest::Method::GET, "/metrics").await.send().await.ok()?.text().await.ok()?;
+        (probes(&metrics)? >= before + 5.0).then_some(())
+    })
+    .await;
+    let health = daemon.get("/healthz").await;
+    assert_eq!(health["status"], "ok", "{health}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", daemon.pid())).unwrap();
+    let peak_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap();
+    // The endless body is cut at `max_body` (1 MB): a daemon that read it whole would
+    // have grown by hundreds of MB by now.
+    assert!(peak_kb < 200 * 1024, "peak RSS {peak_kb} kB");
+}
+
+/// A loopback TCP server that runs `serve` on each connection.
+async fn raw_server<F, Fut>(serve: F) -> std::net::SocketAddr
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let serve = std::sync::Arc::new(serve);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let serve = serve.clone();
+            tokio::spawn(async move {
+                // The request first, as a server reads it.
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tokio::io::AsyncReadExt::read(&mut socket, &mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                serve(socket).await
+            });
+        }
+    });
+    addr
+}
+
+/// SIGHUP under load is logged and survived; SIGINT and SIGTERM under load end the
+/// daemon cleanly (exit 0, `api.json` gone, the history whole).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signals_under_load_are_survived_or_end_it_cleanly() {
+    let target = crate::support::Target::start(crate::support::Behaviour::Ok).await;
+    let daemon = crate::support::Daemon::start(&busy_config(&target, 40)).await;
+    daemon.wait_status("c39", "up", Duration::from_secs(30)).await;
+    for _ in 0..3 {
+        // SAFETY: kill(2) on the daemon's pid, a child of this test.
+        unsafe { libc::kill(daemon.pid() as i32, libc::SIGHUP) };
+    }
+    crate::support::eventually(Duration::from_secs(10), "the SIGHUP is logged", || async {
+        daemon.log().contains("SIGHUP").then_some(())
+    })
+    .await;
+    assert_eq!(daemon.get("/healthz").await["status"], "ok", "it goes on after SIGHUP");
+    let mut daemon = daemon;
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let dir = daemon.stop_with(signal);
+        let data = dir.path().join("data");
+        assert!(!data.join("api.json").exists(), "api.json is removed on signal {signal}");
+        assert_history_whole(&data, &format!("after signal {signal}"));
+        daemon = crate::support::Daemon::start_in(dir).await;
+        daemon.wait_status("c39", "up", Duration::from_secs(30)).await;
+    }
+}
+
+/// A tmpfs of its own (root mounts it), unmounted when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(path: &std::path::Path, size: &str) -> Tmpfs {
+        // SAFETY: geteuid has no preconditions.
+        assert_eq!(unsafe { libc::geteuid() }, 0, "a full disk is a real small file system: run the suite as root");
+        std::fs::create_dir_all(path).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "mount a tmpfs on {}", path.display());
+        Tmpfs(path.to_owned())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Fills the file system holding `dir` to the last byte: a file written until ENOSPC.
+fn fill(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::io::Write as _;
+    let path = dir.join("filler");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let block = vec![0u8; 64 * 1024];
+    loop {
+        match file.write(&block) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    // The last few bytes too.
+    while file.write(&[0u8]).is_ok_and(|n| n == 1) {}
+    path
+}
+
+/// A full disk under write load: `/healthz` says history commits fail and why, the
+/// checks go on being probed and shown, nothing is lost; once space is freed the kept
+/// results are written, `/healthz` is ok again, and the history is whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_is_told_survived_and_recovered_from() {
+    let target = crate::support::Target::start(crate::support::Behaviour::Ok).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("watchkeeper.toml"), busy_config(&target, 20)).unwrap();
+    let data = dir.path().join("data");
+    let _tmpfs = Tmpfs::mount(&data, "16m");
+    let daemon = crate::support::Daemon::start_in(dir).await;
+    daemon.wait_status("c19", "up", Duration::from_secs(30)).await;
+    let filler = fill(&data);
+
+    let failing = |health: &serde_json::Value| {
+        health["degraded"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|d| d.as_str())
+            .find(|d| d.starts_with("history: commits are failing"))
+            .map(str::to_owned)
+    };
+    let said = crate::support::eventually(Duration::from_secs(60), "healthz tells the failing commits", || async {
+        failing(&daemon.get("/healthz").await)
+    })
+    .await;
+    assert!(said.contains("free some space"), "{said}");
+    let health = daemon.get("/healthz").await;
+    assert!(health["degraded"].to_string().contains("history: only 0B free on the disk of"), "{health}");
+    // Watching goes on: results still come (in memory), the API answers.
+    target.set(crate::support::Behaviour::Status(503));
+    daemon.wait_status("c00", "down", Duration::from_secs(30)).await;
+    target.set(crate::support::Behaviour::Ok);
+    daemon.wait_status("c00", "up", Duration::from_secs(30)).await;
+
+    std::fs::remove_file(&filler).unwrap();
+    crate::support::eventually(Duration::from_secs(60), "healthz is clear once the disk takes writes", || async {
+        failing(&daemon.get("/healthz").await).is_none().then_some(())
+    })
+    .await;
+    let history = crate::support::daemon::open_history(&data);
+    let incidents: i64 =
+        history.query_row("SELECT count(*) FROM incidents WHERE check_id = 'c00'", [], |r| r.get(0)).unwrap();
+    assert_eq!(incidents, 1, "the incident of the full-disk time was kept and written");
+    drop(history);
+    let dir = daemon.stop();
+    assert_history_whole(&dir.path().join("data"), "after the disk was full");
 }

@@ -151,12 +151,21 @@ impl Daemon {
     }
 
     /// SIGTERM, then waits for a clean exit; returns the temp dir for a restart.
-    pub fn stop(mut self) -> tempfile::TempDir {
+    pub fn stop(self) -> tempfile::TempDir {
+        self.stop_with(libc::SIGTERM)
+    }
+
+    /// `signal` (SIGTERM, SIGINT), then waits for a clean exit.
+    pub fn stop_with(mut self, signal: i32) -> tempfile::TempDir {
         let mut child = self.child.take().expect("running");
         // SAFETY: kill(2) on our own child's pid.
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        unsafe { libc::kill(child.id() as i32, signal) };
         let status = wait_with_limit(&mut child, Duration::from_secs(20));
-        assert!(status.is_some_and(|s| s.success()), "the daemon exits cleanly on SIGTERM; log:\n{}", self.log());
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "the daemon exits cleanly on signal {signal}; log:\n{}",
+            self.log()
+        );
         self.dir.take().expect("dir")
     }
 

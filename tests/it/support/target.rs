@@ -30,6 +30,10 @@ pub enum Behaviour {
     Typed(u16, &'static str, String),
     /// 200 and 503 by turns: a flapping service.
     Alternate,
+    /// 200, then its body a byte at a time, 200 ms apart, never ending.
+    Trickle,
+    /// 200, then 64 KiB chunks as fast as they are read, never ending.
+    Endless,
 }
 
 #[derive(Clone)]
@@ -162,6 +166,18 @@ async fn respond(State(shared): State<Shared>, request: axum::extract::Request) 
             "slow but fine".into_response()
         }
         Behaviour::Huge(size) => "x".repeat(size).into_response(),
+        Behaviour::Trickle => {
+            let bytes = futures_util::stream::unfold((), |()| async {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                Some((Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"x")), ()))
+            });
+            axum::body::Body::from_stream(bytes).into_response()
+        }
+        Behaviour::Endless => {
+            let chunk = axum::body::Bytes::from(vec![b'x'; 64 * 1024]);
+            let bytes = futures_util::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+            axum::body::Body::from_stream(bytes).into_response()
+        }
         Behaviour::Typed(code, content_type, body) => {
             (StatusCode::from_u16(code).expect("valid status"), [("content-type", content_type)], body).into_response()
         }
