@@ -153,7 +153,7 @@ pub async fn start(options: Options, mut degraded: Vec<String>) -> anyhow::Resul
     let (store, report) = Store::open(&options.data_dir).map_err(StartError::Store)?;
     if let Some(aside) = report.moved_aside {
         degraded
-            .push(format!("history: the database was damaged and moved to {}; a new one was started", aside.display()));
+            .push(format!("history: the database was damaged and moved to {}; a new one was started. The old file is kept as it was: restore a backup, or read what it still holds with `sqlite3 FILE .recover`", aside.display()));
     }
     let engine_options = crate::engine::Options {
         desktop: options.desktop,

@@ -593,6 +593,37 @@ test("a clear banner when the core goes away", async () => {
   await page.close();
 });
 
+test("a damaged history is moved aside and the banner says where the old file is", async () => {
+  const own = await startDaemon(`
+[[check]]
+id = "port"
+name = "Port"
+kind = "tcp"
+host = "127.0.0.1"
+port = ${target.port}
+interval = "1s"
+`);
+  try {
+    await own.kill();
+    const history = path.join(own.dir, "data", "history.db");
+    writeFileSync(history, Buffer.alloc(64 * 1024, 0x5a));
+    rmSync(`${history}-wal`, { force: true });
+    rmSync(`${history}-shm`, { force: true });
+    await own.restart();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(own.dashboard);
+    const banner = page.locator("#degraded");
+    await banner.waitFor({ state: "visible", timeout: WAIT });
+    const said = await banner.innerText();
+    assert.match(said, /the database was damaged and moved to .*history\.db\.corrupt-\d{8}T\d{6}/, said);
+    await row(page, "port").waitFor({ timeout: WAIT });
+    await page.screenshot({ path: screenshotPath("history-moved-aside.png") });
+    await page.close();
+  } finally {
+    await own.stop();
+  }
+});
+
 test("every page is usable at 800 and 1280 px: no page-wide scroll, no word broken, every button on screen", async () => {
   // A failure, for an open incident (its Acknowledge button) and a failing row.
   rmSync(fixedFile, { force: true });
