@@ -13,10 +13,14 @@
 //! SPEC's bar is Monit at the same rate: about 42 µs of CPU per HTTP check in 7.6 MB.
 //! `WK_BENCH_SECS` sets the measuring window (default 30 s).
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+
+#[path = "common.rs"]
+mod common;
+use common::{clock_ticks, cpu_ticks, fetch, memory_mb, metric, probes, wait_for_api, wait_for_first_result};
 
 fn main() {
     let window = Duration::from_secs(std::env::var("WK_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(30));
@@ -142,104 +146,6 @@ fn measure(name: &str, config: Option<&str>, warm_up: Duration, window: Duration
     println!("  lag p99:   {:.2} ms", figures.lag_p99_ms);
     println!("  dropped:   {}", metric(&metrics, "watchkeeper_results_dropped_total"));
     figures
-}
-
-struct Api {
-    url: String,
-    token: String,
-}
-
-/// Time from spawning the daemon until the API shows a check with a result.
-fn wait_for_first_result(api: &Api, spawned: Instant) -> Duration {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        let status = fetch_authorized(api, "/api/v1/status");
-        if status.contains("\"last\":{") {
-            return spawned.elapsed();
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("no result within 30 s of start");
-}
-
-fn wait_for_api(data: &std::path::Path, child: &mut Child) -> Api {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(text) = std::fs::read_to_string(data.join("api.json")) {
-            if let Ok(api) = serde_json::from_str::<serde_json::Value>(&text) {
-                return Api {
-                    url: api["url"].as_str().expect("url").to_owned(),
-                    token: api["token"].as_str().expect("token").to_owned(),
-                };
-            }
-        }
-        if Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
-            let _ = child.kill();
-            panic!("the daemon did not start");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A plain HTTP/1.1 GET, so the benchmark adds no client of the daemon's own kind.
-fn fetch(api: &Api, path: &str) -> String {
-    get(api, path, "")
-}
-
-fn fetch_authorized(api: &Api, path: &str) -> String {
-    get(api, path, &format!("Authorization: Bearer {}\r\n", api.token))
-}
-
-fn get(api: &Api, path: &str, headers: &str) -> String {
-    use std::io::{Read as _, Write as _};
-    let address = api.url.trim_start_matches("http://");
-    let Ok(mut stream) = std::net::TcpStream::connect(address) else { return String::new() };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let _ = write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\n{headers}Connection: close\r\n\r\n");
-    let mut body = String::new();
-    let _ = stream.read_to_string(&mut body);
-    body
-}
-
-fn metric(metrics: &str, name: &str) -> f64 {
-    metrics
-        .lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
-fn probes(api: &Api) -> f64 {
-    metric(&fetch(api, "/metrics"), "watchkeeper_probes_total")
-}
-
-/// User and system CPU ticks of a process.
-fn cpu_ticks(pid: u32) -> (u64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces): utime is 14th, stime 15th.
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    (field(11), field(12))
-}
-
-fn clock_ticks() -> f64 {
-    // SAFETY: sysconf has no memory-safety preconditions.
-    unsafe { libc::sysconf(libc::_SC_CLK_TCK) as f64 }
-}
-
-fn memory_mb(pid: u32) -> (f64, f64) {
-    let read = |file: &str, key: &str| {
-        std::fs::read_to_string(format!("/proc/{pid}/{file}"))
-            .unwrap_or_default()
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    (read("status", "VmRSS:"), read("smaps_rollup", "Pss:"))
 }
 
 fn cores() -> usize {

@@ -43,7 +43,7 @@ fn main() -> ExitCode {
             .map(|names| println!("wrote {} icons to icons/: {}", names.len(), names.join(", ")))
             .map_err(|e| format!("cannot write the icons: {e}")),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <run [ARGS]|test|bench [ARGS]|fuzz [--cases N]|ui|icons>");
+            println!("usage: cargo xtask <run [ARGS]|test|bench [--vs monit|desktop|dashboard|alerts|recovery]|fuzz [--cases N]|ui|icons>");
             Ok(())
         }
         other => Err(format!("unknown task `{other}`; the tasks are run, test, bench, fuzz, ui and icons")),
@@ -331,6 +331,13 @@ fn bench(args: &[String]) -> Result<(), String> {
             .env("WATCHKEEPER_BIN", target_dir().join("release/watchkeeper"));
         return run_command("dashboard benchmark", command);
     }
+    if args.first().map(String::as_str) == Some("--vs") {
+        // The same HTTP checks in Watchkeeper and in Debian's Monit, one at a time.
+        return match args.get(1).map(String::as_str) {
+            Some("monit") => step("Monit comparison", "cargo", &["bench", "--locked", "--bench", "vs_monit"]),
+            other => Err(format!("`bench --vs` compares with `monit`, not {other:?}")),
+        };
+    }
     if args.first().map(String::as_str) == Some("alerts") {
         // A storm's notifications per channel, and the failure-to-webhook time.
         return step("alerts benchmark", "cargo", &["bench", "--locked", "--bench", "alerts"]);
@@ -413,6 +420,13 @@ const REQUIREMENTS: &[Requirement] = &[
         debian: DESKTOP_TEST_TOOLS,
         other: None,
         purposes: &[Purpose::Test, Purpose::Bench],
+    },
+    Requirement {
+        name: "Monit (for `cargo xtask bench --vs monit`)",
+        present: || found("monit", &["-V"]),
+        debian: &["monit"],
+        other: None,
+        purposes: &[Purpose::Bench],
     },
     Requirement {
         name: "Prometheus Alertmanager (for the alertmanager channel's tests)",

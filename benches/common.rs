@@ -1,0 +1,105 @@
+//! What the daemon benchmarks share: the daemon's API from `api.json`, plain HTTP GETs
+//! (no client of the daemon's own kind), `/metrics` figures, and a process's CPU time
+//! and memory from `/proc`.
+#![allow(dead_code)]
+
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+pub struct Api {
+    pub url: String,
+    pub token: String,
+}
+
+/// Time from spawning the daemon until the API shows a check with a result.
+pub fn wait_for_first_result(api: &Api, spawned: Instant) -> Duration {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let status = fetch_authorized(api, "/api/v1/status");
+        if status.contains("\"last\":{") {
+            return spawned.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("no result within 30 s of start");
+}
+
+pub fn wait_for_api(data: &std::path::Path, child: &mut Child) -> Api {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(data.join("api.json")) {
+            if let Ok(api) = serde_json::from_str::<serde_json::Value>(&text) {
+                return Api {
+                    url: api["url"].as_str().expect("url").to_owned(),
+                    token: api["token"].as_str().expect("token").to_owned(),
+                };
+            }
+        }
+        if Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
+            let _ = child.kill();
+            panic!("the daemon did not start");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A plain HTTP/1.1 GET, so the benchmark adds no client of the daemon's own kind.
+pub fn fetch(api: &Api, path: &str) -> String {
+    get(api, path, "")
+}
+
+pub fn fetch_authorized(api: &Api, path: &str) -> String {
+    get(api, path, &format!("Authorization: Bearer {}\r\n", api.token))
+}
+
+pub fn get(api: &Api, path: &str, headers: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let address = api.url.trim_start_matches("http://");
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else { return String::new() };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\n{headers}Connection: close\r\n\r\n");
+    let mut body = String::new();
+    let _ = stream.read_to_string(&mut body);
+    body
+}
+
+pub fn metric(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+pub fn probes(api: &Api) -> f64 {
+    metric(&fetch(api, "/metrics"), "watchkeeper_probes_total")
+}
+
+/// User and system CPU ticks of a process.
+pub fn cpu_ticks(pid: u32) -> (u64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime is 14th, stime 15th.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    (field(11), field(12))
+}
+
+pub fn clock_ticks() -> f64 {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    unsafe { libc::sysconf(libc::_SC_CLK_TCK) as f64 }
+}
+
+pub fn memory_mb(pid: u32) -> (f64, f64) {
+    let read = |file: &str, key: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (read("status", "VmRSS:"), read("smaps_rollup", "Pss:"))
+}

@@ -1,0 +1,220 @@
+//! Watchkeeper side by side with Debian's Monit: `cargo xtask bench --vs monit` (or
+//! `cargo bench --bench vs_monit`).
+//!
+//! The same N HTTP checks, each every second, against one loopback target, run by one
+//! monitor at a time: Watchkeeper with its history on, then Monit 5 (`monit -I`, a
+//! control file of `check host` entries with `protocol http`). For each, at N = 100 and
+//! N = 500: the checks actually made (counted by the target), the CPU time of the
+//! monitor's process (user + system, from /proc) per check, and its RSS and PSS at the
+//! end. The bar (issue 19): at most x0.8 of Monit's CPU per check at both rates, and
+//! RSS at most 12 MB at 500 checks.
+//!
+//! Then the burst: as many HTTP probes per second as Watchkeeper makes on this machine
+//! against the keep-alive target (2,000 checks every 200 ms asks for 10,000/s), with its
+//! scheduler lag p99; the bar is 10,000/s with a lag p99 under 20 ms.
+//! `WK_BENCH_SECS` sets each measuring window (default 30 s).
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+
+#[path = "common.rs"]
+mod common;
+use common::{clock_ticks, cpu_ticks, fetch, memory_mb, metric, wait_for_api};
+
+/// One monitor's figures over a window.
+struct Figures {
+    checks_per_second: f64,
+    cpu_per_check_us: f64,
+    rss_mb: f64,
+    pss_mb: f64,
+}
+
+fn main() {
+    let window = Duration::from_secs(std::env::var("WK_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(30));
+    let monit = std::env::var("WATCHKEEPER_MONIT").unwrap_or_else(|_| "monit".to_owned());
+    let hits = Arc::new(AtomicU64::new(0));
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let target = {
+        let hits = hits.clone();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let app = Router::new().fallback(move || {
+                hits.fetch_add(1, Ordering::Relaxed);
+                async { "{\"status\":\"UP\"}" }
+            });
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            addr
+        })
+    };
+    println!("Watchkeeper against Monit (window {}s, {} cores, target {target})", window.as_secs(), cores());
+    let mut rows = Vec::new();
+    for n in [100, 500] {
+        let watchkeeper = watchkeeper(n, target, &hits, window);
+        let monit = self::monit(&monit, n, target, &hits, window);
+        rows.push((n, watchkeeper, monit));
+    }
+    let burst = burst(target, &hits, window.min(Duration::from_secs(20)));
+
+    println!("\nsummary (CPU per check, RSS at the end of the window)");
+    println!("  {:>6}  {:>24}  {:>24}  {:>7}", "checks", "watchkeeper", "monit", "ratio");
+    let mut met = true;
+    for (n, w, m) in &rows {
+        let ratio = w.cpu_per_check_us / m.cpu_per_check_us;
+        println!(
+            "  {n:>6}  {:>7.1} µs {:>5.1} MB ({:>3.0}/s)  {:>7.1} µs {:>5.1} MB ({:>3.0}/s)  x{ratio:.2}",
+            w.cpu_per_check_us, w.rss_mb, w.checks_per_second, m.cpu_per_check_us, m.rss_mb, m.checks_per_second
+        );
+        met &= ratio <= 0.8;
+        if *n == 500 {
+            met &= w.rss_mb <= 12.0;
+        }
+        let _ = (w.pss_mb, m.pss_mb);
+    }
+    println!(
+        "  burst: {:.0} HTTP probes/s asked 10000/s, lag p99 {:.1} ms, {:.1} µs CPU per probe, RSS {:.1} MB",
+        burst.0, burst.1, burst.2, burst.3
+    );
+    met &= burst.0 >= 10_000.0 && burst.1 < 20.0;
+    println!(
+        "  bar: CPU per check at most x0.8 of Monit's at 100 and 500, RSS at most 12 MB at 500, a burst of 10,000/s with lag p99 under 20 ms: {}",
+        if met { "met" } else { "NOT met" }
+    );
+}
+
+/// `n` http checks of `target`, each every `interval`.
+fn config(n: usize, target: std::net::SocketAddr, interval: &str, timeout: &str) -> String {
+    let mut config = String::from("[settings]\nmax_in_flight = 1024\n");
+    for i in 0..n {
+        config.push_str(&format!(
+            "\n[[check]]\nid = \"http-{i}\"\nkind = \"http\"\nurl = \"http://{target}/health/{i}\"\ninterval = \"{interval}\"\ntimeout = \"{timeout}\"\nexpect = [\"status == 200\"]\n"
+        ));
+    }
+    config
+}
+
+fn watchkeeper(n: usize, target: std::net::SocketAddr, hits: &AtomicU64, window: Duration) -> Figures {
+    println!("\n== watchkeeper, {n} http checks every 1s (history on)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_path = dir.path().join("watchkeeper.toml");
+    std::fs::write(&config_path, config(n, target, "1s", "900ms")).expect("write config");
+    let data = dir.path().join("data");
+    let mut child = spawn_watchkeeper(&config_path, &data);
+    let _api = wait_for_api(&data, &mut child);
+    let figures = measure(child.id(), hits, window);
+    stop(child);
+    figures
+}
+
+fn spawn_watchkeeper(config: &std::path::Path, data: &std::path::Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_watchkeeper"))
+        .args(["run", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .env("WATCHKEEPER_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the daemon")
+}
+
+fn monit(monit: &str, n: usize, target: std::net::SocketAddr, hits: &AtomicU64, window: Duration) -> Figures {
+    println!("\n== monit, {n} http checks every 1s (`set daemon 1`)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = dir.path().display();
+    let mut control = format!(
+        "set daemon 1\nset logfile {base}/monit.log\nset pidfile {base}/monit.pid\nset idfile {base}/monit.id\nset statefile {base}/monit.state\n"
+    );
+    for i in 0..n {
+        control.push_str(&format!(
+            "check host h{i} with address {}\n  if failed port {} protocol http request \"/health/{i}\" then alert\n",
+            target.ip(),
+            target.port()
+        ));
+    }
+    let path = dir.path().join("monitrc");
+    std::fs::write(&path, control).expect("write the control file");
+    // Monit refuses a control file others may read.
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
+    let child =
+        match Command::new(monit).arg("-I").arg("-c").arg(&path).stdout(Stdio::null()).stderr(Stdio::null()).spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                panic!("cannot start `{monit}` ({e}): install Debian's monit (`cargo xtask bench --vs monit` does)")
+            }
+        };
+    let figures = measure(child.id(), hits, window);
+    stop(child);
+    figures
+}
+
+/// Waits until the monitor's checks come at a steady rate, then measures a window.
+fn measure(pid: u32, hits: &AtomicU64, window: Duration) -> Figures {
+    // Steady: two seconds in a row with checks at the target, after a first one.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut steady = 0;
+    while steady < 3 && Instant::now() < deadline {
+        let before = hits.load(Ordering::Relaxed);
+        std::thread::sleep(Duration::from_secs(1));
+        steady = if hits.load(Ordering::Relaxed) > before { steady + 1 } else { 0 };
+    }
+    let (cpu_before, hits_before, started) = (cpu_ticks(pid), hits.load(Ordering::Relaxed), Instant::now());
+    std::thread::sleep(window);
+    let (cpu_after, hits_after, elapsed) = (cpu_ticks(pid), hits.load(Ordering::Relaxed), started.elapsed());
+    let (rss_mb, pss_mb) = memory_mb(pid);
+    let cpu = ((cpu_after.0 + cpu_after.1) - (cpu_before.0 + cpu_before.1)) as f64 / clock_ticks();
+    let checks = (hits_after - hits_before) as f64;
+    let figures = Figures {
+        checks_per_second: checks / elapsed.as_secs_f64(),
+        cpu_per_check_us: if checks > 0.0 { cpu * 1e6 / checks } else { f64::NAN },
+        rss_mb,
+        pss_mb,
+    };
+    println!(
+        "  checks: {checks:.0} in {:.1}s ({:.1}/s); cpu {cpu:.3}s = {:.2}% of one core; {:.1} µs per check; RSS {rss_mb:.1} MB, PSS {pss_mb:.1} MB",
+        elapsed.as_secs_f64(),
+        figures.checks_per_second,
+        cpu / elapsed.as_secs_f64() * 100.0,
+        figures.cpu_per_check_us
+    );
+    figures
+}
+
+/// 2,000 checks every 200 ms: (probes/s made, lag p99 ms, µs CPU per probe, RSS MB).
+fn burst(target: std::net::SocketAddr, hits: &AtomicU64, window: Duration) -> (f64, f64, f64, f64) {
+    println!("\n== burst: watchkeeper, 2,000 http checks every 200ms (10,000/s asked)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_path = dir.path().join("watchkeeper.toml");
+    std::fs::write(&config_path, config(2000, target, "200ms", "190ms")).expect("write config");
+    let data = dir.path().join("data");
+    let mut child = spawn_watchkeeper(&config_path, &data);
+    let api = wait_for_api(&data, &mut child);
+    let figures = measure(child.id(), hits, window);
+    let lag = metric(&fetch(&api, "/metrics"), "watchkeeper_scheduler_lag_p99_seconds") * 1000.0;
+    println!("  lag p99: {lag:.1} ms");
+    stop(child);
+    (figures.checks_per_second, lag, figures.cpu_per_check_us, figures.rss_mb)
+}
+
+fn stop(mut child: Child) {
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().ok().flatten().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.wait();
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
