@@ -187,6 +187,13 @@ pub struct HttpClients {
     idle_limits: Arc<Mutex<HashMap<String, (Duration, Instant)>>>,
 }
 
+/// Idle connections kept per origin: as many as probes can be in flight to it (many
+/// checks of one service, due together). Fewer, and every probe past them opens a new
+/// connection (measured: at 500 checks of one origin a second, 32 made 80 reconnects a
+/// second and cost a fifth more CPU per check); they are bounded by the probes in
+/// flight and closed after 90 s idle.
+const IDLE_PER_ORIGIN: usize = 1024;
+
 /// A server's keep-alive limit is asked again (by a request that keeps the connection)
 /// this long after it was learnt, in case it changed.
 const RELEARN_AFTER: Duration = Duration::from_secs(3600);
@@ -237,7 +244,7 @@ impl HttpClients {
             .no_proxy()
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(32)
+            .pool_max_idle_per_host(IDLE_PER_ORIGIN)
             .build()?;
         clients.insert((verify_tls, max_redirects), client.clone());
         Ok(client)
