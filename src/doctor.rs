@@ -173,12 +173,7 @@ fn database(data_dir: &Path) -> Finding {
             format!("{shown} has schema {found}: it is migrated to {supported} at the next start"),
             "",
         ),
-        Inspection::TooNew { found, supported } => finding(
-            "database",
-            Level::Fail,
-            format!("{shown} was written by a newer watchkeeper (schema {found}); this one reads up to {supported}"),
-            "upgrade watchkeeper, or point --data-dir at another directory",
-        ),
+
         Inspection::Damaged { detail } => finding(
             "database",
             Level::Warn,
@@ -188,12 +183,15 @@ fn database(data_dir: &Path) -> Finding {
             ),
             "restore it from a backup if you need the old history; doctor changed nothing",
         ),
-        Inspection::ReadOnly { detail } => finding(
-            "database",
-            Level::Fail,
-            format!("{shown} reads, but may not be written: {detail}"),
-            "make history.db and the data dir writable by the user running watchkeeper (`chmod u+w`, or `chown` them to that user), or pass another --data-dir",
-        ),
+        Inspection::Refused(e) => {
+            let message = match &e {
+                crate::store::StoreError::ReadOnly { detail, .. } => {
+                    format!("{shown} reads, but may not be written: {detail}")
+                }
+                other => other.to_string(),
+            };
+            finding("database", Level::Fail, message, e.resolution())
+        }
         Inspection::Unreadable { detail } => finding(
             "database",
             Level::Fail,

@@ -202,15 +202,19 @@ impl Store {
     /// its integrity check is moved aside and a new one started: history is degraded,
     /// never lost and never a reason not to start.
     pub fn open(data_dir: &Path) -> Result<(Store, OpenReport), StoreError> {
-        let path = data_dir.join(DB_FILE);
-        Store::open_at(path).map_err(|e| e.located(data_dir))
+        Store::open_in(data_dir).map_err(|e| e.located(data_dir))
     }
 
-    fn open_at(path: PathBuf) -> Result<(Store, OpenReport), StoreError> {
+    fn open_in(data_dir: &Path) -> Result<(Store, OpenReport), StoreError> {
+        let path = data_dir.join(DB_FILE);
         let mut report = OpenReport::default();
         let connection = match open_connection(&path).and_then(|c| migrate(&path, c)) {
             Ok(connection) => connection,
-            Err(StoreError::Corrupt { .. }) | Err(StoreError::Sqlite(_)) if path.exists() && is_corrupt(&path) => {
+            // Damaged as `inspect` judges it: a file that cannot be read (permissions)
+            // is not, and is never moved aside.
+            Err(StoreError::Corrupt { .. }) | Err(StoreError::Sqlite(_))
+                if matches!(inspect(data_dir), Inspection::Damaged { .. }) =>
+            {
                 let aside = path.with_extension(format!("db.corrupt-{}", Utc::now().format("%Y%m%dT%H%M%S")));
                 std::fs::rename(&path, &aside).map_err(|e| StoreError::Corrupt {
                     path: path.clone(),
@@ -443,7 +447,7 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
 
 /// What the history file is, read without changing anything: `watchkeeper doctor`
 /// and the daemon's pre-flight check.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Inspection {
     Missing,
     Healthy {
@@ -454,18 +458,14 @@ pub enum Inspection {
         found: u32,
         supported: u32,
     },
-    TooNew {
-        found: u32,
-        supported: u32,
-    },
     /// Not a database, or it fails its quick check: moved aside at the next start.
     Damaged {
         detail: String,
     },
-    /// It reads, but this user may not write it (or its directory).
-    ReadOnly {
-        detail: String,
-    },
+    /// What the next start refuses, as it will say it: written by a newer version
+    /// (`TooNew`), or it reads but this user may not write it or its directory
+    /// (`ReadOnly`).
+    Refused(StoreError),
     /// It cannot be read at all.
     Unreadable {
         detail: String,
@@ -491,9 +491,12 @@ pub fn inspect(data_dir: &Path) -> Inspection {
         Err(e) if damaged(&e) => Inspection::Damaged { detail: e.to_string() },
         Err(e) => Inspection::Unreadable { detail: e.to_string() },
         Ok((answer, _)) if answer != "ok" => Inspection::Damaged { detail: answer },
-        Ok((_, found)) if found > supported => Inspection::TooNew { found, supported },
+        Ok((_, found)) if found > supported => Inspection::Refused(StoreError::TooNew { path, found, supported }),
         Ok((_, found)) => match writable(&path).and_then(|()| writable(data_dir)) {
-            Err((at, e)) => Inspection::ReadOnly { detail: format!("{}: {e}", at.display()) },
+            Err((at, e)) => {
+                let detail = format!("{}: {e}", at.display());
+                Inspection::Refused(StoreError::ReadOnly { path: path.clone(), detail })
+            }
             Ok(()) if found < supported => Inspection::Older { found, supported },
             Ok(()) => Inspection::Healthy { version: found },
         },
@@ -504,22 +507,6 @@ pub fn inspect(data_dir: &Path) -> Inspection {
 /// path and why not when not.
 fn writable(path: &Path) -> Result<(), (&Path, std::io::Error)> {
     rustix::fs::access(path, rustix::fs::Access::WRITE_OK).map_err(|e| (path, std::io::Error::from(e)))
-}
-
-/// Whether the file is damaged: SQLite says it is not a database or is corrupt, or
-/// its quick check finds faults. A file that cannot be read (permissions) is not
-/// damaged, and is never moved aside.
-fn is_corrupt(path: &Path) -> bool {
-    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
-    let damaged = |e: &rusqlite::Error| matches!(e.sqlite_error_code(), Some(DatabaseCorrupt | NotADatabase));
-    let connection = match Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) {
-        Ok(connection) => connection,
-        Err(e) => return damaged(&e),
-    };
-    match connection.query_row("PRAGMA quick_check", [], |row| row.get::<_, String>(0)) {
-        Ok(answer) => answer != "ok",
-        Err(e) => damaged(&e),
-    }
 }
 
 fn migrate(path: &Path, mut connection: Connection) -> Result<Connection, StoreError> {
