@@ -3,7 +3,7 @@
 //! and memory from `/proc`.
 #![allow(dead_code)]
 
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Api {
@@ -102,4 +102,34 @@ pub fn memory_mb(pid: u32) -> (f64, f64) {
             .map_or(0.0, |kb| kb / 1024.0)
     };
     (read("status", "VmRSS:"), read("smaps_rollup", "Pss:"))
+}
+
+/// `watchkeeper run` on `config` (which need not exist: the default) and `data`, on a
+/// free loopback port, logging at `level`.
+pub fn spawn_daemon(config: &std::path::Path, data: &std::path::Path, level: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_watchkeeper"))
+        .args(["run", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .env("WATCHKEEPER_LOG", level)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the daemon")
+}
+
+/// SIGTERM, then waits up to 10 s for the process to end (killed past that).
+pub fn stop(mut child: Child) {
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().ok().flatten().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.wait();
 }

@@ -14,14 +14,15 @@
 //! (benches/vs_monit.rs): 137 to 170 µs of CPU per HTTP check in 7.4 to 8.0 MB RSS here.
 //! `WK_BENCH_SECS` sets the measuring window (default 30 s).
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 
 #[path = "common.rs"]
 mod common;
-use common::{clock_ticks, cpu_ticks, fetch, memory_mb, metric, probes, wait_for_api, wait_for_first_result};
+use common::{
+    clock_ticks, cpu_ticks, fetch, memory_mb, metric, probes, spawn_daemon, stop, wait_for_api, wait_for_first_result,
+};
 
 fn main() {
     let window = Duration::from_secs(std::env::var("WK_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(30));
@@ -96,16 +97,7 @@ fn measure(name: &str, config: Option<&str>, warm_up: Duration, window: Duration
         std::fs::write(&config_path, config).expect("write config");
     }
     let data = dir.path().join("data");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_watchkeeper"))
-        .args(["run", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config_path)
-        .arg("--data-dir")
-        .arg(&data)
-        .env("WATCHKEEPER_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the daemon");
+    let mut child = spawn_daemon(&config_path, &data, "warn");
     let pid = child.id();
     let spawned = Instant::now();
     let api = wait_for_api(&data, &mut child);
@@ -116,9 +108,7 @@ fn measure(name: &str, config: Option<&str>, warm_up: Duration, window: Duration
     let (cpu_after, probes_after, elapsed) = (cpu_ticks(pid), probes(&api), started.elapsed());
     let metrics = fetch(&api, "/metrics");
     let (rss_mb, pss_mb) = memory_mb(pid);
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-    let _ = child.wait();
+    stop(child);
 
     let user_seconds = (cpu_after.0 - cpu_before.0) as f64 / clock_ticks();
     let system_seconds = (cpu_after.1 - cpu_before.1) as f64 / clock_ticks();

@@ -14,7 +14,7 @@
 //! scheduler lag p99; the bar is 10,000/s with a lag p99 under 20 ms.
 //! `WK_BENCH_SECS` sets each measuring window (default 30 s).
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ use axum::Router;
 
 #[path = "common.rs"]
 mod common;
-use common::{clock_ticks, cpu_ticks, fetch, memory_mb, metric, wait_for_api};
+use common::{clock_ticks, cpu_ticks, fetch, memory_mb, metric, spawn_daemon, stop, wait_for_api};
 
 /// One monitor's figures over a window.
 struct Figures {
@@ -103,24 +103,11 @@ fn watchkeeper(n: usize, target: std::net::SocketAddr, hits: &AtomicU64, window:
     let config_path = dir.path().join("watchkeeper.toml");
     std::fs::write(&config_path, config(n, target, "1s", "900ms")).expect("write config");
     let data = dir.path().join("data");
-    let mut child = spawn_watchkeeper(&config_path, &data);
+    let mut child = spawn_daemon(&config_path, &data, "error");
     let _api = wait_for_api(&data, &mut child);
     let figures = measure(child.id(), hits, window);
     stop(child);
     figures
-}
-
-fn spawn_watchkeeper(config: &std::path::Path, data: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_watchkeeper"))
-        .args(["run", "--listen", "127.0.0.1:0", "--config"])
-        .arg(config)
-        .arg("--data-dir")
-        .arg(data)
-        .env("WATCHKEEPER_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the daemon")
 }
 
 fn monit(monit: &str, n: usize, target: std::net::SocketAddr, hits: &AtomicU64, window: Duration) -> Figures {
@@ -192,27 +179,13 @@ fn burst(target: std::net::SocketAddr, hits: &AtomicU64, window: Duration) -> (f
     let config_path = dir.path().join("watchkeeper.toml");
     std::fs::write(&config_path, config(5000, target, "500ms", "450ms")).expect("write config");
     let data = dir.path().join("data");
-    let mut child = spawn_watchkeeper(&config_path, &data);
+    let mut child = spawn_daemon(&config_path, &data, "error");
     let api = wait_for_api(&data, &mut child);
     let figures = measure(child.id(), hits, window);
     let lag = metric(&fetch(&api, "/metrics"), "watchkeeper_scheduler_lag_p99_seconds") * 1000.0;
     println!("  lag p99: {lag:.1} ms");
     stop(child);
     (figures.checks_per_second, lag, figures.cpu_per_check_us, figures.rss_mb)
-}
-
-fn stop(mut child: Child) {
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().ok().flatten().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.wait();
 }
 
 fn cores() -> usize {
