@@ -25,6 +25,7 @@ pub mod model;
 pub mod panics;
 pub mod paths;
 pub mod probe;
+pub mod resident;
 pub mod secret;
 pub mod server;
 pub mod state;
