@@ -10,6 +10,11 @@ use std::time::Duration;
 /// Recent scheduler lags kept for the percentile.
 const LAG_WINDOW: usize = 1024;
 
+/// The upper bounds of the scheduler lag histogram's buckets, in microseconds.
+pub const LAG_BUCKETS_US: [u64; 13] = [
+    1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000,
+];
+
 #[derive(Debug, Default)]
 pub struct OwnFigures {
     /// Results waiting in the write queue.
@@ -27,6 +32,18 @@ pub struct OwnFigures {
     /// Probes run since start.
     pub probes: AtomicU64,
     lags: Mutex<LagWindow>,
+    /// Every lag since start, by bucket of `LAG_BUCKETS_US` (not cumulative; the last
+    /// counts those past every bound), and their sum.
+    lag_counts: [AtomicU64; LAG_BUCKETS_US.len() + 1],
+    lag_sum_us: AtomicU64,
+}
+
+/// The scheduler lag histogram since start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LagHistogram {
+    /// (upper bound in µs, lags at most that), cumulative, ending with `u64::MAX`.
+    pub buckets: Vec<(u64, u64)>,
+    pub sum_us: u64,
 }
 
 #[derive(Debug, Default)]
@@ -40,6 +57,10 @@ impl OwnFigures {
     pub fn record_lag(&self, lag: Duration) {
         self.probes.fetch_add(1, Ordering::Relaxed);
         let micros = u32::try_from(lag.as_micros()).unwrap_or(u32::MAX);
+        let bucket =
+            LAG_BUCKETS_US.iter().position(|&bound| u64::from(micros) <= bound).unwrap_or(LAG_BUCKETS_US.len());
+        self.lag_counts[bucket].fetch_add(1, Ordering::Relaxed);
+        self.lag_sum_us.fetch_add(u64::from(micros), Ordering::Relaxed);
         {
             let mut window = crate::panics::lock(&self.lags);
             if window.samples.len() < LAG_WINDOW {
@@ -64,7 +85,44 @@ impl OwnFigures {
         Duration::from_micros(u64::from(sorted[rank]))
     }
 
+    /// Every lag since start, as a cumulative histogram.
+    pub fn lag_histogram(&self) -> LagHistogram {
+        let mut total = 0;
+        let bounds = LAG_BUCKETS_US.iter().copied().chain([u64::MAX]);
+        let buckets = bounds
+            .zip(&self.lag_counts)
+            .map(|(bound, count)| {
+                total += count.load(Ordering::Relaxed);
+                (bound, total)
+            })
+            .collect();
+        LagHistogram { buckets, sum_us: self.lag_sum_us.load(Ordering::Relaxed) }
+    }
+
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_lag_is_counted_in_its_bucket_and_the_histogram_is_cumulative() {
+        let figures = OwnFigures::default();
+        for ms in [0, 1, 3, 15, 15, 40_000] {
+            figures.record_lag(Duration::from_millis(ms));
+        }
+        let lags = figures.lag_histogram();
+        let at = |bound: u64| lags.buckets.iter().find(|(b, _)| *b == bound).map(|(_, n)| *n);
+        assert_eq!(at(1_000), Some(2), "0 and 1 ms: at most 1 ms");
+        assert_eq!(at(2_000), Some(2));
+        assert_eq!(at(5_000), Some(3));
+        assert_eq!(at(20_000), Some(5));
+        assert_eq!(at(10_000_000), Some(5), "40 s is past every bound");
+        assert_eq!(lags.buckets.last(), Some(&(u64::MAX, 6)), "+Inf counts every lag");
+        assert_eq!(lags.sum_us, (1 + 3 + 15 + 15 + 40_000) * 1_000);
+        assert_eq!(OwnFigures::get(&figures.probes), 6);
     }
 }

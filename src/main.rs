@@ -258,10 +258,11 @@ fn main() -> ExitCode {
     }
     let _guard = telemetry::init(if is_daemon { "info" } else { "warn" }, is_daemon.then_some(data_dir.as_path()));
     // One worker thread runs a thousand checks at a fraction of the CPU that cross-thread
-    // wake-ups cost with more; TOKIO_WORKER_THREADS raises it for bursts.
+    // wake-ups cost with more; the daemon takes more where its checks ask for more probes
+    // than one starts on time. TOKIO_WORKER_THREADS overrides both.
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
-        builder.worker_threads(1);
+        builder.worker_threads(if is_daemon { daemon_workers(&config_path) } else { 1 });
     }
     let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
@@ -281,6 +282,16 @@ fn main() -> ExitCode {
             ExitCode::from(if plugin { 3 } else { cli::failure::exit_of(&error).code() })
         }
     }
+}
+
+/// The daemon's worker threads for the config at `path` (one where it cannot be read:
+/// the daemon's own start then says why).
+fn daemon_workers(path: &std::path::Path) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let config = watchkeeper::config::read(path)
+        .ok()
+        .and_then(|text| watchkeeper::config::compile(&text, &path.display().to_string()).ok());
+    config.map_or(1, |compiled| watchkeeper::engine::worker_threads(&compiled.config, cores))
 }
 
 async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> anyhow::Result<u8> {

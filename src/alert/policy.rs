@@ -289,6 +289,13 @@ impl Policy {
         &self.open
     }
 
+    /// The checks a [`Policy::step`] may ask the world about: those of the bursts being
+    /// gathered and of the open incidents (their parents are the world's to add).
+    pub fn concerned(&self) -> std::collections::BTreeSet<CheckId> {
+        let gathered = self.bursts.values().flat_map(|b| b.items.iter().map(|h| &h.subject.check));
+        gathered.chain(self.open.values().map(|o| &o.subject.check)).cloned().collect()
+    }
+
     /// Whether it has the silence with this id.
     pub fn has_silence(&self, id: i64) -> bool {
         self.silences.iter().any(|s| s.id == id)

@@ -34,6 +34,7 @@ pub use actions::{RunError, UndoRefused};
 pub use alerting::{AlertRefused, Sent};
 pub use pipeline::{check_once, evaluate};
 pub use recovery::{BudgetSnapshot, HealingSnapshot, Refused, RestartLoop};
+pub use schedule::worker_threads;
 pub use sentinel::NetworkChange;
 
 use futures_util::FutureExt as _;
@@ -368,8 +369,8 @@ struct Checks {
     probes: ProbeContext,
     /// Probes in flight across checks.
     in_flight: Arc<Semaphore>,
-    /// The origin of the schedule grid.
-    epoch: Instant,
+    /// Where scheduled runs fall.
+    grid: schedule::Grid,
     next_incident: AtomicI64,
     /// Wakes the sweep when a pause changes (its deadline may now be sooner).
     sweep_now: Notify,
@@ -423,7 +424,7 @@ impl Engine {
     pub fn start(config: Config, store: Store, options: Options) -> Result<Running, StoreError> {
         let Options { clock, zone, desktop, mut degraded } = options;
         let figures = Arc::new(OwnFigures::default());
-        let writer = store.writer(config.settings.retention, figures.clone())?;
+        let writer = store.writer(config.settings.retention, config.checks.len(), figures.clone())?;
         let now = clock.now();
         let mut restored = restore::load(&store, &config, now)?;
         let recovery = recovery::restore(&store, &config, now)?;
@@ -448,7 +449,7 @@ impl Engine {
                 index,
                 probes,
                 in_flight: Arc::new(Semaphore::new(config.settings.max_in_flight)),
-                epoch: Instant::now(),
+                grid: schedule::Grid::new(Instant::now(), config.checks.iter().map(|c| c.interval)),
                 next_incident: AtomicI64::new(restored.next_incident),
                 sweep_now: Notify::new(),
                 rerun: tokio::sync::watch::Sender::new((0, 0)),
@@ -689,6 +690,40 @@ impl Engine {
     }
 }
 
+/// Behind an open breaker the target is not called: a check shows its last real
+/// result (and when it was), never up (the breaker opened for a reason) and never
+/// stale. `None` where no breaker spares the target, or a pause or window shows instead.
+fn behind_breaker(live: &Live, shown: Status) -> Option<(Status, Option<DateTime<Utc>>)> {
+    let state = &live.tracked.state;
+    if shown != state.status || !live.breaker.state.spares_target() {
+        return None;
+    }
+    let real = live.last.as_ref().filter(|r| !matches!(r.verdict, crate::model::Verdict::Unknown(_)));
+    let status = match real.map_or(state.status, |r| r.verdict.status()) {
+        Status::Up => Status::Degraded,
+        status => status,
+    };
+    Some((status, real.map(|r| r.at)))
+}
+
+/// What the alert policy asks of a check: the status it shows (as its snapshot says
+/// it), whether it flaps, and whether its own state blames the network.
+struct AlertFacts {
+    status: Status,
+    flapping: bool,
+    last_at: Option<DateTime<Utc>>,
+}
+
+fn alert_facts_of(engine: &Engine, runtime: &CheckRuntime, now: DateTime<Utc>) -> AlertFacts {
+    let live = crate::panics::lock(&runtime.live);
+    let shown = live.tracked.shown_status(now);
+    AlertFacts {
+        status: behind_breaker(&live, shown).map_or(shown, |(status, _)| status),
+        flapping: live.flap.flapping && engine.inner.config.alerts.flap.is_some(),
+        last_at: live.last.as_ref().map(|l| l.at),
+    }
+}
+
 fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, marks: &alerting::Marks, now: DateTime<Utc>) -> CheckSnapshot {
     let config = runtime.config.clone();
     let silenced = marks
@@ -700,15 +735,9 @@ fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, marks: &alerting::Marks,
     let live = crate::panics::lock(&runtime.live);
     let mut shown = live.tracked.shown(now);
     let state = &live.tracked.state;
-    // Behind an open breaker the target is not called: it shows its last real result,
-    // never up (the breaker opened for a reason) and never stale.
-    let behind_breaker = (shown.status == state.status && live.breaker.state.spares_target()).then(|| {
-        let real = live.last.as_ref().filter(|r| !matches!(r.verdict, crate::model::Verdict::Unknown(_)));
-        shown.status = match real.map_or(state.status, |r| r.verdict.status()) {
-            Status::Up => Status::Degraded,
-            status => status,
-        };
-        real.map(|r| r.at)
+    let behind_breaker = behind_breaker(&live, shown.status).map(|(status, at)| {
+        shown.status = status;
+        at
     });
     // Parents are read after this check's lock is let go: two are never held at once.
     let parent_down = state.parent_down.clone().filter(|_| shown.status == Status::Unknown);

@@ -142,6 +142,16 @@ pub fn render(engine: &crate::engine::Engine) -> String {
         let kind = if name.ends_with("_total") { "counter" } else { "gauge" };
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
     }
+    let lags = figures.lag_histogram();
+    let name = "watchkeeper_scheduler_lag_seconds";
+    let _ = writeln!(out, "# HELP {name} How late each probe since start began against its schedule.");
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for (bound, count) in &lags.buckets {
+        let le = if *bound == u64::MAX { "+Inf".to_owned() } else { (*bound as f64 / 1e6).to_string() };
+        let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {count}");
+    }
+    let count = lags.buckets.last().map_or(0, |(_, n)| *n);
+    let _ = writeln!(out, "{name}_sum {}\n{name}_count {count}", lags.sum_us as f64 / 1e6);
     out
 }
 

@@ -87,6 +87,17 @@ impl Tracked {
         self.pause.is_some_and(|p| p.active(now))
     }
 
+    /// The status [`Tracked::shown`] says, without its words.
+    pub fn shown_status(&self, now: DateTime<Utc>) -> Status {
+        if self.paused(now) {
+            Status::Paused
+        } else if self.maintenance.is_some() {
+            Status::Maintenance
+        } else {
+            self.state.status
+        }
+    }
+
     pub fn shown(&self, now: DateTime<Utc>) -> Shown {
         match self.pause.filter(|p| p.active(now)) {
             Some(pause) => {

@@ -242,9 +242,19 @@ impl Store {
         &self.path
     }
 
-    /// Starts the writer thread on its own connection.
-    pub fn writer(&self, retention: Duration, figures: Arc<crate::figures::OwnFigures>) -> Result<Writer, StoreError> {
+    /// Starts the writer thread on its own connection, its page cache sized for
+    /// `checks`.
+    pub fn writer(
+        &self,
+        retention: Duration,
+        checks: usize,
+        figures: Arc<crate::figures::OwnFigures>,
+    ) -> Result<Writer, StoreError> {
         let connection = open_connection(&self.path)?;
+        // It mostly appends: the pages it comes back to are the trees' right edges and
+        // each check's leaf of the indexes, about half a KiB of cache per check.
+        let cache_kb = (checks as i64 / 2).clamp(WRITER_CACHE_KB.0, WRITER_CACHE_KB.1);
+        connection.pragma_update(None, "cache_size", -cache_kb)?;
         Ok(Writer::start(connection, retention, figures))
     }
 
@@ -431,6 +441,9 @@ impl Store {
         self.read_now(|c| c.query_row("PRAGMA quick_check", [], |row| row.get::<_, String>(0)))
     }
 }
+
+/// The writer's page cache, least and most, in KiB (the readers' is 1 MiB).
+const WRITER_CACHE_KB: (i64, i64) = (256, 4096);
 
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     let connection = Connection::open(path)?;

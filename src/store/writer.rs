@@ -44,6 +44,10 @@ const STOP_TRIES: u32 = 3;
 /// How long an idle writer gathers before committing.
 pub const BATCH_WINDOW: Duration = Duration::from_millis(100);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// The room a batch keeps between commits: a second of results at a few hundred checks.
+/// A burst grows it up to `MAX_BATCH` (some 2 MB); past four times this, it is given
+/// back once that batch is committed.
+const BATCH_KEPT: usize = 512;
 
 #[derive(Debug)]
 pub enum WriteOp {
@@ -238,7 +242,7 @@ fn run(
     // would panic on a machine up for less than an hour.)
     let mut last_prune: Option<Instant> = None;
     // Operations not yet committed: the batch being built, or one that failed.
-    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut batch = Vec::with_capacity(BATCH_KEPT);
     let mut backlog = false;
     let mut failing = false;
     let mut stop_tries = 0;
@@ -323,6 +327,9 @@ fn run(
             }
         }
         figures.db_commit_us.store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        if batch.is_empty() && batch.capacity() > 4 * BATCH_KEPT {
+            batch.shrink_to(BATCH_KEPT);
+        }
         backlog = !receiver.is_empty();
         figures.queue_depth.store((receiver.len() + batch.len()) as u64, Ordering::Relaxed);
         if stopping && !failing {

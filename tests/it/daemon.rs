@@ -144,6 +144,12 @@ async fn the_api_refuses_strangers_and_explains_errors() {
     let metrics = daemon.request(reqwest::Method::GET, "/metrics").await.send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("watchkeeper_check_status{check=\"api\""), "metrics export per-check status");
     assert!(metrics.contains("watchkeeper_scheduler_lag_p99_seconds"), "metrics export the scheduler lag");
+    assert!(
+        metrics.contains("# TYPE watchkeeper_scheduler_lag_seconds histogram")
+            && metrics.contains("watchkeeper_scheduler_lag_seconds_bucket{le=\"0.02\"} ")
+            && metrics.contains("watchkeeper_scheduler_lag_seconds_bucket{le=\"+Inf\"} "),
+        "metrics export the lag of every probe as a histogram: {metrics}"
+    );
     assert!(metrics.contains("watchkeeper_write_queue_depth"), "metrics export the write-queue depth");
 }
 

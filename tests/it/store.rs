@@ -45,7 +45,7 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
     let (store, report) = Store::open(dir.path()).unwrap();
     assert!(report.moved_aside.is_none());
     let figures = Arc::new(OwnFigures::default());
-    let writer = store.writer(Duration::from_secs(86_400), figures.clone()).unwrap();
+    let writer = store.writer(Duration::from_secs(86_400), 10, figures.clone()).unwrap();
     let handle = writer.handle();
     let incident = IncidentRecord {
         id: 7,
@@ -133,7 +133,7 @@ fn a_damaged_database_is_moved_aside_and_a_new_one_started() {
 async fn results_older_than_the_retention_are_pruned() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
-    let writer = store.writer(Duration::from_secs(3600), Arc::new(OwnFigures::default())).unwrap();
+    let writer = store.writer(Duration::from_secs(3600), 10, Arc::new(OwnFigures::default())).unwrap();
     let handle = writer.handle();
     let now = Utc::now();
     for (i, age_minutes) in [180, 120, 61, 59, 1].into_iter().enumerate() {
@@ -159,7 +159,7 @@ async fn results_older_than_the_retention_are_pruned() {
 async fn a_value_this_version_does_not_know_is_an_error_naming_its_row() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
-    let writer = store.writer(Duration::from_secs(86_400), Arc::new(OwnFigures::default())).unwrap();
+    let writer = store.writer(Duration::from_secs(86_400), 10, Arc::new(OwnFigures::default())).unwrap();
     let incident = IncidentRecord {
         id: 7,
         check_id: id("db"),
@@ -207,7 +207,7 @@ async fn a_value_this_version_does_not_know_is_an_error_naming_its_row() {
 async fn one_saved_state() -> (tempfile::TempDir, Store, rusqlite::Connection) {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
-    let writer = store.writer(Duration::from_secs(86_400), Arc::new(OwnFigures::default())).unwrap();
+    let writer = store.writer(Duration::from_secs(86_400), 10, Arc::new(OwnFigures::default())).unwrap();
     writer.handle().send(WriteOp::State(state("db", 3, None))).await.unwrap();
     writer.stop().await;
     let raw = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();

@@ -429,6 +429,13 @@ const REQUIREMENTS: &[Requirement] = &[
         purposes: &[Purpose::Bench],
     },
     Requirement {
+        name: "nginx (the burst's target in `cargo xtask bench --vs monit`)",
+        present: || found("nginx", &["-v"]),
+        debian: &["nginx"],
+        other: None,
+        purposes: &[Purpose::Bench],
+    },
+    Requirement {
         name: "Prometheus Alertmanager (for the alertmanager channel's tests)",
         present: || {
             let path = std::env::var("WATCHKEEPER_ALERTMANAGER")

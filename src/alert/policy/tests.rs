@@ -31,27 +31,41 @@ struct TestWorld {
     maintenance: BTreeSet<String>,
     flapping: BTreeSet<String>,
     no_network: BTreeSet<String>,
+    /// What `Policy::concerned` said before the step under way: the engine's world
+    /// holds only those checks, so the policy may ask about no other.
+    concerned: std::cell::RefCell<BTreeSet<CheckId>>,
+    /// Checks asked about that were not concerned.
+    strays: std::cell::RefCell<BTreeSet<String>>,
+}
+
+impl TestWorld {
+    fn asked<'a>(&self, check: &'a CheckId) -> &'a str {
+        if !self.concerned.borrow().contains(check) {
+            self.strays.borrow_mut().insert(check.to_string());
+        }
+        check.as_str()
+    }
 }
 
 impl World for TestWorld {
     fn parent_down(&self, check: &CheckId) -> bool {
-        self.parents_down.contains(check.as_str())
+        self.parents_down.contains(self.asked(check))
     }
 
     fn paused(&self, check: &CheckId) -> bool {
-        self.paused.contains(check.as_str())
+        self.paused.contains(self.asked(check))
     }
 
     fn maintenance(&self, check: &CheckId) -> bool {
-        self.maintenance.contains(check.as_str())
+        self.maintenance.contains(self.asked(check))
     }
 
     fn flapping(&self, check: &CheckId) -> bool {
-        self.flapping.contains(check.as_str())
+        self.flapping.contains(self.asked(check))
     }
 
     fn no_network(&self, check: &CheckId) -> bool {
-        self.no_network.contains(check.as_str())
+        self.no_network.contains(self.asked(check))
     }
 }
 
@@ -120,6 +134,7 @@ impl Play {
             for (_, subject, happening) in due {
                 self.policy.offer(subject, happening, now);
             }
+            *self.world.concerned.borrow_mut() = self.policy.concerned();
             for d in self.policy.step(now, &self.world, &self.zone) {
                 let local = self.zone.local(d.at).format("%H:%M:%S");
                 let checks: Vec<&str> = d.checks.iter().map(CheckId::as_str).collect();
@@ -139,6 +154,8 @@ impl Play {
 
     fn check(&self, expected: Expect) {
         expected.assert_eq(&(self.log.join("\n") + "\n"));
+        let strays = self.world.strays.borrow();
+        assert!(strays.is_empty(), "the policy asked about checks `concerned` did not name: {strays:?}");
     }
 }
 

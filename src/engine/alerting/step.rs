@@ -116,8 +116,9 @@ impl Engine {
     }
 }
 
-/// The live checks, as the policy asks about them: read once per step, before the
-/// policy's lock is taken.
+/// The live checks the policy may ask about (those of its bursts and open incidents,
+/// and their parents), read once per step before the policy's lock is taken: a step
+/// costs what it is about, not the number of checks.
 struct EngineWorld {
     checks: HashMap<CheckId, Facts>,
 }
@@ -131,24 +132,37 @@ struct Facts {
 
 impl EngineWorld {
     fn of(engine: &Engine) -> EngineWorld {
+        let concerned = engine.inner.alerting.with(|state| state.policy.concerned());
         let offline = engine.offline();
         let back_at = engine.network_back_at();
-        let checks = engine
-            .snapshot()
-            .into_iter()
-            .map(|c| {
-                // Until it has been probed again since the network came back, a remote
-                // check's failure may be the network's still.
-                let unprobed = back_at.is_some_and(|back| c.last.as_ref().is_none_or(|l| l.at < back));
-                let facts = Facts {
-                    status: c.status,
-                    flapping: c.flapping,
-                    no_network: c.config.remote() && (offline || unprobed),
-                    depends_on: c.config.depends_on.clone(),
-                };
-                (c.config.id.clone(), facts)
-            })
-            .collect();
+        let now = engine.now();
+        let facts_of = |runtime: &crate::engine::CheckRuntime| {
+            let facts = crate::engine::alert_facts_of(engine, runtime, now);
+            // Until it has been probed again since the network came back, a remote
+            // check's failure may be the network's still.
+            let unprobed = back_at.is_some_and(|back| facts.last_at.is_none_or(|at| at < back));
+            Facts {
+                status: facts.status,
+                flapping: facts.flapping,
+                no_network: runtime.config.remote() && (offline || unprobed),
+                depends_on: runtime.config.depends_on.clone(),
+            }
+        };
+        let mut checks: HashMap<CheckId, Facts> = HashMap::new();
+        for id in concerned {
+            if let Some(runtime) = engine.runtime(id.as_str()) {
+                checks.insert(id, facts_of(runtime));
+            }
+        }
+        // `parent_down` asks about the parents' status too.
+        let parents: Vec<CheckId> = checks.values().flat_map(|f| f.depends_on.iter()).cloned().collect();
+        for id in parents {
+            if let (std::collections::hash_map::Entry::Vacant(entry), Some(runtime)) =
+                (checks.entry(id.clone()), engine.runtime(id.as_str()))
+            {
+                entry.insert(facts_of(runtime));
+            }
+        }
         EngineWorld { checks }
     }
 
