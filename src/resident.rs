@@ -2,10 +2,9 @@
 //! does again: the config compiler, the migrations, the command line, the first probe
 //! of each kind. Their code stays mapped (and counted in the resident set) and their
 //! heap stays in malloc's free lists. [`settle`] drops both: the pages of the
-//! executable that are the file's own (read-only, never copied on write) leave the
-//! process's page tables, and whatever running still uses comes back at its next touch
-//! from the page cache (a minor fault, no disk read while the cache holds it); then the
-//! heap's free pages go back to the system.
+//! executable that are the file's own (read-only, never copied on write) are paged out,
+//! and whatever running still uses is read back at its next touch, a page at a time;
+//! then the heap's free pages go back to the system.
 //!
 //! A leaf: it knows the process's own maps and malloc, nothing of checks.
 
@@ -14,7 +13,7 @@
 pub struct Settled {
     /// Resident bytes of the executable's read-only mappings dropped.
     pub code: u64,
-    /// Resident bytes before and after.
+    /// Resident bytes before and after (0 where they cannot be read).
     pub before: u64,
     pub after: u64,
 }
@@ -23,7 +22,7 @@ pub struct Settled {
 /// hold no private copy (so that each page comes back from the file exactly as it
 /// was), then trims malloc's free memory. Does nothing where the maps cannot be read.
 pub fn settle() -> Settled {
-    let before = resident_bytes();
+    let before = own_rss().unwrap_or(0);
     let mut code = 0;
     if let (Ok(exe), Ok(smaps)) = (std::fs::read_link("/proc/self/exe"), std::fs::read_to_string("/proc/self/smaps")) {
         for mapping in mappings(&smaps).filter(|m| m.droppable(&exe)) {
@@ -51,17 +50,16 @@ pub fn settle() -> Settled {
     unsafe {
         libc::malloc_trim(0);
     }
-    Settled { code, before, after: resident_bytes() }
+    Settled { code, before, after: own_rss().unwrap_or(0) }
 }
 
-/// The resident set of this process, in bytes (0 where it cannot be read).
-pub fn resident_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
+/// This process's resident set size, from /proc on Linux.
+pub fn own_rss() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * u64::try_from(page_size).ok()?)
 }
 
 /// One mapping of `/proc/self/smaps`.

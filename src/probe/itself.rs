@@ -46,7 +46,7 @@ pub async fn probe(_: &Spec, context: &ProbeContext, _: Duration, _: Duration) -
     let lag = own.lag_percentile(0.99);
     let queue = OwnFigures::get(&own.queue_depth);
     let dropped = OwnFigures::get(&own.dropped);
-    let memory = own_rss().unwrap_or(0);
+    let memory = crate::resident::own_rss().unwrap_or(0);
     Observation {
         values: vec![
             ("lag", Value::Duration(lag)),
@@ -61,13 +61,4 @@ pub async fn probe(_: &Spec, context: &ProbeContext, _: Duration, _: Duration) -
         ),
         ..Default::default()
     }
-}
-
-/// This process's resident set size, from /proc on Linux.
-pub fn own_rss() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    // SAFETY: sysconf has no memory-safety preconditions.
-    let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    Some(pages * u64::try_from(page_size).ok()?)
 }

@@ -31,7 +31,6 @@ use crate::model::{FailureClass, Observation, Value};
 
 pub use self::guard::guard;
 pub use self::http::HttpClients;
-pub use self::itself::own_rss;
 
 /// What a kind may read of the rest of its `[[check]]` when it compiles.
 #[derive(Debug, Clone, Copy)]

@@ -135,7 +135,7 @@ pub fn render(engine: &crate::engine::Engine) -> String {
         (
             "watchkeeper_resident_memory_bytes",
             "Resident memory of the watchkeeper process.",
-            crate::probe::own_rss().unwrap_or(0) as f64,
+            crate::resident::own_rss().unwrap_or(0) as f64,
         ),
     ];
     for (name, help, value) in gauges {
