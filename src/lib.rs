@@ -18,6 +18,7 @@ pub mod doctor;
 pub mod engine;
 pub mod exec;
 pub mod figures;
+pub mod glob;
 pub mod healing;
 pub mod maintenance;
 pub mod model;

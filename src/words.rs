@@ -658,6 +658,11 @@ pub fn failure_class(class: crate::model::FailureClass) -> &'static str {
         Component => "a component is down",
         HealthBody => "unreadable health body",
         BreakerOpen => "breaker open",
+        NotFound => "not found",
+        Permission => "permission denied",
+        Nxdomain => "no such name",
+        Servfail => "DNS server failed",
+        DnsRefused => "DNS query refused",
         ProbeError => "probe error",
     }
 }

@@ -78,7 +78,7 @@ wire_enum! {
     /// Why a result is not up.
     FailureClassDto("FailureClass") <=> FailureClass {
         Refused, Timeout, Dns, Tls, HttpStatus, Condition, BodyTooLarge, Connection, Component, HealthBody, BreakerOpen,
-        ProbeError,
+        NotFound, Permission, Nxdomain, Servfail, DnsRefused, ProbeError,
     }
 }
 

@@ -21,7 +21,7 @@ use crate::diagnostic::{did_you_mean, key_names, table_schema, Report};
 use crate::probe::{self, Common, ProbeSpec};
 
 /// Kinds of the public contract that this version does not probe yet.
-const PLANNED_KINDS: &[&str] = &["dns", "tls", "file", "heartbeat", "prometheus", "alertmanager"];
+const PLANNED_KINDS: &[&str] = &["tls", "heartbeat", "prometheus", "alertmanager"];
 const PLANNED_ACTION_KINDS: &[&str] = &[];
 /// Keys of the public contract that this version does not act on yet: refused with a
 /// clear message rather than silently ignored.
@@ -221,7 +221,13 @@ impl Reader {
         let kind = split.kind.map(|k| &self.probes[k]);
         let probe = kind.and_then(|kind| {
             let name = raw.as_ref().and_then(|r| r.name.as_ref()).map(|n| n.get_ref().as_str());
-            (kind.compile)(split.kind_keys, value.span(), Common { name }, &mut report.scope(label, split.kind_span))
+            let conditions: Vec<&str> = raw
+                .iter()
+                .flat_map(|r| r.expect.iter().chain(&r.degraded_if).flatten())
+                .map(|c| c.get_ref().as_str())
+                .collect();
+            let common = Common { name, conditions: &conditions };
+            (kind.compile)(split.kind_keys, value.span(), common, &mut report.scope(label, split.kind_span))
         });
         Some(CheckEntry { raw: raw?, probe, fields: kind.map_or(&[], |k| k.fields) })
     }

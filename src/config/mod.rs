@@ -289,7 +289,10 @@ pub fn reference() -> String {
     );
     for kind in crate::probe::kinds() {
         let values = kind.fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
-        let about = format!("Conditions of these checks can use {values}.");
+        let mut about = format!("Conditions of these checks can use {values}.");
+        if !kind.example.is_empty() {
+            about.push_str(&format!("\n\n```toml\n{}\n```", kind.example));
+        }
         section(&mut out, &format!("`[[check]]` `kind = \"{}\"`", kind.name), &about, (kind.keys)());
     }
     section(

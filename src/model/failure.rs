@@ -27,6 +27,16 @@ codes! {
         HealthBody = "health_body",
         /// The breaker is open: the target was not contacted.
         BreakerOpen = "breaker_open",
+        /// The file or directory a check watches does not exist.
+        NotFound = "not_found",
+        /// Watchkeeper may not read what the check watches.
+        Permission = "permission",
+        /// The DNS name does not exist (NXDOMAIN).
+        Nxdomain = "nxdomain",
+        /// The DNS server failed to answer (SERVFAIL).
+        Servfail = "servfail",
+        /// The DNS server refused the query (REFUSED).
+        DnsRefused = "dns_refused",
         /// The probe itself failed (panicked, could not start, bad set-up).
         ProbeError = "probe_error",
     }
@@ -64,6 +74,21 @@ impl FailureClass {
             }
             FailureClass::BreakerOpen => {
                 "the target kept failing so probing is paused: a trial runs when the breaker half-opens"
+            }
+            FailureClass::NotFound => {
+                "it does not exist: check the path, and whether the job that writes it ran"
+            }
+            FailureClass::Permission => {
+                "Watchkeeper may not read it: grant its user read access (and search access to every directory on the way), or watch a path it can read"
+            }
+            FailureClass::Nxdomain => {
+                "the name does not exist in DNS: check the spelling, and that the record was not removed from its zone"
+            }
+            FailureClass::Servfail => {
+                "the DNS server could not answer: check the zone's name servers and DNSSEC, or ask another `server`"
+            }
+            FailureClass::DnsRefused => {
+                "the DNS server refused the query: it may not serve this zone or this client; ask a server that does"
             }
             FailureClass::ProbeError => {
                 "the probe itself could not run: read the message, fix the check's config or the environment"

@@ -14,6 +14,12 @@ use crate::exec::{self, CommandSpec};
 use crate::model::{FailureClass, Observation, Value};
 
 pub const NAME: &str = "command";
+/// A check of this kind, as docs/config.md shows it.
+pub const EXAMPLE: &str = r#"[[check]]
+id = "queue"
+kind = "command"
+command = ["/usr/local/bin/queue-depth", "--json"]
+expect = ["exit == 0", "stdout < 1000"]"#;
 pub const FIELDS: &[&str] = &["exit", "stdout", "latency"];
 /// A failed condition is a `condition` failure, whatever its value.
 pub const FAILED: &[(&str, FailureClass)] = &[];

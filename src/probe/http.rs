@@ -16,6 +16,13 @@ use crate::secret::Secret;
 use crate::units::format_size;
 
 pub const NAME: &str = "http";
+/// A check of this kind, as docs/config.md shows it.
+pub const EXAMPLE: &str = r#"[[check]]
+id = "api"
+kind = "http"
+url = "https://api.example.com/actuator/health"
+expect = ["status == 200", "component.db == \"UP\""]
+degraded_if = ["latency > 800ms"]"#;
 pub const FIELDS: &[&str] = &["status", "latency", "body", "json", "header", "component"];
 /// A failed condition on `status` is an `http_status` failure; on the others, `condition`.
 pub const FAILED: &[(&str, FailureClass)] = &[("status", FailureClass::HttpStatus)];

@@ -13,6 +13,10 @@ use crate::model::{FailureClass, Observation, Value};
 use crate::units::{format_duration, format_size};
 
 pub const NAME: &str = "self";
+/// A check of this kind, as docs/config.md shows it.
+pub const EXAMPLE: &str = r#"[[check]]
+id = "watchkeeper"
+kind = "self""#;
 pub const FIELDS: &[&str] = &["lag", "queue", "memory", "dropped"];
 /// A failed condition is a `condition` failure, whatever its value.
 pub const FAILED: &[(&str, FailureClass)] = &[];

@@ -10,6 +10,8 @@
 //! by the engine (`guard`), so a probe that ignores its own deadline still ends.
 
 pub mod command;
+pub mod dns;
+pub mod file;
 mod guard;
 pub mod health;
 pub mod http;
@@ -37,12 +39,28 @@ pub use self::http::HttpClients;
 pub struct Common<'a> {
     /// The check's `name`, when set.
     pub name: Option<&'a str>,
+    /// Its `expect` and `degraded_if` conditions, as written.
+    pub conditions: &'a [&'a str],
+}
+
+impl Common<'_> {
+    /// Some condition of the check reads `field`.
+    pub fn reads(&self, field: &str) -> bool {
+        self.conditions.iter().any(|c| {
+            let subject = c.trim_start();
+            subject
+                .strip_prefix(field)
+                .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.'))
+        })
+    }
 }
 
 /// A probe kind as config compilation sees it.
 pub struct Kind {
     /// `kind = "..."`.
     pub name: &'static str,
+    /// A check of this kind in TOML, for the docs.
+    pub example: &'static str,
     /// The values its conditions may use (`status`, `json`, `header`, ...).
     pub fields: &'static [&'static str],
     /// The JSON Schema of its keys.
@@ -58,7 +76,7 @@ impl Kind {
     }
 }
 
-/// Declares the kinds: `Variant => module`. Each module has `NAME`, `Keys`, `Spec`,
+/// Declares the kinds: `Variant => module`. Each module has `NAME`, `EXAMPLE`, `Keys`, `Spec`,
 /// `FIELDS`, `FAILED`, `compile`, `default_expect`, `target`, `remote` and `probe`.
 macro_rules! kinds {
     ($($(#[$attr:meta])* $variant:ident => $module:ident,)*) => {
@@ -121,6 +139,7 @@ macro_rules! kinds {
                 $(#[$attr])*
                 kinds.push(Kind {
                     name: $module::NAME,
+                    example: $module::EXAMPLE,
                     fields: $module::FIELDS,
                     keys: crate::diagnostic::table_schema::<$module::Keys>,
                     compile: |table, span, common, scope| {
@@ -140,6 +159,8 @@ kinds! {
     System => system,
     Process => process,
     Command => command,
+    Dns => dns,
+    File => file,
     Itself => itself,
     #[cfg(test)]
     Scripted => scripted,
@@ -186,6 +207,7 @@ impl ProbeSpec {
             },
             ProbeSpec::Process(_) => measure("cpu", "CPU", "%"),
             ProbeSpec::Command(_) => measure("stdout", "output", ""),
+            ProbeSpec::File(_) => measure("size", "size", "bytes"),
             _ => None,
         }
     }
@@ -205,6 +227,8 @@ impl ProbeSpec {
         match self {
             ProbeSpec::Http(spec) => spec.url.host_str().is_some_and(|host| !is_local_host(host)),
             ProbeSpec::Tcp(spec) => !is_local_host(&spec.host),
+            // The system's resolvers reach out even when the stub is on loopback.
+            ProbeSpec::Dns(spec) => spec.server.is_none_or(|server| !server.ip().is_loopback()),
             _ => false,
         }
     }

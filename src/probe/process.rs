@@ -13,6 +13,12 @@ use crate::diagnostic::Scope;
 use crate::model::{FailureClass, Observation};
 
 pub const NAME: &str = "process";
+/// A check of this kind, as docs/config.md shows it.
+pub const EXAMPLE: &str = r#"[[check]]
+id = "nginx-running"
+kind = "process"
+process = "nginx"
+expect = ["count >= 1", "memory < 500MB"]"#;
 pub const FIELDS: &[&str] = &["count", "cpu", "memory", "uptime"];
 /// A failed condition is a `condition` failure, whatever its value.
 pub const FAILED: &[(&str, FailureClass)] = &[];

@@ -16,6 +16,8 @@ use crate::diagnostic::Scope;
 use crate::model::{FailureClass, Observation};
 
 pub const NAME: &str = "scripted";
+/// A check of this kind, as docs/config.md shows it.
+pub const EXAMPLE: &str = r#""#;
 pub const FIELDS: &[&str] = &["latency"];
 /// A failed condition is a `condition` failure, whatever its value.
 pub const FAILED: &[(&str, FailureClass)] = &[];

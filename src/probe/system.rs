@@ -21,6 +21,13 @@ use crate::model::{FailureClass, Observation, Value};
 use crate::units::format_size;
 
 pub const NAME: &str = "system";
+/// A check of this kind, as docs/config.md shows it.
+pub const EXAMPLE: &str = r#"[[check]]
+id = "disk"
+kind = "system"
+metric = "disk"
+mount = "/"
+expect = ["value < 90"]"#;
 pub const FIELDS: &[&str] = &["value"];
 /// A failed condition is a `condition` failure, whatever its value.
 pub const FAILED: &[(&str, FailureClass)] = &[];

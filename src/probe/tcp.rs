@@ -11,6 +11,12 @@ use crate::diagnostic::Scope;
 use crate::model::{FailureClass, Observation, Value};
 
 pub const NAME: &str = "tcp";
+/// A check of this kind, as docs/config.md shows it.
+pub const EXAMPLE: &str = r#"[[check]]
+id = "db"
+kind = "tcp"
+host = "db.internal"
+port = 5432"#;
 pub const FIELDS: &[&str] = &["latency", "connected"];
 /// A failed condition is a `condition` failure, whatever its value.
 pub const FAILED: &[(&str, FailureClass)] = &[];

@@ -11,6 +11,7 @@ mod cli;
 mod daemon;
 mod faults;
 mod health;
+mod kinds;
 mod live;
 mod pages;
 mod pause;

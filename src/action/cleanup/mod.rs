@@ -5,7 +5,6 @@
 //! at once. The walk never follows a symlink nor leaves the root's file system
 //! (`walk`); a root that would be a disaster is refused by config.
 
-pub mod glob;
 pub mod quarantine;
 pub mod walk;
 
@@ -20,9 +19,9 @@ use toml::Spanned;
 use super::{Context, Preview, Ran};
 use crate::diagnostic::Scope;
 use crate::exec;
+use crate::glob::Glob;
 use crate::model::{Plan, PlanFile, Quarantined, RunStatus};
 use crate::units::{format_duration, format_size};
-use glob::Glob;
 use walk::Found;
 
 pub const NAME: &str = "cleanup";

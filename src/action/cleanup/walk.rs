@@ -11,7 +11,7 @@ use std::path::Path;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
-use super::glob::Glob;
+use crate::glob::Glob;
 
 /// Directories deeper than this are not entered (a bound, not a limit anyone meets).
 const MAX_DEPTH: usize = 64;

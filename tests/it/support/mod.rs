@@ -5,6 +5,7 @@
 
 pub mod alertmanager;
 pub mod daemon;
+pub mod dns;
 pub mod docker;
 pub mod systemd;
 pub mod target;

@@ -1,7 +1,9 @@
-//! The `pattern` of a cleanup: `*.log` (a file name, at any depth), `logs/*.gz` (a
-//! path below the root), `**/*.tmp` (`**` spans directories). `*` and `?` match within
-//! one name, `[abc]` one of those bytes. Matched on bytes: any name a file system
-//! allows.
+//! File-name patterns: a cleanup's `pattern` and a file check's `glob`. `*.log` (a file
+//! name, at any depth), `logs/*.gz` (a path below the root), `**/*.tmp` (`**` spans
+//! directories). `*` and `?` match within one name, `[abc]` one of those bytes. Matched
+//! on bytes: any name a file system allows. A name is matched in time linear in the
+//! pattern times the name, whatever the pattern (no backtracking blow-up on `*a*a*a*b`).
+//! Invariant: a leaf.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Glob {
@@ -31,6 +33,16 @@ impl Glob {
             }
         }
         Ok(Glob { by_name: parts.len() == 1, parts })
+    }
+
+    /// It matches a name alone (it has no `/`).
+    pub fn is_by_name(&self) -> bool {
+        self.by_name
+    }
+
+    /// Whether one name matches a pattern that [`is_by_name`](Glob::is_by_name).
+    pub fn matches_name(&self, name: &[u8]) -> bool {
+        self.by_name && name_matches(&self.parts[0], name)
     }
 
     /// Whether a path below the root (its components) matches.
@@ -69,19 +81,40 @@ fn path_matches(parts: &[Vec<u8>], components: &[Vec<u8>]) -> bool {
     }
 }
 
-/// `*`, `?` and `[...]` within one name.
+/// `*`, `?` and `[...]` within one name. On a mismatch it goes back only to the last
+/// `*` seen, one byte further along the name: the earlier stars can match no better.
 fn name_matches(pattern: &[u8], name: &[u8]) -> bool {
-    match pattern.split_first() {
-        None => name.is_empty(),
-        Some((b'*', rest)) => (0..=name.len()).any(|skip| name_matches(rest, &name[skip..])),
-        Some((b'?', rest)) => !name.is_empty() && name_matches(rest, &name[1..]),
-        Some((b'[', rest)) => {
-            let Some(close) = rest.iter().position(|b| *b == b']') else { return false };
-            let (set, after) = (&rest[..close], &rest[close + 1..]);
-            name.first().is_some_and(|c| in_set(set, *c)) && name_matches(after, &name[1..])
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        let step = match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p + 1, n));
+                p += 1;
+                continue;
+            }
+            Some(b'?') => Some(p + 1),
+            Some(b'[') => match pattern[p + 1..].iter().position(|b| *b == b']') {
+                Some(close) if in_set(&pattern[p + 1..p + 1 + close], name[n]) => Some(p + close + 2),
+                _ => None,
+            },
+            Some(c) if *c == name[n] => Some(p + 1),
+            _ => None,
+        };
+        match (step, star) {
+            (Some(next), _) => {
+                p = next;
+                n += 1;
+            }
+            (None, Some((after, from))) => {
+                p = after;
+                n = from + 1;
+                star = Some((after, from + 1));
+            }
+            (None, None) => return false,
         }
-        Some((c, rest)) => name.first() == Some(c) && name_matches(rest, &name[1..]),
     }
+    pattern[p..].iter().all(|b| *b == b'*')
 }
 
 /// `abc` or ranges `a-z0-9`.
@@ -127,6 +160,23 @@ mod tests {
         let odd = Glob::parse("*").unwrap();
         assert!(odd.matches(&[b"new\nline\xff".to_vec()]), "any bytes");
         assert!(Glob::parse("?").unwrap().matches(&path("x")) && !Glob::parse("?").unwrap().matches(&path("xy")));
+        let stars = Glob::parse("a*b*c").unwrap();
+        assert!(stars.matches_name(b"abc") && stars.matches_name(b"aXbYbZc") && !stars.matches_name(b"aXbYcZ"));
+        assert!(
+            Glob::parse("*[0-9]").unwrap().matches_name(b"log9") && !Glob::parse("*[0-9]").unwrap().matches_name(b"9x")
+        );
+        assert!(Glob::parse("x*").unwrap().matches_name(b"x") && !Glob::parse("x*").unwrap().matches_name(b""));
+        assert!(!in_dir.matches_name(b"x.gz"), "a path pattern matches no bare name");
+    }
+
+    #[test]
+    fn many_stars_on_a_long_name_end_at_once() {
+        let pattern = format!("{}c", "*a".repeat(20));
+        let name = vec![b'a'; 255];
+        assert!(!Glob::parse(&pattern).unwrap().matches_name(&name));
+        let mut ends_in_c = name.clone();
+        ends_in_c.push(b'c');
+        assert!(Glob::parse(&pattern).unwrap().matches_name(&ends_in_c));
     }
 
     #[test]

@@ -1,0 +1,307 @@
+//! The probe kinds that watch more than HTTP and ports (file, dns, ...), each against
+//! real things: files in temp dirs, a DNS responder on loopback.
+
+use std::time::Duration;
+
+use watchkeeper::config::{compile, CheckConfig};
+use watchkeeper::engine::evaluate;
+use watchkeeper::model::{FailureClass, Verdict};
+use watchkeeper::probe::{self, ProbeContext};
+
+use crate::support::{assert_config_refused, binary};
+
+fn one_check(body: &str) -> CheckConfig {
+    let text = format!("[[check]]\nid = \"c\"\n{body}\n");
+    let compiled = compile(&text, "test.toml").unwrap_or_else(|e| panic!("test config compiles: {e}"));
+    compiled.config.checks.into_iter().next().unwrap()
+}
+
+async fn verdict(check: &CheckConfig) -> Verdict {
+    let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout, check.interval).await;
+    evaluate(check, &observation).0
+}
+
+fn class(verdict: &Verdict) -> Option<FailureClass> {
+    match verdict {
+        Verdict::Down(failure) => Some(failure.class),
+        _ => None,
+    }
+}
+
+fn set_age(path: &std::path::Path, age: Duration) {
+    let file = std::fs::File::options().append(true).open(path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - age).unwrap();
+}
+
+#[tokio::test]
+async fn file_checks_judge_existence_age_size_and_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("db.dump");
+    let fresh =
+        one_check(&format!("kind = \"file\"\npath = \"{}\"\nexpect = [\"age < 1d\", \"size > 1KB\"]", dump.display()));
+    let missing = verdict(&fresh).await;
+    assert_eq!(class(&missing), Some(FailureClass::NotFound), "a missing file is not found: {missing:?}");
+    if let Verdict::Down(failure) = &missing {
+        assert!(failure.message.contains("db.dump` does not exist"), "{}", failure.message);
+    }
+
+    std::fs::write(&dump, vec![7u8; 4096]).unwrap();
+    assert_eq!(verdict(&fresh).await, Verdict::Up, "a fresh dump of 4 KB");
+    set_age(&dump, Duration::from_secs(2 * 86_400));
+    let stale = verdict(&fresh).await;
+    assert_eq!(class(&stale), Some(FailureClass::Condition), "{stale:?}");
+    if let Verdict::Down(failure) = &stale {
+        assert!(failure.message.starts_with("expected age < 1d, got 2d"), "{}", failure.message);
+    }
+
+    let default = one_check(&format!("kind = \"file\"\npath = \"{}\"", dump.display()));
+    assert_eq!(default.expect.iter().map(|c| c.source.as_str()).collect::<Vec<_>>(), ["exists == true"]);
+    assert_eq!(verdict(&default).await, Verdict::Up);
+
+    let gone = one_check(&format!(
+        "kind = \"file\"\npath = \"{}\"\nexpect = [\"exists == false\"]",
+        dir.path().join("app.lock").display()
+    ));
+    assert_eq!(verdict(&gone).await, Verdict::Up, "a lock file that should be gone is judged by its condition");
+    std::fs::write(dir.path().join("app.lock"), "1").unwrap();
+    assert_eq!(class(&verdict(&gone).await), Some(FailureClass::NotFound), "exists is the not_found class");
+
+    let backups = dir.path().join("backups");
+    std::fs::create_dir(&backups).unwrap();
+    let nightly = one_check(&format!(
+        "kind = \"file\"\npath = \"{}\"\nglob = \"*.tar.gz\"\nexpect = [\"count >= 2\", \"age < 26h\"]",
+        backups.display()
+    ));
+    assert_eq!(nightly.probe.target(), format!("{}/*.tar.gz", backups.display()));
+    for (name, age) in [("mon.tar.gz", 3), ("tue.tar.gz", 2), ("notes.txt", 0)] {
+        let path = backups.join(name);
+        std::fs::write(&path, "x").unwrap();
+        set_age(&path, Duration::from_secs(age * 86_400));
+    }
+    let old = verdict(&nightly).await;
+    assert!(matches!(&old, Verdict::Down(f) if f.message.starts_with("expected age < 26h, got 2d")), "{old:?}");
+    std::fs::write(backups.join("wed.tar.gz"), "x").unwrap();
+    assert_eq!(verdict(&nightly).await, Verdict::Up, "last night's backup is there");
+}
+
+#[test]
+fn file_keys_are_checked_where_they_are_written() {
+    assert_config_refused(
+        "[[check]]\nid = \"f\"\nkind = \"file\"\npath = \"backups\"\n",
+        &["wk.toml:4:8", "must be an absolute path, got `backups`", "write the whole path from `/`"],
+    );
+    assert_config_refused(
+        "[[check]]\nid = \"f\"\nkind = \"file\"\npath = \"/srv\"\nglob = \"old/*.gz\"\n",
+        &["wk.toml:5:8", "matches names in the directory only"],
+    );
+    assert_config_refused("[[check]]\nid = \"f\"\nkind = \"file\"\n", &["`path`", "/var/backups/db.dump"]);
+    assert_config_refused(
+        "[[check]]\nid = \"f\"\nkind = \"file\"\npath = \"/srv\"\nexpect = [\"mtime < 1d\"]\n",
+        &["file checks have: exists, age, size, count, latency"],
+    );
+}
+
+/// What Watchkeeper may not read is `permission`, with its resolution. Run as root (as
+/// CI is), the check runs as `nobody` through `setpriv`, since root reads everything.
+#[test]
+fn a_file_it_may_not_read_is_a_permission_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let private = root.join("private");
+    std::fs::create_dir(&private).unwrap();
+    std::fs::write(private.join("secret.key"), "k").unwrap();
+    let config = root.join("wk.toml");
+    std::fs::write(
+        &config,
+        format!("[[check]]\nid = \"key\"\nkind = \"file\"\npath = \"{}\"\n", private.join("secret.key").display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let args = ["check", "--json", "--config", config.to_str().unwrap(), "--data-dir", "/nonexistent"];
+    // SAFETY: geteuid has no preconditions.
+    let output = if unsafe { libc::geteuid() } == 0 {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", binary()])
+            .args(args)
+            .env_remove("WATCHKEEPER_CONFIG")
+            .output()
+            .expect("setpriv (util-linux) runs")
+    } else {
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o000)).unwrap();
+        std::process::Command::new(binary()).args(args).env_remove("WATCHKEEPER_CONFIG").output().unwrap()
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "down:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let failure = &report["checks"][0]["failure"];
+    assert_eq!(failure["class"], "permission", "{report}");
+    assert!(failure["resolution"].as_str().unwrap_or("").contains("grant its user read access"), "{report}");
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+}
+
+/// docs/config.md shows an example of every kind: each one compiles as it is shown.
+#[test]
+fn every_kind_example_in_the_docs_compiles() {
+    for kind in probe::kinds() {
+        if kind.example.is_empty() {
+            continue;
+        }
+        let compiled = compile(kind.example, "example.toml")
+            .unwrap_or_else(|e| panic!("the example of `{}` compiles: {e}", kind.name));
+        assert_eq!(compiled.config.checks[0].probe.kind(), kind.name);
+        assert!(compiled.warnings.is_empty(), "{}: {:?}", kind.name, compiled.warnings);
+    }
+}
+
+mod dns {
+    use std::net::Ipv4Addr;
+    use std::time::{Duration, Instant};
+
+    use hickory_proto::rr::rdata::{A, CNAME, MX, SRV, TXT};
+    use hickory_proto::rr::{Name, RData};
+    use watchkeeper::model::{FailureClass, Value, Verdict};
+    use watchkeeper::probe::{self, ProbeContext};
+
+    use super::{class, one_check, verdict};
+    use crate::support::assert_config_refused;
+    use crate::support::dns::{DnsServer, Mode};
+
+    fn name(text: &str) -> Name {
+        Name::from_utf8(text).unwrap()
+    }
+
+    async fn zone() -> DnsServer {
+        let server = DnsServer::start().await;
+        server.add("app.test.", 300, RData::A(A(Ipv4Addr::new(10, 0, 0, 5))));
+        server.add("app.test.", 60, RData::A(A(Ipv4Addr::new(10, 0, 0, 6))));
+        server.add("test.", 3600, RData::MX(MX::new(10, name("mail.test."))));
+        server.add("test.", 3600, RData::TXT(TXT::new(vec!["v=spf1 -all".into()])));
+        server.add("_sip._udp.test.", 600, RData::SRV(SRV::new(10, 5, 5060, name("sip.test."))));
+        server.add("www.test.", 600, RData::CNAME(CNAME(name("app.test."))));
+        server
+    }
+
+    fn check(server: &DnsServer, keys: &str) -> watchkeeper::config::CheckConfig {
+        one_check(&format!("kind = \"dns\"\nserver = \"{}\"\ntimeout = \"1s\"\n{keys}", server.server()))
+    }
+
+    #[tokio::test]
+    async fn records_are_answers_with_their_count_and_ttl() {
+        let server = zone().await;
+        let a = check(&server, "name = \"app.test\"\nexpect = [\"answers contains \\\"10.0.0.6\\\"\", \"count == 2\"]");
+        assert_eq!(a.probe.target(), format!("A app.test @{}", server.addr));
+        let observation = probe::run(&ProbeContext::default(), &a.probe, a.timeout, a.interval).await;
+        assert_eq!(
+            observation.value("answers").as_deref(),
+            Some(&Value::Json(serde_json::json!(["10.0.0.5", "10.0.0.6"]))),
+            "{observation:?}"
+        );
+        assert_eq!(observation.value("ttl").as_deref(), Some(&Value::Duration(Duration::from_secs(60))), "the lowest");
+        assert!(observation.latency.is_some());
+        assert_eq!(verdict(&a).await, Verdict::Up);
+
+        for (keys, want) in [
+            ("name = \"test\"\nrecord = \"mx\"", "10 mail.test."),
+            ("name = \"test\"\nrecord = \"TXT\"", "v=spf1 -all"),
+            ("name = \"_sip._udp.test\"\nrecord = \"SRV\"", "10 5 5060 sip.test."),
+            ("name = \"www.test\"\nrecord = \"CNAME\"", "app.test."),
+        ] {
+            let check = check(&server, keys);
+            let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout, check.interval).await;
+            assert_eq!(
+                observation.value("answers").as_deref(),
+                Some(&Value::Json(serde_json::json!([want]))),
+                "{keys}: {observation:?}"
+            );
+            assert_eq!(evaluate_default(&check, &observation), Verdict::Up, "{keys}");
+        }
+
+        let changed = check(&server, "name = \"app.test\"\nexpect = [\"answers contains \\\"10.0.0.9\\\"\"]");
+        let failed = verdict(&changed).await;
+        assert!(
+            matches!(&failed, Verdict::Down(f) if f.message == r#"expected answers contains "10.0.0.9", got ["10.0.0.5","10.0.0.6"]"#),
+            "{failed:?}"
+        );
+    }
+
+    fn evaluate_default(
+        check: &watchkeeper::config::CheckConfig,
+        observation: &watchkeeper::model::Observation,
+    ) -> Verdict {
+        watchkeeper::engine::evaluate(check, observation).0
+    }
+
+    #[tokio::test]
+    async fn each_way_a_lookup_fails_is_its_own_class() {
+        let server = zone().await;
+        let missing = check(&server, "name = \"nope.test\"");
+        let nx = verdict(&missing).await;
+        assert_eq!(class(&nx), Some(FailureClass::Nxdomain), "{nx:?}");
+        assert!(matches!(&nx, Verdict::Down(f) if f.message.contains("nope.test does not exist: NXDOMAIN from")));
+
+        let no_aaaa = check(&server, "name = \"app.test\"\nrecord = \"AAAA\"");
+        let nodata = verdict(&no_aaaa).await;
+        assert_eq!(class(&nodata), Some(FailureClass::Dns), "a name without that record: {nodata:?}");
+        assert!(matches!(&nodata, Verdict::Down(f) if f.message == "expected count >= 1, got 0"), "{nodata:?}");
+
+        let app = check(&server, "name = \"app.test\"");
+        server.set(Mode::ServFail);
+        assert_eq!(class(&verdict(&app).await), Some(FailureClass::Servfail));
+        server.set(Mode::Refused);
+        assert_eq!(class(&verdict(&app).await), Some(FailureClass::DnsRefused));
+        server.set(Mode::Garbage);
+        let garbage = verdict(&app).await;
+        assert!(
+            matches!(&garbage, Verdict::Down(f) if f.class == FailureClass::Dns && f.message.contains("cannot be read")),
+            "{garbage:?}"
+        );
+        server.set(Mode::CutShort);
+        let cut = verdict(&app).await;
+        assert!(
+            matches!(&cut, Verdict::Down(f) if f.class == FailureClass::Dns && f.message.contains("cannot be read")),
+            "{cut:?}"
+        );
+
+        server.set(Mode::Hang);
+        let started = Instant::now();
+        let hung = verdict(&app).await;
+        assert_eq!(class(&hung), Some(FailureClass::Timeout), "{hung:?}");
+        assert!(started.elapsed() < Duration::from_secs(5), "bounded by the check's timeout");
+
+        let port = server.addr.port();
+        drop(server);
+        let gone =
+            one_check(&format!("kind = \"dns\"\nname = \"app.test\"\nserver = \"127.0.0.1:{port}\"\ntimeout = \"1s\""));
+        let refused = verdict(&gone).await;
+        assert!(matches!(class(&refused), Some(FailureClass::Refused | FailureClass::Timeout)), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_truncated_answer_is_asked_again_over_tcp() {
+        let server = zone().await;
+        server.set(Mode::Truncate);
+        let app = check(&server, "name = \"app.test\"\nexpect = [\"count == 2\"]");
+        assert_eq!(verdict(&app).await, Verdict::Up);
+        assert_eq!(server.over_tcp(), 1, "{:?}", server.seen.lock().unwrap());
+    }
+
+    #[test]
+    fn dns_keys_are_checked_where_they_are_written() {
+        assert_config_refused(
+            "[[check]]\nid = \"d\"\nkind = \"dns\"\nname = \"example.com\"\nrecord = \"PTR\"\n",
+            &["wk.toml:5:10", "unknown record type `PTR`", "use one of: A, AAAA, CNAME, MX, TXT, NS, SRV"],
+        );
+        assert_config_refused(
+            "[[check]]\nid = \"d\"\nkind = \"dns\"\nname = \"example.com\"\nserver = \"dns.google\"\n",
+            &["wk.toml:5:10", "`dns.google` is not an IP address", "`10.0.0.53:5353`"],
+        );
+        assert_config_refused("[[check]]\nid = \"d\"\nkind = \"dns\"\n", &["`name`", "the name to look up"]);
+        assert_config_refused(
+            "[[check]]\nid = \"d\"\nkind = \"dns\"\nname = \"a b.com\"\n",
+            &["`a b.com` is not a DNS name"],
+        );
+    }
+}
