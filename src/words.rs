@@ -663,6 +663,10 @@ pub fn failure_class(class: crate::model::FailureClass) -> &'static str {
         Nxdomain => "no such name",
         Servfail => "DNS server failed",
         DnsRefused => "DNS query refused",
+        CertExpiry => "certificate expiring",
+        CertName => "certificate for another name",
+        CertSelfSigned => "self-signed certificate",
+        CertUntrusted => "certificate not trusted",
         ProbeError => "probe error",
     }
 }

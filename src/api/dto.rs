@@ -78,7 +78,8 @@ wire_enum! {
     /// Why a result is not up.
     FailureClassDto("FailureClass") <=> FailureClass {
         Refused, Timeout, Dns, Tls, HttpStatus, Condition, BodyTooLarge, Connection, Component, HealthBody, BreakerOpen,
-        NotFound, Permission, Nxdomain, Servfail, DnsRefused, ProbeError,
+        NotFound, Permission, Nxdomain, Servfail, DnsRefused, CertExpiry, CertName, CertSelfSigned, CertUntrusted,
+        ProbeError,
     }
 }
 

@@ -165,7 +165,7 @@ kind = "shell"
                 wk.toml:6:19: check "api": expect: in condition `status = 200`: use `==` to compare
                   help: write conditions as `subject op value`, e.g. `status == 200`, `latency < 500ms`, `json.status == "UP"`
                 wk.toml:6:28: check "api": expect: `bogus` is not a value of http checks
-                  help: http checks have: status, latency, body, json, header, component
+                  help: http checks have: status, latency, body, json, header, component, cert_days
                 wk.toml:7:11: check "api": timeout: `ten seconds` is not a valid duration: expected a number before each unit, like `1m30s`
                   help: write a number and a unit: `500ms`, `10s`, `5m`, `1h`, `7d`
                 wk.toml:10:6: check "api": id: duplicate id, first defined on line 2
@@ -179,7 +179,7 @@ kind = "shell"
                 wk.toml:18:6: check "bad id!": id: `bad id!` is not a valid id
                   help: use 1 to 64 letters, digits, `-` and `_`
                 wk.toml:19:8: check "bad id!": kind: unknown kind `htp`
-                  help: did you mean `http`? the kinds are: http, tcp, system, process, command, dns, file, self
+                  help: did you mean `http`? the kinds are: http, tcp, tls, system, process, command, dns, file, self
                 wk.toml:30:10: check "b": metric: unknown metric `memroy`
                   help: did you mean `memory`? the metrics are: cpu, memory, swap, disk, load1, load5, load15
                 wk.toml:31:15: check "b": depends_on: dependency cycle: a -> b -> a

@@ -37,6 +37,15 @@ codes! {
         Servfail = "servfail",
         /// The DNS server refused the query (REFUSED).
         DnsRefused = "dns_refused",
+        /// The certificate has expired, is not valid yet, or has fewer days left than
+        /// `expect` allows.
+        CertExpiry = "cert_expiry",
+        /// The certificate is not valid for the name asked.
+        CertName = "cert_name",
+        /// The certificate is signed by itself.
+        CertSelfSigned = "cert_self_signed",
+        /// The chain does not lead to a trusted root.
+        CertUntrusted = "cert_untrusted",
         /// The probe itself failed (panicked, could not start, bad set-up).
         ProbeError = "probe_error",
     }
@@ -89,6 +98,18 @@ impl FailureClass {
             }
             FailureClass::DnsRefused => {
                 "the DNS server refused the query: it may not serve this zone or this client; ask a server that does"
+            }
+            FailureClass::CertExpiry => {
+                "renew the certificate (and check why its automatic renewal did not run); a certificate not valid yet points at this machine's clock"
+            }
+            FailureClass::CertName => {
+                "the certificate names other hosts: add this name to it, or set `server_name` to a name it covers"
+            }
+            FailureClass::CertSelfSigned => {
+                "the server presents a self-signed certificate: install one from a trusted CA, or trust it with `ca_file`"
+            }
+            FailureClass::CertUntrusted => {
+                "the chain does not verify: serve the intermediate certificates too, or trust the internal CA with `ca_file`"
             }
             FailureClass::ProbeError => {
                 "the probe itself could not run: read the message, fix the check's config or the environment"

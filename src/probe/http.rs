@@ -1,5 +1,6 @@
 //! `kind = "http"`: one request, the body read up to a cap, failures classified;
-//! `status`, `latency`, `body`, `json.<path>` and `header.<name>` are its values.
+//! `status`, `latency`, `body`, `json.<path>` and `header.<name>` are its values, and
+//! for https `cert_days` (the days left on the server's certificate).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -23,9 +24,10 @@ kind = "http"
 url = "https://api.example.com/actuator/health"
 expect = ["status == 200", "component.db == \"UP\""]
 degraded_if = ["latency > 800ms"]"#;
-pub const FIELDS: &[&str] = &["status", "latency", "body", "json", "header", "component"];
+pub const FIELDS: &[&str] = &["status", "latency", "body", "json", "header", "component", "cert_days"];
 /// A failed condition on `status` is an `http_status` failure; on the others, `condition`.
-pub const FAILED: &[(&str, FailureClass)] = &[("status", FailureClass::HttpStatus)];
+pub const FAILED: &[(&str, FailureClass)] =
+    &[("status", FailureClass::HttpStatus), ("cert_days", FailureClass::CertExpiry)];
 
 /// The largest body read unless `max_body` says otherwise.
 const DEFAULT_MAX_BODY: u64 = 1_000_000;
@@ -248,6 +250,8 @@ impl HttpClients {
             // A probe reports what happened; a silent retry would hide a failure.
             .retry(reqwest::retry::never())
             .tls_danger_accept_invalid_certs(!verify_tls)
+            // The server's certificate, for `cert_days`.
+            .tls_info(true)
             .no_proxy()
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
@@ -288,6 +292,12 @@ pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, every
         Err(e) => return classify(&e, spec.url.as_str()),
     };
     let status = response.status();
+    let cert_days = response
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|info| info.peer_certificate())
+        .and_then(super::tls::facts)
+        .map(|leaf| super::tls::days_left(leaf.not_after, std::time::SystemTime::now()));
     // Learnt from a request that kept its connection, answered by the origin itself
     // (not a server it redirected to).
     if !close && !own_connection_header && response.url().origin().ascii_serialization() == origin {
@@ -333,9 +343,13 @@ pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, every
         }
         None => None,
     };
+    let mut values = vec![("status", Value::Int(i64::from(status.as_u16()))), ("body", Value::Text(body))];
+    if let Some(days) = cert_days {
+        values.push(("cert_days", Value::Int(days)));
+    }
     Observation {
         latency: Some(latency),
-        values: vec![("status", Value::Int(i64::from(status.as_u16()))), ("body", Value::Text(body))],
+        values,
         headers,
         summary: format!("HTTP {}", status.as_u16()),
         failure,

@@ -21,6 +21,7 @@ pub mod process;
 pub mod scripted;
 pub mod system;
 pub mod tcp;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -156,6 +157,7 @@ macro_rules! kinds {
 kinds! {
     Http => http,
     Tcp => tcp,
+    Tls => tls,
     System => system,
     Process => process,
     Command => command,
@@ -217,6 +219,7 @@ impl ProbeSpec {
         match self {
             ProbeSpec::Http(spec) => bare_host(&spec.url).map(str::to_owned),
             ProbeSpec::Tcp(spec) => Some(spec.host.clone()),
+            ProbeSpec::Tls(spec) => Some(spec.host.clone()),
             _ => None,
         }
     }
@@ -227,6 +230,7 @@ impl ProbeSpec {
         match self {
             ProbeSpec::Http(spec) => spec.url.host_str().is_some_and(|host| !is_local_host(host)),
             ProbeSpec::Tcp(spec) => !is_local_host(&spec.host),
+            ProbeSpec::Tls(spec) => !is_local_host(&spec.host),
             // The system's resolvers reach out even when the stub is on loopback.
             ProbeSpec::Dns(spec) => spec.server.is_none_or(|server| !server.ip().is_loopback()),
             _ => false,

@@ -305,3 +305,157 @@ mod dns {
         );
     }
 }
+
+mod tls {
+    use watchkeeper::config::CheckConfig;
+    use watchkeeper::model::{FailureClass, Observation, Value, Verdict};
+    use watchkeeper::probe::{self, ProbeContext};
+
+    use super::{class, one_check, verdict};
+    use crate::support::assert_config_refused;
+    use crate::support::tls::{self_signed, Opening, Pki, Served, TlsServer};
+
+    struct Site {
+        server: TlsServer,
+        ca: tempfile::NamedTempFile,
+    }
+
+    async fn site(pki: &Pki, served: Served, opening: Opening) -> Site {
+        let ca = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(ca.path(), pki.root_pem()).unwrap();
+        Site { server: TlsServer::start(served, opening).await, ca }
+    }
+
+    fn check(site: &Site, keys: &str) -> CheckConfig {
+        let timeout = if keys.contains("timeout") { "" } else { "timeout = \"2s\"\n" };
+        one_check(&format!(
+            "kind = \"tls\"\nhost = \"127.0.0.1\"\nport = {}\nserver_name = \"app.test\"\nca_file = \"{}\"\n{timeout}{keys}",
+            site.server.addr.port(),
+            site.ca.path().display()
+        ))
+    }
+
+    async fn observe(check: &CheckConfig) -> Observation {
+        probe::run(&ProbeContext::default(), &check.probe, check.timeout, check.interval).await
+    }
+
+    fn days(observation: &Observation) -> i64 {
+        match observation.value("cert_days").as_deref() {
+            Some(Value::Int(days)) => *days,
+            other => panic!("no cert_days: {other:?} in {observation:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_chain_gives_its_days_issuer_subject_and_names() {
+        let pki = Pki::new(3650);
+        let healthy = site(&pki, pki.leaf(&["app.test", "www.app.test"], 60), Opening::Tls).await;
+        let cert = check(&healthy, "expect = [\"cert_days >= 30\", \"issuer contains \\\"Test Intermediate CA\\\"\"]");
+        assert_eq!(cert.probe.target(), format!("127.0.0.1:{} as app.test", healthy.server.addr.port()));
+        let seen = observe(&cert).await;
+        assert!((59..=60).contains(&days(&seen)), "{seen:?}");
+        assert_eq!(seen.value("sans").as_deref(), Some(&Value::Json(serde_json::json!(["app.test", "www.app.test"]))));
+        assert!(
+            matches!(seen.value("subject").as_deref(), Some(Value::Text(s)) if s.contains("CN=app.test")),
+            "{seen:?}"
+        );
+        assert_eq!(verdict(&cert).await, Verdict::Up);
+
+        let soon = site(&pki, pki.leaf(&["app.test"], 10), Opening::Tls).await;
+        let default = check(&soon, "");
+        assert_eq!(verdict(&default).await, Verdict::Up, "10 days pass the default of 7");
+        let strict = check(&soon, "expect = [\"cert_days >= 14\"]");
+        let expiring = verdict(&strict).await;
+        assert_eq!(class(&expiring), Some(FailureClass::CertExpiry), "{expiring:?}");
+
+        // The intermediate expires first: the chain's soonest date counts.
+        let short = Pki::new(20);
+        let chain = site(&short, short.leaf(&["app.test"], 60), Opening::Tls).await;
+        let seen = observe(&check(&chain, "")).await;
+        assert!((19..=20).contains(&days(&seen)), "{seen:?}");
+        assert!(seen.summary.contains("chain: ") && seen.summary.contains("Test Intermediate CA"), "{}", seen.summary);
+    }
+
+    #[tokio::test]
+    async fn each_bad_certificate_is_its_own_class() {
+        let pki = Pki::new(3650);
+        let expired = site(&pki, pki.leaf(&["app.test"], -3), Opening::Tls).await;
+        let seen = observe(&check(&expired, "")).await;
+        assert_eq!(seen.failure.as_ref().map(|f| f.class), Some(FailureClass::CertExpiry), "{seen:?}");
+        assert!((-4..=-3).contains(&days(&seen)), "days of an expired certificate are negative: {seen:?}");
+
+        let other = site(&pki, pki.leaf(&["other.test"], 60), Opening::Tls).await;
+        let wrong = verdict(&check(&other, "")).await;
+        assert_eq!(class(&wrong), Some(FailureClass::CertName), "{wrong:?}");
+        assert!(
+            matches!(&wrong, Verdict::Down(f) if f.message.contains("not valid for app.test: it names other.test")),
+            "{wrong:?}"
+        );
+
+        let own = site(&pki, self_signed(&["app.test"], 60), Opening::Tls).await;
+        assert_eq!(class(&verdict(&check(&own, "")).await), Some(FailureClass::CertSelfSigned));
+
+        let untrusted = Pki::new(3650);
+        let foreign = site(&pki, untrusted.leaf(&["app.test"], 60), Opening::Tls).await;
+        assert_eq!(class(&verdict(&check(&foreign, "")).await), Some(FailureClass::CertUntrusted), "another CA");
+        let alone = site(&pki, pki.leaf_alone(&["app.test"], 60), Opening::Tls).await;
+        let missing = verdict(&check(&alone, "")).await;
+        assert_eq!(class(&missing), Some(FailureClass::CertUntrusted), "no intermediate: {missing:?}");
+
+        let hang = site(&pki, pki.leaf(&["app.test"], 60), Opening::Hang).await;
+        let hung = verdict(&check(&hang, "timeout = \"500ms\"")).await;
+        assert_eq!(class(&hung), Some(FailureClass::Timeout), "a server that hangs after hello: {hung:?}");
+
+        let plain = crate::support::Target::start(crate::support::Behaviour::Ok).await;
+        let http =
+            one_check(&format!("kind = \"tls\"\nhost = \"127.0.0.1\"\nport = {}\ntimeout = \"2s\"", plain.addr.port()));
+        let not_tls = verdict(&http).await;
+        assert_eq!(class(&not_tls), Some(FailureClass::Tls), "a port that does not speak TLS: {not_tls:?}");
+    }
+
+    #[tokio::test]
+    async fn starttls_opens_smtp_imap_and_postgres() {
+        let pki = Pki::new(3650);
+        let smtp = site(&pki, pki.leaf(&["app.test"], 60), Opening::Smtp).await;
+        let mail = check(&smtp, "starttls = \"smtp\"");
+        assert!(mail.probe.target().contains("(SMTP STARTTLS)"), "{}", mail.probe.target());
+        assert_eq!(verdict(&mail).await, Verdict::Up);
+        let imap = site(&pki, pki.leaf(&["app.test"], 60), Opening::Imap).await;
+        assert_eq!(verdict(&check(&imap, "starttls = \"imap\"")).await, Verdict::Up);
+        let postgres = site(&pki, pki.leaf(&["app.test"], 60), Opening::Postgres).await;
+        assert_eq!(verdict(&check(&postgres, "starttls = \"postgres\"")).await, Verdict::Up);
+        let refusing = site(&pki, pki.leaf(&["app.test"], 60), Opening::SmtpWithoutTls).await;
+        let refused = verdict(&check(&refusing, "starttls = \"smtp\"")).await;
+        assert!(
+            matches!(&refused, Verdict::Down(f) if f.class == FailureClass::Tls && f.message.contains("does not offer STARTTLS")),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_https_check_reads_its_certificate_days_too() {
+        let pki = Pki::new(3650);
+        let server = TlsServer::start(pki.leaf(&["127.0.0.1", "app.test"], 12), Opening::Https).await;
+        let https = one_check(&format!(
+            "kind = \"http\"\nurl = \"https://127.0.0.1:{}/\"\nverify_tls = false\nexpect = [\"status == 200\", \"cert_days >= 30\"]",
+            server.addr.port()
+        ));
+        let seen = observe(&https).await;
+        assert!((11..=12).contains(&days(&seen)), "{seen:?}");
+        let expiring = verdict(&https).await;
+        assert_eq!(class(&expiring), Some(FailureClass::CertExpiry), "{expiring:?}");
+    }
+
+    #[test]
+    fn tls_keys_are_checked_where_they_are_written() {
+        assert_config_refused(
+            "[[check]]\nid = \"t\"\nkind = \"tls\"\nhost = \"mail.example.com\"\nstarttls = \"pop3\"\n",
+            &["wk.toml:5:12", "unknown STARTTLS protocol `pop3`", "use one of: smtp, imap, postgres"],
+        );
+        assert_config_refused("[[check]]\nid = \"t\"\nkind = \"tls\"\nport = 443\n", &["`host`"]);
+        assert_config_refused(
+            "[[check]]\nid = \"t\"\nkind = \"tls\"\nhost = \"example.com\"\nport = 0\n",
+            &["wk.toml:5:8", "must be 1 to 65535, got 0"],
+        );
+    }
+}

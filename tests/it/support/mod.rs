@@ -9,6 +9,7 @@ pub mod dns;
 pub mod docker;
 pub mod systemd;
 pub mod target;
+pub mod tls;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
