@@ -90,7 +90,16 @@ pub struct Spec {
     pub starttls: Option<StartTls>,
     pub ca_file: Option<PathBuf>,
     /// The verifier of this check's roots, made at its first probe.
-    verifier: Arc<OnceLock<Result<Arc<WebPkiServerVerifier>, SetUpError>>>,
+    verifier: Arc<OnceLock<Result<Trust, SetUpError>>>,
+}
+
+/// What a check trusts: the system's roots and `ca_file` (through `verifier`), and a
+/// certificate in `ca_file` presented as the server's own (`pinned`: a self-signed
+/// certificate the operator trusts, which webpki would refuse as a CA used as a leaf).
+#[derive(Debug, Clone)]
+struct Trust {
+    verifier: Arc<WebPkiServerVerifier>,
+    pinned: Arc<[CertificateDer<'static>]>,
 }
 
 /// Why a check's verification cannot be set up.
@@ -240,8 +249,8 @@ pub fn remote(_: &Spec) -> bool {
 
 pub async fn probe(spec: &Spec, _: &ProbeContext, _: Duration, _: Duration) -> Observation {
     let started = Instant::now();
-    let verifier = match spec.verifier.get_or_init(|| verifier_for(spec.ca_file.as_deref())) {
-        Ok(verifier) => verifier.clone(),
+    let trust = match spec.verifier.get_or_init(|| trust_for(spec.ca_file.as_deref())) {
+        Ok(trust) => trust.clone(),
         Err(why) => return Observation::failed(FailureClass::ProbeError, why.to_string()),
     };
     let mut stream =
@@ -262,7 +271,7 @@ pub async fn probe(spec: &Spec, _: &ProbeContext, _: Duration, _: Duration) -> O
             return Observation::failed(FailureClass::Tls, format!("{} STARTTLS failed: {why}", dialect.name()));
         }
     }
-    let recording = Arc::new(Recording { inner: verifier, seen: Mutex::default() });
+    let recording = Arc::new(Recording { inner: trust.verifier, pinned: trust.pinned, seen: Mutex::default() });
     let config = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map(|builder| builder.dangerous().with_custom_certificate_verifier(recording.clone()).with_no_client_auth());
@@ -315,14 +324,16 @@ fn system_roots() -> &'static RootCertStore {
     })
 }
 
-fn verifier_for(ca_file: Option<&std::path::Path>) -> Result<Arc<WebPkiServerVerifier>, SetUpError> {
+fn trust_for(ca_file: Option<&std::path::Path>) -> Result<Trust, SetUpError> {
     let mut roots = system_roots().clone();
+    let mut pinned = Vec::new();
     if let Some(path) = ca_file {
         let unreadable = |why: String| SetUpError::CaFile { path: path.display().to_string(), why };
         let certificates = CertificateDer::pem_file_iter(path)
             .map_err(|e| unreadable(e.to_string()))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| unreadable(format!("not PEM certificates: {e}")))?;
+        pinned.clone_from(&certificates);
         let (added, _) = roots.add_parsable_certificates(certificates);
         if added == 0 {
             return Err(SetUpError::EmptyCaFile(path.display().to_string()));
@@ -331,9 +342,10 @@ fn verifier_for(ca_file: Option<&std::path::Path>) -> Result<Arc<WebPkiServerVer
     if roots.is_empty() {
         return Err(SetUpError::NoRoots);
     }
-    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+    let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
         .build()
-        .map_err(|e| SetUpError::Verifier(e.to_string()))
+        .map_err(|e| SetUpError::Verifier(e.to_string()))?;
+    Ok(Trust { verifier, pinned: pinned.into() })
 }
 
 /// Runs the real verification, keeps its verdict and the chain, and lets the
@@ -341,6 +353,7 @@ fn verifier_for(ca_file: Option<&std::path::Path>) -> Result<Arc<WebPkiServerVer
 #[derive(Debug)]
 struct Recording {
     inner: Arc<WebPkiServerVerifier>,
+    pinned: Arc<[CertificateDer<'static>]>,
     seen: Mutex<Option<Seen>>,
 }
 
@@ -356,8 +369,11 @@ impl ServerCertVerifier for Recording {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict =
+        let mut verdict =
             self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now).map(|_| ());
+        if verdict.is_err() && self.pinned.iter().any(|pinned| pinned.as_ref() == end_entity.as_ref()) {
+            verdict = verify_pinned(end_entity, server_name, now);
+        }
         let chain = std::iter::once(end_entity).chain(intermediates).map(|c| c.clone().into_owned()).collect();
         if let Ok(mut seen) = self.seen.lock() {
             *seen = Some((chain, verdict));
@@ -388,12 +404,27 @@ impl ServerCertVerifier for Recording {
     }
 }
 
+/// A certificate the operator trusts as it is: still valid now, and for the name.
+fn verify_pinned(cert: &CertificateDer<'_>, name: &ServerName<'_>, now: UnixTime) -> Result<(), rustls::Error> {
+    let Some(facts) = facts(cert) else { return Err(rustls::Error::InvalidCertificate(CertificateError::BadEncoding)) };
+    let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    if now > facts.not_after {
+        return Err(rustls::Error::InvalidCertificate(CertificateError::Expired));
+    }
+    if now < facts.not_before {
+        return Err(rustls::Error::InvalidCertificate(CertificateError::NotValidYet));
+    }
+    let parsed = rustls::server::ParsedCertificate::try_from(cert)?;
+    rustls::client::verify_server_name(&parsed, name)
+}
+
 /// What one certificate says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CertFacts {
     pub subject: String,
     pub issuer: String,
     pub sans: Vec<String>,
+    pub not_before: i64,
     pub not_after: i64,
     pub self_signed: bool,
 }
@@ -423,6 +454,7 @@ pub fn facts(der: &[u8]) -> Option<CertFacts> {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
         sans,
+        not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
         self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
     })
@@ -479,10 +511,8 @@ fn classify(error: &rustls::Error, chain: &[CertificateDer<'_>], spec: &Spec) ->
                 leaf.as_ref().map(|l| l.sans.join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "no name".into());
             (FailureClass::CertName, format!("the certificate is not valid for {name}: it names {sans}"))
         }
-        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)
-            if leaf.as_ref().is_some_and(|l| l.self_signed) =>
-        {
-            (FailureClass::CertSelfSigned, "the certificate is self-signed".to_owned())
+        _ if leaf.as_ref().is_some_and(|l| l.self_signed) => {
+            (FailureClass::CertSelfSigned, "the certificate is self-signed and not trusted".to_owned())
         }
         rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
             let issuer = leaf.map(|l| l.issuer).unwrap_or_default();

@@ -392,8 +392,11 @@ mod tls {
             "{wrong:?}"
         );
 
-        let own = site(&pki, self_signed(&["app.test"], 60), Opening::Tls).await;
-        assert_eq!(class(&verdict(&check(&own, "")).await), Some(FailureClass::CertSelfSigned));
+        for ca in [false, true] {
+            let own = site(&pki, self_signed(&["app.test"], 60, ca), Opening::Tls).await;
+            let untrusted = verdict(&check(&own, "")).await;
+            assert_eq!(class(&untrusted), Some(FailureClass::CertSelfSigned), "ca {ca}: {untrusted:?}");
+        }
 
         let untrusted = Pki::new(3650);
         let foreign = site(&pki, untrusted.leaf(&["app.test"], 60), Opening::Tls).await;
@@ -411,6 +414,32 @@ mod tls {
             one_check(&format!("kind = \"tls\"\nhost = \"127.0.0.1\"\nport = {}\ntimeout = \"2s\"", plain.addr.port()));
         let not_tls = verdict(&http).await;
         assert_eq!(class(&not_tls), Some(FailureClass::Tls), "a port that does not speak TLS: {not_tls:?}");
+    }
+
+    /// A self-signed certificate the operator trusts in `ca_file` is checked as it is:
+    /// its dates and its names (one made by `openssl req -x509` is a CA, which webpki
+    /// alone would refuse as a server's certificate).
+    #[tokio::test]
+    async fn a_self_signed_certificate_in_ca_file_is_trusted_as_it_is() {
+        for ca in [false, true] {
+            let served = self_signed(&["app.test"], 20, ca);
+            let pem = served.pem.clone();
+            let server = TlsServer::start(served, Opening::Tls).await;
+            let pinned = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(pinned.path(), pem).unwrap();
+            let keys = |name: &str, expect: &str| {
+                one_check(&format!(
+                    "kind = \"tls\"\nhost = \"127.0.0.1\"\nport = {}\nserver_name = \"{name}\"\nca_file = \"{}\"\n{expect}",
+                    server.addr.port(),
+                    pinned.path().display()
+                ))
+            };
+            assert_eq!(verdict(&keys("app.test", "")).await, Verdict::Up, "ca {ca}");
+            let soon = verdict(&keys("app.test", "expect = [\"cert_days >= 30\"]")).await;
+            assert_eq!(class(&soon), Some(FailureClass::CertExpiry), "ca {ca}: {soon:?}");
+            let other = verdict(&keys("other.test", "")).await;
+            assert_eq!(class(&other), Some(FailureClass::CertName), "ca {ca}: {other:?}");
+        }
     }
 
     #[tokio::test]

@@ -40,6 +40,8 @@ fn ca_params(common_name: &str, to: i64) -> CertificateParams {
 pub struct Served {
     pub chain: Vec<CertificateDer<'static>>,
     pub key: PrivateKeyDer<'static>,
+    /// The leaf in PEM, as a `ca_file` that pins it holds it.
+    pub pem: String,
 }
 
 /// A root CA and an intermediate it signed.
@@ -77,6 +79,7 @@ impl Pki {
         Served {
             chain: vec![leaf.der().clone(), self.intermediate.der().clone()],
             key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            pem: leaf.pem(),
         }
     }
 
@@ -88,11 +91,20 @@ impl Pki {
     }
 }
 
-/// A certificate that signed itself.
-pub fn self_signed(names: &[&str], days: i64) -> Served {
+/// A certificate that signed itself; marked a CA when `ca` (as `openssl req -x509`
+/// makes them).
+pub fn self_signed(names: &[&str], days: i64, ca: bool) -> Served {
     let key = KeyPair::generate().unwrap();
-    let cert = params(names, names[0], -1, days).self_signed(&key).unwrap();
-    Served { chain: vec![cert.der().clone()], key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())) }
+    let mut params = params(names, names[0], -1, days);
+    if ca {
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    }
+    let cert = params.self_signed(&key).unwrap();
+    Served {
+        chain: vec![cert.der().clone()],
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        pem: cert.pem(),
+    }
 }
 
 /// What a server says before its TLS handshake.
