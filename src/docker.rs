@@ -1,6 +1,6 @@
 //! A client of the Docker Engine API over its unix socket (Podman serves the same API
 //! on its own socket): restart a container, read its state. Shared by the `restart`
-//! action and, later, the `docker` probe.
+//! action and the `docker` probe.
 //!
 //! The socket is `socket` when given, else `$DOCKER_HOST` (a `unix://` one), else the
 //! first that exists of `/var/run/docker.sock`, Podman's rootful
@@ -19,6 +19,10 @@ pub enum DockerError {
     NoSocket { tried: Vec<PathBuf> },
     #[error("cannot reach the container engine at {}: {error}", .socket.display())]
     Unreachable { socket: PathBuf, error: String },
+    #[error("this user may not use the container engine's socket {}", .0.display())]
+    Forbidden(PathBuf),
+    #[error("{} does not speak the Docker Engine API: {why}", .socket.display())]
+    NotDocker { socket: PathBuf, why: String },
     #[error("no container named `{0}`")]
     NoSuchContainer(String),
     #[error("the container engine refused: {status} {message}")]
@@ -37,6 +41,12 @@ impl DockerError {
             DockerError::Unreachable { .. } => {
                 "is the engine running, and may this user use its socket (the `docker` group, or rootless Podman)?"
                     .into()
+            }
+            DockerError::Forbidden(_) => {
+                "add the user Watchkeeper runs as to the `docker` group (then log in again), or point `socket` at rootless Podman's".into()
+            }
+            DockerError::NotDocker { .. } => {
+                "point `socket` at Docker's socket (`/var/run/docker.sock`) or Podman's (`podman system service`)".into()
             }
             DockerError::NoSuchContainer(name) => format!("check the name: `docker ps -a` lists them (not `{name}`)"),
             DockerError::Refused { .. } => "read the engine's message; `docker logs` tells more".into(),
@@ -69,7 +79,7 @@ pub fn socket_candidates(explicit: Option<&Path>) -> Vec<PathBuf> {
 }
 
 /// A connection to one engine.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Docker {
     socket: PathBuf,
     http: reqwest::Client,
@@ -106,14 +116,41 @@ impl Docker {
         let body = self
             .send(self.http.get(self.url(&format!("/containers/{}/json", encode(container)))), container, limit)
             .await?;
-        let value: serde_json::Value = serde_json::from_slice(&body)
-            .map_err(|e| DockerError::Refused { status: 200, message: format!("an answer that is not JSON: {e}") })?;
+        let not_docker = |why: String| DockerError::NotDocker { socket: self.socket.clone(), why };
+        let value: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| not_docker(format!("an answer that is not JSON: {e}")))?;
         let state = &value["State"];
+        let Some(status) = state["Status"].as_str() else {
+            return Err(not_docker("the container's answer has no `State.Status`".into()));
+        };
         Ok(ContainerState {
-            status: state["Status"].as_str().unwrap_or("unknown").to_owned(),
+            status: status.to_owned(),
             health: state["Health"]["Status"].as_str().map(str::to_owned),
             restarts: value["RestartCount"].as_u64().unwrap_or(0),
         })
+    }
+
+    /// A failed exchange: no permission on the socket, nothing listening, or a peer
+    /// that does not speak HTTP.
+    fn unreachable(&self, error: reqwest::Error) -> DockerError {
+        let mut source: Option<&dyn std::error::Error> = Some(&error);
+        while let Some(cause) = source {
+            if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::PermissionDenied {
+                    return DockerError::Forbidden(self.socket.clone());
+                }
+            }
+            source = cause.source();
+        }
+        if error.is_connect() {
+            DockerError::Unreachable { socket: self.socket.clone(), error: error.to_string() }
+        } else {
+            let why = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(": ");
+            DockerError::NotDocker { socket: self.socket.clone(), why }
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -127,8 +164,7 @@ impl Docker {
         container: &str,
         limit: Duration,
     ) -> Result<Vec<u8>, DockerError> {
-        let unreachable =
-            |error: reqwest::Error| DockerError::Unreachable { socket: self.socket.clone(), error: error.to_string() };
+        let unreachable = |error: reqwest::Error| self.unreachable(error);
         let answer = async {
             let response = request.send().await.map_err(unreachable)?;
             let status = response.status().as_u16();
@@ -138,13 +174,22 @@ impl Docker {
         let (status, body) = tokio::time::timeout(limit, answer).await.map_err(|_| DockerError::Timeout(limit))??;
         match status {
             200..=299 => Ok(body),
-            404 => Err(DockerError::NoSuchContainer(container.to_owned())),
             status => {
+                // The engine's errors are JSON with a `message`; anything else is not it.
                 let message = serde_json::from_slice::<serde_json::Value>(&body)
                     .ok()
-                    .and_then(|v| v["message"].as_str().map(str::to_owned))
-                    .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(300).collect());
-                Err(DockerError::Refused { status, message })
+                    .and_then(|v| v["message"].as_str().map(str::to_owned));
+                match (status, message) {
+                    (404, Some(_)) => Err(DockerError::NoSuchContainer(container.to_owned())),
+                    (_, Some(message)) => Err(DockerError::Refused { status, message }),
+                    (_, None) => Err(DockerError::NotDocker {
+                        socket: self.socket.clone(),
+                        why: format!(
+                            "it answered {status} {}",
+                            String::from_utf8_lossy(&body).chars().take(120).collect::<String>()
+                        ),
+                    }),
+                }
             }
         }
     }

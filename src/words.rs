@@ -667,6 +667,7 @@ pub fn failure_class(class: crate::model::FailureClass) -> &'static str {
         CertName => "certificate for another name",
         CertSelfSigned => "self-signed certificate",
         CertUntrusted => "certificate not trusted",
+        ContainerEngine => "container engine unavailable",
         ProbeError => "probe error",
     }
 }

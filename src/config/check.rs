@@ -60,7 +60,11 @@ pub(super) fn compile(entry: CheckEntry, context: &Context<'_>, report: &mut Rep
         let defaults = probe.as_ref().map(ProbeSpec::default_expect).unwrap_or_default();
         expect = defaults.iter().filter_map(|text| Condition::parse(text).ok()).collect();
     }
-    let degraded_if = conditions(&mut scope, "degraded_if", raw.degraded_if.as_deref(), kind, fields);
+    let mut degraded_if = conditions(&mut scope, "degraded_if", raw.degraded_if.as_deref(), kind, fields);
+    if degraded_if.is_empty() && raw.degraded_if.is_none() {
+        let defaults = probe.as_ref().map(ProbeSpec::default_degraded_if).unwrap_or_default();
+        degraded_if = defaults.iter().filter_map(|text| Condition::parse(text).ok()).collect();
+    }
     let failure_threshold =
         scope.count("failure_threshold", raw.failure_threshold.as_ref(), DEFAULT_FAILURE_THRESHOLD, 1000);
     let success_threshold =

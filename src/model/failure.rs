@@ -46,6 +46,8 @@ codes! {
         CertSelfSigned = "cert_self_signed",
         /// The chain does not lead to a trusted root.
         CertUntrusted = "cert_untrusted",
+        /// The container engine cannot be reached, or what answers is not one.
+        ContainerEngine = "container_engine",
         /// The probe itself failed (panicked, could not start, bad set-up).
         ProbeError = "probe_error",
     }
@@ -85,7 +87,7 @@ impl FailureClass {
                 "the target kept failing so probing is paused: a trial runs when the breaker half-opens"
             }
             FailureClass::NotFound => {
-                "it does not exist: check the path, and whether the job that writes it ran"
+                "it does not exist: check the path or name, and that whatever creates it (a job, a deploy) has run"
             }
             FailureClass::Permission => {
                 "Watchkeeper may not read it: grant its user read access (and search access to every directory on the way), or watch a path it can read"
@@ -110,6 +112,9 @@ impl FailureClass {
             }
             FailureClass::CertUntrusted => {
                 "the chain does not verify: serve the intermediate certificates too, or trust the internal CA with `ca_file`"
+            }
+            FailureClass::ContainerEngine => {
+                "the container engine cannot be used: is Docker (or Podman's service) running, and is `socket` its socket?"
             }
             FailureClass::ProbeError => {
                 "the probe itself could not run: read the message, fix the check's config or the environment"

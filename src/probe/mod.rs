@@ -11,6 +11,7 @@
 
 pub mod command;
 pub mod dns;
+pub mod docker;
 pub mod file;
 mod guard;
 pub mod health;
@@ -162,6 +163,7 @@ kinds! {
     Process => process,
     Command => command,
     Dns => dns,
+    Docker => docker,
     File => file,
     Itself => itself,
     #[cfg(test)]
@@ -211,6 +213,15 @@ impl ProbeSpec {
             ProbeSpec::Command(_) => measure("stdout", "output", ""),
             ProbeSpec::File(_) => measure("size", "size", "bytes"),
             _ => None,
+        }
+    }
+
+    /// `degraded_if` when the check sets none: a container that restarted since the
+    /// last probe.
+    pub fn default_degraded_if(&self) -> Vec<String> {
+        match self {
+            ProbeSpec::Docker(_) => vec!["restarted > 0".into()],
+            _ => Vec::new(),
         }
     }
 

@@ -488,3 +488,153 @@ mod tls {
         );
     }
 }
+
+mod docker {
+    use watchkeeper::config::CheckConfig;
+    use watchkeeper::model::{FailureClass, Verdict};
+
+    use super::{class, one_check, verdict};
+    use crate::support::assert_config_refused;
+    use crate::support::docker::FakeDocker;
+
+    fn check(socket: &std::path::Path, container: &str) -> CheckConfig {
+        one_check(&format!(
+            "kind = \"docker\"\ncontainer = \"{container}\"\nsocket = \"{}\"\ntimeout = \"2s\"",
+            socket.display()
+        ))
+    }
+
+    #[tokio::test]
+    async fn a_container_is_judged_by_its_state_health_and_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = FakeDocker::start(dir.path());
+        let web = check(&engine.socket, "web");
+        assert_eq!(web.probe.target(), format!("container web on {}", engine.socket.display()));
+        assert_eq!(verdict(&web).await, Verdict::Up, "running and healthy");
+
+        engine.crash(2);
+        let restarted = verdict(&web).await;
+        assert!(
+            matches!(&restarted, Verdict::Degraded(why) if why.starts_with("restarted > 0 (got 2)")),
+            "restarts growing between probes is degraded by default: {restarted:?}"
+        );
+        assert_eq!(verdict(&web).await, Verdict::Up, "no restart since the last probe");
+
+        engine.set_state("running", Some("unhealthy"));
+        let unhealthy = verdict(&web).await;
+        assert!(
+            matches!(&unhealthy, Verdict::Down(f) if f.message.contains("expected health != \"unhealthy\"")),
+            "{unhealthy:?}"
+        );
+        engine.set_state("exited", None);
+        let exited = verdict(&web).await;
+        assert!(
+            matches!(&exited, Verdict::Down(f) if f.message.contains("expected state == \"running\", got \"exited\"")),
+            "{exited:?}"
+        );
+
+        let missing = verdict(&check(&engine.socket, "nope")).await;
+        assert_eq!(class(&missing), Some(FailureClass::NotFound), "{missing:?}");
+        let no_socket = verdict(&check(&dir.path().join("absent.sock"), "web")).await;
+        assert_eq!(class(&no_socket), Some(FailureClass::ContainerEngine), "{no_socket:?}");
+    }
+
+    /// A socket that answers something other than the Docker API says so.
+    #[tokio::test]
+    async fn a_socket_that_is_not_docker_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("other.sock");
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        let server = tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buffer = [0u8; 1024];
+                let _ = stream.read(&mut buffer).await;
+                let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.2\r\n").await;
+            }
+        });
+        let not_docker = verdict(&check(&path, "web")).await;
+        assert!(
+            matches!(&not_docker, Verdict::Down(f) if f.class == FailureClass::ContainerEngine && f.message.contains("does not speak the Docker Engine API")),
+            "{not_docker:?}"
+        );
+        server.abort();
+
+        // An HTTP server, but not the engine: its 404 is a page, not the engine's JSON.
+        let web = dir.path().join("web.sock");
+        let listener = tokio::net::UnixListener::bind(&web).unwrap();
+        let app = axum::Router::new()
+            .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, axum::response::Html("<h1>Not Found</h1>")) });
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let page = verdict(&check(&web, "web")).await;
+        assert!(
+            matches!(&page, Verdict::Down(f) if f.class == FailureClass::ContainerEngine && f.message.contains("answered 404 <h1>Not Found</h1>")),
+            "{page:?}"
+        );
+        server.abort();
+    }
+
+    /// A socket this user may not use is `permission`, with the `docker` group as the fix:
+    /// run as `nobody` through `setpriv` when the test runs as root.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_socket_it_may_not_use_is_a_permission_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = FakeDocker::start(dir.path());
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&engine.socket, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let config = dir.path().join("wk.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[[check]]\nid = \"web\"\nkind = \"docker\"\ncontainer = \"web\"\nsocket = \"{}\"\n",
+                engine.socket.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let args: Vec<String> = ["check", "--json", "--config", config.to_str().unwrap(), "--data-dir", "/nonexistent"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let output = tokio::task::spawn_blocking(move || {
+            // SAFETY: geteuid has no preconditions.
+            if unsafe { libc::geteuid() } == 0 {
+                std::process::Command::new("setpriv")
+                    .args(["--reuid=65534", "--regid=65534", "--clear-groups", crate::support::binary()])
+                    .args(&args)
+                    .output()
+            } else {
+                std::fs::set_permissions(engine_socket_path(&args), std::fs::Permissions::from_mode(0o000)).unwrap();
+                std::process::Command::new(crate::support::binary()).args(&args).output()
+            }
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stdout}"));
+        let failure = &report["checks"][0]["failure"];
+        assert_eq!(failure["class"], "permission", "{report}");
+        assert!(report["checks"][0]["message"].as_str().unwrap_or("").contains("`docker` group"), "{report}");
+        drop(engine);
+    }
+
+    /// The socket named in a `check` command's config (for the non-root branch).
+    fn engine_socket_path(args: &[String]) -> std::path::PathBuf {
+        let config = std::fs::read_to_string(&args[3]).unwrap();
+        let line = config.lines().find(|l| l.starts_with("socket")).unwrap();
+        std::path::PathBuf::from(line.split('"').nth(1).unwrap())
+    }
+
+    #[test]
+    fn docker_keys_are_checked() {
+        assert_config_refused("[[check]]\nid = \"d\"\nkind = \"docker\"\n", &["`container`", "its name or id"]);
+        assert_config_refused(
+            "[[check]]\nid = \"d\"\nkind = \"docker\"\ncontainer = \"web\"\nexpect = [\"status == \\\"up\\\"\"]\n",
+            &["docker checks have: state, health, restarts, restarted, latency"],
+        );
+    }
+}

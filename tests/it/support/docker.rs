@@ -1,5 +1,5 @@
 //! A minimal Docker Engine API on a real unix socket: enough of it for the `restart`
-//! action (restart, inspect). Podman's Docker-compatible service would do for real,
+//! action and the `docker` probe (restart, inspect). Podman's Docker-compatible service would do for real,
 //! but these machines refuse to run containers (crun cannot set its rlimits here).
 
 use std::path::{Path, PathBuf};
@@ -16,11 +16,18 @@ use tokio::net::UnixListener;
 /// A restart asked for: the container and the `t` query.
 type Restart = (String, Option<String>);
 
+/// A container's status and its health (`None`: no health check).
+type StateAndHealth = (String, Option<String>);
+
 #[derive(Clone, Default)]
 struct Engine {
     restarts: Arc<Mutex<Vec<Restart>>>,
     /// Never answers a restart.
     hang: Arc<Mutex<bool>>,
+    /// `web`'s state and health (`None`: no health check); `running`/`healthy` unset.
+    state: Arc<Mutex<Option<StateAndHealth>>>,
+    /// Restarts the engine counts besides those asked here (a restart policy's).
+    crashes: Arc<Mutex<u64>>,
 }
 
 pub struct FakeDocker {
@@ -52,6 +59,16 @@ impl FakeDocker {
     pub fn hang(&self) {
         *self.engine.hang.lock().unwrap() = true;
     }
+
+    /// What inspecting `web` says of its state and health.
+    pub fn set_state(&self, status: &str, health: Option<&str>) {
+        *self.engine.state.lock().unwrap() = Some((status.to_owned(), health.map(str::to_owned)));
+    }
+
+    /// The container restarted by itself (its restart policy), `n` more times.
+    pub fn crash(&self, n: u64) {
+        *self.engine.crashes.lock().unwrap() += n;
+    }
 }
 
 impl Drop for FakeDocker {
@@ -80,7 +97,12 @@ async fn inspect(State(engine): State<Engine>, UrlPath(name): UrlPath<String>) -
     if name != "web" {
         return (StatusCode::NOT_FOUND, Json(json!({"message": format!("No such container: {name}")}))).into_response();
     }
-    let restarts = engine.restarts.lock().unwrap().len();
-    Json(json!({"State": {"Status": "running", "Health": {"Status": "healthy"}}, "RestartCount": restarts}))
-        .into_response()
+    let restarts = engine.restarts.lock().unwrap().len() as u64 + *engine.crashes.lock().unwrap();
+    let (status, health) =
+        engine.state.lock().unwrap().clone().unwrap_or_else(|| ("running".into(), Some("healthy".into())));
+    let mut state = json!({"Status": status});
+    if let Some(health) = health {
+        state["Health"] = json!({"Status": health});
+    }
+    Json(json!({"State": state, "RestartCount": restarts})).into_response()
 }
