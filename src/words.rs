@@ -668,6 +668,8 @@ pub fn failure_class(class: crate::model::FailureClass) -> &'static str {
         CertSelfSigned => "self-signed certificate",
         CertUntrusted => "certificate not trusted",
         ContainerEngine => "container engine unavailable",
+        QueryError => "query refused",
+        UnexpectedAnswer => "unexpected answer",
         ProbeError => "probe error",
     }
 }

@@ -79,7 +79,7 @@ wire_enum! {
     FailureClassDto("FailureClass") <=> FailureClass {
         Refused, Timeout, Dns, Tls, HttpStatus, Condition, BodyTooLarge, Connection, Component, HealthBody, BreakerOpen,
         NotFound, Permission, Nxdomain, Servfail, DnsRefused, CertExpiry, CertName, CertSelfSigned, CertUntrusted,
-        ContainerEngine, ProbeError,
+        ContainerEngine, QueryError, UnexpectedAnswer, ProbeError,
     }
 }
 

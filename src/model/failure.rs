@@ -48,6 +48,10 @@ codes! {
         CertUntrusted = "cert_untrusted",
         /// The container engine cannot be reached, or what answers is not one.
         ContainerEngine = "container_engine",
+        /// The server refused the query (Prometheus' PromQL error, with its text).
+        QueryError = "query_error",
+        /// The answer is not what the kind reads (a login page, a proxy's error page).
+        UnexpectedAnswer = "unexpected_answer",
         /// The probe itself failed (panicked, could not start, bad set-up).
         ProbeError = "probe_error",
     }
@@ -115,6 +119,12 @@ impl FailureClass {
             }
             FailureClass::ContainerEngine => {
                 "the container engine cannot be used: is Docker (or Podman's service) running, and is `socket` its socket?"
+            }
+            FailureClass::QueryError => {
+                "the server refused the query: fix it where its message points (try it in the server's own UI first)"
+            }
+            FailureClass::UnexpectedAnswer => {
+                "the answer is not the service's API: check that `url` points at the service itself, not a proxy or a login page"
             }
             FailureClass::ProbeError => {
                 "the probe itself could not run: read the message, fix the check's config or the environment"

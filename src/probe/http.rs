@@ -358,6 +358,44 @@ pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, every
     }
 }
 
+/// A GET of a JSON API (Prometheus, Alertmanager) through the shared pool, with
+/// `headers`, within `timeout`: its status, its body (up to `max_body`) and how long it
+/// took; a transport failure is the observation to return.
+pub(super) async fn fetch(
+    context: &ProbeContext,
+    url: reqwest::Url,
+    headers: &[(String, Secret)],
+    timeout: Duration,
+    max_body: u64,
+) -> Result<(u16, Vec<u8>, Duration), Observation> {
+    let client = context
+        .http
+        .get(true, 0)
+        .map_err(|e| Observation::failed(FailureClass::ProbeError, format!("cannot build the HTTP client: {e}")))?;
+    let shown = url.to_string();
+    let mut request = client.get(url).timeout(timeout).header(reqwest::header::ACCEPT, "application/json");
+    for (name, value) in headers {
+        request = request.header(name, value.expose());
+    }
+    let started = Instant::now();
+    let mut response = request.send().await.map_err(|e| classify(&e, &shown))?;
+    let status = response.status().as_u16();
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > max_body as usize {
+                    return Err(too_large(status, max_body, Vec::new(), started.elapsed()));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(classify(&e, &shown)),
+        }
+    }
+    Ok((status, body, started.elapsed()))
+}
+
 /// The service's own breakers, from its resilience4j endpoint, with the check's
 /// headers (its credentials), within what is left of the timeout. A failure to read
 /// them is said beside them, never the check's failure.

@@ -18,6 +18,7 @@ pub mod health;
 pub mod http;
 pub mod itself;
 pub mod process;
+pub mod prometheus;
 #[cfg(test)]
 pub mod scripted;
 pub mod system;
@@ -161,6 +162,7 @@ kinds! {
     Tls => tls,
     System => system,
     Process => process,
+    Prometheus => prometheus,
     Command => command,
     Dns => dns,
     Docker => docker,
@@ -212,6 +214,7 @@ impl ProbeSpec {
             ProbeSpec::Process(_) => measure("cpu", "CPU", "%"),
             ProbeSpec::Command(_) => measure("stdout", "output", ""),
             ProbeSpec::File(_) => measure("size", "size", "bytes"),
+            ProbeSpec::Prometheus(_) => measure("value", "value", ""),
             _ => None,
         }
     }
@@ -231,6 +234,7 @@ impl ProbeSpec {
             ProbeSpec::Http(spec) => bare_host(&spec.url).map(str::to_owned),
             ProbeSpec::Tcp(spec) => Some(spec.host.clone()),
             ProbeSpec::Tls(spec) => Some(spec.host.clone()),
+            ProbeSpec::Prometheus(spec) => bare_host(&spec.url).map(str::to_owned),
             _ => None,
         }
     }
@@ -242,6 +246,7 @@ impl ProbeSpec {
             ProbeSpec::Http(spec) => spec.url.host_str().is_some_and(|host| !is_local_host(host)),
             ProbeSpec::Tcp(spec) => !is_local_host(&spec.host),
             ProbeSpec::Tls(spec) => !is_local_host(&spec.host),
+            ProbeSpec::Prometheus(spec) => spec.url.host_str().is_some_and(|host| !is_local_host(host)),
             // The system's resolvers reach out even when the stub is on loopback.
             ProbeSpec::Dns(spec) => spec.server.is_none_or(|server| !server.ip().is_loopback()),
             _ => false,

@@ -638,3 +638,71 @@ mod docker {
         );
     }
 }
+
+mod prometheus {
+    use std::time::Duration;
+
+    use watchkeeper::config::CheckConfig;
+    use watchkeeper::model::{FailureClass, Value, Verdict};
+    use watchkeeper::probe::{self, ProbeContext};
+
+    use super::{class, one_check, verdict};
+    use crate::support::prometheus::Prometheus;
+    use crate::support::{assert_config_refused, eventually, Behaviour, Target};
+
+    fn check(url: &str, query: &str, expect: &str) -> CheckConfig {
+        one_check(&format!("kind = \"prometheus\"\nurl = \"{url}\"\nquery = '{query}'\ntimeout = \"5s\"\n{expect}"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_real_prometheus_answers_queries_and_says_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Prometheus::start(dir.path()).await;
+
+        let up = check(&server.url, "up{job=\"self\"}", "expect = [\"value == 1\", \"count == 1\"]");
+        assert_eq!(up.probe.target(), format!("up{{job=\"self\"}} at {}", server.url));
+        let seen = eventually(Duration::from_secs(60), "Prometheus has scraped itself", || async {
+            let observation = probe::run(&ProbeContext::default(), &up.probe, up.timeout, up.interval).await;
+            (observation.value("count").as_deref() == Some(&Value::Int(1))).then_some(observation)
+        })
+        .await;
+        assert_eq!(seen.value("value").as_deref(), Some(&Value::Float(1.0)), "{seen:?}");
+        let series = &seen.health.as_ref().unwrap().components[0];
+        assert!(series.name.starts_with("up{") && series.name.contains("job=\"self\""), "{series:?}");
+        assert_eq!(verdict(&up).await, Verdict::Up);
+
+        let three = check(&server.url, "vector(3)", "expect = [\"value > 5\"]");
+        let low = verdict(&three).await;
+        assert!(matches!(&low, Verdict::Down(f) if f.message == "expected value > 5, got 3"), "{low:?}");
+
+        let none = check(&server.url, "up{job=\"nobody\"}", "");
+        let empty = verdict(&none).await;
+        assert!(matches!(&empty, Verdict::Down(f) if f.message == "expected count >= 1, got 0"), "{empty:?}");
+
+        let broken = check(&server.url, "sum(up", "");
+        let refused = verdict(&broken).await;
+        assert_eq!(class(&refused), Some(FailureClass::QueryError), "{refused:?}");
+        assert!(
+            matches!(&refused, Verdict::Down(f) if f.message.starts_with("Prometheus says (bad_data): ")),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_is_not_prometheus_is_its_own_class() {
+        let page = Target::start(Behaviour::Body("<!doctype html><title>Sign in</title>".into())).await;
+        let login = check(&format!("http://{}", page.addr), "up", "");
+        let answer = verdict(&login).await;
+        assert_eq!(class(&answer), Some(FailureClass::UnexpectedAnswer), "{answer:?}");
+        assert!(page.last_request().is_some_and(|r| r.path == "/api/v1/query"), "{:?}", page.last_request());
+    }
+
+    #[test]
+    fn prometheus_keys_are_checked() {
+        assert_config_refused(
+            "[[check]]\nid = \"p\"\nkind = \"prometheus\"\nurl = \"prometheus:9090\"\nquery = \"up\"\n",
+            &["wk.toml:4:7", "is not an http(s) URL"],
+        );
+        assert_config_refused("[[check]]\nid = \"p\"\nkind = \"prometheus\"\nurl = \"http://p:9090\"\n", &["`query`"]);
+    }
+}

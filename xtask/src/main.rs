@@ -447,6 +447,16 @@ const REQUIREMENTS: &[Requirement] = &[
         purposes: &[Purpose::Test],
     },
     Requirement {
+        name: "Prometheus (for the prometheus probe's tests)",
+        present: || {
+            let path = std::env::var("WATCHKEEPER_PROMETHEUS").unwrap_or_else(|_| "/usr/bin/prometheus".to_owned());
+            found(&path, &["--version"])
+        },
+        debian: &["prometheus"],
+        other: None,
+        purposes: &[Purpose::Test],
+    },
+    Requirement {
         name: "tauri-driver (WebDriver for the desktop window)",
         present: || found("tauri-driver", &["--help"]),
         debian: &[],
