@@ -179,7 +179,7 @@ kind = "shell"
                 wk.toml:18:6: check "bad id!": id: `bad id!` is not a valid id
                   help: use 1 to 64 letters, digits, `-` and `_`
                 wk.toml:19:8: check "bad id!": kind: unknown kind `htp`
-                  help: did you mean `http`? the kinds are: http, tcp, tls, system, process, prometheus, command, dns, docker, file, self
+                  help: did you mean `http`? the kinds are: http, tcp, tls, system, process, prometheus, alertmanager, command, dns, docker, file, self
                 wk.toml:30:10: check "b": metric: unknown metric `memroy`
                   help: did you mean `memory`? the metrics are: cpu, memory, swap, disk, load1, load5, load15
                 wk.toml:31:15: check "b": depends_on: dependency cycle: a -> b -> a

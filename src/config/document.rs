@@ -21,7 +21,7 @@ use crate::diagnostic::{did_you_mean, key_names, table_schema, Report};
 use crate::probe::{self, Common, ProbeSpec};
 
 /// Kinds of the public contract that this version does not probe yet.
-const PLANNED_KINDS: &[&str] = &["heartbeat", "alertmanager"];
+const PLANNED_KINDS: &[&str] = &["heartbeat"];
 const PLANNED_ACTION_KINDS: &[&str] = &[];
 /// Keys of the public contract that this version does not act on yet: refused with a
 /// clear message rather than silently ignored.

@@ -9,7 +9,7 @@ pub enum HealthWord {
     Up,
     /// `warn`: working, with a problem worth seeing.
     Warn,
-    /// `DOWN`, `OUT_OF_SERVICE`, `fail`, `error`.
+    /// `DOWN`, `OUT_OF_SERVICE`, `fail`, `error`, and an alert's `critical`.
     Down,
     /// `UNKNOWN`, or a status Watchkeeper does not know.
     Unknown,
@@ -21,7 +21,7 @@ impl HealthWord {
         match word.to_ascii_lowercase().as_str() {
             "up" | "pass" | "ok" | "healthy" => HealthWord::Up,
             "warn" | "warning" | "degraded" => HealthWord::Warn,
-            "down" | "fail" | "error" | "out_of_service" | "unhealthy" => HealthWord::Down,
+            "down" | "fail" | "error" | "out_of_service" | "unhealthy" | "critical" => HealthWord::Down,
             _ => HealthWord::Unknown,
         }
     }

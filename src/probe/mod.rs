@@ -9,6 +9,7 @@
 //! value (`Observation::failure`), not an `Err`. Timeouts are applied here as well as
 //! by the engine (`guard`), so a probe that ignores its own deadline still ends.
 
+pub mod alertmanager;
 pub mod command;
 pub mod dns;
 pub mod docker;
@@ -163,6 +164,7 @@ kinds! {
     System => system,
     Process => process,
     Prometheus => prometheus,
+    Alertmanager => alertmanager,
     Command => command,
     Dns => dns,
     Docker => docker,
@@ -235,6 +237,7 @@ impl ProbeSpec {
             ProbeSpec::Tcp(spec) => Some(spec.host.clone()),
             ProbeSpec::Tls(spec) => Some(spec.host.clone()),
             ProbeSpec::Prometheus(spec) => bare_host(&spec.url).map(str::to_owned),
+            ProbeSpec::Alertmanager(spec) => bare_host(&spec.url).map(str::to_owned),
             _ => None,
         }
     }
@@ -247,6 +250,7 @@ impl ProbeSpec {
             ProbeSpec::Tcp(spec) => !is_local_host(&spec.host),
             ProbeSpec::Tls(spec) => !is_local_host(&spec.host),
             ProbeSpec::Prometheus(spec) => spec.url.host_str().is_some_and(|host| !is_local_host(host)),
+            ProbeSpec::Alertmanager(spec) => spec.url.host_str().is_some_and(|host| !is_local_host(host)),
             // The system's resolvers reach out even when the stub is on loopback.
             ProbeSpec::Dns(spec) => spec.server.is_none_or(|server| !server.ip().is_loopback()),
             _ => false,

@@ -706,3 +706,96 @@ mod prometheus {
         assert_config_refused("[[check]]\nid = \"p\"\nkind = \"prometheus\"\nurl = \"http://p:9090\"\n", &["`query`"]);
     }
 }
+
+mod alertmanager {
+    use std::time::Duration;
+
+    use serde_json::json;
+    use watchkeeper::config::CheckConfig;
+    use watchkeeper::model::{FailureClass, Value, Verdict};
+    use watchkeeper::probe::{self, ProbeContext};
+
+    use super::{one_check, verdict};
+    use crate::support::alertmanager::Alertmanager;
+    use crate::support::{assert_config_refused, eventually};
+
+    fn check(url: &str, extra: &str) -> CheckConfig {
+        one_check(&format!("kind = \"alertmanager\"\nurl = \"{url}\"\ntimeout = \"5s\"\n{extra}"))
+    }
+
+    async fn post(url: String, body: serde_json::Value) {
+        let answer = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
+        assert!(answer.status().is_success(), "{:?}", answer.text().await);
+    }
+
+    async fn fire(am: &Alertmanager, name: &str, severity: &str) {
+        let alert = json!([{
+            "labels": {"alertname": name, "severity": severity, "instance": "db-1", "team": "ops"},
+            "annotations": {"summary": format!("{name} on db-1")},
+        }]);
+        post(format!("{}/api/v2/alerts", am.url), alert).await;
+    }
+
+    async fn settle(check: &CheckConfig, what: &str, done: impl Fn(&Verdict) -> bool) -> Verdict {
+        eventually(Duration::from_secs(30), what, || async {
+            let found = verdict(check).await;
+            done(&found).then_some(found)
+        })
+        .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_real_alertmanager_s_alerts_are_the_check_s_components() {
+        let dir = tempfile::tempdir().unwrap();
+        let am = Alertmanager::start(dir.path()).await;
+        let fleet = check(&am.url, "");
+        assert_eq!(fleet.probe.target(), format!("alerts at {}", am.url));
+        assert_eq!(verdict(&fleet).await, Verdict::Up, "no alert");
+
+        fire(&am, "SlowDisk", "warning").await;
+        let warned = settle(&fleet, "a warning degrades", |v| matches!(v, Verdict::Degraded(_))).await;
+        assert!(matches!(&warned, Verdict::Degraded(why) if why.contains("SlowDisk (db-1)")), "{warned:?}");
+
+        fire(&am, "DiskFull", "critical").await;
+        let down = settle(&fleet, "a critical alert is down", |v| matches!(v, Verdict::Down(_))).await;
+        assert!(
+            matches!(&down, Verdict::Down(f) if f.class == FailureClass::Component && f.message.contains("DiskFull (db-1) is critical: since ") && f.message.ends_with("DiskFull on db-1")),
+            "{down:?}"
+        );
+        let seen = probe::run(&ProbeContext::default(), &fleet.probe, fleet.timeout, fleet.interval).await;
+        assert_eq!(seen.value("count").as_deref(), Some(&Value::Int(2)));
+        assert_eq!(seen.value("severity").as_deref(), Some(&Value::Text("critical".into())));
+
+        let now = chrono::Utc::now();
+        let silence = json!({
+            "matchers": [{"name": "alertname", "value": "DiskFull", "isRegex": false, "isEqual": true}],
+            "startsAt": now.to_rfc3339(), "endsAt": (now + chrono::Duration::hours(1)).to_rfc3339(),
+            "createdBy": "test", "comment": "disk being replaced",
+        });
+        post(format!("{}/api/v2/silences", am.url), silence).await;
+        settle(&fleet, "a silenced alert is not counted", |v| matches!(v, Verdict::Degraded(_))).await;
+        let seen = probe::run(&ProbeContext::default(), &fleet.probe, fleet.timeout, fleet.interval).await;
+        assert_eq!(seen.value("count").as_deref(), Some(&Value::Int(1)), "{seen:?}");
+        assert_eq!(seen.value("silenced").as_deref(), Some(&Value::Int(1)), "{seen:?}");
+        let silenced = seen.health.as_ref().unwrap().components.iter().find(|c| c.name == "DiskFull (db-1)").cloned();
+        assert_eq!(silenced.map(|c| c.status), Some("silenced".to_owned()), "shown apart");
+
+        let critical_only = check(&am.url, "filter = ['severity=\"critical\"']");
+        assert_eq!(verdict(&critical_only).await, Verdict::Up, "only the silenced critical alert matches");
+        let refused = check(&am.url, "filter = ['team=~\"(\"']");
+        let bad = verdict(&refused).await;
+        assert!(
+            matches!(&bad, Verdict::Down(f) if f.class == FailureClass::QueryError && f.message.starts_with("Alertmanager says (HTTP 400)")),
+            "{bad:?}"
+        );
+    }
+
+    #[test]
+    fn alertmanager_keys_are_checked() {
+        assert_config_refused(
+            "[[check]]\nid = \"a\"\nkind = \"alertmanager\"\nurl = \"http://am:9093\"\nfilter = [\"team:ops\"]\n",
+            &["wk.toml:5:10", "`team:ops` is not a label matcher"],
+        );
+        assert_config_refused("[[check]]\nid = \"a\"\nkind = \"alertmanager\"\n", &["`url`"]);
+    }
+}
