@@ -185,6 +185,7 @@ pub async fn start(options: Options, mut degraded: Vec<String>) -> anyhow::Resul
         }
     };
     let api = ApiFile { url: format!("http://{address}"), token: token.clone(), pid: std::process::id() };
+    running.engine.set_url(&api.url);
     write_api_file(&options.data_dir, &api)?;
 
     let shutdown = tokio_util::sync::CancellationToken::new();

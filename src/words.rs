@@ -670,6 +670,8 @@ pub fn failure_class(class: crate::model::FailureClass) -> &'static str {
         ContainerEngine => "container engine unavailable",
         QueryError => "query refused",
         UnexpectedAnswer => "unexpected answer",
+        MissedHeartbeat => "missed heartbeat",
+        JobFailed => "job reported a failure",
         ProbeError => "probe error",
     }
 }

@@ -66,7 +66,7 @@ pub fn compile(keys: Keys, scope: &mut Scope<'_, '_>) -> Option<Spec> {
         max_body: None,
         breakers_url: None,
     };
-    let request = probe::http::compile(request, probe::Common { name: None, conditions: &[] }, scope)?;
+    let request = probe::http::compile(request, probe::Common { id: "", name: None, conditions: &[] }, scope)?;
     let expect = match expect {
         Some(expect) if !expect.is_empty() => expect,
         _ => default_expect(),

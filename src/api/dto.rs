@@ -79,7 +79,7 @@ wire_enum! {
     FailureClassDto("FailureClass") <=> FailureClass {
         Refused, Timeout, Dns, Tls, HttpStatus, Condition, BodyTooLarge, Connection, Component, HealthBody, BreakerOpen,
         NotFound, Permission, Nxdomain, Servfail, DnsRefused, CertExpiry, CertName, CertSelfSigned, CertUntrusted,
-        ContainerEngine, QueryError, UnexpectedAnswer, ProbeError,
+        ContainerEngine, QueryError, UnexpectedAnswer, MissedHeartbeat, JobFailed, ProbeError,
     }
 }
 
@@ -731,6 +731,45 @@ pub struct CheckDetailDto {
     pub success_threshold: u32,
     /// The breaker's last changes, newest first (at most 20).
     pub breaker_changes: Vec<BreakerChangeDto>,
+    /// For a heartbeat check: where its job pings, and how.
+    pub push: Option<PushDto>,
+}
+
+/// A heartbeat check's push URL (its token in it: the URL is the secret) and the lines
+/// a job ends with to ping it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Push")]
+pub struct PushDto {
+    pub url: String,
+    /// `curl -fsS -m 10 -X POST URL`: the job succeeded.
+    pub curl: String,
+    /// The same, reporting a failure with a message.
+    pub curl_fail: String,
+}
+
+/// A heartbeat ping's query: `?status=fail&msg=…`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PushArgs {
+    pub status: Option<String>,
+    pub msg: Option<String>,
+}
+
+/// The answer to a heartbeat ping: the check's status after it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Pushed")]
+pub struct PushedDto {
+    pub status: StatusDto,
+    pub message: String,
+}
+
+impl PushDto {
+    pub fn of(url: String) -> PushDto {
+        PushDto {
+            curl: format!("curl -fsS -m 10 -X POST {url}"),
+            curl_fail: format!("curl -fsS -m 10 -X POST '{url}?status=fail&msg=what+failed'"),
+            url,
+        }
+    }
 }
 
 /// A change of a breaker's state, and who made it: `breaker` (itself), `api`, `cli` or
@@ -771,6 +810,7 @@ impl CheckDetailDto {
             failure_threshold: config.failure_threshold,
             success_threshold: config.success_threshold,
             breaker_changes: Vec::new(),
+            push: None,
         }
     }
 }

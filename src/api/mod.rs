@@ -72,7 +72,59 @@ pub async fn check(engine: &Engine, id: &str) -> Result<dto::CheckDetailDto, Api
     let check = dto::CheckDto::of(&snapshot, engine.now(), engine.zone().as_ref());
     let mut detail = dto::CheckDetailDto::new(check, &snapshot.config);
     detail.breaker_changes = changes.iter().map(dto::BreakerChangeDto::from).collect();
+    detail.push = engine.push_url(id).map(dto::PushDto::of);
     Ok(detail)
+}
+
+/// A job's heartbeat ping to check `id` through the URL's `token`: `status` is `ok` (the
+/// default) or `fail`; the message is `msg`, else the body's text (capped). Answers the
+/// check as it stands after the ping. A wrong token and a check that is no heartbeat get
+/// the same 404, so a guess learns nothing.
+pub async fn push(
+    engine: &Engine,
+    id: &str,
+    token: &str,
+    status: Option<&str>,
+    msg: Option<String>,
+    body: &[u8],
+) -> Result<dto::PushedDto, ApiError> {
+    let failed = match status.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("" | "ok" | "success" | "up") => false,
+        Some("fail" | "failure" | "failed" | "error" | "down") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                400,
+                "bad_status",
+                format!("`status={other}` is neither `ok` nor `fail`"),
+                "leave `status` out for a success, or send `status=fail` with a `msg`",
+            ))
+        }
+    };
+    let text = String::from_utf8_lossy(body);
+    let message = msg.or_else(|| (!text.trim().is_empty()).then(|| text.into_owned()));
+    match engine.push(id, token, failed, message).await {
+        Ok(()) => {}
+        Err(crate::engine::PushError::Ping(crate::probe::heartbeat::PingError::Unknown)) => {
+            return Err(ApiError::new(
+                404,
+                "no_heartbeat",
+                "no heartbeat at this URL",
+                "copy the URL from the check's page in the dashboard",
+            ))
+        }
+        Err(crate::engine::PushError::Ping(e @ crate::probe::heartbeat::PingError::TooMany { .. })) => {
+            return Err(ApiError::new(
+                429,
+                "too_many_pings",
+                e.to_string(),
+                "ping once when the job ends, not in a loop",
+            ))
+        }
+        Err(crate::engine::PushError::Store(e)) => return Err(ApiError::store(e)),
+    }
+    let snapshot = engine.check(id).ok_or_else(|| ApiError::unknown_check(id))?;
+    let check = dto::CheckDto::of(&snapshot, engine.now(), engine.zone().as_ref());
+    Ok(dto::PushedDto { status: check.status, message: check.message })
 }
 
 /// A check's most recent results, newest first.

@@ -65,8 +65,9 @@ pub(super) fn compile(entry: CheckEntry, context: &Context<'_>, report: &mut Rep
         let defaults = probe.as_ref().map(ProbeSpec::default_degraded_if).unwrap_or_default();
         degraded_if = defaults.iter().filter_map(|text| Condition::parse(text).ok()).collect();
     }
-    let failure_threshold =
-        scope.count("failure_threshold", raw.failure_threshold.as_ref(), DEFAULT_FAILURE_THRESHOLD, 1000);
+    // A heartbeat's `grace` is its tolerance already: its first failure is down.
+    let default_failures = if matches!(probe, Some(ProbeSpec::Heartbeat(_))) { 1 } else { DEFAULT_FAILURE_THRESHOLD };
+    let failure_threshold = scope.count("failure_threshold", raw.failure_threshold.as_ref(), default_failures, 1000);
     let success_threshold =
         scope.count("success_threshold", raw.success_threshold.as_ref(), DEFAULT_SUCCESS_THRESHOLD, 1000);
     let depends_on = depends_on(&mut scope, &id, raw.depends_on.as_deref(), context.checks);

@@ -179,15 +179,15 @@ kind = "shell"
                 wk.toml:18:6: check "bad id!": id: `bad id!` is not a valid id
                   help: use 1 to 64 letters, digits, `-` and `_`
                 wk.toml:19:8: check "bad id!": kind: unknown kind `htp`
-                  help: did you mean `http`? the kinds are: http, tcp, tls, system, process, prometheus, alertmanager, command, dns, docker, file, self
+                  help: did you mean `http`? the kinds are: http, tcp, tls, system, process, prometheus, alertmanager, command, dns, docker, file, heartbeat, self
                 wk.toml:30:10: check "b": metric: unknown metric `memroy`
                   help: did you mean `memory`? the metrics are: cpu, memory, swap, disk, load1, load5, load15
                 wk.toml:31:15: check "b": depends_on: dependency cycle: a -> b -> a
                   help: remove one of these `depends_on` entries
                 wk.toml:35:8: check "x": needs `name`
                   help: add `name = "example.com"`: the name to look up
-                wk.toml:36:1: check "x": `grace` is not supported by this version of watchkeeper yet
-                  help: remove it; `watchkeeper config schema` lists the keys this version reads
+                wk.toml:36:1: check "x": `grace` is not a key of dns checks
+                  help: remove `grace`, or change `kind`
                 wk.toml:41:11: action "fix": command: is empty
                   help: name the program first, then its arguments
                 wk.toml:44:6: action "fix": id: duplicate id, first defined on line 39

@@ -21,11 +21,11 @@ use crate::diagnostic::{did_you_mean, key_names, table_schema, Report};
 use crate::probe::{self, Common, ProbeSpec};
 
 /// Kinds of the public contract that this version does not probe yet.
-const PLANNED_KINDS: &[&str] = &["heartbeat"];
+const PLANNED_KINDS: &[&str] = &[];
 const PLANNED_ACTION_KINDS: &[&str] = &[];
 /// Keys of the public contract that this version does not act on yet: refused with a
 /// clear message rather than silently ignored.
-const PLANNED_CHECK_KEYS: &[&str] = &["grace"];
+const PLANNED_CHECK_KEYS: &[&str] = &[];
 const PLANNED_ACTION_KEYS: &[&str] = &[];
 /// Keys of `[alerts]` in the public contract that this version does not read yet.
 const PLANNED_ALERTS_KEYS: &[&str] = &[];
@@ -226,7 +226,8 @@ impl Reader {
                 .flat_map(|r| r.expect.iter().chain(&r.degraded_if).flatten())
                 .map(|c| c.get_ref().as_str())
                 .collect();
-            let common = Common { name, conditions: &conditions };
+            let id = raw.as_ref().map_or("", |r| r.id.get_ref().as_str());
+            let common = Common { id, name, conditions: &conditions };
             (kind.compile)(split.kind_keys, value.span(), common, &mut report.scope(label, split.kind_span))
         });
         Some(CheckEntry { raw: raw?, probe, fields: kind.map_or(&[], |k| k.fields) })

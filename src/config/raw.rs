@@ -208,10 +208,12 @@ pub struct RawCheck {
     /// Conditions that must all hold for the check to be up, e.g. `status == 200`.
     #[schemars(with = "Option<Vec<String>>")]
     pub expect: Option<Vec<Spanned<String>>>,
-    /// Conditions any of which makes an otherwise-up check degraded.
+    /// Conditions any of which makes an otherwise-up check degraded (a docker check
+    /// has `restarted > 0` unless set).
     #[schemars(with = "Option<Vec<String>>")]
     pub degraded_if: Option<Vec<Spanned<String>>>,
-    /// Consecutive failures that turn the check down (default 2).
+    /// Consecutive failures that turn the check down (default 2; 1 for a heartbeat,
+    /// whose `grace` is its tolerance).
     #[schemars(with = "Option<u32>")]
     pub failure_threshold: Option<Spanned<i64>>,
     /// Consecutive successes that bring a down check back up (default 1).

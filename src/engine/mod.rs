@@ -21,6 +21,7 @@
 mod actions;
 mod alerting;
 mod pipeline;
+mod push;
 mod record;
 mod recovery;
 mod restore;
@@ -33,6 +34,7 @@ mod tests;
 pub use actions::{RunError, UndoRefused};
 pub use alerting::{AlertRefused, Sent};
 pub use pipeline::{check_once, evaluate};
+pub use push::PushError;
 pub use recovery::{BudgetSnapshot, HealingSnapshot, Refused, RestartLoop};
 pub use schedule::worker_threads;
 pub use sentinel::NetworkChange;
@@ -360,6 +362,8 @@ struct Inner {
     alerting: alerting::Alerting,
     /// The network as the sentinel and resumes tell it.
     network: sentinel::Watch,
+    /// Where the API listens (`http://127.0.0.1:7311`), once the daemon knows.
+    url: std::sync::OnceLock<String>,
 }
 
 /// The checks, in config order, and what their tasks share.
@@ -442,6 +446,7 @@ impl Engine {
         }
         let probes = ProbeContext::new(figures.clone());
         probes.prepare(config.checks.iter().map(|c| &c.probe));
+        push::set_up(&store, &config, &probes.beats)?;
         let (alerting, intake) = alerting::Alerting::new(&config, &store, desktop)?;
         let inner = Arc::new(Inner {
             checks: Checks {
@@ -467,6 +472,7 @@ impl Engine {
             recovery: Mutex::new(recovery),
             alerting,
             network: sentinel::Watch::new(clock.asleep()),
+            url: std::sync::OnceLock::new(),
         });
         let engine = Engine { inner };
         engine.enter_windows(now);

@@ -52,6 +52,10 @@ codes! {
         QueryError = "query_error",
         /// The answer is not what the kind reads (a login page, a proxy's error page).
         UnexpectedAnswer = "unexpected_answer",
+        /// No heartbeat came within `grace`.
+        MissedHeartbeat = "missed_heartbeat",
+        /// The job reported a failure with its heartbeat.
+        JobFailed = "job_failed",
         /// The probe itself failed (panicked, could not start, bad set-up).
         ProbeError = "probe_error",
     }
@@ -125,6 +129,12 @@ impl FailureClass {
             }
             FailureClass::UnexpectedAnswer => {
                 "the answer is not the service's API: check that `url` points at the service itself, not a proxy or a login page"
+            }
+            FailureClass::MissedHeartbeat => {
+                "the job did not report in time: check that it still runs (its cron line or timer) and reaches Watchkeeper's push URL, or raise `grace`"
+            }
+            FailureClass::JobFailed => {
+                "the job said it failed: read its message and its log; its next successful ping recovers the check"
             }
             FailureClass::ProbeError => {
                 "the probe itself could not run: read the message, fix the check's config or the environment"

@@ -16,6 +16,7 @@ pub mod docker;
 pub mod file;
 mod guard;
 pub mod health;
+pub mod heartbeat;
 pub mod http;
 pub mod itself;
 pub mod process;
@@ -41,6 +42,8 @@ pub use self::http::HttpClients;
 /// What a kind may read of the rest of its `[[check]]` when it compiles.
 #[derive(Debug, Clone, Copy)]
 pub struct Common<'a> {
+    /// The check's `id`.
+    pub id: &'a str,
     /// The check's `name`, when set.
     pub name: Option<&'a str>,
     /// Its `expect` and `degraded_if` conditions, as written.
@@ -169,6 +172,7 @@ kinds! {
     Dns => dns,
     Docker => docker,
     File => file,
+    Heartbeat => heartbeat,
     Itself => itself,
     #[cfg(test)]
     Scripted => scripted,
@@ -280,11 +284,18 @@ pub struct ProbeContext {
     pub http: HttpClients,
     pub system: Arc<system::Sampler>,
     pub own: Arc<OwnFigures>,
+    /// The heartbeat checks' pings.
+    pub beats: Arc<heartbeat::Beats>,
 }
 
 impl ProbeContext {
     pub fn new(own: Arc<OwnFigures>) -> ProbeContext {
-        ProbeContext { http: HttpClients::default(), system: Arc::new(system::Sampler::default()), own }
+        ProbeContext {
+            http: HttpClients::default(),
+            system: Arc::new(system::Sampler::default()),
+            own,
+            beats: Arc::default(),
+        }
     }
 
     /// Sets up, before any probe is timed, what these probes share: the HTTP pools.

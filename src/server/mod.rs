@@ -83,10 +83,45 @@ pub fn app(engine: Engine, token: Arc<Token>) -> Router {
         .root
         .nest("/api/v1", api)
         .route("/metrics", get(metrics::metrics))
+        .route("/push/{check}/{token}", get(push).post(push))
         .fallback(outside_the_table)
         .layer(axum::middleware::from_fn(guard::loopback_only))
         .layer(axum::middleware::from_fn(answer_a_panic))
         .with_state(state)
+}
+
+/// The largest body a heartbeat ping may carry (its message is kept shorter still).
+const PUSH_MAX_BODY: usize = 16 * 1024;
+
+/// A job's heartbeat ping: no bearer token (the URL's token is the secret), GET or POST.
+async fn push(
+    State(state): State<AppState>,
+    axum::extract::Path((check, token)): axum::extract::Path<(String, String)>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    body: axum::body::Body,
+) -> Response {
+    let Ok(query) = serde_urlencoded::from_str::<crate::api::dto::PushArgs>(query.as_deref().unwrap_or("")) else {
+        return ApiError::new(
+            400,
+            "bad_query",
+            "the query is not `status=…&msg=…`",
+            "send `?status=fail&msg=…`, or nothing",
+        )
+        .into_response();
+    };
+    let Ok(body) = axum::body::to_bytes(body, PUSH_MAX_BODY).await else {
+        return ApiError::new(
+            413,
+            "body_too_large",
+            "a ping's body is larger than 16 KB",
+            "send a short message: it is kept as the check's message, cut at 1 KB",
+        )
+        .into_response();
+    };
+    match crate::api::push(&state.engine, &check, &token, query.status.as_deref(), query.msg, &body).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// A path in no route: under `/api/` (`/api/v1/` itself, an older version) an API error

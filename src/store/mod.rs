@@ -8,6 +8,7 @@
 mod action_runs;
 mod alerts;
 pub mod check_state;
+mod heartbeats;
 mod incidents;
 mod recovery;
 mod results;
@@ -29,6 +30,7 @@ use crate::model::{ActionId, CheckId, Code};
 pub use action_runs::{ActionRunFilter, ActionRunRecord, NewActionRun};
 pub use alerts::{Delivery, NoteRecord, NotificationFilter, NotificationRecord, SilenceRecord};
 pub use check_state::{BreakerChange, PersistedState};
+pub use heartbeats::HeartbeatRecord;
 pub use incidents::{IncidentFilter, IncidentRecord};
 pub use results::{Bucket, ResultRecord};
 pub use writer::{WriteOp, Writer, WriterHandle, QUEUE_CAPACITY};
@@ -45,6 +47,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (8, include_str!("migrations/0008_flap.sql")),
     (9, include_str!("migrations/0009_no_desktop.sql")),
     (10, include_str!("migrations/0010_result_value.sql")),
+    (11, include_str!("migrations/0011_heartbeats.sql")),
 ];
 
 pub const DB_FILE: &str = "history.db";
@@ -429,6 +432,17 @@ impl Store {
         let tx = connection.transaction()?;
         recovery::reset_budget(&tx, action_id, at)?;
         tx.commit().map_err(StoreError::from)
+    }
+
+    /// Every heartbeat check's token and last ping (at start).
+    pub fn heartbeats_now(&self) -> Result<Vec<HeartbeatRecord>, StoreError> {
+        self.read_now(heartbeats::load_all)
+    }
+
+    /// Saves a heartbeat's token (at start, before the writer runs).
+    pub fn save_heartbeat_now(&self, record: &HeartbeatRecord) -> Result<(), StoreError> {
+        let connection = open_connection(&self.path)?;
+        heartbeats::save(&connection, record).map_err(StoreError::from)
     }
 
     /// Every check's self-healing state.

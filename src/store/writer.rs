@@ -99,6 +99,8 @@ pub enum WriteOp {
         check_id: CheckId,
         healing: Healing,
     },
+    /// A heartbeat's ping (with its token).
+    Heartbeat(Box<super::HeartbeatRecord>),
     /// A cleanup run was undone.
     RunUndone {
         id: i64,
@@ -431,6 +433,7 @@ fn write(
             WriteOp::BudgetReset { action_id, at } => recovery::reset_budget(&tx, action_id, *at)?,
             WriteOp::Healing { check_id, healing } => recovery::save_healing(&tx, check_id, healing)?,
             WriteOp::RunUndone { id, at } => action_runs::mark_undone(&tx, *id, *at)?,
+            WriteOp::Heartbeat(record) => super::heartbeats::save(&tx, record)?,
             WriteOp::Notification(n) => alerts::insert_notification(&tx, n)?,
             WriteOp::Delivery(d) => alerts::record_delivery(&tx, d)?,
             WriteOp::Silence(s) => alerts::insert_silence(&tx, s)?,

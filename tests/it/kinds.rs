@@ -799,3 +799,107 @@ mod alertmanager {
         assert_config_refused("[[check]]\nid = \"a\"\nkind = \"alertmanager\"\n", &["`url`"]);
     }
 }
+
+mod heartbeat {
+    use std::time::Duration;
+
+    use crate::support::{assert_config_refused, eventually, Daemon};
+
+    const CONFIG: &str =
+        "[[check]]\nid = \"job\"\nname = \"Nightly job\"\nkind = \"heartbeat\"\ngrace = \"3s\"\ninterval = \"500ms\"\n";
+
+    /// Runs the real `curl` as a job would; (exit code, stdout).
+    async fn curl(args: Vec<String>) -> (i32, String) {
+        let output = tokio::process::Command::new("curl")
+            .args(["-sS", "-m", "10"])
+            .args(&args)
+            .output()
+            .await
+            .expect("curl runs");
+        (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    fn json(text: &str) -> serde_json::Value {
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_pings_with_curl_and_its_silence_is_down() {
+        let daemon = Daemon::start(CONFIG).await;
+        let check = daemon.get("/api/v1/checks/job").await;
+        let push = &check["push"];
+        let url = push["url"].as_str().expect("a heartbeat shows its push URL").to_owned();
+        assert!(url.starts_with(&format!("{}/push/job/", daemon.url)), "{url}");
+        assert_eq!(push["curl"], format!("curl -fsS -m 10 -X POST {url}"));
+        let waiting = eventually(Duration::from_secs(30), "the first probe", || async {
+            let check = daemon.check("job").await;
+            (check["status"] != "unknown").then_some(check)
+        })
+        .await;
+        assert!(waiting["message"].as_str().unwrap().starts_with("waiting for the first ping"), "{waiting}");
+
+        let (code, answer) = curl(vec!["-X".into(), "POST".into(), url.clone()]).await;
+        assert_eq!(code, 0);
+        assert_eq!(json(&answer)["status"], "up", "{answer}");
+
+        let (_, failed) = curl(vec!["-X".into(), "POST".into(), format!("{url}?status=fail&msg=disk+full")]).await;
+        let failed = json(&failed);
+        assert_eq!(failed["status"], "down", "a failure reported is down at once: {failed}");
+        assert!(
+            failed["message"].as_str().unwrap().contains("the job reported a failure")
+                && failed["message"].as_str().unwrap().contains("disk full"),
+            "{failed}"
+        );
+        let down = daemon.check("job").await;
+        assert_eq!(down["last"]["failure"]["class"], "job_failed", "{down}");
+
+        // A cron line with only `curl -s`: a GET, the body-less ping.
+        let (_, again) = curl(vec![url.clone()]).await;
+        assert_eq!(json(&again)["status"], "up", "a later ping recovers it: {again}");
+        let (_, said) = curl(vec!["--data-binary".into(), "backup of 12 GB done".into(), url.clone()]).await;
+        assert!(
+            json(&said)["message"].as_str().unwrap().contains("backup of 12 GB done"),
+            "the body is the message: {said}"
+        );
+
+        let wrong = url.rsplit_once('/').unwrap().0.to_owned() + "/0123456789abcdef0123456789abcdef";
+        let (_, refused) = curl(vec!["-X".into(), "POST".into(), wrong]).await;
+        let unknown_check = url.replace("/push/job/", "/push/other/");
+        let (_, other) = curl(vec!["-X".into(), "POST".into(), unknown_check]).await;
+        assert_eq!(json(&refused)["code"], "no_heartbeat", "{refused}");
+        assert_eq!(refused, other, "a wrong token and an unknown check get the same answer");
+
+        let mut limited = false;
+        for _ in 0..8 {
+            let (_, answer) = curl(vec!["-X".into(), "POST".into(), url.clone()]).await;
+            limited |= json(&answer)["code"] == "too_many_pings";
+        }
+        assert!(limited, "a flood of pings is refused past its allowance");
+
+        let missed = daemon.wait_status("job", "down", Duration::from_secs(30)).await;
+        assert_eq!(missed["last"]["failure"]["class"], "missed_heartbeat", "{missed}");
+        assert!(missed["message"].as_str().unwrap().starts_with("no ping for"), "{missed}");
+
+        // The token and the last ping are kept across a restart.
+        let dir = daemon.stop();
+        let daemon = Daemon::start_in(dir).await;
+        let check = daemon.get("/api/v1/checks/job").await;
+        let again = check["push"]["url"].as_str().unwrap().rsplit_once('/').unwrap().1.to_owned();
+        assert_eq!(again, url.rsplit_once('/').unwrap().1, "the same token after a restart");
+        let restored = eventually(Duration::from_secs(30), "the restarted daemon judges the kept ping", || async {
+            let check = daemon.check("job").await;
+            (check["last"]["failure"]["class"] == "missed_heartbeat").then_some(check)
+        })
+        .await;
+        assert!(restored["message"].as_str().unwrap().starts_with("no ping for"), "{restored}");
+    }
+
+    #[test]
+    fn heartbeat_keys_are_checked() {
+        assert_config_refused("[[check]]\nid = \"h\"\nkind = \"heartbeat\"\n", &["`grace`", "25h"]);
+        assert_config_refused(
+            "[[check]]\nid = \"h\"\nkind = \"heartbeat\"\ngrace = \"1h\"\ntoken = \"short\"\n",
+            &["wk.toml:5:9", "must be 16 to 128 letters"],
+        );
+    }
+}

@@ -704,3 +704,40 @@ interval = "300ms"
     await system.stop();
   }
 });
+
+test("a heartbeat's page shows its push URL and curl lines, and a ping shows live", async () => {
+  const beats = await startDaemon(`
+[[check]]
+id = "nightly"
+name = "Nightly backup job"
+kind = "heartbeat"
+grace = "1h"
+interval = "500ms"
+`);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
+    await page.goto(beats.dashboard);
+    await row(page, "nightly").waitFor({ timeout: WAIT });
+    await page.goto(`${beats.api.url}/#/check/nightly`);
+    const panel = page.locator("section.push");
+    await panel.waitFor({ timeout: WAIT });
+    const url = await panel.locator('[data-push="url"] code').innerText();
+    assert.match(url, new RegExp(`^${beats.api.url}/push/nightly/[0-9a-f]{32}$`));
+    assert.equal(await panel.locator('[data-push="curl"] code').innerText(), `curl -fsS -m 10 -X POST ${url}`);
+    await panel.locator('[data-push="curl"] button.copy').click();
+    await eventually(WAIT, "the copy button says what it did", async () =>
+      /^(Copied|Selected: press Ctrl\+C)$/.test(await panel.locator('[data-push="curl"] button.copy').innerText()),
+    );
+
+    const answer = await fetch(`${url}?status=fail&msg=${encodeURIComponent("disk full on /backup")}`, { method: "POST" });
+    assert.equal((await answer.json()).status, "down");
+    const state = page.locator(".check-page [data-state]");
+    await eventually(WAIT, "the failure shows live", async () => /reported a failure.*disk full on \/backup/.test(await state.innerText()));
+    await page.screenshot({ path: screenshotPath("check-heartbeat.png"), fullPage: true });
+    await fetch(url, { method: "POST", body: "done in 4 min" });
+    await eventually(WAIT, "a later ping recovers it", async () => /last ping (just now|.* ago): done in 4 min/.test(await state.innerText()));
+    await page.close();
+  } finally {
+    await beats.stop();
+  }
+});

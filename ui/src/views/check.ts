@@ -243,6 +243,7 @@ export class CheckPage {
         ${pair("Breaker", live.breaker ? phraseSpan(live.breaker.phrase, now) : "—")} ${pair("Group", detail.group ?? "—")}
         ${pair("Depends on", detail.depends_on.join(", ") || "—")}
       </dl>
+      ${detail.push ? pushPanel(detail.push) : nothing}
       ${live.hint ? html`<p class="message ${live.status}"><span class="hint">${prose(live.hint)}</span></p>` : nothing}
       ${live.healing?.phrase
         ? html`<p class="healing ${live.healing.state}" role="status" data-healing=${live.healing.state}>
@@ -430,6 +431,35 @@ function serviceBreakersPanel(check: Check) {
           </tbody>
         </table>`}
   </div>`;
+}
+
+/** A heartbeat's push URL and the lines a job ends with, each with a copy button. */
+function pushPanel(push: NonNullable<CheckDetail["push"]>) {
+  const line = (label: string, text: string, name: string) =>
+    html`<div class="push-line" data-push=${name}>
+      <span class="push-label">${label}</span><code>${text}</code
+      ><button type="button" class="copy" @click=${(event: Event) => void copy(text, event.currentTarget as HTMLButtonElement)}>
+        Copy
+      </button>
+    </div>`;
+  return html`<section class="push" aria-label="Push URL">
+    <h3>Push URL</h3>
+    <p class="empty">The job pings this URL when it is done. The token in it is the secret: keep it as you would a password.</p>
+    ${line("URL", push.url, "url")} ${line("On success", push.curl, "curl")} ${line("On failure", push.curl_fail, "curl_fail")}
+  </section>`;
+}
+
+/** Puts `text` on the clipboard and says so on the button. */
+async function copy(text: string, button: HTMLButtonElement) {
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = "Copied";
+  } catch {
+    // No clipboard (an insecure context, a denied permission): select it to copy by hand.
+    const code = button.previousElementSibling;
+    if (code) window.getSelection()?.selectAllChildren(code);
+    button.textContent = "Selected: press Ctrl+C";
+  }
 }
 
 function pair(term: string, value: unknown) {
