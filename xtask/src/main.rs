@@ -8,6 +8,7 @@
 //! - `cargo xtask bench [ARGS]`: set up, then the daemon load benchmark;
 //!   `cargo xtask bench recovery`: the cleanup rate on 100,000 files and the time to a
 //!   verified self-heal;
+//!   `cargo xtask bench kinds`: the CPU of one probe of each kind, beside http's;
 //!   `cargo xtask bench alerts`: a storm of 50 failures' notifications per channel, and
 //!   the time from a failure to its webhook delivery (p50, p99);
 //!   `cargo xtask bench dashboard`: the dashboard with 1,000 checks in Chromium;
@@ -43,7 +44,7 @@ fn main() -> ExitCode {
             .map(|names| println!("wrote {} icons to icons/: {}", names.len(), names.join(", ")))
             .map_err(|e| format!("cannot write the icons: {e}")),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <run [ARGS]|test|bench [--vs monit|desktop|dashboard|alerts|recovery]|fuzz [--cases N]|ui|icons>");
+            println!("usage: cargo xtask <run [ARGS]|test|bench [--vs monit|desktop|dashboard|alerts|kinds|recovery]|fuzz [--cases N]|ui|icons>");
             Ok(())
         }
         other => Err(format!("unknown task `{other}`; the tasks are run, test, bench, fuzz, ui and icons")),
@@ -342,6 +343,10 @@ fn bench(args: &[String]) -> Result<(), String> {
         // A storm's notifications per channel, and the failure-to-webhook time.
         return step("alerts benchmark", "cargo", &["bench", "--locked", "--bench", "alerts"]);
     }
+    if args.first().map(String::as_str) == Some("kinds") {
+        // The CPU of one probe of each kind against a loopback target, beside http's.
+        return step("probe kinds benchmark", "cargo", &["bench", "--locked", "--bench", "kinds"]);
+    }
     if args.first().map(String::as_str) == Some("recovery") {
         // Cleanup rate on 100,000 files and the time to a verified self-heal.
         return step("recovery benchmark", "cargo", &["bench", "--locked", "--bench", "recovery"]);
@@ -436,7 +441,7 @@ const REQUIREMENTS: &[Requirement] = &[
         purposes: &[Purpose::Bench],
     },
     Requirement {
-        name: "Prometheus Alertmanager (for the alertmanager channel's tests)",
+        name: "Prometheus Alertmanager (the alertmanager channel's and probe's tests)",
         present: || {
             let path = std::env::var("WATCHKEEPER_ALERTMANAGER")
                 .unwrap_or_else(|_| "/usr/bin/prometheus-alertmanager".to_owned());
@@ -444,7 +449,7 @@ const REQUIREMENTS: &[Requirement] = &[
         },
         debian: &["prometheus-alertmanager"],
         other: None,
-        purposes: &[Purpose::Test],
+        purposes: &[Purpose::Test, Purpose::Bench],
     },
     Requirement {
         name: "Prometheus (for the prometheus probe's tests)",
@@ -454,7 +459,7 @@ const REQUIREMENTS: &[Requirement] = &[
         },
         debian: &["prometheus"],
         other: None,
-        purposes: &[Purpose::Test],
+        purposes: &[Purpose::Test, Purpose::Bench],
     },
     Requirement {
         name: "tauri-driver (WebDriver for the desktop window)",
