@@ -613,6 +613,20 @@ pub fn service_breaker_opened(check: &str, breaker: &ServiceBreaker) -> (String,
     )
 }
 
+/// A certificate nearing its expiry, as a notification says it.
+pub fn cert_expiring(check: &str, days: i64, threshold: u16) -> (String, String) {
+    let left = match days {
+        ..0 => "has expired".to_owned(),
+        0 => "expires today".to_owned(),
+        1 => "expires in 1 day".to_owned(),
+        n => format!("expires in {n} days"),
+    };
+    (
+        format!("{check}: certificate {left}"),
+        format!("Its certificate {left} (told at {threshold} days left). Renew it, and check why its automatic renewal has not run."),
+    )
+}
+
 /// Why a notification was not sent, in a few words.
 pub fn suppressed(reason: Suppressed) -> &'static str {
     match reason {

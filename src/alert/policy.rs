@@ -90,6 +90,8 @@ pub struct CheckAlert {
     /// The states told (`on`): its incidents (`down`, the default), its degraded
     /// spells (`degraded`), or both.
     pub on: AlertOn,
+    /// The days left on its certificate at which to tell (`cert_days`), highest first.
+    pub cert_days: Vec<u16>,
 }
 
 /// A check's `alert.on`.

@@ -185,7 +185,9 @@ fn update_of(event: &Event) -> Option<LiveUpdate> {
             LiveUpdate::RestartLoop { restart_loop: dto::RestartLoopDto::from(event.as_ref()) }
         }
         // Shown by the `checks` update of its result.
-        Event::ServiceBreakerOpened(_) | Event::Flapping(_) | Event::Degraded(_) => return None,
+        Event::ServiceBreakerOpened(_) | Event::CertExpiring(_) | Event::Flapping(_) | Event::Degraded(_) => {
+            return None
+        }
         // Shown by the checks' own updates (unknown: no network) and the `overview`.
         Event::Network(_) => return None,
         // For the desktop shell; the log is read from `notifications`.

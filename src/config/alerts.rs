@@ -137,14 +137,17 @@ pub(super) fn check_alert(
     raw: Option<&RawCheckAlert>,
     settings: &AlertSettings,
     channels: &Ids,
+    probe: Option<&crate::probe::ProbeSpec>,
     scope: &mut Scope<'_, '_>,
 ) -> CheckAlert {
+    let cert_days = cert_days(raw.and_then(|r| r.cert_days.as_ref()), probe, scope);
     let Some(raw) = raw else {
         return CheckAlert {
             severity: Severity::Warning,
             channels: settings.channels.clone(),
             repeat: settings.repeat,
             on: AlertOn::default(),
+            cert_days,
         };
     };
     let severity =
@@ -180,7 +183,54 @@ pub(super) fn check_alert(
         Some(r) => positive(scope, "alert.repeat", r),
         None => settings.repeat,
     };
-    CheckAlert { severity, channels: chosen, repeat, on }
+    CheckAlert { severity, channels: chosen, repeat, on, cert_days }
+}
+
+/// `alert.cert_days`: each 1 to 3650, for a kind that reads a certificate; a tls
+/// check tells at 30 and 14 days unless told otherwise.
+fn cert_days(
+    raw: Option<&Spanned<Vec<i64>>>,
+    probe: Option<&crate::probe::ProbeSpec>,
+    scope: &mut Scope<'_, '_>,
+) -> Vec<u16> {
+    use crate::probe::ProbeSpec;
+    let reads_certificate = match probe {
+        Some(ProbeSpec::Tls(_)) => true,
+        Some(ProbeSpec::Http(http)) => http.url.scheme() == "https",
+        // A kind that did not compile: its own error says enough.
+        None => true,
+        Some(_) => false,
+    };
+    let Some(raw) = raw else {
+        return if matches!(probe, Some(ProbeSpec::Tls(_))) { vec![30, 14] } else { Vec::new() };
+    };
+    if !reads_certificate {
+        scope.error(
+            &raw.span(),
+            "alert.cert_days",
+            "this check reads no certificate",
+            "use it on a `tls` check, or an `http` check of an `https://` URL",
+        );
+        return Vec::new();
+    }
+    let mut days = Vec::new();
+    for day in raw.get_ref() {
+        match u16::try_from(*day) {
+            Ok(d @ 1..=3650) => days.push(d),
+            _ => {
+                scope.error(
+                    &raw.span(),
+                    "alert.cert_days",
+                    format_args!("{day} is not 1 to 3650 days"),
+                    "write the days left to tell at, e.g. `[30, 14, 7, 1]`",
+                );
+                return Vec::new();
+            }
+        }
+    }
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    days.dedup();
+    days
 }
 
 fn positive(scope: &mut Scope<'_, '_>, key: &str, value: &Spanned<String>) -> Option<Duration> {

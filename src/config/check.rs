@@ -73,7 +73,8 @@ pub(super) fn compile(entry: CheckEntry, context: &Context<'_>, report: &mut Rep
     let depends_on = depends_on(&mut scope, &id, raw.depends_on.as_deref(), context.checks);
     let mut actions = context.actions.refer_all(&mut scope, "actions", raw.actions.as_deref().unwrap_or_default());
     let auto_action = auto_action(&mut scope, &raw, context.actions);
-    let alert = super::alerts::check_alert(raw.alert.as_ref(), context.alerts, context.channels, &mut scope);
+    let alert =
+        super::alerts::check_alert(raw.alert.as_ref(), context.alerts, context.channels, probe.as_ref(), &mut scope);
     if let Some(auto) = &auto_action {
         if !actions.iter().any(|a| a == auto.action.as_str()) {
             actions.push(auto.action.to_string());

@@ -263,6 +263,11 @@ pub struct RawCheckAlert {
     /// Its reminders' interval, e.g. `30m` (default: `[alerts] repeat`).
     #[schemars(with = "Option<String>")]
     pub repeat: Option<Spanned<String>>,
+    /// For a tls check or an https http check: the days left on its certificate at
+    /// which to tell, once each, e.g. `[30, 14, 7, 1]` (a tls check's default: `[30,
+    /// 14]`; `[]` tells none). A renewed certificate is told again as it nears them.
+    #[schemars(with = "Option<Vec<u16>>")]
+    pub cert_days: Option<Spanned<Vec<i64>>>,
 }
 
 /// A check's `auto_action`.

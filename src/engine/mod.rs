@@ -266,6 +266,8 @@ pub enum Event {
     RestartLoop(Box<RestartLoop>),
     /// One of a service's own circuit breakers turned OPEN (its `breakers_url`).
     ServiceBreakerOpened(Box<ServiceBreakerOpened>),
+    /// A check's certificate came within one of its `alert.cert_days`.
+    CertExpiring(Box<CertExpiring>),
     /// A check started or stopped flapping.
     Flapping(Box<Flapping>),
     /// A check turned degraded, or up from degraded: told to those whose `alert.on`
@@ -287,6 +289,15 @@ pub struct DegradedChange {
     pub started: bool,
     pub reason: String,
     pub lasted: chrono::TimeDelta,
+}
+
+/// A check's certificate has `days` left, crossing `threshold` of its `alert.cert_days`.
+#[derive(Debug, Clone)]
+pub struct CertExpiring {
+    pub check_id: CheckId,
+    pub check_name: String,
+    pub threshold: u16,
+    pub days: i64,
 }
 
 /// A service's own breaker turned OPEN.
@@ -402,6 +413,8 @@ struct Live {
     healing: Healing,
     /// Its recent results, for flap detection.
     flap: crate::state::FlapHistory,
+    /// What it has told of its certificate's days (`alert.cert_days`).
+    cert: crate::state::CertWatch,
     /// When its open incident started.
     incident_started_at: Option<DateTime<Utc>>,
 }
@@ -669,6 +682,7 @@ impl Engine {
                 | Event::IncidentResolved { .. }
                 | Event::RestartLoop(_)
                 | Event::ServiceBreakerOpened(_)
+                | Event::CertExpiring(_)
                 | Event::Flapping(_)
                 | Event::Degraded(_)
                 | Event::Network(_)

@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{record, restore, CheckRuntime, DegradedChange, Engine, Event, Flapping, ServiceBreakerOpened};
+use super::{
+    record, restore, CertExpiring, CheckRuntime, DegradedChange, Engine, Event, Flapping, ServiceBreakerOpened,
+};
 use crate::breaker::{Breaker, Call, Permit};
 use crate::condition::JsonCache;
 use crate::config::{CheckConfig, Config};
@@ -35,12 +37,17 @@ struct Applied {
     resolved_started_at: Option<DateTime<Utc>>,
     /// The check turned degraded, or up from degraded, with this result.
     degraded: Option<DegradedChange>,
+    /// Its certificate's days left crossed one of `alert.cert_days`: (that threshold,
+    /// the days left).
+    cert_crossed: Option<(u16, i64)>,
 }
 
 /// What the service said about itself with a result.
 struct Told {
     health: Option<ServiceHealth>,
     service_breakers: Option<ServiceBreakers>,
+    /// The days left on the certificate it read (tls, https).
+    cert_days: Option<i64>,
 }
 
 impl Engine {
@@ -57,7 +64,12 @@ impl Engine {
                 let observation =
                     probe::guarded(&self.inner.checks.probes, &check.probe, check.timeout, check.interval).await;
                 let (result, failed) = judge(check, &observation, self.now());
-                let told = Told { health: observation.health, service_breakers: observation.service_breakers };
+                let cert_days = match observation.value("cert_days").as_deref() {
+                    Some(crate::model::Value::Int(days)) => Some(*days),
+                    _ => None,
+                };
+                let told =
+                    Told { health: observation.health, service_breakers: observation.service_breakers, cert_days };
                 if let Some(applied) = self.apply(runtime, &result, failed, before, told) {
                     self.persist_and_publish(runtime, &result, applied).await;
                 }
@@ -177,6 +189,11 @@ impl Engine {
         if told.service_breakers.is_some() || probed {
             live.service_breakers = told.service_breakers;
         }
+        let cert_crossed = told.cert_days.and_then(|days| {
+            let threshold = live.cert.see(days, &check.alert.cert_days)?;
+            tracing::info!(check = %check.id, days, threshold, "certificate nears its expiry");
+            Some((threshold, days))
+        });
         // Every op carries the check's state after this result, so an incident and the
         // state naming it commit together: a crash cannot split them.
         let state = restore::persist(&check.id, &live);
@@ -202,7 +219,7 @@ impl Engine {
             tracing::info!(check = %check.id, %from, %to, reason = reason.as_deref().unwrap_or(""), "status changed");
             ops.push(record::state_change(result.at, Change { from, to, reason }, state.clone()));
         }
-        Some(Applied { ops, state, breakers_opened, flapped, resolved_started_at, degraded })
+        Some(Applied { ops, state, breakers_opened, flapped, resolved_started_at, degraded, cert_crossed })
     }
 
     /// A new incident of `check`, with the next id.
@@ -258,6 +275,14 @@ impl Engine {
         }
         if let Some(flapped) = applied.flapped {
             events.push(Event::Flapping(Box::new(flapped)));
+        }
+        if let Some((threshold, days)) = applied.cert_crossed {
+            events.push(Event::CertExpiring(Box::new(CertExpiring {
+                check_id: check_id.clone(),
+                check_name: runtime.config.name.clone(),
+                threshold,
+                days,
+            })));
         }
         if let Some(degraded) = applied.degraded {
             events.push(Event::Degraded(Box::new(degraded)));

@@ -78,6 +78,7 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
             service_breakers: None,
             healing: Healing::default(),
             flap: Default::default(),
+            cert: Default::default(),
             incident_started_at: None,
         };
     };
@@ -105,6 +106,7 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
         service_breakers: None,
         healing: Healing::default(),
         flap: p.flap,
+        cert: p.cert,
         incident_started_at: None,
     }
 }
@@ -137,5 +139,6 @@ pub(super) fn persist(check_id: &CheckId, live: &Live) -> PersistedState {
         breaker: live.breaker.config().map(|_| Box::new(live.breaker.save())),
         paused: live.tracked.pause.map(|p| (p.since, p.until)),
         flap: live.flap,
+        cert: live.cert,
     }
 }

@@ -6,9 +6,11 @@
 //! result makes the check unknown without touching the incident. Pure: `now` and
 //! every input are arguments; it must not do I/O or read a clock.
 
+mod cert;
 mod flap;
 mod pause;
 
+pub use cert::CertWatch;
 pub use flap::{Flap, FlapConfig, FlapHistory};
 pub use pause::{Change, InWindow, Pause, PauseOutcome, Shown, Tracked};
 

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, Transaction};
 use super::{coded, from_millis, parsed, to_millis};
 use crate::breaker::{self, BreakerState};
 use crate::model::{CheckId, Requester, Status};
-use crate::state::FlapHistory;
+use crate::state::{CertWatch, FlapHistory};
 
 /// A check's state as persisted; the engine restores its state machine and breaker
 /// from it.
@@ -27,6 +27,8 @@ pub struct PersistedState {
     pub paused: Option<(DateTime<Utc>, Option<DateTime<Utc>>)>,
     /// Its flap detection's recent results.
     pub flap: FlapHistory,
+    /// What it has told of its certificate's days (`alert.cert_days`).
+    pub cert: CertWatch,
 }
 
 const TABLE: &str = "check_state";
@@ -35,8 +37,8 @@ pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::
     let mut statement = tx.prepare_cached(
         "INSERT INTO check_state (check_id, status, since, reason, consecutive_failures, consecutive_successes,
              last_result_at, open_incident, breaker_state, breaker_failures, breaker_next_trial_at,
-             paused_at, paused_until, breaker, flap_changes, flap_results, flap_last, flapping)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+             paused_at, paused_until, breaker, flap_changes, flap_results, flap_last, flapping, cert_told, cert_days)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
          ON CONFLICT (check_id) DO UPDATE SET status = excluded.status, since = excluded.since,
              reason = excluded.reason, consecutive_failures = excluded.consecutive_failures,
              consecutive_successes = excluded.consecutive_successes, last_result_at = excluded.last_result_at,
@@ -44,7 +46,8 @@ pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::
              breaker_failures = excluded.breaker_failures, breaker_next_trial_at = excluded.breaker_next_trial_at,
              paused_at = excluded.paused_at, paused_until = excluded.paused_until, breaker = excluded.breaker,
              flap_changes = excluded.flap_changes, flap_results = excluded.flap_results,
-             flap_last = excluded.flap_last, flapping = excluded.flapping",
+             flap_last = excluded.flap_last, flapping = excluded.flapping, cert_told = excluded.cert_told,
+             cert_days = excluded.cert_days",
     )?;
     let breaker = state.breaker.as_deref();
     let json = breaker.map(|b| serde_json::to_string(&BreakerJson::from(b)).unwrap_or_default());
@@ -68,6 +71,8 @@ pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::
         state.flap.results,
         state.flap.last.map(Status::as_str),
         state.flap.flapping,
+        state.cert.told(),
+        state.cert.days(),
     ])?;
     Ok(())
 }
@@ -78,7 +83,7 @@ pub(super) fn load_all(connection: &Connection) -> rusqlite::Result<Vec<rusqlite
     let mut statement = connection.prepare(
         "SELECT check_id, status, since, reason, consecutive_failures, consecutive_successes, last_result_at,
                 open_incident, breaker_state, breaker_failures, breaker_next_trial_at, paused_at, paused_until,
-                breaker, flap_changes, flap_results, flap_last, flapping
+                breaker, flap_changes, flap_results, flap_last, flapping, cert_told, cert_days
          FROM check_state",
     )?;
     let rows = statement.query_map([], |row| {
@@ -119,6 +124,7 @@ pub(super) fn load_all(connection: &Connection) -> rusqlite::Result<Vec<rusqlite
                 },
                 flapping: row.get(17)?,
             },
+            cert: CertWatch::new(row.get(18)?, row.get(19)?),
         })
     })?;
     Ok(rows.collect())

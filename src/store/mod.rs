@@ -48,6 +48,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (9, include_str!("migrations/0009_no_desktop.sql")),
     (10, include_str!("migrations/0010_result_value.sql")),
     (11, include_str!("migrations/0011_heartbeats.sql")),
+    (12, include_str!("migrations/0012_cert_watch.sql")),
 ];
 
 pub const DB_FILE: &str = "history.db";

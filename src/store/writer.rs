@@ -474,6 +474,7 @@ mod tests {
             breaker: None,
             paused: None,
             flap: Default::default(),
+            cert: Default::default(),
         }
     }
 

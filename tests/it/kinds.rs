@@ -903,3 +903,81 @@ mod heartbeat {
         );
     }
 }
+
+mod cert_days {
+    use std::time::Duration;
+
+    use crate::support::tls::{Opening, Pki, TlsServer};
+    use crate::support::{assert_config_refused, eventually, Daemon};
+
+    async fn results(daemon: &Daemon) -> usize {
+        daemon.get("/api/v1/checks/shop/results?limit=100").await["results"].as_array().map_or(0, Vec::len)
+    }
+
+    async fn cert_notices(daemon: &Daemon) -> Vec<serde_json::Value> {
+        let log = daemon.get("/api/v1/notifications?check=shop").await;
+        log["notifications"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| n["event"] == "cert_expiry")
+            .collect()
+    }
+
+    /// A certificate with 20 days left crosses 30 (told once, however often it is
+    /// probed, and not again after a restart) but not 14.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_threshold_is_told_once_across_restarts() {
+        let pki = Pki::new(3650);
+        let server = TlsServer::start(pki.leaf(&["shop.test"], 20), Opening::Tls).await;
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, pki.root_pem()).unwrap();
+        let config = format!(
+            "[[check]]\nid = \"shop\"\nkind = \"tls\"\nhost = \"127.0.0.1\"\nport = {}\nserver_name = \"shop.test\"\nca_file = \"{}\"\ninterval = \"300ms\"\nalert = {{ cert_days = [30, 14] }}\n",
+            server.addr.port(),
+            ca.display()
+        );
+        std::fs::write(dir.path().join("watchkeeper.toml"), config).unwrap();
+        let daemon = Daemon::start_in(dir).await;
+        let told = eventually(Duration::from_secs(30), "the 30-day threshold is told", || async {
+            let told = cert_notices(&daemon).await;
+            (!told.is_empty()).then_some(told)
+        })
+        .await;
+        assert!(
+            told[0]["title"].as_str().unwrap().contains("certificate expires in 19 days")
+                || told[0]["title"].as_str().unwrap().contains("certificate expires in 20 days"),
+            "{told:?}"
+        );
+        assert!(told[0]["body"].as_str().unwrap().contains("told at 30 days left"), "{told:?}");
+        let seen = results(&daemon).await;
+        eventually(Duration::from_secs(30), "more probes", || async {
+            (results(&daemon).await >= seen + 5).then_some(())
+        })
+        .await;
+        assert_eq!(cert_notices(&daemon).await.len(), 1, "told once");
+
+        let dir = daemon.stop();
+        let daemon = Daemon::start_in(dir).await;
+        let before = results(&daemon).await;
+        eventually(Duration::from_secs(30), "probes after the restart", || async {
+            (results(&daemon).await >= before + 5).then_some(())
+        })
+        .await;
+        assert_eq!(cert_notices(&daemon).await.len(), 1, "not told again after a restart");
+    }
+
+    #[test]
+    fn cert_days_are_checked() {
+        assert_config_refused(
+            "[[check]]\nid = \"db\"\nkind = \"tcp\"\nhost = \"db\"\nport = 5432\nalert = { cert_days = [30] }\n",
+            &["alert.cert_days", "this check reads no certificate"],
+        );
+        assert_config_refused(
+            "[[check]]\nid = \"c\"\nkind = \"tls\"\nhost = \"example.com\"\nalert = { cert_days = [30, 0] }\n",
+            &["0 is not 1 to 3650 days"],
+        );
+    }
+}

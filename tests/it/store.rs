@@ -36,6 +36,8 @@ fn state(check: &str, failures: u32, incident: Option<i64>) -> PersistedState {
         paused: None,
         // A flap's history survives a reopen, every bit of it (the highest too).
         flap: FlapHistory { changes: 0x8000_0000_0000_0005, results: 21, last: Some(Status::Down), flapping: true },
+        // What it told of its certificate, too.
+        cert: watchkeeper::state::CertWatch::new(Some(14), Some(-2)),
     }
 }
 

@@ -80,6 +80,7 @@ fn subject(id: &str, group: Option<&str>, remote: bool, severity: Severity, chan
         group: group.map(str::to_owned),
         remote,
         alert: CheckAlert {
+            cert_days: Vec::new(),
             severity,
             channels: channels.iter().map(|c| (*c).to_owned()).collect(),
             repeat: None,

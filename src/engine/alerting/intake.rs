@@ -40,6 +40,10 @@ impl Engine {
                 let (title, body) = crate::words::service_breaker_opened(&event.check_name, &event.breaker);
                 (event.check_id.clone(), Happening::Notice { event: NotifyEvent::ServiceBreaker, title, body })
             }
+            Event::CertExpiring(event) => {
+                let (title, body) = crate::words::cert_expiring(&event.check_name, event.days, event.threshold);
+                (event.check_id.clone(), Happening::Notice { event: NotifyEvent::CertExpiry, title, body })
+            }
             Event::Network(change) => {
                 let Some(why) = &change.down else { return };
                 let body = format!("{why}\nremote checks are unknown until it is back");
