@@ -44,8 +44,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show the running daemon's status
+    /// Show the running daemon's status: every check, or one in full
     Status {
+        /// One check in full: its state, what it probes and how it is judged, and for a
+        /// heartbeat its push URL
+        id: Option<String>,
         /// Print the answer as JSON, as the API gives it
         #[arg(long)]
         json: bool,
@@ -314,7 +317,8 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
             Ok(0)
         }
         Command::Check { ids, json } => cli::check::run(&config_path, &ids, json).await,
-        Command::Status { json } => cli::status::run(&data_dir, json).await,
+        Command::Status { id: None, json } => cli::status::run(&data_dir, json).await,
+        Command::Status { id: Some(id), json } => cli::status::one(&data_dir, &id, json).await,
         Command::Incidents { check, open, limit, json } => {
             cli::incidents::run(&data_dir, check, open, limit, json).await
         }

@@ -1,9 +1,10 @@
-//! `watchkeeper status`: the running daemon's view of every check.
+//! `watchkeeper status [ID]`: the running daemon's view of every check, or of one in
+//! full.
 
 use std::path::Path;
 
 use watchkeeper::api::client::Client;
-use watchkeeper::api::dto::NoArgs;
+use watchkeeper::api::dto::{IdArgs, NoArgs};
 use watchkeeper::api::operation;
 use watchkeeper::model::Status;
 
@@ -33,4 +34,40 @@ pub async fn run(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
     let statuses: Vec<Status> = report.checks.iter().map(|c| Status::from(c.status)).collect();
     print_state_table(&rows, &statuses)?;
     Ok(overall.exit_code() as u8)
+}
+
+/// One check in full, as its page in the dashboard shows it; exits by its status.
+pub async fn one(data_dir: &Path, id: &str, json: bool) -> anyhow::Result<u8> {
+    let client = Client::discover(data_dir).map_err(client_error)?;
+    let detail = client.call::<operation::Check>(&IdArgs { id: id.to_owned() }).await.map_err(client_error)?;
+    let status = Status::from(detail.check.status);
+    if json {
+        print_json(&detail)?;
+        return Ok(status.exit_code() as u8);
+    }
+    let check = &detail.check;
+    say!("{} ({}): {}", check.name, check.id, super::paint(status, &check.text));
+    let mut lines: Vec<(&str, String)> = vec![
+        ("target", format!("{}: {}", check.kind, detail.target)),
+        ("since", short_time(&check.since)),
+        ("expect", if detail.expect.is_empty() { "-".to_owned() } else { detail.expect.join(" · ") }),
+    ];
+    if !detail.degraded_if.is_empty() {
+        lines.push(("degraded if", detail.degraded_if.join(" · ")));
+    }
+    if let Some(breaker) = &check.breaker {
+        lines.push(("breaker", breaker.phrase.text.clone()));
+    }
+    if let Some(hint) = &check.hint {
+        lines.push(("fix", hint.clone()));
+    }
+    if let Some(push) = &detail.push {
+        lines.push(("push URL", push.url.clone()));
+        lines.push(("on success", push.curl.clone()));
+        lines.push(("on failure", push.curl_fail.clone()));
+    }
+    for (label, value) in lines {
+        say!("  {label:<11} {value}");
+    }
+    Ok(status.exit_code() as u8)
 }

@@ -842,6 +842,19 @@ mod heartbeat {
         assert_eq!(code, 0);
         assert_eq!(json(&answer)["status"], "up", "{answer}");
 
+        // The command line shows it too, with the lines a job ends with.
+        let (code, stdout, _) = daemon.cli(&["status", "job"]).await;
+        assert_eq!(code, 0, "up exits 0: {stdout}");
+        assert!(stdout.starts_with("Nightly job (job): Up: last ping"), "{stdout}");
+        assert!(
+            stdout.contains(&format!("push URL    {url}"))
+                && stdout.contains(&format!("on success  curl -fsS -m 10 -X POST {url}")),
+            "{stdout}"
+        );
+        let (code, _, stderr) = daemon.cli(&["status", "nope"]).await;
+        assert_eq!(code, 3, "an unknown check is unknown, as a plugin says: {stderr}");
+        assert!(stderr.contains("no check has the id `nope`"), "{stderr}");
+
         let (_, failed) = curl(vec!["-X".into(), "POST".into(), format!("{url}?status=fail&msg=disk+full")]).await;
         let failed = json(&failed);
         assert_eq!(failed["status"], "down", "a failure reported is down at once: {failed}");
