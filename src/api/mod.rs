@@ -498,7 +498,7 @@ async fn steer_breaker(
             409,
             "no_breaker",
             format!("check `{id}` has no breaker"),
-            "only remote checks (http, tcp) have one, unless their config says `breaker = { enabled = false }`",
+            "only checks of a remote target (http, tcp, dns, prometheus) have one, unless their config says `breaker = { enabled = false }`",
         )),
     }
 }

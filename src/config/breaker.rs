@@ -26,7 +26,12 @@ pub(super) fn compile(
     timeout: Duration,
 ) -> Option<BreakerConfig> {
     if raw.is_some() && !remote {
-        scope.error(at, "breaker", "only applies to remote checks (http, tcp)", "remove the `breaker` table");
+        scope.error(
+            at,
+            "breaker",
+            "only applies to checks of a remote target (http, tcp, dns, prometheus)",
+            "remove the `breaker` table",
+        );
         return None;
     }
     if !remote || raw.is_some_and(|b| b.enabled == Some(false)) {

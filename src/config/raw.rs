@@ -233,7 +233,8 @@ pub struct RawCheck {
     /// Recovery actions offered for this check, by id.
     #[schemars(with = "Option<Vec<String>>")]
     pub actions: Option<Vec<Spanned<String>>>,
-    /// The circuit breaker in front of a remote check (http, tcp).
+    /// The circuit breaker in front of a check of a remote target (http, tcp, dns,
+    /// prometheus).
     pub breaker: Option<RawBreaker>,
     /// Self-healing: an action run by itself after consecutive failures, within the
     /// action's budget, e.g. `{ action = "restart-api", after = 3 }`.

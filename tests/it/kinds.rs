@@ -482,6 +482,8 @@ mod tls {
             &["wk.toml:5:12", "unknown STARTTLS protocol `pop3`", "use one of: smtp, imap, postgres"],
         );
         assert_config_refused("[[check]]\nid = \"t\"\nkind = \"tls\"\nport = 443\n", &["`host`"]);
+        // A certificate near its end is no reason to stop looking: no breaker unless set.
+        assert!(one_check("kind = \"tls\"\nhost = \"example.com\"").breaker.is_none());
         assert_config_refused(
             "[[check]]\nid = \"t\"\nkind = \"tls\"\nhost = \"example.com\"\nport = 0\n",
             &["wk.toml:5:8", "must be 1 to 65535, got 0"],
@@ -797,6 +799,12 @@ mod alertmanager {
             &["wk.toml:5:10", "`team:ops` is not a label matcher"],
         );
         assert_config_refused("[[check]]\nid = \"a\"\nkind = \"alertmanager\"\n", &["`url`"]);
+        // Its failures are the fleet's alerts: no breaker stops reading them.
+        assert!(one_check("kind = \"alertmanager\"\nurl = \"http://am:9093\"").breaker.is_none());
+        assert_config_refused(
+            "[[check]]\nid = \"a\"\nkind = \"alertmanager\"\nurl = \"http://am:9093\"\nbreaker = { failure_threshold = 5 }\n",
+            &["breaker: only applies to checks of a remote target (http, tcp, dns, prometheus)"],
+        );
     }
 }
 
