@@ -686,6 +686,7 @@ pub fn failure_class(class: crate::model::FailureClass) -> &'static str {
         UnexpectedAnswer => "unexpected answer",
         MissedHeartbeat => "missed heartbeat",
         JobFailed => "job reported a failure",
+        AlertFiring => "alert firing",
         ProbeError => "probe error",
     }
 }

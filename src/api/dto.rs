@@ -79,7 +79,8 @@ wire_enum! {
     FailureClassDto("FailureClass") <=> FailureClass {
         Refused, Timeout, Dns, Tls, HttpStatus, Condition, BodyTooLarge, Connection, Component, HealthBody, BreakerOpen,
         NotFound, Permission, Nxdomain, Servfail, DnsRefused, CertExpiry, CertName, CertSelfSigned, CertUntrusted,
-        ContainerEngine, QueryError, UnexpectedAnswer, MissedHeartbeat, JobFailed, ProbeError,
+        ContainerEngine, QueryError, UnexpectedAnswer, MissedHeartbeat, JobFailed, AlertFiring,
+        ProbeError,
     }
 }
 

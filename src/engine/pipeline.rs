@@ -371,8 +371,8 @@ pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec
     let health = observation.health.as_ref();
     if !failed.is_empty() {
         // A service that names its components down: they are the cause.
-        let failure = match health.and_then(|h| components_in(h, HealthWord::Down)) {
-            Some(cause) => Failure::new(FailureClass::Component, format!("{cause} ({})", failed.join("; "))),
+        let failure = match health.and_then(|h| components_in(check, h, HealthWord::Down)) {
+            Some(cause) => Failure::new(check.probe.parts().down, format!("{cause} ({})", failed.join("; "))),
             None => Failure::new(class.unwrap_or(FailureClass::Condition), failed.join("; ")),
         };
         return (Verdict::Down(failure), failed);
@@ -382,13 +382,13 @@ pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec
     if let Some(health) = health {
         match health.overall() {
             HealthWord::Down => {
-                let cause = components_in(health, HealthWord::Down)
+                let cause = components_in(check, health, HealthWord::Down)
                     .unwrap_or_else(|| format!("the service says it is {}", health.status));
-                return (Verdict::Down(Failure::new(FailureClass::Component, cause)), Vec::new());
+                return (Verdict::Down(Failure::new(check.probe.parts().down, cause)), Vec::new());
             }
             _ => {
-                let failing =
-                    components_in(health, HealthWord::Down).or_else(|| components_in(health, HealthWord::Warn));
+                let failing = components_in(check, health, HealthWord::Down)
+                    .or_else(|| components_in(check, health, HealthWord::Warn));
                 if let Some(cause) = failing.or_else(|| {
                     (health.overall() == HealthWord::Warn).then(|| format!("the service says {}", health.status))
                 }) {
@@ -410,19 +410,21 @@ pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec
     (Verdict::Up, Vec::new())
 }
 
-/// The components in `status`, named with their detail: `component db.replica is DOWN:
-/// Connection refused`; `None` when there are none.
-fn components_in(health: &ServiceHealth, status: HealthWord) -> Option<String> {
+/// The components in `status`, named as the check's kind calls them, with their
+/// detail: `component db.replica is DOWN: Connection refused`, `alert DiskFull (db-1) is
+/// critical: …`; `None` when there are none.
+fn components_in(check: &CheckConfig, health: &ServiceHealth, status: HealthWord) -> Option<String> {
+    let parts = check.probe.parts();
     let found = health.in_state(status);
     match found.as_slice() {
         [] => None,
         [one] => Some(match &one.detail {
-            Some(detail) => format!("component {} is {}: {detail}", one.name, one.status),
-            None => format!("component {} is {}", one.name, one.status),
+            Some(detail) => format!("{} {} is {}: {detail}", parts.one, one.name, one.status),
+            None => format!("{} {} is {}", parts.one, one.name, one.status),
         }),
         several => {
             let names: Vec<&str> = several.iter().map(|c| c.name.as_str()).collect();
-            Some(format!("components {} are {}", names.join(", "), several[0].status))
+            Some(format!("{} {} are {}", parts.several, names.join(", "), several[0].status))
         }
     }
 }

@@ -56,6 +56,8 @@ codes! {
         MissedHeartbeat = "missed_heartbeat",
         /// The job reported a failure with its heartbeat.
         JobFailed = "job_failed",
+        /// A critical alert fires in the Alertmanager a check reads.
+        AlertFiring = "alert_firing",
         /// The probe itself failed (panicked, could not start, bad set-up).
         ProbeError = "probe_error",
     }
@@ -135,6 +137,9 @@ impl FailureClass {
             }
             FailureClass::JobFailed => {
                 "the job said it failed: read its message and its log; its next successful ping recovers the check"
+            }
+            FailureClass::AlertFiring => {
+                "an alert fires in the fleet: read its summary and act on it (its runbook), or silence it in Alertmanager while you work"
             }
             FailureClass::ProbeError => {
                 "the probe itself could not run: read the message, fix the check's config or the environment"

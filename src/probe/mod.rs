@@ -178,6 +178,15 @@ kinds! {
     Scripted => scripted,
 }
 
+/// What the parts a check reports are called (`component`, `alert`), and the class of
+/// one that is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    pub one: &'static str,
+    pub several: &'static str,
+    pub down: FailureClass,
+}
+
 /// What a check measures besides its latency: the named value its results keep and its
 /// chart draws, what it is called and its unit (`%`; empty for a plain number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,6 +231,16 @@ impl ProbeSpec {
             ProbeSpec::File(_) => measure("size", "size", "bytes"),
             ProbeSpec::Prometheus(_) => measure("value", "value", ""),
             _ => None,
+        }
+    }
+
+    /// What the parts it reports are called, and the class of one that is down: a
+    /// service's components, an Alertmanager's alerts, Prometheus' series.
+    pub fn parts(&self) -> Parts {
+        match self {
+            ProbeSpec::Alertmanager(_) => Parts { one: "alert", several: "alerts", down: FailureClass::AlertFiring },
+            ProbeSpec::Prometheus(_) => Parts { one: "series", several: "series", down: FailureClass::Component },
+            _ => Parts { one: "component", several: "components", down: FailureClass::Component },
         }
     }
 

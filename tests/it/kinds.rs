@@ -756,12 +756,15 @@ mod alertmanager {
 
         fire(&am, "SlowDisk", "warning").await;
         let warned = settle(&fleet, "a warning degrades", |v| matches!(v, Verdict::Degraded(_))).await;
-        assert!(matches!(&warned, Verdict::Degraded(why) if why.contains("SlowDisk (db-1)")), "{warned:?}");
+        assert!(
+            matches!(&warned, Verdict::Degraded(why) if why.starts_with("alert SlowDisk (db-1) is warning")),
+            "{warned:?}"
+        );
 
         fire(&am, "DiskFull", "critical").await;
         let down = settle(&fleet, "a critical alert is down", |v| matches!(v, Verdict::Down(_))).await;
         assert!(
-            matches!(&down, Verdict::Down(f) if f.class == FailureClass::Component && f.message.contains("DiskFull (db-1) is critical: since ") && f.message.ends_with("DiskFull on db-1")),
+            matches!(&down, Verdict::Down(f) if f.class == FailureClass::AlertFiring && f.message.starts_with("alert DiskFull (db-1) is critical: since ") && f.message.ends_with("DiskFull on db-1")),
             "{down:?}"
         );
         let seen = probe::run(&ProbeContext::default(), &fleet.probe, fleet.timeout, fleet.interval).await;

@@ -285,7 +285,7 @@ export type Failure = { class: FailureClass,
  */
 resolution: string, };
 
-export type FailureClass = "refused" | "timeout" | "dns" | "tls" | "http_status" | "condition" | "body_too_large" | "connection" | "component" | "health_body" | "breaker_open" | "not_found" | "permission" | "nxdomain" | "servfail" | "dns_refused" | "cert_expiry" | "cert_name" | "cert_self_signed" | "cert_untrusted" | "container_engine" | "query_error" | "unexpected_answer" | "missed_heartbeat" | "job_failed" | "probe_error";
+export type FailureClass = "refused" | "timeout" | "dns" | "tls" | "http_status" | "condition" | "body_too_large" | "connection" | "component" | "health_body" | "breaker_open" | "not_found" | "permission" | "nxdomain" | "servfail" | "dns_refused" | "cert_expiry" | "cert_name" | "cert_self_signed" | "cert_untrusted" | "container_engine" | "query_error" | "unexpected_answer" | "missed_heartbeat" | "job_failed" | "alert_firing" | "probe_error";
 
 export type Group = { id: string,
 /**
@@ -777,7 +777,7 @@ export const SNOOZES: { code: string; label: string }[] = [{"code":"15m","label"
 export const QUICK_PAUSE = {"for":"1h","label":"Pause 1 h"};
 
 /** A failure's class in words. */
-export const FAILURE_CLASS_WORDS: Record<FailureClass, string> = {"body_too_large":"body too large","breaker_open":"breaker open","cert_expiry":"certificate expiring","cert_name":"certificate for another name","cert_self_signed":"self-signed certificate","cert_untrusted":"certificate not trusted","component":"a component is down","condition":"condition not met","connection":"connection failed","container_engine":"container engine unavailable","dns":"name not resolved","dns_refused":"DNS query refused","health_body":"unreadable health body","http_status":"unexpected HTTP status","job_failed":"job reported a failure","missed_heartbeat":"missed heartbeat","not_found":"not found","nxdomain":"no such name","permission":"permission denied","probe_error":"probe error","query_error":"query refused","refused":"connection refused","servfail":"DNS server failed","timeout":"timed out","tls":"TLS failed","unexpected_answer":"unexpected answer"};
+export const FAILURE_CLASS_WORDS: Record<FailureClass, string> = {"alert_firing":"alert firing","body_too_large":"body too large","breaker_open":"breaker open","cert_expiry":"certificate expiring","cert_name":"certificate for another name","cert_self_signed":"self-signed certificate","cert_untrusted":"certificate not trusted","component":"a component is down","condition":"condition not met","connection":"connection failed","container_engine":"container engine unavailable","dns":"name not resolved","dns_refused":"DNS query refused","health_body":"unreadable health body","http_status":"unexpected HTTP status","job_failed":"job reported a failure","missed_heartbeat":"missed heartbeat","not_found":"not found","nxdomain":"no such name","permission":"permission denied","probe_error":"probe error","query_error":"query refused","refused":"connection refused","servfail":"DNS server failed","timeout":"timed out","tls":"TLS failed","unexpected_answer":"unexpected answer"};
 
 /** How an action run ended, in words. */
 export const RUN_STATUS_WORDS: Record<RunStatus, string> = {"dry_run":"dry run","error":"could not start","failed":"failed","interrupted":"interrupted","ok":"ok","running":"running","timeout":"timed out"};
