@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::prometheus::{api_url, under};
+use super::http::{api_url, shown_url, under};
 use super::{Common, ProbeContext};
 use crate::diagnostic::Scope;
 use crate::model::{FailureClass, Observation, ServiceComponent, ServiceHealth, Value};
@@ -97,7 +97,8 @@ pub fn default_expect(_: &Spec) -> Vec<String> {
 }
 
 pub fn target(spec: &Spec) -> String {
-    let url = spec.url.as_str().trim_end_matches('/');
+    let url = shown_url(&spec.url);
+    let url = url.trim_end_matches('/');
     if spec.filter.is_empty() {
         format!("alerts at {url}")
     } else {

@@ -304,12 +304,7 @@ fn observe(spec: &Spec, server: SocketAddr, answered: Result<Message, Fault>, la
             return Observation::failed(FailureClass::Timeout, format!("{server} did not answer for {name} in time"));
         }
         Err(Fault::Io(e)) => {
-            let class = match e.kind() {
-                std::io::ErrorKind::ConnectionRefused => FailureClass::Refused,
-                std::io::ErrorKind::TimedOut => FailureClass::Timeout,
-                _ => FailureClass::Connection,
-            };
-            return Observation::failed(class, format!("cannot ask {server}: {e}"));
+            return Observation::failed(super::tcp::io_class(&e), format!("cannot ask {server}: {e}"));
         }
         Err(Fault::Unreadable(why)) => {
             return Observation::failed(FailureClass::Dns, format!("the reply of {server} cannot be read: {why}"));

@@ -175,11 +175,37 @@ pub fn headers(raw: Option<&Spanned<BTreeMap<String, String>>>, scope: &mut Scop
 
 /// The method and URL, with a password in the URL shown as `••••`.
 pub fn target(spec: &Spec) -> String {
-    let mut url = spec.url.clone();
-    if url.password().is_some() {
-        let _ = url.set_password(Some("••••"));
+    format!("{} {}", spec.method, shown_url(&spec.url))
+}
+
+/// A URL for people: a password in it shown as `••••` (set as is, the URL would
+/// percent-encode the dots: `%E2%80%A2…`).
+pub(super) fn shown_url(url: &reqwest::Url) -> String {
+    if url.password().is_none() {
+        return url.to_string();
     }
-    format!("{} {url}", spec.method)
+    let mut masked = url.clone();
+    let _ = masked.set_password(Some("MASKED"));
+    // A user name cannot hold a bare `:`, so this is the password's place.
+    masked.to_string().replacen(":MASKED@", ":••••@", 1)
+}
+
+/// A server's base URL, as an API kind's `url` (prometheus, alertmanager): http or
+/// https, with a host.
+pub(super) fn api_url(url: Option<&Spanned<String>>, scope: &mut Scope<'_, '_>, example: &str) -> Option<reqwest::Url> {
+    let Some(url) = url else {
+        scope.needs("url", &format!("add `url = \"{example}\"`"));
+        return None;
+    };
+    http_url(scope, "url", url, &format!("write the server's address, such as `{example}`"))
+}
+
+/// `base` with `path` under it (a base with a path prefix keeps it).
+pub(super) fn under(base: &reqwest::Url, path: &str) -> reqwest::Url {
+    let mut url = base.clone();
+    let joined = format!("{}/{}", base.path().trim_end_matches('/'), path.trim_start_matches('/'));
+    url.set_path(&joined);
+    url
 }
 
 pub fn remote(_: &Spec) -> bool {
@@ -308,22 +334,11 @@ pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, every
         .iter()
         .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
-    if response.content_length().is_some_and(|n| n > spec.max_body) {
-        return too_large(status.as_u16(), spec.max_body, headers, started.elapsed());
-    }
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > spec.max_body as usize {
-                    return too_large(status.as_u16(), spec.max_body, headers, started.elapsed());
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(e) => return classify(&e, spec.url.as_str()),
-        }
-    }
+    let body = match capped_body(&mut response, spec.max_body).await {
+        Ok(Some(body)) => body,
+        Ok(None) => return too_large(status.as_u16(), spec.max_body, headers, started.elapsed()),
+        Err(e) => return classify(&e, spec.url.as_str()),
+    };
     let latency = started.elapsed();
     let body = text(body);
     // What the service says about itself, when the body is a health body.
@@ -380,20 +395,27 @@ pub(super) async fn fetch(
     let started = Instant::now();
     let mut response = request.send().await.map_err(|e| classify(&e, &shown))?;
     let status = response.status().as_u16();
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > max_body as usize {
-                    return Err(too_large(status, max_body, Vec::new(), started.elapsed()));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(e) => return Err(classify(&e, &shown)),
-        }
+    match capped_body(&mut response, max_body).await {
+        Ok(Some(body)) => Ok((status, body, started.elapsed())),
+        Ok(None) => Err(too_large(status, max_body, Vec::new(), started.elapsed())),
+        Err(e) => Err(classify(&e, &shown)),
     }
-    Ok((status, body, started.elapsed()))
+}
+
+/// A response's body, read up to `max` bytes; `None` when it is larger (by its
+/// `Content-Length`, or found while reading).
+async fn capped_body(response: &mut reqwest::Response, max: u64) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if response.content_length().is_some_and(|n| n > max) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > max as usize {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// The service's own breakers, from its resilience4j endpoint, with the check's
@@ -410,18 +432,16 @@ async fn service_breakers(
         request = request.header(name, value.expose());
     }
     let read = async {
-        let response = request.send().await.map_err(|e| format!("cannot reach {url}: {e}"))?;
+        let mut response = request.send().await.map_err(|e| format!("cannot reach {url}: {e}"))?;
         let status = response.status();
         if !status.is_success() {
             return Err(format!("{url} answered HTTP {}", status.as_u16()));
         }
-        if response.content_length().is_some_and(|n| n > spec.max_body) {
+        let Some(body) =
+            capped_body(&mut response, spec.max_body).await.map_err(|e| format!("cannot read {url}: {e}"))?
+        else {
             return Err(format!("{url}: the body is larger than the {} cap", format_size(spec.max_body)));
-        }
-        let body = response.bytes().await.map_err(|e| format!("cannot read {url}: {e}"))?;
-        if body.len() as u64 > spec.max_body {
-            return Err(format!("{url}: the body is larger than the {} cap", format_size(spec.max_body)));
-        }
+        };
         super::health::breakers(&String::from_utf8_lossy(&body)).map_err(|e| e.to_string())
     };
     match read.await {

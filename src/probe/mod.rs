@@ -53,12 +53,10 @@ pub struct Common<'a> {
 impl Common<'_> {
     /// Some condition of the check reads `field`.
     pub fn reads(&self, field: &str) -> bool {
-        self.conditions.iter().any(|c| {
-            let subject = c.trim_start();
-            subject
-                .strip_prefix(field)
-                .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.'))
-        })
+        self.conditions
+            .iter()
+            .filter_map(|text| crate::condition::Condition::parse(text).ok())
+            .any(|condition| condition.subject.root() == field)
     }
 }
 

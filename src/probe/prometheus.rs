@@ -60,7 +60,7 @@ pub struct Spec {
 
 pub fn compile(keys: Keys, _: Common<'_>, scope: &mut Scope<'_, '_>) -> Option<Spec> {
     let headers = super::http::headers(keys.headers.as_ref(), scope);
-    let url = api_url(keys.url.as_ref(), scope, "http://prometheus:9090")?;
+    let url = super::http::api_url(keys.url.as_ref(), scope, "http://prometheus:9090")?;
     let Some(query) = keys.query else {
         scope.needs("query", "add `query = \"up{job=\\\"node\\\"}\"`");
         return None;
@@ -72,44 +72,12 @@ pub fn compile(keys: Keys, _: Common<'_>, scope: &mut Scope<'_, '_>) -> Option<S
     Some(Spec { url, query: query.into_inner(), headers })
 }
 
-/// A server's base URL, as `url`: http or https, with a host.
-pub(super) fn api_url(url: Option<&Spanned<String>>, scope: &mut Scope<'_, '_>, example: &str) -> Option<reqwest::Url> {
-    let Some(url) = url else {
-        scope.needs("url", &format!("add `url = \"{example}\"`"));
-        return None;
-    };
-    match reqwest::Url::parse(url.get_ref()) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Some(parsed),
-        _ => {
-            scope.error(
-                &url.span(),
-                "url",
-                format_args!("`{}` is not an http(s) URL", url.get_ref()),
-                format!("write the server's address, such as `{example}`"),
-            );
-            None
-        }
-    }
-}
-
-/// `base` with `path` under it (a base with a path prefix keeps it).
-pub(super) fn under(base: &reqwest::Url, path: &str) -> reqwest::Url {
-    let mut url = base.clone();
-    let joined = format!("{}/{}", base.path().trim_end_matches('/'), path.trim_start_matches('/'));
-    url.set_path(&joined);
-    url
-}
-
 pub fn default_expect(_: &Spec) -> Vec<String> {
     vec!["count >= 1".into()]
 }
 
 pub fn target(spec: &Spec) -> String {
-    let mut url = spec.url.clone();
-    if url.password().is_some() {
-        let _ = url.set_password(Some("••••"));
-    }
-    format!("{} at {}", spec.query, url.as_str().trim_end_matches('/'))
+    format!("{} at {}", spec.query, super::http::shown_url(&spec.url).trim_end_matches('/'))
 }
 
 pub fn remote(_: &Spec) -> bool {
@@ -117,7 +85,7 @@ pub fn remote(_: &Spec) -> bool {
 }
 
 pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, _: Duration) -> Observation {
-    let mut url = under(&spec.url, "api/v1/query");
+    let mut url = super::http::under(&spec.url, "api/v1/query");
     url.query_pairs_mut().append_pair("query", &spec.query);
     let (status, body, latency) = match super::http::fetch(context, url, &spec.headers, timeout, MAX_BODY).await {
         Ok(answer) => answer,
@@ -266,8 +234,11 @@ mod tests {
     #[test]
     fn paths_go_under_the_base() {
         let base = reqwest::Url::parse("http://proxy:8080/prometheus/").unwrap();
-        assert_eq!(under(&base, "api/v1/query").as_str(), "http://proxy:8080/prometheus/api/v1/query");
+        assert_eq!(
+            super::super::http::under(&base, "api/v1/query").as_str(),
+            "http://proxy:8080/prometheus/api/v1/query"
+        );
         let bare = reqwest::Url::parse("http://prom:9090").unwrap();
-        assert_eq!(under(&bare, "api/v1/query").as_str(), "http://prom:9090/api/v1/query");
+        assert_eq!(super::super::http::under(&bare, "api/v1/query").as_str(), "http://prom:9090/api/v1/query");
     }
 }

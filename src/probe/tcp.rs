@@ -1,5 +1,6 @@
 //! `kind = "tcp"`: connect to host:port; `latency` and `connected` are its values.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
@@ -48,15 +49,7 @@ pub fn compile(keys: Keys, _: Common<'_>, scope: &mut Scope<'_, '_>) -> Option<S
         scope.needs("port", "add `port = 5432`");
         return None;
     };
-    let Ok(number @ 1..) = u16::try_from(*port.get_ref()) else {
-        scope.error(
-            &port.span(),
-            "port",
-            format_args!("must be 1 to 65535, got {}", port.get_ref()),
-            "fix the port number",
-        );
-        return None;
-    };
+    let number = self::port(&port, scope)?;
     Some(Spec { host: host.into_inner(), port: number })
 }
 
@@ -73,38 +66,66 @@ pub fn remote(_: &Spec) -> bool {
 }
 
 pub async fn probe(spec: &Spec, _: &ProbeContext, _: Duration, _: Duration) -> Observation {
-    let (host, port) = (spec.host.as_str(), spec.port);
     let started = Instant::now();
+    match connect(&spec.host, spec.port).await {
+        Ok((_stream, address)) => Observation {
+            latency: Some(started.elapsed()),
+            values: vec![("connected", Value::Bool(true))],
+            summary: format!("connected to {address}"),
+            ..Default::default()
+        },
+        Err(mut failed) => {
+            if failed.failure.as_ref().is_some_and(|f| f.class != FailureClass::Dns) {
+                failed.values.push(("connected", Value::Bool(false)));
+            }
+            failed
+        }
+    }
+}
+
+/// A `port` key: 1 to 65535, or an error on it.
+pub(super) fn port(port: &Spanned<i64>, scope: &mut Scope<'_, '_>) -> Option<u16> {
+    match u16::try_from(*port.get_ref()) {
+        Ok(number @ 1..) => Some(number),
+        _ => {
+            scope.error(
+                &port.span(),
+                "port",
+                format_args!("must be 1 to 65535, got {}", port.get_ref()),
+                "fix the port number",
+            );
+            None
+        }
+    }
+}
+
+/// Connects to `host:port`, each address it resolves to in turn: the stream and the
+/// address that answered, or the failure classified (`dns`, `refused`, `timeout`,
+/// `connection`). The tcp and tls kinds' one way to a port.
+pub(super) async fn connect(host: &str, port: u16) -> Result<(tokio::net::TcpStream, SocketAddr), Observation> {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
     let addresses = match tokio::net::lookup_host((host, port)).await {
         Ok(addresses) => addresses.collect::<Vec<_>>(),
-        Err(e) => return Observation::failed(FailureClass::Dns, format!("cannot resolve `{host}`: {e}")),
+        Err(e) => return Err(Observation::failed(FailureClass::Dns, format!("cannot resolve `{host}`: {e}"))),
     };
     let mut last_error = None;
     for address in addresses {
         match tokio::net::TcpStream::connect(address).await {
-            Ok(_stream) => {
-                let latency = started.elapsed();
-                return Observation {
-                    latency: Some(latency),
-                    values: vec![("connected", Value::Bool(true))],
-                    summary: format!("connected to {address}"),
-                    ..Default::default()
-                };
-            }
+            Ok(stream) => return Ok((stream, address)),
             Err(e) => last_error = Some((address, e)),
         }
     }
-    match last_error {
-        Some((address, e)) => {
-            let class = match e.kind() {
-                std::io::ErrorKind::ConnectionRefused => FailureClass::Refused,
-                std::io::ErrorKind::TimedOut => FailureClass::Timeout,
-                _ => FailureClass::Connection,
-            };
-            let mut observation = Observation::failed(class, format!("cannot connect to {address}: {e}"));
-            observation.values.push(("connected", Value::Bool(false)));
-            observation
-        }
+    Err(match last_error {
+        Some((address, e)) => Observation::failed(io_class(&e), format!("cannot connect to {address}: {e}")),
         None => Observation::failed(FailureClass::Dns, format!("`{host}` resolves to no address")),
+    })
+}
+
+/// The class of a failed connection or exchange: refused, timed out, or another fault.
+pub(super) fn io_class(error: &std::io::Error) -> FailureClass {
+    match error.kind() {
+        std::io::ErrorKind::ConnectionRefused => FailureClass::Refused,
+        std::io::ErrorKind::TimedOut => FailureClass::Timeout,
+        _ => FailureClass::Connection,
     }
 }

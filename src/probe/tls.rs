@@ -177,18 +177,7 @@ pub fn compile(keys: Keys, _: Common<'_>, scope: &mut Scope<'_, '_>) -> Option<S
     };
     let port = match &keys.port {
         None => default_port,
-        Some(port) => match u16::try_from(*port.get_ref()) {
-            Ok(number @ 1..) => number,
-            _ => {
-                scope.error(
-                    &port.span(),
-                    "port",
-                    format_args!("must be 1 to 65535, got {}", port.get_ref()),
-                    "fix the port number",
-                );
-                return None;
-            }
-        },
+        Some(port) => super::tcp::port(port, scope)?,
     };
     let (name_text, name_span) = match &keys.server_name {
         Some(name) => (name.get_ref().clone(), name.span()),
@@ -255,19 +244,10 @@ pub async fn probe(spec: &Spec, _: &ProbeContext, _: Duration, _: Duration) -> O
         Ok(trust) => trust.clone(),
         Err(why) => return Observation::failed(FailureClass::ProbeError, why.to_string()),
     };
-    let mut stream =
-        match TcpStream::connect((spec.host.trim_start_matches('[').trim_end_matches(']'), spec.port)).await {
-            Ok(stream) => stream,
-            Err(e) => {
-                let class = match e.kind() {
-                    std::io::ErrorKind::ConnectionRefused => FailureClass::Refused,
-                    std::io::ErrorKind::TimedOut => FailureClass::Timeout,
-                    _ if e.to_string().contains("lookup") || e.to_string().contains("resolve") => FailureClass::Dns,
-                    _ => FailureClass::Connection,
-                };
-                return Observation::failed(class, format!("cannot connect to {}:{}: {e}", spec.host, spec.port));
-            }
-        };
+    let mut stream = match super::tcp::connect(&spec.host, spec.port).await {
+        Ok((stream, _)) => stream,
+        Err(failed) => return failed,
+    };
     if let Some(dialect) = spec.starttls {
         if let Err(why) = starttls(&mut stream, dialect).await {
             return Observation::failed(FailureClass::Tls, format!("{} STARTTLS failed: {why}", dialect.name()));

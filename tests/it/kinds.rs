@@ -3,30 +3,11 @@
 
 use std::time::Duration;
 
-use watchkeeper::config::{compile, CheckConfig};
-use watchkeeper::engine::evaluate;
+use watchkeeper::config::compile;
 use watchkeeper::model::{FailureClass, Verdict};
-use watchkeeper::probe::{self, ProbeContext};
+use watchkeeper::probe;
 
-use crate::support::{assert_config_refused, binary};
-
-fn one_check(body: &str) -> CheckConfig {
-    let text = format!("[[check]]\nid = \"c\"\n{body}\n");
-    let compiled = compile(&text, "test.toml").unwrap_or_else(|e| panic!("test config compiles: {e}"));
-    compiled.config.checks.into_iter().next().unwrap()
-}
-
-async fn verdict(check: &CheckConfig) -> Verdict {
-    let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout, check.interval).await;
-    evaluate(check, &observation).0
-}
-
-fn class(verdict: &Verdict) -> Option<FailureClass> {
-    match verdict {
-        Verdict::Down(failure) => Some(failure.class),
-        _ => None,
-    }
-}
+use crate::support::{assert_config_refused, binary, class, one_check, verdict};
 
 fn set_age(path: &std::path::Path, age: Duration) {
     let file = std::fs::File::options().append(true).open(path).unwrap();
@@ -703,7 +684,11 @@ mod prometheus {
     fn prometheus_keys_are_checked() {
         assert_config_refused(
             "[[check]]\nid = \"p\"\nkind = \"prometheus\"\nurl = \"prometheus:9090\"\nquery = \"up\"\n",
-            &["wk.toml:4:7", "is not an http(s) URL"],
+            &[
+                "wk.toml:4:7",
+                "`prometheus:9090` is not an http or https URL (scheme `prometheus`)",
+                "such as `http://prometheus:9090`",
+            ],
         );
         assert_config_refused("[[check]]\nid = \"p\"\nkind = \"prometheus\"\nurl = \"http://p:9090\"\n", &["`query`"]);
     }
@@ -802,6 +787,10 @@ mod alertmanager {
             &["wk.toml:5:10", "`team:ops` is not a label matcher"],
         );
         assert_config_refused("[[check]]\nid = \"a\"\nkind = \"alertmanager\"\n", &["`url`"]);
+        let secret = one_check("kind = \"alertmanager\"\nurl = \"http://ops:hunter2@am:9093\"");
+        assert_eq!(secret.probe.target(), "alerts at http://ops:••••@am:9093", "a password in the URL is not shown");
+        let http = one_check("kind = \"http\"\nurl = \"https://ops:hunter2@orders.internal/health\"");
+        assert_eq!(http.probe.target(), "GET https://ops:••••@orders.internal/health", "as docs/API.md shows it");
         // Its failures are the fleet's alerts: no breaker stops reading them.
         assert!(one_check("kind = \"alertmanager\"\nurl = \"http://am:9093\"").breaker.is_none());
         assert_config_refused(

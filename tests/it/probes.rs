@@ -2,30 +2,11 @@
 
 use std::time::Duration;
 
-use watchkeeper::config::{compile, CheckConfig};
 use watchkeeper::engine::evaluate;
 use watchkeeper::model::{FailureClass, Verdict};
 use watchkeeper::probe::{self, ProbeContext};
 
-use crate::support::{Behaviour, Target};
-
-fn one_check(body: &str) -> CheckConfig {
-    let text = format!("[[check]]\nid = \"c\"\n{body}\n");
-    let compiled = compile(&text, "test.toml").unwrap_or_else(|e| panic!("test config compiles: {e}"));
-    compiled.config.checks.into_iter().next().unwrap()
-}
-
-async fn verdict(check: &CheckConfig) -> Verdict {
-    let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout, check.interval).await;
-    evaluate(check, &observation).0
-}
-
-fn class(verdict: &Verdict) -> Option<FailureClass> {
-    match verdict {
-        Verdict::Down(failure) => Some(failure.class),
-        _ => None,
-    }
-}
+use crate::support::{class, one_check, verdict, Behaviour, Target};
 
 /// A port with nothing listening on it.
 async fn closed_port() -> u16 {

@@ -42,6 +42,29 @@ pub fn engine_options() -> watchkeeper::engine::Options {
     watchkeeper::engine::Options::new(watchkeeper::clock::Clock::System, watchkeeper::clock::LocalZone::shared())
 }
 
+/// The one check of a config holding `[[check]] id = "c"` and `body`, compiled.
+pub fn one_check(body: &str) -> watchkeeper::config::CheckConfig {
+    let text = format!("[[check]]\nid = \"c\"\n{body}\n");
+    let compiled =
+        watchkeeper::config::compile(&text, "test.toml").unwrap_or_else(|e| panic!("test config compiles: {e}"));
+    compiled.config.checks.into_iter().next().expect("one check")
+}
+
+/// Probes `check` once and judges what it saw.
+pub async fn verdict(check: &watchkeeper::config::CheckConfig) -> watchkeeper::model::Verdict {
+    use watchkeeper::probe::{self, ProbeContext};
+    let observation = probe::run(&ProbeContext::default(), &check.probe, check.timeout, check.interval).await;
+    watchkeeper::engine::evaluate(check, &observation).0
+}
+
+/// The failure class of a verdict that is down.
+pub fn class(verdict: &watchkeeper::model::Verdict) -> Option<watchkeeper::model::FailureClass> {
+    match verdict {
+        watchkeeper::model::Verdict::Down(failure) => Some(failure.class),
+        _ => None,
+    }
+}
+
 /// The `watchkeeper` binary built for these tests.
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_watchkeeper")
