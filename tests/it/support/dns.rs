@@ -38,9 +38,18 @@ pub struct DnsServer {
 
 impl DnsServer {
     pub async fn start() -> DnsServer {
-        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
-        let addr = udp.local_addr().unwrap();
-        let tcp = TcpListener::bind(addr).await.expect("bind tcp on the same port");
+        // A free UDP port may be taken for TCP (another test's connection): take
+        // another, a bounded number of times.
+        let mut tries = 0;
+        let (udp, tcp, addr) = loop {
+            let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
+            let addr = udp.local_addr().unwrap();
+            match TcpListener::bind(addr).await {
+                Ok(tcp) => break (udp, tcp, addr),
+                Err(_) if tries < 50 => tries += 1,
+                Err(e) => panic!("no port free on both UDP and TCP after 50 tries: {e}"),
+            }
+        };
         let mut server = DnsServer {
             addr,
             zone: Arc::default(),
