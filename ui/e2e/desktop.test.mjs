@@ -56,9 +56,12 @@ async function iconState(session, item) {
 }
 
 async function trayShows(session, item, label, state) {
-  return eventually(WAIT, `the tray shows "${label}" with the ${state} icon`, async () => {
+  let seen = "nothing yet";
+  return eventually(WAIT, () => `the tray shows "${label}" with the ${state} icon (it shows ${seen})`, async () => {
     const props = await session.host.ask({ op: "props", item });
-    return props.XAyatanaLabel === label && (await iconState(session, item)) === state ? props : null;
+    const icon = await iconState(session, item);
+    seen = `"${props.XAyatanaLabel}" with the ${icon} icon`;
+    return props.XAyatanaLabel === label && icon === state ? props : null;
   });
 }
 

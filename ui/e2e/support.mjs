@@ -111,13 +111,15 @@ export async function startDaemon(config) {
   return daemon;
 }
 
-/** Polls `probe` until it returns something other than null/undefined/false. */
+/** Polls `probe` until it returns something other than null/undefined/false. `what`
+ *  says what is awaited: a text, or a function giving it (read at the timeout, so it can
+ *  say what was last seen). */
 export async function eventually(limitMs, what, probe) {
   const deadline = Date.now() + limitMs;
   for (;;) {
     const value = await probe();
     if (value !== null && value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting until ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting until ${typeof what === "function" ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
