@@ -48,6 +48,28 @@ impl Subject {
     }
 }
 
+impl fmt::Display for Subject {
+    /// As it is written in a condition: `status`, `json.db.status`, `json.items[0]`,
+    /// `header.content-type`, `component.db`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Field(name) => f.write_str(name),
+            Subject::Json(path) => {
+                f.write_str("json")?;
+                for segment in path {
+                    match segment {
+                        PathSegment::Key(key) => write!(f, ".{key}")?,
+                        PathSegment::Index(i) => write!(f, "[{i}]")?,
+                    }
+                }
+                Ok(())
+            }
+            Subject::Header(name) => write!(f, "header.{name}"),
+            Subject::Component(name) => write!(f, "component.{name}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum PathSegment {
     Key(String),
@@ -152,6 +174,12 @@ impl Condition {
             Ok(got) => (self.holds(&got), got.display()),
             Err(absent) => (false, absent.to_string()),
         }
+    }
+
+    /// What the subject reads in an observation, as "got" shows it; `None` when it is
+    /// not there.
+    pub fn read(&self, observation: &Observation, json: &mut JsonCache) -> Option<String> {
+        self.resolve(observation, json).ok().map(|value| value.display())
     }
 
     fn resolve(&self, observation: &Observation, json: &mut JsonCache) -> Result<Value, Absent<'_>> {

@@ -53,8 +53,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List incidents from the running daemon, newest first
+    /// List incidents from the running daemon, newest first, or show one in full
     Incidents {
+        /// One incident in full: its cause, what changed against the last good result,
+        /// what the probe saw and this machine at that moment
+        id: Option<String>,
         /// Only this check's incidents
         #[arg(long)]
         check: Option<String>,
@@ -319,7 +322,8 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         Command::Check { ids, json } => cli::check::run(&config_path, &ids, json).await,
         Command::Status { id: None, json } => cli::status::run(&data_dir, json).await,
         Command::Status { id: Some(id), json } => cli::status::one(&data_dir, &id, json).await,
-        Command::Incidents { check, open, limit, json } => {
+        Command::Incidents { id: Some(id), json, .. } => cli::incidents::one(&data_dir, &id, json).await,
+        Command::Incidents { id: None, check, open, limit, json } => {
             cli::incidents::run(&data_dir, check, open, limit, json).await
         }
         Command::Action { command: ActionCommand::Run { id, dry_run, json } } => {

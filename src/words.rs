@@ -61,6 +61,15 @@ impl Countdown {
     }
 }
 
+/// A latency for people: `40 ms`, `2.1 s`, then as [`duration`] from 10 s on.
+pub fn latency(ms: f64) -> String {
+    match ms {
+        ms if ms < 1000.0 => format!("{} ms", ms.round()),
+        ms if ms < 10_000.0 => format!("{:.1} s", (ms / 100.0).floor() / 10.0),
+        ms => duration(Duration::from_secs_f64(ms / 1000.0)),
+    }
+}
+
 /// A duration for people: `350 ms`, `45 s`, `3 min`, `1 h 12 min`, `2 d 4 h`; whole
 /// units, rounded down.
 pub fn duration(d: Duration) -> String {
@@ -448,6 +457,39 @@ pub fn marks(check: &CheckSnapshot, now: DateTime<Utc>, zone: &dyn Zone) -> Vec<
         marks.push(Mark { kind: MarkKind::BreakerOpen, text: "behind an open breaker".to_owned() });
     }
     marks
+}
+
+/// One change an incident's evidence found against the last good result:
+/// `status: 200 → 503`, `json.db.status: "UP" → "DOWN"`, `latency: 40 ms → 2.1 s`.
+pub fn change(change: &crate::store::evidence::Change) -> String {
+    format!("{}: {} → {}", change.what, change.before, change.after)
+}
+
+/// Who listens on a local incident's port: `postgres (pid 812) listens on 5432`,
+/// `nobody listens on 8080`.
+pub fn port_owner(port: u16, owner: Option<&crate::store::evidence::PortOwner>) -> String {
+    match owner {
+        Some(crate::store::evidence::PortOwner { pid: Some(pid), process }) => {
+            format!("{process} (pid {pid}) listens on {port}")
+        }
+        Some(owner) => format!("{} listens on {port}", owner.process),
+        None => format!("nobody listens on {port}"),
+    }
+}
+
+/// A file system when an incident opened: `/var 97% used, 1.2 GB available`.
+pub fn disk_use(disk: &crate::store::evidence::DiskUse) -> String {
+    format!("{} {}% used, {} available", disk.mount, disk.used_percent, crate::units::format_size(disk.available))
+}
+
+/// Memory when an incident opened: `memory 45% used, 12 GB available of 24 GB`.
+pub fn memory_use(memory: &crate::store::evidence::MemoryUse) -> String {
+    format!(
+        "memory {}% used, {} available of {}",
+        memory.used_percent,
+        crate::units::format_size(memory.available),
+        crate::units::format_size(memory.total)
+    )
 }
 
 /// A check's state in one line at `now` (see [`state`]).

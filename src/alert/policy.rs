@@ -180,6 +180,8 @@ pub enum Happening {
         incident: i64,
         cause: String,
         hint: String,
+        /// The first line of its evidence (`status: 200 → 503`), when it has one.
+        evidence: Option<String>,
     },
     Resolved {
         incident: i64,
@@ -701,7 +703,12 @@ impl Policy {
             .iter()
             .map(|(id, open)| Held {
                 subject: open.subject.clone(),
-                happening: Happening::Opened { incident: *id, cause: open.cause.clone(), hint: String::new() },
+                happening: Happening::Opened {
+                    incident: *id,
+                    cause: open.cause.clone(),
+                    hint: String::new(),
+                    evidence: None,
+                },
                 at: open.opened_at,
             })
             .collect();
@@ -720,9 +727,13 @@ impl Policy {
 fn words(held: &Held, now: DateTime<Utc>, zone: &dyn Zone) -> (String, String) {
     let name = &held.subject.name;
     match &held.happening {
-        Happening::Opened { cause, hint, .. } => {
+        Happening::Opened { cause, hint, evidence, .. } => {
             let at = zone.local(held.at).format("%H:%M");
             let mut body = format!("{cause} (since {at})");
+            if let Some(evidence) = evidence {
+                body.push('\n');
+                body.push_str(evidence);
+            }
             if !hint.is_empty() {
                 body.push('\n');
                 body.push_str(hint);

@@ -1036,6 +1036,9 @@ pub struct IncidentDto {
     pub duration_ms: Option<i64>,
     pub cause: String,
     pub cause_class: FailureClassDto,
+    /// What to do about its cause.
+    #[serde(default)]
+    pub resolution: String,
     pub failed_conditions: Vec<String>,
     pub acked: bool,
     /// When it was acknowledged.
@@ -1051,6 +1054,218 @@ pub struct IncidentDto {
     /// The recovery actions run on it, oldest first, with who asked.
     #[serde(default)]
     pub actions: Vec<IncidentRunDto>,
+    /// What the probe saw when it opened, what changed against the last good result,
+    /// and this machine at that moment: only `GET /api/v1/incidents/{id}` has it (null
+    /// when it keeps none: an older incident of a check with many).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub evidence: Option<Box<EvidenceDto>>,
+}
+
+/// An incident's evidence; secrets shown as `••••`, each part bounded.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Evidence")]
+pub struct EvidenceDto {
+    pub at: String,
+    /// Its first line, as the notification carried it: the first change
+    /// (`status: 200 → 503`); null when nothing was compared.
+    pub headline: Option<String>,
+    pub observed: ObservedDto,
+    /// When the good result compared with was seen; null when none was seen since
+    /// Watchkeeper started (and `changes` is empty).
+    pub last_good_at: Option<String>,
+    pub changes: Vec<ChangeDto>,
+    /// This machine at that moment, for a target on it.
+    pub local: Option<LocalDto>,
+}
+
+/// What the probe saw; each part is there when its kind has it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Observed")]
+pub struct ObservedDto {
+    /// The probe's one line (`HTTP 503`, `connection refused (…)`).
+    pub summary: String,
+    pub status: Option<i64>,
+    /// Response headers, names lowercased, in the order received.
+    pub headers: Vec<NamedTextDto>,
+    /// The body's start (2 KB at most), secrets masked.
+    pub body_excerpt: Option<String>,
+    /// The values conditions read, as "got" shows them (`json.db.status`: `"DOWN"`).
+    pub values: Vec<NamedTextDto>,
+    pub cert: Option<CertDto>,
+    pub answers: Option<Vec<String>>,
+    pub exit: Option<i64>,
+    /// A command's output (its last 2 KB).
+    pub output: Option<String>,
+    pub latency_ms: Option<f64>,
+}
+
+/// A name and the text of its value.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "NamedText")]
+pub struct NamedTextDto {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Cert")]
+pub struct CertDto {
+    pub subject: String,
+    pub issuer: String,
+    pub sans: Vec<String>,
+    pub days_left: Option<i64>,
+}
+
+/// One thing that differs from the last good result; `text` says it in one line.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Change")]
+pub struct ChangeDto {
+    pub what: String,
+    pub before: String,
+    pub after: String,
+    pub text: String,
+}
+
+/// This machine when the incident opened.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Local")]
+pub struct LocalDto {
+    /// The port the check reaches, when it reaches one.
+    pub port: Option<u16>,
+    /// Who listens on it: null when nobody does (or there is no port).
+    pub port_owner: Option<PortOwnerDto>,
+    /// How `port_owner` reads: `postgres (pid 812) listens on 5432`, `nobody listens
+    /// on 8080`.
+    pub port_text: Option<String>,
+    /// The busiest processes by CPU, then the largest by memory.
+    pub top: Vec<TopProcessDto>,
+    /// File systems, fullest first.
+    pub disk: Vec<DiskUseDto>,
+    pub memory: Option<MemoryUseDto>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "PortOwner")]
+pub struct PortOwnerDto {
+    /// Null when its process cannot be seen (another user's).
+    pub pid: Option<u32>,
+    pub process: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "TopProcess")]
+pub struct TopProcessDto {
+    pub pid: u32,
+    pub process: String,
+    /// Percent of one core.
+    pub cpu: f64,
+    /// Resident bytes.
+    pub memory: u64,
+    /// `12.5%`.
+    pub cpu_text: String,
+    /// `1.2 GB`.
+    pub memory_text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "DiskUse")]
+pub struct DiskUseDto {
+    pub mount: String,
+    pub used_percent: f64,
+    /// Bytes available.
+    pub available: u64,
+    /// `/var 97% used, 1.2 GB available`.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "MemoryUse")]
+pub struct MemoryUseDto {
+    pub used_percent: f64,
+    /// Bytes available.
+    pub available: u64,
+    /// Bytes in all.
+    pub total: u64,
+    /// `memory 45% used, 12 GB available of 24 GB`.
+    pub text: String,
+}
+
+impl From<&crate::store::Evidence> for EvidenceDto {
+    fn from(evidence: &crate::store::Evidence) -> EvidenceDto {
+        let named = |pairs: &[(String, String)]| {
+            pairs.iter().map(|(name, value)| NamedTextDto { name: name.clone(), value: value.clone() }).collect()
+        };
+        let observed = &evidence.observed;
+        EvidenceDto {
+            at: rfc3339(&evidence.at),
+            headline: crate::engine::evidence::headline(evidence),
+            observed: ObservedDto {
+                summary: observed.summary.clone(),
+                status: observed.status,
+                headers: named(&observed.headers),
+                body_excerpt: observed.body_excerpt.clone(),
+                values: named(&observed.values),
+                cert: observed.cert.as_ref().map(|cert| CertDto {
+                    subject: cert.subject.clone(),
+                    issuer: cert.issuer.clone(),
+                    sans: cert.sans.clone(),
+                    days_left: cert.days_left,
+                }),
+                answers: observed.answers.clone(),
+                exit: observed.exit,
+                output: observed.output.clone(),
+                latency_ms: observed.latency_ms,
+            },
+            last_good_at: evidence.last_good_at.as_ref().map(rfc3339),
+            changes: evidence
+                .changes
+                .iter()
+                .map(|change| ChangeDto {
+                    what: change.what.clone(),
+                    before: change.before.clone(),
+                    after: change.after.clone(),
+                    text: crate::words::change(change),
+                })
+                .collect(),
+            local: evidence.local.as_ref().map(|local| LocalDto {
+                port: local.port,
+                port_owner: local
+                    .port_owner
+                    .as_ref()
+                    .map(|owner| PortOwnerDto { pid: owner.pid, process: owner.process.clone() }),
+                port_text: local.port.map(|port| crate::words::port_owner(port, local.port_owner.as_ref())),
+                top: local
+                    .top
+                    .iter()
+                    .map(|p| TopProcessDto {
+                        pid: p.pid,
+                        process: p.process.clone(),
+                        cpu: p.cpu,
+                        memory: p.memory,
+                        cpu_text: format!("{:.1}%", p.cpu),
+                        memory_text: crate::units::format_size(p.memory),
+                    })
+                    .collect(),
+                disk: local
+                    .disk
+                    .iter()
+                    .map(|d| DiskUseDto {
+                        mount: d.mount.clone(),
+                        used_percent: d.used_percent,
+                        available: d.available,
+                        text: crate::words::disk_use(d),
+                    })
+                    .collect(),
+                memory: local.memory.as_ref().map(|m| MemoryUseDto {
+                    used_percent: m.used_percent,
+                    available: m.available,
+                    total: m.total,
+                    text: crate::words::memory_use(m),
+                }),
+            }),
+        }
+    }
 }
 
 /// An action run on an incident's timeline.
@@ -1089,6 +1304,7 @@ impl From<&IncidentRecord> for IncidentDto {
             duration_ms: incident.resolved_at.map(|end| (end - incident.started_at).num_milliseconds()),
             cause: incident.cause.clone(),
             cause_class: incident.failure_class.into(),
+            resolution: incident.failure_class.resolution().to_owned(),
             failed_conditions: incident.failed_conditions.clone(),
             acked: incident.acked,
             acked_at: incident.acked_at.as_ref().map(rfc3339),
@@ -1096,6 +1312,7 @@ impl From<&IncidentRecord> for IncidentDto {
             notes: Vec::new(),
             notifications: 0,
             actions: Vec::new(),
+            evidence: None,
         }
     }
 }

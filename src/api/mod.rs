@@ -220,6 +220,14 @@ async fn incident(engine: &Engine, id: i64) -> Result<dto::IncidentDto, ApiError
     with_alerting(engine, found).await
 }
 
+/// `GET /api/v1/incidents/{id}`: one incident with its evidence.
+async fn incident_with_evidence(engine: &Engine, id: &str) -> Result<dto::IncidentDto, ApiError> {
+    let id = incident_id(id)?;
+    let mut found = incident(engine, id).await?;
+    found.evidence = engine.store().evidence(id).await.map_err(ApiError::store)?.as_ref().map(|e| Box::new(e.into()));
+    Ok(found)
+}
+
 fn unknown_incident(id: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         404,

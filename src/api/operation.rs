@@ -96,6 +96,7 @@ pub fn visit_all(visitor: &mut impl Visitor) {
     visitor.visit::<Results>();
     visitor.visit::<History>();
     visitor.visit::<Incidents>();
+    visitor.visit::<Incident>();
     visitor.visit::<Ack>();
     visitor.visit::<AddNote>();
     visitor.visit::<Notifications>();
@@ -196,6 +197,20 @@ impl Operation for Incidents {
 
     async fn call(engine: &Engine, args: dto::IncidentsArgs, _: Requester) -> Result<Self::Output, ApiError> {
         super::incidents(engine, args).await
+    }
+}
+
+pub struct Incident;
+
+impl Operation for Incident {
+    const NAME: &'static str = "incident";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/incidents/{id}";
+    type Args = dto::IdArgs;
+    type Output = dto::IncidentDto;
+
+    async fn call(engine: &Engine, args: dto::IdArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::incident_with_evidence(engine, &args.id).await
     }
 }
 

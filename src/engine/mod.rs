@@ -20,6 +20,7 @@
 
 mod actions;
 mod alerting;
+pub mod evidence;
 mod pipeline;
 mod push;
 mod record;
@@ -417,6 +418,8 @@ struct Live {
     cert: crate::state::CertWatch,
     /// When its open incident started.
     incident_started_at: Option<DateTime<Utc>>,
+    /// Its last up or degraded result, as an incident's evidence compares with it.
+    last_good: Option<Box<evidence::LastGood>>,
 }
 
 /// The running engine's tasks, for shutdown.

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::evidence::{self, LastGood};
 use super::{
     record, restore, CertExpiring, CheckRuntime, DegradedChange, Engine, Event, Flapping, ServiceBreakerOpened,
 };
@@ -40,6 +41,19 @@ struct Applied {
     /// Its certificate's days left crossed one of `alert.cert_days`: (that threshold,
     /// the days left).
     cert_crossed: Option<(u16, i64)>,
+    /// An incident opened on a target on this machine: the port it reaches, if any
+    /// (this machine's figures are added to its evidence once read).
+    local: Option<Option<(u16, probe::local::Transport)>>,
+}
+
+impl Applied {
+    /// The incident this result opened, if it did.
+    fn opened(&self) -> Option<i64> {
+        self.ops.iter().find_map(|op| match op {
+            WriteOp::OpenIncident { incident, .. } => Some(incident.id),
+            _ => None,
+        })
+    }
 }
 
 /// What the service said about itself with a result.
@@ -49,6 +63,9 @@ struct Told {
     /// The days left on the certificate it read (tls, https).
     cert_days: Option<i64>,
 }
+
+/// How long this machine's figures are waited for, for an incident's evidence.
+const LOCAL_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl Engine {
     /// Probes once (through the breaker), applies the result and publishes it. A probe
@@ -61,17 +78,19 @@ impl Engine {
         let result = match permit {
             Permit::Deny { until } => breaker_open(now, until),
             Permit::Allow => {
-                let observation =
+                let mut observation =
                     probe::guarded(&self.inner.checks.probes, &check.probe, check.timeout, check.interval).await;
-                let (result, failed) = judge(check, &observation, self.now());
-                let cert_days = match observation.value("cert_days").as_deref() {
-                    Some(crate::model::Value::Int(days)) => Some(*days),
-                    _ => None,
-                };
-                let told =
-                    Told { health: observation.health, service_breakers: observation.service_breakers, cert_days };
-                if let Some(applied) = self.apply(runtime, &result, failed, before, told) {
+                let mut json = JsonCache::default();
+                let (result, failed) = judge(check, &observation, &mut json, self.now());
+                if let Some(mut applied) = self.apply(runtime, &result, failed, before, &mut observation, &mut json) {
+                    let local = applied.local.take().zip(applied.opened());
                     self.persist_and_publish(runtime, &result, applied).await;
+                    if let Some((port, incident)) = local {
+                        let gathering = probe::local::gather(&self.inner.checks.probes.system, port);
+                        if let Ok(Some(local)) = tokio::time::timeout(LOCAL_WAIT, gathering).await {
+                            self.record(WriteOp::EvidenceLocal { incident, local: Box::new(local) }).await;
+                        }
+                    }
                 }
                 result
             }
@@ -95,16 +114,23 @@ impl Engine {
     }
 
     /// Feeds a result to the check's breaker and state machine; `None` when its state
-    /// is poisoned (a bug elsewhere panicked holding it).
+    /// is poisoned (a bug elsewhere panicked holding it). What the service said about
+    /// itself is taken from `observation`; what it showed is kept as the check's last
+    /// good result, or as the evidence of the incident it opens.
     fn apply(
         &self,
         runtime: &CheckRuntime,
         result: &ProbeResult,
         failed: Vec<String>,
         breaker_before: BreakerState,
-        told: Told,
+        observation: &mut Observation,
+        json: &mut JsonCache,
     ) -> Option<Applied> {
         let check = &runtime.config;
+        // Built before the lock is taken: every good result leaves one.
+        let good = result.ok().then(|| {
+            Box::new(LastGood { at: result.at, observed: evidence::observed(check, observation, json, false) })
+        });
         // Read before this check's own lock is taken: two locks are never held at once.
         let parent_down = check.depends_on.iter().find(|parent| {
             self.runtime(parent.as_str())
@@ -167,12 +193,29 @@ impl Engine {
             None => None,
         };
         let opened = transition.open.map(|cause| {
-            let incident = self.new_incident(check, cause, failed, result.at);
+            let mut incident = self.new_incident(check, cause, failed, result.at);
+            let observed = evidence::observed(check, observation, json, true);
+            let failed = observation.failure.is_some();
+            incident.evidence =
+                Some(Box::new(evidence::evidence(result.at, observed, live.last_good.as_deref(), failed)));
             live.tracked.state.open_incident = Some(incident.id);
             live.incident_started_at = Some(incident.started_at);
             incident
         });
         live.last = Some(result.clone());
+        if good.is_some() {
+            live.last_good = good;
+        }
+        let cert_days = match observation.value("cert_days").as_deref() {
+            Some(crate::model::Value::Int(days)) => Some(*days),
+            _ => None,
+        };
+        let told = Told {
+            health: observation.health.take(),
+            service_breakers: observation.service_breakers.take(),
+            cert_days,
+        };
+        let local = opened.is_some() && check.probe.on_this_machine();
         // What the service said about itself with it (kept when it says nothing now only
         // if the probe could not run).
         let probed = !matches!(result.verdict, Verdict::Unknown(_));
@@ -219,7 +262,8 @@ impl Engine {
             tracing::info!(check = %check.id, %from, %to, reason = reason.as_deref().unwrap_or(""), "status changed");
             ops.push(record::state_change(result.at, Change { from, to, reason }, state.clone()));
         }
-        Some(Applied { ops, state, breakers_opened, flapped, resolved_started_at, degraded, cert_crossed })
+        let local = local.then(|| check.probe.port());
+        Some(Applied { ops, state, breakers_opened, flapped, resolved_started_at, degraded, cert_crossed, local })
     }
 
     /// A new incident of `check`, with the next id.
@@ -241,6 +285,7 @@ impl Engine {
             acked: false,
             acked_at: None,
             note: None,
+            evidence: None,
         }
     }
 
@@ -353,17 +398,21 @@ fn breaker_open(now: DateTime<Utc>, until: Option<DateTime<Utc>>) -> ProbeResult
 /// Applies `expect` and `degraded_if` to an observation. Returns the verdict and the
 /// failed conditions ("expected X, got Y").
 pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec<String>) {
+    evaluate_in(check, observation, &mut JsonCache::default())
+}
+
+/// [`evaluate`], with the body parsed at most once into `json` (kept for the evidence).
+fn evaluate_in(check: &CheckConfig, observation: &Observation, json: &mut JsonCache) -> (Verdict, Vec<String>) {
     if let Some(failure) = &observation.failure {
         if failure.class == FailureClass::ProbeError {
             return (Verdict::Unknown(failure.message.clone()), Vec::new());
         }
         return (Verdict::Down(failure.clone()), Vec::new());
     }
-    let mut json = JsonCache::default();
     let mut failed = Vec::new();
     let mut class = None;
     for condition in &check.expect {
-        if let Err(mismatch) = condition.evaluate(observation, &mut json) {
+        if let Err(mismatch) = condition.evaluate(observation, json) {
             class = class.or_else(|| check.probe.failure_class_of(condition.subject.root()));
             failed.push(mismatch.to_string());
         }
@@ -402,7 +451,7 @@ pub fn evaluate(check: &CheckConfig, observation: &Observation) -> (Verdict, Vec
         return (Verdict::Degraded(crate::words::service_breaker(open)), Vec::new());
     }
     for condition in &check.degraded_if {
-        let (holds, got) = condition.test(observation, &mut json);
+        let (holds, got) = condition.test(observation, json);
         if holds {
             return (Verdict::Degraded(format!("{} (got {got})", condition.source)), Vec::new());
         }
@@ -430,8 +479,13 @@ fn components_in(check: &CheckConfig, health: &ServiceHealth, status: HealthWord
 }
 
 /// The result of an observation, with its one-line message, and the failed conditions.
-fn judge(check: &CheckConfig, observation: &Observation, at: DateTime<Utc>) -> (ProbeResult, Vec<String>) {
-    let (verdict, failed) = evaluate(check, observation);
+fn judge(
+    check: &CheckConfig,
+    observation: &Observation,
+    json: &mut JsonCache,
+    at: DateTime<Utc>,
+) -> (ProbeResult, Vec<String>) {
+    let (verdict, failed) = evaluate_in(check, observation, json);
     let message = match &verdict {
         Verdict::Down(failure) => failure.message.clone(),
         Verdict::Unknown(why) => why.clone(),
@@ -471,7 +525,7 @@ pub async fn check_once(config: &Config, ids: &[String]) -> Vec<(Arc<CheckConfig
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let observation = probe::guarded(&context, &check.probe, check.timeout, check.interval).await;
-            let (result, _) = judge(&check, &observation, Utc::now());
+            let (result, _) = judge(&check, &observation, &mut JsonCache::default(), Utc::now());
             (position, check, result)
         });
     }

@@ -80,6 +80,7 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
             flap: Default::default(),
             cert: Default::default(),
             incident_started_at: None,
+            last_good: None,
         };
     };
     let state = CheckState {
@@ -108,6 +109,7 @@ fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTim
         flap: p.flap,
         cert: p.cert,
         incident_started_at: None,
+        last_good: None,
     }
 }
 

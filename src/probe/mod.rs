@@ -19,6 +19,7 @@ pub mod health;
 pub mod heartbeat;
 pub mod http;
 pub mod itself;
+pub mod local;
 pub mod process;
 pub mod prometheus;
 #[cfg(test)]
@@ -261,6 +262,71 @@ impl ProbeSpec {
             ProbeSpec::Alertmanager(spec) => bare_host(&spec.url).map(str::to_owned),
             _ => None,
         }
+    }
+
+    /// What it watches is on this machine: a service on loopback, a process, a file, a
+    /// command, a container, this machine itself. Its incidents' evidence adds who
+    /// holds the port, the busiest processes, disk and memory. A heartbeat's job may
+    /// run anywhere, and Watchkeeper's own figures are its own.
+    pub fn on_this_machine(&self) -> bool {
+        match self {
+            ProbeSpec::Process(_)
+            | ProbeSpec::Command(_)
+            | ProbeSpec::System(_)
+            | ProbeSpec::File(_)
+            | ProbeSpec::Docker(_) => true,
+            ProbeSpec::Heartbeat(_) | ProbeSpec::Itself(_) => false,
+            #[cfg(test)]
+            ProbeSpec::Scripted(_) => false,
+            ProbeSpec::Dns(spec) => spec.server.is_some_and(|server| server.ip().is_loopback()),
+            _ => !self.off_machine(),
+        }
+    }
+
+    /// The port it reaches on its host, and how, for kinds that reach one: who listens
+    /// on it is part of a local incident's evidence.
+    pub fn port(&self) -> Option<(u16, local::Transport)> {
+        let tcp = |port: Option<u16>| port.map(|port| (port, local::Transport::Tcp));
+        match self {
+            ProbeSpec::Http(spec) => tcp(spec.url.port_or_known_default()),
+            ProbeSpec::Tcp(spec) => tcp(Some(spec.port)),
+            ProbeSpec::Tls(spec) => tcp(Some(spec.port)),
+            ProbeSpec::Prometheus(spec) => tcp(spec.url.port_or_known_default()),
+            ProbeSpec::Alertmanager(spec) => tcp(spec.url.port_or_known_default()),
+            ProbeSpec::Dns(spec) => spec.server.map(|server| (server.port(), local::Transport::Udp)),
+            _ => None,
+        }
+    }
+
+    /// What of its config must never be shown when it comes back in what a target
+    /// says (an echoed header, a URL in an error): request header values and URL
+    /// passwords, and a heartbeat's token. Short values (under 6 characters) are left
+    /// out: masking `json` everywhere would hide more than it keeps.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = Vec::new();
+        let mut url = |url: &reqwest::Url| secrets.extend(url.password().map(str::to_owned));
+        let headers: &[(String, crate::secret::Secret)] = match self {
+            ProbeSpec::Http(spec) => {
+                url(&spec.url);
+                &spec.headers
+            }
+            ProbeSpec::Prometheus(spec) => {
+                url(&spec.url);
+                &spec.headers
+            }
+            ProbeSpec::Alertmanager(spec) => {
+                url(&spec.url);
+                &spec.headers
+            }
+            ProbeSpec::Heartbeat(spec) => {
+                secrets.extend(spec.token.as_ref().map(|token| token.expose().to_owned()));
+                &[]
+            }
+            _ => &[],
+        };
+        secrets.extend(headers.iter().map(|(_, value)| value.expose().to_owned()));
+        secrets.retain(|secret| secret.chars().count() >= 6);
+        secrets
     }
 
     /// Its target is off this machine (not a loopback or local name): "every remote

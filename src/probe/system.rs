@@ -143,6 +143,8 @@ struct SamplerState {
     system: Option<System>,
     cpu_primed: bool,
     processes_at: Option<Instant>,
+    /// The last reading for an incident's evidence, and when it was taken.
+    local: Option<(Instant, super::local::Reading)>,
 }
 
 impl Sampler {
@@ -156,6 +158,18 @@ impl Sampler {
         let sampler = self.clone();
         let matcher = matcher.clone();
         blocking(move || sampler.find(&matcher)).await
+    }
+
+    /// Runs `work` on the shared system, with when processes were last refreshed and
+    /// the last evidence reading. Blocking: call it off the runtime.
+    pub(super) fn with_system<R>(
+        &self,
+        work: impl FnOnce(&mut System, &mut Option<Instant>, &mut Option<(Instant, super::local::Reading)>) -> R,
+    ) -> R {
+        let mut state = crate::panics::lock(&self.state);
+        let state = &mut *state;
+        let system = state.system.get_or_insert_with(System::new);
+        work(system, &mut state.processes_at, &mut state.local)
     }
 
     fn sample(&self, metric: SystemMetric, mount: Option<&Path>) -> Observation {

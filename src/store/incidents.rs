@@ -18,6 +18,9 @@ pub struct IncidentRecord {
     pub acked: bool,
     pub acked_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
+    /// What the probe saw when it opened (kept with the incident as it opens; lists
+    /// leave it out: [`super::Store::evidence`] reads it).
+    pub evidence: Option<Box<super::Evidence>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -89,6 +92,7 @@ pub(super) fn list(connection: &Connection, filter: &IncidentFilter) -> rusqlite
             acked: row.get(7)?,
             note: row.get(8)?,
             acked_at: row.get::<_, Option<i64>>(9)?.map(from_millis),
+            evidence: None,
         })
     })?;
     rows.collect()

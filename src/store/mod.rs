@@ -8,6 +8,7 @@
 mod action_runs;
 mod alerts;
 pub mod check_state;
+pub mod evidence;
 mod heartbeats;
 mod incidents;
 mod recovery;
@@ -30,6 +31,7 @@ use crate::model::{ActionId, CheckId, Code};
 pub use action_runs::{ActionRunFilter, ActionRunRecord, NewActionRun};
 pub use alerts::{Delivery, NoteRecord, NotificationFilter, NotificationRecord, SilenceRecord};
 pub use check_state::{BreakerChange, PersistedState};
+pub use evidence::Evidence;
 pub use heartbeats::HeartbeatRecord;
 pub use incidents::{IncidentFilter, IncidentRecord};
 pub use results::{Bucket, ResultRecord};
@@ -49,6 +51,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (10, include_str!("migrations/0010_result_value.sql")),
     (11, include_str!("migrations/0011_heartbeats.sql")),
     (12, include_str!("migrations/0012_cert_watch.sql")),
+    (13, include_str!("migrations/0013_evidence.sql")),
 ];
 
 pub const DB_FILE: &str = "history.db";
@@ -353,6 +356,11 @@ impl Store {
 
     pub async fn incidents(&self, filter: IncidentFilter) -> Result<Vec<IncidentRecord>, StoreError> {
         self.read(move |c| incidents::list(c, &filter)).await
+    }
+
+    /// Incident `id`'s evidence, when it keeps some.
+    pub async fn evidence(&self, incident: i64) -> Result<Option<Evidence>, StoreError> {
+        self.read(move |c| evidence::read(c, incident)).await
     }
 
     /// A check's breaker changes, newest first.

@@ -101,6 +101,12 @@ pub enum WriteOp {
     },
     /// A heartbeat's ping (with its token).
     Heartbeat(Box<super::HeartbeatRecord>),
+    /// This machine's figures, added to an incident's evidence once read (the incident
+    /// itself is written as it opens, so what names it never waits on them).
+    EvidenceLocal {
+        incident: i64,
+        local: Box<super::evidence::Local>,
+    },
     /// A cleanup run was undone.
     RunUndone {
         id: i64,
@@ -422,6 +428,9 @@ fn write(
             }
             WriteOp::OpenIncident { incident, state } => {
                 incidents::open(&tx, incident)?;
+                if let Some(evidence) = &incident.evidence {
+                    super::evidence::keep(&tx, incident.id, incident.check_id.as_str(), evidence)?;
+                }
                 states.insert(state.check_id.as_str(), state);
             }
             WriteOp::ResolveIncident { id, at, state } => {
@@ -434,6 +443,7 @@ fn write(
             WriteOp::Healing { check_id, healing } => recovery::save_healing(&tx, check_id, healing)?,
             WriteOp::RunUndone { id, at } => action_runs::mark_undone(&tx, *id, *at)?,
             WriteOp::Heartbeat(record) => super::heartbeats::save(&tx, record)?,
+            WriteOp::EvidenceLocal { incident, local } => super::evidence::add_local(&tx, *incident, local)?,
             WriteOp::Notification(n) => alerts::insert_notification(&tx, n)?,
             WriteOp::Delivery(d) => alerts::record_delivery(&tx, d)?,
             WriteOp::Silence(s) => alerts::insert_silence(&tx, s)?,

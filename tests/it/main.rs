@@ -9,6 +9,7 @@ mod breakers;
 mod cleanup;
 mod cli;
 mod daemon;
+mod evidence;
 mod faults;
 mod health;
 mod kinds;

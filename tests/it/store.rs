@@ -61,6 +61,7 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
         acked: false,
         acked_at: None,
         note: None,
+        evidence: None,
     };
     handle
         .send(WriteOp::OpenIncident { incident: Box::new(incident.clone()), state: state("db", 1, Some(7)) })
@@ -101,6 +102,104 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
     let results = store.results(id("db"), 10).await.unwrap();
     assert_eq!(results.len(), 10);
     assert_eq!(results[0].latency_us, Some(4999), "newest first");
+}
+
+#[tokio::test]
+async fn evidence_is_kept_for_the_latest_incidents_of_each_check_and_a_damaged_one_leaves_the_incident() {
+    use watchkeeper::store::evidence::{Evidence, Observed, KEPT_PER_CHECK};
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(dir.path()).unwrap();
+    let writer = store.writer(Duration::from_secs(86_400), 10, Arc::new(OwnFigures::default())).unwrap();
+    let handle = writer.handle();
+    let total = i64::from(KEPT_PER_CHECK) + 5;
+    for n in 1..=total {
+        // Two checks by turns: each keeps its own latest.
+        let check = if n % 2 == 0 { "db" } else { "web" };
+        let evidence = Evidence {
+            at: chrono::DateTime::from_timestamp_millis(1_700_000_000_000 + n).unwrap(),
+            observed: Observed { summary: format!("HTTP 503 #{n}"), ..Observed::default() },
+            last_good_at: None,
+            changes: Vec::new(),
+            local: None,
+        };
+        let incident = IncidentRecord {
+            id: n,
+            check_id: id(check),
+            started_at: Utc::now(),
+            resolved_at: None,
+            failure_class: FailureClass::HttpStatus,
+            cause: "HTTP 503".into(),
+            failed_conditions: Vec::new(),
+            acked: false,
+            acked_at: None,
+            note: None,
+            evidence: Some(Box::new(evidence)),
+        };
+        let state = state(check, 1, Some(n));
+        handle.send(WriteOp::OpenIncident { incident: Box::new(incident), state }).await.unwrap();
+    }
+    handle.flush().await.unwrap();
+    let mut kept = 0;
+    for n in 1..=total {
+        if let Some(evidence) = store.evidence(n).await.unwrap() {
+            assert_eq!(evidence.observed.summary, format!("HTTP 503 #{n}"), "each incident keeps its own");
+            kept += 1;
+        }
+    }
+    // 25 incidents, 12 of db and 13 of web: all within 20 each.
+    assert_eq!(kept, total, "fewer than {KEPT_PER_CHECK} per check: every one is kept");
+    for n in total + 1..=total + 2 * i64::from(KEPT_PER_CHECK) {
+        let evidence = Evidence {
+            at: Utc::now(),
+            observed: Observed { summary: format!("HTTP 503 #{n}"), ..Observed::default() },
+            last_good_at: None,
+            changes: Vec::new(),
+            local: None,
+        };
+        let incident = IncidentRecord {
+            id: n,
+            check_id: id("db"),
+            started_at: Utc::now(),
+            resolved_at: None,
+            failure_class: FailureClass::HttpStatus,
+            cause: "HTTP 503".into(),
+            failed_conditions: Vec::new(),
+            acked: false,
+            acked_at: None,
+            note: None,
+            evidence: Some(Box::new(evidence)),
+        };
+        handle
+            .send(WriteOp::OpenIncident { incident: Box::new(incident), state: state("db", 1, Some(n)) })
+            .await
+            .unwrap();
+    }
+    handle.flush().await.unwrap();
+    let mut db = 0;
+    let mut web = 0;
+    let last = total + 2 * i64::from(KEPT_PER_CHECK);
+    for n in 1..=last {
+        if store.evidence(n).await.unwrap().is_some() {
+            if n > total || n % 2 == 0 {
+                db += 1;
+                assert!(n > last - i64::from(KEPT_PER_CHECK), "incident {n} is not one of db's latest");
+            } else {
+                web += 1;
+            }
+        }
+    }
+    assert_eq!((db, web), (KEPT_PER_CHECK, 13), "db keeps its latest {KEPT_PER_CHECK}; web keeps all of its own");
+    let all = store.incidents(IncidentFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    assert_eq!(all.len() as i64, last, "every incident keeps its record");
+
+    // Evidence damaged on disk: the incident still reads, without it.
+    writer.stop().await;
+    rusqlite::Connection::open(dir.path().join("history.db"))
+        .unwrap()
+        .execute("UPDATE incidents SET evidence = '{not json' WHERE id = ?1", [last])
+        .unwrap();
+    assert_eq!(store.evidence(last).await.unwrap(), None);
+    assert!(store.evidence(last - 1).await.unwrap().is_some());
 }
 
 #[test]
@@ -173,6 +272,7 @@ async fn a_value_this_version_does_not_know_is_an_error_naming_its_row() {
         acked: false,
         acked_at: None,
         note: None,
+        evidence: None,
     };
     writer
         .handle()

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { after, before, test } from "node:test";
 
@@ -628,10 +629,11 @@ test("every page is usable at 800 and 1280 px: no page-wide scroll, no word brok
   // A failure, for an open incident (its Acknowledge button) and a failing row.
   rmSync(fixedFile, { force: true });
   failing = true;
-  await eventually(WAIT, "Orders API has an open incident", async () =>
+  const open = await eventually(WAIT, "Orders API has an open incident", async () =>
     (await daemon.get("/api/v1/incidents?check=orders-api&open=true")).incidents[0] ?? null,
   );
   const pages = [
+    ["incident", `#/incident/${open.id}`, () => ".incident-page .evidence .changes-panel"],
     ["overview", "#/", () => "tr.check"],
     ["check", "#/check/orders-api", () => ".check-page .incidents tr.open button.ack"],
     ["incidents", "#/incidents", () => "table.incidents tr.open button.ack"],
@@ -739,5 +741,72 @@ interval = "500ms"
     await page.close();
   } finally {
     await beats.stop();
+  }
+});
+
+test("an incident's page shows its evidence: what changed as a diff, what the probe saw, this machine", async () => {
+  // A JSON service whose database goes down; its body also says a password.
+  let db = "UP";
+  const server = http.createServer((_, response) => {
+    response.writeHead(db === "UP" ? 200 : 503, { "content-type": "application/json", "x-served-by": "orders-7" });
+    response.end(JSON.stringify({ status: db, db: { status: db }, password: "hunter2" }));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  const api = await startDaemon(`
+[[check]]
+id = "orders"
+name = "Orders API"
+kind = "http"
+url = "http://127.0.0.1:${port}/health"
+interval = "300ms"
+timeout = "250ms"
+failure_threshold = 1
+breaker = { enabled = false }
+expect = ["status == 200", "json.db.status == \\"UP\\""]
+`);
+  try {
+    await eventually(WAIT, "Orders API is up", async () => (await api.get("/api/v1/checks/orders")).status === "up");
+    db = "DOWN";
+    const opened = await eventually(WAIT, "an incident opens", async () =>
+      (await api.get("/api/v1/incidents?check=orders")).incidents[0] ?? null,
+    );
+    // This machine's figures are added to its evidence once read.
+    await eventually(WAIT, "the evidence has this machine's figures", async () =>
+      (await api.get(`/api/v1/incidents/${opened.id}`)).evidence?.local,
+    );
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
+    const errors = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    // From the incidents table, its number leads to its page.
+    await page.goto(`${api.dashboard}`);
+    await page.goto(`${api.api.url}/#/incidents`);
+    await page.locator(`tr[data-incident="${opened.id}"] a[href="#/incident/${opened.id}"]`).click();
+    const changes = page.locator(".incident-page table.changes");
+    await changes.waitFor({ timeout: WAIT });
+    const rows = await changes.locator("tbody tr").evaluateAll((trs) =>
+      trs.map((tr) => [...tr.querySelectorAll("th, td")].map((cell) => cell.innerText)),
+    );
+    assert.deepEqual(rows.slice(0, 2), [
+      ["status", "200", "503"],
+      ["json.db.status", '"UP"', '"DOWN"'],
+    ]);
+    assert.equal(await page.locator(".incident-page .resolution").innerText(), opened.resolution);
+    const body = await page.locator("pre.body-excerpt").innerText();
+    assert.match(body, /"db": \{\s+"status": "DOWN"\s+\}/);
+    assert.ok(!body.includes("hunter2") && body.includes("••••"), body);
+    assert.ok(!(await page.content()).includes("hunter2"), "the password is nowhere on the page");
+    // This test's own process listens on the port.
+    const owner = await page.locator(".local-panel .port-owner").innerText();
+    assert.match(owner, new RegExp(`^\\S+ \\(pid ${process.pid}\\) listens on ${port}$`));
+    assert.ok((await page.locator(".local-panel table.top tbody tr").count()) > 0, "the busiest processes are listed");
+    await page.locator("details.headers summary").click();
+    assert.match(await page.locator("details.headers").innerText(), /x-served-by\s+orders-7/);
+    await page.screenshot({ path: screenshotPath("incident-evidence.png"), fullPage: true });
+    assert.deepEqual(errors, [], "no script errors");
+    await page.close();
+  } finally {
+    await api.stop();
+    await new Promise((resolve) => server.close(resolve));
   }
 });

@@ -9,17 +9,19 @@ import { LiveState, zoneName } from "./model";
 import { deliverOutput } from "./views/action";
 import { AlertsPage } from "./views/alerts";
 import { CheckPage } from "./views/check";
+import { IncidentPage } from "./views/incident";
 import { IncidentsPage } from "./views/incidents";
 import { Overview } from "./views/overview";
 import { RunsPage } from "./views/runs";
 
-export type Route = { page: "overview" } | { page: "check"; id: string; run: string | null } | { page: "incidents"; check: string | null } | { page: "runs" } | { page: "alerts" };
+export type Route = { page: "overview" } | { page: "check"; id: string; run: string | null } | { page: "incidents"; check: string | null } | { page: "incident"; id: string } | { page: "runs" } | { page: "alerts" };
 
 export function parseRoute(hash: string): Route {
   const [path, search = ""] = hash.replace(/^#/, "").split("?");
   const params = new URLSearchParams(search);
   const parts = path.split("/").filter(Boolean);
   if (parts[0] === "check" && parts[1]) return { page: "check", id: decodeURIComponent(parts[1]), run: params.get("run") };
+  if (parts[0] === "incident" && parts[1]) return { page: "incident", id: decodeURIComponent(parts[1]) };
   if (parts[0] === "incidents") return { page: "incidents", check: params.get("check") };
   if (parts[0] === "runs") return { page: "runs" };
   if (parts[0] === "alerts") return { page: "alerts" };
@@ -36,7 +38,7 @@ const PAGES: { page: Route["page"]; href: string; label: string }[] = [
 export class App {
   private readonly state = new LiveState();
   private readonly overview: Overview;
-  private page: CheckPage | IncidentsPage | RunsPage | AlertsPage | Overview;
+  private page: CheckPage | IncidentPage | IncidentsPage | RunsPage | AlertsPage | Overview;
   private route_: Route = { page: "overview" };
   private stop: (() => void) | null = null;
   /** Why the core cannot be reached, while it cannot. */
@@ -107,7 +109,7 @@ export class App {
           <span class="zone" title="Times on these pages are local">times in ${zoneName()}</span>
           <nav>
             ${PAGES.map(
-              (p) => html`<a href=${p.href} data-page=${p.page} aria-current=${this.route_.page === p.page ? "" : nothing}>${p.label}</a>`,
+              (p) => html`<a href=${p.href} data-page=${p.page} aria-current=${(this.route_.page === "incident" ? "incidents" : this.route_.page) === p.page ? "" : nothing}>${p.label}</a>`,
             )}
           </nav>
         </header>
@@ -169,7 +171,7 @@ export class App {
     }
     if (changed.incidents) {
       if (this.page instanceof CheckPage) this.page.onIncidents();
-      if (this.page instanceof IncidentsPage) void this.page.load();
+      if (this.page instanceof IncidentsPage || this.page instanceof IncidentPage) void this.page.load();
     }
     if (update.update === "action_run") {
       if (this.page instanceof CheckPage) this.page.onRun();
@@ -201,6 +203,12 @@ export class App {
       }
       case "incidents": {
         const page = new IncidentsPage(this.transport, this.state, route.check);
+        this.page = page;
+        this.render();
+        return page.load();
+      }
+      case "incident": {
+        const page = new IncidentPage(this.transport, this.state, route.id);
         this.page = page;
         this.render();
         return page.load();

@@ -106,6 +106,7 @@ describe("live state", () => {
       duration_ms: null,
       cause: "x",
       cause_class: "refused",
+      resolution: "start the service",
       failed_conditions: [],
       actions: [],
       acked: false,

@@ -94,7 +94,7 @@ fn web(id: &str) -> Subject {
 }
 
 fn opened(incident: i64, cause: &str) -> Happening {
-    Happening::Opened { incident, cause: cause.to_owned(), hint: String::new() }
+    Happening::Opened { incident, cause: cause.to_owned(), hint: String::new(), evidence: None }
 }
 
 /// Plays `steps` (second, what) and steps the policy every second up to `until`.

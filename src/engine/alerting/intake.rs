@@ -18,7 +18,9 @@ impl Engine {
         let (check_id, happening) = match event {
             Event::IncidentOpened(incident) => {
                 let hint = incident.failure_class.resolution().to_owned();
-                let happening = Happening::Opened { incident: incident.id, cause: incident.cause.clone(), hint };
+                let evidence = incident.evidence.as_deref().and_then(crate::engine::evidence::headline);
+                let happening =
+                    Happening::Opened { incident: incident.id, cause: incident.cause.clone(), hint, evidence };
                 (incident.check_id.clone(), happening)
             }
             Event::IncidentResolved { id, check_id, .. } => {
@@ -96,7 +98,7 @@ impl Engine {
             for check in snapshot.iter().filter(|c| c.status != Status::Paused) {
                 let Some(incident) = check.open_incident else { continue };
                 let cause = check.last.as_ref().map(|l| l.message.clone()).unwrap_or_default();
-                let happening = Happening::Opened { incident, cause, hint: String::new() };
+                let happening = Happening::Opened { incident, cause, hint: String::new(), evidence: None };
                 // Known ones are ignored by the policy.
                 state.policy.offer(subject_of(&check.config), happening, now);
             }
@@ -120,7 +122,7 @@ impl Engine {
                 if told.is_empty() {
                     // Decided on nothing before the stop: told now.
                     let cause = check.reason.clone().unwrap_or_else(|| "down".to_owned());
-                    let happening = Happening::Opened { incident, cause, hint: String::new() };
+                    let happening = Happening::Opened { incident, cause, hint: String::new(), evidence: None };
                     state.policy.offer(subject, happening, now);
                     return;
                 }

@@ -144,6 +144,10 @@ blocked_until: string | null,
  */
 phrase: Phrase, };
 
+export type Cert = { subject: string, issuer: string, sans: Array<string>, days_left: number | null, };
+
+export type Change = { what: string, before: string, after: string, text: string, };
+
 export type Check = { id: string, name: string, kind: string, group: string | null, critical: boolean, status: Status, since: string,
 /**
  * Why the status is what it is, when that is not obvious.
@@ -279,6 +283,32 @@ export type Component = { check: string, name: string, critical: boolean, status
 
 export type Countdown = { at: string, ticking: string, due: string, };
 
+export type DiskUse = { mount: string, used_percent: number,
+/**
+ * Bytes available.
+ */
+available: number,
+/**
+ * `/var 97% used, 1.2 GB available`.
+ */
+text: string, };
+
+export type Evidence = { at: string,
+/**
+ * Its first line, as the notification carried it: the first change
+ * (`status: 200 → 503`); null when nothing was compared.
+ */
+headline: string | null, observed: Observed,
+/**
+ * When the good result compared with was seen; null when none was seen since
+ * Watchkeeper started (and `changes` is empty).
+ */
+last_good_at: string | null, changes: Array<Change>,
+/**
+ * This machine at that moment, for a target on it.
+ */
+local: Local | null, };
+
 export type Failure = { class: FailureClass,
 /**
  * What the operator can do about it.
@@ -370,7 +400,11 @@ value_avg: number | null, value_max: number | null, };
 
 export type IdArgs = { id: string, };
 
-export type Incident = { id: number, check: string, started_at: string, resolved_at: string | null, duration_ms: number | null, cause: string, cause_class: FailureClass, failed_conditions: Array<string>, acked: boolean,
+export type Incident = { id: number, check: string, started_at: string, resolved_at: string | null, duration_ms: number | null, cause: string, cause_class: FailureClass,
+/**
+ * What to do about its cause.
+ */
+resolution: string, failed_conditions: Array<string>, acked: boolean,
 /**
  * When it was acknowledged.
  */
@@ -386,7 +420,13 @@ notifications: number,
 /**
  * The recovery actions run on it, oldest first, with who asked.
  */
-actions: Array<IncidentRun>, };
+actions: Array<IncidentRun>,
+/**
+ * What the probe saw when it opened, what changed against the last good result,
+ * and this machine at that moment: only `GET /api/v1/incidents/{id}` has it (null
+ * when it keeps none: an older incident of a check with many).
+ */
+evidence?: Evidence, };
 
 export type IncidentResolved = { id: number, check: string, resolved_at: string,
 /**
@@ -415,6 +455,29 @@ limit?: number, };
 export type LastResult = { at: string, ok: boolean, latency_ms: number | null, message: string, failure: Failure | null, };
 
 export type LiveUpdate = { "update": "hello", missed: number | null, } | { "update": "checks", checks: Array<Check>, } | { "update": "overview", overview: Overview, } | { "update": "incident", incident: Incident, } | { "update": "incident_resolved", resolved: IncidentResolved, } | { "update": "action_output", output: ActionOutput, } | { "update": "action_run", run: ActionRun, } | { "update": "restart_loop", restart_loop: RestartLoop, };
+
+export type Local = {
+/**
+ * The port the check reaches, when it reaches one.
+ */
+port: number | null,
+/**
+ * Who listens on it: null when nobody does (or there is no port).
+ */
+port_owner: PortOwner | null,
+/**
+ * How `port_owner` reads: `postgres (pid 812) listens on 5432`, `nobody listens
+ * on 8080`.
+ */
+port_text: string | null,
+/**
+ * The busiest processes by CPU, then the largest by memory.
+ */
+top: Array<TopProcess>,
+/**
+ * File systems, fullest first.
+ */
+disk: Array<DiskUse>, memory: MemoryUse | null, };
 
 export type MaintenanceWindow = { id: string, checks: Array<string>, groups: Array<string>,
 /**
@@ -457,6 +520,22 @@ export type Mark = { kind: MarkKind, text: string, };
 export type MarkKind = "silenced" | "acknowledged" | "optional" | "breaker_open";
 
 export type Measure = { label: string, unit: string, };
+
+export type MemoryUse = { used_percent: number,
+/**
+ * Bytes available.
+ */
+available: number,
+/**
+ * Bytes in all.
+ */
+total: number,
+/**
+ * `memory 45% used, 12 GB available of 24 GB`.
+ */
+text: string, };
+
+export type NamedText = { name: string, value: string, };
 
 export type NetworkDown = { since: string, why: string,
 /**
@@ -519,6 +598,28 @@ limit?: number, };
 
 export type NotifyEvent = "opened" | "resolved" | "reminder" | "flapping" | "no_network" | "restart_loop" | "cert_expiry" | "service_breaker" | "degraded" | "restored";
 
+export type Observed = {
+/**
+ * The probe's one line (`HTTP 503`, `connection refused (…)`).
+ */
+summary: string, status: number | null,
+/**
+ * Response headers, names lowercased, in the order received.
+ */
+headers: Array<NamedText>,
+/**
+ * The body's start (2 KB at most), secrets masked.
+ */
+body_excerpt: string | null,
+/**
+ * The values conditions read, as "got" shows them (`json.db.status`: `"DOWN"`).
+ */
+values: Array<NamedText>, cert: Cert | null, answers: Array<string> | null, exit: number | null,
+/**
+ * A command's output (its last 2 KB).
+ */
+output: string | null, latency_ms: number | null, };
+
 export type Outcome = { state: OutcomeState, text: string, };
 
 export type OutcomeState = "delivered" | "held" | "failed" | "retrying" | "sending";
@@ -566,6 +667,12 @@ export type Plan = { files: Array<PlanFile>, count: number,
 bytes: number, };
 
 export type PlanFile = { path: string, size: number, modified: string, };
+
+export type PortOwner = {
+/**
+ * Null when its process cannot be seen (another user's).
+ */
+pid: number | null, process: string, };
 
 export type ProbeResult = { at: string, status: Status, latency_ms: number | null, class: FailureClass | null, message: string,
 /**
@@ -726,6 +833,24 @@ network_down: NetworkDown | null, };
 
 export type Suppressed = "silenced" | "maintenance" | "acked" | "quiet_hours" | "flapping" | "parent_down" | "no_network" | "no_desktop";
 
+export type TopProcess = { pid: number, process: string,
+/**
+ * Percent of one core.
+ */
+cpu: number,
+/**
+ * Resident bytes.
+ */
+memory: number,
+/**
+ * `12.5%`.
+ */
+cpu_text: string,
+/**
+ * `1.2 GB`.
+ */
+memory_text: string, };
+
 export type Undone = { run: ActionRun, restored: number, };
 
 /** Every operation: its arguments and its answer. */
@@ -736,6 +861,7 @@ export interface Operations {
   results: [ResultsArgs, Results];
   history: [HistoryArgs, History];
   incidents: [IncidentsArgs, Incidents];
+  incident: [IdArgs, Incident];
   ack: [AckArgs, Incident];
   add_note: [NoteArgs, Incident];
   notifications: [NotificationsArgs, Notifications];
@@ -806,6 +932,7 @@ export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST" | "DELE
   results: { method: "GET", path: "/api/v1/checks/{id}/results" },
   history: { method: "GET", path: "/api/v1/checks/{id}/history" },
   incidents: { method: "GET", path: "/api/v1/incidents" },
+  incident: { method: "GET", path: "/api/v1/incidents/{id}" },
   ack: { method: "POST", path: "/api/v1/incidents/{id}/ack" },
   add_note: { method: "POST", path: "/api/v1/incidents/{id}/notes" },
   notifications: { method: "GET", path: "/api/v1/notifications" },

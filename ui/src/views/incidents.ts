@@ -94,7 +94,7 @@ export function incidentTable(
         incidents,
         (incident) => incident.id,
         (incident) => html`<tr class=${incident.resolved_at ? "resolved" : "open"} data-incident=${incident.id}>
-          <td>${incident.id}</td>
+          <td><a href="#/incident/${incident.id}" title="Its evidence: what changed, what the probe saw">${incident.id}</a></td>
           <td>${badge(incident.resolved_at ? "resolved" : "open")}</td>
           ${withCheck
             ? html`<td><a href="#/check/${encodeURIComponent(incident.check)}">${names.get(incident.check) ?? incident.check}</a></td>`

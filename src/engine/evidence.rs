@@ -1,0 +1,451 @@
+//! Evidence on every failure: what a probe saw, made safe to keep (bounded, secrets
+//! shown as `••••`), and what changed against the check's last good result.
+//!
+//! Every up (or degraded) result leaves a small [`Observed`] (no body, no output, only
+//! headers worth comparing) as the check's last good; the result that opens an incident
+//! is kept whole, with the [`Change`]s between the two. The engine adds this machine's
+//! figures for a local target (`probe::local`) before the incident is written.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use regex::Regex;
+
+use crate::condition::JsonCache;
+use crate::config::CheckConfig;
+use crate::model::{Observation, Value};
+use crate::store::evidence::{Cert, Change, Evidence, Observed};
+
+/// The most of a body kept, in bytes (the start of it).
+pub const BODY: usize = 2048;
+/// The most of a command's output kept, in bytes (the end of it: errors come last).
+pub const OUTPUT: usize = 2048;
+const HEADERS: usize = 24;
+const VALUES: usize = 32;
+const ANSWERS: usize = 32;
+const CHANGES: usize = 12;
+/// Changed headers told, at most.
+const HEADER_CHANGES: usize = 4;
+/// The longest name and value kept of a header or value.
+const NAME: usize = 96;
+const TEXT: usize = 240;
+
+/// How a secret is shown.
+pub const MASK: &str = "••••";
+
+/// A check's last good result, as its evidence compares with it.
+#[derive(Debug, Clone)]
+pub struct LastGood {
+    pub at: DateTime<Utc>,
+    pub observed: Observed,
+}
+
+/// What `observation` shows, made safe to keep. `whole` keeps the body and output (the
+/// failing result); a last good keeps neither, and only the headers compared.
+pub fn observed(check: &CheckConfig, observation: &Observation, json: &mut JsonCache, whole: bool) -> Observed {
+    let secrets = check.probe.secrets();
+    let safe = |text: &str| redact_text(text, &secrets);
+    let mut observed = Observed {
+        summary: cap(&safe(&observation.summary), TEXT * 2),
+        latency_ms: observation.latency.map(millis),
+        ..Observed::default()
+    };
+    let mut cert = Cert::default();
+    for (name, value) in &observation.values {
+        match (*name, value) {
+            ("status", Value::Int(status)) => observed.status = Some(*status),
+            ("exit", Value::Int(exit)) => observed.exit = Some(*exit),
+            ("body", Value::Text(body)) => {
+                if whole {
+                    observed.body_excerpt = Some(excerpt(body, &secrets));
+                }
+            }
+            ("stdout", Value::Text(output)) => {
+                if whole {
+                    observed.output = Some(tail(&safe(output), OUTPUT));
+                }
+            }
+            ("answers", Value::Json(serde_json::Value::Array(answers))) => {
+                observed.answers = Some(
+                    answers.iter().take(ANSWERS).map(|a| cap(&safe(a.as_str().unwrap_or_default()), TEXT)).collect(),
+                );
+            }
+            ("cert_days", Value::Int(days)) => cert.days_left = Some(*days),
+            ("issuer", Value::Text(issuer)) => cert.issuer = cap(issuer, TEXT),
+            ("subject", Value::Text(subject)) => cert.subject = cap(subject, TEXT),
+            ("sans", Value::Json(serde_json::Value::Array(sans))) => {
+                cert.sans = sans.iter().take(16).filter_map(|s| s.as_str()).map(|s| cap(s, TEXT)).collect();
+            }
+            (name, value) => push_value(&mut observed.values, name, &safe(&value.display())),
+        }
+    }
+    if cert != Cert::default() {
+        observed.cert = Some(cert);
+    }
+    // What the conditions read besides the named values: JSON paths, headers, components.
+    for condition in check.expect.iter().chain(&check.degraded_if) {
+        if matches!(condition.subject, crate::condition::Subject::Field(_)) {
+            continue;
+        }
+        let name = condition.subject.to_string();
+        if observed.values.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        if let Some(value) = condition.read(observation, json) {
+            let value = if secret_name(&name) { MASK.to_owned() } else { safe(&value) };
+            push_value(&mut observed.values, &name, &value);
+        }
+    }
+    for (name, value) in &observation.headers {
+        if observed.headers.len() == HEADERS {
+            break;
+        }
+        if !whole && volatile(name) {
+            continue;
+        }
+        let value = if secret_name(name) { MASK.to_owned() } else { cap(&safe(value), TEXT) };
+        observed.headers.push((cap(name, NAME), value));
+    }
+    observed
+}
+
+fn push_value(values: &mut Vec<(String, String)>, name: &str, value: &str) {
+    if values.len() < VALUES {
+        values.push((cap(name, NAME), cap(value, TEXT)));
+    }
+}
+
+fn millis(latency: Duration) -> f64 {
+    (latency.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+/// The evidence of a failing result, against the last good one.
+pub fn evidence(at: DateTime<Utc>, observed: Observed, last_good: Option<&LastGood>, failed: bool) -> Evidence {
+    let changes = last_good.map(|good| changes(&good.observed, &observed, failed)).unwrap_or_default();
+    Evidence { at, observed, last_good_at: last_good.map(|good| good.at), changes, local: None }
+}
+
+/// What differs between the last good result and this one. `failed`: the probe could
+/// not read its target (refused, timed out), so values it did not see are not "gone".
+pub fn changes(before: &Observed, after: &Observed, failed: bool) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let mut change = |what: &str, before: String, after: String| {
+        if changes.len() < CHANGES && before != after {
+            changes.push(Change { what: what.to_owned(), before: cap(&before, TEXT), after: cap(&after, TEXT) });
+        }
+    };
+    if failed {
+        change("result", before.summary.clone(), after.summary.clone());
+    }
+    if let (Some(b), Some(a)) = (before.status, after.status) {
+        change("status", b.to_string(), a.to_string());
+    }
+    if let (Some(b), Some(a)) = (before.exit, after.exit) {
+        change("exit", b.to_string(), a.to_string());
+    }
+    for (name, was) in &before.values {
+        match after.values.iter().find(|(n, _)| n == name) {
+            Some((_, now)) => change(name, was.clone(), now.clone()),
+            None if !failed => change(name, was.clone(), "absent".to_owned()),
+            None => {}
+        }
+    }
+    if let (Some(b), Some(a)) = (&before.answers, &after.answers) {
+        change("answers", list(b), list(a));
+    }
+    if let (Some(b), Some(a)) = (&before.cert, &after.cert) {
+        let renewed = matches!((b.days_left, a.days_left), (Some(was), Some(now)) if now > was);
+        if renewed || b.subject != a.subject || b.issuer != a.issuer {
+            let prefix = if renewed { "renewed: " } else { "" };
+            change("certificate", cert_line(b), format!("{prefix}{}", cert_line(a)));
+        }
+    }
+    if let (Some(b), Some(a)) = (before.latency_ms, after.latency_ms) {
+        // Slower by half again and by a tenth of a second at least: not jitter.
+        if a >= b * 1.5 && a - b >= 100.0 {
+            change("latency", crate::words::latency(b), crate::words::latency(a));
+        }
+    }
+    let mut told = 0;
+    for (name, was) in before.headers.iter().filter(|(name, _)| !volatile(name)) {
+        let now = after.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        if told < HEADER_CHANGES && (now.is_some() || !failed) && now.as_deref() != Some(was.as_str()) {
+            told += 1;
+            change(&format!("header {name}"), was.clone(), now.unwrap_or_else(|| "absent".to_owned()));
+        }
+    }
+    changes
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn cert_line(cert: &Cert) -> String {
+    let days = match cert.days_left {
+        Some(1) => "1 day left".to_owned(),
+        Some(days) => format!("{days} days left"),
+        None => "days left unknown".to_owned(),
+    };
+    format!("{days}, {} by {}", cert.subject, cert.issuer)
+}
+
+/// The first line of an incident's evidence, as its notification carries it: its first
+/// change (`status: 200 → 503`); `None` when nothing was compared.
+pub fn headline(evidence: &Evidence) -> Option<String> {
+    evidence.changes.first().map(crate::words::change)
+}
+
+/// Headers that differ from one answer to the next: never told as a change, and not
+/// kept with a last good result.
+fn volatile(name: &str) -> bool {
+    const VOLATILE: &[&str] = &[
+        "age",
+        "cf-ray",
+        "connection",
+        "content-length",
+        "date",
+        "etag",
+        "expires",
+        "keep-alive",
+        "last-modified",
+        "nel",
+        "report-to",
+        "request-id",
+        "server-timing",
+        "set-cookie",
+        "traceparent",
+        "transfer-encoding",
+        "via",
+        "x-amz-request-id",
+        "x-amzn-requestid",
+        "x-cache",
+        "x-correlation-id",
+        "x-request-id",
+        "x-response-time",
+        "x-runtime",
+        "x-served-by",
+        "x-timer",
+        "x-trace-id",
+    ];
+    VOLATILE.contains(&name) || secret_name(name)
+}
+
+/// A name whose value is a secret: `authorization`, `cookie`, `api_key`, `password`,
+/// `json.auth.token`, `x-session-id`.
+pub fn secret_name(name: &str) -> bool {
+    const PARTS: &[&str] = &[
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "api-key",
+        "access_key",
+        "accesskey",
+        "private_key",
+        "privatekey",
+        "authorization",
+        "cookie",
+        "credential",
+        "session",
+    ];
+    let name = name.to_ascii_lowercase();
+    let last = name.rsplit(['.', '[']).next().unwrap_or(&name);
+    PARTS.iter().any(|part| name.contains(part)) || matches!(last, "pwd" | "auth" | "key" | "pass")
+}
+
+/// A body's start, safe to keep: in JSON the values of secret names masked, in any
+/// text what looks like a password, token or credentials in a URL, and the check's own
+/// secrets wherever they appear.
+fn excerpt(body: &str, secrets: &[String]) -> String {
+    let text = match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(mut json) if json.is_object() || json.is_array() => {
+            mask_json(&mut json);
+            // Indented: an excerpt is read by people.
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        }
+        _ => body.to_owned(),
+    };
+    cap(&redact_text(&text, secrets), BODY)
+}
+
+fn mask_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if secret_name(key) && !value.is_object() && !value.is_array() {
+                    *value = serde_json::Value::from(MASK);
+                } else {
+                    mask_json(value);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(mask_json),
+        _ => {}
+    }
+}
+
+/// Masks what looks like a secret in free text (`password=…`, `"token": "…"`,
+/// `Bearer …`, `https://user:…@host`) and each of `secrets`.
+pub fn redact_text(text: &str, secrets: &[String]) -> String {
+    static ASSIGNED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r#"(?i)((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization|session(?:[_-]?id)?)["']?\s*[:=]\s*["']?)([^\s"'&,;<>]+)"#,
+        )
+        .expect("a valid pattern")
+    });
+    static SCHEME: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}").expect("a valid pattern"));
+    static USERINFO: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@").expect("a valid pattern"));
+    let mut text = text.to_owned();
+    for secret in secrets {
+        if text.contains(secret.as_str()) {
+            text = text.replace(secret.as_str(), MASK);
+        }
+    }
+    let text = SCHEME.replace_all(&text, format!("${{1}} {MASK}"));
+    let text = ASSIGNED.replace_all(&text, format!("${{1}}{MASK}"));
+    USERINFO.replace_all(&text, format!("${{1}}{MASK}@")).into_owned()
+}
+
+/// At most `max` bytes of `text` (its start), cut at a character, `…` where cut.
+pub fn cap(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// At most `max` bytes of `text` (its end), `…` where cut.
+fn tail(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut start = text.len() - max;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &text[start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+    }
+
+    #[test]
+    fn changes_name_what_differs_from_the_last_good_result() {
+        let good = Observed {
+            summary: "HTTP 200".into(),
+            status: Some(200),
+            values: seen(&[("json.db.status", "\"UP\""), ("cert_days", "60")]),
+            headers: seen(&[("content-type", "application/json"), ("date", "Mon")]),
+            answers: Some(vec!["10.0.0.5".into()]),
+            latency_ms: Some(40.0),
+            ..Observed::default()
+        };
+        let bad = Observed {
+            summary: "HTTP 503".into(),
+            status: Some(503),
+            values: seen(&[("json.db.status", "\"DOWN\""), ("cert_days", "60")]),
+            headers: seen(&[("content-type", "text/html"), ("date", "Tue")]),
+            answers: Some(vec!["10.0.0.9".into()]),
+            latency_ms: Some(2100.0),
+            ..Observed::default()
+        };
+        let said: Vec<String> = changes(&good, &bad, false).iter().map(crate::words::change).collect();
+        assert_eq!(
+            said,
+            [
+                "status: 200 → 503",
+                "json.db.status: \"UP\" → \"DOWN\"",
+                "answers: 10.0.0.5 → 10.0.0.9",
+                "latency: 40 ms → 2.1 s",
+                "header content-type: application/json → text/html",
+            ]
+        );
+        // The date differs every time: never a change. Jitter is not one either.
+        let jitter = Observed { latency_ms: Some(90.0), ..good.clone() };
+        assert!(changes(&good, &jitter, false).is_empty());
+    }
+
+    #[test]
+    fn a_probe_that_could_not_reach_its_target_says_so_first_and_loses_nothing_else() {
+        let good = Observed {
+            summary: "HTTP 200".into(),
+            status: Some(200),
+            values: seen(&[("json.db", "\"UP\"")]),
+            headers: seen(&[("server", "nginx")]),
+            ..Observed::default()
+        };
+        let refused = Observed { summary: "connection refused (http://127.0.0.1:9/)".into(), ..Observed::default() };
+        let found = changes(&good, &refused, true);
+        assert_eq!(found.len(), 1, "values it could not read are not 'absent': {found:?}");
+        assert_eq!(crate::words::change(&found[0]), "result: HTTP 200 → connection refused (http://127.0.0.1:9/)");
+    }
+
+    #[test]
+    fn a_renewed_certificate_is_said_as_one() {
+        let cert = |days, issuer: &str| Cert {
+            subject: "CN=api".into(),
+            issuer: issuer.into(),
+            sans: vec!["api".into()],
+            days_left: Some(days),
+        };
+        let good = Observed { cert: Some(cert(12, "R3")), ..Observed::default() };
+        let now = Observed { cert: Some(cert(89, "R10")), ..Observed::default() };
+        let found = changes(&good, &now, false);
+        assert_eq!(
+            found,
+            [Change {
+                what: "certificate".into(),
+                before: "12 days left, CN=api by R3".into(),
+                after: "renewed: 89 days left, CN=api by R10".into()
+            }]
+        );
+        let older = Observed { cert: Some(cert(11, "R3")), ..Observed::default() };
+        assert!(changes(&good, &older, false).is_empty(), "a day passing is no change");
+    }
+
+    #[test]
+    fn secrets_are_masked_in_bodies_text_and_names() {
+        let secrets = vec!["s3cr3t-header-value".to_owned()];
+        let body =
+            r#"{"db":"DOWN","password":"hunter2","auth":{"token":"abc","user":"bob"},"echo":"s3cr3t-header-value"}"#;
+        let kept = excerpt(body, &secrets);
+        for secret in ["hunter2", "abc\"", "s3cr3t-header-value"] {
+            assert!(!kept.contains(secret), "{secret} in {kept}");
+        }
+        assert!(kept.contains("\"db\": \"DOWN\"") && kept.contains("\"user\": \"bob\""), "{kept}");
+        let text =
+            "connect failed: postgres://app:pa55word@db:5432/x token=abcdef123 Authorization: Bearer eyJhbGciOi.x";
+        let kept = redact_text(text, &[]);
+        assert_eq!(kept, "connect failed: postgres://app:••••@db:5432/x token=•••• Authorization: •••• ••••");
+        assert!(secret_name("json.auth.token") && secret_name("x-api-key") && secret_name("cookie"));
+        assert!(!secret_name("json.db.status") && !secret_name("content-type") && !secret_name("keyspace"));
+    }
+
+    #[test]
+    fn what_is_kept_is_bounded_whatever_the_target_sends() {
+        let huge = "é".repeat(1_000_000);
+        assert!(cap(&huge, BODY).len() <= BODY + "…".len());
+        assert!(tail(&huge, OUTPUT).len() <= OUTPUT + "…".len());
+        assert!(excerpt(&format!("{{\"a\":\"{huge}\"}}"), &[]).len() <= BODY + "…".len());
+        assert!(cap("short", BODY) == "short");
+    }
+}
