@@ -104,7 +104,29 @@ fn read(system: &mut System, primed: bool) -> Reading {
         available: system.available_memory(),
         total,
     });
-    Reading { top: top(processes), disk, memory }
+    let mut top = top(processes);
+    for process in &mut top {
+        process.process = full_name(process.pid, &process.process);
+    }
+    Reading { top, disk, memory }
+}
+
+/// A process's name in full: the kernel keeps 15 bytes of it (`prometheus-aler`), so a
+/// name that long is taken from its command line when that starts the same way.
+fn full_name(pid: u32, name: &str) -> String {
+    const KEPT: usize = 15;
+    if name.len() != KEPT {
+        return name.to_owned();
+    }
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return name.to_owned() };
+    let first = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+    let program = String::from_utf8_lossy(first);
+    let program = program.rsplit('/').next().unwrap_or_default();
+    if program.starts_with(name) {
+        program.chars().take(64).collect()
+    } else {
+        name.to_owned()
+    }
 }
 
 /// The [`TOP`] busiest by CPU and the [`TOP`] largest, once each, busiest first.
@@ -178,13 +200,13 @@ fn owner_of(inodes: &[u64]) -> Option<PortOwner> {
             let Ok(target) = std::fs::read_link(fd.path()) else { continue };
             if wanted.iter().any(|w| target.as_os_str() == w.as_str()) {
                 let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-                let name = name.trim();
+                let name = full_name(pid, name.trim());
                 let process = if pid == std::process::id() {
                     "watchkeeper (this app)".to_owned()
                 } else if name.is_empty() {
                     format!("pid {pid}")
                 } else {
-                    name.to_owned()
+                    name
                 };
                 return Some(PortOwner { pid: Some(pid), process });
             }
@@ -240,6 +262,20 @@ mod tests {
         assert_eq!(owner, PortOwner { pid: Some(std::process::id()), process: "watchkeeper (this app)".into() });
         drop(listener);
         assert_eq!(port_owner(port, Transport::Tcp), None, "nobody listens once it is closed");
+    }
+
+    #[test]
+    fn a_name_the_kernel_cut_is_read_whole_from_the_command_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("watchkeeper-long-program-name");
+        std::fs::copy("/bin/sleep", &program).unwrap();
+        let mut child = std::process::Command::new(&program).arg("30").spawn().unwrap();
+        let comm = std::fs::read_to_string(format!("/proc/{}/comm", child.id())).unwrap();
+        assert_eq!(comm.trim(), "watchkeeper-lon", "the kernel keeps 15 bytes");
+        assert_eq!(full_name(child.id(), comm.trim()), "watchkeeper-long-program-name");
+        assert_eq!(full_name(child.id(), "sleep"), "sleep", "a shorter name is whole already");
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 
     #[test]

@@ -230,6 +230,10 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   await click(session, item, "Pause 1 h");
   await eventually(WAIT, "Orders API is paused", async () => (await app.get("/api/v1/checks/orders-api")).status === "paused");
   await click(session, item, "Pause all");
+  // The core first (a failure here is the click's or the operation's), then the tray.
+  await eventually(WAIT, "every check is paused", async () =>
+    (await app.get("/api/v1/status")).checks.every((check) => check.status === "paused"),
+  );
   await trayShows(session, item, "4 paused: Orders API, Payments API, Payments DB, +1", "unknown");
   const whilePaused = session.notifications().length;
   ordersHealthy = true;
