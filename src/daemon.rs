@@ -151,9 +151,17 @@ pub async fn start(options: Options, mut degraded: Vec<String>) -> anyhow::Resul
     }
 
     let (store, report) = Store::open(&options.data_dir).map_err(StartError::Store)?;
-    if let Some(aside) = report.moved_aside {
-        degraded
-            .push(format!("history: the database was damaged and moved to {}; a new one was started. The old file is kept as it was: restore a backup, or read what it still holds with `sqlite3 FILE .recover`", aside.display()));
+    match (report.moved_aside, report.restored_from) {
+        (Some(aside), Some(backup)) => degraded.push(format!(
+            "history: the database was damaged and moved to {}; it was restored from the backup {} (what came after that backup is only in the damaged file: read what it still holds with `sqlite3 FILE .recover`)",
+            aside.display(),
+            backup.display()
+        )),
+        (Some(aside), None) => degraded.push(format!(
+            "history: the database was damaged and moved to {}; there was no backup that reads, so a new one was started. The old file is kept as it was: read what it still holds with `sqlite3 FILE .recover`",
+            aside.display()
+        )),
+        _ => {}
     }
     let engine_options = crate::engine::Options {
         desktop: options.desktop,

@@ -178,7 +178,7 @@ fn database(data_dir: &Path) -> Finding {
             "database",
             Level::Warn,
             format!(
-                "{shown} is damaged ({detail}): the next start moves it aside to {}.corrupt-<time>, kept, and begins a new history",
+                "{shown} is damaged ({detail}): the next start moves it aside to {}.corrupt-<time>, kept, and restores the newest backup that reads (or begins a new history)",
                 crate::store::DB_FILE
             ),
             "restore it from a backup if you need the old history; doctor changed nothing",

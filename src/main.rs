@@ -170,6 +170,18 @@ enum Command {
     },
     /// Run the pre-flight checks and say how to fix what fails
     Doctor,
+    /// Back up the history now (online: the daemon may run), into PATH (a file, or a
+    /// directory) or else the data dir's backups/, keeping the newest `[settings]
+    /// backup.keep`
+    Backup {
+        /// Where to write it
+        path: Option<std::path::PathBuf>,
+    },
+    /// The history database
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
     /// The API token the CLI and the dashboard use (kept in the data dir)
     Token {
         #[command(subcommand)]
@@ -180,6 +192,13 @@ enum Command {
         /// The shell to write them for
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Check the whole history database; exit 0 whole, 1 damaged (and what the next
+    /// start does about it)
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -356,6 +375,8 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         }
         Command::Config { command: ConfigCommand::Schema } => cli::config::schema(),
         Command::Doctor => cli::doctor::run(&config_path, &data_dir),
+        Command::Backup { path } => cli::db::backup(&config_path, &data_dir, path.as_deref()),
+        Command::Db { command: DbCommand::Check } => cli::db::check(&data_dir),
         Command::Token { command: TokenCommand::Rotate } => cli::token::rotate(&data_dir).await,
         Command::Completions { shell } => {
             // Written whole here: clap_complete panics on a write error.

@@ -24,6 +24,7 @@ pub mod alerts;
 pub mod breaker;
 pub mod check;
 pub mod config;
+pub mod db;
 pub mod doctor;
 pub mod failure;
 pub mod incidents;

@@ -71,6 +71,15 @@ pub struct Settings {
     pub retention: Duration,
     /// The connectivity sentinel (`None`: off).
     pub connectivity: Option<Connectivity>,
+    /// Online backups of the history (`None`: off).
+    pub backup: Option<BackupSettings>,
+}
+
+/// `[settings] backup`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackupSettings {
+    pub every: Duration,
+    pub keep: u32,
 }
 
 /// `[settings] connectivity`.

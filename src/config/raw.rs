@@ -163,6 +163,24 @@ pub struct RawSettings {
     /// Default: a route exists off the loopback and the system resolver answers for the
     /// remote checks' host names, every 10s.
     pub connectivity: Option<RawConnectivity>,
+    /// Online backups of the history database into `backups/` in the data dir, e.g.
+    /// `{ every = "24h", keep = 7 }` (the default); `{ enabled = false }` takes none. A
+    /// damaged database is replaced at start by the newest backup that reads.
+    pub backup: Option<RawBackup>,
+}
+
+/// `[settings] backup`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackup {
+    /// How often a backup is taken, e.g. `24h` (default 24h, at least 1s).
+    #[schemars(with = "Option<String>")]
+    pub every: Option<Spanned<String>>,
+    /// How many backups are kept, the newest (default 7, 1 to 1000).
+    #[schemars(with = "Option<u32>")]
+    pub keep: Option<Spanned<u32>>,
+    /// `false` takes no backups (default true).
+    pub enabled: Option<bool>,
 }
 
 /// `[settings] connectivity`.

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use super::raw::{RawConnectivity, RawSettings};
-use super::{Connectivity, SentinelTarget, Settings};
+use super::raw::{RawBackup, RawConnectivity, RawSettings};
+use super::{BackupSettings, Connectivity, SentinelTarget, Settings};
 use crate::diagnostic::Scope;
 
 /// How often a check runs when neither it nor `[settings]` says.
@@ -26,7 +26,35 @@ pub(super) fn compile(raw: RawSettings, scope: &mut Scope<'_, '_>) -> (Settings,
         None => DEFAULT_MAX_IN_FLIGHT,
     };
     let connectivity = connectivity(raw.connectivity, scope);
-    (Settings { max_in_flight, retention, connectivity }, interval)
+    let backup = backup(raw.backup, scope);
+    (Settings { max_in_flight, retention, connectivity, backup }, interval)
+}
+
+/// `[settings] backup`: on by default, every 24h, the newest 7 kept.
+fn backup(raw: Option<RawBackup>, scope: &mut Scope<'_, '_>) -> Option<BackupSettings> {
+    let default = BackupSettings { every: Duration::from_secs(86_400), keep: 7 };
+    let Some(raw) = raw else { return Some(default) };
+    let every = match &raw.every {
+        Some(every) => match scope.duration("backup.every", every) {
+            Some(d) if d >= Duration::from_secs(1) => d,
+            Some(_) => {
+                scope.error(&every.span(), "backup.every", "must be at least 1s", "set e.g. `every = \"24h\"`");
+                default.every
+            }
+            None => default.every,
+        },
+        None => default.every,
+    };
+    let keep = match &raw.keep {
+        Some(keep) if !(1..=1000).contains(keep.get_ref()) => {
+            let message = format_args!("{} is not 1 to 1000", keep.get_ref());
+            scope.error(&keep.span(), "backup.keep", message, "keep e.g. `keep = 7` backups");
+            default.keep
+        }
+        Some(keep) => *keep.get_ref(),
+        None => default.keep,
+    };
+    raw.enabled.unwrap_or(true).then_some(BackupSettings { every, keep })
 }
 
 /// `[settings] connectivity`: on by default (a route and the resolver, every 10 s).
@@ -75,15 +103,19 @@ mod tests {
     #[test]
     fn settings_and_the_connectivity_sentinel_are_checked() {
         check(
-            "[settings]\ninterval = \"10s\"\nmax_in_flight = 0\nconnectivity = { targets = [\"udp://x:1\"], interval = \"100ms\" }\n\n[[check]]\nid = \"a\"\nkind = \"tcp\"\nhost = \"h\"\nport = 1\n",
+            "[settings]\ninterval = \"10s\"\nmax_in_flight = 0\nconnectivity = { targets = [\"udp://x:1\"], interval = \"100ms\" }\nbackup = { every = \"10ms\", keep = 0 }\n\n[[check]]\nid = \"a\"\nkind = \"tcp\"\nhost = \"h\"\nport = 1\n",
             expect![[r#"
-                3 errors in config
+                5 errors in config
                 wk.toml:3:17: settings: max_in_flight: must be at least 1
                   help: set it to 1 or more (default 256)
                 wk.toml:4:29: settings: connectivity.targets: `udp://x:1` is not `tcp://HOST:PORT` or an http(s) URL
                   help: write e.g. `tcp://192.0.2.1:443` or `https://example.org/`
                 wk.toml:4:54: settings: connectivity.interval: must be at least 500ms
                   help: set e.g. `interval = "10s"`
+                wk.toml:5:20: settings: backup.every: must be at least 1s
+                  help: set e.g. `every = "24h"`
+                wk.toml:5:35: settings: backup.keep: 0 is not 1 to 1000
+                  help: keep e.g. `keep = 7` backups
             "#]],
         );
     }

@@ -20,6 +20,7 @@
 
 mod actions;
 mod alerting;
+mod backup;
 pub mod evidence;
 mod pipeline;
 mod push;
@@ -517,6 +518,7 @@ impl Engine {
         supervise(&mut tasks, "sweep", |engine, cancel| engine.sweep(cancel).boxed());
         supervise(&mut tasks, "sentinel", |engine, cancel| engine.sentinel(cancel).boxed());
         supervise(&mut tasks, "quarantine purge", |engine, cancel| engine.purge_quarantine(cancel).boxed());
+        supervise(&mut tasks, "backup", |engine, cancel| engine.back_up(cancel).boxed());
         Ok(Running { engine, cancel, tasks, writer })
     }
 

@@ -7,6 +7,7 @@
 
 mod action_runs;
 mod alerts;
+pub mod backup;
 pub mod check_state;
 pub mod evidence;
 mod heartbeats;
@@ -106,7 +107,7 @@ impl StoreError {
                 "make history.db and the data dir writable by the user running watchkeeper (`chmod u+w`, or `chown` them to that user), or pass another --data-dir"
             }
             StoreError::Corrupt { .. } => {
-                "watchkeeper moves a damaged database aside at start; restore it from a backup if you need it"
+                "watchkeeper moves a damaged database aside at start and restores the newest backup that reads (`watchkeeper db check` says which)"
             }
             StoreError::WriterGone | StoreError::Join(_) => "restart watchkeeper; the logs in the data dir say why",
             StoreError::NotRecorded(_) | StoreError::NotCommitted(_) => {
@@ -202,6 +203,8 @@ pub struct Store {
 pub struct OpenReport {
     /// A damaged database moved aside, and where to.
     pub moved_aside: Option<PathBuf>,
+    /// The backup put in its place (none: a new history was started).
+    pub restored_from: Option<PathBuf>,
 }
 
 impl Store {
@@ -215,7 +218,7 @@ impl Store {
     fn open_in(data_dir: &Path) -> Result<(Store, OpenReport), StoreError> {
         let path = data_dir.join(DB_FILE);
         let mut report = OpenReport::default();
-        let connection = match open_connection(&path).and_then(|c| migrate(&path, c)) {
+        let connection = match open_connection(&path).and_then(|c| migrate(&path, c)).and_then(|c| whole(&path, c)) {
             Ok(connection) => connection,
             // Damaged as `inspect` judges it: a file that cannot be read (permissions)
             // is not, and is never moved aside.
@@ -232,6 +235,7 @@ impl Store {
                 }
                 tracing::warn!(path = %path.display(), aside = %aside.display(), "history database damaged, moved aside");
                 report.moved_aside = Some(aside);
+                report.restored_from = backup::restore_newest(data_dir, &path);
                 migrate(&path, open_connection(&path)?)?
             }
             Err(e) => return Err(e),
@@ -508,6 +512,26 @@ pub enum Inspection {
     },
 }
 
+/// The whole database checked read-only (`PRAGMA integrity_check`): what is wrong, or
+/// nothing when it is whole.
+pub fn integrity(data_dir: &Path) -> Result<Vec<String>, StoreError> {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    let path = data_dir.join(DB_FILE);
+    let read = || -> rusqlite::Result<Vec<String>> {
+        let connection = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        let mut statement = connection.prepare("PRAGMA integrity_check(100)")?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        rows.collect()
+    };
+    match read() {
+        Ok(lines) if lines == ["ok"] => Ok(Vec::new()),
+        Ok(lines) => Ok(lines),
+        Err(e) if matches!(e.sqlite_error_code(), Some(DatabaseCorrupt | NotADatabase)) => Ok(vec![e.to_string()]),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Inspects `history.db` in `data_dir` read-only: no migration, nothing moved.
 pub fn inspect(data_dir: &Path) -> Inspection {
     use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
@@ -543,6 +567,17 @@ pub fn inspect(data_dir: &Path) -> Inspection {
 /// path and why not when not.
 fn writable(path: &Path) -> Result<(), (&Path, std::io::Error)> {
     rustix::fs::access(path, rustix::fs::Access::WRITE_OK).map_err(|e| (path, std::io::Error::from(e)))
+}
+
+/// The connection, once `PRAGMA quick_check` finds its database whole: pages damaged
+/// past the first (which opening and migrating never read) are found at start, not by
+/// the first query that reads them.
+fn whole(path: &Path, connection: Connection) -> Result<Connection, StoreError> {
+    let answer: String = connection.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
+    if answer != "ok" {
+        return Err(StoreError::Corrupt { path: path.to_owned(), detail: answer });
+    }
+    Ok(connection)
 }
 
 fn migrate(path: &Path, mut connection: Connection) -> Result<Connection, StoreError> {

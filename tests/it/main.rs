@@ -5,6 +5,7 @@ mod support;
 
 mod actions;
 mod alerts;
+mod backup;
 mod breakers;
 mod cleanup;
 mod cli;
