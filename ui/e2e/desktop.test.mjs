@@ -45,9 +45,17 @@ max_runs = 10
   );
 }
 
-/** The tray icon's state, by comparing its pixels with icons/tray-*@2x.png. */
+/** The tray icon's state, by comparing its pixels with icons/tray-*@2x.png. The app
+ *  writes each icon to a new file and removes the one before: a file gone between
+ *  reading the icon's name and its pixels is an icon being replaced, asked again. */
 async function iconState(session, item) {
-  const shown = await session.host.ask({ op: "icon", item });
+  let shown;
+  try {
+    shown = await session.host.ask({ op: "icon", item });
+  } catch (error) {
+    if (/No such file or directory/.test(String(error))) return "being replaced";
+    throw error;
+  }
   for (const state of ["ok", "degraded", "down", "unknown"]) {
     const digest = await session.host.ask({ op: "digest", path: path.join(ROOT, "icons", `tray-${state}@2x.png`) });
     if (digest === shown.digest) return state;
