@@ -163,9 +163,11 @@ pub struct RawSettings {
     /// Default: a route exists off the loopback and the system resolver answers for the
     /// remote checks' host names, every 10s.
     pub connectivity: Option<RawConnectivity>,
-    /// Online backups of the history database into `backups/` in the data dir, e.g.
-    /// `{ every = "24h", keep = 7 }` (the default); `{ enabled = false }` takes none. A
-    /// damaged database is replaced at start by the newest backup that reads.
+    /// Online backups of the history database into `backups/` in the data dir: `every`
+    /// (default 24h, at least 1s), `keep` (the newest kept, default 7, 1 to 1000) and
+    /// `enabled` (`false` takes none), e.g. `{ every = "12h", keep = 14 }`. On by
+    /// default. A damaged database is replaced at start by the newest backup that
+    /// reads; `watchkeeper backup` takes one now.
     pub backup: Option<RawBackup>,
 }
 
