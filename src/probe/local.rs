@@ -270,7 +270,15 @@ mod tests {
         let program = dir.path().join("watchkeeper-long-program-name");
         std::fs::copy("/bin/sleep", &program).unwrap();
         let mut child = std::process::Command::new(&program).arg("30").spawn().unwrap();
-        let comm = std::fs::read_to_string(format!("/proc/{}/comm", child.id())).unwrap();
+        // `spawn` may return before the child has made the exec: wait until /proc shows
+        // the new program (its name and command line), at most 10 s.
+        let read = |what: &str| std::fs::read(format!("/proc/{}/{what}", child.id())).unwrap_or_default();
+        let execed = || read("comm").starts_with(b"watchkeeper-lon") && read("cmdline").ends_with(b"30\0");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !execed() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let comm = String::from_utf8(read("comm")).unwrap();
         assert_eq!(comm.trim(), "watchkeeper-lon", "the kernel keeps 15 bytes");
         assert_eq!(full_name(child.id(), comm.trim()), "watchkeeper-long-program-name");
         assert_eq!(full_name(child.id(), "sleep"), "sleep", "a shorter name is whole already");
