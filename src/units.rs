@@ -1,4 +1,5 @@
-//! Humane durations (`500ms`, `10s`, `5m`, `7d`) and sizes (`10MB`, `2GiB`).
+//! Humane durations (`500ms`, `10s`, `5m`, `7d`) and sizes (`10MB`, `2GiB`), and text
+//! cut to a size in bytes.
 //!
 //! Owns parsing and display of these units for config and conditions alike.
 //! It must not know where a string came from: callers attach locations.
@@ -106,6 +107,18 @@ pub fn format_duration(duration: Duration) -> String {
         }
     }
     out
+}
+
+/// At most `max` bytes of `text`, its start, cut at a character boundary.
+pub fn prefix(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Formats a byte count with decimal units, as `parse_size` reads them back.

@@ -465,6 +465,16 @@ pub fn change(change: &crate::store::evidence::Change) -> String {
     format!("{}: {} → {}", change.what, change.before, change.after)
 }
 
+/// A certificate an incident's evidence kept: `12 days left, CN=api by R3`.
+pub fn cert(cert: &crate::store::evidence::Cert) -> String {
+    let days = match cert.days_left {
+        Some(1) => "1 day left".to_owned(),
+        Some(days) => format!("{days} days left"),
+        None => "days left unknown".to_owned(),
+    };
+    format!("{days}, {} by {}", cert.subject, cert.issuer)
+}
+
 /// Who listens on a local incident's port: `postgres (pid 812) listens on 5432`,
 /// `nobody listens on 8080`.
 pub fn port_owner(port: u16, owner: Option<&crate::store::evidence::PortOwner>) -> String {

@@ -146,7 +146,7 @@ pub async fn run(spec: &Spec, timeout: Duration, on_output: Option<exec::OutputS
             };
             if !body.is_empty() {
                 output.push('\n');
-                output.push_str(truncated(&body, SHOWN_BODY));
+                output.push_str(crate::units::prefix(&body, SHOWN_BODY));
             }
             let mut json = JsonCache::default();
             let failed: Vec<String> = spec
@@ -167,16 +167,4 @@ pub async fn run(spec: &Spec, timeout: Duration, on_output: Option<exec::OutputS
         sink(output.as_bytes());
     }
     Ran::of(status, None, output, duration)
-}
-
-/// At most `max` bytes, cut at a character boundary.
-fn truncated(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }

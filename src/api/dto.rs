@@ -1115,6 +1115,8 @@ pub struct CertDto {
     pub issuer: String,
     pub sans: Vec<String>,
     pub days_left: Option<i64>,
+    /// `12 days left, CN=api by R3`.
+    pub text: String,
 }
 
 /// One thing that differs from the last good result; `text` says it in one line.
@@ -1211,6 +1213,7 @@ impl From<&crate::store::Evidence> for EvidenceDto {
                     issuer: cert.issuer.clone(),
                     sans: cert.sans.clone(),
                     days_left: cert.days_left,
+                    text: crate::words::cert(cert),
                 }),
                 answers: observed.answers.clone(),
                 exit: observed.exit,

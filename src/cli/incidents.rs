@@ -87,7 +87,7 @@ fn evidence_lines(evidence: &EvidenceDto) -> anyhow::Result<()> {
         say!("  {:<22} {}", value.name, value.value);
     }
     if let Some(cert) = &observed.cert {
-        say!("  certificate            {} by {}, {} days left", cert.subject, cert.issuer, cert.days_left.unwrap_or(0));
+        say!("  certificate            {}", cert.text);
     }
     if let Some(answers) = &observed.answers {
         say!("  answers                {}", if answers.is_empty() { "none".to_owned() } else { answers.join(", ") });

@@ -158,7 +158,7 @@ pub fn changes(before: &Observed, after: &Observed, failed: bool) -> Vec<Change>
         let renewed = matches!((b.days_left, a.days_left), (Some(was), Some(now)) if now > was);
         if renewed || b.subject != a.subject || b.issuer != a.issuer {
             let prefix = if renewed { "renewed: " } else { "" };
-            change("certificate", cert_line(b), format!("{prefix}{}", cert_line(a)));
+            change("certificate", crate::words::cert(b), format!("{prefix}{}", crate::words::cert(a)));
         }
     }
     if let (Some(b), Some(a)) = (before.latency_ms, after.latency_ms) {
@@ -184,15 +184,6 @@ fn list(items: &[String]) -> String {
     } else {
         items.join(", ")
     }
-}
-
-fn cert_line(cert: &Cert) -> String {
-    let days = match cert.days_left {
-        Some(1) => "1 day left".to_owned(),
-        Some(days) => format!("{days} days left"),
-        None => "days left unknown".to_owned(),
-    };
-    format!("{days}, {} by {}", cert.subject, cert.issuer)
 }
 
 /// The first line of an incident's evidence, as its notification carries it: its first
@@ -264,7 +255,7 @@ pub fn secret_name(name: &str) -> bool {
 /// A body's start, safe to keep: in JSON the values of secret names masked, in any
 /// text what looks like a password, token or credentials in a URL, and the check's own
 /// secrets wherever they appear.
-fn excerpt(body: &str, secrets: &[String]) -> String {
+fn excerpt(body: &str, secrets: &[&str]) -> String {
     let text = match serde_json::from_str::<serde_json::Value>(body) {
         Ok(mut json) if json.is_object() || json.is_array() => {
             mask_json(&mut json);
@@ -294,7 +285,7 @@ fn mask_json(value: &mut serde_json::Value) {
 
 /// Masks what looks like a secret in free text (`password=…`, `"token": "…"`,
 /// `Bearer …`, `https://user:…@host`) and each of `secrets`.
-pub fn redact_text(text: &str, secrets: &[String]) -> String {
+pub fn redact_text(text: &str, secrets: &[&str]) -> String {
     static ASSIGNED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r#"(?i)((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization|session(?:[_-]?id)?)["']?\s*[:=]\s*["']?)([^\s"'&,;<>]+)"#,
@@ -307,8 +298,8 @@ pub fn redact_text(text: &str, secrets: &[String]) -> String {
         LazyLock::new(|| Regex::new(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@").expect("a valid pattern"));
     let mut text = text.to_owned();
     for secret in secrets {
-        if text.contains(secret.as_str()) {
-            text = text.replace(secret.as_str(), MASK);
+        if text.contains(secret) {
+            text = text.replace(secret, MASK);
         }
     }
     let text = SCHEME.replace_all(&text, format!("${{1}} {MASK}"));
@@ -318,14 +309,12 @@ pub fn redact_text(text: &str, secrets: &[String]) -> String {
 
 /// At most `max` bytes of `text` (its start), cut at a character, `…` where cut.
 pub fn cap(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
+    let kept = crate::units::prefix(text, max);
+    if kept.len() == text.len() {
+        text.to_owned()
+    } else {
+        format!("{kept}…")
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
 }
 
 /// At most `max` bytes of `text` (its end), `…` where cut.
@@ -424,7 +413,7 @@ mod tests {
 
     #[test]
     fn secrets_are_masked_in_bodies_text_and_names() {
-        let secrets = vec!["s3cr3t-header-value".to_owned()];
+        let secrets = ["s3cr3t-header-value"];
         let body =
             r#"{"db":"DOWN","password":"hunter2","auth":{"token":"abc","user":"bob"},"echo":"s3cr3t-header-value"}"#;
         let kept = excerpt(body, &secrets);

@@ -342,8 +342,7 @@ fn observe(spec: &Spec, server: SocketAddr, answered: Result<Message, Fault>, la
                 other => other.to_string(),
             };
             if text.len() > MAX_ANSWER_TEXT {
-                let cut = (0..=MAX_ANSWER_TEXT).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
-                text.truncate(cut);
+                text.truncate(crate::units::prefix(&text, MAX_ANSWER_TEXT).len());
                 text.push('…');
             }
             text

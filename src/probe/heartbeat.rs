@@ -262,8 +262,7 @@ pub fn capped(message: &str) -> String {
     if line.len() <= MAX_MESSAGE {
         return line;
     }
-    let cut = (0..=MAX_MESSAGE - 3).rev().find(|i| line.is_char_boundary(*i)).unwrap_or(0);
-    format!("{}…", &line[..cut])
+    format!("{}…", crate::units::prefix(&line, MAX_MESSAGE - '…'.len_utf8()))
 }
 
 /// A new token: 32 hex digits from the system's random source.

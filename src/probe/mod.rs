@@ -302,31 +302,23 @@ impl ProbeSpec {
     /// says (an echoed header, a URL in an error): request header values and URL
     /// passwords, and a heartbeat's token. Short values (under 6 characters) are left
     /// out: masking `json` everywhere would hide more than it keeps.
-    pub fn secrets(&self) -> Vec<String> {
-        let mut secrets = Vec::new();
-        let mut url = |url: &reqwest::Url| secrets.extend(url.password().map(str::to_owned));
-        let headers: &[(String, crate::secret::Secret)] = match self {
-            ProbeSpec::Http(spec) => {
-                url(&spec.url);
-                &spec.headers
-            }
-            ProbeSpec::Prometheus(spec) => {
-                url(&spec.url);
-                &spec.headers
-            }
-            ProbeSpec::Alertmanager(spec) => {
-                url(&spec.url);
-                &spec.headers
-            }
-            ProbeSpec::Heartbeat(spec) => {
-                secrets.extend(spec.token.as_ref().map(|token| token.expose().to_owned()));
-                &[]
-            }
-            _ => &[],
+    pub fn secrets(&self) -> Vec<&str> {
+        let (url, headers): (Option<&reqwest::Url>, &[(String, crate::secret::Secret)]) = match self {
+            ProbeSpec::Http(spec) => (Some(&spec.url), &spec.headers),
+            ProbeSpec::Prometheus(spec) => (Some(&spec.url), &spec.headers),
+            ProbeSpec::Alertmanager(spec) => (Some(&spec.url), &spec.headers),
+            _ => (None, &[]),
         };
-        secrets.extend(headers.iter().map(|(_, value)| value.expose().to_owned()));
-        secrets.retain(|secret| secret.chars().count() >= 6);
-        secrets
+        let token = match self {
+            ProbeSpec::Heartbeat(spec) => spec.token.as_ref().map(|token| token.expose()),
+            _ => None,
+        };
+        url.and_then(|url| url.password())
+            .into_iter()
+            .chain(token)
+            .chain(headers.iter().map(|(_, value)| value.expose()))
+            .filter(|secret| secret.chars().count() >= 6)
+            .collect()
     }
 
     /// Its target is off this machine (not a loopback or local name): "every remote

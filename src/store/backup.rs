@@ -101,14 +101,8 @@ pub fn list(data_dir: &Path) -> Vec<(PathBuf, DateTime<Utc>)> {
 pub(super) fn restore_newest(data_dir: &Path, path: &Path) -> Option<PathBuf> {
     let supported = MIGRATIONS.last().map_or(0, |(v, _)| *v);
     for (backup, _) in list(data_dir) {
-        let readable = || -> rusqlite::Result<bool> {
-            let connection = Connection::open_with_flags(&backup, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-            let answer: String = connection.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
-            let version: u32 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-            Ok(answer == "ok" && version <= supported)
-        };
-        match readable() {
-            Ok(true) => {}
+        match super::quick_check(&backup) {
+            Ok((answer, version)) if answer == "ok" && version <= supported => {}
             other => {
                 tracing::warn!(backup = %backup.display(), outcome = ?other, "a backup does not read; trying an older one");
                 continue;

@@ -153,8 +153,7 @@ mod millis_opt {
 /// Keeps `evidence` with incident `id` (of `check`), and drops the evidence of that
 /// check's incidents older than the latest [`KEPT_PER_CHECK`].
 pub(super) fn keep(tx: &Transaction<'_>, id: i64, check: &str, evidence: &Evidence) -> rusqlite::Result<()> {
-    let json = serde_json::to_string(evidence).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-    tx.prepare_cached("UPDATE incidents SET evidence = ?2 WHERE id = ?1")?.execute(params![id, json])?;
+    write(tx, id, evidence)?;
     tx.prepare_cached(
         "UPDATE incidents SET evidence = NULL
          WHERE check_id = ?1 AND evidence IS NOT NULL
@@ -168,7 +167,11 @@ pub(super) fn keep(tx: &Transaction<'_>, id: i64, check: &str, evidence: &Eviden
 pub(super) fn add_local(tx: &Transaction<'_>, id: i64, local: &Local) -> rusqlite::Result<()> {
     let Some(mut evidence) = read(tx, id)? else { return Ok(()) };
     evidence.local = Some(local.clone());
-    let json = serde_json::to_string(&evidence).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    write(tx, id, &evidence)
+}
+
+fn write(tx: &Transaction<'_>, id: i64, evidence: &Evidence) -> rusqlite::Result<()> {
+    let json = serde_json::to_string(evidence).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.prepare_cached("UPDATE incidents SET evidence = ?2 WHERE id = ?1")?.execute(params![id, json])?;
     Ok(())
 }

@@ -532,6 +532,15 @@ pub fn integrity(data_dir: &Path) -> Result<Vec<String>, StoreError> {
     }
 }
 
+/// A database file read-only: what `PRAGMA quick_check` answers (`ok` when whole) and
+/// its schema version.
+fn quick_check(path: &Path) -> rusqlite::Result<(String, u32)> {
+    let connection = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let answer = connection.query_row("PRAGMA quick_check", [], |row| row.get::<_, String>(0))?;
+    let version = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    Ok((answer, version))
+}
+
 /// Inspects `history.db` in `data_dir` read-only: no migration, nothing moved.
 pub fn inspect(data_dir: &Path) -> Inspection {
     use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
@@ -540,14 +549,8 @@ pub fn inspect(data_dir: &Path) -> Inspection {
         return Inspection::Missing;
     }
     let damaged = |e: &rusqlite::Error| matches!(e.sqlite_error_code(), Some(DatabaseCorrupt | NotADatabase));
-    let read = || -> rusqlite::Result<(String, u32)> {
-        let connection = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        let answer = connection.query_row("PRAGMA quick_check", [], |row| row.get::<_, String>(0))?;
-        let version = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-        Ok((answer, version))
-    };
     let supported = MIGRATIONS.last().map_or(0, |(v, _)| *v);
-    match read() {
+    match quick_check(&path) {
         Err(e) if damaged(&e) => Inspection::Damaged { detail: e.to_string() },
         Err(e) => Inspection::Unreadable { detail: e.to_string() },
         Ok((answer, _)) if answer != "ok" => Inspection::Damaged { detail: answer },

@@ -104,9 +104,35 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
     assert_eq!(results[0].latency_us, Some(4999), "newest first");
 }
 
+/// Incident `n` of `check` opening, its evidence saying `HTTP 503 #n`.
+fn opening_with_evidence(n: i64, check: &str) -> WriteOp {
+    use watchkeeper::store::evidence::{Evidence, Observed};
+    let evidence = Evidence {
+        at: chrono::DateTime::from_timestamp_millis(1_700_000_000_000 + n).unwrap(),
+        observed: Observed { summary: format!("HTTP 503 #{n}"), ..Observed::default() },
+        last_good_at: None,
+        changes: Vec::new(),
+        local: None,
+    };
+    let incident = IncidentRecord {
+        id: n,
+        check_id: id(check),
+        started_at: Utc::now(),
+        resolved_at: None,
+        failure_class: FailureClass::HttpStatus,
+        cause: "HTTP 503".into(),
+        failed_conditions: Vec::new(),
+        acked: false,
+        acked_at: None,
+        note: None,
+        evidence: Some(Box::new(evidence)),
+    };
+    WriteOp::OpenIncident { incident: Box::new(incident), state: state(check, 1, Some(n)) }
+}
+
 #[tokio::test]
 async fn evidence_is_kept_for_the_latest_incidents_of_each_check_and_a_damaged_one_leaves_the_incident() {
-    use watchkeeper::store::evidence::{Evidence, Observed, KEPT_PER_CHECK};
+    use watchkeeper::store::evidence::KEPT_PER_CHECK;
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
     let writer = store.writer(Duration::from_secs(86_400), 10, Arc::new(OwnFigures::default())).unwrap();
@@ -115,28 +141,7 @@ async fn evidence_is_kept_for_the_latest_incidents_of_each_check_and_a_damaged_o
     for n in 1..=total {
         // Two checks by turns: each keeps its own latest.
         let check = if n % 2 == 0 { "db" } else { "web" };
-        let evidence = Evidence {
-            at: chrono::DateTime::from_timestamp_millis(1_700_000_000_000 + n).unwrap(),
-            observed: Observed { summary: format!("HTTP 503 #{n}"), ..Observed::default() },
-            last_good_at: None,
-            changes: Vec::new(),
-            local: None,
-        };
-        let incident = IncidentRecord {
-            id: n,
-            check_id: id(check),
-            started_at: Utc::now(),
-            resolved_at: None,
-            failure_class: FailureClass::HttpStatus,
-            cause: "HTTP 503".into(),
-            failed_conditions: Vec::new(),
-            acked: false,
-            acked_at: None,
-            note: None,
-            evidence: Some(Box::new(evidence)),
-        };
-        let state = state(check, 1, Some(n));
-        handle.send(WriteOp::OpenIncident { incident: Box::new(incident), state }).await.unwrap();
+        handle.send(opening_with_evidence(n, check)).await.unwrap();
     }
     handle.flush().await.unwrap();
     let mut kept = 0;
@@ -149,30 +154,7 @@ async fn evidence_is_kept_for_the_latest_incidents_of_each_check_and_a_damaged_o
     // 25 incidents, 12 of db and 13 of web: all within 20 each.
     assert_eq!(kept, total, "fewer than {KEPT_PER_CHECK} per check: every one is kept");
     for n in total + 1..=total + 2 * i64::from(KEPT_PER_CHECK) {
-        let evidence = Evidence {
-            at: Utc::now(),
-            observed: Observed { summary: format!("HTTP 503 #{n}"), ..Observed::default() },
-            last_good_at: None,
-            changes: Vec::new(),
-            local: None,
-        };
-        let incident = IncidentRecord {
-            id: n,
-            check_id: id("db"),
-            started_at: Utc::now(),
-            resolved_at: None,
-            failure_class: FailureClass::HttpStatus,
-            cause: "HTTP 503".into(),
-            failed_conditions: Vec::new(),
-            acked: false,
-            acked_at: None,
-            note: None,
-            evidence: Some(Box::new(evidence)),
-        };
-        handle
-            .send(WriteOp::OpenIncident { incident: Box::new(incident), state: state("db", 1, Some(n)) })
-            .await
-            .unwrap();
+        handle.send(opening_with_evidence(n, "db")).await.unwrap();
     }
     handle.flush().await.unwrap();
     let mut db = 0;

@@ -144,7 +144,11 @@ blocked_until: string | null,
  */
 phrase: Phrase, };
 
-export type Cert = { subject: string, issuer: string, sans: Array<string>, days_left: number | null, };
+export type Cert = { subject: string, issuer: string, sans: Array<string>, days_left: number | null,
+/**
+ * `12 days left, CN=api by R3`.
+ */
+text: string, };
 
 export type Change = { what: string, before: string, after: string, text: string, };
 

@@ -89,8 +89,7 @@ function observed(seen: Observed, at: string) {
   for (const value of seen.values) rows.push([value.name, value.value]);
   if (seen.answers !== null) rows.push(["answers", seen.answers.join(", ") || "none"]);
   if (seen.cert) {
-    rows.push(["certificate", `${seen.cert.subject} by ${seen.cert.issuer}`]);
-    if (seen.cert.days_left !== null) rows.push(["days left", String(seen.cert.days_left)]);
+    rows.push(["certificate", seen.cert.text]);
     if (seen.cert.sans.length) rows.push(["names", seen.cert.sans.join(", ")]);
   }
   return html`<div class="panel observed-panel">
