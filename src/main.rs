@@ -71,6 +71,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A check's uptime over 24 h, 7, 30 and 90 days, MTTR and MTBF, and its last
+    /// incidents, from the running daemon
+    History {
+        /// The check
+        id: String,
+        /// Print the answer as JSON, as the API gives it
+        #[arg(long)]
+        json: bool,
+    },
     /// Recovery actions
     Action {
         #[command(subcommand)]
@@ -341,6 +350,7 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         Command::Check { ids, json } => cli::check::run(&config_path, &ids, json).await,
         Command::Status { id: None, json } => cli::status::run(&data_dir, json).await,
         Command::Status { id: Some(id), json } => cli::status::one(&data_dir, &id, json).await,
+        Command::History { id, json } => cli::incidents::history(&data_dir, &id, json).await,
         Command::Incidents { id: Some(id), json, .. } => cli::incidents::one(&data_dir, &id, json).await,
         Command::Incidents { id: None, check, open, limit, json } => {
             cli::incidents::run(&data_dir, check, open, limit, json).await

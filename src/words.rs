@@ -70,6 +70,17 @@ pub fn latency(ms: f64) -> String {
     }
 }
 
+/// An uptime in percent for people: `100%`, `99.95%` (never rounded up to 100%), or
+/// `no results`.
+pub fn uptime(pct: Option<f64>) -> String {
+    let Some(pct) = pct else { return "no results".to_owned() };
+    if pct >= 100.0 {
+        return "100%".to_owned();
+    }
+    let floored = (pct.max(0.0) * 100.0).floor() / 100.0;
+    format!("{floored}%")
+}
+
 /// A duration for people: `350 ms`, `45 s`, `3 min`, `1 h 12 min`, `2 d 4 h`; whole
 /// units, rounded down.
 pub fn duration(d: Duration) -> String {
@@ -846,6 +857,17 @@ pub const SNOOZES: &[(&str, &str)] =
 /// a check's open incident is called there.
 pub const SILENCE_MENU: &str = "Silence";
 pub const ACKNOWLEDGE: &str = "Acknowledge";
+
+/// The ranges a check's chart offers, from an hour to the longest uptime window: the
+/// history query's `range`, and its button.
+pub const HISTORY_RANGES: &[(&str, &str)] =
+    &[("1h", "1 h"), ("6h", "6 h"), ("24h", "24 h"), ("7d", "7 d"), ("30d", "30 d"), ("90d", "90 d")];
+
+/// Mean time to recover and between failures, as the CLI and a check's page name
+/// them, with what each means.
+pub const MTTR: (&str, &str) =
+    ("MTTR (90 d)", "Mean time to recover: the mean length of its incidents resolved in 90 days");
+pub const MTBF: (&str, &str) = ("MTBF (90 d)", "Mean time between failures: its time up in 90 days per incident");
 
 /// The quick pause the tray and a check's page offer: how long, and its button.
 pub const QUICK_PAUSE: (&str, &str) = ("1h", "Pause 1 h");

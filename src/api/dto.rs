@@ -19,8 +19,9 @@ use crate::model::{
     BreakerState, FailureClass, GroupLevel, NotifyEvent, Plan, Requester, RunStatus, ServiceBreaker, Severity, Status,
     Suppressed,
 };
+use crate::store::rollups::{Resolution, Rollup, Source};
 use crate::store::{
-    ActionRunRecord, BreakerChange, Bucket, IncidentRecord, NoteRecord, NotificationRecord, ResultRecord, SilenceRecord,
+    ActionRunRecord, BreakerChange, IncidentRecord, NoteRecord, NotificationRecord, ResultRecord, SilenceRecord,
 };
 use crate::words::{self, Outcome, Phrase};
 
@@ -881,126 +882,208 @@ impl ProbeResultDto {
     }
 }
 
-/// `GET /api/v1/checks/{id}/history?range=1h&to=T&points=N`.
+/// `GET /api/v1/checks/{id}/history?from=T&to=T&points=N` (or `range=7d` for `from`).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 #[ts(rename = "HistoryArgs")]
 pub struct HistoryArgs {
     pub id: String,
-    /// How far back: a duration (`1h`, `24h`, `7d`); default `1h`.
+    /// The window's start, RFC 3339; or give `range`.
+    #[ts(optional)]
+    pub from: Option<String>,
+    /// How far back from `to`: a duration (`1h`, `24h`, `90d`); default `1h` when
+    /// `from` is not given either.
     #[ts(optional)]
     pub range: Option<String>,
     /// The window's end, RFC 3339; default now.
     #[ts(optional)]
     pub to: Option<String>,
-    /// At most this many buckets; default 360.
+    /// At most this many points, 1 to 2000; default 360.
     #[ts(optional)]
     pub points: Option<u32>,
+}
+
+/// Where a chart's points come from: raw results, or rollups per minute or per hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "HistorySource")]
+pub enum HistorySourceDto {
+    Results,
+    Minute,
+    Hour,
+}
+
+impl From<Source> for HistorySourceDto {
+    fn from(source: Source) -> HistorySourceDto {
+        match source {
+            Source::Results => HistorySourceDto::Results,
+            Source::Rollups(Resolution::Minute) => HistorySourceDto::Minute,
+            Source::Rollups(Resolution::Hour) => HistorySourceDto::Hour,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(rename = "History")]
 pub struct HistoryDto {
     pub check: String,
+    /// The first point's start (the window's start, aligned to the source's minute or
+    /// hour).
     pub from: String,
     pub to: String,
+    /// Each point's span.
     pub bucket_ms: i64,
+    /// What answered: results for short ranges, then the rollups per minute, per hour.
+    pub source: HistorySourceDto,
     /// What the check measures besides latency: its points carry the value's mean and
     /// highest, and the chart draws them.
     pub measure: Option<MeasureDto>,
-    pub summary: HistorySummaryDto,
+    pub summary: HistoryPointDto,
+    /// The summary's uptime for people: `99.95%`, or `no results`.
+    pub uptime_text: String,
+    /// Oldest first; a span with no result has no point.
     pub points: Vec<HistoryPointDto>,
 }
 
+/// A span of a check's history. Latencies are in ms; `p50` and `p95` are within 1% of
+/// the exact quantile (a sketch), `max` and `avg` are exact.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
-#[ts(rename = "HistorySummary")]
-pub struct HistorySummaryDto {
+#[ts(rename = "HistoryPoint")]
+pub struct HistoryPointDto {
+    /// The span's start.
+    pub t: String,
     pub count: u64,
     pub up: u64,
     pub degraded: u64,
     pub down: u64,
     pub unknown: u64,
-    /// Share of known results that were up or degraded, in percent; null with no data.
-    pub uptime_pct: Option<f64>,
-    pub latency_avg_ms: Option<f64>,
-    pub latency_max_ms: Option<f64>,
-    /// The measured value's mean and highest over the window (see `measure`).
+    /// Results that failed (`down`).
+    pub failures: u64,
+    /// Share of known results that were up or degraded, in percent.
+    pub uptime: Option<f64>,
+    pub avg: Option<f64>,
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub max: Option<f64>,
+    /// The measured value's mean and highest (see `measure`).
     pub value_avg: Option<f64>,
     pub value_max: Option<f64>,
 }
 
-/// One bucket of a check's history.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-#[ts(rename = "HistoryPoint")]
-pub struct HistoryPointDto {
-    pub at: String,
-    pub count: u32,
-    pub up: u32,
-    pub degraded: u32,
-    pub down: u32,
-    pub unknown: u32,
-    pub latency_avg_ms: Option<f64>,
-    pub latency_max_ms: Option<f64>,
-    /// The measured value's mean and highest over the bucket (see `measure`).
-    pub value_avg: Option<f64>,
-    pub value_max: Option<f64>,
+/// µs as ms with two decimals.
+fn us_to_ms(us: f64) -> f64 {
+    (us / 10.0).round() / 100.0
 }
 
-impl From<&Bucket> for HistoryPointDto {
-    fn from(bucket: &Bucket) -> HistoryPointDto {
+impl HistoryPointDto {
+    pub fn of(t: &DateTime<Utc>, rollup: &Rollup) -> HistoryPointDto {
         HistoryPointDto {
-            at: rfc3339(&bucket.at),
-            count: bucket.count,
-            up: bucket.up,
-            degraded: bucket.degraded,
-            down: bucket.down,
-            unknown: bucket.unknown,
-            latency_avg_ms: bucket.latency_avg_us.map(|us| (us / 10.0).round() / 100.0),
-            latency_max_ms: bucket.latency_max_us.map(|us| us as f64 / 1000.0),
-            value_avg: bucket.value_avg.map(|v| (v * 100.0).round() / 100.0),
-            value_max: bucket.value_max,
+            t: rfc3339(t),
+            count: rollup.count,
+            up: rollup.up,
+            degraded: rollup.degraded,
+            down: rollup.down,
+            unknown: rollup.unknown,
+            failures: rollup.failures(),
+            uptime: rollup.uptime_pct().map(|p| (p * 1000.0).round() / 1000.0),
+            avg: rollup.latency_avg_us().map(us_to_ms),
+            p50: rollup.latency_quantile(0.5).map(us_to_ms),
+            p95: rollup.latency_quantile(0.95).map(us_to_ms),
+            max: rollup.latency_max_us.map(|us| us_to_ms(us as f64)),
+            value_avg: rollup.value_avg().map(|v| (v * 100.0).round() / 100.0),
+            value_max: rollup.value_max,
         }
     }
 }
 
-impl HistorySummaryDto {
-    pub fn of(buckets: &[Bucket]) -> HistorySummaryDto {
-        let mut summary = HistorySummaryDto::default();
-        let (mut latency_sum, mut latency_count, mut latency_max) = (0.0, 0u64, None::<i64>);
-        let (mut value_sum, mut value_count) = (0.0, 0u64);
-        for bucket in buckets {
-            summary.count += u64::from(bucket.count);
-            summary.up += u64::from(bucket.up);
-            summary.degraded += u64::from(bucket.degraded);
-            summary.down += u64::from(bucket.down);
-            summary.unknown += u64::from(bucket.unknown);
-            if let Some(avg) = bucket.latency_avg_us {
-                // Weighted by the bucket's results: close enough where most have a latency.
-                latency_sum += avg * f64::from(bucket.count);
-                latency_count += u64::from(bucket.count);
-            }
-            latency_max = latency_max.max(bucket.latency_max_us);
-            if let Some(avg) = bucket.value_avg {
-                value_sum += avg * f64::from(bucket.count);
-                value_count += u64::from(bucket.count);
-            }
-            if let Some(max) = bucket.value_max {
-                summary.value_max = Some(summary.value_max.map_or(max, |m: f64| m.max(max)));
-            }
+/// `GET /api/v1/checks/{id}/uptime`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Uptime")]
+pub struct UptimeDto {
+    pub check: String,
+    /// When it was computed: each window ends here.
+    pub at: String,
+    pub windows: UptimeWindowsDto,
+    /// Mean time to recover over 90 days: the mean length of its resolved incidents.
+    pub mttr_s: Option<f64>,
+    pub mttr_text: Option<String>,
+    /// Mean time between failures over 90 days: time up per incident started.
+    pub mtbf_s: Option<f64>,
+    pub mtbf_text: Option<String>,
+    /// The incidents of the last 90 days, newest first (at most 100).
+    pub incidents: Vec<IncidentSpanDto>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "UptimeWindows")]
+pub struct UptimeWindowsDto {
+    #[serde(rename = "24h")]
+    pub day: UptimeWindowDto,
+    #[serde(rename = "7d")]
+    pub week: UptimeWindowDto,
+    #[serde(rename = "30d")]
+    pub month: UptimeWindowDto,
+    #[serde(rename = "90d")]
+    pub quarter: UptimeWindowDto,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "UptimeWindow")]
+pub struct UptimeWindowDto {
+    /// The window's name: `24h`, `7d`, `30d`, `90d`.
+    pub name: String,
+    /// Share of known results that were up or degraded, in percent; null with none.
+    pub uptime: Option<f64>,
+    /// `99.95%`, or `no results`.
+    pub text: String,
+    pub results: u64,
+    pub failures: u64,
+    /// How long the check was down: from each failed result to the next result.
+    pub downtime_s: f64,
+    pub downtime_text: String,
+}
+
+impl UptimeWindowDto {
+    pub fn of(name: &str, rollup: &Rollup) -> UptimeWindowDto {
+        let uptime = rollup.uptime_pct();
+        let downtime = std::time::Duration::from_millis(rollup.downtime_ms.max(0) as u64);
+        UptimeWindowDto {
+            name: name.to_owned(),
+            uptime: uptime.map(|p| (p * 1000.0).round() / 1000.0),
+            text: crate::words::uptime(uptime),
+            results: rollup.count,
+            failures: rollup.failures(),
+            downtime_s: downtime.as_secs_f64(),
+            downtime_text: if downtime.is_zero() { "none".to_owned() } else { crate::words::duration(downtime) },
         }
-        if value_count > 0 {
-            summary.value_avg = Some((value_sum / value_count as f64 * 100.0).round() / 100.0);
+    }
+}
+
+/// An incident on a timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "IncidentSpan")]
+pub struct IncidentSpanDto {
+    pub id: i64,
+    pub started_at: String,
+    pub resolved_at: Option<String>,
+    pub cause: String,
+    pub cause_class: FailureClassDto,
+    /// How long it lasted, or has so far: `12 min`.
+    pub duration_text: String,
+}
+
+impl IncidentSpanDto {
+    pub fn of(record: &IncidentRecord, now: DateTime<Utc>) -> IncidentSpanDto {
+        let end = record.resolved_at.unwrap_or(now);
+        let length = (end - record.started_at).to_std().unwrap_or_default();
+        IncidentSpanDto {
+            id: record.id,
+            started_at: rfc3339(&record.started_at),
+            resolved_at: record.resolved_at.as_ref().map(rfc3339),
+            cause: record.cause.clone(),
+            cause_class: record.failure_class.into(),
+            duration_text: crate::words::duration(length),
         }
-        let known = summary.up + summary.degraded + summary.down;
-        if known > 0 {
-            let pct = (summary.up + summary.degraded) as f64 * 100.0 / known as f64;
-            summary.uptime_pct = Some((pct * 1000.0).round() / 1000.0);
-        }
-        if latency_count > 0 {
-            summary.latency_avg_ms = Some((latency_sum / latency_count as f64 / 10.0).round() / 100.0);
-        }
-        summary.latency_max_ms = latency_max.map(|us| us as f64 / 1000.0);
-        summary
     }
 }
 

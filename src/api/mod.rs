@@ -27,7 +27,7 @@ use crate::engine::Engine;
 use crate::model::{is_valid_id, ActionId, BreakerState, CheckId, Status};
 use crate::store::{ActionRunFilter, IncidentFilter};
 
-/// The longest history window one query may ask for, and the longest pause.
+/// The longest pause.
 const MAX_RANGE: std::time::Duration = std::time::Duration::from_secs(31 * 86_400);
 
 /// The check with this id, or a 404 `unknown_check`.
@@ -140,43 +140,93 @@ pub async fn results(engine: &Engine, args: dto::ResultsArgs) -> Result<dto::Res
     })
 }
 
-/// A check's results over a window, in buckets: the latency chart and uptime figures.
+/// The longest window a history query may span: ten years.
+const MAX_HISTORY: std::time::Duration = std::time::Duration::from_secs(3650 * 86_400);
+
+/// A 400 for a history query's parameter.
+fn bad_history(message: String) -> ApiError {
+    let resolution = "give `from` and `to` as RFC 3339 times (or `range` as a duration such as `24h` or `90d`), `from` before `to`, at most 3650d apart, and `points` from 1 to 2000";
+    ApiError::new(400, "bad_history_query", message, resolution)
+}
+
+fn parse_time(name: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| bad_history(format!("`{name}={text}` is not an RFC 3339 time ({e})")))
+}
+
+/// A check's history over a window in points: the latency chart. Read from the
+/// finest source that has the window (`store::rollups::plan`).
 pub async fn history(engine: &Engine, args: dto::HistoryArgs) -> Result<dto::HistoryDto, ApiError> {
     let check = known_check(engine, &args.id)?;
-    let range = match args.range.as_deref() {
-        None => std::time::Duration::from_secs(3600),
-        Some(text) => crate::units::parse_duration(text)
-            .map_err(|e| ApiError::bad_request(format!("invalid range `{text}`: {e}")))?,
-    };
-    if range.is_zero() || range > MAX_RANGE {
-        return Err(ApiError::new(
-            400,
-            "bad_request",
-            format!("range must be between 1s and 31d, got `{}`", args.range.unwrap_or_default()),
-            "ask for 1h, 24h or 7d",
-        ));
-    }
     let to = match args.to.as_deref() {
         None => engine.now(),
-        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .map_err(|e| ApiError::bad_request(format!("invalid `to` `{text}`: {e}; use RFC 3339")))?,
+        Some(text) => parse_time("to", text)?,
     };
-    let points = args.points.unwrap_or(360).clamp(10, 2000);
-    let range_ms = range.as_millis() as u64;
-    // Whole seconds, so buckets line up however the window is cut.
-    let bucket_ms = (range_ms.div_ceil(u64::from(points))).max(1000).div_ceil(1000) as i64 * 1000;
-    let from = crate::clock::earlier(to, range);
-    let buckets = engine.store().buckets(check, from, to, bucket_ms).await.map_err(ApiError::store)?;
+    let from = match (args.from.as_deref(), args.range.as_deref()) {
+        (Some(_), Some(_)) => return Err(bad_history("give `from` or `range`, not both".into())),
+        (Some(text), None) => parse_time("from", text)?,
+        (None, range) => {
+            let text = range.unwrap_or("1h");
+            let range = crate::units::parse_duration(text)
+                .map_err(|e| bad_history(format!("`range={text}` is not a duration: {e}")))?;
+            if range.is_zero() || range > MAX_HISTORY {
+                return Err(bad_history(format!("`range={text}` is not between 1s and 3650d")));
+            }
+            crate::clock::earlier(to, range)
+        }
+    };
+    if from >= to {
+        return Err(bad_history(format!(
+            "`from` ({}) is not before `to` ({})",
+            dto::rfc3339(&from),
+            dto::rfc3339(&to)
+        )));
+    }
+    if (to - from).to_std().unwrap_or(std::time::Duration::MAX) > MAX_HISTORY {
+        return Err(bad_history("`from` and `to` are more than 3650d apart".into()));
+    }
+    let points = match args.points {
+        None => 360,
+        Some(n @ 1..=2000) => n,
+        Some(n) => return Err(bad_history(format!("`points={n}` is not 1 to 2000"))),
+    };
+    let horizons = engine.config().settings.retention.horizons(engine.now());
+    let plan =
+        crate::store::rollups::plan(&horizons, crate::store::to_millis(from), crate::store::to_millis(to), points);
+    let from = crate::store::from_millis(plan.from_ms);
+    let rows = engine.store().history(check, plan.source, (from, to), plan.bucket_ms).await.map_err(ApiError::store)?;
+    let mut total = crate::store::rollups::Rollup::default();
+    rows.iter().for_each(|(_, rollup)| total.merge(rollup));
     let measure = engine.config().check(&args.id).and_then(|c| c.probe.measure());
     Ok(dto::HistoryDto {
         check: args.id,
         from: dto::rfc3339(&from),
         to: dto::rfc3339(&to),
-        bucket_ms,
+        bucket_ms: plan.bucket_ms,
+        source: plan.source.into(),
         measure: measure.map(Into::into),
-        summary: dto::HistorySummaryDto::of(&buckets),
-        points: buckets.iter().map(dto::HistoryPointDto::from).collect(),
+        summary: dto::HistoryPointDto::of(&from, &total),
+        uptime_text: crate::words::uptime(total.uptime_pct()),
+        points: rows.iter().map(|(t, rollup)| dto::HistoryPointDto::of(t, rollup)).collect(),
+    })
+}
+
+/// A check's uptime over 24 h, 7, 30 and 90 days, MTTR and MTBF, and its incidents.
+pub async fn uptime(engine: &Engine, args: dto::IdArgs) -> Result<dto::UptimeDto, ApiError> {
+    let check = known_check(engine, &args.id)?;
+    let now = engine.now();
+    let uptime = engine.store().uptime(check, now).await.map_err(ApiError::store)?;
+    let window = |i: usize| dto::UptimeWindowDto::of(crate::store::UPTIME_WINDOWS[i].0, &uptime.windows[i]);
+    Ok(dto::UptimeDto {
+        check: args.id,
+        at: dto::rfc3339(&now),
+        windows: dto::UptimeWindowsDto { day: window(0), week: window(1), month: window(2), quarter: window(3) },
+        mttr_s: uptime.mttr.map(|d| d.as_secs_f64()),
+        mttr_text: uptime.mttr.map(crate::words::duration),
+        mtbf_s: uptime.mtbf.map(|d| d.as_secs_f64()),
+        mtbf_text: uptime.mtbf.map(crate::words::duration),
+        incidents: uptime.incidents.iter().map(|i| dto::IncidentSpanDto::of(i, now)).collect(),
     })
 }
 
@@ -184,9 +234,9 @@ pub async fn incidents(engine: &Engine, args: dto::IncidentsArgs) -> Result<dto:
     let check_id = args.check.as_deref().map(|check| known_check(engine, check)).transpose()?;
     let filter = IncidentFilter {
         check_id,
-        id: None,
         open_only: args.open.unwrap_or(false),
         limit: args.limit.unwrap_or(100).clamp(1, 1000),
+        ..IncidentFilter::default()
     };
     let records = engine.store().incidents(filter).await.map_err(ApiError::store)?;
     let runs =

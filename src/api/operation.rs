@@ -95,6 +95,7 @@ pub fn visit_all(visitor: &mut impl Visitor) {
     visitor.visit::<Check>();
     visitor.visit::<Results>();
     visitor.visit::<History>();
+    visitor.visit::<Uptime>();
     visitor.visit::<Incidents>();
     visitor.visit::<Incident>();
     visitor.visit::<Ack>();
@@ -183,6 +184,20 @@ impl Operation for History {
 
     async fn call(engine: &Engine, args: dto::HistoryArgs, _: Requester) -> Result<Self::Output, ApiError> {
         super::history(engine, args).await
+    }
+}
+
+pub struct Uptime;
+
+impl Operation for Uptime {
+    const NAME: &'static str = "uptime";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/checks/{id}/uptime";
+    type Args = dto::IdArgs;
+    type Output = dto::UptimeDto;
+
+    async fn call(engine: &Engine, args: dto::IdArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::uptime(engine, args).await
     }
 }
 

@@ -87,6 +87,21 @@ fn tables() -> String {
         "\n/** The snoozes offered: a silence of one check (`SilenceArgs.snooze`). */\nexport const SNOOZES: {{ code: string; label: string }}[] = {};\n",
         json(snoozes.into())
     ));
+    let ranges: Vec<serde_json::Value> = words::HISTORY_RANGES
+        .iter()
+        .map(|(range, label)| serde_json::json!({ "range": range, "label": label }))
+        .collect();
+    out.push_str(&format!(
+        "\n/** The ranges a check's chart offers (`HistoryArgs.range`), with their buttons. */\nexport const HISTORY_RANGES: {{ range: string; label: string }}[] = {};\n",
+        json(ranges.into())
+    ));
+    out.push_str(&format!(
+        "\n/** Mean time to recover and between failures: their names and what they mean. */\nexport const MEAN_TIMES = {};\n",
+        json(serde_json::json!({
+            "mttr": { "label": words::MTTR.0, "hint": words::MTTR.1 },
+            "mtbf": { "label": words::MTBF.0, "hint": words::MTBF.1 },
+        }))
+    ));
     out.push_str(&format!(
         "\n/** The quick pause a check's page offers: for how long, and its button. */\nexport const QUICK_PAUSE = {};\n",
         json(serde_json::json!({ "for": words::QUICK_PAUSE.0, "label": words::QUICK_PAUSE.1 }))

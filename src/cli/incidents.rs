@@ -1,5 +1,6 @@
 //! `watchkeeper incidents [ID]`: incidents from the running daemon, newest first, or
-//! one in full with its evidence.
+//! one in full with its evidence; `watchkeeper history ID`: a check's uptime and its
+//! incidents over 90 days.
 
 use std::path::Path;
 
@@ -37,6 +38,55 @@ pub async fn run(data_dir: &Path, check: Option<String>, open: bool, limit: u32,
     } else {
         print_table(&rows)?;
     }
+    Ok(0)
+}
+
+/// The most incidents `history` lists.
+const HISTORY_INCIDENTS: usize = 10;
+
+/// A check's uptime per window, MTTR and MTBF, and its last incidents.
+pub async fn history(data_dir: &Path, id: &str, json: bool) -> anyhow::Result<u8> {
+    let client = Client::discover(data_dir).map_err(client_error)?;
+    let uptime = client.call::<operation::Uptime>(&IdArgs { id: id.to_owned() }).await.map_err(client_error)?;
+    if json {
+        print_json(&uptime)?;
+        return Ok(0);
+    }
+    let w = &uptime.windows;
+    let mut rows = vec![["WINDOW", "UPTIME", "DOWNTIME", "FAILED", "RESULTS"].map(String::from)];
+    for window in [&w.day, &w.week, &w.month, &w.quarter] {
+        rows.push([
+            window.name.clone(),
+            window.text.clone(),
+            window.downtime_text.clone(),
+            window.failures.to_string(),
+            window.results.to_string(),
+        ]);
+    }
+    print_table(&rows)?;
+    say!("");
+    say!("{}  {}", watchkeeper::words::MTTR.0, uptime.mttr_text.as_deref().unwrap_or("none resolved"));
+    say!("{}  {}", watchkeeper::words::MTBF.0, uptime.mtbf_text.as_deref().unwrap_or("no incident"));
+    if uptime.incidents.is_empty() {
+        say!("\nno incidents in 90 days");
+        return Ok(0);
+    }
+    say!("\nlast incidents:");
+    let mut rows = vec![["  ID", "STARTED", "LASTED", "CAUSE"].map(String::from)];
+    for incident in uptime.incidents.iter().take(HISTORY_INCIDENTS) {
+        let lasted = match incident.resolved_at {
+            Some(_) => incident.duration_text.clone(),
+            None => format!("{} so far", incident.duration_text),
+        };
+        let class = watchkeeper::words::failure_class(FailureClass::from(incident.cause_class));
+        rows.push([
+            format!("  {}", incident.id),
+            short_time(&incident.started_at),
+            lasted,
+            format!("{} ({class})", incident.cause),
+        ]);
+    }
+    print_table(&rows)?;
     Ok(0)
 }
 

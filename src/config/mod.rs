@@ -68,7 +68,8 @@ impl Config {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub max_in_flight: usize,
-    pub retention: Duration,
+    /// How long results and their rollups are kept (`retention`, `rollup_retention`).
+    pub retention: crate::store::Retention,
     /// The connectivity sentinel (`None`: off).
     pub connectivity: Option<Connectivity>,
     /// Online backups of the history (`None`: off).

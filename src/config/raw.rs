@@ -155,6 +155,12 @@ pub struct RawSettings {
     /// How long raw results are kept, e.g. `7d` (default 7d).
     #[schemars(with = "Option<String>")]
     pub retention: Option<Spanned<String>>,
+    /// How long the per-hour rollups of results are kept, e.g. `730d` (default 400d,
+    /// at least `retention`). They answer charts and uptime past `retention`;
+    /// per-minute rollups are kept 35 days (or `retention` when longer), never longer
+    /// than this.
+    #[schemars(with = "Option<String>")]
+    pub rollup_retention: Option<Spanned<String>>,
     /// Default interval for checks that set none, e.g. `30s`.
     #[schemars(with = "Option<String>")]
     pub interval: Option<Spanned<String>>,

@@ -10,6 +10,8 @@ use crate::diagnostic::Scope;
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 /// How long raw results are kept when `[settings]` does not say.
 const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+/// How long per-hour rollups are kept when `[settings]` does not say.
+const DEFAULT_ROLLUP_RETENTION: Duration = Duration::from_secs(400 * 86_400);
 /// Probes in flight across checks, when `[settings]` does not say.
 const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 
@@ -17,6 +19,19 @@ const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 pub(super) fn compile(raw: RawSettings, scope: &mut Scope<'_, '_>) -> (Settings, Duration) {
     let interval = raw.interval.as_ref().and_then(|i| scope.duration("interval", i)).unwrap_or(DEFAULT_INTERVAL);
     let retention = raw.retention.as_ref().and_then(|r| scope.duration("retention", r)).unwrap_or(DEFAULT_RETENTION);
+    let rollup_retention = match &raw.rollup_retention {
+        Some(text) => match scope.duration("rollup_retention", text) {
+            Some(d) if d < retention => {
+                let message = "is shorter than `retention`: charts past it would have nothing to draw from";
+                scope.error(&text.span(), "rollup_retention", message, "set it to at least `retention` (default 400d)");
+                DEFAULT_ROLLUP_RETENTION.max(retention)
+            }
+            Some(d) => d,
+            None => DEFAULT_ROLLUP_RETENTION.max(retention),
+        },
+        None => DEFAULT_ROLLUP_RETENTION.max(retention),
+    };
+    let retention = crate::store::Retention::new(retention, rollup_retention);
     let max_in_flight = match raw.max_in_flight {
         Some(n) if *n.get_ref() == 0 => {
             scope.error(&n.span(), "max_in_flight", "must be at least 1", "set it to 1 or more (default 256)");

@@ -29,6 +29,11 @@ pub struct IncidentFilter {
     /// Only this one.
     pub id: Option<i64>,
     pub open_only: bool,
+    /// Only those open at some time at or after this (started before and resolved
+    /// after, or not resolved).
+    pub from: Option<DateTime<Utc>>,
+    /// Only those started before this.
+    pub to: Option<DateTime<Utc>>,
     pub limit: u32,
 }
 
@@ -73,11 +78,13 @@ pub(super) fn list(connection: &Connection, filter: &IncidentFilter) -> rusqlite
         "SELECT id, check_id, started_at, resolved_at, failure_class, cause, failed_conditions, acked, note, acked_at
          FROM incidents
          WHERE (?1 IS NULL OR check_id = ?1) AND (?2 = 0 OR resolved_at IS NULL) AND (?4 IS NULL OR id = ?4)
+           AND (?5 IS NULL OR resolved_at IS NULL OR resolved_at >= ?5) AND (?6 IS NULL OR started_at < ?6)
          ORDER BY started_at DESC, id DESC LIMIT ?3",
     )?;
     let limit = if filter.limit == 0 { 100 } else { filter.limit };
     let check = filter.check_id.as_ref().map(CheckId::as_str);
-    let rows = statement.query_map(params![check, filter.open_only, limit, filter.id], |row| {
+    let (from, to) = (filter.from.map(to_millis), filter.to.map(to_millis));
+    let rows = statement.query_map(params![check, filter.open_only, limit, filter.id, from, to], |row| {
         let id: i64 = row.get(0)?;
         let at = (TABLE, &id as &dyn std::fmt::Display);
         let conditions: String = row.get(6)?;

@@ -14,6 +14,7 @@ mod heartbeats;
 mod incidents;
 mod recovery;
 mod results;
+pub mod rollups;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -35,7 +36,7 @@ pub use check_state::{BreakerChange, PersistedState};
 pub use evidence::Evidence;
 pub use heartbeats::HeartbeatRecord;
 pub use incidents::{IncidentFilter, IncidentRecord};
-pub use results::{Bucket, ResultRecord};
+pub use results::ResultRecord;
 pub use writer::{WriteOp, Writer, WriterHandle, QUEUE_CAPACITY};
 
 /// Schema versions, each a migration embedded in the binary.
@@ -53,7 +54,47 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (11, include_str!("migrations/0011_heartbeats.sql")),
     (12, include_str!("migrations/0012_cert_watch.sql")),
     (13, include_str!("migrations/0013_evidence.sql")),
+    (14, include_str!("migrations/0014_rollups.sql")),
 ];
+
+/// How long per-minute rollups are kept, at least (and at least as long as results,
+/// at most as long as the hourly ones): a month of charts at minute resolution.
+pub const MINUTE_ROLLUPS_KEPT: Duration = Duration::from_secs(35 * 86_400);
+
+/// How long the history keeps each kind of row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Raw results (`[settings] retention`).
+    pub results: Duration,
+    /// Per-minute rollups: `MINUTE_ROLLUPS_KEPT`, or the results' retention when
+    /// longer, never past the hourly ones'.
+    pub minutes: Duration,
+    /// Per-hour rollups (`[settings] rollup_retention`).
+    pub hours: Duration,
+}
+
+impl Retention {
+    pub fn new(results: Duration, rollups: Duration) -> Retention {
+        Retention { results, minutes: results.max(MINUTE_ROLLUPS_KEPT).min(rollups), hours: rollups }
+    }
+
+    /// The oldest time each kind of row is kept for, at `now`.
+    pub fn horizons(&self, now: DateTime<Utc>) -> Horizons {
+        Horizons {
+            results: crate::clock::earlier(now, self.results),
+            minutes: crate::clock::earlier(now, self.minutes),
+            hours: crate::clock::earlier(now, self.hours),
+        }
+    }
+}
+
+/// Times before which rows are pruned.
+#[derive(Debug, Clone, Copy)]
+pub struct Horizons {
+    pub results: DateTime<Utc>,
+    pub minutes: DateTime<Utc>,
+    pub hours: DateTime<Utc>,
+}
 
 pub const DB_FILE: &str = "history.db";
 
@@ -257,7 +298,7 @@ impl Store {
     /// `checks`.
     pub fn writer(
         &self,
-        retention: Duration,
+        retention: Retention,
         checks: usize,
         figures: Arc<crate::figures::OwnFigures>,
     ) -> Result<Writer, StoreError> {
@@ -376,15 +417,34 @@ impl Store {
         self.read(move |c| results::recent(c, &check_id, limit)).await
     }
 
-    /// A check's results in `[from, to)`, grouped into buckets of `bucket_ms`.
-    pub async fn buckets(
+    /// A check's history over `[from, to)` in points of `bucket_ms` from `from`, read
+    /// from `source`; empty points left out.
+    pub async fn history(
         &self,
         check_id: CheckId,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        source: rollups::Source,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
         bucket_ms: i64,
-    ) -> Result<Vec<Bucket>, StoreError> {
-        self.read(move |c| results::buckets(c, &check_id, from, to, bucket_ms)).await
+    ) -> Result<Vec<(DateTime<Utc>, rollups::Rollup)>, StoreError> {
+        let (from, to) = (to_millis(from), to_millis(to));
+        let points = self.read(move |c| rollups::points(c, &check_id, source, from, to, bucket_ms)).await?;
+        Ok(points.into_iter().map(|(t, rollup)| (from_millis(t), rollup)).collect())
+    }
+
+    /// A check's uptime over each window ending at `now` (`UPTIME_WINDOWS`), and its
+    /// incidents in the longest.
+    pub async fn uptime(&self, check_id: CheckId, now: DateTime<Utc>) -> Result<Uptime, StoreError> {
+        self.read(move |c| uptime(c, &check_id, now)).await
+    }
+
+    /// Every check's totals over the `window` ending at `now`, by check id.
+    pub async fn uptime_all(
+        &self,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<HashMap<String, rollups::Rollup>, StoreError> {
+        let from = to_millis(crate::clock::earlier(now, window));
+        self.read(move |c| rollups::totals(c, None, from, to_millis(now))).await
     }
 
     pub async fn action_runs(&self, filter: ActionRunFilter) -> Result<Vec<ActionRunRecord>, StoreError> {
@@ -596,13 +656,70 @@ fn migrate(path: &Path, mut connection: Connection) -> Result<Connection, StoreE
         tx.commit()?;
         tracing::info!(version, "history schema migrated");
     }
+    // The results kept before rollups existed are rolled up once (and an interrupted
+    // build goes on).
+    rollups::build(&mut connection)?;
     Ok(connection)
 }
 
-pub(crate) fn to_millis(at: DateTime<Utc>) -> i64 {
+/// The windows uptime is told over, by name.
+pub const UPTIME_WINDOWS: [(&str, Duration); 4] = [
+    ("24h", Duration::from_secs(86_400)),
+    ("7d", Duration::from_secs(7 * 86_400)),
+    ("30d", Duration::from_secs(30 * 86_400)),
+    ("90d", Duration::from_secs(90 * 86_400)),
+];
+
+/// A check's uptime: each window's totals, and its incidents over the longest with the
+/// mean times to recover and between failures.
+#[derive(Debug, Clone)]
+pub struct Uptime {
+    /// `UPTIME_WINDOWS`' totals, in their order.
+    pub windows: Vec<rollups::Rollup>,
+    /// Mean time to recover: the mean length of the incidents resolved in the longest
+    /// window; `None` when none was.
+    pub mttr: Option<Duration>,
+    /// Mean time between failures: the time up in the longest window (from the oldest
+    /// rollup when later), per incident started in it; `None` when none started.
+    pub mtbf: Option<Duration>,
+    /// The incidents open at some time in the longest window, newest first (at most
+    /// `UPTIME_INCIDENTS`).
+    pub incidents: Vec<IncidentRecord>,
+}
+
+/// The most incidents an uptime report lists.
+pub const UPTIME_INCIDENTS: u32 = 100;
+
+fn uptime(connection: &Connection, check: &CheckId, now: DateTime<Utc>) -> rusqlite::Result<Uptime> {
+    let now_ms = to_millis(now);
+    let mut windows = Vec::with_capacity(UPTIME_WINDOWS.len());
+    for (_, window) in UPTIME_WINDOWS {
+        let from = to_millis(crate::clock::earlier(now, window));
+        let totals = rollups::totals(connection, Some(check), from, now_ms)?;
+        windows.push(totals.into_values().next().unwrap_or_default());
+    }
+    let longest = crate::clock::earlier(now, UPTIME_WINDOWS[UPTIME_WINDOWS.len() - 1].1);
+    let filter =
+        IncidentFilter { check_id: Some(check.clone()), from: Some(longest), limit: u32::MAX, ..Default::default() };
+    let incidents = incidents::list(connection, &filter)?;
+    let repairs: Vec<i64> =
+        incidents.iter().filter_map(|i| Some((i.resolved_at? - i.started_at).num_milliseconds().max(0))).collect();
+    let mttr = (!repairs.is_empty())
+        .then(|| Duration::from_millis((repairs.iter().sum::<i64>() / repairs.len() as i64) as u64));
+    let started = incidents.iter().filter(|i| i.started_at >= longest).count() as i64;
+    let watched_from = rollups::oldest(connection, check)?.map_or(now_ms, |t| t.max(to_millis(longest)));
+    let downtime = windows.last().map_or(0, |w| w.downtime_ms);
+    let up_ms = (now_ms - watched_from - downtime).max(0);
+    let mtbf = (started > 0).then(|| Duration::from_millis((up_ms / started) as u64));
+    let mut incidents = incidents;
+    incidents.truncate(UPTIME_INCIDENTS as usize);
+    Ok(Uptime { windows, mttr, mtbf, incidents })
+}
+
+pub fn to_millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
-pub(crate) fn from_millis(millis: i64) -> DateTime<Utc> {
+pub fn from_millis(millis: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(millis).single().unwrap_or_default()
 }

@@ -59,58 +59,6 @@ pub(super) fn recent(connection: &Connection, check_id: &CheckId, limit: u32) ->
     rows.collect()
 }
 
-/// One time bucket of a check's history.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Bucket {
-    /// The bucket's start.
-    pub at: DateTime<Utc>,
-    pub count: u32,
-    pub up: u32,
-    pub degraded: u32,
-    pub down: u32,
-    pub unknown: u32,
-    pub latency_avg_us: Option<f64>,
-    pub latency_max_us: Option<i64>,
-    /// The measured value's mean and highest (`ResultRecord::value`).
-    pub value_avg: Option<f64>,
-    pub value_max: Option<f64>,
-}
-
-/// A check's results in `[from, to)` grouped into buckets of `bucket_ms`, oldest first;
-/// empty buckets are left out. The `(check_id, at)` index bounds the scan.
-pub(super) fn buckets(
-    connection: &Connection,
-    check_id: &CheckId,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    bucket_ms: i64,
-) -> rusqlite::Result<Vec<Bucket>> {
-    let mut statement = connection.prepare_cached(
-        "SELECT (at - ?2) / ?4 AS slot, COUNT(*),
-                SUM(status = 'up'), SUM(status = 'degraded'), SUM(status = 'down'), SUM(status = 'unknown'),
-                AVG(latency_us), MAX(latency_us), AVG(value), MAX(value)
-         FROM results WHERE check_id = ?1 AND at >= ?2 AND at < ?3
-         GROUP BY slot ORDER BY slot",
-    )?;
-    let start = to_millis(from);
-    let bucket_ms = bucket_ms.max(1);
-    let rows = statement.query_map(params![check_id.as_str(), start, to_millis(to), bucket_ms], |row| {
-        Ok(Bucket {
-            at: from_millis(start + row.get::<_, i64>(0)? * bucket_ms),
-            count: row.get(1)?,
-            up: row.get(2)?,
-            degraded: row.get(3)?,
-            down: row.get(4)?,
-            unknown: row.get(5)?,
-            latency_avg_us: row.get(6)?,
-            latency_max_us: row.get(7)?,
-            value_avg: row.get(8)?,
-            value_max: row.get(9)?,
-        })
-    })?;
-    rows.collect()
-}
-
 /// Deletes results older than `before`. Rows are inserted in time order, so the first
 /// row at or after `before` bounds the deletion by rowid; a clock that stepped back may
 /// keep a few old rows one retention period longer.

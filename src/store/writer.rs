@@ -23,9 +23,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::rollups::{Additions, Resolution, Rollups, Written};
+use super::Horizons;
 use super::{
-    action_runs, alerts, check_state, incidents, recovery, results, IncidentRecord, NewActionRun, PersistedState,
-    ResultRecord,
+    action_runs, alerts, check_state, incidents, recovery, results, rollups, IncidentRecord, NewActionRun,
+    PersistedState, ResultRecord, Retention,
 };
 use crate::figures::OwnFigures;
 use crate::healing::Healing;
@@ -213,7 +215,7 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub(super) fn start(connection: Connection, retention: Duration, figures: Arc<OwnFigures>) -> Writer {
+    pub(super) fn start(connection: Connection, retention: Retention, figures: Arc<OwnFigures>) -> Writer {
         let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let thread_figures = figures.clone();
         let hurry = Arc::new(AtomicBool::new(false));
@@ -242,10 +244,12 @@ impl Writer {
 fn run(
     mut connection: Connection,
     mut receiver: mpsc::Receiver<WriteOp>,
-    retention: Duration,
+    retention: Retention,
     figures: &OwnFigures,
     hurry: &AtomicBool,
 ) {
+    // Each check's newest rollups and last result, as committed.
+    let mut rollups = Rollups::default();
     // `None` prunes on the first batch. (Subtracting an hour from `Instant::now()`
     // would panic on a machine up for less than an hour.)
     let mut last_prune: Option<Instant> = None;
@@ -276,12 +280,14 @@ fn run(
         }
         shed_results(&mut batch, figures);
         let due = last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
-        let prune_before = due.then(|| crate::clock::earlier(Utc::now(), retention));
+        let prune_before = due.then(|| retention.horizons(Utc::now()));
         let started = Instant::now();
         let stopping = batch.iter().any(|op| matches!(op, WriteOp::Stop));
-        let written =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut connection, &batch, prune_before)));
+        let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            write(&mut connection, &batch, prune_before, &rollups)
+        }));
         let Ok(written) = written else {
+            rollups.clear();
             // A bug, not the disk: the same batch would panic again, so it is given up
             // (its transaction rolled back) and the writer goes on with the next.
             figures.write_failures.fetch_add(1, Ordering::Relaxed);
@@ -294,7 +300,8 @@ fn run(
             continue;
         };
         match written {
-            Ok(ids) => {
+            Ok((ids, written)) => {
+                rollups.keep(written);
                 if failing {
                     tracing::info!("history commits pass again");
                 }
@@ -399,20 +406,25 @@ fn answer_failure(batch: &mut [WriteOp], error: &str) {
     }
 }
 
-/// Writes the batch in one transaction; returns the ids of its action runs, in order.
+/// Writes the batch in one transaction, with its results' rollups; returns the ids of
+/// its action runs, in order, and the rollups to keep once it is committed.
 fn write(
     connection: &mut Connection,
     batch: &[WriteOp],
-    prune_before: Option<DateTime<Utc>>,
-) -> rusqlite::Result<Vec<i64>> {
+    prune_before: Option<Horizons>,
+    kept: &Rollups,
+) -> rusqlite::Result<(Vec<i64>, Written)> {
     let tx = connection.transaction()?;
     let mut ids = Vec::new();
+    let mut additions = Additions::default();
     // The last state of each check in the batch is all that needs writing.
     let mut states: HashMap<&str, &PersistedState> = HashMap::new();
     for op in batch {
         match op {
             WriteOp::Result { result, state } => {
                 results::insert(&tx, result)?;
+                let at = super::to_millis(result.at);
+                additions.result(kept, &result.check_id, at, result.status, result.latency_us, result.value);
                 states.insert(state.check_id.as_str(), state);
             }
             WriteOp::State(state) => {
@@ -454,16 +466,23 @@ fn write(
         }
     }
     for state in states.values() {
+        // A paused check's silence is not downtime.
+        if state.paused.is_some() {
+            additions.forget(&state.check_id);
+        }
         check_state::upsert(&tx, state)?;
     }
-    if let Some(before) = prune_before {
-        let pruned = results::prune(&tx, before)?;
-        if pruned > 0 {
-            tracing::info!(pruned, "old results pruned");
+    let written = additions.write(&tx, kept)?;
+    if let Some(horizons) = prune_before {
+        let pruned = results::prune(&tx, horizons.results)?;
+        let minutes = rollups::prune(&tx, Resolution::Minute, super::to_millis(horizons.minutes))?;
+        let hours = rollups::prune(&tx, Resolution::Hour, super::to_millis(horizons.hours))?;
+        if pruned + minutes + hours > 0 {
+            tracing::info!(pruned, minutes, hours, "old results and rollups pruned");
         }
     }
     tx.commit()?;
-    Ok(ids)
+    Ok((ids, written))
 }
 
 #[cfg(test)]

@@ -593,7 +593,7 @@ async fn numbers_past_every_limit_are_refused_with_the_limit() {
     for huge in ["99999999999999999999d", "106751991167301d", "9999999999999999999m"] {
         let (status, body) = daemon.get_any(&format!("/api/v1/checks/api/history?range={huge}")).await;
         assert_eq!(status, 400, "{body}");
-        assert_eq!(body["code"], "bad_request");
+        assert_eq!(body["code"], "bad_history_query");
         assert!(body["message"].as_str().unwrap().contains("at most 36500d"), "the limit is named: {body}");
         let bodies = [
             ("/api/v1/checks/api/pause", json!({ "for": huge })),

@@ -21,6 +21,7 @@ mod probes;
 mod props;
 mod recovery;
 mod restart;
+mod rollups;
 mod store;
 mod tidy;
 mod urgent;

@@ -65,21 +65,42 @@ async fn the_check_page_gets_detail_results_and_history() {
     assert_eq!(history["bucket_ms"], 10_000, "an hour in 360 buckets");
     let summary = &history["summary"];
     assert!(summary["up"].as_u64().unwrap() >= 1 && summary["down"].as_u64().unwrap() >= 1, "{summary}");
-    let uptime = summary["uptime_pct"].as_f64().unwrap();
+    let uptime = summary["uptime"].as_f64().unwrap();
     assert!(uptime > 0.0 && uptime < 100.0, "some up, some down: {uptime}");
     let points = history["points"].as_array().unwrap();
     let total: u64 = points.iter().map(|p| p["count"].as_u64().unwrap()).sum();
     assert_eq!(total, summary["count"].as_u64().unwrap(), "the summary adds up the buckets");
-    assert!(points.iter().any(|p| p["latency_avg_ms"].is_number()), "latency is charted: {points:?}");
+    assert_eq!(history["source"], "results", "an hour is drawn from the results themselves");
+    for point in points.iter().filter(|p| p["p50"].is_number()) {
+        let (p50, p95, max) =
+            (point["p50"].as_f64().unwrap(), point["p95"].as_f64().unwrap(), point["max"].as_f64().unwrap());
+        assert!(p50 <= p95 && p95 <= max, "quantiles in order: {point}");
+    }
+    assert!(points.iter().any(|p| p["p95"].is_number()), "latency is charted: {points:?}");
 
     let week = daemon.get("/api/v1/checks/api/history?range=7d&points=168").await;
-    assert_eq!(week["bucket_ms"], 3_600_000, "a week in hourly buckets");
-    assert!(week["summary"]["count"].as_u64().unwrap() >= total);
+    assert_eq!(
+        (week["bucket_ms"].as_i64(), week["source"].as_str()),
+        (Some(3_600_000), Some("hour")),
+        "a week in hourly rollups"
+    );
+    assert!(week["summary"]["count"].as_u64().unwrap() >= total, "the rollups hold every result: {week}");
+    let day = daemon.get("/api/v1/checks/api/history?range=24h").await;
+    assert_eq!(
+        (day["bucket_ms"].as_i64(), day["source"].as_str()),
+        (Some(240_000), Some("minute")),
+        "a day in 4-minute points from minute rollups"
+    );
 
     for (path, status, code) in [
-        ("/api/v1/checks/api/history?range=soon", 400, "bad_request"),
-        ("/api/v1/checks/api/history?range=90d", 400, "bad_request"),
-        ("/api/v1/checks/api/history?to=yesterday", 400, "bad_request"),
+        ("/api/v1/checks/api/history?range=soon", 400, "bad_history_query"),
+        ("/api/v1/checks/api/history?range=3651d", 400, "bad_history_query"),
+        ("/api/v1/checks/api/history?to=yesterday", 400, "bad_history_query"),
+        ("/api/v1/checks/api/history?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", 400, "bad_history_query"),
+        ("/api/v1/checks/api/history?from=2026-01-01T00:00:00Z&range=1h", 400, "bad_history_query"),
+        ("/api/v1/checks/api/history?points=0", 400, "bad_history_query"),
+        ("/api/v1/checks/api/history?points=2001", 400, "bad_history_query"),
+        ("/api/v1/checks/nope/uptime", 404, "unknown_check"),
         ("/api/v1/checks/api/history?rnage=1h", 400, "bad_request"),
         ("/api/v1/checks/nope/history", 404, "unknown_check"),
         ("/api/v1/checks/nope/results", 404, "unknown_check"),
@@ -144,4 +165,49 @@ async fn action_output_streams_live_and_runs_filter_by_check() {
     assert_eq!((status, body["code"].as_str()), (404, Some("unknown_action")));
     let (status, body) = daemon.post("/api/v1/actions/fix/run", json!({"ref": "no spaces"})).await;
     assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")), "{body}");
+}
+
+/// Uptime over its four windows with MTTR and MTBF, from rollups the writer keeps as
+/// results arrive, through the API and `watchkeeper history`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uptime_windows_mttr_and_mtbf_through_the_api_and_the_cli() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&config(&target)).await;
+    daemon.wait_status("api", "up", WAIT).await;
+    target.set(Behaviour::Status(503));
+    daemon.wait_status("api", "down", WAIT).await;
+    target.set(Behaviour::Ok);
+    daemon.wait_status("api", "up", WAIT).await;
+
+    let uptime = eventually(WAIT, "the incident resolved in the uptime report", || async {
+        let uptime = daemon.get("/api/v1/checks/api/uptime").await;
+        uptime["incidents"][0]["resolved_at"].is_string().then_some(uptime)
+    })
+    .await;
+    for name in ["24h", "7d", "30d", "90d"] {
+        let window = &uptime["windows"][name];
+        assert_eq!(window["name"], name);
+        let (results, failures) = (window["results"].as_u64().unwrap(), window["failures"].as_u64().unwrap());
+        assert!(failures >= 1 && results > failures, "{name}: {window}");
+        let pct = window["uptime"].as_f64().unwrap();
+        assert!(pct > 0.0 && pct < 100.0, "{name}: {window}");
+        assert!(window["text"].as_str().unwrap().ends_with('%'), "{window}");
+        assert!(window["downtime_s"].as_f64().unwrap() > 0.0, "the time it was down is counted: {window}");
+    }
+    // Every window holds the same results here (the daemon is younger than a day).
+    assert_eq!(uptime["windows"]["24h"]["results"], uptime["windows"]["90d"]["results"]);
+    let incident = &uptime["incidents"][0];
+    assert!(incident["cause"].as_str().unwrap().contains("503"), "{incident}");
+    assert!(uptime["mttr_s"].as_f64().unwrap() > 0.0, "{uptime}");
+    assert!(uptime["mtbf_s"].as_f64().unwrap() > 0.0, "{uptime}");
+    assert!(uptime["mttr_text"].is_string() && uptime["mtbf_text"].is_string());
+
+    let (code, out, err) = daemon.cli(&["history", "api"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    for line in ["WINDOW", "24h", "90d", "MTTR (90 d)", "MTBF (90 d)", "last incidents:", "503"] {
+        assert!(out.contains(line), "the CLI shows {line}: {out}");
+    }
+    let (code, out, err) = daemon.cli(&["history", "nope"]).await;
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("nope"), "an unknown check is named: {err}");
 }

@@ -9,7 +9,9 @@ use watchkeeper::breaker;
 use watchkeeper::figures::OwnFigures;
 use watchkeeper::model::{BreakerState, CheckId, FailureClass, Status};
 use watchkeeper::state::FlapHistory;
-use watchkeeper::store::{IncidentFilter, IncidentRecord, PersistedState, ResultRecord, Store, StoreError, WriteOp};
+use watchkeeper::store::{
+    IncidentFilter, IncidentRecord, PersistedState, ResultRecord, Retention, Store, StoreError, WriteOp,
+};
 
 fn id(check: &str) -> CheckId {
     CheckId::parse(check).expect("a valid check id")
@@ -47,7 +49,9 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
     let (store, report) = Store::open(dir.path()).unwrap();
     assert!(report.moved_aside.is_none());
     let figures = Arc::new(OwnFigures::default());
-    let writer = store.writer(Duration::from_secs(86_400), 10, figures.clone()).unwrap();
+    let writer = store
+        .writer(Retention::new(Duration::from_secs(86_400), Duration::from_secs(400 * 86_400)), 10, figures.clone())
+        .unwrap();
     let handle = writer.handle();
     let incident = IncidentRecord {
         id: 7,
@@ -135,7 +139,13 @@ async fn evidence_is_kept_for_the_latest_incidents_of_each_check_and_a_damaged_o
     use watchkeeper::store::evidence::KEPT_PER_CHECK;
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
-    let writer = store.writer(Duration::from_secs(86_400), 10, Arc::new(OwnFigures::default())).unwrap();
+    let writer = store
+        .writer(
+            Retention::new(Duration::from_secs(86_400), Duration::from_secs(400 * 86_400)),
+            10,
+            Arc::new(OwnFigures::default()),
+        )
+        .unwrap();
     let handle = writer.handle();
     let total = i64::from(KEPT_PER_CHECK) + 5;
     for n in 1..=total {
@@ -216,7 +226,13 @@ fn a_damaged_database_is_moved_aside_and_a_new_one_started() {
 async fn results_older_than_the_retention_are_pruned() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
-    let writer = store.writer(Duration::from_secs(3600), 10, Arc::new(OwnFigures::default())).unwrap();
+    let writer = store
+        .writer(
+            Retention::new(Duration::from_secs(3600), Duration::from_secs(400 * 86_400)),
+            10,
+            Arc::new(OwnFigures::default()),
+        )
+        .unwrap();
     let handle = writer.handle();
     let now = Utc::now();
     for (i, age_minutes) in [180, 120, 61, 59, 1].into_iter().enumerate() {
@@ -242,7 +258,13 @@ async fn results_older_than_the_retention_are_pruned() {
 async fn a_value_this_version_does_not_know_is_an_error_naming_its_row() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
-    let writer = store.writer(Duration::from_secs(86_400), 10, Arc::new(OwnFigures::default())).unwrap();
+    let writer = store
+        .writer(
+            Retention::new(Duration::from_secs(86_400), Duration::from_secs(400 * 86_400)),
+            10,
+            Arc::new(OwnFigures::default()),
+        )
+        .unwrap();
     let incident = IncidentRecord {
         id: 7,
         check_id: id("db"),
@@ -291,7 +313,13 @@ async fn a_value_this_version_does_not_know_is_an_error_naming_its_row() {
 async fn one_saved_state() -> (tempfile::TempDir, Store, rusqlite::Connection) {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
-    let writer = store.writer(Duration::from_secs(86_400), 10, Arc::new(OwnFigures::default())).unwrap();
+    let writer = store
+        .writer(
+            Retention::new(Duration::from_secs(86_400), Duration::from_secs(400 * 86_400)),
+            10,
+            Arc::new(OwnFigures::default()),
+        )
+        .unwrap();
     writer.handle().send(WriteOp::State(state("db", 3, None))).await.unwrap();
     writer.stop().await;
     let raw = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();

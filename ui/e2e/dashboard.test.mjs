@@ -810,3 +810,67 @@ expect = ["status == 200", "json.db.status == \\"UP\\""]
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+test("a check's page shows uptime over four windows with MTTR and MTBF, and a range picker from 1 hour to 90 days with incidents on the chart", async () => {
+  let up = true;
+  const server = http.createServer((_, response) => {
+    response.writeHead(up ? 200 : 503);
+    response.end(up ? "ok" : "down");
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const api = await startDaemon(`
+[[check]]
+id = "shop"
+name = "Shop"
+kind = "http"
+url = "http://127.0.0.1:${server.address().port}/"
+interval = "200ms"
+timeout = "150ms"
+failure_threshold = 1
+breaker = { enabled = false }
+`);
+  try {
+    await eventually(WAIT, "Shop is up", async () => (await api.get("/api/v1/checks/shop")).status === "up");
+    up = false;
+    await eventually(WAIT, "an incident opens", async () => (await api.get("/api/v1/incidents?check=shop")).incidents.length > 0);
+    up = true;
+    await eventually(WAIT, "it is resolved", async () => (await api.get("/api/v1/incidents?check=shop")).incidents[0].resolved_at !== null);
+    const uptime = await api.get("/api/v1/checks/shop/uptime");
+    assert.ok(uptime.windows["24h"].failures > 0 && uptime.windows["24h"].uptime < 100, JSON.stringify(uptime.windows["24h"]));
+    assert.ok(uptime.mttr_s > 0 && uptime.mtbf_s > 0, JSON.stringify(uptime));
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
+    const errors = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    await page.goto(api.dashboard);
+    const told = page.waitForResponse((r) => r.url().includes("/api/v1/checks/shop/uptime"));
+    await page.goto(`${api.api.url}/#/check/shop`);
+    const shown = await (await told).json();
+    const tiles = page.locator(".uptime");
+    await tiles.locator('[data-window="90d"]').waitFor({ timeout: WAIT });
+    for (const name of ["24h", "7d", "30d", "90d"]) {
+      const text = await tiles.locator(`[data-window="${name}"] .value`).innerText();
+      assert.match(text, /^\d+(\.\d+)?%$/);
+      assert.equal(text, shown.windows[name].text, `the ${name} tile says what the core says`);
+    }
+    assert.match(await tiles.innerText(), /MTTR \(90 d\)[\s\S]*MTBF \(90 d\)/);
+    assert.ok(!(await tiles.innerText()).includes("—"), "MTTR and MTBF are known after one incident");
+    // Each range is answered from the right source, and the incident is on the chart.
+    for (const [range, source] of [["1h", "results"], ["24h", "minute"], ["90d", "hour"]]) {
+      const answered = page.waitForResponse((r) => r.url().includes("/history") && r.url().includes(`range=${range}`));
+      await page.locator(`.range button[data-range="${range}"]`).click();
+      assert.equal((await (await answered).json()).source, source, range);
+      assert.equal(await page.locator(`.range button[data-range="${range}"]`).getAttribute("aria-pressed"), "true");
+      await page.locator(".chart canvas").waitFor({ timeout: WAIT });
+      await eventually(WAIT, `the ${range} chart shades the incident`, async () =>
+        (await page.locator(".chart").getAttribute("data-incidents")) === "1",
+      );
+      await page.screenshot({ path: screenshotPath(`check-range-${range}.png`), fullPage: true });
+    }
+    assert.deepEqual(errors, [], "no script errors");
+    await page.close();
+  } finally {
+    await api.stop();
+    server.close();
+  }
+});

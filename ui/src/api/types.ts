@@ -365,16 +365,42 @@ export type Health = { status: HealthStatus, degraded: Array<string>, version: s
 
 export type HealthStatus = "ok" | "degraded";
 
-export type History = { check: string, from: string, to: string, bucket_ms: number,
+export type History = { check: string,
+/**
+ * The first point's start (the window's start, aligned to the source's minute or
+ * hour).
+ */
+from: string, to: string,
+/**
+ * Each point's span.
+ */
+bucket_ms: number,
+/**
+ * What answered: results for short ranges, then the rollups per minute, per hour.
+ */
+source: HistorySource,
 /**
  * What the check measures besides latency: its points carry the value's mean and
  * highest, and the chart draws them.
  */
-measure: Measure | null, summary: HistorySummary, points: Array<HistoryPoint>, };
+measure: Measure | null, summary: HistoryPoint,
+/**
+ * The summary's uptime for people: `99.95%`, or `no results`.
+ */
+uptime_text: string,
+/**
+ * Oldest first; a span with no result has no point.
+ */
+points: Array<HistoryPoint>, };
 
 export type HistoryArgs = { id: string,
 /**
- * How far back: a duration (`1h`, `24h`, `7d`); default `1h`.
+ * The window's start, RFC 3339; or give `range`.
+ */
+from?: string,
+/**
+ * How far back from `to`: a duration (`1h`, `24h`, `90d`); default `1h` when
+ * `from` is not given either.
  */
 range?: string,
 /**
@@ -382,25 +408,29 @@ range?: string,
  */
 to?: string,
 /**
- * At most this many buckets; default 360.
+ * At most this many points, 1 to 2000; default 360.
  */
 points?: number, };
 
-export type HistoryPoint = { at: string, count: number, up: number, degraded: number, down: number, unknown: number, latency_avg_ms: number | null, latency_max_ms: number | null,
+export type HistoryPoint = {
 /**
- * The measured value's mean and highest over the bucket (see `measure`).
+ * The span's start.
+ */
+t: string, count: number, up: number, degraded: number, down: number, unknown: number,
+/**
+ * Results that failed (`down`).
+ */
+failures: number,
+/**
+ * Share of known results that were up or degraded, in percent.
+ */
+uptime: number | null, avg: number | null, p50: number | null, p95: number | null, max: number | null,
+/**
+ * The measured value's mean and highest (see `measure`).
  */
 value_avg: number | null, value_max: number | null, };
 
-export type HistorySummary = { count: number, up: number, degraded: number, down: number, unknown: number,
-/**
- * Share of known results that were up or degraded, in percent; null with no data.
- */
-uptime_pct: number | null, latency_avg_ms: number | null, latency_max_ms: number | null,
-/**
- * The measured value's mean and highest over the window (see `measure`).
- */
-value_avg: number | null, value_max: number | null, };
+export type HistorySource = "results" | "minute" | "hour";
 
 export type IdArgs = { id: string, };
 
@@ -439,6 +469,12 @@ export type IncidentResolved = { id: number, check: string, resolved_at: string,
 duration_ms: number | null, };
 
 export type IncidentRun = { id: number, action: string, requested_by: Requester, status: RunStatus, verified: boolean | null, started_at: string, };
+
+export type IncidentSpan = { id: number, started_at: string, resolved_at: string | null, cause: string, cause_class: FailureClass,
+/**
+ * How long it lasted, or has so far: `12 min`.
+ */
+duration_text: string, };
 
 export type Incidents = { incidents: Array<Incident>, };
 
@@ -857,6 +893,44 @@ memory_text: string, };
 
 export type Undone = { run: ActionRun, restored: number, };
 
+export type Uptime = { check: string,
+/**
+ * When it was computed: each window ends here.
+ */
+at: string, windows: UptimeWindows,
+/**
+ * Mean time to recover over 90 days: the mean length of its resolved incidents.
+ */
+mttr_s: number | null, mttr_text: string | null,
+/**
+ * Mean time between failures over 90 days: time up per incident started.
+ */
+mtbf_s: number | null, mtbf_text: string | null,
+/**
+ * The incidents of the last 90 days, newest first (at most 100).
+ */
+incidents: Array<IncidentSpan>, };
+
+export type UptimeWindow = {
+/**
+ * The window's name: `24h`, `7d`, `30d`, `90d`.
+ */
+name: string,
+/**
+ * Share of known results that were up or degraded, in percent; null with none.
+ */
+uptime: number | null,
+/**
+ * `99.95%`, or `no results`.
+ */
+text: string, results: number, failures: number,
+/**
+ * How long the check was down: from each failed result to the next result.
+ */
+downtime_s: number, downtime_text: string, };
+
+export type UptimeWindows = { "24h": UptimeWindow, "7d": UptimeWindow, "30d": UptimeWindow, "90d": UptimeWindow, };
+
 /** Every operation: its arguments and its answer. */
 export interface Operations {
   status: [NoArgs, StatusReport];
@@ -864,6 +938,7 @@ export interface Operations {
   check: [IdArgs, CheckDetail];
   results: [ResultsArgs, Results];
   history: [HistoryArgs, History];
+  uptime: [IdArgs, Uptime];
   incidents: [IncidentsArgs, Incidents];
   incident: [IdArgs, Incident];
   ack: [AckArgs, Incident];
@@ -903,6 +978,12 @@ export const GROUP_LEVEL_ORDER: GroupLevel[] = ["operational","degraded","partia
 /** The snoozes offered: a silence of one check (`SilenceArgs.snooze`). */
 export const SNOOZES: { code: string; label: string }[] = [{"code":"15m","label":"15 min"},{"code":"1h","label":"1 h"},{"code":"4h","label":"4 h"},{"code":"tomorrow","label":"until tomorrow 08:00"}];
 
+/** The ranges a check's chart offers (`HistoryArgs.range`), with their buttons. */
+export const HISTORY_RANGES: { range: string; label: string }[] = [{"label":"1 h","range":"1h"},{"label":"6 h","range":"6h"},{"label":"24 h","range":"24h"},{"label":"7 d","range":"7d"},{"label":"30 d","range":"30d"},{"label":"90 d","range":"90d"}];
+
+/** Mean time to recover and between failures: their names and what they mean. */
+export const MEAN_TIMES = {"mtbf":{"hint":"Mean time between failures: its time up in 90 days per incident","label":"MTBF (90 d)"},"mttr":{"hint":"Mean time to recover: the mean length of its incidents resolved in 90 days","label":"MTTR (90 d)"}};
+
 /** The quick pause a check's page offers: for how long, and its button. */
 export const QUICK_PAUSE = {"for":"1h","label":"Pause 1 h"};
 
@@ -935,6 +1016,7 @@ export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST" | "DELE
   check: { method: "GET", path: "/api/v1/checks/{id}" },
   results: { method: "GET", path: "/api/v1/checks/{id}/results" },
   history: { method: "GET", path: "/api/v1/checks/{id}/history" },
+  uptime: { method: "GET", path: "/api/v1/checks/{id}/uptime" },
   incidents: { method: "GET", path: "/api/v1/incidents" },
   incident: { method: "GET", path: "/api/v1/incidents/{id}" },
   ack: { method: "POST", path: "/api/v1/incidents/{id}/ack" },

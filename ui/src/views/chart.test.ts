@@ -2,17 +2,21 @@
 import { describe, expect, it } from "vitest";
 
 import type { History } from "../client";
-import { formatMeasured, series } from "./chart";
+import { formatMeasured, incidentBands, series } from "./chart";
 
-const point = (at: string, over: Partial<History["points"][number]> = {}): History["points"][number] => ({
-  at,
+const point = (t: string, over: Partial<History["points"][number]> = {}): History["points"][number] => ({
+  t,
   count: 2,
   up: 2,
   degraded: 0,
   down: 0,
   unknown: 0,
-  latency_avg_ms: null,
-  latency_max_ms: null,
+  failures: 0,
+  uptime: 100,
+  avg: null,
+  p50: null,
+  p95: null,
+  max: null,
   value_avg: null,
   value_max: null,
   ...over,
@@ -23,11 +27,10 @@ const history = (measure: History["measure"], points: History["points"]): Histor
   from: "2026-12-06T10:00:00.000Z",
   to: "2026-12-06T11:00:00.000Z",
   bucket_ms: 10_000,
+  source: "results",
   measure,
-  summary: {
-    count: 0, up: 0, degraded: 0, down: 0, unknown: 0, uptime_pct: null,
-    latency_avg_ms: null, latency_max_ms: null, value_avg: null, value_max: null,
-  },
+  summary: point("2026-12-06T10:00:00.000Z"),
+  uptime_text: "100%",
   points,
 });
 
@@ -45,9 +48,24 @@ describe("the chart", () => {
     expect(drawn.down).toEqual([null, 95]);
   });
 
-  it("draws latency for a check that measures nothing else", () => {
-    const drawn = series(history(null, [point("2026-12-06T10:00:00.000Z", { latency_avg_ms: 2, latency_max_ms: 5, value_avg: 9 })]));
+  it("draws latency's median and 95th percentile for a check that measures nothing else", () => {
+    const drawn = series(history(null, [point("2026-12-06T10:00:00.000Z", { avg: 3, p50: 2, p95: 5, max: 9, value_avg: 9 })]));
     expect([drawn.average, drawn.worst]).toEqual([[2], [5]]);
+  });
+
+  it("shades incidents over the window only, an open one to its end", () => {
+    const span = (id: number, started_at: string, resolved_at: string | null) =>
+      ({ id, started_at, resolved_at, cause: "down", cause_class: "http_status", duration_text: "" }) as const;
+    const bands = incidentBands(history(null, []), [
+      span(1, "2026-12-06T09:00:00.000Z", "2026-12-06T09:30:00.000Z"),
+      span(2, "2026-12-06T09:50:00.000Z", "2026-12-06T10:10:00.000Z"),
+      span(3, "2026-12-06T10:50:00.000Z", null),
+    ]);
+    const at = (iso: string) => Date.parse(iso) / 1000;
+    expect(bands).toEqual([
+      [at("2026-12-06T10:00:00.000Z"), at("2026-12-06T10:10:00.000Z")],
+      [at("2026-12-06T10:50:00.000Z"), at("2026-12-06T11:00:00.000Z")],
+    ]);
   });
 
   it("writes a value with its unit", () => {

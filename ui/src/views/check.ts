@@ -1,6 +1,6 @@
-// One check: what it probes, its state and hint, the latency chart over an hour, a day
-// or a week with uptime figures, recent results, its incidents, its actions and their
-// runs. The page is one template rendered from what it loaded and the live state; the
+// One check: what it probes, its state and hint, its uptime over 24 h, 7, 30 and 90 days
+// with MTTR and MTBF, the latency chart over a range from an hour to 90 days with its
+// incidents shaded, recent results, its incidents, its actions and their runs. The page is one template rendered from what it loaded and the live state; the
 // chart is uPlot's, in a container the template keeps.
 
 import { html, nothing, render } from "lit-html";
@@ -8,25 +8,20 @@ import { ref } from "lit-html/directives/ref.js";
 import { repeat } from "lit-html/directives/repeat.js";
 import type uPlot from "uplot";
 
-import { ACKNOWLEDGE, FAILURE_CLASS_WORDS, QUICK_PAUSE, REQUESTER_WORDS, SILENCE_MENU, SNOOZES } from "../api/types";
-import type { Action, ActionRun, BreakerState, Check, CheckDetail, History, Incident, Results, Transport } from "../client";
+import { ACKNOWLEDGE, FAILURE_CLASS_WORDS, HISTORY_RANGES, MEAN_TIMES, QUICK_PAUSE, REQUESTER_WORDS, SILENCE_MENU, SNOOZES } from "../api/types";
+import type { Action, ActionRun, BreakerState, Check, CheckDetail, History, Incident, Results, Transport, Uptime } from "../client";
 import { attended, badge, failure, load, loaded, LOADING, prose, type Loaded } from "../dom";
 import { formatDuration, formatLatency, formatTime, type LiveState } from "../model";
 import { describe, runActionDialog, Undoing } from "./action";
 import { breakerPanel, phraseSpan } from "./breaker";
-import { formatMeasured, historyChart } from "./chart";
+import { formatMeasured, historyChart, incidentBands } from "./chart";
 import { incidentTable, Responding } from "./incidents";
-
-export const RANGES = [
-  { range: "1h", label: "Hour" },
-  { range: "24h", label: "Day" },
-  { range: "7d", label: "Week" },
-];
 
 export class CheckPage {
   readonly element = document.createElement("section");
   private detail: Loaded<CheckDetail> = LOADING;
   private history: Loaded<History> = LOADING;
+  private uptime: Loaded<Uptime> = LOADING;
   private results: Loaded<Results> = LOADING;
   private incidents: Loaded<Incident[]> = LOADING;
   private actions: Loaded<{ actions: Action[]; runs: ActionRun[] }> = LOADING;
@@ -54,6 +49,7 @@ export class CheckPage {
     this.render();
     await Promise.all([
       this.loadDetail(),
+      this.loadUptime(),
       this.setRange(this.range),
       this.loadResults(),
       this.loadIncidents(),
@@ -69,6 +65,7 @@ export class CheckPage {
 
   onIncidents(): void {
     void this.loadIncidents();
+    void this.loadUptime();
   }
 
   onRun(): void {
@@ -92,13 +89,31 @@ export class CheckPage {
   async setRange(range: string): Promise<void> {
     this.range = range;
     this.render();
-    this.history = await load(() => this.transport.call("history", { id: this.id, range, points: 360 }));
+    const history = await load(() => this.transport.call("history", { id: this.id, range, points: 360 }));
+    // A later pick answered first: this one is stale.
+    if (this.range !== range) return;
+    this.history = history;
     this.render();
+    this.draw();
+  }
+
+  /** Draws the chart again from what is loaded (the history, the incidents on it). */
+  private draw(): void {
     this.plot?.destroy();
     this.plot = null;
     if (this.chart && this.history.state === "ready" && this.history.value.points.length > 0) {
-      this.plot = historyChart(this.chart, this.history.value);
+      const incidents = this.uptime.state === "ready" ? this.uptime.value.incidents : [];
+      const bands = incidentBands(this.history.value, incidents);
+      // How many incidents it shades, for whoever reads the page (and its tests).
+      this.chart.dataset.incidents = String(bands.length);
+      this.plot = historyChart(this.chart, this.history.value, bands);
     }
+  }
+
+  private async loadUptime(): Promise<void> {
+    this.uptime = await load(() => this.transport.call("uptime", { id: this.id }));
+    this.render();
+    this.draw();
   }
 
   /** Opens the run dialog for an action (the tray asks for it with `?run=ACTION`). */
@@ -147,8 +162,9 @@ export class CheckPage {
   private template(now: number) {
     return html`<a href="#/" class="back">← Overview</a>
       <div class="check-header">${loaded(this.detail, (detail) => this.header(detail, now))}</div>
+      <div class="uptime" aria-label="Uptime">${loaded(this.uptime, uptimeTiles)}</div>
       <div class="range" role="group" aria-label="Range">
-        ${RANGES.map(
+        ${HISTORY_RANGES.map(
           ({ range, label }) =>
             html`<button type="button" data-range=${range} aria-pressed=${String(range === this.range)} @click=${() => void this.setRange(range)}>
               ${label}
@@ -333,15 +349,32 @@ export class CheckPage {
   }
 }
 
+const figure = (label: string, value: string, title = "") =>
+  html`<div class="figure" title=${title}><div class="value">${value}</div><div class="label">${label}</div></div>`;
+
+/** The four windows' uptime, each with its downtime and failures, then MTTR and MTBF. */
+function uptimeTiles(uptime: Uptime) {
+  const w = uptime.windows;
+  return html`${[w["24h"], w["7d"], w["30d"], w["90d"]].map(
+    (window) =>
+      html`<div class="figure" data-window=${window.name}>
+        <div class="value">${window.text}</div>
+        <div class="label">uptime ${window.name}</div>
+        <div class="label">down ${window.downtime_text} · ${window.failures} of ${window.results} failed</div>
+      </div>`,
+  )}
+  ${figure(MEAN_TIMES.mttr.label, uptime.mttr_text ?? "—", MEAN_TIMES.mttr.hint)}
+  ${figure(MEAN_TIMES.mtbf.label, uptime.mtbf_text ?? "—", MEAN_TIMES.mtbf.hint)}`;
+}
+
+/** The range's summary: uptime, latency (or the measured value), results. */
 function figures(history: History) {
   const s = history.summary;
   const m = history.measure;
-  const figure = (label: string, value: string) =>
-    html`<div class="figure"><div class="value">${value}</div><div class="label">${label}</div></div>`;
-  return html`${figure("Uptime", s.uptime_pct === null ? "—" : `${s.uptime_pct.toFixed(s.uptime_pct === 100 ? 0 : 2)} %`)}
+  return html`${figure("Uptime in range", history.uptime_text)}
   ${m
     ? html`${figure(`Average ${m.label}`, formatMeasured(s.value_avg, m))} ${figure(`Highest ${m.label}`, formatMeasured(s.value_max, m))}`
-    : html`${figure("Average latency", formatLatency(s.latency_avg_ms))} ${figure("Worst latency", formatLatency(s.latency_max_ms))}`}
+    : html`${figure("Median latency", formatLatency(s.p50))} ${figure("95th percentile", formatLatency(s.p95))} ${figure("Worst latency", formatLatency(s.max))}`}
   ${figure("Results", `${s.count}`)} ${figure("Down", `${s.down}`)}`;
 }
 
