@@ -903,7 +903,7 @@ pub struct HistoryArgs {
     pub points: Option<u32>,
 }
 
-/// Where a chart's points come from: raw results, or rollups per minute or per hour.
+/// Where a chart's points come from: raw results, or rollups per minute, hour or UTC day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(rename = "HistorySource")]
@@ -911,6 +911,7 @@ pub enum HistorySourceDto {
     Results,
     Minute,
     Hour,
+    Day,
 }
 
 impl From<Source> for HistorySourceDto {
@@ -919,6 +920,7 @@ impl From<Source> for HistorySourceDto {
             Source::Results => HistorySourceDto::Results,
             Source::Rollups(Resolution::Minute) => HistorySourceDto::Minute,
             Source::Rollups(Resolution::Hour) => HistorySourceDto::Hour,
+            Source::Rollups(Resolution::Day) => HistorySourceDto::Day,
         }
     }
 }

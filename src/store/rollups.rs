@@ -31,16 +31,24 @@ pub const MAX_GAP_MS: i64 = 86_400_000;
 pub enum Resolution {
     Minute,
     Hour,
+    /// A UTC day.
+    Day,
 }
 
 impl Resolution {
-    pub const ALL: [Resolution; 2] = [Resolution::Minute, Resolution::Hour];
+    pub const ALL: [Resolution; 3] = [Resolution::Minute, Resolution::Hour, Resolution::Day];
 
     pub fn ms(self) -> i64 {
         match self {
             Resolution::Minute => 60_000,
             Resolution::Hour => 3_600_000,
+            Resolution::Day => 86_400_000,
         }
+    }
+
+    /// The start of the first slot at or after `at_ms`.
+    pub fn ceil(self, at_ms: i64) -> i64 {
+        self.slot(at_ms.saturating_add(self.ms() - 1))
     }
 
     /// The start of the slot holding `at_ms`.
@@ -52,6 +60,7 @@ impl Resolution {
         match self {
             Resolution::Minute => "rollup_minute",
             Resolution::Hour => "rollup_hour",
+            Resolution::Day => "rollup_day",
         }
     }
 }
@@ -287,8 +296,44 @@ pub struct Rollups {
 /// it commits: a batch that fails is tried again from the same starting point.
 #[derive(Debug, Default)]
 pub struct Additions {
-    rows: HashMap<(CheckId, Resolution, i64), Rollup>,
-    last: HashMap<CheckId, Option<Last>>,
+    /// By check: one lookup a result.
+    checks: HashMap<CheckId, Added>,
+}
+
+/// One check's additions in a batch.
+#[derive(Debug, Default)]
+struct Added {
+    /// `(resolution, slot, rollup)`, mostly one slot of each resolution.
+    rows: Vec<(Resolution, i64, Rollup)>,
+    /// Its last result after the batch, when the batch changes it (`Some(None)`:
+    /// forgotten).
+    last: Option<Option<Last>>,
+}
+
+impl Added {
+    fn row(&mut self, resolution: Resolution, slot: i64) -> &mut Rollup {
+        let found = self.rows.iter().rposition(|(r, s, _)| *r == resolution && *s == slot);
+        let at = found.unwrap_or_else(|| {
+            self.rows.push((resolution, slot, Rollup::default()));
+            self.rows.len() - 1
+        });
+        &mut self.rows[at].2
+    }
+
+    /// Adds `length` ms of downtime from `from`, split across the slots it spans.
+    fn downtime(&mut self, from: i64, length: i64) {
+        let end = from.saturating_add(length);
+        for resolution in Resolution::ALL {
+            let mut at = from;
+            while at < end {
+                let slot = resolution.slot(at);
+                let slot_end = slot.saturating_add(resolution.ms()).min(end);
+                let row = self.row(resolution, slot);
+                row.downtime_ms = row.downtime_ms.saturating_add(slot_end - at);
+                at = slot_end;
+            }
+        }
+    }
 }
 
 /// What a committed batch leaves for the next.
@@ -337,60 +382,59 @@ impl Additions {
         latency_us: Option<i64>,
         value: Option<f64>,
     ) {
-        let last = match self.last.get(check) {
-            Some(last) => *last,
-            None => kept.last.get(check).copied(),
+        let added = match self.checks.get_mut(check.as_str()) {
+            Some(added) => added,
+            None => self.checks.entry(check.clone()).or_default(),
+        };
+        let last = match added.last {
+            Some(last) => last,
+            None => kept.last.get(check.as_str()).copied(),
         };
         if let Some(last) = last.filter(|l| l.down && at_ms > l.at_ms) {
-            self.downtime(check, last.at_ms, (at_ms - last.at_ms).min(MAX_GAP_MS));
+            added.downtime(last.at_ms, (at_ms - last.at_ms).min(MAX_GAP_MS));
         }
         for resolution in Resolution::ALL {
-            let key = (check.clone(), resolution, resolution.slot(at_ms));
-            self.rows.entry(key).or_default().add(status, latency_us, value);
+            added.row(resolution, resolution.slot(at_ms)).add(status, latency_us, value);
         }
-        self.last.insert(check.clone(), Some(Last { at_ms, down: status == Status::Down }));
+        added.last = Some(Some(Last { at_ms, down: status == Status::Down }));
     }
 
     /// A check paused: the silence until its next result is not downtime.
     pub fn forget(&mut self, check: &CheckId) {
-        self.last.insert(check.clone(), None);
-    }
-
-    /// Adds `length` ms of downtime from `from`, split across the slots it spans.
-    fn downtime(&mut self, check: &CheckId, from: i64, length: i64) {
-        let end = from.saturating_add(length);
-        for resolution in Resolution::ALL {
-            let mut at = from;
-            while at < end {
-                let slot = resolution.slot(at);
-                let slot_end = slot.saturating_add(resolution.ms()).min(end);
-                let row = self.rows.entry((check.clone(), resolution, slot)).or_default();
-                row.downtime_ms = row.downtime_ms.saturating_add(slot_end - at);
-                at = slot_end;
-            }
-        }
+        self.checks.entry(check.clone()).or_default().last = Some(None);
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty() && self.last.is_empty()
+        self.checks.is_empty()
     }
 
     /// Writes each touched row: what `kept` (or the database) has, plus the additions.
     pub fn write(self, tx: &Transaction<'_>, kept: &Rollups) -> rusqlite::Result<Written> {
-        let mut written = Written { newest: Vec::new(), last: self.last };
-        for ((check, resolution, slot), added) in self.rows {
-            let key = (check, resolution);
-            let mut row = match kept.newest.get(&key) {
-                Some((newest, rollup)) if *newest == slot => rollup.clone(),
-                // Newer than any row this writer wrote for the check: none yet.
-                Some((newest, _)) if *newest < slot => Rollup::default(),
-                _ => read_row(tx, &key.0, resolution, slot)?.unwrap_or_default(),
-            };
-            row.merge(&added);
-            write_row(tx, &key.0, resolution, slot, &row)?;
-            written.newest.push((key, (slot, row)));
+        let mut written = Written::default();
+        for (check, added) in self.checks {
+            for (resolution, slot, rows) in added.rows {
+                let key = (check.clone(), resolution);
+                let mut row = match kept.newest.get(&key) {
+                    Some((newest, rollup)) if *newest == slot => rollup.clone(),
+                    // Newer than any row this writer wrote for the check: none yet.
+                    Some((newest, _)) if *newest < slot => Rollup::default(),
+                    _ => read_row(tx, &check, resolution, slot)?.unwrap_or_default(),
+                };
+                row.merge(&rows);
+                write_row(tx, &check, resolution, slot, &row)?;
+                written.newest.push((key, (slot, row)));
+            }
+            if let Some(last) = added.last {
+                written.last.insert(check, last);
+            }
         }
         Ok(written)
+    }
+
+    #[cfg(test)]
+    fn get(&self, check: &str, resolution: Resolution, slot: i64) -> Option<&Rollup> {
+        let added = self.checks.get(check)?;
+        added.rows.iter().find(|(r, s, _)| *r == resolution && *s == slot).map(|(_, _, row)| row)
     }
 }
 
@@ -404,8 +448,12 @@ fn write_row(
     slot: i64,
     row: &Rollup,
 ) -> rusqlite::Result<()> {
+    // Updated in place when the row exists: its key and time index stay as they are.
     let sql = format!(
-        "INSERT OR REPLACE INTO {} (check_id, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        "INSERT INTO {} (check_id, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+         ON CONFLICT (check_id, t) DO UPDATE SET count = ?3, up = ?4, degraded = ?5, down = ?6, unknown = ?7,
+         downtime_ms = ?8, latency_count = ?9, latency_sum_us = ?10, latency_max_us = ?11, latency_sketch = ?12,
+         value_count = ?13, value_sum = ?14, value_max = ?15",
         resolution.table()
     );
     let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
@@ -490,42 +538,45 @@ fn rows(
     rows.collect()
 }
 
-/// Counts and downtime (no latencies) over `[from, to)` by check, of one check or all:
-/// what uptime windows need, without decoding sketches. Whole hours come from the
-/// hourly rows, the part of an hour before them from the minutes (when still kept).
-pub(super) fn totals(
-    connection: &Connection,
-    check: Option<&CheckId>,
-    from_ms: i64,
-    to_ms: i64,
-) -> rusqlite::Result<HashMap<String, Rollup>> {
-    let first_hour = Resolution::Hour.slot(from_ms.saturating_add(Resolution::Hour.ms() - 1));
-    let mut totals: HashMap<String, Rollup> = HashMap::new();
-    for (resolution, from, to) in
-        [(Resolution::Minute, from_ms, first_hour.min(to_ms)), (Resolution::Hour, first_hour, to_ms)]
-    {
+/// A check's counts and downtime (no latencies) over `[from, to)`: what uptime windows
+/// need, without decoding sketches. Whole days come from the daily rows, the hours
+/// before the first of them from the hourly ones, and the minutes before the first
+/// whole hour from the minutes (while they are kept): 90 days are some 90 + 24 + 60
+/// rows, three ranges of the primary key.
+pub(super) fn totals(connection: &Connection, check: &CheckId, from_ms: i64, to_ms: i64) -> rusqlite::Result<Rollup> {
+    let mut total = Rollup::default();
+    let spans = [
+        (Resolution::Minute, from_ms, Resolution::Hour.ceil(from_ms)),
+        (Resolution::Hour, Resolution::Hour.ceil(from_ms), Resolution::Day.ceil(from_ms)),
+        (Resolution::Day, Resolution::Day.ceil(from_ms), to_ms),
+    ];
+    for (resolution, from, to) in spans {
+        let to = to.min(to_ms);
+        if from >= to {
+            continue;
+        }
         let sql = format!(
-            "SELECT check_id, SUM(count), SUM(up), SUM(degraded), SUM(down), SUM(unknown), SUM(downtime_ms)
-             FROM {} WHERE (?1 IS NULL OR check_id = ?1) AND t >= ?2 AND t < ?3 GROUP BY check_id",
+            "SELECT COALESCE(SUM(count), 0), COALESCE(SUM(up), 0), COALESCE(SUM(degraded), 0), COALESCE(SUM(down), 0),
+                    COALESCE(SUM(unknown), 0), COALESCE(SUM(downtime_ms), 0)
+             FROM {} WHERE check_id = ?1 AND t >= ?2 AND t < ?3",
             resolution.table()
         );
         let mut statement = connection.prepare_cached(&sql)?;
-        let mut rows = statement.query(params![check.map(CheckId::as_str), from, to])?;
-        while let Some(row) = rows.next()? {
+        let rollup = statement.query_row(params![check.as_str(), from, to], |row| {
             let count = |index: usize| row.get::<_, i64>(index).map(|n| u64::try_from(n).unwrap_or(0));
-            let rollup = Rollup {
-                count: count(1)?,
-                up: count(2)?,
-                degraded: count(3)?,
-                down: count(4)?,
-                unknown: count(5)?,
-                downtime_ms: row.get(6)?,
+            Ok(Rollup {
+                count: count(0)?,
+                up: count(1)?,
+                degraded: count(2)?,
+                down: count(3)?,
+                unknown: count(4)?,
+                downtime_ms: row.get(5)?,
                 ..Rollup::default()
-            };
-            totals.entry(row.get(0)?).or_default().merge(&rollup);
-        }
+            })
+        })?;
+        total.merge(&rollup);
     }
-    Ok(totals)
+    Ok(total)
 }
 
 /// Where a chart's points are read from.
@@ -592,7 +643,8 @@ pub struct Plan {
 
 /// The finest source that has `from` (by `horizons`, what is still kept) and whose
 /// rows are no wider than a point: results while a point is under a minute, minutes
-/// while it is under an hour, then hours. A 30-day chart reads some 720 rows.
+/// while it is under an hour, hours while it is under a day, then days. A 30-day chart
+/// reads some 720 rows.
 pub fn plan(horizons: &super::Horizons, from_ms: i64, to_ms: i64, points: u32) -> Plan {
     // Both positive: unsigned `div_ceil` is stable.
     let span = to_ms.saturating_sub(from_ms).max(1) as u64;
@@ -602,9 +654,12 @@ pub fn plan(horizons: &super::Horizons, from_ms: i64, to_ms: i64, points: u32) -
     if wanted < Resolution::Minute.ms() && kept(horizons.results) {
         return Plan { source: Source::Results, from_ms, bucket_ms: round_up(1000) };
     }
-    let resolution = match wanted < Resolution::Hour.ms() && kept(horizons.minutes) {
-        true => Resolution::Minute,
-        false => Resolution::Hour,
+    let resolution = if wanted < Resolution::Hour.ms() && kept(horizons.minutes) {
+        Resolution::Minute
+    } else if wanted < Resolution::Day.ms() {
+        Resolution::Hour
+    } else {
+        Resolution::Day
     };
     Plan {
         source: Source::Rollups(resolution),
@@ -617,7 +672,7 @@ pub fn plan(horizons: &super::Horizons, from_ms: i64, to_ms: i64, points: u32) -
 /// minutes of that hour are no longer kept.
 pub(super) fn oldest(connection: &Connection, check: &CheckId) -> rusqlite::Result<Option<i64>> {
     let mut first = [None, None];
-    for (i, resolution) in Resolution::ALL.into_iter().enumerate() {
+    for (i, resolution) in [Resolution::Minute, Resolution::Hour].into_iter().enumerate() {
         let sql = format!("SELECT MIN(t) FROM {} WHERE check_id = ?1", resolution.table());
         first[i] = connection.prepare_cached(&sql)?.query_row(params![check.as_str()], |row| row.get(0))?;
     }
@@ -754,7 +809,7 @@ mod tests {
         additions.result(&kept, &check, at(3570), Status::Down, Some(10), None);
         additions.result(&kept, &check, at(3675), Status::Up, Some(10), None);
         let downtime = |resolution: Resolution, slot_s: i64| {
-            additions.rows.get(&(check.clone(), resolution, at(slot_s))).map_or(0, |r| r.downtime_ms)
+            additions.get("c", resolution, at(slot_s)).map_or(0, |r| r.downtime_ms)
         };
         assert_eq!(downtime(Resolution::Minute, 3540), 30_000);
         assert_eq!(downtime(Resolution::Minute, 3600), 60_000);
@@ -772,8 +827,9 @@ mod tests {
         additions.forget(&check);
         additions.result(&kept, &check, 600_000, Status::Down, None, None);
         additions.result(&kept, &check, 600_000 + 3 * MAX_GAP_MS, Status::Up, None, None);
+        let rows = &additions.checks.get("c").unwrap().rows;
         let total: i64 =
-            additions.rows.iter().filter(|(k, _)| k.1 == Resolution::Hour).map(|(_, r)| r.downtime_ms).sum();
+            rows.iter().filter(|(r, _, _)| *r == Resolution::Hour).map(|(_, _, row)| row.downtime_ms).sum();
         assert_eq!(total, MAX_GAP_MS, "the paused 10 minutes are not counted; the gap is cut at its bound");
     }
 }

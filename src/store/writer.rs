@@ -476,7 +476,8 @@ fn write(
     if let Some(horizons) = prune_before {
         let pruned = results::prune(&tx, horizons.results)?;
         let minutes = rollups::prune(&tx, Resolution::Minute, super::to_millis(horizons.minutes))?;
-        let hours = rollups::prune(&tx, Resolution::Hour, super::to_millis(horizons.hours))?;
+        let hours = rollups::prune(&tx, Resolution::Hour, super::to_millis(horizons.hours))?
+            + rollups::prune(&tx, Resolution::Day, super::to_millis(horizons.hours))?;
         if pruned + minutes + hours > 0 {
             tracing::info!(pruned, minutes, hours, "old results and rollups pruned");
         }

@@ -178,7 +178,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = Store::open(dir.path()).unwrap();
         write(&store, &stream, batch);
-        for (table, slot_ms) in [("rollup_minute", 60_000), ("rollup_hour", 3_600_000)] {
+        for (table, slot_ms) in [("rollup_minute", 60_000), ("rollup_hour", 3_600_000), ("rollup_day", 86_400_000)] {
             let rolled = rollups(&store, table);
             let raw = from_results(&store, slot_ms);
             for (key, row) in &raw {

@@ -347,6 +347,11 @@ fn bench(args: &[String]) -> Result<(), String> {
         // The CPU of one probe of each kind against a loopback target, beside http's.
         return step("probe kinds benchmark", "cargo", &["bench", "--locked", "--bench", "kinds"]);
     }
+    if args.first().map(String::as_str) == Some("history") {
+        // The writer's rate with rollups, a 30-day chart, 1,000 checks' 90-day uptime,
+        // and a simulated year's growth.
+        return step("history benchmark", "cargo", &["bench", "--locked", "--bench", "history"]);
+    }
     if args.first().map(String::as_str) == Some("recovery") {
         // Cleanup rate on 100,000 files and the time to a verified self-heal.
         return step("recovery benchmark", "cargo", &["bench", "--locked", "--bench", "recovery"]);

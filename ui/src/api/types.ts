@@ -430,7 +430,7 @@ uptime: number | null, avg: number | null, p50: number | null, p95: number | nul
  */
 value_avg: number | null, value_max: number | null, };
 
-export type HistorySource = "results" | "minute" | "hour";
+export type HistorySource = "results" | "minute" | "hour" | "day";
 
 export type IdArgs = { id: string, };
 
