@@ -567,6 +567,8 @@ impl BreakerDto {
 #[ts(rename = "LastResult")]
 pub struct LastResultDto {
     pub at: String,
+    /// The result's own status (the check's may differ while a failure is confirmed).
+    pub status: StatusDto,
     pub ok: bool,
     pub latency_ms: Option<f64>,
     pub message: String,
@@ -616,6 +618,7 @@ impl CheckDto {
                 .map(|(view, config)| BreakerDto::of(view, config, now, zone)),
             last: check.last.as_ref().map(|r| LastResultDto {
                 at: rfc3339(&r.at),
+                status: r.verdict.status().into(),
                 ok: r.ok(),
                 latency_ms: r.latency.map(|l| (l.as_secs_f64() * 1e5).round() / 100.0),
                 message: r.message.clone(),
@@ -994,6 +997,58 @@ impl HistoryPointDto {
             max: rollup.latency_max_us.map(|us| us_to_ms(us as f64)),
             value_avg: rollup.value_avg().map(|v| (v * 100.0).round() / 100.0),
             value_max: rollup.value_max,
+        }
+    }
+}
+
+/// `GET /api/v1/strips?results=N`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "StripsArgs")]
+pub struct StripsArgs {
+    /// Each check's latest results, 0 to 100 (default 30): 0 for the uptime alone.
+    #[ts(optional)]
+    pub results: Option<u32>,
+}
+
+/// Every check's latest results and its uptime over the last 24 h: the overview's
+/// results strips, which then grow from the live stream (each check's `last`).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Strips")]
+pub struct StripsDto {
+    /// How many results a strip shows.
+    pub length: u32,
+    /// The uptime's window: `24h`.
+    pub window: String,
+    pub checks: Vec<StripDto>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Strip")]
+pub struct StripDto {
+    pub check: String,
+    /// Oldest first.
+    pub results: Vec<TickDto>,
+    pub uptime: Option<f64>,
+    /// `99.95%`, or `no results`.
+    pub uptime_text: String,
+}
+
+/// One result in a strip.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Tick")]
+pub struct TickDto {
+    pub at: String,
+    pub status: StatusDto,
+    pub latency_ms: Option<f64>,
+}
+
+impl From<&ResultRecord> for TickDto {
+    fn from(result: &ResultRecord) -> TickDto {
+        TickDto {
+            at: rfc3339(&result.at),
+            status: result.status.into(),
+            latency_ms: result.latency_us.map(|us| (us as f64 / 10.0).round() / 100.0),
         }
     }
 }

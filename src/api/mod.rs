@@ -212,6 +212,38 @@ pub async fn history(engine: &Engine, args: dto::HistoryArgs) -> Result<dto::His
     })
 }
 
+/// How many results a strip shows by default, and at most.
+const STRIP: (u32, u32) = (30, 100);
+
+/// Every check's latest results and 24 h uptime: the overview's strips.
+pub async fn strips(engine: &Engine, args: dto::StripsArgs) -> Result<dto::StripsDto, ApiError> {
+    let length = match args.results {
+        None => STRIP.0,
+        Some(n) if n <= STRIP.1 => n,
+        Some(n) => {
+            let message = format!("`results={n}` is more than {}", STRIP.1);
+            return Err(ApiError::new(400, "bad_request", message, "ask for 0 to 100 results a check (default 30)"));
+        }
+    };
+    let checks: Vec<CheckId> = engine.config().checks.iter().map(|c| c.id.clone()).collect();
+    let (name, window) = crate::store::UPTIME_WINDOWS[0];
+    let strips = engine.store().strips(checks.clone(), engine.now(), window, length).await.map_err(ApiError::store)?;
+    Ok(dto::StripsDto {
+        length,
+        window: name.to_owned(),
+        checks: checks
+            .iter()
+            .zip(strips)
+            .map(|(check, (results, total))| dto::StripDto {
+                check: check.to_string(),
+                results: results.iter().rev().map(dto::TickDto::from).collect(),
+                uptime: total.uptime_pct().map(|p| (p * 1000.0).round() / 1000.0),
+                uptime_text: crate::words::uptime(total.uptime_pct()),
+            })
+            .collect(),
+    })
+}
+
 /// A check's uptime over 24 h, 7, 30 and 90 days, MTTR and MTBF, and its incidents.
 pub async fn uptime(engine: &Engine, args: dto::IdArgs) -> Result<dto::UptimeDto, ApiError> {
     let check = known_check(engine, &args.id)?;

@@ -96,6 +96,7 @@ pub fn visit_all(visitor: &mut impl Visitor) {
     visitor.visit::<Results>();
     visitor.visit::<History>();
     visitor.visit::<Uptime>();
+    visitor.visit::<Strips>();
     visitor.visit::<Incidents>();
     visitor.visit::<Incident>();
     visitor.visit::<Ack>();
@@ -184,6 +185,20 @@ impl Operation for History {
 
     async fn call(engine: &Engine, args: dto::HistoryArgs, _: Requester) -> Result<Self::Output, ApiError> {
         super::history(engine, args).await
+    }
+}
+
+pub struct Strips;
+
+impl Operation for Strips {
+    const NAME: &'static str = "strips";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/strips";
+    type Args = dto::StripsArgs;
+    type Output = dto::StripsDto;
+
+    async fn call(engine: &Engine, args: dto::StripsArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        super::strips(engine, args).await
     }
 }
 

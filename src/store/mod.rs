@@ -440,6 +440,26 @@ impl Store {
         self.read(move |c| uptime(c, &check_id, now)).await
     }
 
+    /// These checks' latest `limit` results (newest first) and totals over the `window`
+    /// ending at `now`, in their order, in one read.
+    pub async fn strips(
+        &self,
+        checks: Vec<CheckId>,
+        now: DateTime<Utc>,
+        window: Duration,
+        limit: u32,
+    ) -> Result<Vec<(Vec<ResultRecord>, rollups::Rollup)>, StoreError> {
+        let from = to_millis(crate::clock::earlier(now, window));
+        self.read(move |c| {
+            let strip = |check: &CheckId| -> rusqlite::Result<_> {
+                let recent = if limit == 0 { Vec::new() } else { results::recent(c, check, limit)? };
+                Ok((recent, rollups::totals(c, check, from, to_millis(now))?))
+            };
+            checks.iter().map(strip).collect()
+        })
+        .await
+    }
+
     /// These checks' totals over the `window` ending at `now`, in their order.
     pub async fn uptime_of(
         &self,

@@ -211,3 +211,34 @@ async fn uptime_windows_mttr_and_mtbf_through_the_api_and_the_cli() {
     assert_ne!(code, 0, "{out}");
     assert!(err.contains("nope"), "an unknown check is named: {err}");
 }
+
+/// The overview's strips: each check's latest results oldest first, as many as asked,
+/// and its 24 h uptime; the uptimes alone with `results=0`; more than 100 refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strips_give_each_checks_latest_results_and_its_uptime() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&config(&target)).await;
+    daemon.wait_status("api", "up", WAIT).await;
+    let strips = eventually(WAIT, "five results", || async {
+        let strips = daemon.get("/api/v1/strips?results=5").await;
+        (strips["checks"][0]["results"].as_array().map_or(0, Vec::len) == 5).then_some(strips)
+    })
+    .await;
+    assert_eq!((strips["length"].as_u64(), strips["window"].as_str()), (Some(5), Some("24h")));
+    let strip = &strips["checks"][0];
+    assert_eq!(strip["check"], "api");
+    let times: Vec<&str> = strip["results"].as_array().unwrap().iter().map(|t| t["at"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "oldest first: {times:?}");
+    assert!(strip["results"].as_array().unwrap().iter().all(|t| t["status"] == "up" && t["latency_ms"].is_number()));
+    assert_eq!((strip["uptime"].as_f64(), strip["uptime_text"].as_str()), (Some(100.0), Some("100%")));
+    // The newest tick is the check's last result, as the live stream tells it.
+    let check = daemon.get("/api/v1/checks/api").await;
+    assert_eq!(check["last"]["status"], "up");
+
+    let alone = daemon.get("/api/v1/strips?results=0").await;
+    assert_eq!(alone["checks"][0]["results"].as_array().map(Vec::len), Some(0));
+    assert_eq!(alone["checks"][0]["uptime_text"], "100%");
+    let (status, body) = daemon.get_any("/api/v1/strips?results=101").await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")), "{body}");
+    assert!(body["resolution"].as_str().unwrap().contains("0 to 100"), "{body}");
+}

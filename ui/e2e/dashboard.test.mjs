@@ -874,3 +874,25 @@ breaker = { enabled = false }
     server.close();
   }
 });
+
+test("the overview shows each check's latest results as a strip that grows live, and its 24 h uptime", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  await page.goto(daemon.dashboard);
+  const strip = row(page, "orders-api").locator(".strip");
+  await strip.locator(".tick.up, .tick.down").first().waitFor({ timeout: WAIT });
+  const newest = async () => strip.locator(".tick:not(.none)").last().getAttribute("title");
+  const first = await newest();
+  assert.match(first, /^\d\d:\d\d:\d\d · (up|down) · [\d.]+ ms$/, "a tick tells its time, status and latency");
+  // A result every 500 ms: the strip takes each as it comes, without a reload.
+  await eventually(WAIT, "the strip grows from the live stream", async () => (await newest()) !== first);
+  const ticks = await strip.locator(".tick").count();
+  const { length } = await daemon.get("/api/v1/strips");
+  assert.equal(ticks, length, "the strip keeps room for as many results as the core says");
+  const uptime = await row(page, "orders-api").locator("td.uptime-cell").innerText();
+  assert.match(uptime, /^\d+(\.\d+)?%$/);
+  await page.screenshot({ path: screenshotPath("overview-strips.png"), fullPage: true });
+  assert.deepEqual(errors, [], "no script errors");
+  await page.close();
+});

@@ -58,6 +58,10 @@ export class App {
     window.addEventListener("hashchange", () => void this.route());
     document.addEventListener("keydown", (event) => this.onKey(event));
     // Relative times and countdowns ("open, trial in 12 s") tick each second.
+    // The overview's uptimes are read again each minute (its strips grow live).
+    setInterval(() => {
+      if (this.down === null) void this.loadStrips(false);
+    }, 60_000);
     setInterval(() => {
       // While the core is away what is shown is its last word: no countdown runs on.
       if (this.down !== null) return;
@@ -131,6 +135,18 @@ export class App {
     this.render();
   }
 
+  /** Each check's latest results and uptime (or the uptimes alone). A failure leaves the
+   *  strips as they were: the overview still works without them. */
+  private async loadStrips(withResults: boolean): Promise<void> {
+    try {
+      const strips = await this.transport.call("strips", withResults ? {} : { results: 0 });
+      this.state.setStrips(strips, withResults);
+      if (this.page === this.overview) this.overview.render();
+    } catch {
+      // Said by the banner when the core is away; nothing to add here.
+    }
+  }
+
   /** Fetches everything again: at start and after every `hello`. */
   private async resync(): Promise<void> {
     try {
@@ -138,6 +154,7 @@ export class App {
         this.transport.call("status", {}),
         this.transport.call("incidents", { open: true, limit: 100 }),
         this.transport.call("health", {}).catch(() => null),
+        this.loadStrips(true),
       ]);
       this.state.replaceChecks(status.checks);
       const { checks: _, ...overview } = status;

@@ -20,7 +20,7 @@ export function check(id: string, over: Partial<Check> = {}): Check {
     depends_on: [],
     open_incident: null,
     breaker: null,
-    last: { at: "2026-11-23T10:00:00.000Z", ok: true, latency_ms: 2.5, message: "HTTP 200", failure: null },
+    last: { at: "2026-11-23T10:00:00.000Z", status: "up", ok: true, latency_ms: 2.5, message: "HTTP 200", failure: null },
     healing: null,
     flapping: false,
     components: [],

@@ -138,6 +138,37 @@ describe("live state", () => {
     expect(state.apply({ update: "overview", overview }).overview).toBe(true);
     expect(state.groups).toEqual([shop]);
   });
+
+  it("grows a check's results strip from the live stream, once a result, to its length", () => {
+    const state = new LiveState();
+    const tick = (second: number, status: "up" | "down" = "up") => ({
+      at: `2026-11-23T10:00:0${second}.000Z`,
+      status,
+      latency_ms: 2,
+    });
+    state.setStrips({ length: 3, window: "24h", checks: [{ check: "a", results: [tick(1), tick(2)], uptime: 100, uptime_text: "100%" }] }, true);
+    const last = (second: number, status: "up" | "down") => ({
+      at: `2026-11-23T10:00:0${second}.000Z`,
+      status,
+      ok: status === "up",
+      latency_ms: 2,
+      message: "",
+      failure: null,
+    });
+    state.apply({ update: "checks", checks: [check("a", { last: last(3, "down") })] });
+    // The same result again (the state changed, not the result): not a new tick.
+    state.apply({ update: "checks", checks: [check("a", { status: "down", last: last(3, "down") })] });
+    state.apply({ update: "checks", checks: [check("a", { last: last(4, "up") })] });
+    expect(state.strips.get("a")?.map((t) => [t.at.slice(17, 19), t.status])).toEqual([
+      ["02", "up"],
+      ["03", "down"],
+      ["04", "up"],
+    ]);
+    expect(state.uptime.get("a")).toBe("100%");
+    // The uptimes alone, read again: the strips stay.
+    state.setStrips({ length: 0, window: "24h", checks: [{ check: "a", results: [], uptime: 80, uptime_text: "80%" }] }, false);
+    expect([state.uptime.get("a"), state.strips.get("a")?.length]).toEqual(["80%", 3]);
+  });
 });
 
 describe("groups", () => {

@@ -5,7 +5,7 @@
 // here restates one. Everything here is unit-tested.
 
 import { GROUP_LEVEL_ORDER, STATUS_ORDER } from "./api/types";
-import type { Check, Group, Incident, Overview, Phrase, Status, Update } from "./client";
+import type { Check, Group, Incident, Overview, Phrase, Status, Strips, Tick, Update } from "./client";
 
 /** Worst first: the order of severity, as the core ranks statuses. */
 export const SEVERITY: Status[] = STATUS_ORDER;
@@ -129,6 +129,39 @@ export class LiveState {
   readonly checks = new Map<string, Check>();
   overview: Overview | null = null;
   incidents: Incident[] = [];
+  /** Each check's latest results, oldest first, as many as `stripLength`: loaded
+   *  (`setStrips`), then grown from each check's `last` in the live stream. */
+  readonly strips = new Map<string, Tick[]>();
+  /** Each check's uptime over `uptimeWindow`, in the core's words. */
+  readonly uptime = new Map<string, string>();
+  stripLength = 0;
+  uptimeWindow = "";
+
+  /** The strips and uptimes as the core read them (`results` 0: the uptimes alone). */
+  setStrips(strips: Strips, withResults: boolean): void {
+    this.uptimeWindow = strips.window;
+    this.uptime.clear();
+    if (withResults) {
+      this.stripLength = strips.length;
+      this.strips.clear();
+    }
+    for (const strip of strips.checks) {
+      this.uptime.set(strip.check, strip.uptime_text);
+      if (withResults) this.strips.set(strip.check, strip.results);
+    }
+  }
+
+  /** A check's new last result joins its strip (once: updates repeat it when only the
+   *  state changed); the oldest leaves. */
+  private growStrip(check: Check): void {
+    const last = check.last;
+    if (!last || this.stripLength === 0) return;
+    const strip = this.strips.get(check.id) ?? [];
+    const newest = strip.length > 0 ? strip[strip.length - 1].at : "";
+    if (Date.parse(last.at) <= Date.parse(newest)) return;
+    const grown = [...strip, { at: last.at, status: last.status, latency_ms: last.latency_ms }];
+    this.strips.set(check.id, grown.slice(Math.max(0, grown.length - this.stripLength)));
+  }
 
   get groups(): Group[] {
     return this.overview?.groups ?? [];
@@ -149,6 +182,7 @@ export class LiveState {
       case "checks":
         for (const check of update.checks) {
           this.checks.set(check.id, check);
+          this.growStrip(check);
           changed.checks.push(check.id);
         }
         break;

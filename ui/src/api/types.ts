@@ -492,7 +492,11 @@ open?: boolean,
  */
 limit?: number, };
 
-export type LastResult = { at: string, ok: boolean, latency_ms: number | null, message: string, failure: Failure | null, };
+export type LastResult = { at: string,
+/**
+ * The result's own status (the check's may differ while a failure is confirmed).
+ */
+status: Status, ok: boolean, latency_ms: number | null, message: string, failure: Failure | null, };
 
 export type LiveUpdate = { "update": "hello", missed: number | null, } | { "update": "checks", checks: Array<Check>, } | { "update": "overview", overview: Overview, } | { "update": "incident", incident: Incident, } | { "update": "incident_resolved", resolved: IncidentResolved, } | { "update": "action_output", output: ActionOutput, } | { "update": "action_run", run: ActionRun, } | { "update": "restart_loop", restart_loop: RestartLoop, };
 
@@ -871,7 +875,35 @@ summary: string, groups: Array<Group>,
  */
 network_down: NetworkDown | null, };
 
+export type Strip = { check: string,
+/**
+ * Oldest first.
+ */
+results: Array<Tick>, uptime: number | null,
+/**
+ * `99.95%`, or `no results`.
+ */
+uptime_text: string, };
+
+export type Strips = {
+/**
+ * How many results a strip shows.
+ */
+length: number,
+/**
+ * The uptime's window: `24h`.
+ */
+window: string, checks: Array<Strip>, };
+
+export type StripsArgs = {
+/**
+ * Each check's latest results, 0 to 100 (default 30): 0 for the uptime alone.
+ */
+results?: number, };
+
 export type Suppressed = "silenced" | "maintenance" | "acked" | "quiet_hours" | "flapping" | "parent_down" | "no_network" | "no_desktop";
+
+export type Tick = { at: string, status: Status, latency_ms: number | null, };
 
 export type TopProcess = { pid: number, process: string,
 /**
@@ -939,6 +971,7 @@ export interface Operations {
   results: [ResultsArgs, Results];
   history: [HistoryArgs, History];
   uptime: [IdArgs, Uptime];
+  strips: [StripsArgs, Strips];
   incidents: [IncidentsArgs, Incidents];
   incident: [IdArgs, Incident];
   ack: [AckArgs, Incident];
@@ -1017,6 +1050,7 @@ export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST" | "DELE
   results: { method: "GET", path: "/api/v1/checks/{id}/results" },
   history: { method: "GET", path: "/api/v1/checks/{id}/history" },
   uptime: { method: "GET", path: "/api/v1/checks/{id}/uptime" },
+  strips: { method: "GET", path: "/api/v1/strips" },
   incidents: { method: "GET", path: "/api/v1/incidents" },
   incident: { method: "GET", path: "/api/v1/incidents/{id}" },
   ack: { method: "POST", path: "/api/v1/incidents/{id}/ack" },

@@ -9,7 +9,7 @@ import { guard } from "lit-html/directives/guard.js";
 import { repeat } from "lit-html/directives/repeat.js";
 
 import { GROUP_LEVEL_WORDS } from "../api/types";
-import type { Check } from "../client";
+import type { Check, Tick } from "../client";
 import { attended, badge, marks, prose } from "../dom";
 import {
   counts,
@@ -29,7 +29,7 @@ import {
   type StatusFilter,
 } from "../model";
 
-const COLUMNS = ["Status", "Check", "Since", "Latency", "Breaker", "Message"];
+const COLUMNS = ["Status", "Check", "Since", "Latency", "Last results", "Uptime", "Breaker", "Message"];
 
 export class Overview {
   readonly element = document.createElement("section");
@@ -215,7 +215,9 @@ export class Overview {
         this.open(check.id);
       }}
     >
-      ${guard([check, since, breaker], () => this.cells(check, since, breaker))}
+      ${guard([check, since, breaker, this.state.strips.get(check.id), this.state.uptime.get(check.id)], () =>
+        this.cells(check, since, breaker),
+      )}
     </tr>`;
   }
 
@@ -232,6 +234,10 @@ export class Overview {
       </td>
       <td class="since" title=${this.localTime(check.since)}>${since}</td>
       <td class="num">${formatLatency(check.last?.latency_ms)}</td>
+      <td class="strip-cell">${strip(this.state.strips.get(check.id) ?? [], this.state.stripLength)}</td>
+      <td class="num uptime-cell" title=${this.state.uptimeWindow ? `uptime over ${this.state.uptimeWindow}` : ""}>
+        ${this.state.uptime.get(check.id) ?? "—"}
+      </td>
       <td class="breaker ${check.breaker?.state ?? ""}">${breaker}</td>
       <td class="message">
         ${marks(check.marks)}${prose(check.message)}${check.hint ? html`<div class="hint">${prose(check.hint)}</div>` : nothing}
@@ -247,4 +253,16 @@ export class Overview {
     }
     return shown;
   }
+}
+
+/** A check's latest results as ticks coloured by status, oldest at the left; each
+ *  tells its time, status and latency. Room is kept for the ticks to come. */
+export function strip(ticks: Tick[], length: number) {
+  if (length === 0) return nothing;
+  const pad = Math.max(0, length - ticks.length);
+  return html`<span class="strip" role="img" aria-label=${`last ${ticks.length} results`}
+    >${Array.from({ length: pad }, () => html`<i class="tick none"></i>`)}${ticks.map(
+      (t) => html`<i class="tick ${t.status}" title=${`${formatTime(t.at)} · ${t.status} · ${formatLatency(t.latency_ms)}`}></i>`,
+    )}</span
+  >`;
 }
