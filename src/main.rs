@@ -80,6 +80,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export the history as CSV or JSON, from the running daemon (secrets masked)
+    Export {
+        /// What: results, incidents, notifications or actions (action runs)
+        #[arg(long, default_value = "results")]
+        what: String,
+        /// csv or json
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Only this check's rows
+        #[arg(long)]
+        check: Option<String>,
+        /// Only rows at or after this time (RFC 3339)
+        #[arg(long)]
+        from: Option<String>,
+        /// Only rows before this time (RFC 3339)
+        #[arg(long)]
+        to: Option<String>,
+        /// Write to this file (default: standard output)
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Recovery actions
     Action {
         #[command(subcommand)]
@@ -350,6 +371,10 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         Command::Check { ids, json } => cli::check::run(&config_path, &ids, json).await,
         Command::Status { id: None, json } => cli::status::run(&data_dir, json).await,
         Command::Status { id: Some(id), json } => cli::status::one(&data_dir, &id, json).await,
+        Command::Export { what, format, check, from, to, output } => {
+            let args = watchkeeper::api::dto::ExportArgs { what, format: Some(format), check, from, to };
+            cli::db::export(&data_dir, args, output.as_deref()).await
+        }
         Command::History { id, json } => cli::incidents::history(&data_dir, &id, json).await,
         Command::Incidents { id: Some(id), json, .. } => cli::incidents::one(&data_dir, &id, json).await,
         Command::Incidents { id: None, check, open, limit, json } => {

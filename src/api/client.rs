@@ -163,6 +163,17 @@ impl Client {
         self.send(self.http.post(format!("{}/api/v1/token/rotate", self.api.url))).await.map(|_| ())
     }
 
+    /// An export, as the server streams it (a file: CSV or JSON).
+    pub async fn export(&self, args: &super::dto::ExportArgs) -> Result<reqwest::Response, ClientError> {
+        let mut fields = match serde_json::to_value(args).map_err(ClientError::BadArgs)? {
+            Value::Object(fields) => fields,
+            _ => serde_json::Map::new(),
+        };
+        fields.retain(|_, value| !value.is_null());
+        let url = with_query(format!("{}/api/v1/export", self.api.url), &fields);
+        self.send(self.http.get(url)).await
+    }
+
     /// The live updates, as the server sends them (server-sent events), for as long as
     /// the core serves them.
     pub async fn events(&self) -> Result<reqwest::Response, ClientError> {

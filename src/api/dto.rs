@@ -1001,6 +1001,28 @@ impl HistoryPointDto {
     }
 }
 
+/// `GET /api/v1/export?what=results&format=csv&check=ID&from=T&to=T`: streamed, not
+/// JSON-wrapped (the answer is the file).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "ExportArgs")]
+pub struct ExportArgs {
+    /// `results`, `incidents`, `notifications` or `actions` (action runs).
+    pub what: String,
+    /// `csv` (default) or `json`.
+    #[ts(optional)]
+    pub format: Option<String>,
+    /// Only this check's rows.
+    #[ts(optional)]
+    pub check: Option<String>,
+    /// Only rows at or after this time (RFC 3339).
+    #[ts(optional)]
+    pub from: Option<String>,
+    /// Only rows before this time (RFC 3339).
+    #[ts(optional)]
+    pub to: Option<String>,
+}
+
 /// `GET /api/v1/strips?results=N`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]

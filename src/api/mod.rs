@@ -212,6 +212,149 @@ pub async fn history(engine: &Engine, args: dto::HistoryArgs) -> Result<dto::His
     })
 }
 
+/// An export, checked and ready to stream: what, how, which rows, and the secrets its
+/// texts must not show.
+pub struct Export {
+    pub table: crate::store::export::Table,
+    pub json: bool,
+    pub filter: crate::store::export::Filter,
+    secrets: Vec<String>,
+}
+
+/// Rows read from the history a page at a time while an export streams.
+pub const EXPORT_PAGE: u32 = 2000;
+
+/// Checks an export's parameters: a 400 `bad_export` with the fix for any that is wrong.
+pub fn export(engine: &Engine, args: dto::ExportArgs) -> Result<Export, ApiError> {
+    use crate::store::export::Table;
+    let bad = |message: String| {
+        let resolution = "ask for `what=results|incidents|notifications|actions`, `format=csv|json`, a configured `check`, and `from`/`to` as RFC 3339 times";
+        ApiError::new(400, "bad_export", message, resolution)
+    };
+    let table =
+        Table::parse(&args.what).ok_or_else(|| bad(format!("`what={}` is not something to export", args.what)))?;
+    let json = match args.format.as_deref() {
+        None | Some("csv") => false,
+        Some("json") => true,
+        Some(other) => return Err(bad(format!("`format={other}` is neither csv nor json"))),
+    };
+    let check = args.check.as_deref().map(|id| known_check(engine, id)).transpose()?;
+    let time = |name: &str, text: Option<&str>| -> Result<Option<i64>, ApiError> {
+        text.map(|text| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| t.timestamp_millis())
+                .map_err(|e| bad(format!("`{name}={text}` is not an RFC 3339 time ({e})")))
+        })
+        .transpose()
+    };
+    let (from_ms, to_ms) = (time("from", args.from.as_deref())?, time("to", args.to.as_deref())?);
+    if let (Some(from), Some(to)) = (from_ms, to_ms) {
+        if from >= to {
+            return Err(bad("`from` is not before `to`".into()));
+        }
+    }
+    let config = engine.config();
+    let mut secrets: Vec<String> =
+        config.checks.iter().flat_map(|c| c.probe.secrets().into_iter().map(str::to_owned)).collect();
+    secrets.sort();
+    secrets.dedup();
+    Ok(Export { table, json, filter: crate::store::export::Filter { check, from_ms, to_ms }, secrets })
+}
+
+impl Export {
+    pub fn content_type(&self) -> &'static str {
+        if self.json {
+            "application/json"
+        } else {
+            "text/csv; charset=utf-8"
+        }
+    }
+
+    /// `watchkeeper-results-20261207T101500Z.csv`.
+    pub fn file_name(&self, now: chrono::DateTime<chrono::Utc>) -> String {
+        let what = crate::store::export::Table::ALL.iter().find(|(t, _)| *t == self.table).map_or("export", |(_, n)| n);
+        format!("watchkeeper-{what}-{}.{}", now.format("%Y%m%dT%H%M%SZ"), if self.json { "json" } else { "csv" })
+    }
+
+    /// What comes before the first row: the CSV header, or the JSON array's start.
+    pub fn head(&self) -> String {
+        if self.json {
+            "[".to_owned()
+        } else {
+            let mut line = self.table.columns().join(",");
+            line.push_str("\r\n");
+            line
+        }
+    }
+
+    /// What comes after the last.
+    pub fn tail(&self) -> &'static str {
+        if self.json {
+            "\n]\n"
+        } else {
+            ""
+        }
+    }
+
+    /// A row, its texts masked: a CSV line, or a JSON object (after a comma unless it
+    /// is the first).
+    pub fn row(&self, cells: &[crate::store::export::Cell], first: bool) -> String {
+        use crate::store::export::Cell;
+        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        let text = |cell: &Cell| -> Option<String> {
+            Some(match cell {
+                Cell::Null => return None,
+                Cell::Int(n) => n.to_string(),
+                Cell::Real(x) => x.to_string(),
+                Cell::Bool(b) => b.to_string(),
+                Cell::Time(ms) => dto::rfc3339(&crate::store::from_millis(*ms)),
+                Cell::Text(t) => crate::engine::evidence::redact_text(t, &secrets),
+            })
+        };
+        if self.json {
+            let object: serde_json::Map<String, serde_json::Value> = self
+                .table
+                .columns()
+                .into_iter()
+                .zip(cells)
+                .map(|(name, cell)| {
+                    let value = match cell {
+                        Cell::Null => serde_json::Value::Null,
+                        Cell::Int(n) => (*n).into(),
+                        Cell::Real(x) => serde_json::Number::from_f64(*x).map_or(serde_json::Value::Null, Into::into),
+                        Cell::Bool(b) => (*b).into(),
+                        other => text(other).into(),
+                    };
+                    (name.to_owned(), value)
+                })
+                .collect();
+            let object = serde_json::Value::Object(object).to_string();
+            format!("{}\n{object}", if first { "" } else { "," })
+        } else {
+            let mut line =
+                cells.iter().map(|cell| csv_field(text(cell).as_deref().unwrap_or(""))).collect::<Vec<_>>().join(",");
+            line.push_str("\r\n");
+            line
+        }
+    }
+}
+
+/// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, its
+/// quotes doubled; a field a spreadsheet would run as a formula (`=`, `+`, `-`, `@`) is
+/// prefixed with `'`.
+fn csv_field(text: &str) -> String {
+    let text = match text.chars().next() {
+        Some('=' | '+' | '@') => format!("'{text}"),
+        Some('-') if text.parse::<f64>().is_err() => format!("'{text}"),
+        _ => text.to_owned(),
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
 /// How many results a strip shows by default, and at most.
 const STRIP: (u32, u32) = (30, 100);
 

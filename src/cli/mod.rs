@@ -53,6 +53,15 @@ pub fn write_error(args: std::fmt::Arguments) {
     let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
 }
 
+/// A progress line on standard error, written over the last (`\r`, no line break);
+/// `done` ends it with one.
+pub fn progress(args: std::fmt::Arguments, done: bool) {
+    let mut err = std::io::stderr().lock();
+    let end: &[u8] = if done { b"   \n" } else { b"   " };
+    let _ = err.write_all(b"\r").and_then(|()| err.write_fmt(args)).and_then(|()| err.write_all(end));
+    let _ = err.flush();
+}
+
 /// Writes to standard output; a closed pipe ends the output quietly.
 pub fn write_out(write: impl FnOnce(&mut std::io::StdoutLock) -> std::io::Result<()>) -> std::io::Result<()> {
     if CLOSED.load(Ordering::Relaxed) {

@@ -75,6 +75,7 @@ pub fn app(engine: Engine, token: Arc<Token>) -> Router {
     let api = routes
         .api
         .route("/events", get(events))
+        .route("/export", get(export))
         .route("/token/rotate", post(rotate_token))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -88,6 +89,55 @@ pub fn app(engine: Engine, token: Arc<Token>) -> Router {
         .layer(axum::middleware::from_fn(guard::loopback_only))
         .layer(axum::middleware::from_fn(answer_a_panic))
         .with_state(state)
+}
+
+/// An export, streamed a page of rows at a time: the history is read in pages, never
+/// held whole, and the answer starts before the last page is read. A read that fails
+/// midway ends the file with its error (CSV) or leaves the JSON unclosed, so a cut
+/// export never passes for a whole one.
+async fn export(State(state): State<AppState>, axum::extract::RawQuery(query): axum::extract::RawQuery) -> Response {
+    let args = match serde_urlencoded::from_str::<crate::api::dto::ExportArgs>(query.as_deref().unwrap_or("")) {
+        Ok(args) => args,
+        Err(e) => {
+            let message = format!("the query is not an export's: {e}");
+            let resolution = "ask for `?what=results&format=csv`, with `check`, `from` and `to` if you want";
+            return ApiError::new(400, "bad_export", message, resolution).into_response();
+        }
+    };
+    let export = match api::export(&state.engine, args) {
+        Ok(export) => Arc::new(export),
+        Err(e) => return e.into_response(),
+    };
+    let (name, content_type) = (export.file_name(state.engine.now()), export.content_type());
+    let head = futures_util::stream::once(std::future::ready(Ok::<_, Infallible>(export.head())));
+    let store = state.engine.store().clone();
+    let rows = futures_util::stream::unfold(Some(0i64), move |after| {
+        let (store, export) = (store.clone(), export.clone());
+        async move {
+            let after = after?;
+            match store.export_page(export.table, export.filter.clone(), after, api::EXPORT_PAGE).await {
+                Ok(page) if page.is_empty() => Some((Ok(export.tail().to_owned()), None)),
+                Ok(page) => {
+                    let last = page.last().map_or(after, |(id, _)| *id);
+                    let chunk: String =
+                        page.iter().map(|(id, cells)| export.row(cells, after == 0 && *id == page[0].0)).collect();
+                    Some((Ok(chunk), Some(last)))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "an export stopped: the history could not be read");
+                    let said = if export.json { String::new() } else { format!("# export cut short: {e}\r\n") };
+                    Some((Ok(said), None))
+                }
+            }
+        }
+    });
+    let body = axum::body::Body::from_stream(head.chain(rows));
+    let disposition = format!("attachment; filename=\"{name}\"");
+    Response::builder()
+        .header(axum::http::header::CONTENT_TYPE, content_type)
+        .header(axum::http::header::CONTENT_DISPOSITION, disposition)
+        .body(body)
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// The largest body a heartbeat ping may carry (its message is kept shorter still).

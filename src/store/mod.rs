@@ -10,6 +10,7 @@ mod alerts;
 pub mod backup;
 pub mod check_state;
 pub mod evidence;
+pub mod export;
 mod heartbeats;
 mod incidents;
 mod recovery;
@@ -458,6 +459,17 @@ impl Store {
             checks.iter().map(strip).collect()
         })
         .await
+    }
+
+    /// An export's next page: up to `limit` rows with an id over `after`.
+    pub async fn export_page(
+        &self,
+        table: export::Table,
+        filter: export::Filter,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Vec<export::Cell>)>, StoreError> {
+        self.read(move |c| export::page(c, table, &filter, after, limit)).await
     }
 
     /// These checks' totals over the `window` ending at `now`, in their order.

@@ -11,6 +11,7 @@ mod cleanup;
 mod cli;
 mod daemon;
 mod evidence;
+mod export;
 mod faults;
 mod health;
 mod kinds;

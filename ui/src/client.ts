@@ -2,7 +2,7 @@
 // and the event stream against the daemon (in a browser), Tauri IPC commands and
 // window events (in the desktop app). Views never know which one they talk to.
 
-import type { ApiError, LiveUpdate, Operations } from "./api/types";
+import type { ApiError, ExportArgs, LiveUpdate, Operations } from "./api/types";
 import { LIVE_UPDATES, ROUTES } from "./api/types";
 
 // The wire types are generated from the Rust DTOs (ui/src/api/types.ts): re-exported
@@ -21,6 +21,8 @@ export interface Transport {
   call<K extends Op>(op: K, args: Operations[K][0]): Promise<Operations[K][1]>;
   /** Starts live updates; reconnects by itself. Returns a function that stops them. */
   subscribe(onUpdate: (update: Update) => void, onConnection: (connection: Connection) => void): () => void;
+  /** An export as a file, with the name the core gave it (where files can be saved). */
+  download?(args: ExportArgs): Promise<{ name: string; file: Blob }>;
 }
 
 export const UNREACHABLE: ApiError = {
@@ -143,6 +145,21 @@ export class HttpTransport implements Transport {
     const parsed: unknown = await response.json().catch(() => null);
     if (!response.ok) throw httpError(response.status, parsed);
     return parsed as Operations[K][1];
+  }
+
+  async download(args: ExportArgs): Promise<{ name: string; file: Blob }> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(args)) if (value !== undefined && value !== null) query.set(key, String(value));
+    let response: Response;
+    try {
+      response = await this.fetcher(`${this.base}/api/v1/export?${query}`, { headers: { Authorization: `Bearer ${this.token}` } });
+    } catch {
+      throw UNREACHABLE;
+    }
+    if (!response.ok) throw httpError(response.status, await response.json().catch(() => null));
+    const disposition = response.headers.get("content-disposition") ?? "";
+    const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `watchkeeper-${args.what}.${args.format ?? "csv"}`;
+    return { name, file: await response.blob() };
   }
 
   subscribe(onUpdate: (update: Update) => void, onConnection: (connection: Connection) => void): () => void {

@@ -313,6 +313,28 @@ last_good_at: string | null, changes: Array<Change>,
  */
 local: Local | null, };
 
+export type ExportArgs = {
+/**
+ * `results`, `incidents`, `notifications` or `actions` (action runs).
+ */
+what: string,
+/**
+ * `csv` (default) or `json`.
+ */
+format?: string,
+/**
+ * Only this check's rows.
+ */
+check?: string,
+/**
+ * Only rows at or after this time (RFC 3339).
+ */
+from?: string,
+/**
+ * Only rows before this time (RFC 3339).
+ */
+to?: string, };
+
 export type Failure = { class: FailureClass,
 /**
  * What the operator can do about it.

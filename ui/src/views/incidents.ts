@@ -7,7 +7,7 @@ import { repeat } from "lit-html/directives/repeat.js";
 
 import { ACKNOWLEDGE, FAILURE_CLASS_WORDS, REQUESTER_WORDS, RUN_STATUS_WORDS } from "../api/types";
 import { asApiError, type ApiError, type Incident, type Transport } from "../client";
-import { badge, load, loaded, LOADING, prose, type Loaded } from "../dom";
+import { badge, failure, load, loaded, LOADING, prose, type Loaded } from "../dom";
 import { byName, formatDuration, formatTime, type LiveState } from "../model";
 
 /** What an operator does about incidents from a table: acknowledge, add a note; and
@@ -129,6 +129,8 @@ export class IncidentsPage {
   private incidents: Loaded<Incident[]> = LOADING;
   private check: string;
   private openOnly = false;
+  /** Why the last export failed, until the next. */
+  private exportFailed: unknown = null;
   private readonly responding: Responding;
 
   constructor(
@@ -152,6 +154,24 @@ export class IncidentsPage {
       });
       return incidents;
     });
+    this.render();
+  }
+
+  /** Saves the incidents (of the chosen check) as the core exports them. */
+  private async export(format: "csv" | "json"): Promise<void> {
+    const download = this.transport.download?.bind(this.transport);
+    if (!download) return;
+    try {
+      const { name, file } = await download({ what: "incidents", format, check: this.check || undefined });
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(file);
+      link.download = name;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      this.exportFailed = null;
+    } catch (error) {
+      this.exportFailed = error;
+    }
     this.render();
   }
 
@@ -182,8 +202,13 @@ export class IncidentsPage {
               />
               open only</label
             >
+            ${this.transport.download
+              ? html`<button type="button" class="export" data-export="csv" @click=${() => void this.export("csv")}>Export CSV</button>
+                  <button type="button" class="export" data-export="json" @click=${() => void this.export("json")}>Export JSON</button>`
+              : nothing}
           </div>
         </div>
+        ${this.exportFailed ? failure(this.exportFailed) : nothing}
         <div>${loaded(this.incidents, (incidents) => incidentTable(incidents, true, names, this.responding, Date.now()))}</div>`,
       this.element,
     );

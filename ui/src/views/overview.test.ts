@@ -6,7 +6,7 @@ import { render } from "lit-html";
 import { prose } from "../dom";
 import { check } from "../fixtures";
 import { LiveState } from "../model";
-import { Overview } from "./overview";
+import { Overview, tickAt } from "./overview";
 
 function setup(count: number) {
   const state = new LiveState();
@@ -108,5 +108,19 @@ describe("the core's words as prose", () => {
     expect(root.textContent).toBe("read its logs, or adjust expect");
     render(prose("a ` alone"), root);
     expect(root.textContent).toBe("a ` alone");
+  });
+});
+
+describe("a results strip", () => {
+  it("tells the tick under the pointer, and nothing over the room kept for results to come", () => {
+    const ticks = [
+      { at: "2026-11-23T10:00:01.000Z", status: "up" as const, latency_ms: 2 },
+      { at: "2026-11-23T10:00:02.000Z", status: "down" as const, latency_ms: 31.5 },
+    ];
+    // Four slots of 6 px: two kept empty, then the two results.
+    expect(tickAt(ticks, 4, 1)).toBe("");
+    expect(tickAt(ticks, 4, 13)).toMatch(/\d\d:\d\d:01 · up · 2\.0 ms$/);
+    expect(tickAt(ticks, 4, 20)).toMatch(/\d\d:\d\d:02 · down · 32 ms$/);
+    expect(tickAt(ticks, 4, 40)).toBe("");
   });
 });

@@ -6,6 +6,7 @@
 
 import { html, nothing, render } from "lit-html";
 import { guard } from "lit-html/directives/guard.js";
+import { ref } from "lit-html/directives/ref.js";
 import { repeat } from "lit-html/directives/repeat.js";
 
 import { GROUP_LEVEL_WORDS } from "../api/types";
@@ -255,14 +256,77 @@ export class Overview {
   }
 }
 
-/** A check's latest results as ticks coloured by status, oldest at the left; each
- *  tells its time, status and latency. Room is kept for the ticks to come. */
+/** Tick colours by status, read from the page's style once a theme. */
+let palette: { theme: boolean; colors: Record<string, string> } | null = null;
+
+function tickColors(): Record<string, string> {
+  const dark = window.matchMedia?.("(prefers-color-scheme: dark)").matches ?? false;
+  if (!palette || palette.theme !== dark) {
+    const style = getComputedStyle(document.documentElement);
+    const read = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
+    palette = {
+      theme: dark,
+      colors: {
+        up: read("--up", "#1d7a45"),
+        degraded: read("--degraded", "#a86a12"),
+        down: read("--down", "#c0312f"),
+        unknown: read("--unknown", "#5f6673"),
+        none: read("--line", "#dcdfe4"),
+      },
+    };
+  }
+  return palette.colors;
+}
+
+/** Tick width and gap, in CSS pixels. */
+const TICK = { width: 4, gap: 2, height: 16 };
+
+/** What a strip's tick at `x` (CSS pixels from its left) tells: its time, status and
+ *  latency; empty over room kept for results to come. */
+export function tickAt(ticks: Tick[], length: number, x: number): string {
+  const slot = Math.floor(x / (TICK.width + TICK.gap));
+  const tick = ticks[slot - (length - ticks.length)];
+  return tick ? `${formatTime(tick.at)} · ${tick.status} · ${formatLatency(tick.latency_ms)}` : "";
+}
+
+/** Draws a strip: oldest at the left, room kept at the left for the results to come. */
+function drawStrip(canvas: HTMLCanvasElement, ticks: Tick[], length: number): void {
+  const ratio = window.devicePixelRatio || 1;
+  const width = length * (TICK.width + TICK.gap) - TICK.gap;
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${TICK.height}px`;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(TICK.height * ratio);
+  const context = canvas.getContext("2d");
+  if (!context) return;
+  const colors = tickColors();
+  context.scale(ratio, ratio);
+  const pad = length - ticks.length;
+  for (let slot = 0; slot < length; slot++) {
+    const tick = ticks[slot - pad];
+    context.fillStyle = colors[tick ? tick.status : "none"] ?? colors.unknown;
+    context.fillRect(slot * (TICK.width + TICK.gap), 0, TICK.width, TICK.height);
+  }
+  canvas.dataset.ticks = String(ticks.length);
+  canvas.dataset.newest = ticks.length > 0 ? ticks[ticks.length - 1].status : "";
+}
+
+/** A check's latest results as ticks coloured by status, oldest at the left, drawn on
+ *  one canvas a row (a thousand rows of thirty elements each would be slow to lay out);
+ *  hovering a tick tells its time, status and latency. */
 export function strip(ticks: Tick[], length: number) {
   if (length === 0) return nothing;
-  const pad = Math.max(0, length - ticks.length);
-  return html`<span class="strip" role="img" aria-label=${`last ${ticks.length} results`}
-    >${Array.from({ length: pad }, () => html`<i class="tick none"></i>`)}${ticks.map(
-      (t) => html`<i class="tick ${t.status}" title=${`${formatTime(t.at)} · ${t.status} · ${formatLatency(t.latency_ms)}`}></i>`,
-    )}</span
-  >`;
+  const counts = new Map<string, number>();
+  for (const t of ticks) counts.set(t.status, 1 + (counts.get(t.status) || 0));
+  const label = `last ${ticks.length} results: ${[...counts].map(([status, n]) => `${n} ${status}`).join(", ")}`;
+  return html`<span class="strip-window"><canvas
+    class="strip"
+    role="img"
+    aria-label=${label}
+    ${ref((element) => element && drawStrip(element as HTMLCanvasElement, ticks, length))}
+    @mousemove=${(event: MouseEvent) => {
+      const canvas = event.currentTarget as HTMLCanvasElement;
+      canvas.title = tickAt(ticks, length, event.clientX - canvas.getBoundingClientRect().left);
+    }}
+  ></canvas></span>`;
 }
