@@ -61,6 +61,21 @@ enum Command {
         /// Only this check's incidents
         #[arg(long)]
         check: Option<String>,
+        /// Only the incidents of this group's checks
+        #[arg(long)]
+        group: Option<String>,
+        /// Only this class of failure (timeout, refused, http_status, ...)
+        #[arg(long, value_parser = cli::incidents::parse_class)]
+        class: Option<watchkeeper::api::dto::FailureClassDto>,
+        /// Only those open within this long before now (e.g. 24h, 7d)
+        #[arg(long, conflicts_with = "from")]
+        range: Option<String>,
+        /// Only those open at or after this time (RFC 3339)
+        #[arg(long)]
+        from: Option<String>,
+        /// Only those started before this time (RFC 3339)
+        #[arg(long)]
+        to: Option<String>,
         /// Only open incidents
         #[arg(long)]
         open: bool,
@@ -91,6 +106,15 @@ enum Command {
         /// Only this check's rows
         #[arg(long)]
         check: Option<String>,
+        /// Only the rows of this group's checks
+        #[arg(long, conflicts_with = "check")]
+        group: Option<String>,
+        /// Only results or incidents of this class of failure (timeout, refused, ...)
+        #[arg(long, value_parser = cli::incidents::parse_class)]
+        class: Option<watchkeeper::api::dto::FailureClassDto>,
+        /// Only rows within this long before now (e.g. 24h, 7d)
+        #[arg(long, conflicts_with = "from")]
+        range: Option<String>,
         /// Only rows at or after this time (RFC 3339)
         #[arg(long)]
         from: Option<String>,
@@ -371,14 +395,25 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         Command::Check { ids, json } => cli::check::run(&config_path, &ids, json).await,
         Command::Status { id: None, json } => cli::status::run(&data_dir, json).await,
         Command::Status { id: Some(id), json } => cli::status::one(&data_dir, &id, json).await,
-        Command::Export { what, format, check, from, to, output } => {
-            let args = watchkeeper::api::dto::ExportArgs { what, format: Some(format), check, from, to };
+        Command::Export { what, format, check, group, class, range, from, to, output } => {
+            let args =
+                watchkeeper::api::dto::ExportArgs { what, format: Some(format), check, group, class, from, range, to };
             cli::db::export(&data_dir, args, output.as_deref()).await
         }
         Command::History { id, json } => cli::incidents::history(&data_dir, &id, json).await,
         Command::Incidents { id: Some(id), json, .. } => cli::incidents::one(&data_dir, &id, json).await,
-        Command::Incidents { id: None, check, open, limit, json } => {
-            cli::incidents::run(&data_dir, check, open, limit, json).await
+        Command::Incidents { id: None, check, group, class, range, from, to, open, limit, json } => {
+            let args = watchkeeper::api::dto::IncidentsArgs {
+                check,
+                group,
+                class,
+                from,
+                range,
+                to,
+                open: Some(open),
+                limit: Some(limit),
+            };
+            cli::incidents::run(&data_dir, args, json).await
         }
         Command::Action { command: ActionCommand::Run { id, dry_run, json } } => {
             cli::action::run(&config_path, &data_dir, &id, dry_run, json).await

@@ -1015,10 +1015,20 @@ pub struct ExportArgs {
     /// Only this check's rows.
     #[ts(optional)]
     pub check: Option<String>,
-    /// Only rows at or after this time (RFC 3339).
+    /// Only the rows of this group's checks.
+    #[ts(optional)]
+    pub group: Option<String>,
+    /// Only results or incidents of this class of failure.
+    #[ts(optional)]
+    pub class: Option<FailureClassDto>,
+    /// Only rows at or after this time (RFC 3339); incidents open at some time after
+    /// it. Or give `range`.
     #[ts(optional)]
     pub from: Option<String>,
-    /// Only rows before this time (RFC 3339).
+    /// Only rows within this long before `to` (a duration: `24h`, `7d`).
+    #[ts(optional)]
+    pub range: Option<String>,
+    /// Only rows before this time (RFC 3339); incidents started before it.
     #[ts(optional)]
     pub to: Option<String>,
 }
@@ -1166,13 +1176,29 @@ impl IncidentSpanDto {
     }
 }
 
-/// `GET /api/v1/incidents?check=ID&open=true&limit=N`.
+/// `GET /api/v1/incidents?check=ID&group=G&class=C&from=T&to=T&range=D&open=true&limit=N`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
 #[ts(rename = "IncidentsArgs")]
 pub struct IncidentsArgs {
     /// Only this check's.
     #[ts(optional)]
     pub check: Option<String>,
+    /// Only those of this group's checks.
+    #[ts(optional)]
+    pub group: Option<String>,
+    /// Only those of this class of failure (`timeout`, `refused`, ...).
+    #[ts(optional)]
+    pub class: Option<FailureClassDto>,
+    /// Only those open at some time at or after this (RFC 3339); or give `range`.
+    #[ts(optional)]
+    pub from: Option<String>,
+    /// Only those open within this long before `to` (a duration: `24h`, `7d`).
+    #[ts(optional)]
+    pub range: Option<String>,
+    /// Only those started before this (RFC 3339); default now.
+    #[ts(optional)]
+    pub to: Option<String>,
     /// Only open ones.
     #[ts(optional)]
     pub open: Option<bool>,

@@ -38,6 +38,21 @@ fn known_check(engine: &Engine, id: &str) -> Result<CheckId, ApiError> {
     }
 }
 
+/// The checks of a configured group, or a 404 `unknown_group`.
+fn group_checks(engine: &Engine, group: &str) -> Result<Vec<CheckId>, ApiError> {
+    let checks: Vec<CheckId> =
+        engine.config().checks.iter().filter(|c| c.group.as_deref() == Some(group)).map(|c| c.id.clone()).collect();
+    if checks.is_empty() {
+        return Err(ApiError::new(
+            404,
+            "unknown_group",
+            format!("no check is in group `{group}`"),
+            "name a `group` of the config, as the dashboard's overview lists them",
+        ));
+    }
+    Ok(checks)
+}
+
 /// The action with this id, or a 404 `unknown_action`.
 fn known_action(engine: &Engine, id: &str) -> Result<ActionId, ApiError> {
     match engine.config().action(id) {
@@ -150,9 +165,60 @@ fn bad_history(message: String) -> ApiError {
 }
 
 fn parse_time(name: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    parse_time_or(name, text, bad_history)
+}
+
+fn parse_time_or(
+    name: &str,
+    text: &str,
+    bad: fn(String) -> ApiError,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|e| bad_history(format!("`{name}={text}` is not an RFC 3339 time ({e})")))
+        .map_err(|e| bad(format!("`{name}={text}` is not an RFC 3339 time ({e})")))
+}
+
+/// The times `from`, `range` (back from `to`) and `to` of a list or an export give,
+/// each optional: `from` and `range` not both, `from` before `to`.
+type Window = (Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>);
+
+fn window(
+    engine: &Engine,
+    [from, range, to]: [&Option<String>; 3],
+    bad: fn(String) -> ApiError,
+) -> Result<Window, ApiError> {
+    let to = to.as_deref().map(|text| parse_time_or("to", text, bad)).transpose()?;
+    let from = match (from.as_deref(), range.as_deref()) {
+        (Some(_), Some(_)) => return Err(bad("give `from` or `range`, not both".into())),
+        (Some(text), None) => Some(parse_time_or("from", text, bad)?),
+        (None, Some(text)) => {
+            let range = crate::units::parse_duration(text)
+                .map_err(|e| bad(format!("`range={text}` is not a duration: {e}")))?;
+            if range.is_zero() || range > MAX_HISTORY {
+                return Err(bad(format!("`range={text}` is not between 1s and 3650d")));
+            }
+            Some(crate::clock::earlier(to.unwrap_or_else(|| engine.now()), range))
+        }
+        (None, None) => None,
+    };
+    if let (Some(from), Some(to)) = (from, to) {
+        if from >= to {
+            return Err(bad(format!("`from` ({}) is not before `to` ({})", dto::rfc3339(&from), dto::rfc3339(&to))));
+        }
+    }
+    Ok((from, to))
+}
+
+/// A 400 for an export's parameter.
+fn bad_export(message: String) -> ApiError {
+    let resolution = "ask for `what=results|incidents|notifications|actions`, `format=csv|json`, a configured `check` or `group`, `class` (results and incidents) as one of the failure classes in docs/API.md, and `from`/`to` as RFC 3339 times or `range` as a duration such as `7d`";
+    ApiError::new(400, "bad_export", message, resolution)
+}
+
+/// A 400 for an incident list's parameter.
+fn bad_incidents(message: String) -> ApiError {
+    let resolution = "give `from` and `to` as RFC 3339 times or `range` as a duration such as `24h` or `90d` (not with `from`), `from` before `to`, and `class` as one of the failure classes in docs/API.md";
+    ApiError::new(400, "bad_incidents_query", message, resolution)
 }
 
 /// A check's history over a window in points: the latency chart. Read from the
@@ -227,10 +293,7 @@ pub const EXPORT_PAGE: u32 = 2000;
 /// Checks an export's parameters: a 400 `bad_export` with the fix for any that is wrong.
 pub fn export(engine: &Engine, args: dto::ExportArgs) -> Result<Export, ApiError> {
     use crate::store::export::Table;
-    let bad = |message: String| {
-        let resolution = "ask for `what=results|incidents|notifications|actions`, `format=csv|json`, a configured `check`, and `from`/`to` as RFC 3339 times";
-        ApiError::new(400, "bad_export", message, resolution)
-    };
+    let bad = bad_export;
     let table =
         Table::parse(&args.what).ok_or_else(|| bad(format!("`what={}` is not something to export", args.what)))?;
     let json = match args.format.as_deref() {
@@ -238,27 +301,28 @@ pub fn export(engine: &Engine, args: dto::ExportArgs) -> Result<Export, ApiError
         Some("json") => true,
         Some(other) => return Err(bad(format!("`format={other}` is neither csv nor json"))),
     };
-    let check = args.check.as_deref().map(|id| known_check(engine, id)).transpose()?;
-    let time = |name: &str, text: Option<&str>| -> Result<Option<i64>, ApiError> {
-        text.map(|text| {
-            chrono::DateTime::parse_from_rfc3339(text)
-                .map(|t| t.timestamp_millis())
-                .map_err(|e| bad(format!("`{name}={text}` is not an RFC 3339 time ({e})")))
-        })
-        .transpose()
+    let checks = match (args.check.as_deref(), args.group.as_deref()) {
+        (Some(_), Some(_)) => return Err(bad("give `check` or `group`, not both".into())),
+        (Some(id), None) => Some(vec![known_check(engine, id)?]),
+        (None, Some(group)) => Some(group_checks(engine, group)?),
+        (None, None) => None,
     };
-    let (from_ms, to_ms) = (time("from", args.from.as_deref())?, time("to", args.to.as_deref())?);
-    if let (Some(from), Some(to)) = (from_ms, to_ms) {
-        if from >= to {
-            return Err(bad("`from` is not before `to`".into()));
-        }
+    if args.class.is_some() && !table.has_class() {
+        return Err(bad(format!("`class` filters results and incidents, not {}", args.what)));
     }
+    let (from, to) = window(engine, [&args.from, &args.range, &args.to], bad)?;
+    let (from_ms, to_ms) = (from.map(crate::store::to_millis), to.map(crate::store::to_millis));
     let config = engine.config();
     let mut secrets: Vec<String> =
         config.checks.iter().flat_map(|c| c.probe.secrets().into_iter().map(str::to_owned)).collect();
     secrets.sort();
     secrets.dedup();
-    Ok(Export { table, json, filter: crate::store::export::Filter { check, from_ms, to_ms }, secrets })
+    Ok(Export {
+        table,
+        json,
+        filter: crate::store::export::Filter { checks, class: args.class.map(Into::into), from_ms, to_ms },
+        secrets,
+    })
 }
 
 impl Export {
@@ -407,9 +471,15 @@ pub async fn uptime(engine: &Engine, args: dto::IdArgs) -> Result<dto::UptimeDto
 
 pub async fn incidents(engine: &Engine, args: dto::IncidentsArgs) -> Result<dto::IncidentsDto, ApiError> {
     let check_id = args.check.as_deref().map(|check| known_check(engine, check)).transpose()?;
+    let checks = args.group.as_deref().map(|group| group_checks(engine, group)).transpose()?;
+    let (from, to) = window(engine, [&args.from, &args.range, &args.to], bad_incidents)?;
     let filter = IncidentFilter {
         check_id,
+        checks,
+        class: args.class.map(Into::into),
         open_only: args.open.unwrap_or(false),
+        from,
+        to,
         limit: args.limit.unwrap_or(100).clamp(1, 1000),
         ..IncidentFilter::default()
     };
@@ -562,14 +632,7 @@ async fn create_silence(
         checks.push(known_check(engine, id)?);
     }
     for group in &groups {
-        if !engine.config().checks.iter().any(|c| c.group.as_deref() == Some(group.as_str())) {
-            return Err(ApiError::new(
-                404,
-                "unknown_group",
-                format!("no check is in group `{group}`"),
-                "name a `group` of the config, as the dashboard's overview lists them",
-            ));
-        }
+        group_checks(engine, group)?;
     }
     let reason = args.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {

@@ -11,9 +11,17 @@ use watchkeeper::model::FailureClass;
 
 use super::{client_error, print_json, print_table, short_time};
 
-pub async fn run(data_dir: &Path, check: Option<String>, open: bool, limit: u32, json: bool) -> anyhow::Result<u8> {
+/// A failure class named on the command line, or the list of them.
+pub fn parse_class(code: &str) -> anyhow::Result<watchkeeper::api::dto::FailureClassDto> {
+    use watchkeeper::model::Code;
+    FailureClass::from_code(code).map(Into::into).ok_or_else(|| {
+        let codes: Vec<&str> = FailureClass::ALL.iter().map(|c| c.code()).collect();
+        anyhow::anyhow!("`{code}` is not one of {}", codes.join(", "))
+    })
+}
+
+pub async fn run(data_dir: &Path, args: IncidentsArgs, json: bool) -> anyhow::Result<u8> {
     let client = Client::discover(data_dir).map_err(client_error)?;
-    let args = IncidentsArgs { check, open: Some(open), limit: Some(limit) };
     let answer = client.call::<operation::Incidents>(&args).await.map_err(client_error)?;
     if json {
         print_json(&answer)?;

@@ -1,10 +1,11 @@
 //! Exports: a table's rows in id order, a page at a time (so a long export never holds
-//! the reader for long), filtered by check and time, as plain cells. The API writes
+//! the reader for long), filtered by check (or a group's checks), class of failure and
+//! time, as plain cells. The API writes
 //! them as CSV or JSON and masks secrets in their texts.
 
 use rusqlite::{params, Connection};
 
-use crate::model::CheckId;
+use crate::model::{CheckId, FailureClass};
 
 /// What can be exported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,10 +28,13 @@ pub enum Cell {
     Bool(bool),
 }
 
-/// Which rows: a check's (or all), in `[from, to)` of the table's time.
+/// Which rows: some checks' (or all), of a class of failure (results and incidents),
+/// in `[from, to)` of the table's time; incidents open at some time in it, as the
+/// incident list counts them.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    pub check: Option<CheckId>,
+    pub checks: Option<Vec<CheckId>>,
+    pub class: Option<FailureClass>,
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
 }
@@ -57,14 +61,16 @@ impl Table {
         Table::ALL.iter().find(|(_, name)| *name == text).map(|(table, _)| *table)
     }
 
-    /// The SQL reading a page (`?1` the last id, `?2` the check, `?3` and `?4` the
-    /// times, `?5` the page's size), and its columns after `id`.
+    /// The SQL reading a page (`?1` the last id, `?2` the checks as a JSON array, `?3`
+    /// and `?4` the times, `?5` the page's size, `?6` the class), and its columns after
+    /// `id`.
     fn query(self) -> (&'static str, &'static [(&'static str, Kind)]) {
         use Kind::*;
         match self {
             Table::Results => (
                 "SELECT id, check_id, at, status, latency_us, failure_class, message, value FROM results
-                 WHERE id > ?1 AND (?2 IS NULL OR check_id = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
+                 WHERE id > ?1 AND (?2 IS NULL OR check_id IN (SELECT value FROM json_each(?2)))
+                   AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) AND (?6 IS NULL OR failure_class = ?6)
                  ORDER BY id LIMIT ?5",
                 &[
                     ("check", Text),
@@ -79,8 +85,9 @@ impl Table {
             Table::Incidents => (
                 "SELECT id, check_id, started_at, resolved_at, failure_class, cause, failed_conditions, acked, acked_at, note
                  FROM incidents
-                 WHERE id > ?1 AND (?2 IS NULL OR check_id = ?2) AND (?3 IS NULL OR started_at >= ?3)
-                   AND (?4 IS NULL OR started_at < ?4)
+                 WHERE id > ?1 AND (?2 IS NULL OR check_id IN (SELECT value FROM json_each(?2)))
+                   AND (?3 IS NULL OR resolved_at IS NULL OR resolved_at >= ?3) AND (?4 IS NULL OR started_at < ?4)
+                   AND (?6 IS NULL OR failure_class = ?6)
                  ORDER BY id LIMIT ?5",
                 &[
                     ("check", Text),
@@ -100,8 +107,9 @@ impl Table {
                         n.attempts, n.error, n.delivered_at
                  FROM notifications n
                  WHERE n.id > ?1
-                   AND (?2 IS NULL OR EXISTS (SELECT 1 FROM notification_checks c WHERE c.notification_id = n.id AND c.check_id = ?2))
-                   AND (?3 IS NULL OR n.at >= ?3) AND (?4 IS NULL OR n.at < ?4)
+                   AND (?2 IS NULL OR EXISTS (SELECT 1 FROM notification_checks c
+                        WHERE c.notification_id = n.id AND c.check_id IN (SELECT value FROM json_each(?2))))
+                   AND (?3 IS NULL OR n.at >= ?3) AND (?4 IS NULL OR n.at < ?4) AND ?6 IS NULL
                  ORDER BY n.id LIMIT ?5",
                 &[
                     ("checks", Text),
@@ -123,8 +131,8 @@ impl Table {
                 "SELECT id, action_id, check_id, incident_id, requested_by, dry_run, started_at, finished_at, status,
                         exit_code, duration_ms, verified, output
                  FROM action_runs
-                 WHERE id > ?1 AND (?2 IS NULL OR check_id = ?2) AND (?3 IS NULL OR started_at >= ?3)
-                   AND (?4 IS NULL OR started_at < ?4)
+                 WHERE id > ?1 AND (?2 IS NULL OR check_id IN (SELECT value FROM json_each(?2)))
+                   AND (?3 IS NULL OR started_at >= ?3) AND (?4 IS NULL OR started_at < ?4) AND ?6 IS NULL
                  ORDER BY id LIMIT ?5",
                 &[
                     ("action", Text),
@@ -144,6 +152,11 @@ impl Table {
         }
     }
 
+    /// Whether its rows have a class of failure to filter by.
+    pub fn has_class(self) -> bool {
+        matches!(self, Table::Results | Table::Incidents)
+    }
+
     /// The columns of an exported row, `id` first.
     pub fn columns(self) -> Vec<&'static str> {
         std::iter::once("id").chain(self.query().1.iter().map(|(name, _)| *name)).collect()
@@ -161,8 +174,9 @@ pub(super) fn page(
 ) -> rusqlite::Result<Vec<(i64, Vec<Cell>)>> {
     let (sql, columns) = table.query();
     let mut statement = connection.prepare_cached(sql)?;
-    let check = filter.check.as_ref().map(CheckId::as_str);
-    let mut rows = statement.query(params![after, check, filter.from_ms, filter.to_ms, limit])?;
+    let checks = super::id_list(filter.checks.as_ref());
+    let class = filter.class.map(|c| c.as_str());
+    let mut rows = statement.query(params![after, checks, filter.from_ms, filter.to_ms, limit, class])?;
     let mut page = Vec::new();
     while let Some(row) = rows.next()? {
         let id: i64 = row.get(0)?;

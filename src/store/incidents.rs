@@ -26,6 +26,10 @@ pub struct IncidentRecord {
 #[derive(Debug, Clone, Default)]
 pub struct IncidentFilter {
     pub check_id: Option<CheckId>,
+    /// Only these checks' (a group's).
+    pub checks: Option<Vec<CheckId>>,
+    /// Only those of this class of failure.
+    pub class: Option<FailureClass>,
     /// Only this one.
     pub id: Option<i64>,
     pub open_only: bool,
@@ -79,28 +83,32 @@ pub(super) fn list(connection: &Connection, filter: &IncidentFilter) -> rusqlite
          FROM incidents
          WHERE (?1 IS NULL OR check_id = ?1) AND (?2 = 0 OR resolved_at IS NULL) AND (?4 IS NULL OR id = ?4)
            AND (?5 IS NULL OR resolved_at IS NULL OR resolved_at >= ?5) AND (?6 IS NULL OR started_at < ?6)
+           AND (?7 IS NULL OR check_id IN (SELECT value FROM json_each(?7))) AND (?8 IS NULL OR failure_class = ?8)
          ORDER BY started_at DESC, id DESC LIMIT ?3",
     )?;
     let limit = if filter.limit == 0 { 100 } else { filter.limit };
     let check = filter.check_id.as_ref().map(CheckId::as_str);
     let (from, to) = (filter.from.map(to_millis), filter.to.map(to_millis));
-    let rows = statement.query_map(params![check, filter.open_only, limit, filter.id, from, to], |row| {
-        let id: i64 = row.get(0)?;
-        let at = (TABLE, &id as &dyn std::fmt::Display);
-        let conditions: String = row.get(6)?;
-        Ok(IncidentRecord {
-            id,
-            check_id: parsed(row, 1, at, "check id", CheckId::parse)?,
-            started_at: from_millis(row.get(2)?),
-            resolved_at: row.get::<_, Option<i64>>(3)?.map(from_millis),
-            failure_class: coded(row, 4, at)?,
-            cause: row.get(5)?,
-            failed_conditions: serde_json::from_str(&conditions).unwrap_or_default(),
-            acked: row.get(7)?,
-            note: row.get(8)?,
-            acked_at: row.get::<_, Option<i64>>(9)?.map(from_millis),
-            evidence: None,
-        })
-    })?;
+    let checks = super::id_list(filter.checks.as_ref());
+    let class = filter.class.map(|c| c.as_str());
+    let rows =
+        statement.query_map(params![check, filter.open_only, limit, filter.id, from, to, checks, class], |row| {
+            let id: i64 = row.get(0)?;
+            let at = (TABLE, &id as &dyn std::fmt::Display);
+            let conditions: String = row.get(6)?;
+            Ok(IncidentRecord {
+                id,
+                check_id: parsed(row, 1, at, "check id", CheckId::parse)?,
+                started_at: from_millis(row.get(2)?),
+                resolved_at: row.get::<_, Option<i64>>(3)?.map(from_millis),
+                failure_class: coded(row, 4, at)?,
+                cause: row.get(5)?,
+                failed_conditions: serde_json::from_str(&conditions).unwrap_or_default(),
+                acked: row.get(7)?,
+                note: row.get(8)?,
+                acked_at: row.get::<_, Option<i64>>(9)?.map(from_millis),
+                evidence: None,
+            })
+        })?;
     rows.collect()
 }

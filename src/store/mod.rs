@@ -201,6 +201,11 @@ pub(crate) fn parsed<T>(
     })
 }
 
+/// Check ids as a JSON array, for `check_id IN (SELECT value FROM json_each(?))`.
+pub(crate) fn id_list(ids: Option<&Vec<CheckId>>) -> Option<String> {
+    ids.map(|ids| serde_json::Value::Array(ids.iter().map(|id| id.as_str().into()).collect()).to_string())
+}
+
 /// Reads a coded column (a [`Code`] enum) as [`parsed`] does.
 pub(crate) fn coded<T: Code>(
     row: &rusqlite::Row<'_>,

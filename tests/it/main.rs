@@ -14,6 +14,7 @@ mod evidence;
 mod export;
 mod faults;
 mod health;
+mod incidents;
 mod kinds;
 mod live;
 mod pages;

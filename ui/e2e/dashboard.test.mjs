@@ -894,6 +894,15 @@ breaker = { enabled = false }
     const { incidents } = await api.get("/api/v1/incidents?check=shop");
     assert.ok(csv.length >= 2 && csv.length - 1 <= incidents.length, "its incidents, one a line");
     assert.match(csv[1], /^1,shop,.*,http_status,"expected status < 400, got 503",/, "quoted where it holds a comma");
+    // Filtered by class and time, in the page's address; a class it never had lists none.
+    await page.locator("#incident-class").selectOption("refused");
+    await page.locator(".incidents-page p.empty", { hasText: "No incidents." }).waitFor({ timeout: WAIT });
+    await page.locator("#incident-class").selectOption("http_status");
+    await page.locator("#incident-range").selectOption("1h");
+    await page.locator(".incidents-page table.incidents tr[data-incident]").first().waitFor({ timeout: WAIT });
+    assert.equal(new URL(page.url()).hash, "#/incidents?class=http_status&range=1h");
+    assert.equal(await page.locator("#incident-class").inputValue(), "http_status", "the filter reads back from the address");
+    await page.screenshot({ path: screenshotPath("incidents-filtered.png"), fullPage: true });
     assert.deepEqual(errors, [], "no script errors");
     await page.close();
   } finally {

@@ -10,11 +10,11 @@ import { deliverOutput } from "./views/action";
 import { AlertsPage } from "./views/alerts";
 import { CheckPage } from "./views/check";
 import { IncidentPage } from "./views/incident";
-import { IncidentsPage } from "./views/incidents";
+import { incidentQuery, IncidentsPage, type IncidentQuery } from "./views/incidents";
 import { Overview } from "./views/overview";
 import { RunsPage } from "./views/runs";
 
-export type Route = { page: "overview" } | { page: "check"; id: string; run: string | null } | { page: "incidents"; check: string | null } | { page: "incident"; id: string } | { page: "runs" } | { page: "alerts" };
+export type Route = { page: "overview" } | { page: "check"; id: string; run: string | null } | { page: "incidents"; query: IncidentQuery } | { page: "incident"; id: string } | { page: "runs" } | { page: "alerts" };
 
 export function parseRoute(hash: string): Route {
   const [path, search = ""] = hash.replace(/^#/, "").split("?");
@@ -22,7 +22,7 @@ export function parseRoute(hash: string): Route {
   const parts = path.split("/").filter(Boolean);
   if (parts[0] === "check" && parts[1]) return { page: "check", id: decodeURIComponent(parts[1]), run: params.get("run") };
   if (parts[0] === "incident" && parts[1]) return { page: "incident", id: decodeURIComponent(parts[1]) };
-  if (parts[0] === "incidents") return { page: "incidents", check: params.get("check") };
+  if (parts[0] === "incidents") return { page: "incidents", query: incidentQuery(params) };
   if (parts[0] === "runs") return { page: "runs" };
   if (parts[0] === "alerts") return { page: "alerts" };
   return { page: "overview" };
@@ -219,7 +219,7 @@ export class App {
         return;
       }
       case "incidents": {
-        const page = new IncidentsPage(this.transport, this.state, route.check);
+        const page = new IncidentsPage(this.transport, this.state, route.query);
         this.page = page;
         this.render();
         return page.load();

@@ -327,11 +327,24 @@ format?: string,
  */
 check?: string,
 /**
- * Only rows at or after this time (RFC 3339).
+ * Only the rows of this group's checks.
+ */
+group?: string,
+/**
+ * Only results or incidents of this class of failure.
+ */
+class?: FailureClass,
+/**
+ * Only rows at or after this time (RFC 3339); incidents open at some time after
+ * it. Or give `range`.
  */
 from?: string,
 /**
- * Only rows before this time (RFC 3339).
+ * Only rows within this long before `to` (a duration: `24h`, `7d`).
+ */
+range?: string,
+/**
+ * Only rows before this time (RFC 3339); incidents started before it.
  */
 to?: string, };
 
@@ -505,6 +518,26 @@ export type IncidentsArgs = {
  * Only this check's.
  */
 check?: string,
+/**
+ * Only those of this group's checks.
+ */
+group?: string,
+/**
+ * Only those of this class of failure (`timeout`, `refused`, ...).
+ */
+class?: FailureClass,
+/**
+ * Only those open at some time at or after this (RFC 3339); or give `range`.
+ */
+from?: string,
+/**
+ * Only those open within this long before `to` (a duration: `24h`, `7d`).
+ */
+range?: string,
+/**
+ * Only those started before this (RFC 3339); default now.
+ */
+to?: string,
 /**
  * Only open ones.
  */

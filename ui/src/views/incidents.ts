@@ -1,11 +1,12 @@
 // The incidents page: open and past incidents with duration and cause, filtered by
-// check; and the table the check page shares, with each incident's response
-// (acknowledge, notes).
+// check, group, class of failure and time (the filters live in the page's address, so
+// a filtered list can be shared and gone back to); and the table the check page
+// shares, with each incident's response (acknowledge, notes).
 
 import { html, nothing, render } from "lit-html";
 import { repeat } from "lit-html/directives/repeat.js";
 
-import { ACKNOWLEDGE, FAILURE_CLASS_WORDS, REQUESTER_WORDS, RUN_STATUS_WORDS } from "../api/types";
+import { ACKNOWLEDGE, FAILURE_CLASS_WORDS, HISTORY_RANGES, REQUESTER_WORDS, RUN_STATUS_WORDS, type FailureClass } from "../api/types";
 import { asApiError, type ApiError, type Incident, type Transport } from "../client";
 import { badge, failure, load, loaded, LOADING, prose, type Loaded } from "../dom";
 import { byName, formatDuration, formatTime, type LiveState } from "../model";
@@ -124,11 +125,36 @@ export function incidentTable(
   </table>`;
 }
 
+/** Which incidents the page lists: each filter empty when not used. */
+export interface IncidentQuery {
+  check: string;
+  group: string;
+  class: string;
+  /** How far back from now, as the core names its ranges (`24h`, `7d`). */
+  range: string;
+  open: boolean;
+}
+
+const FILTERS = ["check", "group", "class", "range"] as const;
+
+/** The filters in an address's query (`#/incidents?group=web&range=7d`). */
+export function incidentQuery(params: URLSearchParams): IncidentQuery {
+  const [check, group, klass, range] = FILTERS.map((name) => params.get(name) ?? "");
+  return { check, group, class: klass, range, open: params.get("open") === "true" };
+}
+
+/** The page's address for these filters. */
+export function incidentsHash(query: IncidentQuery): string {
+  const params = new URLSearchParams();
+  for (const name of FILTERS) if (query[name]) params.set(name, query[name]);
+  if (query.open) params.set("open", "true");
+  const search = params.toString();
+  return search ? `#/incidents?${search}` : "#/incidents";
+}
+
 export class IncidentsPage {
   readonly element = document.createElement("section");
   private incidents: Loaded<Incident[]> = LOADING;
-  private check: string;
-  private openOnly = false;
   /** Why the last export failed, until the next. */
   private exportFailed: unknown = null;
   private readonly responding: Responding;
@@ -136,20 +162,23 @@ export class IncidentsPage {
   constructor(
     private readonly transport: Transport,
     private readonly state: LiveState,
-    check: string | null,
+    private readonly query: IncidentQuery,
   ) {
     this.element.className = "incidents-page";
     this.element.setAttribute("aria-label", "Incidents");
-    this.check = check ?? "";
     this.responding = new Responding(transport, () => void this.load());
   }
 
   async load(): Promise<void> {
     this.render();
+    const q = this.query;
     this.incidents = await load(async () => {
       const { incidents } = await this.transport.call("incidents", {
-        check: this.check || undefined,
-        open: this.openOnly || undefined,
+        check: q.check || undefined,
+        group: q.group || undefined,
+        class: (q.class || undefined) as FailureClass | undefined,
+        range: q.range || undefined,
+        open: q.open || undefined,
         limit: 500,
       });
       return incidents;
@@ -162,7 +191,15 @@ export class IncidentsPage {
     const download = this.transport.download?.bind(this.transport);
     if (!download) return;
     try {
-      const { name, file } = await download({ what: "incidents", format, check: this.check || undefined });
+      const q = this.query;
+      const { name, file } = await download({
+        what: "incidents",
+        format,
+        check: q.check || undefined,
+        group: q.group || undefined,
+        class: (q.class || undefined) as FailureClass | undefined,
+        range: q.range || undefined,
+      });
       const link = document.createElement("a");
       link.href = URL.createObjectURL(file);
       link.download = name;
@@ -178,27 +215,35 @@ export class IncidentsPage {
   render(): void {
     const checks = [...this.state.checks.values()].sort((a, b) => byName(a.name, b.name));
     const names = new Map(checks.map((c) => [c.id, c.name]));
-    const choose = (event: Event) => {
-      const check = (event.target as HTMLSelectElement).value;
-      location.hash = check ? `#/incidents?check=${encodeURIComponent(check)}` : "#/incidents";
+    const groups = [...new Set(checks.flatMap((c) => (c.group ? [c.group] : [])))].sort(byName);
+    const classes = (Object.entries(FAILURE_CLASS_WORDS) as [FailureClass, string][]).sort((a, b) => byName(a[1], b[1]));
+    const q = this.query;
+    const choose = (change: Partial<IncidentQuery>) => {
+      location.hash = incidentsHash({ ...q, ...change });
     };
+    const select = (name: (typeof FILTERS)[number], label: string, all: string, options: [string, string][]) =>
+      html`<select
+        aria-label=${label}
+        id="incident-${name}"
+        @change=${(event: Event) => choose({ [name]: (event.target as HTMLSelectElement).value })}
+      >
+        <option value="" ?selected=${q[name] === ""}>${all}</option>
+        ${options.map(([value, text]) => html`<option value=${value} ?selected=${value === q[name]}>${text}</option>`)}
+      </select>`;
     render(
       html`<div class="toolbar">
           <h2>Incidents</h2>
           <div class="filters">
-            <select aria-label="Check" id="incident-check" @change=${choose}>
-              <option value="" ?selected=${this.check === ""}>all checks</option>
-              ${checks.map((c) => html`<option value=${c.id} ?selected=${c.id === this.check}>${c.name}</option>`)}
-            </select>
+            ${select("check", "Check", "all checks", checks.map((c) => [c.id, c.name]))}
+            ${groups.length > 0 ? select("group", "Group", "all groups", groups.map((g) => [g, g])) : nothing}
+            ${select("class", "Class of failure", "every cause", classes)}
+            ${select("range", "Time", "any time", HISTORY_RANGES.map((r) => [r.range, `last ${r.label}`]))}
             <label
               ><input
                 type="checkbox"
                 id="open-only"
-                .checked=${this.openOnly}
-                @change=${(event: Event) => {
-                  this.openOnly = (event.target as HTMLInputElement).checked;
-                  void this.load();
-                }}
+                .checked=${q.open}
+                @change=${(event: Event) => choose({ open: (event.target as HTMLInputElement).checked })}
               />
               open only</label
             >

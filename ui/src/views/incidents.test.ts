@@ -1,0 +1,63 @@
+// @vitest-environment happy-dom
+import { describe, expect, it } from "vitest";
+
+import type { ExportArgs, IncidentsArgs, Transport } from "../client";
+import { check } from "../fixtures";
+import { LiveState } from "../model";
+import { incidentQuery, IncidentsPage, incidentsHash } from "./incidents";
+
+/** A transport that answers the incident list with nothing and keeps what it was asked. */
+function recording() {
+  const asked: IncidentsArgs[] = [];
+  const exported: ExportArgs[] = [];
+  const transport: Transport = {
+    kind: "http",
+    call: (async (op: string, args: IncidentsArgs) => {
+      if (op !== "incidents") throw new Error(`unexpected ${op}`);
+      asked.push(args);
+      return { incidents: [] };
+    }) as Transport["call"],
+    subscribe: () => () => {},
+    download: async (args) => {
+      exported.push(args);
+      return { name: "x.csv", file: new Blob([""]) };
+    },
+  };
+  return { transport, asked, exported };
+}
+
+describe("the incidents page", () => {
+  it("keeps its filters in the address, and reads them back", () => {
+    const query = { check: "", group: "web & db", class: "timeout", range: "7d", open: true };
+    const hash = incidentsHash(query);
+    expect(hash).toBe("#/incidents?group=web+%26+db&class=timeout&range=7d&open=true");
+    expect(incidentQuery(new URLSearchParams(hash.split("?")[1]))).toEqual(query);
+    expect(incidentsHash({ check: "", group: "", class: "", range: "", open: false })).toBe("#/incidents");
+  });
+
+  it("asks the core for what its filters name, exports the same, and offers the groups and classes", async () => {
+    const state = new LiveState();
+    state.replaceChecks([check("api", { group: "web" }), check("db", { group: "data" }), check("solo", { group: null })]);
+    const { transport, asked, exported } = recording();
+    const query = { check: "", group: "web", class: "refused", range: "24h", open: false };
+    const page = new IncidentsPage(transport, state, query);
+    document.body.replaceChildren(page.element);
+    await page.load();
+    expect(asked).toEqual([{ check: undefined, group: "web", class: "refused", range: "24h", open: undefined, limit: 500 }]);
+    const options = (id: string) =>
+      [...document.querySelectorAll<HTMLOptionElement>(`#incident-${id} option`)].map((o) => [o.value, o.hasAttribute("selected")]);
+    expect(options("group")).toEqual([["", false], ["data", false], ["web", true]]);
+    expect(options("class").find(([value]) => value === "refused")).toEqual(["refused", true]);
+    expect(options("range").find(([, selected]) => selected)).toEqual(["24h", true]);
+    expect(document.querySelector("#incident-range option[value='7d']")?.textContent).toBe("last 7 d");
+
+    document.querySelector<HTMLButtonElement>("button[data-export=csv]")!.click();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(exported).toEqual([{ what: "incidents", format: "csv", check: undefined, group: "web", class: "refused", range: "24h" }]);
+
+    const group = document.querySelector<HTMLSelectElement>("#incident-group")!;
+    group.value = "data";
+    group.dispatchEvent(new Event("change"));
+    expect(location.hash).toBe("#/incidents?group=data&class=refused&range=24h");
+  });
+});
