@@ -15,6 +15,32 @@ pub const LAG_BUCKETS_US: [u64; 13] = [
     1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000,
 ];
 
+/// Why history commits fail, as far as the database says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteFault {
+    Other = 0,
+    DiskFull = 1,
+    ReadOnly = 2,
+}
+
+impl WriteFault {
+    pub fn of(error: &rusqlite::Error) -> WriteFault {
+        match error.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => WriteFault::DiskFull,
+            Some(rusqlite::ErrorCode::ReadOnly) | Some(rusqlite::ErrorCode::PermissionDenied) => WriteFault::ReadOnly,
+            _ => WriteFault::Other,
+        }
+    }
+
+    pub fn from_figure(value: u64) -> WriteFault {
+        match value {
+            1 => WriteFault::DiskFull,
+            2 => WriteFault::ReadOnly,
+            _ => WriteFault::Other,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct OwnFigures {
     /// Results waiting in the write queue.
@@ -27,6 +53,8 @@ pub struct OwnFigures {
     pub write_failures: AtomicU64,
     /// 1 while the last commit failed (the disk full or read-only), 0 once one passes.
     pub write_failing: AtomicU64,
+    /// Why the last failing commit failed: a [`WriteFault`] as a number.
+    pub write_fault: AtomicU64,
     /// Rows written since start.
     pub rows_written: AtomicU64,
     /// Probes run since start.

@@ -362,6 +362,36 @@ pub fn own_trouble(line: &str) -> String {
     format!("⚠ Watchkeeper: {line}")
 }
 
+/// The `/healthz` line while history commits fail: why, as far as the database said,
+/// the free space where it writes, and what is kept meanwhile.
+pub fn history_failing(
+    fault: crate::figures::WriteFault,
+    free: Option<u64>,
+    dir: &std::path::Path,
+    kept: u64,
+) -> String {
+    use crate::figures::WriteFault;
+    let free = free.map_or_else(String::new, |free| format!(", {} free", crate::units::format_size(free)));
+    let kept = format!("{kept} results and changes are kept in memory and written once it takes them");
+    match fault {
+        WriteFault::DiskFull => {
+            format!("history: disk full ({}{free}): {kept}; free some space there", dir.display())
+        }
+        WriteFault::ReadOnly => format!(
+            "history: the database became read-only ({}): {kept}; make it writable by the user Watchkeeper runs as",
+            dir.display()
+        ),
+        WriteFault::Other => {
+            format!("history: commits are failing ({}{free}): {kept}; the log in the data dir says why", dir.display())
+        }
+    }
+}
+
+/// The `/healthz` line once results were dropped to keep memory bounded.
+pub fn results_dropped(dropped: u64) -> String {
+    format!("history: {dropped} results dropped: the write queue was full (writes lagged or failed too long)")
+}
+
 /// The `/healthz` line once a panic was caught: Watchkeeper goes on, but it is a bug.
 pub fn panics_seen(count: u64, last: &str) -> String {
     let caught = if count == 1 { "1 panic".to_owned() } else { format!("{count} panics") };

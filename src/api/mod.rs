@@ -848,27 +848,28 @@ pub async fn action_runs(engine: &Engine, args: dto::ActionRunsArgs) -> Result<d
 }
 
 pub fn health(engine: &Engine) -> dto::HealthDto {
+    use crate::figures::OwnFigures;
     let mut degraded = engine.degraded();
     let figures = engine.figures();
     // Read now: a disk that filled up or was freed since the start says so.
     let data_dir = engine.store().path().parent().unwrap_or(std::path::Path::new("."));
-    if let Some(free) = crate::doctor::free_space(data_dir).filter(|free| *free < crate::doctor::LOW_DISK) {
+    let free = crate::doctor::free_space(data_dir);
+    let failing = OwnFigures::get(&figures.write_failing) > 0;
+    // While commits fail (kept in memory and retried, nothing lost yet), not after.
+    if failing {
+        let fault = crate::figures::WriteFault::from_figure(OwnFigures::get(&figures.write_fault));
+        degraded.push(crate::words::history_failing(fault, free, data_dir, OwnFigures::get(&figures.queue_depth)));
+    }
+    if let Some(free) = free.filter(|free| *free < crate::doctor::LOW_DISK && !failing) {
         degraded.push(format!(
             "history: only {} free on the disk of {}; writes may fail: free some space",
             crate::units::format_size(free),
             data_dir.display()
         ));
     }
-    // While commits fail (kept in memory and retried, nothing lost yet), not after.
-    if crate::figures::OwnFigures::get(&figures.write_failing) > 0 {
-        let failures = crate::figures::OwnFigures::get(&figures.write_failures);
-        degraded.push(format!(
-            "history: commits are failing ({failures} tries so far; the disk is full or read-only?): results are kept in memory and written once it takes them; free some space, the log in the data dir says why"
-        ));
-    }
-    let dropped = crate::figures::OwnFigures::get(&figures.dropped);
+    let dropped = OwnFigures::get(&figures.dropped);
     if dropped > 0 {
-        degraded.push(format!("history: {dropped} results dropped because the write queue was full"));
+        degraded.push(crate::words::results_dropped(dropped));
     }
     degraded.extend(engine.failing_channels());
     if let Some(seen) = crate::panics::seen() {

@@ -329,6 +329,7 @@ fn run(
             Err(e) => {
                 failing = true;
                 figures.write_failing.store(1, Ordering::Relaxed);
+                figures.write_fault.store(crate::figures::WriteFault::of(&e) as u64, Ordering::Relaxed);
                 figures.write_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(error = %e, pending = batch.len(), "history batch failed to commit; it will be tried again");
                 answer_failure(&mut batch, &e.to_string());

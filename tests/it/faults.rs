@@ -459,28 +459,50 @@ async fn a_full_disk_is_told_survived_and_recovered_from() {
             .unwrap()
             .iter()
             .filter_map(|d| d.as_str())
-            .find(|d| d.starts_with("history: commits are failing"))
+            .find(|d| d.starts_with("history: disk full"))
             .map(str::to_owned)
     };
     let said = crate::support::eventually(Duration::from_secs(60), "healthz tells the failing commits", || async {
         failing(&daemon.get("/healthz").await)
     })
     .await;
-    assert!(said.contains("free some space"), "{said}");
-    let health = daemon.get("/healthz").await;
-    assert!(health["degraded"].to_string().contains("history: only 0B free on the disk of"), "{health}");
+    let expected = format!("history: disk full ({}, 0B free): ", data.display());
+    assert!(said.starts_with(&expected) && said.ends_with("; free some space there"), "{said}");
+    let kept: u64 = said[expected.len()..].split(' ').next().unwrap().parse().expect("how many are kept");
+    assert!(kept > 0, "{said}");
+    let full_since = chrono::Utc::now().timestamp_millis();
     // Watching goes on: results still come (in memory), the API answers.
     target.set(crate::support::Behaviour::Status(503));
     daemon.wait_status("c00", "down", Duration::from_secs(30)).await;
     target.set(crate::support::Behaviour::Ok);
     daemon.wait_status("c00", "up", Duration::from_secs(30)).await;
 
+    // Until the queue holds a few seconds of results.
+    crate::support::eventually(Duration::from_secs(60), "results pile up in memory", || async {
+        let said = failing(&daemon.get("/healthz").await)?;
+        let kept: u64 = said[expected.len()..].split(' ').next()?.parse().ok()?;
+        (kept >= 400).then_some(())
+    })
+    .await;
+    let freed_at = chrono::Utc::now().timestamp_millis();
     std::fs::remove_file(&filler).unwrap();
     crate::support::eventually(Duration::from_secs(60), "healthz is clear once the disk takes writes", || async {
         failing(&daemon.get("/healthz").await).is_none().then_some(())
     })
     .await;
+    let health = daemon.get("/healthz").await;
+    assert!(!health["degraded"].to_string().contains("dropped"), "the queue held them all: {health}");
     let history = crate::support::daemon::open_history(&data);
+    // What was probed while the disk was full is history now: a check at 100 ms has
+    // its results of that time (half of them at least, on a loaded machine).
+    let kept: i64 = history
+        .query_row(
+            "SELECT count(*) FROM results WHERE check_id = 'c07' AND at >= ?1 AND at < ?2",
+            [full_since, freed_at],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(kept * 100 * 2 >= freed_at - full_since, "{kept} results in {} ms of a full disk", freed_at - full_since);
     let incidents: i64 =
         history.query_row("SELECT count(*) FROM incidents WHERE check_id = 'c00'", [], |r| r.get(0)).unwrap();
     assert_eq!(incidents, 1, "the incident of the full-disk time was kept and written");
