@@ -55,6 +55,12 @@ pub struct OwnFigures {
     pub write_failing: AtomicU64,
     /// Why the last failing commit failed: a [`WriteFault`] as a number.
     pub write_fault: AtomicU64,
+    /// Bytes the history uses (its pages less the free ones), as of the last commit.
+    pub db_bytes: AtomicU64,
+    /// Rows pruned before their time to keep the history under `max_db_size`.
+    pub size_pruned: AtomicU64,
+    /// 1 while the history is over `max_db_size` with nothing left to prune.
+    pub size_at_floor: AtomicU64,
     /// Rows written since start.
     pub rows_written: AtomicU64,
     /// Probes run since start.

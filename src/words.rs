@@ -387,6 +387,19 @@ pub fn history_failing(
     }
 }
 
+/// The `/healthz` line while the history is over `max_db_size` with nothing left that
+/// may be pruned for size.
+pub fn over_size_cap(used: u64, max: u64) -> String {
+    use crate::store::size::{RECENT_FLOOR, ROLLUP_FLOOR};
+    format!(
+        "history: {} in use, over max_db_size ({}), with only the last {} of results and {} of rollups left to prune from: raise max_db_size, or watch fewer checks or less often",
+        crate::units::format_size(used),
+        crate::units::format_size(max),
+        crate::units::format_duration(RECENT_FLOOR),
+        crate::units::format_duration(ROLLUP_FLOOR),
+    )
+}
+
 /// The `/healthz` line once results were dropped to keep memory bounded.
 pub fn results_dropped(dropped: u64) -> String {
     format!("history: {dropped} results dropped: the write queue was full (writes lagged or failed too long)")

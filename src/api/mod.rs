@@ -867,6 +867,11 @@ pub fn health(engine: &Engine) -> dto::HealthDto {
             data_dir.display()
         ));
     }
+    if let Some(max) =
+        engine.config().settings.retention.max_bytes.filter(|_| OwnFigures::get(&figures.size_at_floor) > 0)
+    {
+        degraded.push(crate::words::over_size_cap(OwnFigures::get(&figures.db_bytes), max));
+    }
     let dropped = OwnFigures::get(&figures.dropped);
     if dropped > 0 {
         degraded.push(crate::words::results_dropped(dropped));

@@ -161,6 +161,14 @@ pub struct RawSettings {
     /// than this.
     #[schemars(with = "Option<String>")]
     pub rollup_retention: Option<Spanned<String>>,
+    /// The most disk the history database may use, e.g. `500MB` (default: no cap;
+    /// at least 1MB). Past it the oldest raw results are pruned first, then the oldest
+    /// per-minute rollups, then per-hour and per-day ones, before their retention,
+    /// and the log says so; the last day of results and minutes and 30 days of hours
+    /// and days are always kept (`/healthz` says when those alone pass the cap).
+    /// Incidents, notifications and action runs are never pruned by size.
+    #[schemars(with = "Option<String>")]
+    pub max_db_size: Option<Spanned<String>>,
     /// Default interval for checks that set none, e.g. `30s`.
     #[schemars(with = "Option<String>")]
     pub interval: Option<Spanned<String>>,

@@ -12,6 +12,8 @@ const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 86_400);
 /// How long per-hour rollups are kept when `[settings]` does not say.
 const DEFAULT_ROLLUP_RETENTION: Duration = Duration::from_secs(400 * 86_400);
+/// The least `max_db_size`.
+const MIN_DB_SIZE: u64 = 1_000_000;
 /// Probes in flight across checks, when `[settings]` does not say.
 const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 
@@ -31,7 +33,18 @@ pub(super) fn compile(raw: RawSettings, scope: &mut Scope<'_, '_>) -> (Settings,
         },
         None => DEFAULT_ROLLUP_RETENTION.max(retention),
     };
-    let retention = crate::store::Retention::new(retention, rollup_retention);
+    let max_db_size = match &raw.max_db_size {
+        Some(text) => match scope.size("max_db_size", text) {
+            Some(bytes) if bytes < MIN_DB_SIZE => {
+                let message = "is under 1MB: the history could not keep even a day";
+                scope.error(&text.span(), "max_db_size", message, "set it to at least `1MB`, e.g. `500MB`");
+                None
+            }
+            bytes => bytes,
+        },
+        None => None,
+    };
+    let retention = crate::store::Retention::new(retention, rollup_retention).capped(max_db_size);
     let max_in_flight = match raw.max_in_flight {
         Some(n) if *n.get_ref() == 0 => {
             scope.error(&n.span(), "max_in_flight", "must be at least 1", "set it to 1 or more (default 256)");

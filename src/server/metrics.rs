@@ -100,7 +100,7 @@ pub fn render(engine: &crate::engine::Engine) -> String {
         let _ = writeln!(out, "watchkeeper_action_budget_spent{{action=\"{}\"}} {spent}", label(action));
     }
     let figures = engine.figures();
-    let gauges: [(&str, &str, f64); 8] = [
+    let gauges: [(&str, &str, f64); 10] = [
         (
             "watchkeeper_scheduler_lag_p50_seconds",
             "Median scheduler lag over recent probes.",
@@ -132,6 +132,16 @@ pub fn render(engine: &crate::engine::Engine) -> String {
             OwnFigures::get(&figures.write_failures) as f64,
         ),
         ("watchkeeper_probes_total", "Probes run since start.", OwnFigures::get(&figures.probes) as f64),
+        (
+            "watchkeeper_history_bytes",
+            "Bytes the history database uses (its free pages not counted).",
+            OwnFigures::get(&figures.db_bytes) as f64,
+        ),
+        (
+            "watchkeeper_history_size_pruned_total",
+            "Rows pruned before their retention to keep the history under max_db_size.",
+            OwnFigures::get(&figures.size_pruned) as f64,
+        ),
         (
             "watchkeeper_resident_memory_bytes",
             "Resident memory of the watchkeeper process.",

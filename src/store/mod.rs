@@ -16,6 +16,7 @@ mod incidents;
 mod recovery;
 mod results;
 pub mod rollups;
+pub mod size;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -72,11 +73,19 @@ pub struct Retention {
     pub minutes: Duration,
     /// Per-hour rollups (`[settings] rollup_retention`).
     pub hours: Duration,
+    /// The most bytes the history may use (`[settings] max_db_size`): past it the
+    /// oldest rows are pruned before their time (`size`).
+    pub max_bytes: Option<u64>,
 }
 
 impl Retention {
     pub fn new(results: Duration, rollups: Duration) -> Retention {
-        Retention { results, minutes: results.max(MINUTE_ROLLUPS_KEPT).min(rollups), hours: rollups }
+        Retention { results, minutes: results.max(MINUTE_ROLLUPS_KEPT).min(rollups), hours: rollups, max_bytes: None }
+    }
+
+    /// The same, capped at `max_bytes`.
+    pub fn capped(self, max_bytes: Option<u64>) -> Retention {
+        Retention { max_bytes, ..self }
     }
 
     /// The oldest time each kind of row is kept for, at `now`.
@@ -272,7 +281,15 @@ impl Store {
             Err(StoreError::Corrupt { .. }) | Err(StoreError::Sqlite(_))
                 if matches!(inspect(data_dir), Inspection::Damaged { .. }) =>
             {
-                let aside = path.with_extension(format!("db.corrupt-{}", Utc::now().format("%Y%m%dT%H%M%S")));
+                // A name of its own: one damaged twice in a second keeps both.
+                let stamp = Utc::now().format("%Y%m%dT%H%M%S");
+                let aside = (0..u32::MAX)
+                    .map(|n| match n {
+                        0 => path.with_extension(format!("db.corrupt-{stamp}")),
+                        n => path.with_extension(format!("db.corrupt-{stamp}-{n}")),
+                    })
+                    .find(|p| !p.exists())
+                    .unwrap_or_else(|| path.with_extension(format!("db.corrupt-{stamp}-last")));
                 std::fs::rename(&path, &aside).map_err(|e| StoreError::Corrupt {
                     path: path.clone(),
                     detail: format!("cannot move it aside: {e}"),
@@ -291,6 +308,9 @@ impl Store {
         // is refused here, named, not at the first commit.
         let version: u32 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         connection.pragma_update(None, "user_version", version)?;
+        // A database kept before incremental vacuum gets it (when small), once whole
+        // and known to be writable.
+        size::convert_to_give_back(&connection)?;
         drop(connection);
         let reader = open_connection(&path)?;
         Ok((Store { path, reader: Arc::new(Mutex::new(reader)) }, report))
@@ -574,8 +594,15 @@ impl Store {
 const WRITER_CACHE_KB: (i64, i64) = (256, 16384);
 
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let new = std::fs::metadata(path).map_or(true, |m| m.len() == 0);
     let connection = Connection::open(path)?;
     connection.busy_timeout(Duration::from_secs(5))?;
+    // Freed pages go back to the disk (`size`): set in a new database before WAL and its
+    // first table (asked of an existing one it would write its header, even a damaged
+    // one's); one kept before is converted by `migrate`.
+    if new {
+        connection.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
+    }
     connection.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;

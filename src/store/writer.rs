@@ -24,6 +24,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::rollups::{Additions, Resolution, Rollups, Written};
+use super::size;
 use super::Horizons;
 use super::{
     action_runs, alerts, check_state, incidents, recovery, results, rollups, IncidentRecord, NewActionRun,
@@ -258,6 +259,9 @@ fn run(
     let mut backlog = false;
     let mut failing = false;
     let mut stop_tries = 0;
+    // Pruning for `max_db_size` until the history is under its low mark.
+    let mut trimming = false;
+    let gives_back = size::gives_back(&connection).unwrap_or(false);
     loop {
         if batch.is_empty() {
             let Some(first) = receiver.blocking_recv() else { return };
@@ -283,8 +287,12 @@ fn run(
         let prune_before = due.then(|| retention.horizons(Utc::now()));
         let started = Instant::now();
         let stopping = batch.iter().any(|op| matches!(op, WriteOp::Stop));
+        // Measured after every batch (two header reads); trimmed only with a cap.
+        let cap = retention
+            .max_bytes
+            .map_or((u64::MAX, u64::MAX), |max| (max, if trimming { size::low_mark(max) } else { max }));
         let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            write(&mut connection, &batch, prune_before, &rollups)
+            write(&mut connection, &batch, prune_before, cap, &rollups)
         }));
         let Ok(written) = written else {
             rollups.clear();
@@ -300,8 +308,16 @@ fn run(
             continue;
         };
         match written {
-            Ok((ids, written)) => {
+            Ok((ids, written, trim)) => {
                 rollups.keep(written);
+                trimming = sized(trim, trimming, cap.0, figures);
+                if gives_back {
+                    match size::give_back(&connection) {
+                        Ok(0) => {}
+                        Ok(pages) => tracing::debug!(pages, "free pages given back to the disk"),
+                        Err(e) => tracing::warn!(error = %e, "giving free pages back to the disk failed"),
+                    }
+                }
                 if failing {
                     tracing::info!("history commits pass again");
                 }
@@ -352,6 +368,34 @@ fn run(
             return;
         }
     }
+}
+
+/// Keeps the figures of a committed batch's trim and says when pruning for size starts,
+/// ends or can go no further; whether trimming goes on.
+fn sized(trim: size::Trim, trimming: bool, max: u64, figures: &OwnFigures) -> bool {
+    figures.db_bytes.store(trim.used, Ordering::Relaxed);
+    let deleted: usize = trim.deleted.iter().sum();
+    figures.size_pruned.fetch_add(deleted as u64, Ordering::Relaxed);
+    let was_at_floor = figures.size_at_floor.swap(trim.at_floor as u64, Ordering::Relaxed) == 1;
+    if trim.at_floor && !was_at_floor {
+        tracing::warn!(used = trim.used, max, "history over max_db_size with nothing left to prune before its floors");
+    }
+    if deleted > 0 && !trimming {
+        let [results, minutes, hours, days] = trim.deleted;
+        tracing::warn!(
+            used = trim.used,
+            max,
+            results,
+            minutes,
+            hours,
+            days,
+            "history at max_db_size: pruning the oldest results, then rollups, before their retention"
+        );
+    }
+    if trimming && !trim.over {
+        tracing::info!(used = trim.used, max, "history back under max_db_size");
+    }
+    trim.over
 }
 
 /// Waits `BATCH_WINDOW` for more to commit together, or less when an urgent operation
@@ -413,8 +457,9 @@ fn write(
     connection: &mut Connection,
     batch: &[WriteOp],
     prune_before: Option<Horizons>,
+    (max, threshold): (u64, u64),
     kept: &Rollups,
-) -> rusqlite::Result<(Vec<i64>, Written)> {
+) -> rusqlite::Result<(Vec<i64>, Written, size::Trim)> {
     let tx = connection.transaction()?;
     let mut ids = Vec::new();
     let mut additions = Additions::default();
@@ -483,8 +528,10 @@ fn write(
             tracing::info!(pruned, minutes, hours, "old results and rollups pruned");
         }
     }
+    // The cap, measured after this batch's rows (and the retention's pruning).
+    let trim = size::trim(&tx, Utc::now().timestamp_millis(), max, threshold)?;
     tx.commit()?;
-    Ok((ids, written))
+    Ok((ids, written, trim))
 }
 
 #[cfg(test)]

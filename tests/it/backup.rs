@@ -84,6 +84,22 @@ async fn a_damaged_history_is_replaced_by_the_newest_backup_that_reads() {
     assert!(listed.iter().any(|i| i["id"] == incident), "{listed:?}");
     let (code, out, _) = run_cli(&["db", "check", "--data-dir", &data_arg]);
     assert_eq!(code, 0, "the restored history is whole: {out}");
+    let dir = daemon.stop();
+
+    // Cut mid-page (a disk that filled, a copy that stopped): damaged as well, and put
+    // back from the backup the same way.
+    let len = std::fs::metadata(&history).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&history).unwrap().set_len(len / 2 + 1000).unwrap();
+    let cut = std::fs::read(&history).unwrap();
+    let daemon = Daemon::start_in(dir).await;
+    let health = daemon.get("/healthz").await;
+    let said = health["degraded"].as_array().unwrap().iter().filter_map(|d| d.as_str()).find(|d| d.contains("damaged"));
+    let said = said.unwrap_or_else(|| panic!("healthz tells the cut file: {health}"));
+    assert!(said.contains("restored from the backup"), "{said}");
+    let aside = said.split("moved to ").nth(1).and_then(|rest| rest.split(';').next()).expect("where it went");
+    assert_eq!(std::fs::read(aside).unwrap(), cut, "the cut file is kept as it was");
+    let listed = daemon.incidents().await;
+    assert!(listed.iter().any(|i| i["id"] == incident), "{listed:?}");
     daemon.stop();
 }
 

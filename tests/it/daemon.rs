@@ -482,6 +482,8 @@ async fn the_token_survives_restarts_and_rotates_on_demand() {
     assert_eq!(status, 200);
 
     // Rotated while it runs: the old token is refused at once, the CLI follows api.json.
+    // (Once the check is up: `status` exits 3 while the overall status is unknown.)
+    daemon.wait_status("api", "up", std::time::Duration::from_secs(20)).await;
     let (code, out, err) = daemon.cli(&["token", "rotate"]).await;
     assert_eq!(code, 0, "{out}{err}");
     let api: serde_json::Value =

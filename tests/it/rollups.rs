@@ -321,3 +321,140 @@ async fn pruned_results_keep_their_rollups() {
     let failures: u64 = points.iter().map(|(_, r)| r.failures()).sum();
     assert_eq!(failures, 4);
 }
+
+/// Bytes the history's pages use (the free ones not counted), and its pages in all.
+fn pages(store: &Store) -> (u64, u64) {
+    store
+        .read_now(|c| {
+            let count: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            let free: i64 = c.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+            let size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            Ok((((count - free) * size) as u64, (count * size) as u64))
+        })
+        .unwrap()
+}
+
+fn count(store: &Store, sql: &'static str) -> i64 {
+    store.read_now(move |c| c.query_row(sql, [], |r| r.get(0))).unwrap()
+}
+
+/// `max_db_size`: past it the oldest raw results go first, the rollups stay and the
+/// charts still read them; then the oldest minute rollups; never the last day's results
+/// nor a month of hours, and the figures say when only those are left. Freed pages go
+/// back to the disk a step at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_size_cap_prunes_the_oldest_results_then_rollups_and_gives_the_space_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(dir.path()).unwrap();
+    let mode: i64 = store.read_now(|c| c.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))).unwrap();
+    assert_eq!(mode, 2, "a new history gives freed pages back (incremental vacuum)");
+    // On the hour, so a day of results fills whole minutes and hours.
+    let now = Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
+    let message = "x".repeat(100);
+    let sized = |max: u64| {
+        Retention::new(Duration::from_secs(400 * 86_400), Duration::from_secs(400 * 86_400)).capped(Some(max))
+    };
+    // Writes results of two checks, one a second from `from_ms` for `seconds`, flushing
+    // as it goes; then flushes (each an empty batch, trimmed in turn) until the cap is
+    // met or `max_flushes` pass.
+    let fill = |figures: Arc<OwnFigures>, max: u64, from_ms: i64, seconds: i64, max_flushes: usize| {
+        let (store, message) = (store.clone(), message.clone());
+        async move {
+            let writer = store.writer(sized(max), 4, figures.clone()).unwrap();
+            let handle = writer.handle();
+            for s in 0..seconds {
+                for check in ["a", "b"] {
+                    let mut r = result(check, from_ms + s * 1000, Status::Up, Some(2000));
+                    r.message = message.clone();
+                    handle.result(r, state(check, false));
+                }
+                if s % 2000 == 1999 {
+                    handle.flush().await.unwrap();
+                }
+            }
+            handle.flush().await.unwrap();
+            for _ in 0..max_flushes {
+                if OwnFigures::get(&figures.db_bytes) <= max {
+                    break;
+                }
+                handle.flush().await.unwrap();
+            }
+            writer.stop().await;
+        }
+    };
+
+    // A day of results two days ago (some 30 MB) under a 5 MB cap.
+    let figures = Arc::new(OwnFigures::default());
+    let day_ago = |days: i64| now - days * 86_400_000;
+    fill(figures.clone(), 5_000_000, day_ago(3), 86_400, 200).await;
+    let (used, _) = pages(&store);
+    assert!(used <= 5_000_000, "under the cap: {used} bytes in use");
+    assert!(OwnFigures::get(&figures.size_pruned) > 100_000, "the oldest results were pruned");
+    let oldest_kept = count(&store, "SELECT MIN(at) FROM results");
+    let newest = count(&store, "SELECT MAX(at) FROM results");
+    assert_eq!(newest, day_ago(3) + 86_399_000, "the newest results are kept");
+    let kept = count(&store, "SELECT COUNT(*) FROM results");
+    assert_eq!(
+        kept,
+        (newest - oldest_kept) / 1000 * 2 + 2,
+        "every result since the oldest kept: the oldest went first"
+    );
+    let minutes = count(&store, "SELECT COUNT(*) FROM rollup_minute");
+    assert_eq!(minutes, 2 * 1440, "the rollups stay while results can go");
+    let rolled: i64 = count(&store, "SELECT SUM(count) FROM rollup_hour");
+    assert_eq!(rolled, 2 * 86_400, "the hours still count every result");
+
+    // Freed pages go back to the disk, a step a batch: the file shrinks toward the cap.
+    let (_, before) = pages(&store);
+    let writer = store.writer(sized(5_000_000), 4, Arc::new(OwnFigures::default())).unwrap();
+    for _ in 0..100 {
+        writer.handle().flush().await.unwrap();
+    }
+    writer.stop().await;
+    let (used, file) = pages(&store);
+    assert!(file < before && file <= used + 2 * 1024 * 1024, "given back: {before} → {file} bytes ({used} in use)");
+
+    // A tighter cap: the old results all go, then the minutes (the oldest first, a
+    // chunk a batch: here one chunk); a month of hours stays.
+    let figures = Arc::new(OwnFigures::default());
+    fill(figures.clone(), 300_000, day_ago(3), 0, 400).await;
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM results"), 0);
+    let minutes_left = count(&store, "SELECT COUNT(*) FROM rollup_minute");
+    assert!(minutes_left < minutes, "minute rollups pruned once results were gone: {minutes_left}");
+    assert!(pages(&store).0 <= 300_000, "under the cap");
+    assert_eq!(count(&store, "SELECT SUM(count) FROM rollup_hour"), 2 * 86_400, "a month of hours is never pruned");
+    assert_eq!(OwnFigures::get(&figures.size_at_floor), 0);
+
+    // The last day's results are never pruned: over the cap with only them, it says so.
+    let figures = Arc::new(OwnFigures::default());
+    fill(figures.clone(), 1_000_000, now - 3_600_000, 3000, 5).await;
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM results"), 6000, "the last hour's results, all kept");
+    assert_eq!(OwnFigures::get(&figures.size_at_floor), 1, "over the cap with nothing it may prune");
+}
+
+/// A history kept before incremental vacuum was on is converted at its next open.
+#[test]
+fn an_older_history_is_converted_to_give_space_back() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path()).unwrap());
+    let raw = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();
+    raw.execute_batch("PRAGMA auto_vacuum = NONE; VACUUM;").unwrap();
+    let mode: i64 = raw.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, 0, "as a database of an earlier version");
+    drop(raw);
+    let (store, _) = Store::open(dir.path()).unwrap();
+    let mode: i64 = store.read_now(|c| c.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))).unwrap();
+    assert_eq!(mode, 2);
+}
+
+#[test]
+fn history_settings_are_checked_where_they_are_written() {
+    crate::support::assert_config_refused(
+        "[settings]\nretention = \"30d\"\nrollup_retention = \"7d\"\nmax_db_size = \"500KB\"\n",
+        &["rollup_retention: is shorter than `retention`", "max_db_size: is under 1MB"],
+    );
+    crate::support::assert_config_refused("[settings]\nmax_db_size = \"lots\"\n", &["max_db_size"]);
+    let config = "[settings]\nmax_db_size = \"500MB\"\n\n[[check]]\nid = \"a\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n";
+    let compiled = watchkeeper::config::compile(config, "test.toml").unwrap().config;
+    assert_eq!(compiled.settings.retention.max_bytes, Some(500_000_000));
+}
