@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tauri::{AppHandle, Emitter as _, Manager as _, State, WebviewUrl, WebviewWindowBuilder};
 use watchkeeper::api::client::{Client, ClientError};
-use watchkeeper::api::dto::{ErrorDto, NoArgs};
+use watchkeeper::api::dto::{ErrorDto, ExportArgs, NoArgs, SavedExportDto};
 
 /// The window's label, as capabilities/main.json names it.
 pub const LABEL: &str = "main";
@@ -45,7 +45,7 @@ pub fn run(data_dir: PathBuf, route: Option<String>) -> anyhow::Result<()> {
                 .build(),
         )
         .manage(core)
-        .invoke_handler(tauri::generate_handler![call, subscribe])
+        .invoke_handler(tauri::generate_handler![call, subscribe, export])
         .setup(move |app| {
             let mut builder = WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App("index.html".into()))
                 .title("Watchkeeper")
@@ -89,6 +89,51 @@ fn js(text: &str) -> String {
 #[tauri::command]
 async fn call(core: State<'_, Core>, op: String, args: Value) -> Result<Value, ErrorDto> {
     core.client.call_named(&op, args).await.map_err(|e| error_of(&core.client, e))
+}
+
+/// Saves an export, streamed from the core, into the user's downloads (the XDG
+/// download dir, else `~/Downloads`, else the data dir), under the name the core gave it
+/// (` (2)` and on when one is there already); where it went.
+#[tauri::command]
+async fn export(app: AppHandle, core: State<'_, Core>, args: ExportArgs) -> Result<SavedExportDto, ErrorDto> {
+    let stream = core.client.export(&args).await.map_err(|e| error_of(&core.client, e))?;
+    let name = stream.file_name.clone().unwrap_or_else(|| "watchkeeper-export".to_owned());
+    let dir = downloads(&app);
+    let path = unused(&dir, &name);
+    let failed = |message: String| ErrorDto {
+        code: "export_not_saved".into(),
+        message,
+        resolution: format!("make {} writable, or export with `watchkeeper export -o FILE`", dir.display()),
+        retry_at: None,
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
+    let (lines, bytes) = stream.save(&path, |_, _| {}).await.map_err(|e| failed(e.to_string()))?;
+    Ok(SavedExportDto { path: path.display().to_string(), lines, bytes })
+}
+
+fn downloads(app: &AppHandle) -> PathBuf {
+    if let Ok(dir) = app.path().download_dir() {
+        return dir;
+    }
+    match app.path().home_dir() {
+        Ok(home) => home.join("Downloads"),
+        Err(_) => app.path().app_data_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    }
+}
+
+/// `NAME` in `dir`, or `NAME (2)`, `NAME (3)`, ... (before its extension) when taken.
+fn unused(dir: &std::path::Path, name: &str) -> PathBuf {
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => (stem, format!(".{extension}")),
+        _ => (name, String::new()),
+    };
+    (1..1000u32)
+        .map(|n| match n {
+            1 => dir.join(name),
+            n => dir.join(format!("{stem} ({n}){extension}")),
+        })
+        .find(|path| !path.exists())
+        .unwrap_or_else(|| dir.join(format!("{stem} ({}){extension}", std::process::id())))
 }
 
 /// An error as the window shows it: as the core said it, or why the core did not answer.
@@ -168,6 +213,17 @@ fn parse_event(event: &str) -> Option<UpdatePayload> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_export_never_replaces_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(unused(dir.path(), "a.csv"), dir.path().join("a.csv"));
+        std::fs::write(dir.path().join("a.csv"), "").unwrap();
+        std::fs::write(dir.path().join("a (2).csv"), "").unwrap();
+        assert_eq!(unused(dir.path(), "a.csv"), dir.path().join("a (3).csv"));
+        std::fs::write(dir.path().join("plain"), "").unwrap();
+        assert_eq!(unused(dir.path(), "plain"), dir.path().join("plain (2)"));
+    }
 
     #[test]
     fn server_sent_events_become_window_updates() {

@@ -68,6 +68,75 @@ impl ClientError {
     }
 }
 
+/// An export as the core streams it, with the file name it gave.
+pub struct ExportStream {
+    /// `watchkeeper-incidents-20261207T101500Z.csv`, from `Content-Disposition`.
+    pub file_name: Option<String>,
+    response: reqwest::Response,
+}
+
+/// Why an export was not written whole.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("the export was cut short: {0}")]
+    Cut(reqwest::Error),
+    #[error("cannot write {place}: {source}")]
+    Write { place: String, source: std::io::Error },
+}
+
+impl ExportStream {
+    /// Writes it into `sink` (`place` names it in errors) as it comes, telling
+    /// `progress` the lines and bytes so far; the lines and bytes in all.
+    pub async fn write_to(
+        mut self,
+        sink: &mut (impl std::io::Write + ?Sized),
+        place: &str,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<(u64, u64), ExportError> {
+        let written = |source| ExportError::Write { place: place.to_owned(), source };
+        let (mut lines, mut bytes) = (0u64, 0u64);
+        while let Some(chunk) = self.response.chunk().await.map_err(ExportError::Cut)? {
+            sink.write_all(&chunk).map_err(written)?;
+            bytes += chunk.len() as u64;
+            lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+            progress(lines, bytes);
+        }
+        sink.flush().map_err(written)?;
+        Ok((lines, bytes))
+    }
+
+    /// Saves it as `path`: written beside it (`NAME.part`) and renamed into place once
+    /// whole, so a cut export never passes for a whole one.
+    pub async fn save(self, path: &Path, progress: impl FnMut(u64, u64)) -> Result<(u64, u64), ExportError> {
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".part");
+        let partial = PathBuf::from(partial);
+        let place = partial.display().to_string();
+        let file =
+            std::fs::File::create(&partial).map_err(|source| ExportError::Write { place: place.clone(), source })?;
+        let mut sink = std::io::BufWriter::new(file);
+        let written = self.write_to(&mut sink, &place, progress).await;
+        drop(sink);
+        let written = match written {
+            Ok(written) => written,
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e);
+            }
+        };
+        std::fs::rename(&partial, path)
+            .map_err(|source| ExportError::Write { place: path.display().to_string(), source })?;
+        Ok(written)
+    }
+}
+
+/// The file name of `attachment; filename="NAME"`, when it is a plain one (no path).
+fn file_name_of(disposition: &str) -> Option<String> {
+    let name = disposition.split("filename=").nth(1)?.trim().trim_matches('"');
+    let plain = !name.is_empty() && !name.contains(['/', '\\']) && !name.starts_with('.');
+    plain.then(|| name.to_owned())
+}
+
 /// Reads `api.json` in a data dir: where the core listens and its token.
 pub fn read_api_file(data_dir: &Path) -> std::io::Result<ApiFile> {
     let text = std::fs::read_to_string(data_dir.join(API_FILE))?;
@@ -164,14 +233,20 @@ impl Client {
     }
 
     /// An export, as the server streams it (a file: CSV or JSON).
-    pub async fn export(&self, args: &super::dto::ExportArgs) -> Result<reqwest::Response, ClientError> {
+    pub async fn export(&self, args: &super::dto::ExportArgs) -> Result<ExportStream, ClientError> {
         let mut fields = match serde_json::to_value(args).map_err(ClientError::BadArgs)? {
             Value::Object(fields) => fields,
             _ => serde_json::Map::new(),
         };
         fields.retain(|_, value| !value.is_null());
         let url = with_query(format!("{}/api/v1/export", self.api.url), &fields);
-        self.send(self.http.get(url)).await
+        let response = self.send(self.http.get(url)).await?;
+        let file_name = response
+            .headers()
+            .get(reqwest::header::CONTENT_DISPOSITION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(file_name_of);
+        Ok(ExportStream { file_name, response })
     }
 
     /// The live updates, as the server sends them (server-sent events), for as long as
@@ -243,6 +318,22 @@ fn segment(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_export_keeps_the_plain_file_name_the_core_gave() {
+        assert_eq!(
+            super::file_name_of("attachment; filename=\"watchkeeper-results-20261207T101500Z.csv\"").as_deref(),
+            Some("watchkeeper-results-20261207T101500Z.csv")
+        );
+        for bad in [
+            "attachment",
+            "attachment; filename=\"../x.csv\"",
+            "attachment; filename=\".hidden\"",
+            "attachment; filename=\"\"",
+        ] {
+            assert_eq!(super::file_name_of(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -1033,6 +1033,16 @@ pub struct ExportArgs {
     pub to: Option<String>,
 }
 
+/// An export the desktop window saved: where, and how much (its lines, the CSV's header
+/// among them, and bytes).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "SavedExport")]
+pub struct SavedExportDto {
+    pub path: String,
+    pub lines: u64,
+    pub bytes: u64,
+}
+
 /// `GET /api/v1/strips?results=N`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]

@@ -26,6 +26,7 @@ pub fn typescript() -> String {
     types.visit::<dto::LiveUpdate>();
     // The export is a file, not an operation's JSON: its arguments alone.
     types.visit::<dto::ExportArgs>();
+    types.visit::<dto::SavedExportDto>();
     let mut table = Table { config: &config, types: &mut types, map: String::new(), routes: String::new() };
     operation::visit_all(&mut table);
     let (map, routes) = (table.map, table.routes);

@@ -88,48 +88,34 @@ pub fn check(data_dir: &Path) -> anyhow::Result<u8> {
 
 /// Exports the history from the running daemon into `output` (or standard output) as it
 /// streams. On a terminal, stderr shows how many rows and bytes have come; a file is
-/// written beside its name and renamed into place once whole, so a cut export never
-/// passes for a whole one.
+/// written beside its name and renamed into place once whole (`ExportStream::save`).
 pub async fn export(
     data_dir: &Path,
     args: watchkeeper::api::dto::ExportArgs,
     output: Option<&Path>,
 ) -> anyhow::Result<u8> {
-    use std::io::{IsTerminal as _, Write as _};
+    use std::io::IsTerminal as _;
     let client = watchkeeper::api::client::Client::discover(data_dir).map_err(super::client_error)?;
-    let mut response = client.export(&args).await.map_err(super::client_error)?;
-    let partial = output.map(|path| path.with_extension(format!("{}.part", args.format.as_deref().unwrap_or("csv"))));
-    let mut sink: Box<dyn std::io::Write> = match &partial {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).map_err(|e| fail(Exit::Io, format!("cannot write {}: {e}", path.display())))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    let progress = std::io::stderr().is_terminal();
-    let (mut bytes, mut rows) = (0u64, 0u64);
+    let stream = client.export(&args).await.map_err(super::client_error)?;
+    let show = std::io::stderr().is_terminal();
     let mut shown = std::time::Instant::now();
-    loop {
-        let chunk = match response.chunk().await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => break,
-            Err(e) => return Err(fail(Exit::Io, format!("the export was cut short: {e}"))),
-        };
-        sink.write_all(&chunk).map_err(|e| fail(Exit::Io, format!("cannot write the export: {e}")))?;
-        bytes += chunk.len() as u64;
-        rows += chunk.iter().filter(|b| **b == b'\n').count() as u64;
-        if progress && shown.elapsed() >= std::time::Duration::from_millis(200) {
+    let progress = |rows: u64, bytes: u64| {
+        if show && shown.elapsed() >= std::time::Duration::from_millis(200) {
             super::progress(format_args!("{rows} rows, {}", format_size(bytes)), false);
             shown = std::time::Instant::now();
         }
-    }
-    sink.flush().map_err(|e| fail(Exit::Io, format!("cannot write the export: {e}")))?;
-    drop(sink);
-    if progress {
+    };
+    let written = match output {
+        Some(path) => stream.save(path, progress).await,
+        None => {
+            stream.write_to(&mut std::io::BufWriter::new(std::io::stdout().lock()), "standard output", progress).await
+        }
+    };
+    let (rows, bytes) = written.map_err(|e| fail(Exit::Io, e.to_string()))?;
+    if show {
         super::progress(format_args!("{rows} rows, {}", format_size(bytes)), true);
     }
-    if let (Some(partial), Some(output)) = (&partial, output) {
-        std::fs::rename(partial, output)
-            .map_err(|e| fail(Exit::Io, format!("cannot move the export to {}: {e}", output.display())))?;
+    if let Some(output) = output {
         say!("exported to {} ({})", output.display(), format_size(bytes));
     }
     Ok(0)

@@ -42,32 +42,56 @@ try {
     const t1 = performance.now();
     return { ms: t1 - t0, visible: [...document.querySelectorAll("tr.check")].filter((r) => !r.hidden).length };
   });
-  // Every row's results strip (a canvas of 30 ticks, filled or kept for results to
-  // come) and its uptime: the page loaded again, and the main thread's work until they
-  // all show.
+  // Every row with its results strip (a canvas of 30 ticks, filled or kept for results
+  // to come, drawn once on screen) and its uptime: the page loaded again, and the main
+  // thread's work until the strips on screen show.
   const strips = await daemon.get("/api/v1/strips");
   const beforeReload = await busy();
   const reloaded = Date.now();
   await page.reload();
+  // The screen filled with rows whose strips are all drawn (rows further down are
+  // drawn a few frames later, their strips once scrolled to), then every row there.
   await page.waitForFunction(
-    (n) => {
-      if (document.querySelectorAll("canvas.strip[data-ticks]").length !== n) return false;
+    () => {
+      let filled = false;
+      const shown = [];
+      for (const w of document.querySelectorAll(".strip-window")) {
+        const box = w.getBoundingClientRect();
+        if (box.top >= innerHeight) {
+          filled = true;
+          break;
+        }
+        if (box.bottom > 0) shown.push(w);
+      }
+      // Drawn from the strips the page fetched (each check has results by now).
+      const drawn = (w) => Number(w.querySelector("canvas.strip")?.dataset.ticks ?? 0) > 0;
+      if (!filled || !shown.every(drawn)) return false;
       window.wkDrawnAt = performance.now();
+      window.wkShown = shown.length;
       return true;
     },
-    COUNT,
+    null,
     { timeout: 60_000, polling: "raf" },
   );
+  await page.waitForFunction((n) => document.querySelectorAll(".strip-window").length === n, COUNT, {
+    timeout: 60_000,
+    polling: "raf",
+  });
+  const allRows = await page.evaluate(() => performance.now() - window.wkDrawnAt);
   const stripsShown = Date.now() - reloaded;
   const afterReload = await busy();
-  // From the last of the status and the strips arriving to every strip on screen: the
-  // JSON read and the overview drawn with 1,000 strips.
+  // From the last of what the overview is drawn from arriving (the status, the strips,
+  // the open incidents and /healthz) to the strips on screen drawn: the JSON read and
+  // the overview's first screen drawn.
   const render = await page.evaluate(() => {
-    const arrived = performance
-      .getEntriesByType("resource")
-      .filter((e) => e.name.includes("/api/v1/strips") || e.name.includes("/api/v1/status"))
-      .map((e) => e.responseEnd);
-    return window.wkDrawnAt - Math.max(...arrived);
+    // The first answer of each (the live stream's hello fetches them all again).
+    const first = new Map();
+    for (const e of performance.getEntriesByType("resource")) {
+      const kind = /\/api\/v1\/(strips|status|incidents)|\/healthz/.exec(e.name)?.[0];
+      if (kind && !(first.get(kind) <= e.responseEnd)) first.set(kind, e.responseEnd);
+    }
+    const arrived = [...first.values()];
+    return { ms: window.wkDrawnAt - Math.max(...arrived), shown: window.wkShown };
   });
   await cdp.send("HeapProfiler.collectGarbage");
   const heap = (await cdp.send("Runtime.getHeapUsage")).usedSize;
@@ -77,9 +101,11 @@ try {
   console.log(`live, ${LIVE_SECS} s: ${perSecond("task")} ms of main-thread work a second (${perSecond("script")} ms of script)`);
   console.log(`search "service 99": ${search.ms.toFixed(1)} ms to the next frame, ${search.visible} rows shown`);
   console.log(
-    `all ${COUNT} strips (${strips.length} ticks each) and uptimes shown ${stripsShown} ms after a reload, ${(afterReload.task - beforeReload.task) * 1000 | 0} ms of main-thread work`,
+    `all ${COUNT} rows, their strips on screen (${strips.length} ticks each) and uptimes shown ${stripsShown} ms after a reload, ${(afterReload.task - beforeReload.task) * 1000 | 0} ms of main-thread work`,
   );
-  console.log(`the overview with every strip drawn ${render.toFixed(1)} ms after its data arrived (goal < 100 ms)`);
+  console.log(
+    `the overview on screen, ${render.shown} rows with their strips drawn, ${render.ms.toFixed(1)} ms after its data arrived (goal < 100 ms); all ${COUNT} rows ${allRows.toFixed(0)} ms later`,
+  );
   console.log(`script heap in use after a collection: ${(heap / 1048576).toFixed(1)} MB`);
 } finally {
   await browser.close();

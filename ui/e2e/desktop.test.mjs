@@ -537,6 +537,20 @@ test("the dashboard window runs an action through Tauri IPC (tauri-driver)", asy
     "return window.__TAURI_INTERNALS__.invoke('plugin:autostart|enable').then(() => 'allowed', (e) => String(e));",
   );
   assert.match(String(refused), /not allowed/i, "autostart is not the window's to call");
+
+  // The incidents page exports into the user's downloads, and says where.
+  await web.script("location.hash = '#/incidents?check=orders-api'");
+  await web.find("table.incidents tr[data-incident]", "the incidents of Orders API");
+  await web.click(await web.find('button[data-export="csv"]', "the export button"));
+  const saved = await web.find(".incidents-page .saved", "where the export went");
+  const said = await web.text(saved);
+  const downloads = path.join(session.env.HOME, "Downloads");
+  const file = readdirSync(downloads).find((name) => /^watchkeeper-incidents-\d{8}T\d{6}Z\.csv$/.test(name));
+  assert.ok(file, `saved in ${downloads}: ${readdirSync(downloads)}`);
+  assert.ok(said.includes(path.join(downloads, file)), said);
+  const lines = readFileSync(path.join(downloads, file), "utf8").trim().split("\r\n");
+  assert.match(lines[0], /^id,check,started_at,/);
+  assert.ok(lines.length >= 2 && lines.slice(1).every((line) => line.split(",")[1] === "orders-api"), lines.join("\n"));
 });
 
 test("cargo xtask run starts the tray app with a display, the daemon without", async (t) => {

@@ -2,7 +2,7 @@
 // and the event stream against the daemon (in a browser), Tauri IPC commands and
 // window events (in the desktop app). Views never know which one they talk to.
 
-import type { ApiError, ExportArgs, LiveUpdate, Operations } from "./api/types";
+import type { ApiError, ExportArgs, LiveUpdate, Operations, SavedExport } from "./api/types";
 import { LIVE_UPDATES, ROUTES } from "./api/types";
 
 // The wire types are generated from the Rust DTOs (ui/src/api/types.ts): re-exported
@@ -21,8 +21,10 @@ export interface Transport {
   call<K extends Op>(op: K, args: Operations[K][0]): Promise<Operations[K][1]>;
   /** Starts live updates; reconnects by itself. Returns a function that stops them. */
   subscribe(onUpdate: (update: Update) => void, onConnection: (connection: Connection) => void): () => void;
-  /** An export as a file, with the name the core gave it (where files can be saved). */
+  /** An export as a file, with the name the core gave it (a browser saves it). */
   download?(args: ExportArgs): Promise<{ name: string; file: Blob }>;
+  /** An export saved by the desktop app into the user's downloads: where it went. */
+  save?(args: ExportArgs): Promise<SavedExport>;
 }
 
 export const UNREACHABLE: ApiError = {
@@ -230,6 +232,15 @@ export class TauriTransport implements Transport {
     const { invoke } = await import("@tauri-apps/api/core");
     try {
       return await invoke<Operations[K][1]>("call", { op, args });
+    } catch (error) {
+      throw asApiError(error);
+    }
+  }
+
+  async save(args: ExportArgs): Promise<SavedExport> {
+    const { invoke } = await import("@tauri-apps/api/core");
+    try {
+      return await invoke<SavedExport>("export", { args });
     } catch (error) {
       throw asApiError(error);
     }

@@ -837,6 +837,8 @@ ref?: string, };
 
 export type RunStatus = "ok" | "failed" | "timeout" | "error" | "dry_run" | "running" | "interrupted";
 
+export type SavedExport = { path: string, lines: number, bytes: number, };
+
 export type ServiceBreaker = { name: string, state: string,
 /**
  * What its state means, as a status: `CLOSED` up, `HALF_OPEN` degraded, `OPEN` and

@@ -60,4 +60,29 @@ describe("the incidents page", () => {
     group.dispatchEvent(new Event("change"));
     expect(location.hash).toBe("#/incidents?group=data&class=refused&range=24h");
   });
+
+  it("in the desktop app, has the export saved into the downloads", async () => {
+    const state = new LiveState();
+    state.replaceChecks([check("api")]);
+    const { transport, asked } = recording();
+    const saved: unknown[] = [];
+    const desktop: Transport = {
+      ...transport,
+      kind: "tauri",
+      download: undefined,
+      save: async (args) => {
+        saved.push(args);
+        return { path: "/home/op/Downloads/watchkeeper-incidents-20261207T101500Z.csv", lines: 3, bytes: 200 };
+      },
+    };
+    const page = new IncidentsPage(desktop, state, { check: "api", group: "", class: "", range: "", open: false });
+    document.body.replaceChildren(page.element);
+    await page.load();
+    expect(asked).toHaveLength(1);
+    document.querySelector<HTMLButtonElement>("button[data-export=json]")!.click();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(saved).toEqual([{ what: "incidents", format: "json", check: "api", group: undefined, class: undefined, range: undefined }]);
+    // Where it went is shown on the page: checked in the real window (e2e/desktop.test.mjs),
+    // as happy-dom leaves a template part after an empty one undrawn.
+  });
 });

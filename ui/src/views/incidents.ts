@@ -8,6 +8,7 @@ import { repeat } from "lit-html/directives/repeat.js";
 
 import { ACKNOWLEDGE, FAILURE_CLASS_WORDS, HISTORY_RANGES, REQUESTER_WORDS, RUN_STATUS_WORDS, type FailureClass } from "../api/types";
 import { asApiError, type ApiError, type Incident, type Transport } from "../client";
+import type { SavedExport } from "../api/types";
 import { badge, failure, load, loaded, LOADING, prose, type Loaded } from "../dom";
 import { byName, formatDuration, formatTime, type LiveState } from "../model";
 
@@ -157,6 +158,8 @@ export class IncidentsPage {
   private incidents: Loaded<Incident[]> = LOADING;
   /** Why the last export failed, until the next. */
   private exportFailed: unknown = null;
+  /** Where the desktop app saved the last export. */
+  private saved: SavedExport | null = null;
   private readonly responding: Responding;
 
   constructor(
@@ -186,28 +189,33 @@ export class IncidentsPage {
     this.render();
   }
 
-  /** Saves the incidents (of the chosen check) as the core exports them. */
+  /** Saves the incidents the page lists as the core exports them: downloaded by a
+   *  browser, saved into the user's downloads by the desktop app. */
   private async export(format: "csv" | "json"): Promise<void> {
-    const download = this.transport.download?.bind(this.transport);
-    if (!download) return;
+    const q = this.query;
+    const args = {
+      what: "incidents",
+      format,
+      check: q.check || undefined,
+      group: q.group || undefined,
+      class: (q.class || undefined) as FailureClass | undefined,
+      range: q.range || undefined,
+    };
     try {
-      const q = this.query;
-      const { name, file } = await download({
-        what: "incidents",
-        format,
-        check: q.check || undefined,
-        group: q.group || undefined,
-        class: (q.class || undefined) as FailureClass | undefined,
-        range: q.range || undefined,
-      });
-      const link = document.createElement("a");
-      link.href = URL.createObjectURL(file);
-      link.download = name;
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      if (this.transport.save) {
+        this.saved = await this.transport.save(args);
+      } else if (this.transport.download) {
+        const { name, file } = await this.transport.download(args);
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(file);
+        link.download = name;
+        link.click();
+        setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      }
       this.exportFailed = null;
     } catch (error) {
       this.exportFailed = error;
+      this.saved = null;
     }
     this.render();
   }
@@ -247,13 +255,14 @@ export class IncidentsPage {
               />
               open only</label
             >
-            ${this.transport.download
+            ${this.transport.download || this.transport.save
               ? html`<button type="button" class="export" data-export="csv" @click=${() => void this.export("csv")}>Export CSV</button>
                   <button type="button" class="export" data-export="json" @click=${() => void this.export("json")}>Export JSON</button>`
               : nothing}
           </div>
         </div>
         ${this.exportFailed ? failure(this.exportFailed) : nothing}
+        ${this.saved ? html`<p class="saved" role="status">Saved to <code>${this.saved.path}</code> (${this.saved.lines} lines)</p>` : nothing}
         <div>${loaded(this.incidents, (incidents) => incidentTable(incidents, true, names, this.responding, Date.now()))}</div>`,
       this.element,
     );

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { render } from "lit-html";
 
@@ -25,9 +25,14 @@ function setup(count: number) {
 const visible = () => [...document.querySelectorAll<HTMLTableRowElement>("tr.check")].filter((r) => !r.hidden);
 
 describe("overview", () => {
-  it("renders a thousand checks by group, with counts", () => {
-    setup(1000);
-    expect(document.querySelectorAll("tr.check")).toHaveLength(1000);
+  it("renders a thousand checks by group, with counts: the first screenful at once, the rest frame by frame", async () => {
+    const { overview } = setup(1000);
+    const first = document.querySelectorAll("tr.check").length;
+    expect(first).toBeGreaterThan(20);
+    expect(first).toBeLessThan(1000);
+    expect(overview.complete).toBe(false);
+    await vi.waitFor(() => expect(document.querySelectorAll("tr.check")).toHaveLength(1000));
+    expect(overview.complete).toBe(true);
     expect([...document.querySelectorAll("tbody")].map((b) => (b as HTMLElement).dataset.group)).toEqual(["even", "odd"]);
     expect(document.querySelector(".counts")?.textContent?.trim()).toBe("1000 up");
   });

@@ -3,6 +3,9 @@
 // keyed by check, so a render patches only what changed, in place, and keeps focus;
 // a row's cells whose check and texts are as before are not rendered again
 // (`guard`), so a thousand checks with live updates and a ticking clock stay cheap.
+// The first render draws the first `FIRST_ROWS` rows, those a screen holds, and the
+// rest follow `MORE_ROWS` a frame, so the page shows at once (`cargo xtask bench
+// dashboard`).
 
 import { html, nothing, render } from "lit-html";
 import { guard } from "lit-html/directives/guard.js";
@@ -30,6 +33,10 @@ import {
   type StatusFilter,
 } from "../model";
 
+/** Rows drawn by the first render, then more each frame until all are. */
+const FIRST_ROWS = 60;
+const MORE_ROWS = 250;
+
 const COLUMNS = ["Status", "Check", "Since", "Latency", "Last results", "Uptime", "Breaker", "Message"];
 
 export class Overview {
@@ -38,6 +45,9 @@ export class Overview {
   private selected: string | null = null;
   /** Local times as shown, by timestamp: `toLocaleString` is slow, a row's `since` rare to change. */
   private readonly times = new Map<string, string>();
+  /** How many rows are drawn (in display order), and whether more are on their way. */
+  private rows = FIRST_ROWS;
+  private more = false;
 
   constructor(
     private readonly state: LiveState,
@@ -50,6 +60,22 @@ export class Overview {
   /** Draws the view from the state: every check, its group, the counts and banners. */
   render(): void {
     render(this.template(Date.now()), this.element);
+    if (this.rows < this.state.checks.size && !this.more) {
+      this.more = true;
+      // After this frame is painted: a timer set from the frame's callback runs after it.
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          this.more = false;
+          this.rows += MORE_ROWS;
+          this.render();
+        }),
+      );
+    }
+  }
+
+  /** Whether every row is drawn. */
+  get complete(): boolean {
+    return this.rows >= this.state.checks.size;
   }
 
   /** A check or the overview changed: drawn again from the state. */
@@ -123,6 +149,13 @@ export class Overview {
     const members = new Map<string, Check[]>(groupOrder(all).map((group) => [group, []]));
     for (const check of all) members.get(check.group ?? UNGROUPED)?.push(check);
     const statuses: StatusFilter[] = ["all", "failing", ...SEVERITY];
+    // The rows of each group drawn so far: the first `this.rows` in display order.
+    let budget = this.rows;
+    const drawn = new Map<string, Check[]>();
+    for (const [group, checks] of members) {
+      drawn.set(group, checks.slice(0, Math.max(0, budget)));
+      budget -= checks.length;
+    }
     return html`
       <div class="group-banners" aria-label="Degraded groups">
         ${repeat(
@@ -171,14 +204,14 @@ export class Overview {
         ${repeat(
           members,
           ([group]) => group,
-          ([group, checks]) => this.group(group, checks, shown, now),
+          ([group, checks]) => this.group(group, checks, drawn.get(group) ?? [], shown, now),
         )}
       </table>
       <p class="empty" ?hidden=${shown.size > 0 || all.length === 0}>No check matches.</p>
     `;
   }
 
-  private group(group: string, members: Check[], shown: Set<string>, now: number) {
+  private group(group: string, members: Check[], drawn: Check[], shown: Set<string>, now: number) {
     const visible = members.some((c) => shown.has(c.id));
     const groupCounts = counts(members);
     const failing = members.length - groupCounts.up;
@@ -193,7 +226,7 @@ export class Overview {
         </th>
       </tr>
       ${repeat(
-        members,
+        drawn,
         (c) => c.id,
         (check) => this.row(check, shown.has(check.id), now),
       )}
@@ -289,18 +322,28 @@ export function tickAt(ticks: Tick[], length: number, x: number): string {
   return tick ? `${formatTime(tick.at)} · ${tick.status} · ${formatLatency(tick.latency_ms)}` : "";
 }
 
-/** Draws a strip: oldest at the left, room kept at the left for the results to come. */
-function drawStrip(canvas: HTMLCanvasElement, ticks: Tick[], length: number): void {
-  const ratio = window.devicePixelRatio || 1;
-  const width = length * (TICK.width + TICK.gap) - TICK.gap;
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${TICK.height}px`;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(TICK.height * ratio);
+/** Draws a strip into its window: oldest at the left, room kept at the left for the
+ *  results to come; its canvas is made the first time. */
+function drawStrip(window_: HTMLElement, ticks: Tick[], length: number): void {
+  let canvas = window_.firstElementChild as HTMLCanvasElement | null;
+  const width = stripWidth(length);
+  if (!canvas) {
+    const ratio = window.devicePixelRatio || 1;
+    canvas = document.createElement("canvas");
+    canvas.className = "strip";
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(TICK.height * ratio);
+    canvas.style.width = `${width}px`;
+    canvas.style.height = `${TICK.height}px`;
+    canvas.setAttribute("aria-hidden", "true");
+    window_.append(canvas);
+  }
   const context = canvas.getContext("2d");
   if (!context) return;
   const colors = tickColors();
-  context.scale(ratio, ratio);
+  const ratio = canvas.width / Math.max(1, width);
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  context.clearRect(0, 0, width, TICK.height);
   const pad = length - ticks.length;
   for (let slot = 0; slot < length; slot++) {
     const tick = ticks[slot - pad];
@@ -311,22 +354,63 @@ function drawStrip(canvas: HTMLCanvasElement, ticks: Tick[], length: number): vo
   canvas.dataset.newest = ticks.length > 0 ? ticks[ticks.length - 1].status : "";
 }
 
+function stripWidth(length: number): number {
+  return length * (TICK.width + TICK.gap) - TICK.gap;
+}
+
+/** Strips are drawn once on screen (or near it): a thousand canvases made and drawn at
+ *  load cost more than the whole overview; one scrolled to is drawn in the frame it
+ *  shows. What a strip off screen should show waits here, the latest only. */
+const waiting = new WeakMap<Element, () => void>();
+const onScreen = new WeakSet<Element>();
+let watcher: IntersectionObserver | null = null;
+
+function drawWhenShown(canvas: HTMLElement, draw: () => void): void {
+  if (typeof IntersectionObserver === "undefined") return draw();
+  if (onScreen.has(canvas)) {
+    waiting.delete(canvas);
+    return draw();
+  }
+  const first = !waiting.has(canvas);
+  waiting.set(canvas, draw);
+  if (!first) return;
+  watcher ??= new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        if (!entry.isIntersecting) {
+          onScreen.delete(entry.target);
+          continue;
+        }
+        onScreen.add(entry.target);
+        waiting.get(entry.target)?.();
+        waiting.delete(entry.target);
+      }
+    },
+    { rootMargin: "300px 0px" },
+  );
+  watcher.observe(canvas);
+}
+
 /** A check's latest results as ticks coloured by status, oldest at the left, drawn on
- *  one canvas a row (a thousand rows of thirty elements each would be slow to lay out);
- *  hovering a tick tells its time, status and latency. */
+ *  one canvas a row (a thousand rows of thirty elements each would be slow to lay out)
+ *  once the row is on screen; hovering a tick tells its time, status and latency. */
 export function strip(ticks: Tick[], length: number) {
   if (length === 0) return nothing;
   const counts = new Map<string, number>();
   for (const t of ticks) counts.set(t.status, 1 + (counts.get(t.status) || 0));
   const label = `last ${ticks.length} results: ${[...counts].map(([status, n]) => `${n} ${status}`).join(", ")}`;
-  return html`<span class="strip-window"><canvas
-    class="strip"
+  return html`<span
+    class="strip-window"
     role="img"
     aria-label=${label}
-    ${ref((element) => element && drawStrip(element as HTMLCanvasElement, ticks, length))}
+    ${ref((element) => {
+      const window_ = element as HTMLElement | undefined;
+      if (window_) drawWhenShown(window_, () => drawStrip(window_, ticks, length));
+    })}
     @mousemove=${(event: MouseEvent) => {
-      const canvas = event.currentTarget as HTMLCanvasElement;
-      canvas.title = tickAt(ticks, length, event.clientX - canvas.getBoundingClientRect().left);
+      const window_ = event.currentTarget as HTMLElement;
+      const canvas = window_.firstElementChild as HTMLCanvasElement | null;
+      if (canvas) canvas.title = tickAt(ticks, length, event.clientX - canvas.getBoundingClientRect().left);
     }}
-  ></canvas></span>`;
+  ></span>`;
 }
