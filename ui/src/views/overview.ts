@@ -152,8 +152,11 @@ export class Overview {
     // The rows of each group drawn so far: the first `this.rows` in display order.
     let budget = this.rows;
     const drawn = new Map<string, Check[]>();
+    // The first screenful's strips are drawn with their rows, not a frame later.
+    const eager = new Set<string>();
     for (const [group, checks] of members) {
       drawn.set(group, checks.slice(0, Math.max(0, budget)));
+      for (const check of checks.slice(0, Math.max(0, FIRST_ROWS - (this.rows - budget)))) eager.add(check.id);
       budget -= checks.length;
     }
     return html`
@@ -204,14 +207,14 @@ export class Overview {
         ${repeat(
           members,
           ([group]) => group,
-          ([group, checks]) => this.group(group, checks, drawn.get(group) ?? [], shown, now),
+          ([group, checks]) => this.group(group, checks, drawn.get(group) ?? [], shown, eager, now),
         )}
       </table>
       <p class="empty" ?hidden=${shown.size > 0 || all.length === 0}>No check matches.</p>
     `;
   }
 
-  private group(group: string, members: Check[], drawn: Check[], shown: Set<string>, now: number) {
+  private group(group: string, members: Check[], drawn: Check[], shown: Set<string>, eager: Set<string>, now: number) {
     const visible = members.some((c) => shown.has(c.id));
     const groupCounts = counts(members);
     const failing = members.length - groupCounts.up;
@@ -228,12 +231,12 @@ export class Overview {
       ${repeat(
         drawn,
         (c) => c.id,
-        (check) => this.row(check, shown.has(check.id), now),
+        (check) => this.row(check, shown.has(check.id), eager.has(check.id), now),
       )}
     </tbody>`;
   }
 
-  private row(check: Check, shown: boolean, now: number) {
+  private row(check: Check, shown: boolean, eager: boolean, now: number) {
     const selected = check.id === this.selected;
     const since = formatDuration(now - Date.parse(check.since));
     const breaker = check.breaker ? phraseAt(check.breaker.phrase, now) : "—";
@@ -249,13 +252,13 @@ export class Overview {
         this.open(check.id);
       }}
     >
-      ${guard([check, since, breaker, this.state.strips.get(check.id), this.state.uptime.get(check.id)], () =>
-        this.cells(check, since, breaker),
+      ${guard([check, since, breaker, this.state.strips.get(check.id), this.state.uptime.get(check.id), eager], () =>
+        this.cells(check, since, breaker, eager),
       )}
     </tr>`;
   }
 
-  private cells(check: Check, since: string, breaker: string) {
+  private cells(check: Check, since: string, breaker: string, eager: boolean) {
     return html`<td class=${attended(check.marks) ? "attended" : ""}>
         ${badge(check.status)}
         ${check.flapping
@@ -268,7 +271,7 @@ export class Overview {
       </td>
       <td class="since" title=${this.localTime(check.since)}>${since}</td>
       <td class="num">${formatLatency(check.last?.latency_ms)}</td>
-      <td class="strip-cell">${strip(this.state.strips.get(check.id) ?? [], this.state.stripLength)}</td>
+      <td class="strip-cell">${strip(this.state.strips.get(check.id) ?? [], this.state.stripLength, eager)}</td>
       <td class="num uptime-cell" title=${this.state.uptimeWindow ? `uptime over ${this.state.uptimeWindow}` : ""}>
         ${this.state.uptime.get(check.id) ?? "—"}
       </td>
@@ -393,8 +396,9 @@ function drawWhenShown(canvas: HTMLElement, draw: () => void): void {
 
 /** A check's latest results as ticks coloured by status, oldest at the left, drawn on
  *  one canvas a row (a thousand rows of thirty elements each would be slow to lay out)
- *  once the row is on screen; hovering a tick tells its time, status and latency. */
-export function strip(ticks: Tick[], length: number) {
+ *  once the row is on screen (`eager`: with the row, for the first screenful);
+ *  hovering a tick tells its time, status and latency. */
+export function strip(ticks: Tick[], length: number, eager = false) {
   if (length === 0) return nothing;
   const counts = new Map<string, number>();
   for (const t of ticks) counts.set(t.status, 1 + (counts.get(t.status) || 0));
@@ -405,7 +409,9 @@ export function strip(ticks: Tick[], length: number) {
     aria-label=${label}
     ${ref((element) => {
       const window_ = element as HTMLElement | undefined;
-      if (window_) drawWhenShown(window_, () => drawStrip(window_, ticks, length));
+      if (!window_) return;
+      if (eager) drawStrip(window_, ticks, length);
+      else drawWhenShown(window_, () => drawStrip(window_, ticks, length));
     })}
     @mousemove=${(event: MouseEvent) => {
       const window_ = event.currentTarget as HTMLElement;
