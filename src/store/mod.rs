@@ -331,12 +331,16 @@ impl Store {
         let connection = open_connection(&self.path)?;
         // It mostly appends: the pages it comes back to are the trees' right edges and
         // each check's leaf of the results' index and of its minute, hour and day
-        // rollups. 8 KiB a check keeps most of them (at 1,000 checks the writer's rate
-        // was 78,000 results/s with half a KiB, 116,000 with 8: `cargo xtask bench
-        // history`); pages are only cached once touched.
-        let cache_kb = (checks as i64 * 8).clamp(WRITER_CACHE_KB.0, WRITER_CACHE_KB.1);
-        connection.pragma_update(None, "cache_size", -cache_kb)?;
-        Ok(Writer::start(connection, retention, figures))
+        // rollups. While it drains a backlog, 8 KiB a check keeps most of them (at 1,000
+        // checks the writer's rate was 78,000 results/s with half a KiB, 116,000 with 8:
+        // `cargo xtask bench history`); at a steady pace (a batch holds a result or two
+        // a check) the least does, and costs no memory: `writer::Cache`.
+        let cache = writer::Cache {
+            small_kb: WRITER_CACHE_KB.0,
+            large_kb: (checks as i64 * 8).clamp(WRITER_CACHE_KB.0, WRITER_CACHE_KB.1),
+        };
+        connection.pragma_update(None, "cache_size", -cache.small_kb)?;
+        Ok(Writer::start(connection, retention, cache, figures))
     }
 
     /// Runs a read on a blocking thread.

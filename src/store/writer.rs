@@ -216,14 +216,19 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub(super) fn start(connection: Connection, retention: Retention, figures: Arc<OwnFigures>) -> Writer {
+    pub(super) fn start(
+        connection: Connection,
+        retention: Retention,
+        cache: Cache,
+        figures: Arc<OwnFigures>,
+    ) -> Writer {
         let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let thread_figures = figures.clone();
         let hurry = Arc::new(AtomicBool::new(false));
         let thread_hurry = hurry.clone();
         let thread = std::thread::Builder::new()
             .name("watchkeeper-writer".into())
-            .spawn(move || run(connection, receiver, retention, &thread_figures, &thread_hurry))
+            .spawn(move || run(connection, receiver, retention, cache, &thread_figures, &thread_hurry))
             .ok();
         let handle = WriterHandle { sender, figures, thread: thread.as_ref().map(|t| t.thread().clone()), hurry };
         Writer { handle, thread }
@@ -246,6 +251,7 @@ fn run(
     mut connection: Connection,
     mut receiver: mpsc::Receiver<WriteOp>,
     retention: Retention,
+    cache: Cache,
     figures: &OwnFigures,
     hurry: &AtomicBool,
 ) {
@@ -261,6 +267,8 @@ fn run(
     let mut stop_tries = 0;
     // Pruning for `max_db_size` until the history is under its low mark.
     let mut trimming = false;
+    // When the last large batch was: the page cache is large until a while after it.
+    let mut large_since: Option<Instant> = None;
     let gives_back = size::gives_back(&connection).unwrap_or(false);
     loop {
         if batch.is_empty() {
@@ -287,6 +295,7 @@ fn run(
         let prune_before = due.then(|| retention.horizons(Utc::now()));
         let started = Instant::now();
         let stopping = batch.iter().any(|op| matches!(op, WriteOp::Stop));
+        large_since = cache.resize(&connection, batch.len(), large_since);
         // Measured after every batch (two header reads); trimmed only with a cap.
         let cap = retention
             .max_bytes
@@ -366,6 +375,43 @@ fn run(
         figures.queue_depth.store((receiver.len() + batch.len()) as u64, Ordering::Relaxed);
         if stopping && !failing {
             return;
+        }
+    }
+}
+
+/// The writer's page cache: small at a steady pace, large while a backlog is drained.
+#[derive(Debug, Clone, Copy)]
+pub struct Cache {
+    pub small_kb: i64,
+    pub large_kb: i64,
+}
+
+/// A batch this large is a backlog (a steady thousand checks a second make batches of a
+/// hundred or so).
+const LARGE_BATCH: usize = 2048;
+/// How long the cache stays large after the last large batch.
+const LARGE_FOR: Duration = Duration::from_secs(60);
+
+impl Cache {
+    /// Sizes the cache for a batch of `ops`; when the last large batch was.
+    fn resize(self, connection: &Connection, ops: usize, large_since: Option<Instant>) -> Option<Instant> {
+        let set = |kb: i64| {
+            if let Err(e) = connection.pragma_update(None, "cache_size", -kb) {
+                tracing::warn!(error = %e, kb, "cannot size the history writer's page cache");
+            }
+        };
+        if ops >= LARGE_BATCH && self.large_kb > self.small_kb {
+            if large_since.is_none() {
+                set(self.large_kb);
+            }
+            return Some(Instant::now());
+        }
+        match large_since {
+            Some(at) if at.elapsed() >= LARGE_FOR => {
+                set(self.small_kb);
+                None
+            }
+            other => other,
         }
     }
 }
