@@ -164,21 +164,13 @@ fn bad_history(message: String) -> ApiError {
     ApiError::new(400, "bad_history_query", message, resolution)
 }
 
-fn parse_time(name: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-    parse_time_or(name, text, bad_history)
-}
-
-fn parse_time_or(
-    name: &str,
-    text: &str,
-    bad: fn(String) -> ApiError,
-) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+fn parse_time(name: &str, text: &str, bad: fn(String) -> ApiError) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|e| bad(format!("`{name}={text}` is not an RFC 3339 time ({e})")))
 }
 
-/// The times `from`, `range` (back from `to`) and `to` of a list or an export give,
+/// The times `from`, `range` (back from `to`) and `to` a chart, a list or an export give,
 /// each optional: `from` and `range` not both, `from` before `to`.
 type Window = (Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>);
 
@@ -187,10 +179,10 @@ fn window(
     [from, range, to]: [&Option<String>; 3],
     bad: fn(String) -> ApiError,
 ) -> Result<Window, ApiError> {
-    let to = to.as_deref().map(|text| parse_time_or("to", text, bad)).transpose()?;
+    let to = to.as_deref().map(|text| parse_time("to", text, bad)).transpose()?;
     let from = match (from.as_deref(), range.as_deref()) {
         (Some(_), Some(_)) => return Err(bad("give `from` or `range`, not both".into())),
-        (Some(text), None) => Some(parse_time_or("from", text, bad)?),
+        (Some(text), None) => Some(parse_time("from", text, bad)?),
         (None, Some(text)) => {
             let range = crate::units::parse_duration(text)
                 .map_err(|e| bad(format!("`range={text}` is not a duration: {e}")))?;
@@ -225,23 +217,14 @@ fn bad_incidents(message: String) -> ApiError {
 /// finest source that has the window (`store::rollups::plan`).
 pub async fn history(engine: &Engine, args: dto::HistoryArgs) -> Result<dto::HistoryDto, ApiError> {
     let check = known_check(engine, &args.id)?;
-    let to = match args.to.as_deref() {
-        None => engine.now(),
-        Some(text) => parse_time("to", text)?,
+    // With neither `from` nor `range`, the last hour.
+    let range = match (&args.from, &args.range) {
+        (None, None) => Some("1h".to_owned()),
+        (_, range) => range.clone(),
     };
-    let from = match (args.from.as_deref(), args.range.as_deref()) {
-        (Some(_), Some(_)) => return Err(bad_history("give `from` or `range`, not both".into())),
-        (Some(text), None) => parse_time("from", text)?,
-        (None, range) => {
-            let text = range.unwrap_or("1h");
-            let range = crate::units::parse_duration(text)
-                .map_err(|e| bad_history(format!("`range={text}` is not a duration: {e}")))?;
-            if range.is_zero() || range > MAX_HISTORY {
-                return Err(bad_history(format!("`range={text}` is not between 1s and 3650d")));
-            }
-            crate::clock::earlier(to, range)
-        }
-    };
+    let (from, to) = window(engine, [&args.from, &range, &args.to], bad_history)?;
+    let to = to.unwrap_or_else(|| engine.now());
+    let from = from.unwrap_or(to);
     if from >= to {
         return Err(bad_history(format!(
             "`from` ({}) is not before `to` ({})",

@@ -86,9 +86,16 @@ async fn exports_stream_csv_and_json_that_round_trip_with_secrets_masked() {
     .await;
     target.set(Behaviour::Ok);
     daemon.wait_status("api", "up", WAIT).await;
-    // Everything so far committed, then a window that ends before what comes next.
-    let to = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // A window that ends now, once a result after it is committed: the writer commits
+    // in order, so every row of the window is in the history before the exports read it.
+    let end = chrono::Utc::now();
+    let to = end.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    eventually(WAIT, "a result after the window is committed", || async {
+        let results = daemon.get("/api/v1/checks/api/results?limit=1").await;
+        let at = results["results"][0]["at"].as_str().and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())?;
+        (at > end).then_some(())
+    })
+    .await;
 
     let (status, kind, text) = export(&daemon, &format!("what=results&check=api&to={to}")).await;
     assert_eq!((status, kind.as_str()), (200, "text/csv; charset=utf-8"), "{text}");
