@@ -63,6 +63,22 @@ struct Row {
     latency_max_us: Option<i64>,
 }
 
+impl Row {
+    /// Columns 2 to 9 of a query's row (after the check and the slot).
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+        Ok(Row {
+            count: r.get(2)?,
+            up: r.get(3)?,
+            degraded: r.get(4)?,
+            down: r.get(5)?,
+            unknown: r.get(6)?,
+            latency_count: r.get(7)?,
+            latency_sum_us: r.get(8)?,
+            latency_max_us: r.get(9)?,
+        })
+    }
+}
+
 /// Every rollup row of `table`, by check and slot.
 fn rollups(store: &Store, table: &str) -> BTreeMap<(String, i64), (Row, i64)> {
     let sql = format!(
@@ -71,19 +87,7 @@ fn rollups(store: &Store, table: &str) -> BTreeMap<(String, i64), (Row, i64)> {
     store
         .read_now(|c| {
             let mut statement = c.prepare(&sql)?;
-            let rows = statement.query_map([], |r| {
-                let row = Row {
-                    count: r.get(2)?,
-                    up: r.get(3)?,
-                    degraded: r.get(4)?,
-                    down: r.get(5)?,
-                    unknown: r.get(6)?,
-                    latency_count: r.get(7)?,
-                    latency_sum_us: r.get(8)?,
-                    latency_max_us: r.get(9)?,
-                };
-                Ok(((r.get(0)?, r.get(1)?), (row, r.get(10)?)))
-            })?;
+            let rows = statement.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (Row::read(r)?, r.get(10)?))))?;
             rows.collect()
         })
         .unwrap()
@@ -99,19 +103,7 @@ fn from_results(store: &Store, slot_ms: i64) -> BTreeMap<(String, i64), Row> {
     store
         .read_now(|c| {
             let mut statement = c.prepare(&sql)?;
-            let rows = statement.query_map([], |r| {
-                let row = Row {
-                    count: r.get(2)?,
-                    up: r.get(3)?,
-                    degraded: r.get(4)?,
-                    down: r.get(5)?,
-                    unknown: r.get(6)?,
-                    latency_count: r.get(7)?,
-                    latency_sum_us: r.get(8)?,
-                    latency_max_us: r.get(9)?,
-                };
-                Ok(((r.get(0)?, r.get(1)?), row))
-            })?;
+            let rows = statement.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), Row::read(r)?)))?;
             rows.collect()
         })
         .unwrap()
