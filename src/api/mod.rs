@@ -244,6 +244,9 @@ pub async fn history(engine: &Engine, args: dto::HistoryArgs) -> Result<dto::His
     let plan =
         crate::store::rollups::plan(&horizons, crate::store::to_millis(from), crate::store::to_millis(to), points);
     let from = crate::store::from_millis(plan.from_ms);
+    if plan.source != crate::store::rollups::Source::Results {
+        rollups_written(engine).await;
+    }
     let rows = engine.store().history(check, plan.source, (from, to), plan.bucket_ms).await.map_err(ApiError::store)?;
     let mut total = crate::store::rollups::Rollup::default();
     rows.iter().for_each(|(_, rollup)| total.merge(rollup));
@@ -402,6 +405,16 @@ fn csv_field(text: &str) -> String {
     }
 }
 
+/// The writer writes its rollups every few seconds (`store::rollups::WRITE_EVERY`): a
+/// read of them first has it write what it holds, so a chart or an uptime counts every
+/// result committed. A writer that cannot commit leaves them as they are, and the read
+/// still answers with what is written.
+async fn rollups_written(engine: &Engine) {
+    if let Err(e) = engine.writer().flush().await {
+        tracing::debug!(error = %e, "rollups read before the writer could write those it holds");
+    }
+}
+
 /// How many results a strip shows by default, and at most.
 const STRIP: (u32, u32) = (30, 100);
 
@@ -417,6 +430,7 @@ pub async fn strips(engine: &Engine, args: dto::StripsArgs) -> Result<dto::Strip
     };
     let checks: Vec<CheckId> = engine.config().checks.iter().map(|c| c.id.clone()).collect();
     let (name, window) = crate::store::UPTIME_WINDOWS[0];
+    rollups_written(engine).await;
     let strips = engine.store().strips(checks.clone(), engine.now(), window, length).await.map_err(ApiError::store)?;
     Ok(dto::StripsDto {
         length,
@@ -438,6 +452,7 @@ pub async fn strips(engine: &Engine, args: dto::StripsArgs) -> Result<dto::Strip
 pub async fn uptime(engine: &Engine, args: dto::IdArgs) -> Result<dto::UptimeDto, ApiError> {
     let check = known_check(engine, &args.id)?;
     let now = engine.now();
+    rollups_written(engine).await;
     let uptime = engine.store().uptime(check, now).await.map_err(ApiError::store)?;
     let window = |i: usize| dto::UptimeWindowDto::of(crate::store::UPTIME_WINDOWS[i].0, &uptime.windows[i]);
     Ok(dto::UptimeDto {

@@ -247,9 +247,9 @@ pub fn secret_name(name: &str) -> bool {
         "credential",
         "session",
     ];
-    let name = name.to_ascii_lowercase();
-    let last = name.rsplit(['.', '[']).next().unwrap_or(&name);
-    PARTS.iter().any(|part| name.contains(part)) || matches!(last, "pwd" | "auth" | "key" | "pass")
+    let last = name.rsplit(['.', '[']).next().unwrap_or(name);
+    PARTS.iter().any(|part| holds_ignoring_case(name, part))
+        || ["pwd", "auth", "key", "pass"].iter().any(|word| last.eq_ignore_ascii_case(word))
 }
 
 /// A body's start, safe to keep: in JSON the values of secret names masked, in any
@@ -296,15 +296,33 @@ pub fn redact_text(text: &str, secrets: &[&str]) -> String {
         LazyLock::new(|| Regex::new(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}").expect("a valid pattern"));
     static USERINFO: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@").expect("a valid pattern"));
+    static SCHEME_MASKED: LazyLock<String> = LazyLock::new(|| format!("${{1}} {MASK}"));
+    static ASSIGNED_MASKED: LazyLock<String> = LazyLock::new(|| format!("${{1}}{MASK}"));
+    static USERINFO_MASKED: LazyLock<String> = LazyLock::new(|| format!("${{1}}{MASK}@"));
     let mut text = text.to_owned();
     for secret in secrets {
         if text.contains(secret) {
             text = text.replace(secret, MASK);
         }
     }
-    let text = SCHEME.replace_all(&text, format!("${{1}} {MASK}"));
-    let text = ASSIGNED.replace_all(&text, format!("${{1}}{MASK}"));
-    USERINFO.replace_all(&text, format!("${{1}}{MASK}@")).into_owned()
+    // Each pattern needs what most texts (a status, a header) lack: those are not
+    // searched. This runs for every good result's evidence.
+    let scheme = ["bearer", "basic"].iter().any(|word| holds_ignoring_case(&text, word));
+    if scheme {
+        text = SCHEME.replace_all(&text, SCHEME_MASKED.as_str()).into_owned();
+    }
+    if text.contains([':', '=']) {
+        text = ASSIGNED.replace_all(&text, ASSIGNED_MASKED.as_str()).into_owned();
+    }
+    if text.contains('@') {
+        text = USERINFO.replace_all(&text, USERINFO_MASKED.as_str()).into_owned();
+    }
+    text
+}
+
+/// Whether `text` holds `word` (ASCII), in any case.
+fn holds_ignoring_case(text: &str, word: &str) -> bool {
+    text.as_bytes().windows(word.len()).any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
 }
 
 /// At most `max` bytes of `text` (its start), cut at a character, `…` where cut.

@@ -67,6 +67,8 @@ pub struct Keys {
 pub struct Spec {
     /// Parsed once here, not on every request.
     pub url: reqwest::Url,
+    /// Its origin as text (the pool's keep-alive limits are kept by it).
+    pub origin: String,
     pub method: String,
     pub headers: Vec<(String, Secret)>,
     pub body: Option<String>,
@@ -118,6 +120,7 @@ pub fn compile(keys: Keys, _: Common<'_>, scope: &mut Scope<'_, '_>) -> Option<S
         );
     }
     Some(Spec {
+        origin: parsed.origin().ascii_serialization(),
         url: parsed,
         method,
         headers,
@@ -242,12 +245,19 @@ impl HttpClients {
         limits.get(origin).is_some_and(|(limit, learnt)| *limit < every && learnt.elapsed() < RELEARN_AFTER)
     }
 
-    fn learn(&self, origin: String, limit: Option<Duration>) {
+    fn learn(&self, origin: &str, limit: Option<Duration>) {
         let mut limits = crate::panics::lock(&self.idle_limits);
         match limit {
-            Some(limit) => limits.insert(origin, (limit, Instant::now())),
-            None => limits.remove(&origin),
-        };
+            Some(limit) => {
+                limits.insert(origin.to_owned(), (limit, Instant::now()));
+            }
+            // Most servers say nothing: nothing to learn, nothing allocated.
+            None => {
+                if !limits.is_empty() {
+                    limits.remove(origin);
+                }
+            }
+        }
     }
 
     /// Builds the pool a check will use, ahead of its first probe: building one loads
@@ -303,9 +313,8 @@ pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, every
     for (name, value) in &spec.headers {
         request = request.header(name, value.expose());
     }
-    let origin = spec.url.origin().ascii_serialization();
     let own_connection_header = spec.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("connection"));
-    let close = !own_connection_header && clients.closes_before(&origin, every);
+    let close = !own_connection_header && clients.closes_before(&spec.origin, every);
     if close {
         request = request.header(reqwest::header::CONNECTION, "close");
     }
@@ -326,8 +335,8 @@ pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, every
         .map(|leaf| super::tls::days_left(leaf.not_after, std::time::SystemTime::now()));
     // Learnt from a request that kept its connection, answered by the origin itself
     // (not a server it redirected to).
-    if !close && !own_connection_header && response.url().origin().ascii_serialization() == origin {
-        clients.learn(origin, keep_alive_timeout(response.headers()));
+    if !close && !own_connection_header && response.url().origin() == spec.url.origin() {
+        clients.learn(&spec.origin, keep_alive_timeout(response.headers()));
     }
     let headers: Vec<(String, String)> = response
         .headers()
@@ -548,7 +557,7 @@ mod tests {
         let clients = HttpClients::default();
         let origin = "http://127.0.0.1:8080";
         assert!(!clients.closes_before(origin, Duration::from_secs(10)), "nothing known: keep");
-        clients.learn(origin.to_owned(), Some(Duration::from_secs(5)));
+        clients.learn(origin, Some(Duration::from_secs(5)));
         assert!(clients.closes_before(origin, Duration::from_secs(10)));
         assert!(!clients.closes_before(origin, Duration::from_secs(1)), "probed within the limit: keep");
         assert!(!clients.closes_before("http://127.0.0.1:9090", Duration::from_secs(10)), "per origin");
@@ -557,7 +566,7 @@ mod tests {
             clients.idle_limits.lock().unwrap().insert(origin.to_owned(), (Duration::from_secs(5), long_ago));
             assert!(!clients.closes_before(origin, Duration::from_secs(10)), "learnt an hour ago: ask again");
         }
-        clients.learn(origin.to_owned(), None);
+        clients.learn(origin, None);
         assert!(!clients.closes_before(origin, Duration::from_secs(10)), "the server stopped saying: keep");
     }
 }

@@ -31,6 +31,38 @@ pub struct PersistedState {
     pub cert: CertWatch,
 }
 
+/// What of a check's state a restart must find as it was: all but the counts each
+/// result moves (results in a row, the last result's time, the flap window, the
+/// breaker's calls). The writer holds a state that differs from the last one written
+/// only in those counts for a few seconds (`store::writer`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lasting {
+    status: Status,
+    since: DateTime<Utc>,
+    reason: Option<String>,
+    open_incident: Option<i64>,
+    paused: Option<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    flapping: bool,
+    cert: CertWatch,
+    /// The breaker's state, when it opened and its next trial.
+    breaker: Option<(BreakerState, [Option<DateTime<Utc>>; 2])>,
+}
+
+impl PersistedState {
+    pub fn lasting(&self) -> Lasting {
+        Lasting {
+            status: self.status,
+            since: self.since,
+            reason: self.reason.clone(),
+            open_incident: self.open_incident,
+            paused: self.paused,
+            flapping: self.flap.flapping,
+            cert: self.cert,
+            breaker: self.breaker.as_deref().map(|b| (b.state, [b.opened_at, b.next_trial_at])),
+        }
+    }
+}
+
 const TABLE: &str = "check_state";
 
 pub(super) fn upsert(tx: &Transaction<'_>, state: &PersistedState) -> rusqlite::Result<()> {

@@ -57,6 +57,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (12, include_str!("migrations/0012_cert_watch.sql")),
     (13, include_str!("migrations/0013_evidence.sql")),
     (14, include_str!("migrations/0014_rollups.sql")),
+    (15, include_str!("migrations/0015_rollup_mark.sql")),
 ];
 
 /// How long per-minute rollups are kept, at least (and at least as long as results,
@@ -729,8 +730,9 @@ fn migrate(path: &Path, mut connection: Connection) -> Result<Connection, StoreE
         tracing::info!(version, "history schema migrated");
     }
     // The results kept before rollups existed are rolled up once (and an interrupted
-    // build goes on).
+    // build goes on); so are those the last run committed but had not rolled up yet.
     rollups::build(&mut connection)?;
+    rollups::catch_up(&mut connection)?;
     Ok(connection)
 }
 

@@ -1,7 +1,12 @@
-//! Rollups: each check's results per minute and per hour (`rollup_minute`,
-//! `rollup_hour`), written by the writer in the transaction that writes the results
-//! themselves, so they never disagree after a crash and are never built by a later scan.
-//! Charts over long ranges and uptime windows read them, not the results.
+//! Rollups: each check's results per minute, hour and UTC day (`rollup_minute`,
+//! `rollup_hour`, `rollup_day`), added up by the writer as it commits the results and
+//! written every `WRITE_EVERY` (and at a flush or a stop), with the id of the last
+//! result they hold (`rollup_mark`), in one transaction: a check probed every second
+//! costs three row updates every ten seconds, not every second. Results committed after
+//! the mark (the process was killed before the rows were written) are rolled up at the
+//! next open, so rollups and results never disagree for long and agree after every
+//! start. Charts over long ranges and uptime windows read them, not the results; they
+//! lag the results by `WRITE_EVERY` at most.
 //!
 //! A rollup holds the count of results by status, the time the check was down, the
 //! latency's sum, highest and a sketch of its distribution, and the measured value's
@@ -25,6 +30,12 @@ pub const ALPHA: f64 = 0.01;
 /// The longest gap after a `down` result counted as downtime: past it the check was
 /// likely not watched (removed from the config, the clock stepped).
 pub const MAX_GAP_MS: i64 = 86_400_000;
+
+/// How often the writer writes the rollups it added up.
+pub const WRITE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// The rows held in memory past which they are written sooner (a burst of checks, or
+/// of late results spread over many slots).
+pub const HELD_ROWS: usize = 65_536;
 
 /// A rollup's span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -284,16 +295,20 @@ struct Last {
     down: bool,
 }
 
-/// What the writer keeps between batches: each check's newest minute and hour as
-/// committed (so a batch does not read them back), and its last result.
+/// What the writer keeps between batches: each check's last result, and what committed
+/// batches added since the rows were last written (held: a row is read, merged and
+/// written once every `WRITE_EVERY`, so nothing of it need stay in memory between).
 #[derive(Debug, Default)]
 pub struct Rollups {
-    newest: HashMap<(CheckId, Resolution), (i64, Rollup)>,
     last: HashMap<CheckId, Last>,
+    /// Added by committed batches, not written yet: their results are committed, and
+    /// rolled up again at the next open if the process dies first.
+    held: Additions,
 }
 
-/// A batch's additions, written in its transaction and kept (`Rollups::keep`) once
-/// it commits: a batch that fails is tried again from the same starting point.
+/// A batch's additions: held (`Rollups::hold`) once the batch commits, or written in
+/// its transaction with those held (`Rollups::write`) and then let go
+/// (`Rollups::written`): a batch that fails is tried again from the same start.
 #[derive(Debug, Default)]
 pub struct Additions {
     /// By check: one lookup a result.
@@ -320,6 +335,10 @@ impl Added {
         &mut self.rows[at].2
     }
 
+    fn find(&self, resolution: Resolution, slot: i64) -> Option<&Rollup> {
+        self.rows.iter().find(|(r, s, _)| *r == resolution && *s == slot).map(|(_, _, row)| row)
+    }
+
     /// Adds `length` ms of downtime from `from`, split across the slots it spans.
     fn downtime(&mut self, from: i64, length: i64) {
         let end = from.saturating_add(length);
@@ -336,38 +355,76 @@ impl Added {
     }
 }
 
-/// What a committed batch leaves for the next.
-#[derive(Debug, Default)]
-pub struct Written {
-    newest: Vec<((CheckId, Resolution), (i64, Rollup))>,
-    last: HashMap<CheckId, Option<Last>>,
-}
-
 impl Rollups {
-    /// Keeps what a committed batch wrote.
-    pub fn keep(&mut self, written: Written) {
-        for (key, (slot, rollup)) in written.newest {
-            match self.newest.get(&key) {
-                Some((kept, _)) if *kept > slot => {}
-                _ => {
-                    self.newest.insert(key, (slot, rollup));
+    /// Holds a committed batch's additions until the rows are next written.
+    pub fn hold(&mut self, additions: Additions) {
+        self.held.absorb(additions);
+    }
+
+    /// The rows held, not written yet.
+    pub fn held_rows(&self) -> usize {
+        self.held.checks.values().map(|added| added.rows.len()).sum()
+    }
+
+    /// A check's last result after what is written and held.
+    fn last_of(&self, check: &str) -> Option<Last> {
+        match self.held.checks.get(check).and_then(|added| added.last) {
+            Some(last) => last,
+            None => self.last.get(check).copied(),
+        }
+    }
+
+    /// Writes every row held or in `batch`: what the database has, plus both.
+    pub fn write(&self, tx: &Transaction<'_>, batch: &Additions) -> rusqlite::Result<()> {
+        for (check, held) in &self.held.checks {
+            let also = batch.checks.get(check.as_str());
+            for (resolution, slot, rollup) in &held.rows {
+                let more = also.and_then(|added| added.find(*resolution, *slot));
+                merge_row(tx, check, *resolution, *slot, [Some(rollup), more])?;
+            }
+        }
+        for (check, added) in &batch.checks {
+            let held = self.held.checks.get(check.as_str());
+            for (resolution, slot, rollup) in &added.rows {
+                if held.and_then(|held| held.find(*resolution, *slot)).is_none() {
+                    merge_row(tx, check, *resolution, *slot, [Some(rollup), None])?;
                 }
             }
         }
-        for (check, last) in written.last {
-            match last {
-                Some(last) => self.last.insert(check, last),
-                None => self.last.remove(&check),
-            };
-        }
+        Ok(())
     }
 
-    /// Forgets what is kept (a batch that panicked may have left it ahead of the
-    /// database): the next batch reads its rows back.
-    pub fn clear(&mut self) {
-        self.newest.clear();
-        self.last.clear();
+    /// Once `write` is committed: lets go of the rows held and `batch`'s, and keeps
+    /// each check's last result.
+    pub fn written(&mut self, batch: Additions) {
+        self.hold(batch);
+        for (check, added) in std::mem::take(&mut self.held).checks {
+            match added.last {
+                Some(Some(last)) => {
+                    self.last.insert(check, last);
+                }
+                Some(None) => {
+                    self.last.remove(check.as_str());
+                }
+                None => {}
+            }
+        }
     }
+}
+
+/// Adds `rows` to the row the database has (or none) and writes it.
+fn merge_row(
+    tx: &Transaction<'_>,
+    check: &CheckId,
+    resolution: Resolution,
+    slot: i64,
+    rows: [Option<&Rollup>; 2],
+) -> rusqlite::Result<()> {
+    let mut row = read_row(tx, check, resolution, slot)?.unwrap_or_default();
+    for added in rows.into_iter().flatten() {
+        row.merge(added);
+    }
+    write_row(tx, check, resolution, slot, &row)
 }
 
 impl Additions {
@@ -388,7 +445,7 @@ impl Additions {
         };
         let last = match added.last {
             Some(last) => last,
-            None => kept.last.get(check.as_str()).copied(),
+            None => kept.last_of(check.as_str()),
         };
         if let Some(last) = last.filter(|l| l.down && at_ms > l.at_ms) {
             added.downtime(last.at_ms, (at_ms - last.at_ms).min(MAX_GAP_MS));
@@ -408,27 +465,24 @@ impl Additions {
         self.checks.is_empty()
     }
 
-    /// Writes each touched row: what `kept` (or the database) has, plus the additions.
-    pub fn write(self, tx: &Transaction<'_>, kept: &Rollups) -> rusqlite::Result<Written> {
-        let mut written = Written::default();
-        for (check, added) in self.checks {
-            for (resolution, slot, rows) in added.rows {
-                let key = (check.clone(), resolution);
-                let mut row = match kept.newest.get(&key) {
-                    Some((newest, rollup)) if *newest == slot => rollup.clone(),
-                    // Newer than any row this writer wrote for the check: none yet.
-                    Some((newest, _)) if *newest < slot => Rollup::default(),
-                    _ => read_row(tx, &check, resolution, slot)?.unwrap_or_default(),
-                };
-                row.merge(&rows);
-                write_row(tx, &check, resolution, slot, &row)?;
-                written.newest.push((key, (slot, row)));
+    /// Adds `later` (additions made after these) to these.
+    fn absorb(&mut self, later: Additions) {
+        if self.checks.is_empty() {
+            *self = later;
+            return;
+        }
+        for (check, added) in later.checks {
+            let Some(mine) = self.checks.get_mut(check.as_str()) else {
+                self.checks.insert(check, added);
+                continue;
+            };
+            for (resolution, slot, rollup) in added.rows {
+                mine.row(resolution, slot).merge(&rollup);
             }
-            if let Some(last) = added.last {
-                written.last.insert(check, last);
+            if added.last.is_some() {
+                mine.last = added.last;
             }
         }
-        Ok(written)
     }
 
     #[cfg(test)]
@@ -693,9 +747,37 @@ pub(super) fn prune(tx: &Transaction<'_>, resolution: Resolution, before_ms: i64
 /// many results to a transaction.
 const BUILD_CHUNK: i64 = 50_000;
 
-/// Builds the rollups of the results a database kept before it had rollups (schema 14),
-/// once, a chunk to a transaction: an interrupted build goes on at the next open.
-/// Progress is in the log.
+/// Rolls up the results committed after the rollups' mark: the last run was killed
+/// before it wrote the rollups it held (`WRITE_EVERY` of results at most). Their
+/// downtime starts from their first result, as after any restart.
+pub(super) fn catch_up(connection: &mut Connection) -> rusqlite::Result<()> {
+    let (mark, newest): (i64, i64) = connection.query_row(
+        "SELECT (SELECT last_result_id FROM rollup_mark), (SELECT COALESCE(MAX(id), 0) FROM results)",
+        [],
+        |row| Ok((row.get::<_, Option<i64>>(0)?.unwrap_or(0), row.get(1)?)),
+    )?;
+    if newest <= mark {
+        return Ok(());
+    }
+    tracing::info!(after = mark, until = newest, "rolling up the results the last run had not rolled up yet");
+    let tx = connection.transaction()?;
+    tx.execute("DELETE FROM rollup_mark", [])?;
+    tx.execute("INSERT INTO rollup_mark (last_result_id) VALUES (?1)", params![mark])?;
+    tx.execute("INSERT INTO rollup_build (last_result_id, until_id) VALUES (?1, ?2)", params![mark, newest])?;
+    tx.commit()?;
+    build(connection)
+}
+
+/// Marks the rollups as holding every result committed so far (in the transaction that
+/// writes them).
+pub(super) fn mark(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute("UPDATE rollup_mark SET last_result_id = (SELECT COALESCE(MAX(id), 0) FROM results)", [])?;
+    Ok(())
+}
+
+/// Builds the rollups of the results in `rollup_build`'s range: those a database kept
+/// before it had rollups (schema 14), once, or those `catch_up` found; a chunk to a
+/// transaction: an interrupted build goes on at the next open. Progress is in the log.
 pub(super) fn build(connection: &mut Connection) -> rusqlite::Result<()> {
     let read = |c: &Connection| {
         c.query_row("SELECT last_result_id, until_id FROM rollup_build", [], |row| {
@@ -733,16 +815,17 @@ pub(super) fn build(connection: &mut Connection) -> rusqlite::Result<()> {
                 }
             }
         }
-        let written = additions.write(&tx, &kept)?;
+        kept.write(&tx, &additions)?;
         if rows == 0 {
             tx.execute("DELETE FROM rollup_build", [])?;
+            tx.execute("UPDATE rollup_mark SET last_result_id = MAX(last_result_id, ?1)", params![until_id])?;
             tx.commit()?;
             tracing::info!(results = done, "rollups built");
             return Ok(());
         }
         tx.execute("UPDATE rollup_build SET last_result_id = ?1", params![last_id])?;
         tx.commit()?;
-        kept.keep(written);
+        kept.written(additions);
         done += rows;
         tracing::info!(done, of = total, "building rollups: {}%", done * 100 / total.max(1));
     }

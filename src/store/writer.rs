@@ -5,7 +5,11 @@
 //! (someone waits for its id) is committed at once: sending one wakes a gathering
 //! writer, so an API change answers in the time of a commit, not of a window. A `kill -9` loses at most the batch
 //! being gathered: the last `BATCH_WINDOW` of results (at most `MAX_BATCH` operations);
-//! committed batches survive (WAL, `synchronous=NORMAL`).
+//! committed batches survive (WAL, `synchronous=NORMAL`). The results' rollups are
+//! added up as batches commit and written every `rollups::WRITE_EVERY`, and with a
+//! flush or a stop; those a kill -9 took are rolled up from the results at the next
+//! open (`store::rollups`). So are the check states a result changed only in its counts
+//! (`States`): a kill -9 loses at most `WRITE_EVERY` of those counts.
 //!
 //! A batch that fails to commit (disk full, a lock held too long) is kept and tried
 //! again every `RETRY_AFTER`, growing with what arrives meanwhile. Past `MAX_PENDING`
@@ -13,7 +17,7 @@
 //! and action runs are kept. Callers waiting on a failed batch are answered at once.
 //! At shutdown a failing batch is tried `STOP_TRIES` times, then given up, logged.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -23,7 +27,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::rollups::{Additions, Resolution, Rollups, Written};
+use super::rollups::{Additions, Resolution, Rollups};
 use super::size;
 use super::Horizons;
 use super::{
@@ -152,6 +156,21 @@ pub struct WriterHandle {
     hurry: Arc<AtomicBool>,
 }
 
+impl WriteOp {
+    /// The check whose state this operation carries.
+    fn state_of(&self) -> Option<&str> {
+        match self {
+            WriteOp::Result { state, .. }
+            | WriteOp::State(state)
+            | WriteOp::StateChange { state, .. }
+            | WriteOp::BreakerChange { state, .. }
+            | WriteOp::OpenIncident { state, .. }
+            | WriteOp::ResolveIncident { state, .. } => Some(state.check_id.as_str()),
+            _ => None,
+        }
+    }
+}
+
 /// An operation someone waits on, or that must not wait: committed at once.
 fn urgent(op: &WriteOp) -> bool {
     matches!(
@@ -255,8 +274,10 @@ fn run(
     figures: &OwnFigures,
     hurry: &AtomicBool,
 ) {
-    // Each check's newest rollups and last result, as committed.
+    // Each check's last result, and the rollups added up since they were written.
     let mut rollups = Rollups::default();
+    let mut rolled_at = Instant::now();
+    let mut states = States::default();
     // `None` prunes on the first batch. (Subtracting an hour from `Instant::now()`
     // would panic on a machine up for less than an hour.)
     let mut last_prune: Option<Instant> = None;
@@ -300,11 +321,16 @@ fn run(
         let cap = retention
             .max_bytes
             .map_or((u64::MAX, u64::MAX), |max| (max, if trimming { size::low_mark(max) } else { max }));
+        // The rollups added up so far are written every `WRITE_EVERY`, and with
+        // anything someone waits on (a flush, a stop).
+        let roll = stopping
+            || rolled_at.elapsed() >= rollups::WRITE_EVERY
+            || rollups.held_rows() >= rollups::HELD_ROWS
+            || batch.iter().any(|op| matches!(op, WriteOp::Flush(_)));
         let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            write(&mut connection, &batch, prune_before, cap, &rollups)
+            write(&mut connection, &batch, prune_before, cap, (&rollups, &states), roll)
         }));
         let Ok(written) = written else {
-            rollups.clear();
             // A bug, not the disk: the same batch would panic again, so it is given up
             // (its transaction rolled back) and the writer goes on with the next.
             figures.write_failures.fetch_add(1, Ordering::Relaxed);
@@ -317,8 +343,14 @@ fn run(
             continue;
         };
         match written {
-            Ok((ids, written, trim)) => {
-                rollups.keep(written);
+            Ok((ids, additions, moved, trim)) => {
+                states.moved(moved, roll);
+                if roll {
+                    rollups.written(additions);
+                    rolled_at = Instant::now();
+                } else {
+                    rollups.hold(additions);
+                }
                 trimming = sized(trim, trimming, cap.0, figures);
                 if gives_back {
                     match size::give_back(&connection) {
@@ -497,21 +529,64 @@ fn answer_failure(batch: &mut [WriteOp], error: &str) {
     }
 }
 
-/// Writes the batch in one transaction, with its results' rollups; returns the ids of
-/// its action runs, in order, and the rollups to keep once it is committed.
+/// Check states a result moved only in its counts (`Lasting` as written), held until
+/// the rollups are written: a check probed every second is written every
+/// `rollups::WRITE_EVERY`, not every second. A kill -9 loses those counts (as many
+/// results in a row, the flap and breaker windows), never a change of status, incident,
+/// pause, breaker or certificate, which is written with the batch that makes it.
+#[derive(Debug, Default)]
+struct States {
+    held: HashMap<CheckId, PersistedState>,
+    /// What was last written of each check's state.
+    written: HashMap<CheckId, check_state::Lasting>,
+}
+
+/// What a committed batch did with its states.
+#[derive(Debug, Default)]
+struct Moved {
+    held: Vec<PersistedState>,
+    written: Vec<(CheckId, check_state::Lasting)>,
+}
+
+impl States {
+    fn moved(&mut self, moved: Moved, rolled: bool) {
+        if rolled {
+            self.held.clear();
+        }
+        for (check, lasting) in moved.written {
+            self.held.remove(check.as_str());
+            self.written.insert(check, lasting);
+        }
+        for state in moved.held {
+            self.held.insert(state.check_id.clone(), state);
+        }
+    }
+}
+
+/// Writes the batch in one transaction, and with it the rollups held and its own when
+/// `roll`; returns the ids of its action runs, in order, its rollups' additions and
+/// what it did with its states.
 fn write(
     connection: &mut Connection,
     batch: &[WriteOp],
     prune_before: Option<Horizons>,
     (max, threshold): (u64, u64),
-    kept: &Rollups,
-) -> rusqlite::Result<(Vec<i64>, Written, size::Trim)> {
+    (kept, held): (&Rollups, &States),
+    roll: bool,
+) -> rusqlite::Result<(Vec<i64>, Additions, Moved, size::Trim)> {
     let tx = connection.transaction()?;
     let mut ids = Vec::new();
     let mut additions = Additions::default();
     // The last state of each check in the batch is all that needs writing.
     let mut states: HashMap<&str, &PersistedState> = HashMap::new();
+    // Checks whose state something besides a result set in this batch.
+    let mut changed: HashSet<&str> = HashSet::new();
     for op in batch {
+        if !matches!(op, WriteOp::Result { .. }) {
+            if let Some(check) = op.state_of() {
+                changed.insert(check);
+            }
+        }
         match op {
             WriteOp::Result { result, state } => {
                 results::insert(&tx, result)?;
@@ -557,14 +632,32 @@ fn write(
             WriteOp::Flush(_) | WriteOp::Stop => {}
         }
     }
+    let mut moved = Moved::default();
+    if roll {
+        for (check, state) in &held.held {
+            if !states.contains_key(check.as_str()) {
+                check_state::upsert(&tx, state)?;
+            }
+        }
+    }
     for state in states.values() {
         // A paused check's silence is not downtime.
         if state.paused.is_some() {
             additions.forget(&state.check_id);
         }
-        check_state::upsert(&tx, state)?;
+        let check = state.check_id.as_str();
+        let lasting = state.lasting();
+        if !roll && !changed.contains(check) && held.written.get(check) == Some(&lasting) {
+            moved.held.push((*state).clone());
+        } else {
+            check_state::upsert(&tx, state)?;
+            moved.written.push((state.check_id.clone(), lasting));
+        }
     }
-    let written = additions.write(&tx, kept)?;
+    if roll {
+        kept.write(&tx, &additions)?;
+        rollups::mark(&tx)?;
+    }
     if let Some(horizons) = prune_before {
         let pruned = results::prune(&tx, horizons.results)?;
         let minutes = rollups::prune(&tx, Resolution::Minute, super::to_millis(horizons.minutes))?;
@@ -577,7 +670,7 @@ fn write(
     // The cap, measured after this batch's rows (and the retention's pruning).
     let trim = size::trim(&tx, Utc::now().timestamp_millis(), max, threshold)?;
     tx.commit()?;
-    Ok((ids, written, trim))
+    Ok((ids, additions, moved, trim))
 }
 
 #[cfg(test)]

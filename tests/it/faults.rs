@@ -240,9 +240,32 @@ fn assert_history_whole(data: &std::path::Path, when: &str) {
     assert!(doubled.is_empty(), "{when}: checks with two open incidents: {doubled:?}");
 }
 
+/// Whether results were committed after the last one the rollups hold (the writer
+/// writes its rollups every few seconds: a kill leaves those to the next open).
+fn rollups_behind(data: &std::path::Path) -> bool {
+    let history = crate::support::daemon::open_history(data);
+    history
+        .query_row("SELECT (SELECT MAX(id) FROM results) > (SELECT last_result_id FROM rollup_mark)", [], |r| r.get(0))
+        .unwrap_or(false)
+}
+
+/// Each check's results as its minute rollups count them, and as the results are.
+fn rolled_up_and_results(data: &std::path::Path) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+    let history = crate::support::daemon::open_history(data);
+    let by_check = |sql: &str| -> Vec<(String, i64)> {
+        let mut statement = history.prepare(sql).unwrap();
+        statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    (
+        by_check("SELECT check_id, SUM(count) FROM rollup_minute GROUP BY check_id ORDER BY check_id"),
+        by_check("SELECT check_id, COUNT(*) FROM results GROUP BY check_id ORDER BY check_id"),
+    )
+}
+
 /// `kill -9` at 50 moments of write load (results committing, incidents opening and
 /// resolving as the target flips): after each, the history is whole, holds no
-/// duplicate open incident, and the next start goes on from it.
+/// duplicate open incident, and the next start goes on from it, rolling up the results
+/// the killed one had committed but not rolled up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_kills_under_write_load_leave_the_history_whole() {
     let target = crate::support::Target::start(crate::support::Behaviour::Ok).await;
@@ -250,6 +273,7 @@ async fn fifty_kills_under_write_load_leave_the_history_whole() {
     std::fs::write(dir.path().join("watchkeeper.toml"), busy_config(&target, 20)).unwrap();
     let data = dir.path().join("data");
     let mut dir = Some(dir);
+    let mut behind = 0;
     for kill in 0..50 {
         target.set(if kill % 3 == 0 { crate::support::Behaviour::Status(503) } else { crate::support::Behaviour::Ok });
         let before = results_in(&data);
@@ -262,13 +286,18 @@ async fn fifty_kills_under_write_load_leave_the_history_whole() {
         .await;
         dir = Some(daemon.kill());
         assert_history_whole(&data, &format!("after kill {}", kill + 1));
+        behind += usize::from(rollups_behind(&data));
     }
+    assert!(behind > 0, "no kill came before the rollups were written: the catch-up was never tried");
     let daemon = crate::support::Daemon::start_in(dir.take().unwrap()).await;
     target.set(crate::support::Behaviour::Ok);
     daemon.wait_status("c00", "up", Duration::from_secs(30)).await;
     assert_eq!(daemon.get("/healthz").await["status"], "ok");
     let dir = daemon.stop();
-    assert_history_whole(&dir.path().join("data"), "after a clean stop");
+    let data = dir.path().join("data");
+    assert_history_whole(&data, "after a clean stop");
+    let (rolled_up, results) = rolled_up_and_results(&data);
+    assert_eq!(rolled_up, results, "every result is rolled up once, whatever the kills took ({behind} behind)");
 }
 
 /// Hostile targets: one that trickles a byte at a time, one whose body never ends, one

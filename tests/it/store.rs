@@ -428,3 +428,84 @@ async fn desktop_notifications_of_a_headless_daemon_are_no_failures_after_the_mi
     assert_eq!(outcome(1), "not shown: no desktop session");
     assert_eq!(outcome(2), "failed: the receiver answered HTTP 500", "a real failure stays one");
 }
+
+/// A state a result moved only in its counts (results in a row, the last result's time)
+/// is held and written with the rollups, every few seconds or at a flush; a state whose
+/// status, incident, pause or breaker changed is written with its batch. A kill -9 can
+/// cost the first kind a few seconds of counts, never the second.
+#[tokio::test]
+async fn states_moved_only_by_results_are_written_with_the_rollups_and_changes_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(dir.path()).unwrap();
+    let writer = store
+        .writer(
+            Retention::new(Duration::from_secs(86_400), Duration::from_secs(400 * 86_400)),
+            1,
+            Arc::new(OwnFigures::default()),
+        )
+        .unwrap();
+    let handle = writer.handle();
+    let since = chrono::DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap();
+    let state = |status: Status, failures: u32| PersistedState {
+        check_id: id("web"),
+        status,
+        since,
+        reason: None,
+        consecutive_failures: failures,
+        consecutive_successes: 0,
+        last_result_at: Some(since),
+        open_incident: None,
+        breaker: None,
+        paused: None,
+        flap: FlapHistory::default(),
+        cert: Default::default(),
+    };
+    let result = || ResultRecord {
+        check_id: id("web"),
+        at: Utc::now(),
+        status: Status::Down,
+        latency_us: Some(1),
+        failure_class: Some(FailureClass::Refused),
+        message: "connection refused".into(),
+        value: None,
+    };
+    let results = |n: i64| {
+        let store = &store;
+        crate::support::eventually(Duration::from_secs(10), "the results are committed", move || async move {
+            let count: i64 = store.read_now(|c| c.query_row("SELECT COUNT(*) FROM results", [], |r| r.get(0))).unwrap();
+            (count == n).then_some(())
+        })
+    };
+    let saved = || {
+        let states = store.load_states().unwrap();
+        let state = states.into_iter().next().expect("a saved state").unwrap();
+        (state.status, state.consecutive_failures)
+    };
+
+    handle.result(result(), state(Status::Up, 1));
+    results(1).await;
+    assert_eq!(saved(), (Status::Up, 1), "the first state of a check is written at once");
+    handle.result(result(), state(Status::Up, 2));
+    results(2).await;
+    assert_eq!(saved(), (Status::Up, 1), "a count moved by a result is held");
+    handle
+        .send(WriteOp::StateChange {
+            at: Utc::now(),
+            from: Status::Up,
+            to: Status::Down,
+            reason: None,
+            state: state(Status::Down, 3),
+        })
+        .await
+        .unwrap();
+    crate::support::eventually(Duration::from_secs(10), "the change is committed", || async {
+        (saved() == (Status::Down, 3)).then_some(())
+    })
+    .await;
+    handle.result(result(), state(Status::Down, 4));
+    results(3).await;
+    assert_eq!(saved(), (Status::Down, 3), "held again after the change");
+    handle.flush().await.unwrap();
+    assert_eq!(saved(), (Status::Down, 4), "a flush writes what is held");
+    writer.stop().await;
+}
