@@ -361,6 +361,17 @@ impl Rollups {
         self.held.absorb(additions);
     }
 
+    /// Adds a committed result of `check` to what is held.
+    pub fn add(&mut self, check: &CheckId, at_ms: i64, status: Status, latency_us: Option<i64>, value: Option<f64>) {
+        let last = &self.last;
+        self.held.add(|| last.get(check.as_str()).copied(), check, at_ms, status, latency_us, value);
+    }
+
+    /// A check paused (committed): the silence until its next result is not downtime.
+    pub fn forget(&mut self, check: &CheckId) {
+        self.held.forget(check);
+    }
+
     /// The rows held, not written yet.
     pub fn held_rows(&self) -> usize {
         self.held.checks.values().map(|added| added.rows.len()).sum()
@@ -439,13 +450,26 @@ impl Additions {
         latency_us: Option<i64>,
         value: Option<f64>,
     ) {
+        self.add(|| kept.last_of(check.as_str()), check, at_ms, status, latency_us, value);
+    }
+
+    /// `result`, with the check's last result before these additions from `before`.
+    fn add(
+        &mut self,
+        before: impl FnOnce() -> Option<Last>,
+        check: &CheckId,
+        at_ms: i64,
+        status: Status,
+        latency_us: Option<i64>,
+        value: Option<f64>,
+    ) {
         let added = match self.checks.get_mut(check.as_str()) {
             Some(added) => added,
             None => self.checks.entry(check.clone()).or_default(),
         };
         let last = match added.last {
             Some(last) => last,
-            None => kept.last_of(check.as_str()),
+            None => before(),
         };
         if let Some(last) = last.filter(|l| l.down && at_ms > l.at_ms) {
             added.downtime(last.at_ms, (at_ms - last.at_ms).min(MAX_GAP_MS));

@@ -343,13 +343,25 @@ fn run(
             continue;
         };
         match written {
-            Ok((ids, additions, moved, trim)) => {
+            Ok((ids, rolled, moved, trim)) => {
                 states.moved(moved, roll);
-                if roll {
-                    rollups.written(additions);
-                    rolled_at = Instant::now();
-                } else {
-                    rollups.hold(additions);
+                match rolled {
+                    Rolled::Written(additions) => {
+                        rollups.written(additions);
+                        rolled_at = Instant::now();
+                    }
+                    // Added up straight into what is held, once committed.
+                    Rolled::Held { paused } => {
+                        for op in &batch {
+                            if let WriteOp::Result { result, .. } = op {
+                                let at = super::to_millis(result.at);
+                                rollups.add(&result.check_id, at, result.status, result.latency_us, result.value);
+                            }
+                        }
+                        for check in &paused {
+                            rollups.forget(check);
+                        }
+                    }
                 }
                 trimming = sized(trim, trimming, cap.0, figures);
                 if gives_back {
@@ -563,9 +575,18 @@ impl States {
     }
 }
 
+/// What a batch did with its results' rollups.
+enum Rolled {
+    /// Wrote them, with those held: these are let go once committed.
+    Written(Additions),
+    /// Left them to be added to those held once committed; the checks it leaves
+    /// paused (their silence is no downtime).
+    Held { paused: Vec<CheckId> },
+}
+
 /// Writes the batch in one transaction, and with it the rollups held and its own when
-/// `roll`; returns the ids of its action runs, in order, its rollups' additions and
-/// what it did with its states.
+/// `roll`; returns the ids of its action runs, in order, what it did with its rollups
+/// and with its states.
 fn write(
     connection: &mut Connection,
     batch: &[WriteOp],
@@ -573,10 +594,9 @@ fn write(
     (max, threshold): (u64, u64),
     (kept, held): (&Rollups, &States),
     roll: bool,
-) -> rusqlite::Result<(Vec<i64>, Additions, Moved, size::Trim)> {
+) -> rusqlite::Result<(Vec<i64>, Rolled, Moved, size::Trim)> {
     let tx = connection.transaction()?;
     let mut ids = Vec::new();
-    let mut additions = Additions::default();
     // The last state of each check in the batch is all that needs writing.
     let mut states: HashMap<&str, &PersistedState> = HashMap::new();
     // Checks whose state something besides a result set in this batch.
@@ -590,8 +610,6 @@ fn write(
         match op {
             WriteOp::Result { result, state } => {
                 results::insert(&tx, result)?;
-                let at = super::to_millis(result.at);
-                additions.result(kept, &result.check_id, at, result.status, result.latency_us, result.value);
                 states.insert(state.check_id.as_str(), state);
             }
             WriteOp::State(state) => {
@@ -633,6 +651,7 @@ fn write(
         }
     }
     let mut moved = Moved::default();
+    let mut paused = Vec::new();
     if roll {
         for (check, state) in &held.held {
             if !states.contains_key(check.as_str()) {
@@ -643,7 +662,7 @@ fn write(
     for state in states.values() {
         // A paused check's silence is not downtime.
         if state.paused.is_some() {
-            additions.forget(&state.check_id);
+            paused.push(state.check_id.clone());
         }
         let check = state.check_id.as_str();
         let lasting = state.lasting();
@@ -654,10 +673,23 @@ fn write(
             moved.written.push((state.check_id.clone(), lasting));
         }
     }
-    if roll {
+    let rolled = if roll {
+        let mut additions = Additions::default();
+        for op in batch {
+            if let WriteOp::Result { result, .. } = op {
+                let at = super::to_millis(result.at);
+                additions.result(kept, &result.check_id, at, result.status, result.latency_us, result.value);
+            }
+        }
+        for check in &paused {
+            additions.forget(check);
+        }
         kept.write(&tx, &additions)?;
         rollups::mark(&tx)?;
-    }
+        Rolled::Written(additions)
+    } else {
+        Rolled::Held { paused }
+    };
     if let Some(horizons) = prune_before {
         let pruned = results::prune(&tx, horizons.results)?;
         let minutes = rollups::prune(&tx, Resolution::Minute, super::to_millis(horizons.minutes))?;
@@ -670,7 +702,7 @@ fn write(
     // The cap, measured after this batch's rows (and the retention's pruning).
     let trim = size::trim(&tx, Utc::now().timestamp_millis(), max, threshold)?;
     tx.commit()?;
-    Ok((ids, additions, moved, trim))
+    Ok((ids, rolled, moved, trim))
 }
 
 #[cfg(test)]
