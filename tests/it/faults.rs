@@ -249,10 +249,13 @@ fn rollups_behind(data: &std::path::Path) -> bool {
         .unwrap_or(false)
 }
 
+/// A count by check.
+type Counts = Vec<(String, i64)>;
+
 /// Each check's results as its minute rollups count them, and as the results are.
-fn rolled_up_and_results(data: &std::path::Path) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+fn rolled_up_and_results(data: &std::path::Path) -> (Counts, Counts) {
     let history = crate::support::daemon::open_history(data);
-    let by_check = |sql: &str| -> Vec<(String, i64)> {
+    let by_check = |sql: &str| -> Counts {
         let mut statement = history.prepare(sql).unwrap();
         statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
     };
