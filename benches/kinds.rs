@@ -195,7 +195,7 @@ fn external(binary: &str, dir: &std::path::Path, args: impl Fn(u16) -> Vec<Strin
 fn check(body: &str) -> CheckConfig {
     let text = format!("[[check]]\nid = \"bench\"\n{body}\n");
     let compiled = compile(&text, "bench.toml").unwrap_or_else(|e| panic!("the bench config compiles: {e}\n{text}"));
-    compiled.config.checks.into_iter().next().expect("one check")
+    (*compiled.config.checks.into_iter().next().expect("one check")).clone()
 }
 
 /// Probes `check` `n` times; CPU per probe (this process, less the servers' thread),

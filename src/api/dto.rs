@@ -1630,7 +1630,7 @@ pub struct ActionDto {
 impl ActionDto {
     pub fn new(
         action: &ActionConfig,
-        checks: &[CheckConfig],
+        checks: &[std::sync::Arc<CheckConfig>],
         budget: &BudgetSnapshot,
         now: DateTime<Utc>,
     ) -> ActionDto {

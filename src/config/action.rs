@@ -43,12 +43,17 @@ pub(super) fn compile(entry: ActionEntry, ids: &mut Ids, report: &mut Report<'_>
 
 /// Gives each action that acts on a check's processes (`signal`, `restart` with
 /// `check`) that check's matcher: it must be a process check of this file.
-pub(super) fn link(actions: &mut [ActionConfig], checks: &[CheckConfig], check_ids: &Ids, report: &mut Report<'_>) {
+pub(super) fn link(
+    actions: &mut [ActionConfig],
+    checks: &[std::sync::Arc<CheckConfig>],
+    check_ids: &Ids,
+    report: &mut Report<'_>,
+) {
     for action in actions {
         let label = format!("action {:?}", action.id.as_str());
         let Some((id, span, matcher)) = action.spec.process_check() else { continue };
         let mut scope = report.scope(label, span.clone());
-        match checks.iter().find(|c| c.id.as_str() == id) {
+        match checks.iter().find(|c| c.id.as_str() == id).map(|c| &**c) {
             Some(CheckConfig { probe: ProbeSpec::Process(found), .. }) => *matcher = Some(found.clone()),
             Some(other) => {
                 let message = format_args!("check `{id}` is a {} check, not a process check", other.kind());

@@ -66,8 +66,12 @@ fn assemble(document: Document, report: &mut Report<'_>) -> Config {
         channels: &channel_ids,
         alerts: &alert_settings,
     };
-    let checks: Vec<_> =
-        document.checks.into_iter().filter_map(|entry| check::compile(entry, &context, report)).collect();
+    let checks: Vec<_> = document
+        .checks
+        .into_iter()
+        .filter_map(|entry| check::compile(entry, &context, report))
+        .map(std::sync::Arc::new)
+        .collect();
     ids::cycles(&edges, report);
     action::link(&mut actions, &checks, &check_ids, report);
     let maintenance = maintenance::windows(document.maintenance, (&check_ids, &group_ids), report);

@@ -41,7 +41,8 @@ pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
 #[derive(Debug, Clone)]
 pub struct Config {
     pub settings: Settings,
-    pub checks: Vec<CheckConfig>,
+    /// Shared with the engine's runtime of each check: one copy of each.
+    pub checks: Vec<std::sync::Arc<CheckConfig>>,
     pub actions: Vec<ActionConfig>,
     /// `[alerts]`: the alert policy's settings.
     pub alerts: AlertSettings,
@@ -53,7 +54,7 @@ pub struct Config {
 
 impl Config {
     pub fn check(&self, id: &str) -> Option<&CheckConfig> {
-        self.checks.iter().find(|c| c.id.as_str() == id)
+        self.checks.iter().find(|c| c.id.as_str() == id).map(|c| &**c)
     }
 
     pub fn action(&self, id: &str) -> Option<&ActionConfig> {

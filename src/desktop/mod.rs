@@ -286,7 +286,7 @@ mod tests {
             .checks
             .iter()
             .zip(statuses)
-            .map(|(check, (_, status))| CheckSnapshot::bare(std::sync::Arc::new(check.clone()), *status, now(), None))
+            .map(|(check, (_, status))| CheckSnapshot::bare(check.clone(), *status, now(), None))
             .collect();
         (snapshots, config)
     }

@@ -457,7 +457,7 @@ impl Engine {
         for (check, live) in config.checks.iter().zip(restored.live) {
             let (run_now, receiver) = mpsc::channel(8);
             index.insert(check.id.clone(), all.len());
-            let config = Arc::new(check.clone());
+            let config = check.clone();
             all.push(Arc::new(CheckRuntime { position: all.len(), config, live: Mutex::new(live), run_now }));
             receivers.push(receiver);
         }

@@ -519,7 +519,7 @@ pub async fn check_once(config: &Config, ids: &[String]) -> Vec<(Arc<CheckConfig
         if !ids.is_empty() && !ids.iter().any(|id| id == check.id.as_str()) {
             continue;
         }
-        let check = Arc::new(check.clone());
+        let check = check.clone();
         let context = context.clone();
         let semaphore = semaphore.clone();
         tasks.spawn(async move {

@@ -47,7 +47,7 @@ pub fn one_check(body: &str) -> watchkeeper::config::CheckConfig {
     let text = format!("[[check]]\nid = \"c\"\n{body}\n");
     let compiled =
         watchkeeper::config::compile(&text, "test.toml").unwrap_or_else(|e| panic!("test config compiles: {e}"));
-    compiled.config.checks.into_iter().next().expect("one check")
+    (*compiled.config.checks.into_iter().next().expect("one check")).clone()
 }
 
 /// Probes `check` once and judges what it saw.
