@@ -329,7 +329,12 @@ impl Store {
         checks: usize,
         figures: Arc<crate::figures::OwnFigures>,
     ) -> Result<Writer, StoreError> {
-        let connection = open_connection(&self.path)?;
+        let mut connection = open_connection(&self.path)?;
+        // The results the last writer committed but had not rolled up yet (it was
+        // killed) are rolled up by the next, before it holds any: only the process that
+        // writes may, or a CLI opening the history beside a running daemon would count
+        // again what that daemon holds.
+        rollups::catch_up(&mut connection)?;
         // It mostly appends: the pages it comes back to are the trees' right edges and
         // each check's leaf of the results' index and of its minute, hour and day
         // rollups. While it drains a backlog, 8 KiB a check keeps most of them (at 1,000
@@ -740,9 +745,8 @@ fn migrate(path: &Path, mut connection: Connection) -> Result<Connection, StoreE
         tracing::info!(version, "history schema migrated");
     }
     // The results kept before rollups existed are rolled up once (and an interrupted
-    // build goes on); so are those the last run committed but had not rolled up yet.
+    // build goes on).
     rollups::build(&mut connection)?;
-    rollups::catch_up(&mut connection)?;
     Ok(connection)
 }
 

@@ -3,9 +3,9 @@
 //! written every `WRITE_EVERY` (and at a flush or a stop), with the id of the last
 //! result they hold (`rollup_mark`), in one transaction: a check probed every second
 //! costs three row updates every ten seconds, not every second. Results committed after
-//! the mark (the process was killed before the rows were written) are rolled up at the
-//! next open, so rollups and results never disagree for long and agree after every
-//! start. Charts over long ranges and uptime windows read them, not the results; they
+//! the mark (the process was killed before the rows were written) are rolled up when
+//! the next writer starts, so rollups and results never disagree for long and agree
+//! after every start. Charts over long ranges and uptime windows read them, not the results; they
 //! lag the results by `WRITE_EVERY` at most.
 //!
 //! A rollup holds the count of results by status, the time the check was down, the
@@ -302,7 +302,7 @@ struct Last {
 pub struct Rollups {
     last: HashMap<CheckId, Last>,
     /// Added by committed batches, not written yet: their results are committed, and
-    /// rolled up again at the next open if the process dies first.
+    /// rolled up again by the next writer if the process dies first.
     held: Additions,
 }
 

@@ -7,9 +7,10 @@
 //! being gathered: the last `BATCH_WINDOW` of results (at most `MAX_BATCH` operations);
 //! committed batches survive (WAL, `synchronous=NORMAL`). The results' rollups are
 //! added up as batches commit and written every `rollups::WRITE_EVERY`, and with a
-//! flush or a stop; those a kill -9 took are rolled up from the results at the next
-//! open (`store::rollups`). So are the check states a result changed only in its counts
-//! (`States`): a kill -9 loses at most `WRITE_EVERY` of those counts.
+//! flush or a stop; those a kill -9 took are rolled up from the results when the next
+//! writer starts (`store::rollups`). Check states a result changed only in its counts
+//! are held and written with them (`States`): a kill -9 loses at most `WRITE_EVERY` of
+//! those counts, never a change of status or incident.
 //!
 //! A batch that fails to commit (disk full, a lock held too long) is kept and tried
 //! again every `RETRY_AFTER`, growing with what arrives meanwhile. Past `MAX_PENDING`

@@ -450,3 +450,27 @@ fn history_settings_are_checked_where_they_are_written() {
     let compiled = watchkeeper::config::compile(config, "test.toml").unwrap().config;
     assert_eq!(compiled.settings.retention.max_bytes, Some(500_000_000));
 }
+
+/// Results committed but not yet rolled up are rolled up by the next writer after a
+/// kill, never by a mere open: a CLI opening the history beside a running daemon must
+/// not count again what the daemon's writer holds.
+#[tokio::test]
+async fn opening_the_history_beside_a_writer_counts_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(dir.path()).unwrap();
+    let writer = store.writer(retention(), 1, Arc::new(OwnFigures::default())).unwrap();
+    let handle = writer.handle();
+    let start = Utc::now().timestamp_millis();
+    for i in 0..20 {
+        handle.result(result("a", start + i, Status::Up, Some(1000)), state("a", false));
+    }
+    crate::support::eventually(Duration::from_secs(10), "the results are committed", || async {
+        (count(&store, "SELECT COUNT(*) FROM results") == 20).then_some(())
+    })
+    .await;
+    let (beside, _) = Store::open(dir.path()).unwrap();
+    drop(beside);
+    handle.flush().await.unwrap();
+    assert_eq!(count(&store, "SELECT SUM(count) FROM rollup_minute"), 20, "each result rolled up once");
+    writer.stop().await;
+}

@@ -1,7 +1,7 @@
 -- How far the rollups reach: the last result id rolled up. The writer keeps a few
 -- seconds of rollups in memory and writes them with this mark (store::rollups), so the
 -- results after it, committed but not yet rolled up when the process was killed, are
--- rolled up at the next open. Until now every result was rolled up as it was written.
+-- rolled up when the next writer starts. Until now every result was rolled up as it was written.
 CREATE TABLE rollup_mark (
     last_result_id INTEGER NOT NULL
 );
