@@ -43,15 +43,18 @@ fn state(check: &str, failures: u32, incident: Option<i64>) -> PersistedState {
     }
 }
 
+/// A day of results, 400 days of rollups.
+fn retention() -> Retention {
+    Retention::new(Duration::from_secs(86_400), Duration::from_secs(400 * 86_400))
+}
+
 #[tokio::test]
 async fn the_writer_batches_and_a_reopened_store_continues() {
     let dir = tempfile::tempdir().unwrap();
     let (store, report) = Store::open(dir.path()).unwrap();
     assert!(report.moved_aside.is_none());
     let figures = Arc::new(OwnFigures::default());
-    let writer = store
-        .writer(Retention::new(Duration::from_secs(86_400), Duration::from_secs(400 * 86_400)), 10, figures.clone())
-        .unwrap();
+    let writer = store.writer(retention(), 10, figures.clone()).unwrap();
     let handle = writer.handle();
     let incident = IncidentRecord {
         id: 7,
@@ -139,13 +142,7 @@ async fn evidence_is_kept_for_the_latest_incidents_of_each_check_and_a_damaged_o
     use watchkeeper::store::evidence::KEPT_PER_CHECK;
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
-    let writer = store
-        .writer(
-            Retention::new(Duration::from_secs(86_400), Duration::from_secs(400 * 86_400)),
-            10,
-            Arc::new(OwnFigures::default()),
-        )
-        .unwrap();
+    let writer = store.writer(retention(), 10, Arc::new(OwnFigures::default())).unwrap();
     let handle = writer.handle();
     let total = i64::from(KEPT_PER_CHECK) + 5;
     for n in 1..=total {
@@ -258,13 +255,7 @@ async fn results_older_than_the_retention_are_pruned() {
 async fn a_value_this_version_does_not_know_is_an_error_naming_its_row() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
-    let writer = store
-        .writer(
-            Retention::new(Duration::from_secs(86_400), Duration::from_secs(400 * 86_400)),
-            10,
-            Arc::new(OwnFigures::default()),
-        )
-        .unwrap();
+    let writer = store.writer(retention(), 10, Arc::new(OwnFigures::default())).unwrap();
     let incident = IncidentRecord {
         id: 7,
         check_id: id("db"),
@@ -313,13 +304,7 @@ async fn a_value_this_version_does_not_know_is_an_error_naming_its_row() {
 async fn one_saved_state() -> (tempfile::TempDir, Store, rusqlite::Connection) {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
-    let writer = store
-        .writer(
-            Retention::new(Duration::from_secs(86_400), Duration::from_secs(400 * 86_400)),
-            10,
-            Arc::new(OwnFigures::default()),
-        )
-        .unwrap();
+    let writer = store.writer(retention(), 10, Arc::new(OwnFigures::default())).unwrap();
     writer.handle().send(WriteOp::State(state("db", 3, None))).await.unwrap();
     writer.stop().await;
     let raw = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();
@@ -437,13 +422,7 @@ async fn desktop_notifications_of_a_headless_daemon_are_no_failures_after_the_mi
 async fn states_moved_only_by_results_are_written_with_the_rollups_and_changes_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path()).unwrap();
-    let writer = store
-        .writer(
-            Retention::new(Duration::from_secs(86_400), Duration::from_secs(400 * 86_400)),
-            1,
-            Arc::new(OwnFigures::default()),
-        )
-        .unwrap();
+    let writer = store.writer(retention(), 1, Arc::new(OwnFigures::default())).unwrap();
     let handle = writer.handle();
     let since = chrono::DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap();
     let state = |status: Status, failures: u32| PersistedState {
