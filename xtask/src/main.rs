@@ -16,11 +16,14 @@
 //!   process tree, window closed) and its failure-to-notification time.
 //! - `cargo xtask ui`: build the dashboard only.
 //! - `cargo xtask icons`: draw the app and tray icons into `icons/`.
+//! - `cargo xtask hot-code`: watch the release daemon under callgrind and write
+//!   `src/hot-code.ld`, the functions it runs, laid together by the linker.
 //!
 //! Set-up is a table of requirements, each with how to detect it and the Debian
 //! packages that provide it: add a row when the project needs something new.
 //! Dependencies: std only, so this builds in seconds.
 
+mod hot_code;
 mod icons;
 
 use std::io::IsTerminal as _;
@@ -39,15 +42,16 @@ fn main() -> ExitCode {
         "test" => test(),
         "bench" => bench(rest),
         "fuzz" => fuzz(rest),
+        "hot-code" => hot_code(),
         "ui" => setup(Purpose::Ui).and_then(|()| build_ui()),
         "icons" => icons::write_all(&root().join("icons"))
             .map(|names| println!("wrote {} icons to icons/: {}", names.len(), names.join(", ")))
             .map_err(|e| format!("cannot write the icons: {e}")),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <run [ARGS]|test|bench [--vs monit|desktop|dashboard|alerts|kinds|recovery]|fuzz [--cases N]|ui|icons>");
+            println!("usage: cargo xtask <run [ARGS]|test|bench [--vs monit|desktop|dashboard|alerts|kinds|recovery]|fuzz [--cases N]|ui|icons|hot-code>");
             Ok(())
         }
-        other => Err(format!("unknown task `{other}`; the tasks are run, test, bench, fuzz, ui and icons")),
+        other => Err(format!("unknown task `{other}`; the tasks are run, test, bench, fuzz, ui, icons and hot-code")),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -166,6 +170,16 @@ fn test() -> Result<(), String> {
     } else {
         Err(failures.join("\n"))
     }
+}
+
+/// Writes `src/hot-code.ld` from the release daemon watched under callgrind.
+fn hot_code() -> Result<(), String> {
+    setup(Purpose::HotCode)?;
+    build_ui()?;
+    step("build the daemon", "cargo", &["build", "--release", "--locked", "--bin", "watchkeeper"])?;
+    let written = hot_code::write(&root(), &target_dir().join("release/watchkeeper"))?;
+    println!("\n{written}\nbuild again (`cargo build --release`) to lay them together");
+    Ok(())
 }
 
 /// The property tests (tests/it/props.rs) run far longer than the suite runs them:
@@ -372,6 +386,8 @@ enum Purpose {
     Test,
     Bench,
     Ui,
+    /// `hot-code`: the daemon under callgrind.
+    HotCode,
 }
 
 /// Something the project needs, how to tell it is there, and what provides it.
@@ -384,8 +400,8 @@ struct Requirement {
     purposes: &'static [Purpose],
 }
 
-const ALL: &[Purpose] = &[Purpose::Run, Purpose::Desktop, Purpose::Test, Purpose::Bench, Purpose::Ui];
-const BUILD: &[Purpose] = &[Purpose::Run, Purpose::Desktop, Purpose::Test, Purpose::Bench];
+const ALL: &[Purpose] = &[Purpose::Run, Purpose::Desktop, Purpose::Test, Purpose::Bench, Purpose::Ui, Purpose::HotCode];
+const BUILD: &[Purpose] = &[Purpose::Run, Purpose::Desktop, Purpose::Test, Purpose::Bench, Purpose::HotCode];
 
 /// Vite 6 runs on Node 18, the version Debian 12 ships (`apt-get install nodejs npm`).
 const MIN_NODE: (u32, u32) = (18, 0);
@@ -430,6 +446,13 @@ const REQUIREMENTS: &[Requirement] = &[
         debian: DESKTOP_TEST_TOOLS,
         other: None,
         purposes: &[Purpose::Test, Purpose::Bench],
+    },
+    Requirement {
+        name: "Valgrind (for `cargo xtask hot-code`)",
+        present: || found("callgrind_control", &["--version"]),
+        debian: &["valgrind"],
+        other: None,
+        purposes: &[Purpose::HotCode],
     },
     Requirement {
         name: "Monit (for `cargo xtask bench --vs monit`)",
