@@ -44,6 +44,7 @@ fn assemble(document: Document, report: &mut Report<'_>) -> Config {
     let mut action_ids = Ids::new(What::Action);
     let mut actions: Vec<_> =
         document.actions.into_iter().filter_map(|entry| action::compile(entry, &mut action_ids, report)).collect();
+    actions.shrink_to_fit();
     // Every check's id first: a check may depend on one declared after it.
     let mut check_ids = Ids::new(What::Check);
     let mut group_ids = Ids::new(What::Group);
@@ -66,12 +67,15 @@ fn assemble(document: Document, report: &mut Report<'_>) -> Config {
         channels: &channel_ids,
         alerts: &alert_settings,
     };
-    let checks: Vec<_> = document
+    let mut checks: Vec<_> = document
         .checks
         .into_iter()
         .filter_map(|entry| check::compile(entry, &context, report))
         .map(std::sync::Arc::new)
         .collect();
+    // Collected in place, the list would keep the raw tables' buffer (some 1.4 KB a
+    // check) for its pointers.
+    checks.shrink_to_fit();
     ids::cycles(&edges, report);
     action::link(&mut actions, &checks, &check_ids, report);
     let maintenance = maintenance::windows(document.maintenance, (&check_ids, &group_ids), report);
@@ -111,6 +115,21 @@ pub(super) mod tests {
             Err(errors) => errors.to_string(),
         };
         expect.assert_eq(&out);
+    }
+
+    /// The compiled lists hold no more room than their entries: collected in place, the
+    /// checks' list kept the raw tables' buffer (0.7 MB at 500 checks, for 4 KB of
+    /// pointers) for as long as the config lived.
+    #[test]
+    fn compiled_lists_keep_no_room_of_the_raw_tables() {
+        let mut text = String::new();
+        for i in 0..100 {
+            text.push_str(&format!("[[check]]\nid = \"c{i}\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n\n"));
+            text.push_str(&format!("[[action]]\nid = \"a{i}\"\nkind = \"command\"\ncommand = [\"true\"]\n\n"));
+        }
+        let config = compile(&text, "wk.toml").expect("compiles").config;
+        assert_eq!((config.checks.len(), config.checks.capacity()), (100, 100));
+        assert_eq!((config.actions.len(), config.actions.capacity()), (100, 100));
     }
 
     #[test]
