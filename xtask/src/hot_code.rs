@@ -4,18 +4,20 @@
 //!
 //! Why: the daemon pays for its code in memory. A touched code page is mapped with up
 //! to 64 KB of its neighbours (the kernel's fault-around), and the functions a steady
-//! daemon runs (about 1.2 MB of them) lie spread over most of the 12 MB of text: some
+//! daemon runs (about 1.7 MB of them) lie spread over most of the 10 MB of text: some
 //! 5 MB of code resident at 500 checks. Laid together they cost little more than their
-//! size.
+//! size (2.5 MB resident).
 //!
 //! How: the release daemon runs a mixed load (http, tcp, command, system, process, file
 //! and self checks; some failing; the API read by the CLI) under Valgrind's callgrind,
 //! instrumented only once it has settled, so start-up and shutdown are left out. Every
 //! function of the binary that ran in the window is written as a section pattern whose
 //! build hashes are wildcards: the hashes move with the build (a crate's features, its
-//! path, `cargo bench` rather than `cargo build`), the names do not. A pattern that
-//! matches nothing costs nothing, so the script stays valid as the code changes; run this
-//! again when the hot paths have.
+//! path, `cargo bench` rather than `cargo build`), the names do not. The names are Rust's
+//! v0 mangling (`.cargo/config.toml`), which spells out a generic function's type
+//! arguments, so a pattern names one instance; a legacy name would name them all. A
+//! pattern that matches nothing costs nothing, so the script stays valid as the code
+//! changes; run this again when the hot paths have.
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{TcpListener, TcpStream};
