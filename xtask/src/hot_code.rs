@@ -324,31 +324,14 @@ pub fn pattern(name: &str) -> Option<String> {
         Some(end) if end < name.len() => (&name[..end], true),
         _ => (name, false),
     };
-    let mut out = String::with_capacity(base.len() + 8);
-    let bytes = base.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        // Legacy: `17h` then 16 hex digits then `E`, at the end.
-        if base[i..].len() == 20
-            && base[i..].starts_with("17h")
-            && base[i + 3..i + 19].bytes().all(|b| b.is_ascii_hexdigit())
-            && base.ends_with('E')
-        {
-            out.push_str("17h*E");
-            break;
-        }
-        // v0: `Cs` then a base-62 disambiguator then `_`.
-        if base.starts_with("_R") && base[i..].starts_with("Cs") {
-            if let Some(len) = base[i + 2..].find('_') {
-                if len > 0 && base[i + 2..i + 2 + len].bytes().all(|b| b.is_ascii_alphanumeric()) {
-                    out.push_str("Cs*_");
-                    i += 2 + len + 1;
-                    continue;
-                }
-            }
-        }
-        out.push(bytes[i] as char);
-        i += 1;
+    // A legacy hash ends the name: the build's; the path before it names the function.
+    let (stem, hashed) = match base.len().checked_sub(20) {
+        Some(at) if is_legacy_hash(&base.as_bytes()[at..]) => (&base[..at], true),
+        _ => (base, false),
+    };
+    let mut out = if stem.starts_with("_R") { without_disambiguators(stem) } else { stem.to_owned() };
+    if hashed {
+        out.push_str("17h*E");
     }
     if suffixed {
         out.push('*');
@@ -356,14 +339,40 @@ pub fn pattern(name: &str) -> Option<String> {
     Some(format!(".text.{out}"))
 }
 
-/// Where a legacy name's `17h<16 hex>E` ends.
+/// A v0 name with each crate disambiguator (`Cs`, base 62, `_`) a wildcard.
+fn without_disambiguators(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(at) = rest.find("Cs") {
+        let after = &rest[at + 2..];
+        match after.find('_') {
+            Some(len) if len > 0 && after[..len].bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                out.push_str(&rest[..at]);
+                out.push_str("Cs*_");
+                rest = &after[len + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..at + 2]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where a legacy name's last `17h<16 hex>E` ends.
 fn legacy_end(name: &str) -> Option<usize> {
     let bytes = name.as_bytes();
-    (0..bytes.len().saturating_sub(19)).rev().find_map(|i| {
-        let hash = &bytes[i..i + 20];
-        (hash.starts_with(b"17h") && hash[19] == b'E' && hash[3..19].iter().all(u8::is_ascii_hexdigit))
-            .then_some(i + 20)
-    })
+    (20..=bytes.len()).rev().find(|&end| is_legacy_hash(&bytes[end - 20..end]))
+}
+
+/// Whether 20 bytes are a legacy hash, `17h<16 hex>E`.
+fn is_legacy_hash(bytes: &[u8]) -> bool {
+    bytes.len() == 20
+        && bytes.starts_with(b"17h")
+        && bytes[19] == b'E'
+        && bytes[3..19].iter().all(u8::is_ascii_hexdigit)
 }
 
 /// The patterns of `names`, sorted, each once.
