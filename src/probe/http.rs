@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::http1::{self, Connections, Request, Response};
 use super::{Common, ProbeContext};
 use crate::diagnostic::Scope;
 use crate::model::{Failure, FailureClass, Observation, ServiceBreakers, Value};
@@ -215,22 +216,14 @@ pub fn remote(_: &Spec) -> bool {
     true
 }
 
-/// Connection pools, one per (verify TLS, redirect limit), shared by every http check so
-/// keep-alive connections are reused, and what servers said of their own keep-alive.
+/// The http checks' kept connections, and what servers said of their own keep-alive.
 #[derive(Clone, Default)]
 pub struct HttpClients {
-    clients: Arc<Mutex<HashMap<(bool, u32), reqwest::Client>>>,
+    connections: Connections,
     /// How long each origin keeps an idle connection open, as it said
     /// (`Keep-Alive: timeout=N`), and when it said so.
     idle_limits: Arc<Mutex<HashMap<String, (Duration, Instant)>>>,
 }
-
-/// Idle connections kept per origin: as many as probes can be in flight to it (many
-/// checks of one service, due together). Fewer, and every probe past them opens a new
-/// connection (measured: at 500 checks of one origin a second, 32 made 80 reconnects a
-/// second and cost a fifth more CPU per check); they are bounded by the probes in
-/// flight and closed after 90 s idle.
-const IDLE_PER_ORIGIN: usize = 1024;
 
 /// A server's keep-alive limit is asked again (by a request that keeps the connection)
 /// this long after it was learnt, in case it changed.
@@ -238,8 +231,8 @@ const RELEARN_AFTER: Duration = Duration::from_secs(3600);
 
 impl HttpClients {
     /// Whether `origin` closes idle connections before the next probe, `every` from
-    /// now: then a pooled connection would be dead when wanted, and its closing would
-    /// only wake the app (and hold a socket on the server) for nothing.
+    /// now: then a kept connection would be dead when wanted, and would only hold a
+    /// socket on the server for nothing.
     fn closes_before(&self, origin: &str, every: Duration) -> bool {
         let limits = crate::panics::lock(&self.idle_limits);
         limits.get(origin).is_some_and(|(limit, learnt)| *limit < every && learnt.elapsed() < RELEARN_AFTER)
@@ -260,95 +253,51 @@ impl HttpClients {
         }
     }
 
-    /// Builds the pool a check will use, ahead of its first probe: building one loads
-    /// the system's certificates, which on a busy machine takes longer than a short
-    /// timeout, and must not be timed as the target's answer.
+    /// Sets up what a check's first probe needs, ahead of it: for https, the system's
+    /// certificates, which on a busy machine take longer to load than a short timeout,
+    /// and must not be timed as the target's answer.
     pub(super) fn prepare(&self, spec: &Spec) {
-        if let Err(e) = self.get(spec.verify_tls, spec.max_redirects) {
-            tracing::warn!(error = %e, "cannot build an HTTP client; its checks will say so");
-        }
+        Connections::prepare(&spec.url, spec.verify_tls);
     }
 
-    fn get(&self, verify_tls: bool, max_redirects: u32) -> Result<reqwest::Client, reqwest::Error> {
-        // The map stays whole whatever panicked while holding it: at worst a client is
-        // built twice.
-        let mut clients = crate::panics::lock(&self.clients);
-        if let Some(client) = clients.get(&(verify_tls, max_redirects)) {
-            return Ok(client.clone());
-        }
-        let redirect = match max_redirects {
-            0 => reqwest::redirect::Policy::none(),
-            n => reqwest::redirect::Policy::limited(n as usize),
-        };
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("watchkeeper/", env!("CARGO_PKG_VERSION")))
-            .redirect(redirect)
-            // A probe reports what happened; a silent retry would hide a failure.
-            .retry(reqwest::retry::never())
-            .tls_danger_accept_invalid_certs(!verify_tls)
-            // The server's certificate, for `cert_days`.
-            .tls_info(true)
-            .no_proxy()
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(IDLE_PER_ORIGIN)
-            .build()?;
-        clients.insert((verify_tls, max_redirects), client.clone());
-        Ok(client)
+    /// Connections kept now.
+    pub fn idle_connections(&self) -> usize {
+        self.connections.idle()
     }
 }
 
-/// One request of a check probed `every` so often. Connections are kept for the next
-/// probe, unless the server said it closes them sooner (`Keep-Alive: timeout=N`, as
-/// Node and Apache send): then the request asks for `Connection: close`, as Monit's
-/// always do, and the connection ends with the answer.
+/// One request of a check probed `every` so often, redirects followed up to its
+/// `max_redirects`. Connections are kept for the next probe, unless the server said it
+/// closes them sooner (`Keep-Alive: timeout=N`, as Node and Apache send): then the
+/// request asks for `Connection: close`, as Monit's always do, and the connection ends
+/// with the answer.
 pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, every: Duration) -> Observation {
     let clients = &context.http;
-    let client = match clients.get(spec.verify_tls, spec.max_redirects) {
-        Ok(client) => client,
-        Err(e) => return Observation::failed(FailureClass::ProbeError, format!("cannot build the HTTP client: {e}")),
-    };
-    let method = reqwest::Method::from_bytes(spec.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-    let mut request = client.request(method, spec.url.clone()).timeout(timeout);
-    for (name, value) in &spec.headers {
-        request = request.header(name, value.expose());
-    }
     let own_connection_header = spec.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("connection"));
     let close = !own_connection_header && clients.closes_before(&spec.origin, every);
-    if close {
-        request = request.header(reqwest::header::CONNECTION, "close");
-    }
-    if let Some(body) = &spec.body {
-        request = request.body(body.clone());
-    }
     let started = Instant::now();
-    let mut response = match request.send().await {
-        Ok(response) => response,
-        Err(e) => return classify(&e, spec.url.as_str()),
+    let exchange = follow(clients, spec, close);
+    let (url, response) = match tokio::time::timeout(timeout, exchange).await {
+        Ok(Ok(answered)) => answered,
+        Ok(Err(failed)) => return failed,
+        Err(_) => return Observation::failed(FailureClass::Timeout, "timed out waiting for the response"),
     };
-    let status = response.status();
+    let latency = started.elapsed();
+    let status = response.status;
     let cert_days = response
-        .extensions()
-        .get::<reqwest::tls::TlsInfo>()
-        .and_then(|info| info.peer_certificate())
-        .and_then(super::tls::facts)
+        .certificate
+        .as_ref()
+        .and_then(|leaf| super::tls::facts(leaf))
         .map(|leaf| super::tls::days_left(leaf.not_after, std::time::SystemTime::now()));
     // Learnt from a request that kept its connection, answered by the origin itself
     // (not a server it redirected to).
-    if !close && !own_connection_header && response.url().origin() == spec.url.origin() {
-        clients.learn(&spec.origin, keep_alive_timeout(response.headers()));
+    if !close && !own_connection_header && url.origin() == spec.url.origin() {
+        clients.learn(&spec.origin, keep_alive_timeout(&response.headers));
     }
-    let headers: Vec<(String, String)> = response
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
-    let body = match capped_body(&mut response, spec.max_body).await {
-        Ok(Some(body)) => body,
-        Ok(None) => return too_large(status.as_u16(), spec.max_body, headers, started.elapsed()),
-        Err(e) => return classify(&e, spec.url.as_str()),
+    let Some(body) = response.body else {
+        return too_large(status, spec.max_body, response.headers, latency);
     };
-    let latency = started.elapsed();
+    let headers = response.headers;
     let body = text(body);
     // What the service says about itself, when the body is a health body.
     let content_type = headers.iter().find(|(n, _)| n == "content-type").map(|(_, v)| v.as_str());
@@ -356,18 +305,18 @@ pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, every
         None => (None, None),
         Some(Ok(health)) => (Some(health), None),
         Some(Err(e)) => {
-            let message = format!("HTTP {}: the health body cannot be read: {e}", status.as_u16());
+            let message = format!("HTTP {status}: the health body cannot be read: {e}");
             (None, Some(Failure::new(FailureClass::HealthBody, message)))
         }
     };
     let service_breakers = match &spec.breakers_url {
         Some(url) => {
             let left = timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(100));
-            Some(service_breakers(&client, spec, url, left).await)
+            Some(service_breakers(clients, spec, url, left).await)
         }
         None => None,
     };
-    let mut values = vec![("status", Value::Int(i64::from(status.as_u16()))), ("body", Value::Text(body))];
+    let mut values = vec![("status", Value::Int(i64::from(status))), ("body", Value::Text(body))];
     if let Some(days) = cert_days {
         values.push(("cert_days", Value::Int(days)));
     }
@@ -375,16 +324,70 @@ pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, every
         latency: Some(latency),
         values,
         headers,
-        summary: format!("HTTP {}", status.as_u16()),
+        summary: format!("HTTP {status}"),
         failure,
         health,
         service_breakers,
     }
 }
 
-/// A GET of a JSON API (Prometheus, Alertmanager) through the shared pool, with
-/// `headers`, within `timeout`: its status, its body (up to `max_body`) and how long it
-/// took; a transport failure is the observation to return.
+/// The check's request, and the requests its redirects ask for (at most
+/// `max_redirects`; with none allowed, a redirect is the answer): the URL that
+/// answered, and its answer.
+async fn follow(clients: &HttpClients, spec: &Spec, close: bool) -> Result<(reqwest::Url, Response), Observation> {
+    let mut url = spec.url.clone();
+    let mut method = spec.method.as_str();
+    let mut body = spec.body.as_deref().map(str::as_bytes);
+    let mut headers = std::borrow::Cow::Borrowed(&spec.headers[..]);
+    let mut hops = 0;
+    loop {
+        let request = Request {
+            method,
+            url: &url,
+            headers: &headers,
+            body,
+            close,
+            verify_tls: spec.verify_tls,
+            max_body: spec.max_body,
+        };
+        let response = clients.connections.send(&request).await.map_err(|e| classify(&e, &url))?;
+        let next = match response.header("location") {
+            Some(location) if matches!(response.status, 301 | 302 | 303 | 307 | 308) && spec.max_redirects > 0 => {
+                url.join(location).ok().filter(|next| matches!(next.scheme(), "http" | "https"))
+            }
+            _ => None,
+        };
+        let Some(next) = next else { return Ok((url, response)) };
+        if hops == spec.max_redirects {
+            return Err(Observation::failed(
+                FailureClass::ProbeError,
+                format!("more than {} redirects (the last to {})", spec.max_redirects, shown_url(&next)),
+            ));
+        }
+        hops += 1;
+        // As browsers do: a 303, or a POST moved by 301 or 302, is fetched with GET.
+        if response.status == 303 || (matches!(response.status, 301 | 302) && method == "POST") {
+            method = if method == "HEAD" { "HEAD" } else { "GET" };
+            body = None;
+        }
+        // Credentials go to the origin they were given for, not to another.
+        if next.origin() != url.origin() {
+            let sensitive = ["authorization", "cookie", "proxy-authorization"];
+            headers = std::borrow::Cow::Owned(
+                headers
+                    .iter()
+                    .filter(|(name, _)| !sensitive.iter().any(|s| name.eq_ignore_ascii_case(s)))
+                    .cloned()
+                    .collect(),
+            );
+        }
+        url = next;
+    }
+}
+
+/// A GET of a JSON API (Prometheus, Alertmanager) on the checks' kept connections,
+/// with `headers`, within `timeout`: its status, its body (up to `max_body`) and how
+/// long it took; a transport failure is the observation to return.
 pub(super) async fn fetch(
     context: &ProbeContext,
     url: reqwest::Url,
@@ -392,64 +395,60 @@ pub(super) async fn fetch(
     timeout: Duration,
     max_body: u64,
 ) -> Result<(u16, Vec<u8>, Duration), Observation> {
-    let client = context
-        .http
-        .get(true, 0)
-        .map_err(|e| Observation::failed(FailureClass::ProbeError, format!("cannot build the HTTP client: {e}")))?;
-    let shown = url.to_string();
-    let mut request = client.get(url).timeout(timeout).header(reqwest::header::ACCEPT, "application/json");
-    for (name, value) in headers {
-        request = request.header(name, value.expose());
+    let mut with_accept = headers.to_vec();
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("accept")) {
+        with_accept.push(("accept".to_owned(), Secret::plain("application/json".to_owned())));
     }
+    let request = Request {
+        method: "GET",
+        url: &url,
+        headers: &with_accept,
+        body: None,
+        close: false,
+        verify_tls: true,
+        max_body,
+    };
     let started = Instant::now();
-    let mut response = request.send().await.map_err(|e| classify(&e, &shown))?;
-    let status = response.status().as_u16();
-    match capped_body(&mut response, max_body).await {
-        Ok(Some(body)) => Ok((status, body, started.elapsed())),
-        Ok(None) => Err(too_large(status, max_body, Vec::new(), started.elapsed())),
-        Err(e) => Err(classify(&e, &shown)),
+    let response = match tokio::time::timeout(timeout, context.http.connections.send(&request)).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => return Err(classify(&e, &url)),
+        Err(_) => return Err(Observation::failed(FailureClass::Timeout, "timed out waiting for the response")),
+    };
+    match response.body {
+        Some(body) => Ok((response.status, body, started.elapsed())),
+        None => Err(too_large(response.status, max_body, Vec::new(), started.elapsed())),
     }
-}
-
-/// A response's body, read up to `max` bytes; `None` when it is larger (by its
-/// `Content-Length`, or found while reading).
-async fn capped_body(response: &mut reqwest::Response, max: u64) -> Result<Option<Vec<u8>>, reqwest::Error> {
-    if response.content_length().is_some_and(|n| n > max) {
-        return Ok(None);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > max as usize {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body))
 }
 
 /// The service's own breakers, from its resilience4j endpoint, with the check's
 /// headers (its credentials), within what is left of the timeout. A failure to read
 /// them is said beside them, never the check's failure.
 async fn service_breakers(
-    client: &reqwest::Client,
+    clients: &HttpClients,
     spec: &Spec,
     url: &reqwest::Url,
     timeout: Duration,
 ) -> ServiceBreakers {
-    let mut request = client.get(url.clone()).timeout(timeout);
-    for (name, value) in &spec.headers {
-        request = request.header(name, value.expose());
-    }
+    let request = Request {
+        method: "GET",
+        url,
+        headers: &spec.headers,
+        body: None,
+        close: false,
+        verify_tls: spec.verify_tls,
+        max_body: spec.max_body,
+    };
     let read = async {
-        let mut response = request.send().await.map_err(|e| format!("cannot reach {url}: {e}"))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(format!("{url} answered HTTP {}", status.as_u16()));
+        let response = match tokio::time::timeout(timeout, clients.connections.send(&request)).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => return Err(format!("cannot reach {}: {e}", shown_url(url))),
+            Err(_) => return Err(format!("cannot reach {}: timed out", shown_url(url))),
+        };
+        if !(200..300).contains(&response.status) {
+            return Err(format!("{} answered HTTP {}", shown_url(url), response.status));
         }
-        let Some(body) =
-            capped_body(&mut response, spec.max_body).await.map_err(|e| format!("cannot read {url}: {e}"))?
-        else {
-            return Err(format!("{url}: the body is larger than the {} cap", format_size(spec.max_body)));
+        let Some(body) = response.body else {
+            return Err(format!("{}: the body is larger than the {} cap", shown_url(url), format_size(spec.max_body)));
         };
         super::health::breakers(&String::from_utf8_lossy(&body)).map_err(|e| e.to_string())
     };
@@ -467,8 +466,8 @@ fn text(body: Vec<u8>) -> String {
 
 /// The idle limit a server gives in `Keep-Alive: timeout=N, max=M` (a header from RFC
 /// 2068 that Node, Apache and others still send).
-fn keep_alive_timeout(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get("keep-alive")?.to_str().ok()?;
+fn keep_alive_timeout(headers: &[(String, String)]) -> Option<Duration> {
+    let value = headers.iter().find(|(name, _)| name == "keep-alive").map(|(_, value)| value)?;
     value.split(',').find_map(|part| {
         let (name, seconds) = part.trim().split_once('=')?;
         if !name.trim().eq_ignore_ascii_case("timeout") {
@@ -489,46 +488,19 @@ fn too_large(status: u16, max: u64, headers: Vec<(String, String)>, latency: Dur
     observation
 }
 
-/// Classifies a transport error by walking its source chain.
-fn classify(error: &reqwest::Error, url: &str) -> Observation {
-    let mut chain = Vec::new();
-    let mut refused = false;
-    // TLS libraries report handshake and certificate failures as invalid data.
-    let mut invalid_data = false;
-    let mut source: Option<&dyn std::error::Error> = Some(error);
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
-            invalid_data |= io.kind() == std::io::ErrorKind::InvalidData;
-        }
-        chain.push(e.to_string());
-        source = e.source();
-    }
-    let text = chain.join(": ").to_ascii_lowercase();
-    let class = if error.is_timeout() {
-        FailureClass::Timeout
-    } else if refused || text.contains("connection refused") {
-        FailureClass::Refused
-    } else if text.contains("dns error")
-        || text.contains("failed to lookup address")
-        || text.contains("name or service not known")
-    {
-        FailureClass::Dns
-    } else if (invalid_data && url.starts_with("https:"))
-        || ["certificate", "tls", "handshake", "corrupt message"].iter().any(|needle| text.contains(needle))
-    {
-        FailureClass::Tls
-    } else if error.is_redirect() {
-        FailureClass::ProbeError
-    } else {
-        FailureClass::Connection
+/// The observation of a request that has no answer.
+fn classify(error: &http1::Error, url: &reqwest::Url) -> Observation {
+    let class = match error {
+        http1::Error::Dns { .. } => FailureClass::Dns,
+        http1::Error::Refused(_) => FailureClass::Refused,
+        http1::Error::Connect(_, e) | http1::Error::Io(e) => super::tcp::io_class(e),
+        http1::Error::Tls(..) => FailureClass::Tls,
+        http1::Error::Closed | http1::Error::Invalid(_) => FailureClass::Connection,
+        http1::Error::TlsSetUp(_) | http1::Error::Request(_) => FailureClass::ProbeError,
     };
-    // The innermost cause is the most telling part; the URL is already on the check.
-    let detail = chain.last().cloned().unwrap_or_else(|| error.to_string());
-    let message = match class {
-        FailureClass::Refused => format!("connection refused ({url})"),
-        FailureClass::Timeout => "timed out waiting for the response".to_owned(),
-        _ => detail,
+    let message = match error {
+        http1::Error::Refused(_) => format!("connection refused ({})", shown_url(url)),
+        other => other.to_string(),
     };
     Observation::failed(class, message)
 }
@@ -537,10 +509,8 @@ fn classify(error: &reqwest::Error, url: &str) -> Observation {
 mod tests {
     use super::*;
 
-    fn headers(keep_alive: &str) -> reqwest::header::HeaderMap {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("keep-alive", keep_alive.parse().unwrap());
-        headers
+    fn headers(keep_alive: &str) -> Vec<(String, String)> {
+        vec![("keep-alive".to_owned(), keep_alive.to_owned())]
     }
 
     #[test]
@@ -549,7 +519,7 @@ mod tests {
         assert_eq!(keep_alive_timeout(&headers("max=100, Timeout = 75")), Some(Duration::from_secs(75)));
         assert_eq!(keep_alive_timeout(&headers("max=100")), None);
         assert_eq!(keep_alive_timeout(&headers("timeout=soon")), None);
-        assert_eq!(keep_alive_timeout(&reqwest::header::HeaderMap::new()), None);
+        assert_eq!(keep_alive_timeout(&[]), None);
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod guard;
 pub mod health;
 pub mod heartbeat;
 pub mod http;
+mod http1;
 pub mod itself;
 pub mod local;
 pub mod process;

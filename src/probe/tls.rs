@@ -290,13 +290,13 @@ pub async fn probe(spec: &Spec, _: &ProbeContext, _: Duration, _: Duration) -> O
 }
 
 /// The process's crypto provider: the one reqwest uses too.
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+pub(super) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     static PROVIDER: OnceLock<Arc<rustls::crypto::CryptoProvider>> = OnceLock::new();
     PROVIDER.get_or_init(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider())).clone()
 }
 
 /// The system's roots, read once.
-fn system_roots() -> &'static RootCertStore {
+pub(super) fn system_roots() -> &'static RootCertStore {
     static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
     ROOTS.get_or_init(|| {
         let mut roots = RootCertStore::empty();

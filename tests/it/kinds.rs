@@ -454,6 +454,13 @@ mod tls {
         assert!((11..=12).contains(&days(&seen)), "{seen:?}");
         let expiring = verdict(&https).await;
         assert_eq!(class(&expiring), Some(FailureClass::CertExpiry), "{expiring:?}");
+        // Verified against the system's roots, the test's own CA is unknown.
+        let verified = one_check(&format!("kind = \"http\"\nurl = \"https://127.0.0.1:{}/\"", server.addr.port()));
+        let untrusted = verdict(&verified).await;
+        assert!(
+            matches!(&untrusted, Verdict::Down(f) if f.class == FailureClass::Tls && f.message.contains("certificate")),
+            "{untrusted:?}"
+        );
     }
 
     #[test]

@@ -308,3 +308,118 @@ async fn connections_a_server_would_close_before_the_next_probe_are_not_kept() {
     let requests = log.lock().unwrap().clone();
     assert_eq!(requests, [(1, String::new()), (1, String::new()), (1, String::new())], "one kept connection");
 }
+
+/// A loopback HTTP/1.1 server whose answers `route` makes from each request's method,
+/// path, headers and body; every request is logged as `METHOD path` with its headers.
+async fn routed_server(
+    route: fn(&str, &str, &str) -> String,
+) -> (std::net::SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let requests = log.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let requests = requests.clone();
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                loop {
+                    let mut chunk = [0u8; 1024];
+                    let Ok(n) = socket.read(&mut chunk).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buffer.extend_from_slice(&chunk[..n]);
+                    let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+                    let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+                        })
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    if buffer.len() < end + 4 + length {
+                        continue;
+                    }
+                    let body = String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).into_owned();
+                    buffer.drain(..end + 4 + length);
+                    let mut words = head.split_whitespace();
+                    let (method, path) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
+                    requests.lock().unwrap().push(format!("{method} {path} [{body}]\n{head}"));
+                    let answer = route(method, path, &body);
+                    if socket.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, log)
+}
+
+/// Redirects are followed up to `max_redirects` (none: the redirect is the answer),
+/// a 303 is fetched with GET, a loop is told as such, and the check's credentials go
+/// only to its own origin.
+#[tokio::test]
+async fn redirects_are_followed_within_their_limit() {
+    let (elsewhere, seen) =
+        routed_server(|_, _, _| "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nthere".to_owned()).await;
+    static ELSEWHERE: std::sync::OnceLock<std::net::SocketAddr> = std::sync::OnceLock::new();
+    ELSEWHERE.set(elsewhere).unwrap();
+    let (addr, log) = routed_server(|method, path, _| {
+        let moved =
+            |code: &str, to: String| format!("HTTP/1.1 {code} Moved\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n");
+        match (method, path) {
+            ("GET", "/start") => moved("302", "/next?a=1".to_owned()),
+            ("GET", "/next?a=1") => "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext".to_owned(),
+            (_, "/loop") => moved("302", "/loop".to_owned()),
+            ("POST", "/form") => moved("303", "/done".to_owned()),
+            ("GET", "/done") => "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone".to_owned(),
+            (_, "/away") => moved("307", format!("http://{}/there", ELSEWHERE.get().unwrap())),
+            _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_owned(),
+        }
+    })
+    .await;
+    let context = ProbeContext::default();
+    let observe = |body: String| {
+        let check = one_check(&body);
+        let context = context.clone();
+        async move { probe::run(&context, &check.probe, check.timeout, check.interval).await }
+    };
+    let body_of = |o: &watchkeeper::model::Observation| {
+        o.values.iter().find(|(n, _)| *n == "body").map(|(_, v)| format!("{v:?}")).unwrap_or_default()
+    };
+
+    let followed = observe(format!("kind = \"http\"\nurl = \"http://{addr}/start\"")).await;
+    assert_eq!(followed.summary, "HTTP 200", "{followed:?}");
+    assert!(body_of(&followed).contains("next"), "{followed:?}");
+
+    let kept = observe(format!("kind = \"http\"\nurl = \"http://{addr}/start\"\nmax_redirects = 0")).await;
+    assert_eq!(kept.summary, "HTTP 302", "with no redirects allowed the redirect is the answer: {kept:?}");
+
+    let looping = observe(format!("kind = \"http\"\nurl = \"http://{addr}/loop\"\nmax_redirects = 3")).await;
+    let failure = looping.failure.expect("a redirect loop fails");
+    assert_eq!(failure.class, FailureClass::ProbeError);
+    assert!(failure.message.contains("more than 3 redirects"), "{}", failure.message);
+    let loops = log.lock().unwrap().iter().filter(|r| r.starts_with("GET /loop")).count();
+    assert_eq!(loops, 4, "the request and its 3 redirects");
+
+    let posted =
+        observe(format!("kind = \"http\"\nurl = \"http://{addr}/form\"\nmethod = \"POST\"\nbody = \"a=1\"")).await;
+    assert!(body_of(&posted).contains("done"), "{posted:?}");
+    let requests = log.lock().unwrap().clone();
+    assert!(requests.iter().any(|r| r.starts_with("POST /form [a=1]")), "{requests:?}");
+    assert!(requests.iter().any(|r| r.starts_with("GET /done []")), "a 303 is fetched with GET, no body: {requests:?}");
+
+    let away = observe(format!(
+        "kind = \"http\"\nurl = \"http://{addr}/away\"\nheaders = {{ Authorization = \"Bearer secret\", X-Trace = \"t1\" }}"
+    ))
+    .await;
+    assert!(body_of(&away).contains("there"), "{away:?}");
+    let there = seen.lock().unwrap().clone();
+    assert_eq!(there.len(), 1, "{there:?}");
+    let head = there[0].to_ascii_lowercase();
+    assert!(head.contains("x-trace: t1") && !head.contains("authorization"), "credentials stay home: {head}");
+}
