@@ -315,7 +315,7 @@ fn main() -> ExitCode {
     // SAFETY: mallopt is called before any other thread exists.
     #[cfg(target_env = "gnu")]
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, std::env::var("WK_ARENAS").ok().and_then(|v| v.parse().ok()).unwrap_or(2));
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
