@@ -291,7 +291,7 @@ pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, every
         .map(|leaf| super::tls::days_left(leaf.not_after, std::time::SystemTime::now()));
     // Learnt from a request that kept its connection, answered by the origin itself
     // (not a server it redirected to).
-    if !close && !own_connection_header && url.origin() == spec.url.origin() {
+    if !close && !own_connection_header && same_origin(&url, &spec.url) {
         clients.learn(&spec.origin, keep_alive_timeout(&response.headers));
     }
     let Some(body) = response.body else {
@@ -371,7 +371,7 @@ async fn follow(clients: &HttpClients, spec: &Spec, close: bool) -> Result<(reqw
             body = None;
         }
         // Credentials go to the origin they were given for, not to another.
-        if next.origin() != url.origin() {
+        if !same_origin(&next, &url) {
             let sensitive = ["authorization", "cookie", "proxy-authorization"];
             headers = std::borrow::Cow::Owned(
                 headers
@@ -383,6 +383,12 @@ async fn follow(clients: &HttpClients, spec: &Spec, close: bool) -> Result<(reqw
         }
         url = next;
     }
+}
+
+/// Whether two URLs have one origin (scheme, host, port), compared in place:
+/// `Url::origin` copies the host, on every probe.
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// A GET of a JSON API (Prometheus, Alertmanager) on the checks' kept connections,
@@ -520,6 +526,15 @@ mod tests {
         assert_eq!(keep_alive_timeout(&headers("max=100")), None);
         assert_eq!(keep_alive_timeout(&headers("timeout=soon")), None);
         assert_eq!(keep_alive_timeout(&[]), None);
+    }
+
+    #[test]
+    fn an_origin_is_its_scheme_host_and_port() {
+        let url = |text: &str| reqwest::Url::parse(text).unwrap();
+        assert!(same_origin(&url("http://a.test/x"), &url("http://a.test:80/y?z")), "the default port is the port");
+        assert!(!same_origin(&url("http://a.test/"), &url("https://a.test/")));
+        assert!(!same_origin(&url("http://a.test/"), &url("http://b.test/")));
+        assert!(!same_origin(&url("http://a.test/"), &url("http://a.test:8080/")));
     }
 
     #[test]
