@@ -369,20 +369,22 @@ async fn follow(clients: &HttpClients, spec: &Spec, close: bool) -> Result<(reqw
         if response.status == 303 || (matches!(response.status, 301 | 302) && method == "POST") {
             method = if method == "HEAD" { "HEAD" } else { "GET" };
             body = None;
+            // The body's own headers go with it: a length promised and not sent would
+            // keep the server waiting.
+            headers = without(&headers, &["content-length", "content-type", "content-encoding"]);
         }
         // Credentials go to the origin they were given for, not to another.
         if !same_origin(&next, &url) {
-            let sensitive = ["authorization", "cookie", "proxy-authorization"];
-            headers = std::borrow::Cow::Owned(
-                headers
-                    .iter()
-                    .filter(|(name, _)| !sensitive.iter().any(|s| name.eq_ignore_ascii_case(s)))
-                    .cloned()
-                    .collect(),
-            );
+            headers = without(&headers, &["authorization", "cookie", "proxy-authorization"]);
         }
         url = next;
     }
+}
+
+/// `headers` but those named in `names` (lower case).
+fn without<'a>(headers: &[(String, Secret)], names: &[&str]) -> std::borrow::Cow<'a, [(String, Secret)]> {
+    let kept = headers.iter().filter(|(name, _)| !names.iter().any(|n| name.eq_ignore_ascii_case(n)));
+    std::borrow::Cow::Owned(kept.cloned().collect())
 }
 
 /// Whether two URLs have one origin (scheme, host, port), compared in place:

@@ -26,6 +26,7 @@ use std::os::fd::AsRawFd as _;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt as _;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
@@ -114,13 +115,6 @@ enum Stream {
 }
 
 impl Stream {
-    fn socket(&self) -> &TcpStream {
-        match self {
-            Stream::Plain(socket) => socket,
-            Stream::Tls(tls) => tls.get_ref().0,
-        }
-    }
-
     async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         match self {
             Stream::Plain(socket) => socket.write_all(bytes).await,
@@ -138,22 +132,27 @@ impl Stream {
         }
     }
 
-    /// Whether a kept connection can still carry a request: not closed by the server
-    /// (nor sent something unasked, on a plain connection), without waiting.
-    fn usable(&self) -> bool {
-        let mut byte = 0u8;
-        // SAFETY: a non-blocking peek of one byte into `byte`, on our own open socket.
-        let peeked = unsafe {
-            libc::recv(self.socket().as_raw_fd(), (&raw mut byte).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT)
-        };
-        match peeked {
-            // Nothing to read: open and quiet.
-            -1 => std::io::Error::last_os_error().kind() == ErrorKind::WouldBlock,
-            // Closed by the server.
-            0 => false,
-            // Over TLS, a record (a session ticket) is for rustls to read; over plain
-            // HTTP, bytes nobody asked for.
-            _ => matches!(self, Stream::Tls(_)),
+    /// Whether a kept connection can still carry a request, found without waiting: the
+    /// server has not closed it, nor sent anything unasked (a late `408`, bytes past
+    /// its last answer), which the next request would take for its answer.
+    fn usable(&mut self) -> bool {
+        match self {
+            Stream::Plain(socket) => {
+                let mut byte = 0u8;
+                // SAFETY: a non-blocking peek of one byte into `byte`, on our own open
+                // socket.
+                let peeked = unsafe {
+                    libc::recv(socket.as_raw_fd(), (&raw mut byte).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT)
+                };
+                // -1 with nothing to read: open and quiet; 0: closed; more: unasked.
+                peeked == -1 && std::io::Error::last_os_error().kind() == ErrorKind::WouldBlock
+            }
+            // One read, polled once: over TLS a session ticket is taken by rustls and
+            // reads as nothing (still pending); data, the end or an error is not usable.
+            Stream::Tls(tls) => {
+                let mut byte = [0u8; 1];
+                tls.read(&mut byte).now_or_never().is_none()
+            }
         }
     }
 }
@@ -208,7 +207,7 @@ impl Connections {
     fn take(&self, origin: &Origin) -> Option<Stream> {
         let mut kept = crate::panics::lock(&self.inner);
         let idle = kept.idle.get_mut(origin)?;
-        while let Some(last) = idle.pop_back() {
+        while let Some(mut last) = idle.pop_back() {
             if last.since.elapsed() < IDLE_FOR && last.stream.usable() {
                 return Some(last.stream);
             }
@@ -250,8 +249,10 @@ impl Connections {
         let head = head(request, &origin)?;
         if let Some(mut stream) = self.take(&origin) {
             match exchange(&mut stream, &head, request).await {
-                // The server had closed it meanwhile: once more on a new connection.
-                Err(Error::Closed) => {}
+                // The server had closed it meanwhile: once more on a new connection,
+                // for a request that may be sent twice (RFC 9112 9.3.1): a POST the
+                // server took before it closed would be made again.
+                Err(Error::Closed) if idempotent(request.method) => {}
                 Ok((response, keep)) => {
                     if keep {
                         self.keep(&origin, stream);
@@ -277,6 +278,11 @@ impl Connections {
             let _ = tls_config(verify_tls);
         }
     }
+}
+
+/// Whether a request may be sent again without a second effect (RFC 9110 9.2.2).
+fn idempotent(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE")
 }
 
 /// The request line and headers, and the body.
@@ -391,22 +397,12 @@ async fn connect(origin: &Origin) -> Result<Stream, Error> {
     let addresses = tokio::net::lookup_host((host, origin.port))
         .await
         .map_err(|e| Error::Dns { host: host.to_owned(), why: e.to_string() })?;
-    let mut last = None;
-    let mut socket = None;
-    for address in addresses {
-        match TcpStream::connect(address).await {
-            Ok(connected) => {
-                socket = Some(connected);
-                break;
-            }
-            Err(e) => last = Some((address, e)),
-        }
-    }
-    let socket = match (socket, last) {
-        (Some(socket), _) => socket,
-        (None, Some((address, e))) if e.kind() == ErrorKind::ConnectionRefused => return Err(Error::Refused(address)),
-        (None, Some((address, e))) => return Err(Error::Connect(address, e)),
-        (None, None) => return Err(Error::Dns { host: host.to_owned(), why: "it resolves to no address".to_owned() }),
+    let addresses: Vec<SocketAddr> = addresses.collect();
+    let socket = match eyeballs(&addresses).await {
+        Ok(socket) => socket,
+        Err(Some((address, e))) if e.kind() == ErrorKind::ConnectionRefused => return Err(Error::Refused(address)),
+        Err(Some((address, e))) => return Err(Error::Connect(address, e)),
+        Err(None) => return Err(Error::Dns { host: host.to_owned(), why: "it resolves to no address".to_owned() }),
     };
     // A request is one write and waits for its answer: nothing to gain from Nagle.
     let _ = socket.set_nodelay(true);
@@ -419,6 +415,56 @@ async fn connect(origin: &Origin) -> Result<Stream, Error> {
     let tls =
         connector.connect(name, socket).await.map_err(|e| Error::Tls(format!("{}:{}", origin.host, origin.port), e))?;
     Ok(Stream::Tls(Box::new(tls)))
+}
+
+/// How long the first family of addresses is tried alone before the other joins in.
+const FALLBACK_AFTER: Duration = Duration::from_millis(300);
+
+/// Connects to one of `addresses` (a host's, in its resolver's order), the two address
+/// families raced as RFC 8305 ("happy eyeballs") has it: the first family's addresses
+/// in turn, and `FALLBACK_AFTER` later (or as soon as they fail) the other's, so that
+/// an IPv6 route that drops packets costs 300 ms, not the check's timeout. `Err` holds
+/// the last failure, `None` when there was no address.
+async fn eyeballs(addresses: &[SocketAddr]) -> Result<TcpStream, Option<(SocketAddr, std::io::Error)>> {
+    let Some(head) = addresses.first() else { return Err(None) };
+    let (first, other): (Vec<SocketAddr>, Vec<SocketAddr>) =
+        addresses.iter().partition(|address| address.is_ipv6() == head.is_ipv6());
+    let mut first = std::pin::pin!(in_turn(first));
+    if other.is_empty() {
+        return first.await;
+    }
+    tokio::select! {
+        connected = &mut first => {
+            return match connected {
+                Ok(socket) => Ok(socket),
+                Err(_) => in_turn(other).await,
+            };
+        }
+        () = tokio::time::sleep(FALLBACK_AFTER) => {}
+    }
+    let mut other = std::pin::pin!(in_turn(other));
+    tokio::select! {
+        connected = &mut first => match connected {
+            Ok(socket) => Ok(socket),
+            Err(_) => other.await,
+        },
+        connected = &mut other => match connected {
+            Ok(socket) => Ok(socket),
+            Err(_) => first.await,
+        },
+    }
+}
+
+/// Each of `addresses` in turn, until one connects.
+async fn in_turn(addresses: Vec<SocketAddr>) -> Result<TcpStream, Option<(SocketAddr, std::io::Error)>> {
+    let mut last = None;
+    for address in addresses {
+        match TcpStream::connect(address).await {
+            Ok(socket) => return Ok(socket),
+            Err(e) => last = Some((address, e)),
+        }
+    }
+    Err(last)
 }
 
 /// The TLS set-up of every https request: the system's roots, or (`verify_tls =
@@ -507,8 +553,10 @@ async fn exchange(stream: &mut Stream, head: &[u8], request: &Request<'_>) -> Re
         _ => Error::Io(e),
     })?;
     let mut reader = Reader { stream, buffer: Vec::with_capacity(1024), at: 0 };
+    let mut first = true;
     let (status, headers, version) = loop {
-        let (parsed, status, headers, version) = reader.head().await?;
+        let (parsed, status, headers, version) = reader.head(first).await?;
+        first = false;
         reader.at += parsed;
         // An informational answer (100 Continue, 103 Early Hints) comes before the one.
         if (100..200).contains(&status) && status != 101 {
@@ -554,7 +602,9 @@ async fn exchange(stream: &mut Stream, head: &[u8], request: &Request<'_>) -> Re
     } else if let Some(length) = lengths {
         framing = Framing::Length(length);
     }
-    if framing == Framing::Close || status == 101 {
+    // Both lengths, or chunks in HTTP/1.0: read as RFC 9112 6.3 says, never trusted
+    // with another request.
+    if framing == Framing::Close || status == 101 || (transfer_coded && (lengths.is_some() || version == 0)) {
         keep = false;
     }
     let certificate = match reader.stream {
@@ -602,9 +652,10 @@ impl Reader<'_> {
     }
 
     /// The status line and headers: their length, the status, the headers and the
-    /// minor version.
-    async fn head(&mut self) -> Result<(usize, u16, Vec<(String, String)>, u8), Error> {
-        let mut first = self.at == self.buffer.len();
+    /// minor version. `first`: the first answer to the request (not after a `1xx`).
+    async fn head(&mut self, first: bool) -> Result<(usize, u16, Vec<(String, String)>, u8), Error> {
+        // Nothing of any answer read yet.
+        let mut first = first && self.at == self.buffer.len();
         loop {
             if self.at < self.buffer.len() {
                 let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -864,6 +915,94 @@ mod tests {
             let answer = connections.send(&get(&url)).await.unwrap();
             assert_eq!(answer.body.as_deref(), Some(&b"ok"[..]), "round {round}");
         }
+    }
+
+    /// Bytes a server sends after its answer (a late `408`) are never read as the next
+    /// request's answer: the connection is left, the next request gets its own.
+    #[tokio::test]
+    async fn a_kept_connection_with_unasked_bytes_is_left() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = reqwest::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let (written, late) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let mut written = Some(written);
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let first = written.take();
+                tokio::spawn(async move {
+                    let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                    let mut chunk = [0u8; 1024];
+                    if let Some(written) = first {
+                        let _ = socket.read(&mut chunk).await;
+                        let _ = socket.write_all(ok).await;
+                        let _ = socket.write_all(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n").await;
+                        // On loopback a write returns once the client's socket holds it.
+                        let _ = written.send(());
+                    }
+                    while let Ok(1..) = socket.read(&mut chunk).await {
+                        let _ = socket.write_all(ok).await;
+                    }
+                });
+            }
+        });
+        let connections = Connections::default();
+        assert_eq!(connections.send(&get(&url)).await.unwrap().status, 200);
+        late.await.unwrap();
+        let second = connections.send(&get(&url)).await.unwrap();
+        assert_eq!(second.status, 200, "the late 408 is not this request's answer");
+    }
+
+    /// A request that is not idempotent is not sent again when its kept connection
+    /// closes before an answer: the server may have acted on it.
+    #[tokio::test]
+    async fn a_post_is_never_sent_twice() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = reqwest::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let posts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = posts.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let counted = counted.clone();
+                tokio::spawn(async move {
+                    let mut chunk = [0u8; 1024];
+                    while let Ok(n @ 1..) = socket.read(&mut chunk).await {
+                        if chunk[..n].starts_with(b"POST") {
+                            // Taken, then the connection dropped without an answer.
+                            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            return;
+                        }
+                        let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await;
+                    }
+                });
+            }
+        });
+        let connections = Connections::default();
+        assert_eq!(connections.send(&get(&url)).await.unwrap().status, 200, "a kept connection");
+        let post = Request { method: "POST", body: Some(b"x"), ..get(&url) };
+        let failed = connections.send(&post).await.unwrap_err();
+        assert!(matches!(failed, Error::Closed), "{failed}");
+        assert_eq!(posts.load(std::sync::atomic::Ordering::SeqCst), 1, "sent once");
+    }
+
+    /// The other address family is tried when the first fails; with every address
+    /// refused, the refusal is what is told.
+    #[tokio::test]
+    async fn a_failing_address_family_falls_back_to_the_other() {
+        let open = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = open.local_addr().unwrap().port();
+        let closed = {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let v6: SocketAddr = format!("[::1]:{closed}").parse().unwrap();
+        let v4: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let socket = eyeballs(&[v6, v4]).await.expect("the IPv4 address answers");
+        assert_eq!(socket.peer_addr().unwrap(), v4);
+        let refused: SocketAddr = format!("127.0.0.1:{closed}").parse().unwrap();
+        match eyeballs(&[refused]).await {
+            Err(Some((address, e))) => assert_eq!((address, e.kind()), (refused, ErrorKind::ConnectionRefused)),
+            other => panic!("refused: {other:?}"),
+        }
+        assert!(matches!(eyeballs(&[]).await, Err(None)), "no address");
     }
 
     #[test]

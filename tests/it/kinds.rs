@@ -454,6 +454,15 @@ mod tls {
         assert!((11..=12).contains(&days(&seen)), "{seen:?}");
         let expiring = verdict(&https).await;
         assert_eq!(class(&expiring), Some(FailureClass::CertExpiry), "{expiring:?}");
+        // One connection carries every probe: the session tickets rustls reads after
+        // the handshake do not make a kept connection look used.
+        let context = watchkeeper::probe::ProbeContext::default();
+        for _ in 0..3 {
+            let seen = watchkeeper::probe::run(&context, &https.probe, https.timeout, https.interval).await;
+            assert_eq!(seen.summary, "HTTP 200", "{seen:?}");
+        }
+        let accepted = server.accepted.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(accepted, 3, "one for observe, one for verdict, one for the three probes here");
         // Verified against the system's roots, the test's own CA is unknown.
         let verified = one_check(&format!("kind = \"http\"\nurl = \"https://127.0.0.1:{}/\"", server.addr.port()));
         let untrusted = verdict(&verified).await;
