@@ -13,9 +13,11 @@
 //! `Content-Length`, chunked, or by the end of the connection, up to the caller's cap.
 //! Informational answers (`1xx`) are skipped. A connection is kept only when its answer
 //! was read exactly to its end and neither side said `Connection: close`. A kept
-//! connection found closed when it is taken again, or that fails before any byte of
-//! the answer, is replaced by a new one once: servers close idle connections when they
-//! like.
+//! connection found closed (or holding bytes nobody asked for) when it is taken again
+//! is left; one that fails before any byte of the answer is replaced by a new one once,
+//! for a request that may be sent twice (GET, HEAD, PUT, DELETE...): servers close idle
+//! connections when they like. New connections race the host's two address families
+//! (RFC 8305).
 //!
 //! A leaf: it knows sockets, TLS and HTTP framing, nothing of checks.
 
