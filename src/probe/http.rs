@@ -259,11 +259,6 @@ impl HttpClients {
     pub(super) fn prepare(&self, spec: &Spec) {
         Connections::prepare(&spec.url, spec.verify_tls);
     }
-
-    /// Connections kept now.
-    pub fn idle_connections(&self) -> usize {
-        self.connections.idle()
-    }
 }
 
 /// One request of a check probed `every` so often, redirects followed up to its
@@ -334,8 +329,13 @@ pub async fn probe(spec: &Spec, context: &ProbeContext, timeout: Duration, every
 /// The check's request, and the requests its redirects ask for (at most
 /// `max_redirects`; with none allowed, a redirect is the answer): the URL that
 /// answered, and its answer.
-async fn follow(clients: &HttpClients, spec: &Spec, close: bool) -> Result<(reqwest::Url, Response), Observation> {
-    let mut url = spec.url.clone();
+async fn follow<'s>(
+    clients: &HttpClients,
+    spec: &'s Spec,
+    close: bool,
+) -> Result<(std::borrow::Cow<'s, reqwest::Url>, Response), Observation> {
+    // The check's own URL, not copied unless a redirect replaces it.
+    let mut url = std::borrow::Cow::Borrowed(&spec.url);
     let mut method = spec.method.as_str();
     let mut body = spec.body.as_deref().map(str::as_bytes);
     let mut headers = std::borrow::Cow::Borrowed(&spec.headers[..]);
@@ -377,7 +377,7 @@ async fn follow(clients: &HttpClients, spec: &Spec, close: bool) -> Result<(reqw
         if !same_origin(&next, &url) {
             headers = without(&headers, &["authorization", "cookie", "proxy-authorization"]);
         }
-        url = next;
+        url = std::borrow::Cow::Owned(next);
     }
 }
 

@@ -241,7 +241,8 @@ impl Connections {
     }
 
     /// Connections kept now, over all origins.
-    pub fn idle(&self) -> usize {
+    #[cfg(test)]
+    fn idle(&self) -> usize {
         crate::panics::lock(&self.inner).idle.values().map(VecDeque::len).sum()
     }
 

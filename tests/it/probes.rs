@@ -237,19 +237,21 @@ async fn a_dropped_command_takes_its_process_group_with_it() {
     assert_dies(&pid_file, "dropping a run kills its process group").await;
 }
 
-/// A loopback HTTP/1.1 server that says it closes idle connections after a second
-/// (`Keep-Alive: timeout=1`, as Node's does after 5). It records each request's
-/// connection number and `Connection` header, and honours `Connection: close`.
-async fn keep_alive_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(usize, String)>>>) {
+/// A loopback HTTP/1.1 server: each request (its head, and the body its
+/// `Content-Length` gives) on the `n`th connection is answered by `answer(n, head,
+/// body)`, which also says whether the connection closes after it.
+async fn http_server<F>(answer: F) -> std::net::SocketAddr
+where
+    F: Fn(usize, &str, &str) -> (String, bool) + Send + Sync + 'static,
+{
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/health", listener.local_addr().unwrap());
-    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let requests = log.clone();
+    let addr = listener.local_addr().unwrap();
+    let answer = std::sync::Arc::new(answer);
     tokio::spawn(async move {
         for connection in 1.. {
             let Ok((mut socket, _)) = listener.accept().await else { return };
-            let requests = requests.clone();
+            let answer = answer.clone();
             tokio::spawn(async move {
                 let mut buffer = Vec::new();
                 loop {
@@ -260,20 +262,20 @@ async fn keep_alive_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(us
                     }
                     buffer.extend_from_slice(&chunk[..n]);
                     let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
-                    let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
-                    buffer.drain(..end + 4);
-                    let header = head
+                    let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
+                    let length: usize = head
                         .lines()
-                        .find_map(|line| line.strip_prefix("connection:"))
-                        .map(|value| value.trim().to_owned())
-                        .unwrap_or_default();
-                    let close = header == "close";
-                    requests.lock().unwrap().push((connection, header));
-                    let answer = if close {
-                        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-                    } else {
-                        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=1\r\n\r\nok"
-                    };
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+                        })
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    if buffer.len() < end + 4 + length {
+                        continue;
+                    }
+                    let body = String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).into_owned();
+                    buffer.drain(..end + 4 + length);
+                    let (answer, close) = answer(connection, &head, &body);
                     if socket.write_all(answer.as_bytes()).await.is_err() || close {
                         return;
                     }
@@ -281,7 +283,32 @@ async fn keep_alive_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(us
             });
         }
     });
-    (url, log)
+    addr
+}
+
+/// A loopback HTTP/1.1 server that says it closes idle connections after a second
+/// (`Keep-Alive: timeout=1`, as Node's does after 5). It records each request's
+/// connection number and `Connection` header, and honours `Connection: close`.
+async fn keep_alive_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(usize, String)>>>) {
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let requests = log.clone();
+    let addr = http_server(move |connection, head, _| {
+        let header = head
+            .to_ascii_lowercase()
+            .lines()
+            .find_map(|line| line.strip_prefix("connection:").map(|value| value.trim().to_owned()))
+            .unwrap_or_default();
+        let close = header == "close";
+        requests.lock().unwrap().push((connection, header));
+        let answer = if close {
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+        } else {
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=1\r\n\r\nok"
+        };
+        (answer.to_owned(), close)
+    })
+    .await;
+    (format!("http://{addr}/health"), log)
 }
 
 /// A check probed less often than its server keeps an idle connection asks for
@@ -310,52 +337,19 @@ async fn connections_a_server_would_close_before_the_next_probe_are_not_kept() {
 }
 
 /// A loopback HTTP/1.1 server whose answers `route` makes from each request's method,
-/// path, headers and body; every request is logged as `METHOD path` with its headers.
+/// path and body; every request is logged as `METHOD path [body]` with its head.
 async fn routed_server(
     route: fn(&str, &str, &str) -> String,
 ) -> (std::net::SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let requests = log.clone();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let requests = requests.clone();
-            tokio::spawn(async move {
-                let mut buffer = Vec::new();
-                loop {
-                    let mut chunk = [0u8; 1024];
-                    let Ok(n) = socket.read(&mut chunk).await else { return };
-                    if n == 0 {
-                        return;
-                    }
-                    buffer.extend_from_slice(&chunk[..n]);
-                    let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
-                    let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
-                    let length: usize = head
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
-                        })
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0);
-                    if buffer.len() < end + 4 + length {
-                        continue;
-                    }
-                    let body = String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).into_owned();
-                    buffer.drain(..end + 4 + length);
-                    let mut words = head.split_whitespace();
-                    let (method, path) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
-                    requests.lock().unwrap().push(format!("{method} {path} [{body}]\n{head}"));
-                    let answer = route(method, path, &body);
-                    if socket.write_all(answer.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
+    let addr = http_server(move |_, head, body| {
+        let mut words = head.split_whitespace();
+        let (method, path) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
+        requests.lock().unwrap().push(format!("{method} {path} [{body}]\n{head}"));
+        (route(method, path, body), false)
+    })
+    .await;
     (addr, log)
 }
 
