@@ -240,7 +240,7 @@ pub async fn history(engine: &Engine, args: dto::HistoryArgs) -> Result<dto::His
         Some(n @ 1..=2000) => n,
         Some(n) => return Err(bad_history(format!("`points={n}` is not 1 to 2000"))),
     };
-    let horizons = engine.config().settings.retention.horizons(engine.now());
+    let horizons = engine.store().chart_horizons(&engine.config().settings.retention, engine.now());
     let plan =
         crate::store::rollups::plan(&horizons, crate::store::to_millis(from), crate::store::to_millis(to), points);
     let from = crate::store::from_millis(plan.from_ms);

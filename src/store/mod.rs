@@ -58,6 +58,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (13, include_str!("migrations/0013_evidence.sql")),
     (14, include_str!("migrations/0014_rollups.sql")),
     (15, include_str!("migrations/0015_rollup_mark.sql")),
+    (16, include_str!("migrations/0016_result_chains.sql")),
 ];
 
 /// How long per-minute rollups are kept, at least (and at least as long as results,
@@ -253,6 +254,8 @@ pub(crate) fn coded_or_null<T: Code>(
 pub struct Store {
     path: PathBuf,
     reader: Arc<Mutex<Connection>>,
+    /// Since when raw results can be read over a time range (`results::chained_since`).
+    chained_since: DateTime<Utc>,
 }
 
 /// What opening the database found.
@@ -314,7 +317,8 @@ impl Store {
         size::convert_to_give_back(&connection)?;
         drop(connection);
         let reader = open_connection(&path)?;
-        Ok((Store { path, reader: Arc::new(Mutex::new(reader)) }, report))
+        let chained_since = from_millis(results::chained_since(&reader)?);
+        Ok((Store { path, reader: Arc::new(Mutex::new(reader)), chained_since }, report))
     }
 
     pub fn path(&self) -> &Path {
@@ -457,6 +461,14 @@ impl Store {
     /// A check's breaker changes, newest first.
     pub async fn breaker_changes(&self, check_id: CheckId, limit: usize) -> Result<Vec<BreakerChange>, StoreError> {
         self.read(move |c| check_state::breaker_changes(c, &check_id, limit)).await
+    }
+
+    /// The history's horizons for a chart: raw results kept from before the chains
+    /// existed (an older schema's) are read as rollups (`results::chained_since`).
+    pub fn chart_horizons(&self, retention: &Retention, now: DateTime<Utc>) -> Horizons {
+        let mut horizons = retention.horizons(now);
+        horizons.results = horizons.results.max(self.chained_since);
+        horizons
     }
 
     pub async fn results(&self, check_id: CheckId, limit: u32) -> Result<Vec<ResultRecord>, StoreError> {
@@ -740,6 +752,9 @@ fn migrate(path: &Path, mut connection: Connection) -> Result<Connection, StoreE
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
         let tx = connection.transaction()?;
         tx.execute_batch(sql)?;
+        if *version == 16 {
+            results::chain_kept(&tx)?;
+        }
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
         tracing::info!(version, "history schema migrated");

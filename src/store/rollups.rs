@@ -694,15 +694,12 @@ pub(super) fn points(
             }
         }
         Source::Results => {
-            let mut statement = connection.prepare_cached(
-                "SELECT at, status, latency_us, value FROM results
-                 WHERE check_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY at",
-            )?;
-            let mut rows = statement.query(params![check.as_str(), from_ms, to_ms])?;
-            while let Some(row) = rows.next()? {
-                let status: String = row.get(1)?;
+            // Newest first: counted oldest first.
+            for (at, status, latency_us, value) in
+                super::results::range(connection, check, from_ms, to_ms)?.into_iter().rev()
+            {
                 let status = <Status as crate::model::Code>::from_code(&status).unwrap_or(Status::Unknown);
-                into(&mut points, from_ms, bucket_ms, row.get(0)?).add(status, row.get(2)?, row.get(3)?);
+                into(&mut points, from_ms, bucket_ms, at).add(status, latency_us, value);
             }
         }
     }

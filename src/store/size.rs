@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 /// Rows deleted from one table in one batch while over the cap.
 const CHUNK: i64 = 10_000;
@@ -70,6 +70,11 @@ pub(super) fn trim(tx: &Transaction<'_>, now_ms: i64, max: u64, threshold: u64) 
         "DELETE FROM results WHERE id IN (SELECT id FROM results ORDER BY id LIMIT ?1) AND at < ?2",
         params![CHUNK, recent],
     )?;
+    if deleted[0] > 0 {
+        let oldest: Option<i64> =
+            tx.query_row("SELECT at FROM results ORDER BY id LIMIT 1", [], |r| r.get(0)).optional()?;
+        super::results::forget_before(tx, oldest.unwrap_or(i64::MAX))?;
+    }
     if deleted[0] == 0 {
         for (slot, table, floor) in
             [(1, "rollup_minute", recent), (2, "rollup_hour", rollup), (3, "rollup_day", rollup)]

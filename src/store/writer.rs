@@ -279,6 +279,7 @@ fn run(
     let mut rollups = Rollups::default();
     let mut rolled_at = Instant::now();
     let mut states = States::default();
+    let mut heads = results::Heads::default();
     // `None` prunes on the first batch. (Subtracting an hour from `Instant::now()`
     // would panic on a machine up for less than an hour.)
     let mut last_prune: Option<Instant> = None;
@@ -329,8 +330,13 @@ fn run(
             || rollups.held_rows() >= rollups::HELD_ROWS
             || batch.iter().any(|op| matches!(op, WriteOp::Flush(_)));
         let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            write(&mut connection, &batch, prune_before, cap, (&rollups, &states), roll)
+            write(&mut connection, &batch, prune_before, cap, (&rollups, &states, &mut heads), roll)
         }));
+        // Rolled back, or results deleted (with heads): the heads are read again.
+        let heads_hold = matches!(&written, Ok(Ok((.., trim))) if trim.deleted[0] == 0) && prune_before.is_none();
+        if !heads_hold {
+            heads.forget();
+        }
         let Ok(written) = written else {
             // A bug, not the disk: the same batch would panic again, so it is given up
             // (its transaction rolled back) and the writer goes on with the next.
@@ -593,7 +599,7 @@ fn write(
     batch: &[WriteOp],
     prune_before: Option<Horizons>,
     (max, threshold): (u64, u64),
-    (kept, held): (&Rollups, &States),
+    (kept, held, heads): (&Rollups, &States, &mut results::Heads),
     roll: bool,
 ) -> rusqlite::Result<(Vec<i64>, Rolled, Moved, size::Trim)> {
     let tx = connection.transaction()?;
@@ -610,7 +616,7 @@ fn write(
         }
         match op {
             WriteOp::Result { result, state } => {
-                results::insert(&tx, result)?;
+                results::insert(&tx, heads, result)?;
                 states.insert(state.check_id.as_str(), state);
             }
             WriteOp::State(state) => {
@@ -651,6 +657,7 @@ fn write(
             WriteOp::Flush(_) | WriteOp::Stop => {}
         }
     }
+    heads.save(&tx)?;
     let mut moved = Moved::default();
     let mut paused = Vec::new();
     if roll {

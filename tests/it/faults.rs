@@ -238,6 +238,22 @@ fn assert_history_whole(data: &std::path::Path, when: &str) {
         .map(Result::unwrap)
         .collect();
     assert!(doubled.is_empty(), "{when}: checks with two open incidents: {doubled:?}");
+    // Each check's chain (`store::results`) reaches all its results from its head.
+    let by_check = |sql: &str| -> Counts {
+        let mut statement = history.prepare(sql).unwrap();
+        statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let chained = by_check(
+        "WITH RECURSIVE chain (id, check_id) AS (
+             SELECT last_id, check_id FROM result_heads
+             UNION ALL
+             SELECT r.prev, c.check_id FROM chain c JOIN results r ON r.id = c.id WHERE r.prev < c.id
+         )
+         SELECT c.check_id, COUNT(*) FROM chain c JOIN results r ON r.id = c.id AND r.check_id = c.check_id
+         GROUP BY c.check_id ORDER BY c.check_id",
+    );
+    let results = by_check("SELECT check_id, COUNT(*) FROM results GROUP BY check_id ORDER BY check_id");
+    assert_eq!(chained, results, "{when}: each check's results from its head");
 }
 
 /// Whether results were committed after the last one the rollups hold (the writer

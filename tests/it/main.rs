@@ -7,6 +7,7 @@ mod actions;
 mod alerts;
 mod backup;
 mod breakers;
+mod chains;
 mod cleanup;
 mod cli;
 mod daemon;
