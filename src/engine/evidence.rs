@@ -39,6 +39,70 @@ pub const MASK: &str = "••••";
 pub struct LastGood {
     pub at: DateTime<Utc>,
     pub observed: Observed,
+    /// What it was made of (`fingerprint`).
+    pub fingerprint: u64,
+}
+
+impl LastGood {
+    /// The last good result of `observation`, good at `at`.
+    pub fn of(check: &CheckConfig, observation: &Observation, json: &mut JsonCache, at: DateTime<Utc>) -> LastGood {
+        LastGood { at, observed: observed(check, observation, json, false), fingerprint: fingerprint(observation) }
+    }
+
+    /// Takes a good result whose `fingerprint` is this one's: the same evidence but for
+    /// its time and latency.
+    pub fn again(&mut self, observation: &Observation, at: DateTime<Utc>) {
+        self.at = at;
+        self.observed.latency_ms = observation.latency.map(millis);
+    }
+}
+
+/// What a good result's evidence is made of, hashed: its summary, values (the body
+/// among them, which JSON paths read) and the headers a last good keeps. Most good
+/// results of a check look alike, and one with the last one's fingerprint is taken
+/// with `LastGood::again` rather than made safe and copied anew.
+pub fn fingerprint(observation: &Observation) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn json(value: &serde_json::Value, hasher: &mut impl Hasher) {
+        match value {
+            serde_json::Value::Null => 0u8.hash(hasher),
+            serde_json::Value::Bool(b) => (1u8, b).hash(hasher),
+            serde_json::Value::Number(n) => (2u8, n.as_f64().map(f64::to_bits), n.as_i64()).hash(hasher),
+            serde_json::Value::String(s) => (3u8, s).hash(hasher),
+            serde_json::Value::Array(items) => {
+                (4u8, items.len()).hash(hasher);
+                items.iter().for_each(|item| json(item, hasher));
+            }
+            serde_json::Value::Object(map) => {
+                (5u8, map.len()).hash(hasher);
+                for (key, item) in map {
+                    key.hash(hasher);
+                    json(item, hasher);
+                }
+            }
+        }
+    }
+    let mut hasher = std::hash::DefaultHasher::new();
+    observation.summary.hash(&mut hasher);
+    for (name, value) in &observation.values {
+        name.hash(&mut hasher);
+        match value {
+            Value::Int(v) => (0u8, v).hash(&mut hasher),
+            Value::Float(v) => (1u8, v.to_bits()).hash(&mut hasher),
+            Value::Bool(v) => (2u8, v).hash(&mut hasher),
+            Value::Text(v) => (3u8, v).hash(&mut hasher),
+            Value::Duration(v) => (4u8, v).hash(&mut hasher),
+            Value::Bytes(v) => (5u8, v).hash(&mut hasher),
+            Value::Json(v) => {
+                6u8.hash(&mut hasher);
+                json(v, &mut hasher);
+            }
+        }
+    }
+    for (name, value) in observation.headers.iter().filter(|(name, _)| !volatile(name)) {
+        (name, value).hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 /// What `observation` shows, made safe to keep. `whole` keeps the body and output (the
@@ -445,6 +509,43 @@ mod tests {
         assert_eq!(kept, "connect failed: postgres://app:••••@db:5432/x token=•••• Authorization: •••• ••••");
         assert!(secret_name("json.auth.token") && secret_name("x-api-key") && secret_name("cookie"));
         assert!(!secret_name("json.db.status") && !secret_name("content-type") && !secret_name("keyspace"));
+    }
+
+    /// A good result like the last one (its time, latency and volatile headers aside)
+    /// is taken again; one whose evidence would differ anywhere is not.
+    #[test]
+    fn good_results_alike_share_a_fingerprint_and_no_other_does() {
+        let good = |latency_ms: u64, date: &str| Observation {
+            latency: Some(Duration::from_millis(latency_ms)),
+            values: vec![
+                ("status", Value::Int(200)),
+                ("body", Value::Text(r#"{"status":"UP"}"#.into())),
+                ("health", Value::Json(serde_json::json!({"db": {"status": "UP", "n": [1, 2.5]}}))),
+            ],
+            headers: seen(&[("content-type", "application/json"), ("date", date), ("server", "nginx")]),
+            summary: "HTTP 200".into(),
+            ..Observation::default()
+        };
+        let first = good(3, "Mon");
+        assert_eq!(fingerprint(&first), fingerprint(&good(90, "Tue")), "latency and the date aside");
+        type Change = fn(&mut Observation);
+        let differ: [(&str, Change); 6] = [
+            ("summary", |o| o.summary = "HTTP 200 (slow)".into()),
+            ("status", |o| o.values[0].1 = Value::Int(201)),
+            ("body", |o| o.values[1].1 = Value::Text(r#"{"status":"UP "}"#.into())),
+            ("json", |o| o.values[2].1 = Value::Json(serde_json::json!({"db": {"status": "UP", "n": [1, 2.6]}}))),
+            ("header", |o| o.headers[2].1 = "nginx/1.27".into()),
+            ("a header more", |o| o.headers.push(("x-frame-options".into(), "DENY".into()))),
+        ];
+        for (what, change) in differ {
+            let mut other = good(3, "Mon");
+            change(&mut other);
+            assert_ne!(fingerprint(&first), fingerprint(&other), "{what}");
+        }
+        let mut kept = LastGood { at: Utc::now(), observed: Observed::default(), fingerprint: fingerprint(&first) };
+        let later = kept.at + chrono::TimeDelta::seconds(1);
+        kept.again(&good(90, "Tue"), later);
+        assert_eq!((kept.at, kept.observed.latency_ms), (later, Some(90.0)));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 use super::evidence::{self, LastGood};
 use super::{
-    record, restore, CertExpiring, CheckRuntime, DegradedChange, Engine, Event, Flapping, ServiceBreakerOpened,
+    record, restore, CertExpiring, CheckRuntime, DegradedChange, Engine, Event, Flapping, Live, ServiceBreakerOpened,
 };
 use crate::breaker::{Breaker, Call, Permit};
 use crate::condition::JsonCache;
@@ -84,9 +84,17 @@ impl Engine {
                 let (result, failed) = judge(check, &observation, &mut json, self.now());
                 if let Some(mut applied) = self.apply(runtime, &result, failed, before, &mut observation, &mut json) {
                     let local = applied.local.take().zip(applied.opened());
-                    self.persist_and_publish(runtime, &result, applied).await;
+                    // Incidents and state changes (rare) wait for room in the writer's
+                    // queue in a boxed future: every run would hold room for it.
+                    let ops = std::mem::take(&mut applied.ops);
+                    let events = match ops.is_empty() {
+                        true => Vec::new(),
+                        false => Box::pin(self.record_ops(runtime, ops, applied.resolved_started_at)).await,
+                    };
+                    self.persist_and_publish(runtime, &result, applied, events);
                     if let Some((port, incident)) = local {
-                        let gathering = probe::local::gather(&self.inner.checks.probes.system, port);
+                        // Boxed, like `heal`: rare, and each run would hold room for them.
+                        let gathering = Box::pin(probe::local::gather(&self.inner.checks.probes.system, port));
                         if let Ok(Some(local)) = tokio::time::timeout(LOCAL_WAIT, gathering).await {
                             self.record(WriteOp::EvidenceLocal { incident, local: Box::new(local) }).await;
                         }
@@ -96,7 +104,7 @@ impl Engine {
             }
         };
         if check.auto_action.is_some() {
-            self.heal(runtime).await;
+            Box::pin(self.heal(runtime)).await;
         }
         result
     }
@@ -127,10 +135,13 @@ impl Engine {
         json: &mut JsonCache,
     ) -> Option<Applied> {
         let check = &runtime.config;
-        // Built before the lock is taken: every good result leaves one.
-        let good = result.ok().then(|| {
-            Box::new(LastGood { at: result.at, observed: evidence::observed(check, observation, json, false) })
-        });
+        // Every good result leaves one: built before the lock is taken, unless it looks
+        // like the last one (most do), which is then taken again.
+        let fingerprint = result.ok().then(|| evidence::fingerprint(observation));
+        let same = |live: &Live| live.last_good.as_ref().is_some_and(|good| Some(good.fingerprint) == fingerprint);
+        let again = fingerprint.is_some() && same(&crate::panics::lock(&runtime.live));
+        let good =
+            (fingerprint.is_some() && !again).then(|| Box::new(LastGood::of(check, observation, json, result.at)));
         // Read before this check's own lock is taken: two locks are never held at once.
         let parent_down = check.depends_on.iter().find(|parent| {
             self.runtime(parent.as_str())
@@ -203,8 +214,10 @@ impl Engine {
             incident
         });
         live.last = Some(result.clone());
-        if good.is_some() {
-            live.last_good = good;
+        match (good, &mut live.last_good) {
+            (Some(good), _) => live.last_good = Some(good),
+            (None, Some(last)) if fingerprint == Some(last.fingerprint) => last.again(observation, result.at),
+            _ => {}
         }
         let cert_days = match observation.value("cert_days").as_deref() {
             Some(crate::model::Value::Int(days)) => Some(*days),
@@ -292,22 +305,42 @@ impl Engine {
     /// Incidents and state changes go to the writer first (the state queued with the
     /// result may name an incident, and the database holds it to that), then the result;
     /// subscribers see the check's new state before the incident it opened.
-    async fn persist_and_publish(&self, runtime: &CheckRuntime, result: &ProbeResult, applied: Applied) {
+    /// Records a result's incidents and changes (before the result), and gives the
+    /// events they make.
+    async fn record_ops(
+        &self,
+        runtime: &CheckRuntime,
+        ops: Vec<WriteOp>,
+        resolved_started_at: Option<DateTime<Utc>>,
+    ) -> Vec<Event> {
         let check_id = &runtime.config.id;
         let mut events = Vec::new();
-        for op in applied.ops {
+        for op in ops {
             match &op {
                 WriteOp::OpenIncident { incident, .. } => {
                     events.push(Event::IncidentOpened(incident.clone()));
                 }
                 WriteOp::ResolveIncident { id, at, .. } => {
-                    let started_at = applied.resolved_started_at;
+                    let started_at = resolved_started_at;
                     events.push(Event::IncidentResolved { id: *id, check_id: check_id.clone(), started_at, at: *at });
                 }
                 _ => {}
             }
             self.record(op).await;
         }
+        events
+    }
+
+    /// Queues the result (after `record_ops`), publishes the check and tells `events`
+    /// and what else the result did.
+    fn persist_and_publish(
+        &self,
+        runtime: &CheckRuntime,
+        result: &ProbeResult,
+        applied: Applied,
+        mut events: Vec<Event>,
+    ) {
+        let check_id = &runtime.config.id;
         self.record_result(result_record(check_id, result), applied.state);
         self.publish(runtime);
         for breaker in applied.breakers_opened {

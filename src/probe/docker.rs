@@ -98,7 +98,8 @@ pub async fn probe(spec: &Spec, _: &ProbeContext, timeout: Duration, _: Duration
             Err(e) => return failed(&e),
         },
     };
-    let state = match client.state(&spec.container, timeout).await {
+    // Boxed: an HTTP exchange over the socket, larger than most probes' whole run.
+    let state = match Box::pin(client.state(&spec.container, timeout)).await {
         Ok(state) => state,
         Err(e) => return failed(&e),
     };

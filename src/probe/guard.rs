@@ -12,17 +12,18 @@ use crate::model::{FailureClass, Observation};
 /// How long past its timeout a probe may run before it is dropped.
 const GRACE: Duration = Duration::from_secs(1);
 
-/// Runs `probe` in the calling task under the guard.
-pub async fn guard(probe: impl Future<Output = Observation>, timeout: Duration) -> Observation {
+/// Runs `probe` in the calling task under the guard. (A combinator, not an `async fn`,
+/// which would hold `probe` twice.)
+pub fn guard(probe: impl Future<Output = Observation>, timeout: Duration) -> impl Future<Output = Observation> {
     let probe = std::panic::AssertUnwindSafe(probe).catch_unwind();
-    match tokio::time::timeout(timeout.saturating_add(GRACE), probe).await {
+    tokio::time::timeout(timeout.saturating_add(GRACE), probe).map(|outcome| match outcome {
         Ok(Ok(observation)) => observation,
         Ok(Err(panic)) => {
             let said = crate::panics::message(panic.as_ref());
             Observation::failed(FailureClass::ProbeError, format!("the probe panicked: {said}"))
         }
         Err(_) => Observation::failed(FailureClass::Timeout, "the probe did not end within its timeout"),
-    }
+    })
 }
 
 #[cfg(test)]

@@ -265,7 +265,9 @@ impl Connections {
                 Err(e) => return Err(e),
             }
         }
-        let mut stream = connect(&origin).await?;
+        // Boxed: a new connection is the rare case, and its future (a TLS handshake, two
+        // address families raced) would double the size of every probe's.
+        let mut stream = Box::pin(connect(&origin)).await?;
         let (response, keep) = exchange(&mut stream, &head, request).await?;
         if keep {
             self.keep(&origin, stream);

@@ -29,9 +29,11 @@ pub mod system;
 pub mod tcp;
 pub mod tls;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt as _;
 use toml::de::DeTable;
 
 use crate::diagnostic::Scope;
@@ -391,18 +393,31 @@ impl Default for ProbeContext {
 }
 
 /// Runs one probe, of a check probed every `interval`. The deadline bounds everything
-/// the probe does.
-pub async fn run(context: &ProbeContext, spec: &ProbeSpec, timeout: Duration, interval: Duration) -> Observation {
-    match tokio::time::timeout(timeout, spec.probe(context, timeout, interval)).await {
-        Ok(observation) => observation,
-        Err(_) => Observation::failed(
-            FailureClass::Timeout,
-            format!("no answer within {}", crate::units::format_duration(timeout)),
-        ),
-    }
+/// the probe does. (Not an `async fn`, nor is `guarded`: each such layer would hold the
+/// probe's future twice, as its argument and as what it awaits, and the engine boxes
+/// this one for every run.)
+pub fn run<'a>(
+    context: &'a ProbeContext,
+    spec: &'a ProbeSpec,
+    timeout: Duration,
+    interval: Duration,
+) -> impl Future<Output = Observation> + 'a {
+    tokio::time::timeout(timeout, spec.probe(context, timeout, interval)).map(move |outcome| {
+        outcome.unwrap_or_else(|_| {
+            Observation::failed(
+                FailureClass::Timeout,
+                format!("no answer within {}", crate::units::format_duration(timeout)),
+            )
+        })
+    })
 }
 
 /// [`run`] under the [`guard`]: what the engine calls.
-pub async fn guarded(context: &ProbeContext, spec: &ProbeSpec, timeout: Duration, interval: Duration) -> Observation {
-    guard(run(context, spec, timeout, interval), timeout).await
+pub fn guarded<'a>(
+    context: &'a ProbeContext,
+    spec: &'a ProbeSpec,
+    timeout: Duration,
+    interval: Duration,
+) -> impl Future<Output = Observation> + 'a {
+    guard(run(context, spec, timeout, interval), timeout)
 }

@@ -238,7 +238,18 @@ pub fn remote(_: &Spec) -> bool {
     false
 }
 
-pub async fn probe(spec: &Spec, _: &ProbeContext, _: Duration, _: Duration) -> Observation {
+/// Boxed: a handshake's future (a STARTTLS dialogue before it) is the largest of any
+/// kind's, and every check's run, whatever its kind, would hold room for it.
+pub fn probe<'a>(
+    spec: &'a Spec,
+    _: &ProbeContext,
+    _: Duration,
+    _: Duration,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Observation> + Send + 'a>> {
+    Box::pin(handshake(spec))
+}
+
+async fn handshake(spec: &Spec) -> Observation {
     let started = Instant::now();
     let trust = match spec.verifier.get_or_init(|| trust_for(spec.ca_file.as_deref())) {
         Ok(trust) => trust.clone(),

@@ -59,6 +59,11 @@ expect = ["status == 200", "json.db.status == \"UP\""]
     );
     let daemon = Daemon::start(&config).await;
     daemon.wait_status("api", "up", WAIT).await;
+    eventually(WAIT, "a few good results alike", || async {
+        let results = daemon.get("/api/v1/checks/api/results").await;
+        (results["results"].as_array()?.len() >= 3).then_some(())
+    })
+    .await;
     // A body that echoes the request's secret, and says its own password.
     let broken = r#"{"db":{"status":"DOWN"},"password":"hunter2","echo":"k3y-s3cr3t-value"}"#.to_owned();
     target.set(Behaviour::Typed(503, "application/json", broken));
@@ -74,6 +79,11 @@ expect = ["status == 200", "json.db.status == \"UP\""]
     assert_eq!((json["before"].as_str(), json["after"].as_str()), (Some("\"UP\""), Some("\"DOWN\"")));
     assert_eq!(json["text"], "json.db.status: \"UP\" → \"DOWN\"");
     assert!(evidence["last_good_at"].is_string(), "it compared with a good result: {evidence:#}");
+    // The good results all looked alike: the last of them is the one compared with.
+    let results = daemon.get("/api/v1/checks/api/results?limit=1000").await;
+    let results = results["results"].as_array().unwrap();
+    let last_up = results.iter().find(|r| r["status"] == "up").expect("an up result");
+    assert_eq!(evidence["last_good_at"], last_up["at"]);
 
     let observed = &evidence["observed"];
     assert_eq!(observed["status"], 503);
