@@ -91,34 +91,55 @@ impl Heads {
     }
 }
 
-/// Appends a result to its check's chain; its head is saved by `Heads::save`.
-pub(super) fn insert(tx: &Transaction<'_>, heads: &mut Heads, result: &ResultRecord) -> rusqlite::Result<()> {
-    let head = heads.of(tx, &result.check_id)?;
-    let at = to_millis(result.at);
-    tx.prepare_cached(
-        "INSERT INTO results (check_id, at, status, latency_us, failure_class, message, value, prev)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        result.check_id.as_str(),
-        at,
-        result.status.as_str(),
-        result.latency_us,
-        result.failure_class.map(FailureClass::as_str),
-        result.message,
-        result.value,
-        head.last_id
-    ])?;
-    let id = tx.last_insert_rowid();
-    // A clock that stepped back marks again at once.
-    if !head.marked_at.is_some_and(|marked| at >= marked && at - marked < MARK_EVERY_MS) {
-        tx.prepare_cached("INSERT OR IGNORE INTO result_marks (check_id, at, id) VALUES (?1, ?2, ?3)")?
-            .execute(params![result.check_id.as_str(), at, id])?;
-        head.marked_at = Some(at);
+/// A batch's appends to the chains, in its transaction: the statement prepared once for
+/// the batch (the statement cache takes an allocation or two a use).
+pub(super) struct Appender<'tx> {
+    tx: &'tx Transaction<'tx>,
+    insert: rusqlite::CachedStatement<'tx>,
+    heads: &'tx mut Heads,
+}
+
+impl<'tx> Appender<'tx> {
+    pub(super) fn new(tx: &'tx Transaction<'tx>, heads: &'tx mut Heads) -> rusqlite::Result<Appender<'tx>> {
+        let insert = tx.prepare_cached(
+            "INSERT INTO results (check_id, at, status, latency_us, failure_class, message, value, prev)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        Ok(Appender { tx, insert, heads })
     }
-    head.last_id = Some(id);
-    head.moved = true;
-    Ok(())
+
+    /// Appends a result to its check's chain.
+    pub(super) fn append(&mut self, result: &ResultRecord) -> rusqlite::Result<()> {
+        let head = self.heads.of(self.tx, &result.check_id)?;
+        let at = to_millis(result.at);
+        self.insert.execute(params![
+            result.check_id.as_str(),
+            at,
+            result.status.as_str(),
+            result.latency_us,
+            result.failure_class.map(FailureClass::as_str),
+            result.message,
+            result.value,
+            head.last_id
+        ])?;
+        let id = self.tx.last_insert_rowid();
+        // A clock that stepped back marks again at once.
+        if !head.marked_at.is_some_and(|marked| at >= marked && at - marked < MARK_EVERY_MS) {
+            self.tx
+                .prepare_cached("INSERT OR IGNORE INTO result_marks (check_id, at, id) VALUES (?1, ?2, ?3)")?
+                .execute(params![result.check_id.as_str(), at, id])?;
+            head.marked_at = Some(at);
+        }
+        head.last_id = Some(id);
+        head.moved = true;
+        Ok(())
+    }
+
+    /// Writes the heads the batch moved.
+    pub(super) fn finish(self) -> rusqlite::Result<()> {
+        drop(self.insert);
+        self.heads.save(self.tx)
+    }
 }
 
 /// A check's newest `limit` results, newest first.

@@ -351,7 +351,9 @@ fn run(
         };
         match written {
             Ok((ids, rolled, moved, trim)) => {
-                states.moved(moved, roll);
+                states.written(moved.written, roll);
+                let mut held = moved.held;
+                held.sort_unstable();
                 match rolled {
                     Rolled::Written(additions) => {
                         rollups.written(additions);
@@ -388,7 +390,12 @@ fn run(
                 }
                 figures.rows_written.fetch_add(batch.len() as u64, Ordering::Relaxed);
                 let mut ids = ids.into_iter();
-                for op in batch.drain(..) {
+                let mut held = held.into_iter().peekable();
+                for (index, op) in batch.drain(..).enumerate() {
+                    if held.next_if_eq(&index).is_some() {
+                        states.hold(op);
+                        continue;
+                    }
                     match op {
                         WriteOp::ActionRun(_, Some(reply)) => {
                             let recorded =
@@ -563,20 +570,28 @@ struct States {
 /// What a committed batch did with its states.
 #[derive(Debug, Default)]
 struct Moved {
-    held: Vec<PersistedState>,
+    /// Where in the batch the results whose states are held are (taken from it, not
+    /// copied, once committed: `States::hold`).
+    held: Vec<usize>,
     written: Vec<(CheckId, check_state::Lasting)>,
 }
 
 impl States {
-    fn moved(&mut self, moved: Moved, rolled: bool) {
+    /// Lets go of the states written (all held, when the rollups were), before the
+    /// batch's own are held.
+    fn written(&mut self, written: Vec<(CheckId, check_state::Lasting)>, rolled: bool) {
         if rolled {
             self.held.clear();
         }
-        for (check, lasting) in moved.written {
+        for (check, lasting) in written {
             self.held.remove(check.as_str());
             self.written.insert(check, lasting);
         }
-        for state in moved.held {
+    }
+
+    /// Holds the state a committed result carries.
+    fn hold(&mut self, op: WriteOp) {
+        if let WriteOp::Result { state, .. } = op {
             self.held.insert(state.check_id.clone(), state);
         }
     }
@@ -604,11 +619,13 @@ fn write(
 ) -> rusqlite::Result<(Vec<i64>, Rolled, Moved, size::Trim)> {
     let tx = connection.transaction()?;
     let mut ids = Vec::new();
-    // The last state of each check in the batch is all that needs writing.
-    let mut states: HashMap<&str, &PersistedState> = HashMap::new();
+    let mut appender = results::Appender::new(&tx, heads)?;
+    // The last state of each check in the batch is all that needs writing (and where
+    // in the batch it is).
+    let mut states: HashMap<&str, (usize, &PersistedState)> = HashMap::with_capacity(batch.len());
     // Checks whose state something besides a result set in this batch.
     let mut changed: HashSet<&str> = HashSet::new();
-    for op in batch {
+    for (index, op) in batch.iter().enumerate() {
         if !matches!(op, WriteOp::Result { .. }) {
             if let Some(check) = op.state_of() {
                 changed.insert(check);
@@ -616,30 +633,30 @@ fn write(
         }
         match op {
             WriteOp::Result { result, state } => {
-                results::insert(&tx, heads, result)?;
-                states.insert(state.check_id.as_str(), state);
+                appender.append(result)?;
+                states.insert(state.check_id.as_str(), (index, state));
             }
             WriteOp::State(state) => {
-                states.insert(state.check_id.as_str(), state);
+                states.insert(state.check_id.as_str(), (index, state));
             }
             WriteOp::StateChange { at, from, to, reason, state } => {
                 check_state::record_change(&tx, &state.check_id, *at, (*from, *to), reason.as_deref())?;
-                states.insert(state.check_id.as_str(), state);
+                states.insert(state.check_id.as_str(), (index, state));
             }
             WriteOp::BreakerChange { change, state } => {
                 check_state::record_breaker_change(&tx, change)?;
-                states.insert(state.check_id.as_str(), state);
+                states.insert(state.check_id.as_str(), (index, state));
             }
             WriteOp::OpenIncident { incident, state } => {
                 incidents::open(&tx, incident)?;
                 if let Some(evidence) = &incident.evidence {
                     super::evidence::keep(&tx, incident.id, incident.check_id.as_str(), evidence)?;
                 }
-                states.insert(state.check_id.as_str(), state);
+                states.insert(state.check_id.as_str(), (index, state));
             }
             WriteOp::ResolveIncident { id, at, state } => {
                 incidents::resolve(&tx, *id, *at)?;
-                states.insert(state.check_id.as_str(), state);
+                states.insert(state.check_id.as_str(), (index, state));
             }
             WriteOp::ActionRun(run, _) => ids.push(action_runs::insert(&tx, run)?),
             WriteOp::FinishActionRun { id, run } => action_runs::finish(&tx, *id, run)?,
@@ -657,7 +674,7 @@ fn write(
             WriteOp::Flush(_) | WriteOp::Stop => {}
         }
     }
-    heads.save(&tx)?;
+    appender.finish()?;
     let mut moved = Moved::default();
     let mut paused = Vec::new();
     if roll {
@@ -667,7 +684,7 @@ fn write(
             }
         }
     }
-    for state in states.values() {
+    for &(index, state) in states.values() {
         // A paused check's silence is not downtime.
         if state.paused.is_some() {
             paused.push(state.check_id.clone());
@@ -675,7 +692,7 @@ fn write(
         let check = state.check_id.as_str();
         let lasting = state.lasting();
         if !roll && !changed.contains(check) && held.written.get(check) == Some(&lasting) {
-            moved.held.push((*state).clone());
+            moved.held.push(index);
         } else {
             check_state::upsert(&tx, state)?;
             moved.written.push((state.check_id.clone(), lasting));
