@@ -312,7 +312,18 @@ pub fn secret_name(name: &str) -> bool {
         "session",
     ];
     let last = name.rsplit(['.', '[']).next().unwrap_or(name);
-    PARTS.iter().any(|part| holds_ignoring_case(name, part))
+    // Lowered once (on the stack for a name of up to 64 bytes): every result's headers
+    // are asked about.
+    let mut buffer = [0u8; 64];
+    let lowered = match buffer.get_mut(..name.len()) {
+        Some(room) => {
+            room.copy_from_slice(name.as_bytes());
+            room.make_ascii_lowercase();
+            std::borrow::Cow::Borrowed(std::str::from_utf8(room).unwrap_or(name))
+        }
+        None => std::borrow::Cow::Owned(name.to_ascii_lowercase()),
+    };
+    PARTS.iter().any(|part| lowered.contains(part))
         || ["pwd", "auth", "key", "pass"].iter().any(|word| last.eq_ignore_ascii_case(word))
 }
 
@@ -508,6 +519,8 @@ mod tests {
         let kept = redact_text(text, &[]);
         assert_eq!(kept, "connect failed: postgres://app:••••@db:5432/x token=•••• Authorization: •••• ••••");
         assert!(secret_name("json.auth.token") && secret_name("x-api-key") && secret_name("cookie"));
+        assert!(secret_name("X-Api-Key") && secret_name("Authorization") && secret_name("json.Auth"));
+        assert!(secret_name(&format!("json.{}.Session_Id", "a".repeat(80))), "a long name is asked too");
         assert!(!secret_name("json.db.status") && !secret_name("content-type") && !secret_name("keyspace"));
     }
 

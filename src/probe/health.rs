@@ -33,8 +33,11 @@ pub fn parse(body: &str, content_type: Option<&str>) -> Option<Result<ServiceHea
     let claimed = content_type
         .and_then(|t| t.split(';').next())
         .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/health+json"));
-    // Most bodies are not health bodies: no parse for them.
-    let may_be = body.trim_start().starts_with('{') && body.contains("\"status\"");
+    // Most bodies are not health bodies: no parse for them. Unless its type says so, a
+    // health body has its parts under one of these keys (unless a key is escaped); a
+    // lone `{"status":"UP"}` is not one.
+    let parts = ["\"checks\"", "\"components\"", "\"details\""].iter().any(|key| body.contains(key));
+    let may_be = body.trim_start().starts_with('{') && body.contains("\"status\"") && (parts || body.contains('\\'));
     if !claimed && !may_be {
         return None;
     }
@@ -398,6 +401,15 @@ mod tests {
             expect!["error: component `db` has no `status`"],
         );
         check(r#"{"status":"ok","items":[1]}"#, None, expect!["not a health body"]);
+        check(r#"{"status":"UP"}"#, None, expect!["not a health body"]);
+        // A key written with an escape is still read.
+        check(
+            r#"{"status":"UP","\u0063omponents":{"db":{"status":"UP"}}}"#,
+            None,
+            expect![[r#"
+            UP (Up)
+              db UP -"#]],
+        );
         check("not json {\"status\"", None, expect!["not a health body"]);
         // 10,000 levels: serde_json refuses past 128, and a body that only might be
         // health is left alone; nothing overflows the stack.
