@@ -86,6 +86,91 @@ pub fn cpu_ticks(pid: u32) -> (u64, u64) {
     (field(11), field(12))
 }
 
+/// A process's CPU time, precisely: from a cgroup (v2) of its own where this user may
+/// make one (`cpu.stat`, to the microsecond, threads that ended included), else from
+/// each thread's time on a CPU (`schedstat`, in ns), else in clock ticks.
+pub struct CpuClock {
+    pid: u32,
+    group: Option<CpuGroup>,
+}
+
+/// What a `CpuClock` read.
+pub struct CpuSample {
+    group_us: Option<u64>,
+    threads: std::collections::BTreeMap<u32, u64>,
+    ticks: u64,
+}
+
+impl CpuClock {
+    pub fn of(pid: u32) -> CpuClock {
+        CpuClock { pid, group: CpuGroup::join(pid) }
+    }
+
+    pub fn read(&self) -> CpuSample {
+        let mut threads = std::collections::BTreeMap::new();
+        for entry in std::fs::read_dir(format!("/proc/{}/task", self.pid)).into_iter().flatten().flatten() {
+            let Ok(tid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+            let stat = std::fs::read_to_string(entry.path().join("schedstat")).unwrap_or_default();
+            if let Some(ns) = stat.split_whitespace().next().and_then(|f| f.parse().ok()) {
+                threads.insert(tid, ns);
+            }
+        }
+        let (user, system) = cpu_ticks(self.pid);
+        CpuSample { group_us: self.group.as_ref().and_then(CpuGroup::usage_us), threads, ticks: user + system }
+    }
+}
+
+impl CpuSample {
+    /// The CPU seconds from `before` to this sample.
+    pub fn since(&self, before: &CpuSample) -> f64 {
+        if let (Some(after), Some(before)) = (self.group_us, before.group_us) {
+            return after.saturating_sub(before) as f64 / 1e6;
+        }
+        // A thread started since counts whole; one that ended cannot be counted.
+        if before.threads.keys().all(|tid| self.threads.contains_key(tid)) {
+            let sum = |s: &CpuSample| s.threads.values().sum::<u64>();
+            return (sum(self) - sum(before)) as f64 / 1e9;
+        }
+        println!("  (a thread ended in the window: CPU counted in clock ticks)");
+        (self.ticks - before.ticks) as f64 / clock_ticks()
+    }
+}
+
+/// A cgroup v2 holding one process, made under the hierarchy's root; the process is
+/// moved back to the root and the group removed when dropped.
+struct CpuGroup {
+    root: std::path::PathBuf,
+    path: std::path::PathBuf,
+    pid: u32,
+}
+
+impl CpuGroup {
+    fn join(pid: u32) -> Option<CpuGroup> {
+        let mounts = std::fs::read_to_string("/proc/mounts").ok()?;
+        let root = mounts.lines().map(|l| l.split_whitespace().collect::<Vec<_>>()).find_map(|f| {
+            (f.get(2) == Some(&"cgroup2") && f.get(3).is_some_and(|o| o.split(',').any(|o| o == "rw")))
+                .then(|| std::path::PathBuf::from(f[1]))
+        })?;
+        let path = root.join(format!("watchkeeper-bench-{pid}"));
+        std::fs::create_dir(&path).ok()?;
+        let group = CpuGroup { root, path, pid };
+        std::fs::write(group.path.join("cgroup.procs"), pid.to_string()).ok()?;
+        group.usage_us().map(|_| group)
+    }
+
+    fn usage_us(&self) -> Option<u64> {
+        let stat = std::fs::read_to_string(self.path.join("cpu.stat")).ok()?;
+        stat.lines().find_map(|l| l.strip_prefix("usage_usec ")).and_then(|v| v.trim().parse().ok())
+    }
+}
+
+impl Drop for CpuGroup {
+    fn drop(&mut self) {
+        let _ = std::fs::write(self.root.join("cgroup.procs"), self.pid.to_string());
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
 pub fn clock_ticks() -> f64 {
     // SAFETY: sysconf has no memory-safety preconditions.
     unsafe { libc::sysconf(libc::_SC_CLK_TCK) as f64 }
