@@ -302,11 +302,9 @@ impl Engine {
         }
     }
 
-    /// Incidents and state changes go to the writer first (the state queued with the
-    /// result may name an incident, and the database holds it to that), then the result;
-    /// subscribers see the check's new state before the incident it opened.
-    /// Records a result's incidents and changes (before the result), and gives the
-    /// events they make.
+    /// Records a result's incidents and state changes, and gives the events they make.
+    /// They go to the writer before the result (the state queued with the result may
+    /// name an incident, and the database holds it to that).
     async fn record_ops(
         &self,
         runtime: &CheckRuntime,
@@ -331,8 +329,9 @@ impl Engine {
         events
     }
 
-    /// Queues the result (after `record_ops`), publishes the check and tells `events`
-    /// and what else the result did.
+    /// Queues the result (after `record_ops`), publishes the check, then tells `events`
+    /// and what else the result did: subscribers see the check's new state before the
+    /// incident it opened.
     fn persist_and_publish(
         &self,
         runtime: &CheckRuntime,

@@ -74,8 +74,7 @@ pub(super) fn trim(tx: &Transaction<'_>, now_ms: i64, max: u64, threshold: u64) 
         let oldest: Option<i64> =
             tx.query_row("SELECT at FROM results ORDER BY id LIMIT 1", [], |r| r.get(0)).optional()?;
         super::results::forget_before(tx, oldest.unwrap_or(i64::MAX))?;
-    }
-    if deleted[0] == 0 {
+    } else {
         for (slot, table, floor) in
             [(1, "rollup_minute", recent), (2, "rollup_hour", rollup), (3, "rollup_day", rollup)]
         {

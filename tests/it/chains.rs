@@ -10,44 +10,18 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use watchkeeper::figures::OwnFigures;
-use watchkeeper::model::{CheckId, Status};
+use watchkeeper::model::Status;
 use watchkeeper::store::rollups::Source;
-use watchkeeper::store::{PersistedState, ResultRecord, Retention, Store};
+use watchkeeper::store::{ResultRecord, Retention, Store};
+
+use crate::support::history::{self, id, state};
 
 const START_MS: i64 = 1_780_000_000_000;
 const CHECKS: [&str; 3] = ["a", "b", "c"];
 
-fn id(check: &str) -> CheckId {
-    CheckId::parse(check).expect("a valid check id")
-}
-
-fn state(check: &str) -> PersistedState {
-    PersistedState {
-        check_id: id(check),
-        status: Status::Up,
-        since: Utc::now(),
-        reason: None,
-        consecutive_failures: 0,
-        consecutive_successes: 0,
-        last_result_at: None,
-        open_incident: None,
-        breaker: None,
-        paused: None,
-        flap: Default::default(),
-        cert: Default::default(),
-    }
-}
-
+/// A result whose message names it (`a@1780000000000`).
 fn result(check: &str, at_ms: i64, status: Status, latency_us: Option<i64>) -> ResultRecord {
-    ResultRecord {
-        check_id: id(check),
-        at: DateTime::from_timestamp_millis(at_ms).unwrap(),
-        status,
-        latency_us,
-        failure_class: None,
-        message: format!("{check}@{at_ms}"),
-        value: None,
-    }
+    ResultRecord { message: format!("{check}@{at_ms}"), ..history::result(check, at_ms, status, latency_us) }
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -61,7 +35,7 @@ fn write(store: &Store, results: Vec<ResultRecord>, batch: usize, retention: Ret
         let handle = writer.handle();
         for (i, result) in results.into_iter().enumerate() {
             let check = result.check_id.as_str().to_owned();
-            handle.result(result, state(&check));
+            handle.result(result, state(&check, false));
             if (i + 1) % batch == 0 {
                 handle.flush().await.unwrap();
             }
@@ -173,27 +147,7 @@ fn a_clock_stepped_back_keeps_the_order_results_were_written_in() {
 fn results_kept_before_the_chains_are_read_with_the_new_ones() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let old = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();
-        for sql in [
-            include_str!("../../src/store/migrations/0001_init.sql"),
-            include_str!("../../src/store/migrations/0002_pause.sql"),
-            include_str!("../../src/store/migrations/0003_failure_class.sql"),
-            include_str!("../../src/store/migrations/0004_recovery.sql"),
-            include_str!("../../src/store/migrations/0005_quarantine.sql"),
-            include_str!("../../src/store/migrations/0006_breakers.sql"),
-            include_str!("../../src/store/migrations/0007_alerts.sql"),
-            include_str!("../../src/store/migrations/0008_flap.sql"),
-            include_str!("../../src/store/migrations/0009_no_desktop.sql"),
-            include_str!("../../src/store/migrations/0010_result_value.sql"),
-            include_str!("../../src/store/migrations/0011_heartbeats.sql"),
-            include_str!("../../src/store/migrations/0012_cert_watch.sql"),
-            include_str!("../../src/store/migrations/0013_evidence.sql"),
-            include_str!("../../src/store/migrations/0014_rollups.sql"),
-            include_str!("../../src/store/migrations/0015_rollup_mark.sql"),
-        ] {
-            old.execute_batch(sql).unwrap();
-        }
-        old.pragma_update(None, "user_version", 15).unwrap();
+        let old = history::at_schema(&dir.path().join("history.db"), 15);
         // 1,200 results of `a` (more than are chained), 3 of `b`, interleaved.
         let mut insert = old
             .prepare("INSERT INTO results (check_id, at, status, message) VALUES (?1, ?2, 'up', ?1 || '@' || ?2)")
@@ -289,19 +243,19 @@ async fn a_batch_that_failed_chains_onto_what_was_committed() {
     let writer = store.writer(long(), 1, Arc::new(OwnFigures::default())).unwrap();
     let handle = writer.handle();
     for i in 0..3 {
-        handle.result(result("a", START_MS + i * 1000, Status::Up, None), state("a"));
+        handle.result(result("a", START_MS + i * 1000, Status::Up, None), state("a", false));
     }
     // The first batch, results alone, commits (the trigger fires on state changes).
     handle.flush().await.unwrap();
     for i in 3..6 {
-        handle.result(result("a", START_MS + i * 1000, Status::Down, None), state("a"));
+        handle.result(result("a", START_MS + i * 1000, Status::Down, None), state("a", false));
     }
     let change = watchkeeper::store::WriteOp::StateChange {
         at: DateTime::from_timestamp_millis(START_MS + 5000).unwrap(),
         from: Status::Up,
         to: Status::Down,
         reason: None,
-        state: state("a"),
+        state: state("a", false),
     };
     handle.send(change).await.unwrap();
     handle.flush().await.expect_err("the batch with the state change is refused");

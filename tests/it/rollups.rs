@@ -9,41 +9,15 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use watchkeeper::figures::OwnFigures;
-use watchkeeper::model::{CheckId, Status};
+use watchkeeper::model::Status;
 use watchkeeper::store::rollups::{Source, ALPHA, MAX_GAP_MS};
-use watchkeeper::store::{PersistedState, ResultRecord, Retention, Store, WriteOp};
+use watchkeeper::store::{ResultRecord, Retention, Store, WriteOp};
 
-fn id(check: &str) -> CheckId {
-    CheckId::parse(check).expect("a valid check id")
-}
+use crate::support::history::{self, id, state};
 
-fn state(check: &str, paused: bool) -> PersistedState {
-    PersistedState {
-        check_id: id(check),
-        status: Status::Up,
-        since: Utc::now(),
-        reason: None,
-        consecutive_failures: 0,
-        consecutive_successes: 0,
-        last_result_at: None,
-        open_incident: None,
-        breaker: None,
-        paused: paused.then(|| (Utc::now(), None)),
-        flap: Default::default(),
-        cert: Default::default(),
-    }
-}
-
+/// A result whose measured value follows its latency.
 fn result(check: &str, at_ms: i64, status: Status, latency_us: Option<i64>) -> ResultRecord {
-    ResultRecord {
-        check_id: id(check),
-        at: DateTime::from_timestamp_millis(at_ms).unwrap(),
-        status,
-        latency_us,
-        failure_class: None,
-        message: String::new(),
-        value: latency_us.map(|l| l as f64 / 7.0),
-    }
+    ResultRecord { value: latency_us.map(|l| l as f64 / 7.0), ..history::result(check, at_ms, status, latency_us) }
 }
 
 fn retention() -> Retention {

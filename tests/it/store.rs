@@ -349,10 +349,7 @@ async fn a_database_from_before_the_failure_class_rename_keeps_its_history() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("history.db");
     {
-        let old = rusqlite::Connection::open(&path).unwrap();
-        old.execute_batch(include_str!("../../src/store/migrations/0001_init.sql")).unwrap();
-        old.execute_batch(include_str!("../../src/store/migrations/0002_pause.sql")).unwrap();
-        old.pragma_update(None, "user_version", 2).unwrap();
+        let old = crate::support::history::at_schema(&path, 2);
         old.execute(
             "INSERT INTO incidents (id, check_id, started_at, cause_class, cause) VALUES (4, 'db', 1000, 'timeout', 'slow')",
             [],
@@ -379,23 +376,7 @@ async fn desktop_notifications_of_a_headless_daemon_are_no_failures_after_the_mi
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("history.db");
     {
-        let old = rusqlite::Connection::open(&path).unwrap();
-        for (n, sql) in [
-            include_str!("../../src/store/migrations/0001_init.sql"),
-            include_str!("../../src/store/migrations/0002_pause.sql"),
-            include_str!("../../src/store/migrations/0003_failure_class.sql"),
-            include_str!("../../src/store/migrations/0004_recovery.sql"),
-            include_str!("../../src/store/migrations/0005_quarantine.sql"),
-            include_str!("../../src/store/migrations/0006_breakers.sql"),
-            include_str!("../../src/store/migrations/0007_alerts.sql"),
-            include_str!("../../src/store/migrations/0008_flap.sql"),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            old.execute_batch(sql).unwrap_or_else(|e| panic!("migration {}: {e}", n + 1));
-        }
-        old.pragma_update(None, "user_version", 8).unwrap();
+        let old = crate::support::history::at_schema(&path, 8);
         let row =
             "INSERT INTO notifications (id, at, event, channel, severity, title, body, delivered, attempts, error)
                    VALUES (?1, 1000, 'opened', ?2, 'critical', 'db down', 'refused', 0, 1, ?3)";

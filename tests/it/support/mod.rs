@@ -7,6 +7,7 @@ pub mod alertmanager;
 pub mod daemon;
 pub mod dns;
 pub mod docker;
+pub mod history;
 pub mod prometheus;
 pub mod systemd;
 pub mod target;
