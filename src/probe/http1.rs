@@ -110,6 +110,11 @@ pub enum Error {
     Request(String),
 }
 
+/// What the first read of an answer takes: a health answer's head and body fit, and
+/// the buffer stays under the size where glibc's malloc sorts its free lists first
+/// (1 KB), which every probe paid for.
+const FIRST_READ: usize = 512;
+
 /// A connection: a socket, with TLS where the URL is https.
 enum Stream {
     Plain(TcpStream),
@@ -136,18 +141,30 @@ impl Stream {
 
     /// Whether a kept connection can still carry a request, found without waiting: the
     /// server has not closed it, nor sent anything unasked (a late `408`, bytes past
-    /// its last answer), which the next request would take for its answer.
-    fn usable(&mut self) -> bool {
+    /// its last answer), which the next request would take for its answer. `sure`
+    /// asks the socket itself; else a socket the runtime has seen nothing arrive on
+    /// since its last answer was read whole is taken as quiet without a system call
+    /// (the runtime learns of a close at its next poll: a request sent in that instant
+    /// fails as `Closed`, and one that may be sent twice is sent again).
+    fn usable(&mut self, sure: bool) -> bool {
         match self {
             Stream::Plain(socket) => {
-                let mut byte = 0u8;
-                // SAFETY: a non-blocking peek of one byte into `byte`, on our own open
-                // socket.
-                let peeked = unsafe {
-                    libc::recv(socket.as_raw_fd(), (&raw mut byte).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT)
+                let fd = socket.as_raw_fd();
+                let peek = || {
+                    let mut byte = 0u8;
+                    // SAFETY: a non-blocking peek of one byte into `byte`, on our own
+                    // open socket.
+                    let peeked =
+                        unsafe { libc::recv(fd, (&raw mut byte).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
+                    if peeked < 0 {
+                        Err(std::io::Error::last_os_error())
+                    } else {
+                        Ok(peeked)
+                    }
                 };
-                // -1 with nothing to read: open and quiet; 0: closed; more: unasked.
-                peeked == -1 && std::io::Error::last_os_error().kind() == ErrorKind::WouldBlock
+                // Nothing to read: open and quiet; 0: closed; more: unasked.
+                let peeked = if sure { peek() } else { socket.try_io(tokio::io::Interest::READABLE, peek) };
+                matches!(peeked, Err(e) if e.kind() == ErrorKind::WouldBlock)
             }
             // One read, polled once: over TLS a session ticket is taken by rustls and
             // reads as nothing (still pending); data, the end or an error is not usable.
@@ -205,12 +222,13 @@ struct Kept {
 }
 
 impl Connections {
-    /// A kept connection to `origin` that can still carry a request.
-    fn take(&self, origin: &Origin) -> Option<Stream> {
+    /// A kept connection to `origin` that can still carry a request (`sure`: as the
+    /// socket itself says, for a request that must not be sent twice).
+    fn take(&self, origin: &Origin, sure: bool) -> Option<Stream> {
         let mut kept = crate::panics::lock(&self.inner);
         let idle = kept.idle.get_mut(origin)?;
         while let Some(mut last) = idle.pop_back() {
-            if last.since.elapsed() < IDLE_FOR && last.stream.usable() {
+            if last.since.elapsed() < IDLE_FOR && last.stream.usable(sure) {
                 return Some(last.stream);
             }
         }
@@ -250,7 +268,7 @@ impl Connections {
     pub async fn send(&self, request: &Request<'_>) -> Result<Response, Error> {
         let origin = Origin::of(request.url, request.verify_tls)?;
         let head = head(request, &origin)?;
-        if let Some(mut stream) = self.take(&origin) {
+        if let Some(mut stream) = self.take(&origin, !idempotent(request.method)) {
             match exchange(&mut stream, &head, request).await {
                 // The server had closed it meanwhile: once more on a new connection,
                 // for a request that may be sent twice (RFC 9112 9.3.1): a POST the
@@ -557,7 +575,7 @@ async fn exchange(stream: &mut Stream, head: &[u8], request: &Request<'_>) -> Re
         ErrorKind::BrokenPipe | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => Error::Closed,
         _ => Error::Io(e),
     })?;
-    let mut reader = Reader { stream, buffer: Vec::with_capacity(1024), at: 0 };
+    let mut reader = Reader { stream, buffer: Vec::with_capacity(FIRST_READ), at: 0 };
     let mut first = true;
     let (status, headers, version) = loop {
         let (parsed, status, headers, version) = reader.head(first).await?;
