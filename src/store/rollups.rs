@@ -318,41 +318,50 @@ pub struct Additions {
 /// One check's additions in a batch.
 #[derive(Debug, Default)]
 struct Added {
-    /// `(resolution, slot, rollup)`, mostly one slot of each resolution.
-    rows: Vec<(Resolution, i64, Rollup)>,
+    /// `(minute, rollup)`, mostly one. An hour's and a day's additions are the sum of
+    /// their minutes' (a minute lies in one hour and one UTC day), added up when they
+    /// are written: a result is counted once, and a third of the rows is held.
+    minutes: Vec<(i64, Rollup)>,
     /// Its last result after the batch, when the batch changes it (`Some(None)`:
     /// forgotten).
     last: Option<Option<Last>>,
 }
 
 impl Added {
-    fn row(&mut self, resolution: Resolution, slot: i64) -> &mut Rollup {
-        let found = self.rows.iter().rposition(|(r, s, _)| *r == resolution && *s == slot);
+    fn minute(&mut self, slot: i64) -> &mut Rollup {
+        let found = self.minutes.iter().rposition(|(s, _)| *s == slot);
         let at = found.unwrap_or_else(|| {
-            self.rows.push((resolution, slot, Rollup::default()));
-            self.rows.len() - 1
+            self.minutes.push((slot, Rollup::default()));
+            self.minutes.len() - 1
         });
-        &mut self.rows[at].2
+        &mut self.minutes[at].1
     }
 
-    fn find(&self, resolution: Resolution, slot: i64) -> Option<&Rollup> {
-        self.rows.iter().find(|(r, s, _)| *r == resolution && *s == slot).map(|(_, _, row)| row)
-    }
-
-    /// Adds `length` ms of downtime from `from`, split across the slots it spans.
+    /// Adds `length` ms of downtime from `from`, split across the minutes it spans.
     fn downtime(&mut self, from: i64, length: i64) {
         let end = from.saturating_add(length);
-        for resolution in Resolution::ALL {
-            let mut at = from;
-            while at < end {
-                let slot = resolution.slot(at);
-                let slot_end = slot.saturating_add(resolution.ms()).min(end);
-                let row = self.row(resolution, slot);
-                row.downtime_ms = row.downtime_ms.saturating_add(slot_end - at);
-                at = slot_end;
-            }
+        let mut at = from;
+        while at < end {
+            let slot = Resolution::Minute.slot(at);
+            let slot_end = slot.saturating_add(Resolution::Minute.ms()).min(end);
+            let row = self.minute(slot);
+            row.downtime_ms = row.downtime_ms.saturating_add(slot_end - at);
+            at = slot_end;
         }
     }
+}
+
+/// The rows at `resolution` that `minutes` add up to, by slot.
+fn rows_of<'a>(resolution: Resolution, minutes: impl Iterator<Item = &'a (i64, Rollup)>) -> Vec<(i64, Rollup)> {
+    let mut rows: Vec<(i64, Rollup)> = Vec::new();
+    for (minute, rollup) in minutes {
+        let slot = resolution.slot(*minute);
+        match rows.iter_mut().rfind(|(s, _)| *s == slot) {
+            Some((_, row)) => row.merge(rollup),
+            None => rows.push((slot, rollup.clone())),
+        }
+    }
+    rows
 }
 
 impl Rollups {
@@ -374,7 +383,7 @@ impl Rollups {
 
     /// The rows held, not written yet.
     pub fn held_rows(&self) -> usize {
-        self.held.checks.values().map(|added| added.rows.len()).sum()
+        self.held.checks.values().map(|added| added.minutes.len()).sum()
     }
 
     /// A check's last result after what is written and held.
@@ -387,18 +396,13 @@ impl Rollups {
 
     /// Writes every row held or in `batch`: what the database has, plus both.
     pub fn write(&self, tx: &Transaction<'_>, batch: &Additions) -> rusqlite::Result<()> {
-        for (check, held) in &self.held.checks {
-            let also = batch.checks.get(check.as_str());
-            for (resolution, slot, rollup) in &held.rows {
-                let more = also.and_then(|added| added.find(*resolution, *slot));
-                merge_row(tx, check, *resolution, *slot, [Some(rollup), more])?;
-            }
-        }
-        for (check, added) in &batch.checks {
-            let held = self.held.checks.get(check.as_str());
-            for (resolution, slot, rollup) in &added.rows {
-                if held.and_then(|held| held.find(*resolution, *slot)).is_none() {
-                    merge_row(tx, check, *resolution, *slot, [Some(rollup), None])?;
+        let held = self.held.checks.iter().map(|(check, held)| (check, Some(held), batch.checks.get(check.as_str())));
+        let only_batch = batch.checks.iter().filter(|(check, _)| !self.held.checks.contains_key(check.as_str()));
+        for (check, held, added) in held.chain(only_batch.map(|(check, added)| (check, None, Some(added)))) {
+            for resolution in Resolution::ALL {
+                let minutes = held.into_iter().chain(added).flat_map(|added| &added.minutes);
+                for (slot, row) in rows_of(resolution, minutes) {
+                    merge_row(tx, check, resolution, slot, &row)?;
                 }
             }
         }
@@ -423,18 +427,16 @@ impl Rollups {
     }
 }
 
-/// Adds `rows` to the row the database has (or none) and writes it.
+/// Adds `added` to the row the database has (or none) and writes it.
 fn merge_row(
     tx: &Transaction<'_>,
     check: &CheckId,
     resolution: Resolution,
     slot: i64,
-    rows: [Option<&Rollup>; 2],
+    added: &Rollup,
 ) -> rusqlite::Result<()> {
     let mut row = read_row(tx, check, resolution, slot)?.unwrap_or_default();
-    for added in rows.into_iter().flatten() {
-        row.merge(added);
-    }
+    row.merge(added);
     write_row(tx, check, resolution, slot, &row)
 }
 
@@ -474,9 +476,7 @@ impl Additions {
         if let Some(last) = last.filter(|l| l.down && at_ms > l.at_ms) {
             added.downtime(last.at_ms, (at_ms - last.at_ms).min(MAX_GAP_MS));
         }
-        for resolution in Resolution::ALL {
-            added.row(resolution, resolution.slot(at_ms)).add(status, latency_us, value);
-        }
+        added.minute(Resolution::Minute.slot(at_ms)).add(status, latency_us, value);
         added.last = Some(Some(Last { at_ms, down: status == Status::Down }));
     }
 
@@ -500,8 +500,8 @@ impl Additions {
                 self.checks.insert(check, added);
                 continue;
             };
-            for (resolution, slot, rollup) in added.rows {
-                mine.row(resolution, slot).merge(&rollup);
+            for (slot, rollup) in added.minutes {
+                mine.minute(slot).merge(&rollup);
             }
             if added.last.is_some() {
                 mine.last = added.last;
@@ -510,9 +510,9 @@ impl Additions {
     }
 
     #[cfg(test)]
-    fn get(&self, check: &str, resolution: Resolution, slot: i64) -> Option<&Rollup> {
-        let added = self.checks.get(check)?;
-        added.rows.iter().find(|(r, s, _)| *r == resolution && *s == slot).map(|(_, _, row)| row)
+    fn get(&self, check: &str, resolution: Resolution, slot: i64) -> Option<Rollup> {
+        let rows = rows_of(resolution, self.checks.get(check)?.minutes.iter());
+        rows.into_iter().find(|(s, _)| *s == slot).map(|(_, row)| row)
     }
 }
 
@@ -931,9 +931,8 @@ mod tests {
         additions.forget(&check);
         additions.result(&kept, &check, 600_000, Status::Down, None, None);
         additions.result(&kept, &check, 600_000 + 3 * MAX_GAP_MS, Status::Up, None, None);
-        let rows = &additions.checks.get("c").unwrap().rows;
-        let total: i64 =
-            rows.iter().filter(|(r, _, _)| *r == Resolution::Hour).map(|(_, _, row)| row.downtime_ms).sum();
+        let minutes = &additions.checks.get("c").unwrap().minutes;
+        let total: i64 = rows_of(Resolution::Hour, minutes.iter()).iter().map(|(_, row)| row.downtime_ms).sum();
         assert_eq!(total, MAX_GAP_MS, "the paused 10 minutes are not counted; the gap is cut at its bound");
     }
 }
