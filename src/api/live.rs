@@ -169,16 +169,20 @@ fn update_of(event: &Event) -> Option<LiveUpdate> {
     Some(match event {
         Event::Check(_) => return None,
         Event::IncidentOpened(incident) => LiveUpdate::Incident { incident: dto::IncidentDto::from(&**incident) },
-        Event::IncidentResolved { id, check_id, started_at, at } => LiveUpdate::IncidentResolved {
+        Event::IncidentResolved(resolved) => LiveUpdate::IncidentResolved {
             resolved: dto::IncidentResolvedDto {
-                id: *id,
-                check: check_id.to_string(),
-                resolved_at: dto::rfc3339(at),
-                duration_ms: started_at.map(|start| (*at - start).num_milliseconds()),
+                id: resolved.id,
+                check: resolved.check_id.to_string(),
+                resolved_at: dto::rfc3339(&resolved.at),
+                duration_ms: resolved.started_at.map(|start| (resolved.at - start).num_milliseconds()),
             },
         },
-        Event::ActionOutput { r#ref, action, text } => LiveUpdate::ActionOutput {
-            output: dto::ActionOutputDto { r#ref: r#ref.to_string(), action: action.to_string(), text: text.clone() },
+        Event::ActionOutput(output) => LiveUpdate::ActionOutput {
+            output: dto::ActionOutputDto {
+                r#ref: output.r#ref.to_string(),
+                action: output.action.to_string(),
+                text: output.text.clone(),
+            },
         },
         Event::ActionRun(run) => LiveUpdate::ActionRun { run: dto::ActionRunDto::from(run.as_ref()) },
         Event::RestartLoop(event) => {

@@ -146,7 +146,8 @@ impl Engine {
             }
             let text = String::from_utf8_lossy(&carry[..complete]).into_owned();
             carry.drain(..complete);
-            let _ = events.send(Event::ActionOutput { r#ref: r#ref.clone(), action: action.clone(), text });
+            let output = super::ActionOutput { r#ref: r#ref.clone(), action: action.clone(), text };
+            let _ = events.send(Event::ActionOutput(Box::new(output)));
         })
     }
 

@@ -249,19 +249,9 @@ pub enum Event {
     /// with [`Engine::check_at`] when it is needed, so a burst costs one read.
     Check(usize),
     IncidentOpened(Box<IncidentRecord>),
-    IncidentResolved {
-        id: i64,
-        check_id: CheckId,
-        /// When it started (`None` if that was lost) and ended.
-        started_at: Option<DateTime<Utc>>,
-        at: DateTime<Utc>,
-    },
-    /// Output of a running action, as it arrives; `ref` is the caller's name for the run.
-    ActionOutput {
-        r#ref: Arc<str>,
-        action: Arc<str>,
-        text: String,
-    },
+    IncidentResolved(Box<IncidentResolved>),
+    /// Output of a running action, as it arrives.
+    ActionOutput(Box<ActionOutput>),
     /// An action run ended and was recorded.
     ActionRun(Box<ActionRunRecord>),
     /// Self-healing gave up on a check (told once until it is stable again).
@@ -280,6 +270,28 @@ pub enum Event {
     /// The alert policy sent a notification to the desktop channel: the desktop shell
     /// shows it.
     Notification(Box<Sent>),
+}
+
+// Every event but a check's is boxed: a slot of the subscribers' ring
+// (`EVENT_CAPACITY` of them) is as large as the largest event.
+const _: () = assert!(std::mem::size_of::<Event>() <= 16);
+
+/// An incident ended.
+#[derive(Debug, Clone)]
+pub struct IncidentResolved {
+    pub id: i64,
+    pub check_id: CheckId,
+    /// When it started (`None` if that was lost) and ended.
+    pub started_at: Option<DateTime<Utc>>,
+    pub at: DateTime<Utc>,
+}
+
+/// Output of a running action, as it arrives; `ref` is the caller's name for the run.
+#[derive(Debug, Clone)]
+pub struct ActionOutput {
+    pub r#ref: Arc<str>,
+    pub action: Arc<str>,
+    pub text: String,
 }
 
 /// A check turned degraded (`started`, with its reason) or up again from degraded
@@ -684,7 +696,7 @@ impl Engine {
         let told = matches!(
             event,
             Event::IncidentOpened(_)
-                | Event::IncidentResolved { .. }
+                | Event::IncidentResolved(_)
                 | Event::RestartLoop(_)
                 | Event::ServiceBreakerOpened(_)
                 | Event::CertExpiring(_)

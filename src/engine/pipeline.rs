@@ -11,7 +11,8 @@ use tokio::task::JoinSet;
 
 use super::evidence::{self, LastGood};
 use super::{
-    record, restore, CertExpiring, CheckRuntime, DegradedChange, Engine, Event, Flapping, Live, ServiceBreakerOpened,
+    record, restore, CertExpiring, CheckRuntime, DegradedChange, Engine, Event, Flapping, IncidentResolved, Live,
+    ServiceBreakerOpened,
 };
 use crate::breaker::{Breaker, Call, Permit};
 use crate::condition::JsonCache;
@@ -320,7 +321,8 @@ impl Engine {
                 }
                 WriteOp::ResolveIncident { id, at, .. } => {
                     let started_at = resolved_started_at;
-                    events.push(Event::IncidentResolved { id: *id, check_id: check_id.clone(), started_at, at: *at });
+                    let resolved = IncidentResolved { id: *id, check_id: check_id.clone(), started_at, at: *at };
+                    events.push(Event::IncidentResolved(Box::new(resolved)));
                 }
                 _ => {}
             }

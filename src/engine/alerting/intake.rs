@@ -23,8 +23,8 @@ impl Engine {
                     Happening::Opened { incident: incident.id, cause: incident.cause.clone(), hint, evidence };
                 (incident.check_id.clone(), happening)
             }
-            Event::IncidentResolved { id, check_id, .. } => {
-                (check_id, Happening::Resolved { incident: id, started_at: None })
+            Event::IncidentResolved(resolved) => {
+                (resolved.check_id, Happening::Resolved { incident: resolved.id, started_at: None })
             }
             Event::RestartLoop(event) => {
                 let config = self.config();

@@ -125,7 +125,7 @@ async fn thresholds_open_one_incident_and_a_success_resolves_it() {
         order.push(match event {
             Event::Check(_) => "check",
             Event::IncidentOpened(_) => "opened",
-            Event::IncidentResolved { .. } => "resolved",
+            Event::IncidentResolved(_) => "resolved",
             _ => "other",
         });
     }
