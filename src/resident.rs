@@ -2,33 +2,38 @@
 //! does again: the config compiler, the migrations, the command line, the first probe
 //! of each kind. Their code stays mapped (and counted in the resident set) and their
 //! heap stays in malloc's free lists. [`settle`] drops both: the pages of the
-//! executable that are the file's own (read-only, never copied on write) are paged out,
-//! and whatever running still uses is read back at its next touch, a page at a time;
-//! then the heap's free pages go back to the system.
+//! executable and its libraries that are the file's own (read-only, never copied on
+//! write) are paged out, and whatever running still uses is read back at its next
+//! touch, a page at a time; then the heap's free pages go back to the system. A
+//! library page another process maps too (libc's, mostly) stays: the kernel pages out
+//! only what this process alone holds.
 //!
 //! A leaf: it knows the process's own maps and malloc, nothing of checks.
 
 /// What [`settle`] gave back.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Settled {
-    /// Resident bytes of the executable's read-only mappings dropped.
+    /// Resident bytes of the read-only file mappings asked to be dropped (shared pages
+    /// among them stay).
     pub code: u64,
     /// Resident bytes before and after (0 where they cannot be read).
     pub before: u64,
     pub after: u64,
 }
 
-/// Drops the resident pages of the executable's file-backed, read-only mappings that
-/// hold no private copy (so that each page comes back from the file exactly as it
-/// was), then trims malloc's free memory. Does nothing where the maps cannot be read.
+/// Drops the resident pages of the file-backed, read-only mappings (the executable's
+/// and its libraries') that hold no private copy (so that each page comes back from
+/// the file exactly as it was), then trims malloc's free memory. Does nothing where
+/// the maps cannot be read.
 pub fn settle() -> Settled {
     let before = own_rss().unwrap_or(0);
     let mut code = 0;
-    if let (Ok(exe), Ok(smaps)) = (std::fs::read_link("/proc/self/exe"), std::fs::read_to_string("/proc/self/smaps")) {
-        for mapping in mappings(&smaps).filter(|m| m.droppable(&exe)) {
-            // SAFETY: the range is a whole mapping of our own executable that cannot be
-            // written (no `w`) and holds no anonymous page: MADV_DONTNEED only unmaps
-            // its pages, and each touch maps the file's unchanged page again.
+    if let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") {
+        for mapping in mappings(&smaps).filter(Mapping::droppable) {
+            // SAFETY: the range is a whole mapping of a file (our executable or a
+            // library) that cannot be written (no `w`) and holds no anonymous page:
+            // MADV_PAGEOUT and MADV_DONTNEED only unmap its pages, and each touch maps
+            // the file's unchanged page again.
             // MADV_RANDOM first: a touch then reads the page it needs, no read-ahead.
             // MADV_PAGEOUT unmaps each page and drops it from the page cache at once,
             // so that no other thread's touch meanwhile maps it again with the 64 KB
@@ -79,9 +84,10 @@ impl Mapping<'_> {
         self.end - self.start
     }
 
-    /// A mapping of `exe` that is never written and never was: its pages are the file's.
-    fn droppable(&self, exe: &std::path::Path) -> bool {
-        std::path::Path::new(self.path) == exe
+    /// A file's mapping that is never written and never was: its pages are the file's.
+    fn droppable(&self) -> bool {
+        self.path.starts_with('/')
+            && !self.path.ends_with(" (deleted)")
             && !self.perms.contains('w')
             && self.perms.ends_with('p')
             && self.anonymous == 0
@@ -156,17 +162,17 @@ Anonymous:            40 kB
 ";
 
     #[test]
-    fn only_the_executable_s_own_read_only_pages_are_dropped() {
-        let exe = std::path::Path::new("/usr/bin/watchkeeper");
+    fn only_files_own_read_only_pages_are_dropped() {
+        let exe = "/usr/bin/watchkeeper";
         let all: Vec<_> = mappings(SMAPS).collect();
         assert_eq!(all.len(), 6);
         assert_eq!(all[1].rss, 8192 * 1024);
         assert_eq!(all[1].len(), 0xc00000);
-        let dropped: Vec<_> = all.iter().filter(|m| m.droppable(exe)).map(|m| m.perms).collect();
-        // Not: the relocated read-only data (private copies), the writable data, libc,
-        // the stack.
-        assert_eq!(dropped, ["r--p", "r-xp"]);
-        assert!(all[2].path == exe.to_str().unwrap() && !all[2].droppable(exe), "copied on write: kept");
+        let dropped: Vec<_> = all.iter().filter(|m| m.droppable()).map(|m| (m.perms, m.path)).collect();
+        // Not: the relocated read-only data (private copies), the writable data, the
+        // stack.
+        assert_eq!(dropped, [("r--p", exe), ("r-xp", exe), ("r-xp", "/usr/lib/x86_64-linux-gnu/libc.so.6")]);
+        assert!(all[2].path == exe && !all[2].droppable(), "copied on write: kept");
     }
 
     #[test]
