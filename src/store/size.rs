@@ -27,11 +27,17 @@ const GIVE_BACK_PAGES: i64 = 1024;
 /// at most this big (a VACUUM rewrites it whole; larger ones reuse their free pages).
 pub const CONVERT_AT_MOST: u64 = 64 * 1024 * 1024;
 
+/// A number a PRAGMA reads, its statement kept prepared (the writer asks after every
+/// batch).
+fn pragma(connection: &Connection, sql: &str) -> rusqlite::Result<i64> {
+    connection.prepare_cached(sql)?.query_row([], |r| r.get(0))
+}
+
 /// Bytes in the pages the history uses (free pages not counted).
 pub(super) fn used_bytes(connection: &Connection) -> rusqlite::Result<u64> {
-    let pages: i64 = connection.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-    let free: i64 = connection.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
-    let size: i64 = connection.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    let pages: i64 = pragma(connection, "PRAGMA page_count")?;
+    let free: i64 = pragma(connection, "PRAGMA freelist_count")?;
+    let size: i64 = pragma(connection, "PRAGMA page_size")?;
     Ok(((pages - free).max(0) as u64).saturating_mul(size as u64))
 }
 
@@ -100,14 +106,14 @@ pub(super) fn gives_back(connection: &Connection) -> rusqlite::Result<bool> {
 /// Gives up to `GIVE_BACK_PAGES` free pages back to the disk when more than
 /// `SLACK_PAGES` are free (a few new batches reuse that many); the pages it gave.
 pub(super) fn give_back(connection: &Connection) -> rusqlite::Result<i64> {
-    let free: i64 = connection.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+    let free: i64 = pragma(connection, "PRAGMA freelist_count")?;
     if free <= SLACK_PAGES {
         return Ok(0);
     }
     let step = (free - SLACK_PAGES / 2).min(GIVE_BACK_PAGES);
     // Each step is its own short write transaction; it returns no rows.
     connection.execute_batch(&format!("PRAGMA incremental_vacuum({step})"))?;
-    let left: i64 = connection.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+    let left: i64 = pragma(connection, "PRAGMA freelist_count")?;
     Ok(free - left)
 }
 
