@@ -351,14 +351,16 @@ impl Added {
     }
 }
 
-/// The rows at `resolution` that `minutes` add up to, by slot.
+/// The rows at `resolution` that `minutes` add up to, by slot (sorted first: a day's
+/// gap holds 1,440 minutes).
 fn rows_of<'a>(resolution: Resolution, minutes: impl Iterator<Item = &'a (i64, Rollup)>) -> Vec<(i64, Rollup)> {
-    let mut rows: Vec<(i64, Rollup)> = Vec::new();
-    for (minute, rollup) in minutes {
-        let slot = resolution.slot(*minute);
-        match rows.iter_mut().rfind(|(s, _)| *s == slot) {
-            Some((_, row)) => row.merge(rollup),
-            None => rows.push((slot, rollup.clone())),
+    let mut slots: Vec<(i64, &Rollup)> = minutes.map(|(minute, rollup)| (resolution.slot(*minute), rollup)).collect();
+    slots.sort_by_key(|(slot, _)| *slot);
+    let mut rows: Vec<(i64, Rollup)> = Vec::with_capacity(slots.len());
+    for (slot, rollup) in slots {
+        match rows.last_mut() {
+            Some((last, row)) if *last == slot => row.merge(rollup),
+            _ => rows.push((slot, rollup.clone())),
         }
     }
     rows
