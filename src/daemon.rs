@@ -174,7 +174,18 @@ pub async fn start(options: Options, mut degraded: Vec<String>) -> anyhow::Resul
     // later would stall a busy worker for nothing much.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let settles = crate::engine::worker_threads(&compiled.config, cores) == 1;
+    let version = compiled.version.clone();
     let running = Engine::start(compiled.config, store, engine_options).context("while starting the engine")?;
+    running.engine.set_config_file(&options.config_path, &version);
+    // From here SIGHUP reloads the config (the handler stays for the process's life, so
+    // it never ends it), and so does a save of the file.
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(hangups) => {
+            tokio::spawn(reload_on_hangup(running.engine.clone(), hangups));
+        }
+        Err(error) => tracing::warn!(%error, "SIGHUP cannot be caught: reload with `watchkeeper config reload`"),
+    }
+    running.engine.watch_config();
 
     let listener = match tokio::net::TcpListener::bind(options.listen).await {
         Ok(listener) => listener,
@@ -224,6 +235,26 @@ pub async fn start(options: Options, mut degraded: Vec<String>) -> anyhow::Resul
     })
 }
 
+/// Each SIGHUP reloads the config, one reload after another (a storm of them is a few
+/// whole reloads: signals that arrive during one are heard as one), until the engine
+/// stops.
+async fn reload_on_hangup(engine: Engine, mut hangups: tokio::signal::unix::Signal) {
+    let stopping = engine.stopping();
+    tokio::pin!(stopping);
+    loop {
+        tokio::select! {
+            _ = &mut stopping => return,
+            heard = hangups.recv() => {
+                if heard.is_none() {
+                    return;
+                }
+            }
+        }
+        tracing::info!("SIGHUP: reloading the config");
+        engine.reload(crate::engine::reload::Trigger::Signal).await;
+    }
+}
+
 /// How long after its start the daemon gives back what starting alone used: by then
 /// every check has run once (first runs spread over at most a second).
 const SETTLE_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
@@ -257,13 +288,10 @@ impl Daemon {
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-/// SIGHUP never stops it: it is logged and ignored (it is not a reload yet), where its
-/// default would end the process and leave `api.json` behind.
+/// Resolves on SIGINT or SIGTERM. SIGHUP reloads the config (`start` catches it).
 pub async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut terminate = signal(SignalKind::terminate()).ok();
-    let mut hangup = signal(SignalKind::hangup()).ok();
     let terminated = async {
         match terminate.as_mut() {
             Some(s) => {
@@ -272,23 +300,9 @@ pub async fn wait_for_signal() {
             None => std::future::pending().await,
         }
     };
-    let hung_up = async {
-        loop {
-            match hangup.as_mut() {
-                Some(s) => {
-                    s.recv().await;
-                    tracing::warn!(
-                        "SIGHUP ignored: this build does not reload its config; restart it to apply changes"
-                    );
-                }
-                None => std::future::pending::<()>().await,
-            }
-        }
-    };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminated => {}
-        _ = hung_up => {}
     }
 }
 

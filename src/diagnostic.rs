@@ -22,8 +22,27 @@ pub struct Diagnostic {
     pub file: String,
     pub line: usize,
     pub column: usize,
+    /// The table it is about, as messages name it (`check "api"`), when one is.
+    pub table: Option<String>,
+    /// The key of that table it is about, when one is.
+    pub key: Option<String>,
     pub message: String,
     pub resolution: String,
+}
+
+impl Diagnostic {
+    /// A problem with the file as a whole (it cannot be read), at its start.
+    pub fn of_file(file: &str, message: impl Into<String>, resolution: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            file: file.to_owned(),
+            line: 1,
+            column: 1,
+            table: None,
+            key: None,
+            message: message.into(),
+            resolution: resolution.into(),
+        }
+    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -79,7 +98,15 @@ impl<'a> Report<'a> {
 
     fn diagnostic(&self, span: &Range<usize>, message: String, resolution: &str) -> Diagnostic {
         let (line, column) = self.locate(span.start);
-        Diagnostic { file: self.file.to_owned(), line, column, message, resolution: resolution.to_owned() }
+        Diagnostic {
+            file: self.file.to_owned(),
+            line,
+            column,
+            table: None,
+            key: None,
+            message,
+            resolution: resolution.to_owned(),
+        }
     }
 
     pub fn error(&mut self, span: &Range<usize>, message: impl Into<String>, resolution: impl AsRef<str>) {
@@ -122,11 +149,21 @@ impl Scope<'_, '_> {
     pub fn error(&mut self, span: &Range<usize>, key: &str, message: impl fmt::Display, resolution: impl AsRef<str>) {
         let message = self.message(key, message);
         self.report.error(span, message, resolution);
+        self.name_place(key, |report| &mut report.errors);
     }
 
     pub fn warn(&mut self, span: &Range<usize>, key: &str, message: impl fmt::Display, resolution: impl AsRef<str>) {
         let message = self.message(key, message);
         self.report.warn(span, message, resolution);
+        self.name_place(key, |report| &mut report.warnings);
+    }
+
+    /// Names this table and `key` on the diagnostic just reported.
+    fn name_place(&mut self, key: &str, list: impl for<'x> FnOnce(&'x mut Report<'_>) -> &'x mut Vec<Diagnostic>) {
+        if let Some(last) = list(self.report).last_mut() {
+            last.table = Some(self.label.clone());
+            last.key = (!key.is_empty()).then(|| key.to_owned());
+        }
     }
 
     /// A key the table must have, reported at the table's anchor.

@@ -217,7 +217,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Validate the config, or print its JSON Schema
+    /// Validate the config, print its JSON Schema, or reload it in the running daemon
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
@@ -307,6 +307,13 @@ enum ConfigCommand {
     },
     /// Print the JSON Schema of the config file, for editors
     Schema,
+    /// Make the running daemon read its config file again and apply what changed
+    /// (checks left alone keep their state); a file with errors changes nothing
+    Reload {
+        /// Print the answer as JSON, as the API gives it
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -444,6 +451,7 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
             cli::config::validate(&path.unwrap_or(config_path))
         }
         Command::Config { command: ConfigCommand::Schema } => cli::config::schema(),
+        Command::Config { command: ConfigCommand::Reload { json } } => cli::config::reload(&data_dir, json).await,
         Command::Doctor => cli::doctor::run(&config_path, &data_dir),
         Command::Backup { path } => cli::db::backup(&config_path, &data_dir, path.as_deref()),
         Command::Db { command: DbCommand::Check } => cli::db::check(&data_dir),

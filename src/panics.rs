@@ -77,6 +77,22 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     })
 }
 
+/// Reads behind a lock that a panicking thread may have poisoned: as [`lock`].
+pub fn read<T>(lock: &std::sync::RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| {
+        lock.clear_poison();
+        poisoned.into_inner()
+    })
+}
+
+/// Writes behind a lock that a panicking thread may have poisoned: as [`lock`].
+pub fn write<T>(lock: &std::sync::RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|poisoned| {
+        lock.clear_poison();
+        poisoned.into_inner()
+    })
+}
+
 /// Runs a long-lived task, starting it again a second after each panic, until it ends
 /// or `cancel` fires. `task` makes the future afresh for each start, lending it what
 /// must outlive a panic (a channel's receiving end): `held`.

@@ -52,9 +52,27 @@ impl Secret {
     }
 }
 
+thread_local! {
+    /// Set while [`revealed`] runs on this thread.
+    static REVEALED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with secrets' `Debug` writing their values: only for comparing what a
+/// config holds (a fingerprint), never for text that leaves the process.
+pub fn revealed<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            REVEALED.with(|r| r.set(self.0));
+        }
+    }
+    let _reset = Reset(REVEALED.with(|r| r.replace(true)));
+    f()
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_reference {
+        if self.is_reference && !REVEALED.with(std::cell::Cell::get) {
             f.write_str("\"••••\"")
         } else {
             write!(f, "{:?}", self.value)

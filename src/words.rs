@@ -413,6 +413,41 @@ pub fn panics_seen(count: u64, last: &str) -> String {
     )
 }
 
+/// How an incident ends when a reload removed its check.
+pub const REMOVED_FROM_CONFIG: &str = "removed from config";
+
+/// A reload's change to `[settings]`, which only a start applies.
+pub const PENDING_SETTINGS: &str =
+    "[settings] changed: it takes effect at the next start (restart Watchkeeper to apply it)";
+
+/// A reload's change to the channels, which only a start applies.
+pub const PENDING_CHANNELS: &str =
+    "[[channel]] changed: channels are set up at start; the change takes effect at the next start (restart Watchkeeper to apply it)";
+
+/// What `/healthz` says when the config file cannot be watched for saves.
+pub fn config_unwatched(path: &std::path::Path, error: &str) -> String {
+    format!(
+        "config: {} is not watched for changes ({error}); after editing it, reload with `watchkeeper config reload` or SIGHUP",
+        path.display()
+    )
+}
+
+/// What `/healthz` says while the config file does not compile (the running config
+/// stays): `config: wk.toml:5:12: check "a": port: ... — fix the port number (and 2 more
+/// errors); the running config stays ...`.
+pub fn config_failing(errors: &[crate::config::Diagnostic]) -> String {
+    let Some(first) = errors.first() else { return "config: the last reload failed".to_owned() };
+    let more = match errors.len() - 1 {
+        0 => String::new(),
+        1 => " (and 1 more error)".to_owned(),
+        n => format!(" (and {n} more errors)"),
+    };
+    format!(
+        "config: {}:{}:{}: {} — {}{more}; the running config stays until the file is saved without errors",
+        first.file, first.line, first.column, first.message, first.resolution
+    )
+}
+
 /// What a check shows beside its status (its message), and what to do about it (its
 /// hint; `None` while there is nothing to do), at `now`, times in `zone`.
 pub fn explain(check: &CheckSnapshot, now: DateTime<Utc>, zone: &dyn Zone) -> (String, Option<String>) {

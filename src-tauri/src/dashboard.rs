@@ -105,6 +105,7 @@ async fn export(app: AppHandle, core: State<'_, Core>, args: ExportArgs) -> Resu
         message,
         resolution: format!("make {} writable, or export with `watchkeeper export -o FILE`", dir.display()),
         retry_at: None,
+        errors: Vec::new(),
     };
     std::fs::create_dir_all(&dir).map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
     let (lines, bytes) = stream.save(&path, |_, _| {}).await.map_err(|e| failed(e.to_string()))?;
@@ -145,12 +146,14 @@ fn error_of(client: &Client, error: ClientError) -> ErrorDto {
             message: format!("cannot reach the Watchkeeper core at {}: {source}", client.api().url),
             resolution: "is the tray app still running? Start it again; the window retries by itself".into(),
             retry_at: None,
+            errors: Vec::new(),
         },
         other => ErrorDto {
             code: other.code().into(),
             message: other.to_string(),
             resolution: other.resolution(),
             retry_at: None,
+            errors: Vec::new(),
         },
     }
 }

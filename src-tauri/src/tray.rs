@@ -102,7 +102,7 @@ async fn follow(app: AppHandle, engine: Engine, tray: TrayIcon, mut shown: TrayV
         tokio::select! {
             _ = &mut stopping => break,
             event = events.recv() => match event {
-                Ok(Event::Check(_)) | Err(RecvError::Lagged(_)) => {}
+                Ok(Event::Check(_) | Event::ConfigReloaded) | Err(RecvError::Lagged(_)) => {}
                 Ok(_) => continue,
                 Err(RecvError::Closed) => break,
             },

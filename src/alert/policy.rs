@@ -323,6 +323,12 @@ impl Policy {
         }
     }
 
+    /// Settings from a reloaded config; what is open and pending stays.
+    pub fn reconfigure(&mut self, settings: AlertSettings, remote_checks: usize) {
+        self.settings = settings;
+        self.remote_checks = remote_checks;
+    }
+
     /// Forgets an incident the engine no longer has open, telling nothing (after events
     /// were missed).
     pub fn forget(&mut self, incident: i64) {

@@ -13,6 +13,7 @@ use ts_rs::TS;
 use crate::breaker::{BreakerConfig, BreakerView, Call, Trip, Window};
 use crate::clock::Zone;
 use crate::config::{ActionConfig, CheckConfig};
+use crate::engine::reload::{ConfigState, Reload, Trigger};
 use crate::engine::{BudgetSnapshot, CheckSnapshot, GroupSnapshot, HealingSnapshot, Overview, RestartLoop};
 use crate::healing::HealingState;
 use crate::model::{
@@ -91,6 +92,11 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// What asked for a config reload.
+    ReloadTriggerDto("ReloadTrigger") <=> Trigger { Watch, Signal, Api, Cli, }
+}
+
+wire_enum! {
     /// Who asked for an action run.
     RequesterDto("Requester") <=> Requester { Cli, Api, Auto, Desktop, }
 }
@@ -106,6 +112,118 @@ pub struct ErrorDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub retry_at: Option<String>,
+    /// Each problem in the config file (`config_invalid`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<ConfigErrorDto>>", optional)]
+    pub errors: Vec<ConfigErrorDto>,
+}
+
+/// A problem in the config file, located, with what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "ConfigError")]
+pub struct ConfigErrorDto {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// The table it is about, as messages name it: `check "api"`.
+    pub table: Option<String>,
+    /// The key of that table it is about.
+    pub key: Option<String>,
+    pub message: String,
+    pub resolution: String,
+}
+
+impl From<&crate::config::Diagnostic> for ConfigErrorDto {
+    fn from(d: &crate::config::Diagnostic) -> ConfigErrorDto {
+        ConfigErrorDto {
+            file: d.file.clone(),
+            line: d.line,
+            column: d.column,
+            table: d.table.clone(),
+            key: d.key.clone(),
+            message: d.message.clone(),
+            resolution: d.resolution.clone(),
+        }
+    }
+}
+
+/// The checks a reload added, changed, removed and left alone, by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "ConfigChanges")]
+pub struct ConfigChangesDto {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: Vec<String>,
+}
+
+/// One reload of the config file, as it went.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Reload")]
+pub struct ReloadDto {
+    pub at: String,
+    pub trigger: ReloadTriggerDto,
+    /// The file compiled and was applied; else the running config stays.
+    pub ok: bool,
+    pub errors: Vec<ConfigErrorDto>,
+    pub warnings: Vec<ConfigErrorDto>,
+    pub changes: ConfigChangesDto,
+    /// Changes that take effect only at the next start, in words.
+    pub pending: Vec<String>,
+    /// The version of the file read (null: it could not be read).
+    pub version: Option<String>,
+    /// From reading the file to every changed check started.
+    pub took_ms: f64,
+}
+
+impl From<&Reload> for ReloadDto {
+    fn from(r: &Reload) -> ReloadDto {
+        let ids = |ids: &[crate::model::CheckId]| ids.iter().map(|id| id.to_string()).collect();
+        ReloadDto {
+            at: rfc3339(&r.at),
+            trigger: r.trigger.into(),
+            ok: r.ok,
+            errors: r.errors.iter().map(ConfigErrorDto::from).collect(),
+            warnings: r.warnings.iter().map(ConfigErrorDto::from).collect(),
+            changes: ConfigChangesDto {
+                added: ids(&r.changes.added),
+                changed: ids(&r.changes.changed),
+                removed: ids(&r.changes.removed),
+                unchanged: ids(&r.changes.unchanged),
+            },
+            pending: r.pending.clone(),
+            version: r.version.clone(),
+            took_ms: r.took.as_secs_f64() * 1000.0,
+        }
+    }
+}
+
+/// `GET /api/v1/config`: the config file, the version running, and the last reload.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "ConfigFile")]
+pub struct ConfigDto {
+    /// The file (null: started without one).
+    pub path: Option<String>,
+    /// A hash of the bytes of the file the running config was compiled from.
+    pub version: String,
+    pub loaded_at: String,
+    pub last_reload: Option<ReloadDto>,
+    /// While the file does not compile: what the dashboard's banner and the tray say
+    /// (the running config stays).
+    pub failing: Option<String>,
+}
+
+impl From<&ConfigState> for ConfigDto {
+    fn from(state: &ConfigState) -> ConfigDto {
+        let failing = state.last_reload.as_ref().filter(|r| !r.ok).map(|r| words::config_failing(&r.errors));
+        ConfigDto {
+            path: state.path.as_ref().map(|p| p.display().to_string()),
+            version: state.version.clone(),
+            loaded_at: rfc3339(&state.loaded_at),
+            last_reload: state.last_reload.as_ref().map(ReloadDto::from),
+            failing,
+        }
+    }
 }
 
 /// Words as the core said them when it answered, and, when they count down, how the
@@ -1243,6 +1361,9 @@ pub struct IncidentDto {
     #[serde(default)]
     pub acked_at: Option<String>,
     pub note: Option<String>,
+    /// How it ended when not by its check recovering: `removed from config`.
+    #[serde(default)]
+    pub resolved_as: Option<String>,
     /// Its notes, oldest first.
     #[serde(default)]
     pub notes: Vec<NoteDto>,
@@ -1510,6 +1631,7 @@ impl From<&IncidentRecord> for IncidentDto {
             acked: incident.acked,
             acked_at: incident.acked_at.as_ref().map(rfc3339),
             note: incident.note.clone(),
+            resolved_as: incident.resolution.clone(),
             notes: Vec::new(),
             notifications: 0,
             actions: Vec::new(),

@@ -14,11 +14,20 @@ pub struct ApiError {
     pub resolution: String,
     /// When asking again may succeed (a spent action budget).
     pub retry_at: Option<DateTime<Utc>>,
+    /// Each problem in the config file, for `config_invalid`.
+    pub errors: Vec<crate::config::Diagnostic>,
 }
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>, resolution: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), resolution: resolution.into(), retry_at: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            resolution: resolution.into(),
+            retry_at: None,
+            errors: Vec::new(),
+        }
     }
 
     /// A run the engine refused, or could not record.
@@ -155,6 +164,21 @@ impl ApiError {
         )
     }
 
+    /// A config file (or a change to it) that does not compile: nothing changed.
+    pub fn config_invalid(errors: Vec<crate::config::Diagnostic>) -> ApiError {
+        let n = errors.len();
+        let first = errors.first().map_or_else(String::new, |d| format!(": {d}"));
+        ApiError {
+            errors,
+            ..ApiError::new(
+                400,
+                "config_invalid",
+                format!("the config has {n} error{}{first}", if n == 1 { "" } else { "s" }),
+                "fix each error listed in `errors` (file, line, key, resolution); the running config stays until then",
+            )
+        }
+    }
+
     pub fn not_found(path: &str) -> ApiError {
         ApiError::new(404, "not_found", format!("no route for `{path}`"), "see docs/API.md for the routes")
     }
@@ -168,6 +192,7 @@ impl ApiError {
             message: self.message.clone(),
             resolution: self.resolution.clone(),
             retry_at: self.retry_at.as_ref().map(super::dto::rfc3339),
+            errors: self.errors.iter().map(super::dto::ConfigErrorDto::from).collect(),
         }
     }
 }

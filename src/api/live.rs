@@ -72,6 +72,13 @@ async fn forward(engine: Engine, mut events: tokio::sync::broadcast::Receiver<Ev
                 pending.add(position);
                 flush_at.get_or_insert_with(|| Instant::now() + COALESCE);
             }
+            Some(Ok(Event::ConfigReloaded)) => {
+                // Checks may have come and gone: the reader reads them whole again.
+                flush_at = None;
+                pending.clear();
+                pending.overview_sent = None;
+                out.push(LiveUpdate::Hello { missed: None });
+            }
             Some(Ok(event)) => {
                 flush_at = None;
                 out.extend(pending.take(&engine));
@@ -195,6 +202,6 @@ fn update_of(event: &Event) -> Option<LiveUpdate> {
         // Shown by the checks' own updates (unknown: no network) and the `overview`.
         Event::Network(_) => return None,
         // For the desktop shell; the log is read from `notifications`.
-        Event::Notification(_) => return None,
+        Event::Notification(_) | Event::ConfigReloaded => return None,
     })
 }

@@ -589,7 +589,8 @@ pub async fn notifications(engine: &Engine, args: dto::NotificationsArgs) -> Res
     let check_id = args.check.as_deref().map(|check| known_check(engine, check)).transpose()?;
     if let Some(channel) = args.channel.as_deref() {
         if engine.config().channel(channel).is_none() {
-            let known: Vec<&str> = engine.config().channels.iter().map(|c| c.id.as_str()).collect();
+            let config = engine.config();
+            let known: Vec<&str> = config.channels.iter().map(|c| c.id.as_str()).collect();
             return Err(ApiError::new(
                 404,
                 "unknown_channel",
@@ -845,6 +846,21 @@ pub async fn action_runs(engine: &Engine, args: dto::ActionRunsArgs) -> Result<d
     Ok(dto::ActionRunsDto { runs: records.iter().map(dto::ActionRunDto::from).collect() })
 }
 
+/// Reads the config file again and applies it (`POST /api/v1/config/reload`): what
+/// changed, or 400 `config_invalid` with every error (the running config stays).
+pub async fn reload(engine: &Engine, requester: Requester) -> Result<dto::ReloadDto, ApiError> {
+    let trigger = match requester {
+        Requester::Cli => crate::engine::reload::Trigger::Cli,
+        _ => crate::engine::reload::Trigger::Api,
+    };
+    let reload = engine.reload(trigger).await;
+    if reload.ok {
+        Ok(dto::ReloadDto::from(&reload))
+    } else {
+        Err(ApiError::config_invalid(reload.errors))
+    }
+}
+
 pub fn health(engine: &Engine) -> dto::HealthDto {
     use crate::figures::OwnFigures;
     let mut degraded = engine.degraded();
@@ -875,6 +891,9 @@ pub fn health(engine: &Engine) -> dto::HealthDto {
         degraded.push(crate::words::results_dropped(dropped));
     }
     degraded.extend(engine.failing_channels());
+    if let Some(errors) = engine.config_failing() {
+        degraded.push(crate::words::config_failing(&errors));
+    }
     if let Some(seen) = crate::panics::seen() {
         degraded.push(crate::words::panics_seen(seen.count, &seen.last));
     }

@@ -116,6 +116,36 @@ pub fn visit_all(visitor: &mut impl Visitor) {
     visitor.visit::<Resume>();
     visitor.visit::<PauseAll>();
     visitor.visit::<ResumeAll>();
+    visitor.visit::<ConfigFile>();
+    visitor.visit::<ReloadConfig>();
+}
+
+pub struct ConfigFile;
+
+impl Operation for ConfigFile {
+    const NAME: &'static str = "config";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/config";
+    type Args = dto::NoArgs;
+    type Output = dto::ConfigDto;
+
+    async fn call(engine: &Engine, _: dto::NoArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        Ok(dto::ConfigDto::from(&engine.config_state()))
+    }
+}
+
+pub struct ReloadConfig;
+
+impl Operation for ReloadConfig {
+    const NAME: &'static str = "reload_config";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/config/reload";
+    type Args = dto::NoArgs;
+    type Output = dto::ReloadDto;
+
+    async fn call(engine: &Engine, _: dto::NoArgs, requester: Requester) -> Result<Self::Output, ApiError> {
+        super::reload(engine, requester).await
+    }
 }
 
 pub struct Status;
@@ -465,7 +495,7 @@ impl Operation for Maintenance {
     async fn call(engine: &Engine, _: dto::NoArgs, _: Requester) -> Result<Self::Output, ApiError> {
         let (config, now, zone) = (engine.config(), engine.now(), engine.zone().as_ref());
         Ok(dto::MaintenanceDto {
-            windows: config.maintenance.iter().map(|w| dto::WindowDto::of(w, config, now, zone)).collect(),
+            windows: config.maintenance.iter().map(|w| dto::WindowDto::of(w, &config, now, zone)).collect(),
         })
     }
 }

@@ -55,6 +55,61 @@ pub fn validate(path: &Path) -> anyhow::Result<u8> {
     }
 }
 
+/// `watchkeeper config reload`: the running daemon reads its file again. What changed,
+/// or every error (exit 78) with the running config left as it was.
+pub async fn reload(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
+    use watchkeeper::api::client::{Client, ClientError};
+    let client = Client::discover(data_dir).map_err(super::client_error)?;
+    let answer = client.as_cli().call::<watchkeeper::api::operation::ReloadConfig>(&Default::default()).await;
+    let reload = match answer {
+        Ok(reload) => reload,
+        Err(ClientError::Api { error, .. }) if error.code == "config_invalid" => {
+            if json {
+                super::print_json(&error)?;
+            } else {
+                let n = error.errors.len();
+                complain!("config not reloaded: {n} error{} (the running config stays)", if n == 1 { "" } else { "s" });
+                for e in &error.errors {
+                    complain!("{}:{}:{}: {}\n  help: {}", e.file, e.line, e.column, e.message, e.resolution);
+                }
+            }
+            return Ok(Exit::Config.code());
+        }
+        Err(error) => return Err(super::client_error(error)),
+    };
+    if json {
+        super::print_json(&reload)?;
+        return Ok(0);
+    }
+    let c = &reload.changes;
+    let list = |what: &str, ids: &[String]| match ids.len() {
+        0 => None,
+        n if n <= 5 => Some(format!("{n} {what} ({})", ids.join(", "))),
+        n => Some(format!("{n} {what} ({}, …)", ids[..5].join(", "))),
+    };
+    let parts: Vec<String> = [list("added", &c.added), list("changed", &c.changed), list("removed", &c.removed)]
+        .into_iter()
+        .flatten()
+        .chain((!c.unchanged.is_empty()).then(|| format!("{} unchanged", c.unchanged.len())))
+        .collect();
+    let parts = if parts.is_empty() { "no checks".to_owned() } else { parts.join(", ") };
+    say!("config reloaded in {:.0} ms: {parts}", reload.took_ms);
+    for warning in &reload.warnings {
+        say!(
+            "warning: {}:{}:{}: {}\n  help: {}",
+            warning.file,
+            warning.line,
+            warning.column,
+            warning.message,
+            warning.resolution
+        );
+    }
+    for pending in &reload.pending {
+        say!("not yet applied: {pending}");
+    }
+    Ok(0)
+}
+
 pub fn schema() -> anyhow::Result<u8> {
     say!("{}", serde_json::to_string_pretty(&config::schema())?);
     Ok(0)

@@ -130,6 +130,7 @@ mod tests {
                 message: "m".into(),
                 resolution: "r".into(),
                 retry_at: None,
+                errors: Vec::new(),
             },
         };
         let api = |status| refused(status, "x");

@@ -22,7 +22,7 @@ pub fn compile(text: &str, file: &str) -> Result<Compiled, ConfigErrors> {
     let config = assemble(document, &mut report);
     let Report { mut errors, warnings, .. } = report;
     if errors.is_empty() {
-        Ok(Compiled { config, warnings })
+        Ok(Compiled { config, warnings, version: super::version_of(text.as_bytes()) })
     } else {
         errors.sort_by_key(|d| (d.line, d.column));
         errors.dedup();

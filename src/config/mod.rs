@@ -164,6 +164,29 @@ pub struct ActionConfig {
 pub struct Compiled {
     pub config: Config,
     pub warnings: Vec<Diagnostic>,
+    /// The version of the text it was compiled from ([`version_of`]).
+    pub version: String,
+}
+
+/// A config file's version: a hash of its bytes (64-bit FNV-1a, in hex), to tell
+/// whether the file changed since it was read. Not a defence against anyone: only
+/// equal bytes are meant to give equal versions.
+pub fn version_of(bytes: &[u8]) -> String {
+    let hash =
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    format!("{hash:016x}")
+}
+
+impl CheckConfig {
+    /// What the check is, whole, as one number: two checks with the same are the same
+    /// check to a reload (which keeps its runtime). Secrets count by their values.
+    pub fn fingerprint(&self) -> u64 {
+        let text = crate::secret::revealed(|| format!("{self:?}"));
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        hasher.finish()
+    }
 }
 
 /// Where the config came from, for messages and `doctor`.
@@ -198,6 +221,12 @@ pub fn load(path: &Path) -> Result<(Compiled, Origin), LoadError> {
 /// its first bad byte, as any other error in the file.
 pub fn read(path: &Path) -> Result<String, LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
+    decode(path, bytes)
+}
+
+/// The config file's bytes as text: bytes not UTF-8 are a located error at the first
+/// bad one, as any other error in the file.
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, LoadError> {
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         // Valid up to here, so this reads as text: its lines and the last one's length.
@@ -209,6 +238,8 @@ pub fn read(path: &Path) -> Result<String, LoadError> {
             file: path.display().to_string(),
             line,
             column,
+            table: None,
+            key: None,
             message: format!("the file is not valid UTF-8: byte 0x{byte:02X} here is in another encoding (Latin-1?)"),
             resolution: "save the file as UTF-8 (your editor's encoding setting), or retype the character here"
                 .to_owned(),
@@ -235,7 +266,7 @@ pub enum LoadError {
 }
 
 /// What to do about a config file that cannot be read.
-fn read_help(error: &std::io::Error) -> &'static str {
+pub fn read_help(error: &std::io::Error) -> &'static str {
     match error.kind() {
         std::io::ErrorKind::NotFound => "create it (`watchkeeper run` writes a default one), or pass another --config",
         std::io::ErrorKind::PermissionDenied => "make it readable by this user (`chmod u+r`), or pass another --config",

@@ -113,7 +113,7 @@ pub struct MenuAction {
 /// The tray's view of the checks: the engine's overview (its level and summary, as
 /// the dashboard's header shows them) and the failing checks to act on.
 pub fn tray_view(engine: &Engine) -> TrayView {
-    let mut view = view_of(&engine.snapshot(), engine.config(), engine.now(), engine.zone().as_ref());
+    let mut view = view_of(&engine.snapshot(), &engine.config(), engine.now(), engine.zone().as_ref());
     view.own = crate::api::health(engine).degraded.into_iter().map(|line| crate::words::own_trouble(&line)).collect();
     view
 }

@@ -27,7 +27,7 @@ impl Engine {
         requester: Requester,
         r#ref: Option<&str>,
     ) -> Result<ActionRunRecord, RunError> {
-        let action = self.inner.config.action(id).ok_or(RunError::Refused(Refused::UnknownAction))?.clone();
+        let action = self.config().action(id).ok_or(RunError::Refused(Refused::UnknownAction))?.clone();
         let slot = if dry_run { None } else { Some(self.admit(&action).map_err(RunError::Refused)?) };
         self.execute(&action, dry_run, requester, r#ref, slot, None).await.map_err(RunError::Store)
     }
@@ -46,9 +46,9 @@ impl Engine {
         for_check: Option<&CheckId>,
     ) -> Result<ActionRunRecord, StoreError> {
         let offering: Vec<Arc<CheckRuntime>> =
-            self.inner.checks.all.iter().filter(|c| c.config.actions.contains(&action.id)).cloned().collect();
+            self.table().all.iter().filter(|c| c.config.actions.contains(&action.id)).cloned().collect();
         let (check_id, incident_id) = match for_check.and_then(|id| self.runtime(id.as_str())) {
-            Some(check) => filed_on(std::slice::from_ref(check)),
+            Some(check) => filed_on(std::slice::from_ref(&check)),
             None => filed_on(&offering),
         };
         let started_at = self.now();

@@ -14,7 +14,7 @@ const FIRST_AFTER: Duration = Duration::from_secs(60);
 
 impl Engine {
     pub(super) async fn back_up(self, cancel: CancellationToken) {
-        let Some(settings) = self.inner.config.settings.backup else { return };
+        let Some(settings) = self.config().settings.backup else { return };
         let Some(data_dir) = self.inner.store.path().parent().map(std::path::Path::to_owned) else { return };
         let newest = crate::store::backup::list(&data_dir).first().map(|(_, at)| *at);
         let mut wait = match newest {

@@ -26,6 +26,7 @@ mod pipeline;
 mod push;
 mod record;
 mod recovery;
+pub mod reload;
 mod restore;
 mod schedule;
 mod sentinel;
@@ -43,8 +44,8 @@ pub use sentinel::NetworkChange;
 
 use futures_util::FutureExt as _;
 use std::collections::HashMap;
-use std::sync::atomic::AtomicI64;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot, Notify, Semaphore};
@@ -270,6 +271,9 @@ pub enum Event {
     /// The alert policy sent a notification to the desktop channel: the desktop shell
     /// shows it.
     Notification(Box<Sent>),
+    /// The config was reloaded (or a reload failed): checks may have come and gone, so
+    /// a view of them is read whole again.
+    ConfigReloaded,
 }
 
 // Every event but a check's is boxed: a slot of the subscribers' ring
@@ -367,7 +371,10 @@ impl Options {
 
 /// The engine's shared state, by concern.
 struct Inner {
-    config: Config,
+    /// Swapped whole by a reload (`reload`): a reader holds the one it took.
+    config: RwLock<Arc<Config>>,
+    /// The config file, its last reload, and what a failed one said.
+    reloads: reload::Reloads,
     clock: Clock,
     zone: SharedZone,
     started_at: DateTime<Utc>,
@@ -393,8 +400,10 @@ struct Inner {
 
 /// The checks, in config order, and what their tasks share.
 struct Checks {
-    all: Vec<Arc<CheckRuntime>>,
-    index: HashMap<CheckId, usize>,
+    /// Swapped whole by a reload; a check kept across it keeps its runtime.
+    table: RwLock<Arc<Table>>,
+    /// Every check's task, those a reload started too.
+    tasks: tokio_util::task::TaskTracker,
     probes: ProbeContext,
     /// Probes in flight across checks.
     in_flight: Arc<Semaphore>,
@@ -407,12 +416,58 @@ struct Checks {
     rerun: tokio::sync::watch::Sender<(u64, u64)>,
 }
 
+/// The checks of one config, in its order.
+#[derive(Default)]
+struct Table {
+    all: Vec<Arc<CheckRuntime>>,
+    index: HashMap<CheckId, usize>,
+}
+
+impl Table {
+    fn new(all: Vec<Arc<CheckRuntime>>) -> Table {
+        let index = all.iter().enumerate().map(|(i, c)| (c.config.id.clone(), i)).collect();
+        for (i, check) in all.iter().enumerate() {
+            check.position.store(i, Ordering::Relaxed);
+        }
+        Table { all, index }
+    }
+
+    fn get(&self, id: &str) -> Option<&Arc<CheckRuntime>> {
+        self.all.get(*self.index.get(id)?)
+    }
+}
+
 struct CheckRuntime {
-    /// Its place in config order, as [`Event::Check`] names it.
-    position: usize,
+    /// Its place in config order, as [`Event::Check`] names it (moved by a reload).
+    position: AtomicUsize,
     config: Arc<CheckConfig>,
     live: Mutex<Live>,
     run_now: mpsc::Sender<oneshot::Sender<ProbeResult>>,
+    /// Cancelled when a reload removes or replaces the check (and when the engine stops).
+    stop: CancellationToken,
+}
+
+/// Where a check's task hears asks for a probe now.
+type RunNowReceiver = mpsc::Receiver<oneshot::Sender<ProbeResult>>;
+
+impl CheckRuntime {
+    /// A check's runtime, its task's stop a child of `stopping`, and the receiving end
+    /// its task reads.
+    fn new(config: Arc<CheckConfig>, live: Live, stopping: &CancellationToken) -> (Arc<CheckRuntime>, RunNowReceiver) {
+        let (run_now, receiver) = mpsc::channel(8);
+        let runtime = CheckRuntime {
+            position: AtomicUsize::new(0),
+            config,
+            live: Mutex::new(live),
+            run_now,
+            stop: stopping.child_token(),
+        };
+        (Arc::new(runtime), receiver)
+    }
+
+    fn position(&self) -> usize {
+        self.position.load(Ordering::Relaxed)
+    }
 }
 
 /// A check's mutable part, behind its lock.
@@ -448,6 +503,9 @@ impl Running {
     pub async fn shutdown(mut self) {
         self.cancel.cancel();
         while self.tasks.join_next().await.is_some() {}
+        let checks = &self.engine.inner.checks.tasks;
+        checks.close();
+        checks.wait().await;
         self.writer.stop().await;
     }
 }
@@ -463,24 +521,22 @@ impl Engine {
         let recovery = recovery::restore(&store, &config, now)?;
         degraded.append(&mut restored.degraded);
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let stopping = CancellationToken::new();
         let mut receivers = Vec::new();
         let mut all = Vec::new();
-        let mut index = HashMap::new();
         for (check, live) in config.checks.iter().zip(restored.live) {
-            let (run_now, receiver) = mpsc::channel(8);
-            index.insert(check.id.clone(), all.len());
-            let config = check.clone();
-            all.push(Arc::new(CheckRuntime { position: all.len(), config, live: Mutex::new(live), run_now }));
+            let (runtime, receiver) = CheckRuntime::new(check.clone(), live, &stopping);
+            all.push(runtime);
             receivers.push(receiver);
         }
         let probes = ProbeContext::new(figures.clone());
         probes.prepare(config.checks.iter().map(|c| &c.probe));
-        push::set_up(&store, &config, &probes.beats)?;
+        push::set_up(&store, config.checks.iter().map(|c| &**c), &probes.beats)?;
         let (alerting, intake) = alerting::Alerting::new(&config, &store, desktop)?;
         let inner = Arc::new(Inner {
             checks: Checks {
-                all,
-                index,
+                table: RwLock::new(Arc::new(Table::new(all))),
+                tasks: tokio_util::task::TaskTracker::new(),
                 probes,
                 in_flight: Arc::new(Semaphore::new(config.settings.max_in_flight)),
                 grid: schedule::Grid::new(Instant::now(), config.checks.iter().map(|c| c.interval)),
@@ -488,7 +544,8 @@ impl Engine {
                 sweep_now: Notify::new(),
                 rerun: tokio::sync::watch::Sender::new((0, 0)),
             },
-            config,
+            config: RwLock::new(Arc::new(config)),
+            reloads: reload::Reloads::default(),
             clock,
             zone,
             started_at: now,
@@ -496,7 +553,7 @@ impl Engine {
             store,
             figures,
             events,
-            stopping: CancellationToken::new(),
+            stopping,
             degraded: Mutex::new(degraded),
             recovery: Mutex::new(recovery),
             alerting,
@@ -518,14 +575,9 @@ impl Engine {
         };
         // Subscribed before any check runs, so no incident goes untold.
         tasks.spawn(engine.clone().notify(intake, cancel.clone()));
-        for (position, mut receiver) in receivers.into_iter().enumerate() {
-            let (engine, cancel) = (engine.clone(), cancel.clone());
-            tasks.spawn(async move {
-                crate::panics::supervised("schedule", cancel.clone(), &mut receiver, |receiver| {
-                    engine.clone().schedule(position, receiver, cancel.clone()).boxed()
-                })
-                .await
-            });
+        let table = engine.table();
+        for (runtime, receiver) in table.all.iter().zip(receivers) {
+            engine.spawn_check(runtime.clone(), receiver);
         }
         supervise(&mut tasks, "sweep", |engine, cancel| engine.sweep(cancel).boxed());
         supervise(&mut tasks, "sentinel", |engine, cancel| engine.sentinel(cancel).boxed());
@@ -534,8 +586,27 @@ impl Engine {
         Ok(Running { engine, cancel, tasks, writer })
     }
 
-    pub fn config(&self) -> &Config {
-        &self.inner.config
+    /// The config running now: a reload swaps it, so a reader holds the one it took.
+    pub fn config(&self) -> Arc<Config> {
+        crate::panics::read(&self.inner.config).clone()
+    }
+
+    /// The checks running now, in config order.
+    fn table(&self) -> Arc<Table> {
+        crate::panics::read(&self.inner.checks.table).clone()
+    }
+
+    /// Starts a check's task: its schedule, until the engine stops or a reload removes
+    /// or replaces it. A panic starts it again a second later.
+    fn spawn_check(&self, runtime: Arc<CheckRuntime>, mut receiver: RunNowReceiver) {
+        let engine = self.clone();
+        self.inner.checks.tasks.spawn(async move {
+            let stop = runtime.stop.clone();
+            crate::panics::supervised("schedule", stop.clone(), &mut receiver, |receiver| {
+                engine.clone().schedule(runtime.clone(), receiver, stop.clone()).boxed()
+            })
+            .await
+        });
     }
 
     pub fn store(&self) -> &Store {
@@ -576,18 +647,19 @@ impl Engine {
     pub fn snapshot(&self) -> Vec<CheckSnapshot> {
         let now = self.now();
         let marks = self.inner.alerting.marks(now);
-        self.inner.checks.all.iter().map(|c| snapshot_of(self, c, &marks, now)).collect()
+        self.table().all.iter().map(|c| snapshot_of(self, c, &marks, now)).collect()
     }
 
     pub fn check(&self, id: &str) -> Option<CheckSnapshot> {
         let now = self.now();
-        self.runtime(id).map(|c| snapshot_of(self, c, &self.inner.alerting.marks(now), now))
+        self.runtime(id).map(|c| snapshot_of(self, &c, &self.inner.alerting.marks(now), now))
     }
 
     /// The check at a position in config order, as named by [`Event::Check`].
     pub fn check_at(&self, position: usize) -> Option<CheckSnapshot> {
         let now = self.now();
-        self.inner.checks.all.get(position).map(|c| snapshot_of(self, c, &self.inner.alerting.marks(now), now))
+        let runtime = self.table().all.get(position).cloned();
+        runtime.map(|c| snapshot_of(self, &c, &self.inner.alerting.marks(now), now))
     }
 
     /// Resolves when the engine begins to stop: long-lived streams end with it.
@@ -623,9 +695,9 @@ impl Engine {
         change: impl Fn(&mut Tracked, DateTime<Utc>) -> crate::state::PauseOutcome,
     ) -> Option<usize> {
         use crate::state::PauseOutcome;
-        let targets: Vec<&Arc<CheckRuntime>> = match id {
+        let targets: Vec<Arc<CheckRuntime>> = match id {
             Some(id) => vec![self.runtime(id)?],
-            None => self.inner.checks.all.iter().collect(),
+            None => self.table().all.clone(),
         };
         let now = self.now();
         let mut changed = 0;
@@ -644,7 +716,7 @@ impl Engine {
             if let Some(op) = op {
                 tracing::info!(check = %runtime.config.id, "pause changed by the user");
                 self.record(op).await;
-                self.publish(runtime);
+                self.publish(&runtime);
             }
         }
         self.inner.checks.sweep_now.notify_one();
@@ -680,14 +752,14 @@ impl Engine {
             )
         };
         self.record(op).await;
-        self.publish(runtime);
+        self.publish(&runtime);
         // A check down behind a breaker that no longer spares it can turn stale again.
         self.inner.checks.sweep_now.notify_one();
         Some(Some(view))
     }
 
-    fn runtime(&self, id: &str) -> Option<&Arc<CheckRuntime>> {
-        self.inner.checks.all.get(*self.inner.checks.index.get(id)?)
+    fn runtime(&self, id: &str) -> Option<Arc<CheckRuntime>> {
+        crate::panics::read(&self.inner.checks.table).get(id).cloned()
     }
 
     /// An event for subscribers and, when it may be told (incidents, restart loops,
@@ -712,7 +784,7 @@ impl Engine {
 
     fn publish(&self, runtime: &CheckRuntime) {
         if self.inner.events.receiver_count() > 0 {
-            let _ = self.inner.events.send(Event::Check(runtime.position));
+            let _ = self.inner.events.send(Event::Check(runtime.position()));
         }
     }
 
@@ -756,7 +828,7 @@ fn alert_facts_of(engine: &Engine, runtime: &CheckRuntime, now: DateTime<Utc>) -
     let shown = live.tracked.shown_status(now);
     AlertFacts {
         status: behind_breaker(&live, shown).map_or(shown, |(status, _)| status),
-        flapping: live.flap.flapping && engine.inner.config.alerts.flap.is_some(),
+        flapping: live.flap.flapping && crate::panics::read(&engine.inner.config).alerts.flap.is_some(),
         last_at: live.last.as_ref().map(|l| l.at),
     }
 }
@@ -796,7 +868,7 @@ fn snapshot_of(engine: &Engine, runtime: &CheckRuntime, marks: &alerting::Marks,
         service_breakers: live.service_breakers.clone(),
         open_incident: state.open_incident,
         healing: engine.healing_of(runtime, &live.healing, state.consecutive_failures, recovery::hold(&live, now)),
-        flapping: live.flap.flapping && engine.inner.config.alerts.flap.is_some(),
+        flapping: live.flap.flapping && crate::panics::read(&engine.inner.config).alerts.flap.is_some(),
         no_network: state.no_network && shown.status == Status::Unknown,
         over,
         config,

@@ -183,7 +183,7 @@ impl Engine {
         // network, not a probe that could not run, not a result in a maintenance window.
         let own =
             blame.is_none() && live.tracked.maintenance.is_none() && !matches!(result.verdict, Verdict::Unknown(_));
-        let flap_config = self.inner.config.alerts.flap.filter(|_| own);
+        let flap_config = self.config().alerts.flap.filter(|_| own);
         let flapped = flap_config.and_then(|config| {
             let flap = live.flap.record(result.verdict.status(), &config)?;
             let (started, percent) = match flap {
@@ -265,7 +265,7 @@ impl Engine {
             ops.push(WriteOp::OpenIncident { incident: Box::new(incident), state: state.clone() });
         }
         if let Some(id) = transition.resolved {
-            ops.push(WriteOp::ResolveIncident { id, at: result.at, state: state.clone() });
+            ops.push(WriteOp::ResolveIncident { id, at: result.at, state: state.clone(), resolution: None });
         }
         if let Some((from, to)) = transition.status {
             if from == Status::Unknown {
@@ -300,6 +300,7 @@ impl Engine {
             acked_at: None,
             note: None,
             evidence: None,
+            resolution: None,
         }
     }
 

@@ -5,7 +5,7 @@
 use chrono::Utc;
 
 use super::Engine;
-use crate::config::Config;
+use crate::config::CheckConfig;
 use crate::model::CheckId;
 use crate::probe::heartbeat::{self, Beat, Beats, PingError};
 use crate::probe::ProbeSpec;
@@ -13,9 +13,13 @@ use crate::store::{HeartbeatRecord, Store, StoreError, WriteOp};
 
 /// Fills `beats` with every heartbeat check's token and last ping; a token made here is
 /// saved before the engine serves anyone, so the URL shown never changes by a restart.
-pub(super) fn set_up(store: &Store, config: &Config, beats: &Beats) -> Result<(), StoreError> {
+pub(super) fn set_up<'c>(
+    store: &Store,
+    checks: impl IntoIterator<Item = &'c CheckConfig>,
+    beats: &Beats,
+) -> Result<(), StoreError> {
     let kept = store.heartbeats_now()?;
-    for check in &config.checks {
+    for check in checks {
         let ProbeSpec::Heartbeat(spec) = &check.probe else { continue };
         let before = kept.iter().find(|record| record.check_id == check.id);
         let token = match (&spec.token, before) {

@@ -113,7 +113,8 @@ impl Engine {
 
     /// An action's budget now; `None` when no action has that id.
     pub fn budget(&self, id: &str) -> Option<BudgetSnapshot> {
-        let action = self.inner.config.action(id)?;
+        let config = self.config();
+        let action = config.action(id)?;
         let now = self.now();
         let mut recovery = crate::panics::lock(&self.inner.recovery);
         let running = recovery.running.contains(&action.id);
@@ -130,7 +131,7 @@ impl Engine {
     /// starts self-healing over for the checks that heal with it. `None` when no
     /// action has that id.
     pub async fn reset_budget(&self, id: &str, requester: Requester) -> Option<BudgetSnapshot> {
-        let action = self.inner.config.action(id)?.id.clone();
+        let action = self.config().action(id)?.id.clone();
         let now = self.now();
         {
             let mut recovery = crate::panics::lock(&self.inner.recovery);
@@ -138,7 +139,7 @@ impl Engine {
         }
         tracing::info!(action = %action, %requester, "action budget reset");
         self.record(WriteOp::BudgetReset { action_id: action.clone(), at: now }).await;
-        for runtime in &self.inner.checks.all {
+        for runtime in &self.table().all {
             if runtime.config.auto_action.as_ref().is_none_or(|auto| auto.action != action) {
                 continue;
             }
@@ -162,7 +163,8 @@ impl Engine {
         held: Option<Hold>,
     ) -> Option<HealingSnapshot> {
         let auto = runtime.config.auto_action.as_ref()?;
-        let action = self.inner.config.action(auto.action.as_str())?;
+        let config = self.config();
+        let action = config.action(auto.action.as_str())?;
         let now = self.now();
         let (running, blocked_until) = {
             let mut recovery = crate::panics::lock(&self.inner.recovery);
@@ -182,7 +184,8 @@ impl Engine {
     /// once), or settles, as [`Healing::step`] says.
     pub(super) async fn heal(&self, runtime: &Arc<CheckRuntime>) {
         let Some(auto) = runtime.config.auto_action.as_ref() else { return };
-        let Some(action) = self.inner.config.action(auto.action.as_str()) else { return };
+        let config = self.config();
+        let Some(action) = config.action(auto.action.as_str()) else { return };
         let now = self.now();
         let (step, changed) = {
             let mut live = crate::panics::lock(&runtime.live);
@@ -248,7 +251,7 @@ impl Engine {
 
     /// The checks offering `action`, for publishing their changed healing or runs.
     pub(super) fn publish_offering(&self, action: &ActionId) {
-        for runtime in &self.inner.checks.all {
+        for runtime in &self.table().all {
             if runtime.config.actions.contains(action) {
                 self.publish(runtime);
             }

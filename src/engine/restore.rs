@@ -24,6 +24,42 @@ pub(super) struct Restored {
     pub degraded: Vec<String>,
 }
 
+/// Every check's saved state that reads, by id, for checks a reload adds (a row that
+/// does not read is left out: that check starts afresh).
+pub(super) fn saved_states(store: &Store) -> HashMap<CheckId, PersistedState> {
+    match store.load_states() {
+        Ok(rows) => rows.into_iter().filter_map(Result::ok).map(|s| (s.check_id.clone(), s)).collect(),
+        Err(error) => {
+            tracing::warn!(%error, "saved states cannot be read; added checks start afresh");
+            HashMap::new()
+        }
+    }
+}
+
+/// A check a reload adds: its saved state under its id (if any), its last result and
+/// its open incident's start, as at start.
+pub(super) fn load_one(
+    store: &Store,
+    check: &CheckConfig,
+    persisted: Option<&PersistedState>,
+    now: DateTime<Utc>,
+) -> Live {
+    let mut live = restore(check, persisted, now);
+    if persisted.is_some() {
+        match store.last_result_now(&check.id) {
+            Ok(last) => live.last = last.map(|record| result_of(&record)),
+            Err(error) => tracing::warn!(check = %check.id, %error, "its last result cannot be read"),
+        }
+    }
+    if let Some(incident) = live.tracked.state.open_incident {
+        match store.incident_started_now(incident) {
+            Ok(started_at) => live.incident_started_at = started_at,
+            Err(error) => tracing::warn!(check = %check.id, %error, "its open incident cannot be read"),
+        }
+    }
+    live
+}
+
 pub(super) fn load(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Restored, StoreError> {
     let mut persisted: HashMap<CheckId, PersistedState> = HashMap::new();
     let mut degraded = Vec::new();
@@ -43,21 +79,9 @@ pub(super) fn load(store: &Store, config: &Config, now: DateTime<Utc>) -> Result
         .checks
         .iter()
         .map(|check| {
-            let mut live = restore(check, persisted.get(&check.id), now);
-            // What it last showed (its cause, behind an open breaker), until a new result.
-            if persisted.contains_key(&check.id) {
-                match store.last_result_now(&check.id) {
-                    Ok(last) => live.last = last.map(|record| result_of(&record)),
-                    Err(error) => tracing::warn!(check = %check.id, %error, "its last result cannot be read"),
-                }
-            }
-            // When its open incident started: how long it lasted is told when it ends.
-            if let Some(incident) = live.tracked.state.open_incident {
-                match store.incident_started_now(incident) {
-                    Ok(started_at) => live.incident_started_at = started_at,
-                    Err(error) => tracing::warn!(check = %check.id, %error, "its open incident cannot be read"),
-                }
-            }
+            // What it last showed (its cause, behind an open breaker), until a new
+            // result; and when its open incident started, for how long it lasted.
+            let mut live = load_one(store, check, persisted.get(&check.id), now);
             // Kept only while the check heals itself.
             if check.auto_action.is_some() {
                 live.healing = healing.remove(&check.id).unwrap_or_default();
@@ -68,7 +92,7 @@ pub(super) fn load(store: &Store, config: &Config, now: DateTime<Utc>) -> Result
     Ok(Restored { live, next_incident: store.max_incident_id()?, degraded })
 }
 
-fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTime<Utc>) -> Live {
+pub(super) fn restore(check: &CheckConfig, persisted: Option<&PersistedState>, now: DateTime<Utc>) -> Live {
     let Some(p) = persisted else {
         return Live {
             tracked: Tracked::new(CheckState::new(now)),

@@ -82,15 +82,14 @@ impl Engine {
     /// over half an interval so a thousand checks do not fire together.
     pub(super) async fn schedule(
         self,
-        position: usize,
+        runtime: std::sync::Arc<super::CheckRuntime>,
         run_now: &mut mpsc::Receiver<oneshot::Sender<ProbeResult>>,
         cancel: CancellationToken,
     ) {
-        let runtime = self.inner.checks.all[position].clone();
         let interval = runtime.config.interval;
         // First runs spread over up to a second (a millisecond per check): results come
         // at once, without a start-up burst of every probe together.
-        let spread = Duration::from_millis(self.inner.checks.all.len() as u64)
+        let spread = Duration::from_millis(self.table().all.len() as u64)
             .clamp(Duration::from_millis(100), Duration::from_secs(1));
         let mut ticks = Ticks {
             next: crate::clock::instant_after(Instant::now(), jitter(interval.min(spread))),

@@ -124,28 +124,28 @@ impl Engine {
     /// its targets now, unless it did a moment ago.
     pub(super) fn remote_failed(&self) {
         self.look_for_resume();
-        if self.inner.config.settings.connectivity.is_some() && !self.offline() {
+        if self.config().settings.connectivity.is_some() && !self.offline() {
             self.inner.network.wake.notify_one();
         }
     }
 
     /// The sentinel runs: it is on, and there are remote checks to guard.
     fn guards_network(&self) -> bool {
-        let config = &self.inner.config;
+        let config = self.config();
         config.settings.connectivity.is_some() && config.checks.iter().any(|c| c.remote())
     }
 
     /// Asks the targets every interval (or when a remote check failed) until the engine
     /// stops. Idle when there is no remote check to guard.
     pub(super) async fn sentinel(self, cancel: CancellationToken) {
-        let Some(config) = self.inner.config.settings.connectivity.clone() else { return };
+        let Some(config) = self.config().settings.connectivity.clone() else { return };
         if !self.guards_network() {
             return;
         }
         // Names of hosts off this machine (a `network = true` check of localhost tells
         // nothing of the resolver).
         let hosts: Vec<String> =
-            self.inner.config.checks.iter().filter(|c| c.probe.off_machine()).filter_map(|c| c.probe.host()).collect();
+            self.config().checks.iter().filter(|c| c.probe.off_machine()).filter_map(|c| c.probe.host()).collect();
         let client = reqwest::Client::builder().timeout(TARGET_TIMEOUT).build().ok();
         loop {
             self.look_for_resume();

@@ -45,14 +45,14 @@ impl Engine {
     async fn sweep_once(&self) -> Option<DateTime<Utc>> {
         self.look_for_resume();
         let now = self.now();
-        let config = &self.inner.config;
+        let config = self.config();
         let zone = self.inner.zone.as_ref();
-        let spans = spans(config, now, zone);
+        let spans = spans(&config, now, zone);
         let mut next: Option<DateTime<Utc>> =
             config.maintenance.iter().zip(&spans).filter_map(|(w, span)| w.next_edge(*span, now, zone)).min();
-        for runtime in &self.inner.checks.all {
+        for runtime in &self.table().all {
             let interval = runtime.config.interval;
-            let found = window_of(config, &runtime.config, &spans);
+            let found = window_of(&config, &runtime.config, &spans);
             let change = {
                 let mut live = crate::panics::lock(&runtime.live);
                 let moved = moved(live.tracked.maintenance.as_ref(), found);
@@ -150,10 +150,10 @@ impl Engine {
     /// Puts each check in the window it is in at `now`, without logging it: at start,
     /// before any probe (the last run logged the window's start, or it starts now).
     pub(super) fn enter_windows(&self, now: DateTime<Utc>) {
-        let config = &self.inner.config;
-        let spans = spans(config, now, self.inner.zone.as_ref());
-        for runtime in &self.inner.checks.all {
-            let found = window_of(config, &runtime.config, &spans);
+        let config = self.config();
+        let spans = spans(&config, now, self.inner.zone.as_ref());
+        for runtime in &self.table().all {
+            let found = window_of(&config, &runtime.config, &spans);
             {
                 let mut live = crate::panics::lock(&runtime.live);
                 live.tracked.set_maintenance(found.map(in_window), now);

@@ -14,6 +14,7 @@ mod status;
 
 pub use action::{Plan, PlanFile, Quarantined, Requester, RunStatus};
 pub use alert::{NotifyEvent, Outcome, Severity, Suppressed};
+pub(crate) use code::codes;
 pub use code::Code;
 pub use failure::{Failure, FailureClass};
 pub use health::{HealthWord, ServiceBreaker, ServiceBreakers, ServiceComponent, ServiceHealth};

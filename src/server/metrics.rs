@@ -78,8 +78,9 @@ pub fn render(engine: &crate::engine::Engine) -> String {
     }
     let _ = writeln!(out, "# HELP watchkeeper_action_runs_in_window Runs counted against the action's budget now.");
     let _ = writeln!(out, "# TYPE watchkeeper_action_runs_in_window gauge");
+    let config = engine.config();
     let budgets: Vec<_> =
-        engine.config().actions.iter().filter_map(|a| Some((a.id.as_str(), engine.budget(a.id.as_str())?))).collect();
+        config.actions.iter().filter_map(|a| Some((a.id.as_str(), engine.budget(a.id.as_str())?))).collect();
     for (action, budget) in &budgets {
         let _ = writeln!(
             out,

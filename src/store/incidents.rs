@@ -21,6 +21,8 @@ pub struct IncidentRecord {
     /// What the probe saw when it opened (kept with the incident as it opens; lists
     /// leave it out: [`super::Store::evidence`] reads it).
     pub evidence: Option<Box<super::Evidence>>,
+    /// How it ended when not by its check recovering ("removed from config").
+    pub resolution: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -60,9 +62,14 @@ pub(super) fn open(tx: &Transaction<'_>, incident: &IncidentRecord) -> rusqlite:
     Ok(())
 }
 
-pub(super) fn resolve(tx: &Transaction<'_>, id: i64, at: DateTime<Utc>) -> rusqlite::Result<()> {
-    tx.prepare_cached("UPDATE incidents SET resolved_at = ?2 WHERE id = ?1 AND resolved_at IS NULL")?
-        .execute(params![id, to_millis(at)])?;
+pub(super) fn resolve(
+    tx: &Transaction<'_>,
+    id: i64,
+    at: DateTime<Utc>,
+    resolution: Option<&str>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE incidents SET resolved_at = ?2, resolution = ?3 WHERE id = ?1 AND resolved_at IS NULL")?
+        .execute(params![id, to_millis(at), resolution])?;
     Ok(())
 }
 
@@ -79,7 +86,7 @@ pub(super) fn max_id(connection: &Connection) -> rusqlite::Result<i64> {
 
 pub(super) fn list(connection: &Connection, filter: &IncidentFilter) -> rusqlite::Result<Vec<IncidentRecord>> {
     let mut statement = connection.prepare_cached(
-        "SELECT id, check_id, started_at, resolved_at, failure_class, cause, failed_conditions, acked, note, acked_at
+        "SELECT id, check_id, started_at, resolved_at, failure_class, cause, failed_conditions, acked, note, acked_at, resolution
          FROM incidents
          WHERE (?1 IS NULL OR check_id = ?1) AND (?2 = 0 OR resolved_at IS NULL) AND (?4 IS NULL OR id = ?4)
            AND (?5 IS NULL OR resolved_at IS NULL OR resolved_at >= ?5) AND (?6 IS NULL OR started_at < ?6)
@@ -108,6 +115,7 @@ pub(super) fn list(connection: &Connection, filter: &IncidentFilter) -> rusqlite
                 note: row.get(8)?,
                 acked_at: row.get::<_, Option<i64>>(9)?.map(from_millis),
                 evidence: None,
+                resolution: row.get(10)?,
             })
         })?;
     rows.collect()

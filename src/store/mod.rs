@@ -59,6 +59,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (14, include_str!("migrations/0014_rollups.sql")),
     (15, include_str!("migrations/0015_rollup_mark.sql")),
     (16, include_str!("migrations/0016_result_chains.sql")),
+    (17, include_str!("migrations/0017_incident_resolution.sql")),
 ];
 
 /// How long per-minute rollups are kept, at least (and at least as long as results,

@@ -89,6 +89,8 @@ pub enum WriteOp {
         id: i64,
         at: DateTime<Utc>,
         state: PersistedState,
+        /// How it ended, when not by a good result ("removed from config").
+        resolution: Option<&'static str>,
     },
     /// An action run to record; the sender gets its id (taken once answered).
     ActionRun(NewActionRun, Option<oneshot::Sender<Result<i64, super::StoreError>>>),
@@ -654,8 +656,8 @@ fn write(
                 }
                 states.insert(state.check_id.as_str(), (index, state));
             }
-            WriteOp::ResolveIncident { id, at, state } => {
-                incidents::resolve(&tx, *id, *at)?;
+            WriteOp::ResolveIncident { id, at, state, resolution } => {
+                incidents::resolve(&tx, *id, *at, *resolution)?;
                 states.insert(state.check_id.as_str(), (index, state));
             }
             WriteOp::ActionRun(run, _) => ids.push(action_runs::insert(&tx, run)?),

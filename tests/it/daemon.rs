@@ -553,17 +553,18 @@ async fn results_and_history_carry_what_a_check_measures() {
     assert_eq!((web["measure"].clone(), web["results"][0]["value"].clone()), (json!(null), json!(null)), "{web}");
 }
 
-/// SIGHUP does not stop the daemon (it is logged and ignored), and a route asked with a
+/// SIGHUP does not stop the daemon (it reloads the config), and a route asked with a
 /// method it does not take answers JSON like every other error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sighup_is_ignored_and_a_wrong_method_is_explained() {
+async fn sighup_reloads_and_a_wrong_method_is_explained() {
     let target = Target::start(Behaviour::Ok).await;
     let daemon = Daemon::start(&config(&target, "")).await;
     daemon.wait_status("api", "up", WAIT).await;
     // SAFETY: a signal to the daemon this test spawned.
     assert_eq!(unsafe { libc::kill(daemon.pid() as libc::pid_t, libc::SIGHUP) }, 0);
-    crate::support::eventually(WAIT, "the daemon says it ignored SIGHUP", || async {
-        daemon.log().contains("SIGHUP ignored").then_some(())
+    crate::support::eventually(WAIT, "the daemon reloads on SIGHUP", || async {
+        let last = daemon.get("/api/v1/config").await["last_reload"].clone();
+        (last["trigger"] == "signal" && last["ok"] == true).then_some(())
     })
     .await;
     let (status, _) = daemon.get_any("/api/v1/status").await;

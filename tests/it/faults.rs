@@ -420,7 +420,7 @@ where
     addr
 }
 
-/// SIGHUP under load is logged and survived; SIGINT and SIGTERM under load end the
+/// SIGHUP under load reloads the config and is survived; SIGINT and SIGTERM under load end the
 /// daemon cleanly (exit 0, `api.json` gone, the history whole).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signals_under_load_are_survived_or_end_it_cleanly() {

@@ -23,6 +23,7 @@ mod pause;
 mod probes;
 mod props;
 mod recovery;
+mod reload;
 mod restart;
 mod rollups;
 mod store;

@@ -69,6 +69,7 @@ async fn the_writer_batches_and_a_reopened_store_continues() {
         acked_at: None,
         note: None,
         evidence: None,
+        resolution: None,
     };
     handle
         .send(WriteOp::OpenIncident { incident: Box::new(incident.clone()), state: state("db", 1, Some(7)) })
@@ -133,6 +134,7 @@ fn opening_with_evidence(n: i64, check: &str) -> WriteOp {
         acked_at: None,
         note: None,
         evidence: Some(Box::new(evidence)),
+        resolution: None,
     };
     WriteOp::OpenIncident { incident: Box::new(incident), state: state(check, 1, Some(n)) }
 }
@@ -268,6 +270,7 @@ async fn a_value_this_version_does_not_know_is_an_error_naming_its_row() {
         acked_at: None,
         note: None,
         evidence: None,
+        resolution: None,
     };
     writer
         .handle()

@@ -625,6 +625,43 @@ interval = "1s"
   }
 });
 
+test("a saved config shows live; a config with an error is said in the banner until it is fixed", async () => {
+  const check = (id) => `
+[[check]]
+id = "${id}"
+kind = "tcp"
+host = "127.0.0.1"
+port = ${target.port}
+interval = "1s"
+`;
+  const live = await startDaemon(check("port"));
+  const file = path.join(live.dir, "watchkeeper.toml");
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(live.dashboard);
+    await row(page, "port").waitFor({ timeout: WAIT });
+    // Saved: the new check appears without a reload of the page.
+    writeFileSync(file, check("port") + check("added"));
+    await row(page, "added").waitFor({ timeout: WAIT });
+    // An error: the banner says where and how to fix it; the checks stay.
+    writeFileSync(file, check("port") + check("added").replace(`port = ${target.port}`, "port = 70000"));
+    const banner = page.locator("#degraded");
+    await banner.waitFor({ state: "visible", timeout: WAIT });
+    const said = await banner.innerText();
+    assert.match(said, /config: .*watchkeeper\.toml:\d+:\d+: check "added": port: must be 1 to 65535/, said);
+    assert.match(said, /the running config stays/, said);
+    assert.equal(await row(page, "added").count(), 1, "the running config stays");
+    await page.screenshot({ path: screenshotPath("config-error-banner.png") });
+    // Fixed: the banner goes.
+    writeFileSync(file, check("port"));
+    await banner.waitFor({ state: "hidden", timeout: WAIT });
+    await row(page, "added").waitFor({ state: "detached", timeout: WAIT });
+    await page.close();
+  } finally {
+    await live.stop();
+  }
+});
+
 test("every page is usable at 800 and 1280 px: no page-wide scroll, no word broken, every button on screen", async () => {
   // A failure, for an open incident (its Acknowledge button) and a failing row.
   rmSync(fixedFile, { force: true });

@@ -139,6 +139,16 @@ impl Alerting {
         })
     }
 
+    /// A reload's `[alerts]`, and how many checks are remote now.
+    pub(super) fn reconfigure(&self, settings: crate::alert::AlertSettings, remote: usize) {
+        self.with(|state| state.policy.reconfigure(settings, remote));
+    }
+
+    /// Forgets an incident whose check is gone, telling nothing.
+    pub(super) fn forget(&self, incident: i64) {
+        self.with(|state| state.policy.forget(incident));
+    }
+
     /// Runs `change` on the state, under its lock.
     fn with<T>(&self, change: impl FnOnce(&mut State) -> T) -> T {
         change(&mut crate::panics::lock(&self.state))

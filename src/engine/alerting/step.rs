@@ -151,7 +151,7 @@ impl EngineWorld {
         let mut checks: HashMap<CheckId, Facts> = HashMap::new();
         for id in concerned {
             if let Some(runtime) = engine.runtime(id.as_str()) {
-                checks.insert(id, facts_of(runtime));
+                checks.insert(id, facts_of(&runtime));
             }
         }
         // `parent_down` asks about the parents' status too.
@@ -160,7 +160,7 @@ impl EngineWorld {
             if let (std::collections::hash_map::Entry::Vacant(entry), Some(runtime)) =
                 (checks.entry(id.clone()), engine.runtime(id.as_str()))
             {
-                entry.insert(facts_of(runtime));
+                entry.insert(facts_of(&runtime));
             }
         }
         EngineWorld { checks }

@@ -49,7 +49,11 @@ export type ApiError = { code: string, message: string, resolution: string,
 /**
  * When asking again may succeed (`action_budget_exhausted`).
  */
-retry_at?: string, };
+retry_at?: string,
+/**
+ * Each problem in the config file (`config_invalid`).
+ */
+errors?: Array<ConfigError>, };
 
 export type Breaker = { state: BreakerState,
 /**
@@ -285,6 +289,33 @@ text: string, };
 
 export type Component = { check: string, name: string, critical: boolean, status: Status, };
 
+export type ConfigChanges = { added: Array<string>, changed: Array<string>, removed: Array<string>, unchanged: Array<string>, };
+
+export type ConfigError = { file: string, line: number, column: number,
+/**
+ * The table it is about, as messages name it: `check "api"`.
+ */
+table: string | null,
+/**
+ * The key of that table it is about.
+ */
+key: string | null, message: string, resolution: string, };
+
+export type ConfigFile = {
+/**
+ * The file (null: started without one).
+ */
+path: string | null,
+/**
+ * A hash of the bytes of the file the running config was compiled from.
+ */
+version: string, loaded_at: string, last_reload: Reload | null,
+/**
+ * While the file does not compile: what the dashboard's banner and the tray say
+ * (the running config stays).
+ */
+failing: string | null, };
+
 export type Countdown = { at: string, ticking: string, due: string, };
 
 export type DiskUse = { mount: string, used_percent: number,
@@ -478,6 +509,10 @@ resolution: string, failed_conditions: Array<string>, acked: boolean,
  * When it was acknowledged.
  */
 acked_at: string | null, note: string | null,
+/**
+ * How it ended when not by its check recovering: `removed from config`.
+ */
+resolved_as: string | null,
 /**
  * Its notes, oldest first.
  */
@@ -808,6 +843,26 @@ expires_at: string | null, undone_at: string | null,
  */
 what: string, };
 
+export type Reload = { at: string, trigger: ReloadTrigger,
+/**
+ * The file compiled and was applied; else the running config stays.
+ */
+ok: boolean, errors: Array<ConfigError>, warnings: Array<ConfigError>, changes: ConfigChanges,
+/**
+ * Changes that take effect only at the next start, in words.
+ */
+pending: Array<string>,
+/**
+ * The version of the file read (null: it could not be read).
+ */
+version: string | null,
+/**
+ * From reading the file to every changed check started.
+ */
+took_ms: number, };
+
+export type ReloadTrigger = "watch" | "signal" | "api" | "cli";
+
 export type Requester = "cli" | "api" | "auto" | "desktop";
 
 export type RestartLoop = { check: string, name: string, action: string, max_runs: number, per: string,
@@ -1048,6 +1103,8 @@ export interface Operations {
   resume: [IdArgs, PauseResult];
   pause_all: [PauseAllArgs, PauseResult];
   resume_all: [NoArgs, PauseResult];
+  config: [NoArgs, ConfigFile];
+  reload_config: [NoArgs, Reload];
 }
 
 /** Every live update's name (`update`). */
@@ -1127,4 +1184,6 @@ export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST" | "DELE
   resume: { method: "POST", path: "/api/v1/checks/{id}/resume" },
   pause_all: { method: "POST", path: "/api/v1/pause" },
   resume_all: { method: "POST", path: "/api/v1/resume" },
+  config: { method: "GET", path: "/api/v1/config" },
+  reload_config: { method: "POST", path: "/api/v1/config/reload" },
 };

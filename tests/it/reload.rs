@@ -1,0 +1,290 @@
+//! Live reload against the daemon as a process: the file saved (the watcher), SIGHUP,
+//! the API and the CLI; a bad file kept out and said until fixed; a removed check's
+//! incident ended; unchanged checks left as they were; the file deleted or made a
+//! directory while watched.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::support::{eventually, Behaviour, Daemon, Target};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn http_check(id: &str, target: &Target, extra: &str) -> String {
+    format!(
+        "[[check]]\nid = \"{id}\"\nkind = \"http\"\nurl = \"{}\"\ninterval = \"300ms\"\ntimeout = \"250ms\"\nfailure_threshold = 1\n{extra}\n",
+        target.url()
+    )
+}
+
+/// Saves the config as editors do: a temporary file renamed over it.
+fn save(daemon: &Daemon, text: &str) {
+    let path = daemon.path().join("watchkeeper.toml");
+    let temporary = daemon.path().join(".watchkeeper.toml.swp");
+    std::fs::write(&temporary, text).unwrap();
+    std::fs::rename(&temporary, &path).unwrap();
+}
+
+fn config_path(daemon: &Daemon) -> std::path::PathBuf {
+    daemon.path().join("watchkeeper.toml")
+}
+
+/// Waits for a reload after `after` (an RFC 3339 time, or none) and gives it.
+async fn next_reload(daemon: &Daemon, after: Option<&str>, what: &str) -> Value {
+    reload_where(daemon, what, |last| after.is_none_or(|after| last["at"].as_str().is_some_and(|at| at > after))).await
+}
+
+/// Waits until the last reload is one `done` accepts.
+async fn reload_where(daemon: &Daemon, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    eventually(WAIT, what, || async {
+        let last = daemon.get("/api/v1/config").await["last_reload"].clone();
+        (last.is_object() && done(&last)).then_some(last)
+    })
+    .await
+}
+
+fn ids(list: &Value) -> Vec<&str> {
+    let mut ids: Vec<&str> = list.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids
+}
+
+async fn check_ids(daemon: &Daemon) -> Vec<String> {
+    let status = daemon.get("/api/v1/status").await;
+    status["checks"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+}
+
+/// A saved change applies by itself; an unchanged check keeps its state; a file with an
+/// error changes nothing and is said in /healthz, the config and the CLI until a fixed
+/// file is saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_change_applies_and_a_bad_one_is_kept_out_until_fixed() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&format!("{}{}", http_check("api", &target, ""), http_check("web", &target, ""))).await;
+    daemon.wait_status("api", "up", WAIT).await;
+    let config = daemon.get("/api/v1/config").await;
+    assert!(config["last_reload"].is_null(), "no reload yet: {config}");
+    assert_eq!(config["version"].as_str().map(str::len), Some(16), "{config}");
+    let api_before = daemon.check("api").await;
+
+    // web changes (its name), extra is added, api is left alone.
+    let good = format!(
+        "# my checks\n{}{}{}",
+        http_check("api", &target, ""),
+        http_check("web", &target, "name = \"Web front\""),
+        http_check("extra", &target, "")
+    );
+    save(&daemon, &good);
+    let reload = next_reload(&daemon, None, "the watcher reloads the saved file").await;
+    assert_eq!((reload["ok"].clone(), reload["trigger"].clone()), (json!(true), json!("watch")), "{reload}");
+    let changes = &reload["changes"];
+    assert_eq!(
+        (ids(&changes["added"]), ids(&changes["changed"]), ids(&changes["removed"]), ids(&changes["unchanged"])),
+        (vec!["extra"], vec!["web"], vec![], vec!["api"]),
+        "{reload}"
+    );
+    assert_eq!(check_ids(&daemon).await, ["api", "web", "extra"], "in the file's order");
+    daemon.wait_status("extra", "up", WAIT).await;
+    assert_eq!(daemon.check("web").await["name"], "Web front");
+    let api_after = daemon.check("api").await;
+    assert_eq!(api_after["since"], api_before["since"], "an unchanged check keeps its state");
+    let version = daemon.get("/api/v1/config").await["version"].clone();
+    assert_ne!(version, config["version"], "the version follows the file");
+
+    // A port out of range: nothing changes, and it is said everywhere.
+    let bad = good.replace(
+        &http_check("extra", &target, ""),
+        "[[check]]\nid = \"extra\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 70000\n",
+    );
+    save(&daemon, &bad);
+    let failed = next_reload(&daemon, reload["at"].as_str(), "the watcher tries the bad file").await;
+    assert_eq!(failed["ok"], false, "{failed}");
+    let error = &failed["errors"][0];
+    assert_eq!((error["table"].clone(), error["key"].clone()), (json!("check \"extra\""), json!("port")), "{failed}");
+    assert!(error["line"].as_u64().unwrap() > 1 && !error["resolution"].as_str().unwrap().is_empty(), "{failed}");
+    assert_eq!(check_ids(&daemon).await, ["api", "web", "extra"], "the running config stays");
+    daemon.wait_status("extra", "up", WAIT).await;
+    let health = daemon.get("/healthz").await;
+    assert_eq!(health["status"], "degraded", "{health}");
+    let said =
+        health["degraded"].as_array().unwrap().iter().find_map(|d| d.as_str().filter(|d| d.starts_with("config: ")));
+    assert!(said.is_some_and(|s| s.contains("port") && s.contains("watchkeeper.toml:")), "{health}");
+    let config = daemon.get("/api/v1/config").await;
+    assert_eq!(config["version"], version, "the running version is still the good file's");
+    assert!(config["failing"].as_str().is_some_and(|f| f.contains("port")), "{config}");
+
+    // The CLI asks again: the same errors, exit 78 (EX_CONFIG).
+    let (code, _, stderr) = daemon.cli(&["config", "reload"]).await;
+    assert_eq!(code, 78, "{stderr}");
+    assert!(stderr.contains("config not reloaded") && stderr.contains("port: must be 1 to 65535"), "{stderr}");
+    let (status, body) = daemon.post("/api/v1/config/reload", json!({})).await;
+    assert_eq!((status, body["code"].clone()), (400, json!("config_invalid")), "{body}");
+    assert_eq!(body["errors"][0]["key"], "port", "{body}");
+
+    // Fixed by dropping extra: it goes, and nothing is said any more.
+    let fixed = good.replace(&http_check("extra", &target, ""), "");
+    let before = daemon.get("/api/v1/config").await["last_reload"]["at"].as_str().unwrap().to_owned();
+    save(&daemon, &fixed);
+    let reload = next_reload(&daemon, Some(&before), "the fixed file is loaded").await;
+    assert_eq!((reload["ok"].clone(), ids(&reload["changes"]["removed"])), (json!(true), vec!["extra"]), "{reload}");
+    assert_eq!(check_ids(&daemon).await, ["api", "web"]);
+    let health = daemon.get("/healthz").await;
+    assert!(!health["degraded"].to_string().contains("config: "), "{health}");
+    let (status, _) = daemon.get_any("/api/v1/checks/extra").await;
+    assert_eq!(status, 404);
+
+    // An explicit reload of an unchanged file is done and recorded; the CLI says so.
+    let (code, stdout, stderr) = daemon.cli(&["config", "reload"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("config reloaded in ") && stdout.contains("2 unchanged"), "{stdout}");
+    let last = daemon.get("/api/v1/config").await["last_reload"].clone();
+    assert_eq!((last["trigger"].clone(), ids(&last["changes"]["unchanged"])), (json!("cli"), vec!["api", "web"]));
+    assert!(!daemon.log().contains("panicked"), "{}", daemon.log());
+    daemon.stop();
+}
+
+/// A removed check's open incident ends "removed from config", keeping its cause; a
+/// renamed check is one removed and one added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_check_ends_its_incident_and_a_rename_is_a_removal_and_an_addition() {
+    let good = Target::start(Behaviour::Ok).await;
+    let bad = Target::start(Behaviour::Status(500)).await;
+    let daemon = Daemon::start(&format!("{}{}", http_check("api", &good, ""), http_check("broken", &bad, ""))).await;
+    daemon.wait_status("broken", "down", WAIT).await;
+    let open = daemon.wait_incidents("broken's incident opens", |i| i.iter().any(|i| i["check"] == "broken")).await;
+    assert!(open[0]["resolved_at"].is_null());
+
+    std::fs::write(config_path(&daemon), http_check("api", &good, "")).unwrap();
+    let (status, reload) = daemon.post("/api/v1/config/reload", json!({})).await;
+    assert_eq!(status, 200, "{reload}");
+    assert_eq!((reload["trigger"].clone(), ids(&reload["changes"]["removed"])), (json!("api"), vec!["broken"]));
+    // Committed before the answer: the history says so at once.
+    let incidents = daemon.incidents().await;
+    let ended = incidents.iter().find(|i| i["check"] == "broken").expect("the incident is kept");
+    assert!(ended["resolved_at"].is_string(), "{ended}");
+    assert_eq!(ended["resolved_as"], "removed from config", "{ended}");
+    assert!(ended["cause"].as_str().unwrap().contains("500"), "its cause is kept: {ended}");
+
+    // Renamed: api becomes orders.
+    std::fs::write(config_path(&daemon), http_check("orders", &good, "")).unwrap();
+    let (status, reload) = daemon.post("/api/v1/config/reload", json!({})).await;
+    assert_eq!(status, 200, "{reload}");
+    assert_eq!((ids(&reload["changes"]["added"]), ids(&reload["changes"]["removed"])), (vec!["orders"], vec!["api"]));
+    daemon.wait_status("orders", "up", WAIT).await;
+    assert_eq!(check_ids(&daemon).await, ["orders"]);
+    daemon.stop();
+}
+
+/// One check changed among 1,000: the 999 others keep their runtime (same state, not
+/// probed again at once), and the time to apply is measured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_check_changed_among_a_thousand_leaves_the_others_alone() {
+    // A server that accepts every connection (a bare listener's backlog would fill).
+    let target = Target::start(Behaviour::Ok).await;
+    let port = reqwest::Url::parse(&target.url()).unwrap().port().unwrap();
+    let checks = |changed: &str| {
+        (0..1000)
+            .map(|i| {
+                let name = if i == 500 { changed } else { "" };
+                format!("[[check]]\nid = \"c{i}\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = {port}\ninterval = \"1m\"\n{name}\n")
+            })
+            .collect::<String>()
+    };
+    let daemon = Daemon::start(&checks("")).await;
+    eventually(WAIT, "every check has its first result", || async {
+        let status = daemon.get("/api/v1/status").await;
+        status["checks"].as_array().unwrap().iter().all(|c| c["status"] == "up").then_some(())
+    })
+    .await;
+    let before = daemon.check("c1").await;
+
+    std::fs::write(config_path(&daemon), checks("name = \"the one\"")).unwrap();
+    let (status, reload) = daemon.post("/api/v1/config/reload", json!({})).await;
+    assert_eq!(status, 200, "{reload}");
+    assert_eq!(ids(&reload["changes"]["changed"]), ["c500"]);
+    assert_eq!(reload["changes"]["unchanged"].as_array().unwrap().len(), 999);
+    let took = reload["took_ms"].as_f64().unwrap();
+    eprintln!("one check changed among 1,000 applied in {took:.1} ms (debug build)");
+    let after = daemon.check("c1").await;
+    assert_eq!((after["since"].clone(), after["last"].clone()), (before["since"].clone(), before["last"].clone()));
+    assert_eq!(daemon.check("c500").await["name"], "the one");
+    daemon.stop();
+}
+
+/// A storm of SIGHUPs while the file changes: the daemon stays, reloads one at a time,
+/// and ends with the last file applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sighup_storm_reloads_whole_and_ends_on_the_last_file() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&http_check("c0", &target, "")).await;
+    daemon.wait_status("c0", "up", WAIT).await;
+    let pid = daemon.pid() as libc::pid_t;
+    let mut text = String::new();
+    for i in 0..20 {
+        text.push_str(&http_check(&format!("c{i}"), &target, ""));
+        std::fs::write(config_path(&daemon), &text).unwrap();
+        // SAFETY: a signal to the daemon this test spawned.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+    }
+    let ids: Vec<String> = (0..20).map(|i| format!("c{i}")).collect();
+    eventually(WAIT, "the last file is applied", || async { (check_ids(&daemon).await == ids).then_some(()) }).await;
+    let last = daemon.get("/api/v1/config").await["last_reload"].clone();
+    assert_eq!(last["ok"], true, "{last}");
+    assert!(["signal", "watch"].contains(&last["trigger"].as_str().unwrap()), "{last}");
+    assert!(daemon.log().contains("SIGHUP: reloading the config"));
+    daemon.wait_status("c19", "up", WAIT).await;
+    let (status, _) = daemon.get_any("/api/v1/status").await;
+    assert_eq!(status, 200, "still serving");
+    daemon.stop();
+}
+
+/// The file deleted, then made a directory, while watched: the running config stays and
+/// the fault is said with its fix; a good file saved again is loaded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_deleted_or_made_a_directory_keeps_the_running_config() {
+    let target = Target::start(Behaviour::Ok).await;
+    let text = http_check("api", &target, "");
+    let daemon = Daemon::start(&text).await;
+    daemon.wait_status("api", "up", WAIT).await;
+    let path = config_path(&daemon);
+
+    std::fs::remove_file(&path).unwrap();
+    let gone = next_reload(&daemon, None, "the deletion is seen").await;
+    assert_eq!(gone["ok"], false, "{gone}");
+    assert!(gone["errors"][0]["message"].as_str().unwrap().contains("cannot read the config file"), "{gone}");
+    assert!(gone["errors"][0]["resolution"].as_str().unwrap().contains("create it"), "{gone}");
+    assert_eq!(check_ids(&daemon).await, ["api"], "the running config stays");
+
+    std::fs::create_dir(&path).unwrap();
+    let (status, body) = daemon.post("/api/v1/config/reload", json!({})).await;
+    assert_eq!((status, body["code"].clone()), (400, json!("config_invalid")), "{body}");
+    assert!(body["errors"][0]["resolution"].as_str().unwrap().contains("not a directory"), "{body}");
+    let health = daemon.get("/healthz").await;
+    assert!(health["degraded"].to_string().contains("config: "), "{health}");
+
+    std::fs::remove_dir(&path).unwrap();
+    reload_where(&daemon, "the directory's removal is seen", |last| {
+        last["errors"][0]["message"].as_str().is_some_and(|m| m.contains("No such file"))
+    })
+    .await;
+    let failures = daemon.log().matches("config not reloaded").count();
+    write_in_two_parts(&path, &format!("{text}{}", http_check("web", &target, "")));
+    let reload = reload_where(&daemon, "the file written again is loaded", |last| last["ok"] == true).await;
+    assert_eq!(ids(&reload["changes"]["added"]), ["web"], "{reload}");
+    assert_eq!(daemon.log().matches("config not reloaded").count(), failures, "a half-written file is never read");
+    daemon.stop();
+}
+
+/// Writes `text` in two writes a moment apart, the first ending mid-table: what a slow
+/// copy does.
+fn write_in_two_parts(path: &Path, text: &str) {
+    use std::io::Write as _;
+    let mut file = std::fs::File::create(path).unwrap();
+    let half = text.len() - 30;
+    file.write_all(&text.as_bytes()[..half]).unwrap();
+    file.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    file.write_all(&text.as_bytes()[half..]).unwrap();
+}
