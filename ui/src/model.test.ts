@@ -114,6 +114,7 @@ describe("live state", () => {
       notes: [],
       notifications: 0,
       note: null,
+      resolved_as: null,
     };
     expect(state.apply({ update: "incident", incident }).incidents).toBe(true);
     state.apply({ update: "incident", incident });
