@@ -170,6 +170,10 @@ impl Scope<'_, '_> {
     pub fn needs(&mut self, key: &str, resolution: &str) {
         let anchor = self.anchor.clone();
         self.error(&anchor, "", format_args!("needs `{key}`"), resolution);
+        // Said of the key it needs (the first, where any of several would do): a form
+        // shows it at that field.
+        let first = key.split('`').next().unwrap_or(key);
+        self.name_place(first, |report| &mut report.errors);
     }
 
     /// A duration (`500ms`, `10s`, `5m`); `None` (reported) when it does not parse.

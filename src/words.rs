@@ -413,6 +413,9 @@ pub fn panics_seen(count: u64, last: &str) -> String {
     )
 }
 
+/// The id a check tested before it has one ("test now" in an empty form) is given.
+pub const TRIAL_ID: &str = "new-check";
+
 /// How an incident ends when a reload removed its check.
 pub const REMOVED_FROM_CONFIG: &str = "removed from config";
 

@@ -213,6 +213,7 @@ fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
         items.push(Box::new(PredefinedMenuItem::separator(app)?));
     }
     items.push(Box::new(MenuItem::with_id(app, "open", "Open dashboard", true, None::<&str>)?));
+    items.push(Box::new(MenuItem::with_id(app, "add_check", "Add check…", true, None::<&str>)?));
     items.push(Box::new(if view.all_paused {
         MenuItem::with_id(app, "resume_all", "Resume all", true, None::<&str>)?
     } else {
@@ -246,6 +247,7 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
     match (parts.next(), parts.next(), parts.next()) {
         (Some("open"), None, None) | (Some("own"), Some(_), None) => window::open(app, None),
         (Some("quit"), None, None) => app.exit(0),
+        (Some("add_check"), None, None) => window::open(app, Some(watchkeeper::desktop::ADD_CHECK_ROUTE)),
         (Some("pause_all"), None, None) => {
             let args = dto::PauseAllArgs::default();
             tauri::async_runtime::spawn(

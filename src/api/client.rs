@@ -188,6 +188,7 @@ impl Client {
         let request = match O::METHOD {
             Method::Get => self.http.get(with_query(url, &fields)),
             Method::Post => self.http.post(url).json(&fields),
+            Method::Put => self.http.put(url).json(&fields),
             Method::Delete => self.http.delete(with_query(url, &fields)),
         };
         let response = self.send(request.timeout(CALL_TIMEOUT)).await?;

@@ -118,6 +118,72 @@ pub struct ErrorDto {
     pub errors: Vec<ConfigErrorDto>,
 }
 
+/// A check as its TOML keys in JSON (`{"id": "api", "kind": "http", "url": "…"}`): what
+/// `POST /api/v1/checks`, `PUT /api/v1/checks/{id}` and `POST /api/v1/checks/test`
+/// take. `if_match` among them is the file version the caller saw (as the `If-Match`
+/// header says it), not a key of the check.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(rename = "CheckKeys")]
+pub struct KeysDto(#[ts(type = "Record<string, unknown>")] pub serde_json::Map<String, serde_json::Value>);
+
+impl KeysDto {
+    /// The check's keys, and the version the caller saw.
+    pub fn edit_parts(self) -> (serde_json::Map<String, serde_json::Value>, Option<String>) {
+        let mut keys = self.0;
+        let if_match = keys.remove("if_match").and_then(|v| v.as_str().map(str::to_owned));
+        (keys, if_match)
+    }
+}
+
+/// `GET /api/v1/checks/{id}/config`: the check's keys as the file has them, and the
+/// file's version (an edit sends it back as `If-Match`).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "CheckConfigKeys")]
+pub struct CheckKeysDto {
+    pub keys: KeysDto,
+    pub version: String,
+}
+
+/// `DELETE /api/v1/checks/{id}?if_match=VERSION`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "RemoveCheckArgs")]
+pub struct RemoveCheckArgs {
+    pub id: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub if_match: Option<String>,
+}
+
+/// `GET /api/v1/config/schema`: the JSON Schema of the config file, each kind's keys
+/// also apart under `$defs.kinds` (required keys, defaults, help): what the forms are
+/// built from.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "ConfigSchema")]
+pub struct SchemaDto(#[ts(type = "Record<string, unknown>")] pub serde_json::Value);
+
+/// `POST /api/v1/checks/test`: a check probed once, unsaved.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Trial")]
+pub struct TrialDto {
+    pub status: StatusDto,
+    pub latency_ms: Option<f64>,
+    pub message: String,
+    /// Why it is not up, when it is not.
+    pub class: Option<FailureClassDto>,
+}
+
+impl From<&crate::model::ProbeResult> for TrialDto {
+    fn from(result: &crate::model::ProbeResult) -> TrialDto {
+        TrialDto {
+            status: result.verdict.status().into(),
+            latency_ms: result.latency.map(|l| l.as_secs_f64() * 1000.0),
+            message: result.message.clone(),
+            class: result.verdict.failure_class().map(Into::into),
+        }
+    }
+}
+
 /// A problem in the config file, located, with what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(rename = "ConfigError")]

@@ -167,7 +167,8 @@ impl ApiError {
     /// A config file (or a change to it) that does not compile: nothing changed.
     pub fn config_invalid(errors: Vec<crate::config::Diagnostic>) -> ApiError {
         let n = errors.len();
-        let first = errors.first().map_or_else(String::new, |d| format!(": {d}"));
+        let first =
+            errors.first().map_or_else(String::new, |d| format!(": {}:{}:{}: {}", d.file, d.line, d.column, d.message));
         ApiError {
             errors,
             ..ApiError::new(
@@ -176,6 +177,40 @@ impl ApiError {
                 format!("the config has {n} error{}{first}", if n == 1 { "" } else { "s" }),
                 "fix each error listed in `errors` (file, line, key, resolution); the running config stays until then",
             )
+        }
+    }
+
+    /// An edit of the config file that was not made.
+    pub fn edit(refused: crate::engine::EditRefused) -> ApiError {
+        use crate::engine::EditRefused;
+        match refused {
+            EditRefused::Changed { expected, found } => ApiError::new(
+                409,
+                "config_changed",
+                format!(
+                    "the config file changed since it was read (version {expected}, now {found}); nothing was written"
+                ),
+                "read the file again (on the dashboard: \"Read the file again\"), then make the change again",
+            ),
+            EditRefused::Invalid(errors) => ApiError::config_invalid(errors),
+            EditRefused::UnknownCheck(id) => ApiError::new(
+                404,
+                "unknown_check",
+                format!("no [[check]] table of the config file has the id `{id}`"),
+                "`watchkeeper status` lists the checks; a check written some other way is edited in the file itself",
+            ),
+            EditRefused::NoFile => ApiError::new(
+                409,
+                "no_config_file",
+                "this Watchkeeper was started without a config file: there is no file to edit",
+                "start it with `--config FILE`",
+            ),
+            EditRefused::Io(error) => ApiError::new(
+                500,
+                "config_io",
+                format!("the config file could not be read or written: {error}"),
+                crate::config::read_help(&error),
+            ),
         }
     }
 

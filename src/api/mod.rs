@@ -846,6 +846,19 @@ pub async fn action_runs(engine: &Engine, args: dto::ActionRunsArgs) -> Result<d
     Ok(dto::ActionRunsDto { runs: records.iter().map(dto::ActionRunDto::from).collect() })
 }
 
+/// An edit's answer: the reload it made, or why nothing changed.
+fn edited(
+    outcome: Result<crate::engine::reload::Reload, crate::engine::EditRefused>,
+) -> Result<dto::ReloadDto, ApiError> {
+    let reload = outcome.map_err(ApiError::edit)?;
+    if reload.ok {
+        Ok(dto::ReloadDto::from(&reload))
+    } else {
+        // Compiled before it was written; a file that fails now changed meanwhile.
+        Err(ApiError::config_invalid(reload.errors))
+    }
+}
+
 /// Reads the config file again and applies it (`POST /api/v1/config/reload`): what
 /// changed, or 400 `config_invalid` with every error (the running config stays).
 pub async fn reload(engine: &Engine, requester: Requester) -> Result<dto::ReloadDto, ApiError> {

@@ -24,6 +24,7 @@ use crate::engine::Engine;
 pub enum Method {
     Get,
     Post,
+    Put,
     Delete,
 }
 
@@ -32,13 +33,14 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Put => "PUT",
             Method::Delete => "DELETE",
         }
     }
 
     /// Whether its arguments travel in the query string (else in a JSON body).
     pub fn in_query(self) -> bool {
-        !matches!(self, Method::Post)
+        !matches!(self, Method::Post | Method::Put)
     }
 }
 
@@ -118,6 +120,114 @@ pub fn visit_all(visitor: &mut impl Visitor) {
     visitor.visit::<ResumeAll>();
     visitor.visit::<ConfigFile>();
     visitor.visit::<ReloadConfig>();
+    visitor.visit::<ConfigSchema>();
+    visitor.visit::<CheckKeys>();
+    visitor.visit::<AddCheck>();
+    visitor.visit::<ReplaceCheck>();
+    visitor.visit::<RemoveCheck>();
+    visitor.visit::<TestCheck>();
+}
+
+pub struct ConfigSchema;
+
+impl Operation for ConfigSchema {
+    const NAME: &'static str = "config_schema";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/config/schema";
+    type Args = dto::NoArgs;
+    type Output = dto::SchemaDto;
+
+    async fn call(engine: &Engine, _: dto::NoArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        let _ = engine;
+        Ok(dto::SchemaDto(crate::config::schema()))
+    }
+}
+
+pub struct CheckKeys;
+
+impl Operation for CheckKeys {
+    const NAME: &'static str = "check_keys";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/checks/{id}/config";
+    type Args = dto::IdArgs;
+    type Output = dto::CheckKeysDto;
+
+    async fn call(engine: &Engine, args: dto::IdArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        let (keys, version) = engine.check_keys(&args.id).map_err(ApiError::edit)?;
+        Ok(dto::CheckKeysDto { keys: dto::KeysDto(keys), version })
+    }
+}
+
+pub struct AddCheck;
+
+impl Operation for AddCheck {
+    const NAME: &'static str = "add_check";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/checks";
+    type Args = dto::KeysDto;
+    type Output = dto::ReloadDto;
+    const CREATED: bool = true;
+
+    async fn call(engine: &Engine, args: dto::KeysDto, _: Requester) -> Result<Self::Output, ApiError> {
+        let (keys, if_match) = args.edit_parts();
+        super::edited(engine.edit_config(crate::engine::Edit::Add(keys), if_match.as_deref()).await)
+    }
+}
+
+pub struct ReplaceCheck;
+
+impl Operation for ReplaceCheck {
+    const NAME: &'static str = "replace_check";
+    const METHOD: Method = Method::Put;
+    const PATH: &'static str = "/api/v1/checks/{id}";
+    type Args = dto::KeysDto;
+    type Output = dto::ReloadDto;
+
+    async fn call(engine: &Engine, args: dto::KeysDto, _: Requester) -> Result<Self::Output, ApiError> {
+        let (mut keys, if_match) = args.edit_parts();
+        let id = match keys.remove("id") {
+            Some(serde_json::Value::String(id)) => id,
+            _ => return Err(ApiError::bad_request("invalid request: the path names no check")),
+        };
+        let edit = crate::engine::Edit::Replace(id, keys);
+        super::edited(engine.edit_config(edit, if_match.as_deref()).await)
+    }
+}
+
+pub struct RemoveCheck;
+
+impl Operation for RemoveCheck {
+    const NAME: &'static str = "remove_check";
+    const METHOD: Method = Method::Delete;
+    const PATH: &'static str = "/api/v1/checks/{id}";
+    type Args = dto::RemoveCheckArgs;
+    type Output = dto::ReloadDto;
+
+    async fn call(engine: &Engine, args: dto::RemoveCheckArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        let edit = crate::engine::Edit::Remove(args.id);
+        super::edited(engine.edit_config(edit, args.if_match.as_deref()).await)
+    }
+}
+
+pub struct TestCheck;
+
+impl Operation for TestCheck {
+    const NAME: &'static str = "test_check";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/checks/test";
+    type Args = dto::KeysDto;
+    type Output = dto::TrialDto;
+
+    async fn call(engine: &Engine, args: dto::KeysDto, _: Requester) -> Result<Self::Output, ApiError> {
+        let (mut keys, _) = args.edit_parts();
+        // A form may test before it has an id.
+        keys.entry("id").or_insert_with(|| crate::words::TRIAL_ID.into());
+        let config = engine.compile_trial(&keys).map_err(ApiError::edit)?;
+        let id = keys.get("id").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        let results = crate::engine::check_once(&config, std::slice::from_ref(&id)).await;
+        let Some((_, result)) = results.first() else { return Err(ApiError::unknown_check(&id)) };
+        Ok(dto::TrialDto::from(result))
+    }
 }
 
 pub struct ConfigFile;

@@ -42,7 +42,7 @@ pub fn typescript() -> String {
     out.push_str(&tables());
     out.push_str(&format!(
         "\n/** How each operation is called on the daemon; `{{id}}` is its `id` argument. */\n\
-         export const ROUTES: {{ [K in keyof Operations]: {{ method: \"GET\" | \"POST\" | \"DELETE\"; path: string }} }} = {{\n{routes}}};\n"
+         export const ROUTES: {{ [K in keyof Operations]: {{ method: \"GET\" | \"POST\" | \"PUT\" | \"DELETE\"; path: string }} }} = {{\n{routes}}};\n"
     ));
     out
 }

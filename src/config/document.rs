@@ -432,22 +432,26 @@ mod tests {
         check(
             "[[check]]\nid = 1\nkind = \"tcp\"\n",
             expect![[r#"
-            2 errors in config
-            wk.toml:2:6: [[check]]: id: invalid type: integer `1`, expected a string
-              help: give the value the type the key takes (see `watchkeeper config schema`)
-            wk.toml:3:8: [[check]]: needs `host`
-              help: add `host = "127.0.0.1"`
-        "#]],
+                3 errors in config
+                wk.toml:2:6: [[check]]: id: invalid type: integer `1`, expected a string
+                  help: give the value the type the key takes (see `watchkeeper config schema`)
+                wk.toml:3:8: [[check]]: needs `host`
+                  help: add `host = "127.0.0.1"`
+                wk.toml:3:8: [[check]]: needs `port`
+                  help: add `port = 5432`
+            "#]],
         );
         check(
             "[[check]]\nkind = \"tcp\"\n",
             expect![[r#"
-            2 errors in config
-            wk.toml:1:1: [[check]]: missing field `id`
-              help: add the field; `watchkeeper config schema` lists every key
-            wk.toml:2:8: [[check]]: needs `host`
-              help: add `host = "127.0.0.1"`
-        "#]],
+                3 errors in config
+                wk.toml:1:1: [[check]]: missing field `id`
+                  help: add the field; `watchkeeper config schema` lists every key
+                wk.toml:2:8: [[check]]: needs `host`
+                  help: add `host = "127.0.0.1"`
+                wk.toml:2:8: [[check]]: needs `port`
+                  help: add `port = 5432`
+            "#]],
         );
         check(
             "[check]\nid = \"a\"\n",

@@ -11,6 +11,7 @@ mod breaker;
 mod check;
 mod compile;
 mod document;
+pub mod edit;
 mod ids;
 mod maintenance;
 pub mod raw;
@@ -279,13 +280,37 @@ pub fn read_help(error: &std::io::Error) -> &'static str {
 /// channel's own keys and every kind's, each kind's described as such ("http: the URL to request").
 pub fn schema() -> serde_json::Value {
     let mut schema = serde_json::to_value(schemars::schema_for!(raw::RawConfig)).unwrap_or_default();
-    let checks = crate::probe::kinds().into_iter().map(|k| (k.name, (k.keys)())).collect();
+    let checks: Vec<(&str, serde_json::Value)> =
+        crate::probe::kinds().into_iter().map(|k| (k.name, (k.keys)())).collect();
+    // Each kind's own keys apart too (which it requires, their help): a form per kind.
+    let kinds: serde_json::Map<String, serde_json::Value> = checks
+        .iter()
+        .map(|(name, keys)| {
+            let mut keys = keys.clone();
+            keys["required"] = required_keys(name).into();
+            ((*name).to_owned(), keys)
+        })
+        .collect();
+    if let Some(defs) = schema.get_mut("$defs").and_then(|d| d.as_object_mut()) {
+        defs.insert("kinds".to_owned(), serde_json::Value::Object(kinds));
+        // The keys every check has, apart from any kind's.
+        defs.insert("check".to_owned(), table_schema::<raw::RawCheck>());
+    }
     merge_kinds(&mut schema, "/$defs/RawCheck/properties", checks);
     let actions = crate::action::kinds().into_iter().map(|k| (k.name, (k.keys)())).collect();
     merge_kinds(&mut schema, "/$defs/RawAction/properties", actions);
     let channels = crate::alert::channel::kinds().into_iter().map(|k| (k.name, (k.keys)())).collect();
     merge_kinds(&mut schema, "/$defs/RawChannel/properties", channels);
     schema
+}
+
+/// The keys a check of `kind` cannot do without, as the compiler says of a check that
+/// has none of its keys (one key for a choice of several: `process` for a process
+/// check, which may instead have `cmdline` or `pid_file`).
+fn required_keys(kind: &str) -> Vec<String> {
+    let text = format!("[[check]]\nid = \"x\"\nkind = \"{kind}\"\n");
+    let errors = compile(&text, "").err().map(|e| e.0).unwrap_or_default();
+    errors.into_iter().filter(|e| e.message.contains(": needs `")).filter_map(|e| e.key).collect()
 }
 
 /// Adds each kind's keys to a table's properties, each said to be that kind's (or those

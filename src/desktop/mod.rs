@@ -110,6 +110,9 @@ pub struct MenuAction {
     pub confirm: bool,
 }
 
+/// The dashboard's page where a check is added: the tray's "Add check…" opens it.
+pub const ADD_CHECK_ROUTE: &str = "#/checks/new";
+
 /// The tray's view of the checks: the engine's overview (its level and summary, as
 /// the dashboard's header shows them) and the failing checks to act on.
 pub fn tray_view(engine: &Engine) -> TrayView {

@@ -21,6 +21,7 @@
 mod actions;
 mod alerting;
 mod backup;
+mod edit;
 pub mod evidence;
 mod pipeline;
 mod push;
@@ -36,6 +37,7 @@ mod tests;
 
 pub use actions::{RunError, UndoRefused};
 pub use alerting::{AlertRefused, Sent};
+pub use edit::{Edit, EditRefused};
 pub use pipeline::{check_once, evaluate};
 pub use push::PushError;
 pub use recovery::{BudgetSnapshot, HealingSnapshot, Refused, RestartLoop};

@@ -87,7 +87,7 @@ pub struct ConfigState {
 pub(super) struct Reloads {
     state: std::sync::Mutex<Option<ConfigState>>,
     /// Held for a whole reload: reloads never interleave.
-    serial: tokio::sync::Mutex<()>,
+    pub(super) serial: tokio::sync::Mutex<()>,
     /// Each running check's fingerprint, by id, as of the last load.
     fingerprints: std::sync::Mutex<HashMap<CheckId, u64>>,
 }
@@ -141,7 +141,7 @@ impl Engine {
     }
 
     /// A reload, under the serial lock.
-    async fn reload_from_file(&self, trigger: Trigger) -> Reload {
+    pub(super) async fn reload_from_file(&self, trigger: Trigger) -> Reload {
         let started = std::time::Instant::now();
         let at = self.now();
         let state = self.config_state();

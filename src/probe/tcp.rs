@@ -41,14 +41,14 @@ pub struct Spec {
 }
 
 pub fn compile(keys: Keys, _: Common<'_>, scope: &mut Scope<'_, '_>) -> Option<Spec> {
-    let Some(host) = keys.host else {
+    // Both said at once when both are missing.
+    if keys.host.is_none() {
         scope.needs("host", "add `host = \"127.0.0.1\"`");
-        return None;
-    };
-    let Some(port) = keys.port else {
+    }
+    if keys.port.is_none() {
         scope.needs("port", "add `port = 5432`");
-        return None;
-    };
+    }
+    let (Some(host), Some(port)) = (keys.host, keys.port) else { return None };
     let number = self::port(&port, scope)?;
     Some(Spec { host: host.into_inner(), port: number })
 }

@@ -16,7 +16,7 @@ use axum::extract::{FromRequestParts as _, RawPathParams, Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use futures_util::{Stream, StreamExt as _};
 use serde::de::DeserializeOwned;
@@ -215,6 +215,7 @@ impl Visitor for Routes {
         let route = match O::METHOD {
             Method::Get => get(handle::<O>),
             Method::Post => post(handle::<O>),
+            Method::Put => put(handle::<O>),
             Method::Delete => delete(handle::<O>),
         };
         match O::PATH.strip_prefix("/api/v1") {
@@ -293,13 +294,27 @@ impl Incoming {
             .await
             .map_err(|e| ApiError::bad_request(format!("invalid path: {}", e.body_text())))?;
         let id = params.iter().find(|(name, _)| *name == "id").map(|(_, value)| value.to_owned());
+        // `If-Match: VERSION` (an edit of the config file) is the `if_match` argument.
+        let if_match = parts.headers.get(axum::http::header::IF_MATCH).and_then(|v| v.to_str().ok());
+        let if_match = if_match.map(|v| v.trim().trim_start_matches("W/").trim_matches('"').to_owned());
         let args = match method {
-            Method::Get | Method::Delete => Args::Query(query_with_id(parts.uri.query().unwrap_or(""), id)),
-            Method::Post => {
+            Method::Get | Method::Delete => {
+                let mut query = query_with_id(parts.uri.query().unwrap_or(""), id);
+                if let Some(version) = if_match {
+                    let pair = serde_urlencoded::to_string([("if_match", version)]).unwrap_or_default();
+                    query = if query.is_empty() { pair } else { format!("{query}&{pair}") };
+                }
+                Args::Query(query)
+            }
+            Method::Post | Method::Put => {
                 let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
                     ApiError::bad_request(format!("invalid request body: larger than {MAX_BODY} bytes"))
                 })?;
-                Args::Body(body_with_id(&body, id)?)
+                let mut body = body_with_id(&body, id)?;
+                if let (Some(version), Some(fields)) = (if_match, body.as_object_mut()) {
+                    fields.insert("if_match".to_owned(), version.into());
+                }
+                Args::Body(body)
             }
         };
         Ok(Incoming { args, requester })
@@ -356,7 +371,7 @@ async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> ApiError {
         405,
         "method_not_allowed",
         format!("{} does not take {method}", uri.path()),
-        "reads are GET and changes POST or DELETE: docs/API.md gives each route's method",
+        "reads are GET and changes POST, PUT or DELETE: docs/API.md gives each route's method",
     )
 }
 

@@ -288,3 +288,150 @@ fn write_in_two_parts(path: &Path, text: &str) {
     std::thread::sleep(Duration::from_millis(100));
     file.write_all(&text.as_bytes()[half..]).unwrap();
 }
+
+/// Checks added, replaced and removed through the API: the file keeps every other byte,
+/// a bad change leaves it untouched, and a stale version is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_are_added_replaced_and_removed_in_the_file_keeping_the_rest() {
+    let target = Target::start(Behaviour::Ok).await;
+    let head = format!(
+        "# my monitors\n[settings]\ninterval = \"1s\"  # fast\n\n# the API\n{}\n# end of file\n",
+        http_check("api", &target, "# keep me")
+    );
+    let daemon = Daemon::start(&head).await;
+    daemon.wait_status("api", "up", WAIT).await;
+    let port = reqwest::Url::parse(&target.url()).unwrap().port().unwrap();
+    let file = || std::fs::read_to_string(config_path(&daemon)).unwrap();
+
+    // Added: appended, everything before it as it was, and probed.
+    let (status, reload) = daemon
+        .post("/api/v1/checks", json!({"id": "db", "kind": "tcp", "host": "127.0.0.1", "port": port, "interval": "1s"}))
+        .await;
+    assert_eq!(status, 201, "{reload}");
+    assert_eq!(ids(&reload["changes"]["added"]), ["db"]);
+    let text = file();
+    assert!(text.starts_with(&head), "every byte before the new table is kept:\n{text}");
+    assert_eq!(
+        &text[head.len()..],
+        format!("\n[[check]]\nid = \"db\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\ninterval = \"1s\"\nport = {port}\n")
+    );
+    daemon.wait_status("db", "up", WAIT).await;
+
+    // What a form starts from: the keys as written, with the file's version.
+    let keys = daemon.get("/api/v1/checks/api/config").await;
+    assert_eq!(keys["keys"]["url"], target.url());
+    let version = keys["version"].as_str().unwrap().to_owned();
+    assert_eq!(daemon.get("/api/v1/config").await["version"], version);
+
+    // Replaced in place: its comment and the rest stay.
+    let response = daemon
+        .request(reqwest::Method::PUT, "/api/v1/checks/api")
+        .await
+        .bearer_auth(&daemon.token)
+        .header("If-Match", format!("\"{version}\""))
+        .json(&json!({"kind": "http", "url": target.url(), "name": "Orders", "interval": "300ms", "timeout": "250ms", "failure_threshold": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = file();
+    assert!(
+        text.starts_with(
+            "# my monitors\n[settings]\ninterval = \"1s\"  # fast\n\n# the API\n[[check]]\nid = \"api\"\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("name = \"Orders\"") && text.contains("# end of file\n"), "{text}");
+    assert_eq!(daemon.check("api").await["name"], "Orders");
+
+    // A stale version: 409, nothing written.
+    let before = file();
+    let response = daemon
+        .request(reqwest::Method::DELETE, "/api/v1/checks/db")
+        .await
+        .bearer_auth(&daemon.token)
+        .header("If-Match", version.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 409);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "config_changed", "{body}");
+    assert_eq!(file(), before);
+
+    // Wrong types and a duplicate id: 400 with the key, the file untouched.
+    let (status, body) =
+        daemon.post("/api/v1/checks", json!({"id": "bad", "kind": "tcp", "host": "x", "port": "ssh"})).await;
+    assert_eq!((status, body["code"].clone()), (400, json!("config_invalid")), "{body}");
+    assert!(
+        body["errors"].as_array().unwrap().iter().any(|e| e["message"].as_str().unwrap().contains("port")),
+        "{body}"
+    );
+    let (status, body) =
+        daemon.post("/api/v1/checks", json!({"id": "db", "kind": "tcp", "host": "x", "port": 1})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("duplicate id"), "{body}");
+    let (status, body) =
+        daemon.post("/api/v1/checks", json!({"id": "n", "kind": "tcp", "host": "x", "port": null})).await;
+    assert_eq!((status, body["errors"][0]["key"].clone()), (400, json!("port")), "{body}");
+    assert_eq!(file(), before, "a refused change writes nothing");
+
+    // The file changed on disk and not loaded (it has an error): edits wait for it.
+    std::fs::write(config_path(&daemon), format!("{before}\n[[check]\n")).unwrap();
+    reload_where(&daemon, "the broken file is seen", |last| last["ok"] == false).await;
+    let (status, body) =
+        daemon.post("/api/v1/checks", json!({"id": "later", "kind": "tcp", "host": "x", "port": 1})).await;
+    assert_eq!((status, body["code"].clone()), (409, json!("config_changed")), "{body}");
+    std::fs::write(config_path(&daemon), &before).unwrap();
+    reload_where(&daemon, "the fixed file is loaded", |last| last["ok"] == true).await;
+
+    // Removed: gone from the file and from the checks.
+    let response = daemon
+        .request(reqwest::Method::DELETE, "/api/v1/checks/db")
+        .await
+        .bearer_auth(&daemon.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(!file().contains("id = \"db\""));
+    assert_eq!(check_ids(&daemon).await, ["api"]);
+    let (status, _) = daemon
+        .request(reqwest::Method::DELETE, "/api/v1/checks/db")
+        .await
+        .bearer_auth(&daemon.token)
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), ()))
+        .unwrap();
+    assert_eq!(status, 404);
+    daemon.stop();
+}
+
+/// "Test now" probes a check once without saving it; the schema has each kind's keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_is_tested_before_it_is_saved_and_forms_have_each_kind_s_keys() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&http_check("api", &target, "")).await;
+    let port = reqwest::Url::parse(&target.url()).unwrap().port().unwrap();
+    let before = std::fs::read_to_string(config_path(&daemon)).unwrap();
+    let (status, trial) =
+        daemon.post("/api/v1/checks/test", json!({"kind": "tcp", "host": "127.0.0.1", "port": port})).await;
+    assert_eq!((status, trial["status"].clone()), (200, json!("up")), "{trial}");
+    assert!(trial["latency_ms"].as_f64().is_some(), "{trial}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (_, trial) =
+        daemon.post("/api/v1/checks/test", json!({"kind": "tcp", "host": "127.0.0.1", "port": closed})).await;
+    assert_eq!((trial["status"].clone(), trial["class"].clone()), (json!("down"), json!("refused")), "{trial}");
+    let (status, body) = daemon.post("/api/v1/checks/test", json!({"kind": "tcp", "host": "127.0.0.1"})).await;
+    assert_eq!((status, body["code"].clone()), (400, json!("config_invalid")), "{body}");
+    assert_eq!(std::fs::read_to_string(config_path(&daemon)).unwrap(), before, "testing saves nothing");
+    assert_eq!(check_ids(&daemon).await, ["api"]);
+
+    let schema = daemon.get("/api/v1/config/schema").await;
+    let http = &schema["$defs"]["kinds"]["http"];
+    assert!(http["required"].as_array().unwrap().contains(&json!("url")), "{http}");
+    assert!(http["properties"]["url"]["description"].as_str().is_some_and(|d| !d.is_empty()), "{http}");
+    assert!(schema["$defs"]["RawCheck"]["properties"]["interval"].is_object());
+    daemon.stop();
+}

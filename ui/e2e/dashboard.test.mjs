@@ -662,6 +662,79 @@ interval = "1s"
   }
 });
 
+test("a check is added, tested, refused at its field, edited and removed from the dashboard; every kind has its form", async () => {
+  const desk = await startDaemon(`
+# my checks
+[[check]]
+id = "port"
+kind = "tcp"
+host = "127.0.0.1"
+port = ${target.port}
+interval = "1s"
+`);
+  const file = path.join(desk.dir, "watchkeeper.toml");
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on("dialog", (dialog) => void dialog.accept());
+    await page.goto(desk.dashboard);
+    await row(page, "port").waitFor({ timeout: WAIT });
+    await page.click('nav a[data-page="edit"]');
+    const form = page.locator("form.check-form");
+    await form.waitFor({ timeout: WAIT });
+    // Every kind's form, with the keys it requires marked.
+    const schema = await desk.get("/api/v1/config/schema");
+    for (const [kind, keys] of Object.entries(schema.$defs.kinds)) {
+      await page.selectOption('select[name="kind"]', kind);
+      for (const key of keys.required) {
+        const field = page.locator(`.field[data-key="${key}"]`);
+        await field.waitFor({ timeout: WAIT });
+        assert.equal(await field.locator(".required").count(), 1, `${kind}: ${key} is marked required`);
+        assert.ok((await field.locator(".help").innerText()).length > 0, `${kind}: ${key} has its help`);
+      }
+      await page.screenshot({ path: screenshotPath(`add-check-${kind}.png`), fullPage: true });
+    }
+    await page.selectOption('select[name="kind"]', "tcp");
+    await page.fill('input[name="id"]', "db");
+    await page.fill('input[name="host"]', "127.0.0.1");
+    await page.fill('input[name="port"]', String(target.port));
+    await page.click("#test");
+    await page.locator('.trial .badge.up').waitFor({ timeout: WAIT });
+    // Out of range: said at its field, nothing written.
+    const before = readFileSync(file, "utf8");
+    await page.fill('input[name="port"]', "70000");
+    await page.click("#save");
+    const error = page.locator('.field[data-key="port"] .field-error');
+    await error.waitFor({ timeout: WAIT });
+    assert.match(await error.innerText(), /must be 1 to 65535/);
+    assert.equal(readFileSync(file, "utf8"), before, "a refused check writes nothing");
+    await page.screenshot({ path: screenshotPath("add-check-refused.png"), fullPage: true });
+    await page.fill('input[name="port"]', String(target.port));
+    await page.click("#save");
+    await page.waitForURL(/#\/check\/db$/, { timeout: WAIT });
+    const saved = readFileSync(file, "utf8");
+    assert.ok(saved.startsWith(before) && saved.includes('id = "db"'), saved);
+    // Edited: the name shows on its page.
+    await page.locator("a.edit").click();
+    await page.locator('input[name="host"]').waitFor({ timeout: WAIT });
+    assert.equal(await page.inputValue('input[name="host"]'), "127.0.0.1", "the form starts from the file");
+    await page.fill('input[name="name"]', "Database");
+    await page.screenshot({ path: screenshotPath("edit-check.png"), fullPage: true });
+    await page.click("#save");
+    await page.waitForURL(/#\/check\/db$/, { timeout: WAIT });
+    await page.locator("h2", { hasText: "Database" }).waitFor({ timeout: WAIT });
+    assert.ok(readFileSync(file, "utf8").startsWith("\n# my checks\n[[check]]\nid = \"port\""), "the rest is kept");
+    // Removed.
+    await page.locator("a.edit").click();
+    await page.locator("#remove").click();
+    await page.waitForURL(/#\/$/, { timeout: WAIT });
+    await row(page, "db").waitFor({ state: "detached", timeout: WAIT });
+    assert.ok(!readFileSync(file, "utf8").includes('id = "db"'));
+    await page.close();
+  } finally {
+    await desk.stop();
+  }
+});
+
 test("every page is usable at 800 and 1280 px: no page-wide scroll, no word broken, every button on screen", async () => {
   // A failure, for an open incident (its Acknowledge button) and a failing row.
   rmSync(fixedFile, { force: true });

@@ -9,18 +9,21 @@ import { LiveState, zoneName } from "./model";
 import { deliverOutput } from "./views/action";
 import { AlertsPage } from "./views/alerts";
 import { CheckPage } from "./views/check";
+import { EditPage } from "./views/edit";
 import { IncidentPage } from "./views/incident";
 import { incidentQuery, IncidentsPage, type IncidentQuery } from "./views/incidents";
 import { Overview } from "./views/overview";
 import { RunsPage } from "./views/runs";
 
-export type Route = { page: "overview" } | { page: "check"; id: string; run: string | null } | { page: "incidents"; query: IncidentQuery } | { page: "incident"; id: string } | { page: "runs" } | { page: "alerts" };
+export type Route = { page: "overview" } | { page: "check"; id: string; run: string | null } | { page: "incidents"; query: IncidentQuery } | { page: "incident"; id: string } | { page: "runs" } | { page: "alerts" } | { page: "edit"; id: string | null; kind: string | null };
 
 export function parseRoute(hash: string): Route {
   const [path, search = ""] = hash.replace(/^#/, "").split("?");
   const params = new URLSearchParams(search);
   const parts = path.split("/").filter(Boolean);
+  if (parts[0] === "check" && parts[1] && parts[2] === "edit") return { page: "edit", id: decodeURIComponent(parts[1]), kind: null };
   if (parts[0] === "check" && parts[1]) return { page: "check", id: decodeURIComponent(parts[1]), run: params.get("run") };
+  if (parts[0] === "checks" && parts[1] === "new") return { page: "edit", id: null, kind: params.get("kind") };
   if (parts[0] === "incident" && parts[1]) return { page: "incident", id: decodeURIComponent(parts[1]) };
   if (parts[0] === "incidents") return { page: "incidents", query: incidentQuery(params) };
   if (parts[0] === "runs") return { page: "runs" };
@@ -33,12 +36,21 @@ const PAGES: { page: Route["page"]; href: string; label: string }[] = [
   { page: "incidents", href: "#/incidents", label: "Incidents" },
   { page: "runs", href: "#/runs", label: "Action runs" },
   { page: "alerts", href: "#/alerts", label: "Alerts" },
+  { page: "edit", href: "#/checks/new", label: "Add check" },
 ];
+
+/** The navigation entry a route is under (an incident under Incidents; editing a
+ *  check under none: "Add check" is for new ones). */
+function current(route: Route): Route["page"] | null {
+  if (route.page === "incident") return "incidents";
+  if (route.page === "edit" && route.id !== null) return null;
+  return route.page;
+}
 
 export class App {
   private readonly state = new LiveState();
   private readonly overview: Overview;
-  private page: CheckPage | IncidentPage | IncidentsPage | RunsPage | AlertsPage | Overview;
+  private page: CheckPage | IncidentPage | IncidentsPage | RunsPage | AlertsPage | EditPage | Overview;
   private route_: Route = { page: "overview" };
   private stop: (() => void) | null = null;
   /** Why the core cannot be reached, while it cannot. */
@@ -113,7 +125,7 @@ export class App {
           <span class="zone" title="Times on these pages are local">times in ${zoneName()}</span>
           <nav>
             ${PAGES.map(
-              (p) => html`<a href=${p.href} data-page=${p.page} aria-current=${(this.route_.page === "incident" ? "incidents" : this.route_.page) === p.page ? "" : nothing}>${p.label}</a>`,
+              (p) => html`<a href=${p.href} data-page=${p.page} aria-current=${current(this.route_) === p.page ? "" : nothing}>${p.label}</a>`,
             )}
           </nav>
         </header>
@@ -238,6 +250,12 @@ export class App {
       }
       case "alerts": {
         const page = new AlertsPage(this.transport, this.state);
+        this.page = page;
+        this.render();
+        return page.load();
+      }
+      case "edit": {
+        const page = new EditPage(this.transport, route.id, route.kind);
         this.page = page;
         this.render();
         return page.load();

@@ -89,12 +89,17 @@ function query(args: Record<string, unknown>, skip: string[] = []): string {
 export function route<K extends Op>(
   op: K,
   args: Operations[K][0],
-): { method: "GET" | "POST" | "DELETE"; path: string } {
+): { method: "GET" | "POST" | "PUT" | "DELETE"; path: string } {
   const { method, path } = ROUTES[op];
   if (!path) throw new Error(`unknown operation ${String(op)}`);
   const a = args as Record<string, unknown>;
   const filled = path.replace("{id}", encodeURIComponent(String(a.id ?? "")));
-  return { method, path: method === "POST" ? filled : filled + query(a, pathArgs(op)) };
+  return { method, path: hasBody(method) ? filled : filled + query(a, pathArgs(op)) };
+}
+
+/** Whether a method's arguments travel as a JSON body (else as the query). */
+function hasBody(method: string): boolean {
+  return method === "POST" || method === "PUT";
 }
 
 /** The arguments an operation's path carries. */
@@ -138,7 +143,7 @@ export class HttpTransport implements Transport {
     try {
       response = await this.fetcher(this.base + path, {
         method,
-        body: method === "POST" ? body(op, args) : undefined,
+        body: hasBody(method) ? body(op, args) : undefined,
         headers: { Authorization: `Bearer ${this.token}`, "Content-Type": "application/json" },
       });
     } catch {

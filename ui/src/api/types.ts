@@ -215,6 +215,8 @@ marks: Array<Mark>,
  */
 text: string, };
 
+export type CheckConfigKeys = { keys: CheckKeys, version: string, };
+
 export type CheckDetail = {
 /**
  * What is probed, for people: `GET https://…`, `db:5432`, `disk /`; passwords in
@@ -287,6 +289,8 @@ marks: Array<Mark>,
  */
 text: string, };
 
+export type CheckKeys = Record<string, unknown>;
+
 export type Component = { check: string, name: string, critical: boolean, status: Status, };
 
 export type ConfigChanges = { added: Array<string>, changed: Array<string>, removed: Array<string>, unchanged: Array<string>, };
@@ -315,6 +319,8 @@ version: string, loaded_at: string, last_reload: Reload | null,
  * (the running config stays).
  */
 failing: string | null, };
+
+export type ConfigSchema = Record<string, unknown>;
 
 export type Countdown = { at: string, ticking: string, due: string, };
 
@@ -863,6 +869,8 @@ took_ms: number, };
 
 export type ReloadTrigger = "watch" | "signal" | "api" | "cli";
 
+export type RemoveCheckArgs = { id: string, if_match?: string, };
+
 export type Requester = "cli" | "api" | "auto" | "desktop";
 
 export type RestartLoop = { check: string, name: string, action: string, max_runs: number, per: string,
@@ -1035,6 +1043,12 @@ cpu_text: string,
  */
 memory_text: string, };
 
+export type Trial = { status: Status, latency_ms: number | null, message: string,
+/**
+ * Why it is not up, when it is not.
+ */
+class: FailureClass | null, };
+
 export type Undone = { run: ActionRun, restored: number, };
 
 export type Uptime = { check: string,
@@ -1105,6 +1119,12 @@ export interface Operations {
   resume_all: [NoArgs, PauseResult];
   config: [NoArgs, ConfigFile];
   reload_config: [NoArgs, Reload];
+  config_schema: [NoArgs, ConfigSchema];
+  check_keys: [IdArgs, CheckConfigKeys];
+  add_check: [CheckKeys, Reload];
+  replace_check: [CheckKeys, Reload];
+  remove_check: [RemoveCheckArgs, Reload];
+  test_check: [CheckKeys, Trial];
 }
 
 /** Every live update's name (`update`). */
@@ -1157,7 +1177,7 @@ export const ACKNOWLEDGE = "Acknowledge";
 export const DURATION_EXAMPLES: [number, string][] = [[0,"0 s"],[350,"350 ms"],[999,"999 ms"],[1000,"1 s"],[45900,"45 s"],[59999,"59 s"],[60000,"1 min"],[180500,"3 min"],[3600000,"1 h"],[4320000,"1 h 12 min"],[86400000,"1 d"],[187200000,"2 d 4 h"],[90061000,"1 d 1 h"]];
 
 /** How each operation is called on the daemon; `{id}` is its `id` argument. */
-export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST" | "DELETE"; path: string } } = {
+export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST" | "PUT" | "DELETE"; path: string } } = {
   status: { method: "GET", path: "/api/v1/status" },
   health: { method: "GET", path: "/healthz" },
   check: { method: "GET", path: "/api/v1/checks/{id}" },
@@ -1186,4 +1206,10 @@ export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST" | "DELE
   resume_all: { method: "POST", path: "/api/v1/resume" },
   config: { method: "GET", path: "/api/v1/config" },
   reload_config: { method: "POST", path: "/api/v1/config/reload" },
+  config_schema: { method: "GET", path: "/api/v1/config/schema" },
+  check_keys: { method: "GET", path: "/api/v1/checks/{id}/config" },
+  add_check: { method: "POST", path: "/api/v1/checks" },
+  replace_check: { method: "PUT", path: "/api/v1/checks/{id}" },
+  remove_check: { method: "DELETE", path: "/api/v1/checks/{id}" },
+  test_check: { method: "POST", path: "/api/v1/checks/test" },
 };

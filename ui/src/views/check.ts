@@ -247,6 +247,7 @@ export class CheckPage {
             title=${paused ? "Probe it again from its next tick" : "No probes and no alerts for an hour"}
             @click=${() => void pause()}
           >${paused ? "Resume" : QUICK_PAUSE.label}</button>
+          <a class="button edit" href=${`#/check/${encodeURIComponent(detail.id)}/edit`}>Edit</a>
         </span>
       </h2>
       <p class="state" data-state>${prose(live.text)}</p>
