@@ -135,6 +135,60 @@ impl KeysDto {
     }
 }
 
+/// `POST /api/v1/checks/bulk/preview`: pasted lines (URLs, `host:port`, host names),
+/// what they are to become (`auto`, `http`, `tcp`, `dns`, `tls`), and keys every one
+/// gets (`{"interval": "30s"}`).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "BulkArgs")]
+pub struct BulkArgs {
+    pub lines: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    #[ts(as = "Option<KeysDto>", optional)]
+    pub defaults: KeysDto,
+}
+
+/// Each line as the check it makes, or why it makes none: to review before adding.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "BulkPreview")]
+pub struct BulkPreviewDto {
+    pub proposals: Vec<ProposalDto>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Proposal")]
+pub struct ProposalDto {
+    /// Its line number, from 1, and its text.
+    pub line: usize,
+    pub text: String,
+    pub check: Option<KeysDto>,
+    pub error: Option<String>,
+}
+
+impl From<crate::config::bulk::Proposal> for ProposalDto {
+    fn from(p: crate::config::bulk::Proposal) -> ProposalDto {
+        let (check, error) = match p.outcome {
+            Ok(keys) => (Some(KeysDto(keys)), None),
+            Err(error) => (None, Some(error.to_string())),
+        };
+        ProposalDto { line: p.line, text: p.text, check, error }
+    }
+}
+
+/// `POST /api/v1/checks/bulk`: checks added at once (one write, one reload).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "AddChecksArgs")]
+pub struct AddChecksArgs {
+    pub checks: Vec<KeysDto>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub if_match: Option<String>,
+}
+
 /// `GET /api/v1/checks/{id}/config`: the check's keys as the file has them, and the
 /// file's version (an edit sends it back as `If-Match`).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -126,6 +126,50 @@ pub fn visit_all(visitor: &mut impl Visitor) {
     visitor.visit::<ReplaceCheck>();
     visitor.visit::<RemoveCheck>();
     visitor.visit::<TestCheck>();
+    visitor.visit::<PreviewBulk>();
+    visitor.visit::<AddChecks>();
+}
+
+pub struct PreviewBulk;
+
+impl Operation for PreviewBulk {
+    const NAME: &'static str = "preview_bulk";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/checks/bulk/preview";
+    type Args = dto::BulkArgs;
+    type Output = dto::BulkPreviewDto;
+
+    async fn call(engine: &Engine, args: dto::BulkArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        use crate::config::bulk::{propose, BulkKind};
+        let kind = args.kind.as_deref().unwrap_or("auto");
+        let Some(kind) = BulkKind::parse(kind) else {
+            return Err(ApiError::new(
+                400,
+                "bad_bulk_kind",
+                format!("`{kind}` is not a kind a bulk add makes"),
+                format!("send one of: {}", BulkKind::NAMES.join(", ")),
+            ));
+        };
+        let taken: Vec<String> = engine.config().checks.iter().map(|c| c.id.to_string()).collect();
+        let proposals = propose(&args.lines, kind, &args.defaults.0, &taken);
+        Ok(dto::BulkPreviewDto { proposals: proposals.into_iter().map(dto::ProposalDto::from).collect() })
+    }
+}
+
+pub struct AddChecks;
+
+impl Operation for AddChecks {
+    const NAME: &'static str = "add_checks";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/checks/bulk";
+    type Args = dto::AddChecksArgs;
+    type Output = dto::ReloadDto;
+    const CREATED: bool = true;
+
+    async fn call(engine: &Engine, args: dto::AddChecksArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        let checks = args.checks.into_iter().map(|c| c.0).collect();
+        super::edited(engine.edit_config(crate::engine::Edit::AddAll(checks), args.if_match.as_deref()).await)
+    }
 }
 
 pub struct ConfigSchema;

@@ -8,6 +8,7 @@
 mod action;
 mod alerts;
 mod breaker;
+pub mod bulk;
 mod check;
 mod compile;
 mod document;

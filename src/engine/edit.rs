@@ -19,6 +19,8 @@ use crate::config::Diagnostic;
 pub enum Edit {
     /// A new check, as its keys.
     Add(Map<String, Value>),
+    /// New checks (a bulk add), written and reloaded at once.
+    AddAll(Vec<Map<String, Value>>),
     /// The check with this id, given these keys (no `id` among them: no renames).
     Replace(String, Map<String, Value>),
     Remove(String),
@@ -59,6 +61,7 @@ impl Engine {
         let text = crate::config::decode(&path, bytes).map_err(|e| EditRefused::Invalid(load_errors(&file, e)))?;
         let changed = match &edit {
             Edit::Add(keys) => edit::add_check(&text, keys),
+            Edit::AddAll(all) => all.iter().try_fold(text.clone(), |text, keys| edit::add_check(&text, keys)),
             Edit::Replace(id, keys) => edit::replace_check(&text, id, keys),
             Edit::Remove(id) => edit::remove_check(&text, id),
         }
@@ -104,6 +107,7 @@ impl Engine {
 fn kind_of(edit: &Edit) -> String {
     match edit {
         Edit::Add(keys) => format!("add {}", keys.get("id").and_then(Value::as_str).unwrap_or("?")),
+        Edit::AddAll(all) => format!("add {} checks", all.len()),
         Edit::Replace(id, _) => format!("replace {id}"),
         Edit::Remove(id) => format!("remove {id}"),
     }

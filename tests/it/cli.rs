@@ -72,7 +72,7 @@ fn config_validate_reports_every_error_with_line_and_column() {
     );
     let (code, _, stderr) = run_cli(&["config", "validate", &path]);
     assert_eq!(code, 78, "an invalid config exits 78 (EX_CONFIG)");
-    assert!(stderr.contains("4 errors"), "all errors are reported at once:\n{stderr}");
+    assert!(stderr.contains("5 errors"), "all errors are reported at once:\n{stderr}");
     assert!(
         stderr.contains(&format!("{path}:9:8: check \"a\": needs `host`")),
         "the missing field is located:\n{stderr}"

@@ -435,3 +435,38 @@ async fn a_check_is_tested_before_it_is_saved_and_forms_have_each_kind_s_keys() 
     assert!(schema["$defs"]["RawCheck"]["properties"]["interval"].is_object());
     daemon.stop();
 }
+
+/// Pasted lines become checks to review, then are added at once: one write, one reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pasted_lines_are_reviewed_then_added_at_once() {
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&http_check("api", &target, "")).await;
+    let port = reqwest::Url::parse(&target.url()).unwrap().port().unwrap();
+    let lines = format!("{}\n127.0.0.1:{port}\n# skipped\nnot a host\n{}\n", target.url(), target.url());
+    let (status, preview) =
+        daemon.post("/api/v1/checks/bulk/preview", json!({"lines": lines, "defaults": {"interval": "1s"}})).await;
+    assert_eq!(status, 200, "{preview}");
+    let proposals = preview["proposals"].as_array().unwrap();
+    assert_eq!(proposals.len(), 4, "{preview}");
+    let proposed: Vec<&str> = proposals.iter().filter_map(|p| p["check"]["id"].as_str()).collect();
+    let (url, tcp) = (format!("127-0-0-1-{port}-health"), format!("127-0-0-1-{port}"));
+    assert_eq!(proposed, [url.as_str(), &tcp, &format!("{url}-2")], "unique ids: {preview}");
+    assert_eq!(proposals[2]["error"], "a line is one URL, `host:port` or host name");
+    assert!(proposals.iter().filter(|p| p["check"].is_object()).all(|p| p["check"]["interval"] == "1s"));
+    let (status, body) = daemon.post("/api/v1/checks/bulk/preview", json!({"lines": "x", "kind": "smtp"})).await;
+    assert_eq!((status, body["code"].clone()), (400, json!("bad_bulk_kind")), "{body}");
+
+    let checks: Vec<Value> = proposals.iter().filter(|p| p["check"].is_object()).map(|p| p["check"].clone()).collect();
+    let (status, reload) = daemon.post("/api/v1/checks/bulk", json!({"checks": checks})).await;
+    assert_eq!(status, 201, "{reload}");
+    assert_eq!(ids(&reload["changes"]["added"]).len(), 3, "{reload}");
+    for id in [url.clone(), format!("{url}-2")] {
+        daemon.wait_status(&id, "up", WAIT).await;
+    }
+    // Added again: the ids are taken now, so the whole batch is refused and nothing written.
+    let before = std::fs::read_to_string(config_path(&daemon)).unwrap();
+    let (status, body) = daemon.post("/api/v1/checks/bulk", json!({"checks": checks})).await;
+    assert_eq!((status, body["code"].clone()), (400, json!("config_invalid")), "{body}");
+    assert_eq!(std::fs::read_to_string(config_path(&daemon)).unwrap(), before);
+    daemon.stop();
+}

@@ -735,6 +735,38 @@ interval = "1s"
   }
 });
 
+test("lines pasted in bulk are reviewed, then added at once", async () => {
+  const desk = await startDaemon(`
+[[check]]
+id = "port"
+kind = "tcp"
+host = "127.0.0.1"
+port = ${target.port}
+interval = "1s"
+`);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(desk.dashboard);
+    await row(page, "port").waitFor({ timeout: WAIT });
+    await page.click('nav a[data-page="edit"]');
+    await page.click("#bulk");
+    await page.fill('textarea[name="lines"]', `127.0.0.1:${target.port}\nhttp://127.0.0.1:${target.port}/\nnot a host\n`);
+    await page.fill('input[name="interval"]', "1s");
+    await page.click("#review");
+    await page.locator("table.proposals tr.refused").waitFor({ timeout: WAIT });
+    assert.equal(await page.locator("table.proposals tr.ok").count(), 2);
+    assert.match(await page.locator("table.proposals tr.refused").innerText(), /a line is one URL/);
+    await page.screenshot({ path: screenshotPath("bulk-add-review.png"), fullPage: true });
+    await page.click("#add-all");
+    await page.waitForURL(/#\/$/, { timeout: WAIT });
+    await row(page, `127-0-0-1-${target.port}`).waitFor({ timeout: WAIT });
+    await row(page, `127-0-0-1-${target.port}-2`).waitFor({ timeout: WAIT });
+    await page.close();
+  } finally {
+    await desk.stop();
+  }
+});
+
 test("every page is usable at 800 and 1280 px: no page-wide scroll, no word broken, every button on screen", async () => {
   // A failure, for an open incident (its Acknowledge button) and a failing row.
   rmSync(fixedFile, { force: true });

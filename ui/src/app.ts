@@ -9,13 +9,14 @@ import { LiveState, zoneName } from "./model";
 import { deliverOutput } from "./views/action";
 import { AlertsPage } from "./views/alerts";
 import { CheckPage } from "./views/check";
+import { BulkPage } from "./views/bulk";
 import { EditPage } from "./views/edit";
 import { IncidentPage } from "./views/incident";
 import { incidentQuery, IncidentsPage, type IncidentQuery } from "./views/incidents";
 import { Overview } from "./views/overview";
 import { RunsPage } from "./views/runs";
 
-export type Route = { page: "overview" } | { page: "check"; id: string; run: string | null } | { page: "incidents"; query: IncidentQuery } | { page: "incident"; id: string } | { page: "runs" } | { page: "alerts" } | { page: "edit"; id: string | null; kind: string | null };
+export type Route = { page: "overview" } | { page: "check"; id: string; run: string | null } | { page: "incidents"; query: IncidentQuery } | { page: "incident"; id: string } | { page: "runs" } | { page: "alerts" } | { page: "edit"; id: string | null; kind: string | null } | { page: "bulk" };
 
 export function parseRoute(hash: string): Route {
   const [path, search = ""] = hash.replace(/^#/, "").split("?");
@@ -23,6 +24,7 @@ export function parseRoute(hash: string): Route {
   const parts = path.split("/").filter(Boolean);
   if (parts[0] === "check" && parts[1] && parts[2] === "edit") return { page: "edit", id: decodeURIComponent(parts[1]), kind: null };
   if (parts[0] === "check" && parts[1]) return { page: "check", id: decodeURIComponent(parts[1]), run: params.get("run") };
+  if (parts[0] === "checks" && parts[1] === "bulk") return { page: "bulk" };
   if (parts[0] === "checks" && parts[1] === "new") return { page: "edit", id: null, kind: params.get("kind") };
   if (parts[0] === "incident" && parts[1]) return { page: "incident", id: decodeURIComponent(parts[1]) };
   if (parts[0] === "incidents") return { page: "incidents", query: incidentQuery(params) };
@@ -44,13 +46,14 @@ const PAGES: { page: Route["page"]; href: string; label: string }[] = [
 function current(route: Route): Route["page"] | null {
   if (route.page === "incident") return "incidents";
   if (route.page === "edit" && route.id !== null) return null;
+  if (route.page === "bulk") return "edit";
   return route.page;
 }
 
 export class App {
   private readonly state = new LiveState();
   private readonly overview: Overview;
-  private page: CheckPage | IncidentPage | IncidentsPage | RunsPage | AlertsPage | EditPage | Overview;
+  private page: CheckPage | IncidentPage | IncidentsPage | RunsPage | AlertsPage | EditPage | BulkPage | Overview;
   private route_: Route = { page: "overview" };
   private stop: (() => void) | null = null;
   /** Why the core cannot be reached, while it cannot. */
@@ -250,6 +253,12 @@ export class App {
       }
       case "alerts": {
         const page = new AlertsPage(this.transport, this.state);
+        this.page = page;
+        this.render();
+        return page.load();
+      }
+      case "bulk": {
+        const page = new BulkPage(this.transport);
         this.page = page;
         this.render();
         return page.load();

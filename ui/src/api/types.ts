@@ -45,6 +45,8 @@ export type ActionRuns = { runs: Array<ActionRun>, };
 
 export type ActionRunsArgs = { action?: string, check?: string, incident?: number, limit?: number, };
 
+export type AddChecksArgs = { checks: Array<CheckKeys>, if_match?: string, };
+
 export type ApiError = { code: string, message: string, resolution: string,
 /**
  * When asking again may succeed (`action_budget_exhausted`).
@@ -147,6 +149,10 @@ blocked_until: string | null,
  * `2 of 3 runs in 10m`, and when spent, how long until the next is allowed.
  */
 phrase: Phrase, };
+
+export type BulkArgs = { lines: string, kind?: string, defaults?: CheckKeys, };
+
+export type BulkPreview = { proposals: Array<Proposal>, };
 
 export type Cert = { subject: string, issuer: string, sans: Array<string>, days_left: number | null,
 /**
@@ -824,6 +830,12 @@ value: number | null,
  */
 unit: string | null, };
 
+export type Proposal = {
+/**
+ * Its line number, from 1, and its text.
+ */
+line: number, text: string, check: CheckKeys | null, error: string | null, };
+
 export type Push = { url: string,
 /**
  * `curl -fsS -m 10 -X POST URL`: the job succeeded.
@@ -1125,6 +1137,8 @@ export interface Operations {
   replace_check: [CheckKeys, Reload];
   remove_check: [RemoveCheckArgs, Reload];
   test_check: [CheckKeys, Trial];
+  preview_bulk: [BulkArgs, BulkPreview];
+  add_checks: [AddChecksArgs, Reload];
 }
 
 /** Every live update's name (`update`). */
@@ -1212,4 +1226,6 @@ export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST" | "PUT"
   replace_check: { method: "PUT", path: "/api/v1/checks/{id}" },
   remove_check: { method: "DELETE", path: "/api/v1/checks/{id}" },
   test_check: { method: "POST", path: "/api/v1/checks/test" },
+  preview_bulk: { method: "POST", path: "/api/v1/checks/bulk/preview" },
+  add_checks: { method: "POST", path: "/api/v1/checks/bulk" },
 };

@@ -233,6 +233,7 @@ export class EditPage {
     const elsewhere = this.errors.filter((e) => !e.key || !placed.has(e.key));
     render(
       html`<h2>${this.id ? html`Edit check <code>${this.id}</code>` : "Add check"}</h2>
+        ${this.id ? nothing : html`<p class="hint">Many at once? <a href="#/checks/bulk" id="bulk">Paste URLs or <code>host:port</code> lines</a></p>`}
         ${this.problem && (this.errors.length === 0 || elsewhere.length > 0)
           ? html`<div class="view-error" role="alert">
               ${this.errors.length === 0

@@ -1,0 +1,129 @@
+// Bulk add: paste lines (URLs, host:port, host names), pick what they become and what
+// each gets, review the checks the core makes of them, then add them at once.
+
+import { html, nothing, render } from "lit-html";
+
+import type { Proposal, Transport } from "../client";
+import { asApiError } from "../client";
+import { prose } from "../dom";
+
+/** What the lines may become, as the core names them. */
+const KINDS = ["auto", "http", "tcp", "dns", "tls"];
+
+export class BulkPage {
+  readonly element = document.createElement("section");
+  private lines = "";
+  private kind = "auto";
+  private interval = "";
+  private proposals: Proposal[] | null = null;
+  private problem: { message: string; resolution: string } | null = null;
+  private busy = false;
+
+  constructor(private readonly transport: Transport) {
+    this.element.className = "bulk-page";
+    this.element.setAttribute("aria-label", "Add checks in bulk");
+  }
+
+  async load(): Promise<void> {
+    this.render();
+  }
+
+  private defaults(): Record<string, unknown> {
+    return this.interval.trim() ? { interval: this.interval.trim() } : {};
+  }
+
+  private async review(): Promise<void> {
+    this.busy = true;
+    this.problem = null;
+    this.render();
+    try {
+      const preview = await this.transport.call("preview_bulk", { lines: this.lines, kind: this.kind, defaults: this.defaults() });
+      this.proposals = preview.proposals;
+    } catch (error) {
+      this.problem = asApiError(error);
+    }
+    this.busy = false;
+    this.render();
+  }
+
+  private async add(): Promise<void> {
+    const checks = (this.proposals ?? []).flatMap((p) => (p.check ? [p.check] : []));
+    this.busy = true;
+    this.problem = null;
+    this.render();
+    try {
+      await this.transport.call("add_checks", { checks });
+      location.hash = "#/";
+    } catch (error) {
+      const errors = (error as { errors?: { message: string; resolution: string }[] }).errors ?? [];
+      const e = asApiError(error);
+      this.problem = errors.length ? { message: errors.map((x) => x.message).join("; "), resolution: e.resolution } : e;
+    }
+    this.busy = false;
+    this.render();
+  }
+
+  render(): void {
+    const proposals = this.proposals;
+    const good = proposals?.filter((p) => p.check) ?? [];
+    render(
+      html`<h2>Add checks in bulk</h2>
+        <p class="hint">One per line: a URL, <code>host:port</code> or a host name. <a href="#/checks/new">One check with every option</a></p>
+        <form
+          class="check-form bulk-form"
+          @submit=${(event: Event) => (event.preventDefault(), void this.review())}
+        >
+          <label class="field" data-key="lines">
+            <span class="key">Lines</span>
+            <textarea
+              name="lines"
+              rows="8"
+              .value=${this.lines}
+              @input=${(event: Event) => {
+                this.lines = (event.target as HTMLTextAreaElement).value;
+                this.proposals = null;
+              }}
+            ></textarea>
+          </label>
+          <label class="field">
+            <span class="key">As</span>
+            <select name="kind" @change=${(event: Event) => ((this.kind = (event.target as HTMLSelectElement).value), (this.proposals = null), this.render())}>
+              ${KINDS.map((kind) => html`<option value=${kind} ?selected=${kind === this.kind}>${kind}</option>`)}
+            </select>
+          </label>
+          <label class="field">
+            <span class="key"><code>interval</code></span>
+            <input name="interval" type="text" .value=${this.interval} @input=${(event: Event) => (this.interval = (event.target as HTMLInputElement).value)} />
+          </label>
+          <div class="form-buttons">
+            <button type="submit" id="review" ?disabled=${this.busy}>Review</button>
+            ${proposals
+              ? html`<button type="button" id="add-all" class="primary" ?disabled=${this.busy || good.length === 0} @click=${() => void this.add()}>
+                  Add ${good.length} check${good.length === 1 ? "" : "s"}
+                </button>`
+              : nothing}
+          </div>
+        </form>
+        ${this.problem
+          ? html`<div class="view-error" role="alert"><strong>Not added: </strong>${prose(this.problem.message)}
+              <div class="hint">${prose(this.problem.resolution)}</div></div>`
+          : nothing}
+        ${proposals
+          ? html`<table class="proposals">
+              <thead><tr><th>Line</th><th>Id</th><th>Kind</th><th>Check</th></tr></thead>
+              <tbody>
+                ${proposals.map(
+                  (p) => html`<tr class=${p.check ? "ok" : "refused"} data-line=${p.line}>
+                    <td>${p.line}</td>
+                    <td>${p.check ? html`<code>${String(p.check.id)}</code>` : nothing}</td>
+                    <td>${p.check ? String(p.check.kind) : nothing}</td>
+                    <td>${p.check ? html`<code>${p.text}</code>` : html`<span class="field-error"><code>${p.text}</code>: ${prose(p.error ?? "")}</span>`}</td>
+                  </tr>`,
+                )}
+              </tbody>
+            </table>`
+          : nothing}`,
+      this.element,
+    );
+  }
+}
