@@ -130,6 +130,22 @@ impl Docker {
         })
     }
 
+    /// The running containers: each one's first name (without its `/`) and image.
+    pub async fn running(&self, limit: Duration) -> Result<Vec<(String, String)>, DockerError> {
+        let body = self.send(self.http.get(self.url("/containers/json")), "", limit).await?;
+        let not_docker = |why: String| DockerError::NotDocker { socket: self.socket.clone(), why };
+        let value: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| not_docker(format!("an answer that is not JSON: {e}")))?;
+        let list = value.as_array().ok_or_else(|| not_docker("the container list is not a list".into()))?;
+        Ok(list
+            .iter()
+            .filter_map(|c| {
+                let name = c["Names"].as_array()?.first()?.as_str()?.trim_start_matches('/').to_owned();
+                Some((name, c["Image"].as_str().unwrap_or_default().to_owned()))
+            })
+            .collect())
+    }
+
     /// A failed exchange: no permission on the socket, nothing listening, or a peer
     /// that does not speak HTTP.
     fn unreachable(&self, error: reqwest::Error) -> DockerError {

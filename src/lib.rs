@@ -31,6 +31,7 @@ pub mod secret;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod suggest;
 pub mod systemd;
 pub mod telemetry;
 pub mod units;

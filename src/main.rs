@@ -224,6 +224,13 @@ enum Command {
     },
     /// Run the pre-flight checks and say how to fix what fails
     Doctor,
+    /// List what this machine runs that no check watches yet (listening ports and
+    /// their health paths, containers, filling mounts), each with a ready check
+    Suggest {
+        /// Print the answer as JSON, as the API gives it
+        #[arg(long)]
+        json: bool,
+    },
     /// Back up the history now (online: the daemon may run), into PATH (a file, or a
     /// directory) or else the data dir's backups/, keeping the newest `[settings]
     /// backup.keep`
@@ -453,6 +460,7 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         Command::Config { command: ConfigCommand::Schema } => cli::config::schema(),
         Command::Config { command: ConfigCommand::Reload { json } } => cli::config::reload(&data_dir, json).await,
         Command::Doctor => cli::doctor::run(&config_path, &data_dir),
+        Command::Suggest { json } => cli::config::suggest(&config_path, &data_dir, json).await,
         Command::Backup { path } => cli::db::backup(&config_path, &data_dir, path.as_deref()),
         Command::Db { command: DbCommand::Check } => cli::db::check(&data_dir),
         Command::Token { command: TokenCommand::Rotate } => cli::token::rotate(&data_dir).await,

@@ -189,6 +189,32 @@ pub struct AddChecksArgs {
     pub if_match: Option<String>,
 }
 
+/// `GET /api/v1/suggestions`: what this machine runs that no check watches.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Suggestions")]
+pub struct SuggestionsDto {
+    pub suggestions: Vec<SuggestionDto>,
+}
+
+/// A check to add in one click, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "Suggestion")]
+pub struct SuggestionDto {
+    pub id: String,
+    /// What it is: `port`, `http`, `container`, `mount`.
+    pub kind: String,
+    pub title: String,
+    pub why: String,
+    /// The check, as `POST /api/v1/checks` takes it.
+    pub check: KeysDto,
+}
+
+impl From<crate::suggest::Suggestion> for SuggestionDto {
+    fn from(s: crate::suggest::Suggestion) -> SuggestionDto {
+        SuggestionDto { id: s.id, kind: s.kind.to_owned(), title: s.title, why: s.why, check: KeysDto(s.check) }
+    }
+}
+
 /// `GET /api/v1/checks/{id}/config`: the check's keys as the file has them, and the
 /// file's version (an edit sends it back as `If-Match`).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -128,6 +128,23 @@ pub fn visit_all(visitor: &mut impl Visitor) {
     visitor.visit::<TestCheck>();
     visitor.visit::<PreviewBulk>();
     visitor.visit::<AddChecks>();
+    visitor.visit::<Suggestions>();
+}
+
+pub struct Suggestions;
+
+impl Operation for Suggestions {
+    const NAME: &'static str = "suggestions";
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/suggestions";
+    type Args = dto::NoArgs;
+    type Output = dto::SuggestionsDto;
+
+    async fn call(engine: &Engine, _: dto::NoArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        let own = engine.url().and_then(|url| reqwest::Url::parse(&url).ok()).and_then(|url| url.port());
+        let found = crate::suggest::suggestions(&engine.config(), own).await;
+        Ok(dto::SuggestionsDto { suggestions: found.into_iter().map(dto::SuggestionDto::from).collect() })
+    }
 }
 
 pub struct PreviewBulk;

@@ -110,6 +110,36 @@ pub async fn reload(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// `watchkeeper suggest`: what this machine runs that the config does not watch, each
+/// with the TOML of a check to add. Read here, against the config file (the running
+/// daemon's own port, when one runs, is left out).
+pub async fn suggest(config_path: &Path, data_dir: &Path, json: bool) -> anyhow::Result<u8> {
+    let config = load(config_path)?;
+    let own = watchkeeper::api::client::read_api_file(data_dir)
+        .ok()
+        .and_then(|api| reqwest::Url::parse(&api.url).ok())
+        .and_then(|url| url.port());
+    let found = watchkeeper::suggest::suggestions(&config, own).await;
+    if json {
+        let dto = watchkeeper::api::dto::SuggestionsDto {
+            suggestions: found.into_iter().map(watchkeeper::api::dto::SuggestionDto::from).collect(),
+        };
+        super::print_json(&dto)?;
+        return Ok(0);
+    }
+    if found.is_empty() {
+        say!("nothing to suggest: every listening port, container and filling mount is watched");
+        return Ok(0);
+    }
+    for suggestion in &found {
+        let toml =
+            config::edit::add_check("", &suggestion.check).map_err(|e| super::fail(Exit::Software, e.to_string()))?;
+        say!("# {} — {}\n{}", suggestion.title, suggestion.why, toml);
+    }
+    say!("# add one with the dashboard's Suggestions page, or paste it into {}", config_path.display());
+    Ok(0)
+}
+
 pub fn schema() -> anyhow::Result<u8> {
     say!("{}", serde_json::to_string_pretty(&config::schema())?);
     Ok(0)

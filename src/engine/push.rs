@@ -74,6 +74,11 @@ impl Engine {
         Some(format!("{base}/push/{id}/{token}"))
     }
 
+    /// Where the API listens, once the daemon has said.
+    pub fn url(&self) -> Option<String> {
+        self.inner.url.get().cloned()
+    }
+
     /// Says where the API listens, once (the daemon, when it is listening).
     pub fn set_url(&self, url: &str) {
         let _ = self.inner.url.set(url.trim_end_matches('/').to_owned());

@@ -142,6 +142,49 @@ fn top(mut processes: Vec<TopProcess>) -> Vec<TopProcess> {
     kept
 }
 
+/// A TCP socket listening on this machine: its port and the address it is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listening {
+    pub port: u16,
+    pub address: std::net::IpAddr,
+}
+
+/// Every TCP socket listening on this machine, once per port and address, by port.
+pub fn listening_tcp() -> Vec<Listening> {
+    let mut found = Vec::new();
+    for (table, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
+        let Ok(text) = std::fs::read_to_string(table) else { continue };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(&"0A")) = (fields.get(1), fields.get(3)) else { continue };
+            let Some((address, port)) = local.split_once(':') else { continue };
+            let (Ok(port), Some(address)) = (u16::from_str_radix(port, 16), address_of(address, v6)) else { continue };
+            let listening = Listening { port, address };
+            if !found.contains(&listening) {
+                found.push(listening);
+            }
+        }
+    }
+    found.sort_by_key(|l| (l.port, l.address));
+    found
+}
+
+/// An address as `/proc/net/tcp[6]` writes it: hex, each 32-bit word in host order.
+fn address_of(hex: &str, v6: bool) -> Option<std::net::IpAddr> {
+    let words: Vec<u32> = (0..hex.len() / 8)
+        .map(|i| hex.get(i * 8..i * 8 + 8).and_then(|w| u32::from_str_radix(w, 16).ok()))
+        .collect::<Option<_>>()?;
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_ne_bytes()).collect();
+    match (v6, bytes.len()) {
+        (false, 4) => Some(std::net::IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?)),
+        (true, 16) => {
+            let v6 = std::net::Ipv6Addr::from(<[u8; 16]>::try_from(bytes).ok()?);
+            Some(v6.to_ipv4_mapped().map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4))
+        }
+        _ => None,
+    }
+}
+
 /// Who listens on `port` on this machine: `None` when nobody does (or where `/proc`
 /// does not say).
 pub fn port_owner(port: u16, transport: Transport) -> Option<PortOwner> {

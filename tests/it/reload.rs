@@ -470,3 +470,45 @@ async fn pasted_lines_are_reviewed_then_added_at_once() {
     assert_eq!(std::fs::read_to_string(config_path(&daemon)).unwrap(), before);
     daemon.stop();
 }
+
+/// What this machine listens on and no check watches is suggested, a health path found
+/// over HTTP; a suggestion is a check ready to add, and a watched port is not suggested.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listening_ports_not_watched_are_suggested_with_their_health_path() {
+    let watched = Target::start(Behaviour::Ok).await;
+    let web = Target::start(Behaviour::Ok).await;
+    let bare = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bare_port = bare.local_addr().unwrap().port();
+    let port_of = |t: &Target| reqwest::Url::parse(&t.url()).unwrap().port().unwrap();
+    let daemon = Daemon::start(&http_check("api", &watched, "")).await;
+    let found = daemon.get("/api/v1/suggestions").await;
+    let list = found["suggestions"].as_array().unwrap();
+    let at = |port: u16| {
+        list.iter().find(|s| {
+            s["check"]["port"] == port || s["check"]["url"].as_str().is_some_and(|u| u.contains(&format!(":{port}/")))
+        })
+    };
+    let http = at(port_of(&web)).unwrap_or_else(|| panic!("the HTTP service is suggested: {found}"));
+    assert_eq!(http["kind"], "http", "{http}");
+    assert_eq!(http["check"]["url"], format!("http://127.0.0.1:{}/health", port_of(&web)), "{http}");
+    assert!(http["title"].as_str().unwrap().contains("(it-"), "the process is named: {http}");
+    let tcp = at(bare_port).unwrap_or_else(|| panic!("the bare port is suggested: {found}"));
+    assert_eq!((tcp["kind"].clone(), tcp["check"]["kind"].clone()), (json!("port"), json!("tcp")), "{tcp}");
+    assert_eq!(tcp["check"]["id"], tcp["id"]);
+    assert!(at(port_of(&watched)).is_none(), "a watched port is not suggested: {found}");
+    let own = reqwest::Url::parse(&daemon.url).unwrap().port().unwrap();
+    assert!(at(own).is_none(), "nor Watchkeeper's own: {found}");
+
+    // One click: the suggestion's check is added as it is.
+    let (status, reload) = daemon.post("/api/v1/checks", tcp["check"].clone()).await;
+    assert_eq!(status, 201, "{reload}");
+    daemon.wait_status(tcp["id"].as_str().unwrap(), "up", WAIT).await;
+    let found = daemon.get("/api/v1/suggestions").await;
+    assert!(!found.to_string().contains(&format!("\"port\":{bare_port}")), "now watched, no longer suggested: {found}");
+
+    let (code, stdout, stderr) = daemon.cli(&["suggest", "--config", config_path(&daemon).to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&format!("url = \"http://127.0.0.1:{}/health\"", port_of(&web))), "{stdout}");
+    drop(bare);
+    daemon.stop();
+}

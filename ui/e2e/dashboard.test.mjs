@@ -767,6 +767,38 @@ interval = "1s"
   }
 });
 
+test("a service this machine runs is suggested and added in one click", async () => {
+  const service = await startTarget(() => true);
+  const desk = await startDaemon(`
+[[check]]
+id = "port"
+kind = "tcp"
+host = "127.0.0.1"
+port = ${target.port}
+interval = "1s"
+`);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(desk.dashboard);
+    await row(page, "port").waitFor({ timeout: WAIT });
+    await page.click('nav a[data-page="suggestions"]');
+    const item = page.locator("ul.suggestions li", { hasText: `http://127.0.0.1:${service.port}/health` });
+    await item.waitFor({ timeout: WAIT });
+    assert.match(await item.innerText(), /answers HTTP on \/health/);
+    assert.equal(await page.locator("ul.suggestions li", { hasText: `127.0.0.1:${target.port} ` }).count(), 0, "a watched port is not suggested");
+    await page.screenshot({ path: screenshotPath("suggestions.png"), fullPage: true });
+    await item.locator("button.add").click();
+    await item.locator(".added").waitFor({ timeout: WAIT });
+    const id = await item.getAttribute("data-suggestion");
+    await page.click('nav a[data-page="overview"]');
+    await row(page, id).waitFor({ timeout: WAIT });
+    await page.close();
+  } finally {
+    await desk.stop();
+    await service.close();
+  }
+});
+
 test("every page is usable at 800 and 1280 px: no page-wide scroll, no word broken, every button on screen", async () => {
   // A failure, for an open incident (its Acknowledge button) and a failing row.
   rmSync(fixedFile, { force: true });

@@ -166,6 +166,10 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
     return runs.length === 1 && runs[0].status !== "running" ? runs[0] : null;
   });
   assert.equal(fromNotification.requested_by, "desktop");
+  // The run's outcome is told on the desktop too: seen before the burst is counted.
+  await eventually(WAIT, "the run's outcome is notified", () =>
+    session.notifications().find((n) => n.summary.startsWith("restart-orders: ")),
+  );
 
   // Three of one group fail together: one notification for all three, naming the group.
   const before = session.notifications().length;

@@ -15,8 +15,9 @@ import { IncidentPage } from "./views/incident";
 import { incidentQuery, IncidentsPage, type IncidentQuery } from "./views/incidents";
 import { Overview } from "./views/overview";
 import { RunsPage } from "./views/runs";
+import { SuggestionsPage } from "./views/suggestions";
 
-export type Route = { page: "overview" } | { page: "check"; id: string; run: string | null } | { page: "incidents"; query: IncidentQuery } | { page: "incident"; id: string } | { page: "runs" } | { page: "alerts" } | { page: "edit"; id: string | null; kind: string | null } | { page: "bulk" };
+export type Route = { page: "overview" } | { page: "check"; id: string; run: string | null } | { page: "incidents"; query: IncidentQuery } | { page: "incident"; id: string } | { page: "runs" } | { page: "alerts" } | { page: "edit"; id: string | null; kind: string | null } | { page: "bulk" } | { page: "suggestions" };
 
 export function parseRoute(hash: string): Route {
   const [path, search = ""] = hash.replace(/^#/, "").split("?");
@@ -25,6 +26,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === "check" && parts[1] && parts[2] === "edit") return { page: "edit", id: decodeURIComponent(parts[1]), kind: null };
   if (parts[0] === "check" && parts[1]) return { page: "check", id: decodeURIComponent(parts[1]), run: params.get("run") };
   if (parts[0] === "checks" && parts[1] === "bulk") return { page: "bulk" };
+  if (parts[0] === "suggestions") return { page: "suggestions" };
   if (parts[0] === "checks" && parts[1] === "new") return { page: "edit", id: null, kind: params.get("kind") };
   if (parts[0] === "incident" && parts[1]) return { page: "incident", id: decodeURIComponent(parts[1]) };
   if (parts[0] === "incidents") return { page: "incidents", query: incidentQuery(params) };
@@ -38,6 +40,7 @@ const PAGES: { page: Route["page"]; href: string; label: string }[] = [
   { page: "incidents", href: "#/incidents", label: "Incidents" },
   { page: "runs", href: "#/runs", label: "Action runs" },
   { page: "alerts", href: "#/alerts", label: "Alerts" },
+  { page: "suggestions", href: "#/suggestions", label: "Suggestions" },
   { page: "edit", href: "#/checks/new", label: "Add check" },
 ];
 
@@ -53,7 +56,7 @@ function current(route: Route): Route["page"] | null {
 export class App {
   private readonly state = new LiveState();
   private readonly overview: Overview;
-  private page: CheckPage | IncidentPage | IncidentsPage | RunsPage | AlertsPage | EditPage | BulkPage | Overview;
+  private page: CheckPage | IncidentPage | IncidentsPage | RunsPage | AlertsPage | EditPage | BulkPage | SuggestionsPage | Overview;
   private route_: Route = { page: "overview" };
   private stop: (() => void) | null = null;
   /** Why the core cannot be reached, while it cannot. */
@@ -253,6 +256,12 @@ export class App {
       }
       case "alerts": {
         const page = new AlertsPage(this.transport, this.state);
+        this.page = page;
+        this.render();
+        return page.load();
+      }
+      case "suggestions": {
+        const page = new SuggestionsPage(this.transport);
         this.page = page;
         this.render();
         return page.load();

@@ -1033,6 +1033,18 @@ export type StripsArgs = {
  */
 results?: number, };
 
+export type Suggestion = { id: string,
+/**
+ * What it is: `port`, `http`, `container`, `mount`.
+ */
+kind: string, title: string, why: string,
+/**
+ * The check, as `POST /api/v1/checks` takes it.
+ */
+check: CheckKeys, };
+
+export type Suggestions = { suggestions: Array<Suggestion>, };
+
 export type Suppressed = "silenced" | "maintenance" | "acked" | "quiet_hours" | "flapping" | "parent_down" | "no_network" | "no_desktop";
 
 export type Tick = { at: string, status: Status, latency_ms: number | null, };
@@ -1139,6 +1151,7 @@ export interface Operations {
   test_check: [CheckKeys, Trial];
   preview_bulk: [BulkArgs, BulkPreview];
   add_checks: [AddChecksArgs, Reload];
+  suggestions: [NoArgs, Suggestions];
 }
 
 /** Every live update's name (`update`). */
@@ -1228,4 +1241,5 @@ export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST" | "PUT"
   test_check: { method: "POST", path: "/api/v1/checks/test" },
   preview_bulk: { method: "POST", path: "/api/v1/checks/bulk/preview" },
   add_checks: { method: "POST", path: "/api/v1/checks/bulk" },
+  suggestions: { method: "GET", path: "/api/v1/suggestions" },
 };
