@@ -20,6 +20,7 @@ pub mod exec;
 pub mod figures;
 pub mod glob;
 pub mod healing;
+pub mod imports;
 pub mod maintenance;
 pub mod model;
 

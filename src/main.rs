@@ -224,6 +224,19 @@ enum Command {
     },
     /// Run the pre-flight checks and say how to fix what fails
     Doctor,
+    /// Read another monitor's config (an Uptime Kuma backup, a Gatus config, a Monit
+    /// control file): print the checks it expresses as TOML, and on stderr each item it
+    /// cannot and why
+    Import {
+        /// The file to read
+        file: PathBuf,
+        /// Its format [default: told by its look]
+        #[arg(long, value_parser = ["uptime-kuma", "gatus", "monit"])]
+        format: Option<String>,
+        /// Append the checks to the config (through the running daemon, else the file)
+        #[arg(long)]
+        write: bool,
+    },
     /// List what this machine runs that no check watches yet (listening ports and
     /// their health paths, containers, filling mounts), each with a ready check
     Suggest {
@@ -460,6 +473,9 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         Command::Config { command: ConfigCommand::Schema } => cli::config::schema(),
         Command::Config { command: ConfigCommand::Reload { json } } => cli::config::reload(&data_dir, json).await,
         Command::Doctor => cli::doctor::run(&config_path, &data_dir),
+        Command::Import { file, format, write } => {
+            cli::import::run(&config_path, &data_dir, &file, format, write).await
+        }
         Command::Suggest { json } => cli::config::suggest(&config_path, &data_dir, json).await,
         Command::Backup { path } => cli::db::backup(&config_path, &data_dir, path.as_deref()),
         Command::Db { command: DbCommand::Check } => cli::db::check(&data_dir),

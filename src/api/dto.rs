@@ -215,6 +215,50 @@ impl From<crate::suggest::Suggestion> for SuggestionDto {
     }
 }
 
+/// `POST /api/v1/import/preview`: another monitor's config, as text, and its format
+/// (`uptime-kuma`, `gatus`, `monit`; told by its look when left out).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(rename = "ImportArgs")]
+pub struct ImportArgs {
+    pub text: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub format: Option<String>,
+}
+
+/// The checks a file expresses (to add with `POST /api/v1/checks/bulk`), each item it
+/// could not with why, and parts of checks left out.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "ImportPreview")]
+pub struct ImportPreviewDto {
+    pub format: String,
+    pub checks: Vec<KeysDto>,
+    pub skipped: Vec<ImportNoteDto>,
+    pub notes: Vec<ImportNoteDto>,
+}
+
+/// An item (`monitor "Home"`) or a check, and what became of it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(rename = "ImportNote")]
+pub struct ImportNoteDto {
+    pub item: String,
+    pub why: String,
+}
+
+impl ImportPreviewDto {
+    pub fn of(format: crate::imports::Format, imported: crate::imports::Imported) -> ImportPreviewDto {
+        let notes =
+            |list: Vec<(String, String)>| list.into_iter().map(|(item, why)| ImportNoteDto { item, why }).collect();
+        ImportPreviewDto {
+            format: format.name().to_owned(),
+            checks: imported.checks.into_iter().map(KeysDto).collect(),
+            skipped: notes(imported.skipped),
+            notes: notes(imported.notes),
+        }
+    }
+}
+
 /// `GET /api/v1/checks/{id}/config`: the check's keys as the file has them, and the
 /// file's version (an edit sends it back as `If-Match`).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

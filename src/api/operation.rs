@@ -129,6 +129,36 @@ pub fn visit_all(visitor: &mut impl Visitor) {
     visitor.visit::<PreviewBulk>();
     visitor.visit::<AddChecks>();
     visitor.visit::<Suggestions>();
+    visitor.visit::<PreviewImport>();
+}
+
+pub struct PreviewImport;
+
+impl Operation for PreviewImport {
+    const NAME: &'static str = "preview_import";
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/import/preview";
+    type Args = dto::ImportArgs;
+    type Output = dto::ImportPreviewDto;
+
+    async fn call(engine: &Engine, args: dto::ImportArgs, _: Requester) -> Result<Self::Output, ApiError> {
+        use crate::imports::{read, Format};
+        let format = match args.format.as_deref() {
+            None | Some("") => None,
+            Some(name) => Some(Format::parse(name).ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    "bad_import",
+                    format!("`{name}` is not a format read here"),
+                    format!("send one of: {}, or none to have it told by the file's look", Format::NAMES.join(", ")),
+                )
+            })?),
+        };
+        let taken: Vec<String> = engine.config().checks.iter().map(|c| c.id.to_string()).collect();
+        let (format, imported) = read(&args.text, format, &taken)
+            .map_err(|e| ApiError::new(400, "bad_import", e.to_string(), e.resolution()))?;
+        Ok(dto::ImportPreviewDto::of(format, imported))
+    }
 }
 
 pub struct Suggestions;

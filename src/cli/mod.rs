@@ -27,6 +27,7 @@ pub mod config;
 pub mod db;
 pub mod doctor;
 pub mod failure;
+pub mod import;
 pub mod incidents;
 pub mod status;
 pub mod token;

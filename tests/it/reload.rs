@@ -512,3 +512,80 @@ async fn listening_ports_not_watched_are_suggested_with_their_health_path() {
     drop(bare);
     daemon.stop();
 }
+
+/// Other monitors' configs, written from their documented formats: each imported into
+/// checks that compile, each item left out said with why; `--write` adds them through
+/// the running daemon, or into the file with none running; another format is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_monitors_configs_are_imported_with_what_they_cannot_say() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imports");
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "uptime-kuma-backup.json",
+            6,
+            vec![
+                "skipped monitor \"Gateway ping\": a ping (ICMP) monitor",
+                "skipped monitor \"Broker\": a `mqtt` monitor",
+            ],
+        ),
+        ("gatus.yaml", 4, vec!["skipped endpoint \"icmp-ping\"", "condition `[DOMAIN_EXPIRATION] > 720h` left out"]),
+        ("monitrc", 9, vec!["skipped check fifo myfifo", "declare a restart [[action]]"]),
+    ];
+    for (file, count, said) in cases {
+        let config = dir.path().join(format!("{file}.toml"));
+        std::fs::write(&config, "").unwrap();
+        let path = fixtures.join(file);
+        let (code, stdout, stderr) =
+            crate::support::run_cli(&["import", path.to_str().unwrap(), "--config", config.to_str().unwrap()]);
+        assert_eq!(code, 0, "{file}: {stderr}");
+        for line in said {
+            assert!(stderr.contains(line), "{file}: {line}\n{stderr}");
+        }
+        let out = dir.path().join(format!("{file}.out.toml"));
+        std::fs::write(&out, &stdout).unwrap();
+        let (code, valid, stderr) = crate::support::run_cli(&["config", "validate", out.to_str().unwrap()]);
+        assert_eq!(code, 0, "{file}: what is printed compiles:\n{stdout}\n{stderr}");
+        assert!(valid.contains(&format!("valid ({count} checks")), "{file}: {valid}");
+    }
+    // Not a monitor's config: said, with how to say which it is.
+    let (code, _, stderr) =
+        crate::support::run_cli(&["import", dir.path().join("gatus.yaml.out.toml").to_str().unwrap()]);
+    assert_eq!(code, 65, "{stderr}");
+    assert!(stderr.contains("not in any format read here") && stderr.contains("--format"), "{stderr}");
+    let (code, _, stderr) =
+        crate::support::run_cli(&["import", fixtures.join("monitrc").to_str().unwrap(), "--format", "gatus"]);
+    assert_eq!(code, 65, "{stderr}");
+    assert!(stderr.contains("not a Gatus config"), "{stderr}");
+
+    // --write, through the running daemon: a Gatus config of loopback services.
+    let target = Target::start(Behaviour::Ok).await;
+    let daemon = Daemon::start(&http_check("api", &target, "")).await;
+    let port = reqwest::Url::parse(&target.url()).unwrap().port().unwrap();
+    let gatus = daemon.path().join("gatus.yaml");
+    std::fs::write(&gatus, format!("endpoints:\n  - name: web\n    url: \"{}\"\n    interval: 1s\n    conditions:\n      - \"[STATUS] == 200\"\n  - name: port\n    url: \"tcp://127.0.0.1:{port}\"\n    interval: 1s\n", target.url())).unwrap();
+    let config = config_path(&daemon);
+    let (code, stdout, stderr) =
+        daemon.cli(&["import", gatus.to_str().unwrap(), "--write", "--config", config.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("added 2 checks to the running config"), "{stdout}");
+    daemon.wait_status("web", "up", WAIT).await;
+    daemon.wait_status("port", "up", WAIT).await;
+    let dir = daemon.stop();
+
+    // With none running: into the file, compiled whole first.
+    let config = dir.path().join("watchkeeper.toml");
+    let (code, stdout, stderr) = crate::support::run_cli(&[
+        "import",
+        gatus.to_str().unwrap(),
+        "--write",
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        dir.path().join("data").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("added 2 checks to"), "{stdout}");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("id = \"web-2\"") && text.contains("id = \"port-2\""), "ids kept unique: {text}");
+}

@@ -799,6 +799,40 @@ interval = "1s"
   }
 });
 
+test("another monitor's config is uploaded, reviewed and imported", async () => {
+  const desk = await startDaemon(`
+[[check]]
+id = "port"
+kind = "tcp"
+host = "127.0.0.1"
+port = ${target.port}
+interval = "1s"
+`);
+  const gatus = path.join(desk.dir, "gatus.yaml");
+  writeFileSync(
+    gatus,
+    `endpoints:\n  - name: web\n    url: "http://127.0.0.1:${target.port}/health"\n    interval: 1s\n    conditions:\n      - "[STATUS] == 200"\n      - "[DOMAIN_EXPIRATION] > 720h"\n  - name: pinger\n    url: "icmp://127.0.0.1"\n`,
+  );
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(desk.dashboard);
+    await row(page, "port").waitFor({ timeout: WAIT });
+    await page.evaluate(() => (location.hash = "#/checks/bulk"));
+    await page.setInputFiles("#import-file", gatus);
+    const panel = page.locator(".imported[data-format=gatus]");
+    await panel.waitFor({ timeout: WAIT });
+    assert.match(await panel.locator(".skipped").innerText(), /pinger.*no ping check/s);
+    assert.match(await panel.locator(".notes").innerText(), /DOMAIN_EXPIRATION/);
+    await page.screenshot({ path: screenshotPath("import-review.png"), fullPage: true });
+    await page.click("#add-imported");
+    await page.waitForURL(/#\/$/, { timeout: WAIT });
+    await row(page, "web").waitFor({ timeout: WAIT });
+    await page.close();
+  } finally {
+    await desk.stop();
+  }
+});
+
 test("every page is usable at 800 and 1280 px: no page-wide scroll, no word broken, every button on screen", async () => {
   // A failure, for an open incident (its Acknowledge button) and a failing row.
   rmSync(fixedFile, { force: true });

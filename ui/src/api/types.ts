@@ -512,6 +512,12 @@ export type HistorySource = "results" | "minute" | "hour" | "day";
 
 export type IdArgs = { id: string, };
 
+export type ImportArgs = { text: string, format?: string, };
+
+export type ImportNote = { item: string, why: string, };
+
+export type ImportPreview = { format: string, checks: Array<CheckKeys>, skipped: Array<ImportNote>, notes: Array<ImportNote>, };
+
 export type Incident = { id: number, check: string, started_at: string, resolved_at: string | null, duration_ms: number | null, cause: string, cause_class: FailureClass,
 /**
  * What to do about its cause.
@@ -1152,6 +1158,7 @@ export interface Operations {
   preview_bulk: [BulkArgs, BulkPreview];
   add_checks: [AddChecksArgs, Reload];
   suggestions: [NoArgs, Suggestions];
+  preview_import: [ImportArgs, ImportPreview];
 }
 
 /** Every live update's name (`update`). */
@@ -1242,4 +1249,5 @@ export const ROUTES: { [K in keyof Operations]: { method: "GET" | "POST" | "PUT"
   preview_bulk: { method: "POST", path: "/api/v1/checks/bulk/preview" },
   add_checks: { method: "POST", path: "/api/v1/checks/bulk" },
   suggestions: { method: "GET", path: "/api/v1/suggestions" },
+  preview_import: { method: "POST", path: "/api/v1/import/preview" },
 };

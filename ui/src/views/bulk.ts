@@ -3,7 +3,7 @@
 
 import { html, nothing, render } from "lit-html";
 
-import type { Proposal, Transport } from "../client";
+import type { ImportPreview, Proposal, Transport } from "../client";
 import { asApiError } from "../client";
 import { prose } from "../dom";
 
@@ -18,6 +18,8 @@ export class BulkPage {
   private proposals: Proposal[] | null = null;
   private problem: { message: string; resolution: string } | null = null;
   private busy = false;
+  /** Another monitor's config, read: its checks and what it could not say. */
+  private imported: ImportPreview | null = null;
 
   constructor(private readonly transport: Transport) {
     this.element.className = "bulk-page";
@@ -46,8 +48,24 @@ export class BulkPage {
     this.render();
   }
 
-  private async add(): Promise<void> {
-    const checks = (this.proposals ?? []).flatMap((p) => (p.check ? [p.check] : []));
+  private async importFile(file: File): Promise<void> {
+    this.busy = true;
+    this.problem = null;
+    this.imported = null;
+    this.render();
+    try {
+      this.imported = await this.transport.call("preview_import", { text: await file.text() });
+    } catch (error) {
+      this.problem = asApiError(error);
+    }
+    this.busy = false;
+    this.render();
+  }
+
+  private async add(imported = false): Promise<void> {
+    const checks = imported
+      ? (this.imported?.checks ?? [])
+      : (this.proposals ?? []).flatMap((p) => (p.check ? [p.check] : []));
     this.busy = true;
     this.problem = null;
     this.render();
@@ -61,6 +79,30 @@ export class BulkPage {
     }
     this.busy = false;
     this.render();
+  }
+
+  private importedPanel(imported: ImportPreview) {
+    const count = imported.checks.length;
+    return html`<div class="imported" data-format=${imported.format}>
+      <p>${count} check${count === 1 ? "" : "s"} from this ${imported.format} file:</p>
+      <ul class="imported-checks">
+        ${imported.checks.map((c) => html`<li><code>${String(c.id)}</code> ${String(c.kind)}</li>`)}
+      </ul>
+      ${imported.skipped.length
+        ? html`<p>Left out:</p>
+            <ul class="skipped">
+              ${imported.skipped.map((s) => html`<li><strong>${s.item}</strong>: ${prose(s.why)}</li>`)}
+            </ul>`
+        : nothing}
+      ${imported.notes.length
+        ? html`<ul class="notes">
+            ${imported.notes.map((n) => html`<li><code>${n.item}</code>: ${prose(n.why)}</li>`)}
+          </ul>`
+        : nothing}
+      <button type="button" id="add-imported" class="primary" ?disabled=${this.busy || count === 0} @click=${() => void this.add(true)}>
+        Add ${count} imported check${count === 1 ? "" : "s"}
+      </button>
+    </div>`;
   }
 
   render(): void {
@@ -122,7 +164,19 @@ export class BulkPage {
                 )}
               </tbody>
             </table>`
-          : nothing}`,
+          : nothing}
+        <h3>Or import another monitor's config</h3>
+        <p class="hint">An Uptime Kuma backup (JSON), a Gatus <code>config.yaml</code> or a Monit control file: you review the checks it expresses before they are added.</p>
+        <input
+          type="file"
+          id="import-file"
+          aria-label="Config file of another monitor"
+          @change=${(event: Event) => {
+            const file = (event.target as HTMLInputElement).files?.[0];
+            if (file) void this.importFile(file);
+          }}
+        />
+        ${this.imported ? this.importedPanel(this.imported) : nothing}`,
       this.element,
     );
   }
