@@ -237,6 +237,16 @@ enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// Write a systemd user unit that runs the headless daemon (with this config and
+    /// data dir) at login, and say how to start it
+    InstallService {
+        /// Print the unit instead of writing it
+        #[arg(long)]
+        print: bool,
+        /// Replace a unit that differs from this one
+        #[arg(long)]
+        force: bool,
+    },
     /// List what this machine runs that no check watches yet (listening ports and
     /// their health paths, containers, filling mounts), each with a ready check
     Suggest {
@@ -476,6 +486,7 @@ async fn dispatch(command: Command, config_path: PathBuf, data_dir: PathBuf) -> 
         Command::Import { file, format, write } => {
             cli::import::run(&config_path, &data_dir, &file, format, write).await
         }
+        Command::InstallService { print, force } => cli::service::install(&config_path, &data_dir, print, force),
         Command::Suggest { json } => cli::config::suggest(&config_path, &data_dir, json).await,
         Command::Backup { path } => cli::db::backup(&config_path, &data_dir, path.as_deref()),
         Command::Db { command: DbCommand::Check } => cli::db::check(&data_dir),

@@ -27,6 +27,11 @@ pub fn default_config() -> PathBuf {
     xdg("XDG_CONFIG_HOME", ".config").join("watchkeeper").join(CONFIG_FILE)
 }
 
+/// Where the user's systemd units live: `$XDG_CONFIG_HOME/systemd/user`.
+pub fn user_units() -> PathBuf {
+    xdg("XDG_CONFIG_HOME", ".config").join("systemd/user")
+}
+
 pub fn default_data_dir() -> PathBuf {
     if cfg!(target_os = "macos") {
         return home().join("Library/Application Support/watchkeeper");

@@ -29,6 +29,7 @@ pub mod doctor;
 pub mod failure;
 pub mod import;
 pub mod incidents;
+pub mod service;
 pub mod status;
 pub mod token;
 

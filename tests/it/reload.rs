@@ -589,3 +589,103 @@ async fn other_monitors_configs_are_imported_with_what_they_cannot_say() {
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(text.contains("id = \"web-2\"") && text.contains("id = \"port-2\""), "ids kept unique: {text}");
 }
+
+/// `install-service` writes a systemd user unit that `systemd-analyze verify` accepts,
+/// whose command runs the daemon on this config and data dir (a path with a space
+/// included) and whose reload is SIGHUP; a differing unit is replaced only when asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_service_writes_a_unit_that_verifies_and_runs_the_daemon() {
+    let target = Target::start(Behaviour::Ok).await;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("my home");
+    std::fs::create_dir_all(&home).unwrap();
+    let (config, data) = (home.join("wk.toml"), home.join("data"));
+    std::fs::write(&config, http_check("api", &target, "")).unwrap();
+    let xdg = home.join(".config");
+    let env = [("XDG_CONFIG_HOME", xdg.to_str().unwrap())];
+    let args = ["install-service", "--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap()];
+    let (code, stdout, stderr) = crate::support::run_cli_with(&args, &env);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("systemctl --user enable --now watchkeeper"), "{stdout}");
+    let unit_path = xdg.join("systemd/user/watchkeeper.service");
+    let unit = std::fs::read_to_string(&unit_path).unwrap();
+    let verified = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&unit_path)
+        .output()
+        .expect("systemd-analyze runs");
+    assert!(
+        verified.status.success(),
+        "systemd-analyze verify: {}{}",
+        String::from_utf8_lossy(&verified.stdout),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    assert!(unit.contains("ExecReload=/bin/kill -HUP $MAINPID") && unit.contains("WantedBy=default.target"), "{unit}");
+
+    // Its command, as systemd splits it, runs the daemon.
+    let exec = unit.lines().find_map(|l| l.strip_prefix("ExecStart=")).unwrap();
+    let words = split_quoted(exec);
+    assert_eq!(words[1..5], ["run", "--config", config.to_str().unwrap(), "--data-dir"], "{exec}");
+    let mut child =
+        std::process::Command::new(&words[0]).args(&words[1..]).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let api: Value = eventually(WAIT, "the unit's daemon writes api.json", || async {
+        std::fs::read_to_string(data.join("api.json")).ok().and_then(|t| serde_json::from_str(&t).ok())
+    })
+    .await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let get = |path: &str| {
+        client.get(format!("{}{path}", api["url"].as_str().unwrap())).bearer_auth(api["token"].as_str().unwrap()).send()
+    };
+    // `systemctl --user reload`: SIGHUP.
+    // SAFETY: a signal to the child this test spawned.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGHUP) }, 0);
+    eventually(WAIT, "the reload is SIGHUP's", || async {
+        let config: Value = get("/api/v1/config").await.ok()?.json().await.ok()?;
+        (config["last_reload"]["trigger"] == "signal").then_some(())
+    })
+    .await;
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    assert!(child.wait().unwrap().success());
+
+    // Another config: refused unless forced; the same again: nothing to do.
+    let other = ["install-service", "--config", "/elsewhere.toml", "--data-dir", data.to_str().unwrap()];
+    let (code, _, stderr) = crate::support::run_cli_with(&other, &env);
+    assert_eq!(code, 65, "{stderr}");
+    assert!(stderr.contains("exists and differs") && stderr.contains("--force"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&unit_path).unwrap(), unit, "not replaced");
+    let (code, stdout, _) = crate::support::run_cli_with(&args, &env);
+    assert_eq!((code, stdout.contains("already installed")), (0, true), "{stdout}");
+    let forced: Vec<&str> = other.iter().copied().chain(["--force"]).collect();
+    assert_eq!(crate::support::run_cli_with(&forced, &env).0, 0);
+    assert!(std::fs::read_to_string(&unit_path).unwrap().contains("/elsewhere.toml"));
+}
+
+/// A command line as systemd splits it: words, `"…"` one word (with `\"` and `\\`).
+fn split_quoted(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quoted, mut escaped, mut any) = (Vec::new(), String::new(), false, false, false);
+    for c in line.chars() {
+        match (c, quoted, escaped) {
+            (c, true, true) => {
+                word.push(c);
+                escaped = false;
+            }
+            ('\\', true, false) => escaped = true,
+            ('"', _, _) => {
+                quoted = !quoted;
+                any = true;
+            }
+            (' ', false, _) => {
+                if any || !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                any = false;
+            }
+            (c, _, _) => word.push(c),
+        }
+    }
+    if any || !word.is_empty() {
+        words.push(word);
+    }
+    words
+}

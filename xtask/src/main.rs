@@ -448,6 +448,13 @@ const REQUIREMENTS: &[Requirement] = &[
         purposes: &[Purpose::Test, Purpose::Bench],
     },
     Requirement {
+        name: "systemd-analyze (verifies the unit `watchkeeper install-service` writes)",
+        present: || found("systemd-analyze", &["--version"]),
+        debian: &["systemd"],
+        other: None,
+        purposes: &[Purpose::Test],
+    },
+    Requirement {
         name: "Valgrind (for `cargo xtask hot-code`)",
         present: || found("callgrind_control", &["--version"]),
         debian: &["valgrind"],
