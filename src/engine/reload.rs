@@ -257,7 +257,6 @@ impl Engine {
         let mut saved = None;
         let mut all = Vec::with_capacity(config.checks.len());
         let mut start = Vec::new();
-        let mut replaced = Vec::new();
         for check in &mut config.checks {
             let fingerprint = check.fingerprint();
             let before = old.get(check.id.as_str());
@@ -274,7 +273,6 @@ impl Engine {
                     let (new, receiver) = CheckRuntime::new(check.clone(), live, &self.inner.stopping);
                     all.push(new.clone());
                     start.push((new, receiver));
-                    replaced.push(runtime.clone());
                     changes.changed.push(check.id.clone());
                 }
                 None => {
@@ -295,6 +293,8 @@ impl Engine {
         changes.removed = removed.iter().map(|c| c.config.id.clone()).collect();
         for runtime in &removed {
             runtime.stop.cancel();
+            // A removed heartbeat check's URL takes no more pings.
+            self.inner.checks.probes.beats.remove(runtime.config.id.as_str());
         }
         // What new checks need before their first probe.
         let fresh: Vec<&CheckConfig> = start.iter().map(|(c, _)| &*c.config).collect();
@@ -315,7 +315,6 @@ impl Engine {
         for runtime in removed {
             self.end_removed(&runtime, now).await;
         }
-        drop(replaced);
         // Windows and pauses of the new checks are taken at the next sweep, now.
         self.inner.checks.sweep_now.notify_one();
         self.inner.alerting.wake.notify_one();

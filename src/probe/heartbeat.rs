@@ -217,6 +217,11 @@ impl Beats {
         crate::panics::lock(&self.beats).insert(id, beat);
     }
 
+    /// Forgets a check a reload removed: its URL takes no more pings.
+    pub fn remove(&self, id: &str) {
+        crate::panics::lock(&self.beats).remove(id);
+    }
+
     pub fn get(&self, id: &str) -> Option<Beat> {
         crate::panics::lock(&self.beats).get(id).cloned()
     }

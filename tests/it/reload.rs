@@ -151,7 +151,12 @@ async fn a_saved_change_applies_and_a_bad_one_is_kept_out_until_fixed() {
 async fn a_removed_check_ends_its_incident_and_a_rename_is_a_removal_and_an_addition() {
     let good = Target::start(Behaviour::Ok).await;
     let bad = Target::start(Behaviour::Status(500)).await;
-    let daemon = Daemon::start(&format!("{}{}", http_check("api", &good, ""), http_check("broken", &bad, ""))).await;
+    let job = "[[check]]\nid = \"job\"\nkind = \"heartbeat\"\ngrace = \"1h\"\n";
+    let daemon =
+        Daemon::start(&format!("{}{}{job}", http_check("api", &good, ""), http_check("broken", &bad, ""))).await;
+    let push = daemon.get("/api/v1/checks/job").await["push"]["url"].as_str().unwrap().to_owned();
+    let ping = || async { reqwest::Client::new().post(&push).send().await.unwrap().status().as_u16() };
+    assert_eq!(ping().await, 200, "the job pings");
     daemon.wait_status("broken", "down", WAIT).await;
     let open = daemon.wait_incidents("broken's incident opens", |i| i.iter().any(|i| i["check"] == "broken")).await;
     assert!(open[0]["resolved_at"].is_null());
@@ -159,7 +164,8 @@ async fn a_removed_check_ends_its_incident_and_a_rename_is_a_removal_and_an_addi
     std::fs::write(config_path(&daemon), http_check("api", &good, "")).unwrap();
     let (status, reload) = daemon.post("/api/v1/config/reload", json!({})).await;
     assert_eq!(status, 200, "{reload}");
-    assert_eq!((reload["trigger"].clone(), ids(&reload["changes"]["removed"])), (json!("api"), vec!["broken"]));
+    assert_eq!((reload["trigger"].clone(), ids(&reload["changes"]["removed"])), (json!("api"), vec!["broken", "job"]));
+    assert_ne!(ping().await, 200, "a removed heartbeat's URL takes no more pings");
     // Committed before the answer: the history says so at once.
     let incidents = daemon.incidents().await;
     let ended = incidents.iter().find(|i| i["check"] == "broken").expect("the incident is kept");
