@@ -304,6 +304,21 @@ test("a failure is notified on D-Bus, and the tray shows it and acts on it", asy
   await eventually(WAIT, "the window's processes are gone", () => processTree(app.child.pid).length === 1);
   assert.equal((await app.get("/api/v1/status")).checks.length, 4, "the app runs on in the tray");
 
+  // "Add check…" opens the window on the form for a new check.
+  await click(session, item, "Add check…");
+  await eventually(WAIT, "the window opens for a new check", () => session.windows().includes('"Watchkeeper"'));
+  const commands = processTree(app.child.pid).map((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+    } catch {
+      return "";
+    }
+  });
+  assert.ok(commands.some((c) => c.includes("--route #/checks/new")), `the window is asked for the form: ${commands}`);
+  assert.ok(session.closeWindow("Watchkeeper"), "the window takes a close request");
+  await eventually(WAIT, "the form's window is closed", () => !session.windows().includes('"Watchkeeper"'));
+  await eventually(WAIT, "and its processes gone", () => processTree(app.child.pid).length === 1);
+
   // A second launch opens the first one's window and ends.
   const second = spawn(DESKTOP_BIN, ["--config", path.join(session.dir, "unused.toml")], {
     env: session.env,
