@@ -101,11 +101,8 @@ pub fn read(text: &str, format: Option<Format>, taken: &[String]) -> Result<(For
     };
     let mut ids: Vec<String> = taken.to_vec();
     for check in &mut imported.checks {
-        let stem = check.get("id").and_then(Value::as_str).map(slug).unwrap_or_else(|| "imported".to_owned());
-        let id = (1..)
-            .map(|n| if n == 1 { stem.clone() } else { format!("{stem}-{n}") })
-            .find(|id| !ids.contains(id))
-            .unwrap_or(stem);
+        let stem = crate::model::id_slug(check.get("id").and_then(Value::as_str).unwrap_or_default(), 60, "imported");
+        let id = crate::model::unique_id(&stem, |id| ids.iter().any(|t| t == id));
         ids.push(id.clone());
         check.insert("id".into(), id.into());
     }
@@ -131,22 +128,6 @@ impl From<String> for Why {
 
 fn object(value: Value) -> Map<String, Value> {
     value.as_object().cloned().unwrap_or_default()
-}
-
-fn slug(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        let c = if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '-' };
-        if !(c == '-' && (out.is_empty() || out.ends_with('-'))) {
-            out.push(c);
-        }
-    }
-    let out: String = out.trim_matches('-').chars().take(60).collect();
-    if out.is_empty() {
-        "imported".to_owned()
-    } else {
-        out.trim_end_matches('-').to_owned()
-    }
 }
 
 /// Keys every imported check starts with: its id (from its name) and its name.

@@ -48,10 +48,11 @@ pub struct Suggestion {
 pub async fn suggestions(config: &Config, own_port: Option<u16>) -> Vec<Suggestion> {
     let mut out = Vec::new();
     let taken: Vec<String> = config.checks.iter().map(|c| c.id.to_string()).collect();
-    let listening: Vec<Listening> = local::listening_tcp()
-        .into_iter()
-        .filter(|l| Some(l.port) != own_port && !watched_port(config, l.port))
-        .collect();
+    let all = local::listening_tcp();
+    // This machine's own addresses, as its sockets are bound to them: read once.
+    let addresses: Vec<String> = all.iter().map(|l| l.address.to_string()).collect();
+    let listening: Vec<Listening> =
+        all.into_iter().filter(|l| Some(l.port) != own_port && !watched_port(config, l.port, &addresses)).collect();
     let mut ports: Vec<(u16, IpAddr)> = Vec::new();
     for l in listening {
         // One suggestion a port: a socket on every address (or on loopback) is asked on
@@ -74,7 +75,7 @@ pub async fn suggestions(config: &Config, own_port: Option<u16>) -> Vec<Suggesti
         // Named by its process where /proc says which (else only its owner's uid is known).
         let named = owner.as_ref().filter(|o| o.pid.is_some()).map(|o| o.process.as_str());
         let stem = named.map_or_else(|| format!("port-{port}"), |p| format!("{}-{port}", slug(p)));
-        let host = host_text(address);
+        let host = address.to_string();
         let held = process.as_deref().map_or_else(String::new, |p| format!(" ({p})"));
         out.push(match answer {
             Some(path) => {
@@ -132,19 +133,19 @@ pub async fn suggestions(config: &Config, own_port: Option<u16>) -> Vec<Suggesti
     out
 }
 
-/// A check of `config` reaches this port on this machine.
-fn watched_port(config: &Config, port: u16) -> bool {
+/// A check of `config` reaches this port on this machine (whose addresses are these).
+fn watched_port(config: &Config, port: u16, addresses: &[String]) -> bool {
     config.checks.iter().any(|c| {
         c.probe.port().is_some_and(|(p, transport)| p == port && transport == local::Transport::Tcp)
-            && c.probe.host().is_some_and(|host| is_this_machine(&host))
+            && c.probe.host().is_some_and(|host| is_this_machine(&host, addresses))
     })
 }
 
-fn is_this_machine(host: &str) -> bool {
+fn is_this_machine(host: &str, addresses: &[String]) -> bool {
     let host = host.trim_matches(['[', ']']);
     host == "localhost"
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
-        || local::listening_tcp().iter().any(|l| l.address.to_string() == host)
+        || addresses.iter().any(|a| a == host)
 }
 
 fn loopback(like: IpAddr) -> IpAddr {
@@ -152,10 +153,6 @@ fn loopback(like: IpAddr) -> IpAddr {
         IpAddr::V4(_) => IpAddr::from([127, 0, 0, 1]),
         IpAddr::V6(_) => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
     }
-}
-
-fn host_text(address: IpAddr) -> String {
-    address.to_string()
 }
 
 fn url_host(address: IpAddr) -> String {
@@ -227,27 +224,12 @@ fn object(value: Value) -> Map<String, Value> {
     value.as_object().cloned().unwrap_or_default()
 }
 
-/// `text` as a piece of an id: letters, digits, `-` and `_`.
+/// `text` as a piece of a suggestion's id (room left for what follows it).
 fn slug(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        let c = if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '-' };
-        if !(c == '-' && (out.is_empty() || out.ends_with('-'))) {
-            out.push(c);
-        }
-    }
-    let out: String = out.trim_matches('-').chars().take(48).collect();
-    if out.is_empty() {
-        "x".to_owned()
-    } else {
-        out
-    }
+    crate::model::id_slug(text, 48, "x")
 }
 
 /// `stem`, or `stem-2`, … when a check or an earlier suggestion has it.
 fn unique(stem: &str, taken: &[String], earlier: &[Suggestion]) -> String {
-    (1..)
-        .map(|n| if n == 1 { stem.to_owned() } else { format!("{stem}-{n}") })
-        .find(|id| !taken.contains(id) && !earlier.iter().any(|s| &s.id == id))
-        .unwrap_or_else(|| stem.to_owned())
+    crate::model::unique_id(stem, |id| taken.iter().any(|t| t == id) || earlier.iter().any(|s| s.id == id))
 }

@@ -69,9 +69,7 @@ pub async fn reload(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
             } else {
                 let n = error.errors.len();
                 complain!("config not reloaded: {n} error{} (the running config stays)", if n == 1 { "" } else { "s" });
-                for e in &error.errors {
-                    complain!("{}:{}:{}: {}\n  help: {}", e.file, e.line, e.column, e.message, e.resolution);
-                }
+                complain_each(&error.errors);
             }
             return Ok(Exit::Config.code());
         }
@@ -138,6 +136,13 @@ pub async fn suggest(config_path: &Path, data_dir: &Path, json: bool) -> anyhow:
     }
     say!("# add one with the dashboard's Suggestions page, or paste it into {}", config_path.display());
     Ok(0)
+}
+
+/// Each error the daemon found in the config, located, with its fix (stderr).
+pub fn complain_each(errors: &[watchkeeper::api::dto::ConfigErrorDto]) {
+    for e in errors {
+        complain!("{}:{}:{}: {}\n  help: {}", e.file, e.line, e.column, e.message, e.resolution);
+    }
 }
 
 pub fn schema() -> anyhow::Result<u8> {

@@ -85,9 +85,7 @@ pub async fn run(
                     Ok(0)
                 }
                 Err(ClientError::Api { error, .. }) if error.code == "config_invalid" => {
-                    for e in &error.errors {
-                        complain!("{}:{}:{}: {}\n  help: {}", e.file, e.line, e.column, e.message, e.resolution);
-                    }
+                    super::config::complain_each(&error.errors);
                     Ok(Exit::Config.code())
                 }
                 Err(error) => Err(client_error(error)),

@@ -4,6 +4,8 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::model::{id_slug, unique_id};
+
 /// What the lines are to become, when they do not say (a URL is always `http`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BulkKind {
@@ -73,7 +75,7 @@ pub fn propose(lines: &str, kind: BulkKind, defaults: &Map<String, Value>, taken
             continue;
         }
         let outcome = target_of(text).and_then(|target| check_of(&target, kind)).map(|(stem, mut check)| {
-            let id = unique(&slug(&stem), &ids);
+            let id = unique_id(&id_slug(&stem, 60, "check"), |id| ids.iter().any(|t| t == id));
             ids.push(id.clone());
             let mut keys = Map::new();
             keys.insert("id".into(), id.into());
@@ -174,31 +176,6 @@ fn bracketed(host: &str) -> String {
     } else {
         host.to_owned()
     }
-}
-
-/// `stem` as an id: letters, digits, `-` and `_`, at most 60 characters.
-fn slug(stem: &str) -> String {
-    let mut out = String::new();
-    for c in stem.chars() {
-        let c = if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '-' };
-        if !(c == '-' && (out.is_empty() || out.ends_with('-'))) {
-            out.push(c);
-        }
-    }
-    let out: String = out.trim_end_matches('-').chars().take(60).collect();
-    if out.is_empty() {
-        "check".to_owned()
-    } else {
-        out.trim_end_matches('-').to_owned()
-    }
-}
-
-/// `id`, or `id-2`, `id-3`, … when taken.
-fn unique(id: &str, taken: &[String]) -> String {
-    (1..)
-        .map(|n| if n == 1 { id.to_owned() } else { format!("{id}-{n}") })
-        .find(|candidate| !taken.iter().any(|t| t == candidate))
-        .unwrap_or_else(|| id.to_owned())
 }
 
 #[cfg(test)]

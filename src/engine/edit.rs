@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::reload::{Reload, Trigger};
+use super::reload::{diagnostics, Reload, Trigger};
 use super::Engine;
 use crate::config::edit::{self, EditError};
 use crate::config::Diagnostic;
@@ -47,18 +47,15 @@ impl Engine {
     /// the version the caller saw.
     pub async fn edit_config(&self, edit: Edit, if_match: Option<&str>) -> Result<Reload, EditRefused> {
         let _serial = self.inner.reloads.serial.lock().await;
-        let state = self.config_state();
-        let path = state.path.clone().ok_or(EditRefused::NoFile)?;
-        let bytes = std::fs::read(&path).map_err(EditRefused::Io)?;
-        let found = crate::config::version_of(&bytes);
+        let ConfigFile { path, text, version: found } = self.config_file()?;
         if let Some(expected) = if_match.filter(|expected| *expected != found) {
             return Err(EditRefused::Changed { expected: expected.to_owned(), found });
         }
-        if found != state.version {
-            return Err(EditRefused::Changed { expected: state.version, found });
+        let running = self.config_state().version;
+        if found != running {
+            return Err(EditRefused::Changed { expected: running, found });
         }
         let file = path.display().to_string();
-        let text = crate::config::decode(&path, bytes).map_err(|e| EditRefused::Invalid(load_errors(&file, e)))?;
         let changed = match &edit {
             Edit::Add(keys) => edit::add_check(&text, keys),
             Edit::AddAll(all) => all.iter().try_fold(text.clone(), |text, keys| edit::add_check(&text, keys)),
@@ -78,22 +75,16 @@ impl Engine {
     /// The check `id`'s keys as the config file has them, and the file's version: what
     /// an edit form starts from.
     pub fn check_keys(&self, id: &str) -> Result<(Map<String, Value>, String), EditRefused> {
-        let path = self.config_state().path.ok_or(EditRefused::NoFile)?;
-        let bytes = std::fs::read(&path).map_err(EditRefused::Io)?;
-        let version = crate::config::version_of(&bytes);
-        let file = path.display().to_string();
-        let text = crate::config::decode(&path, bytes).map_err(|e| EditRefused::Invalid(load_errors(&file, e)))?;
-        let keys = edit::check_keys(&text, id).map_err(|e| refused(&file, e))?;
+        let ConfigFile { path, text, version } = self.config_file()?;
+        let keys = edit::check_keys(&text, id).map_err(|e| refused(&path.display().to_string(), e))?;
         Ok((keys, version))
     }
 
     /// The running config's file with `keys` as one check added (or, when its id is
     /// there, in place of that one), compiled: what "test now" probes, unsaved.
     pub fn compile_trial(&self, keys: &Map<String, Value>) -> Result<crate::config::Config, EditRefused> {
-        let path = self.config_state().path.ok_or(EditRefused::NoFile)?;
-        let bytes = std::fs::read(&path).map_err(EditRefused::Io)?;
+        let ConfigFile { path, text, .. } = self.config_file()?;
         let file = path.display().to_string();
-        let text = crate::config::decode(&path, bytes).map_err(|e| EditRefused::Invalid(load_errors(&file, e)))?;
         let id = keys.get("id").and_then(Value::as_str).unwrap_or_default();
         let trial = match edit::replace_check(&text, id, keys) {
             Err(EditError::UnknownCheck(_)) => edit::add_check(&text, keys),
@@ -102,6 +93,22 @@ impl Engine {
         .map_err(|e| refused(&file, e))?;
         crate::config::compile(&trial, &file).map(|c| c.config).map_err(|e| EditRefused::Invalid(e.0))
     }
+
+    /// The config file as it is on disk now: its text and version.
+    fn config_file(&self) -> Result<ConfigFile, EditRefused> {
+        let path = self.config_state().path.ok_or(EditRefused::NoFile)?;
+        let bytes = std::fs::read(&path).map_err(EditRefused::Io)?;
+        let version = crate::config::version_of(&bytes);
+        let text = crate::config::decode(&path, bytes).map_err(|e| EditRefused::Invalid(diagnostics(&path, e)))?;
+        Ok(ConfigFile { path, text, version })
+    }
+}
+
+/// The config file read: where it is, its text and its version.
+struct ConfigFile {
+    path: std::path::PathBuf,
+    text: String,
+    version: String,
 }
 
 fn kind_of(edit: &Edit) -> String {
@@ -129,19 +136,6 @@ fn refused(file: &str, error: EditError) -> EditRefused {
                 "send the key with a string, number, boolean, list or table, or leave it out",
             )
         }]),
-    }
-}
-
-fn load_errors(file: &str, error: crate::config::LoadError) -> Vec<Diagnostic> {
-    match error {
-        crate::config::LoadError::Invalid(errors) => errors.0,
-        crate::config::LoadError::Read { source, .. } => {
-            vec![Diagnostic::of_file(
-                file,
-                format!("cannot read the config file: {source}"),
-                crate::config::read_help(&source),
-            )]
-        }
     }
 }
 

@@ -414,8 +414,8 @@ fn read(path: &Path) -> Result<Vec<u8>, Vec<Diagnostic>> {
     std::fs::read(path).map_err(|source| diagnostics(path, LoadError::Read { path: path.to_owned(), source }))
 }
 
-/// A load error as the diagnostics a reload answers with.
-fn diagnostics(path: &Path, error: LoadError) -> Vec<Diagnostic> {
+/// A load error as the diagnostics a reload (or an edit) answers with.
+pub(super) fn diagnostics(path: &Path, error: LoadError) -> Vec<Diagnostic> {
     match error {
         LoadError::Invalid(errors) => errors.0,
         LoadError::Read { source, .. } => vec![Diagnostic::of_file(

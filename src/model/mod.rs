@@ -67,6 +67,32 @@ id! {
     ActionId
 }
 
+/// `text` as an id, or a piece of one: lowercase letters, digits and `_`, any other run
+/// of characters one `-`, none at either end, at most `max` characters; `fallback` when
+/// nothing is left. What bulk adds, suggestions and imports name their checks with.
+pub fn id_slug(text: &str, max: usize, fallback: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '-' };
+        if !(c == '-' && (out.is_empty() || out.ends_with('-'))) {
+            out.push(c);
+        }
+    }
+    let out: String = out.trim_matches('-').chars().take(max).collect();
+    match out.trim_end_matches('-') {
+        "" => fallback.to_owned(),
+        out => out.to_owned(),
+    }
+}
+
+/// `stem`, or `stem-2`, `stem-3`, …: the first id `taken` says is free.
+pub fn unique_id(stem: &str, taken: impl Fn(&str) -> bool) -> String {
+    (1..)
+        .map(|n| if n == 1 { stem.to_owned() } else { format!("{stem}-{n}") })
+        .find(|id| !taken(id))
+        .unwrap_or_else(|| stem.to_owned())
+}
+
 /// An id is non-empty, at most 64 characters, of letters, digits, `-` and `_`.
 pub fn is_valid_id(text: &str) -> bool {
     !text.is_empty() && text.len() <= 64 && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')

@@ -70,6 +70,15 @@ after(async () => {
   rmSync(fixedFile, { force: true });
 });
 
+/** A config of one tcp check, `port`, on the target. */
+const portConfig = () => `
+[[check]]
+id = "port"
+kind = "tcp"
+host = "127.0.0.1"
+port = ${target.port}
+interval = "1s"
+`;
 const row = (page, id) => page.locator(`tr.check[data-id="${id}"]`);
 
 test("a failing check shows down live, and a recovery action runs from the page", async () => {
@@ -663,15 +672,7 @@ interval = "1s"
 });
 
 test("a check is added, tested, refused at its field, edited and removed from the dashboard; every kind has its form", async () => {
-  const desk = await startDaemon(`
-# my checks
-[[check]]
-id = "port"
-kind = "tcp"
-host = "127.0.0.1"
-port = ${target.port}
-interval = "1s"
-`);
+  const desk = await startDaemon(`\n# my checks${portConfig()}`);
   const file = path.join(desk.dir, "watchkeeper.toml");
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -736,14 +737,7 @@ interval = "1s"
 });
 
 test("lines pasted in bulk are reviewed, then added at once", async () => {
-  const desk = await startDaemon(`
-[[check]]
-id = "port"
-kind = "tcp"
-host = "127.0.0.1"
-port = ${target.port}
-interval = "1s"
-`);
+  const desk = await startDaemon(portConfig());
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(desk.dashboard);
@@ -769,14 +763,7 @@ interval = "1s"
 
 test("a service this machine runs is suggested and added in one click", async () => {
   const service = await startTarget(() => true);
-  const desk = await startDaemon(`
-[[check]]
-id = "port"
-kind = "tcp"
-host = "127.0.0.1"
-port = ${target.port}
-interval = "1s"
-`);
+  const desk = await startDaemon(portConfig());
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(desk.dashboard);
@@ -800,14 +787,7 @@ interval = "1s"
 });
 
 test("another monitor's config is uploaded, reviewed and imported", async () => {
-  const desk = await startDaemon(`
-[[check]]
-id = "port"
-kind = "tcp"
-host = "127.0.0.1"
-port = ${target.port}
-interval = "1s"
-`);
+  const desk = await startDaemon(portConfig());
   const gatus = path.join(desk.dir, "gatus.yaml");
   writeFileSync(
     gatus,
