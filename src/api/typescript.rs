@@ -70,6 +70,10 @@ fn tables() -> String {
         json(dto::LiveUpdate::NAMES.into())
     ));
     out.push_str(&format!(
+        "\n/** What pasted lines may become in a bulk add (`BulkArgs.kind`). */\nexport const BULK_KINDS: string[] = {};\n",
+        json(crate::config::bulk::BulkKind::NAMES.into())
+    ));
+    out.push_str(&format!(
         "\n/** The statuses, worst first. */\nexport const STATUS_ORDER: Status[] = {};\n",
         json(statuses.into())
     ));

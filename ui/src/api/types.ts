@@ -1164,6 +1164,9 @@ export interface Operations {
 /** Every live update's name (`update`). */
 export const LIVE_UPDATES: LiveUpdate["update"][] = ["hello","checks","overview","incident","incident_resolved","action_output","action_run","restart_loop"];
 
+/** What pasted lines may become in a bulk add (`BulkArgs.kind`). */
+export const BULK_KINDS: string[] = ["auto","http","tcp","dns","tls"];
+
 /** The statuses, worst first. */
 export const STATUS_ORDER: Status[] = ["down","unknown","degraded","paused","maintenance","up"];
 

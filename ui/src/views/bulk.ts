@@ -3,12 +3,10 @@
 
 import { html, nothing, render } from "lit-html";
 
+import { BULK_KINDS } from "../api/types";
 import type { ImportPreview, Proposal, Transport } from "../client";
 import { asApiError } from "../client";
 import { prose } from "../dom";
-
-/** What the lines may become, as the core names them. */
-const KINDS = ["auto", "http", "tcp", "dns", "tls"];
 
 export class BulkPage {
   readonly element = document.createElement("section");
@@ -130,7 +128,7 @@ export class BulkPage {
           <label class="field">
             <span class="key">As</span>
             <select name="kind" @change=${(event: Event) => ((this.kind = (event.target as HTMLSelectElement).value), (this.proposals = null), this.render())}>
-              ${KINDS.map((kind) => html`<option value=${kind} ?selected=${kind === this.kind}>${kind}</option>`)}
+              ${BULK_KINDS.map((kind) => html`<option value=${kind} ?selected=${kind === this.kind}>${kind}</option>`)}
             </select>
           </label>
           <label class="field">
