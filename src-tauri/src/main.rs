@@ -7,6 +7,7 @@
 //!
 //! With no display it runs the headless daemon instead and says where its dashboard is.
 
+mod autostart;
 mod dashboard;
 mod memory;
 mod notifications;
@@ -129,10 +130,6 @@ fn main() -> ExitCode {
         // First: a second launch ends here and opens the first one's window instead.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| window::open(app, None)))
         .plugin(tauri_plugin_notification::init())
-        .plugin(tauri_plugin_autostart::init(
-            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            Some(vec!["--minimized"]),
-        ))
         .setup(move |app| {
             let degraded = preflight::desktop();
             let started = match tauri::async_runtime::block_on(daemon::start(options, degraded)) {

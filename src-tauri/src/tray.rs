@@ -10,14 +10,14 @@ use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager as _, Wry};
-use tauri_plugin_autostart::ManagerExt as _;
+
 use watchkeeper::action::Requester;
 use watchkeeper::api::dto;
 use watchkeeper::api::operation::{self, perform};
 use watchkeeper::desktop::{self, tray_view, TrayLevel, TrayView};
 use watchkeeper::engine::{Engine, Event};
 
-use crate::{window, Shell};
+use crate::{autostart, window, Shell};
 
 const TRAY_ID: &str = "watchkeeper";
 
@@ -219,7 +219,7 @@ fn menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
     } else {
         MenuItem::with_id(app, "pause_all", "Pause all", true, None::<&str>)?
     }));
-    let autostart = app.autolaunch().is_enabled().unwrap_or(false);
+    let autostart = autostart::Dirs::from_env().is_some_and(|dirs| dirs.is_enabled());
     items.push(Box::new(CheckMenuItem::with_id(app, "autostart", "Start at login", true, autostart, None::<&str>)?));
     items.push(Box::new(PredefinedMenuItem::separator(app)?));
     items.push(Box::new(MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?));
@@ -261,10 +261,10 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
             );
         }
         (Some("autostart"), None, None) => {
-            let autolaunch = app.autolaunch();
-            let outcome = match autolaunch.is_enabled() {
-                Ok(true) => autolaunch.disable(),
-                _ => autolaunch.enable(),
+            let outcome = match (autostart::Dirs::from_env(), std::env::current_exe()) {
+                (Some(dirs), Ok(exe)) => dirs.toggle(&exe).map(|on| tracing::info!(on, "start at login")),
+                (None, _) => Err(std::io::Error::other("neither XDG_CONFIG_HOME nor HOME is set")),
+                (_, Err(e)) => Err(e),
             };
             if let Err(e) = outcome {
                 tracing::warn!(error = %e, "cannot change start at login");

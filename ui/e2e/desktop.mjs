@@ -27,10 +27,12 @@ function collect(stream) {
 }
 
 function within(ms, promise, what) {
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)),
-  ]);
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  // The timer goes with the race: a pending one would keep the test's process alive.
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -86,6 +88,8 @@ export async function startDesktop({ withTrayHost = true, withNotifications = tr
     XDG_CONFIG_HOME: path.join(dir, "config"),
     XDG_DATA_HOME: path.join(dir, "data-home"),
     XDG_CACHE_HOME: path.join(dir, "cache"),
+    // The system's autostart entries (an installed package's) stay out of the session.
+    XDG_CONFIG_DIRS: path.join(dir, "config-dirs"),
     // No accessibility bus and no desktop portal: neither exists in this session.
     NO_AT_BRIDGE: "1",
     GTK_USE_PORTAL: "0",
@@ -263,14 +267,15 @@ function parseNotifications(text, arrivals) {
   return found;
 }
 
-/** Starts watchkeeper-desktop in the session; resolves once its API listens. */
-export async function startApp(session, config, args = ["--minimized"]) {
+/** Starts watchkeeper-desktop (`bin`: a path, or a name looked up on the session's PATH)
+ *  in the session; resolves once its API listens. */
+export async function startApp(session, config, args = ["--minimized"], bin = DESKTOP_BIN) {
   const dir = path.join(session.dir, `app-${Date.now()}`);
   const dataDir = path.join(dir, "data");
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const configPath = path.join(dir, "watchkeeper.toml");
   writeFileSync(configPath, config);
-  const child = spawn(DESKTOP_BIN, ["--config", configPath, "--data-dir", dataDir, ...args], {
+  const child = spawn(bin, ["--config", configPath, "--data-dir", dataDir, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: session.env,
   });
@@ -351,6 +356,28 @@ export function findEntryStarting(menu, prefix) {
     if (found) return found;
   }
   return null;
+}
+
+/** Clicks the tray menu's entry labelled `label`. */
+export async function click(session, item, label) {
+  await clickFound(session, item, label, (menu) => findEntry(menu, label));
+}
+
+/** Clicks the entry `find` finds in the menu (`what` names it), reading the layout again
+ *  when the menu was redrawn between the read and the click. */
+export async function clickFound(session, item, what, find) {
+  await eventually(20_000, `a click on ${what}`, async () => {
+    const menu = await session.host.ask({ op: "layout", item });
+    const entry = find(menu);
+    if (!entry) throw new Error(`the tray menu has no ${what}: ${JSON.stringify(menu)}`);
+    try {
+      await session.host.ask({ op: "click", item, id: entry.id });
+      return true;
+    } catch (error) {
+      if (/does not refer to a menu item/.test(String(error))) return null;
+      throw error;
+    }
+  });
 }
 
 export function findEntry(menu, label) {

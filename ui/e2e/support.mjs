@@ -51,7 +51,7 @@ export async function startTarget(healthy, onBody = null) {
 }
 
 /** The daemon as a process with its own config and data dir; resolves once api.json exists. */
-export async function startDaemon(config) {
+export async function startDaemon(config, bin = BIN) {
   const dir = mkdtempSync(path.join(tmpdir(), "wk-e2e-"));
   const configPath = path.join(dir, "watchkeeper.toml");
   const dataDir = path.join(dir, "data");
@@ -60,7 +60,7 @@ export async function startDaemon(config) {
   let log = "";
   /** `watchkeeper run` on this dir, listening on `listen`, once it has written its api.json. */
   const spawnOne = async (listen) => {
-    const child = spawn(BIN, ["run", "--config", configPath, "--data-dir", dataDir, "--listen", listen], {
+    const child = spawn(bin, ["run", "--config", configPath, "--data-dir", dataDir, "--listen", listen], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, RUST_LOG: "warn" },
     });

@@ -7,7 +7,7 @@ per line on stdin, one JSON answer per line on stdout:
 
   {"op": "items"}                       -> ["<bus name><object path>", ...]
   {"op": "props", "item": I}            -> {"Title": ..., "IconName": ..., ...}
-  {"op": "layout", "item": I}           -> the menu: {"id", "label", "enabled", "children"}
+  {"op": "layout", "item": I}           -> the menu: {"id", "label", "enabled", "type", "toggled", "children"}
   {"op": "click", "item": I, "id": N}   -> true, after com.canonical.dbusmenu.Event(N, "clicked")
   {"op": "icon", "item": I}             -> the shown icon's file and the digest of its pixels
   {"op": "digest", "path": P}           -> the digest of a PNG file's pixels (to name the icon)
@@ -108,6 +108,8 @@ def node(raw):
         "label": properties.get("label", "").replace("_", ""),
         "enabled": properties.get("enabled", True),
         "type": properties.get("type", "standard"),
+        # A check box: 1 checked, 0 not, -1 neither (DBusMenu's toggle-state).
+        "toggled": properties.get("toggle-state", -1),
         "children": [node(c) for c in children],
     }
 

@@ -48,7 +48,7 @@ pub fn render_all() -> Vec<(String, Vec<u8>)> {
             files.push((format!("tray-{}{suffix}.png", state.name), png));
         }
     }
-    for (name, size) in [("32x32.png", 32u32), ("128x128.png", 128), ("128x128@2x.png", 256), ("icon.png", 512)] {
+    for (name, size) in [("32x32.png", 32u32), ("128x128.png", 128), ("256x256.png", 256), ("icon.png", 512)] {
         files.push((name.to_owned(), encode_png(size, &draw(size, app_pixel))));
     }
     files

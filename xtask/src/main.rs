@@ -14,6 +14,8 @@
 //!   `cargo xtask bench dashboard`: the dashboard with 1,000 checks in Chromium;
 //!   `cargo xtask bench desktop`: the tray app's idle footprint (PSS and CPU of its
 //!   process tree, window closed) and its failure-to-notification time.
+//! - `cargo xtask bundle [--debug] [deb] [appimage]`: the tray app's packages, by
+//!   Tauri's bundler, under `target/release/bundle/` (`--debug`: from the debug build).
 //! - `cargo xtask ui`: build the dashboard only.
 //! - `cargo xtask icons`: draw the app and tray icons into `icons/`.
 //! - `cargo xtask hot-code`: watch the release daemon under callgrind and write
@@ -43,15 +45,18 @@ fn main() -> ExitCode {
         "bench" => bench(rest),
         "fuzz" => fuzz(rest),
         "hot-code" => hot_code(),
+        "bundle" => bundle(rest),
         "ui" => setup(Purpose::Ui).and_then(|()| build_ui()),
         "icons" => icons::write_all(&root().join("icons"))
             .map(|names| println!("wrote {} icons to icons/: {}", names.len(), names.join(", ")))
             .map_err(|e| format!("cannot write the icons: {e}")),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <run [ARGS]|test|bench [--vs monit|desktop|dashboard|alerts|kinds|recovery]|fuzz [--cases N]|ui|icons|hot-code>");
+            println!("usage: cargo xtask <run [ARGS]|test|bench [--vs monit|desktop|dashboard|alerts|kinds|recovery]|fuzz [--cases N]|bundle [--debug] [deb] [appimage]|ui|icons|hot-code>");
             Ok(())
         }
-        other => Err(format!("unknown task `{other}`; the tasks are run, test, bench, fuzz, ui, icons and hot-code")),
+        other => {
+            Err(format!("unknown task `{other}`; the tasks are run, test, bench, fuzz, bundle, ui, icons and hot-code"))
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -132,6 +137,8 @@ fn test() -> Result<(), String> {
     // The end-to-end tests start the binaries; `cargo test` builds only the desktop
     // app's test harness.
     step("build the binaries", "cargo", DEV_BUILD)?;
+    // The .deb the package test installs: made from these binaries, as `bundle` makes it.
+    let deb = make_bundle(Profile::Debug, "deb")?;
     let mut total = Tally::default();
     let mut failures = Vec::new();
     // Ignored tests carry their reason; they still run here, where they can.
@@ -146,7 +153,8 @@ fn test() -> Result<(), String> {
         .args(["run", "--silent", "e2e"])
         .current_dir(root().join("ui"))
         .env("WATCHKEEPER_BIN", target_dir().join("debug/watchkeeper"))
-        .env("WATCHKEEPER_DESKTOP_BIN", target_dir().join("debug/watchkeeper-desktop"));
+        .env("WATCHKEEPER_DESKTOP_BIN", target_dir().join("debug/watchkeeper-desktop"))
+        .env("WATCHKEEPER_DEB", deb);
     let runners: [(&str, Command, Counter); 3] = [
         ("rust tests", rust, tally),
         ("ui unit tests", unit, tally_vitest),
@@ -170,6 +178,114 @@ fn test() -> Result<(), String> {
     } else {
         Err(failures.join("\n"))
     }
+}
+
+/// The formats `bundle` makes, as Tauri's bundler names them.
+const BUNDLES: &[&str] = &["deb", "appimage"];
+
+#[derive(Clone, Copy)]
+enum Profile {
+    Debug,
+    Release,
+}
+
+/// `cargo xtask bundle [--debug] [deb] [appimage]`: the tray app's packages, made by
+/// Tauri's bundler (tauri.conf.json's `bundle`) from the release build, or with
+/// `--debug` from the debug build the tests use. Each format is made on its own, so one
+/// that cannot be made does not cost the others.
+fn bundle(args: &[String]) -> Result<(), String> {
+    let mut profile = Profile::Release;
+    let mut formats = Vec::new();
+    for arg in args {
+        match arg.as_str() {
+            "--debug" => profile = Profile::Debug,
+            format if BUNDLES.contains(&format) => formats.push(format),
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}`\n  usage: cargo xtask bundle [--debug] [{}]",
+                    BUNDLES.join("] [")
+                ))
+            }
+        }
+    }
+    if formats.is_empty() {
+        formats = BUNDLES.to_vec();
+    }
+    setup(Purpose::Bundle)?;
+    build_ui()?;
+    match profile {
+        Profile::Debug => step("build (debug, as the tests do)", "cargo", DEV_BUILD)?,
+        // Each as `run` builds it: the daemon alone, so its features are its own.
+        Profile::Release => {
+            step("build the CLI and daemon", "cargo", &["build", "--release", "--locked", "--bin", "watchkeeper"])?;
+            step("build the tray app", "cargo", &["build", "--release", "--locked", "-p", "watchkeeper-desktop"])?;
+        }
+    }
+    let mut made = Vec::new();
+    let mut failed = Vec::new();
+    for format in formats {
+        match make_bundle(profile, format) {
+            Ok(path) => made.push(path),
+            Err(e) => failed.push(e),
+        }
+    }
+    for path in &made {
+        println!("made {}", path.display());
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("\n"))
+    }
+}
+
+/// One package, by Tauri's bundler from the binaries already built: its path.
+fn make_bundle(profile: Profile, format: &str) -> Result<PathBuf, String> {
+    let (dir, flag) = match profile {
+        Profile::Debug => ("debug", Some("--debug")),
+        Profile::Release => ("release", None),
+    };
+    let built = target_dir().join(dir);
+    // The `watchkeeper` CLI goes on the PATH beside the tray app: a file of each package,
+    // from where this build put it (merged into tauri.conf.json's `bundle`).
+    let cli = json_string(&built.join("watchkeeper").to_string_lossy());
+    let extra = format!(
+        r#"{{"bundle":{{"linux":{{"deb":{{"files":{{"/usr/bin/watchkeeper":{cli}}}}},"appimage":{{"files":{{"/usr/bin/watchkeeper":{cli}}}}}}}}}}}"#
+    );
+    let mut command = Command::new(root().join("ui/node_modules/.bin/tauri"));
+    command.args(["bundle", "--ci", "--bundles", format, "--config", &extra]).args(flag).current_dir(root());
+    let out = built.join("bundle").join(format);
+    let extension = if format == "appimage" { "AppImage" } else { format };
+    let started = SystemTime::now();
+    run_command(&format!("bundle the {format}"), command).map_err(|e| match format {
+        "appimage" => format!(
+            "{e}\n  why: Tauri's AppImage bundler fetches its tools (AppRun, linuxdeploy and its GTK plugin) from github.com on first use, into ~/.cache/tauri\n  fix: run it where github.com is reachable once, set TAURI_BUNDLER_TOOLS_GITHUB_MIRROR to a mirror of it, or copy ~/.cache/tauri from a machine that has them"
+        ),
+        _ => e,
+    })?;
+    let newest = std::fs::read_dir(&out)
+        .map_err(|e| format!("the bundler wrote no {}: {e}", out.display()))?
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(&format!(".{extension}")))
+        .filter_map(|entry| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))
+        .filter(|(modified, _)| *modified >= started)
+        .max();
+    newest.map(|(_, path)| path).ok_or_else(|| format!("the bundler wrote no .{extension} into {}", out.display()))
+}
+
+/// `text` as a JSON string.
+fn json_string(text: &str) -> String {
+    let mut quoted = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            c if (c as u32) < 0x20 => quoted.push_str(&format!("\\u{:04x}", c as u32)),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// Writes `src/hot-code.ld` from the release daemon watched under callgrind.
@@ -388,6 +504,8 @@ enum Purpose {
     Ui,
     /// `hot-code`: the daemon under callgrind.
     HotCode,
+    /// `bundle`: the .deb and the AppImage.
+    Bundle,
 }
 
 /// Something the project needs, how to tell it is there, and what provides it.
@@ -400,8 +518,10 @@ struct Requirement {
     purposes: &'static [Purpose],
 }
 
-const ALL: &[Purpose] = &[Purpose::Run, Purpose::Desktop, Purpose::Test, Purpose::Bench, Purpose::Ui, Purpose::HotCode];
-const BUILD: &[Purpose] = &[Purpose::Run, Purpose::Desktop, Purpose::Test, Purpose::Bench, Purpose::HotCode];
+const ALL: &[Purpose] =
+    &[Purpose::Run, Purpose::Desktop, Purpose::Test, Purpose::Bench, Purpose::Ui, Purpose::HotCode, Purpose::Bundle];
+const BUILD: &[Purpose] =
+    &[Purpose::Run, Purpose::Desktop, Purpose::Test, Purpose::Bench, Purpose::HotCode, Purpose::Bundle];
 
 /// Vite 6 runs on Node 18, the version Debian 12 ships (`apt-get install nodejs npm`).
 const MIN_NODE: (u32, u32) = (18, 0);
@@ -437,7 +557,7 @@ const REQUIREMENTS: &[Requirement] = &[
         present: || debian_installed(DESKTOP_LIBRARIES),
         debian: DESKTOP_LIBRARIES,
         other: None,
-        purposes: &[Purpose::Desktop, Purpose::Test, Purpose::Bench],
+        purposes: &[Purpose::Desktop, Purpose::Test, Purpose::Bench, Purpose::Bundle],
     },
     Requirement {
         name:
@@ -451,6 +571,13 @@ const REQUIREMENTS: &[Requirement] = &[
         name: "systemd-analyze (verifies the unit `watchkeeper install-service` writes)",
         present: || found("systemd-analyze", &["--version"]),
         debian: &["systemd"],
+        other: None,
+        purposes: &[Purpose::Test],
+    },
+    Requirement {
+        name: "desktop-file-validate (checks the .deb's desktop and autostart entries)",
+        present: || found("desktop-file-validate", &["--help"]),
+        debian: &["desktop-file-utils"],
         other: None,
         purposes: &[Purpose::Test],
     },
@@ -705,6 +832,12 @@ fn run_command(name: &str, mut command: Command) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_becomes_a_json_string() {
+        assert_eq!(json_string(r#"/a "b"\c"#), r#""/a \"b\"\\c""#);
+        assert_eq!(json_string("tab\t"), r#""tab\u0009""#);
+    }
 
     #[test]
     fn node_versions() {
