@@ -248,7 +248,8 @@ enum Command {
         force: bool,
     },
     /// List what this machine runs that no check watches yet (listening ports and
-    /// their health paths, containers, filling mounts), each with a ready check
+    /// their health paths, containers, filling mounts, failed systemd units), each with a
+    /// ready check
     Suggest {
         /// Print the answer as JSON, as the API gives it
         #[arg(long)]

@@ -6,10 +6,13 @@
 //!   answers HTTP on a health path (`/health`, `/actuator/health`, `/healthz`) is
 //!   suggested as an `http` check on it, any other as a `tcp` check;
 //! - running Docker (or Podman) containers, where the engine's socket answers;
-//! - mounts filling up (at least [`FILLING`] used).
+//! - mounts filling up (at least [`FILLING`] used);
+//! - failed systemd units, the system's and the user's, where their bus answers, as a
+//!   `command` check of `systemctl is-active`.
 //!
 //! What a check already watches (the same port on this machine, the same container,
-//! the same mount) is not suggested, nor Watchkeeper's own API. Reading is bounded:
+//! the same mount, a command naming the unit) is not suggested, nor Watchkeeper's own
+//! API. Reading is bounded:
 //! at most [`MOST_PORTS`] ports, each asked over HTTP for at most [`HTTP_WAIT`].
 
 use std::net::IpAddr;
@@ -20,6 +23,11 @@ use serde_json::{json, Map, Value};
 use crate::config::Config;
 use crate::probe::local::{self, Listening};
 use crate::probe::ProbeSpec;
+use crate::systemd::{self, FailedUnit, Scope};
+
+/// What is looked for, for people (the Suggestions page says it).
+pub const SOURCES: &str =
+    "listening ports (with their health path where one answers), containers, filling disks and failed systemd units";
 
 /// The health paths asked of a listening port, in order.
 pub const HEALTH_PATHS: [&str; 3] = ["/health", "/actuator/health", "/healthz"];
@@ -29,13 +37,15 @@ pub const HTTP_WAIT: Duration = Duration::from_millis(800);
 pub const MOST_PORTS: usize = 64;
 /// A mount this full (percent used) is suggested.
 pub const FILLING: f64 = 80.0;
+/// How long a systemd manager has to list its failed units.
+pub const SYSTEMD_WAIT: Duration = Duration::from_secs(1);
 
 /// A check to add, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Suggestion {
     /// Its id, also the id of the check it suggests.
     pub id: String,
-    /// What it is: `port`, `http`, `container`, `mount`.
+    /// What it is: `port`, `http`, `container`, `mount`, `unit`.
     pub kind: &'static str,
     pub title: String,
     pub why: String,
@@ -127,6 +137,29 @@ pub async fn suggestions(config: &Config, own_port: Option<u16>) -> Vec<Suggesti
             });
         }
     }
+    for unit in failed_units().await {
+        let watched = config
+            .checks
+            .iter()
+            .any(|c| matches!(&c.probe, ProbeSpec::Command(command) if command.argv.contains(&unit.name)));
+        if watched {
+            continue;
+        }
+        let mut command = vec!["systemctl"];
+        if unit.scope == Scope::User {
+            command.push("--user");
+        }
+        command.extend(["is-active", "--quiet", &unit.name]);
+        let named = if unit.description.is_empty() { unit.name.clone() } else { unit.description.clone() };
+        let stem = unit.name.strip_suffix(".service").unwrap_or(&unit.name);
+        out.push(Suggestion {
+            id: unique(&format!("unit-{}", slug(stem)), &taken, &out),
+            kind: "unit",
+            title: format!("{} unit {} ({named})", unit.scope.as_str(), unit.name),
+            why: "systemd marks it failed, and no check watches it".to_owned(),
+            check: object(json!({"kind": "command", "name": named, "command": command})),
+        });
+    }
     for suggestion in &mut out {
         suggestion.check.insert("id".into(), suggestion.id.clone().into());
     }
@@ -188,6 +221,16 @@ async fn containers() -> Vec<(String, String)> {
         Ok(docker) => docker.running(Duration::from_secs(2)).await.unwrap_or_default(),
         Err(_) => Vec::new(),
     }
+}
+
+/// The failed units of the system's and the user's managers, where each answers.
+async fn failed_units() -> Vec<FailedUnit> {
+    let (system, user) = futures_util::future::join(
+        systemd::failed_units(Scope::System, SYSTEMD_WAIT),
+        systemd::failed_units(Scope::User, SYSTEMD_WAIT),
+    )
+    .await;
+    system.into_iter().chain(user).flatten().collect()
 }
 
 /// Mounts of real file systems at least [`FILLING`] full, with the percent used.

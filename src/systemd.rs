@@ -1,7 +1,8 @@
 //! systemd's D-Bus API, as the `restart` action uses it: `RestartUnit(name, "replace")`
 //! on `org.freedesktop.systemd1.Manager`, then the job's `JobRemoved` signal says how
 //! it ended; all bounded by the action's timeout. The user's manager is on the session
-//! bus, the system's on the system bus (where polkit decides who may).
+//! bus, the system's on the system bus (where polkit decides who may). Suggestions ask
+//! each manager for its failed units (`ListUnitsFiltered(["failed"])`).
 
 use std::time::Duration;
 
@@ -85,12 +86,47 @@ pub async fn restart_unit(scope: Scope, unit: &str, limit: Duration) -> Result<S
     tokio::time::timeout(limit, restart(scope, unit)).await.map_err(|_| timed_out())?
 }
 
-async fn restart(scope: Scope, unit: &str) -> Result<String, SystemdError> {
-    let connection = match scope {
+/// The manager's bus.
+async fn connect(scope: Scope) -> Result<zbus::Connection, SystemdError> {
+    match scope {
         Scope::User => zbus::Connection::session().await,
         Scope::System => zbus::Connection::system().await,
     }
-    .map_err(|e| SystemdError::NoBus { scope, error: e.to_string() })?;
+    .map_err(|e| SystemdError::NoBus { scope, error: e.to_string() })
+}
+
+/// A unit systemd has marked failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedUnit {
+    pub scope: Scope,
+    /// `nginx.service`
+    pub name: String,
+    /// Its `Description=`.
+    pub description: String,
+}
+
+/// The manager's failed units, within `limit`.
+pub async fn failed_units(scope: Scope, limit: Duration) -> Result<Vec<FailedUnit>, SystemdError> {
+    let list = async {
+        let connection = connect(scope).await?;
+        let refused = |e: zbus::Error| classify(e, scope, "");
+        let manager = zbus::Proxy::new(&connection, DESTINATION, PATH, MANAGER).await.map_err(refused)?;
+        // (name, description, load, active, sub, following, path, job id, job type, job path)
+        type Row = (String, String, String, String, String, String, OwnedObjectPath, u32, String, OwnedObjectPath);
+        let rows: Vec<Row> = manager.call("ListUnitsFiltered", &(vec!["failed"],)).await.map_err(refused)?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| row.3 == "failed")
+            .map(|row| FailedUnit { scope, name: row.0, description: row.1 })
+            .collect())
+    };
+    let late =
+        || SystemdError::NoBus { scope, error: format!("no answer within {}", crate::units::format_duration(limit)) };
+    tokio::time::timeout(limit, list).await.map_err(|_| late())?
+}
+
+async fn restart(scope: Scope, unit: &str) -> Result<String, SystemdError> {
+    let connection = connect(scope).await?;
     let refused = |e: zbus::Error| classify(e, scope, unit);
     let manager = zbus::Proxy::new(&connection, DESTINATION, PATH, MANAGER).await.map_err(refused)?;
     // Listening before the call, so the job's end cannot be missed; systemd sends its

@@ -201,7 +201,7 @@ pub struct SuggestionsDto {
 #[ts(rename = "Suggestion")]
 pub struct SuggestionDto {
     pub id: String,
-    /// What it is: `port`, `http`, `container`, `mount`.
+    /// What it is: `port`, `http`, `container`, `mount`, `unit`.
     pub kind: String,
     pub title: String,
     pub why: String,

@@ -74,6 +74,10 @@ fn tables() -> String {
         json(crate::config::bulk::BulkKind::NAMES.into())
     ));
     out.push_str(&format!(
+        "\n/** What the Suggestions page looks for. */\nexport const SUGGESTION_SOURCES = {};\n",
+        json(crate::suggest::SOURCES.into())
+    ));
+    out.push_str(&format!(
         "\n/** The statuses, worst first. */\nexport const STATUS_ORDER: Status[] = {};\n",
         json(statuses.into())
     ));

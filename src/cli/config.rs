@@ -126,7 +126,7 @@ pub async fn suggest(config_path: &Path, data_dir: &Path, json: bool) -> anyhow:
         return Ok(0);
     }
     if found.is_empty() {
-        say!("nothing to suggest: every listening port, container and filling mount is watched");
+        say!("nothing to suggest: looked for {}, and a check watches each found", watchkeeper::suggest::SOURCES);
         return Ok(0);
     }
     for suggestion in &found {

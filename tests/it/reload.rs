@@ -519,6 +519,45 @@ async fn listening_ports_not_watched_are_suggested_with_their_health_path() {
     daemon.stop();
 }
 
+/// A failed systemd unit is suggested where the manager's bus answers (here a fake
+/// manager on a private bus given as the system bus), as a `systemctl is-active` check
+/// that compiles; one a check already names is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_systemd_units_are_suggested_where_the_bus_answers() {
+    use crate::support::systemd::{FakeSystemd, PrivateBus};
+    let dir = tempfile::tempdir().unwrap();
+    let bus = PrivateBus::start(dir.path()).await;
+    let systemd = FakeSystemd::default();
+    let _serving = systemd.serve(&bus).await;
+    systemd.fail("backup.service", "Nightly backup");
+    systemd.fail("mail-relay.service", "Mail relay");
+    let config = "[[check]]\nid = \"relay\"\nkind = \"command\"\ncommand = [\"systemctl\", \"is-active\", \"mail-relay.service\"]\ninterval = \"1h\"\n";
+    let env =
+        [("DBUS_SYSTEM_BUS_ADDRESS", bus.address.as_str()), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")];
+    let daemon = Daemon::start_with_env(config, &env).await;
+    let found = daemon.get("/api/v1/suggestions").await;
+    let units: Vec<&Value> = found["suggestions"].as_array().unwrap().iter().filter(|s| s["kind"] == "unit").collect();
+    assert_eq!(units.len(), 1, "only the unwatched failed unit: {found}");
+    let unit = units[0];
+    assert_eq!(unit["id"], "unit-backup", "{unit}");
+    assert_eq!(unit["title"], "system unit backup.service (Nightly backup)", "{unit}");
+    assert_eq!(
+        unit["check"],
+        json!({"id": "unit-backup", "kind": "command", "name": "Nightly backup", "command": ["systemctl", "is-active", "--quiet", "backup.service"]})
+    );
+    // Ready to add as it is: the compiler takes it.
+    let (status, body) = daemon.post("/api/v1/checks/test", unit["check"].clone()).await;
+    assert_eq!(status, 200, "{body}");
+    daemon.stop();
+
+    // No bus at all: no unit suggested, and the rest still answers.
+    let daemon =
+        Daemon::start_with_env(config, &[("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/system_bus")]).await;
+    let found = daemon.get("/api/v1/suggestions").await;
+    assert!(found["suggestions"].as_array().unwrap().iter().all(|s| s["kind"] != "unit"), "{found}");
+    daemon.stop();
+}
+
 /// Other monitors' configs, written from their documented formats: each imported into
 /// checks that compile, each item left out said with why; `--write` adds them through
 /// the running daemon, or into the file with none running; another format is refused.

@@ -24,6 +24,17 @@ impl Daemon {
 
     /// Starts the daemon on an existing dir (a restart keeps the same data).
     pub async fn start_in(dir: tempfile::TempDir) -> Daemon {
+        Daemon::start_in_with(dir, &[]).await
+    }
+
+    /// Writes `config` and starts the daemon with these environment variables too.
+    pub async fn start_with_env(config: &str, env: &[(&str, &str)]) -> Daemon {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("watchkeeper.toml"), config).expect("write config");
+        Daemon::start_in_with(dir, env).await
+    }
+
+    async fn start_in_with(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Daemon {
         let config = dir.path().join("watchkeeper.toml");
         let data = dir.path().join("data");
         let log =
@@ -34,6 +45,7 @@ impl Daemon {
             .arg("--data-dir")
             .arg(&data)
             .env("WATCHKEEPER_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

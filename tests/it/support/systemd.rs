@@ -2,7 +2,8 @@
 //! and `systemd --user` exits at once), so the `restart` action's D-Bus client is
 //! tested against this: a small `org.freedesktop.systemd1` service with the Manager's
 //! real method and signal signatures (`RestartUnit(ss) -> o`, `Subscribe()`,
-//! `JobRemoved(uoss)`), on a private `dbus-daemon` the test starts. Real D-Bus; only
+//! `JobRemoved(uoss)`, `ListUnitsFiltered(as) -> a(ssssssouso)`), on a private
+//! `dbus-daemon` the test starts. Real D-Bus; only
 //! the manager behind it is ours.
 
 use std::path::Path;
@@ -64,7 +65,13 @@ enum Refusal {
 pub struct FakeSystemd {
     restarts: Arc<Mutex<Vec<(String, String)>>>,
     jobs: Arc<AtomicU32>,
+    /// Failed units: (name, description).
+    failed: Arc<Mutex<Vec<(String, String)>>>,
 }
+
+/// A row of `ListUnits`: name, description, load, active and sub state, following, the
+/// unit's path, job id, type and path.
+type UnitRow = (String, String, String, String, String, String, OwnedObjectPath, u32, String, OwnedObjectPath);
 
 impl FakeSystemd {
     /// Serves as `org.freedesktop.systemd1` on the bus; keep the connection alive.
@@ -80,6 +87,11 @@ impl FakeSystemd {
             .expect("the fake manager connects")
     }
 
+    /// Marks a unit failed, as `ListUnitsFiltered(["failed"])` will list it.
+    pub fn fail(&self, name: &str, description: &str) {
+        self.failed.lock().unwrap().push((name.to_owned(), description.to_owned()));
+    }
+
     /// Each `RestartUnit` call: (unit, mode).
     pub fn restarts(&self) -> Vec<(String, String)> {
         self.restarts.lock().unwrap().clone()
@@ -89,6 +101,31 @@ impl FakeSystemd {
 #[zbus::interface(name = "org.freedesktop.systemd1.Manager")]
 impl FakeSystemd {
     async fn subscribe(&self) {}
+
+    async fn list_units_filtered(&self, states: Vec<String>) -> Vec<UnitRow> {
+        let failed = self.failed.lock().unwrap().clone();
+        let path = |text: String| OwnedObjectPath::try_from(text).expect("an object path");
+        failed
+            .into_iter()
+            .enumerate()
+            .filter(|_| states.iter().any(|s| s == "failed"))
+            .map(|(i, (name, description))| {
+                let unit = path(format!("/org/freedesktop/systemd1/unit/u{i}"));
+                (
+                    name,
+                    description,
+                    "loaded".into(),
+                    "failed".into(),
+                    "failed".into(),
+                    String::new(),
+                    unit,
+                    0,
+                    String::new(),
+                    path("/".into()),
+                )
+            })
+            .collect()
+    }
 
     async fn restart_unit(
         &self,

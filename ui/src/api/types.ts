@@ -1041,7 +1041,7 @@ results?: number, };
 
 export type Suggestion = { id: string,
 /**
- * What it is: `port`, `http`, `container`, `mount`.
+ * What it is: `port`, `http`, `container`, `mount`, `unit`.
  */
 kind: string, title: string, why: string,
 /**
@@ -1166,6 +1166,9 @@ export const LIVE_UPDATES: LiveUpdate["update"][] = ["hello","checks","overview"
 
 /** What pasted lines may become in a bulk add (`BulkArgs.kind`). */
 export const BULK_KINDS: string[] = ["auto","http","tcp","dns","tls"];
+
+/** What the Suggestions page looks for. */
+export const SUGGESTION_SOURCES = "listening ports (with their health path where one answers), containers, filling disks and failed systemd units";
 
 /** The statuses, worst first. */
 export const STATUS_ORDER: Status[] = ["down","unknown","degraded","paused","maintenance","up"];

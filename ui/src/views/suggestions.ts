@@ -5,6 +5,7 @@ import { html, nothing, render } from "lit-html";
 
 import type { Suggestion, Transport } from "../client";
 import { asApiError } from "../client";
+import { SUGGESTION_SOURCES } from "../api/types";
 import { load, loaded, LOADING, type Loaded } from "../dom";
 import { prose } from "../dom";
 
@@ -40,7 +41,7 @@ export class SuggestionsPage {
   render(): void {
     render(
       html`<h2>Suggestions</h2>
-        <p class="hint">What this machine runs that no check watches yet: listening ports (with their health path where one answers), containers, filling disks.</p>
+        <p class="hint">What this machine runs that no check watches yet: ${SUGGESTION_SOURCES}.</p>
         ${loaded(this.suggestions, (list) =>
           list.length === 0
             ? html`<p class="empty">Nothing to suggest: everything found is watched.</p>`
