@@ -423,10 +423,6 @@ pub const REMOVED_FROM_CONFIG: &str = "removed from config";
 pub const PENDING_SETTINGS: &str =
     "[settings] changed: it takes effect at the next start (restart Watchkeeper to apply it)";
 
-/// A reload's change to the channels, which only a start applies.
-pub const PENDING_CHANNELS: &str =
-    "[[channel]] changed: channels are set up at start; the change takes effect at the next start (restart Watchkeeper to apply it)";
-
 /// What `/healthz` says when the config file cannot be watched for saves.
 pub fn config_unwatched(path: &std::path::Path, error: &str) -> String {
     format!(

@@ -337,7 +337,8 @@ impl From<&crate::config::Diagnostic> for ConfigErrorDto {
     }
 }
 
-/// The checks a reload added, changed, removed and left alone, by id.
+/// The checks a reload added, changed, removed and left alone, by id, and the channels
+/// it added, changed or removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(rename = "ConfigChanges")]
 pub struct ConfigChangesDto {
@@ -345,6 +346,7 @@ pub struct ConfigChangesDto {
     pub changed: Vec<String>,
     pub removed: Vec<String>,
     pub unchanged: Vec<String>,
+    pub channels: Vec<String>,
 }
 
 /// One reload of the config file, as it went.
@@ -380,6 +382,7 @@ impl From<&Reload> for ReloadDto {
                 changed: ids(&r.changes.changed),
                 removed: ids(&r.changes.removed),
                 unchanged: ids(&r.changes.unchanged),
+                channels: r.changes.channels.clone(),
             },
             pending: r.pending.clone(),
             version: r.version.clone(),

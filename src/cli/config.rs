@@ -89,6 +89,7 @@ pub async fn reload(data_dir: &Path, json: bool) -> anyhow::Result<u8> {
         .into_iter()
         .flatten()
         .chain((!c.unchanged.is_empty()).then(|| format!("{} unchanged", c.unchanged.len())))
+        .chain(list("channels set anew", &c.channels))
         .collect();
     let parts = if parts.is_empty() { "no checks".to_owned() } else { parts.join(", ") };
     say!("config reloaded in {:.0} ms: {parts}", reload.took_ms);

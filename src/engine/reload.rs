@@ -48,6 +48,8 @@ pub struct Changes {
     pub changed: Vec<CheckId>,
     pub removed: Vec<CheckId>,
     pub unchanged: Vec<CheckId>,
+    /// The channels added, changed or removed (their delivery tasks set anew).
+    pub channels: Vec<String>,
 }
 
 /// One reload, as it went.
@@ -309,6 +311,7 @@ impl Engine {
         *crate::panics::write(&self.inner.config) = Arc::new(config);
         *crate::panics::write(&self.inner.checks.table) = Arc::new(Table::new(all));
         *crate::panics::lock(&self.inner.reloads.fingerprints) = fingerprints;
+        changes.channels = self.reconfigure_channels();
         for (runtime, receiver) in start {
             self.spawn_check(runtime, receiver);
         }
@@ -446,13 +449,6 @@ fn carried(old: &std::sync::Mutex<Live>, check: &CheckConfig, now: DateTime<Utc>
 
 /// What changed that only a start sets up, each in words.
 fn pending(old: &Config, new: &Config) -> Vec<String> {
-    let mut pending = Vec::new();
-    if format!("{:?}", old.settings) != format!("{:?}", new.settings) {
-        pending.push(crate::words::PENDING_SETTINGS.to_owned());
-    }
-    let channels = |c: &Config| crate::secret::revealed(|| format!("{:?}", c.channels));
-    if channels(old) != channels(new) {
-        pending.push(crate::words::PENDING_CHANNELS.to_owned());
-    }
-    pending
+    let changed = format!("{:?}", old.settings) != format!("{:?}", new.settings);
+    changed.then(|| crate::words::PENDING_SETTINGS.to_owned()).into_iter().collect()
 }

@@ -477,6 +477,70 @@ async fn pasted_lines_are_reviewed_then_added_at_once() {
     daemon.stop();
 }
 
+/// Channels change live: a saved new address is where the next notification goes, with
+/// no restart and nothing pending; a removed channel gives up what it still held, said
+/// as "removed from config"; an added one delivers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_are_changed_added_and_removed_by_a_reload() {
+    let service = Target::start(Behaviour::Ok).await;
+    let (first, second) = (Target::start(Behaviour::Ok).await, Target::start(Behaviour::Ok).await);
+    let dead = Target::start(Behaviour::Status(500)).await;
+    let hook = |id: &str, target: &Target| {
+        format!("[[channel]]\nid = \"{id}\"\nkind = \"webhook\"\nurl = \"{}\"\n", target.url())
+    };
+    let config = |channels: &[(&str, &Target)]| {
+        let ids: Vec<String> = channels.iter().map(|(id, _)| format!("\"{id}\"")).collect();
+        let tables: String = channels.iter().map(|(id, target)| hook(id, target)).collect();
+        format!(
+            "[alerts]\ngroup_wait = \"0s\"\nchannels = [{}]\n\n{tables}{}",
+            ids.join(", "),
+            http_check("svc", &service, "")
+        )
+    };
+    let daemon = Daemon::start(&config(&[("hook", &first)])).await;
+    daemon.wait_status("svc", "up", WAIT).await;
+    service.set(Behaviour::Status(503));
+    eventually(WAIT, "the first address is told of the opening", || async { first.posted().first().cloned() }).await;
+
+    // The address changed in the file: the channel is set anew, not left for a restart.
+    save(&daemon, &config(&[("hook", &second)]));
+    let reload =
+        reload_where(&daemon, "the channel is set anew", |r| r["changes"]["channels"] == json!(["hook"])).await;
+    assert_eq!((reload["ok"].clone(), reload["pending"].clone()), (json!(true), json!([])), "{reload}");
+    service.set(Behaviour::Ok);
+    eventually(WAIT, "the new address is told of the recovery", || async { second.posted().first().cloned() }).await;
+    assert_eq!(first.posted().len(), 1, "the old address hears nothing more");
+
+    // A channel whose receiver fails holds its notification for another try...
+    save(&daemon, &config(&[("hook", &second), ("dead", &dead)]));
+    let added =
+        reload_where(&daemon, "the dead channel is added", |r| r["changes"]["channels"] == json!(["dead"])).await;
+    service.set(Behaviour::Status(503));
+    let held = eventually(WAIT, "the dead channel's delivery is being retried", || async {
+        let log = daemon.get("/api/v1/notifications?channel=dead").await;
+        log["notifications"].as_array()?.iter().find(|n| n["attempts"].as_u64() >= Some(1)).cloned()
+    })
+    .await;
+    assert_eq!(held["delivered"], Value::Null, "{held}");
+    // ... until it is removed: then it is given up, and said why.
+    save(&daemon, &config(&[("hook", &second)]));
+    let removed = next_reload(&daemon, added["at"].as_str(), "the dead channel is removed").await;
+    assert_eq!(removed["changes"]["channels"], json!(["dead"]), "{removed}");
+    let given_up = eventually(WAIT, "the held notification is given up", || async {
+        // The whole log: a removed channel is no longer one to filter by.
+        let log = daemon.get("/api/v1/notifications").await;
+        log["notifications"].as_array()?.iter().find(|n| n["id"] == held["id"] && n["delivered"] == false).cloned()
+    })
+    .await;
+    assert_eq!(given_up["error"], "removed from config", "{given_up}");
+    assert!(!daemon.get("/healthz").await.to_string().contains("channel dead"), "a removed channel is not failing");
+    eventually(WAIT, "the kept channel is told of the second opening", || async {
+        (second.posted().len() >= 2).then_some(())
+    })
+    .await;
+    daemon.stop();
+}
+
 /// What this machine listens on and no check watches is suggested, a health path found
 /// over HTTP; a suggestion is a check ready to add, and a watched port is not suggested.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -74,6 +74,8 @@ pub(super) struct Alerting {
     /// Set when `intake` was full: the loop resynchronises.
     missed: AtomicBool,
     pub desktop: desktop::Desktop,
+    /// The channels' delivery tasks, those a reload started too.
+    deliveries: Mutex<tokio::task::JoinSet<()>>,
 }
 
 /// What alerting lays over the checks at a moment (see [`Alerting::marks`]).
@@ -94,6 +96,10 @@ struct State {
     failing: BTreeMap<String, String>,
     /// Deliveries for each channel the shell does not show.
     queues: HashMap<String, mpsc::Sender<delivery::Job>>,
+    /// The delivery task of each channel the shell does not show.
+    workers: HashMap<String, delivery::Worker>,
+    /// The channels' HTTP client, once the deliveries have started.
+    client: Option<reqwest::Client>,
 }
 
 impl Alerting {
@@ -110,6 +116,8 @@ impl Alerting {
             last_silence: store.max_silence_id()?,
             failing: BTreeMap::new(),
             queues: HashMap::new(),
+            workers: HashMap::new(),
+            client: None,
         };
         let (intake, receiver) = mpsc::channel(EVENT_CAPACITY);
         let alerting = Alerting {
@@ -118,6 +126,7 @@ impl Alerting {
             intake,
             missed: AtomicBool::new(false),
             desktop: desktop::Desktop::new(desktop),
+            deliveries: Mutex::new(tokio::task::JoinSet::new()),
         };
         Ok((alerting, receiver))
     }
@@ -160,8 +169,7 @@ impl Engine {
     /// incidents, silences and pending deliveries, and runs the policy until the engine
     /// stops.
     pub(super) async fn notify(self, mut events: mpsc::Receiver<Event>, cancel: CancellationToken) {
-        let mut workers = tokio::task::JoinSet::new();
-        self.start_deliveries(&mut workers, &cancel);
+        self.start_deliveries();
         self.restore_alerts().await;
         let mut started = false;
         crate::panics::supervised("notifier", cancel.clone(), &mut events, |events| {
@@ -172,7 +180,8 @@ impl Engine {
             self.clone().listen(events, cancel.clone()).boxed()
         })
         .await;
-        workers.shutdown().await;
+        let mut deliveries = std::mem::take(&mut *crate::panics::lock(&self.inner.alerting.deliveries));
+        deliveries.shutdown().await;
     }
 
     /// The notifier's loop: hears events, steps the policy when something is due.

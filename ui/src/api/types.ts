@@ -299,7 +299,7 @@ export type CheckKeys = Record<string, unknown>;
 
 export type Component = { check: string, name: string, critical: boolean, status: Status, };
 
-export type ConfigChanges = { added: Array<string>, changed: Array<string>, removed: Array<string>, unchanged: Array<string>, };
+export type ConfigChanges = { added: Array<string>, changed: Array<string>, removed: Array<string>, unchanged: Array<string>, channels: Array<string>, };
 
 export type ConfigError = { file: string, line: number, column: number,
 /**
