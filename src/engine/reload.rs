@@ -307,11 +307,14 @@ impl Engine {
             tracing::warn!(%error, "heartbeat tokens could not be set up for the new checks");
         }
         let remote = config.checks.iter().filter(|c| c.remote()).count();
-        self.inner.alerting.reconfigure(config.alerts.clone(), remote);
+        let alerts = config.alerts.clone();
         *crate::panics::write(&self.inner.config) = Arc::new(config);
         *crate::panics::write(&self.inner.checks.table) = Arc::new(Table::new(all));
         *crate::panics::lock(&self.inner.reloads.fingerprints) = fingerprints;
+        // A new channel's task first, so the policy never routes to a channel without
+        // one (a removed channel's notifications are given up, `enqueue` says).
         changes.channels = self.reconfigure_channels();
+        self.inner.alerting.reconfigure(alerts, remote);
         for (runtime, receiver) in start {
             self.spawn_check(runtime, receiver);
         }

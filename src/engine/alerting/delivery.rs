@@ -121,8 +121,17 @@ impl Engine {
     /// Hands a job to its channel's task; a full queue gives it up, recorded.
     pub(super) async fn enqueue(&self, channel: &str, job: Job) {
         let queue = self.inner.alerting.with(|state| state.queues.get(channel).cloned());
-        let Some(queue) = queue else { return };
         let id = job.id;
+        let Some(queue) = queue else {
+            // Decided just before a reload removed its channel: given up, as its task
+            // gives up what it held.
+            if self.config().channel(channel).is_none() {
+                let error = Some(crate::words::REMOVED_FROM_CONFIG.to_owned());
+                let delivery = Delivery { id, delivered: Some(false), attempts: job.attempts, error, at: self.now() };
+                self.record(WriteOp::Delivery(Box::new(delivery))).await;
+            }
+            return;
+        };
         if let Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) = queue.try_send(job)
         {
             let error =
