@@ -141,7 +141,7 @@ pub async fn suggestions(config: &Config, own_port: Option<u16>) -> Vec<Suggesti
         let watched = config
             .checks
             .iter()
-            .any(|c| matches!(&c.probe, ProbeSpec::Command(command) if command.argv.contains(&unit.name)));
+            .any(|c| matches!(&c.probe, ProbeSpec::Command(command) if command.argv.iter().any(|arg| names(arg, &unit.name))));
         if watched {
             continue;
         }
@@ -221,6 +221,11 @@ async fn containers() -> Vec<(String, String)> {
         Ok(docker) => docker.running(Duration::from_secs(2)).await.unwrap_or_default(),
         Err(_) => Vec::new(),
     }
+}
+
+/// Whether a command's argument names this unit (`nginx` names `nginx.service`).
+fn names(arg: &str, unit: &str) -> bool {
+    arg == unit || unit.strip_suffix(".service") == Some(arg)
 }
 
 /// The failed units of the system's and the user's managers, where each answers.

@@ -111,20 +111,52 @@ fn starts(text: &str) -> bool {
 
 /// An autostart entry for `exe`, hidden or not.
 fn entry(exe: &Path, hidden: bool) -> String {
-    // The Exec key's quoting: a path with a space or a quote is written in double quotes,
-    // with `"`, `` ` ``, `$` and `\` escaped.
-    let path = exe.to_string_lossy();
-    let exec = if path.chars().any(|c| c.is_whitespace() || "\"'`$\\".contains(c)) {
-        let escaped: String =
-            path.chars().flat_map(|c| if "\"`$\\".contains(c) { vec!['\\', c] } else { vec![c] }).collect();
-        format!("\"{escaped}\"")
-    } else {
-        path.into_owned()
-    };
+    let exec = exec_argument(&exe.to_string_lossy());
     let hidden = if hidden { "Hidden=true\n" } else { "" };
     format!(
         "[Desktop Entry]\nType=Application\nName=Watchkeeper\nComment=Watchkeeper in the tray: health, alerts and recovery\nExec={exec} --minimized\nIcon=watchkeeper-desktop\nTerminal=false\nStartupNotify=false\n{hidden}"
     )
+}
+
+/// One argument of an `Exec` key, by the Desktop Entry spec: `%` doubled; quoted when
+/// it holds a reserved character, with `"`, `` ` ``, `$` and `\` escaped inside the
+/// quotes; and then escaped as a string value is (a backslash doubled again, a
+/// newline `\n`).
+fn exec_argument(arg: &str) -> String {
+    const RESERVED: &str = " \t\n\"'\\><~|&;$*?#()`";
+    let arg = arg.replace('%', "%%");
+    if !arg.chars().any(|c| RESERVED.contains(c)) {
+        return arg;
+    }
+    let mut quoted = String::from("\"");
+    for c in arg.chars() {
+        match c {
+            '"' | '`' | '$' => {
+                quoted.push('\\');
+                quoted.push(c);
+            }
+            '\\' => quoted.push_str("\\\\\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// This program's path, as a login should start it: the AppImage itself rather than
+/// its temporary mount, and not the ` (deleted)` Linux shows for a file replaced by an
+/// upgrade while it ran.
+pub fn own_path() -> std::io::Result<PathBuf> {
+    if let Some(image) = std::env::var_os("APPIMAGE").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(image));
+    }
+    let exe = std::env::current_exe()?;
+    let text = exe.to_string_lossy();
+    Ok(match text.strip_suffix(" (deleted)") {
+        Some(path) => PathBuf::from(path),
+        None => exe,
+    })
 }
 
 #[cfg(test)]
@@ -146,7 +178,7 @@ mod tests {
         assert!(!dirs.is_enabled());
         assert!(dirs.toggle(exe).unwrap());
         let text = std::fs::read_to_string(dirs.user.join(ENTRY)).unwrap();
-        assert!(text.contains("Exec=\"/opt/watch keeper/watchkeeper-desktop\" --minimized\n"), "{text}");
+        assert!(text.contains("\nExec=\"/opt/watch keeper/watchkeeper-desktop\" --minimized\n"), "{text}");
         assert!(dirs.is_enabled());
         assert!(!dirs.toggle(exe).unwrap());
         assert!(!dirs.user.join(ENTRY).exists(), "no system entry: the user's goes");
@@ -169,6 +201,16 @@ mod tests {
         assert!(dirs.toggle(exe).unwrap());
         assert!(dirs.is_enabled());
         assert!(!std::fs::read_to_string(dirs.user.join(ENTRY)).unwrap().contains("Hidden"));
+    }
+
+    #[test]
+    fn exec_arguments_are_quoted_and_escaped_as_the_spec_says() {
+        assert_eq!(exec_argument("/usr/bin/watchkeeper-desktop"), "/usr/bin/watchkeeper-desktop");
+        assert_eq!(exec_argument("/opt/100%/wk"), "/opt/100%%/wk");
+        assert_eq!(exec_argument(r#"/a b/"q"/$x/`y`"#), r#""/a b/\"q\"/\$x/\`y\`""#);
+        // A backslash: escaped in the quotes, then again as a string value.
+        assert_eq!(exec_argument(r"/a\b"), r#""/a\\\\b""#);
+        assert_eq!(exec_argument("/a;b"), "\"/a;b\"");
     }
 
     #[test]

@@ -261,7 +261,7 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
             );
         }
         (Some("autostart"), None, None) => {
-            let outcome = match (autostart::Dirs::from_env(), std::env::current_exe()) {
+            let outcome = match (autostart::Dirs::from_env(), autostart::own_path()) {
                 (Some(dirs), Ok(exe)) => dirs.toggle(&exe).map(|on| tracing::info!(on, "start at login")),
                 (None, _) => Err(std::io::Error::other("neither XDG_CONFIG_HOME nor HOME is set")),
                 (_, Err(e)) => Err(e),

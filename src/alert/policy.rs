@@ -339,6 +339,14 @@ impl Policy {
         self.bursts.retain(|_, b| !b.items.is_empty());
     }
 
+    /// Channels a reload removed: nothing more is told on them (reminders and
+    /// resolutions go to the channels an opening was told on).
+    pub fn forget_channels(&mut self, gone: &[String]) {
+        for open in self.open.values_mut() {
+            open.told.retain(|channel| !gone.contains(channel));
+        }
+    }
+
     /// Something happened; it is told at the end of its burst.
     pub fn offer(&mut self, subject: Subject, happening: Happening, now: DateTime<Utc>) {
         // A state the check does not tell (`alert.on`) is not offered at all.

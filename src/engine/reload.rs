@@ -315,6 +315,10 @@ impl Engine {
         // one (a removed channel's notifications are given up, `enqueue` says).
         changes.channels = self.reconfigure_channels();
         self.inner.alerting.reconfigure(alerts, remote);
+        let config = self.config();
+        let gone: Vec<String> =
+            old_config.channels.iter().filter(|c| config.channel(&c.id).is_none()).map(|c| c.id.clone()).collect();
+        self.inner.alerting.forget_channels(&gone);
         for (runtime, receiver) in start {
             self.spawn_check(runtime, receiver);
         }

@@ -595,7 +595,7 @@ async fn failed_systemd_units_are_suggested_where_the_bus_answers() {
     let _serving = systemd.serve(&bus).await;
     systemd.fail("backup.service", "Nightly backup");
     systemd.fail("mail-relay.service", "Mail relay");
-    let config = "[[check]]\nid = \"relay\"\nkind = \"command\"\ncommand = [\"systemctl\", \"is-active\", \"mail-relay.service\"]\ninterval = \"1h\"\n";
+    let config = "[[check]]\nid = \"relay\"\nkind = \"command\"\ncommand = [\"systemctl\", \"is-active\", \"mail-relay\"]\ninterval = \"1h\"\n";
     let env =
         [("DBUS_SYSTEM_BUS_ADDRESS", bus.address.as_str()), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")];
     let daemon = Daemon::start_with_env(config, &env).await;

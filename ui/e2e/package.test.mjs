@@ -19,17 +19,29 @@ const DESKTOP_ENTRY = "/usr/share/applications/Watchkeeper.desktop";
 const AUTOSTART_ENTRY = "/etc/xdg/autostart/Watchkeeper.desktop";
 const WAIT = 20_000;
 
-function installedVersion() {
+/** The package's dpkg status (`installed`, `half-configured`, …; `not-installed` when
+ *  dpkg does not know it) and version. */
+function packageState() {
   const query = spawnSync("dpkg-query", ["-W", "-f", "${db:Status-Status} ${Version}", PACKAGE], { encoding: "utf8" });
-  const [status, version] = query.stdout.split(" ");
-  return query.status === 0 && status === "installed" ? version : null;
+  const [status, version] = query.status === 0 ? query.stdout.split(" ") : ["not-installed", ""];
+  return { status, version };
+}
+
+function installedVersion() {
+  const { status, version } = packageState();
+  return status === "installed" ? version : null;
 }
 
 /** Why this test cannot run here, or null. */
 function cannotRun() {
   if (!DEB) return "no package to install: WATCHKEEPER_DEB is not set (cargo xtask test makes one)";
   if (process.getuid() !== 0) return "dpkg -i needs root";
-  if (installedVersion()) return `a ${PACKAGE} package is installed on this machine already; this test installs and removes its own`;
+  if (packageState().status !== "not-installed") {
+    return `a ${PACKAGE} package is on this machine already; this test installs and removes its own`;
+  }
+  // Files of the same names put there by hand would be replaced, then removed.
+  const taken = ["/usr/bin/watchkeeper", "/usr/bin/watchkeeper-desktop", DESKTOP_ENTRY, AUTOSTART_ENTRY].filter((f) => existsSync(f));
+  if (taken.length > 0) return `the package would replace files it does not own: ${taken.join(", ")}`;
   return null;
 }
 
@@ -46,8 +58,9 @@ function execOf(entry) {
 }
 
 test("the .deb installs with dpkg, its binaries run from the PATH, its autostart entry starts the tray, and it removes cleanly", { skip: cannotRun() ?? false }, async (t) => {
+  // Whatever state a failed step left it in (unpacked, half-configured), it goes.
   t.after(() => {
-    if (installedVersion()) spawnSync("dpkg", ["-r", PACKAGE], { stdio: "inherit" });
+    if (packageState().status !== "not-installed") spawnSync("dpkg", ["--purge", PACKAGE], { stdio: "inherit" });
   });
   run("dpkg", ["-i", DEB]);
   assert.equal(installedVersion(), "0.1.0");
@@ -112,6 +125,8 @@ test("the .deb installs with dpkg, its binaries run from the PATH, its autostart
   // Removed: nothing of it is left on the PATH or in the session's autostart.
   run("dpkg", ["-r", PACKAGE]);
   assert.equal(installedVersion(), null);
+  run("dpkg", ["--purge", PACKAGE]);
+  assert.equal(packageState().status, "not-installed");
   for (const file of ["/usr/bin/watchkeeper", "/usr/bin/watchkeeper-desktop", DESKTOP_ENTRY, AUTOSTART_ENTRY]) {
     assert.ok(!existsSync(file), `${file} is gone`);
   }

@@ -252,6 +252,31 @@ fn reminders_repeat_up_to_their_cap_and_an_ack_stops_them() {
 }
 
 #[test]
+fn a_channel_a_reload_removed_is_told_no_more_reminders_nor_the_resolution() {
+    let settings =
+        AlertSettings { repeat: Some(Duration::from_secs(60)), max_reminders: 5, ..AlertSettings::default() };
+    let mut play = Play::new(settings, 10);
+    let mut db = subject("db", None, false, Severity::Critical, &["hook", "old"]);
+    db.alert.repeat = Some(Duration::from_secs(60));
+    play.offer(0, db.clone(), opened(1, "refused"));
+    // After the reload, the check's channels are the new config's.
+    let mut reloaded = subject("db", None, false, Severity::Critical, &["hook"]);
+    reloaded.alert.repeat = Some(Duration::from_secs(60));
+    play.offer(150, reloaded, Happening::Resolved { incident: 1, started_at: Some(play.at(0)) });
+    play.run(0, 100);
+    play.policy.forget_channels(&["old".to_owned()]);
+    play.run(101, 200);
+    play.check(expect![[r#"
+        +5s 13:00:05 hook opened critical ["db"] | db down | refused (since 13:00)
+        +5s 13:00:05 old opened critical ["db"] | db down | refused (since 13:00)
+        +65s 13:01:05 hook reminder critical ["db"] | db still down | down since 13:00 (1 min 5 s), reminder 1 of 5 / refused
+        +65s 13:01:05 old reminder critical ["db"] | db still down | down since 13:00 (1 min 5 s), reminder 1 of 5 / refused
+        +125s 13:02:05 hook reminder critical ["db"] | db still down | down since 13:00 (2 min 5 s), reminder 2 of 5 / refused
+        +155s 13:02:35 hook resolved critical ["db"] | db recovered | back up after 2 min 35 s
+    "#]]);
+}
+
+#[test]
 fn quiet_hours_across_midnight_hold_warnings_until_they_end_and_let_critical_through() {
     let quiet = QuietHours {
         from: NaiveTime::from_hms_opt(22, 0, 0).unwrap(),

@@ -122,25 +122,28 @@ impl Engine {
     pub(super) async fn enqueue(&self, channel: &str, job: Job) {
         let queue = self.inner.alerting.with(|state| state.queues.get(channel).cloned());
         let id = job.id;
-        let Some(queue) = queue else {
-            // Decided just before a reload removed its channel: given up, as its task
-            // gives up what it held.
-            if self.config().channel(channel).is_none() {
-                let error = Some(crate::words::REMOVED_FROM_CONFIG.to_owned());
-                let delivery = Delivery { id, delivered: Some(false), attempts: job.attempts, error, at: self.now() };
-                self.record(WriteOp::Delivery(Box::new(delivery))).await;
-            }
-            return;
+        // No queue, or a closed one: a reload removed its channel (or made it the
+        // shell's) as this was decided. Given up, as its task gives up what it held.
+        let removed = || crate::words::REMOVED_FROM_CONFIG.to_owned();
+        let (job, error) = match queue {
+            // Without an HTTP client no channel has a queue: left for the next start.
+            None if self.config().channel(channel).is_some_and(|c| !c.spec.shown_by_shell()) => return,
+            None => (job, removed()),
+            Some(queue) => match queue.try_send(job) {
+                Ok(()) => return,
+                Err(mpsc::error::TrySendError::Full(job)) => {
+                    let error = format!(
+                        "the channel's queue is full ({CHANNEL_QUEUE} waiting): its receiver is not keeping up"
+                    );
+                    self.channel_failed(channel, &error);
+                    (job, error)
+                }
+                Err(mpsc::error::TrySendError::Closed(job)) => (job, removed()),
+            },
         };
-        if let Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) = queue.try_send(job)
-        {
-            let error =
-                format!("the channel's queue is full ({CHANNEL_QUEUE} waiting): its receiver is not keeping up");
-            self.channel_failed(channel, &error);
-            let delivery =
-                Delivery { id, delivered: Some(false), attempts: job.attempts, error: Some(error), at: self.now() };
-            self.record(WriteOp::Delivery(Box::new(delivery))).await;
-        }
+        let delivery =
+            Delivery { id, delivered: Some(false), attempts: job.attempts, error: Some(error), at: self.now() };
+        self.record(WriteOp::Delivery(Box::new(delivery))).await;
     }
 
     /// One channel's deliveries, one at a time, failed ones tried again after a
@@ -194,11 +197,10 @@ impl Engine {
                 channel.timeout + Duration::from_secs(1),
                 channel.spec.deliver(&context, &job.payload),
             );
+            // An attempt under way ends before a removal is heeded (the receiver may
+            // have it already); the engine's stop does not wait for it.
             let outcome = tokio::select! {
-                _ = cancel.cancelled() => {
-                    retries.push((Instant::now(), job));
-                    return self.give_up(&channel.id, jobs, retries).await;
-                }
+                _ = self.inner.stopping.cancelled() => return,
                 outcome = attempt => outcome.unwrap_or_else(|_| Err(DeliveryError("timed out".into()))),
             };
             let now = self.now();

@@ -153,6 +153,13 @@ impl Alerting {
         self.with(|state| state.policy.reconfigure(settings, remote));
     }
 
+    /// Forgets channels a reload removed: nothing more is told on them.
+    pub(super) fn forget_channels(&self, gone: &[String]) {
+        if !gone.is_empty() {
+            self.with(|state| state.policy.forget_channels(gone));
+        }
+    }
+
     /// Forgets an incident whose check is gone, telling nothing.
     pub(super) fn forget(&self, incident: i64) {
         self.with(|state| state.policy.forget(incident));

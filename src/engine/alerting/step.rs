@@ -62,7 +62,13 @@ impl Engine {
         );
         let mut waiting = None;
         let job = match (&decision.suppressed, channel) {
-            (Some(_), _) | (None, None) => None,
+            (Some(_), _) => None,
+            (None, None) => {
+                // Its channel is gone: a reload removed it as this was decided.
+                record.delivered = Some(false);
+                record.error = Some(crate::words::REMOVED_FROM_CONFIG.to_owned());
+                None
+            }
             (None, Some(channel)) if channel.spec.shown_by_shell() => {
                 waiting = self.show_on_desktop(&mut record, &decision, now);
                 None
