@@ -9,7 +9,7 @@ import http from "node:http";
 import path from "node:path";
 import { after, before, test } from "node:test";
 
-import { eventually, launchChromium, screenshotPath, startDaemon, startTarget } from "./support.mjs";
+import { BIN, eventually, launchChromium, screenshotPath, startDaemon, startFakeSystemd, startTarget } from "./support.mjs";
 
 const WAIT = 20_000;
 let target;
@@ -763,7 +763,12 @@ test("lines pasted in bulk are reviewed, then added at once", async () => {
 
 test("a service this machine runs is suggested and added in one click", async () => {
   const service = await startTarget(() => true);
-  const desk = await startDaemon(portConfig());
+  // A failed unit, as a (fake) systemd on the daemon's system bus says.
+  const systemd = await startFakeSystemd({ "backup.service": "Nightly backup" });
+  const desk = await startDaemon(portConfig(), BIN, {
+    DBUS_SYSTEM_BUS_ADDRESS: systemd.address,
+    DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus",
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(desk.dashboard);
@@ -773,6 +778,9 @@ test("a service this machine runs is suggested and added in one click", async ()
     await item.waitFor({ timeout: WAIT });
     assert.match(await item.innerText(), /answers HTTP on \/health/);
     assert.equal(await page.locator("ul.suggestions li", { hasText: `127.0.0.1:${target.port} ` }).count(), 0, "a watched port is not suggested");
+    const unit = page.locator("ul.suggestions li.unit", { hasText: "backup.service" });
+    await unit.waitFor({ timeout: WAIT });
+    assert.match(await unit.innerText(), /system unit backup\.service \(Nightly backup\)[\s\S]*systemctl/);
     await page.screenshot({ path: screenshotPath("suggestions.png"), fullPage: true });
     await item.locator("button.add").click();
     await item.locator(".added").waitFor({ timeout: WAIT });
@@ -783,6 +791,7 @@ test("a service this machine runs is suggested and added in one click", async ()
   } finally {
     await desk.stop();
     await service.close();
+    systemd.stop();
   }
 });
 

@@ -2,7 +2,7 @@
 // switches, the real daemon as a child process, and Debian's Chromium.
 
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -50,8 +50,9 @@ export async function startTarget(healthy, onBody = null) {
   return { url: `http://127.0.0.1:${port}/health`, port, close: () => new Promise((r) => server.close(r)) };
 }
 
-/** The daemon as a process with its own config and data dir; resolves once api.json exists. */
-export async function startDaemon(config, bin = BIN) {
+/** The daemon (`bin`, with `env` added to this process's) as a process with its own
+ *  config and data dir; resolves once api.json exists. */
+export async function startDaemon(config, bin = BIN, env = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "wk-e2e-"));
   const configPath = path.join(dir, "watchkeeper.toml");
   const dataDir = path.join(dir, "data");
@@ -62,7 +63,7 @@ export async function startDaemon(config, bin = BIN) {
   const spawnOne = async (listen) => {
     const child = spawn(bin, ["run", "--config", configPath, "--data-dir", dataDir, "--listen", listen], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, RUST_LOG: "warn" },
+      env: { ...process.env, RUST_LOG: "warn", ...env },
     });
     child.stdout.on("data", (chunk) => (log += chunk));
     child.stderr.on("data", (chunk) => (log += chunk));
@@ -109,6 +110,31 @@ export async function startDaemon(config, bin = BIN) {
     },
   };
   return daemon;
+}
+
+/** A private D-Bus bus with a fake systemd manager on it whose failed units are
+ *  `failed` (`{"backup.service": "Nightly backup"}`); `address` is the bus's. */
+export async function startFakeSystemd(failed) {
+  const dir = mkdtempSync(path.join(tmpdir(), "wk-bus-"));
+  const address = `unix:path=${path.join(dir, "bus")}`;
+  const bus = spawn("dbus-daemon", ["--session", "--nofork", "--nopidfile", "--address", address], { stdio: "ignore" });
+  await eventually(10_000, "the private bus listens", () => existsSync(path.join(dir, "bus")));
+  const units = Object.entries(failed).map(([unit, description]) => `${unit}=${description}`);
+  const manager = spawn("/usr/bin/python3", [path.join(ROOT, "ui", "e2e", "fake_systemd.py"), ...units], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, DBUS_STARTER_ADDRESS: address },
+  });
+  let said = "";
+  manager.stdout.on("data", (chunk) => (said += chunk));
+  await eventually(10_000, "the fake manager owns its name", () => said.includes("ready"));
+  return {
+    address,
+    stop() {
+      manager.kill();
+      bus.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Polls `probe` until it returns something other than null/undefined/false. `what`

@@ -51,7 +51,7 @@ export class SuggestionsPage {
                   return html`<li data-suggestion=${s.id} class=${s.kind}>
                     <div><strong>${s.title}</strong> <span class="why">${prose(s.why)}</span></div>
                     <code class="check">${Object.entries(s.check)
-                      .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+                      .map(([k, v]) => `${k} = ${tomlish(v)}`)
                       .join(", ")}</code>
                     ${outcome
                       ? html`<span class=${outcome.added ? "added" : "field-error"} role="status">${prose(outcome.text)}</span>`
@@ -64,4 +64,9 @@ export class SuggestionsPage {
       this.element,
     );
   }
+}
+
+/** A key's value as the config file would have it (an array spaced as TOML is). */
+function tomlish(value: unknown): string {
+  return Array.isArray(value) ? `[${value.map(tomlish).join(", ")}]` : JSON.stringify(value);
 }
