@@ -15,7 +15,8 @@
 //!   `cargo xtask bench desktop`: the tray app's idle footprint (PSS and CPU of its
 //!   process tree, window closed) and its failure-to-notification time.
 //! - `cargo xtask bundle [--debug] [deb] [appimage]`: the tray app's packages, by
-//!   Tauri's bundler, under `target/release/bundle/` (`--debug`: from the debug build).
+//!   Tauri's bundler, under `target/package/release/bundle/` (`--debug`: from the
+//!   debug build, under `target/package/debug/`).
 //! - `cargo xtask ui`: build the dashboard only.
 //! - `cargo xtask icons`: draw the app and tray icons into `icons/`.
 //! - `cargo xtask hot-code`: watch the release daemon under callgrind and write
@@ -245,20 +246,36 @@ fn bundle(args: &[String]) -> Result<(), String> {
 
 /// One package, by Tauri's bundler from the binaries already built: its path.
 fn make_bundle(profile: Profile, format: &str) -> Result<PathBuf, String> {
-    let (dir, flag) = match profile {
-        Profile::Debug => ("debug", Some("--debug")),
-        Profile::Release => ("release", None),
+    // The debug build's keep their symbols (a backtrace stays readable); the release
+    // package's are stripped as Debian's are.
+    let (dir, flag, strip) = match profile {
+        Profile::Debug => ("debug", Some("--debug"), "--strip-debug"),
+        Profile::Release => ("release", None, "--strip-unneeded"),
     };
-    let built = target_dir().join(dir);
-    // The `watchkeeper` CLI goes on the PATH beside the tray app: a file of each package,
-    // from where this build put it (merged into tauri.conf.json's `bundle`).
-    let cli = json_string(&built.join("watchkeeper").to_string_lossy());
+    // The bundler takes the binaries from a target dir of their own: stripped copies,
+    // so the build's stay whole (`hot-code` and debuggers read them) and the package is
+    // a fraction of their size.
+    let staging = target_dir().join("package");
+    let staged = staging.join(dir);
+    std::fs::create_dir_all(&staged).map_err(|e| format!("cannot make {}: {e}", staged.display()))?;
+    for name in ["watchkeeper", "watchkeeper-desktop"] {
+        let (from, to) = (target_dir().join(dir).join(name), staged.join(name));
+        let (from, to) = (from.to_string_lossy(), to.to_string_lossy());
+        step(&format!("strip a copy of {name}"), "strip", &[strip, "-o", &to, &from])?;
+    }
+    // The `watchkeeper` CLI goes on the PATH beside the tray app: a file of each package
+    // (merged into tauri.conf.json's `bundle`).
+    let cli = json_string(&staged.join("watchkeeper").to_string_lossy());
     let extra = format!(
         r#"{{"bundle":{{"linux":{{"deb":{{"files":{{"/usr/bin/watchkeeper":{cli}}}}},"appimage":{{"files":{{"/usr/bin/watchkeeper":{cli}}}}}}}}}}}"#
     );
     let mut command = Command::new(root().join("ui/node_modules/.bin/tauri"));
-    command.args(["bundle", "--ci", "--bundles", format, "--config", &extra]).args(flag).current_dir(root());
-    let out = built.join("bundle").join(format);
+    command
+        .args(["bundle", "--ci", "--bundles", format, "--config", &extra])
+        .args(flag)
+        .current_dir(root())
+        .env("CARGO_TARGET_DIR", &staging);
+    let out = staged.join("bundle").join(format);
     let extension = if format == "appimage" { "AppImage" } else { format };
     let started = SystemTime::now();
     run_command(&format!("bundle the {format}"), command).map_err(|e| match format {
@@ -577,6 +594,13 @@ const REQUIREMENTS: &[Requirement] = &[
         debian: &["systemd"],
         other: None,
         purposes: &[Purpose::Test],
+    },
+    Requirement {
+        name: "strip (binutils: the packages' binaries)",
+        present: || found("strip", &["--version"]),
+        debian: &["binutils"],
+        other: None,
+        purposes: &[Purpose::Test, Purpose::Bundle],
     },
     Requirement {
         name: "desktop-file-validate (checks the .deb's desktop and autostart entries)",
