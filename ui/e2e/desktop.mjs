@@ -232,6 +232,10 @@ function parseNotifications(text, arrivals) {
   const pattern = /member=Notify\n([\s\S]*?)(?=\n(?:method call|method return|signal|error) |$)/g;
   let match;
   while ((match = pattern.exec(text))) {
+    // A call not yet followed by another message may still be arriving (its hints and
+    // expiry in dbus-monitor's next write): it is read once the next one is here (its
+    // reply, soon after).
+    if (match.index + match[0].length === text.length) break;
     // The hints (a dict) come after the actions, then the expiry: strings up to them.
     const args = match[1];
     const hintsAt = args.indexOf("dict entry(");
