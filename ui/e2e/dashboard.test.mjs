@@ -70,10 +70,10 @@ after(async () => {
   rmSync(fixedFile, { force: true });
 });
 
-/** A config of one tcp check, `port`, on the target. */
-const portConfig = () => `
+/** A config of one tcp check, `id` (`port` unless given), on the target. */
+const portConfig = (id = "port") => `
 [[check]]
-id = "port"
+id = "${id}"
 kind = "tcp"
 host = "127.0.0.1"
 port = ${target.port}
@@ -635,25 +635,17 @@ interval = "1s"
 });
 
 test("a saved config shows live; a config with an error is said in the banner until it is fixed", async () => {
-  const check = (id) => `
-[[check]]
-id = "${id}"
-kind = "tcp"
-host = "127.0.0.1"
-port = ${target.port}
-interval = "1s"
-`;
-  const live = await startDaemon(check("port"));
+  const live = await startDaemon(portConfig());
   const file = path.join(live.dir, "watchkeeper.toml");
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(live.dashboard);
     await row(page, "port").waitFor({ timeout: WAIT });
     // Saved: the new check appears without a reload of the page.
-    writeFileSync(file, check("port") + check("added"));
+    writeFileSync(file, portConfig() + portConfig("added"));
     await row(page, "added").waitFor({ timeout: WAIT });
     // An error: the banner says where and how to fix it; the checks stay.
-    writeFileSync(file, check("port") + check("added").replace(`port = ${target.port}`, "port = 70000"));
+    writeFileSync(file, portConfig() + portConfig("added").replace(`port = ${target.port}`, "port = 70000"));
     const banner = page.locator("#degraded");
     await banner.waitFor({ state: "visible", timeout: WAIT });
     const said = await banner.innerText();
@@ -662,7 +654,7 @@ interval = "1s"
     assert.equal(await row(page, "added").count(), 1, "the running config stays");
     await page.screenshot({ path: screenshotPath("config-error-banner.png") });
     // Fixed: the banner goes.
-    writeFileSync(file, check("port"));
+    writeFileSync(file, portConfig());
     await banner.waitFor({ state: "hidden", timeout: WAIT });
     await row(page, "added").waitFor({ state: "detached", timeout: WAIT });
     await page.close();
